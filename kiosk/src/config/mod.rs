@@ -1,0 +1,683 @@
+//! The kiosk's configuration: one TOML file, checked completely at load into a typed
+//! [`Config`] that cannot hold an invalid state.
+//!
+//! - [`load`] reads and checks a file; [`parse`] checks text already read.
+//! - Every problem is collected in one pass and reported together, each with the line,
+//!   the dotted key, what is wrong and the fix ([`Problems`]). Unknown keys are errors:
+//!   a typo must not silently fall back to a default.
+//! - Modes are enums whose variants hold only the settings that mode uses
+//!   ([`PrinterTransport::Tcp`] has a host and a port, nothing else). A key that the chosen
+//!   mode does not use is an error too.
+//! - Files the kiosk needs (certificates, keys) are checked to exist and to hold the
+//!   right kind of content; relative paths are relative to the configuration file's
+//!   directory.
+//! - Secrets ([`Secret`], [`StaffPinHash`]) print `<redacted>` and are wiped on drop;
+//!   no problem message ever contains one.
+//!
+//! `deploy/kiosk.example.toml` documents every key for a library's IT staff.
+
+mod policy;
+mod problems;
+mod reader;
+mod secret;
+mod sections;
+mod values;
+
+use std::num::NonZeroU8;
+use std::path::Path;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+pub use problems::{ConfigError, Problem, Problems};
+pub use secret::{HashPinError, Secret, StaffPinHash, hash_staff_pin};
+pub use values::{Code, DataFile, DevicePath, ExistingFile, GpioPin, Host, HttpsUrl, Ident, Port};
+
+use reader::Choice;
+
+/// Reads and checks the configuration file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let bytes = Zeroizing::new(
+        std::fs::read(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?,
+    );
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => parse(text, path),
+        Err(e) => Err(sections::not_utf8(&bytes, e.valid_up_to(), path)),
+    }
+}
+
+/// Checks configuration text. `origin` is the file it came from: it names the file in
+/// problems, and relative paths in the file are relative to its directory.
+pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+    sections::parse(text, origin)
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[library]`: who runs this kiosk.
+    pub library: Library,
+    /// `[card]`: how patrons identify.
+    pub card: Card,
+    /// `[platform]`: the certificate validity (revocation) check.
+    pub platform: Platform,
+    /// `[ils]`: the library system.
+    pub ils: Ils,
+    /// `[printer]`: receipts and Method D labels.
+    pub printer: Printer,
+    /// `[label]` (and `card.allow_method_d_label`): Method D labels.
+    pub label: Label,
+    /// `[io]`: staff-call lamp, buzzer, gate.
+    pub io: Io,
+    /// `[admin]`: the staff menu.
+    pub admin: Admin,
+    /// `[session]`: patron-session timeouts.
+    pub session: SessionTimeouts,
+}
+
+/// `[library]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Library {
+    /// Shown on screen and printed on receipts, e.g. "はりま市立中央図書館" (1 to 100 characters).
+    pub name: String,
+    /// SIP2 institution id (field AO).
+    pub institution_id: Code,
+    /// The library's service-provider id at the local authentication platform; always
+    /// present when [`Platform::Api`].
+    pub service_provider_id: Option<Code>,
+    /// The screen languages, the first being the default.
+    pub languages: Languages,
+    /// This kiosk's id, in Method D tokens and the audit log.
+    pub kiosk_id: Ident,
+}
+
+/// A screen language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// 日本語 (`"ja"`).
+    Ja,
+    /// English (`"en"`).
+    En,
+}
+
+impl Choice for Language {
+    const CHOICES: &'static [(&'static str, Self)] = &[("ja", Language::Ja), ("en", Language::En)];
+}
+
+impl Language {
+    /// The code in the file and for translations: `"ja"` or `"en"`.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        self.name()
+    }
+}
+
+/// One or more distinct languages; the first is the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Languages(Vec<Language>);
+
+impl Languages {
+    /// The language a session starts in.
+    #[must_use]
+    pub fn default_language(&self) -> Language {
+        self.0.first().copied().unwrap_or(Language::Ja)
+    }
+
+    /// All of them, the default first.
+    #[must_use]
+    pub fn all(&self) -> &[Language] {
+        &self.0
+    }
+}
+
+impl Default for Languages {
+    /// Japanese, then English.
+    fn default() -> Self {
+        Languages(vec![Language::Ja, Language::En])
+    }
+}
+
+/// `[card]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// Where My Number cards are read.
+    pub reader: CardReader,
+    /// Ask for the card's 4-digit PIN (default true; Himeji asks, "like a cash card").
+    pub require_pin: bool,
+    /// Patrons may also log in by scanning their library card (default true).
+    pub allow_library_card: bool,
+}
+
+/// The card reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardReader {
+    /// A PC/SC reader whose name contains this text; empty = the first reader found.
+    Pcsc {
+        /// Substring of the PC/SC reader name, e.g. "RC-S380".
+        name_contains: String,
+    },
+    /// The virtual card of the simulator (demo and tests).
+    Simulated,
+}
+
+/// `[platform]`: how the card's certificate is checked for revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Platform {
+    /// Online check through the local authentication platform's API, with mutual TLS
+    /// and the terminal's registration.
+    Api {
+        /// Where and how to connect.
+        endpoint: PlatformEndpoint,
+        /// The kiosk's TLS client certificate.
+        client: ClientIdentity,
+        /// The terminal registration.
+        terminal: Terminal,
+    },
+    /// OCSP (RFC 6960) against the responder at `endpoint`; patrons are resolved from the
+    /// local link store.
+    Ocsp {
+        /// The OCSP responder.
+        endpoint: PlatformEndpoint,
+        /// A TLS client certificate, when the responder asks for one.
+        client: Option<ClientIdentity>,
+        /// Certificate serial (keyed hash) → patron number.
+        links: LinkStore,
+    },
+    /// A locally held CRL, refreshed from `endpoint`: the platform never learns who used
+    /// the kiosk.
+    Crl {
+        /// Where the CRL is fetched from.
+        endpoint: PlatformEndpoint,
+        /// A TLS client certificate, when the server asks for one.
+        client: Option<ClientIdentity>,
+        /// Certificate serial (keyed hash) → patron number.
+        links: LinkStore,
+        /// How often the CRL is fetched.
+        refresh: Duration,
+    },
+    /// The platform simulator (demo and tests).
+    Simulated,
+}
+
+/// Where the platform (or OCSP responder, or CRL server) is and how to talk to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformEndpoint {
+    /// An `https://` URL.
+    pub url: HttpsUrl,
+    /// CA certificate(s) (PEM) that the server's TLS certificate must chain to.
+    pub ca_file: ExistingFile,
+    /// JPKI CA certificate(s) (PEM) that card certificates must chain to.
+    pub jpki_ca_file: ExistingFile,
+    /// TCP + TLS connect timeout, 1 to 300 s.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout, 1 to 300 s.
+    pub request_timeout: Duration,
+    /// What to do when the check cannot be made.
+    pub offline_policy: OfflinePolicy,
+}
+
+/// What the kiosk does when the validity check cannot be made (platform unreachable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OfflinePolicy {
+    /// Refuse the card, say why, offer the library card and staff (the default).
+    Refuse,
+    /// Accept the card without a revocation check (the PIN and signature are still
+    /// checked). The library accepts the risk of a revoked card.
+    Allow,
+}
+
+impl Choice for OfflinePolicy {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("refuse", OfflinePolicy::Refuse), ("allow", OfflinePolicy::Allow)];
+}
+
+/// A TLS client certificate and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// The certificate (PEM).
+    pub cert: ExistingFile,
+    /// Its private key (PEM).
+    pub key: ExistingFile,
+}
+
+/// The terminal's registration at the platform (issued per municipality).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terminal {
+    /// The terminal id.
+    pub id: Ident,
+    /// The terminal password.
+    pub password: Secret,
+}
+
+/// The local link store: keyed hash of a certificate serial → the patron number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStore {
+    /// The store's file (read and written by the kiosk).
+    pub path: DataFile,
+    /// The key of the keyed hash (at least 32 bytes), so serials are never stored in clear.
+    pub key_file: ExistingFile,
+}
+
+/// `[ils]`: the library system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ils {
+    /// SIP2 over TCP (or TLS).
+    Sip2(Sip2),
+    /// The library-system simulator (demo and tests).
+    Simulated,
+}
+
+/// SIP2 connection settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sip2 {
+    /// The SIP2 server.
+    pub host: Host,
+    /// Its port (default 6001).
+    pub port: Port,
+    /// TLS, when the server speaks it.
+    pub tls: Option<Sip2Tls>,
+    /// The SIP2 login (message 93), when the server asks for one.
+    pub login: Option<Sip2Login>,
+    /// Location code (CP) of this kiosk.
+    pub location_code: Option<Code>,
+    /// Character set of the SIP2 messages (default UTF-8).
+    pub encoding: Encoding,
+    /// Time to wait for one answer, 1 to 300 s (default 10).
+    pub request_timeout: Duration,
+    /// Resends of a request that got no answer, 0 to 10 (default 2).
+    pub retries: u8,
+    /// Interval of SC status (99) messages while idle, 10 to 3600 s (default 60).
+    pub keepalive: Duration,
+}
+
+/// TLS to the SIP2 server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sip2Tls {
+    /// CA certificate(s) (PEM) the server's certificate must chain to.
+    pub ca_file: ExistingFile,
+}
+
+/// SIP2 login credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sip2Login {
+    /// Login user id (CN).
+    pub user: Code,
+    /// Login password (CO): printable ASCII, no `|`.
+    pub password: Secret,
+}
+
+/// Character set of SIP2 messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    /// `"utf-8"` (the default).
+    Utf8,
+    /// `"shift_jis"`, for older Japanese library systems.
+    ShiftJis,
+}
+
+impl Choice for Encoding {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("utf-8", Encoding::Utf8), ("shift_jis", Encoding::ShiftJis)];
+}
+
+/// `[printer]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printer {
+    /// How the printer is connected.
+    pub transport: PrinterTransport,
+    /// Roll width (default 80 mm).
+    pub paper_width: PaperWidth,
+    /// Barcode symbology for patron numbers on labels (default NW-7 with A…A).
+    pub barcode: Barcode,
+    /// Check digit of the library's patron numbers (default none).
+    pub check_digit: CheckDigit,
+    /// Cut labels at this length, 20 to 300 mm; `None` cuts after the content.
+    pub label_length_mm: Option<u16>,
+}
+
+/// How the ESC/POS printer is connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrinterTransport {
+    /// USB printer class device.
+    Usb {
+        /// USB vendor id.
+        vendor_id: u16,
+        /// USB product id.
+        product_id: u16,
+    },
+    /// Serial line.
+    Serial {
+        /// The tty, e.g. `/dev/ttyUSB0`.
+        device: DevicePath,
+        /// Line speed (default 9600).
+        baud: u32,
+    },
+    /// Raw TCP (JetDirect).
+    Tcp {
+        /// The printer.
+        host: Host,
+        /// Its port (default 9100).
+        port: Port,
+    },
+    /// Append the ESC/POS bytes to a file (tests, or a spool read by another program).
+    File {
+        /// The file.
+        path: DataFile,
+    },
+    /// The printer simulator, which renders what is printed (demo and tests).
+    Simulated,
+    /// No printer: no receipts, no Method D labels.
+    None,
+}
+
+/// Paper roll width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaperWidth {
+    /// 58 mm.
+    Mm58,
+    /// 80 mm.
+    Mm80,
+}
+
+impl PaperWidth {
+    /// The width in millimetres.
+    #[must_use]
+    pub fn mm(self) -> u16 {
+        match self {
+            PaperWidth::Mm58 => 58,
+            PaperWidth::Mm80 => 80,
+        }
+    }
+}
+
+/// Barcode symbology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Barcode {
+    /// NW-7 (Codabar), the usual symbology of Japanese library cards.
+    Nw7 {
+        /// Start character.
+        start: Nw7Guard,
+        /// Stop character.
+        stop: Nw7Guard,
+    },
+    /// CODE128.
+    Code128,
+}
+
+/// NW-7 start/stop character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Nw7Guard {
+    /// `A`
+    A,
+    /// `B`
+    B,
+    /// `C`
+    C,
+    /// `D`
+    D,
+}
+
+impl Choice for Nw7Guard {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("A", Nw7Guard::A), ("B", Nw7Guard::B), ("C", Nw7Guard::C), ("D", Nw7Guard::D)];
+}
+
+impl Nw7Guard {
+    /// The character, `'A'` to `'D'`.
+    #[must_use]
+    pub fn as_char(self) -> char {
+        match self {
+            Nw7Guard::A => 'A',
+            Nw7Guard::B => 'B',
+            Nw7Guard::C => 'C',
+            Nw7Guard::D => 'D',
+        }
+    }
+}
+
+/// Check-digit scheme of patron numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckDigit {
+    /// `"none"`.
+    None,
+    /// `"mod10w21"`: modulus 10, weights 2-1 (Luhn style).
+    Mod10W21,
+    /// `"mod11"`: modulus 11.
+    Mod11,
+    /// `"mod16"`: modulus 16 over NW-7 characters (NW-7 only).
+    Mod16,
+    /// `"mod7"`: modulus 7 (7DR).
+    Mod7,
+}
+
+impl Choice for CheckDigit {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("none", CheckDigit::None),
+        ("mod10w21", CheckDigit::Mod10W21),
+        ("mod11", CheckDigit::Mod11),
+        ("mod16", CheckDigit::Mod16),
+        ("mod7", CheckDigit::Mod7),
+    ];
+}
+
+/// `[label]`: Method D labels ("方式D"): the patron number printed as a barcode for other
+/// self-checkout machines, valid on the day it is printed only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// Whether labels are printed and/or accepted, and with which key.
+    pub method_d: MethodD,
+}
+
+/// Method D on or off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MethodD {
+    /// No labels printed, none accepted.
+    Off,
+    /// At least one of `print` and `accept` is true.
+    On {
+        /// This kiosk prints labels (`label.method_d`); there is a printer.
+        print: bool,
+        /// Patrons may log in here with a label (`card.allow_method_d_label`).
+        accept: bool,
+        /// The key that signs and verifies the label's same-day token.
+        token_key: TokenKey,
+    },
+}
+
+/// The key for Method D tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKey {
+    /// A key file (at least 32 bytes), the same on every kiosk of the fleet.
+    File(ExistingFile),
+    /// A random key made at start-up: labels are only valid on this kiosk until it
+    /// restarts. Only [`Config::demo`] uses it.
+    Ephemeral,
+}
+
+/// `[io]`: staff-call lamp, buzzer and gate outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Io {
+    /// Raspberry Pi GPIO.
+    Gpio(GpioPins),
+    /// Simulated outputs, shown by the demo.
+    Simulated,
+    /// No outputs (staff calls are only shown on screen).
+    None,
+}
+
+/// The GPIO lines used, all distinct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpioPins {
+    lamp: GpioPin,
+    buzzer: GpioPin,
+    gate: Option<GpioPin>,
+}
+
+impl GpioPins {
+    /// The staff-call lamp.
+    #[must_use]
+    pub fn lamp(&self) -> GpioPin {
+        self.lamp
+    }
+
+    /// The buzzer ("take your card", alarms).
+    #[must_use]
+    pub fn buzzer(&self) -> GpioPin {
+        self.buzzer
+    }
+
+    /// The security-gate release output, if any.
+    #[must_use]
+    pub fn gate(&self) -> Option<GpioPin> {
+        self.gate
+    }
+}
+
+/// `[admin]`: the staff menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    /// The staff PIN, hashed.
+    pub staff_pin_hash: StaffPinHash,
+    /// Wrong staff PINs before the menu locks, 1 to 20 (default 5).
+    pub lockout_attempts: NonZeroU8,
+    /// How long it stays locked, 30 to 3600 s (default 300).
+    pub lockout: Duration,
+}
+
+/// `[session]`: patron-session timeouts. `warning` is shorter than `idle_timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimeouts {
+    idle_timeout: Duration,
+    warning: Duration,
+    pin_idle_timeout: Duration,
+    take_card_alarm: Duration,
+}
+
+impl SessionTimeouts {
+    /// No touch for this long ends the session (15 to 600 s, default 60).
+    #[must_use]
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// "Are you still there?" is shown this long before the idle timeout (5 to 120 s,
+    /// default 15).
+    #[must_use]
+    pub fn warning(&self) -> Duration {
+        self.warning
+    }
+
+    /// A half-typed PIN is cleared after this long without a key (10 to 120 s, default 30).
+    #[must_use]
+    pub fn pin_idle_timeout(&self) -> Duration {
+        self.pin_idle_timeout
+    }
+
+    /// A card left in the reader this long after the session calls staff (10 to 600 s,
+    /// default 60).
+    #[must_use]
+    pub fn take_card_alarm(&self) -> Duration {
+        self.take_card_alarm
+    }
+}
+
+impl Default for SessionTimeouts {
+    fn default() -> Self {
+        SessionTimeouts {
+            idle_timeout: Duration::from_secs(60),
+            warning: Duration::from_secs(15),
+            pin_idle_timeout: Duration::from_secs(30),
+            take_card_alarm: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The argon2id hash of the demo's staff PIN "0000" (default parameters).
+const DEMO_STAFF_PIN_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$PldoI+eVPnF60y+qDaeJ1A$mP9qO9ocszJabAie2dFV2fDjE+9tGQBF0ElszIqlKnI";
+
+impl Config {
+    /// The built-in demo configuration: every device simulated, no file needed. The
+    /// staff PIN is `0000`; Method D labels are printed and accepted with a key made at
+    /// start-up.
+    #[must_use]
+    pub fn demo() -> Config {
+        Config {
+            library: Library {
+                name: "デモ市立図書館 (Demo City Library)".to_owned(),
+                institution_id: Code::demo("DEMO"),
+                service_provider_id: None,
+                languages: Languages::default(),
+                kiosk_id: Ident::demo("demo-01"),
+            },
+            card: Card { reader: CardReader::Simulated, require_pin: true, allow_library_card: true },
+            platform: Platform::Simulated,
+            ils: Ils::Simulated,
+            printer: Printer {
+                transport: PrinterTransport::Simulated,
+                paper_width: PaperWidth::Mm80,
+                barcode: Barcode::Nw7 { start: Nw7Guard::A, stop: Nw7Guard::A },
+                check_digit: CheckDigit::None,
+                label_length_mm: None,
+            },
+            label: Label {
+                method_d: MethodD::On { print: true, accept: true, token_key: TokenKey::Ephemeral },
+            },
+            io: Io::Simulated,
+            admin: Admin {
+                staff_pin_hash: StaffPinHash::demo(DEMO_STAFF_PIN_HASH),
+                lockout_attempts: NonZeroU8::MIN.saturating_add(4),
+                lockout: Duration::from_secs(300),
+            },
+            session: SessionTimeouts::default(),
+        }
+    }
+
+    /// One line for `kiosk check-config`: what this configuration will talk to. No
+    /// secrets.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let platform = match &self.platform {
+            Platform::Api { endpoint, .. } => format!("platform api {}", endpoint.url),
+            Platform::Ocsp { endpoint, .. } => format!("platform ocsp {}", endpoint.url),
+            Platform::Crl { endpoint, refresh, .. } => {
+                format!("platform crl {} every {}s", endpoint.url, refresh.as_secs())
+            }
+            Platform::Simulated => "platform simulated".to_owned(),
+        };
+        let ils = match &self.ils {
+            Ils::Sip2(s) => {
+                format!("SIP2 {}:{}{}", s.host, s.port, if s.tls.is_some() { " (TLS)" } else { "" })
+            }
+            Ils::Simulated => "ILS simulated".to_owned(),
+        };
+        let printer = match &self.printer.transport {
+            PrinterTransport::Usb { vendor_id, product_id } => {
+                format!("USB {vendor_id:04x}:{product_id:04x}")
+            }
+            PrinterTransport::Serial { device, baud } => format!("serial {} {baud}", device.path().display()),
+            PrinterTransport::Tcp { host, port } => format!("tcp {host}:{port}"),
+            PrinterTransport::File { path } => format!("file {}", path.path().display()),
+            PrinterTransport::Simulated => "simulated".to_owned(),
+            PrinterTransport::None => "none".to_owned(),
+        };
+        let io = match &self.io {
+            Io::Gpio(_) => "gpio",
+            Io::Simulated => "simulated",
+            Io::None => "none",
+        };
+        let method_d = match &self.label.method_d {
+            MethodD::Off => "off",
+            MethodD::On { print: true, accept: true, .. } => "print+accept",
+            MethodD::On { print: true, .. } => "print",
+            MethodD::On { .. } => "accept",
+        };
+        format!(
+            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; Method D {method_d}",
+            self.library.name,
+            self.library.kiosk_id,
+            self.printer.paper_width.mm(),
+            if self.card.require_pin { "required" } else { "not required" },
+        )
+    }
+}

@@ -1,0 +1,88 @@
+//! From the configuration to the flow's policies: the one place the two meet, so the
+//! flow never depends on the config parser.
+
+use std::time::Duration;
+
+use super::{Config, MethodD, OfflinePolicy};
+use crate::flow::{self, AdminPolicy, SessionPolicy};
+
+impl Config {
+    /// The patron session's policy.
+    #[must_use]
+    pub fn session_policy(&self) -> SessionPolicy {
+        let (print, accept) = match &self.label.method_d {
+            MethodD::Off => (false, false),
+            MethodD::On { print, accept, .. } => (*print, *accept),
+        };
+        let offline_policy = match self.platform.offline_policy() {
+            OfflinePolicy::Refuse => flow::OfflinePolicy::Refuse,
+            OfflinePolicy::Allow => flow::OfflinePolicy::Allow,
+        };
+        let t = &self.session;
+        SessionPolicy {
+            require_pin: self.card.require_pin,
+            allow_library_card: self.card.allow_library_card,
+            allow_method_d_login: accept,
+            offer_method_d_print: print,
+            offline_policy,
+            // The config's idle timeout is when the session ends; the flow counts the
+            // quiet time before the warning, then the warning.
+            idle_timeout: t.idle_timeout().saturating_sub(t.warning()),
+            warning: t.warning(),
+            pin_idle_timeout: t.pin_idle_timeout(),
+            take_card_alarm: t.take_card_alarm(),
+            ..SessionPolicy::default()
+        }
+    }
+
+    /// True when no real device or peer is configured: the kiosk then runs as the demo.
+    #[must_use]
+    pub fn all_simulated(&self) -> bool {
+        matches!(self.card.reader, super::CardReader::Simulated)
+            && matches!(self.platform, super::Platform::Simulated)
+            && matches!(self.ils, super::Ils::Simulated)
+            && matches!(
+                self.printer.transport,
+                super::PrinterTransport::Simulated
+                    | super::PrinterTransport::File { .. }
+                    | super::PrinterTransport::None
+            )
+            && !matches!(self.io, super::Io::Gpio(_))
+    }
+
+    /// The admin session's policy.
+    #[must_use]
+    pub fn admin_policy(&self) -> AdminPolicy {
+        AdminPolicy {
+            lockout_attempts: self.admin.lockout_attempts.get(),
+            lockout: self.admin.lockout,
+            idle_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl super::Platform {
+    /// What to do when the validity check cannot be made (simulated: refuse).
+    #[must_use]
+    pub fn offline_policy(&self) -> OfflinePolicy {
+        match self {
+            super::Platform::Api { endpoint, .. }
+            | super::Platform::Ocsp { endpoint, .. }
+            | super::Platform::Crl { endpoint, .. } => endpoint.offline_policy,
+            super::Platform::Simulated => OfflinePolicy::Refuse,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_policy_matches_the_flow_defaults() {
+        let policy = Config::demo().session_policy();
+        assert!(policy.require_pin);
+        assert_eq!(policy.idle_timeout + policy.warning, Duration::from_secs(60));
+        assert_eq!(Config::demo().admin_policy().lockout_attempts, 5);
+    }
+}

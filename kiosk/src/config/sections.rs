@@ -1,0 +1,937 @@
+//! Reads each section of the file into its typed form, checking every key.
+
+use std::num::NonZeroU8;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::de::DeTable;
+
+use super::problems::{Collector, Problems};
+use super::reader::{Choice, Field, Schema, Section, Span, Walk, split_sections};
+use super::secret::StaffPinHash;
+use super::values::{Code, Content, DevicePath, GpioPin, Host, HttpsUrl, Ident, Port, bad, sip2_text_ok};
+use super::{
+    Admin, Barcode, Card, CardReader, CheckDigit, ClientIdentity, Config, ConfigError, Encoding, GpioPins,
+    Ils, Io, Label, Language, Languages, Library, LinkStore, MethodD, Nw7Guard, OfflinePolicy, PaperWidth,
+    Platform, PlatformEndpoint, Printer, PrinterTransport, SessionTimeouts, Sip2, Sip2Login, Sip2Tls,
+    Terminal, TokenKey,
+};
+
+/// Every section and the keys it takes.
+const SCHEMA: Schema = &[
+    ("library", &["name", "institution_id", "service_provider_id", "languages", "kiosk_id"]),
+    ("card", &["mode", "reader", "require_pin", "allow_library_card", "allow_method_d_label"]),
+    (
+        "platform",
+        &[
+            "mode",
+            "url",
+            "ca_file",
+            "jpki_ca_file",
+            "client_cert",
+            "client_key",
+            "terminal_id",
+            "terminal_password",
+            "connect_timeout_s",
+            "request_timeout_s",
+            "offline_policy",
+            "crl_refresh_s",
+            "link_store",
+            "link_key_file",
+        ],
+    ),
+    (
+        "ils",
+        &[
+            "mode",
+            "host",
+            "port",
+            "tls",
+            "ca_file",
+            "login_user",
+            "login_password",
+            "location_code",
+            "encoding",
+            "request_timeout_s",
+            "retries",
+            "keepalive_s",
+        ],
+    ),
+    (
+        "printer",
+        &[
+            "transport",
+            "vendor_id",
+            "product_id",
+            "device",
+            "baud",
+            "host",
+            "port",
+            "path",
+            "paper_width_mm",
+            "barcode",
+            "nw7_start",
+            "nw7_stop",
+            "check_digit",
+            "label_length_mm",
+        ],
+    ),
+    ("label", &["method_d", "token_key_file"]),
+    ("io", &["backend", "lamp_pin", "buzzer_pin", "gate_pin"]),
+    ("admin", &["staff_pin_hash", "lockout_attempts", "lockout_s"]),
+    ("session", &["idle_timeout_s", "warning_s", "pin_idle_timeout_s", "take_card_alarm_s"]),
+];
+
+const SYNTAX_FIX: &str =
+    "correct the TOML syntax here (text in double quotes, one `key = value` per line, [section] headers)";
+
+pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+    let mut walk = Walk::new(text, origin);
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        for error in errors {
+            // Only the message and the place: toml's Display would quote the line,
+            // which may hold a secret.
+            let span = error.span().unwrap_or(0..0);
+            walk.problems.report(span, "syntax", error.message().to_owned(), SYNTAX_FIX);
+        }
+        return Err(invalid(walk.problems, origin));
+    }
+    let mut sections = split_sections(&mut walk, doc.into_inner(), SCHEMA);
+    report_missing_sections(&mut walk, &sections);
+    let mut take = |name: &'static str| match sections.iter().position(|s| s.name() == name) {
+        Some(i) => sections.swap_remove(i),
+        None => Section::default_for(name),
+    };
+    let (platform_s, printer_s, card_s, library_s) =
+        (take("platform"), take("printer"), take("card"), take("library"));
+    let (label_s, ils_s, io_s, admin_s, session_s) =
+        (take("label"), take("ils"), take("io"), take("admin"), take("session"));
+
+    let platform = platform(&mut walk, platform_s);
+    let printer = printer(&mut walk, printer_s);
+    let card = card(&mut walk, card_s);
+    let is_api = platform.as_ref().map(|p| matches!(p, Platform::Api { .. }));
+    let library = library(&mut walk, library_s, is_api);
+    let accept = card.as_ref().map(|(_, accept)| accept.clone());
+    let has_printer = printer.as_ref().map(|p| p.transport != PrinterTransport::None);
+    let label = label(&mut walk, label_s, accept, has_printer);
+    let ils = ils(&mut walk, ils_s);
+    let io = io(&mut walk, io_s);
+    let admin = admin(&mut walk, admin_s);
+    let session = session(&mut walk, session_s);
+
+    let config = (|| {
+        Some(Config {
+            library: library?,
+            card: card?.0,
+            platform: platform?,
+            ils: ils?,
+            printer: printer?,
+            label: label?,
+            io: io?,
+            admin: admin?,
+            session: session?,
+        })
+    })();
+    match (walk.problems.is_clean(), config) {
+        (true, Some(config)) => Ok(config),
+        (true, None) => Err(ConfigError::Invalid(Problems::whole_file(
+            origin,
+            "config",
+            "a value was refused without a reason (a bug in the kiosk)",
+            "please report this with the file",
+        ))),
+        (false, _) => Err(invalid(walk.problems, origin)),
+    }
+}
+
+fn invalid(problems: Collector<'_>, origin: &Path) -> ConfigError {
+    match problems.finish(origin) {
+        Some(problems) => ConfigError::Invalid(problems),
+        None => ConfigError::Invalid(Problems::whole_file(origin, "config", "invalid", "see above")),
+    }
+}
+
+/// The error for a file that is not UTF-8, pointing at the first bad byte.
+pub(super) fn not_utf8(bytes: &[u8], valid_up_to: usize, origin: &Path) -> ConfigError {
+    let prefix = std::str::from_utf8(bytes.get(..valid_up_to).unwrap_or_default()).unwrap_or_default();
+    let mut problems = Collector::new(prefix);
+    problems.report(
+        prefix.len()..prefix.len(),
+        "file",
+        "is not UTF-8 text (an invalid byte is here)",
+        "save the file as UTF-8 (for example `iconv -f SHIFT_JIS -t UTF-8`)",
+    );
+    invalid(problems, origin)
+}
+
+/// The sections that have required keys, in file order, and what they need at least.
+/// A missing one gets one problem (at the top of the file), not one per key.
+const REQUIRED_SECTIONS: [(&str, &str); 6] = [
+    ("library", "name, institution_id and kiosk_id"),
+    ("platform", "mode = \"api\", \"ocsp\", \"crl\" or \"simulated\""),
+    ("ils", "mode = \"sip2\" (and host) or mode = \"simulated\""),
+    ("printer", "transport = \"usb\", \"serial\", \"tcp\", \"file\", \"simulated\" or \"none\""),
+    ("io", "backend = \"gpio\", \"simulated\" or \"none\""),
+    ("admin", "staff_pin_hash (make one with `kiosk hash-staff-pin`)"),
+];
+
+fn report_missing_sections(walk: &mut Walk<'_>, sections: &[Section<'_>]) {
+    for (name, needs) in REQUIRED_SECTIONS {
+        if !sections.iter().any(|s| s.name() == name && s.is_present()) {
+            walk.problems.report(
+                0..0,
+                name,
+                format!("section [{name}] is missing"),
+                format!("add the [{name}] section with {needs}"),
+            );
+        }
+    }
+}
+
+fn quoted<C: Choice>(value: C) -> String {
+    format!("\"{}\"", value.name())
+}
+
+// ---------------------------------------------------------------------------------------
+// [library]
+
+fn library(walk: &mut Walk<'_>, mut s: Section<'_>, platform_is_api: Option<bool>) -> Option<Library> {
+    if !s.is_present() || s.is_broken() {
+        return None;
+    }
+    let name = s.string(walk, "name").then(walk, s.path("name"), |name| {
+        let chars = name.trim().chars().count();
+        if chars == 0 || chars > 100 {
+            Err(bad("must be 1 to 100 characters", "write the library's name as patrons know it"))
+        } else if name.chars().any(char::is_control) {
+            Err(bad("contains control characters", "write the name on one line"))
+        } else {
+            Ok(name)
+        }
+    });
+    let name = s.required(walk, "name", name, "name = \"はりま市立中央図書館\"");
+    let institution_id =
+        s.string(walk, "institution_id").then(walk, s.path("institution_id"), |v| Code::parse(&v));
+    let institution_id = s.required(walk, "institution_id", institution_id, "institution_id = \"HARIMA\"");
+    let sp =
+        s.string(walk, "service_provider_id").then(walk, s.path("service_provider_id"), |v| Code::parse(&v));
+    let service_provider_id = if platform_is_api == Some(true) {
+        s.required_because(
+            walk,
+            "service_provider_id",
+            sp,
+            "service_provider_id = \"...\"",
+            ", needed when platform.mode = \"api\" (the platform issues it)",
+        )
+        .map(Some)
+    } else {
+        sp.optional()
+    };
+    let languages = s.choices::<Language>(walk, "languages").or(Languages::default().0).map(Languages);
+    let kiosk_id = s.string(walk, "kiosk_id").then(walk, s.path("kiosk_id"), |v| Ident::parse(&v, "chuo-01"));
+    let kiosk_id = s.required(walk, "kiosk_id", kiosk_id, "kiosk_id = \"chuo-01\"");
+    s.finish(walk, |_| None);
+    Some(Library {
+        name: name?,
+        institution_id: institution_id?,
+        service_provider_id: service_provider_id?,
+        languages: languages?,
+        kiosk_id: kiosk_id?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// [card]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CardMode {
+    Pcsc,
+    Simulated,
+}
+
+impl Choice for CardMode {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("pcsc", CardMode::Pcsc), ("simulated", CardMode::Simulated)];
+}
+
+/// The card section, and `allow_method_d_label` with its span (for [label]'s checks).
+fn card(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<(Card, (bool, Option<Span>))> {
+    if s.is_broken() {
+        return None;
+    }
+    let mode = s.choice::<CardMode>(walk, "mode").or(CardMode::Pcsc);
+    let require_pin = s.boolean(walk, "require_pin").or(true);
+    let allow_library_card = s.boolean(walk, "allow_library_card").or(true);
+    let accept = s.boolean(walk, "allow_method_d_label");
+    let accept_span = accept.span();
+    let accept = accept.or(true);
+    let reader = match mode {
+        Some(CardMode::Pcsc) => s
+            .string(walk, "reader")
+            .then(walk, s.path("reader"), |r| {
+                if r.chars().count() > 128 || r.chars().any(char::is_control) {
+                    Err(bad(
+                        "is not a reader name",
+                        "write part of the name `pcsc_scan` shows, e.g. \"RC-S380\"",
+                    ))
+                } else {
+                    Ok(r)
+                }
+            })
+            .or(String::new())
+            .map(|name_contains| CardReader::Pcsc { name_contains }),
+        Some(CardMode::Simulated) => Some(CardReader::Simulated),
+        None => None,
+    };
+    s.finish(walk, |_| mode.map(|m| format!("mode = {}", quoted(m))));
+    Some((
+        Card { reader: reader?, require_pin: require_pin?, allow_library_card: allow_library_card? },
+        (accept?, accept_span),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// [platform]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlatformMode {
+    Api,
+    Ocsp,
+    Crl,
+    Simulated,
+}
+
+impl Choice for PlatformMode {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("api", PlatformMode::Api),
+        ("ocsp", PlatformMode::Ocsp),
+        ("crl", PlatformMode::Crl),
+        ("simulated", PlatformMode::Simulated),
+    ];
+}
+
+const NETWORK_TIMEOUT: std::ops::RangeInclusive<u64> = 1..=300;
+
+fn platform(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Platform> {
+    if !s.is_present() || s.is_broken() {
+        return None;
+    }
+    let mode = s.choice::<PlatformMode>(walk, "mode");
+    let Some(mode) = s.required(walk, "mode", mode, "mode = \"api\"") else {
+        s.finish(walk, |_| None);
+        return None;
+    };
+    let because = format!(", needed when mode = {}", quoted(mode));
+    let platform = match mode {
+        PlatformMode::Simulated => Some(Platform::Simulated),
+        PlatformMode::Api => {
+            let endpoint = endpoint(walk, &mut s, &because);
+            let client = client_identity(walk, &mut s, Some(&because));
+            let id = s
+                .string(walk, "terminal_id")
+                .then(walk, s.path("terminal_id"), |v| Ident::parse(&v, "T0123456"));
+            let id = s.required_because(walk, "terminal_id", id, "terminal_id = \"...\"", &because);
+            let password = s.secret(walk, "terminal_password").then(walk, s.path("terminal_password"), |p| {
+                let len = p.expose().chars().count();
+                if len == 0 || len > 128 || p.expose().chars().any(char::is_control) {
+                    Err(bad(
+                        "must be 1 to 128 characters without control characters",
+                        "copy the password the municipality issued for this terminal",
+                    ))
+                } else {
+                    Ok(p)
+                }
+            });
+            let password = s.required_because(
+                walk,
+                "terminal_password",
+                password,
+                "terminal_password = \"...\"",
+                &because,
+            );
+            (|| {
+                Some(Platform::Api {
+                    endpoint: endpoint?,
+                    client: client??,
+                    terminal: Terminal { id: id?, password: password? },
+                })
+            })()
+        }
+        PlatformMode::Ocsp | PlatformMode::Crl => {
+            let endpoint = endpoint(walk, &mut s, &because);
+            let client = client_identity(walk, &mut s, None);
+            let path = s.data_file(walk, "link_store");
+            let path = s.required_because(
+                walk,
+                "link_store",
+                path,
+                "link_store = \"/var/lib/kiosk/links.db\"",
+                &because,
+            );
+            let key_file = s.existing_file(
+                walk,
+                "link_key_file",
+                Content::KeyMaterial,
+                "the link store's hashing key (at least 32 random bytes, the same on every kiosk sharing the store)",
+            );
+            let key_file = s.required_because(
+                walk,
+                "link_key_file",
+                key_file,
+                "link_key_file = \"/etc/kiosk/link.key\"",
+                &because,
+            );
+            let refresh = if mode == PlatformMode::Crl {
+                s.seconds(walk, "crl_refresh_s", 60..=86_400).or(Duration::from_secs(3600))
+            } else {
+                Some(Duration::ZERO)
+            };
+            (|| {
+                let links = LinkStore { path: path?, key_file: key_file? };
+                let (endpoint, client) = (endpoint?, client?);
+                Some(if mode == PlatformMode::Crl {
+                    Platform::Crl { endpoint, client, links, refresh: refresh? }
+                } else {
+                    Platform::Ocsp { endpoint, client, links }
+                })
+            })()
+        }
+    };
+    s.finish(walk, |_| Some(format!("mode = {}", quoted(mode))));
+    platform
+}
+
+fn endpoint(walk: &mut Walk<'_>, s: &mut Section<'_>, because: &str) -> Option<PlatformEndpoint> {
+    let url = s.string(walk, "url").then(walk, s.path("url"), |u| HttpsUrl::parse(&u));
+    let url = s.required_because(walk, "url", url, "url = \"https://...\"", because);
+    let ca_file = s.existing_file(
+        walk,
+        "ca_file",
+        Content::PemCertificate,
+        "the CA certificate (PEM) that issued the platform server's TLS certificate",
+    );
+    let ca_file =
+        s.required_because(walk, "ca_file", ca_file, "ca_file = \"/etc/kiosk/platform-ca.pem\"", because);
+    let jpki_ca_file = s.existing_file(
+        walk,
+        "jpki_ca_file",
+        Content::PemCertificate,
+        "the JPKI user-authentication CA certificate(s) (PEM) published by J-LIS",
+    );
+    let jpki_ca_file = s.required_because(
+        walk,
+        "jpki_ca_file",
+        jpki_ca_file,
+        "jpki_ca_file = \"/etc/kiosk/jpki-ca.pem\"",
+        because,
+    );
+    let connect = s.seconds(walk, "connect_timeout_s", NETWORK_TIMEOUT);
+    let connect_span = connect.span();
+    let connect_timeout = connect.or(Duration::from_secs(5));
+    let request_timeout = s.seconds(walk, "request_timeout_s", NETWORK_TIMEOUT).or(Duration::from_secs(10));
+    if let (Some(c), Some(r)) = (connect_timeout, request_timeout)
+        && c > r
+    {
+        walk.problems.report(
+            connect_span.unwrap_or_else(|| s.header_span()),
+            s.path("connect_timeout_s"),
+            format!("{} s is longer than request_timeout_s ({} s)", c.as_secs(), r.as_secs()),
+            "make connect_timeout_s at most request_timeout_s",
+        );
+        return None;
+    }
+    let offline_policy = s.choice::<OfflinePolicy>(walk, "offline_policy").or(OfflinePolicy::Refuse);
+    Some(PlatformEndpoint {
+        url: url?,
+        ca_file: ca_file?,
+        jpki_ca_file: jpki_ca_file?,
+        connect_timeout: connect_timeout?,
+        request_timeout: request_timeout?,
+        offline_policy: offline_policy?,
+    })
+}
+
+/// `client_cert` and `client_key`: both or neither; both when `required_because` is
+/// given. `None` when a problem was found.
+fn client_identity(
+    walk: &mut Walk<'_>,
+    s: &mut Section<'_>,
+    required_because: Option<&str>,
+) -> Option<Option<ClientIdentity>> {
+    let cert = s.existing_file(
+        walk,
+        "client_cert",
+        Content::PemCertificate,
+        "the kiosk's TLS client certificate (PEM) issued for the platform",
+    );
+    let key =
+        s.existing_file(walk, "client_key", Content::PemPrivateKey, "the private key (PEM) of client_cert");
+    let cert_hint = "client_cert = \"/etc/kiosk/client.pem\"";
+    let key_hint = "client_key = \"/etc/kiosk/client.key\"";
+    match (cert, key, required_because) {
+        (Field::Present(cert, _), Field::Present(key, _), _) => Some(Some(ClientIdentity { cert, key })),
+        (Field::Absent, Field::Absent, None) => Some(None),
+        (cert, key, because) => {
+            let cert_because = because.map_or(", needed with client_key".to_owned(), str::to_owned);
+            let key_because = because.map_or(", needed with client_cert".to_owned(), str::to_owned);
+            s.required_because(walk, "client_cert", cert, cert_hint, &cert_because);
+            s.required_because(walk, "client_key", key, key_hint, &key_because);
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// [ils]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IlsMode {
+    Sip2,
+    Simulated,
+}
+
+impl Choice for IlsMode {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("sip2", IlsMode::Sip2), ("simulated", IlsMode::Simulated)];
+}
+
+fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
+    if !s.is_present() || s.is_broken() {
+        return None;
+    }
+    let mode = s.choice::<IlsMode>(walk, "mode");
+    let Some(mode) = s.required(walk, "mode", mode, "mode = \"sip2\"") else {
+        s.finish(walk, |_| None);
+        return None;
+    };
+    if mode == IlsMode::Simulated {
+        s.finish(walk, |_| Some("mode = \"simulated\"".to_owned()));
+        return Some(Ils::Simulated);
+    }
+    let because = ", needed when mode = \"sip2\"";
+    let host = s.string(walk, "host").then(walk, s.path("host"), |h| Host::parse(&h));
+    let host = s.required_because(walk, "host", host, "host = \"ils.library.example\"", because);
+    let port = port(walk, &mut s, "port", 6001);
+    let tls = match s.boolean(walk, "tls").or(false) {
+        Some(true) => {
+            let ca = s.existing_file(
+                walk,
+                "ca_file",
+                Content::PemCertificate,
+                "the CA certificate (PEM) that issued the SIP2 server's TLS certificate",
+            );
+            s.required_because(
+                walk,
+                "ca_file",
+                ca,
+                "ca_file = \"/etc/kiosk/ils-ca.pem\"",
+                ", needed when tls = true",
+            )
+            .map(|ca_file| Some(Sip2Tls { ca_file }))
+        }
+        Some(false) => Some(None),
+        None => {
+            // tls itself is wrong: still check the file, so its problems show too.
+            let _ = s.existing_file(
+                walk,
+                "ca_file",
+                Content::PemCertificate,
+                "the SIP2 server's CA certificate (PEM)",
+            );
+            None
+        }
+    };
+    let user = s.string(walk, "login_user").then(walk, s.path("login_user"), |u| Code::parse(&u));
+    let password = s
+        .secret(walk, "login_password")
+        .then(walk, s.path("login_password"), |p| sip2_text_ok(p.expose()).map(|()| p));
+    let login = match (user, password) {
+        (Field::Present(user, _), Field::Present(password, _)) => Some(Some(Sip2Login { user, password })),
+        (Field::Absent, Field::Absent) => Some(None),
+        (user, password) => {
+            s.required_because(
+                walk,
+                "login_user",
+                user,
+                "login_user = \"...\"",
+                ", needed with login_password",
+            );
+            s.required_because(
+                walk,
+                "login_password",
+                password,
+                "login_password = \"...\"",
+                ", needed with login_user",
+            );
+            None
+        }
+    };
+    let location_code =
+        s.string(walk, "location_code").then(walk, s.path("location_code"), |c| Code::parse(&c)).optional();
+    let encoding = s.choice::<Encoding>(walk, "encoding").or(Encoding::Utf8);
+    let request_timeout = s.seconds(walk, "request_timeout_s", NETWORK_TIMEOUT).or(Duration::from_secs(10));
+    let retries = s.integer(walk, "retries", 0..=10, "").or(2);
+    let keepalive = s.seconds(walk, "keepalive_s", 10..=3600).or(Duration::from_secs(60));
+    s.finish(walk, |key| (key == "ca_file").then(|| "tls = false".to_owned()));
+    Some(Ils::Sip2(Sip2 {
+        host: host?,
+        port: port?,
+        tls: tls?,
+        login: login?,
+        location_code: location_code?,
+        encoding: encoding?,
+        request_timeout: request_timeout?,
+        retries: u8::try_from(retries?).ok()?,
+        keepalive: keepalive?,
+    }))
+}
+
+/// A port with a default.
+fn port(walk: &mut Walk<'_>, s: &mut Section<'_>, key: &str, default: u16) -> Option<Port> {
+    s.integer(walk, key, 1..=65_535, "")
+        .then(walk, s.path(key), Port::from_checked)
+        .or(Port::from_const(default))
+}
+
+// ---------------------------------------------------------------------------------------
+// [printer]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Usb,
+    Serial,
+    Tcp,
+    File,
+    Simulated,
+    None,
+}
+
+impl Choice for Transport {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("usb", Transport::Usb),
+        ("serial", Transport::Serial),
+        ("tcp", Transport::Tcp),
+        ("file", Transport::File),
+        ("simulated", Transport::Simulated),
+        ("none", Transport::None),
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Symbology {
+    Nw7,
+    Code128,
+}
+
+impl Choice for Symbology {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("nw7", Symbology::Nw7), ("code128", Symbology::Code128)];
+}
+
+const BAUD_RATES: [i64; 8] = [1200, 2400, 4800, 9600, 19_200, 38_400, 57_600, 115_200];
+const TRANSPORT_KEYS: [&str; 7] = ["vendor_id", "product_id", "device", "baud", "host", "port", "path"];
+
+fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
+    if !s.is_present() || s.is_broken() {
+        return None;
+    }
+    let transport = s.choice::<Transport>(walk, "transport");
+    let transport = s.required(walk, "transport", transport, "transport = \"usb\"");
+    let because = |t: Transport| format!(", needed when transport = {}", quoted(t));
+    let connection = match transport {
+        None => None,
+        Some(t @ Transport::Usb) => {
+            let vendor = s.integer(walk, "vendor_id", 1..=0xFFFF, "");
+            let vendor = s.required_because(walk, "vendor_id", vendor, "vendor_id = 0x04b8", &because(t));
+            let product = s.integer(walk, "product_id", 1..=0xFFFF, "");
+            let product = s.required_because(walk, "product_id", product, "product_id = 0x0202", &because(t));
+            (|| {
+                Some(PrinterTransport::Usb {
+                    vendor_id: u16::try_from(vendor?).ok()?,
+                    product_id: u16::try_from(product?).ok()?,
+                })
+            })()
+        }
+        Some(t @ Transport::Serial) => {
+            let device = s.string(walk, "device").then(walk, s.path("device"), |d| DevicePath::parse(&d));
+            let device = s.required_because(walk, "device", device, "device = \"/dev/ttyUSB0\"", &because(t));
+            let baud = s
+                .integer(walk, "baud", 1..=i64::from(u32::MAX), "")
+                .then(walk, s.path("baud"), |b| {
+                    if BAUD_RATES.contains(&b) {
+                        u32::try_from(b).map_err(|_| bad("is not a baud rate", "use 9600"))
+                    } else {
+                        Err(bad(
+                            format!("{b} is not a standard baud rate"),
+                            "use one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 (the printer's DIP switches say which)",
+                        ))
+                    }
+                })
+                .or(9600);
+            (|| Some(PrinterTransport::Serial { device: device?, baud: baud? }))()
+        }
+        Some(t @ Transport::Tcp) => {
+            let host = s.string(walk, "host").then(walk, s.path("host"), |h| Host::parse(&h));
+            let host = s.required_because(walk, "host", host, "host = \"192.0.2.50\"", &because(t));
+            let port = port(walk, &mut s, "port", 9100);
+            (|| Some(PrinterTransport::Tcp { host: host?, port: port? }))()
+        }
+        Some(t @ Transport::File) => {
+            let path = s.data_file(walk, "path");
+            let path = s.required_because(
+                walk,
+                "path",
+                path,
+                "path = \"/var/spool/kiosk/printer.bin\"",
+                &because(t),
+            );
+            path.map(|path| PrinterTransport::File { path })
+        }
+        Some(Transport::Simulated) => Some(PrinterTransport::Simulated),
+        Some(Transport::None) => Some(PrinterTransport::None),
+    };
+    let paper_width = s
+        .integer(walk, "paper_width_mm", 0..=1000, "mm")
+        .then(walk, s.path("paper_width_mm"), |w| match w {
+            58 => Ok(PaperWidth::Mm58),
+            80 => Ok(PaperWidth::Mm80),
+            other => Err(bad(format!("{other} mm is not a supported roll width"), "use 58 or 80")),
+        })
+        .or(PaperWidth::Mm80);
+    let symbology = s.choice::<Symbology>(walk, "barcode").or(Symbology::Nw7);
+    let barcode = match symbology {
+        Some(Symbology::Nw7) => {
+            let start = s.choice::<Nw7Guard>(walk, "nw7_start").or(Nw7Guard::A);
+            let stop = s.choice::<Nw7Guard>(walk, "nw7_stop").or(Nw7Guard::A);
+            (|| Some(Barcode::Nw7 { start: start?, stop: stop? }))()
+        }
+        Some(Symbology::Code128) => Some(Barcode::Code128),
+        None => None,
+    };
+    let check_digit = s.choice::<CheckDigit>(walk, "check_digit");
+    let check_digit = match (check_digit, symbology) {
+        (Field::Present(CheckDigit::Mod16, span), Some(Symbology::Code128)) => {
+            walk.problems.report(
+                span,
+                s.path("check_digit"),
+                "\"mod16\" is computed over NW-7 characters and cannot be used with barcode = \"code128\"",
+                "use barcode = \"nw7\", or the check digit the library's cards really use",
+            );
+            None
+        }
+        (field, _) => field.or(CheckDigit::None),
+    };
+    let label_length_mm = s
+        .integer(walk, "label_length_mm", 20..=300, "mm")
+        .optional()
+        .map(|len| len.and_then(|l| u16::try_from(l).ok()));
+    s.finish(walk, |key| {
+        if key == "nw7_start" || key == "nw7_stop" {
+            symbology.map(|b| format!("barcode = {}", quoted(b)))
+        } else if TRANSPORT_KEYS.contains(&key) {
+            transport.map(|t| format!("transport = {}", quoted(t)))
+        } else {
+            None
+        }
+    });
+    Some(Printer {
+        transport: connection?,
+        paper_width: paper_width?,
+        barcode: barcode?,
+        check_digit: check_digit?,
+        label_length_mm: label_length_mm?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// [label]
+
+/// `accept` is `card.allow_method_d_label` and where it was set; `has_printer` whether
+/// `printer.transport` is not "none". Both `None` when those were invalid.
+fn label(
+    walk: &mut Walk<'_>,
+    mut s: Section<'_>,
+    accept: Option<(bool, Option<Span>)>,
+    has_printer: Option<bool>,
+) -> Option<Label> {
+    if s.is_broken() {
+        return None;
+    }
+    let print = s.boolean(walk, "method_d");
+    let print_span = print.span();
+    let print = print.or(false);
+    if let (Some(true), Some(false)) = (print, has_printer) {
+        walk.problems.report(
+            print_span.clone().unwrap_or_else(|| s.header_span()),
+            s.path("method_d"),
+            "labels need a printer, but printer.transport = \"none\"",
+            "set printer.transport, or label.method_d = false",
+        );
+    }
+    let accept_value = accept.as_ref().map(|(a, _)| *a);
+    let key_hint = "token_key_file = \"/etc/kiosk/label-token.key\"";
+    let purpose = "the Method D token key (at least 32 random bytes, the same on every kiosk of the fleet)";
+    let method_d = match (print, accept_value) {
+        (Some(false), Some(false)) => Some(MethodD::Off),
+        (Some(print), Some(accept)) => {
+            let because = match (print, accept) {
+                (true, true) => ", needed when label.method_d = true or card.allow_method_d_label = true",
+                (true, false) => ", needed when label.method_d = true",
+                _ => ", needed when card.allow_method_d_label = true (the default)",
+            };
+            let key = s.existing_file(walk, "token_key_file", Content::KeyMaterial, purpose);
+            s.required_because(walk, "token_key_file", key, key_hint, because).map(|file| MethodD::On {
+                print,
+                accept,
+                token_key: TokenKey::File(file),
+            })
+        }
+        _ => {
+            let _ = s.existing_file(walk, "token_key_file", Content::KeyMaterial, purpose);
+            None
+        }
+    };
+    s.finish(walk, |_| Some("label.method_d = false and card.allow_method_d_label = false".to_owned()));
+    Some(Label { method_d: method_d? })
+}
+
+// ---------------------------------------------------------------------------------------
+// [io]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Gpio,
+    Simulated,
+    None,
+}
+
+impl Choice for Backend {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("gpio", Backend::Gpio), ("simulated", Backend::Simulated), ("none", Backend::None)];
+}
+
+fn io(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Io> {
+    if !s.is_present() || s.is_broken() {
+        return None;
+    }
+    let backend = s.choice::<Backend>(walk, "backend");
+    let backend = s.required(walk, "backend", backend, "backend = \"gpio\"");
+    let io = match backend {
+        None => None,
+        Some(Backend::Simulated) => Some(Io::Simulated),
+        Some(Backend::None) => Some(Io::None),
+        Some(Backend::Gpio) => {
+            let because = ", needed when backend = \"gpio\"";
+            let mut used: Vec<(GpioPin, &str)> = Vec::new();
+            let mut pin = |walk: &mut Walk<'_>, s: &mut Section<'_>, key: &'static str| {
+                s.integer(walk, key, 0..=27, "").then(walk, s.path(key), |n| {
+                    let pin = u8::try_from(n).ok().and_then(GpioPin::new).ok_or_else(|| {
+                        bad(format!("{n} is not a GPIO number"), "use a BCM GPIO number from 0 to 27")
+                    })?;
+                    if let Some((_, other)) = used.iter().find(|(p, _)| *p == pin) {
+                        return Err(bad(
+                            format!("GPIO {n} is already used by io.{other}"),
+                            "give each output its own GPIO line",
+                        ));
+                    }
+                    used.push((pin, key));
+                    Ok(pin)
+                })
+            };
+            let lamp = pin(walk, &mut s, "lamp_pin");
+            let buzzer = pin(walk, &mut s, "buzzer_pin");
+            let gate = pin(walk, &mut s, "gate_pin").optional();
+            let lamp = s.required_because(walk, "lamp_pin", lamp, "lamp_pin = 17", because);
+            let buzzer = s.required_because(walk, "buzzer_pin", buzzer, "buzzer_pin = 27", because);
+            (|| Some(Io::Gpio(GpioPins { lamp: lamp?, buzzer: buzzer?, gate: gate? })))()
+        }
+    };
+    s.finish(walk, |_| backend.map(|b| format!("backend = {}", quoted(b))));
+    io
+}
+
+// ---------------------------------------------------------------------------------------
+// [admin]
+
+fn admin(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Admin> {
+    if !s.is_present() || s.is_broken() {
+        return None;
+    }
+    let hash = s.secret(walk, "staff_pin_hash").then(walk, s.path("staff_pin_hash"), |phc| {
+        StaffPinHash::parse(phc).map_err(|(what, fix)| bad(what, fix))
+    });
+    let hash = s.required(
+        walk,
+        "staff_pin_hash",
+        hash,
+        "staff_pin_hash = \"$argon2id$...\" (from `kiosk hash-staff-pin`)",
+    );
+    let attempts = s
+        .integer(walk, "lockout_attempts", 1..=20, "")
+        .then(walk, s.path("lockout_attempts"), |n| {
+            u8::try_from(n).ok().and_then(NonZeroU8::new).ok_or_else(|| bad("is out of range", "use 1 to 20"))
+        })
+        .or(NonZeroU8::MIN.saturating_add(4));
+    let lockout = s.seconds(walk, "lockout_s", 30..=3600).or(Duration::from_secs(300));
+    s.finish(walk, |_| None);
+    Some(Admin { staff_pin_hash: hash?, lockout_attempts: attempts?, lockout: lockout? })
+}
+
+// ---------------------------------------------------------------------------------------
+// [session]
+
+fn session(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<SessionTimeouts> {
+    if s.is_broken() {
+        return None;
+    }
+    let defaults = SessionTimeouts::default();
+    let idle = s.seconds(walk, "idle_timeout_s", 15..=600);
+    let idle_span = idle.span();
+    let idle = idle.or(defaults.idle_timeout);
+    let warning = s.seconds(walk, "warning_s", 5..=120);
+    let warning_span = warning.span();
+    let warning = warning.or(defaults.warning);
+    let pin_idle = s.seconds(walk, "pin_idle_timeout_s", 10..=120).or(defaults.pin_idle_timeout);
+    let take_card = s.seconds(walk, "take_card_alarm_s", 10..=600).or(defaults.take_card_alarm);
+    s.finish(walk, |_| None);
+    let (idle, warning) = (idle?, warning?);
+    if warning >= idle {
+        let span = warning_span.or(idle_span).unwrap_or(0..0);
+        walk.problems.report(
+            span,
+            "session.warning_s",
+            format!(
+                "the warning ({} s) must come before the idle timeout ({} s)",
+                warning.as_secs(),
+                idle.as_secs()
+            ),
+            "make warning_s shorter than idle_timeout_s",
+        );
+        return None;
+    }
+    Some(SessionTimeouts {
+        idle_timeout: idle,
+        warning,
+        pin_idle_timeout: pin_idle?,
+        take_card_alarm: take_card?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key read by the code is in [`SCHEMA`] (the reader debug-asserts it); and
+    /// the schema has no duplicates.
+    #[test]
+    fn schema_has_no_duplicate_keys() {
+        for (section, keys) in SCHEMA {
+            let mut sorted: Vec<&str> = keys.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), keys.len(), "[{section}]");
+        }
+    }
+}

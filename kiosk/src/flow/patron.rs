@@ -1,0 +1,1148 @@
+//! The patron session: from a card on the reader (or a scanned library card or Method D
+//! label) to "take your card", with every way it can go wrong.
+//!
+//! ```text
+//! Idle ─card─▶ ReadingCertificate ─▶ PinEntry ─▶ Proving ─▶ CheckingValidity
+//!   │                 (require_pin = false skips PinEntry and Proving) │
+//!   │                                      ResolvingPatron ◀─ Good, no patron
+//!   └─library card / label scan─▶ CheckingStanding ◀───────────────────┘
+//!                                       │
+//!                    Borrowing ◀────────┘ ─Finish─▶ ReceiptChoice ─▶ Printing
+//!                        └─PrintLabel (Method D)────────────────────▶ Printing
+//! any state ─problem / timeout / done─▶ Ending (notice; "take your card") ─card out─▶ Idle
+//! ```
+//!
+//! Card removal ends a card session from any state: the session's in-flight work is
+//! cancelled, the card is powered off, the PIN pad (and its digits) dropped, and the flow
+//! is back in `Idle`.
+
+use core::time::Duration;
+use std::collections::VecDeque;
+
+use super::{Millis, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId};
+
+/// What to do when the revocation check cannot be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OfflinePolicy {
+    /// Refuse the card, say why, and offer a library card instead (the default).
+    Refuse,
+    /// Lend anyway, and record that revocation was not checked.
+    Allow,
+}
+
+/// The library's choices that shape a session (from the config file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Ask for the card's PIN and prove possession with a signature (default true).
+    pub require_pin: bool,
+    /// Patrons may log in by scanning their library card.
+    pub allow_library_card: bool,
+    /// Patrons may log in by scanning a same-day Method D label.
+    pub allow_method_d_login: bool,
+    /// Card patrons may print a Method D label instead of borrowing here.
+    pub offer_method_d_print: bool,
+    pub offline_policy: OfflinePolicy,
+    /// No touch or scan for this long shows the "are you still there?" warning.
+    pub idle_timeout: Duration,
+    /// How long the warning counts down before the session ends.
+    pub warning: Duration,
+    /// No key for this long clears a half-typed PIN.
+    pub pin_idle_timeout: Duration,
+    /// A card still on the reader this long after the session ended calls staff.
+    pub take_card_alarm: Duration,
+    /// A driver that has not answered after this long is treated as failed.
+    pub driver_timeout: Duration,
+    /// A notice without a card to remove returns to Idle after this long.
+    pub notice_timeout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            require_pin: true,
+            allow_library_card: true,
+            allow_method_d_login: true,
+            offer_method_d_print: true,
+            offline_policy: OfflinePolicy::Refuse,
+            idle_timeout: Duration::from_secs(60),
+            warning: Duration::from_secs(15),
+            pin_idle_timeout: Duration::from_secs(30),
+            take_card_alarm: Duration::from_secs(60),
+            driver_timeout: Duration::from_secs(45),
+            notice_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An item barcode. Not personal by itself; never logged together with a patron.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ItemId(pub String);
+
+impl core::fmt::Debug for ItemId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ItemId({})", self.0)
+    }
+}
+
+/// A loan the library system confirmed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Loan {
+    pub item: ItemId,
+    /// Title, as the library system sent it (NFC-normalised by the driver).
+    pub title: String,
+    /// Due date, as the library system formatted it.
+    pub due: String,
+}
+
+impl core::fmt::Debug for Loan {
+    // What a patron borrows is private: titles stay out of logs.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Loan({:?}, due {})", self.item, self.due)
+    }
+}
+
+/// Why the library system would not lend an item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemRefusal {
+    /// The library system refused; its screen message, if it sent one.
+    Refused(Option<String>),
+    /// The library system did not answer; the orchestrator reconciles before any retry.
+    NoAnswer,
+}
+
+/// One line of the borrowing list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoanLine {
+    Borrowed(Loan),
+    Refused { item: ItemId, reason: ItemRefusal },
+}
+
+/// How the patron identified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginMethod {
+    MyNumberCard,
+    LibraryCard,
+    MethodDLabel,
+}
+
+/// Why a scanned Method D label was refused (the verifier lives in the printer driver).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelRefusal {
+    /// Printed on another day.
+    WrongDay,
+    /// The signature does not verify.
+    BadSignature,
+    /// Signed with a key this kiosk does not know.
+    UnknownKey,
+    /// Not a label token at all.
+    Malformed,
+}
+
+/// A scan, already classified by the scanner driver's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scan {
+    LibraryCard(PatronId),
+    Item(ItemId),
+    /// A Method D label, verified (or refused) by the orchestrator.
+    MethodDLabel(Result<PatronId, LabelRefusal>),
+}
+
+/// A patron's touch on the screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tap {
+    Pin(PinKey),
+    /// "I'm done" on the borrowing screen.
+    Finish,
+    PrintReceipt,
+    NoReceipt,
+    /// Print a Method D label instead of borrowing here.
+    PrintLabel,
+    /// Stop and take the card back.
+    Cancel,
+    /// Answer to the timeout warning.
+    StillHere,
+    /// Close a notice.
+    Dismiss,
+}
+
+/// Card trouble the card driver reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardFault {
+    /// Not a My Number card, or its JPKI applet is missing.
+    NotMyNumberCard,
+    /// The card answered something malformed or failed mid-read.
+    Unreadable,
+    /// The reader disappeared or pcscd failed.
+    ReaderFailed,
+}
+
+/// Why proof of possession failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofFailure {
+    /// The signature does not verify with the certificate's key: not the genuine card.
+    BadSignature,
+    /// The certificate does not chain to a configured JPKI CA.
+    UntrustedCertificate,
+}
+
+/// The platform's answer on the certificate (from the platform driver).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid. The patron, when the platform (or link store) already resolved it.
+    Good {
+        patron: Option<PatronId>,
+    },
+    Revoked,
+    Expired,
+    NotLinked,
+    /// No answer could be had (network, TLS, platform error).
+    Unavailable,
+}
+
+/// Why a patron may not borrow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatronRefusal {
+    /// The card is not linked to a patron of this library.
+    NotLinked,
+    /// The library system does not know the patron.
+    Unknown,
+    /// Borrowing blocked (overdue items, fines, expired registration…): see staff.
+    Blocked(Option<String>),
+    /// The library system could not be reached.
+    LibrarySystemUnavailable,
+}
+
+/// Why printing failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrintFault {
+    OutOfPaper,
+    Offline,
+    Failed,
+}
+
+/// A driver's answer to an effect. Delivered as [`Event::Reply`] with the session id the
+/// effect carried.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply {
+    Certificate(Result<(), CardFault>),
+    PinTries(u8),
+    PinVerified,
+    WrongPin {
+        tries_left: u8,
+    },
+    PinBlocked,
+    /// A card operation failed (any stage).
+    CardError(CardFault),
+    Proof(Result<(), ProofFailure>),
+    Validity(Verdict),
+    /// Link-store resolution of the verified certificate.
+    Patron(Result<PatronId, PatronRefusal>),
+    /// SIP2 patron status: may this patron borrow?
+    Standing(Result<(), PatronRefusal>),
+    Checkout {
+        item: ItemId,
+        result: Result<Loan, ItemRefusal>,
+    },
+    Printed(Result<(), PrintFault>),
+}
+
+/// Everything the session can be told.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    CardInserted,
+    CardRemoved,
+    Scanned(Scan),
+    Tap(Tap),
+    /// Only time passed.
+    Tick,
+    Reply {
+        session: SessionId,
+        reply: Reply,
+    },
+    /// Staff took the kiosk out of (or back into) service. A running session finishes.
+    SetOutOfService(bool),
+    /// Staff reset the kiosk: end any session, clear alarms.
+    Reset,
+    /// Staff loaded paper.
+    PaperRestored,
+}
+
+/// What is printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrintJob {
+    Receipt { loans: Vec<Loan> },
+    MethodDLabel { patron: PatronId },
+}
+
+/// Staff-call lamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LampPattern {
+    Off,
+    Steady,
+    Blink,
+}
+
+/// Buzzer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuzzerPattern {
+    Off,
+    /// One short beep (timeout warning).
+    Beep,
+    /// A chirp every few seconds until stopped ("take your card").
+    Reminder,
+}
+
+/// Why staff are called. Latched until staff reset the kiosk (or the cause goes away).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffCall {
+    CardLocked,
+    CardLeftBehind,
+    PrinterOutOfPaper,
+    PrinterFault,
+    Malfunction,
+}
+
+/// Events for the audit log. No personal data: no PIN, serial, patron or item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditEvent {
+    SessionStarted(LoginMethod),
+    PinRejected { tries_left: u8 },
+    CardLocked,
+    RevocationUnchecked,
+    StaffCalled(StaffCall),
+    StaffCallCleared,
+    SessionEnded { borrowed: usize, refused: usize },
+    CardRemovedEarly,
+}
+
+/// What the session asks the orchestrator to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Effect {
+    ReadCertificate {
+        session: SessionId,
+    },
+    QueryPinTries {
+        session: SessionId,
+    },
+    VerifyPin {
+        session: SessionId,
+        pin: Pin,
+    },
+    /// Have the card sign a fresh challenge; verify it and the certificate chain.
+    ProvePossession {
+        session: SessionId,
+    },
+    CheckValidity {
+        session: SessionId,
+    },
+    ResolvePatron {
+        session: SessionId,
+    },
+    PatronStatus {
+        session: SessionId,
+        patron: PatronId,
+        pin_verified: bool,
+    },
+    Checkout {
+        session: SessionId,
+        patron: PatronId,
+        item: ItemId,
+    },
+    Print {
+        session: SessionId,
+        job: PrintJob,
+    },
+    /// Power the card off (clears its verified PIN). Idempotent.
+    PowerOffCard,
+    /// The session is over: cancel its card and platform work and forget its data. A
+    /// checkout already sent completes and is reconciled through the journal.
+    EndSession {
+        session: SessionId,
+    },
+    Lamp(LampPattern),
+    Buzzer(BuzzerPattern),
+    Audit(AuditEvent),
+}
+
+impl Effect {
+    /// Effects that may leave the flow while it is idle: starting a session and resetting
+    /// outputs. Anything else in Idle would be a stale session leaking through.
+    #[must_use]
+    pub fn allowed_in_idle(&self) -> bool {
+        matches!(
+            self,
+            Effect::ReadCertificate { .. }
+                | Effect::PatronStatus { .. }
+                | Effect::PowerOffCard
+                | Effect::EndSession { .. }
+                | Effect::Lamp(_)
+                | Effect::Buzzer(_)
+                | Effect::Audit(_)
+        )
+    }
+}
+
+/// What the patron is told at the end of a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Goodbye,
+    ReceiptPrinted,
+    LabelPrinted,
+    Cancelled,
+    TimedOut,
+    CardLocked,
+    CardProblem(CardFault),
+    ProofFailed(ProofFailure),
+    Revoked,
+    Expired,
+    NotLinked,
+    PlatformUnavailable,
+    PatronRefused(PatronRefusal),
+    LabelRefused(LabelRefusal),
+    PrintFailed(PrintFault),
+    /// An item was scanned before anyone identified.
+    IdentifyFirst,
+    /// Something did not answer; staff have been called.
+    Malfunction,
+}
+
+/// The waiting screens between PIN and borrowing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckStage {
+    Proving,
+    Validity,
+    Patron,
+    Standing,
+}
+
+/// What the screen shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Idle,
+    OutOfService,
+    ReadingCard,
+    Pin(PinView),
+    Checking {
+        stage: CheckStage,
+        since: Millis,
+    },
+    Borrowing {
+        lines: Vec<LoanLine>,
+        /// Items scanned and not yet answered.
+        waiting: usize,
+        finishing: bool,
+        can_print_label: bool,
+    },
+    ReceiptChoice,
+    Printing {
+        label: bool,
+    },
+    Ending {
+        notice: Notice,
+        card_present: bool,
+    },
+}
+
+/// The view model: screen plus the overlays that can sit on any screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct View {
+    pub screen: Screen,
+    /// "Are you still there?" with this many seconds left.
+    pub timeout_warning: Option<u32>,
+    /// No receipts until staff load paper.
+    pub paper_out: bool,
+    pub staff_called: Option<StaffCall>,
+}
+
+#[derive(Debug)]
+struct Basket {
+    patron: PatronId,
+    method: LoginMethod,
+    lines: Vec<LoanLine>,
+    queue: VecDeque<ItemId>,
+    in_flight: Option<(ItemId, Millis)>,
+    finishing: bool,
+}
+
+impl Basket {
+    fn new(patron: PatronId, method: LoginMethod) -> Basket {
+        Basket {
+            patron,
+            method,
+            lines: Vec::new(),
+            queue: VecDeque::new(),
+            in_flight: None,
+            finishing: false,
+        }
+    }
+
+    fn knows(&self, item: &ItemId) -> bool {
+        self.queue.contains(item)
+            || self.in_flight.as_ref().is_some_and(|(i, _)| i == item)
+            || self.lines.iter().any(|l| match l {
+                LoanLine::Borrowed(loan) => &loan.item == item,
+                // A refused item may be scanned again (e.g. after a staff fix).
+                LoanLine::Refused { .. } => false,
+            })
+    }
+
+    fn loans(&self) -> Vec<Loan> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l {
+                LoanLine::Borrowed(loan) => Some(loan.clone()),
+                LoanLine::Refused { .. } => None,
+            })
+            .collect()
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        let borrowed = self.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count();
+        (borrowed, self.lines.len() - borrowed)
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    ReadingCertificate,
+    PinEntry(PinPad),
+    Proving,
+    CheckingValidity,
+    ResolvingPatron,
+    CheckingStanding { patron: PatronId, method: LoginMethod },
+    Borrowing(Basket),
+    ReceiptChoice(Basket),
+    Printing { label: bool, counts: (usize, usize) },
+    Ending { notice: Notice, since: Millis, alarmed: bool },
+}
+
+/// The patron session state machine.
+#[derive(Debug)]
+pub struct PatronSession {
+    policy: SessionPolicy,
+    state: State,
+    session: SessionId,
+    /// The current (or last) session was started by a card.
+    card_session: bool,
+    card_present: bool,
+    pin_verified: bool,
+    out_of_service: bool,
+    paper_out: bool,
+    staff_call: Option<StaffCall>,
+    entered_at: Millis,
+    last_activity: Millis,
+    warning_until: Option<Millis>,
+}
+
+/// The effects of one event, in order.
+pub type Effects = Vec<Effect>;
+
+impl PatronSession {
+    #[must_use]
+    pub fn new(policy: SessionPolicy) -> PatronSession {
+        PatronSession {
+            policy,
+            state: State::Idle,
+            session: SessionId(0),
+            card_session: false,
+            card_present: false,
+            pin_verified: false,
+            out_of_service: false,
+            paper_out: false,
+            staff_call: None,
+            entered_at: Millis(0),
+            last_activity: Millis(0),
+            warning_until: None,
+        }
+    }
+
+    /// The id replies must carry to be heard.
+    #[must_use]
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle)
+    }
+
+    /// True while a PIN pad (and so possibly typed digits) exists.
+    #[must_use]
+    pub fn holds_pin_pad(&self) -> bool {
+        matches!(self.state, State::PinEntry(_))
+    }
+
+    /// A short name of the state, for logs and the admin screen.
+    #[must_use]
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Idle => "idle",
+            State::ReadingCertificate => "reading-certificate",
+            State::PinEntry(_) => "pin-entry",
+            State::Proving => "proving",
+            State::CheckingValidity => "checking-validity",
+            State::ResolvingPatron => "resolving-patron",
+            State::CheckingStanding { .. } => "checking-standing",
+            State::Borrowing(_) => "borrowing",
+            State::ReceiptChoice(_) => "receipt-choice",
+            State::Printing { .. } => "printing",
+            State::Ending { .. } => "ending",
+        }
+    }
+
+    /// The view model.
+    #[must_use]
+    pub fn view(&self, now: Millis) -> View {
+        let screen = match &self.state {
+            State::Idle if self.out_of_service => Screen::OutOfService,
+            State::Idle => Screen::Idle,
+            State::ReadingCertificate => Screen::ReadingCard,
+            State::PinEntry(pad) => Screen::Pin(pad.view()),
+            State::Proving => self.checking(CheckStage::Proving),
+            State::CheckingValidity => self.checking(CheckStage::Validity),
+            State::ResolvingPatron => self.checking(CheckStage::Patron),
+            State::CheckingStanding { .. } => self.checking(CheckStage::Standing),
+            State::Borrowing(b) => Screen::Borrowing {
+                lines: b.lines.clone(),
+                waiting: b.queue.len() + usize::from(b.in_flight.is_some()),
+                finishing: b.finishing,
+                can_print_label: self.can_print_label(b),
+            },
+            State::ReceiptChoice(_) => Screen::ReceiptChoice,
+            State::Printing { label, .. } => Screen::Printing { label: *label },
+            State::Ending { notice, .. } => Screen::Ending {
+                notice: notice.clone(),
+                card_present: self.card_present && self.card_session,
+            },
+        };
+        View {
+            screen,
+            timeout_warning: self.warning_until.map(|until| now.secs_until(until)),
+            paper_out: self.paper_out,
+            staff_called: self.staff_call,
+        }
+    }
+
+    /// When the orchestrator should next send [`Event::Tick`], if ever.
+    #[must_use]
+    pub fn deadline(&self) -> Option<Millis> {
+        let pad = match &self.state {
+            State::PinEntry(pad) => pad.deadline(),
+            _ => None,
+        };
+        min_opt(self.session_deadline(), pad)
+    }
+
+    /// The next session-level timeout: the idle warning and its end, a silent driver, the
+    /// left-behind card, the end of a notice. (The PIN pad's own entry timeout is separate.)
+    fn session_deadline(&self) -> Option<Millis> {
+        let p = &self.policy;
+        if self.waiting_for_patron() {
+            return Some(self.warning_until.unwrap_or(self.last_activity.after(p.idle_timeout)));
+        }
+        match &self.state {
+            State::Idle => None,
+            State::Borrowing(Basket { in_flight: Some((_, sent)), .. }) => Some(sent.after(p.driver_timeout)),
+            State::Ending { since, alarmed, .. } => {
+                if self.card_present && self.card_session {
+                    (!alarmed).then(|| since.after(p.take_card_alarm))
+                } else {
+                    Some(since.after(p.notice_timeout))
+                }
+            }
+            _ => Some(self.entered_at.after(p.driver_timeout)),
+        }
+    }
+
+    /// Feeds one event at time `now`; returns the effects to carry out, in order.
+    pub fn on(&mut self, now: Millis, event: Event) -> Effects {
+        let mut fx = Effects::new();
+        match event {
+            Event::CardInserted => self.on_card_inserted(now, &mut fx),
+            Event::CardRemoved => self.on_card_removed(now, &mut fx),
+            Event::Scanned(scan) => {
+                self.activity(now);
+                self.on_scan(now, scan, &mut fx);
+            }
+            Event::Tap(tap) => {
+                self.activity(now);
+                self.on_tap(now, tap, &mut fx);
+            }
+            Event::Tick => {}
+            // A late answer for an ended session changes nothing, not even timers: the
+            // orchestrator's next Tick (at `deadline()`) handles time.
+            Event::Reply { session, .. } if session != self.session => return fx,
+            Event::Reply { reply, .. } => self.on_reply(now, reply, &mut fx),
+            Event::SetOutOfService(oos) => self.out_of_service = oos,
+            Event::Reset => self.on_reset(now, &mut fx),
+            Event::PaperRestored => {
+                self.paper_out = false;
+                if matches!(self.staff_call, Some(StaffCall::PrinterOutOfPaper)) {
+                    self.clear_staff_call(&mut fx);
+                }
+            }
+        }
+        self.on_time(now, &mut fx);
+        fx
+    }
+
+    // ---- events -------------------------------------------------------------------
+
+    fn on_card_inserted(&mut self, now: Millis, fx: &mut Effects) {
+        if self.card_present {
+            return;
+        }
+        self.card_present = true;
+        if matches!(self.state, State::Idle) {
+            self.start_card_session(now, fx);
+        }
+    }
+
+    fn on_card_removed(&mut self, now: Millis, fx: &mut Effects) {
+        if !self.card_present {
+            return;
+        }
+        self.card_present = false;
+        fx.push(Effect::PowerOffCard);
+        if !self.card_session || matches!(self.state, State::Idle) {
+            return;
+        }
+        if !matches!(self.state, State::Ending { .. }) {
+            fx.push(Effect::Audit(AuditEvent::CardRemovedEarly));
+            self.finish_session(fx);
+        }
+        if matches!(self.staff_call, Some(StaffCall::CardLeftBehind)) {
+            self.clear_staff_call(fx);
+        }
+        fx.push(Effect::Buzzer(BuzzerPattern::Off));
+        self.enter(now, State::Idle);
+    }
+
+    fn on_scan(&mut self, now: Millis, scan: Scan, fx: &mut Effects) {
+        match (&mut self.state, scan) {
+            (State::Idle, scan) if !self.out_of_service => match scan {
+                Scan::LibraryCard(patron) if self.policy.allow_library_card => {
+                    self.start_scan_session(now, patron, LoginMethod::LibraryCard, fx);
+                }
+                Scan::MethodDLabel(Ok(patron)) if self.policy.allow_method_d_login => {
+                    self.start_scan_session(now, patron, LoginMethod::MethodDLabel, fx);
+                }
+                Scan::MethodDLabel(Err(why)) if self.policy.allow_method_d_login => {
+                    self.new_session_id();
+                    self.card_session = false;
+                    self.enter(
+                        now,
+                        State::Ending { notice: Notice::LabelRefused(why), since: now, alarmed: false },
+                    );
+                }
+                Scan::Item(_) => {
+                    self.new_session_id();
+                    self.card_session = false;
+                    self.enter(
+                        now,
+                        State::Ending { notice: Notice::IdentifyFirst, since: now, alarmed: false },
+                    );
+                }
+                _ => {}
+            },
+            (State::Borrowing(basket), Scan::Item(item)) if !basket.finishing && !basket.knows(&item) => {
+                basket.queue.push_back(item);
+                self.send_next_checkout(now, fx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_tap(&mut self, now: Millis, tap: Tap, fx: &mut Effects) {
+        if tap == Tap::StillHere {
+            return; // activity() already dismissed the warning
+        }
+        match (&mut self.state, tap) {
+            (State::PinEntry(_), Tap::Cancel) => self.end(now, Notice::Cancelled, fx),
+            (State::PinEntry(pad), Tap::Pin(key)) => {
+                let effect = pad.on(now, PinPadEvent::Key(key));
+                self.pin_effect(now, effect, fx);
+            }
+            (State::Borrowing(basket), Tap::Finish | Tap::Cancel) => {
+                basket.finishing = true;
+                if basket.in_flight.is_none() && basket.queue.is_empty() {
+                    self.checkout_done(now, fx);
+                }
+            }
+            (State::Borrowing(basket), Tap::PrintLabel) => {
+                let patron = basket.patron.clone();
+                let counts = basket.counts();
+                if let State::Borrowing(basket) = &self.state {
+                    if self.can_print_label(basket) {
+                        fx.push(Effect::Print {
+                            session: self.session,
+                            job: PrintJob::MethodDLabel { patron },
+                        });
+                        self.enter(now, State::Printing { label: true, counts });
+                    }
+                }
+            }
+            (State::ReceiptChoice(basket), Tap::PrintReceipt) => {
+                let loans = basket.loans();
+                let counts = basket.counts();
+                fx.push(Effect::Print { session: self.session, job: PrintJob::Receipt { loans } });
+                self.enter(now, State::Printing { label: false, counts });
+            }
+            (State::ReceiptChoice(_), Tap::NoReceipt | Tap::Cancel) => self.end(now, Notice::Goodbye, fx),
+            (State::Ending { .. }, Tap::Dismiss) if !(self.card_present && self.card_session) => {
+                self.go_idle(now, fx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_reply(&mut self, now: Millis, reply: Reply, fx: &mut Effects) {
+        let require_pin = self.policy.require_pin;
+        match (&mut self.state, reply) {
+            (State::ReadingCertificate | State::PinEntry(_) | State::Proving, Reply::CardError(fault))
+            | (State::ReadingCertificate, Reply::Certificate(Err(fault))) => {
+                self.end(now, Notice::CardProblem(fault), fx);
+            }
+            (State::ReadingCertificate, Reply::Certificate(Ok(()))) => {
+                if require_pin {
+                    let (pad, first) = PinPad::start(now, self.policy.pin_idle_timeout);
+                    self.enter(now, State::PinEntry(pad));
+                    self.pin_effect(now, Some(first), fx);
+                } else {
+                    fx.push(Effect::CheckValidity { session: self.session });
+                    self.enter(now, State::CheckingValidity);
+                }
+            }
+            (
+                State::PinEntry(pad),
+                reply
+                @ (Reply::PinTries(_) | Reply::PinVerified | Reply::WrongPin { .. } | Reply::PinBlocked),
+            ) => {
+                let event = match reply {
+                    Reply::PinTries(n) => PinPadEvent::TriesLeft(n),
+                    Reply::PinVerified => PinPadEvent::Verified,
+                    Reply::WrongPin { tries_left } => PinPadEvent::WrongPin { tries_left },
+                    _ => PinPadEvent::Blocked,
+                };
+                if let PinPadEvent::WrongPin { tries_left } = event {
+                    fx.push(Effect::Audit(AuditEvent::PinRejected { tries_left }));
+                }
+                let effect = pad.on(now, event);
+                let verified = pad.stage() == super::PinStage::Verified;
+                self.pin_effect(now, effect, fx);
+                if verified {
+                    self.pin_verified = true;
+                    fx.push(Effect::ProvePossession { session: self.session });
+                    self.enter(now, State::Proving);
+                }
+            }
+            (State::Proving, Reply::Proof(Ok(()))) => {
+                fx.push(Effect::CheckValidity { session: self.session });
+                self.enter(now, State::CheckingValidity);
+            }
+            (State::Proving, Reply::Proof(Err(why))) => self.end(now, Notice::ProofFailed(why), fx),
+            (State::CheckingValidity, Reply::Validity(verdict)) => self.on_verdict(now, verdict, fx),
+            (State::ResolvingPatron, Reply::Patron(Ok(patron))) => {
+                self.check_standing(now, patron, LoginMethod::MyNumberCard, fx);
+            }
+            (State::ResolvingPatron, Reply::Patron(Err(why))) => {
+                let notice = match why {
+                    PatronRefusal::NotLinked => Notice::NotLinked,
+                    other => Notice::PatronRefused(other),
+                };
+                self.end(now, notice, fx);
+            }
+            (State::CheckingStanding { patron, method }, Reply::Standing(Ok(()))) => {
+                let basket = Basket::new(patron.clone(), *method);
+                self.enter(now, State::Borrowing(basket));
+            }
+            (State::CheckingStanding { .. }, Reply::Standing(Err(why))) => {
+                self.end(now, Notice::PatronRefused(why), fx);
+            }
+            (State::Borrowing(basket), Reply::Checkout { item, result })
+                if basket.in_flight.as_ref().is_some_and(|(i, _)| *i == item) =>
+            {
+                basket.in_flight = None;
+                basket.lines.push(match result {
+                    Ok(loan) => LoanLine::Borrowed(loan),
+                    Err(reason) => LoanLine::Refused { item, reason },
+                });
+                self.send_next_checkout(now, fx);
+            }
+            (State::Printing { label, .. }, Reply::Printed(result)) => {
+                let notice = match (result, *label) {
+                    (Ok(()), true) => Notice::LabelPrinted,
+                    (Ok(()), false) => Notice::ReceiptPrinted,
+                    (Err(fault), _) => {
+                        let call = if fault == PrintFault::OutOfPaper {
+                            self.paper_out = true;
+                            StaffCall::PrinterOutOfPaper
+                        } else {
+                            StaffCall::PrinterFault
+                        };
+                        self.call_staff(call, fx);
+                        Notice::PrintFailed(fault)
+                    }
+                };
+                self.end(now, notice, fx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_verdict(&mut self, now: Millis, verdict: Verdict, fx: &mut Effects) {
+        match verdict {
+            Verdict::Good { patron: Some(patron) } => {
+                self.check_standing(now, patron, LoginMethod::MyNumberCard, fx)
+            }
+            Verdict::Good { patron: None } => self.resolve(now, fx),
+            Verdict::Unavailable if self.policy.offline_policy == OfflinePolicy::Allow => {
+                fx.push(Effect::Audit(AuditEvent::RevocationUnchecked));
+                self.resolve(now, fx);
+            }
+            Verdict::Unavailable => self.end(now, Notice::PlatformUnavailable, fx),
+            Verdict::Revoked => self.end(now, Notice::Revoked, fx),
+            Verdict::Expired => self.end(now, Notice::Expired, fx),
+            Verdict::NotLinked => self.end(now, Notice::NotLinked, fx),
+        }
+    }
+
+    fn on_reset(&mut self, now: Millis, fx: &mut Effects) {
+        if !matches!(self.state, State::Idle | State::Ending { .. }) {
+            self.finish_session(fx);
+        }
+        if self.card_session {
+            fx.push(Effect::PowerOffCard);
+        }
+        if self.staff_call.is_some() {
+            self.clear_staff_call(fx);
+        }
+        fx.push(Effect::Buzzer(BuzzerPattern::Off));
+        self.paper_out = false;
+        self.enter(now, State::Idle);
+    }
+
+    /// Timeouts: the warning, the end of a session, the left-behind card, a silent driver.
+    fn on_time(&mut self, now: Millis, fx: &mut Effects) {
+        if let State::PinEntry(pad) = &mut self.state {
+            pad.on_tick(now);
+        }
+        let Some(deadline) = self.session_deadline() else { return };
+        if now < deadline {
+            return;
+        }
+        let waiting_for_patron = self.waiting_for_patron();
+        match &mut self.state {
+            State::Idle => {}
+            State::Ending { since, alarmed, .. } => {
+                if self.card_present && self.card_session {
+                    if !*alarmed && now >= since.after(self.policy.take_card_alarm) {
+                        *alarmed = true;
+                        self.call_staff(StaffCall::CardLeftBehind, fx);
+                    }
+                } else {
+                    self.go_idle(now, fx);
+                }
+            }
+            State::Borrowing(basket) if basket.in_flight.is_some() => {
+                // The library system did not answer in time: the orchestrator has already
+                // journaled the request and reconciles it; the patron is told to ask staff.
+                if let Some((item, _)) = basket.in_flight.take() {
+                    basket.lines.push(LoanLine::Refused { item, reason: ItemRefusal::NoAnswer });
+                }
+                self.send_next_checkout(now, fx);
+            }
+            _ if waiting_for_patron => match self.warning_until {
+                None => {
+                    self.warning_until = Some(now.after(self.policy.warning));
+                    fx.push(Effect::Buzzer(BuzzerPattern::Beep));
+                }
+                Some(until) if now >= until => {
+                    self.warning_until = None;
+                    if let State::Borrowing(basket) = &mut self.state {
+                        if !basket.lines.is_empty() {
+                            basket.finishing = true;
+                            self.checkout_done(now, fx);
+                            return;
+                        }
+                    }
+                    self.end(now, Notice::TimedOut, fx);
+                }
+                Some(_) => {}
+            },
+            _ => {
+                self.call_staff(StaffCall::Malfunction, fx);
+                self.end(now, Notice::Malfunction, fx);
+            }
+        }
+    }
+
+    // ---- transitions --------------------------------------------------------------
+
+    fn enter(&mut self, now: Millis, state: State) {
+        if let State::PinEntry(pad) = &mut self.state {
+            pad.wipe();
+        }
+        self.state = state;
+        self.entered_at = now;
+        self.last_activity = now;
+        self.warning_until = None;
+    }
+
+    fn activity(&mut self, now: Millis) {
+        self.last_activity = now;
+        self.warning_until = None;
+    }
+
+    fn waiting_for_patron(&self) -> bool {
+        match &self.state {
+            State::PinEntry(pad) => {
+                !matches!(pad.stage(), super::PinStage::CheckingTries | super::PinStage::Verifying)
+            }
+            State::Borrowing(b) => b.in_flight.is_none(),
+            State::ReceiptChoice(_) => true,
+            _ => false,
+        }
+    }
+
+    fn new_session_id(&mut self) {
+        self.session = SessionId(self.session.0.wrapping_add(1));
+        self.pin_verified = false;
+    }
+
+    fn start_card_session(&mut self, now: Millis, fx: &mut Effects) {
+        if self.out_of_service {
+            return;
+        }
+        self.new_session_id();
+        self.card_session = true;
+        fx.push(Effect::Audit(AuditEvent::SessionStarted(LoginMethod::MyNumberCard)));
+        fx.push(Effect::ReadCertificate { session: self.session });
+        self.enter(now, State::ReadingCertificate);
+    }
+
+    fn start_scan_session(&mut self, now: Millis, patron: PatronId, method: LoginMethod, fx: &mut Effects) {
+        self.new_session_id();
+        self.card_session = false;
+        fx.push(Effect::Audit(AuditEvent::SessionStarted(method)));
+        self.check_standing(now, patron, method, fx);
+    }
+
+    fn check_standing(&mut self, now: Millis, patron: PatronId, method: LoginMethod, fx: &mut Effects) {
+        fx.push(Effect::PatronStatus {
+            session: self.session,
+            patron: patron.clone(),
+            pin_verified: self.pin_verified,
+        });
+        self.enter(now, State::CheckingStanding { patron, method });
+    }
+
+    fn resolve(&mut self, now: Millis, fx: &mut Effects) {
+        fx.push(Effect::ResolvePatron { session: self.session });
+        self.enter(now, State::ResolvingPatron);
+    }
+
+    fn pin_effect(&mut self, now: Millis, effect: Option<PinPadEffect>, fx: &mut Effects) {
+        match effect {
+            None => {}
+            Some(PinPadEffect::QueryTries) => fx.push(Effect::QueryPinTries { session: self.session }),
+            Some(PinPadEffect::Verify(pin)) => fx.push(Effect::VerifyPin { session: self.session, pin }),
+            Some(PinPadEffect::CardLocked) => {
+                fx.push(Effect::Audit(AuditEvent::CardLocked));
+                self.call_staff(StaffCall::CardLocked, fx);
+                self.end(now, Notice::CardLocked, fx);
+            }
+        }
+    }
+
+    fn send_next_checkout(&mut self, now: Millis, fx: &mut Effects) {
+        let State::Borrowing(basket) = &mut self.state else { return };
+        if basket.in_flight.is_none() {
+            if let Some(item) = basket.queue.pop_front() {
+                fx.push(Effect::Checkout {
+                    session: self.session,
+                    patron: basket.patron.clone(),
+                    item: item.clone(),
+                });
+                basket.in_flight = Some((item, now));
+            } else if basket.finishing {
+                self.checkout_done(now, fx);
+            }
+        }
+    }
+
+    /// Borrowing is over: offer a receipt if there is something to print it about.
+    fn checkout_done(&mut self, now: Millis, fx: &mut Effects) {
+        let State::Borrowing(basket) = &mut self.state else { return };
+        let any_loan = basket.lines.iter().any(|l| matches!(l, LoanLine::Borrowed(_)));
+        if any_loan && !self.paper_out {
+            let basket = core::mem::replace(basket, Basket::new(basket.patron.clone(), basket.method));
+            self.enter(now, State::ReceiptChoice(basket));
+        } else {
+            self.end(now, Notice::Goodbye, fx);
+        }
+    }
+
+    /// Ends the session with a notice; a card session then waits for the card to leave.
+    fn end(&mut self, now: Millis, notice: Notice, fx: &mut Effects) {
+        self.finish_session(fx);
+        if self.card_session && self.card_present {
+            fx.push(Effect::PowerOffCard);
+            fx.push(Effect::Buzzer(BuzzerPattern::Reminder));
+        }
+        self.enter(now, State::Ending { notice, since: now, alarmed: false });
+    }
+
+    /// The session's work is over: audit, release, forget.
+    fn finish_session(&mut self, fx: &mut Effects) {
+        let (borrowed, refused) = match &self.state {
+            State::Borrowing(b) | State::ReceiptChoice(b) => b.counts(),
+            State::Printing { counts, .. } => *counts,
+            _ => (0, 0),
+        };
+        fx.push(Effect::EndSession { session: self.session });
+        fx.push(Effect::Audit(AuditEvent::SessionEnded { borrowed, refused }));
+        self.pin_verified = false;
+    }
+
+    fn go_idle(&mut self, now: Millis, fx: &mut Effects) {
+        self.enter(now, State::Idle);
+        if self.card_present && !self.card_session {
+            // A card was put down during a scan session: start reading it now.
+            self.start_card_session(now, fx);
+        }
+    }
+
+    fn call_staff(&mut self, why: StaffCall, fx: &mut Effects) {
+        self.staff_call = Some(why);
+        fx.push(Effect::Lamp(LampPattern::Blink));
+        fx.push(Effect::Audit(AuditEvent::StaffCalled(why)));
+    }
+
+    fn clear_staff_call(&mut self, fx: &mut Effects) {
+        self.staff_call = None;
+        fx.push(Effect::Lamp(LampPattern::Off));
+        fx.push(Effect::Audit(AuditEvent::StaffCallCleared));
+    }
+
+    fn checking(&self, stage: CheckStage) -> Screen {
+        Screen::Checking { stage, since: self.entered_at }
+    }
+
+    fn can_print_label(&self, b: &Basket) -> bool {
+        self.policy.offer_method_d_print
+            && b.method == LoginMethod::MyNumberCard
+            && b.lines.is_empty()
+            && b.in_flight.is_none()
+            && !self.paper_out
+    }
+}
+
+fn min_opt(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,9 @@
+//! kiosk: My Number card self-checkout for public libraries.
+//!
+//! The library half of the `kiosk` binary: configuration, the pure decision-making core
+//! ([`flow`]), logging policy, and the demo shell. See `docs/ARCHITECTURE.md`.
+
+pub mod config;
+pub mod demo;
+pub mod flow;
+pub mod logging;

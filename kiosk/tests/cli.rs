@@ -1,0 +1,73 @@
+//! The `kiosk` binary as IT and a newcomer use it: the demo, and `check-config`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn kiosk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kiosk"))
+}
+
+#[test]
+fn demo_runs_a_whole_journey_and_ends_idle() {
+    let out = kiosk().arg("demo").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("3 borrowed, 1 refused, 1 receipt(s)"), "{text}");
+    assert!(text.contains("back to idle: true"), "{text}");
+}
+
+#[test]
+fn run_without_a_config_file_is_the_demo() {
+    let missing = workspace_root().join("target/no-such-config.toml");
+    let out = kiosk().args(["run", "--config"]).arg(&missing).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kiosk demo"));
+}
+
+#[test]
+fn example_config_is_valid() {
+    let out = kiosk().arg("check-config").arg(workspace_root().join("deploy/kiosk.example.toml")).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn broken_config_reports_every_problem_and_exits_2() {
+    // A typo'd key, a wrong type, and a CA file that does not exist, at once.
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/three-problems.toml");
+    let out = kiosk().arg("check-config").arg(&fixture).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("three-problems.toml:")).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].contains(":17:1: ils.hots: unknown key"), "{err}");
+    assert!(lines[1].contains(":18:8: ils.port: expected a whole number"), "{err}");
+    assert!(lines[2].contains("ils.ca_file") && lines[2].contains("does not exist"), "{err}");
+}
+
+#[test]
+fn hash_staff_pin_prints_a_phc_string_and_refuses_letters() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let hash = |input: &str| {
+        let mut child =
+            kiosk().arg("hash-staff-pin").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let ok = hash("2468\n");
+    assert!(ok.status.success());
+    let phc = String::from_utf8_lossy(&ok.stdout);
+    assert!(phc.starts_with("$argon2id$"), "{phc}");
+    assert!(!phc.contains("2468"));
+    assert_eq!(hash("12ab\n").status.code(), Some(2));
+}

@@ -1,0 +1,851 @@
+//! Every check of every section: each wrong value gives one problem, at the right key,
+//! with a fix; keys a mode does not use are refused; defaults are what the example
+//! file says.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kiosk::config::{
+    self, Barcode, CheckDigit, Config, ConfigError, Encoding, Ils, Io, MethodD, Nw7Guard, OfflinePolicy,
+    PaperWidth, Platform, PrinterTransport, Problem,
+};
+
+/// The example's staff PIN hash (PIN 0000); parsing it costs nothing.
+const HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$N3WxVVCcItSE2Ta3IuSUaQ$qxjsoZpBTcLPHbwqpjFyvFtAZrZINJ2nYCpe+3inldA";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
+}
+
+/// Where the test "files" live: relative paths resolve to the fixtures directory.
+fn origin() -> PathBuf {
+    fixtures().join("kiosk.toml")
+}
+
+/// A minimal valid configuration, everything simulated, section by section.
+fn base() -> Vec<(&'static str, String)> {
+    vec![
+        ("library", "name = \"テスト図書館\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"".into()),
+        ("card", "mode = \"simulated\"".into()),
+        ("platform", "mode = \"simulated\"".into()),
+        ("ils", "mode = \"simulated\"".into()),
+        ("printer", "transport = \"simulated\"".into()),
+        ("label", "token_key_file = \"token.key\"".into()),
+        ("io", "backend = \"simulated\"".into()),
+        ("admin", format!("staff_pin_hash = \"{HASH}\"")),
+        ("session", String::new()),
+    ]
+}
+
+/// `base()` with some sections' bodies replaced; a body of `"-"` drops the section.
+fn toml(overrides: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (name, body) in base() {
+        let body = overrides.iter().find(|(n, _)| *n == name).map_or(body, |(_, b)| (*b).to_owned());
+        if body != "-" {
+            out.push_str(&format!("[{name}]\n{body}\n\n"));
+        }
+    }
+    for (name, body) in overrides {
+        if !base().iter().any(|(n, _)| n == name) {
+            out.push_str(&format!("[{name}]\n{body}\n\n"));
+        }
+    }
+    out
+}
+
+fn ok(overrides: &[(&str, &str)]) -> Config {
+    let text = toml(overrides);
+    match config::parse(&text, &origin()) {
+        Ok(config) => config,
+        Err(e) => panic!("expected valid:\n{text}\n---\n{e}"),
+    }
+}
+
+fn problems(overrides: &[(&str, &str)]) -> Vec<Problem> {
+    let text = toml(overrides);
+    match config::parse(&text, &origin()) {
+        Ok(_) => panic!("expected problems:\n{text}"),
+        Err(ConfigError::Invalid(p)) => {
+            // Every problem names its key and has a fix.
+            for problem in &p {
+                assert!(!problem.key().is_empty() && !problem.what().is_empty() && !problem.fix().is_empty());
+            }
+            p.iter().cloned().collect()
+        }
+        Err(e) => panic!("unexpected {e}"),
+    }
+}
+
+/// Exactly one problem, at `key`, whose text contains `needle`.
+#[track_caller]
+fn one(overrides: &[(&str, &str)], key: &str, needle: &str) -> Problem {
+    let found = problems(overrides);
+    let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(found.len(), 1, "{text:#?}");
+    let p = found.into_iter().next().unwrap();
+    assert_eq!(p.key(), key, "{p}");
+    assert!(p.to_string().contains(needle), "`{needle}` not in: {p}");
+    p
+}
+
+const API: &str = r#"mode = "api"
+url = "https://platform.example/api"
+ca_file = "ca.pem"
+jpki_ca_file = "jpki-ca.pem"
+client_cert = "client.pem"
+client_key = "client.key"
+terminal_id = "T0001"
+terminal_password = "pw""#;
+
+const LIB_WITH_SP: &str =
+    "name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nservice_provider_id = \"SP1\"";
+
+mod whole_file {
+    use super::*;
+
+    #[test]
+    fn the_base_is_valid_and_defaults_apply() {
+        let c = ok(&[]);
+        assert!(c.card.require_pin && c.card.allow_library_card);
+        assert_eq!(c.session.warning(), Duration::from_secs(15));
+        assert_eq!(c.session.pin_idle_timeout(), Duration::from_secs(30));
+        assert_eq!(c.session.take_card_alarm(), Duration::from_secs(60));
+        assert_eq!(c.admin.lockout, Duration::from_secs(300));
+        assert_eq!(c.printer.paper_width, PaperWidth::Mm80);
+        assert_eq!(c.printer.barcode, Barcode::Nw7 { start: Nw7Guard::A, stop: Nw7Guard::A });
+        assert_eq!(c.printer.check_digit, CheckDigit::None);
+        assert!(matches!(c.label.method_d, MethodD::On { print: false, accept: true, .. }));
+    }
+
+    #[test]
+    fn syntax_error_gives_line_and_column() {
+        let text = "[library]\nname = \"x\"\ninstitution_id = TEST\n";
+        let Err(ConfigError::Invalid(p)) = config::parse(text, Path::new("/etc/kiosk/kiosk.toml")) else {
+            panic!()
+        };
+        let first = p.iter().next().unwrap();
+        assert_eq!((first.line(), first.column(), first.key()), (3, 18, "syntax"));
+        assert!(p.to_string().starts_with("/etc/kiosk/kiosk.toml:3:18: syntax: "), "{p}");
+    }
+
+    #[test]
+    fn duplicate_key_is_a_syntax_error() {
+        let text = toml(&[("card", "mode = \"simulated\"\nmode = \"pcsc\"")]);
+        let Err(ConfigError::Invalid(p)) = config::parse(&text, &origin()) else { panic!() };
+        let first = p.iter().next().unwrap();
+        assert_eq!(first.key(), "syntax");
+        assert!(first.what().contains("duplicate"), "{first}");
+    }
+
+    #[test]
+    fn unknown_section_suggests_the_right_one() {
+        let found = problems(&[("plaform", "mode = \"simulated\"")]);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].to_string().contains("unknown section [plaform]; did you mean [platform]?"),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn unknown_section_without_a_near_name_lists_the_sections() {
+        let p = one(&[("colours", "x = 1")], "colours", "the sections are [library], [card]");
+        assert!(p.what().contains("unknown section"));
+    }
+
+    #[test]
+    fn key_above_every_section_is_refused() {
+        let text = format!("port = 6001\n{}", toml(&[]));
+        let Err(ConfigError::Invalid(p)) = config::parse(&text, &origin()) else { panic!() };
+        let p: Vec<&Problem> = p.iter().collect();
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].line(), p[0].key()), (1, "port"));
+        assert!(p[0].fix().contains("move it under [ils]"), "{}", p[0]);
+    }
+
+    #[test]
+    fn a_section_written_as_a_list_of_tables_is_refused() {
+        let text = toml(&[("io", "-")]) + "[[io]]\nbackend = \"none\"\n";
+        let Err(ConfigError::Invalid(p)) = config::parse(&text, &origin()) else { panic!() };
+        assert!(p.to_string().contains("[[io]] is a list of tables"), "{p}");
+    }
+
+    #[test]
+    fn unknown_key_suggests_and_key_of_another_section_is_pointed_there() {
+        one(
+            &[("card", "mode = \"simulated\"\nrequire_ping = true")],
+            "card.require_ping",
+            "did you mean `require_pin`?",
+        );
+        one(
+            &[("card", "mode = \"simulated\"\npaper_width_mm = 80")],
+            "card.paper_width_mm",
+            "belongs in [printer]",
+        );
+        one(
+            &[("card", "mode = \"simulated\"\nfrobnicate = 1")],
+            "card.frobnicate",
+            "[card] takes mode, reader",
+        );
+        one(
+            &[("card", "mode = \"simulated\"\n[card.extra]\nx = 1")],
+            "card.extra",
+            "unknown table `card.extra`",
+        );
+    }
+
+    #[test]
+    fn problems_come_in_file_order_one_per_line() {
+        let text = toml(&[
+            ("session", "idle_timeout_s = 5"),
+            ("card", "mode = \"simulated\"\nrequire_pin = \"yes\""),
+            ("io", "backend = \"gpoi\""),
+        ]);
+        let Err(ConfigError::Invalid(p)) = config::parse(&text, &origin()) else { panic!() };
+        let lines: Vec<usize> = p.iter().map(Problem::line).collect();
+        let mut sorted = lines.clone();
+        sorted.sort_unstable();
+        assert_eq!(lines, sorted);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p.to_string().lines().count(), 3);
+        for line in p.to_string().lines() {
+            assert!(line.starts_with(&format!("{}:", origin().display())), "{line}");
+            assert!(line.contains("; "), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused_at_the_bad_byte() {
+        let dir = std::env::temp_dir().join(format!("kiosk-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sjis.toml");
+        std::fs::write(&path, b"[library]\nname = \"\x90\x7d\"\n").unwrap();
+        let err = config::load(&path).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let ConfigError::Invalid(p) = err else { panic!() };
+        let first = p.iter().next().unwrap();
+        assert_eq!((first.line(), first.column(), first.key()), (2, 9, "file"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_files_directory() {
+        let c = ok(&[]);
+        let MethodD::On { token_key: config::TokenKey::File(f), .. } = c.label.method_d else { panic!() };
+        assert_eq!(f.path(), fixtures().join("token.key"));
+        // A bare file name as origin: relative to the current directory.
+        let err = config::parse(&toml(&[]), Path::new("kiosk.toml")).unwrap_err();
+        assert!(err.to_string().contains("./token.key does not exist"), "{err}");
+    }
+}
+
+mod library {
+    use super::*;
+
+    #[test]
+    fn missing_section_is_one_problem_at_the_top() {
+        let p = one(&[("library", "-")], "library", "section [library] is missing");
+        assert_eq!((p.line(), p.column()), (1, 1));
+        assert!(p.fix().contains("name, institution_id and kiosk_id"));
+    }
+
+    #[test]
+    fn missing_required_key_points_at_the_header() {
+        let text = toml(&[("library", "name = \"x\"\ninstitution_id = \"TEST\"")]);
+        let Err(ConfigError::Invalid(p)) = config::parse(&text, &origin()) else { panic!() };
+        let p: Vec<&Problem> = p.iter().collect();
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].line(), p[0].key(), p[0].what()), (1, "library.kiosk_id", "missing"));
+        assert!(p[0].fix().contains("add `kiosk_id = "), "{}", p[0]);
+    }
+
+    #[test]
+    fn values_are_checked() {
+        one(
+            &[("library", "name = \"  \"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"")],
+            "library.name",
+            "1 to 100",
+        );
+        one(
+            &[("library", "name = \"x\"\ninstitution_id = \"A|B\"\nkiosk_id = \"t-01\"")],
+            "library.institution_id",
+            "`|`",
+        );
+        one(
+            &[("library", "name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"中央 1\"")],
+            "library.kiosk_id",
+            "letters, digits",
+        );
+    }
+
+    #[test]
+    fn languages() {
+        let c = ok(&[(
+            "library",
+            "name = \"x\"\ninstitution_id = \"T\"\nkiosk_id = \"k\"\nlanguages = [\"en\", \"ja\"]",
+        )]);
+        assert_eq!(c.library.languages.default_language(), config::Language::En);
+        assert_eq!(c.library.languages.all().len(), 2);
+        let lib = |langs: &str| {
+            format!("name = \"x\"\ninstitution_id = \"T\"\nkiosk_id = \"k\"\nlanguages = {langs}")
+        };
+        one(&[("library", &lib("[\"ja\", \"fr\"]"))], "library.languages", "\"fr\" is not one of");
+        one(&[("library", &lib("[\"ja\", \"ja\"]"))], "library.languages", "listed twice");
+        one(&[("library", &lib("[]"))], "library.languages", "empty");
+        one(&[("library", &lib("\"ja\""))], "library.languages", "expected a list");
+    }
+
+    #[test]
+    fn service_provider_id_is_required_for_the_platform_api() {
+        let p =
+            one(&[("platform", API)], "library.service_provider_id", "needed when platform.mode = \"api\"");
+        assert_eq!(p.line(), 1);
+        let c = ok(&[("platform", API), ("library", LIB_WITH_SP)]);
+        assert_eq!(c.library.service_provider_id.unwrap().as_str(), "SP1");
+    }
+}
+
+mod card {
+    use super::*;
+
+    #[test]
+    fn mode_reader_and_flags() {
+        let c = ok(&[("card", "reader = \"RC-S380\"\nrequire_pin = false\nallow_library_card = false")]);
+        assert_eq!(c.card.reader, config::CardReader::Pcsc { name_contains: "RC-S380".into() });
+        assert!(!c.card.require_pin && !c.card.allow_library_card);
+        one(&[("card", "mode = \"simualted\"")], "card.mode", "did you mean \"simulated\"?");
+        one(
+            &[("card", "mode = \"simulated\"\nreader = \"x\"")],
+            "card.reader",
+            "not used when mode = \"simulated\"",
+        );
+        one(
+            &[("card", "require_pin = \"yes\"")],
+            "card.require_pin",
+            "expected true or false, found a string",
+        );
+    }
+
+    #[test]
+    fn no_method_d_at_all_needs_no_key() {
+        let c = ok(&[("card", "mode = \"simulated\"\nallow_method_d_label = false"), ("label", "-")]);
+        assert_eq!(c.label.method_d, MethodD::Off);
+    }
+}
+
+mod platform {
+    use super::*;
+
+    fn api_with(extra: &str) -> String {
+        format!("{API}\n{extra}")
+    }
+
+    fn api_without(key: &str) -> String {
+        API.lines().filter(|l| !l.starts_with(key)).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn the_api_mode_takes_its_settings() {
+        let c = ok(&[
+            ("platform", &api_with("offline_policy = \"allow\"\nconnect_timeout_s = 3")),
+            ("library", LIB_WITH_SP),
+        ]);
+        let Platform::Api { endpoint, terminal, .. } = c.platform else { panic!() };
+        assert_eq!(endpoint.offline_policy, OfflinePolicy::Allow);
+        assert_eq!(endpoint.connect_timeout, Duration::from_secs(3));
+        assert_eq!(endpoint.request_timeout, Duration::from_secs(10));
+        assert_eq!(endpoint.url.host().as_str(), "platform.example");
+        assert_eq!(terminal.id.as_str(), "T0001");
+    }
+
+    #[test]
+    fn missing_section_and_missing_mode() {
+        one(&[("platform", "-")], "platform", "section [platform] is missing");
+        one(&[("platform", "offline_policy = \"refuse\"")], "platform.mode", "missing");
+    }
+
+    #[test]
+    fn api_requires_each_of_its_keys() {
+        for key in [
+            "url",
+            "ca_file",
+            "jpki_ca_file",
+            "client_cert",
+            "client_key",
+            "terminal_id",
+            "terminal_password",
+        ] {
+            let p = one(
+                &[("platform", &api_without(key)), ("library", LIB_WITH_SP)],
+                &format!("platform.{key}"),
+                "missing",
+            );
+            assert!(
+                p.what().contains("needed when mode = \"api\"") || p.what().contains("needed with"),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_must_be_https() {
+        let text = API.replace("https://platform.example/api", "http://platform.example/api");
+        one(&[("platform", &text), ("library", LIB_WITH_SP)], "platform.url", "change http:// to https://");
+    }
+
+    #[test]
+    fn files_must_exist_and_hold_the_right_content() {
+        let with = |from: &str, to: &str| API.replace(from, to);
+        let p = one(
+            &[("platform", &with("\"ca.pem\"", "\"/etc/kiosk/ca.pem\"")), ("library", LIB_WITH_SP)],
+            "platform.ca_file",
+            "",
+        );
+        assert_eq!(p.what(), "/etc/kiosk/ca.pem does not exist");
+        one(
+            &[("platform", &with("\"ca.pem\"", "\"not-a-cert.txt\"")), ("library", LIB_WITH_SP)],
+            "platform.ca_file",
+            "not a PEM certificate",
+        );
+        one(
+            &[("platform", &with("\"ca.pem\"", "\".\"")), ("library", LIB_WITH_SP)],
+            "platform.ca_file",
+            "not a regular file",
+        );
+        one(
+            &[("platform", &with("\"client.key\"", "\"client.pem\"")), ("library", LIB_WITH_SP)],
+            "platform.client_key",
+            "holds a certificate, not a private key",
+        );
+        one(
+            &[("platform", &with("\"client.pem\"", "\"client.key\"")), ("library", LIB_WITH_SP)],
+            "platform.client_cert",
+            "holds a private key, not a certificate",
+        );
+        one(
+            &[("platform", &with("\"jpki-ca.pem\"", "\"missing.pem\"")), ("library", LIB_WITH_SP)],
+            "platform.jpki_ca_file",
+            "does not exist",
+        );
+    }
+
+    #[test]
+    fn timeouts_are_ranged_and_ordered() {
+        one(
+            &[("platform", &api_with("connect_timeout_s = 0")), ("library", LIB_WITH_SP)],
+            "platform.connect_timeout_s",
+            "0 seconds is out of range; use a value from 1 to 300 seconds",
+        );
+        one(
+            &[("platform", &api_with("request_timeout_s = 301")), ("library", LIB_WITH_SP)],
+            "platform.request_timeout_s",
+            "out of range",
+        );
+        one(
+            &[("platform", &api_with("request_timeout_s = 2.5")), ("library", LIB_WITH_SP)],
+            "platform.request_timeout_s",
+            "expected a whole number, found a float",
+        );
+        one(
+            &[
+                ("platform", &api_with("connect_timeout_s = 20\nrequest_timeout_s = 10")),
+                ("library", LIB_WITH_SP),
+            ],
+            "platform.connect_timeout_s",
+            "longer than request_timeout_s",
+        );
+        one(
+            &[("platform", &api_with("offline_policy = \"ignore\"")), ("library", LIB_WITH_SP)],
+            "platform.offline_policy",
+            "use one of \"refuse\", \"allow\"",
+        );
+    }
+
+    const CRL: &str = r#"mode = "crl"
+url = "https://crl.example/jpki.crl"
+ca_file = "ca.pem"
+jpki_ca_file = "jpki-ca.pem"
+link_store = "links.db"
+link_key_file = "link.key""#;
+
+    #[test]
+    fn crl_and_ocsp_use_the_link_store() {
+        let c = ok(&[("platform", &format!("{CRL}\ncrl_refresh_s = 600"))]);
+        let Platform::Crl { links, refresh, client, .. } = c.platform else { panic!() };
+        assert_eq!(refresh, Duration::from_secs(600));
+        assert!(client.is_none());
+        assert_eq!(links.path.path(), fixtures().join("links.db"));
+        let ocsp = CRL.replace("\"crl\"", "\"ocsp\"");
+        assert!(matches!(ok(&[("platform", &ocsp)]).platform, Platform::Ocsp { .. }));
+        one(
+            &[("platform", &format!("{ocsp}\ncrl_refresh_s = 600"))],
+            "platform.crl_refresh_s",
+            "not used when mode = \"ocsp\"",
+        );
+        one(
+            &[("platform", &format!("{CRL}\ncrl_refresh_s = 30"))],
+            "platform.crl_refresh_s",
+            "from 60 to 86400",
+        );
+        one(
+            &[("platform", &format!("{CRL}\nterminal_id = \"T1\""))],
+            "platform.terminal_id",
+            "not used when mode = \"crl\"",
+        );
+        one(
+            &[("platform", &CRL.replace("\"links.db\"", "\"no/such/dir/links.db\""))],
+            "platform.link_store",
+            "does not exist",
+        );
+        one(&[("platform", &CRL.replace("\"links.db\"", "\".\""))], "platform.link_store", "is a directory");
+        one(
+            &[("platform", &CRL.replace("\"link.key\"", "\"short.key\""))],
+            "platform.link_key_file",
+            "holds 6 bytes; a key needs at least 32",
+        );
+        one(
+            &[("platform", &format!("{CRL}\nclient_cert = \"client.pem\""))],
+            "platform.client_key",
+            "needed with client_cert",
+        );
+        let with_client = format!("{CRL}\nclient_cert = \"client.pem\"\nclient_key = \"client.key\"");
+        assert!(matches!(ok(&[("platform", &with_client)]).platform, Platform::Crl { client: Some(_), .. }));
+    }
+
+    #[test]
+    fn simulated_takes_no_other_key() {
+        let p = one(
+            &[("platform", "mode = \"simulated\"\nurl = \"https://x\"")],
+            "platform.url",
+            "is not used when mode = \"simulated\"",
+        );
+        assert_eq!(p.line(), 11);
+    }
+
+    #[test]
+    fn an_invalid_mode_does_not_flood_with_unused_keys() {
+        let found = problems(&[("platform", &API.replace("\"api\"", "\"apy\"")), ("library", LIB_WITH_SP)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].fix().contains("did you mean \"api\"?"));
+    }
+}
+
+mod ils {
+    use super::*;
+
+    const SIP2: &str = "mode = \"sip2\"\nhost = \"ils.library.example\"";
+
+    #[test]
+    fn sip2_defaults_and_settings() {
+        let c = ok(&[("ils", SIP2)]);
+        let Ils::Sip2(s) = c.ils else { panic!() };
+        assert_eq!((s.port.get(), s.encoding, s.retries), (6001, Encoding::Utf8, 2));
+        assert_eq!((s.request_timeout.as_secs(), s.keepalive.as_secs()), (10, 60));
+        assert!(s.tls.is_none() && s.login.is_none() && s.location_code.is_none());
+        let c = ok(&[(
+            "ils",
+            &format!(
+                "{SIP2}\nport = 7000\ntls = true\nca_file = \"ca.pem\"\nlogin_user = \"u\"\nlogin_password = \"p\"\nencoding = \"shift_jis\"\nlocation_code = \"CHUO\""
+            ),
+        )]);
+        let Ils::Sip2(s) = c.ils else { panic!() };
+        assert_eq!((s.port.get(), s.encoding), (7000, Encoding::ShiftJis));
+        assert!(s.tls.is_some() && s.login.is_some());
+    }
+
+    #[test]
+    fn each_check() {
+        one(&[("ils", "-")], "ils", "section [ils] is missing");
+        one(&[("ils", "mode = \"sip2\"")], "ils.host", "missing, needed when mode = \"sip2\"");
+        one(&[("ils", "mode = \"sip2\"\nhost = \"ils:6001\"")], "ils.host", "not a bare host name");
+        one(&[("ils", &format!("{SIP2}\nport = 0"))], "ils.port", "0 is out of range");
+        one(&[("ils", &format!("{SIP2}\nport = 70000"))], "ils.port", "from 1 to 65535");
+        one(&[("ils", &format!("{SIP2}\ntls = true"))], "ils.ca_file", "needed when tls = true");
+        one(&[("ils", &format!("{SIP2}\nca_file = \"ca.pem\""))], "ils.ca_file", "not used when tls = false");
+        one(
+            &[("ils", &format!("{SIP2}\ntls = true\nca_file = \"nope.pem\""))],
+            "ils.ca_file",
+            "does not exist",
+        );
+        one(
+            &[("ils", &format!("{SIP2}\nlogin_user = \"u\""))],
+            "ils.login_password",
+            "needed with login_user",
+        );
+        one(
+            &[("ils", &format!("{SIP2}\nlogin_password = \"p\""))],
+            "ils.login_user",
+            "needed with login_password",
+        );
+        one(&[("ils", &format!("{SIP2}\nencoding = \"sjis\""))], "ils.encoding", "\"utf-8\", \"shift_jis\"");
+        one(&[("ils", &format!("{SIP2}\nretries = 11"))], "ils.retries", "from 0 to 10");
+        one(&[("ils", &format!("{SIP2}\nkeepalive_s = 5"))], "ils.keepalive_s", "from 10 to 3600");
+        one(&[("ils", &format!("{SIP2}\nrequest_timeout_s = 0"))], "ils.request_timeout_s", "from 1 to 300");
+        one(&[("ils", &format!("{SIP2}\nlocation_code = \"\""))], "ils.location_code", "1 to 64");
+        one(
+            &[("ils", "mode = \"simulated\"\nport = 6001")],
+            "ils.port",
+            "not used when mode = \"simulated\"",
+        );
+    }
+
+    #[test]
+    fn a_wrong_tls_value_still_checks_the_ca_file() {
+        let found = problems(&[("ils", &format!("{SIP2}\ntls = \"yes\"\nca_file = \"nope.pem\""))]);
+        let keys: Vec<&str> = found.iter().map(Problem::key).collect();
+        assert_eq!(keys, ["ils.tls", "ils.ca_file"]);
+    }
+}
+
+mod printer {
+    use super::*;
+
+    #[test]
+    fn transports() {
+        let t = |body: &str| ok(&[("printer", body)]).printer.transport;
+        assert_eq!(
+            t("transport = \"usb\"\nvendor_id = 0x04b8\nproduct_id = 0x0202"),
+            PrinterTransport::Usb { vendor_id: 0x04b8, product_id: 0x0202 }
+        );
+        let PrinterTransport::Tcp { host, port } = t("transport = \"tcp\"\nhost = \"192.0.2.50\"") else {
+            panic!()
+        };
+        assert_eq!((host.as_str(), port.get()), ("192.0.2.50", 9100));
+        let PrinterTransport::Serial { device, baud } =
+            t("transport = \"serial\"\ndevice = \"/dev/ttyUSB0\"")
+        else {
+            panic!()
+        };
+        assert_eq!((device.path(), baud), (Path::new("/dev/ttyUSB0"), 9600));
+        assert!(matches!(t("transport = \"file\"\npath = \"out.bin\""), PrinterTransport::File { .. }));
+        assert_eq!(t("transport = \"none\""), PrinterTransport::None);
+    }
+
+    #[test]
+    fn each_check() {
+        one(&[("printer", "-")], "printer", "section [printer] is missing");
+        one(
+            &[("printer", "transport = \"usb\"\nproduct_id = 1")],
+            "printer.vendor_id",
+            "needed when transport = \"usb\"",
+        );
+        one(
+            &[("printer", "transport = \"usb\"\nvendor_id = 0\nproduct_id = 1")],
+            "printer.vendor_id",
+            "from 1 to 65535",
+        );
+        one(&[("printer", "transport = \"tcp\"")], "printer.host", "missing");
+        one(
+            &[("printer", "transport = \"tcp\"\nhost = \"p\"\nport = 99999")],
+            "printer.port",
+            "out of range",
+        );
+        one(
+            &[("printer", "transport = \"serial\"\ndevice = \"ttyUSB0\"")],
+            "printer.device",
+            "not an absolute device path",
+        );
+        one(
+            &[("printer", "transport = \"serial\"\ndevice = \"/dev/ttyS0\"\nbaud = 1234")],
+            "printer.baud",
+            "not a standard baud rate",
+        );
+        one(
+            &[("printer", "transport = \"file\"\npath = \"nowhere/out.bin\"")],
+            "printer.path",
+            "does not exist",
+        );
+        one(
+            &[("printer", "transport = \"usb\"\nvendor_id = 1\nproduct_id = 1\nhost = \"p\"")],
+            "printer.host",
+            "not used when transport = \"usb\"",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\npaper_width_mm = 70")],
+            "printer.paper_width_mm",
+            "use 58 or 80",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\nbarcode = \"qr\"")],
+            "printer.barcode",
+            "\"nw7\", \"code128\"",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\nnw7_start = \"E\"")],
+            "printer.nw7_start",
+            "\"A\", \"B\", \"C\", \"D\"",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\nbarcode = \"code128\"\nnw7_stop = \"B\"")],
+            "printer.nw7_stop",
+            "not used when barcode = \"code128\"",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\nbarcode = \"code128\"\ncheck_digit = \"mod16\"")],
+            "printer.check_digit",
+            "NW-7",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\ncheck_digit = \"luhn\"")],
+            "printer.check_digit",
+            "\"mod10w21\"",
+        );
+        one(
+            &[("printer", "transport = \"simulated\"\nlabel_length_mm = 10")],
+            "printer.label_length_mm",
+            "from 20 to 300 mm",
+        );
+    }
+
+    #[test]
+    fn settings() {
+        let p = ok(&[("printer", "transport = \"simulated\"\npaper_width_mm = 58\nnw7_start = \"C\"\nnw7_stop = \"D\"\ncheck_digit = \"mod16\"\nlabel_length_mm = 60")]).printer;
+        assert_eq!(p.paper_width, PaperWidth::Mm58);
+        assert_eq!(p.barcode, Barcode::Nw7 { start: Nw7Guard::C, stop: Nw7Guard::D });
+        assert_eq!((p.check_digit, p.label_length_mm), (CheckDigit::Mod16, Some(60)));
+        assert_eq!(
+            ok(&[("printer", "transport = \"simulated\"\nbarcode = \"code128\"")]).printer.barcode,
+            Barcode::Code128
+        );
+    }
+}
+
+mod label {
+    use super::*;
+
+    #[test]
+    fn each_check() {
+        one(
+            &[("label", "-")],
+            "label.token_key_file",
+            "needed when card.allow_method_d_label = true (the default)",
+        );
+        one(&[("label", "token_key_file = \"short.key\"")], "label.token_key_file", "at least 32");
+        one(&[("label", "token_key_file = \"absent.key\"")], "label.token_key_file", "does not exist");
+        one(
+            &[
+                ("label", "method_d = true\ntoken_key_file = \"token.key\""),
+                ("printer", "transport = \"none\""),
+            ],
+            "label.method_d",
+            "need a printer",
+        );
+        one(
+            &[
+                ("card", "mode = \"simulated\"\nallow_method_d_label = false"),
+                ("label", "token_key_file = \"token.key\""),
+            ],
+            "label.token_key_file",
+            "not used when label.method_d = false and card.allow_method_d_label = false",
+        );
+        one(
+            &[("card", "mode = \"simulated\"\nallow_method_d_label = false"), ("label", "method_d = true")],
+            "label.token_key_file",
+            "needed when label.method_d = true",
+        );
+    }
+
+    #[test]
+    fn print_only() {
+        let c = ok(&[
+            ("card", "mode = \"simulated\"\nallow_method_d_label = false"),
+            ("label", "method_d = true\ntoken_key_file = \"token.key\""),
+        ]);
+        assert!(matches!(c.label.method_d, MethodD::On { print: true, accept: false, .. }));
+    }
+}
+
+mod io {
+    use super::*;
+
+    #[test]
+    fn gpio_pins() {
+        let c = ok(&[("io", "backend = \"gpio\"\nlamp_pin = 17\nbuzzer_pin = 27\ngate_pin = 0")]);
+        let Io::Gpio(p) = c.io else { panic!() };
+        assert_eq!((p.lamp().bcm(), p.buzzer().bcm(), p.gate().map(config::GpioPin::bcm)), (17, 27, Some(0)));
+        assert_eq!(ok(&[("io", "backend = \"none\"")]).io, Io::None);
+    }
+
+    #[test]
+    fn each_check() {
+        one(&[("io", "-")], "io", "section [io] is missing");
+        one(&[("io", "backend = \"gpio\"\nlamp_pin = 28\nbuzzer_pin = 27")], "io.lamp_pin", "from 0 to 27");
+        let p = one(
+            &[("io", "backend = \"gpio\"\nlamp_pin = 17\nbuzzer_pin = 17")],
+            "io.buzzer_pin",
+            "GPIO 17 is already used by io.lamp_pin",
+        );
+        assert!(p.fix().contains("own GPIO line"));
+        one(
+            &[("io", "backend = \"gpio\"\nlamp_pin = 17\nbuzzer_pin = 27\ngate_pin = 27")],
+            "io.gate_pin",
+            "already used by io.buzzer_pin",
+        );
+        one(
+            &[("io", "backend = \"gpio\"\nbuzzer_pin = 27")],
+            "io.lamp_pin",
+            "needed when backend = \"gpio\"",
+        );
+        one(
+            &[("io", "backend = \"none\"\ngate_pin = 22")],
+            "io.gate_pin",
+            "not used when backend = \"none\"",
+        );
+        one(
+            &[("io", "backend = \"gpio\"\nlamp_pin = \"17\"\nbuzzer_pin = 27")],
+            "io.lamp_pin",
+            "expected a whole number, found a string",
+        );
+    }
+}
+
+mod admin {
+    use super::*;
+
+    #[test]
+    fn each_check() {
+        one(&[("admin", "-")], "admin", "kiosk hash-staff-pin");
+        one(&[("admin", "lockout_s = 60")], "admin.staff_pin_hash", "missing");
+        one(&[("admin", "staff_pin_hash = \"0000\"")], "admin.staff_pin_hash", "not an argon2 PHC string");
+        let weak =
+            "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE";
+        one(&[("admin", &format!("staff_pin_hash = \"{weak}\""))], "admin.staff_pin_hash", "too weak");
+        let body = |extra: &str| format!("staff_pin_hash = \"{HASH}\"\n{extra}");
+        one(&[("admin", &body("lockout_attempts = 0"))], "admin.lockout_attempts", "from 1 to 20");
+        one(&[("admin", &body("lockout_s = 10"))], "admin.lockout_s", "from 30 to 3600 seconds");
+        let c = ok(&[("admin", &body("lockout_attempts = 3\nlockout_s = 600"))]);
+        assert_eq!((c.admin.lockout_attempts.get(), c.admin.lockout.as_secs()), (3, 600));
+    }
+}
+
+mod session {
+    use super::*;
+
+    #[test]
+    fn each_check() {
+        let c = ok(&[(
+            "session",
+            "idle_timeout_s = 120\nwarning_s = 20\npin_idle_timeout_s = 20\ntake_card_alarm_s = 30",
+        )]);
+        assert_eq!(c.session.idle_timeout().as_secs(), 120);
+        assert_eq!(c.session.warning().as_secs(), 20);
+        one(&[("session", "idle_timeout_s = 10")], "session.idle_timeout_s", "from 15 to 600");
+        one(&[("session", "warning_s = 200")], "session.warning_s", "from 5 to 120");
+        one(&[("session", "pin_idle_timeout_s = 5")], "session.pin_idle_timeout_s", "from 10 to 120");
+        one(&[("session", "take_card_alarm_s = 1000")], "session.take_card_alarm_s", "from 10 to 600");
+        let p = one(
+            &[("session", "idle_timeout_s = 20\nwarning_s = 20")],
+            "session.warning_s",
+            "must come before the idle timeout",
+        );
+        assert!(p.fix().contains("shorter"));
+        one(
+            &[("session", "idle_timeout_s = 15")],
+            "session.warning_s",
+            "(15 s) must come before the idle timeout (15 s)",
+        );
+    }
+}

@@ -1,0 +1,478 @@
+//! The patron session's rules, one scenario each, through the public API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use kiosk::flow::{
+    AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Event, ItemId, ItemRefusal, LabelRefusal,
+    LampPattern, Loan, LoanLine, Millis, Notice, OfflinePolicy, PatronId, PatronRefusal, PatronSession,
+    PinKey, PinStage, PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap,
+    Verdict,
+};
+
+struct Kiosk {
+    flow: PatronSession,
+    now: Millis,
+}
+
+fn patron() -> PatronId {
+    PatronId::new("2300012345678").unwrap()
+}
+
+fn item(n: u8) -> ItemId {
+    ItemId(format!("97841010100{n:02}"))
+}
+
+impl Kiosk {
+    fn new(policy: SessionPolicy) -> Kiosk {
+        Kiosk { flow: PatronSession::new(policy), now: Millis(0) }
+    }
+
+    fn on(&mut self, event: Event) -> Vec<Effect> {
+        self.now = Millis(self.now.0 + 10);
+        self.flow.on(self.now, event)
+    }
+
+    fn wait(&mut self, d: Duration) -> Vec<Effect> {
+        self.now = self.now.after(d);
+        self.flow.on(self.now, Event::Tick)
+    }
+
+    fn reply(&mut self, reply: Reply) -> Vec<Effect> {
+        let session = self.flow.session();
+        self.on(Event::Reply { session, reply })
+    }
+
+    fn keys(&mut self, digits: &[u8]) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for &d in digits {
+            fx.extend(self.on(Event::Tap(Tap::Pin(PinKey::Digit(d)))));
+        }
+        fx.extend(self.on(Event::Tap(Tap::Pin(PinKey::Submit))));
+        fx
+    }
+
+    fn screen(&self) -> Screen {
+        self.flow.view(self.now).screen
+    }
+
+    /// Card on, certificate read, tries answered.
+    fn at_pin_pad(policy: SessionPolicy, tries: u8) -> Kiosk {
+        let mut k = Kiosk::new(policy);
+        let fx = k.on(Event::CardInserted);
+        assert!(fx.iter().any(|e| matches!(e, Effect::ReadCertificate { .. })), "{fx:?}");
+        let fx = k.reply(Reply::Certificate(Ok(())));
+        assert!(fx.iter().any(|e| matches!(e, Effect::QueryPinTries { .. })), "{fx:?}");
+        k.reply(Reply::PinTries(tries));
+        k
+    }
+
+    /// All the way to the borrowing screen with a verified card.
+    fn borrowing(policy: SessionPolicy) -> Kiosk {
+        let mut k = Kiosk::at_pin_pad(policy, 3);
+        let fx = k.keys(&[1, 2, 3, 4]);
+        assert!(fx.iter().any(|e| matches!(e, Effect::VerifyPin { .. })), "{fx:?}");
+        let fx = k.reply(Reply::PinVerified);
+        assert!(fx.iter().any(|e| matches!(e, Effect::ProvePossession { .. })), "{fx:?}");
+        let fx = k.reply(Reply::Proof(Ok(())));
+        assert!(fx.iter().any(|e| matches!(e, Effect::CheckValidity { .. })), "{fx:?}");
+        let fx = k.reply(Reply::Validity(Verdict::Good { patron: None }));
+        assert!(fx.iter().any(|e| matches!(e, Effect::ResolvePatron { .. })), "{fx:?}");
+        let fx = k.reply(Reply::Patron(Ok(patron())));
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::PatronStatus { pin_verified: true, .. })),
+            "PIN-verified patron status: {fx:?}"
+        );
+        k.reply(Reply::Standing(Ok(())));
+        assert!(matches!(k.screen(), Screen::Borrowing { .. }));
+        k
+    }
+
+    fn borrow(&mut self, n: u8) {
+        let fx = self.on(Event::Scanned(Scan::Item(item(n))));
+        assert!(fx.iter().any(|e| matches!(e, Effect::Checkout { .. })), "{fx:?}");
+        self.reply(Reply::Checkout {
+            item: item(n),
+            result: Ok(Loan { item: item(n), title: format!("本 {n}"), due: "2026-12-07".into() }),
+        });
+    }
+}
+
+fn ending_notice(k: &Kiosk) -> Notice {
+    match k.screen() {
+        Screen::Ending { notice, .. } => notice,
+        other => panic!("expected an ending screen, got {other:?}"),
+    }
+}
+
+#[test]
+fn happy_path_three_books_receipt_take_card() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    for n in 1..=3 {
+        k.borrow(n);
+    }
+    let Screen::Borrowing { lines, waiting: 0, .. } = k.screen() else { panic!() };
+    assert_eq!(lines.len(), 3);
+    k.on(Event::Tap(Tap::Finish));
+    assert_eq!(k.screen(), Screen::ReceiptChoice);
+    let fx = k.on(Event::Tap(Tap::PrintReceipt));
+    let Some(Effect::Print { job: PrintJob::Receipt { loans }, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Print { .. }))
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(loans.len(), 3);
+    let fx = k.reply(Reply::Printed(Ok(())));
+    assert!(fx.contains(&Effect::PowerOffCard), "card powered off at the end: {fx:?}");
+    assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Reminder)));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::SessionEnded { borrowed: 3, refused: 0 })), "{fx:?}");
+    assert_eq!(k.screen(), Screen::Ending { notice: Notice::ReceiptPrinted, card_present: true });
+    let fx = k.on(Event::CardRemoved);
+    assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Off)));
+    assert!(k.flow.is_idle());
+}
+
+#[test]
+fn without_require_pin_no_pin_is_asked() {
+    let policy = SessionPolicy { require_pin: false, ..SessionPolicy::default() };
+    let mut k = Kiosk::new(policy);
+    k.on(Event::CardInserted);
+    let fx = k.reply(Reply::Certificate(Ok(())));
+    assert!(matches!(fx.as_slice(), [Effect::CheckValidity { .. }]), "{fx:?}");
+    let fx = k.reply(Reply::Validity(Verdict::Good { patron: Some(patron()) }));
+    assert!(fx.iter().any(|e| matches!(e, Effect::PatronStatus { pin_verified: false, .. })), "{fx:?}");
+}
+
+#[test]
+fn locked_card_calls_staff_and_sends_nothing_to_the_card() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 0);
+    assert_eq!(ending_notice(&k), Notice::CardLocked);
+    assert_eq!(k.flow.view(k.now).staff_called, Some(StaffCall::CardLocked));
+    let fx = k.keys(&[1, 2, 3, 4]);
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn last_try_warning_then_wrong_pin_locks() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 1);
+    let Screen::Pin(pad) = k.screen() else { panic!() };
+    assert_eq!(pad.stage, PinStage::LastTryWarning);
+    assert!(k.keys(&[1, 2, 3, 4]).is_empty(), "no VERIFY before the warning is acknowledged");
+    k.on(Event::Tap(Tap::Pin(PinKey::AcknowledgeLastTry)));
+    let fx = k.keys(&[0, 0, 0, 0]);
+    assert!(fx.iter().any(|e| matches!(e, Effect::VerifyPin { .. })));
+    let fx = k.reply(Reply::WrongPin { tries_left: 0 });
+    assert!(fx.contains(&Effect::Audit(AuditEvent::CardLocked)));
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Blink)));
+    assert_eq!(ending_notice(&k), Notice::CardLocked);
+}
+
+#[test]
+fn wrong_pin_shows_tries_and_asks_the_card_again() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
+    k.keys(&[9, 9, 9, 9]);
+    let fx = k.reply(Reply::WrongPin { tries_left: 2 });
+    assert!(fx.contains(&Effect::Audit(AuditEvent::PinRejected { tries_left: 2 })));
+    assert!(fx.iter().any(|e| matches!(e, Effect::QueryPinTries { .. })));
+    let Screen::Pin(pad) = k.screen() else { panic!() };
+    assert!(pad.last_attempt_wrong);
+    assert_eq!(pad.tries_left, Some(2));
+}
+
+#[test]
+fn patron_can_cancel_at_the_pin_pad() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
+    let fx = k.on(Event::Tap(Tap::Cancel));
+    assert!(fx.contains(&Effect::PowerOffCard));
+    assert_eq!(ending_notice(&k), Notice::Cancelled);
+}
+
+#[test]
+fn each_bad_verdict_has_its_notice() {
+    for (verdict, notice) in [
+        (Verdict::Revoked, Notice::Revoked),
+        (Verdict::Expired, Notice::Expired),
+        (Verdict::NotLinked, Notice::NotLinked),
+        (Verdict::Unavailable, Notice::PlatformUnavailable),
+    ] {
+        let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
+        k.keys(&[1, 2, 3, 4]);
+        k.reply(Reply::PinVerified);
+        k.reply(Reply::Proof(Ok(())));
+        assert_eq!(k.screen(), Screen::Checking { stage: CheckStage::Validity, since: k.now });
+        k.reply(Reply::Validity(verdict));
+        assert_eq!(ending_notice(&k), notice);
+    }
+}
+
+#[test]
+fn offline_policy_allow_lends_and_audits() {
+    let policy = SessionPolicy { offline_policy: OfflinePolicy::Allow, ..SessionPolicy::default() };
+    let mut k = Kiosk::at_pin_pad(policy, 3);
+    k.keys(&[1, 2, 3, 4]);
+    k.reply(Reply::PinVerified);
+    k.reply(Reply::Proof(Ok(())));
+    let fx = k.reply(Reply::Validity(Verdict::Unavailable));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::RevocationUnchecked)));
+    assert!(fx.iter().any(|e| matches!(e, Effect::ResolvePatron { .. })));
+}
+
+#[test]
+fn forged_card_is_refused() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
+    k.keys(&[1, 2, 3, 4]);
+    k.reply(Reply::PinVerified);
+    k.reply(Reply::Proof(Err(ProofFailure::BadSignature)));
+    assert_eq!(ending_notice(&k), Notice::ProofFailed(ProofFailure::BadSignature));
+}
+
+#[test]
+fn unreadable_card_and_reader_failure() {
+    let mut k = Kiosk::new(SessionPolicy::default());
+    k.on(Event::CardInserted);
+    k.reply(Reply::Certificate(Err(CardFault::NotMyNumberCard)));
+    assert_eq!(ending_notice(&k), Notice::CardProblem(CardFault::NotMyNumberCard));
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
+    k.reply(Reply::CardError(CardFault::ReaderFailed));
+    assert_eq!(ending_notice(&k), Notice::CardProblem(CardFault::ReaderFailed));
+}
+
+#[test]
+fn blocked_patron_is_told_to_see_staff() {
+    let mut k = Kiosk::new(SessionPolicy::default());
+    k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    k.reply(Reply::Standing(Err(PatronRefusal::Blocked(Some("延滞資料があります".into())))));
+    assert_eq!(
+        ending_notice(&k),
+        Notice::PatronRefused(PatronRefusal::Blocked(Some("延滞資料があります".into())))
+    );
+    // A notice with no card to take goes away by itself.
+    k.wait(Duration::from_secs(10));
+    assert!(k.flow.is_idle());
+}
+
+#[test]
+fn removing_the_card_mid_borrowing_ends_the_session() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.borrow(1);
+    k.on(Event::Scanned(Scan::Item(item(2))));
+    let session = k.flow.session();
+    let fx = k.on(Event::CardRemoved);
+    assert!(fx.contains(&Effect::EndSession { session }), "{fx:?}");
+    assert!(fx.contains(&Effect::PowerOffCard));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::CardRemovedEarly)));
+    assert!(k.flow.is_idle());
+    // The late answer for item 2 belongs to the old session and is dropped.
+    let late = k.on(Event::Reply {
+        session,
+        reply: Reply::Checkout { item: item(2), result: Err(ItemRefusal::NoAnswer) },
+    });
+    assert!(late.is_empty());
+}
+
+#[test]
+fn duplicate_scans_are_ignored_and_refusals_listed() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.borrow(1);
+    assert!(k.on(Event::Scanned(Scan::Item(item(1)))).is_empty(), "already borrowed");
+    k.on(Event::Scanned(Scan::Item(item(2))));
+    k.on(Event::Scanned(Scan::Item(item(3))));
+    assert!(k.on(Event::Scanned(Scan::Item(item(3)))).is_empty(), "already queued");
+    let fx =
+        k.reply(Reply::Checkout { item: item(2), result: Err(ItemRefusal::Refused(Some("予約".into()))) });
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Checkout { item: i, .. } if *i == item(3))),
+        "queue moves on"
+    );
+    let Screen::Borrowing { lines, waiting, .. } = k.screen() else { panic!() };
+    assert_eq!(waiting, 1);
+    assert!(matches!(&lines[1], LoanLine::Refused { .. }));
+}
+
+#[test]
+fn finish_waits_for_checkouts_in_flight() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.on(Event::Scanned(Scan::Item(item(1))));
+    k.on(Event::Tap(Tap::Finish));
+    assert!(matches!(k.screen(), Screen::Borrowing { finishing: true, .. }));
+    assert!(k.on(Event::Scanned(Scan::Item(item(2)))).is_empty(), "no new scans while finishing");
+    k.reply(Reply::Checkout {
+        item: item(1),
+        result: Ok(Loan { item: item(1), title: "t".into(), due: "d".into() }),
+    });
+    assert_eq!(k.screen(), Screen::ReceiptChoice);
+}
+
+#[test]
+fn silent_library_system_marks_the_item_and_moves_on() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::borrowing(policy.clone());
+    k.on(Event::Scanned(Scan::Item(item(1))));
+    k.wait(policy.driver_timeout);
+    let Screen::Borrowing { lines, waiting: 0, .. } = k.screen() else { panic!() };
+    assert_eq!(lines, vec![LoanLine::Refused { item: item(1), reason: ItemRefusal::NoAnswer }]);
+}
+
+#[test]
+fn idle_patron_is_warned_then_the_session_ends() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::at_pin_pad(policy.clone(), 3);
+    let fx = k.wait(policy.idle_timeout);
+    assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Beep)));
+    assert_eq!(k.flow.view(k.now).timeout_warning, Some(15));
+    k.on(Event::Tap(Tap::StillHere));
+    assert_eq!(k.flow.view(k.now).timeout_warning, None);
+    k.wait(policy.idle_timeout);
+    k.wait(policy.warning);
+    assert_eq!(ending_notice(&k), Notice::TimedOut);
+}
+
+#[test]
+fn half_typed_pin_is_cleared_without_a_session_warning() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::at_pin_pad(policy.clone(), 3);
+    k.on(Event::Tap(Tap::Pin(PinKey::Digit(1))));
+    k.wait(policy.pin_idle_timeout);
+    let view = k.flow.view(k.now);
+    let Screen::Pin(pad) = view.screen else { panic!() };
+    assert_eq!(pad.entered, 0);
+    assert_eq!(view.timeout_warning, None);
+}
+
+#[test]
+fn timeout_with_loans_offers_the_receipt_then_ends() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::borrowing(policy.clone());
+    k.borrow(1);
+    k.wait(policy.idle_timeout);
+    k.wait(policy.warning);
+    assert_eq!(k.screen(), Screen::ReceiptChoice);
+    k.wait(policy.idle_timeout);
+    k.wait(policy.warning);
+    assert_eq!(ending_notice(&k), Notice::TimedOut);
+}
+
+#[test]
+fn card_left_behind_calls_staff_until_taken() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::borrowing(policy.clone());
+    k.on(Event::Tap(Tap::Finish));
+    assert_eq!(ending_notice(&k), Notice::Goodbye);
+    let fx = k.wait(policy.take_card_alarm);
+    assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::CardLeftBehind))));
+    assert!(k.wait(policy.take_card_alarm).is_empty(), "called once");
+    let fx = k.on(Event::CardRemoved);
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Off)));
+    assert_eq!(k.flow.view(k.now).staff_called, None);
+}
+
+#[test]
+fn out_of_paper_disables_receipts_until_staff_load_paper() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.borrow(1);
+    k.on(Event::Tap(Tap::Finish));
+    k.on(Event::Tap(Tap::PrintReceipt));
+    k.reply(Reply::Printed(Err(PrintFault::OutOfPaper)));
+    assert_eq!(ending_notice(&k), Notice::PrintFailed(PrintFault::OutOfPaper));
+    k.on(Event::CardRemoved);
+    assert!(k.flow.view(k.now).paper_out);
+    // Next patron: no receipt offered.
+    let mut k2 = k;
+    k2.on(Event::CardInserted);
+    k2.reply(Reply::Certificate(Ok(())));
+    k2.reply(Reply::PinTries(3));
+    k2.keys(&[1, 2, 3, 4]);
+    k2.reply(Reply::PinVerified);
+    k2.reply(Reply::Proof(Ok(())));
+    k2.reply(Reply::Validity(Verdict::Good { patron: Some(patron()) }));
+    k2.reply(Reply::Standing(Ok(())));
+    k2.borrow(2);
+    k2.on(Event::Tap(Tap::Finish));
+    assert_eq!(ending_notice(&k2), Notice::Goodbye);
+    let fx = k2.on(Event::PaperRestored);
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Off)));
+    assert!(!k2.flow.view(k2.now).paper_out);
+}
+
+#[test]
+fn method_d_label_print_and_login() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    let Screen::Borrowing { can_print_label: true, .. } = k.screen() else { panic!() };
+    let fx = k.on(Event::Tap(Tap::PrintLabel));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Print { job: PrintJob::MethodDLabel { .. }, .. })));
+    k.reply(Reply::Printed(Ok(())));
+    assert_eq!(ending_notice(&k), Notice::LabelPrinted);
+    k.on(Event::CardRemoved);
+
+    let fx = k.on(Event::Scanned(Scan::MethodDLabel(Ok(patron()))));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::SessionStarted(kiosk::flow::LoginMethod::MethodDLabel))));
+    k.reply(Reply::Standing(Ok(())));
+    let Screen::Borrowing { can_print_label: false, .. } = k.screen() else {
+        panic!("no label from a label")
+    };
+    k.on(Event::Tap(Tap::Finish));
+    k.on(Event::Tap(Tap::Dismiss));
+    assert!(k.flow.is_idle());
+
+    k.on(Event::Scanned(Scan::MethodDLabel(Err(LabelRefusal::WrongDay))));
+    assert_eq!(ending_notice(&k), Notice::LabelRefused(LabelRefusal::WrongDay));
+}
+
+#[test]
+fn scanning_an_item_first_asks_to_identify() {
+    let mut k = Kiosk::new(SessionPolicy::default());
+    assert!(k.on(Event::Scanned(Scan::Item(item(1)))).is_empty());
+    assert_eq!(ending_notice(&k), Notice::IdentifyFirst);
+}
+
+#[test]
+fn library_card_login_can_be_disabled() {
+    let policy = SessionPolicy { allow_library_card: false, ..SessionPolicy::default() };
+    let mut k = Kiosk::new(policy);
+    assert!(k.on(Event::Scanned(Scan::LibraryCard(patron()))).is_empty());
+    assert!(k.flow.is_idle());
+}
+
+#[test]
+fn out_of_service_ignores_cards_and_lets_a_session_finish() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.on(Event::SetOutOfService(true));
+    assert!(matches!(k.screen(), Screen::Borrowing { .. }), "the patron finishes");
+    k.on(Event::Tap(Tap::Finish));
+    k.on(Event::CardRemoved);
+    assert_eq!(k.screen(), Screen::OutOfService);
+    assert!(k.on(Event::CardInserted).is_empty());
+    k.on(Event::CardRemoved);
+    k.on(Event::SetOutOfService(false));
+    assert!(k.on(Event::CardInserted).iter().any(|e| matches!(e, Effect::ReadCertificate { .. })));
+}
+
+#[test]
+fn reset_ends_the_session_and_clears_the_alarm() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 0);
+    assert!(k.flow.view(k.now).staff_called.is_some());
+    let fx = k.on(Event::Reset);
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Off)));
+    assert!(fx.contains(&Effect::PowerOffCard));
+    assert!(k.flow.is_idle());
+    assert_eq!(k.flow.view(k.now).staff_called, None);
+}
+
+#[test]
+fn silent_driver_is_a_malfunction() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::new(policy.clone());
+    k.on(Event::CardInserted);
+    let fx = k.wait(policy.driver_timeout);
+    assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::Malfunction))));
+    assert_eq!(ending_notice(&k), Notice::Malfunction);
+}
+
+#[test]
+fn deadline_tells_when_to_tick() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::new(policy.clone());
+    assert_eq!(k.flow.deadline(), None);
+    k.on(Event::CardInserted);
+    assert_eq!(k.flow.deadline(), Some(k.now.after(policy.driver_timeout)));
+}

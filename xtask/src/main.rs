@@ -1,0 +1,113 @@
+//! `cargo xtask`: the two commands of the README, in Rust so they need nothing but cargo
+//! (the matklad xtask pattern).
+//!
+//! - `cargo xtask demo`: build and run the kiosk; with no hardware configured it runs the
+//!   demo on simulated hardware.
+//! - `cargo xtask test`: install the Debian packages the tests need (if missing), then run
+//!   every test in the workspace. Daemons a test needs (pcscd with a virtual reader, …)
+//!   are started by the tests themselves, privately and on loopback, so a test run never
+//!   depends on the machine's services.
+#![allow(clippy::print_stdout)]
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Debian packages the test suite needs, with why. Add to this list, never install by hand.
+const TEST_PACKAGES: &[(&str, &str)] = &[];
+
+/// Debian packages the demo needs at run time.
+const DEMO_PACKAGES: &[(&str, &str)] = &[];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES)),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  demo   run the kiosk (demo on simulated hardware when none is configured)\n  test   install what the tests need, then run every test\n  deps   only install the Debian packages"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn demo(extra: &[String]) -> Result<(), String> {
+    ensure_packages(DEMO_PACKAGES.iter())?;
+    let mut cmd = cargo();
+    cmd.args(["run", "--package", "kiosk", "--", "run"]).args(extra);
+    run(&mut cmd)
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    ensure_packages(TEST_PACKAGES.iter())?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
+    run(&mut cmd)?;
+    // Doc tests are not part of --all-targets.
+    let mut doc = cargo();
+    doc.args(["test", "--workspace", "--doc", "--locked"]);
+    run(&mut doc)
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
+}
+
+/// Installs the Debian packages that are missing, with apt-get (through sudo when not root).
+fn ensure_packages<'a>(wanted: impl Iterator<Item = &'a (&'a str, &'a str)>) -> Result<(), String> {
+    let missing: Vec<&str> = wanted
+        .filter(|(name, _)| !installed(name))
+        .map(|(name, why)| {
+            println!("xtask: installing {name} ({why})");
+            *name
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut cmd = if root { Command::new("apt-get") } else { sudo_apt() };
+        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        cmd
+    };
+    run(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    run(&mut install)
+}
+
+fn sudo_apt() -> Command {
+    let mut cmd = Command::new("sudo");
+    cmd.arg("apt-get");
+    cmd
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| o.status.success() && o.stdout.ends_with(b"install ok installed"))
+        .unwrap_or(false)
+}
