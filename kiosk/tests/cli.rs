@@ -31,7 +31,8 @@ fn run_without_a_config_file_is_the_demo() {
 
 #[test]
 fn example_config_is_valid() {
-    let out = kiosk().arg("check-config").arg(workspace_root().join("deploy/kiosk.example.toml")).output().unwrap();
+    let out =
+        kiosk().arg("check-config").arg(workspace_root().join("deploy/kiosk.example.toml")).output().unwrap();
     assert!(
         out.status.success(),
         "{}{}",
