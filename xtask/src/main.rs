@@ -14,7 +14,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Debian packages the test suite needs, with why. Add to this list, never install by hand.
-const TEST_PACKAGES: &[(&str, &str)] = &[];
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("python3", "runs the SIP2 peers from PyPI (kiosk-sim tests/sip2_peers.rs)"),
+    ("python3-venv", "the virtualenv in target/py-venv that holds the PyPI test peers"),
+    ("pcscd", "the real PC/SC daemon the card driver tests run through (kiosk-sim tests/card_*.rs)"),
+    ("vsmartcard-vpcd", "pcscd reader driver that connects our virtual JPKI card (kiosk-sim card::vpcd)"),
+    ("libpcsclite-dev", "libpcsclite.so and pkg-config file the pcsc crate links against"),
+    ("pkg-config", "lets pcsc-sys find libpcsclite"),
+    ("opensc", "peer test: OpenSC's JPKI driver reads and signs with our virtual card"),
+    ("openssl", "peer test: verifies the signature OpenSC made with our virtual card"),
+    ("iproute2", "card tests bring up loopback in their private network namespace (ip link)"),
+];
+
+/// PyPI packages the test suite needs, with why; pip-installed into `target/py-venv`
+/// (tests find it there, or at `KIOSK_PY_VENV`). Pinned: a peer is a fixed reference.
+const PY_TEST_PACKAGES: &[(&str, &str)] = &[
+    ("pysip2==0.1.0", "independent SIP2 server our client must pass the checkout scenario against"),
+    ("sip2==1.1", "independent SIP2 client that drives our library-system simulator"),
+];
 
 /// Debian packages the demo needs at run time.
 const DEMO_PACKAGES: &[(&str, &str)] = &[];
@@ -24,7 +41,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
-        Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES)),
+        Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES))
+            .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  demo   run the kiosk (demo on simulated hardware when none is configured)\n  test   install what the tests need, then run every test\n  deps   only install the Debian packages"
@@ -60,6 +78,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
 
 fn test(extra: &[String]) -> Result<(), String> {
     ensure_packages(TEST_PACKAGES.iter())?;
+    ensure_py_packages(PY_TEST_PACKAGES)?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
     run(&mut cmd)?;
@@ -67,6 +86,37 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc", "--locked"]);
     run(&mut doc)
+}
+
+/// Creates `target/py-venv` if needed and pip-installs the pinned packages missing from it.
+fn ensure_py_packages(wanted: &[(&str, &str)]) -> Result<(), String> {
+    let venv = root().join("target").join("py-venv");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        println!("xtask: creating {}", venv.display());
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(spec, _)| {
+            let (name, version) = spec.split_once("==").unwrap_or((spec, ""));
+            let shown = Command::new(&python).args(["-m", "pip", "show", name]).output();
+            !shown.is_ok_and(|o| {
+                o.status.success()
+                    && String::from_utf8_lossy(&o.stdout).contains(&format!("Version: {version}"))
+            })
+        })
+        .map(|(spec, why)| {
+            println!("xtask: pip installing {spec} ({why})");
+            *spec
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+        .args(&missing))
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {

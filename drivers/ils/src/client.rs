@@ -1,0 +1,841 @@
+//! The async SIP2 client: one connection, one request at a time.
+//!
+//! Reliability rules (spec §1.7):
+//! - on a timeout on a still-open socket, resend the **byte-identical** frame (same AY,
+//!   same date, same AZ) up to the retries allowed; a server that caches replies answers
+//!   from its cache, one that re-executes reports a renewal;
+//! - a reply whose checksum fails is answered with one `97`; a second failure is an error;
+//! - after any failure whose outcome is unknown the connection is dropped; a checkout is
+//!   then **reconciled** on a new connection (item information, then the patron's charged
+//!   items) before it is ever sent again, so it is never doubled and never lost;
+//! - `no block` and `nb due date` are only set in the explicit offline-replay mode.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use zeroize::Zeroizing;
+
+use crate::codec::{Charset, DEFAULT_MAX_FRAME, DecodeOptions, FrameBuffer, SipDate, display_text};
+use crate::error::{DecodeError, Sip2Error};
+use crate::library::{Account, CheckinOutcome, ItemProblem, Library, Loan, PatronProblem, Standing};
+use crate::messages::{
+    AcsStatus, CheckinRequest, CheckoutRequest, CirculationResponse, EndSessionRequest,
+    ItemInformationRequest, ItemInformationResponse, Login, Message, PatronInformationRequest,
+    PatronInformationResponse, PatronStatusRequest, RenewRequest, ScStatus, Summary,
+};
+
+/// SIP2 login (93) credentials. `Debug` is redacted.
+#[derive(Clone)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+    pub location: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials({:?}, password redacted)", self.user)
+    }
+}
+
+/// How to talk to one library system.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// `host:port`.
+    pub addr: String,
+    /// Send a 93 login first (most servers require it).
+    pub login: Option<Credentials>,
+    /// AO institution id.
+    pub institution: String,
+    /// AC terminal password (often empty).
+    pub terminal_password: String,
+    /// AP current location, sent with returns.
+    pub location: String,
+    /// 3-digit language code (`000` unknown, `001` English, `014` Japanese).
+    pub language: String,
+    pub charset: Charset,
+    /// Send AY/AZ and require AZ on replies.
+    pub error_detection: bool,
+    pub connect_timeout: Duration,
+    /// Per-request timeout, used until the server's 98 gives one.
+    pub request_timeout: Duration,
+    /// The server's timeout is honoured up to this cap.
+    pub max_request_timeout: Duration,
+    /// Byte-identical resends on timeout, used until the server's 98 gives a number;
+    /// the server's number is honoured up to this cap.
+    pub resends: u32,
+    /// Send a 99 when the connection has been idle this long.
+    pub keepalive: Duration,
+    /// Offline replay: set `no block = Y` and the stored `nb due date`. Off by default;
+    /// only a staff-approved replay of transactions done offline may turn it on.
+    pub offline_replay: bool,
+    /// Override a 98 that says checkout is not allowed (servers lie: Evergreen's stub
+    /// always says N).
+    pub checkout_allowed_override: Option<bool>,
+    /// Send the transaction date as `nb due date` instead of 18 blanks (pysip2 rejects
+    /// blanks).
+    pub nb_due_date_is_transaction_date: bool,
+    /// Largest frame accepted.
+    pub max_frame: usize,
+    /// The kiosk's offset from UTC for SIP2's local dates (Japan: 9 h).
+    pub utc_offset_secs: i32,
+    /// How many checkout sends/reconciliations one `checkout` call may make.
+    pub checkout_attempts: u32,
+}
+
+impl ClientConfig {
+    pub fn new(addr: impl Into<String>, institution: impl Into<String>) -> Self {
+        ClientConfig {
+            addr: addr.into(),
+            login: None,
+            institution: institution.into(),
+            terminal_password: String::new(),
+            location: String::new(),
+            language: "000".into(),
+            charset: Charset::Utf8,
+            error_detection: true,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            max_request_timeout: Duration::from_secs(30),
+            resends: 2,
+            keepalive: Duration::from_secs(240),
+            offline_replay: false,
+            checkout_allowed_override: None,
+            nb_due_date_is_transaction_date: false,
+            max_frame: DEFAULT_MAX_FRAME,
+            utc_offset_secs: 9 * 3600,
+            checkout_attempts: 4,
+        }
+    }
+}
+
+/// Counters a test or the admin screen can read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    pub connects: u64,
+    pub requests: u64,
+    pub resends: u64,
+    pub acs_resend_requests: u64,
+    pub reconciliations: u64,
+    pub keepalives: u64,
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+struct Conn {
+    stream: Box<dyn Stream>,
+    buf: FrameBuffer,
+    /// A reply with this sequence number may still arrive late (we resent it).
+    stale_seq: Option<u8>,
+}
+
+/// Result of reconciling a checkout whose reply was lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reconciled {
+    /// The item is charged to this patron: the checkout happened.
+    Lent(Loan),
+    /// The item is not charged: the checkout did not happen; safe to send again.
+    NotLent,
+    /// The item is charged to someone else.
+    Other(ItemProblem),
+}
+
+/// One SIP2 connection to the library system, re-established on demand.
+pub struct Client {
+    cfg: ClientConfig,
+    conn: Option<Conn>,
+    seq: u8,
+    acs: Option<AcsStatus>,
+    timeout: Duration,
+    resends: u32,
+    last_activity: Instant,
+    last_resent: bool,
+    stats: ClientStats,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("addr", &self.cfg.addr)
+            .field("connected", &self.conn.is_some())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+fn expected_reply(request: &Message) -> &'static [u8; 2] {
+    match request {
+        Message::Login(_) => b"94",
+        Message::ScStatus(_) => b"98",
+        Message::PatronStatus(_) => b"24",
+        Message::PatronInformation(_) => b"64",
+        Message::Checkout(_) => b"12",
+        Message::Checkin(_) => b"10",
+        Message::Renew(_) => b"30",
+        Message::ItemInformation(_) => b"18",
+        Message::EndSession(_) => b"36",
+        _ => b"??",
+    }
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> Self {
+        let timeout = cfg.request_timeout;
+        let resends = cfg.resends;
+        Client {
+            cfg,
+            conn: None,
+            seq: 9,
+            acs: None,
+            timeout,
+            resends,
+            last_activity: Instant::now(),
+            last_resent: false,
+            stats: ClientStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    pub fn stats(&self) -> ClientStats {
+        self.stats
+    }
+
+    /// The last 98 the server sent.
+    pub fn acs_status(&self) -> Option<&AcsStatus> {
+        self.acs.as_ref()
+    }
+
+    /// The per-request timeout in force (the server's, if it gave one).
+    pub fn request_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Drops the connection (the next request reconnects).
+    pub fn disconnect(&mut self) {
+        self.conn = None;
+    }
+
+    fn now(&self) -> SipDate {
+        SipDate::now(self.cfg.utc_offset_secs)
+    }
+
+    fn next_seq(&mut self) -> u8 {
+        self.seq = (self.seq + 1) % 10;
+        self.seq
+    }
+
+    fn opts(&self) -> DecodeOptions {
+        DecodeOptions { charset: self.cfg.charset, require_checksum: self.cfg.error_detection }
+    }
+
+    /// Connects, logs in, and reads the server's status, unless already connected.
+    pub async fn connect(&mut self) -> Result<(), Sip2Error> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        let addr = self.cfg.addr.clone();
+        let stream = match tokio::time::timeout(self.cfg.connect_timeout, TcpStream::connect(&addr)).await {
+            Err(_) => return Err(Sip2Error::ConnectTimeout { addr, waited: self.cfg.connect_timeout }),
+            Ok(Err(source)) => return Err(Sip2Error::Connect { addr, source }),
+            Ok(Ok(s)) => s,
+        };
+        stream.set_nodelay(true)?;
+        self.attach(Box::new(stream));
+        self.stats.connects += 1;
+        let result = self.handshake().await;
+        if result.is_err() {
+            self.conn = None;
+        }
+        result
+    }
+
+    fn attach(&mut self, stream: Box<dyn Stream>) {
+        self.conn = Some(Conn { stream, buf: FrameBuffer::new(self.cfg.max_frame), stale_seq: None });
+        self.timeout = self.cfg.request_timeout;
+        self.resends = self.cfg.resends;
+    }
+
+    async fn handshake(&mut self) -> Result<(), Sip2Error> {
+        if let Some(c) = self.cfg.login.clone() {
+            let login = Message::Login(Login {
+                uid_algorithm: '0',
+                pwd_algorithm: '0',
+                user: c.user.clone(),
+                password: c.password,
+                location: c.location,
+                extra: Vec::new(),
+            });
+            match self.transact(&login).await? {
+                Message::LoginResponse(r) if r.ok => {}
+                _ => return Err(Sip2Error::LoginRefused { user: c.user }),
+            }
+        }
+        self.sc_status().await
+    }
+
+    /// Sends 99 and applies the 98: the server's timeout and retries are honoured (capped).
+    async fn sc_status(&mut self) -> Result<(), Sip2Error> {
+        let msg = Message::ScStatus(ScStatus {
+            status: '0',
+            max_print_width: 40,
+            protocol_version: "2.00".into(),
+            extra: Vec::new(),
+        });
+        let Message::AcsStatus(acs) = self.transact(&msg).await? else {
+            return Err(Sip2Error::UnexpectedReply { command: "SC status (99)", got: "?".into() });
+        };
+        if let Some(t) = acs.timeout() {
+            self.timeout = t.min(self.cfg.max_request_timeout);
+        }
+        if let Some(r) = acs.retries() {
+            self.resends = u32::from(r).min(self.cfg.resends);
+        }
+        let online = acs.online;
+        self.acs = Some(acs);
+        if !online {
+            self.conn = None;
+            return Err(Sip2Error::Offline);
+        }
+        Ok(())
+    }
+
+    /// Sends a 99 if the connection has been idle for the keep-alive interval (servers
+    /// drop silent connections after a few minutes). Does nothing when disconnected.
+    pub async fn keep_alive(&mut self) -> Result<(), Sip2Error> {
+        if self.conn.is_none() || self.last_activity.elapsed() < self.cfg.keepalive {
+            return Ok(());
+        }
+        self.stats.keepalives += 1;
+        let result = self.sc_status().await;
+        if result.is_err() {
+            self.conn = None;
+        }
+        result
+    }
+
+    /// Connects if needed, then sends one request and returns the reply. Any failure
+    /// drops the connection (its state is unknown).
+    pub async fn request(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
+        self.connect().await?;
+        let result = self.transact(msg).await;
+        if let Err(e) = &result {
+            if !matches!(e, Sip2Error::Encode(_)) {
+                self.conn = None;
+            }
+        }
+        result
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Sip2Error> {
+        let conn = self.conn.as_mut().ok_or(Sip2Error::Disconnected { command: "write" })?;
+        conn.stream.write_all(bytes).await?;
+        conn.stream.flush().await?;
+        Ok(())
+    }
+
+    async fn read_frame(&mut self, command: &'static str) -> Result<Vec<u8>, Sip2Error> {
+        let conn = self.conn.as_mut().ok_or(Sip2Error::Disconnected { command })?;
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(frame) = conn.buf.next_frame()? {
+                return Ok(frame);
+            }
+            let n = match conn.stream.read(&mut chunk).await {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                return Err(Sip2Error::Disconnected { command });
+            }
+            conn.buf.extend(&chunk[..n]);
+        }
+    }
+
+    /// One request/reply exchange on the open connection, with resend and 97.
+    async fn transact(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
+        let command = msg.name();
+        let seq = self.next_seq();
+        let frame = Zeroizing::new(msg.encode(Some(seq), self.cfg.charset, self.cfg.error_detection)?);
+        let expected = expected_reply(msg);
+        let opts = self.opts();
+        self.stats.requests += 1;
+        self.last_resent = false;
+        self.write(&frame).await?;
+        let mut attempts: u32 = 1;
+        let mut asked_acs_resend = false;
+        let mut deadline = Instant::now() + self.timeout;
+        loop {
+            let bytes = match tokio::time::timeout_at(deadline, self.read_frame(command)).await {
+                Err(_) => {
+                    if attempts > self.resends {
+                        return Err(Sip2Error::Timeout { command, attempts, waited: self.timeout });
+                    }
+                    tracing::warn!(
+                        command,
+                        attempts,
+                        "no reply from the library system; resending the same frame"
+                    );
+                    self.write(&frame).await?;
+                    attempts += 1;
+                    self.stats.resends += 1;
+                    self.last_resent = true;
+                    deadline = Instant::now() + self.timeout;
+                    continue;
+                }
+                Ok(r) => r?,
+            };
+            let decoded = match Message::decode(&bytes, opts) {
+                Ok(d) => d,
+                Err(DecodeError::BadChecksum { .. } | DecodeError::MalformedChecksum) => {
+                    if asked_acs_resend {
+                        return Err(Sip2Error::ChecksumFailed { command });
+                    }
+                    tracing::warn!(
+                        command,
+                        "reply failed its checksum; asking the library system to resend (97)"
+                    );
+                    asked_acs_resend = true;
+                    self.stats.acs_resend_requests += 1;
+                    self.write(&Message::RequestAcsResend.encode(None, Charset::Utf8, true)?).await?;
+                    deadline = Instant::now() + self.timeout;
+                    continue;
+                }
+                Err(e) => return Err(Sip2Error::Garbage(e)),
+            };
+            if decoded.message == Message::RequestScResend {
+                if attempts > self.resends {
+                    return Err(Sip2Error::ChecksumFailed { command });
+                }
+                tracing::warn!(command, "library system asked for a resend (96)");
+                self.write(&frame).await?;
+                attempts += 1;
+                self.stats.resends += 1;
+                self.last_resent = true;
+                deadline = Instant::now() + self.timeout;
+                continue;
+            }
+            if let Some(got) = decoded.seq {
+                if got != seq {
+                    let stale = self.conn.as_ref().and_then(|c| c.stale_seq);
+                    if stale == Some(got) {
+                        tracing::debug!(command, got, "dropping a late duplicate reply");
+                        continue;
+                    }
+                    return Err(Sip2Error::SequenceMismatch { command, sent: seq, got });
+                }
+            }
+            if decoded.message.id().as_bytes() != expected {
+                return Err(Sip2Error::UnexpectedReply { command, got: decoded.message.name().to_owned() });
+            }
+            let resent = attempts > 1 || asked_acs_resend;
+            if let Some(c) = self.conn.as_mut() {
+                c.stale_seq = resent.then_some(seq);
+            }
+            self.last_activity = Instant::now();
+            return Ok(decoded.message);
+        }
+    }
+
+    /// Patron status (23). With a PIN, both BL=Y and CQ=Y are required.
+    pub async fn patron_status(
+        &mut self,
+        patron: &str,
+        pin: Option<&str>,
+    ) -> Result<Result<Standing, PatronProblem>, Sip2Error> {
+        let msg = Message::PatronStatus(PatronStatusRequest {
+            language: self.cfg.language.clone(),
+            date: self.now(),
+            institution: self.cfg.institution.clone(),
+            patron: patron.to_owned(),
+            terminal_password: self.cfg.terminal_password.clone(),
+            patron_password: pin.unwrap_or_default().to_owned(),
+            extra: Vec::new(),
+        });
+        let Message::PatronStatusResponse(r) = self.request(&msg).await? else {
+            return Err(unexpected("patron status (23)"));
+        };
+        let first_message = r.screen_messages.first().map(|m| display_text(m));
+        match r.valid_patron {
+            Some(true) => {}
+            Some(false) => return Ok(Err(PatronProblem::Unknown)),
+            // A server that omits BL cannot confirm a PIN.
+            None if pin.is_some() => return Ok(Err(PatronProblem::Unknown)),
+            None => {}
+        }
+        if pin.is_some() && r.valid_password != Some(true) {
+            return Ok(Err(PatronProblem::WrongPin));
+        }
+        if r.status.denies_borrowing() {
+            return Ok(Err(PatronProblem::Blocked { reasons: r.status.reasons(), message: first_message }));
+        }
+        Ok(Ok(Standing {
+            name: display_text(&r.name),
+            messages: r.screen_messages.iter().map(|m| display_text(m)).collect(),
+        }))
+    }
+
+    fn checkout_request(&self, patron: &str, item: &str, nb_due_date: Option<SipDate>) -> CheckoutRequest {
+        let date = self.now();
+        let (no_block, nb_due_date) = match nb_due_date {
+            Some(d) if self.cfg.offline_replay => (true, d),
+            _ if self.cfg.nb_due_date_is_transaction_date => (false, date.clone()),
+            _ => (false, SipDate::blank()),
+        };
+        CheckoutRequest {
+            sc_renewal_policy: false,
+            no_block,
+            date,
+            nb_due_date,
+            institution: self.cfg.institution.clone(),
+            patron: patron.to_owned(),
+            item: item.to_owned(),
+            terminal_password: self.cfg.terminal_password.clone(),
+            item_properties: None,
+            patron_password: None,
+            fee_acknowledged: Some(false),
+            cancel: Some(false),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Checkout (11), never doubled: when a reply is lost, the item's state is
+    /// reconciled on a fresh connection before the checkout is sent again.
+    pub async fn checkout(
+        &mut self,
+        patron: &str,
+        item: &str,
+    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        self.checkout_inner(patron, item, None).await
+    }
+
+    /// Offline replay of a checkout done while the library system was down: sends
+    /// `no block = Y` with the stored due date. Refused unless `offline_replay` is on.
+    pub async fn replay_offline_checkout(
+        &mut self,
+        patron: &str,
+        item: &str,
+        nb_due_date: SipDate,
+    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        if !self.cfg.offline_replay {
+            return Err(Sip2Error::NotAllowed { what: "offline replay (no block)" });
+        }
+        self.checkout_inner(patron, item, Some(nb_due_date)).await
+    }
+
+    async fn checkout_inner(
+        &mut self,
+        patron: &str,
+        item: &str,
+        nb_due_date: Option<SipDate>,
+    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        let mut unknown = false;
+        let mut last_error = None;
+        for _ in 0..self.cfg.checkout_attempts.max(1) {
+            if unknown {
+                self.stats.reconciliations += 1;
+                match self.reconcile_checkout(patron, item).await {
+                    Ok(Reconciled::Lent(loan)) => return Ok(Ok(loan)),
+                    Ok(Reconciled::Other(problem)) => return Ok(Err(problem)),
+                    // Not lent: safe to send the checkout again (below).
+                    Ok(Reconciled::NotLent) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not reconcile a checkout yet");
+                        continue;
+                    }
+                }
+            }
+            self.connect().await?;
+            if let Some(acs) = &self.acs {
+                if !acs.checkout_ok && self.cfg.checkout_allowed_override != Some(true) {
+                    return Err(Sip2Error::NotAllowed { what: "checkout" });
+                }
+            }
+            let msg = Message::Checkout(self.checkout_request(patron, item, nb_due_date.clone()));
+            match self.request(&msg).await {
+                Ok(Message::CheckoutResponse(r)) => return self.interpret_checkout(r).await,
+                Ok(_) => return Err(unexpected("checkout (11)")),
+                Err(e) if e.outcome_unknown() => {
+                    tracing::warn!(error = %e, "checkout outcome unknown; will reconcile before any retry");
+                    unknown = true;
+                    last_error = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match (unknown, last_error) {
+            (false, Some(e)) => Err(e),
+            _ => Err(Sip2Error::OutcomeUnknown { item: item.to_owned() }),
+        }
+    }
+
+    async fn interpret_checkout(
+        &mut self,
+        r: CirculationResponse,
+    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        if r.ok {
+            let recovered = r.renewal_ok && self.last_resent;
+            if recovered {
+                tracing::warn!("a resent checkout came back as a renewal; counted as the original checkout");
+            }
+            return Ok(Ok(Loan { item: r.item, title: display_text(&r.title), due: r.due_date, recovered }));
+        }
+        let message = r.screen_messages.first().map(|m| display_text(m));
+        Ok(Err(self.classify_refusal(&r.item, message).await))
+    }
+
+    /// Why an item was refused: asks the item's status (best effort).
+    async fn classify_refusal(&mut self, item: &str, message: Option<String>) -> ItemProblem {
+        match self.item_information(item).await {
+            Ok(info) => classify(&info, message),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask why an item was refused");
+                ItemProblem::Refused(message)
+            }
+        }
+    }
+
+    /// Item information (17).
+    pub async fn item_information(&mut self, item: &str) -> Result<ItemInformationResponse, Sip2Error> {
+        let msg = Message::ItemInformation(ItemInformationRequest {
+            date: self.now(),
+            institution: self.cfg.institution.clone(),
+            item: item.to_owned(),
+            terminal_password: Some(self.cfg.terminal_password.clone()),
+            extra: Vec::new(),
+        });
+        match self.request(&msg).await? {
+            Message::ItemInformationResponse(r) => Ok(r),
+            _ => Err(unexpected("item information (17)")),
+        }
+    }
+
+    /// Patron information (63) for one item list.
+    pub async fn patron_information(
+        &mut self,
+        patron: &str,
+        pin: Option<&str>,
+        summary: Summary,
+    ) -> Result<PatronInformationResponse, Sip2Error> {
+        let msg = Message::PatronInformation(PatronInformationRequest {
+            language: self.cfg.language.clone(),
+            date: self.now(),
+            summary,
+            institution: self.cfg.institution.clone(),
+            patron: patron.to_owned(),
+            terminal_password: Some(self.cfg.terminal_password.clone()),
+            patron_password: pin.map(str::to_owned),
+            start_item: None,
+            end_item: None,
+            extra: Vec::new(),
+        });
+        match self.request(&msg).await? {
+            Message::PatronInformationResponse(r) => Ok(r),
+            _ => Err(unexpected("patron information (63)")),
+        }
+    }
+
+    /// Decides whether a checkout whose reply was lost happened: item information, then
+    /// (if the item is charged) whether it is among the patron's charged items.
+    pub async fn reconcile_checkout(&mut self, patron: &str, item: &str) -> Result<Reconciled, Sip2Error> {
+        let info = self.item_information(item).await?;
+        if !info.circulation_status.is_charged() {
+            return Ok(Reconciled::NotLent);
+        }
+        let account = self.patron_information(patron, None, Summary::ChargedItems).await?;
+        if account.charged_items.iter().any(|i| i == item) {
+            Ok(Reconciled::Lent(Loan {
+                item: item.to_owned(),
+                title: display_text(&info.title),
+                due: info.due_date.unwrap_or_default(),
+                recovered: true,
+            }))
+        } else {
+            Ok(Reconciled::Other(ItemProblem::OnLoanToAnother))
+        }
+    }
+
+    /// Renew (29). A renewal is safe to resend byte-identically; across a reconnect it
+    /// is simply asked again (renewing twice only moves the due date once more).
+    pub async fn renew(&mut self, patron: &str, item: &str) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        let date = self.now();
+        let nb = if self.cfg.nb_due_date_is_transaction_date { date.clone() } else { SipDate::blank() };
+        let msg = Message::Renew(RenewRequest {
+            third_party_allowed: false,
+            no_block: false,
+            date,
+            nb_due_date: nb,
+            institution: self.cfg.institution.clone(),
+            patron: patron.to_owned(),
+            patron_password: None,
+            item: Some(item.to_owned()),
+            title: None,
+            terminal_password: Some(self.cfg.terminal_password.clone()),
+            fee_acknowledged: Some(false),
+            extra: Vec::new(),
+        });
+        let Message::RenewResponse(r) = self.request(&msg).await? else {
+            return Err(unexpected("renew (29)"));
+        };
+        if r.ok {
+            return Ok(Ok(Loan {
+                item: r.item,
+                title: display_text(&r.title),
+                due: r.due_date,
+                recovered: false,
+            }));
+        }
+        let message = r.screen_messages.first().map(|m| display_text(m));
+        Ok(Err(self.classify_refusal(item, message).await))
+    }
+
+    /// Checkin (09).
+    pub async fn checkin(&mut self, item: &str) -> Result<Result<CheckinOutcome, ItemProblem>, Sip2Error> {
+        let date = self.now();
+        let msg = Message::Checkin(CheckinRequest {
+            no_block: false,
+            return_date: date.clone(),
+            date,
+            current_location: self.cfg.location.clone(),
+            institution: self.cfg.institution.clone(),
+            item: item.to_owned(),
+            terminal_password: self.cfg.terminal_password.clone(),
+            item_properties: None,
+            cancel: Some(false),
+            extra: Vec::new(),
+        });
+        let Message::CheckinResponse(r) = self.request(&msg).await? else {
+            return Err(unexpected("checkin (09)"));
+        };
+        let message = r.screen_messages.first().map(|m| display_text(m));
+        if r.ok {
+            Ok(Ok(CheckinOutcome { alert: r.alert, sort_bin: r.sort_bin, message }))
+        } else if r.title.as_deref().unwrap_or_default().is_empty() {
+            Ok(Err(ItemProblem::NotFound))
+        } else {
+            Ok(Err(ItemProblem::Refused(message)))
+        }
+    }
+
+    /// Loans, overdue items and holds of a patron (three 63s, one list each).
+    pub async fn account(&mut self, patron: &str, pin: Option<&str>) -> Result<Account, Sip2Error> {
+        let loans = self.patron_information(patron, pin, Summary::ChargedItems).await?;
+        let holds = self.patron_information(patron, pin, Summary::HoldItems).await?;
+        let overdue = self.patron_information(patron, pin, Summary::OverdueItems).await?;
+        Ok(Account {
+            loans: loans.charged_items,
+            holds: holds.hold_items,
+            overdue: overdue.overdue_items,
+            flags: loans.status,
+        })
+    }
+
+    /// End patron session (35).
+    pub async fn end_session(&mut self, patron: &str) -> Result<(), Sip2Error> {
+        let msg = Message::EndSession(EndSessionRequest {
+            date: self.now(),
+            institution: self.cfg.institution.clone(),
+            patron: patron.to_owned(),
+            terminal_password: Some(self.cfg.terminal_password.clone()),
+            patron_password: None,
+            extra: Vec::new(),
+        });
+        match self.request(&msg).await? {
+            Message::EndSessionResponse(_) => Ok(()),
+            _ => Err(unexpected("end patron session (35)")),
+        }
+    }
+}
+
+fn unexpected(command: &'static str) -> Sip2Error {
+    Sip2Error::UnexpectedReply { command, got: "another message".into() }
+}
+
+/// Names a refusal from the item's status.
+pub fn classify(info: &ItemInformationResponse, message: Option<String>) -> ItemProblem {
+    use crate::messages::CirculationStatus as S;
+    let holds = info.hold_queue_length.as_deref().and_then(|h| h.trim().parse::<u32>().ok()).unwrap_or(0);
+    if info.title.is_empty() && matches!(info.circulation_status, S::Other | S::Unknown(_) | S::Missing) {
+        ItemProblem::NotFound
+    } else if matches!(info.circulation_status, S::WaitingOnHoldShelf) || holds > 0 {
+        ItemProblem::OnHoldForAnother
+    } else if info.circulation_status.is_charged() {
+        ItemProblem::OnLoanToAnother
+    } else {
+        ItemProblem::Refused(message)
+    }
+}
+
+/// The [`Library`] implementation over SIP2: one client behind a lock, shared by the
+/// orchestrator and the keep-alive task.
+#[derive(Debug)]
+pub struct Sip2Library {
+    client: tokio::sync::Mutex<Client>,
+}
+
+impl Sip2Library {
+    pub fn new(cfg: ClientConfig) -> Arc<Self> {
+        Arc::new(Sip2Library { client: tokio::sync::Mutex::new(Client::new(cfg)) })
+    }
+
+    /// Runs the keep-alive: every half interval, a 99 if the connection was idle.
+    pub fn spawn_keepalive(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let period = this.client.lock().await.cfg.keepalive / 2;
+            let mut tick = tokio::time::interval(period.max(Duration::from_millis(10)));
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.client.lock().await.keep_alive().await {
+                    tracing::warn!(error = %e, "SIP2 keep-alive failed; will reconnect on the next request");
+                }
+            }
+        })
+    }
+
+    pub async fn stats(&self) -> ClientStats {
+        self.client.lock().await.stats()
+    }
+}
+
+impl Library for Sip2Library {
+    async fn patron(
+        &self,
+        patron: &str,
+        pin: Option<&str>,
+    ) -> Result<Result<Standing, PatronProblem>, Sip2Error> {
+        self.client.lock().await.patron_status(patron, pin).await
+    }
+
+    async fn checkout(&self, patron: &str, item: &str) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        self.client.lock().await.checkout(patron, item).await
+    }
+
+    async fn renew(&self, patron: &str, item: &str) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        self.client.lock().await.renew(patron, item).await
+    }
+
+    async fn return_item(&self, item: &str) -> Result<Result<CheckinOutcome, ItemProblem>, Sip2Error> {
+        self.client.lock().await.checkin(item).await
+    }
+
+    async fn account(&self, patron: &str, pin: Option<&str>) -> Result<Account, Sip2Error> {
+        self.client.lock().await.account(patron, pin).await
+    }
+
+    async fn end_session(&self, patron: &str) -> Result<(), Sip2Error> {
+        self.client.lock().await.end_session(patron).await
+    }
+}

@@ -1,0 +1,130 @@
+//! Named errors, each with a message a person (staff, IT) can act on.
+
+use std::time::Duration;
+
+use crate::codec::Charset;
+
+/// A frame from the library system that cannot be read. Never a panic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error(
+        "the library system sent more than {limit} bytes without ending the message (no CR): \
+         is the SIP2 port really a SIP2 server?"
+    )]
+    FrameTooLong { limit: usize },
+    #[error("the library system sent a message too short to have a command id")]
+    TooShort,
+    #[error("the library system sent a NUL byte, which SIP2 forbids: check the server's encoding")]
+    NulByte,
+    #[error("the library system sent an unknown message id {0:?}: check that the port speaks SIP2")]
+    UnknownMessage(String),
+    #[error("message {message} is truncated: its fixed part needs {need} characters, got {got}")]
+    Truncated { message: String, need: usize, got: usize },
+    #[error(
+        "checksum mismatch: the frame says {found}, its bytes sum to {expected}; \
+         the line is corrupting data or the server uses another character set"
+    )]
+    BadChecksum { expected: String, found: String },
+    #[error("the AZ checksum is not 4 hex digits")]
+    MalformedChecksum,
+    #[error("the frame has no AZ checksum but error detection is required")]
+    MissingChecksum,
+    #[error("a variable field does not start with a 2-character id near {0:?}")]
+    MalformedField(String),
+    #[error("message {message}: fixed field {field} has an invalid value {value:?}")]
+    BadFixedField { message: String, field: &'static str, value: String },
+    #[error("message {message} lacks the required field {field}")]
+    MissingField { message: String, field: &'static str },
+    #[error("expected message {expected}, got {got}")]
+    WrongMessage { expected: &'static str, got: String },
+}
+
+/// A request that cannot be put on the wire as asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("the character {0:?} cannot be sent inside a SIP2 field")]
+    ForbiddenChar(char),
+    #[error("the text cannot be written in {charset}")]
+    Unmappable { charset: Charset },
+    #[error(
+        "in Shift_JIS this text contains the byte 0x7C ('|', e.g. the trail byte of ポ) and the \
+         library system would split the field there; use UTF-8 for this library system"
+    )]
+    TrailByteIsDelimiter,
+    #[error("field {id} is {bytes} bytes long; SIP2 allows 255")]
+    FieldTooLong { id: String, bytes: usize },
+    #[error("field id {0:?} is not two letters or digits")]
+    BadFieldId(String),
+    #[error("sequence number {0} is not a single digit")]
+    BadSequence(u8),
+    #[error("fixed field {field} must be {width} characters, got {value:?}")]
+    FixedWidth { field: &'static str, width: usize, value: String },
+}
+
+/// What went wrong talking to the library system.
+#[derive(Debug, thiserror::Error)]
+pub enum Sip2Error {
+    #[error(
+        "could not connect to the library system at {addr}: {source}; check the network \
+         and the SIP2 address in the kiosk configuration"
+    )]
+    Connect { addr: String, source: std::io::Error },
+    #[error("connecting to the library system at {addr} took longer than {waited:?}")]
+    ConnectTimeout { addr: String, waited: Duration },
+    #[error("TLS to the library system failed: {0}")]
+    Tls(String),
+    #[error(
+        "the library system refused the SIP2 login of user {user:?}: check the SIP2 login \
+         user and password with the library system's administrator"
+    )]
+    LoginRefused { user: String },
+    #[error("the library system says it is offline (SC status: online = N); try again later")]
+    Offline,
+    #[error(
+        "the library system's status says {what} is not allowed at this terminal; ask its \
+         administrator, or set the override in the kiosk configuration if its status is wrong"
+    )]
+    NotAllowed { what: &'static str },
+    #[error("no answer to {command} after {attempts} attempt(s) of {waited:?} each")]
+    Timeout { command: &'static str, attempts: u32, waited: Duration },
+    #[error("the library system closed the connection during {command}")]
+    Disconnected { command: &'static str },
+    #[error(
+        "the library system's replies to {command} kept failing the checksum, even after \
+         asking it to resend (97): check the character set configured for this library system"
+    )]
+    ChecksumFailed { command: &'static str },
+    #[error("reply to {command} carried sequence number {got}, expected {sent}")]
+    SequenceMismatch { command: &'static str, sent: u8, got: u8 },
+    #[error("sent {command}, the library system answered with message {got}")]
+    UnexpectedReply { command: &'static str, got: String },
+    #[error("the library system sent data that is not SIP2: {0}")]
+    Garbage(#[from] DecodeError),
+    #[error("cannot build the request: {0}")]
+    Encode(#[from] EncodeError),
+    #[error(
+        "the checkout of item {item} could not be confirmed or ruled out (the library system \
+         stopped answering); the kiosk will check the item's status before trying again"
+    )]
+    OutcomeUnknown { item: String },
+    #[error("network error talking to the library system: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Sip2Error {
+    /// Whether a request might have been applied by the library system although we got
+    /// no usable reply (so a checkout must be reconciled before it is retried).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            Sip2Error::Timeout { .. }
+                | Sip2Error::Disconnected { .. }
+                | Sip2Error::ChecksumFailed { .. }
+                | Sip2Error::SequenceMismatch { .. }
+                | Sip2Error::UnexpectedReply { .. }
+                | Sip2Error::Garbage(_)
+                | Sip2Error::Io(_)
+                | Sip2Error::OutcomeUnknown { .. }
+        )
+    }
+}

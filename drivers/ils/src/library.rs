@@ -1,0 +1,133 @@
+//! What the flow needs from a library system, independent of the protocol.
+
+use std::future::Future;
+
+use crate::error::Sip2Error;
+use crate::messages::PatronStatusFlags;
+
+/// A patron the library system lets borrow.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The patron's name as the library system sent it (NFC); shown on screen only.
+    pub name: String,
+    /// Screen messages from the library system (NFC).
+    pub messages: Vec<String>,
+}
+
+impl std::fmt::Debug for Standing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A patron's name is personal data: never in logs.
+        f.write_str("Standing(..)")
+    }
+}
+
+/// Why a patron may not borrow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatronProblem {
+    /// The library system does not know this patron (BL=N).
+    Unknown,
+    /// The PIN was not accepted (a PIN was used and CQ is not Y).
+    WrongPin,
+    /// Borrowing is blocked: the status flags set, and the library system's message.
+    Blocked { reasons: Vec<&'static str>, message: Option<String> },
+}
+
+/// A loan the library system confirmed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Loan {
+    pub item: String,
+    /// Title, NFC-normalised for display and printing.
+    pub title: String,
+    /// Due date, as the library system formatted it.
+    pub due: String,
+    /// The loan was confirmed by reconciliation after a lost reply, or a retried
+    /// checkout came back as a renewal: worth a log line for staff.
+    pub recovered: bool,
+}
+
+impl std::fmt::Debug for Loan {
+    // What a patron borrows is private: titles stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Loan({:?}, due {}, recovered {})", self.item, self.due, self.recovered)
+    }
+}
+
+/// Why an item was not lent or returned; each maps to a sentence the screen can say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemProblem {
+    /// The library system does not know the barcode.
+    NotFound,
+    /// Reserved for another patron: "Please take this book to the counter".
+    OnHoldForAnother,
+    /// On loan to someone else.
+    OnLoanToAnother,
+    /// Refused for another reason; the library system's screen message, if any.
+    Refused(Option<String>),
+}
+
+/// Result of a return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckinOutcome {
+    /// Staff should look at the item (alert flag: hold for someone, other branch…).
+    pub alert: bool,
+    pub sort_bin: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Loans and holds of a patron.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    pub loans: Vec<String>,
+    pub holds: Vec<String>,
+    pub overdue: Vec<String>,
+    pub flags: PatronStatusFlags,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Account({} loans, {} holds)", self.loans.len(), self.holds.len())
+    }
+}
+
+/// Failure of the library system itself (not a refusal).
+pub type LibraryError = Sip2Error;
+
+/// What the flow asks of a library system.
+pub trait Library: Send + Sync {
+    /// May this patron borrow? With a PIN, the PIN must be confirmed.
+    fn patron(
+        &self,
+        patron: &str,
+        pin: Option<&str>,
+    ) -> impl Future<Output = Result<Result<Standing, PatronProblem>, LibraryError>> + Send;
+
+    /// Lend an item. Never lends twice: an unknown outcome is reconciled first.
+    fn checkout(
+        &self,
+        patron: &str,
+        item: &str,
+    ) -> impl Future<Output = Result<Result<Loan, ItemProblem>, LibraryError>> + Send;
+
+    /// Renew an item on loan to the patron.
+    fn renew(
+        &self,
+        patron: &str,
+        item: &str,
+    ) -> impl Future<Output = Result<Result<Loan, ItemProblem>, LibraryError>> + Send;
+
+    /// Return an item.
+    fn return_item(
+        &self,
+        item: &str,
+    ) -> impl Future<Output = Result<Result<CheckinOutcome, ItemProblem>, LibraryError>> + Send;
+
+    /// The patron's loans and holds.
+    fn account(
+        &self,
+        patron: &str,
+        pin: Option<&str>,
+    ) -> impl Future<Output = Result<Account, LibraryError>> + Send;
+
+    /// End the patron's session in the library system (best effort).
+    fn end_session(&self, patron: &str) -> impl Future<Output = Result<(), LibraryError>> + Send;
+}

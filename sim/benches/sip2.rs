@@ -1,0 +1,178 @@
+//! `cargo bench -p kiosk-sim --bench sip2`: SIP2 checkout figures for docs/performance.md.
+//!
+//! 1. Our client against the simulator over loopback: checkouts per second, p50/p99.
+//! 2. In the same run, a minimal client (pre-encoded frames, write, read to CR) against
+//!    the same simulator: the raw round trip.
+//! 3. The kiosk's own work per item without I/O: encode the 11, decode the 12, build the
+//!    loan (NFC title).
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, numbered_items};
+use kiosk_sip2::client::{Client, ClientConfig, Credentials};
+use kiosk_sip2::codec::{Charset, DecodeOptions, SipDate, display_text};
+use kiosk_sip2::messages::{CheckoutRequest, CirculationResponse, Login, Message};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// `cargo bench` passes `--bench`; under `cargo test --all-targets` this runs as a quick
+/// smoke test with few items.
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn report(name: &str, mut lat: Vec<Duration>, total: Duration) -> Duration {
+    lat.sort_unstable();
+    let p50 = percentile(&lat, 0.50);
+    println!(
+        "{name:<34} {:>9.0} msg/s   p50 {:>7.1} µs   p99 {:>7.1} µs",
+        lat.len() as f64 / total.as_secs_f64(),
+        p50.as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6
+    );
+    p50
+}
+
+fn checkout_request(item: &str) -> Message {
+    Message::Checkout(CheckoutRequest {
+        sc_renewal_policy: false,
+        no_block: false,
+        date: SipDate::now(9 * 3600),
+        nb_due_date: SipDate::blank(),
+        institution: "KIOSKLIB".into(),
+        patron: "P0002".into(),
+        item: item.into(),
+        terminal_password: String::new(),
+        item_properties: None,
+        patron_password: None,
+        fee_acknowledged: Some(false),
+        cancel: Some(false),
+        extra: vec![],
+    })
+}
+
+async fn read_to_cr(stream: &mut TcpStream, buf: &mut Vec<u8>) {
+    buf.clear();
+    let mut byte = [0u8; 512];
+    loop {
+        let n = stream.read(&mut byte).await.unwrap();
+        assert!(n > 0, "simulator closed");
+        buf.extend_from_slice(&byte[..n]);
+        if buf.last() == Some(&b'\r') {
+            return;
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let n_items: usize = if full_run() { 3000 } else { 50 };
+    let mut catalogue = Catalogue::demo();
+    catalogue.loan_limit = usize::MAX;
+    numbered_items(&mut catalogue, "C", n_items);
+    numbered_items(&mut catalogue, "M", n_items);
+    let sim = Sip2Sim::start(catalogue, Behaviour::default()).await.unwrap();
+
+    // Warm-up and connection set-up are outside the timed loops.
+    let mut cfg = ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");
+    cfg.login = Some(Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
+    let mut client = Client::new(cfg);
+    client.connect().await.unwrap();
+
+    let mut raw = TcpStream::connect(sim.addr()).await.unwrap();
+    raw.set_nodelay(true).unwrap();
+    let login = Message::Login(Login {
+        uid_algorithm: '0',
+        pwd_algorithm: '0',
+        user: "kiosk".into(),
+        password: "secret".into(),
+        location: None,
+        extra: vec![],
+    });
+    let mut buf = Vec::new();
+    raw.write_all(&login.encode(Some(0), Charset::Utf8, true).unwrap()).await.unwrap();
+    read_to_cr(&mut raw, &mut buf).await;
+    let frames: Vec<Vec<u8>> = (0..n_items)
+        .map(|n| {
+            checkout_request(&format!("M{n:06}"))
+                .encode(Some((n % 9 + 1) as u8), Charset::Utf8, true)
+                .unwrap()
+        })
+        .collect();
+
+    println!("SIP2 checkout over loopback, {n_items} items each, same simulator, same run");
+    // Interleave the two clients so machine noise hits both alike.
+    let mut ours = Vec::with_capacity(n_items);
+    let mut minimal = Vec::with_capacity(n_items);
+    let (mut ours_total, mut raw_total) = (Duration::ZERO, Duration::ZERO);
+    for (n, frame) in frames.iter().enumerate() {
+        let t = Instant::now();
+        let loan = client.checkout("P0002", &format!("C{n:06}")).await.unwrap().unwrap();
+        let d = t.elapsed();
+        assert!(!loan.title.is_empty());
+        ours.push(d);
+        ours_total += d;
+
+        let t = Instant::now();
+        raw.write_all(frame).await.unwrap();
+        read_to_cr(&mut raw, &mut buf).await;
+        let d = t.elapsed();
+        assert_eq!(&buf[..3], b"121");
+        minimal.push(d);
+        raw_total += d;
+    }
+    let ours_p50 = report("kiosk client (11 -> 12)", ours, ours_total);
+    let raw_p50 = report("minimal client (bytes -> CR)", minimal, raw_total);
+    println!(
+        "kiosk's added time per item (p50 difference): {:.1} µs",
+        (ours_p50.as_secs_f64() - raw_p50.as_secs_f64()) * 1e6
+    );
+
+    // CPU only: encode + decode + loan bookkeeping.
+    let reply = Message::CheckoutResponse(CirculationResponse {
+        ok: true,
+        renewal_ok: false,
+        magnetic_media: Some(false),
+        desensitize: Some(true),
+        date: SipDate::now(9 * 3600),
+        institution: "KIOSKLIB".into(),
+        patron: "P0002".into(),
+        item: "1000000003".into(),
+        title: "ホ\u{309A}ケットモンスター図鑑　第２版".into(),
+        due_date: "20261207    120000".into(),
+        fee_type: None,
+        security_inhibit: None,
+        currency: None,
+        fee_amount: None,
+        media_type: Some("001".into()),
+        item_properties: None,
+        transaction_id: None,
+        screen_messages: vec![],
+        print_lines: vec![],
+        extra: vec![],
+    })
+    .encode(Some(3), Charset::Utf8, true)
+    .unwrap();
+    let opts = DecodeOptions { charset: Charset::Utf8, require_checksum: true };
+    let rounds: u32 = if full_run() { 200_000 } else { 1_000 };
+    let t = Instant::now();
+    let mut titles = 0usize;
+    for _ in 0..rounds {
+        let frame = checkout_request("1000000003").encode(Some(3), Charset::Utf8, true).unwrap();
+        std::hint::black_box(&frame);
+        let d = Message::decode(std::hint::black_box(&reply[..reply.len() - 1]), opts).unwrap();
+        if let Message::CheckoutResponse(r) = d.message {
+            titles += display_text(&r.title).len();
+        }
+    }
+    let per = t.elapsed() / rounds;
+    std::hint::black_box(titles);
+    println!("encode 11 + decode 12 + NFC title, no I/O: {:.2} µs per item", per.as_secs_f64() * 1e6);
+    assert_eq!(sim.stats().duplicate_checkouts, 0);
+}

@@ -1,0 +1,786 @@
+//! A library system that speaks real SIP2 over real TCP, for tests and the demo.
+//!
+//! In-memory catalogue and patrons (Japanese and English titles, a blocked patron, an
+//! item on hold for someone else, an item already on loan, a patron with a PIN), loan
+//! rules (limit, loan period), and fault switches: drop a reply, delay a reply, close
+//! the connection before or after applying a checkout, corrupt a checksum, send garbage,
+//! a 1 MiB frame with no terminator, a wrong sequence number, an unknown message id,
+//! answer in CRLF, decomposed (NFD) Unicode titles, a lying 98, a refused login.
+//!
+//! Duplicate handling follows pysip2/FOLIO by default (a byte-identical request is
+//! answered from the cache, not executed again); [`Behaviour::replay_duplicates`] off
+//! makes it behave like Evergreen/Koha (re-execute; a second checkout becomes a renewal).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kiosk_sip2::DecodeError;
+use kiosk_sip2::codec::{Charset, DecodeOptions, FrameBuffer, SipDate, Trailer};
+use kiosk_sip2::messages::{
+    AcsStatus, CheckinResponse, CirculationResponse, CirculationStatus, EndSessionResponse,
+    ItemInformationResponse, LoginResponse, Message, PatronInformationResponse, PatronStatusFlags,
+    PatronStatusResponse, Summary,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A patron of the simulated library.
+#[derive(Clone, Debug)]
+pub struct Patron {
+    pub name: String,
+    pub pin: Option<String>,
+    pub blocked: bool,
+}
+
+/// Where an item is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemState {
+    Available,
+    OnLoan { patron: String, due: String },
+    OnHoldFor(String),
+}
+
+/// An item of the simulated library.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub title: String,
+    pub state: ItemState,
+    /// How many times a checkout of this item was executed (a duplicate counts).
+    pub checkouts_executed: u32,
+}
+
+/// Patrons, items, loan rules.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    pub patrons: BTreeMap<String, Patron>,
+    pub items: BTreeMap<String, Item>,
+    pub loan_limit: usize,
+    pub loan_days: i64,
+}
+
+impl Catalogue {
+    /// The demo library: see the module docs.
+    pub fn demo() -> Self {
+        let mut c =
+            Catalogue { patrons: BTreeMap::new(), items: BTreeMap::new(), loan_limit: 5, loan_days: 14 };
+        c.patron("P0001", "山田 太郎", Some("1234"), false);
+        c.patron("P0002", "Alice Smith", None, false);
+        c.patron("P0003", "佐藤 花子", None, true);
+        c.patron("P0004", "Bob Jones", None, false);
+        c.item("1000000001", "吾輩は猫である");
+        c.item("1000000002", "ノルウェイの森");
+        c.item("1000000003", "ポケットモンスター図鑑　第２版");
+        c.item("2000000001", "The Deep Blue Alibi");
+        c.item("2000000002", "Perl 5 Desktop Reference");
+        c.item("3000000001", "Le Piège de Bogota");
+        if let Some(i) = c.items.get_mut("2000000002") {
+            i.state = ItemState::OnLoan { patron: "P0004".into(), due: "20261207    120000".into() };
+        }
+        if let Some(i) = c.items.get_mut("3000000001") {
+            i.state = ItemState::OnHoldFor("P0004".into());
+        }
+        c
+    }
+
+    pub fn patron(&mut self, id: &str, name: &str, pin: Option<&str>, blocked: bool) {
+        self.patrons.insert(id.into(), Patron { name: name.into(), pin: pin.map(str::to_owned), blocked });
+    }
+
+    pub fn item(&mut self, id: &str, title: &str) {
+        self.items.insert(
+            id.into(),
+            Item { title: title.into(), state: ItemState::Available, checkouts_executed: 0 },
+        );
+    }
+
+    fn loans_of(&self, patron: &str) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|(_, i)| matches!(&i.state, ItemState::OnLoan { patron: p, .. } if p == patron))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// How the server behaves (not faults: its dialect).
+#[derive(Clone, Debug)]
+pub struct Behaviour {
+    pub institution: String,
+    pub library_name: String,
+    /// `Some((user, password))`: 93 required first.
+    pub login: Option<(String, String)>,
+    pub charset: Charset,
+    /// Tenths of a second, as sent in 98.
+    pub timeout_period: u16,
+    pub retries_allowed: u16,
+    /// Answer a byte-identical request from the cache (pysip2/FOLIO), or re-execute it
+    /// (Evergreen/Koha).
+    pub replay_duplicates: bool,
+    /// Terminate replies with CRLF (Koha's default).
+    pub crlf: bool,
+    /// Send titles decomposed (NFD), as Evergreen does.
+    pub nfd_titles: bool,
+    /// A 98 that says checkout is not allowed although it is.
+    pub lie_checkout_not_ok: bool,
+    pub online: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            institution: "KIOSKLIB".into(),
+            library_name: "テスト図書館".into(),
+            login: Some(("kiosk".into(), "secret".into())),
+            charset: Charset::Utf8,
+            timeout_period: 999,
+            retries_allowed: 999,
+            replay_duplicates: true,
+            crlf: false,
+            nfd_titles: false,
+            lie_checkout_not_ok: false,
+            online: true,
+        }
+    }
+}
+
+/// One-shot fault switches; each counter is consumed by the next matching request.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Apply the next checkout(s) and send no reply.
+    pub drop_checkout_reply: u32,
+    /// Apply the next checkout(s) and reply only after this delay.
+    pub delay_checkout_reply: Option<Duration>,
+    /// Apply the next checkout(s), then close the connection without replying.
+    pub disconnect_after_checkout: u32,
+    /// Close the connection on the next checkout(s) without applying it.
+    pub disconnect_before_checkout: u32,
+    /// Corrupt the checksum of the next reply(ies) (97 answers are corrupted too while
+    /// this counter lasts).
+    pub corrupt_checksum: u32,
+    /// Answer the next request with garbage bytes.
+    pub garbage: u32,
+    /// Answer the next request with 1 MiB and no CR.
+    pub huge_frame: u32,
+    /// Answer the next request with the wrong sequence number.
+    pub wrong_sequence: u32,
+    /// Answer the next request with an unknown message id.
+    pub unknown_message: u32,
+}
+
+/// What the server saw.
+#[derive(Clone, Debug, Default)]
+pub struct SimStats {
+    pub connections: u64,
+    pub requests: BTreeMap<String, u64>,
+    pub checkouts_applied: u64,
+    /// Checkouts of an item already on loan to the same patron (executed as renewals):
+    /// a kiosk that never doubles a checkout keeps this at 0.
+    pub duplicate_checkouts: u64,
+    pub replayed_from_cache: u64,
+    pub acs_resends: u64,
+    pub bad_checksums_received: u64,
+    /// Checkouts that arrived with `no block = Y` (only an offline replay may send one).
+    pub no_block_checkouts: u64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    catalogue: Catalogue,
+    behaviour: Behaviour,
+    faults: Faults,
+    stats: SimStats,
+}
+
+/// A running simulated library system.
+#[derive(Debug)]
+pub struct Sip2Sim {
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Sip2Sim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Sip2Sim {
+    /// Starts on 127.0.0.1 with an ephemeral port.
+    pub async fn start(catalogue: Catalogue, behaviour: Behaviour) -> std::io::Result<Self> {
+        Self::bind("127.0.0.1:0", catalogue, behaviour).await
+    }
+
+    pub async fn bind(addr: &str, catalogue: Catalogue, behaviour: Behaviour) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Mutex::new(Shared {
+            catalogue,
+            behaviour,
+            faults: Faults::default(),
+            stats: SimStats::default(),
+        }));
+        let s = Arc::clone(&shared);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let s = Arc::clone(&s);
+                tokio::spawn(async move {
+                    if let Err(e) = serve(stream, s).await {
+                        tracing::debug!(error = %e, "SIP2 simulator connection ended");
+                    }
+                });
+            }
+        });
+        Ok(Sip2Sim { addr, shared, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Changes fault switches.
+    pub fn faults(&self, f: impl FnOnce(&mut Faults)) {
+        f(&mut lock(&self.shared).faults);
+    }
+
+    /// Changes behaviour.
+    pub fn behaviour(&self, f: impl FnOnce(&mut Behaviour)) {
+        f(&mut lock(&self.shared).behaviour);
+    }
+
+    /// Changes the catalogue.
+    pub fn catalogue(&self, f: impl FnOnce(&mut Catalogue)) {
+        f(&mut lock(&self.shared).catalogue);
+    }
+
+    pub fn stats(&self) -> SimStats {
+        lock(&self.shared).stats.clone()
+    }
+
+    pub fn item(&self, id: &str) -> Option<Item> {
+        lock(&self.shared).catalogue.items.get(id).cloned()
+    }
+
+    pub fn loans_of(&self, patron: &str) -> Vec<String> {
+        lock(&self.shared).catalogue.loans_of(patron)
+    }
+}
+
+/// What to do with a reply.
+enum Action {
+    Reply(Message),
+    /// No reply on the wire; `Some` is still cached for a resend (a lost reply).
+    Silent(Option<Message>),
+    Close,
+    DelayedReply(Message, Duration),
+}
+
+async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    lock(&shared).stats.connections += 1;
+    let mut buf = FrameBuffer::new(64 * 1024);
+    let mut chunk = [0u8; 4096];
+    let mut logged_in = lock(&shared).behaviour.login.is_none();
+    let mut last_request: Option<Vec<u8>> = None;
+    let mut last_reply: Option<Vec<u8>> = None;
+    loop {
+        let frame = loop {
+            match buf.next_frame() {
+                Ok(Some(f)) => break f,
+                Ok(None) => {}
+                Err(_) => return Ok(()),
+            }
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend(&chunk[..n]);
+        };
+        let (charset, crlf, replay) = {
+            let s = lock(&shared);
+            (s.behaviour.charset, s.behaviour.crlf, s.behaviour.replay_duplicates)
+        };
+        let terminate = |mut bytes: Vec<u8>| {
+            if crlf {
+                bytes.push(b'\n');
+            }
+            bytes
+        };
+        let decoded = match Message::decode(&frame, DecodeOptions { charset, require_checksum: false }) {
+            Ok(d) => d,
+            Err(DecodeError::BadChecksum { .. } | DecodeError::MalformedChecksum) => {
+                lock(&shared).stats.bad_checksums_received += 1;
+                stream.write_all(&terminate(b"96AZFEF6\r".to_vec())).await?;
+                continue;
+            }
+            // Unknown or unreadable messages get no reply at all (the spec's rule).
+            Err(_) => continue,
+        };
+        let id = decoded.message.id().to_owned();
+        *lock(&shared).stats.requests.entry(id).or_default() += 1;
+        if decoded.message == Message::RequestAcsResend {
+            lock(&shared).stats.acs_resends += 1;
+            if let Some(reply) = &last_reply {
+                let bytes = corrupt_if_asked(&shared, reply.clone());
+                stream.write_all(&bytes).await?;
+            }
+            continue;
+        }
+        if replay && last_request.as_deref() == Some(&frame[..]) && decoded.seq.is_some() {
+            if let Some(reply) = &last_reply {
+                lock(&shared).stats.replayed_from_cache += 1;
+                stream.write_all(reply).await?;
+                continue;
+            }
+        }
+        if !logged_in && !matches!(decoded.message, Message::Login(_)) {
+            return Ok(());
+        }
+        let action = {
+            let mut s = lock(&shared);
+            handle(&mut s, &decoded.message, &mut logged_in)
+        };
+        let reply = match action {
+            Action::Close => return Ok(()),
+            Action::Silent(lost) => {
+                // A lost reply is still in the cache, for a byte-identical resend.
+                last_reply = match lost {
+                    Some(m) => m
+                        .encode(decoded.seq, charset, decoded.trailer == Trailer::Verified)
+                        .ok()
+                        .map(terminate),
+                    None => None,
+                };
+                last_request = Some(frame);
+                continue;
+            }
+            Action::Reply(m) => (m, None),
+            Action::DelayedReply(m, d) => (m, Some(d)),
+        };
+        let (msg, delay) = reply;
+        let seq = {
+            let mut s = lock(&shared);
+            if s.faults.wrong_sequence > 0 {
+                s.faults.wrong_sequence -= 1;
+                decoded.seq.map(|q| (q + 5) % 10)
+            } else {
+                decoded.seq
+            }
+        };
+        let ed = decoded.trailer == Trailer::Verified;
+        let Ok(bytes) = msg.encode(seq, charset, ed) else { return Ok(()) };
+        let bytes = terminate(bytes);
+        last_request = Some(frame);
+        last_reply = Some(bytes.clone());
+        if let Some(extra) = special_reply(&shared) {
+            stream.write_all(&extra).await?;
+            continue;
+        }
+        let bytes = corrupt_if_asked(&shared, bytes);
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        stream.write_all(&bytes).await?;
+    }
+}
+
+fn corrupt_if_asked(shared: &Mutex<Shared>, mut bytes: Vec<u8>) -> Vec<u8> {
+    let mut s = lock(shared);
+    if s.faults.corrupt_checksum > 0 {
+        s.faults.corrupt_checksum -= 1;
+        if let Some(pos) = bytes.iter().rposition(|b| *b == b'\r') {
+            if pos >= 1 {
+                let i = pos - 1;
+                bytes[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
+            }
+        }
+    }
+    bytes
+}
+
+fn special_reply(shared: &Mutex<Shared>) -> Option<Vec<u8>> {
+    let mut s = lock(shared);
+    let f = &mut s.faults;
+    if f.garbage > 0 {
+        f.garbage -= 1;
+        return Some(b"\x16\x03\x01\x02\x00garbage\xff\xfe\r".to_vec());
+    }
+    if f.huge_frame > 0 {
+        f.huge_frame -= 1;
+        return Some(vec![b'A'; 1 << 20]);
+    }
+    if f.unknown_message > 0 {
+        f.unknown_message -= 1;
+        return Some(b"XY1AY0AZFE5B\r".to_vec());
+    }
+    None
+}
+
+fn now() -> SipDate {
+    SipDate::now(9 * 3600)
+}
+
+fn due_in(days: i64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+        .unwrap_or(0);
+    SipDate::from_unix(secs + days * 86_400, 9 * 3600).to_string()
+}
+
+fn nfd_if(s: &Shared, title: &str) -> String {
+    if s.behaviour.nfd_titles { decompose(title) } else { title.to_owned() }
+}
+
+/// The few decompositions the demo titles need (the simulator carries no Unicode tables).
+fn decompose(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            'ポ' => out.push_str("ホ\u{309A}"),
+            'パ' => out.push_str("ハ\u{309A}"),
+            'ガ' => out.push_str("カ\u{3099}"),
+            'è' => out.push_str("e\u{300}"),
+            'é' => out.push_str("e\u{301}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
+    let inst = s.behaviour.institution.clone();
+    match msg {
+        Message::Login(m) => {
+            let ok = match &s.behaviour.login {
+                Some((u, p)) => *u == m.user && *p == m.password,
+                None => true,
+            };
+            *logged_in = ok;
+            Action::Reply(Message::LoginResponse(LoginResponse { ok, extra: vec![] }))
+        }
+        Message::ScStatus(_) => {
+            let b = &s.behaviour;
+            Action::Reply(Message::AcsStatus(AcsStatus {
+                online: b.online,
+                checkin_ok: true,
+                checkout_ok: !b.lie_checkout_not_ok,
+                renewal_policy: true,
+                status_update_ok: false,
+                offline_ok: false,
+                timeout_period: Some(b.timeout_period),
+                retries_allowed: Some(b.retries_allowed),
+                date_time_sync: now(),
+                protocol_version: "2.00".into(),
+                institution: inst,
+                supported_messages: "YYYNYYYYYNYNNNYN".into(),
+                library_name: Some(b.library_name.clone()),
+                terminal_location: None,
+                screen_messages: vec![],
+                print_lines: vec![],
+                extra: vec![],
+            }))
+        }
+        Message::PatronStatus(m) => {
+            let (status, name, bl, cq, af) = patron_view(s, &m.patron, Some(&m.patron_password));
+            Action::Reply(Message::PatronStatusResponse(PatronStatusResponse {
+                status,
+                language: "014".into(),
+                date: now(),
+                institution: inst,
+                patron: m.patron.clone(),
+                name,
+                valid_patron: Some(bl),
+                valid_password: Some(cq),
+                currency: Some("JPY".into()),
+                fee_amount: None,
+                screen_messages: af,
+                print_lines: vec![],
+                extra: vec![],
+            }))
+        }
+        Message::PatronInformation(m) => {
+            let (status, name, bl, cq, af) = patron_view(s, &m.patron, m.patron_password.as_deref());
+            let loans = s.catalogue.loans_of(&m.patron);
+            let holds: Vec<String> = s
+                .catalogue
+                .items
+                .iter()
+                .filter(|(_, i)| i.state == ItemState::OnHoldFor(m.patron.clone()))
+                .map(|(id, _)| id.clone())
+                .collect();
+            let count = |v: &Vec<String>| Some(u16::try_from(v.len()).unwrap_or(u16::MAX));
+            Action::Reply(Message::PatronInformationResponse(PatronInformationResponse {
+                status,
+                language: "014".into(),
+                date: now(),
+                hold_items_count: count(&holds),
+                overdue_items_count: Some(0),
+                charged_items_count: count(&loans),
+                fine_items_count: Some(0),
+                recall_items_count: Some(0),
+                unavailable_holds_count: Some(0),
+                institution: inst,
+                patron: m.patron.clone(),
+                name,
+                valid_patron: Some(bl),
+                valid_password: Some(cq),
+                hold_items: if m.summary == Summary::HoldItems { holds } else { vec![] },
+                overdue_items: vec![],
+                charged_items: if m.summary == Summary::ChargedItems { loans } else { vec![] },
+                fine_items: vec![],
+                recall_items: vec![],
+                unavailable_hold_items: vec![],
+                screen_messages: af,
+                print_lines: vec![],
+                extra: vec![],
+            }))
+        }
+        Message::Checkout(m) => {
+            if m.no_block || !m.nb_due_date.is_blank() {
+                s.stats.no_block_checkouts += 1;
+            }
+            checkout(s, &inst, &m.patron, &m.item)
+        }
+        Message::Renew(m) => {
+            let item = m.item.clone().unwrap_or_default();
+            let mut r = circulation(&inst, &m.patron, &item);
+            match s.catalogue.items.get_mut(&item) {
+                Some(i) if matches!(&i.state, ItemState::OnLoan { patron, .. } if *patron == m.patron) => {
+                    let due = due_in(s.catalogue.loan_days);
+                    i.state = ItemState::OnLoan { patron: m.patron.clone(), due: due.clone() };
+                    r.ok = true;
+                    r.renewal_ok = true;
+                    r.title = i.title.clone();
+                    r.due_date = due;
+                }
+                Some(i) => {
+                    r.title = i.title.clone();
+                    r.screen_messages.push("この資料は借りていません / Not on loan to you".into());
+                }
+                None => r.screen_messages.push("Invalid item".into()),
+            }
+            r.title = nfd_if(s, &r.title);
+            Action::Reply(Message::RenewResponse(r))
+        }
+        Message::Checkin(m) => {
+            let mut r = CheckinResponse {
+                ok: false,
+                resensitize: true,
+                magnetic_media: Some(false),
+                alert: false,
+                date: now(),
+                institution: inst,
+                item: m.item.clone(),
+                permanent_location: "本館".into(),
+                title: None,
+                sort_bin: None,
+                patron: None,
+                media_type: Some("001".into()),
+                screen_messages: vec![],
+                print_lines: vec![],
+                extra: vec![],
+            };
+            match s.catalogue.items.get_mut(&m.item) {
+                Some(i) => {
+                    if let ItemState::OnLoan { patron, .. } = &i.state {
+                        r.patron = Some(patron.clone());
+                        i.state = ItemState::Available;
+                    }
+                    r.ok = true;
+                    r.title = Some(i.title.clone());
+                }
+                None => r.screen_messages.push("Invalid item".into()),
+            }
+            Action::Reply(Message::CheckinResponse(r))
+        }
+        Message::ItemInformation(m) => {
+            let mut r = ItemInformationResponse {
+                circulation_status: CirculationStatus::Other,
+                security_marker: "02".into(),
+                fee_type: "01".into(),
+                date: now(),
+                item: m.item.clone(),
+                title: String::new(),
+                hold_queue_length: None,
+                due_date: None,
+                recall_date: None,
+                hold_pickup_date: None,
+                owner: Some(inst),
+                media_type: Some("001".into()),
+                permanent_location: None,
+                current_location: None,
+                screen_messages: vec![],
+                print_lines: vec![],
+                extra: vec![],
+            };
+            match s.catalogue.items.get(&m.item) {
+                Some(i) => {
+                    r.title = nfd_if(s, &i.title);
+                    match &i.state {
+                        ItemState::Available => r.circulation_status = CirculationStatus::Available,
+                        ItemState::OnLoan { due, .. } => {
+                            r.circulation_status = CirculationStatus::Charged;
+                            r.due_date = Some(due.clone());
+                        }
+                        ItemState::OnHoldFor(_) => {
+                            r.circulation_status = CirculationStatus::WaitingOnHoldShelf;
+                            r.hold_queue_length = Some("1".into());
+                        }
+                    }
+                }
+                None => r.screen_messages.push("Invalid item".into()),
+            }
+            Action::Reply(Message::ItemInformationResponse(r))
+        }
+        Message::EndSession(m) => Action::Reply(Message::EndSessionResponse(EndSessionResponse {
+            end_session: true,
+            date: now(),
+            institution: inst,
+            patron: m.patron.clone(),
+            screen_messages: vec!["ご利用ありがとうございました".into()],
+            print_lines: vec![],
+            extra: vec![],
+        })),
+        // Replies sent to a server, 96: ignored.
+        _ => Action::Silent(None),
+    }
+}
+
+fn patron_view(
+    s: &Shared,
+    patron: &str,
+    password: Option<&str>,
+) -> (PatronStatusFlags, String, bool, bool, Vec<String>) {
+    match s.catalogue.patrons.get(patron) {
+        None => (PatronStatusFlags([true; 14]), String::new(), false, false, vec!["Unknown patron".into()]),
+        Some(p) => {
+            let mut flags = PatronStatusFlags::default();
+            let mut af = Vec::new();
+            if p.blocked {
+                flags.0[PatronStatusFlags::CHARGE_PRIVILEGES_DENIED] = true;
+                flags.0[PatronStatusFlags::EXCESSIVE_FINES] = true;
+                af.push("延滞資料があります。カウンターへお越しください".into());
+            }
+            let cq = match (&p.pin, password) {
+                (Some(pin), Some(given)) => pin == given,
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            (flags, p.name.clone(), true, cq, af)
+        }
+    }
+}
+
+fn circulation(inst: &str, patron: &str, item: &str) -> CirculationResponse {
+    CirculationResponse {
+        ok: false,
+        renewal_ok: false,
+        magnetic_media: Some(false),
+        desensitize: Some(false),
+        date: now(),
+        institution: inst.to_owned(),
+        patron: patron.to_owned(),
+        item: item.to_owned(),
+        title: String::new(),
+        due_date: String::new(),
+        fee_type: None,
+        security_inhibit: None,
+        currency: None,
+        fee_amount: None,
+        media_type: Some("001".into()),
+        item_properties: None,
+        transaction_id: None,
+        screen_messages: vec![],
+        print_lines: vec![],
+        extra: vec![],
+    }
+}
+
+fn checkout(s: &mut Shared, inst: &str, patron: &str, item: &str) -> Action {
+    if s.faults.disconnect_before_checkout > 0 {
+        s.faults.disconnect_before_checkout -= 1;
+        return Action::Close;
+    }
+    let mut r = circulation(inst, patron, item);
+    let limit = s.catalogue.loan_limit;
+    let loans = s.catalogue.loans_of(patron).len();
+    let loan_days = s.catalogue.loan_days;
+    let nfd = s.behaviour.nfd_titles;
+    let Some(p) = s.catalogue.patrons.get(patron).cloned() else {
+        r.screen_messages.push("Unknown patron".into());
+        return Action::Reply(Message::CheckoutResponse(r));
+    };
+    let mut applied = false;
+    match s.catalogue.items.get_mut(item) {
+        None => r.screen_messages.push("Invalid item".into()),
+        Some(i) => {
+            r.title = if nfd { decompose(&i.title) } else { i.title.clone() };
+            match i.state.clone() {
+                _ if p.blocked => r.screen_messages.push("貸出できません / Borrowing blocked".into()),
+                ItemState::OnLoan { patron: holder, .. } if holder == patron => {
+                    // Like Koha/Evergreen/Sierra: a checkout of an item the patron
+                    // already has is executed as a renewal.
+                    let due = due_in(loan_days);
+                    i.state = ItemState::OnLoan { patron: patron.into(), due: due.clone() };
+                    i.checkouts_executed += 1;
+                    r.ok = true;
+                    r.renewal_ok = true;
+                    r.desensitize = Some(true);
+                    r.due_date = due;
+                    s.stats.duplicate_checkouts += 1;
+                    applied = true;
+                }
+                ItemState::OnLoan { .. } => r.screen_messages.push("貸出中の資料です / Item on loan".into()),
+                ItemState::OnHoldFor(holder) if holder != patron => {
+                    r.screen_messages.push("予約資料です / Reserved for another patron".into());
+                }
+                _ if loans >= limit => r.screen_messages.push("貸出上限です / Loan limit reached".into()),
+                _ => {
+                    let due = due_in(loan_days);
+                    i.state = ItemState::OnLoan { patron: patron.into(), due: due.clone() };
+                    i.checkouts_executed += 1;
+                    r.ok = true;
+                    r.desensitize = Some(true);
+                    r.due_date = due;
+                    s.stats.checkouts_applied += 1;
+                    applied = true;
+                }
+            }
+        }
+    }
+    let reply = Message::CheckoutResponse(r);
+    if applied {
+        if s.faults.disconnect_after_checkout > 0 {
+            s.faults.disconnect_after_checkout -= 1;
+            return Action::Close;
+        }
+        if s.faults.drop_checkout_reply > 0 {
+            s.faults.drop_checkout_reply -= 1;
+            return Action::Silent(Some(reply));
+        }
+        if let Some(d) = s.faults.delay_checkout_reply.take() {
+            return Action::DelayedReply(reply, d);
+        }
+    }
+    Action::Reply(reply)
+}
+
+/// Items keyed by id, for tests that need many.
+pub fn numbered_items(catalogue: &mut Catalogue, prefix: &str, count: usize) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for n in 0..count {
+        let id = format!("{prefix}{n:06}");
+        let title = format!("資料 {n}");
+        catalogue.item(&id, &title);
+        out.insert(id, title);
+    }
+    out
+}

@@ -1,0 +1,148 @@
+"""A small fake ILS on pysip2 (PyPI), the independent SIP2 server our client must pass
+the checkout scenario against. Bound to 127.0.0.1 on an ephemeral port; prints
+`PORT <n>`, serves until stdin closes, then prints `EXECUTED <item> <count>` lines.
+
+The checkout of item 1000000002 is answered slowly the first time (past the client's
+timeout), so the client's byte-identical resend meets pysip2's duplicate replay.
+"""
+
+import sys
+import threading
+import time
+
+import anyio
+from pysip2 import (
+    CheckoutResponse,
+    EndSessionResponse,
+    ItemInformationResponse,
+    LoginResponse,
+    PatronInformationResponse,
+    PatronStatusResponse,
+)
+from pysip2.routes import CHECKOUT, END_PATRON_SESSION, ITEM_INFORMATION, LOGIN, PATRON_INFORMATION, PATRON_STATUS
+from pysip2.server import SIP2Server
+
+PATRONS = {"P0001": ("山田 太郎", "1234")}
+ITEMS = {"1000000001": "吾輩は猫である", "2000000001": "The Deep Blue Alibi", "1000000002": "ノルウェイの森"}
+loans = {}
+executed = {}
+SLOW = {"1000000002"}
+
+app = SIP2Server(
+    encoding="utf-8",
+    error_detection="auto",
+    institution_id="KIOSKLIB",
+    library_name="pysip2 図書館",
+    login_required=True,
+    timeout_period="002",
+    retries_allowed="003",
+)
+
+
+def now():
+    return time.strftime("%Y%m%d    %H%M%S")
+
+
+@app.route(LOGIN)
+def login(req, ctx):
+    return LoginResponse(ok="1" if (req.login_user_id, req.login_password) == ("kiosk", "secret") else "0")
+
+
+@app.route(PATRON_STATUS)
+def patron_status(req, ctx):
+    p = PATRONS.get(req.patron_identifier)
+    return PatronStatusResponse(
+        patron_status=" " * 14,
+        language="014",
+        transaction_date=now(),
+        institution_id="KIOSKLIB",
+        patron_identifier=req.patron_identifier,
+        personal_name=p[0] if p else "",
+        valid_patron="Y" if p else "N",
+        valid_patron_password="Y" if p and req.patron_password == p[1] else "N",
+    )
+
+
+@app.route(PATRON_INFORMATION)
+def patron_information(req, ctx):
+    p = PATRONS.get(req.patron_identifier)
+    charged = tuple(i for i, who in loans.items() if who == req.patron_identifier)
+    return PatronInformationResponse(
+        patron_status=" " * 14,
+        language="014",
+        transaction_date=now(),
+        hold_items_count="0000",
+        overdue_items_count="0000",
+        charged_items_count="%04d" % len(charged),
+        fine_items_count="0000",
+        recall_items_count="0000",
+        unavailable_holds_count="0000",
+        institution_id="KIOSKLIB",
+        patron_identifier=req.patron_identifier,
+        personal_name=p[0] if p else "",
+        valid_patron="Y" if p else "N",
+        charged_items=charged,
+    )
+
+
+@app.route(CHECKOUT)
+def checkout(req, ctx):
+    item = req.item_identifier
+    title = ITEMS.get(item)
+    ok = title is not None and item not in loans and req.patron_identifier in PATRONS
+    if ok:
+        loans[item] = req.patron_identifier
+        executed[item] = executed.get(item, 0) + 1
+        if item in SLOW:
+            SLOW.discard(item)
+            time.sleep(0.5)
+    return CheckoutResponse(
+        ok="1" if ok else "0",
+        renewal_ok="N",
+        magnetic_media="N",
+        desensitize="Y" if ok else "N",
+        transaction_date=now(),
+        institution_id="KIOSKLIB",
+        patron_identifier=req.patron_identifier,
+        item_identifier=item,
+        title_identifier=title or "",
+        due_date="20261207    120000" if ok else "",
+        screen_message=() if ok else ("Invalid item",),
+    )
+
+
+@app.route(ITEM_INFORMATION)
+def item_information(req, ctx):
+    item = req.item_identifier
+    title = ITEMS.get(item)
+    status = "01" if title is None else ("04" if item in loans else "03")
+    return ItemInformationResponse(
+        circulation_status=status,
+        security_marker="02",
+        fee_type="01",
+        transaction_date=now(),
+        item_identifier=item,
+        title_identifier=title or "",
+    )
+
+
+@app.route(END_PATRON_SESSION)
+def end_session(req, ctx):
+    return EndSessionResponse(
+        end_session="Y",
+        transaction_date=now(),
+        institution_id="KIOSKLIB",
+        patron_identifier=req.patron_identifier,
+    )
+
+
+async def main():
+    done = anyio.Event()
+    async with app.start(host="127.0.0.1", port=0) as port:
+        print("PORT %d" % port, flush=True)
+        await anyio.to_thread.run_sync(sys.stdin.read)
+    for item, count in sorted(executed.items()):
+        print("EXECUTED %s %d" % (item, count), flush=True)
+
+
+anyio.run(main)

@@ -1,0 +1,312 @@
+//! The SIP2 client against the simulated library system over real TCP on loopback:
+//! the checkout scenario, every named refusal, and every fault.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim};
+use kiosk_sip2::client::{Client, ClientConfig, Credentials};
+mod common;
+
+use common::checkout_scenario;
+use kiosk_sip2::{DecodeError, ItemProblem, Library, PatronProblem, Sip2Error, Sip2Library, SipDate};
+
+fn config(sim: &Sip2Sim) -> ClientConfig {
+    let mut cfg = ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");
+    cfg.login = Some(Credentials {
+        user: "kiosk".into(),
+        password: "secret".into(),
+        location: Some("KIOSK1".into()),
+    });
+    cfg.connect_timeout = Duration::from_secs(2);
+    cfg.request_timeout = Duration::from_millis(150);
+    cfg.location = "KIOSK1".into();
+    cfg
+}
+
+async fn sim() -> Sip2Sim {
+    Sip2Sim::start(Catalogue::demo(), Behaviour::default()).await.unwrap()
+}
+
+#[tokio::test]
+async fn checkout_scenario_against_the_simulator() {
+    let sim = sim().await;
+    let mut client = Client::new(config(&sim));
+    checkout_scenario(&mut client).await;
+    assert_eq!(sim.loans_of("P0001"), ["1000000001", "2000000001"]);
+    let stats = sim.stats();
+    assert_eq!((stats.checkouts_applied, stats.duplicate_checkouts, stats.no_block_checkouts), (2, 0, 0));
+    assert_eq!(stats.connections, 1);
+}
+
+#[tokio::test]
+async fn patron_outcomes_are_named() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    assert_eq!(c.patron_status("P0001", Some("9999")).await.unwrap(), Err(PatronProblem::WrongPin));
+    assert_eq!(c.patron_status("P0001", None).await.unwrap().map(|s| s.name), Ok("山田 太郎".into()));
+    assert_eq!(c.patron_status("NOBODY", Some("1234")).await.unwrap(), Err(PatronProblem::Unknown));
+    assert_eq!(c.patron_status("NOBODY", None).await.unwrap(), Err(PatronProblem::Unknown));
+    let Err(PatronProblem::Blocked { reasons, message }) = c.patron_status("P0003", None).await.unwrap()
+    else {
+        panic!("blocked patron not refused")
+    };
+    assert!(reasons.contains(&"excessive outstanding fines"));
+    assert!(message.unwrap().contains("カウンター"));
+}
+
+#[tokio::test]
+async fn item_outcomes_are_named() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    assert_eq!(c.checkout("P0002", "3000000001").await.unwrap(), Err(ItemProblem::OnHoldForAnother));
+    assert_eq!(c.checkout("P0002", "2000000002").await.unwrap(), Err(ItemProblem::OnLoanToAnother));
+    assert_eq!(c.checkout("P0002", "0000").await.unwrap(), Err(ItemProblem::NotFound));
+    // Loan limit: a refusal with the library's message.
+    sim.catalogue(|c| c.loan_limit = 1);
+    c.checkout("P0002", "1000000002").await.unwrap().unwrap();
+    let Err(ItemProblem::Refused(Some(msg))) = c.checkout("P0002", "1000000001").await.unwrap() else {
+        panic!()
+    };
+    assert!(msg.contains("Loan limit"));
+    // Renew, account, return.
+    let renewed = c.renew("P0002", "1000000002").await.unwrap().unwrap();
+    assert_eq!(renewed.title, "ノルウェイの森");
+    let account = c.account("P0002", None).await.unwrap();
+    assert_eq!(account.loans, ["1000000002"]);
+    let back = c.checkin("1000000002").await.unwrap().unwrap();
+    assert!(!back.alert);
+    assert_eq!(sim.item("1000000002").unwrap().state, ItemState::Available);
+    assert_eq!(c.checkin("0000").await.unwrap(), Err(ItemProblem::NotFound));
+    let holds = c.account("P0004", None).await.unwrap();
+    assert_eq!(holds.holds, ["3000000001"]);
+}
+
+#[tokio::test]
+async fn login_refused_is_named() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.login = Some(Credentials { user: "kiosk".into(), password: "wrong".into(), location: None });
+    let err = Client::new(cfg).patron_status("P0001", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::LoginRefused { ref user } if user == "kiosk"), "{err}");
+    assert!(err.to_string().contains("password"));
+}
+
+#[tokio::test]
+async fn unreachable_library_system_is_named() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    drop(sim);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    cfg.connect_timeout = Duration::from_millis(500);
+    let err = Client::new(cfg).patron_status("P0001", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::Connect { .. } | Sip2Error::Disconnected { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn offline_library_system_is_named() {
+    let sim = sim().await;
+    sim.behaviour(|b| b.online = false);
+    let err = Client::new(config(&sim)).patron_status("P0001", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::Offline), "{err}");
+}
+
+#[tokio::test]
+async fn server_timeout_and_retries_are_honoured() {
+    let sim = sim().await;
+    sim.behaviour(|b| {
+        b.timeout_period = 3;
+        b.retries_allowed = 1;
+    });
+    let mut c = Client::new(config(&sim));
+    c.connect().await.unwrap();
+    assert_eq!(c.request_timeout(), Duration::from_millis(300));
+    // With retries 1: one resend, then a timeout error after two waits.
+    sim.faults(|f| f.drop_checkout_reply = 1);
+    sim.behaviour(|b| b.replay_duplicates = false);
+    sim.catalogue(|cat| cat.item("X1", "t"));
+    // Re-executed resend becomes a renewal (Evergreen-like) and is reported as recovered.
+    let loan = c.checkout("P0002", "X1").await.unwrap().unwrap();
+    assert!(loan.recovered);
+    assert_eq!(c.stats().resends, 1);
+}
+
+#[tokio::test]
+async fn lost_reply_is_resent_byte_identically_and_answered_from_the_cache() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    sim.faults(|f| f.drop_checkout_reply = 1);
+    let loan = c.checkout("P0001", "1000000002").await.unwrap().unwrap();
+    assert_eq!(loan.title, "ノルウェイの森");
+    let s = sim.stats();
+    assert_eq!((s.checkouts_applied, s.duplicate_checkouts, s.replayed_from_cache), (1, 0, 1));
+    assert_eq!(c.stats().resends, 1);
+}
+
+#[tokio::test]
+async fn late_reply_is_accepted_and_its_duplicate_dropped() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    sim.faults(|f| f.delay_checkout_reply = Some(Duration::from_millis(220)));
+    let loan = c.checkout("P0001", "1000000002").await.unwrap().unwrap();
+    assert!(!loan.recovered);
+    // The cached replay of the resend arrives after; the next request is not confused.
+    let info = c.item_information("1000000002").await.unwrap();
+    assert!(info.circulation_status.is_charged());
+    let s = sim.stats();
+    assert_eq!((s.checkouts_applied, s.duplicate_checkouts), (1, 0));
+}
+
+#[tokio::test]
+async fn disconnect_after_applying_a_checkout_is_reconciled_not_repeated() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    sim.faults(|f| f.disconnect_after_checkout = 1);
+    let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
+    assert!(loan.recovered);
+    assert_eq!(loan.title, "ポケットモンスター図鑑　第２版");
+    let s = sim.stats();
+    assert_eq!((s.checkouts_applied, s.duplicate_checkouts, s.connections), (1, 0, 2));
+    assert_eq!(c.stats().reconciliations, 1);
+}
+
+#[tokio::test]
+async fn disconnect_before_applying_a_checkout_is_retried_once_reconciled() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    sim.faults(|f| f.disconnect_before_checkout = 1);
+    let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
+    assert!(!loan.recovered);
+    let s = sim.stats();
+    assert_eq!((s.checkouts_applied, s.duplicate_checkouts), (1, 0));
+    assert_eq!(sim.item("1000000003").unwrap().checkouts_executed, 1);
+}
+
+#[tokio::test]
+async fn server_gone_for_good_leaves_the_outcome_unknown_not_guessed() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.checkout_attempts = 2;
+    let mut c = Client::new(cfg);
+    c.connect().await.unwrap();
+    sim.faults(|f| {
+        f.disconnect_after_checkout = 1;
+        f.disconnect_before_checkout = 0;
+    });
+    sim.behaviour(|b| b.login = Some(("kiosk".into(), "changed".into())));
+    let err = c.checkout("P0001", "1000000001").await.unwrap_err();
+    assert!(matches!(err, Sip2Error::OutcomeUnknown { ref item } if item == "1000000001"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_checksum_gets_one_97_then_fails_clearly() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    c.connect().await.unwrap();
+    sim.faults(|f| f.corrupt_checksum = 1);
+    c.patron_status("P0002", None).await.unwrap().unwrap();
+    assert_eq!(sim.stats().acs_resends, 1);
+    sim.faults(|f| f.corrupt_checksum = 2);
+    let err = c.patron_status("P0002", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::ChecksumFailed { .. }), "{err}");
+    assert!(err.to_string().contains("character set"));
+    assert_eq!(sim.stats().acs_resends, 2);
+    // The next request reconnects and works.
+    c.patron_status("P0002", None).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn garbage_huge_frames_wrong_sequence_and_unknown_ids_are_named() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.max_frame = 8 * 1024;
+    let mut c = Client::new(cfg);
+    c.connect().await.unwrap();
+    sim.faults(|f| f.garbage = 1);
+    let err = c.patron_status("P0002", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::Garbage(_)), "{err}");
+    sim.faults(|f| f.huge_frame = 1);
+    let err = c.patron_status("P0002", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::Garbage(DecodeError::FrameTooLong { limit: 8192 })), "{err}");
+    sim.faults(|f| f.wrong_sequence = 1);
+    let err = c.patron_status("P0002", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::SequenceMismatch { .. }), "{err}");
+    sim.faults(|f| f.unknown_message = 1);
+    let err = c.patron_status("P0002", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::Garbage(DecodeError::UnknownMessage(ref id)) if id == "XY"), "{err}");
+    // And the client recovers.
+    c.patron_status("P0002", None).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn garbage_during_a_checkout_is_reconciled() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    c.connect().await.unwrap();
+    sim.faults(|f| f.garbage = 1);
+    let loan = c.checkout("P0001", "1000000001").await.unwrap().unwrap();
+    assert!(loan.recovered);
+    assert_eq!(sim.stats().duplicate_checkouts, 0);
+}
+
+#[tokio::test]
+async fn crlf_replies_and_decomposed_titles() {
+    let sim = sim().await;
+    sim.behaviour(|b| {
+        b.crlf = true;
+        b.nfd_titles = true;
+    });
+    let mut c = Client::new(config(&sim));
+    let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
+    assert_eq!(loan.title, "ポケットモンスター図鑑　第２版");
+    assert_eq!(loan.title.chars().count(), 15);
+    let loan = c.checkout("P0001", "3000000001").await.unwrap();
+    assert_eq!(loan, Err(ItemProblem::OnHoldForAnother));
+}
+
+#[tokio::test]
+async fn a_lying_98_is_refused_unless_overridden() {
+    let sim = sim().await;
+    sim.behaviour(|b| b.lie_checkout_not_ok = true);
+    let err = Client::new(config(&sim)).checkout("P0001", "1000000001").await.unwrap_err();
+    assert!(matches!(err, Sip2Error::NotAllowed { what: "checkout" }), "{err}");
+    let mut cfg = config(&sim);
+    cfg.checkout_allowed_override = Some(true);
+    Client::new(cfg).checkout("P0001", "1000000001").await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn no_block_only_in_explicit_offline_replay() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    c.checkout("P0001", "1000000001").await.unwrap().unwrap();
+    let err = c.replay_offline_checkout("P0001", "1000000002", SipDate::local(2026, 12, 1, 0, 0, 0)).await;
+    assert!(matches!(err, Err(Sip2Error::NotAllowed { .. })));
+    assert_eq!(sim.stats().no_block_checkouts, 0);
+    let mut cfg = config(&sim);
+    cfg.offline_replay = true;
+    let mut c = Client::new(cfg);
+    c.replay_offline_checkout("P0001", "1000000002", SipDate::local(2026, 12, 1, 0, 0, 0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sim.stats().no_block_checkouts, 1);
+}
+
+#[tokio::test]
+async fn keep_alive_sends_sc_status_when_idle() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.keepalive = Duration::from_millis(40);
+    let lib = Sip2Library::new(cfg);
+    lib.patron("P0002", None).await.unwrap().unwrap();
+    let task = lib.spawn_keepalive();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    task.abort();
+    let sent = sim.stats().requests.get("99").copied().unwrap_or(0);
+    assert!(sent >= 3, "only {sent} SC status sent");
+    assert!(lib.stats().await.keepalives >= 2);
+    // Through the trait, like the orchestrator.
+    let loan = lib.checkout("P0002", "2000000001").await.unwrap().unwrap();
+    assert_eq!(loan.item, "2000000001");
+}

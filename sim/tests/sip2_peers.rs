@@ -1,0 +1,112 @@
+//! Peers nobody here wrote: our client against a fake ILS built on `pysip2` (PyPI), and
+//! our simulator driven by the `sip2` client (PyPI). Both are installed into
+//! `target/py-venv` by `cargo xtask test` (or point `KIOSK_PY_VENV` at a venv).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::checkout_scenario;
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
+use kiosk_sip2::client::{Client, ClientConfig, Credentials};
+
+fn python() -> PathBuf {
+    let venv = std::env::var_os("KIOSK_PY_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv"));
+    let py = venv.join("bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing: run `cargo xtask test`, which installs pysip2 and sip2 from PyPI into target/py-venv",
+        py.display()
+    );
+    py
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peer").join(name)
+}
+
+/// Kills the peer if the test fails half-way.
+struct Peer(std::process::Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_passes_the_checkout_scenario_against_pysip2() {
+    let mut peer = Peer(
+        Command::new(python())
+            .arg(script("pysip2_ils.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(peer.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().strip_prefix("PORT ").expect("pysip2 did not start").parse().unwrap();
+
+    let mut cfg = ClientConfig::new(format!("127.0.0.1:{port}"), "KIOSKLIB");
+    cfg.login = Some(Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
+    // pysip2 rejects a blank nb due date and closes the connection (spec §1.6).
+    cfg.nb_due_date_is_transaction_date = true;
+    cfg.resends = 4;
+    cfg.request_timeout = Duration::from_secs(2);
+    let mut client = Client::new(cfg);
+    checkout_scenario(&mut client).await;
+    // The server's 98 timeout (0.2 s) is honoured.
+    assert_eq!(client.request_timeout(), Duration::from_millis(200));
+    // A reply slower than the timeout: the byte-identical resend is answered from
+    // pysip2's duplicate cache; the checkout is executed once.
+    let loan = client.checkout("P0001", "1000000002").await.unwrap().unwrap();
+    assert_eq!(loan.title, "ノルウェイの森");
+    assert!(client.stats().resends >= 1);
+    let info = client.item_information("1000000002").await.unwrap();
+    assert!(info.circulation_status.is_charged());
+    // Reconciliation against pysip2 too: the loan is found among the patron's items.
+    let r = client.reconcile_checkout("P0001", "1000000001").await.unwrap();
+    assert!(matches!(r, kiosk_sip2::client::Reconciled::Lent(_)), "{r:?}");
+
+    drop(peer.0.stdin.take());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let executed: Vec<(&str, u32)> = rest
+        .lines()
+        .filter_map(|l| l.strip_prefix("EXECUTED "))
+        .map(|l| {
+            let (item, n) = l.split_once(' ').unwrap();
+            (item, n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(executed, [("1000000001", 1), ("1000000002", 1), ("2000000001", 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pypi_sip2_client_drives_our_simulator() {
+    let sim = Sip2Sim::start(Catalogue::demo(), Behaviour::default()).await.unwrap();
+    let port = sim.addr().port().to_string();
+    let (py, script) = (python(), script("sip2_client.py"));
+    // The client writes sip2.log into its working directory: keep it out of the tree.
+    let dir = env!("CARGO_TARGET_TMPDIR");
+    let out =
+        tokio::task::spawn_blocking(move || Command::new(py).arg(script).arg(port).current_dir(dir).output())
+            .await
+            .unwrap()
+            .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "sip2 client failed: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("sip2 client scenario ok"));
+    assert_eq!(sim.loans_of("P0001"), ["1000000001"]);
+    assert_eq!(sim.stats().duplicate_checkouts, 0);
+}
