@@ -7,16 +7,21 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
+use kiosk_printer::token::{self, LabelDate, TokenKey, TokenRefusal};
+use kiosk_printer::{JobSettings, Receipt, ReceiptLine, compose_label, compose_receipt};
+
+use crate::config::Config;
 use crate::flow::{
-    Effect, Event, ItemId, ItemRefusal, Loan, LoanLine, Millis, Notice, PatronId, PatronSession, PinKey,
-    PinStage, Reply, Scan, Screen, SessionPolicy, Tap, Verdict, View,
+    Effect, Event, ItemId, ItemRefusal, LabelRefusal, Loan, LoanLine, Millis, Notice, PatronId,
+    PatronSession, PinKey, PinStage, PrintFault, PrintJob, Reply, Scan, Screen, Tap, Verdict, View,
 };
 
 /// The demo patron's card PIN. Printed here because it is a demo fixture, not a secret.
 pub const DEMO_PIN: [u8; 4] = [1, 2, 3, 4];
 
-/// A simulated My Number card: PIN, tries counter, and whether it is on the reader.
+/// A simulated My Number card: PIN and tries counter.
 #[derive(Debug)]
 struct SimCard {
     tries: u8,
@@ -46,53 +51,160 @@ const CATALOGUE: &[(&str, &str, Option<&str>)] = &[
     ("9784101010021", "Norwegian Wood", None),
 ];
 
+/// The demo patron's library card number (NW-7, no check digit, as the demo config).
+const DEMO_PATRON: &str = "2300012345678";
+
 /// What the scripted run ended with, for tests.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DemoSummary {
     pub borrowed: usize,
     pub refused: usize,
     pub receipts_printed: usize,
+    pub labels_printed: usize,
+    pub labels_refused: usize,
     pub verify_commands: usize,
     pub ended_idle: bool,
+    /// The pages the virtual printer rendered (PNG files).
+    pub pages: Vec<PathBuf>,
 }
 
-/// The scripted journey: card on, one wrong PIN, the right PIN, four books (one refused),
-/// a receipt, card off.
-fn script() -> Vec<Event> {
-    let keys = |digits: [u8; 4]| {
-        digits
-            .into_iter()
-            .map(|d| Event::Tap(Tap::Pin(PinKey::Digit(d))))
-            .chain([Event::Tap(Tap::Pin(PinKey::Submit))])
-            .collect::<Vec<_>>()
-    };
-    let mut events = vec![Event::CardInserted];
-    events.extend(keys([9, 9, 9, 9]));
-    events.extend(keys(DEMO_PIN));
-    events.extend(CATALOGUE.iter().map(|(code, _, _)| Event::Scanned(Scan::Item(ItemId((*code).into())))));
-    events.extend([Event::Tap(Tap::Finish), Event::Tap(Tap::PrintReceipt), Event::CardRemoved]);
-    events
+/// The simulated world the flow talks to: card, platform, library system, printer.
+struct World {
+    card: SimCard,
+    summary: DemoSummary,
+    settings: JobSettings,
+    key: TokenKey,
+    today: LabelDate,
+    now_text: String,
+    out_dir: PathBuf,
+    font: Option<kiosk_sim::printer::Font>,
 }
 
-/// Runs the scripted journey, writing what happens to `out`.
+fn pin_keys(digits: [u8; 4]) -> Vec<Event> {
+    digits
+        .into_iter()
+        .map(|d| Event::Tap(Tap::Pin(PinKey::Digit(d))))
+        .chain([Event::Tap(Tap::Pin(PinKey::Submit))])
+        .collect()
+}
+
+/// Runs the scripted journeys, writing what happens to `out` and the printed pages to
+/// `out_dir`:
+/// 1. a patron borrows books: one wrong PIN, the right one, four books (one refused), a
+///    receipt, card off;
+/// 2. a patron prints a Method D label for another self-checkout machine;
+/// 3. that label is scanned here the same day and lends a book;
+/// 4. yesterday's label is refused.
 ///
 /// # Errors
-/// Only if writing to `out` fails.
-pub fn run(out: &mut dyn Write, policy: SessionPolicy) -> io::Result<DemoSummary> {
-    let mut flow = PatronSession::new(policy);
-    let mut card = SimCard { tries: 3 };
-    let mut summary = DemoSummary::default();
+/// Writing to `out`, or creating `out_dir`.
+pub fn run(out: &mut dyn Write, config: &Config, out_dir: &Path) -> io::Result<DemoSummary> {
+    std::fs::create_dir_all(out_dir)?;
+    let (today, now_text) = local_now();
+    let mut world = World {
+        card: SimCard { tries: 3 },
+        summary: DemoSummary::default(),
+        settings: config.job_settings(),
+        key: demo_key(),
+        today,
+        now_text,
+        out_dir: out_dir.to_owned(),
+        font: kiosk_sim::printer::load_font(),
+    };
+    if world.font.is_none() {
+        writeln!(
+            out,
+            "(no Japanese font at {}: printed text is drawn as boxes)",
+            kiosk_sim::printer::FONT_PATH
+        )?;
+    }
+    let mut flow = PatronSession::new(config.session_policy());
     let mut now = Millis(0);
-    writeln!(out, "kiosk demo: a patron borrows books (simulated card, platform, library system, printer)")?;
+    writeln!(out, "kiosk demo: simulated card, platform, library system and printer")?;
     writeln!(out, "screen  {}", describe(&flow.view(now)))?;
-    for event in script() {
-        now = Millis(now.0 + 1_000);
+
+    let mut borrow = vec![Event::CardInserted];
+    borrow.extend(pin_keys([9, 9, 9, 9]));
+    borrow.extend(pin_keys(DEMO_PIN));
+    borrow.extend(CATALOGUE.iter().map(|(code, _, _)| Event::Scanned(Scan::Item(ItemId((*code).into())))));
+    borrow.extend([Event::Tap(Tap::Finish), Event::Tap(Tap::PrintReceipt), Event::CardRemoved]);
+    play(out, &mut flow, &mut world, &mut now, "1. A patron borrows books", borrow)?;
+
+    let mut label = vec![Event::CardInserted];
+    label.extend(pin_keys(DEMO_PIN));
+    label.extend([Event::Tap(Tap::PrintLabel), Event::CardRemoved]);
+    play(out, &mut flow, &mut world, &mut now, "2. A patron prints a Method D label", label)?;
+
+    let scan_label = |world: &World, printed: LabelDate| -> Event {
+        let verified = token::sign(DEMO_PATRON, printed, &world.settings.kiosk_id, &world.key)
+            .map_err(|_| LabelRefusal::Malformed)
+            .and_then(|t| token::verify(&t, world.today, std::slice::from_ref(&world.key)).map_err(refusal));
+        Event::Scanned(Scan::MethodDLabel(
+            verified.and_then(|v| PatronId::new(v.patron.as_str()).ok_or(LabelRefusal::Malformed)),
+        ))
+    };
+    let today = world.today;
+    let same_day = vec![
+        scan_label(&world, today),
+        Event::Scanned(Scan::Item(ItemId(CATALOGUE[1].0.into()))),
+        Event::Tap(Tap::Finish),
+        Event::Tap(Tap::NoReceipt),
+        Event::Tap(Tap::Dismiss),
+    ];
+    play(out, &mut flow, &mut world, &mut now, "3. The label is scanned here, the same day", same_day)?;
+
+    let yesterday = previous_day(today);
+    let stale = vec![scan_label(&world, yesterday), Event::Tap(Tap::Dismiss)];
+    play(out, &mut flow, &mut world, &mut now, "4. Yesterday's label is refused", stale)?;
+
+    let mut summary = world.summary;
+    summary.ended_idle = flow.is_idle();
+    writeln!(
+        out,
+        "done: {} borrowed, {} refused, {} receipt(s), {} label(s), {} label(s) refused, {} VERIFY command(s), back to idle: {}",
+        summary.borrowed,
+        summary.refused,
+        summary.receipts_printed,
+        summary.labels_printed,
+        summary.labels_refused,
+        summary.verify_commands,
+        summary.ended_idle
+    )?;
+    for page in &summary.pages {
+        writeln!(out, "printed page: {}", page.display())?;
+    }
+    Ok(summary)
+}
+
+fn refusal(r: TokenRefusal) -> LabelRefusal {
+    match r {
+        TokenRefusal::Malformed => LabelRefusal::Malformed,
+        TokenRefusal::UnknownKey => LabelRefusal::UnknownKey,
+        TokenRefusal::BadSignature => LabelRefusal::BadSignature,
+        TokenRefusal::WrongDay { .. } => LabelRefusal::WrongDay,
+    }
+}
+
+fn play(
+    out: &mut dyn Write,
+    flow: &mut PatronSession,
+    world: &mut World,
+    now: &mut Millis,
+    title: &str,
+    events: Vec<Event>,
+) -> io::Result<()> {
+    writeln!(out, "\n== {title} ==")?;
+    for event in events {
+        *now = Millis(now.0 + 1_000);
+        if let Event::Scanned(Scan::MethodDLabel(Err(_))) = &event {
+            world.summary.labels_refused += 1;
+        }
         let mut queue = VecDeque::from([event]);
         while let Some(event) = queue.pop_front() {
             writeln!(out, "event   {}", event_line(&event))?;
-            for effect in flow.on(now, event) {
+            for effect in flow.on(*now, event) {
                 writeln!(out, "  effect {effect:?}")?;
-                if let Some(reply) = simulate(&effect, &mut card, &mut summary) {
+                if let Some(reply) = world.simulate(&effect, out)? {
                     if let Effect::ReadCertificate { session }
                     | Effect::QueryPinTries { session }
                     | Effect::VerifyPin { session, .. }
@@ -108,60 +220,134 @@ pub fn run(out: &mut dyn Write, policy: SessionPolicy) -> io::Result<DemoSummary
                 }
             }
         }
-        writeln!(out, "screen  {}", describe(&flow.view(now)))?;
+        writeln!(out, "screen  {}", describe(&flow.view(*now)))?;
     }
-    summary.ended_idle = flow.is_idle();
-    writeln!(
-        out,
-        "done: {} borrowed, {} refused, {} receipt(s), {} VERIFY command(s), back to idle: {}",
-        summary.borrowed,
-        summary.refused,
-        summary.receipts_printed,
-        summary.verify_commands,
-        summary.ended_idle
-    )?;
-    Ok(summary)
+    Ok(())
 }
 
-/// The simulated drivers: the answer each effect would get.
-fn simulate(effect: &Effect, card: &mut SimCard, summary: &mut DemoSummary) -> Option<Reply> {
-    Some(match effect {
-        Effect::ReadCertificate { .. } => Reply::Certificate(Ok(())),
-        Effect::QueryPinTries { .. } => Reply::PinTries(card.tries),
-        Effect::VerifyPin { pin, .. } => {
-            summary.verify_commands += 1;
-            card.verify(pin.as_ascii())
+impl World {
+    /// The simulated drivers: the answer each effect would get.
+    fn simulate(&mut self, effect: &Effect, out: &mut dyn Write) -> io::Result<Option<Reply>> {
+        Ok(Some(match effect {
+            Effect::ReadCertificate { .. } => Reply::Certificate(Ok(())),
+            Effect::QueryPinTries { .. } => Reply::PinTries(self.card.tries),
+            Effect::VerifyPin { pin, .. } => {
+                self.summary.verify_commands += 1;
+                self.card.verify(pin.as_ascii())
+            }
+            Effect::ProvePossession { .. } => Reply::Proof(Ok(())),
+            Effect::CheckValidity { .. } => Reply::Validity(Verdict::Good { patron: None }),
+            Effect::ResolvePatron { .. } => {
+                Reply::Patron(PatronId::new(DEMO_PATRON).ok_or(crate::flow::PatronRefusal::NotLinked))
+            }
+            Effect::PatronStatus { .. } => Reply::Standing(Ok(())),
+            Effect::Checkout { item, .. } => {
+                let result = match CATALOGUE.iter().find(|(code, _, _)| *code == item.0) {
+                    Some((_, title, None)) => {
+                        self.summary.borrowed += 1;
+                        Ok(Loan { item: item.clone(), title: (*title).into(), due: "2026-12-07".into() })
+                    }
+                    Some((_, _, Some(why))) => {
+                        self.summary.refused += 1;
+                        Err(ItemRefusal::Refused(Some((*why).into())))
+                    }
+                    None => Err(ItemRefusal::Refused(None)),
+                };
+                Reply::Checkout { item: item.clone(), result }
+            }
+            Effect::Print { job, .. } => Reply::Printed(self.print(job, out)?),
+            Effect::PowerOffCard
+            | Effect::EndSession { .. }
+            | Effect::Lamp(_)
+            | Effect::Buzzer(_)
+            | Effect::Audit(_) => return Ok(None),
+        }))
+    }
+
+    /// Composes the job with the real printer driver and renders it on the virtual
+    /// printer, as the paper would show it.
+    fn print(&mut self, job: &PrintJob, out: &mut dyn Write) -> io::Result<Result<(), PrintFault>> {
+        let (composed, name) = match job {
+            PrintJob::Receipt { loans } => {
+                let receipt = Receipt {
+                    printed_at: self.now_text.clone(),
+                    lines: loans
+                        .iter()
+                        .map(|l| ReceiptLine { title: l.title.clone(), due: l.due.clone() })
+                        .collect(),
+                    patron: None,
+                };
+                self.summary.receipts_printed += 1;
+                (compose_receipt(&self.settings, &receipt), "receipt")
+            }
+            PrintJob::MethodDLabel { patron } => {
+                self.summary.labels_printed += 1;
+                (compose_label(&self.settings, patron.expose(), self.today, &self.key), "label")
+            }
+        };
+        let composed = match composed {
+            Ok(job) => job,
+            Err(e) => {
+                writeln!(out, "  printer: {e}")?;
+                return Ok(Err(PrintFault::Failed));
+            }
+        };
+        let pages =
+            kiosk_sim::printer::render(composed.bytes(), self.settings.paper.dots(), self.font.as_ref());
+        for page in pages {
+            let path = self.out_dir.join(format!("{name}-{}.png", self.summary.pages.len() + 1));
+            page.save_png(&path)?;
+            writeln!(out, "  printer: {} bytes → {}", composed.bytes().len(), path.display())?;
+            self.summary.pages.push(path);
         }
-        Effect::ProvePossession { .. } => Reply::Proof(Ok(())),
-        Effect::CheckValidity { .. } => Reply::Validity(Verdict::Good { patron: None }),
-        Effect::ResolvePatron { .. } => {
-            Reply::Patron(PatronId::new("2300012345678").ok_or(crate::flow::PatronRefusal::NotLinked))
-        }
-        Effect::PatronStatus { .. } => Reply::Standing(Ok(())),
-        Effect::Checkout { item, .. } => {
-            let result = match CATALOGUE.iter().find(|(code, _, _)| *code == item.0) {
-                Some((_, title, None)) => {
-                    summary.borrowed += 1;
-                    Ok(Loan { item: item.clone(), title: (*title).into(), due: "2026-12-07".into() })
-                }
-                Some((_, _, Some(why))) => {
-                    summary.refused += 1;
-                    Err(ItemRefusal::Refused(Some((*why).into())))
-                }
-                None => Err(ItemRefusal::Refused(None)),
-            };
-            Reply::Checkout { item: item.clone(), result }
-        }
-        Effect::Print { .. } => {
-            summary.receipts_printed += 1;
-            Reply::Printed(Ok(()))
-        }
-        Effect::PowerOffCard
-        | Effect::EndSession { .. }
-        | Effect::Lamp(_)
-        | Effect::Buzzer(_)
-        | Effect::Audit(_) => return None,
-    })
+        Ok(Ok(()))
+    }
+}
+
+/// A fresh random fleet key for the demo (the demo config's "ephemeral" key).
+fn demo_key() -> TokenKey {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    let random =
+        std::fs::File::open("/dev/urandom").and_then(|mut f| io::Read::read_exact(&mut f, &mut *bytes));
+    if random.is_err() {
+        bytes.copy_from_slice(b"kiosk demo key, not random!!!!!!");
+    }
+    TokenKey::new(&*bytes).unwrap_or_else(|_| unreachable!("32 bytes is the minimum"))
+}
+
+/// Today's date and the time in Japan (UTC+9), from the system clock.
+fn local_now() -> (LabelDate, String) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .saturating_add(9 * 3600);
+    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    let date = LabelDate::new(y, m, d)
+        .unwrap_or_else(|| LabelDate::new(2026, 1, 1).unwrap_or_else(|| unreachable!()));
+    let text = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600 % 24, secs / 60 % 60);
+    (date, text)
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (u16, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (u16::try_from(y).unwrap_or(2026), u8::try_from(m).unwrap_or(1), u8::try_from(d).unwrap_or(1))
+}
+
+fn previous_day(d: LabelDate) -> LabelDate {
+    if d.day() > 1 {
+        return LabelDate::new(d.year(), d.month(), d.day() - 1).unwrap_or(d);
+    }
+    let (y, m) = if d.month() == 1 { (d.year() - 1, 12) } else { (d.year(), d.month() - 1) };
+    (28..=31).rev().find_map(|day| LabelDate::new(y, m, day)).unwrap_or(d)
 }
 
 fn event_line(event: &Event) -> String {
@@ -219,6 +405,13 @@ pub fn describe(view: &View) -> String {
             let what = match notice {
                 Notice::ReceiptPrinted => "Here is your receipt. Thank you!".to_owned(),
                 Notice::Goodbye => "Thank you!".to_owned(),
+                Notice::LabelPrinted => {
+                    "Here is your label: scan it at a self-checkout machine today (valid today only).".to_owned()
+                }
+                Notice::LabelRefused(LabelRefusal::WrongDay) => {
+                    "This label was printed on another day: labels are valid on the day they are printed only."
+                        .to_owned()
+                }
                 other => format!("{other:?}"),
             };
             if *card_present { format!("{what} Please take your card.") } else { what }
@@ -236,22 +429,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_scripted_patron_borrows_three_books_and_leaves() {
+    fn the_scripted_journeys() {
         let mut out = Vec::new();
-        let summary = run(&mut out, SessionPolicy::default()).unwrap();
-        assert_eq!(
-            summary,
-            DemoSummary {
-                borrowed: 3,
-                refused: 1,
-                receipts_printed: 1,
-                verify_commands: 2,
-                ended_idle: true
-            }
-        );
+        let dir = std::env::temp_dir().join(format!("kiosk-demo-test-{}", std::process::id()));
+        let summary = run(&mut out, &Config::demo(), &dir).unwrap();
         let text = String::from_utf8(out).unwrap();
+        assert_eq!((summary.borrowed, summary.refused), (4, 1), "{text}");
+        assert_eq!((summary.receipts_printed, summary.labels_printed, summary.labels_refused), (1, 1, 1));
+        assert_eq!(summary.verify_commands, 3);
+        assert!(summary.ended_idle);
+        assert_eq!(summary.pages.len(), 2);
+        assert!(summary.pages.iter().all(|p| p.exists()));
         assert!(text.contains("2 tries left, last PIN was wrong"), "{text}");
+        assert!(text.contains("printed on another day"), "{text}");
         assert!(!text.contains("1234"), "the PIN must not be printed: {text}");
-        assert!(!text.contains("2300012345678"), "the patron number must not be printed");
+        assert!(!text.contains(DEMO_PATRON), "the patron number must not be printed");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn calendar_arithmetic() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
+        assert_eq!(previous_day(LabelDate::new(2026, 3, 1).unwrap()), LabelDate::new(2026, 2, 28).unwrap());
+        assert_eq!(previous_day(LabelDate::new(2026, 1, 1).unwrap()), LabelDate::new(2025, 12, 31).unwrap());
     }
 }

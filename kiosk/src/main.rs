@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use kiosk::{config, demo, flow::SessionPolicy, logging};
+use kiosk::{config, demo, logging};
 
 /// Where the kiosk looks for its configuration when none is given.
 const DEFAULT_CONFIG: &str = "/etc/kiosk/kiosk.toml";
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), demo: false }) {
         Command::Run { config, demo } => run(&config, demo),
-        Command::Demo => run_demo(config::Config::demo().session_policy()),
+        Command::Demo => run_demo(&config::Config::demo()),
         Command::CheckConfig { file } => check_config(&file),
         Command::HashStaffPin => hash_staff_pin(),
     }
@@ -58,11 +58,11 @@ fn run(path: &Path, force_demo: bool) -> ExitCode {
         if !force_demo {
             tracing::info!(config = %path.display(), "no configuration file: running the demo on simulated hardware");
         }
-        return run_demo(config::Config::demo().session_policy());
+        return run_demo(&config::Config::demo());
     }
     match config::load(path) {
         // No hardware configured: the demo, with this library's policy.
-        Ok(config) if config.all_simulated() => run_demo(config.session_policy()),
+        Ok(config) if config.all_simulated() => run_demo(&config),
         Ok(_config) => {
             eprintln!(
                 "kiosk: {} configures real hardware, but this build has no hardware orchestrator yet; \
@@ -78,10 +78,11 @@ fn run(path: &Path, force_demo: bool) -> ExitCode {
     }
 }
 
-fn run_demo(policy: SessionPolicy) -> ExitCode {
+fn run_demo(config: &config::Config) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match demo::run(&mut out, policy) {
+    let pages = std::env::temp_dir().join("kiosk-demo");
+    match demo::run(&mut out, config, &pages) {
         Ok(summary) if summary.ended_idle => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(e) => {

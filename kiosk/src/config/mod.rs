@@ -333,6 +333,9 @@ pub struct Printer {
     pub check_digit: CheckDigit,
     /// Cut labels at this length, 20 to 300 mm; `None` cuts after the content.
     pub label_length_mm: Option<u16>,
+    /// Print the patron number, masked to its last four characters, on receipts
+    /// (default false: a receipt carries no patron data).
+    pub receipt_shows_patron: bool,
 }
 
 /// How the ESC/POS printer is connected.
@@ -619,6 +622,7 @@ impl Config {
                 barcode: Barcode::Nw7 { start: Nw7Guard::A, stop: Nw7Guard::A },
                 check_digit: CheckDigit::None,
                 label_length_mm: None,
+                receipt_shows_patron: false,
             },
             label: Label {
                 method_d: MethodD::On { print: true, accept: true, token_key: TokenKey::Ephemeral },

@@ -50,6 +50,45 @@ impl Config {
             && !matches!(self.io, super::Io::Gpio(_))
     }
 
+    /// What printed jobs need from the configuration.
+    #[must_use]
+    pub fn job_settings(&self) -> kiosk_printer::JobSettings {
+        use kiosk_printer::{CheckDigit as C, Guard as G, Symbology as S};
+        let guard = |g: super::Nw7Guard| match g {
+            super::Nw7Guard::A => G::A,
+            super::Nw7Guard::B => G::B,
+            super::Nw7Guard::C => G::C,
+            super::Nw7Guard::D => G::D,
+        };
+        let check = match self.printer.check_digit {
+            super::CheckDigit::None => C::None,
+            super::CheckDigit::Mod10W21 => C::Mod10W21,
+            super::CheckDigit::Mod11 => C::Mod11,
+            super::CheckDigit::Mod16 => C::Mod16,
+            super::CheckDigit::Mod7 => C::Mod7,
+        };
+        kiosk_printer::JobSettings {
+            library_name: self.library.name.clone(),
+            kiosk_id: self.library.kiosk_id.to_string(),
+            paper: match self.printer.paper_width {
+                super::PaperWidth::Mm58 => kiosk_printer::PaperWidth::Mm58,
+                super::PaperWidth::Mm80 => kiosk_printer::PaperWidth::Mm80,
+            },
+            symbology: match self.printer.barcode {
+                super::Barcode::Nw7 { start, stop } => {
+                    S::Nw7 { start: guard(start), stop: guard(stop), check }
+                }
+                super::Barcode::Code128 => S::Code128 { check },
+            },
+            label_paper: if self.printer.label_length_mm.is_some() {
+                kiosk_printer::LabelPaper::Marked
+            } else {
+                kiosk_printer::LabelPaper::Continuous
+            },
+            receipt_shows_patron: self.printer.receipt_shows_patron,
+        }
+    }
+
     /// The admin session's policy.
     #[must_use]
     pub fn admin_policy(&self) -> AdminPolicy {

@@ -74,6 +74,7 @@ const SCHEMA: Schema = &[
             "nw7_stop",
             "check_digit",
             "label_length_mm",
+            "receipt_shows_patron",
         ],
     ),
     ("label", &["method_d", "token_key_file"]),
@@ -727,6 +728,7 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         .integer(walk, "label_length_mm", 20..=300, "mm")
         .optional()
         .map(|len| len.and_then(|l| u16::try_from(l).ok()));
+    let receipt_shows_patron = s.boolean(walk, "receipt_shows_patron").or(false);
     s.finish(walk, |key| {
         if key == "nw7_start" || key == "nw7_stop" {
             symbology.map(|b| format!("barcode = {}", quoted(b)))
@@ -742,6 +744,7 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         barcode: barcode?,
         check_digit: check_digit?,
         label_length_mm: label_length_mm?,
+        receipt_shows_patron: receipt_shows_patron?,
     })
 }
 

@@ -1,0 +1,307 @@
+//! Method D labels and receipts, end to end: composed by `kiosk-printer`, sent over a real
+//! TCP socket to the virtual printer, rendered to an image, and read back by `zbarimg`
+//! (Debian `zbar-tools`), a decoder nobody here wrote.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use kiosk_printer::symbology::verify_check_digit;
+use kiosk_printer::transport::{self, TransportSpec};
+use kiosk_printer::{
+    CheckDigit, Guard, JobSettings, LabelDate, LabelPaper, PaperWidth, PrintError, Receipt, ReceiptLine,
+    Symbology, TokenKey, TokenRefusal, compose_label, compose_receipt, token,
+};
+use kiosk_sim::printer::{self, PrinterSink};
+
+fn out_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("printer");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn today() -> LabelDate {
+    LabelDate::new(2026, 11, 23).unwrap()
+}
+
+fn key() -> TokenKey {
+    TokenKey::new(b"an example fleet key of 32 bytes!!").unwrap()
+}
+
+fn settings(paper: PaperWidth, symbology: Symbology) -> JobSettings {
+    JobSettings {
+        library_name: "姫路市立城内図書館".into(),
+        kiosk_id: "HIMEJI-01".into(),
+        paper,
+        symbology,
+        label_paper: LabelPaper::Continuous,
+        receipt_shows_patron: false,
+    }
+}
+
+/// Runs zbarimg on an image; returns the decoded symbols as "TYPE:data" lines.
+fn zbar(image: &Path) -> Vec<String> {
+    let out = Command::new("zbarimg")
+        .arg("-q")
+        .arg(image)
+        .output()
+        .expect("zbarimg (Debian zbar-tools) is installed by cargo xtask test");
+    assert!(
+        out.status.success(),
+        "zbarimg found nothing in {}: {}",
+        image.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+/// A patron number body with its check character appended, valid under `scheme`.
+fn with_check(body: &str, scheme: CheckDigit, guards: Option<(Guard, Guard)>) -> String {
+    let alphabet = "0123456789-$:/.+";
+    alphabet
+        .chars()
+        .map(|c| format!("{body}{c}"))
+        .find(|n| verify_check_digit(n, scheme, guards).is_ok())
+        .unwrap()
+}
+
+fn render_one(bytes: &[u8], paper: PaperWidth, name: &str) -> PathBuf {
+    let font = printer::load_font();
+    let pages = printer::render(bytes, paper.dots(), font.as_ref());
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    let path = out_dir().join(name);
+    pages[0].save_png(&path).unwrap();
+    path
+}
+
+#[test]
+fn every_symbology_and_check_digit_scheme_decodes() {
+    let guards = [(Guard::A, Guard::B), (Guard::C, Guard::D), (Guard::D, Guard::A), (Guard::B, Guard::C)];
+    let schemes =
+        [CheckDigit::None, CheckDigit::Mod10W21, CheckDigit::Mod11, CheckDigit::Mod16, CheckDigit::Mod7];
+    for (i, scheme) in schemes.into_iter().enumerate() {
+        for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+            let (start, stop) = guards[i % guards.len()];
+            let patron = with_check("230001234567", scheme, Some((start, stop)));
+            let s = settings(paper, Symbology::Nw7 { start, stop, check: scheme });
+            let job = compose_label(&s, &patron, today(), &key()).unwrap();
+            let png = render_one(job.bytes(), paper, &format!("nw7-{i}-{}.png", paper.dots()));
+            let symbols = zbar(&png);
+            let expected_bar =
+                format!("Codabar:{}{patron}{}", start.as_byte() as char, stop.as_byte() as char);
+            assert!(
+                symbols.contains(&expected_bar),
+                "{scheme:?} {paper:?}: {symbols:?} lacks {expected_bar}"
+            );
+            let qr = symbols.iter().find_map(|s| s.strip_prefix("QR-Code:")).unwrap();
+            let verified = token::verify(qr, today(), &[key()]).unwrap();
+            assert_eq!(verified.patron.as_str(), patron);
+        }
+    }
+    for (i, patron) in ["LIB-000123", "2300012345678", "23000123456789"].into_iter().enumerate() {
+        let s = settings(PaperWidth::Mm58, Symbology::Code128 { check: CheckDigit::None });
+        let job = compose_label(&s, patron, today(), &key()).unwrap();
+        let symbols = zbar(&render_one(job.bytes(), PaperWidth::Mm58, &format!("code128-{i}.png")));
+        assert!(symbols.contains(&format!("CODE-128:{patron}")), "{symbols:?}");
+    }
+}
+
+#[test]
+fn a_label_printed_yesterday_or_tampered_is_refused_when_scanned() {
+    let s = settings(
+        PaperWidth::Mm80,
+        Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
+    );
+    let yesterday = LabelDate::new(2026, 11, 22).unwrap();
+    let job = compose_label(&s, "2300012345678", yesterday, &key()).unwrap();
+    let symbols = zbar(&render_one(job.bytes(), PaperWidth::Mm80, "yesterday.png"));
+    let qr = symbols.iter().find_map(|s| s.strip_prefix("QR-Code:")).unwrap();
+    assert_eq!(token::verify(qr, today(), &[key()]), Err(TokenRefusal::WrongDay { printed: yesterday }));
+    let tampered = qr.replace("2300012345678", "2300012345679");
+    assert_eq!(token::verify(&tampered, yesterday, &[key()]), Err(TokenRefusal::BadSignature));
+}
+
+#[test]
+fn bad_patron_numbers_are_refused_before_printing() {
+    let nw7 = Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::Mod10W21 };
+    let s = settings(PaperWidth::Mm58, nw7);
+    let wrong_check = compose_label(&s, "79927398710", today(), &key());
+    assert!(matches!(
+        wrong_check,
+        Err(PrintError::Label(kiosk_printer::LabelError::CheckDigitMismatch { .. }))
+    ));
+    let s = settings(
+        PaperWidth::Mm58,
+        Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
+    );
+    let letters = compose_label(&s, "23-ABC", today(), &key());
+    assert!(matches!(letters, Err(PrintError::Label(kiosk_printer::LabelError::Unencodable { ch: 'A' }))));
+}
+
+fn receipt(lines: Vec<ReceiptLine>) -> Receipt {
+    Receipt { printed_at: "2026-11-23 14:05".into(), lines, patron: Some("2300012345678".into()) }
+}
+
+#[test]
+fn receipt_wraps_japanese_titles_and_substitutes_what_the_printer_lacks() {
+    let titles = [
+        "吾輩は猫である",
+        "ノルウェイの森 上",
+        "",
+        &"とても長い書名".repeat(43), // 301 characters
+        "髙橋さんの😺料理帖",
+        "Harry Potter and the Philosopher's Stone",
+        "こころ",
+        "坊っちゃん",
+        "Ｔｏｋｙｏ　ｇｕｉｄｅ",
+        "ｶﾀｶﾅの本",
+    ];
+    let lines =
+        titles.iter().map(|t| ReceiptLine { title: (*t).to_owned(), due: "2026-12-07".into() }).collect();
+    let s = settings(PaperWidth::Mm58, Symbology::Code128 { check: CheckDigit::None });
+    let job = compose_receipt(&s, &receipt(lines)).unwrap();
+    let font = printer::load_font();
+    let pages = printer::render(job.bytes(), PaperWidth::Mm58.dots(), font.as_ref());
+    assert_eq!(pages.len(), 1);
+    pages[0].save_png(&out_dir().join("receipt-58.png")).unwrap();
+    let text = pages[0].lines.join("\n");
+    for l in &pages[0].lines {
+        let w: usize = l
+            .chars()
+            .map(|c| if c.is_ascii() || ('\u{ff61}'..='\u{ff9f}').contains(&c) { 1 } else { 2 })
+            .sum();
+        assert!(w <= 32, "line wider than 58 mm paper: {l:?} ({w})");
+    }
+    assert!(text.contains("吾輩は猫である"));
+    assert!(text.contains("〓橋さんの〓料理帖"), "{text}");
+    assert!(text.contains("(無題 / untitled)"));
+    assert!(text.contains("合計 Total: 10 冊"));
+    assert!(!text.contains("2300012345678"), "the patron number is off by default");
+    assert_eq!(text.matches('?').count(), 1, "no garbage, only \"Questions?\": {text}");
+}
+
+#[test]
+fn receipt_shows_only_a_masked_patron_number_when_turned_on() {
+    let mut s = settings(PaperWidth::Mm80, Symbology::Code128 { check: CheckDigit::None });
+    s.receipt_shows_patron = true;
+    let job =
+        compose_receipt(&s, &receipt(vec![ReceiptLine { title: "こころ".into(), due: "2026-12-07".into() }]))
+            .unwrap();
+    let pages = printer::render(job.bytes(), PaperWidth::Mm80.dots(), None);
+    let text = pages[0].lines.join("\n");
+    assert!(text.contains("*********5678"), "{text}");
+    assert!(!text.contains("2300012345678"));
+}
+
+// ---- over TCP, with the printer misbehaving ---------------------------------------------
+
+fn device(sink: &PrinterSink, timeout_ms: u64) -> kiosk_printer::Device<transport::AnyDriver> {
+    let spec = TransportSpec::Tcp { host: "127.0.0.1".into(), port: sink.addr().port() };
+    transport::open(&spec, Duration::from_millis(timeout_ms)).unwrap()
+}
+
+fn label_job() -> kiosk_printer::Job {
+    let s = settings(
+        PaperWidth::Mm80,
+        Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
+    );
+    compose_label(&s, "2300012345678", today(), &key()).unwrap()
+}
+
+#[test]
+fn label_over_tcp_is_printed_whole_and_decodes() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    let job = label_job();
+    let printed = device(&sink, 2_000).print(&job).unwrap();
+    assert_eq!(printed.bytes, job.bytes().len());
+    assert_eq!(sink.job_bytes(), job.bytes(), "the printer got exactly the job");
+    let png = render_one(&sink.job_bytes(), PaperWidth::Mm80, "label-over-tcp.png");
+    assert!(zbar(&png).contains(&"Codabar:A2300012345678B".to_owned()));
+}
+
+#[test]
+fn paper_out_before_the_job_sends_nothing() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    sink.set(|s| s.paper_out = true);
+    assert!(matches!(device(&sink, 2_000).print(&label_job()), Err(PrintError::OutOfPaper)));
+    assert!(sink.job_bytes().is_empty());
+}
+
+#[test]
+fn paper_running_out_during_the_job_is_reported() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    sink.set(|s| s.paper_runs_out_after = Some(5_000));
+    assert!(matches!(device(&sink, 2_000).print(&label_job()), Err(PrintError::PaperRanOutDuringJob)));
+}
+
+#[test]
+fn cover_open_and_offline_are_named() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    sink.set(|s| s.cover_open = true);
+    assert!(matches!(device(&sink, 2_000).print(&label_job()), Err(PrintError::CoverOpen)));
+    sink.set(|s| {
+        s.cover_open = false;
+        s.offline = true;
+    });
+    assert!(matches!(device(&sink, 2_000).print(&label_job()), Err(PrintError::Offline)));
+}
+
+#[test]
+fn a_status_reply_that_never_comes_is_a_named_error() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    sink.set(|s| s.silent = true);
+    let err = device(&sink, 300).print(&label_job()).unwrap_err();
+    assert!(matches!(err, PrintError::NoStatusReply { timeout_ms: 300 }), "{err}");
+    assert!(sink.job_bytes().is_empty());
+}
+
+#[test]
+fn printer_unplugged_mid_job_is_a_failure_not_a_success() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    sink.set(|s| s.disconnect_after = Some(3_000));
+    let err = device(&sink, 1_000).print(&label_job()).unwrap_err();
+    assert!(matches!(err, PrintError::Disconnected { .. } | PrintError::NoStatusReply { .. }), "{err}");
+}
+
+#[test]
+fn an_unreachable_printer_is_an_open_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let err =
+        transport::open(&TransportSpec::Tcp { host: "127.0.0.1".into(), port }, Duration::from_millis(500))
+            .unwrap_err();
+    assert!(matches!(err, PrintError::Open { .. }), "{err}");
+    assert!(err.to_string().contains("printer.transport"));
+}
+
+#[test]
+fn status_watcher_reports_paper_out_and_recovery() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    let device = std::sync::Arc::new(std::sync::Mutex::new(device(&sink, 1_000)));
+    let health = kiosk_printer::watch(device, Duration::from_millis(20));
+    let first = health.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(matches!(first, kiosk_printer::Health::Status(Some(s)) if s.ready()), "{first:?}");
+    sink.set(|s| s.paper_out = true);
+    let out = health.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(
+        matches!(out, kiosk_printer::Health::Status(Some(s)) if s.paper == kiosk_printer::Paper::Out),
+        "{out:?}"
+    );
+    sink.set(|s| s.paper_out = false);
+    let back = health.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(matches!(back, kiosk_printer::Health::Status(Some(s)) if s.ready()), "{back:?}");
+}
+
+#[test]
+fn file_transport_writes_the_job_for_another_program() {
+    let path = out_dir().join("spool.bin");
+    let _ = std::fs::remove_file(&path);
+    let device =
+        transport::open(&TransportSpec::File { path: path.clone() }, Duration::from_millis(100)).unwrap();
+    let job = label_job();
+    let printed = device.print(&job).unwrap();
+    assert_eq!(printed.status, None, "a file has no status to read");
+    assert_eq!(std::fs::read(&path).unwrap(), job.bytes());
+}
