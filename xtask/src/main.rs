@@ -23,7 +23,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "lets pcsc-sys find libpcsclite"),
     ("opensc", "peer test: OpenSC's JPKI driver reads and signs with our virtual card"),
     ("openssl", "peer test: verifies the signature OpenSC made with our virtual card"),
-    ("zbar-tools", "zbarimg decodes the barcodes and QR codes on rendered labels (sim tests/printer_labels.rs)"),
+    ("zbar-tools", "zbarimg decodes barcodes and QR codes on rendered labels (printer_labels.rs)"),
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipt text with"),
     ("iproute2", "card tests bring up loopback in their private network namespace (ip link)"),
 ];
@@ -33,7 +33,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
 const PY_TEST_PACKAGES: &[(&str, &str)] = &[
     ("pysip2==0.1.0", "independent SIP2 server our client must pass the checkout scenario against"),
     ("sip2==1.1", "independent SIP2 client that drives our library-system simulator"),
-    ("python-escpos==3.1", "independent ESC/POS generator: reference bytes for our labels (sim tests/printer_reference.rs)"),
+    ("python-escpos==3.1", "independent ESC/POS generator: reference bytes (printer_reference.rs)"),
 ];
 
 /// Debian packages the demo needs at run time.
