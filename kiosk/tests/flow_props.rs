@@ -44,6 +44,7 @@ enum Action {
     OutOfService(bool),
     Reset,
     PaperRestored,
+    PaperOut,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -69,6 +70,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => any::<bool>().prop_map(Action::OutOfService),
         1 => Just(Action::Reset),
         1 => Just(Action::PaperRestored),
+        1 => Just(Action::PaperOut),
     ]
 }
 
@@ -347,6 +349,7 @@ fn play(policy: SessionPolicy, actions: Vec<Action>) -> HashSet<&'static str> {
             Action::OutOfService(b) => Event::SetOutOfService(b),
             Action::Reset => Event::Reset,
             Action::PaperRestored => Event::PaperRestored,
+            Action::PaperOut => Event::PaperOut,
         };
         h.deliver(&mut flow, now, event, &policy);
         // The view is always computable.

@@ -476,3 +476,15 @@ fn deadline_tells_when_to_tick() {
     k.on(Event::CardInserted);
     assert_eq!(k.flow.deadline(), Some(k.now.after(policy.driver_timeout)));
 }
+
+#[test]
+fn printer_watcher_paper_out_stops_receipts_and_labels() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    let fx = k.on(Event::PaperOut);
+    assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::PrinterOutOfPaper))));
+    assert!(k.on(Event::PaperOut).is_empty(), "called once");
+    let Screen::Borrowing { can_print_label: false, .. } = k.screen() else { panic!("no label without paper") };
+    k.borrow(1);
+    k.on(Event::Tap(Tap::Finish));
+    assert_eq!(ending_notice(&k), Notice::Goodbye, "no receipt offered without paper");
+}

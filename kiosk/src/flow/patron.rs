@@ -263,6 +263,9 @@ pub enum Event {
     SetOutOfService(bool),
     /// Staff reset the kiosk: end any session, clear alarms.
     Reset,
+    /// The printer's status watcher saw the roll run out: stop offering receipts and
+    /// labels, call staff.
+    PaperOut,
     /// Staff loaded paper.
     PaperRestored,
 }
@@ -677,6 +680,12 @@ impl PatronSession {
             Event::Reply { reply, .. } => self.on_reply(now, reply, &mut fx),
             Event::SetOutOfService(oos) => self.out_of_service = oos,
             Event::Reset => self.on_reset(now, &mut fx),
+            Event::PaperOut => {
+                if !self.paper_out {
+                    self.paper_out = true;
+                    self.call_staff(StaffCall::PrinterOutOfPaper, &mut fx);
+                }
+            }
             Event::PaperRestored => {
                 self.paper_out = false;
                 if matches!(self.staff_call, Some(StaffCall::PrinterOutOfPaper)) {
