@@ -483,7 +483,9 @@ fn printer_watcher_paper_out_stops_receipts_and_labels() {
     let fx = k.on(Event::PaperOut);
     assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::PrinterOutOfPaper))));
     assert!(k.on(Event::PaperOut).is_empty(), "called once");
-    let Screen::Borrowing { can_print_label: false, .. } = k.screen() else { panic!("no label without paper") };
+    let Screen::Borrowing { can_print_label: false, .. } = k.screen() else {
+        panic!("no label without paper")
+    };
     k.borrow(1);
     k.on(Event::Tap(Tap::Finish));
     assert_eq!(ending_notice(&k), Notice::Goodbye, "no receipt offered without paper");
