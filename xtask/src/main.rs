@@ -25,6 +25,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("openssl", "peer test: verifies the signature OpenSC made with our virtual card"),
     ("zbar-tools", "zbarimg decodes barcodes and QR codes on rendered labels (printer_labels.rs)"),
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipt text with"),
+    ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
     ("iproute2", "card tests bring up loopback in their private network namespace (ip link)"),
 ];
 
@@ -37,8 +38,12 @@ const PY_TEST_PACKAGES: &[(&str, &str)] = &[
 ];
 
 /// Debian packages the demo needs at run time.
-const DEMO_PACKAGES: &[(&str, &str)] =
-    &[("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipts and labels with")];
+const DEMO_PACKAGES: &[(&str, &str)] = &[
+    ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipts and labels with"),
+    ("pkg-config", "finds the C libraries below at build time"),
+    ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
+    ("libpcsclite-dev", "the card driver links pcsc-lite"),
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();

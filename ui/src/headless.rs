@@ -1,0 +1,162 @@
+//! Rendering without a display: a `slint::platform::Platform` whose windows are
+//! `MinimalSoftwareWindow`s, so any scene can be drawn to pixels with the software
+//! renderer and saved as PNG. Used by the screenshot tests, the scripted headless demo
+//! and the benchmark.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, PointerEventButton, WindowAdapter, WindowEvent};
+use slint::{ComponentHandle, PhysicalSize};
+
+use crate::{AppWindow, Scene};
+
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+}
+
+/// An error while rendering or saving a screenshot.
+#[derive(Debug)]
+pub struct ShotError(pub String);
+
+impl core::fmt::Display for ShotError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ShotError {}
+
+/// An RGBA image.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Shot {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl core::fmt::Debug for Shot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Shot({}x{})", self.width, self.height)
+    }
+}
+
+impl Shot {
+    /// Saves as PNG.
+    ///
+    /// # Errors
+    /// File or encoder errors.
+    pub fn save_png(&self, path: &Path) -> Result<(), ShotError> {
+        let err = |e: &dyn core::fmt::Display| ShotError(format!("{}: {e}", path.display()));
+        let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(|e| err(&e))?;
+        w.write_image_data(&self.rgba).map_err(|e| err(&e))?;
+        w.finish().map_err(|e| err(&e))
+    }
+
+    /// Loads a PNG saved by [`Shot::save_png`].
+    ///
+    /// # Errors
+    /// File or decoder errors, or a PNG that is not 8-bit RGBA.
+    pub fn load_png(path: &Path) -> Result<Shot, ShotError> {
+        let err = |e: &dyn core::fmt::Display| ShotError(format!("{}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().map_err(|e| err(&e))?;
+        let mut rgba = vec![0; reader.output_buffer_size().unwrap_or(0)];
+        let info = reader.next_frame(&mut rgba).map_err(|e| err(&e))?;
+        if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+            return Err(ShotError(format!("{}: not an 8-bit RGBA PNG", path.display())));
+        }
+        rgba.truncate(info.buffer_size());
+        Ok(Shot { width: info.width, height: info.height, rgba })
+    }
+
+    /// The share of pixels whose colour differs by more than `threshold` (0–255, any
+    /// channel) from `other`; 1.0 if the sizes differ.
+    #[must_use]
+    pub fn difference(&self, other: &Shot, threshold: u8) -> f64 {
+        if (self.width, self.height) != (other.width, other.height) {
+            return 1.0;
+        }
+        let differing = self
+            .rgba
+            .chunks_exact(4)
+            .zip(other.rgba.chunks_exact(4))
+            .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > threshold))
+            .count();
+        differing as f64 / (f64::from(self.width) * f64::from(self.height))
+    }
+}
+
+/// A window rendered by the software renderer, with nothing on screen.
+pub struct Headless {
+    window: Rc<MinimalSoftwareWindow>,
+    pub ui: AppWindow,
+}
+
+impl core::fmt::Debug for Headless {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Headless")
+    }
+}
+
+impl Headless {
+    /// Installs the headless platform on this thread (once) and creates the window.
+    ///
+    /// # Errors
+    /// If another platform is already installed on this thread, or the window fails.
+    pub fn new(width: u32, height: u32) -> Result<Headless, ShotError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(HeadlessPlatform { window: window.clone() }))
+            .map_err(|e| ShotError(format!("cannot install the headless platform: {e}")))?;
+        let ui = AppWindow::new().map_err(|e| ShotError(e.to_string()))?;
+        ui.window().set_size(PhysicalSize::new(width, height));
+        ui.show().map_err(|e| ShotError(e.to_string()))?;
+        Ok(Headless { window, ui })
+    }
+
+    /// Resizes the window.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.ui.window().set_size(PhysicalSize::new(width, height));
+    }
+
+    /// Shows a scene and renders it.
+    ///
+    /// # Errors
+    /// If the renderer cannot take a snapshot.
+    pub fn render(&self, scene: &Scene) -> Result<Shot, ShotError> {
+        scene.apply(&self.ui);
+        self.snapshot()
+    }
+
+    /// Renders what is on the window now.
+    ///
+    /// # Errors
+    /// If the renderer cannot take a snapshot.
+    pub fn snapshot(&self) -> Result<Shot, ShotError> {
+        slint::platform::update_timers_and_animations();
+        self.window.request_redraw();
+        let shot = self.ui.window().take_snapshot().map_err(|e| ShotError(e.to_string()))?;
+        Ok(Shot { width: shot.width(), height: shot.height(), rgba: shot.as_bytes().to_vec() })
+    }
+
+    /// A tap (press and release) at a point, in logical pixels.
+    pub fn tap(&self, x: f32, y: f32) {
+        let position = slint::LogicalPosition::new(x, y);
+        let w = self.ui.window();
+        w.dispatch_event(WindowEvent::PointerMoved { position });
+        w.dispatch_event(WindowEvent::PointerPressed { position, button: PointerEventButton::Left });
+        w.dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });
+        w.dispatch_event(WindowEvent::PointerExited);
+    }
+}

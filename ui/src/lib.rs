@@ -1,0 +1,314 @@
+//! `kiosk-ui`: the touchscreen UI in Slint.
+//!
+//! The `.slint` files in `ui/` draw; this crate gives the rest of the kiosk three plain
+//! Rust things and nothing else:
+//! - [`Scene`]: everything a screen shows, as plain values; [`Scene::apply`] puts it on
+//!   the window;
+//! - [`UiAction`]: every tap, parsed from the one `action(string)` callback;
+//! - [`headless`]: rendering any scene to a PNG without a display (tests, the scripted
+//!   demo, screenshots for the docs).
+//!
+//! It knows nothing of the flow: the kiosk maps the flow's view model to a [`Scene`] and
+//! [`UiAction`]s to flow events (`kiosk/src/ui_bridge.rs`).
+
+#[allow(missing_debug_implementations, clippy::all, clippy::pedantic, rust_2018_idioms)]
+mod generated {
+    slint::include_modules!();
+}
+
+pub use generated::{
+    AdminPage, AppWindow, CheckStage, Device, EventKind, EventRow, Kiosk, LoanRow, Notice, PinStage, Screen,
+    StatusRow,
+};
+pub use slint;
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+pub mod headless;
+
+/// The languages the UI speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Japanese,
+    English,
+}
+
+impl Language {
+    /// The bundled-translation code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Japanese => "ja",
+            Language::English => "en",
+        }
+    }
+}
+
+/// Everything a screen shows. `Default` is the start-up screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scene {
+    pub screen: Screen,
+    pub library_name: String,
+    pub pin_stage: PinStage,
+    pub pin_entered: u8,
+    pub tries_left: Option<u8>,
+    pub last_wrong: bool,
+    pub key_order: [u8; 10],
+    pub check_stage: CheckStage,
+    pub check_slow: bool,
+    pub loans: Vec<LoanRow>,
+    /// Lines of `loans` that were lent (not refused).
+    pub borrowed: usize,
+    pub waiting: usize,
+    pub finishing: bool,
+    pub can_print_label: bool,
+    pub printing_label: bool,
+    pub notice: Notice,
+    pub notice_detail: String,
+    pub card_present: bool,
+    pub timeout_seconds: Option<u32>,
+    pub paper_out: bool,
+    pub staff_called: bool,
+    pub language: Language,
+    pub large_text: bool,
+    pub high_contrast: bool,
+    pub admin_entered: u8,
+    pub admin_failures: u8,
+    pub admin_max_failures: u8,
+    pub admin_locked_seconds: u32,
+    pub admin_checking: bool,
+    pub admin_page: AdminPage,
+    pub status_rows: Vec<StatusRow>,
+    pub recent_events: Vec<EventRow>,
+    pub version: String,
+    pub update_state: String,
+    pub out_of_service_on: bool,
+    pub terminal_id: String,
+    pub terminal_fingerprint: String,
+    pub registration_state: String,
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Scene {
+            screen: Screen::Starting,
+            library_name: String::new(),
+            pin_stage: PinStage::CheckingTries,
+            pin_entered: 0,
+            tries_left: None,
+            last_wrong: false,
+            key_order: [1, 2, 3, 4, 5, 6, 7, 8, 9, 0],
+            check_stage: CheckStage::Proving,
+            check_slow: false,
+            loans: Vec::new(),
+            borrowed: 0,
+            waiting: 0,
+            finishing: false,
+            can_print_label: false,
+            printing_label: false,
+            notice: Notice::Goodbye,
+            notice_detail: String::new(),
+            card_present: false,
+            timeout_seconds: None,
+            paper_out: false,
+            staff_called: false,
+            language: Language::Japanese,
+            large_text: false,
+            high_contrast: false,
+            admin_entered: 0,
+            admin_failures: 0,
+            admin_max_failures: 5,
+            admin_locked_seconds: 0,
+            admin_checking: false,
+            admin_page: AdminPage::Status,
+            status_rows: Vec::new(),
+            recent_events: Vec::new(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            update_state: String::new(),
+            out_of_service_on: false,
+            terminal_id: String::new(),
+            terminal_fingerprint: String::new(),
+            registration_state: String::new(),
+        }
+    }
+}
+
+fn model<T: Clone + 'static>(items: &[T]) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items.to_vec()))
+}
+
+fn int(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+impl Scene {
+    /// Puts the scene on the window (and selects its language).
+    pub fn apply(&self, window: &AppWindow) {
+        // Fails only if the catalogue is missing, which the build makes impossible.
+        let _ = slint::select_bundled_translation(self.language.code());
+        let k = window.global::<Kiosk<'_>>();
+        k.set_screen(self.screen);
+        k.set_library_name(SharedString::from(self.library_name.as_str()));
+        k.set_pin_stage(self.pin_stage);
+        k.set_pin_entered(int(self.pin_entered));
+        k.set_tries_left(self.tries_left.map_or(-1, int));
+        k.set_last_wrong(self.last_wrong);
+        k.set_key_order(model(&self.key_order.map(i32::from)));
+        k.set_check_stage(self.check_stage);
+        k.set_check_slow(self.check_slow);
+        k.set_loans(model(&self.loans));
+        k.set_borrowed(int(self.borrowed));
+        k.set_waiting(int(self.waiting));
+        k.set_finishing(self.finishing);
+        k.set_can_print_label(self.can_print_label);
+        k.set_printing_label(self.printing_label);
+        k.set_notice(self.notice);
+        k.set_notice_detail(SharedString::from(self.notice_detail.as_str()));
+        k.set_card_present(self.card_present);
+        k.set_timeout_seconds(self.timeout_seconds.map_or(-1, int));
+        k.set_paper_out(self.paper_out);
+        k.set_staff_called(self.staff_called);
+        k.set_japanese(self.language == Language::Japanese);
+        k.set_large_text(self.large_text);
+        k.set_high_contrast(self.high_contrast);
+        k.set_admin_entered(int(self.admin_entered));
+        k.set_admin_failures(int(self.admin_failures));
+        k.set_admin_max_failures(int(self.admin_max_failures));
+        k.set_admin_locked_seconds(int(self.admin_locked_seconds));
+        k.set_admin_checking(self.admin_checking);
+        k.set_admin_page(self.admin_page);
+        k.set_status_rows(model(&self.status_rows));
+        k.set_recent_events(model(&self.recent_events));
+        k.set_version(SharedString::from(self.version.as_str()));
+        k.set_update_state(SharedString::from(self.update_state.as_str()));
+        k.set_out_of_service_on(self.out_of_service_on);
+        k.set_terminal_id(SharedString::from(self.terminal_id.as_str()));
+        k.set_terminal_fingerprint(SharedString::from(self.terminal_fingerprint.as_str()));
+        k.set_registration_state(SharedString::from(self.registration_state.as_str()));
+    }
+}
+
+/// A loan line as the borrowing screen shows it.
+#[must_use]
+pub fn loan_row(title: &str, due: &str, refused: bool, reason: &str) -> LoanRow {
+    LoanRow { title: title.into(), due: due.into(), refused, reason: reason.into() }
+}
+
+/// A status line of the admin screen.
+#[must_use]
+pub fn status_row(device: Device, ok: bool, detail: &str) -> StatusRow {
+    StatusRow { device, ok, detail: detail.into() }
+}
+
+/// A line of the admin screen's recent events.
+#[must_use]
+pub fn event_row(time: &str, kind: EventKind, a: i32, b: i32) -> EventRow {
+    EventRow { time: time.into(), kind, a, b }
+}
+
+/// Which keypad a key belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pad {
+    /// The patron's card PIN.
+    Card,
+    /// The staff PIN.
+    Staff,
+}
+
+/// A key on a keypad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Digit(u8),
+    Clear,
+    Back,
+    Submit,
+}
+
+/// Every tap the UI reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UiAction {
+    Key(Pad, Key),
+    AcknowledgeLastTry,
+    Cancel,
+    Finish,
+    PrintLabel,
+    PrintReceipt,
+    NoReceipt,
+    StillHere,
+    Dismiss,
+    ToggleLanguage,
+    ToggleLargeText,
+    ToggleContrast,
+    AdminOpen,
+    AdminClose,
+    AdminReset,
+    AdminPaperLoaded,
+    AdminTestPrint,
+    AdminToggleService,
+    AdminRegister,
+    AdminUpdateCheck,
+    AdminUpdateInstall,
+    AdminReboot,
+    AdminPage(AdminPage),
+}
+
+impl UiAction {
+    /// Parses the name a `.slint` button sends; `None` for an unknown name (a bug in the
+    /// `.slint` files, caught by the tests).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<UiAction> {
+        let key = |rest: &str, pad| -> Option<UiAction> {
+            let k = match rest {
+                "clear" => Key::Clear,
+                "back" => Key::Back,
+                "submit" => Key::Submit,
+                d => Key::Digit(d.strip_prefix("digit-")?.parse().ok().filter(|d: &u8| *d <= 9)?),
+            };
+            Some(UiAction::Key(pad, k))
+        };
+        Some(match name {
+            "acknowledge-last-try" => UiAction::AcknowledgeLastTry,
+            "cancel" => UiAction::Cancel,
+            "finish" => UiAction::Finish,
+            "print-label" => UiAction::PrintLabel,
+            "print-receipt" => UiAction::PrintReceipt,
+            "no-receipt" => UiAction::NoReceipt,
+            "still-here" => UiAction::StillHere,
+            "dismiss" => UiAction::Dismiss,
+            "toggle-language" => UiAction::ToggleLanguage,
+            "toggle-large-text" => UiAction::ToggleLargeText,
+            "toggle-contrast" => UiAction::ToggleContrast,
+            "admin-open" => UiAction::AdminOpen,
+            "admin-close" => UiAction::AdminClose,
+            "admin-reset" => UiAction::AdminReset,
+            "admin-paper-loaded" => UiAction::AdminPaperLoaded,
+            "admin-test-print" => UiAction::AdminTestPrint,
+            "admin-toggle-service" => UiAction::AdminToggleService,
+            "admin-register" => UiAction::AdminRegister,
+            "admin-update-check" => UiAction::AdminUpdateCheck,
+            "admin-update-install" => UiAction::AdminUpdateInstall,
+            "admin-reboot" => UiAction::AdminReboot,
+            "admin-page-status" => UiAction::AdminPage(AdminPage::Status),
+            "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
+            "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),
+            "admin-page-update" => UiAction::AdminPage(AdminPage::Update),
+            other => match other.strip_prefix("admin-") {
+                Some(rest) => key(rest, Pad::Staff)?,
+                None => key(other, Pad::Card)?,
+            },
+        })
+    }
+}
+
+/// Calls `f` with every tap, parsed. Unknown names are reported to `f` as `Err(name)`.
+pub fn on_action(window: &AppWindow, f: impl Fn(Result<UiAction, String>) + 'static) {
+    window.global::<Kiosk<'_>>().on_action(move |name| {
+        f(UiAction::parse(&name).ok_or_else(|| name.to_string()));
+    });
+}
+
+/// Keeps a weak handle to the window for callbacks.
+#[must_use]
+pub fn weak(window: &AppWindow) -> slint::Weak<AppWindow> {
+    window.as_weak()
+}

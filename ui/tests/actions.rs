@@ -1,0 +1,109 @@
+//! Every action name a `.slint` file can send is one the Rust side understands, and every
+//! string the UI shows has a translation in both catalogues.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use kiosk_ui::{Key, Pad, UiAction};
+
+fn slint_sources() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui");
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "slint") {
+            all.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    all
+}
+
+/// The string literals after `name: "` and in `Kiosk.action("…")`.
+fn action_names(src: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for marker in ["name: \"", "Kiosk.action(\""] {
+        for part in src.split(marker).skip(1) {
+            names.insert(part.split('"').next().unwrap().to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn every_button_name_parses() {
+    let names = action_names(&slint_sources());
+    assert!(names.len() > 20, "{names:?}");
+    for name in &names {
+        assert!(
+            UiAction::parse(name).is_some(),
+            "the UI sends {name:?}, which UiAction::parse does not know"
+        );
+    }
+    // Keypads build their names from a prefix.
+    for d in 0..=9 {
+        assert_eq!(UiAction::parse(&format!("digit-{d}")), Some(UiAction::Key(Pad::Card, Key::Digit(d))));
+        assert_eq!(
+            UiAction::parse(&format!("admin-digit-{d}")),
+            Some(UiAction::Key(Pad::Staff, Key::Digit(d)))
+        );
+    }
+    assert_eq!(UiAction::parse("admin-back"), Some(UiAction::Key(Pad::Staff, Key::Back)));
+    assert_eq!(UiAction::parse("digit-10"), None);
+    assert_eq!(UiAction::parse("launch-missiles"), None);
+}
+
+/// `@tr("…")` and `@tr("…" | "…" % n)` strings, as (singular, plural).
+fn tr_strings(src: &str) -> BTreeSet<(String, Option<String>)> {
+    let mut out = BTreeSet::new();
+    for part in src.split("@tr(").skip(1) {
+        let quoted = |s: &str| -> Option<(String, usize)> {
+            let s2 = s.trim_start();
+            let start = s.len() - s2.len();
+            let body = s2.strip_prefix('"')?;
+            let end = body.find('"')?;
+            Some((body[..end].to_owned(), start + end + 2))
+        };
+        let (singular, used) = quoted(part).unwrap();
+        let rest = part[used..].trim_start();
+        let plural = rest.strip_prefix('|').and_then(|r| quoted(r)).map(|(p, _)| p);
+        out.insert((singular, plural));
+    }
+    out
+}
+
+/// msgid → translated (non-empty msgstr or all msgstr[n]).
+fn catalogue(lang: &str) -> BTreeSet<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("translations/{lang}/LC_MESSAGES/kiosk-ui.po"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut done = BTreeSet::new();
+    for block in text.split("\n\n") {
+        let field = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().trim_matches('"').replace("\\\"", "\""))
+        };
+        let Some(id) = field("msgid ") else { continue };
+        let translated = field("msgstr ").or_else(|| field("msgstr[0] ")).is_some_and(|s| !s.is_empty());
+        if !id.is_empty() && translated {
+            done.insert(id);
+        }
+    }
+    done
+}
+
+#[test]
+fn every_ui_string_is_translated_in_both_languages() {
+    let strings = tr_strings(&slint_sources());
+    assert!(strings.len() > 100, "{}", strings.len());
+    for lang in ["ja", "en"] {
+        let have = catalogue(lang);
+        let missing: Vec<_> = strings.iter().filter(|(s, _)| !have.contains(s)).collect();
+        assert!(missing.is_empty(), "{lang}: untranslated: {missing:?}");
+        let used: BTreeSet<&String> = strings.iter().map(|(s, _)| s).collect();
+        let stale: Vec<_> = have.iter().filter(|s| !used.contains(s)).collect();
+        assert!(stale.is_empty(), "{lang}: translations for strings the UI no longer has: {stale:?}");
+    }
+}
