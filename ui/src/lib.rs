@@ -11,7 +11,7 @@
 //! It knows nothing of the flow: the kiosk maps the flow's view model to a [`Scene`] and
 //! [`UiAction`]s to flow events (`kiosk/src/ui_bridge.rs`).
 
-#[allow(missing_debug_implementations, clippy::all, clippy::pedantic, rust_2018_idioms)]
+#[allow(missing_debug_implementations, rust_2018_idioms, clippy::all, clippy::pedantic, clippy::restriction)]
 mod generated {
     slint::include_modules!();
 }

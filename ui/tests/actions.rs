@@ -66,7 +66,7 @@ fn tr_strings(src: &str) -> BTreeSet<(String, Option<String>)> {
         };
         let (singular, used) = quoted(part).unwrap();
         let rest = part[used..].trim_start();
-        let plural = rest.strip_prefix('|').and_then(|r| quoted(r)).map(|(p, _)| p);
+        let plural = rest.strip_prefix('|').and_then(quoted).map(|(p, _)| p);
         out.insert((singular, plural));
     }
     out
