@@ -5,11 +5,15 @@
 //!    the same simulator: the raw round trip.
 //! 3. The kiosk's own work per item without I/O: encode the 11, decode the 12, build the
 //!    loan (NFC title).
+//! 4. TLS (rustls, ring) against plain TCP: connect time (TCP + TLS handshake + 93/99)
+//!    for a fresh client and for a reconnect that resumes the TLS session, and checkout
+//!    p50/p99 over TLS and plain, interleaved.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
-use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, numbered_items};
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki, numbered_items};
+use kiosk_sip2::TlsSettings;
 use kiosk_sip2::client::{Client, ClientConfig, Credentials};
 use kiosk_sip2::codec::{Charset, DecodeOptions, SipDate, display_text};
 use kiosk_sip2::messages::{CheckoutRequest, CirculationResponse, Login, Message};
@@ -175,4 +179,95 @@ async fn main() {
     std::hint::black_box(titles);
     println!("encode 11 + decode 12 + NFC title, no I/O: {:.2} µs per item", per.as_secs_f64() * 1e6);
     assert_eq!(sim.stats().duplicate_checkouts, 0);
+    drop(sim);
+
+    tls_figures(n_items).await;
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// p50 and p99 of `n` connects (TCP, TLS handshake if any, 93 login, 99 status).
+async fn connects(cfg: &ClientConfig, n: usize, fresh: bool) -> (Duration, Duration) {
+    let mut lat = Vec::with_capacity(n);
+    let mut reused = Client::new(cfg.clone());
+    reused.connect().await.unwrap();
+    for _ in 0..n {
+        let t;
+        if fresh {
+            let mut c = Client::new(cfg.clone());
+            t = Instant::now();
+            c.connect().await.unwrap();
+        } else {
+            reused.disconnect();
+            t = Instant::now();
+            reused.connect().await.unwrap();
+        }
+        lat.push(t.elapsed());
+    }
+    lat.sort_unstable();
+    (percentile(&lat, 0.50), percentile(&lat, 0.99))
+}
+
+async fn tls_figures(n_items: usize) {
+    let n_connects = if full_run() { 300 } else { 10 };
+    let pki = TestPki::new("bench CA").unwrap();
+    let mut catalogue = Catalogue::demo();
+    catalogue.loan_limit = usize::MAX;
+    numbered_items(&mut catalogue, "T", n_items);
+    let tls_sim =
+        Sip2Sim::start_tls(catalogue.clone(), Behaviour::default(), &pki.server(&["127.0.0.1"]).unwrap())
+            .await
+            .unwrap();
+    let plain_sim = Sip2Sim::start(catalogue, Behaviour::default()).await.unwrap();
+    let mut plain_cfg = ClientConfig::new(plain_sim.addr().to_string(), "KIOSKLIB");
+    plain_cfg.login = Some(Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
+    let mut tls_cfg = plain_cfg.clone();
+    tls_cfg.addr = tls_sim.addr().to_string();
+    tls_cfg.tls = Some(TlsSettings::from_ca_pem(pki.ca_pem().as_bytes().to_vec(), "bench CA"));
+
+    println!();
+    println!(
+        "SIP2 over TLS (rustls, ring) against plain TCP, {n_connects} connects, {n_items} checkouts each"
+    );
+    for (name, fresh) in [("new client (full handshake)", true), ("reconnect (session resumed)", false)] {
+        let (p50, p99) = connects(&plain_cfg, n_connects, fresh).await;
+        let (t50, t99) = connects(&tls_cfg, n_connects, fresh).await;
+        println!(
+            "connect + 93 + 99, {name:<28} plain p50 {:>6.2} ms p99 {:>6.2} ms   TLS p50 {:>6.2} ms p99 {:>6.2} ms",
+            ms(p50),
+            ms(p99),
+            ms(t50),
+            ms(t99)
+        );
+    }
+
+    let mut plain = Client::new(plain_cfg);
+    let mut tls = Client::new(tls_cfg);
+    plain.connect().await.unwrap();
+    tls.connect().await.unwrap();
+    let (mut plain_lat, mut tls_lat) = (Vec::with_capacity(n_items), Vec::with_capacity(n_items));
+    let (mut plain_total, mut tls_total) = (Duration::ZERO, Duration::ZERO);
+    for n in 0..n_items {
+        let item = format!("T{n:06}");
+        let t = Instant::now();
+        plain.checkout("P0002", &item).await.unwrap().unwrap();
+        let d = t.elapsed();
+        plain_lat.push(d);
+        plain_total += d;
+        let t = Instant::now();
+        tls.checkout("P0002", &item).await.unwrap().unwrap();
+        let d = t.elapsed();
+        tls_lat.push(d);
+        tls_total += d;
+    }
+    let plain_p50 = report("checkout, plain TCP", plain_lat, plain_total);
+    let tls_p50 = report("checkout, TLS", tls_lat, tls_total);
+    println!(
+        "TLS added time per checkout (p50 difference): {:.1} µs",
+        (tls_p50.as_secs_f64() - plain_p50.as_secs_f64()) * 1e6
+    );
+    assert_eq!(tls_sim.stats().duplicate_checkouts, 0);
+    assert_eq!(tls.stats().connects, 1);
 }

@@ -7,6 +7,9 @@
 //! a 1 MiB frame with no terminator, a wrong sequence number, an unknown message id,
 //! answer in CRLF, decomposed (NFD) Unicode titles, a lying 98, a refused login.
 //!
+//! Optionally over TLS ([`SimTls`], tokio-rustls), with or without requiring a client
+//! certificate; [`TestPki`] makes the certificates (rcgen) for tests and the demo.
+//!
 //! Duplicate handling follows pysip2/FOLIO by default (a byte-identical request is
 //! answered from the cache, not executed again); [`Behaviour::replay_duplicates`] off
 //! makes it behave like Evergreen/Koha (re-execute; a second checkout becomes a renewal).
@@ -23,9 +26,13 @@ use kiosk_sip2::messages::{
     ItemInformationResponse, LoginResponse, Message, PatronInformationResponse, PatronStatusFlags,
     PatronStatusResponse, Summary,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A patron of the simulated library.
 #[derive(Clone, Debug)]
@@ -184,6 +191,145 @@ pub struct SimStats {
     pub bad_checksums_received: u64,
     /// Checkouts that arrived with `no block = Y` (only an offline replay may send one).
     pub no_block_checkouts: u64,
+    /// TLS handshakes that succeeded / failed (TLS listener only).
+    pub tls_handshakes: u64,
+    pub tls_handshake_failures: u64,
+}
+
+/// TLS for the simulator's listener.
+#[derive(Clone)]
+pub struct SimTls {
+    /// PEM: the server certificate, then intermediates.
+    pub cert_chain_pem: String,
+    /// PEM: its private key.
+    pub key_pem: String,
+    /// PEM: when set, a client certificate signed by this CA is required (mutual TLS).
+    pub client_ca_pem: Option<String>,
+}
+
+impl std::fmt::Debug for SimTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimTls").field("mutual", &self.client_ca_pem.is_some()).finish_non_exhaustive()
+    }
+}
+
+fn invalid(what: &str, e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{what}: {e}"))
+}
+
+impl SimTls {
+    /// The rustls server side: TLS 1.2/1.3, `ring`.
+    pub fn acceptor(&self) -> std::io::Result<TlsAcceptor> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain = CertificateDer::pem_slice_iter(self.cert_chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("server certificate", e))?;
+        let key =
+            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| invalid("server key", e))?;
+        let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| invalid("TLS versions", e))?;
+        let builder = match &self.client_ca_pem {
+            None => builder.with_no_client_auth(),
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                    roots
+                        .add(cert.map_err(|e| invalid("client CA", e))?)
+                        .map_err(|e| invalid("client CA", e))?;
+                }
+                let verifier =
+                    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                        .build()
+                        .map_err(|e| invalid("client verifier", e))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let config = builder.with_single_cert(chain, key).map_err(|e| invalid("server certificate", e))?;
+        Ok(TlsAcceptor::from(Arc::new(config)))
+    }
+}
+
+/// A throwaway certificate authority (rcgen, ECDSA P-256) issuing server and client
+/// certificates for tests and the demo. Never for production.
+pub struct TestPki {
+    ca_pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl std::fmt::Debug for TestPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPki").finish_non_exhaustive()
+    }
+}
+
+/// A certificate and its key, both PEM.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl TestPki {
+    /// A new CA whose common name is `name`.
+    pub fn new(name: &str) -> Result<Self, rcgen::Error> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = rcgen::KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        Ok(TestPki { ca_pem: cert.pem(), issuer: rcgen::Issuer::new(params, key) })
+    }
+
+    /// The CA certificate, PEM: what the kiosk's `ils.ca_file` holds.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// A certificate for `names` (DNS names or IP addresses) valid from `not_before`
+    /// to `not_after` (`(year, month, day)`), for a server or a client.
+    pub fn issue(
+        &self,
+        names: &[&str],
+        validity: ((i32, u8, u8), (i32, u8, u8)),
+        client: bool,
+    ) -> Result<Issued, rcgen::Error> {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut params = rcgen::CertificateParams::new(names.clone())?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, names.first().map_or("kiosk", String::as_str));
+        let ((y0, m0, d0), (y1, m1, d1)) = validity;
+        params.not_before = rcgen::date_time_ymd(y0, m0, d0);
+        params.not_after = rcgen::date_time_ymd(y1, m1, d1);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![if client {
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        let key = rcgen::KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    }
+
+    /// A server certificate for `names`, valid 2000–2100.
+    pub fn server(&self, names: &[&str]) -> Result<SimTls, rcgen::Error> {
+        let issued = self.issue(names, ((2000, 1, 1), (2100, 1, 1)), false)?;
+        Ok(SimTls { cert_chain_pem: issued.cert_pem, key_pem: issued.key_pem, client_ca_pem: None })
+    }
+
+    /// A client certificate (mutual TLS) for `name`, valid 2000–2100.
+    pub fn client(&self, name: &str) -> Result<Issued, rcgen::Error> {
+        self.issue(&[name], ((2000, 1, 1), (2100, 1, 1)), true)
+    }
 }
 
 #[derive(Debug)]
@@ -218,7 +364,27 @@ impl Sip2Sim {
         Self::bind("127.0.0.1:0", catalogue, behaviour).await
     }
 
+    /// Starts on 127.0.0.1 with an ephemeral port, speaking TLS.
+    pub async fn start_tls(
+        catalogue: Catalogue,
+        behaviour: Behaviour,
+        tls: &SimTls,
+    ) -> std::io::Result<Self> {
+        Self::bind_tls("127.0.0.1:0", catalogue, behaviour, Some(tls)).await
+    }
+
     pub async fn bind(addr: &str, catalogue: Catalogue, behaviour: Behaviour) -> std::io::Result<Self> {
+        Self::bind_tls(addr, catalogue, behaviour, None).await
+    }
+
+    /// Binds `addr`; with `tls`, every connection starts with a TLS handshake.
+    pub async fn bind_tls(
+        addr: &str,
+        catalogue: Catalogue,
+        behaviour: Behaviour,
+        tls: Option<&SimTls>,
+    ) -> std::io::Result<Self> {
+        let acceptor = tls.map(SimTls::acceptor).transpose()?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Mutex::new(Shared {
@@ -231,8 +397,32 @@ impl Sip2Sim {
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let s = Arc::clone(&s);
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = serve(stream, s).await {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(error = %e, "SIP2 simulator: set_nodelay failed");
+                    }
+                    let result = match acceptor {
+                        None => serve(stream, s).await,
+                        Some(acceptor) => {
+                            let handshake = acceptor.accept(stream);
+                            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+                                Ok(Ok(tls)) => {
+                                    lock(&s).stats.tls_handshakes += 1;
+                                    serve(tls, s).await
+                                }
+                                Ok(Err(e)) => {
+                                    lock(&s).stats.tls_handshake_failures += 1;
+                                    Err(e)
+                                }
+                                Err(_) => {
+                                    lock(&s).stats.tls_handshake_failures += 1;
+                                    Err(std::io::ErrorKind::TimedOut.into())
+                                }
+                            }
+                        }
+                    };
+                    if let Err(e) = result {
                         tracing::debug!(error = %e, "SIP2 simulator connection ended");
                     }
                 });
@@ -282,8 +472,16 @@ enum Action {
     DelayedReply(Message, Duration),
 }
 
-async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
+/// Writes and flushes (a TLS stream may hold the record back until flushed).
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    shared: Arc<Mutex<Shared>>,
+) -> std::io::Result<()> {
     lock(&shared).stats.connections += 1;
     let mut buf = FrameBuffer::new(64 * 1024);
     let mut chunk = [0u8; 4096];
@@ -317,7 +515,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Re
             Ok(d) => d,
             Err(DecodeError::BadChecksum { .. } | DecodeError::MalformedChecksum) => {
                 lock(&shared).stats.bad_checksums_received += 1;
-                stream.write_all(&terminate(b"96AZFEF6\r".to_vec())).await?;
+                send(&mut stream, &terminate(b"96AZFEF6\r".to_vec())).await?;
                 continue;
             }
             // Unknown or unreadable messages get no reply at all (the spec's rule).
@@ -329,14 +527,14 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Re
             lock(&shared).stats.acs_resends += 1;
             if let Some(reply) = &last_reply {
                 let bytes = corrupt_if_asked(&shared, reply.clone());
-                stream.write_all(&bytes).await?;
+                send(&mut stream, &bytes).await?;
             }
             continue;
         }
         if replay && last_request.as_deref() == Some(&frame[..]) && decoded.seq.is_some() {
             if let Some(reply) = &last_reply {
                 lock(&shared).stats.replayed_from_cache += 1;
-                stream.write_all(reply).await?;
+                send(&mut stream, reply).await?;
                 continue;
             }
         }
@@ -380,14 +578,14 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Re
         last_request = Some(frame);
         last_reply = Some(bytes.clone());
         if let Some(extra) = special_reply(&shared) {
-            stream.write_all(&extra).await?;
+            send(&mut stream, &extra).await?;
             continue;
         }
         let bytes = corrupt_if_asked(&shared, bytes);
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
-        stream.write_all(&bytes).await?;
+        send(&mut stream, &bytes).await?;
     }
 }
 

@@ -23,6 +23,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "lets pcsc-sys find libpcsclite"),
     ("opensc", "peer test: OpenSC's JPKI driver reads and signs with our virtual card"),
     ("openssl", "peer test: verifies the signature OpenSC made with our virtual card"),
+    ("openssl", "peer tests: `openssl ocsp` responder, `openssl ca -gencrl` CRLs (platform_ocsp_peer.rs)"),
     ("zbar-tools", "zbarimg decodes barcodes and QR codes on rendered labels (printer_labels.rs)"),
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipt text with"),
     ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),

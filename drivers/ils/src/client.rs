@@ -27,6 +27,7 @@ use crate::messages::{
     ItemInformationRequest, ItemInformationResponse, Login, Message, PatronInformationRequest,
     PatronInformationResponse, PatronStatusRequest, RenewRequest, ScStatus, Summary,
 };
+use crate::tls::{self, TlsSettings};
 
 /// SIP2 login (93) credentials. `Debug` is redacted.
 #[derive(Clone)]
@@ -47,6 +48,9 @@ impl fmt::Debug for Credentials {
 pub struct ClientConfig {
     /// `host:port`.
     pub addr: String,
+    /// TLS (rustls): `None` is plain TCP. With TLS, the host part of `addr` (or
+    /// [`TlsSettings::server_name`]) must be named in the library system's certificate.
+    pub tls: Option<TlsSettings>,
     /// Send a 93 login first (most servers require it).
     pub login: Option<Credentials>,
     /// AO institution id.
@@ -60,6 +64,7 @@ pub struct ClientConfig {
     pub charset: Charset,
     /// Send AY/AZ and require AZ on replies.
     pub error_detection: bool,
+    /// Limit for the TCP connect, and again for the TLS handshake.
     pub connect_timeout: Duration,
     /// Per-request timeout, used until the server's 98 gives one.
     pub request_timeout: Duration,
@@ -91,6 +96,7 @@ impl ClientConfig {
     pub fn new(addr: impl Into<String>, institution: impl Into<String>) -> Self {
         ClientConfig {
             addr: addr.into(),
+            tls: None,
             login: None,
             institution: institution.into(),
             terminal_password: String::new(),
@@ -122,6 +128,8 @@ pub struct ClientStats {
     pub acs_resend_requests: u64,
     pub reconciliations: u64,
     pub keepalives: u64,
+    /// TLS connections that resumed an earlier session (a cheaper handshake).
+    pub tls_resumptions: u64,
 }
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -132,6 +140,9 @@ struct Conn {
     buf: FrameBuffer,
     /// A reply with this sequence number may still arrive late (we resent it).
     stale_seq: Option<u8>,
+    /// Whether a frame arrived yet: before that, a failure may be named as a TLS
+    /// mismatch (nothing was applied); after, it must stay an unknown outcome.
+    got_frame: bool,
 }
 
 /// Result of reconciling a checkout whose reply was lost.
@@ -148,6 +159,8 @@ pub enum Reconciled {
 /// One SIP2 connection to the library system, re-established on demand.
 pub struct Client {
     cfg: ClientConfig,
+    /// Built on the first TLS connect and kept, so reconnects resume the TLS session.
+    tls: Option<tls::Prepared>,
     conn: Option<Conn>,
     seq: u8,
     acs: Option<AcsStatus>,
@@ -189,6 +202,7 @@ impl Client {
         let resends = cfg.resends;
         Client {
             cfg,
+            tls: None,
             conn: None,
             seq: 9,
             acs: None,
@@ -252,7 +266,11 @@ impl Client {
             Ok(Ok(s)) => s,
         };
         stream.set_nodelay(true)?;
-        self.attach(Box::new(stream));
+        let stream: Box<dyn Stream> = match self.cfg.tls.clone() {
+            None => Box::new(stream),
+            Some(settings) => Box::new(self.tls_handshake(&settings, stream).await?),
+        };
+        self.attach(stream);
         self.stats.connects += 1;
         let result = self.handshake().await;
         if result.is_err() {
@@ -261,8 +279,52 @@ impl Client {
         result
     }
 
+    async fn tls_handshake(
+        &mut self,
+        settings: &TlsSettings,
+        stream: TcpStream,
+    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Sip2Error> {
+        let prepared = match &self.tls {
+            Some(p) => p.clone(),
+            None => {
+                let p = tls::prepare(settings, &self.cfg.addr)?;
+                self.tls = Some(p.clone());
+                p
+            }
+        };
+        let addr = &self.cfg.addr;
+        let waited = self.cfg.connect_timeout;
+        let handshake = prepared.connector.connect(prepared.name.clone(), stream);
+        match tokio::time::timeout(waited, handshake).await {
+            Err(_) => Err(Sip2Error::TlsHandshakeTimeout { addr: addr.clone(), waited }),
+            Ok(Err(e)) => {
+                let err = tls::handshake_error(addr, settings, &prepared.name, &e);
+                tracing::warn!(error = %err, "TLS handshake with the library system failed");
+                Err(err)
+            }
+            Ok(Ok(s)) => {
+                let (_, session) = s.get_ref();
+                if session.handshake_kind() == Some(tokio_rustls::rustls::HandshakeKind::Resumed) {
+                    self.stats.tls_resumptions += 1;
+                }
+                tracing::debug!(
+                    version = ?session.protocol_version(),
+                    kind = ?session.handshake_kind(),
+                    suite = ?session.negotiated_cipher_suite().map(|c| c.suite()),
+                    "TLS to the library system established"
+                );
+                Ok(s)
+            }
+        }
+    }
+
     fn attach(&mut self, stream: Box<dyn Stream>) {
-        self.conn = Some(Conn { stream, buf: FrameBuffer::new(self.cfg.max_frame), stale_seq: None });
+        self.conn = Some(Conn {
+            stream,
+            buf: FrameBuffer::new(self.cfg.max_frame),
+            stale_seq: None,
+            got_frame: false,
+        });
         self.timeout = self.cfg.request_timeout;
         self.resends = self.cfg.resends;
     }
@@ -350,14 +412,37 @@ impl Client {
         let mut chunk = [0u8; 4096];
         loop {
             if let Some(frame) = conn.buf.next_frame()? {
+                conn.got_frame = true;
                 return Ok(frame);
             }
             let n = match conn.stream.read(&mut chunk).await {
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
-                Err(e) => return Err(e.into()),
+                // A TLS peer that closes without close_notify reads as UnexpectedEof.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+                    ) =>
+                {
+                    0
+                }
+                Err(e) => {
+                    let named = match &self.cfg.tls {
+                        Some(t) if !conn.got_frame => tls::session_error(&self.cfg.addr, t, &e),
+                        _ => None,
+                    };
+                    return Err(named.unwrap_or(e.into()));
+                }
             };
             if n == 0 {
+                // A TLS server answers a plain SIP2 message with a TLS alert record
+                // (content type 0x15 or a handshake 0x16, version 0x03 0x0N) and closes.
+                if self.cfg.tls.is_none()
+                    && !conn.got_frame
+                    && matches!(conn.buf.pending_bytes(), [0x15 | 0x16, 0x03, ..])
+                {
+                    return Err(Sip2Error::TlsExpected { addr: self.cfg.addr.clone() });
+                }
                 return Err(Sip2Error::Disconnected { command });
             }
             conn.buf.extend(&chunk[..n]);

@@ -157,6 +157,11 @@ impl FrameBuffer {
         self.buf.len()
     }
 
+    /// The bytes received that do not yet make a frame.
+    pub fn pending_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     pub fn clear(&mut self) {
         self.buf.clear();
     }

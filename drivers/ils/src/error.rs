@@ -71,8 +71,69 @@ pub enum Sip2Error {
     Connect { addr: String, source: std::io::Error },
     #[error("connecting to the library system at {addr} took longer than {waited:?}")]
     ConnectTimeout { addr: String, waited: Duration },
-    #[error("TLS to the library system failed: {0}")]
-    Tls(String),
+    #[error(
+        "the library system at {addr} answered with TLS: its SIP2 port expects TLS; turn \
+         [ils] tls on and set ils.ca_file to the CA that signed its certificate"
+    )]
+    TlsExpected { addr: String },
+    #[error("the TLS settings for the library system cannot be used: {0}")]
+    TlsSettings(String),
+    #[error(
+        "the library system at {addr} did not complete the TLS handshake within {waited:?}: \
+         check that this SIP2 port speaks TLS (a plain SIP2 port stays silent), or turn \
+         [ils] tls off if the library system does not use TLS"
+    )]
+    TlsHandshakeTimeout { addr: String, waited: Duration },
+    #[error(
+        "the library system at {addr} answered in plain text, not TLS: this SIP2 port does \
+         not speak TLS; ask its administrator for the TLS port, or turn [ils] tls off"
+    )]
+    TlsNotSpoken { addr: String },
+    #[error(
+        "the library system at {addr} closed the connection during the TLS handshake: the \
+         port may not speak TLS, or the server refused the kiosk (client certificate?); \
+         its logs will say which"
+    )]
+    TlsClosed { addr: String },
+    #[error(
+        "the library system's certificate (at {addr}) is not signed by {ca}: put the CA \
+         certificate that signed the SIP2 server's certificate in that file (ask the library \
+         system's administrator), or check that {addr} is really the library system"
+    )]
+    TlsUntrusted { addr: String, ca: String },
+    #[error(
+        "the library system's certificate (at {addr}) has expired{detail}: its administrator \
+         must renew it; if the date looks wrong, correct the kiosk's clock"
+    )]
+    TlsCertificateExpired { addr: String, detail: String },
+    #[error(
+        "the library system's certificate (at {addr}) is not valid yet{detail}: the kiosk's \
+         clock is probably wrong (check its time source / NTP)"
+    )]
+    TlsCertificateNotYetValid { addr: String, detail: String },
+    #[error(
+        "name mismatch: the library system's certificate (at {addr}) is for {}, not for \
+         {expected}; configure the SIP2 host by a name the certificate lists, or have the \
+         certificate reissued for {expected}",
+        if presented.is_empty() { "other names".to_owned() } else { presented.join(", ") }
+    )]
+    TlsNameMismatch { addr: String, expected: String, presented: Vec<String> },
+    #[error("the library system's certificate (at {addr}) was refused: {detail}")]
+    TlsCertificate { addr: String, detail: String },
+    #[error(
+        "the library system at {addr} refused the kiosk's client certificate ({alert}; a client \
+         certificate is {}): it requires mutual TLS; check the kiosk's client certificate \
+         with the library system's administrator",
+        if *configured { "configured" } else { "NOT configured" }
+    )]
+    TlsClientCertificateRejected { addr: String, alert: String, configured: bool },
+    #[error(
+        "the library system at {addr} and the kiosk have no TLS version or cipher in common \
+         ({detail}); the kiosk requires TLS 1.2 or newer"
+    )]
+    TlsIncompatible { addr: String, detail: String },
+    #[error("TLS to the library system at {addr} failed: {detail}")]
+    Tls { addr: String, detail: String },
     #[error(
         "the library system refused the SIP2 login of user {user:?}: check the SIP2 login \
          user and password with the library system's administrator"

@@ -12,6 +12,7 @@ pub mod codec;
 pub mod error;
 pub mod library;
 pub mod messages;
+pub mod tls;
 
 pub use client::{Client, ClientConfig, Credentials, Sip2Library};
 pub use codec::{Charset, SipDate, display_text};
@@ -20,3 +21,4 @@ pub use library::{
     Account, CheckinOutcome, ItemProblem, Library, LibraryError, Loan, PatronProblem, Standing,
 };
 pub use messages::Message;
+pub use tls::{ClientIdentity, TlsSettings};

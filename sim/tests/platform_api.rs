@@ -1,0 +1,288 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `api` mode against the platform simulator over real TLS (rustls on both sides, mutual
+//! TLS, rcgen PKI): the verdicts, connection reuse, registration, the grace policy, and
+//! every fault the issue lists — each a named error, no panic, no loan.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use kiosk_platform::api::{ApiConfig, ApiPlatform, Registration, register};
+use kiosk_platform::cache::{Grace, Guarded};
+use kiosk_platform::proof::CardTrust;
+use kiosk_platform::tls::{Endpoint, Identity};
+use kiosk_platform::{JpkiCertificate, Platform, PlatformError, Untrusted, Verdict};
+use kiosk_sim::card::pki::TestPki;
+use kiosk_sim::platform::fixtures;
+use kiosk_sim::platform::{Fault, PlatformPki, PlatformSim, ServerCert, TestCard, TlsIdentity};
+
+const GOOD: &[u8] = &[0x10, 0x01];
+const REVOKED: &[u8] = &[0x10, 0x02];
+const UNLINKED: &[u8] = &[0x10, 0x03];
+const OLD: &[u8] = &[0x10, 0x04];
+const NEW: &[u8] = &[0x10, 0x05];
+const EXPIRED: &[u8] = &[0x10, 0x06];
+
+struct Cards {
+    good: TestCard,
+    revoked: TestCard,
+    unlinked: TestCard,
+    reissued: TestCard,
+    expired: TestCard,
+}
+
+fn cards() -> &'static Cards {
+    static CARDS: OnceLock<Cards> = OnceLock::new();
+    CARDS.get_or_init(|| {
+        let valid = |s| TestCard::issue(s, (2025, 1, 1), (2035, 1, 1)).unwrap();
+        Cards {
+            good: valid(GOOD),
+            revoked: valid(REVOKED),
+            unlinked: valid(UNLINKED),
+            reissued: valid(NEW),
+            expired: TestCard::issue(EXPIRED, (2015, 1, 1), (2020, 1, 1)).unwrap(),
+        }
+    })
+}
+
+fn pki() -> &'static PlatformPki {
+    PlatformPki::shared().unwrap()
+}
+
+fn trust() -> CardTrust {
+    CardTrust::from_ders(std::slice::from_ref(&TestPki::shared().unwrap().ca_cert_der)).unwrap()
+}
+
+async fn sim(which: ServerCert) -> PlatformSim {
+    let sim = PlatformSim::start(which).await.unwrap();
+    sim.link(GOOD, "P-0001");
+    sim.link(OLD, "P-0004");
+    sim.link(REVOKED, "P-0002");
+    sim.revoke(REVOKED);
+    sim.reissue(OLD, NEW);
+    sim
+}
+
+fn endpoint(url: &str, ca_pem: &str, id: Option<&TlsIdentity>, timeout: Duration) -> Endpoint {
+    let mut e = Endpoint::new(url, Some(ca_pem.as_bytes().to_vec()));
+    e.identity = id.map(|i| Identity::from_pem(i.chain_pem.as_bytes(), i.key_pem.as_bytes()));
+    e.connect_timeout = timeout;
+    e.request_timeout = timeout;
+    e
+}
+
+fn api_with(sim: &PlatformSim, id: &TlsIdentity, timeout: Duration) -> ApiPlatform {
+    let config = ApiConfig {
+        endpoint: endpoint(&sim.url(), &pki().ca_pem, Some(id), timeout),
+        terminal_id: "kiosk-01".into(),
+        service_provider: sim.service_provider(),
+    };
+    ApiPlatform::new(config, trust()).unwrap()
+}
+
+fn api(sim: &PlatformSim) -> ApiPlatform {
+    api_with(sim, &pki().terminal, Duration::from_secs(5))
+}
+
+/// A card session: challenge, the card's signature, verify.
+async fn check(platform: &impl Platform, card: &TestCard) -> Verdict {
+    let challenge = match platform.challenge().await {
+        Ok(c) => c,
+        Err(e) => return Verdict::Unavailable(e),
+    };
+    let cert = JpkiCertificate::from_der(&card.cert_der).unwrap();
+    platform.verify(&cert, &challenge, &card.sign(&challenge.nonce)).await
+}
+
+fn patron(v: &Verdict) -> Option<&str> {
+    match v {
+        Verdict::Good { service_id: Some(id), .. } => Some(id.expose()),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verdicts_for_each_kind_of_card_over_one_reused_connection() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    let c = cards();
+    for _ in 0..3 {
+        let v = check(&p, &c.good).await;
+        assert_eq!(patron(&v), Some("P-0001"), "{v:?}");
+        assert!(matches!(v, Verdict::Good { reissued: false, next_update: Some(_), .. }));
+    }
+    assert_eq!(check(&p, &c.revoked).await, Verdict::Revoked);
+    assert_eq!(check(&p, &c.unlinked).await, Verdict::NotLinked);
+    let v = check(&p, &c.reissued).await;
+    assert_eq!(patron(&v), Some("P-0004"));
+    assert!(matches!(v, Verdict::Good { reissued: true, .. }), "{v:?}");
+    // The platform followed the link once and now knows the new serial directly.
+    assert!(matches!(check(&p, &c.reissued).await, Verdict::Good { reissued: false, .. }));
+    // Expired: the kiosk's own check says so; the platform is not asked to verify.
+    let before = sim.requests();
+    assert_eq!(check(&p, &c.expired).await, Verdict::Expired);
+    assert_eq!(sim.requests(), before + 1, "only the nonce was asked for");
+    assert_eq!(sim.connections(), 1, "every call reused the first TLS connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_signature_is_refused_before_the_platform_is_asked() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    let challenge = p.challenge().await.unwrap();
+    let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
+    let forged = cards().good.sign(b"another challenge");
+    let before = sim.requests();
+    assert_eq!(p.verify(&cert, &challenge, &forged).await, Verdict::Untrusted(Untrusted::BadSignature));
+    assert_eq!(sim.requests(), before);
+    // A certificate from another JPKI CA: refused by the chain check.
+    let stranger = TestPki::generate(&Default::default()).unwrap();
+    let other = TestCard::issue_by(&stranger, GOOD, (2025, 1, 1), (2035, 1, 1)).unwrap();
+    assert_eq!(check(&p, &other).await, Verdict::Untrusted(Untrusted::UntrustedIssuer));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_certificates_from_another_ca_or_expired_are_refused() {
+    for which in [ServerCert::Stranger, ServerCert::Expired] {
+        let sim = sim(which).await;
+        let v = check(&api(&sim), &cards().good).await;
+        let Verdict::Unavailable(e @ PlatformError::ServerCertificate(_)) = &v else {
+            panic!("{which:?}: {v:?}")
+        };
+        assert!(!e.staff_message().is_empty());
+        assert_eq!(sim.requests(), 0, "no request reached an untrusted server");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_from_another_ca_is_refused() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api_with(&sim, &pki().stranger_terminal, Duration::from_secs(5));
+    let v = check(&p, &cards().good).await;
+    assert!(matches!(v, Verdict::Unavailable(PlatformError::ClientCertificateRefused(_))), "{v:?}");
+    assert_eq!(sim.requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_downgrade_to_1_1_is_refused() {
+    let server = fixtures::tls11_server().await.unwrap();
+    let url = format!("https://localhost:{}", server.addr.port());
+    let config = ApiConfig {
+        endpoint: endpoint(&url, &pki().ca_pem, Some(&pki().terminal), Duration::from_secs(5)),
+        terminal_id: "kiosk-01".into(),
+        service_provider: "LIB".into(),
+    };
+    let p = ApiPlatform::new(config, trust()).unwrap();
+    let v = check(&p, &cards().good).await;
+    assert!(matches!(v, Verdict::Unavailable(PlatformError::Tls(_))), "{v:?}");
+}
+
+/// Gets a challenge while the platform behaves, then answers verify with `fault`.
+async fn verify_under(fault: Fault) -> Verdict {
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    let challenge = p.challenge().await.unwrap();
+    sim.set_fault(fault);
+    let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
+    p.verify(&cert, &challenge, &cards().good.sign(&challenge.nonce)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_errors_and_bad_bodies_are_named_errors() {
+    let cases = [
+        (Fault::Status(500), PlatformError::Http(500)),
+        (Fault::Status(503), PlatformError::Maintenance),
+        (Fault::TruncatedBody, PlatformError::Truncated),
+        (Fault::WrongTransactionId, PlatformError::TransactionMismatch),
+    ];
+    for (fault, expected) in cases {
+        assert_eq!(verify_under(fault).await, Verdict::Unavailable(expected), "{fault:?}");
+    }
+    for fault in [Fault::ExtraField, Fault::MissingField] {
+        let v = verify_under(fault).await;
+        assert!(matches!(v, Verdict::Unavailable(PlatformError::Malformed(_))), "{fault:?}: {v:?}");
+    }
+    // A nonce answer with a field missing fails the challenge itself.
+    let sim = sim(ServerCert::Good).await;
+    sim.set_fault(Fault::MissingField);
+    assert!(matches!(api(&sim).challenge().await, Err(PlatformError::Malformed(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_fails_the_check_and_the_next_one_works() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    let challenge = p.challenge().await.unwrap();
+    sim.set_fault(Fault::DropConnection);
+    let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
+    let v = p.verify(&cert, &challenge, &cards().good.sign(&challenge.nonce)).await;
+    assert!(matches!(v, Verdict::Unavailable(_)), "{v:?}");
+    sim.set_fault(Fault::None);
+    assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_that_never_answers_times_out_within_ten_percent() {
+    let sim = sim(ServerCert::Good).await;
+    let timeout = Duration::from_millis(1500);
+    let p = api_with(&sim, &pki().terminal, timeout);
+    sim.set_fault(Fault::NeverAnswer);
+    let start = Instant::now();
+    let r = p.challenge().await;
+    let took = start.elapsed();
+    assert_eq!(r, Err(PlatformError::Timeout(timeout)));
+    assert!(took >= timeout && took <= timeout + timeout / 10, "took {took:?} for a {timeout:?} timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grace_accepts_a_cached_good_until_next_update_and_never_a_forgery() {
+    let sim = sim(ServerCert::Good).await;
+    let strict = Guarded::new(api(&sim), Grace::Refuse, 8).unwrap();
+    let lenient = Guarded::new(api(&sim), Grace::UntilNextUpdate, 8).unwrap();
+    let c = cards();
+    assert_eq!(patron(&check(&strict, &c.good).await), Some("P-0001"));
+    assert_eq!(patron(&check(&lenient, &c.good).await), Some("P-0001"));
+    assert_eq!(lenient.cached(), 1);
+    sim.set_fault(Fault::Status(503));
+    assert!(matches!(check(&strict, &c.good).await, Verdict::Unavailable(PlatformError::Maintenance)));
+    // Grace: the cached Good (same certificate) is used; the card still proved itself.
+    assert_eq!(patron(&check(&lenient, &c.good).await), Some("P-0001"));
+    // Another card has no cached verdict: refused.
+    assert!(matches!(check(&lenient, &c.unlinked).await, Verdict::Unavailable(_)));
+    // A forged signature is refused even under grace.
+    let challenge = lenient.challenge().await.unwrap();
+    let cert = JpkiCertificate::from_der(&c.good.cert_der).unwrap();
+    let v = lenient.verify(&cert, &challenge, &c.good.sign(b"not the challenge")).await;
+    assert_eq!(v, Verdict::Untrusted(Untrusted::BadSignature));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_registration_issues_a_working_identity() {
+    let sim = sim(ServerCert::Good).await;
+    sim.add_terminal("kiosk-07", "pw-07");
+    let reg = |password: &str, fp: u8| Registration {
+        endpoint: endpoint(&sim.url(), &pki().ca_pem, None, Duration::from_secs(5)),
+        terminal_id: "kiosk-07".into(),
+        password: password.to_owned().into(),
+        fingerprint: [fp; 32],
+    };
+    let wrong = register(&reg("nope", 1)).await;
+    assert!(matches!(wrong, Err(PlatformError::RegistrationRefused(_))), "{wrong:?}");
+    let done = register(&reg("pw-07", 1)).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("kiosk-reg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    done.store(&dir.join("terminal.crt"), &dir.join("terminal.key")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for f in ["terminal.crt", "terminal.key"] {
+        assert_eq!(std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let id = TlsIdentity {
+        chain_pem: std::fs::read_to_string(dir.join("terminal.crt")).unwrap(),
+        key_pem: std::fs::read_to_string(dir.join("terminal.key")).unwrap(),
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    let p = api_with(&sim, &id, Duration::from_secs(5));
+    assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
+    // Other hardware (another fingerprint) cannot take the terminal ID over.
+    let again = register(&reg("pw-07", 2)).await;
+    assert!(matches!(again, Err(PlatformError::RegistrationRefused(_))), "{again:?}");
+}
