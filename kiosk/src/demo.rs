@@ -69,7 +69,7 @@ pub struct DemoSummary {
 }
 
 /// The simulated world the flow talks to: card, platform, library system, printer.
-struct World {
+pub(crate) struct World {
     card: SimCard,
     summary: DemoSummary,
     settings: JobSettings,
@@ -99,18 +99,7 @@ fn pin_keys(digits: [u8; 4]) -> Vec<Event> {
 /// # Errors
 /// Writing to `out`, or creating `out_dir`.
 pub fn run(out: &mut dyn Write, config: &Config, out_dir: &Path) -> io::Result<DemoSummary> {
-    std::fs::create_dir_all(out_dir)?;
-    let (today, now_text) = local_now();
-    let mut world = World {
-        card: SimCard { tries: 3 },
-        summary: DemoSummary::default(),
-        settings: config.job_settings(),
-        key: demo_key(),
-        today,
-        now_text,
-        out_dir: out_dir.to_owned(),
-        font: kiosk_sim::printer::load_font(),
-    };
+    let mut world = World::new(config, out_dir)?;
     if world.font.is_none() {
         writeln!(
             out,
@@ -226,8 +215,41 @@ fn play(
 }
 
 impl World {
+    pub(crate) fn new(config: &Config, out_dir: &Path) -> io::Result<World> {
+        std::fs::create_dir_all(out_dir)?;
+        let (today, now_text) = local_now();
+        Ok(World {
+            card: SimCard { tries: 3 },
+            summary: DemoSummary::default(),
+            settings: config.job_settings(),
+            key: demo_key(),
+            today,
+            now_text,
+            out_dir: out_dir.to_owned(),
+            font: kiosk_sim::printer::load_font(),
+        })
+    }
+
+    /// The catalogue's books, in order, for the demo's "scan a book" button.
+    pub(crate) fn book(n: usize) -> ItemId {
+        ItemId(CATALOGUE[n % CATALOGUE.len()].0.to_owned())
+    }
+
+    /// The demo patron's library card.
+    pub(crate) fn library_card() -> Option<PatronId> {
+        PatronId::new(DEMO_PATRON)
+    }
+
+    /// Classifies a scanned barcode like the scanner driver's rules will.
+    pub(crate) fn classify(code: &str) -> Scan {
+        match PatronId::new(code) {
+            Some(p) if code == DEMO_PATRON => Scan::LibraryCard(p),
+            _ => Scan::Item(ItemId(code.to_owned())),
+        }
+    }
+
     /// The simulated drivers: the answer each effect would get.
-    fn simulate(&mut self, effect: &Effect, out: &mut dyn Write) -> io::Result<Option<Reply>> {
+    pub(crate) fn simulate(&mut self, effect: &Effect, out: &mut dyn Write) -> io::Result<Option<Reply>> {
         Ok(Some(match effect {
             Effect::ReadCertificate { .. } => Reply::Certificate(Ok(())),
             Effect::QueryPinTries { .. } => Reply::PinTries(self.card.tries),

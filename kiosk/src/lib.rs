@@ -5,5 +5,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod demo_ui;
 pub mod flow;
 pub mod logging;
+pub mod ui_bridge;

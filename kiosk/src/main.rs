@@ -30,8 +30,22 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Run the scripted demo journey on simulated hardware and print what the flow does.
-    Demo,
+    /// The demo on simulated hardware: a window when there is a display (and the
+    /// `desktop` feature), otherwise the scripted journeys printed as text.
+    Demo {
+        /// Print the scripted journeys as text even if a window could open.
+        #[arg(long)]
+        text: bool,
+        /// Play a script without a display and write a screenshot per step.
+        #[arg(long, requires_all = ["script", "shots"])]
+        headless: bool,
+        /// The script (see kiosk/demo/borrow-three-books.script).
+        #[arg(long, requires = "headless")]
+        script: Option<PathBuf>,
+        /// Where the screenshots go.
+        #[arg(long, requires = "headless")]
+        shots: Option<PathBuf>,
+    },
     /// Check a configuration file and print every problem at once (exit code 2 if any).
     CheckConfig {
         /// The configuration file to check.
@@ -46,7 +60,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), demo: false }) {
         Command::Run { config, demo } => run(&config, demo),
-        Command::Demo => run_demo(&config::Config::demo()),
+        Command::Demo { text, headless, script, shots } => match (headless, script, shots) {
+            (true, Some(script), Some(shots)) => run_script(&script, &shots),
+            _ => run_demo(&config::Config::demo(), text),
+        },
         Command::CheckConfig { file } => check_config(&file),
         Command::HashStaffPin => hash_staff_pin(),
     }
@@ -58,11 +75,11 @@ fn run(path: &Path, force_demo: bool) -> ExitCode {
         if !force_demo {
             tracing::info!(config = %path.display(), "no configuration file: running the demo on simulated hardware");
         }
-        return run_demo(&config::Config::demo());
+        return run_demo(&config::Config::demo(), false);
     }
     match config::load(path) {
         // No hardware configured: the demo, with this library's policy.
-        Ok(config) if config.all_simulated() => run_demo(&config),
+        Ok(config) if config.all_simulated() => run_demo(&config, false),
         Ok(_config) => {
             eprintln!(
                 "kiosk: {} configures real hardware, but this build has no hardware orchestrator yet; \
@@ -78,7 +95,18 @@ fn run(path: &Path, force_demo: bool) -> ExitCode {
     }
 }
 
-fn run_demo(config: &config::Config) -> ExitCode {
+fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
+    #[cfg(feature = "desktop")]
+    if !text_only && (std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()) {
+        return match kiosk::demo_ui::run_window(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kiosk: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let _ = text_only;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let pages = std::env::temp_dir().join("kiosk-demo");
@@ -88,6 +116,22 @@ fn run_demo(config: &config::Config) -> ExitCode {
         Err(e) => {
             eprintln!("kiosk: writing the demo output failed: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_script(script: &Path, shots: &Path) -> ExitCode {
+    match kiosk::demo_ui::run_script(&config::Config::demo(), script, shots) {
+        Ok(files) => {
+            let mut out = std::io::stdout().lock();
+            for f in files {
+                let _ignored = writeln!(out, "{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -73,3 +73,34 @@ fn hash_staff_pin_prints_a_phc_string_and_refuses_letters() {
     assert!(!phc.contains("2468"));
     assert_eq!(hash("12ab\n").status.code(), Some(2));
 }
+
+#[test]
+fn headless_scripted_demo_writes_a_screenshot_per_step() {
+    let shots = workspace_root().join("target/e2e-demo-shots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let script = workspace_root().join("kiosk/demo/borrow-three-books.script");
+    let out = kiosk()
+        .args(["demo", "--headless", "--script"])
+        .arg(&script)
+        .arg("--shots")
+        .arg(&shots)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pngs = std::fs::read_dir(&shots).unwrap().filter(|e| {
+        e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
+    });
+    assert_eq!(pngs.count(), 19);
+    assert!(shots.join("printed/receipt-1.png").exists(), "the receipt was printed");
+}
+
+#[test]
+fn a_bad_demo_script_says_which_line() {
+    let dir = workspace_root().join("target/e2e-bad-script");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("bad.script");
+    std::fs::write(&script, "card-on\npin 12ab\n").unwrap();
+    let out = kiosk().args(["demo", "--headless", "--script"]).arg(&script).arg("--shots").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.script:2:"));
+}

@@ -69,6 +69,8 @@ pub struct Scene {
     pub timeout_seconds: Option<u32>,
     pub paper_out: bool,
     pub staff_called: bool,
+    pub demo_mode: bool,
+    pub demo_card_on_reader: bool,
     pub language: Language,
     pub large_text: bool,
     pub high_contrast: bool,
@@ -112,6 +114,8 @@ impl Default for Scene {
             timeout_seconds: None,
             paper_out: false,
             staff_called: false,
+            demo_mode: false,
+            demo_card_on_reader: false,
             language: Language::Japanese,
             large_text: false,
             high_contrast: false,
@@ -168,6 +172,8 @@ impl Scene {
         k.set_timeout_seconds(self.timeout_seconds.map_or(-1, int));
         k.set_paper_out(self.paper_out);
         k.set_staff_called(self.staff_called);
+        k.set_demo_mode(self.demo_mode);
+        k.set_demo_card_on_reader(self.demo_card_on_reader);
         k.set_japanese(self.language == Language::Japanese);
         k.set_large_text(self.large_text);
         k.set_high_contrast(self.high_contrast);
@@ -250,6 +256,17 @@ pub enum UiAction {
     AdminUpdateInstall,
     AdminReboot,
     AdminPage(AdminPage),
+    /// Demo mode only: stands in for hardware.
+    Demo(DemoControl),
+}
+
+/// The demo strip's buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoControl {
+    /// Put the card on the reader, or take it off.
+    Card,
+    ScanBook,
+    ScanLibraryCard,
 }
 
 impl UiAction {
@@ -292,6 +309,9 @@ impl UiAction {
             "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
             "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),
             "admin-page-update" => UiAction::AdminPage(AdminPage::Update),
+            "demo-card" => UiAction::Demo(DemoControl::Card),
+            "demo-scan-book" => UiAction::Demo(DemoControl::ScanBook),
+            "demo-scan-library-card" => UiAction::Demo(DemoControl::ScanLibraryCard),
             other => match other.strip_prefix("admin-") {
                 Some(rest) => key(rest, Pad::Staff)?,
                 None => key(other, Pad::Card)?,

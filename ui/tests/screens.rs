@@ -41,6 +41,7 @@ fn scenes() -> Vec<(&'static str, Scene)> {
         ("idle", base()),
         ("idle-paper-out", Scene { paper_out: true, staff_called: true, ..base() }),
         ("idle-large-contrast", Scene { large_text: true, high_contrast: true, ..base() }),
+        ("idle-demo", Scene { demo_mode: true, ..base() }),
         ("out-of-service", Scene { screen: Screen::OutOfService, ..base() }),
         ("reading-card", Scene { screen: Screen::ReadingCard, ..base() }),
         (

@@ -99,6 +99,9 @@ pub enum AdminAction {
     RegisterTerminal,
     RecentEvents,
     CheckForUpdate,
+    /// Install a downloaded update the next time the kiosk is idle.
+    InstallUpdateWhenIdle,
+    Reboot,
 }
 
 /// What staff do.

@@ -1,0 +1,284 @@
+//! From the flow to the screen and back: the flow's view model to a [`kiosk_ui::Scene`],
+//! and a [`kiosk_ui::UiAction`] to a flow event. Pure functions; the one place that knows
+//! both the flow's types and the UI's.
+//!
+//! Presentation choices that are not decisions (language, larger text, contrast, which
+//! admin page is open) live here in [`Presentation`]; they return to the library's
+//! defaults when a patron session ends, so the next patron starts in Japanese with the
+//! normal view.
+
+use kiosk_ui::{
+    AdminPage, CheckStage as UiCheck, DemoControl, Key, Language, Notice as UiNotice, Pad, PinStage as UiPin,
+    Scene, Screen as UiScreen, UiAction, loan_row,
+};
+
+use crate::flow::{
+    AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, ItemRefusal, LabelRefusal, LoanLine, Notice,
+    PatronRefusal, PinKey, PinStage, PrintFault, Screen, Tap, View,
+};
+
+/// What the patron chose about how the screen looks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Presentation {
+    pub language: Language,
+    pub large_text: bool,
+    pub high_contrast: bool,
+    pub admin_page: AdminPage,
+}
+
+impl Default for Presentation {
+    fn default() -> Self {
+        Presentation {
+            language: Language::Japanese,
+            large_text: false,
+            high_contrast: false,
+            admin_page: AdminPage::Status,
+        }
+    }
+}
+
+/// What a tap means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Input {
+    Patron(Event),
+    Admin(AdminEvent),
+    /// Only the presentation changed.
+    Presentation,
+    /// Demo-mode stand-ins for hardware.
+    Demo(DemoControl),
+    /// Nothing to do in the current state (an unknown or stale tap).
+    Ignored,
+}
+
+/// Translates a tap, updating the presentation when that is all it changes.
+#[must_use]
+pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: bool) -> Input {
+    let pin_key = |k: Key| match k {
+        Key::Digit(d) => PinKey::Digit(d),
+        Key::Clear => PinKey::Clear,
+        Key::Back => PinKey::Backspace,
+        Key::Submit => PinKey::Submit,
+    };
+    let tap = |t| Input::Patron(Event::Tap(t));
+    let admin = |a| Input::Admin(AdminEvent::Choose(a));
+    match action {
+        UiAction::Key(Pad::Card, k) => tap(Tap::Pin(pin_key(k))),
+        UiAction::Key(Pad::Staff, k) => Input::Admin(AdminEvent::Key(pin_key(k))),
+        UiAction::AcknowledgeLastTry => tap(Tap::Pin(PinKey::AcknowledgeLastTry)),
+        UiAction::Cancel => tap(Tap::Cancel),
+        UiAction::Finish => tap(Tap::Finish),
+        UiAction::PrintLabel => tap(Tap::PrintLabel),
+        UiAction::PrintReceipt => tap(Tap::PrintReceipt),
+        UiAction::NoReceipt => tap(Tap::NoReceipt),
+        UiAction::StillHere => tap(Tap::StillHere),
+        UiAction::Dismiss => tap(Tap::Dismiss),
+        UiAction::ToggleLanguage => {
+            presentation.language = match presentation.language {
+                Language::Japanese => Language::English,
+                Language::English => Language::Japanese,
+            };
+            Input::Presentation
+        }
+        UiAction::ToggleLargeText => {
+            presentation.large_text = !presentation.large_text;
+            Input::Presentation
+        }
+        UiAction::ToggleContrast => {
+            presentation.high_contrast = !presentation.high_contrast;
+            Input::Presentation
+        }
+        UiAction::AdminOpen => {
+            presentation.admin_page = AdminPage::Status;
+            Input::Admin(AdminEvent::Open)
+        }
+        UiAction::AdminClose => Input::Admin(AdminEvent::Close),
+        UiAction::AdminReset => admin(AdminAction::ResetKiosk),
+        UiAction::AdminPaperLoaded => admin(AdminAction::ClearPaperOut),
+        UiAction::AdminTestPrint => admin(AdminAction::TestPrint),
+        UiAction::AdminToggleService => admin(AdminAction::SetOutOfService(!out_of_service)),
+        UiAction::AdminRegister => admin(AdminAction::RegisterTerminal),
+        UiAction::AdminUpdateCheck => admin(AdminAction::CheckForUpdate),
+        UiAction::AdminUpdateInstall => admin(AdminAction::InstallUpdateWhenIdle),
+        UiAction::AdminReboot => admin(AdminAction::Reboot),
+        UiAction::AdminPage(page) => {
+            presentation.admin_page = page;
+            match page {
+                AdminPage::Status => admin(AdminAction::RefreshStatus),
+                AdminPage::Events => admin(AdminAction::RecentEvents),
+                AdminPage::Registration | AdminPage::Update => Input::Presentation,
+            }
+        }
+        UiAction::Demo(control) => Input::Demo(control),
+    }
+}
+
+fn notice(n: &Notice) -> (UiNotice, String) {
+    let plain = |n| (n, String::new());
+    match n {
+        Notice::Goodbye => plain(UiNotice::Goodbye),
+        Notice::ReceiptPrinted => plain(UiNotice::ReceiptPrinted),
+        Notice::LabelPrinted => plain(UiNotice::LabelPrinted),
+        Notice::Cancelled => plain(UiNotice::Cancelled),
+        Notice::TimedOut => plain(UiNotice::TimedOut),
+        Notice::CardLocked => plain(UiNotice::CardLocked),
+        Notice::CardProblem(CardFault::NotMyNumberCard) => plain(UiNotice::CardNotMynumber),
+        Notice::CardProblem(CardFault::Unreadable) => plain(UiNotice::CardUnreadable),
+        Notice::CardProblem(CardFault::ReaderFailed) => plain(UiNotice::ReaderFailed),
+        Notice::ProofFailed(_) => plain(UiNotice::CardNotConfirmed),
+        Notice::Revoked => plain(UiNotice::Revoked),
+        Notice::Expired => plain(UiNotice::Expired),
+        Notice::NotLinked | Notice::PatronRefused(PatronRefusal::NotLinked) => plain(UiNotice::NotLinked),
+        Notice::PlatformUnavailable => plain(UiNotice::PlatformUnavailable),
+        Notice::PatronRefused(PatronRefusal::Unknown) => plain(UiNotice::PatronUnknown),
+        Notice::PatronRefused(PatronRefusal::Blocked(why)) => {
+            (UiNotice::PatronBlocked, why.clone().unwrap_or_default())
+        }
+        Notice::PatronRefused(PatronRefusal::LibrarySystemUnavailable) => plain(UiNotice::LibraryUnavailable),
+        Notice::LabelRefused(LabelRefusal::WrongDay) => plain(UiNotice::LabelWrongDay),
+        Notice::LabelRefused(LabelRefusal::UnknownKey) => plain(UiNotice::LabelUnknownKey),
+        Notice::LabelRefused(LabelRefusal::BadSignature | LabelRefusal::Malformed) => plain(UiNotice::LabelInvalid),
+        Notice::PrintFailed(PrintFault::OutOfPaper) => plain(UiNotice::PaperOut),
+        Notice::PrintFailed(_) => plain(UiNotice::PrinterFailed),
+        Notice::IdentifyFirst => plain(UiNotice::IdentifyFirst),
+        Notice::Malfunction => plain(UiNotice::Malfunction),
+    }
+}
+
+/// Everything the screen shows, from the flows' views. `now` turns the checking screen's
+/// start time into "slow" after 2 s.
+#[must_use]
+pub fn scene(view: &View, admin: AdminView, p: &Presentation, library_name: &str, now: crate::flow::Millis) -> Scene {
+    let mut s = Scene {
+        library_name: library_name.to_owned(),
+        paper_out: view.paper_out,
+        staff_called: view.staff_called.is_some(),
+        timeout_seconds: view.timeout_warning,
+        language: p.language,
+        large_text: p.large_text,
+        high_contrast: p.high_contrast,
+        admin_page: p.admin_page,
+        ..Scene::default()
+    };
+    match admin {
+        AdminView::PinEntry { entered, failures, checking } => {
+            s.screen = UiScreen::AdminPin;
+            s.admin_entered = u8::try_from(entered).unwrap_or(u8::MAX);
+            s.admin_failures = failures;
+            s.admin_checking = checking;
+            return s;
+        }
+        AdminView::LockedOut { secs_left } => {
+            s.screen = UiScreen::AdminLocked;
+            s.admin_locked_seconds = secs_left;
+            return s;
+        }
+        AdminView::Menu => {
+            s.screen = UiScreen::AdminMenu;
+            return s;
+        }
+        AdminView::Closed => {}
+    }
+    s.screen = match &view.screen {
+        Screen::Idle => UiScreen::Idle,
+        Screen::OutOfService => UiScreen::OutOfService,
+        Screen::ReadingCard => UiScreen::ReadingCard,
+        Screen::Pin(pad) => {
+            s.pin_stage = match pad.stage {
+                PinStage::CheckingTries => UiPin::CheckingTries,
+                PinStage::LastTryWarning => UiPin::LastTryWarning,
+                PinStage::Entering => UiPin::Entering,
+                PinStage::Verifying => UiPin::Verifying,
+                PinStage::Verified => UiPin::Verified,
+                PinStage::Locked => UiPin::Locked,
+            };
+            s.pin_entered = u8::try_from(pad.entered).unwrap_or(u8::MAX);
+            s.tries_left = pad.tries_left;
+            s.last_wrong = pad.last_attempt_wrong;
+            UiScreen::Pin
+        }
+        Screen::Checking { stage, since } => {
+            s.check_stage = match stage {
+                CheckStage::Proving => UiCheck::Proving,
+                CheckStage::Validity => UiCheck::Validity,
+                CheckStage::Patron => UiCheck::Patron,
+                CheckStage::Standing => UiCheck::Standing,
+            };
+            s.check_slow = now >= since.after(core::time::Duration::from_secs(2));
+            UiScreen::Checking
+        }
+        Screen::Borrowing { lines, waiting, finishing, can_print_label } => {
+            s.loans = lines
+                .iter()
+                .map(|l| match l {
+                    LoanLine::Borrowed(loan) => loan_row(&loan.title, &loan.due, false, ""),
+                    LoanLine::Refused { item, reason } => {
+                        let why = match reason {
+                            ItemRefusal::Refused(Some(why)) => why.as_str(),
+                            ItemRefusal::Refused(None) | ItemRefusal::NoAnswer => "",
+                        };
+                        loan_row(&item.0, "", true, why)
+                    }
+                })
+                .collect();
+            s.borrowed = lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count();
+            s.waiting = *waiting;
+            s.finishing = *finishing;
+            s.can_print_label = *can_print_label;
+            UiScreen::Borrowing
+        }
+        Screen::ReceiptChoice => UiScreen::ReceiptChoice,
+        Screen::Printing { label } => {
+            s.printing_label = *label;
+            UiScreen::Printing
+        }
+        Screen::Ending { notice: n, card_present } => {
+            (s.notice, s.notice_detail) = notice(n);
+            s.card_present = *card_present;
+            UiScreen::Ending
+        }
+    };
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{Millis, PatronSession, SessionPolicy};
+
+    #[test]
+    fn idle_flow_is_the_idle_screen_and_language_toggles() {
+        let flow = PatronSession::new(SessionPolicy::default());
+        let mut p = Presentation::default();
+        let s = scene(&flow.view(Millis(0)), AdminView::Closed, &p, "図書館", Millis(0));
+        assert_eq!(s.screen, UiScreen::Idle);
+        assert_eq!(s.language, Language::Japanese);
+        assert_eq!(input(UiAction::ToggleLanguage, &mut p, false), Input::Presentation);
+        assert_eq!(p.language, Language::English);
+    }
+
+    #[test]
+    fn taps_map_to_flow_events() {
+        let mut p = Presentation::default();
+        assert_eq!(
+            input(UiAction::Key(Pad::Card, Key::Digit(7)), &mut p, false),
+            Input::Patron(Event::Tap(Tap::Pin(PinKey::Digit(7))))
+        );
+        assert_eq!(
+            input(UiAction::Key(Pad::Staff, Key::Submit), &mut p, false),
+            Input::Admin(AdminEvent::Key(PinKey::Submit))
+        );
+        assert_eq!(
+            input(UiAction::AdminToggleService, &mut p, true),
+            Input::Admin(AdminEvent::Choose(AdminAction::SetOutOfService(false)))
+        );
+    }
+
+    #[test]
+    fn admin_views_take_over_the_screen() {
+        let flow = PatronSession::new(SessionPolicy::default());
+        let p = Presentation::default();
+        let v = flow.view(Millis(0));
+        let s = scene(&v, AdminView::LockedOut { secs_left: 42 }, &p, "", Millis(0));
+        assert_eq!((s.screen, s.admin_locked_seconds), (UiScreen::AdminLocked, 42));
+    }
+}
