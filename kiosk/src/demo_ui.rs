@@ -83,8 +83,13 @@ impl DemoKiosk {
     #[must_use]
     pub fn scene(&self) -> Scene {
         let view = self.flow.view(self.now);
-        let mut s =
-            ui_bridge::scene(&view, self.admin.view(self.now), &self.presentation, &self.config.library.name, self.now);
+        let mut s = ui_bridge::scene(
+            &view,
+            self.admin.view(self.now),
+            &self.presentation,
+            &self.config.library.name,
+            self.now,
+        );
         s.demo_mode = true;
         s.demo_card_on_reader = self.card_on_reader;
         s.out_of_service_on = self.out_of_service;
@@ -98,7 +103,11 @@ impl DemoKiosk {
         let view = self.flow.view(self.now);
         vec![
             status_row(Device::Reader, true, "simulated"),
-            status_row(Device::Printer, !view.paper_out, if view.paper_out { "paper out" } else { "simulated" }),
+            status_row(
+                Device::Printer,
+                !view.paper_out,
+                if view.paper_out { "paper out" } else { "simulated" },
+            ),
             status_row(Device::Platform, true, "simulated"),
             status_row(Device::LibrarySystem, true, "simulated"),
             status_row(Device::Network, true, "-"),
@@ -209,12 +218,16 @@ impl DemoKiosk {
     fn audit(&mut self, a: AuditEvent) {
         match a {
             AuditEvent::SessionStarted(_) => self.log(EventKind::SessionStarted, 0, 0),
-            AuditEvent::PinRejected { tries_left } => self.log(EventKind::PinRejected, usize::from(tries_left), 0),
+            AuditEvent::PinRejected { tries_left } => {
+                self.log(EventKind::PinRejected, usize::from(tries_left), 0)
+            }
             AuditEvent::CardLocked => self.log(EventKind::CardLocked, 0, 0),
             AuditEvent::RevocationUnchecked => self.log(EventKind::RevocationUnchecked, 0, 0),
             AuditEvent::StaffCalled(_) => self.log(EventKind::StaffCalled, 0, 0),
             AuditEvent::StaffCallCleared => self.log(EventKind::StaffCallCleared, 0, 0),
-            AuditEvent::SessionEnded { borrowed, refused } => self.log(EventKind::SessionEnded, borrowed, refused),
+            AuditEvent::SessionEnded { borrowed, refused } => {
+                self.log(EventKind::SessionEnded, borrowed, refused)
+            }
             AuditEvent::CardRemovedEarly => self.log(EventKind::CardRemovedEarly, 0, 0),
         }
     }
@@ -229,7 +242,9 @@ impl DemoKiosk {
                 }
                 AdminEffect::Perform(action) => self.perform(action),
                 AdminEffect::Audit(AdminAudit::LoggedIn) => self.log(EventKind::StaffLogin, 0, 0),
-                AdminEffect::Audit(AdminAudit::PinRejected { .. }) => self.log(EventKind::StaffPinRejected, 0, 0),
+                AdminEffect::Audit(AdminAudit::PinRejected { .. }) => {
+                    self.log(EventKind::StaffPinRejected, 0, 0)
+                }
                 AdminEffect::Audit(AdminAudit::LockedOut) => self.log(EventKind::StaffLockedOut, 0, 0),
                 AdminEffect::Audit(AdminAudit::Action(_)) => self.log(EventKind::StaffAction, 0, 0),
                 AdminEffect::Audit(_) => {}
@@ -313,7 +328,9 @@ pub fn parse_script(text: &str, file: &str) -> Result<Vec<Step>, ScriptError> {
                 }
                 Step::Wait(Duration::from_secs_f64(secs))
             }
-            other => return Err(bad(format!("unknown step {other:?} (card-on, card-off, pin, tap, scan, wait)"))),
+            other => {
+                return Err(bad(format!("unknown step {other:?} (card-on, card-off, pin, tap, scan, wait)")));
+            }
         });
     }
     Ok(steps)
@@ -332,7 +349,8 @@ pub fn run_script(config: &Config, script: &Path, shots: &Path) -> Result<Vec<Pa
     std::fs::create_dir_all(shots).map_err(|e| ScriptError::Shot(e.to_string()))?;
     let shot_err = |e: kiosk_ui::headless::ShotError| ScriptError::Shot(e.to_string());
     let ui = kiosk_ui::headless::Headless::new(1280, 800).map_err(shot_err)?;
-    let mut kiosk = DemoKiosk::new(config, &shots.join("printed")).map_err(|e| ScriptError::Shot(e.to_string()))?;
+    let mut kiosk =
+        DemoKiosk::new(config, &shots.join("printed")).map_err(|e| ScriptError::Shot(e.to_string()))?;
     let mut now = Millis(0);
     let mut written = Vec::new();
     let save = |kiosk: &DemoKiosk, name: &str, written: &mut Vec<PathBuf>| -> Result<(), ScriptError> {

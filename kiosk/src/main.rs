@@ -97,7 +97,8 @@ fn run(path: &Path, force_demo: bool) -> ExitCode {
 
 fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     #[cfg(feature = "desktop")]
-    if !text_only && (std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()) {
+    if !text_only && (std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some())
+    {
         return match kiosk::demo_ui::run_window(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

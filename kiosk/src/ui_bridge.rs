@@ -13,8 +13,8 @@ use kiosk_ui::{
 };
 
 use crate::flow::{
-    AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, ItemRefusal, LabelRefusal, LoanLine, Notice,
-    PatronRefusal, PinKey, PinStage, PrintFault, Screen, Tap, View,
+    AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, ItemRefusal, LabelRefusal, LoanLine,
+    Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Tap, View,
 };
 
 /// What the patron chose about how the screen looks.
@@ -136,7 +136,9 @@ fn notice(n: &Notice) -> (UiNotice, String) {
         Notice::PatronRefused(PatronRefusal::LibrarySystemUnavailable) => plain(UiNotice::LibraryUnavailable),
         Notice::LabelRefused(LabelRefusal::WrongDay) => plain(UiNotice::LabelWrongDay),
         Notice::LabelRefused(LabelRefusal::UnknownKey) => plain(UiNotice::LabelUnknownKey),
-        Notice::LabelRefused(LabelRefusal::BadSignature | LabelRefusal::Malformed) => plain(UiNotice::LabelInvalid),
+        Notice::LabelRefused(LabelRefusal::BadSignature | LabelRefusal::Malformed) => {
+            plain(UiNotice::LabelInvalid)
+        }
         Notice::PrintFailed(PrintFault::OutOfPaper) => plain(UiNotice::PaperOut),
         Notice::PrintFailed(_) => plain(UiNotice::PrinterFailed),
         Notice::IdentifyFirst => plain(UiNotice::IdentifyFirst),
@@ -147,7 +149,13 @@ fn notice(n: &Notice) -> (UiNotice, String) {
 /// Everything the screen shows, from the flows' views. `now` turns the checking screen's
 /// start time into "slow" after 2 s.
 #[must_use]
-pub fn scene(view: &View, admin: AdminView, p: &Presentation, library_name: &str, now: crate::flow::Millis) -> Scene {
+pub fn scene(
+    view: &View,
+    admin: AdminView,
+    p: &Presentation,
+    library_name: &str,
+    now: crate::flow::Millis,
+) -> Scene {
     let mut s = Scene {
         library_name: library_name.to_owned(),
         paper_out: view.paper_out,

@@ -87,9 +87,9 @@ fn headless_scripted_demo_writes_a_screenshot_per_step() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let pngs = std::fs::read_dir(&shots).unwrap().filter(|e| {
-        e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
-    });
+    let pngs = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png")));
     assert_eq!(pngs.count(), 19);
     assert!(shots.join("printed/receipt-1.png").exists(), "the receipt was printed");
 }
@@ -100,7 +100,13 @@ fn a_bad_demo_script_says_which_line() {
     std::fs::create_dir_all(&dir).unwrap();
     let script = dir.join("bad.script");
     std::fs::write(&script, "card-on\npin 12ab\n").unwrap();
-    let out = kiosk().args(["demo", "--headless", "--script"]).arg(&script).arg("--shots").arg(&dir).output().unwrap();
+    let out = kiosk()
+        .args(["demo", "--headless", "--script"])
+        .arg(&script)
+        .arg("--shots")
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.script:2:"));
 }
