@@ -10,8 +10,8 @@ use std::time::Duration;
 use kiosk_printer::symbology::verify_check_digit;
 use kiosk_printer::transport::{self, TransportSpec};
 use kiosk_printer::{
-    CheckDigit, Guard, JobSettings, LabelDate, LabelPaper, PaperWidth, PrintError, Receipt, ReceiptLine,
-    Symbology, TokenKey, TokenRefusal, compose_label, compose_receipt, token,
+    CheckDigit, Guard, JobSettings, LabelDate, LabelError, LabelPaper, PaperWidth, PrintError, Receipt,
+    ReceiptLine, Symbology, TokenKey, TokenRefusal, compose_label, compose_receipt, token,
 };
 use kiosk_sim::printer::{self, PrinterSink};
 
@@ -105,6 +105,80 @@ fn every_symbology_and_check_digit_scheme_decodes() {
         let symbols = zbar(&render_one(job.bytes(), PaperWidth::Mm58, &format!("code128-{i}.png")));
         assert!(symbols.contains(&format!("CODE-128:{patron}")), "{symbols:?}");
     }
+    // CODE128 with every check-digit scheme it allows (mod 16 is NW-7's; see below), on
+    // both papers, with an odd number of digits (code set B) and an even one (set C).
+    let code128_schemes = [CheckDigit::Mod10W21, CheckDigit::Mod11, CheckDigit::Mod7];
+    for (i, scheme) in code128_schemes.into_iter().enumerate() {
+        for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+            for body in ["230001234567", "2300012345678"] {
+                let patron = with_check(body, scheme, None);
+                let s = settings(paper, Symbology::Code128 { check: scheme });
+                let job = compose_label(&s, &patron, today(), &key()).unwrap();
+                let name = format!("code128-{i}-{}-{}.png", paper.dots(), patron.len());
+                let symbols = zbar(&render_one(job.bytes(), paper, &name));
+                let expected_bar = format!("CODE-128:{patron}");
+                assert!(
+                    symbols.contains(&expected_bar),
+                    "{scheme:?} {paper:?}: {symbols:?} lacks {expected_bar}"
+                );
+                let qr = symbols.iter().find_map(|s| s.strip_prefix("QR-Code:")).unwrap();
+                assert_eq!(token::verify(qr, today(), &[key()]).unwrap().patron.as_str(), patron);
+            }
+        }
+    }
+}
+
+#[test]
+fn code128_with_the_nw7_mod16_check_digit_is_refused_by_name() {
+    let s = settings(PaperWidth::Mm80, Symbology::Code128 { check: CheckDigit::Mod16 });
+    let err = compose_label(&s, "2300012345678", today(), &key()).unwrap_err();
+    assert!(
+        matches!(err, PrintError::Label(LabelError::CheckDigitNotForCode128 { scheme: CheckDigit::Mod16 })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("printer.check_digit"), "{err}");
+}
+
+/// `FS ( L` function 66, m = 48 (Epson TM-L90 and TM-T88 manuals: "Feed paper to the
+/// cutting position"; 48: no feed if the paper already waits there): `1C 28 4C 02 00 42 30`.
+const FEED_TO_CUT_POSITION: [u8; 7] = [0x1c, 0x28, 0x4c, 0x02, 0x00, 0x42, 0x30];
+/// `GS V 1`: partial cut, no feed.
+const PARTIAL_CUT: [u8; 3] = [0x1d, 0x56, 0x01];
+/// `GS V 66 n`: feed n dots past the cutter, then cut (continuous paper).
+const FEED_AND_CUT: [u8; 3] = [0x1d, 0x56, 66];
+
+fn occurrences(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+#[test]
+fn a_black_mark_label_feeds_to_the_cut_position_before_the_cut() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    let mut s = settings(
+        PaperWidth::Mm80,
+        Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
+    );
+    s.label_paper = LabelPaper::Marked;
+    let job = compose_label(&s, "2300012345678", today(), &key()).unwrap();
+    device(&sink, 2_000).print(&job).unwrap();
+    let got = sink.job_bytes();
+    assert_eq!(got, job.bytes(), "the printer got exactly the job");
+    // The label ends with the feed to the cut position, then the cut, byte for byte; the
+    // continuous-paper feed-and-cut is not sent.
+    let end = [FEED_TO_CUT_POSITION.as_slice(), PARTIAL_CUT.as_slice()].concat();
+    assert!(got.ends_with(&end), "the label ends {:02x?}", &got[got.len().saturating_sub(10)..]);
+    assert_eq!(occurrences(&got, &FEED_TO_CUT_POSITION), 1);
+    assert_eq!(occurrences(&got, &FEED_AND_CUT), 0);
+    // The virtual printer reads it as that command, and the label still decodes.
+    let (commands, unknown) = printer::parse_all(&got);
+    assert_eq!(unknown, 0);
+    assert_eq!(&commands[commands.len() - 2..], [printer::Command::LabelControl(66), printer::Command::Cut]);
+    let png = render_one(&got, PaperWidth::Mm80, "label-black-mark.png");
+    assert!(zbar(&png).contains(&"Codabar:A2300012345678B".to_owned()));
+    // A continuous-paper label has the feed-and-cut instead.
+    let continuous = label_job();
+    assert_eq!(occurrences(continuous.bytes(), &FEED_TO_CUT_POSITION), 0);
+    assert!(continuous.bytes().ends_with(&[0x1d, 0x56, 66, 96]));
 }
 
 #[test]
@@ -251,8 +325,11 @@ fn cover_open_and_offline_are_named() {
 fn a_status_reply_that_never_comes_is_a_named_error() {
     let sink = PrinterSink::start("127.0.0.1:0").unwrap();
     sink.set(|s| s.silent = true);
-    let err = device(&sink, 300).print(&label_job()).unwrap_err();
+    let device = device(&sink, 300);
+    let t0 = std::time::Instant::now();
+    let err = device.print(&label_job()).unwrap_err();
     assert!(matches!(err, PrintError::NoStatusReply { timeout_ms: 300 }), "{err}");
+    assert!(t0.elapsed() < Duration::from_millis(900), "took {:?} for a 300 ms timeout", t0.elapsed());
     assert!(sink.job_bytes().is_empty());
 }
 
@@ -260,8 +337,28 @@ fn a_status_reply_that_never_comes_is_a_named_error() {
 fn printer_unplugged_mid_job_is_a_failure_not_a_success() {
     let sink = PrinterSink::start("127.0.0.1:0").unwrap();
     sink.set(|s| s.disconnect_after = Some(3_000));
-    let err = device(&sink, 1_000).print(&label_job()).unwrap_err();
-    assert!(matches!(err, PrintError::Disconnected { .. } | PrintError::NoStatusReply { .. }), "{err}");
+    let job = label_job();
+    assert!(job.bytes().len() > 3_000);
+    let err = device(&sink, 1_000).print(&job).unwrap_err();
+    assert!(matches!(err, PrintError::Disconnected { .. }), "{err}");
+    assert!(err.to_string().contains("cable"), "the message says what to check: {err}");
+    assert!(sink.job_bytes().len() <= 3_000, "the printer never got the whole job");
+}
+
+#[test]
+fn a_printer_that_hangs_up_is_disconnected_at_once_not_a_missing_reply() {
+    // Accepts the connection and closes it straight away, like a printer switched off
+    // after the kiosk connected.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hang_up = std::thread::spawn(move || drop(listener.accept().unwrap()));
+    let timeout = Duration::from_secs(5);
+    let device = transport::open(&TransportSpec::Tcp { host: "127.0.0.1".into(), port }, timeout).unwrap();
+    hang_up.join().unwrap();
+    let t0 = std::time::Instant::now();
+    let err = device.print(&label_job()).unwrap_err();
+    assert!(matches!(err, PrintError::Disconnected { .. }), "{err}");
+    assert!(t0.elapsed() < timeout / 2, "waited {:?} for a connection that was closed", t0.elapsed());
 }
 
 #[test]

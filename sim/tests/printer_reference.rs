@@ -93,6 +93,13 @@ fn label_and_receipt_bytes_match_python_escpos_for_shared_commands() {
     let get = |n: &str| &reference.iter().find(|(name, _)| name == n).unwrap().1;
     assert!(job.bytes().starts_with(get("init")), "the job starts with ESC @");
     assert!(job.bytes().ends_with(get("part_cut")), "a marked-paper label ends with the partial cut");
+    // python-escpos has no label commands; before the cut comes `FS ( L` fn 66 m 48, "feed
+    // paper to the cutting position" in Epson's manuals: 1C 28 4C 02 00 42 30.
+    let feed_to_cut = [0x1c, 0x28, 0x4c, 0x02, 0x00, 0x42, 0x30];
+    assert!(
+        job.bytes().ends_with(&[feed_to_cut.as_slice(), get("part_cut")].concat()),
+        "a marked-paper label feeds to the cut position, then cuts"
+    );
     // The raster is the whole barcode, header and data, bit for bit.
     assert_eq!(get("raster").len(), 8 + barcode.data().len());
 }

@@ -2,6 +2,7 @@
 
 use std::io;
 
+use crate::symbology::CheckDigit;
 use crate::token::TokenRefusal;
 
 /// A label that cannot be made from this patron number.
@@ -18,6 +19,11 @@ pub enum LabelError {
     CheckDigitMismatch { found: char, expected: char },
     #[error("the barcode does not fit in {max_dots} dots; use 80 mm paper or CODE128")]
     TooWide { max_dots: usize },
+    #[error(
+        "check digit scheme {scheme:?} is computed over NW-7 characters and cannot be used with CODE128; \
+         set printer.barcode = \"nw7\", or printer.check_digit to the scheme the library's cards really use"
+    )]
+    CheckDigitNotForCode128 { scheme: CheckDigit },
     #[error("the label token could not be made: {0}")]
     Token(#[from] TokenRefusal),
 }
@@ -43,12 +49,38 @@ pub enum PrintError {
         "the printer could not be opened ({what}): {source}; check printer.transport in the configuration"
     )]
     Open { what: String, source: escpos::errors::PrinterError },
-    #[error("sending to the printer failed after {sent} of {total} bytes ({source}); the job is not printed")]
-    Disconnected { sent: usize, total: usize, source: escpos::errors::PrinterError },
+    /// The connection closed (unplugged, switched off, network down): a read that ends
+    /// (EOF), or a write or read failing with a broken pipe or a reset.
+    #[error(
+        "the printer connection was lost {during} ({source}); the job is not (completely) printed: \
+         check the printer's cable or network and its power, then test-print from the staff menu"
+    )]
+    Disconnected { during: Stage, source: escpos::errors::PrinterError },
     #[error("the job could not be composed: {0}")]
     Compose(String),
     #[error(transparent)]
     Label(#[from] LabelError),
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
+}
+
+/// Where in a job the printer connection was lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Sending a status request (`DLE EOT`).
+    StatusRequest,
+    /// Waiting for the reply to one.
+    StatusReply,
+    /// Sending the job, after `sent` of its `total` bytes.
+    Job { sent: usize, total: usize },
+}
+
+impl core::fmt::Display for Stage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Stage::StatusRequest => write!(f, "while asking for its status"),
+            Stage::StatusReply => write!(f, "while waiting for its status reply"),
+            Stage::Job { sent, total } => write!(f, "after {sent} of {total} job bytes"),
+        }
+    }
 }

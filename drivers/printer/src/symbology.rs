@@ -64,8 +64,32 @@ pub enum CheckDigit {
 /// The symbology and its settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Symbology {
-    Nw7 { start: Guard, stop: Guard, check: CheckDigit },
-    Code128 { check: CheckDigit },
+    Nw7 {
+        start: Guard,
+        stop: Guard,
+        check: CheckDigit,
+    },
+    /// CODE128 with a check digit the library's numbers carry: none, mod 10 (2-1), mod 11
+    /// or mod 7. (CODE128's own mod 103 symbol check is always added by the encoder.)
+    Code128 {
+        check: CheckDigit,
+    },
+}
+
+impl Symbology {
+    /// Refuses settings no library's scanner could check: mod 16 is computed over NW-7
+    /// characters including the start and stop guards, which CODE128 does not have.
+    ///
+    /// # Errors
+    /// [`LabelError::CheckDigitNotForCode128`].
+    pub fn validate(self) -> Result<(), LabelError> {
+        match self {
+            Symbology::Code128 { check: scheme @ CheckDigit::Mod16 } => {
+                Err(LabelError::CheckDigitNotForCode128 { scheme })
+            }
+            Symbology::Nw7 { .. } | Symbology::Code128 { .. } => Ok(()),
+        }
+    }
 }
 
 /// Checks a patron number against the scheme; the last character is the check digit.
@@ -190,6 +214,7 @@ pub fn render(
     max_width: usize,
     height: usize,
 ) -> Result<Bitmap, LabelError> {
+    symbology.validate()?;
     if number.is_empty() {
         return Err(LabelError::EmptyPatronNumber);
     }
@@ -304,6 +329,25 @@ mod tests {
         let s = Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None };
         assert_eq!(render(&"1".repeat(60), s, 384, 80), Err(LabelError::TooWide { max_dots: 384 }));
         assert!(render("2300012345678", s, 384, 80).is_ok());
+    }
+
+    #[test]
+    fn code128_takes_the_digit_schemes_and_refuses_mod16() {
+        for (scheme, number) in
+            [(CheckDigit::Mod10W21, "79927398713"), (CheckDigit::Mod11, "123455"), (CheckDigit::Mod7, "1234")]
+        {
+            assert!(render(number, Symbology::Code128 { check: scheme }, 576, 80).is_ok(), "{scheme:?}");
+        }
+        let s = Symbology::Code128 { check: CheckDigit::Mod16 };
+        assert_eq!(
+            render("37859+", s, 576, 80),
+            Err(LabelError::CheckDigitNotForCode128 { scheme: CheckDigit::Mod16 })
+        );
+        assert_eq!(s.validate(), Err(LabelError::CheckDigitNotForCode128 { scheme: CheckDigit::Mod16 }));
+        assert_eq!(
+            Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::Mod16 }.validate(),
+            Ok(())
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub enum TransportSpec {
 }
 
 /// Any transport, behind one type.
-pub struct AnyDriver(Box<dyn Driver + Send>);
+pub struct AnyDriver(Box<dyn Driver + Send + Sync>);
 
 impl core::fmt::Debug for AnyDriver {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -69,9 +69,9 @@ impl Driver for AnyDriver {
 pub fn open(spec: &TransportSpec, timeout: Duration) -> Result<Device<AnyDriver>, PrintError> {
     let what = || format!("{spec:?}");
     let open_err = |source| PrintError::Open { what: what(), source };
-    let (driver, bidirectional): (Box<dyn Driver + Send>, bool) = match spec {
+    let (driver, bidirectional): (Box<dyn Driver + Send + Sync>, bool) = match spec {
         TransportSpec::Usb { vendor_id, product_id } => {
-            (Box::new(NativeUsbDriver::open(*vendor_id, *product_id).map_err(open_err)?), true)
+            (Box::new(UsbDriver(NativeUsbDriver::open(*vendor_id, *product_id).map_err(open_err)?)), true)
         }
         TransportSpec::Serial { device, baud } => {
             let port = serialport::new(device.to_string_lossy(), *baud)
@@ -97,7 +97,30 @@ pub fn open(spec: &TransportSpec, timeout: Duration) -> Result<Device<AnyDriver>
             (Box::new(FileDriver::open_with_options(path, &options).map_err(open_err)?), false)
         }
     };
-    Ok(Device::new(AnyDriver(driver), bidirectional, timeout))
+    Device::new(AnyDriver(driver), bidirectional, timeout)
+}
+
+/// The `escpos` crate's USB driver, with an empty packet read as "nothing yet": USB has no
+/// end of stream (an unplugged device is an error), while [`Device`] takes a read of 0
+/// bytes as the end, as `std::io::Read` does.
+struct UsbDriver(NativeUsbDriver);
+
+impl Driver for UsbDriver {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.0.write(data)
+    }
+    fn read(&self, buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        match self.0.read(buf) {
+            Ok(0) if !buf.is_empty() => Err(PrinterError::Io("empty USB packet".to_owned())),
+            other => other,
+        }
+    }
+    fn flush(&self) -> escpos::errors::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Raw TCP (JetDirect, port 9100) with read and write timeouts. (The crate's network
@@ -123,8 +146,46 @@ impl TcpDriver {
     }
 }
 
+/// How our transports begin the message of an error that means the connection is gone,
+/// so that [`is_closed`] can tell it from a timeout: the `escpos` error type carries only
+/// a string.
+const CLOSED: &str = "connection closed";
+
+/// I/O error kinds that mean the other end is gone (unplugged, switched off, reset), as
+/// opposed to "nothing yet" (`TimedOut`, `WouldBlock`) or a local fault.
+fn closed_kind(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::UnexpectedEof
+    )
+}
+
 fn io_err(e: std::io::Error) -> PrinterError {
-    PrinterError::Io(e.to_string())
+    if closed_kind(e.kind()) {
+        PrinterError::Io(format!("{CLOSED}: {e}"))
+    } else {
+        PrinterError::Io(e.to_string())
+    }
+}
+
+/// Whether a transport error means the connection is gone rather than "no reply yet".
+///
+/// Our TCP and serial drivers mark such errors (broken pipe, connection reset or
+/// aborted, not connected); the `escpos` crate's USB driver flattens `nusb` errors to
+/// text, in which an unplugged device reads "device disconnected".
+#[must_use]
+pub fn is_closed(e: &PrinterError) -> bool {
+    match e {
+        PrinterError::Io(m) => m.starts_with(CLOSED) || m.contains("device disconnected"),
+        PrinterError::Input(_) | PrinterError::InvalidResponse(_) => false,
+    }
+}
+
+/// The error for a read that ended (EOF): the other end closed the connection.
+#[must_use]
+pub fn closed_by_peer() -> PrinterError {
+    PrinterError::Io(format!("{CLOSED}: the printer ended the connection"))
 }
 
 fn poisoned<T>(_: T) -> PrinterError {
@@ -163,5 +224,25 @@ impl Driver for SerialDriver {
     }
     fn flush(&self) -> escpos::errors::Result<()> {
         self.port.lock().map_err(poisoned)?.flush().map_err(io_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn closed_connections_are_told_from_timeouts() {
+        for kind in [ErrorKind::BrokenPipe, ErrorKind::ConnectionReset, ErrorKind::ConnectionAborted] {
+            assert!(is_closed(&io_err(Error::new(kind, "x"))), "{kind:?}");
+        }
+        for kind in [ErrorKind::TimedOut, ErrorKind::WouldBlock, ErrorKind::Interrupted] {
+            assert!(!is_closed(&io_err(Error::new(kind, "x"))), "{kind:?}");
+        }
+        assert!(is_closed(&closed_by_peer()));
+        // The escpos USB driver's text for an unplugged device (nusb's message).
+        assert!(is_closed(&PrinterError::Io("device disconnected".into())));
+        assert!(!is_closed(&PrinterError::Io("timed out".into())));
     }
 }
