@@ -24,6 +24,8 @@ pub use slint;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+#[doc(hidden)]
+pub mod fixtures;
 pub mod headless;
 
 /// The languages the UI speaks.

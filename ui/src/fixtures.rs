@@ -1,0 +1,154 @@
+//! Sample scenes: every screen of the UI with plausible content, shared by the screenshot
+//! tests (`tests/screens.rs`) and the benchmark (`kiosk/benches/ui.rs`). Not for the kiosk
+//! itself.
+
+use crate::{
+    AdminPage, CheckStage, Device, EventKind, Notice, PinStage, Scene, Screen, StatusRow, event_row,
+    loan_row, status_row,
+};
+
+/// The idle screen of a sample library; every sample scene starts from it.
+pub fn base() -> Scene {
+    Scene { screen: Screen::Idle, library_name: "姫路市立城内図書館".into(), ..Scene::default() }
+}
+
+fn admin_status() -> Vec<StatusRow> {
+    vec![
+        status_row(Device::Reader, true, "SONY RC-S380/P"),
+        status_row(Device::Printer, false, "paper out"),
+        status_row(Device::Platform, true, "42 ms"),
+        status_row(Device::LibrarySystem, true, "SIP2, 18 ms"),
+        status_row(Device::Network, true, "eth0 192.0.2.15"),
+        status_row(Device::Update, true, "0.1.0"),
+    ]
+}
+
+/// Every screen of the issue, as the flow would show it, by name (the reference image is
+/// `docs/screens/<name>-<language>.png`).
+pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
+    let loans = vec![
+        loan_row("吾輩は猫である", "2026-12-07", false, ""),
+        loan_row("Norwegian Wood", "2026-12-07", false, ""),
+        loan_row("こころ", "", true, "予約資料のため貸出できません"),
+    ];
+    let ending = |notice, card_present| Scene { screen: Screen::Ending, notice, card_present, ..base() };
+    vec![
+        ("starting", Scene { screen: Screen::Starting, ..base() }),
+        ("idle", base()),
+        ("idle-paper-out", Scene { paper_out: true, staff_called: true, ..base() }),
+        ("idle-large-contrast", Scene { large_text: true, high_contrast: true, ..base() }),
+        ("idle-demo", Scene { demo_mode: true, ..base() }),
+        ("out-of-service", Scene { screen: Screen::OutOfService, ..base() }),
+        ("reading-card", Scene { screen: Screen::ReadingCard, ..base() }),
+        (
+            "pin",
+            Scene {
+                screen: Screen::Pin,
+                pin_stage: PinStage::Entering,
+                pin_entered: 2,
+                tries_left: Some(3),
+                ..base()
+            },
+        ),
+        (
+            "pin-wrong",
+            Scene {
+                screen: Screen::Pin,
+                pin_stage: PinStage::Entering,
+                tries_left: Some(2),
+                last_wrong: true,
+                ..base()
+            },
+        ),
+        (
+            "pin-last-try",
+            Scene {
+                screen: Screen::Pin,
+                pin_stage: PinStage::LastTryWarning,
+                tries_left: Some(1),
+                last_wrong: true,
+                ..base()
+            },
+        ),
+        ("card-locked", Scene { staff_called: true, ..ending(Notice::CardLocked, true) }),
+        ("checking", Scene { screen: Screen::Checking, check_stage: CheckStage::Validity, ..base() }),
+        (
+            "checking-slow",
+            Scene { screen: Screen::Checking, check_stage: CheckStage::Validity, check_slow: true, ..base() },
+        ),
+        ("revoked", ending(Notice::Revoked, true)),
+        ("not-linked", ending(Notice::NotLinked, true)),
+        ("platform-unavailable", ending(Notice::PlatformUnavailable, true)),
+        ("borrowing-empty", Scene { screen: Screen::Borrowing, can_print_label: true, ..base() }),
+        (
+            "borrowing",
+            Scene { screen: Screen::Borrowing, loans: loans.clone(), borrowed: 2, waiting: 1, ..base() },
+        ),
+        ("receipt-choice", Scene { screen: Screen::ReceiptChoice, ..base() }),
+        ("printing", Scene { screen: Screen::Printing, ..base() }),
+        ("label-printed", ending(Notice::LabelPrinted, true)),
+        ("goodbye-take-card", ending(Notice::ReceiptPrinted, true)),
+        ("label-wrong-day", ending(Notice::LabelWrongDay, false)),
+        (
+            "patron-blocked",
+            Scene {
+                notice_detail: "延滞中の資料があります。".into(), ..ending(Notice::PatronBlocked, true)
+            },
+        ),
+        (
+            "timeout-warning",
+            Scene { screen: Screen::Borrowing, loans, borrowed: 2, timeout_seconds: Some(12), ..base() },
+        ),
+        (
+            "printer-out-of-paper",
+            Scene { staff_called: true, paper_out: true, ..ending(Notice::PaperOut, true) },
+        ),
+        ("admin-pin", Scene { screen: Screen::AdminPin, admin_entered: 3, admin_failures: 1, ..base() }),
+        ("admin-locked", Scene { screen: Screen::AdminLocked, admin_locked_seconds: 287, ..base() }),
+        (
+            "admin-menu",
+            Scene {
+                screen: Screen::AdminMenu,
+                status_rows: admin_status(),
+                version: "0.1.0".into(),
+                ..base()
+            },
+        ),
+        (
+            "admin-events",
+            Scene {
+                screen: Screen::AdminMenu,
+                admin_page: AdminPage::Events,
+                recent_events: vec![
+                    event_row("10:02", EventKind::SessionStarted, 0, 0),
+                    event_row("10:02", EventKind::PinRejected, 2, 0),
+                    event_row("10:03", EventKind::SessionEnded, 3, 1),
+                    event_row("10:05", EventKind::StaffCalled, 0, 0),
+                    event_row("10:09", EventKind::StaffLogin, 0, 0),
+                ],
+                ..base()
+            },
+        ),
+        (
+            "admin-registration",
+            Scene {
+                screen: Screen::AdminMenu,
+                admin_page: AdminPage::Registration,
+                terminal_id: "HIMEJI-LIB-07".into(),
+                terminal_fingerprint: "9f2c…41ab".into(),
+                registration_state: "Registered on 2026-11-01".into(),
+                ..base()
+            },
+        ),
+        (
+            "admin-update",
+            Scene {
+                screen: Screen::AdminMenu,
+                admin_page: AdminPage::Update,
+                version: "0.1.0".into(),
+                update_state: "0.1.1 downloaded; installs when the kiosk is idle".into(),
+                ..base()
+            },
+        ),
+    ]
+}
