@@ -1,0 +1,285 @@
+//! The agent's configuration: `/etc/kiosk/update.toml` (see `deploy/update.example.toml`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::policy::Window;
+use crate::version::{Version, read_release_key};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// `[server]`: the hawkBit (or gooseBit) server.
+    pub server: Server,
+    /// `[device]`: what this kiosk is and runs.
+    pub device: Device,
+    /// `[policy]`: when to install and reboot.
+    #[serde(default)]
+    pub policy: Policy,
+    /// `[paths]`: where downloads and state go.
+    #[serde(default)]
+    pub paths: Paths,
+    /// `[rauc]`: how to reach RAUC.
+    #[serde(default)]
+    pub rauc: Rauc,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Base URL, e.g. `https://hawkbit.city.lg.jp` (http only for tests on loopback).
+    pub url: String,
+    /// hawkBit tenant (gooseBit: `DEFAULT`).
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    /// This kiosk's controller id (unique in the fleet; the library's kiosk id).
+    pub controller_id: String,
+    /// File holding this kiosk's target security token (`TargetToken`), if the server
+    /// requires one.
+    pub target_token_file: Option<PathBuf>,
+    /// CA certificate(s) (PEM) the server's TLS certificate must chain to; required for
+    /// https.
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one request, seconds (downloads: per read, not in total).
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// `[device]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// RAUC `compatible` of this hardware (must equal system.conf's).
+    pub compatible: String,
+    /// os-release style file with the running version (`VERSION_ID=`).
+    #[serde(default = "default_release_file")]
+    pub release_file: PathBuf,
+}
+
+/// `[policy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Exists while a patron (or staff) session runs: the kiosk creates it at the start
+    /// of a session and removes it at the end. No install and no reboot while it exists.
+    #[serde(default = "default_busy_file")]
+    pub busy_file: PathBuf,
+    /// Local time window for installs and reboots, `"HH:MM-HH:MM"` (may wrap midnight).
+    /// Absent: any time the kiosk is idle.
+    pub maintenance_window: Option<String>,
+    /// Offset of local time from UTC in minutes (Japan: 540).
+    #[serde(default = "default_utc_offset")]
+    pub utc_offset_minutes: i32,
+    /// Command that reboots the kiosk.
+    #[serde(default = "default_reboot")]
+    pub reboot_command: Vec<String>,
+    /// Download attempts before giving up until the next poll (resumes each time).
+    #[serde(default = "default_attempts")]
+    pub download_attempts: u32,
+    /// Health check attempts at boot before the new slot is declared bad.
+    #[serde(default = "default_attempts")]
+    pub health_attempts: u32,
+    /// Seconds between health check attempts.
+    #[serde(default = "default_health_interval")]
+    pub health_interval_secs: u64,
+}
+
+/// `[paths]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    /// Where bundles are downloaded (the data partition; not the read-only rootfs).
+    #[serde(default = "default_data_dir")]
+    pub download_dir: PathBuf,
+    /// Where the agent keeps the pending-install record across the reboot.
+    #[serde(default = "default_data_dir")]
+    pub state_dir: PathBuf,
+    /// The status file the admin screen reads.
+    #[serde(default = "default_status_file")]
+    pub status_file: PathBuf,
+}
+
+/// `[rauc]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rauc {
+    /// D-Bus address of the bus RAUC is on; absent: the system bus. Tests use a private
+    /// bus (`unix:path=…`).
+    pub bus_address: Option<String>,
+}
+
+fn default_tenant() -> String {
+    "DEFAULT".into()
+}
+fn default_timeout() -> u64 {
+    30
+}
+fn default_release_file() -> PathBuf {
+    "/etc/os-release".into()
+}
+fn default_busy_file() -> PathBuf {
+    "/run/kiosk/session-active".into()
+}
+fn default_utc_offset() -> i32 {
+    540
+}
+fn default_reboot() -> Vec<String> {
+    vec!["systemctl".into(), "reboot".into()]
+}
+fn default_attempts() -> u32 {
+    3
+}
+fn default_health_interval() -> u64 {
+    20
+}
+fn default_data_dir() -> PathBuf {
+    "/data/kiosk-update".into()
+}
+fn default_status_file() -> PathBuf {
+    "/run/kiosk-update/status.json".into()
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            busy_file: default_busy_file(),
+            maintenance_window: None,
+            utc_offset_minutes: default_utc_offset(),
+            reboot_command: default_reboot(),
+            download_attempts: default_attempts(),
+            health_attempts: default_attempts(),
+            health_interval_secs: default_health_interval(),
+        }
+    }
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            download_dir: default_data_dir(),
+            state_dir: default_data_dir(),
+            status_file: default_status_file(),
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+impl AgentConfig {
+    /// Reads and checks the file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Checks configuration text read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+        let cfg: AgentConfig = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let url = cfg.server.url.as_str();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(invalid(format!("server.url must be an http(s) URL, not {url:?}")));
+        }
+        if url.starts_with("https://") && cfg.server.ca_file.is_none() {
+            return Err(invalid("server.ca_file is required for an https server".into()));
+        }
+        if cfg.server.controller_id.is_empty()
+            || !cfg.server.controller_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(invalid("server.controller_id must be letters, digits, '-', '_' or '.'".into()));
+        }
+        if let Some(w) = &cfg.policy.maintenance_window {
+            Window::parse(w).map_err(|e| invalid(format!("policy.maintenance_window: {e}")))?;
+        }
+        if cfg.policy.reboot_command.is_empty() {
+            return Err(invalid("policy.reboot_command must not be empty".into()));
+        }
+        Ok(cfg)
+    }
+
+    /// The maintenance window, if one is configured (checked at load).
+    pub fn window(&self) -> Option<Window> {
+        self.policy.maintenance_window.as_deref().and_then(|w| Window::parse(w).ok())
+    }
+
+    /// The running version, from `device.release_file` (`VERSION_ID`).
+    pub fn running_version(&self) -> Result<Version, String> {
+        let path = &self.device.release_file;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let v = read_release_key(&text, "VERSION_ID")
+            .ok_or_else(|| format!("{} has no VERSION_ID", path.display()))?;
+        Version::parse(&v).map_err(|e| e.to_string())
+    }
+
+    /// The target token, if configured.
+    pub fn target_token(&self) -> Result<Option<String>, String> {
+        match &self.server.target_token_file {
+            None => Ok(None),
+            Some(p) => std::fs::read_to_string(p)
+                .map(|t| Some(t.trim().to_owned()))
+                .map_err(|e| format!("cannot read {}: {e}", p.display())),
+        }
+    }
+
+    /// Request timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.server.timeout_secs.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[server]
+url = "http://127.0.0.1:1"
+controller_id = "kiosk-01"
+[device]
+compatible = "kiosk-rpi4"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = AgentConfig::parse(MINIMAL, Path::new("t.toml")).unwrap();
+        assert_eq!(c.server.tenant, "DEFAULT");
+        assert_eq!(c.policy.utc_offset_minutes, 540);
+        assert!(c.window().is_none());
+    }
+
+    #[test]
+    fn refuses_https_without_ca_and_unknown_keys_and_bad_windows() {
+        let https = MINIMAL.replace("http://", "https://");
+        assert!(AgentConfig::parse(&https, Path::new("t")).is_err());
+        let typo = format!("{MINIMAL}\n[policy]\nbusyfile = \"/x\"\n");
+        assert!(AgentConfig::parse(&typo, Path::new("t")).is_err());
+        let window = format!("{MINIMAL}\n[policy]\nmaintenance_window = \"25:00-06:00\"\n");
+        assert!(AgentConfig::parse(&window, Path::new("t")).is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! A client for hawkBit's Direct Device Integration API (DDI), the subset a RAUC device
+//! needs: poll, configData, deploymentBase (one chunk, one artifact), feedback.
+//!
+//! Base path: `{url}/{tenant}/controller/v1/{controllerId}`; auth: `TargetToken`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::AgentConfig;
+
+/// What went wrong talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub enum DdiError {
+    /// Connection, TLS or timeout.
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// The server answered with an error status.
+    #[error("server answered {status} for {what}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Which request.
+        what: &'static str,
+    },
+    /// The answer is not what DDI specifies, or asks for what this agent does not do.
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+    /// Client setup (CA file, token).
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// The answer to a poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poll {
+    /// When to poll next.
+    pub sleep: Duration,
+    /// The server wants our attributes.
+    pub config_data: Option<String>,
+    /// An update is waiting.
+    pub deployment: Option<String>,
+    /// An action is to be cancelled.
+    pub cancel: Option<String>,
+}
+
+/// `forced`, `attempt` or `skip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handling {
+    /// Do it now.
+    Forced,
+    /// Do it (a soft request).
+    Attempt,
+    /// Do not.
+    Skip,
+}
+
+/// One deployment: the bundle to install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// The action id (feedback goes to it).
+    pub action_id: String,
+    /// Whether to download.
+    pub download: Handling,
+    /// Whether to install.
+    pub update: Handling,
+    /// `available` / `unavailable`, when the server uses maintenance windows.
+    pub maintenance_window: Option<String>,
+    /// The chunk's version.
+    pub version: String,
+    /// The bundle.
+    pub artifact: Artifact,
+}
+
+/// The bundle file of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// File name.
+    pub filename: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256, when the server gives one (hawkBit does).
+    pub sha256: Option<String>,
+    /// Lower-case hex SHA-1 (gooseBit gives only this).
+    pub sha1: Option<String>,
+    /// Where to download it.
+    pub url: String,
+}
+
+/// Feedback `execution`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Execution {
+    /// Working on it.
+    Proceeding,
+    /// Downloading.
+    Download,
+    /// Downloaded.
+    Downloaded,
+    /// Done (with `Finished`).
+    Closed,
+    /// Will do later.
+    Scheduled,
+}
+
+impl Execution {
+    fn as_str(self) -> &'static str {
+        match self {
+            Execution::Proceeding => "proceeding",
+            Execution::Download => "download",
+            Execution::Downloaded => "downloaded",
+            Execution::Closed => "closed",
+            Execution::Scheduled => "scheduled",
+        }
+    }
+}
+
+/// Feedback `result.finished`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Installed and healthy.
+    Success,
+    /// Failed (the old version runs).
+    Failure,
+    /// Not finished.
+    None,
+}
+
+impl Finished {
+    fn as_str(self) -> &'static str {
+        match self {
+            Finished::Success => "success",
+            Finished::Failure => "failure",
+            Finished::None => "none",
+        }
+    }
+}
+
+/// The DDI client of one kiosk.
+#[derive(Debug, Clone)]
+pub struct Ddi {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Ddi {
+    /// A client from the agent's configuration.
+    pub fn new(cfg: &AgentConfig) -> Result<Self, DdiError> {
+        let token = cfg.target_token().map_err(DdiError::Config)?;
+        let http = http_client(cfg)?;
+        let base = format!(
+            "{}/{}/controller/v1/{}",
+            cfg.server.url.trim_end_matches('/'),
+            cfg.server.tenant,
+            cfg.server.controller_id
+        );
+        Ok(Ddi { http, base, token })
+    }
+
+    /// The HTTP client (downloads reuse it).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Adds the `Authorization` header when a token is configured.
+    pub fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => req.header("Authorization", format!("TargetToken {t}")),
+            None => req,
+        }
+    }
+
+    async fn get_json(&self, url: &str, what: &'static str) -> Result<Value, DdiError> {
+        let resp = self
+            .authorize(self.http.get(url).header("Accept", "application/hal+json, application/json"))
+            .send()
+            .await
+            .map_err(|e| DdiError::Unreachable(e.to_string()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(DdiError::Status { status: status.as_u16(), what });
+        }
+        let bytes = resp.bytes().await.map_err(|e| DdiError::Unreachable(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| DdiError::Protocol(format!("{what}: {e}")))
+    }
+
+    async fn send_json(
+        &self,
+        req: reqwest::RequestBuilder,
+        body: &Value,
+        what: &'static str,
+    ) -> Result<(), DdiError> {
+        let body = serde_json::to_vec(body).map_err(|e| DdiError::Protocol(e.to_string()))?;
+        let resp = self
+            .authorize(req.header("Content-Type", "application/json").body(body))
+            .send()
+            .await
+            .map_err(|e| DdiError::Unreachable(e.to_string()))?;
+        let status = resp.status();
+        if status.is_success() { Ok(()) } else { Err(DdiError::Status { status: status.as_u16(), what }) }
+    }
+
+    /// `GET {base}`.
+    pub async fn poll(&self) -> Result<Poll, DdiError> {
+        let v = self.get_json(&self.base, "poll").await?;
+        let sleep = v
+            .pointer("/config/polling/sleep")
+            .and_then(Value::as_str)
+            .map(parse_sleep)
+            .transpose()?
+            .unwrap_or(Duration::from_secs(300));
+        let link = |name: &str| {
+            v.pointer(&format!("/_links/{name}/href")).and_then(Value::as_str).map(str::to_owned)
+        };
+        Ok(Poll {
+            sleep,
+            config_data: link("configData"),
+            deployment: link("deploymentBase"),
+            cancel: link("cancelAction"),
+        })
+    }
+
+    /// `PUT configData` (merge) with this kiosk's attributes.
+    pub async fn put_config_data(&self, url: &str, data: Value) -> Result<(), DdiError> {
+        self.send_json(self.http.put(url), &json!({ "mode": "merge", "data": data }), "configData").await
+    }
+
+    /// `GET deploymentBase/{actionId}`.
+    pub async fn deployment(&self, url: &str) -> Result<Deployment, DdiError> {
+        parse_deployment(&self.get_json(url, "deploymentBase").await?)
+    }
+
+    /// `POST deploymentBase/{actionId}/feedback`.
+    pub async fn feedback(
+        &self,
+        action_id: &str,
+        execution: Execution,
+        finished: Finished,
+        details: &[String],
+    ) -> Result<(), DdiError> {
+        let url = format!("{}/deploymentBase/{action_id}/feedback", self.base);
+        let body = json!({
+            "id": action_id,
+            "status": {
+                "execution": execution.as_str(),
+                "result": { "finished": finished.as_str() },
+                "details": details,
+            }
+        });
+        self.send_json(self.http.post(&url), &body, "feedback").await
+    }
+}
+
+/// `HH:MM:SS` → duration.
+pub fn parse_sleep(text: &str) -> Result<Duration, DdiError> {
+    let parts: Result<Vec<u64>, _> = text.split(':').map(str::parse::<u64>).collect();
+    match parts.as_deref() {
+        Ok([h, m, s]) => Ok(Duration::from_secs(h * 3600 + m * 60 + s)),
+        _ => Err(DdiError::Protocol(format!("polling sleep {text:?} is not HH:MM:SS"))),
+    }
+}
+
+/// Parses a deploymentBase answer. Exactly one chunk with one artifact, as RAUC
+/// installs one bundle; anything else is refused rather than half-done.
+pub fn parse_deployment(v: &Value) -> Result<Deployment, DdiError> {
+    let bad = |what: &str| DdiError::Protocol(format!("deploymentBase: {what}"));
+    let action_id = match v.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(bad("no id")),
+    };
+    let d = v.get("deployment").ok_or_else(|| bad("no deployment"))?;
+    let handling = |key: &str| -> Result<Handling, DdiError> {
+        serde_json::from_value(d.get(key).cloned().unwrap_or(Value::String("forced".into())))
+            .map_err(|_| bad(&format!("{key} is not forced/attempt/skip")))
+    };
+    let chunks = d.get("chunks").and_then(Value::as_array).ok_or_else(|| bad("no chunks"))?;
+    let [chunk] = chunks.as_slice() else {
+        return Err(bad(&format!("{} chunks; this agent installs exactly one bundle", chunks.len())));
+    };
+    let artifacts = chunk.get("artifacts").and_then(Value::as_array).ok_or_else(|| bad("no artifacts"))?;
+    let [a] = artifacts.as_slice() else {
+        return Err(bad(&format!("{} artifacts; this agent installs exactly one bundle", artifacts.len())));
+    };
+    let hash = |name: &str| {
+        a.pointer(&format!("/hashes/{name}")).and_then(Value::as_str).map(|h| h.to_ascii_lowercase())
+    };
+    let (sha256, sha1) = (hash("sha256"), hash("sha1"));
+    if sha256.is_none() && sha1.is_none() {
+        return Err(bad("the artifact has neither a sha256 nor a sha1 hash"));
+    }
+    let url = a
+        .pointer("/_links/download/href")
+        .or_else(|| a.pointer("/_links/download-http/href"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("the artifact has no download link"))?;
+    Ok(Deployment {
+        action_id,
+        download: handling("download")?,
+        update: handling("update")?,
+        maintenance_window: d.get("maintenanceWindow").and_then(Value::as_str).map(str::to_owned),
+        version: chunk.get("version").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        artifact: Artifact {
+            filename: a.get("filename").and_then(Value::as_str).unwrap_or("update.raucb").to_owned(),
+            size: a.get("size").and_then(Value::as_u64).ok_or_else(|| bad("the artifact has no size"))?,
+            sha256,
+            sha1,
+            url: url.to_owned(),
+        },
+    })
+}
+
+fn http_client(cfg: &AgentConfig) -> Result<reqwest::Client, DdiError> {
+    // reqwest builds its default TLS even for plain-HTTP clients; give it ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .http1_only()
+        .connect_timeout(Duration::from_secs(15))
+        .read_timeout(cfg.timeout())
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("kiosk-update/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &cfg.server.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| DdiError::Config(format!("{}: {e}", ca.display())))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| DdiError::Config(format!("{}: {e}", ca.display())))?;
+            roots.add(cert).map_err(|e| DdiError::Config(format!("{}: {e}", ca.display())))?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| DdiError::Config(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        builder = builder.tls_backend_preconfigured(tls);
+    }
+    builder.build().map_err(|e| DdiError::Config(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn parses_hawkbit_deployment() {
+        let v = json!({"id":"8","deployment":{"download":"forced","update":"attempt","maintenanceWindow":"available",
+            "chunks":[{"part":"os","version":"2026.11.0","name":"kiosk","artifacts":[{"filename":"k.raucb","size":42,
+            "hashes":{"sha1":"AB","md5":"cd","sha256":"EF"},"_links":{"download-http":{"href":"http://x/a"}}}]}]}});
+        let d = parse_deployment(&v).unwrap();
+        assert_eq!(d.action_id, "8");
+        assert_eq!(d.update, Handling::Attempt);
+        assert_eq!(d.artifact.sha256.as_deref(), Some("ef"));
+        assert_eq!(d.artifact.url, "http://x/a");
+        assert_eq!(d.maintenance_window.as_deref(), Some("available"));
+    }
+
+    #[test]
+    fn refuses_two_artifacts_and_missing_hashes() {
+        let a = json!({"filename":"a","size":1,"hashes":{"sha1":"aa"},"_links":{"download":{"href":"h"}}});
+        let two =
+            json!({"id":1,"deployment":{"chunks":[{"version":"1","artifacts":[a.clone(), a.clone()]}]}});
+        assert!(parse_deployment(&two).is_err());
+        let nohash = json!({"id":1,"deployment":{"chunks":[{"version":"1","artifacts":[
+            {"filename":"a","size":1,"hashes":{},"_links":{"download":{"href":"h"}}}]}]}});
+        assert!(parse_deployment(&nohash).is_err());
+        let one = json!({"id":1,"deployment":{"chunks":[{"version":"1","artifacts":[a]}]}});
+        assert_eq!(parse_deployment(&one).unwrap().action_id, "1");
+    }
+
+    #[test]
+    fn parses_sleep() {
+        assert_eq!(parse_sleep("00:05:01").unwrap(), Duration::from_secs(301));
+        assert!(parse_sleep("5m").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! Bundle download: into `<dir>/<name>.part`, resumed with an HTTP Range request after a
+//! cut connection (or restarted cleanly when the server ignores Range), then checked for
+//! size and hash before it is renamed. A bundle that fails the hash is deleted, never
+//! handed to RAUC. A full data partition is its own error, so the admin screen and the
+//! server can say so.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha1::Digest;
+
+use crate::ddi::{Artifact, Ddi};
+
+/// Why a download failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// The data partition is full.
+    #[error("the data partition is full ({needed} bytes needed for the bundle)")]
+    DiskFull {
+        /// The bundle's size.
+        needed: u64,
+    },
+    /// The bytes do not match the server's hash.
+    #[error("hash mismatch: the server announced {algorithm} {expected}, the download has {actual}")]
+    HashMismatch {
+        /// `sha256` or `sha1`.
+        algorithm: &'static str,
+        /// What the server announced.
+        expected: String,
+        /// What arrived.
+        actual: String,
+    },
+    /// More bytes than announced.
+    #[error("the server sent more than the announced {0} bytes")]
+    TooLong(u64),
+    /// Gave up after the configured attempts.
+    #[error("download failed after {attempts} attempts: {last}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        last: String,
+    },
+    /// Another local file error.
+    #[error("cannot write the bundle: {0}")]
+    Io(std::io::Error),
+}
+
+fn io_err(e: std::io::Error, needed: u64) -> DownloadError {
+    // ENOSPC (28) or EDQUOT (122).
+    if matches!(e.raw_os_error(), Some(28) | Some(122)) || e.kind() == std::io::ErrorKind::StorageFull {
+        DownloadError::DiskFull { needed }
+    } else {
+        DownloadError::Io(e)
+    }
+}
+
+/// One attempt's failure: retry (resume) or stop.
+enum Attempt {
+    Retry(String),
+    Fatal(DownloadError),
+}
+
+/// Downloads `artifact` into `dir`, calling `progress(bytes_so_far, total)`.
+pub async fn fetch(
+    ddi: &Ddi,
+    artifact: &Artifact,
+    dir: &Path,
+    attempts: u32,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<PathBuf, DownloadError> {
+    let needed = artifact.size;
+    std::fs::create_dir_all(dir).map_err(|e| io_err(e, needed))?;
+    let name: String = artifact
+        .filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect();
+    let part = dir.join(format!("{name}.part"));
+    let done = dir.join(&name);
+    // A bundle downloaded and checked by an earlier cycle (deferred before installing).
+    if done.exists() {
+        if verify(artifact, &done).is_ok() {
+            return Ok(done);
+        }
+        let _ = std::fs::remove_file(&done);
+    }
+    let mut last = String::new();
+    let attempts = attempts.max(1);
+    for attempt in 1..=attempts {
+        match one_attempt(ddi, artifact, &part, &mut progress).await {
+            Ok(()) => {
+                verify(artifact, &part)?;
+                std::fs::rename(&part, &done).map_err(|e| io_err(e, needed))?;
+                return Ok(done);
+            }
+            Err(Attempt::Fatal(e)) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(e);
+            }
+            Err(Attempt::Retry(why)) => {
+                tracing::warn!(attempt, attempts, error = %why, "download interrupted; will resume");
+                last = why;
+                if attempt < attempts {
+                    tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+                }
+            }
+        }
+    }
+    Err(DownloadError::GaveUp { attempts, last })
+}
+
+async fn one_attempt(
+    ddi: &Ddi,
+    artifact: &Artifact,
+    part: &Path,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<(), Attempt> {
+    let total = artifact.size;
+    let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    if have == total && total > 0 {
+        return Ok(());
+    }
+    if have > total {
+        let _ = std::fs::remove_file(part);
+    }
+    let have = have.min(total);
+    let mut req = ddi.http().get(&artifact.url);
+    if have > 0 {
+        req = req.header("Range", format!("bytes={have}-"));
+    }
+    let mut resp = ddi.authorize(req).send().await.map_err(|e| Attempt::Retry(e.to_string()))?;
+    let status = resp.status().as_u16();
+    let (mut file, mut written) = match status {
+        206 if have > 0 => {
+            let f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(part)
+                .map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+            (f, have)
+        }
+        // The server ignored Range (or this is the first attempt): start over cleanly.
+        200 => (std::fs::File::create(part).map_err(|e| Attempt::Fatal(io_err(e, total)))?, 0),
+        s if s >= 500 => return Err(Attempt::Retry(format!("server answered {s}"))),
+        s => {
+            return Err(Attempt::Fatal(DownloadError::GaveUp {
+                attempts: 1,
+                last: format!("server answered {s} for the bundle"),
+            }));
+        }
+    };
+    loop {
+        match resp.chunk().await {
+            Ok(Some(bytes)) => {
+                written += bytes.len() as u64;
+                if written > total {
+                    return Err(Attempt::Fatal(DownloadError::TooLong(total)));
+                }
+                file.write_all(&bytes).map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+                progress(written, total);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                file.flush().map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+                return Err(Attempt::Retry(format!("connection lost at {written} of {total} bytes: {e}")));
+            }
+        }
+    }
+    file.sync_all().map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+    if written < total {
+        return Err(Attempt::Retry(format!("truncated: {written} of {total} bytes")));
+    }
+    Ok(())
+}
+
+/// Checks the size and the strongest hash the server gave.
+fn verify(artifact: &Artifact, path: &Path) -> Result<(), DownloadError> {
+    let len = std::fs::metadata(path).map_err(DownloadError::Io)?.len();
+    if len != artifact.size {
+        let _ = std::fs::remove_file(path);
+        return Err(DownloadError::GaveUp { attempts: 1, last: format!("size {len} != {}", artifact.size) });
+    }
+    let (algorithm, expected, actual) = match (&artifact.sha256, &artifact.sha1) {
+        (Some(e), _) => ("sha256", e, hash_file::<sha2::Sha256>(path)?),
+        (None, Some(e)) => ("sha1", e, hash_file::<sha1::Sha1>(path)?),
+        (None, None) => {
+            return Err(DownloadError::GaveUp { attempts: 1, last: "no hash to check against".into() });
+        }
+    };
+    if &actual != expected {
+        let _ = std::fs::remove_file(path);
+        return Err(DownloadError::HashMismatch { algorithm, expected: expected.clone(), actual });
+    }
+    Ok(())
+}
+
+fn hash_file<D: Digest>(path: &Path) -> Result<String, DownloadError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(DownloadError::Io)?;
+    let mut d = D::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(DownloadError::Io)?;
+        if n == 0 {
+            break;
+        }
+        d.update(&buf[..n]);
+    }
+    Ok(d.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}

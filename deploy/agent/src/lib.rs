@@ -1,0 +1,28 @@
+//! kiosk-update: the kiosk's update agent.
+//!
+//! - [`ddi`]: a client for Eclipse hawkBit's device API (DDI): poll, configData,
+//!   deploymentBase, feedback. Tested against gooseBit, a hawkBit-compatible server.
+//! - [`download`]: bundle download with resume (HTTP Range), bounded retries, size and
+//!   hash checks, and a clear "disk full" error.
+//! - [`rauc`]: RAUC's D-Bus API through zbus: InstallBundle, Progress, LastError,
+//!   Completed, Info, Mark, BootSlot.
+//! - [`agent`]: one poll cycle: defer while a patron session runs or outside the
+//!   maintenance window, download, vet (signature, compatible, no downgrade), install,
+//!   report, reboot at idle.
+//! - [`gate`]: the boot-time health gate: run `kiosk health`, mark the slot good, or mark
+//!   a freshly installed slot bad and reboot into the old one; report the outcome.
+//! - [`status`]: the state file the admin screen reads (phase, progress, last error).
+//!
+//! See `docs/deploy.md` for the operator's view.
+
+pub mod agent;
+pub mod config;
+pub mod ddi;
+pub mod download;
+pub mod gate;
+pub mod policy;
+pub mod rauc;
+pub mod status;
+pub mod version;
+
+pub use config::AgentConfig;
