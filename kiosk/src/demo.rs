@@ -165,7 +165,7 @@ pub fn run(out: &mut dyn Write, config: &Config, out_dir: &Path) -> io::Result<D
     Ok(summary)
 }
 
-fn refusal(r: TokenRefusal) -> LabelRefusal {
+pub(crate) fn refusal(r: TokenRefusal) -> LabelRefusal {
     match r {
         TokenRefusal::Malformed => LabelRefusal::Malformed,
         TokenRefusal::UnknownKey => LabelRefusal::UnknownKey,
@@ -338,7 +338,7 @@ fn demo_key() -> TokenKey {
 }
 
 /// Today's date and the time in Japan (UTC+9), from the system clock.
-fn local_now() -> (LabelDate, String) {
+pub(crate) fn local_now() -> (LabelDate, String) {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

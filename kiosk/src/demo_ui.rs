@@ -6,20 +6,16 @@
 //! the "what is happening" line appears), delivered when time reaches them: real time in
 //! the window, script time headless, so a scripted run is deterministic.
 
-use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kiosk_ui::{DemoControl, EventKind, EventRow, Scene, UiAction, event_row};
+use kiosk_ui::{DemoControl, Scene, UiAction};
 
 use crate::config::Config;
+use crate::console::{Console, Work};
 use crate::demo::World;
-use crate::flow::{
-    AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminSession, AuditEvent, Effect, Event, Millis,
-    PatronSession, Reply, SessionId,
-};
-use crate::ui_bridge::{self, Input, Presentation};
+use crate::flow::{AdminAction, Effect, Event, Millis, Reply, SessionId};
 
 /// How long each simulated driver takes to answer.
 fn latency(effect: &Effect) -> Duration {
@@ -37,77 +33,50 @@ fn latency(effect: &Effect) -> Duration {
     })
 }
 
-/// The whole demo kiosk.
+/// The whole demo kiosk: the console and the simulated world behind it.
 pub struct DemoKiosk {
-    config: Config,
-    flow: PatronSession,
-    admin: AdminSession,
+    console: Console,
     world: World,
     pending: Vec<(Millis, SessionId, Reply)>,
-    presentation: Presentation,
     card_on_reader: bool,
     next_book: usize,
-    out_of_service: bool,
-    events: VecDeque<EventRow>,
-    now: Millis,
 }
 
 impl core::fmt::Debug for DemoKiosk {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "DemoKiosk({})", self.flow.state_name())
+        write!(f, "DemoKiosk({})", self.console.flow().state_name())
     }
 }
-
-const MAX_EVENTS: usize = 40;
 
 impl DemoKiosk {
     /// # Errors
     /// If the printer's output directory cannot be created.
     pub fn new(config: &Config, pages: &Path) -> io::Result<DemoKiosk> {
         Ok(DemoKiosk {
-            config: config.clone(),
-            flow: PatronSession::new(config.session_policy()),
-            admin: AdminSession::new(config.admin_policy()),
+            console: Console::new(config),
             world: World::new(config, pages)?,
             pending: Vec::new(),
-            presentation: Presentation::default(),
             card_on_reader: false,
             next_book: 0,
-            out_of_service: false,
-            events: VecDeque::new(),
-            now: Millis(0),
         })
     }
 
     /// What the screen shows now.
     #[must_use]
     pub fn scene(&self) -> Scene {
-        let view = self.flow.view(self.now);
-        let mut s = ui_bridge::scene(
-            &view,
-            self.admin.view(self.now),
-            &self.presentation,
-            &self.config.library.name,
-            self.now,
-        );
+        let mut s = self.console.scene();
         s.demo_mode = true;
         s.demo_card_on_reader = self.card_on_reader;
-        s.out_of_service_on = self.out_of_service;
-        s.recent_events = self.events.iter().rev().cloned().collect();
         s.status_rows = self.status_rows();
         s
     }
 
     fn status_rows(&self) -> Vec<kiosk_ui::StatusRow> {
         use kiosk_ui::{Device, status_row};
-        let view = self.flow.view(self.now);
+        let paper_out = self.console.flow().view(self.console.now()).paper_out;
         vec![
             status_row(Device::Reader, true, "simulated"),
-            status_row(
-                Device::Printer,
-                !view.paper_out,
-                if view.paper_out { "paper out" } else { "simulated" },
-            ),
+            status_row(Device::Printer, !paper_out, if paper_out { "paper out" } else { "simulated" }),
             status_row(Device::Platform, true, "simulated"),
             status_row(Device::LibrarySystem, true, "simulated"),
             status_row(Device::Network, true, "-"),
@@ -115,65 +84,50 @@ impl DemoKiosk {
         ]
     }
 
-    fn log(&mut self, kind: EventKind, a: usize, b: usize) {
-        let secs = self.now.0 / 1000;
-        let time = format!("{:02}:{:02}", secs / 60 % 60, secs % 60);
-        let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
-        self.events.push_back(event_row(&time, kind, n(a), n(b)));
-        while self.events.len() > MAX_EVENTS {
-            self.events.pop_front();
-        }
-    }
-
     /// Advances time to `now`: answers that are due arrive, timers fire.
     pub fn advance(&mut self, now: Millis) {
-        self.now = self.now.max(now);
+        let now = self.console.now().max(now);
         loop {
-            let due = self.pending.iter().position(|(at, _, _)| *at <= self.now);
+            let due = self.pending.iter().position(|(at, _, _)| *at <= now);
             let Some(i) = due else { break };
             let (_, session, reply) = self.pending.remove(i);
-            self.patron(Event::Reply { session, reply });
+            let work = self.console.event(Event::Reply { session, reply });
+            self.run(work);
         }
-        self.patron(Event::Tick);
-        let fx = self.admin.on(self.now, AdminEvent::Tick);
-        self.admin_effects(fx);
+        let work = self.console.advance(now);
+        self.run(work);
     }
 
     /// A tap on the screen.
     pub fn action(&mut self, action: UiAction) {
-        match ui_bridge::input(action, &mut self.presentation, self.out_of_service) {
-            Input::Patron(e) if !self.admin.is_open() => self.patron(e),
-            Input::Admin(e) => {
-                let fx = self.admin.on(self.now, e);
-                self.admin_effects(fx);
-            }
-            Input::Demo(control) => self.demo(control),
-            Input::Patron(_) | Input::Presentation | Input::Ignored => {}
-        }
+        let work = self.console.action(action);
+        self.run(work);
     }
 
     fn demo(&mut self, control: DemoControl) {
-        match control {
+        let event = match control {
             DemoControl::Card => {
                 self.card_on_reader = !self.card_on_reader;
-                self.patron(if self.card_on_reader { Event::CardInserted } else { Event::CardRemoved });
+                if self.card_on_reader { Event::CardInserted } else { Event::CardRemoved }
             }
             DemoControl::ScanBook => {
                 let book = World::book(self.next_book);
                 self.next_book += 1;
-                self.patron(Event::Scanned(crate::flow::Scan::Item(book)));
+                Event::Scanned(crate::flow::Scan::Item(book))
             }
-            DemoControl::ScanLibraryCard => {
-                if let Some(p) = World::library_card() {
-                    self.patron(Event::Scanned(crate::flow::Scan::LibraryCard(p)));
-                }
-            }
-        }
+            DemoControl::ScanLibraryCard => match World::library_card() {
+                Some(p) => Event::Scanned(crate::flow::Scan::LibraryCard(p)),
+                None => return,
+            },
+        };
+        let work = self.console.event(event);
+        self.run(work);
     }
 
     /// A scanned barcode (the headless script's `scan`).
     pub fn scan(&mut self, code: &str) {
-        self.patron(Event::Scanned(World::classify(code)));
+        let work = self.console.event(Event::Scanned(World::classify(code)));
+        self.run(work);
     }
 
     /// Puts the card on the reader or takes it off.
@@ -183,93 +137,25 @@ impl DemoKiosk {
         }
     }
 
-    fn patron(&mut self, event: Event) {
-        let now = self.now;
-        let was_idle = self.flow.is_idle();
-        let effects = self.flow.on(now, event);
-        if !was_idle && self.flow.is_idle() {
-            // Between patrons, the screen returns to the library's defaults.
-            let page = self.presentation.admin_page;
-            self.presentation = Presentation { admin_page: page, ..Presentation::default() };
-        }
-        for effect in effects {
-            if let Effect::Audit(a) = &effect {
-                self.audit(*a);
-            }
-            let mut sink = io::sink();
-            let reply = self.world.simulate(&effect, &mut sink).ok().flatten();
-            if let Some(reply) = reply {
-                if let Effect::ReadCertificate { session }
-                | Effect::QueryPinTries { session }
-                | Effect::VerifyPin { session, .. }
-                | Effect::ProvePossession { session }
-                | Effect::CheckValidity { session }
-                | Effect::ResolvePatron { session }
-                | Effect::PatronStatus { session, .. }
-                | Effect::Checkout { session, .. }
-                | Effect::Print { session, .. } = &effect
-                {
-                    self.pending.push((now.after(latency(&effect)), *session, reply));
+    /// Carries out the console's work with the simulated drivers: each answer arrives
+    /// after its driver's latency.
+    fn run(&mut self, work: Vec<Work>) {
+        let now = self.console.now();
+        for item in work {
+            match item {
+                Work::Effect(effect) => {
+                    let mut sink = io::sink();
+                    let Some(reply) = self.world.simulate(&effect, &mut sink).ok().flatten() else {
+                        continue;
+                    };
+                    if let Some(session) = effect.session() {
+                        self.pending.push((now.after(latency(&effect)), session, reply));
+                    }
                 }
+                Work::Staff(AdminAction::ResetKiosk) => self.pending.clear(),
+                Work::Staff(_) => {}
+                Work::Demo(control) => self.demo(control),
             }
-        }
-    }
-
-    fn audit(&mut self, a: AuditEvent) {
-        match a {
-            AuditEvent::SessionStarted(_) => self.log(EventKind::SessionStarted, 0, 0),
-            AuditEvent::PinRejected { tries_left } => {
-                self.log(EventKind::PinRejected, usize::from(tries_left), 0)
-            }
-            AuditEvent::CardLocked => self.log(EventKind::CardLocked, 0, 0),
-            AuditEvent::RevocationUnchecked => self.log(EventKind::RevocationUnchecked, 0, 0),
-            AuditEvent::StaffCalled(_) => self.log(EventKind::StaffCalled, 0, 0),
-            AuditEvent::StaffCallCleared => self.log(EventKind::StaffCallCleared, 0, 0),
-            AuditEvent::SessionEnded { borrowed, refused } => {
-                self.log(EventKind::SessionEnded, borrowed, refused)
-            }
-            AuditEvent::CardRemovedEarly => self.log(EventKind::CardRemovedEarly, 0, 0),
-        }
-    }
-
-    fn admin_effects(&mut self, effects: Vec<AdminEffect>) {
-        for fx in effects {
-            match fx {
-                AdminEffect::CheckStaffPin(pin) => {
-                    let ok = self.config.admin.staff_pin_hash.verify(pin.as_ascii());
-                    let more = self.admin.on(self.now, AdminEvent::StaffPinChecked { ok });
-                    self.admin_effects(more);
-                }
-                AdminEffect::Perform(action) => self.perform(action),
-                AdminEffect::Audit(AdminAudit::LoggedIn) => self.log(EventKind::StaffLogin, 0, 0),
-                AdminEffect::Audit(AdminAudit::PinRejected { .. }) => {
-                    self.log(EventKind::StaffPinRejected, 0, 0)
-                }
-                AdminEffect::Audit(AdminAudit::LockedOut) => self.log(EventKind::StaffLockedOut, 0, 0),
-                AdminEffect::Audit(AdminAudit::Action(_)) => self.log(EventKind::StaffAction, 0, 0),
-                AdminEffect::Audit(_) => {}
-            }
-        }
-    }
-
-    fn perform(&mut self, action: AdminAction) {
-        match action {
-            AdminAction::ResetKiosk => {
-                self.pending.clear();
-                self.patron(Event::Reset);
-            }
-            AdminAction::ClearPaperOut => self.patron(Event::PaperRestored),
-            AdminAction::SetOutOfService(on) => {
-                self.out_of_service = on;
-                self.patron(Event::SetOutOfService(on));
-            }
-            AdminAction::TestPrint
-            | AdminAction::RefreshStatus
-            | AdminAction::RegisterTerminal
-            | AdminAction::RecentEvents
-            | AdminAction::CheckForUpdate
-            | AdminAction::InstallUpdateWhenIdle
-            | AdminAction::Reboot => {}
         }
     }
 }

@@ -29,6 +29,10 @@ enum Command {
         /// Use simulated hardware even if a config file exists.
         #[arg(long)]
         demo: bool,
+        /// No screen: render on request and read taps from standard input (see
+        /// `kiosk::orchestrator::control`; the end-to-end tests use it).
+        #[arg(long)]
+        headless: bool,
     },
     /// The demo on simulated hardware: a window when there is a display (and the
     /// `desktop` feature), otherwise the scripted journeys printed as text.
@@ -45,6 +49,10 @@ enum Command {
         /// Where the screenshots go.
         #[arg(long, requires = "headless")]
         shots: Option<PathBuf>,
+        /// For the UI benchmark (kiosk/benches/ui.rs): render the first screen headlessly,
+        /// print `first-frame`, then wait for standard input to close.
+        #[arg(long, hide = true, conflicts_with_all = ["text", "headless"])]
+        bench_first_frame: bool,
     },
     /// Check a configuration file and print every problem at once (exit code 2 if any).
     CheckConfig {
@@ -58,9 +66,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), demo: false }) {
-        Command::Run { config, demo } => run(&config, demo),
-        Command::Demo { text, headless, script, shots } => match (headless, script, shots) {
+    match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), demo: false, headless: false })
+    {
+        Command::Run { config, demo, headless } => run(&config, demo, headless),
+        Command::Demo { bench_first_frame: true, .. } => first_frame(),
+        Command::Demo { text, headless, script, shots, .. } => match (headless, script, shots) {
             (true, Some(script), Some(shots)) => run_script(&script, &shots),
             _ => run_demo(&config::Config::demo(), text),
         },
@@ -69,7 +79,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(path: &Path, force_demo: bool) -> ExitCode {
+fn run(path: &Path, force_demo: bool, headless: bool) -> ExitCode {
     logging::init();
     if force_demo || !path.exists() {
         if !force_demo {
@@ -80,13 +90,21 @@ fn run(path: &Path, force_demo: bool) -> ExitCode {
     match config::load(path) {
         // No hardware configured: the demo, with this library's policy.
         Ok(config) if config.all_simulated() => run_demo(&config, false),
-        Ok(_config) => {
-            eprintln!(
-                "kiosk: {} configures real hardware, but this build has no hardware orchestrator yet; \
-                 run `kiosk demo` to see the flow on simulated hardware",
-                path.display()
-            );
-            ExitCode::from(3)
+        Ok(config) => {
+            let ui = if headless {
+                kiosk::orchestrator::UiMode::Headless
+            } else {
+                kiosk::orchestrator::UiMode::Screen
+            };
+            tracing::info!(config = %config.summary(), "starting");
+            match kiosk::orchestrator::run(&config, ui) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = %e, "the kiosk stopped");
+                    eprintln!("kiosk: {e}");
+                    ExitCode::from(3)
+                }
+            }
         }
         Err(e) => {
             eprintln!("{e}");
@@ -133,6 +151,29 @@ fn run_script(script: &Path, shots: &Path) -> ExitCode {
         Err(e) => {
             eprintln!("kiosk: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// The demo kiosk's first frame, headless at 1280x800; the process then stays as it is
+/// (frame kept) until standard input closes, so the benchmark can read its memory.
+fn first_frame() -> ExitCode {
+    let run = || -> Result<(), String> {
+        let ui = kiosk_ui::headless::Headless::new(1280, 800).map_err(|e| e.to_string())?;
+        let pages = std::env::temp_dir().join("kiosk-demo");
+        let kiosk =
+            kiosk::demo_ui::DemoKiosk::new(&config::Config::demo(), &pages).map_err(|e| e.to_string())?;
+        let _frame = ui.render(&kiosk.scene()).map_err(|e| e.to_string())?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "first-frame").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).map_err(|e| e.to_string())?;
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            ExitCode::FAILURE
         }
     }
 }

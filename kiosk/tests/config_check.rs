@@ -350,11 +350,11 @@ mod platform {
     #[test]
     fn the_api_mode_takes_its_settings() {
         let c = ok(&[
-            ("platform", &api_with("offline_policy = \"allow\"\nconnect_timeout_s = 3")),
+            ("platform", &api_with("offline_policy = \"grace\"\nconnect_timeout_s = 3")),
             ("library", LIB_WITH_SP),
         ]);
         let Platform::Api { endpoint, terminal, .. } = c.platform else { panic!() };
-        assert_eq!(endpoint.offline_policy, OfflinePolicy::Allow);
+        assert_eq!(endpoint.offline_policy, OfflinePolicy::Grace);
         assert_eq!(endpoint.connect_timeout, Duration::from_secs(3));
         assert_eq!(endpoint.request_timeout, Duration::from_secs(10));
         assert_eq!(endpoint.url.host().as_str(), "platform.example");

@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use kiosk::flow::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, CardFault, Effect, Event,
-    ItemId, ItemRefusal, LabelRefusal, Loan, Millis, OfflinePolicy, PatronId, PatronRefusal, PatronSession,
-    PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply, Scan, SessionId,
-    SessionPolicy, Tap, Verdict,
+    ItemId, ItemRefusal, LabelRefusal, Loan, Millis, PatronId, PatronRefusal, PatronSession, PinKey, PinPad,
+    PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply, Scan, SessionId, SessionPolicy,
+    Tap, Verdict,
 };
 use proptest::prelude::*;
 
@@ -75,11 +75,11 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn policy() -> impl Strategy<Value = SessionPolicy> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(require_pin, allow, offline)| SessionPolicy {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(require_pin, allow, print)| SessionPolicy {
         require_pin,
         allow_library_card: allow,
         allow_method_d_login: !allow,
-        offline_policy: if offline { OfflinePolicy::Allow } else { OfflinePolicy::Refuse },
+        offer_method_d_print: print,
         ..SessionPolicy::default()
     })
 }
@@ -132,6 +132,7 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
             2 => Verdict::NotLinked,
             3 => Verdict::Expired,
             4 => Verdict::Good { patron: Some(patron()) },
+            5 => Verdict::Untrusted,
             _ => Verdict::Good { patron: None },
         }),
         Pending::Patron => match k {

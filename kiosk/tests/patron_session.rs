@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use kiosk::flow::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Event, ItemId, ItemRefusal, LabelRefusal,
-    LampPattern, Loan, LoanLine, Millis, Notice, OfflinePolicy, PatronId, PatronRefusal, PatronSession,
-    PinKey, PinStage, PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap,
-    Verdict,
+    LampPattern, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey, PinStage,
+    PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict,
 };
 
 struct Kiosk {
@@ -206,15 +205,16 @@ fn each_bad_verdict_has_its_notice() {
 }
 
 #[test]
-fn offline_policy_allow_lends_and_audits() {
-    let policy = SessionPolicy { offline_policy: OfflinePolicy::Allow, ..SessionPolicy::default() };
-    let mut k = Kiosk::at_pin_pad(policy, 3);
+fn an_unchecked_card_is_never_lent_to() {
+    // Whatever the offline policy, the flow refuses on Unavailable: a grace period lives in
+    // the platform driver, which answers Good from its cache until nextUpdate, never longer.
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
     k.keys(&[1, 2, 3, 4]);
     k.reply(Reply::PinVerified);
     k.reply(Reply::Proof(Ok(())));
     let fx = k.reply(Reply::Validity(Verdict::Unavailable));
-    assert!(fx.contains(&Effect::Audit(AuditEvent::RevocationUnchecked)));
-    assert!(fx.iter().any(|e| matches!(e, Effect::ResolvePatron { .. })));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ResolvePatron { .. } | Effect::PatronStatus { .. })));
+    assert_eq!(ending_notice(&k), Notice::PlatformUnavailable);
 }
 
 #[test]

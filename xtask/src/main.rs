@@ -28,6 +28,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipt text with"),
     ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
     ("iproute2", "card tests bring up loopback in their private network namespace (ip link)"),
+    ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
 ];
 
 /// PyPI packages the test suite needs, with why; pip-installed into `target/py-venv`

@@ -893,6 +893,12 @@ impl Sip2Library {
     pub async fn stats(&self) -> ClientStats {
         self.client.lock().await.stats()
     }
+
+    /// After a crash: was `item` lent to `patron`? (Item information and the patron's
+    /// charged items; nothing is sent that could lend it.)
+    pub async fn reconcile_checkout(&self, patron: &str, item: &str) -> Result<Reconciled, Sip2Error> {
+        self.client.lock().await.reconcile_checkout(patron, item).await
+    }
 }
 
 impl Library for Sip2Library {

@@ -73,6 +73,77 @@ pub struct Config {
     pub admin: Admin,
     /// `[session]`: patron-session timeouts.
     pub session: SessionTimeouts,
+    /// `[scanner]`: the barcode scanner (optional section; without it, no scanner).
+    pub scanner: Scanner,
+}
+
+/// `[scanner]`: where scans come from and how they are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scanner {
+    pub source: ScannerSource,
+    /// Keyboard layout a keyboard-wedge scanner types in (default US, what scanners ship
+    /// with; JIS when the scanner was set up for a Japanese keyboard).
+    pub layout: KeyLayout,
+    /// What ends a scan (default Enter).
+    pub terminator: ScanTerminator,
+    /// The same code again within this time is one scan (default 1.5 s).
+    pub debounce: Duration,
+    /// Library card numbers start with these digits (may be empty).
+    pub library_card_prefix: String,
+    /// Staff cards start with this, when the library has them.
+    pub staff_card_prefix: Option<String>,
+}
+
+/// The scanner's connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScannerSource {
+    /// A USB keyboard-wedge scanner (Linux evdev), grabbed so its keystrokes reach
+    /// nothing else.
+    Evdev { device: DevicePath },
+    /// A serial scanner.
+    Serial { device: DevicePath, baud: u32 },
+    /// Lines from a named pipe or file (tests, or another program feeding scans).
+    Fifo { path: DataFile },
+    /// The demo's on-screen buttons.
+    Simulated,
+    /// No scanner (a card-only kiosk).
+    None,
+}
+
+/// Keyboard layout of a keyboard-wedge scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyLayout {
+    Us,
+    Jis,
+}
+
+impl Choice for KeyLayout {
+    const CHOICES: &'static [(&'static str, Self)] = &[("us", KeyLayout::Us), ("jis", KeyLayout::Jis)];
+}
+
+/// What ends a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanTerminator {
+    Enter,
+    Tab,
+}
+
+impl Choice for ScanTerminator {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("enter", ScanTerminator::Enter), ("tab", ScanTerminator::Tab)];
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner {
+            source: ScannerSource::None,
+            layout: KeyLayout::Us,
+            terminator: ScanTerminator::Enter,
+            debounce: Duration::from_millis(1500),
+            library_card_prefix: String::new(),
+            staff_card_prefix: None,
+        }
+    }
 }
 
 /// `[library]`.
@@ -221,14 +292,15 @@ pub struct PlatformEndpoint {
 pub enum OfflinePolicy {
     /// Refuse the card, say why, offer the library card and staff (the default).
     Refuse,
-    /// Accept the card without a revocation check (the PIN and signature are still
-    /// checked). The library accepts the risk of a revoked card.
-    Allow,
+    /// Accept a card whose last check, made while the platform was reachable, said
+    /// Good, until that answer's `nextUpdate` and never longer (the PIN, signature and
+    /// chain are still checked). A card never checked, or checked longer ago, is refused.
+    Grace,
 }
 
 impl Choice for OfflinePolicy {
     const CHOICES: &'static [(&'static str, Self)] =
-        &[("refuse", OfflinePolicy::Refuse), ("allow", OfflinePolicy::Allow)];
+        &[("refuse", OfflinePolicy::Refuse), ("grace", OfflinePolicy::Grace)];
 }
 
 /// A TLS client certificate and its key.
@@ -634,6 +706,7 @@ impl Config {
                 lockout: Duration::from_secs(300),
             },
             session: SessionTimeouts::default(),
+            scanner: Scanner { source: ScannerSource::Simulated, ..Scanner::default() },
         }
     }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Config, MethodD, OfflinePolicy};
-use crate::flow::{self, AdminPolicy, SessionPolicy};
+use crate::flow::{AdminPolicy, SessionPolicy};
 
 impl Config {
     /// The patron session's policy.
@@ -14,17 +14,12 @@ impl Config {
             MethodD::Off => (false, false),
             MethodD::On { print, accept, .. } => (*print, *accept),
         };
-        let offline_policy = match self.platform.offline_policy() {
-            OfflinePolicy::Refuse => flow::OfflinePolicy::Refuse,
-            OfflinePolicy::Allow => flow::OfflinePolicy::Allow,
-        };
         let t = &self.session;
         SessionPolicy {
             require_pin: self.card.require_pin,
             allow_library_card: self.card.allow_library_card,
             allow_method_d_login: accept,
             offer_method_d_print: print,
-            offline_policy,
             // The config's idle timeout is when the session ends; the flow counts the
             // quiet time before the warning, then the warning.
             idle_timeout: t.idle_timeout().saturating_sub(t.warning()),

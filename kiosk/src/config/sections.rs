@@ -12,9 +12,9 @@ use super::secret::StaffPinHash;
 use super::values::{Code, Content, DevicePath, GpioPin, Host, HttpsUrl, Ident, Port, bad, sip2_text_ok};
 use super::{
     Admin, Barcode, Card, CardReader, CheckDigit, ClientIdentity, Config, ConfigError, Encoding, GpioPins,
-    Ils, Io, Label, Language, Languages, Library, LinkStore, MethodD, Nw7Guard, OfflinePolicy, PaperWidth,
-    Platform, PlatformEndpoint, Printer, PrinterTransport, SessionTimeouts, Sip2, Sip2Login, Sip2Tls,
-    Terminal, TokenKey,
+    Ils, Io, KeyLayout, Label, Language, Languages, Library, LinkStore, MethodD, Nw7Guard, OfflinePolicy,
+    PaperWidth, Platform, PlatformEndpoint, Printer, PrinterTransport, ScanTerminator, Scanner,
+    ScannerSource, SessionTimeouts, Sip2, Sip2Login, Sip2Tls, Terminal, TokenKey,
 };
 
 /// Every section and the keys it takes.
@@ -81,6 +81,20 @@ const SCHEMA: Schema = &[
     ("io", &["backend", "lamp_pin", "buzzer_pin", "gate_pin"]),
     ("admin", &["staff_pin_hash", "lockout_attempts", "lockout_s"]),
     ("session", &["idle_timeout_s", "warning_s", "pin_idle_timeout_s", "take_card_alarm_s"]),
+    (
+        "scanner",
+        &[
+            "kind",
+            "device",
+            "baud",
+            "path",
+            "layout",
+            "terminator",
+            "debounce_ms",
+            "library_card_prefix",
+            "staff_card_prefix",
+        ],
+    ),
 ];
 
 const SYNTAX_FIX: &str =
@@ -108,6 +122,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         (take("platform"), take("printer"), take("card"), take("library"));
     let (label_s, ils_s, io_s, admin_s, session_s) =
         (take("label"), take("ils"), take("io"), take("admin"), take("session"));
+    let scanner_s = take("scanner");
 
     let platform = platform(&mut walk, platform_s);
     let printer = printer(&mut walk, printer_s);
@@ -121,6 +136,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let io = io(&mut walk, io_s);
     let admin = admin(&mut walk, admin_s);
     let session = session(&mut walk, session_s);
+    let scanner = scanner(&mut walk, scanner_s);
 
     let config = (|| {
         Some(Config {
@@ -133,6 +149,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             io: io?,
             admin: admin?,
             session: session?,
+            scanner: scanner?,
         })
     })();
     match (walk.problems.is_clean(), config) {
@@ -919,6 +936,122 @@ fn session(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<SessionTimeouts> {
         warning,
         pin_idle_timeout: pin_idle?,
         take_card_alarm: take_card?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// [scanner]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScannerKind {
+    Evdev,
+    Serial,
+    Fifo,
+    Simulated,
+    None,
+}
+
+impl Choice for ScannerKind {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("evdev", ScannerKind::Evdev),
+        ("serial", ScannerKind::Serial),
+        ("fifo", ScannerKind::Fifo),
+        ("simulated", ScannerKind::Simulated),
+        ("none", ScannerKind::None),
+    ];
+}
+
+fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
+    if !s.is_present() {
+        return Some(Scanner::default());
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let defaults = Scanner::default();
+    let kind = s.choice::<ScannerKind>(walk, "kind");
+    let kind = s.required(walk, "kind", kind, "kind = \"evdev\"");
+    let because = |k: ScannerKind| format!(", needed when kind = {}", quoted(k));
+    let source = match kind {
+        None => None,
+        Some(k @ ScannerKind::Evdev) => {
+            let device = s.string(walk, "device").then(walk, s.path("device"), |d| DevicePath::parse(&d));
+            let device = s.required_because(
+                walk,
+                "device",
+                device,
+                "device = \"/dev/input/by-id/usb-Barcode_Scanner-event-kbd\"",
+                &because(k),
+            );
+            device.map(|device| ScannerSource::Evdev { device })
+        }
+        Some(k @ ScannerKind::Serial) => {
+            let device = s.string(walk, "device").then(walk, s.path("device"), |d| DevicePath::parse(&d));
+            let device = s.required_because(walk, "device", device, "device = \"/dev/ttyACM0\"", &because(k));
+            let baud = s
+                .integer(walk, "baud", 1..=i64::from(u32::MAX), "")
+                .then(walk, s.path("baud"), |b| {
+                    if BAUD_RATES.contains(&b) {
+                        u32::try_from(b).map_err(|_| bad("is not a baud rate", "use 9600"))
+                    } else {
+                        Err(bad(
+                            format!("{b} is not a standard baud rate"),
+                            "use 9600 (the scanner's manual says which)",
+                        ))
+                    }
+                })
+                .or(9600);
+            (|| Some(ScannerSource::Serial { device: device?, baud: baud? }))()
+        }
+        Some(k @ ScannerKind::Fifo) => {
+            let path = s.data_file(walk, "path");
+            let path = s.required_because(walk, "path", path, "path = \"/run/kiosk/scans\"", &because(k));
+            path.map(|path| ScannerSource::Fifo { path })
+        }
+        Some(ScannerKind::Simulated) => Some(ScannerSource::Simulated),
+        Some(ScannerKind::None) => Some(ScannerSource::None),
+    };
+    let layout = s.choice::<KeyLayout>(walk, "layout").or(defaults.layout);
+    let terminator = s.choice::<ScanTerminator>(walk, "terminator").or(defaults.terminator);
+    let debounce = s
+        .integer(walk, "debounce_ms", 0..=10_000, "ms")
+        .then(walk, s.path("debounce_ms"), |ms| Ok(Duration::from_millis(ms.unsigned_abs())))
+        .or(defaults.debounce);
+    let digits = |p: String| {
+        if p.len() <= 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(p)
+        } else {
+            Err(bad(
+                format!("{p:?} is not up to 12 digits"),
+                "use the digits every library card number starts with, or \"\"",
+            ))
+        }
+    };
+    let card_prefix = s
+        .string(walk, "library_card_prefix")
+        .then(walk, s.path("library_card_prefix"), digits)
+        .or(String::new());
+    let staff_prefix = s
+        .string(walk, "staff_card_prefix")
+        .then(walk, s.path("staff_card_prefix"), |p| {
+            if !p.is_empty() && p.len() <= 12 && p.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(p)
+            } else {
+                Err(bad(
+                    format!("{p:?} is not 1 to 12 letters or digits"),
+                    "use what every staff card starts with",
+                ))
+            }
+        })
+        .optional();
+    s.finish(walk, |_| kind.map(|k| format!("kind = {}", quoted(k))));
+    Some(Scanner {
+        source: source?,
+        layout: layout?,
+        terminator: terminator?,
+        debounce: debounce?,
+        library_card_prefix: card_prefix?,
+        staff_card_prefix: staff_prefix?,
     })
 }
 

@@ -21,9 +21,8 @@ pub use admin::{
 };
 pub use patron::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Effects, Event, ItemId, ItemRefusal,
-    LabelRefusal, LampPattern, Loan, LoanLine, LoginMethod, Notice, OfflinePolicy, PatronRefusal,
-    PatronSession, PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap,
-    Verdict, View,
+    LabelRefusal, LampPattern, Loan, LoanLine, LoginMethod, Notice, PatronRefusal, PatronSession, PrintFault,
+    PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict, View,
 };
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use secret::{PatronId, Pin};

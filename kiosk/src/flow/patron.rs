@@ -21,15 +21,6 @@ use std::collections::VecDeque;
 
 use super::{Millis, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId};
 
-/// What to do when the revocation check cannot be made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OfflinePolicy {
-    /// Refuse the card, say why, and offer a library card instead (the default).
-    Refuse,
-    /// Lend anyway, and record that revocation was not checked.
-    Allow,
-}
-
 /// The library's choices that shape a session (from the config file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -41,7 +32,6 @@ pub struct SessionPolicy {
     pub allow_method_d_login: bool,
     /// Card patrons may print a Method D label instead of borrowing here.
     pub offer_method_d_print: bool,
-    pub offline_policy: OfflinePolicy,
     /// No touch or scan for this long shows the "are you still there?" warning.
     pub idle_timeout: Duration,
     /// How long the warning counts down before the session ends.
@@ -63,7 +53,6 @@ impl Default for SessionPolicy {
             allow_library_card: true,
             allow_method_d_login: true,
             offer_method_d_print: true,
-            offline_policy: OfflinePolicy::Refuse,
             idle_timeout: Duration::from_secs(60),
             warning: Duration::from_secs(15),
             pin_idle_timeout: Duration::from_secs(30),
@@ -195,6 +184,8 @@ pub enum Verdict {
     Revoked,
     Expired,
     NotLinked,
+    /// The platform refused the card's proof (a forged or replayed signature): never lend.
+    Untrusted,
     /// No answer could be had (network, TLS, platform error).
     Unavailable,
 }
@@ -311,7 +302,6 @@ pub enum AuditEvent {
     SessionStarted(LoginMethod),
     PinRejected { tries_left: u8 },
     CardLocked,
-    RevocationUnchecked,
     StaffCalled(StaffCall),
     StaffCallCleared,
     SessionEnded { borrowed: usize, refused: usize },
@@ -368,6 +358,28 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// The session a driver's answer to this effect belongs to (`None` for effects with
+    /// no answer).
+    #[must_use]
+    pub fn session(&self) -> Option<SessionId> {
+        match self {
+            Effect::ReadCertificate { session }
+            | Effect::QueryPinTries { session }
+            | Effect::VerifyPin { session, .. }
+            | Effect::ProvePossession { session }
+            | Effect::CheckValidity { session }
+            | Effect::ResolvePatron { session }
+            | Effect::PatronStatus { session, .. }
+            | Effect::Checkout { session, .. }
+            | Effect::Print { session, .. } => Some(*session),
+            Effect::PowerOffCard
+            | Effect::EndSession { .. }
+            | Effect::Lamp(_)
+            | Effect::Buzzer(_)
+            | Effect::Audit(_) => None,
+        }
+    }
+
     /// Effects that may leave the flow while it is idle: starting a session and resetting
     /// outputs. Anything else in Idle would be a stale session leaking through.
     #[must_use]
@@ -907,14 +919,14 @@ impl PatronSession {
                 self.check_standing(now, patron, LoginMethod::MyNumberCard, fx)
             }
             Verdict::Good { patron: None } => self.resolve(now, fx),
-            Verdict::Unavailable if self.policy.offline_policy == OfflinePolicy::Allow => {
-                fx.push(Effect::Audit(AuditEvent::RevocationUnchecked));
-                self.resolve(now, fx);
-            }
+            // Never lend on an unchecked card. A library that wants a grace period sets
+            // `offline_policy = "grace"`: the platform driver then answers Good from its
+            // cache until that answer's nextUpdate, never longer; past it, Unavailable.
             Verdict::Unavailable => self.end(now, Notice::PlatformUnavailable, fx),
             Verdict::Revoked => self.end(now, Notice::Revoked, fx),
             Verdict::Expired => self.end(now, Notice::Expired, fx),
             Verdict::NotLinked => self.end(now, Notice::NotLinked, fx),
+            Verdict::Untrusted => self.end(now, Notice::ProofFailed(ProofFailure::UntrustedCertificate), fx),
         }
     }
 

@@ -57,13 +57,31 @@ pub fn rerun_in_private_stack(args: &[&str]) -> io::Result<std::process::Output>
     let exe = std::env::current_exe()?;
     let script = "set -e; ip link set lo up; mkdir -p /run/pcscd; \
                   mount -t tmpfs -o mode=0755 tmpfs /run/pcscd; exec \"$@\"";
-    Command::new("unshare")
-        .args(["--mount", "--net", "--propagation", "private", "--", "sh", "-c", script, "sh"])
+    // Namespaces need root: a user who ran the test command with sudo rights gets the
+    // namespace through `sudo -n` (no password prompt; a clear failure if not allowed).
+    let mut cmd = if is_root() {
+        Command::new("unshare")
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", "--", "env", &format!("{INSIDE_ENV}=1"), "unshare"]);
+        c
+    };
+    cmd.args(["--mount", "--net", "--propagation", "private", "--", "sh", "-c", script, "sh"])
         .arg(&exe)
         .args(args)
         .env(INSIDE_ENV, "1")
         .stdin(Stdio::null())
         .output()
+}
+
+/// True when this process runs as root (`/proc/self/status` says effective uid 0).
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1).map(|euid| euid == "0"))
+            .unwrap_or(false)
+    })
 }
 
 /// A pcscd started by a test, with one vpcd reader on `port` (slots `port`, `port + 1`).

@@ -74,7 +74,19 @@ impl Drop for Inserted {
     }
 }
 
-fn serve(mut stream: TcpStream, card: &SharedCard) -> io::Result<()> {
+/// Serves vpcd until it hangs up, the card yanks itself or something fails. Whatever
+/// ends it, the connection is closed: vpcd then sees the card leave instead of waiting
+/// forever for an answer (the test's `Inserted` still holds the other handle).
+fn serve(stream: TcpStream, card: &SharedCard) -> io::Result<()> {
+    let result = serve_frames(&stream, card);
+    let _ = stream.shutdown(Shutdown::Both);
+    // Out of the reader's field a contactless card has no power: whatever was verified
+    // is gone (a real card forgets its PIN state when it is taken away).
+    lock(card).power_off();
+    result
+}
+
+fn serve_frames(mut stream: &TcpStream, card: &SharedCard) -> io::Result<()> {
     let mut len = [0u8; 2];
     let mut buf = vec![0u8; usize::from(u16::MAX)];
     loop {
@@ -99,10 +111,7 @@ fn serve(mut stream: TcpStream, card: &SharedCard) -> io::Result<()> {
             [_] | [] => None,
             apdu => match lock(card).transmit(apdu) {
                 Answer::Response(r) => Some(r),
-                Answer::Yank => {
-                    let _ = stream.shutdown(Shutdown::Both);
-                    return Ok(());
-                }
+                Answer::Yank => return Ok(()),
             },
         };
         if let Some(reply) = reply {

@@ -1,0 +1,270 @@
+//! The card reader's two threads: a watcher that reports insertion and removal (blocking
+//! in `SCardGetStatusChange`, no polling), and a worker that runs the JPKI commands the
+//! flow asks for. PC/SC calls block, so they live on their own threads and talk to the
+//! event loop through channels.
+
+use std::ffi::CString;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use kiosk_card::cert::JpkiCertificate;
+use kiosk_card::error::{CardError, FaultClass};
+use kiosk_card::pcsc::{PcscCard, PcscReaders, Presence};
+use kiosk_card::{Jpki, PinOutcome, PinStatus, ReadMode};
+use tokio::sync::{mpsc, oneshot};
+use zeroize::Zeroizing;
+
+use super::Input;
+use crate::flow::{CardFault, Pin, Reply, SessionId};
+
+/// What the event loop asks of the card.
+pub enum CardCommand {
+    ReadCertificate {
+        session: SessionId,
+    },
+    QueryPinTries {
+        session: SessionId,
+    },
+    VerifyPin {
+        session: SessionId,
+        pin: Pin,
+    },
+    /// Sign SHA-256(`message`) with the authentication key (after the PIN).
+    Sign {
+        message: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>, CardError>>,
+    },
+    /// Power the card off (clears the verified PIN) and disconnect.
+    PowerOff,
+}
+
+impl core::fmt::Debug for CardCommand {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            CardCommand::ReadCertificate { .. } => "ReadCertificate",
+            CardCommand::QueryPinTries { .. } => "QueryPinTries",
+            CardCommand::VerifyPin { .. } => "VerifyPin(redacted)",
+            CardCommand::Sign { .. } => "Sign",
+            CardCommand::PowerOff => "PowerOff",
+        })
+    }
+}
+
+/// What the card threads tell the event loop.
+#[derive(Debug)]
+pub enum CardNews {
+    Inserted,
+    Removed,
+    Certificate {
+        session: SessionId,
+        result: Result<Box<JpkiCertificate>, CardFault>,
+    },
+    Reply {
+        session: SessionId,
+        reply: Reply,
+    },
+    /// The reader's state for the admin screen: `Ok(reader name)` or the problem.
+    Reader(Result<String, String>),
+}
+
+/// The handle the event loop keeps.
+#[derive(Debug, Clone)]
+pub struct CardHandle {
+    commands: std_mpsc::Sender<CardCommand>,
+}
+
+impl CardHandle {
+    /// Sends a command; if the worker is gone the answer never comes, and the flow's
+    /// driver timeout ends the session (and the supervisor restarts the worker).
+    pub fn send(&self, command: CardCommand) {
+        if self.commands.send(command).is_err() {
+            tracing::error!("the card worker has stopped");
+        }
+    }
+}
+
+/// The flow's view of a driver error.
+pub fn fault(e: &CardError) -> CardFault {
+    match e.class() {
+        FaultClass::NotMyNumberCard => CardFault::NotMyNumberCard,
+        FaultClass::ReaderFailed => CardFault::ReaderFailed,
+        FaultClass::CardRemoved | FaultClass::Unreadable | FaultClass::Kiosk => CardFault::Unreadable,
+    }
+}
+
+type Current = Arc<Mutex<Option<CString>>>;
+
+/// Starts the watcher and the worker for readers whose name contains `pattern`.
+pub fn start(
+    pattern: &str,
+    mode: ReadMode,
+    news: mpsc::UnboundedSender<Input>,
+) -> std::io::Result<CardHandle> {
+    let current: Current = Arc::new(Mutex::new(None));
+    let (tx, rx) = std_mpsc::channel();
+    {
+        let (pattern, current, news) = (pattern.to_owned(), current.clone(), news.clone());
+        thread::Builder::new().name("card-watch".into()).spawn(move || watch(&pattern, &current, &news))?;
+    }
+    {
+        let pattern = pattern.to_owned();
+        thread::Builder::new()
+            .name("card-work".into())
+            .spawn(move || work(&pattern, mode, &current, &rx, &news))?;
+    }
+    Ok(CardHandle { commands: tx })
+}
+
+fn send(news: &mpsc::UnboundedSender<Input>, n: CardNews) -> bool {
+    news.send(Input::Card(n)).is_ok()
+}
+
+/// Insertion and removal, forever (until the event loop is gone).
+fn watch(pattern: &str, current: &Current, news: &mpsc::UnboundedSender<Input>) {
+    let mut readers = PcscReaders::new(pattern);
+    let mut last_state: Option<Result<String, String>> = None;
+    let mut report = |state: Result<String, String>, news: &mpsc::UnboundedSender<Input>| {
+        if last_state.as_ref() != Some(&state) {
+            last_state = Some(state.clone());
+            send(news, CardNews::Reader(state));
+        }
+    };
+    loop {
+        if news.is_closed() {
+            return;
+        }
+        match readers.wait_for_card(Duration::from_secs(1)) {
+            Ok(Presence::TimedOut) => {
+                let state = match readers.find_reader() {
+                    Ok(Some(name)) => Ok(name.to_string_lossy().into_owned()),
+                    Ok(None) => Err(CardError::NoReader { pattern: pattern.to_owned() }.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                report(state, news);
+            }
+            Ok(Presence::Card { reader, .. }) => {
+                report(Ok(reader.to_string_lossy().into_owned()), news);
+                *current.lock().unwrap_or_else(PoisonError::into_inner) = Some(reader.clone());
+                if !send(news, CardNews::Inserted) {
+                    return;
+                }
+                loop {
+                    match readers.wait_for_removal(&reader, Duration::from_secs(1)) {
+                        Ok(true) => break,
+                        Ok(false) if news.is_closed() => return,
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "card reader watch failed; treating the card as removed");
+                            break;
+                        }
+                    }
+                }
+                *current.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                if !send(news, CardNews::Removed) {
+                    return;
+                }
+            }
+            Err(e) => {
+                report(Err(e.to_string()), news);
+                thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// The JPKI commands, one at a time.
+fn work(
+    pattern: &str,
+    mode: ReadMode,
+    current: &Current,
+    commands: &std_mpsc::Receiver<CardCommand>,
+    news: &mpsc::UnboundedSender<Input>,
+) {
+    let mut readers = PcscReaders::new(pattern);
+    let mut card: Option<Jpki<PcscCard>> = None;
+    while let Ok(command) = commands.recv() {
+        tracing::debug!(?command, "card command");
+        let mut connected = |card: &mut Option<Jpki<PcscCard>>| -> Result<(), CardError> {
+            if card.is_none() {
+                let reader = current.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                let reader = reader.ok_or(CardError::NoCard)?;
+                *card = Some(Jpki::new(readers.connect(&reader)?, mode));
+            }
+            Ok(())
+        };
+        match command {
+            CardCommand::ReadCertificate { session } => {
+                let result = connected(&mut card)
+                    .and_then(|()| with(&mut card, Jpki::read_auth_certificate))
+                    .and_then(|der| JpkiCertificate::from_der(&der).map_err(CardError::from));
+                let result = result.map(Box::new).map_err(|e| {
+                    tracing::info!(error = %e, "certificate read failed");
+                    drop_card(&mut card);
+                    fault(&e)
+                });
+                send(news, CardNews::Certificate { session, result });
+            }
+            CardCommand::QueryPinTries { session } => {
+                let reply = match connected(&mut card).and_then(|()| with(&mut card, Jpki::pin_tries)) {
+                    Ok(PinStatus::TriesLeft(n)) => Reply::PinTries(n),
+                    Ok(PinStatus::Blocked) => Reply::PinTries(0),
+                    Ok(PinStatus::Verified) => Reply::PinVerified,
+                    Err(e) => failed(&mut card, &e),
+                };
+                send(news, CardNews::Reply { session, reply });
+            }
+            CardCommand::VerifyPin { session, pin } => {
+                let digits = Zeroizing::new(*pin.as_ascii());
+                drop(pin);
+                let reply =
+                    match connected(&mut card).and_then(|()| with(&mut card, |j| j.verify_pin(&*digits))) {
+                        Ok(PinOutcome::Verified) => Reply::PinVerified,
+                        Ok(PinOutcome::Wrong { tries_left }) => Reply::WrongPin { tries_left },
+                        Ok(PinOutcome::Blocked) => Reply::PinBlocked,
+                        Err(e) => failed(&mut card, &e),
+                    };
+                send(news, CardNews::Reply { session, reply });
+            }
+            CardCommand::Sign { message, reply } => {
+                let result =
+                    connected(&mut card).and_then(|()| with(&mut card, |j| j.sign_message(&message)));
+                if result.is_err() {
+                    drop_card(&mut card);
+                }
+                let _ = reply.send(result);
+            }
+            CardCommand::PowerOff => drop_card(&mut card),
+        }
+    }
+    drop_card(&mut card);
+}
+
+fn with<T>(
+    card: &mut Option<Jpki<PcscCard>>,
+    f: impl FnOnce(&mut Jpki<PcscCard>) -> Result<T, CardError>,
+) -> Result<T, CardError> {
+    match card.as_mut() {
+        Some(j) => f(j),
+        None => Err(CardError::NoCard),
+    }
+}
+
+fn failed(card: &mut Option<Jpki<PcscCard>>, e: &CardError) -> Reply {
+    tracing::info!(error = %e, "card command failed");
+    drop_card(card);
+    Reply::CardError(fault(e))
+}
+
+/// Unpowers the card (the verified PIN is gone) and disconnects.
+fn drop_card(card: &mut Option<Jpki<PcscCard>>) {
+    if let Some(mut j) = card.take() {
+        if let Err(e) = j.power_off() {
+            tracing::debug!(error = %e, "power-off of a card already gone");
+        }
+        if let Err(e) = j.into_transport().close() {
+            tracing::debug!(error = %e, "disconnect of a card already gone");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The headless UI: the kiosk's screens rendered by the software renderer on request,
+//! and taps read as text. The end-to-end tests (and a technician over SSH) drive a real
+//! kiosk with it: `kiosk run --config FILE --headless`.
+//!
+//! Standard input, one command a line:
+//!
+//! - `tap <button>`: a tap, by the button's name (`digit-1`, `submit`, `finish`,
+//!   `print-receipt`, `admin-open`, …; see `kiosk_ui::UiAction::parse`);
+//! - `wait <screen> <seconds>`: until the screen shows (`idle`, `pin`, `borrowing`, …);
+//!   answers `ok <screen>` or `timeout <screen> (showing <other>)`;
+//! - `shot <file.png>`: a screenshot of the current screen at 1280×800; answers `shot <file>`;
+//! - `scene`: one line with the screen, notice, and counts (no personal data);
+//! - `quit`: stop the kiosk.
+//!
+//! Standard output: `ready` once the kiosk serves, then one answer per command.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use kiosk_ui::headless::Headless;
+use kiosk_ui::{Scene, UiAction};
+use tokio::sync::{mpsc, watch};
+
+use super::Input;
+
+/// The screen's name as the `.slint` file spells it (`reading-card`).
+#[must_use]
+pub fn screen_name(scene: &Scene) -> String {
+    let debug = format!("{:?}", scene.screen);
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One line about the scene for `scene` and the tests: what a person would see, without
+/// any number, title or name.
+fn describe(scene: &Scene) -> String {
+    format!(
+        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?}",
+        screen_name(scene),
+        scene.pin_stage,
+        scene.pin_entered,
+        scene.notice,
+        scene.borrowed,
+        scene.loans.len(),
+        scene.staff_called,
+        scene.paper_out,
+        scene.card_present,
+        scene.tries_left,
+    )
+}
+
+/// Serves the control protocol on this thread until `quit` or end of input.
+///
+/// # Errors
+/// The headless renderer cannot start.
+pub fn serve(
+    mut scenes: watch::Receiver<Scene>,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), String> {
+    let ui = Headless::new(1280, 800).map_err(|e| e.to_string())?;
+    let (lines_tx, lines) = std_mpsc::channel::<String>();
+    std::thread::Builder::new()
+        .name("control-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    let mut say = |text: &str| {
+        let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    };
+    say("ready");
+    while let Ok(line) = lines.recv() {
+        let line = line.trim();
+        let (cmd, arg) = line.split_once(' ').map_or((line, ""), |(c, a)| (c, a.trim()));
+        match cmd {
+            "" => {}
+            "tap" => match UiAction::parse(arg) {
+                Some(a) => {
+                    let _ = inputs.send(Input::Ui(a));
+                    say(&format!("tapped {arg}"));
+                }
+                None => say(&format!("error: there is no button {arg:?}")),
+            },
+            "scan" if !arg.is_empty() => {
+                let _ = inputs.send(Input::Scan(arg.to_owned()));
+                say("scanned");
+            }
+            "wait" => {
+                let (screen, secs) = arg.split_once(' ').unwrap_or((arg, "10"));
+                let limit = Duration::from_secs_f64(secs.parse::<f64>().unwrap_or(10.0).clamp(0.0, 600.0));
+                let deadline = Instant::now() + limit;
+                let answer = loop {
+                    let now = screen_name(&scenes.borrow_and_update());
+                    if now == screen {
+                        break format!("ok {screen}");
+                    }
+                    if Instant::now() >= deadline {
+                        break format!("timeout {screen} (showing {now})");
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                };
+                say(&answer);
+            }
+            "shot" if !arg.is_empty() => {
+                let scene = scenes.borrow().clone();
+                match ui.render(&scene).and_then(|s| s.save_png(Path::new(arg))) {
+                    Ok(()) => say(&format!("shot {arg}")),
+                    Err(e) => say(&format!("error: {e}")),
+                }
+            }
+            "scene" => say(&describe(&scenes.borrow())),
+            "quit" => break,
+            other => say(&format!("error: unknown command {other:?} (tap, scan, wait, shot, scene, quit)")),
+        }
+    }
+    let _ = inputs.send(Input::Shutdown);
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! Builds the real drivers from the configuration, each with a clear error when it
+//! cannot start.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_card::ReadMode;
+use kiosk_platform::cache::{Grace, Guarded};
+use kiosk_platform::links::LinkStore;
+use kiosk_platform::proof::CardTrust;
+use kiosk_platform::tls::{Endpoint, Identity};
+use kiosk_printer::transport::{AnyDriver, TransportSpec};
+use kiosk_printer::{Device, JobSettings, TokenKey};
+use kiosk_sip2::{Charset, ClientConfig, Credentials, Sip2Library, TlsSettings};
+use tokio::sync::mpsc;
+
+use super::Input;
+use super::card::{self, CardHandle};
+use crate::config::{self, Config};
+use crate::journal::{Journal, JournalError};
+
+/// Why the kiosk cannot start; the message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "{what} is simulated in this configuration; run `kiosk demo` for simulated hardware, or configure the real {what}"
+    )]
+    Simulated { what: &'static str },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the platform client cannot start: {0}")]
+    Platform(kiosk_platform::PlatformError),
+    #[error(
+        "the label token key {path} is too short (at least 32 bytes): make one with `head -c 32 /dev/urandom`"
+    )]
+    TokenKey { path: PathBuf },
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("the {what} thread cannot start: {source}")]
+    Thread { what: &'static str, source: std::io::Error },
+    #[error("the scanner rules are invalid: {0}")]
+    Scanner(String),
+}
+
+/// The staff lamp and buzzer.
+pub struct Outputs {
+    signals: Option<kiosk_io::Ticker>,
+}
+
+impl core::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.signals.is_some() { "Outputs(on)" } else { "Outputs(none)" })
+    }
+}
+
+impl Outputs {
+    pub fn lamp(&self, pattern: kiosk_io::Pattern) {
+        self.set(kiosk_io::Line::StaffLamp, pattern);
+    }
+
+    pub fn buzzer(&self, pattern: kiosk_io::Pattern) {
+        self.set(kiosk_io::Line::Buzzer, pattern);
+    }
+
+    fn set(&self, line: kiosk_io::Line, pattern: kiosk_io::Pattern) {
+        if let Some(s) = &self.signals {
+            if let Err(e) = s.set(line, pattern) {
+                tracing::warn!(error = %e, "staff lamp / buzzer output failed");
+            }
+        }
+    }
+}
+
+/// Every driver the event loop uses.
+pub struct Drivers {
+    pub card: Option<CardHandle>,
+    pub platform: Option<SharedPlatform>,
+    pub trust: Arc<CardTrust>,
+    pub library: Option<Arc<Sip2Library>>,
+    pub printer: Option<Arc<Mutex<Device<AnyDriver>>>>,
+    pub job_settings: JobSettings,
+    pub label_keys: Arc<Vec<TokenKey>>,
+    pub classifier: kiosk_scanner::Classifier,
+    pub outputs: Outputs,
+    pub journal: Arc<Journal>,
+    /// How long any one driver call may take before the session gives up on it.
+    pub timeout: Duration,
+}
+
+impl core::fmt::Debug for Drivers {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Drivers").finish_non_exhaustive()
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, StartError> {
+    std::fs::read(path).map_err(|source| StartError::Read { path: path.to_path_buf(), source })
+}
+
+fn endpoint(
+    e: &config::PlatformEndpoint,
+    client: Option<&config::ClientIdentity>,
+) -> Result<Endpoint, StartError> {
+    let mut endpoint = Endpoint::new(e.url.as_str(), Some(read(e.ca_file.path())?));
+    endpoint.connect_timeout = e.connect_timeout;
+    endpoint.request_timeout = e.request_timeout;
+    if let Some(c) = client {
+        endpoint.identity = Some(Identity::from_pem(&read(c.cert.path())?, &read(c.key.path())?));
+    }
+    Ok(endpoint)
+}
+
+impl Drivers {
+    /// Starts every driver the configuration names. The card threads and the scanner and
+    /// printer watchers feed `inputs`.
+    ///
+    /// # Errors
+    /// A simulated part (that is `kiosk demo`'s job), an unreadable file, a driver that
+    /// cannot start.
+    pub fn start(
+        config: &Config,
+        journal_dir: &Path,
+        inputs: &mpsc::UnboundedSender<Input>,
+    ) -> Result<Drivers, StartError> {
+        let journal = Arc::new(Journal::open(journal_dir)?);
+        let card = match &config.card.reader {
+            config::CardReader::Pcsc { name_contains } => Some(
+                card::start(name_contains, ReadMode::Auto, inputs.clone())
+                    .map_err(|source| StartError::Thread { what: "card reader", source })?,
+            ),
+            config::CardReader::Simulated => return Err(StartError::Simulated { what: "card reader" }),
+        };
+        let (platform, trust) = platform(config)?;
+        let library = match &config.ils {
+            config::Ils::Sip2(s) => Some(library(config, s)?),
+            config::Ils::Simulated => return Err(StartError::Simulated { what: "library system" }),
+        };
+        let printer = printer(config, inputs)?;
+        let label_keys = match &config.label.method_d {
+            config::MethodD::On { token_key: config::TokenKey::File(f), .. } => {
+                let bytes = zeroize::Zeroizing::new(read(f.path())?);
+                vec![
+                    TokenKey::new(&bytes)
+                        .map_err(|_| StartError::TokenKey { path: f.path().to_path_buf() })?,
+                ]
+            }
+            _ => Vec::new(),
+        };
+        let sc = &config.scanner;
+        let classifier =
+            kiosk_scanner::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
+                .map_err(|e| StartError::Scanner(e.to_string()))?;
+        start_scanner(sc, inputs)?;
+        let outputs = Outputs { signals: outputs(config) };
+        Ok(Drivers {
+            card,
+            platform,
+            trust,
+            library,
+            printer,
+            job_settings: config.job_settings(),
+            label_keys: Arc::new(label_keys),
+            classifier,
+            outputs,
+            journal,
+            timeout: Duration::from_secs(30),
+        })
+    }
+}
+
+/// The revocation back-end (shared by the event loop's tasks).
+type SharedPlatform = Arc<dyn kiosk_platform::Platform>;
+
+fn platform(config: &Config) -> Result<(Option<SharedPlatform>, Arc<CardTrust>), StartError> {
+    let grace = |e: &config::PlatformEndpoint| match e.offline_policy {
+        config::OfflinePolicy::Refuse => Grace::Refuse,
+        config::OfflinePolicy::Grace => Grace::UntilNextUpdate,
+    };
+    let trust_of = |e: &config::PlatformEndpoint| -> Result<CardTrust, StartError> {
+        CardTrust::from_pem(&read(e.jpki_ca_file.path())?).map_err(StartError::Platform)
+    };
+    let links = |l: &config::LinkStore| -> Result<Arc<LinkStore>, StartError> {
+        LinkStore::open(l.path.path(), l.key_file.path()).map(Arc::new).map_err(StartError::Platform)
+    };
+    const CACHE: usize = 256;
+    Ok(match &config.platform {
+        config::Platform::Api { endpoint: e, client, terminal } => {
+            let trust = trust_of(e)?;
+            let api = kiosk_platform::api::ApiConfig {
+                endpoint: endpoint(e, Some(client))?,
+                terminal_id: terminal.id.as_str().to_owned(),
+                service_provider: config
+                    .library
+                    .service_provider_id
+                    .as_ref()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            };
+            let p =
+                kiosk_platform::api::ApiPlatform::new(api, trust.clone()).map_err(StartError::Platform)?;
+            let g = Guarded::new(p, grace(e), CACHE).map_err(StartError::Platform)?;
+            (Some(Arc::new(g)), Arc::new(trust))
+        }
+        config::Platform::Ocsp { endpoint: e, client, links: l } => {
+            let trust = trust_of(e)?;
+            let cfg = kiosk_platform::ocsp::OcspConfig::new(endpoint(e, client.as_ref())?);
+            let p = kiosk_platform::ocsp::OcspPlatform::new(cfg, trust.clone(), links(l)?)
+                .map_err(StartError::Platform)?;
+            let g = Guarded::new(p, grace(e), CACHE).map_err(StartError::Platform)?;
+            (Some(Arc::new(g)), Arc::new(trust))
+        }
+        config::Platform::Crl { endpoint: e, client, links: l, refresh } => {
+            let trust = trust_of(e)?;
+            let cache_path = l.path.path().with_extension("crl");
+            let cfg = kiosk_platform::crl::CrlConfig {
+                endpoint: endpoint(e, client.as_ref())?,
+                refresh: *refresh,
+                cache_path,
+                skew: Duration::from_secs(300),
+            };
+            let p = Arc::new(
+                kiosk_platform::crl::CrlPlatform::new(cfg, trust.clone(), links(l)?)
+                    .map_err(StartError::Platform)?,
+            );
+            let _refresher = p.spawn_refresher();
+            let g = Guarded::new(ArcPlatform(p), grace(e), CACHE).map_err(StartError::Platform)?;
+            (Some(Arc::new(g)), Arc::new(trust))
+        }
+        config::Platform::Simulated => return Err(StartError::Simulated { what: "platform" }),
+    })
+}
+
+/// A shared back-end (the CRL one has a refresher task holding it too).
+struct ArcPlatform<P>(Arc<P>);
+
+impl<P: kiosk_platform::Platform> kiosk_platform::Platform for ArcPlatform<P> {
+    fn challenge(
+        &self,
+    ) -> kiosk_platform::BoxFuture<'_, Result<kiosk_platform::Challenge, kiosk_platform::PlatformError>> {
+        self.0.challenge()
+    }
+
+    fn verify<'a>(
+        &'a self,
+        certificate: &'a kiosk_platform::JpkiCertificate,
+        challenge: &'a kiosk_platform::Challenge,
+        signature: &'a [u8],
+    ) -> kiosk_platform::BoxFuture<'a, kiosk_platform::Verdict> {
+        self.0.verify(certificate, challenge, signature)
+    }
+}
+
+fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartError> {
+    let mut c = ClientConfig::new(
+        format!("{}:{}", s.host.as_str(), s.port.get()),
+        config.library.institution_id.as_str(),
+    );
+    c.charset = match s.encoding {
+        config::Encoding::Utf8 => Charset::Utf8,
+        config::Encoding::ShiftJis => Charset::Cp932,
+    };
+    c.request_timeout = s.request_timeout;
+    c.resends = u32::from(s.retries);
+    c.keepalive = s.keepalive;
+    if let Some(loc) = &s.location_code {
+        c.location = loc.as_str().to_owned();
+    }
+    if let Some(login) = &s.login {
+        c.login = Some(Credentials {
+            user: login.user.as_str().to_owned(),
+            password: login.password.expose().to_owned(),
+            location: s.location_code.as_ref().map(|l| l.as_str().to_owned()),
+        });
+    }
+    if let Some(tls) = &s.tls {
+        c.tls = Some(TlsSettings {
+            ca_pem: read(tls.ca_file.path())?,
+            ca_label: format!("ils.ca_file ({})", tls.ca_file.path().display()),
+            server_name: None,
+            client_identity: None,
+        });
+    }
+    let lib = Sip2Library::new(c);
+    let _keepalive = lib.spawn_keepalive();
+    Ok(lib)
+}
+
+fn printer(
+    config: &Config,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<Option<Arc<Mutex<Device<AnyDriver>>>>, StartError> {
+    let spec = match &config.printer.transport {
+        config::PrinterTransport::Usb { vendor_id, product_id } => {
+            TransportSpec::Usb { vendor_id: *vendor_id, product_id: *product_id }
+        }
+        config::PrinterTransport::Serial { device, baud } => {
+            TransportSpec::Serial { device: device.path().to_path_buf(), baud: *baud }
+        }
+        config::PrinterTransport::Tcp { host, port } => {
+            TransportSpec::Tcp { host: host.as_str().to_owned(), port: port.get() }
+        }
+        config::PrinterTransport::File { path } => TransportSpec::File { path: path.path().to_path_buf() },
+        config::PrinterTransport::Simulated | config::PrinterTransport::None => return Ok(None),
+    };
+    match kiosk_printer::transport::open(&spec, Duration::from_secs(2)) {
+        Ok(device) => {
+            let device = Arc::new(Mutex::new(device));
+            let health = kiosk_printer::watch(device.clone(), Duration::from_secs(5));
+            let tx = inputs.clone();
+            std::thread::Builder::new()
+                .name("printer-watch".into())
+                .spawn(move || {
+                    let mut out = false;
+                    while let Ok(h) = health.recv() {
+                        let (ok, detail, paper_out) = match &h {
+                            kiosk_printer::Health::Status(Some(s)) => {
+                                (s.ready(), format!("{s:?}"), s.paper == kiosk_printer::Paper::Out)
+                            }
+                            kiosk_printer::Health::Status(None) => {
+                                (true, "no status (one-way link)".to_owned(), false)
+                            }
+                            kiosk_printer::Health::Unreachable(why) => (false, why.clone(), false),
+                        };
+                        if paper_out != out {
+                            out = paper_out;
+                            let _ = tx.send(Input::PaperOut(out));
+                        }
+                        if tx.send(Input::Status(kiosk_ui::Device::Printer, ok, detail)).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|source| StartError::Thread { what: "printer watch", source })?;
+            Ok(Some(device))
+        }
+        Err(e) => {
+            // A missing printer is not a reason to stop lending: no receipts today.
+            tracing::warn!(error = %e, "the printer is not available: no receipts or labels");
+            let _ = inputs.send(Input::Status(kiosk_ui::Device::Printer, false, e.to_string()));
+            let _ = inputs.send(Input::PaperOut(true));
+            Ok(None)
+        }
+    }
+}
+
+fn outputs(config: &Config) -> Option<kiosk_io::Ticker> {
+    let now = std::time::Instant::now();
+    let ticker = match &config.io {
+        config::Io::Gpio(pins) => {
+            match kiosk_io::GpioPins::open(
+                pins.lamp().bcm(),
+                pins.buzzer().bcm(),
+                pins.gate().map(config::GpioPin::bcm),
+            ) {
+                Ok(p) => kiosk_io::spawn_ticker(kiosk_io::Signals::new(p, now)),
+                Err(e) => {
+                    tracing::error!(error = %e, "the staff lamp and buzzer are not available");
+                    return None;
+                }
+            }
+        }
+        config::Io::Simulated => {
+            kiosk_io::spawn_ticker(kiosk_io::Signals::new(kiosk_io::SimulatedPins::new(), now))
+        }
+        config::Io::None => return None,
+    };
+    ticker.map_err(|e| tracing::error!(error = %e, "the output ticker cannot start")).ok()
+}
+
+/// Opens the configured scanner.
+fn open_scanner(
+    sc: &config::Scanner,
+) -> Result<Option<Box<dyn kiosk_scanner::Scanner>>, kiosk_scanner::ScannerError> {
+    use kiosk_scanner::{
+        DeviceSpec, EvdevScanner, Layout, LineConfig, LineFileScanner, SerialScanner, Terminator,
+    };
+    let line = LineConfig {
+        terminator: match sc.terminator {
+            config::ScanTerminator::Enter => Terminator::Enter,
+            config::ScanTerminator::Tab => Terminator::Tab,
+        },
+        ..LineConfig::default()
+    };
+    let layout = match sc.layout {
+        config::KeyLayout::Us => Layout::Us,
+        config::KeyLayout::Jis => Layout::Jis,
+    };
+    Ok(match &sc.source {
+        config::ScannerSource::Evdev { device } => {
+            Some(Box::new(EvdevScanner::open(&DeviceSpec::Path(device.path().to_path_buf()), layout, line)?))
+        }
+        config::ScannerSource::Serial { device, baud } => {
+            Some(Box::new(SerialScanner::open(&device.path().to_string_lossy(), *baud, line)?))
+        }
+        config::ScannerSource::Fifo { path } => {
+            Some(Box::new(LineFileScanner::open(path.path(), line.max_len)?))
+        }
+        config::ScannerSource::Simulated | config::ScannerSource::None => None,
+    })
+}
+
+/// The scanner's supervisor: open, read scans into the event loop, and after a failure
+/// (unplugged, grabbed by another program) open again with back-off (1 s doubling to 30 s).
+fn start_scanner(sc: &config::Scanner, inputs: &mpsc::UnboundedSender<Input>) -> Result<(), StartError> {
+    if matches!(sc.source, config::ScannerSource::Simulated | config::ScannerSource::None) {
+        tracing::warn!(
+            "no barcode scanner configured: patrons can log in by card but not borrow by scanning"
+        );
+        return Ok(());
+    }
+    let (sc, tx) = (sc.clone(), inputs.clone());
+    std::thread::Builder::new()
+        .name("scanner".into())
+        .spawn(move || {
+            let mut backoff = Duration::from_secs(1);
+            while !tx.is_closed() {
+                match open_scanner(&sc) {
+                    Ok(Some(scanner)) => {
+                        backoff = Duration::from_secs(1);
+                        let mut scanner =
+                            kiosk_scanner::Debounced::new(scanner, kiosk_scanner::Debounce::new(sc.debounce));
+                        let result = kiosk_scanner::pump(&mut scanner, Duration::from_millis(500), || tx.is_closed(), |scan| {
+                            match scan {
+                                Ok(code) => tx.send(Input::Scan(code)).is_ok(),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "scan discarded");
+                                    true
+                                }
+                            }
+                        });
+                        if let Err(e) = result {
+                            tracing::error!(error = %e, "the scanner failed; opening it again");
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "the scanner cannot be opened"),
+                }
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        })
+        .map_err(|source| StartError::Thread { what: "scanner", source })?;
+    Ok(())
+}

@@ -1,0 +1,774 @@
+//! The orchestrator: the event loop that carries out the console's work with the real
+//! drivers.
+//!
+//! One tokio task per driver feeds [`Input`]s into one channel; the loop hands each to
+//! the [`Console`] (the pure flow) and runs the [`Work`] that comes back: card commands go
+//! to the card threads, platform, library-system and printer calls become tasks tagged
+//! with the session id, lamp and buzzer patterns go to the outputs. Card removal ends the
+//! session: its tasks are cancelled, except a checkout already sent, which completes and
+//! is journalled. The loop publishes the scene the UI shows after every step.
+
+pub mod card;
+pub mod control;
+pub mod drivers;
+mod notify;
+mod screen;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use kiosk_platform::{Challenge, JpkiCertificate, Verdict as PlatformVerdict};
+use kiosk_printer::token::{self, LabelDate};
+use kiosk_printer::{Receipt, ReceiptLine, compose_label, compose_receipt};
+use kiosk_sip2::Library;
+use kiosk_ui::{Scene, UiAction};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+use zeroize::Zeroizing;
+
+use crate::console::{Console, Work};
+use crate::flow::{
+    AdminAction, BuzzerPattern, Effect, Event, ItemId, ItemRefusal, LampPattern, Loan, Millis, PatronId,
+    PatronRefusal, PrintFault, PrintJob, ProofFailure, Reply, Scan, SessionId, Verdict,
+};
+use crate::journal::{Journal, Operation, SessionJournal};
+use card::{CardCommand, CardNews};
+pub use drivers::{Drivers, StartError};
+
+/// Everything the event loop can be told.
+#[derive(Debug)]
+pub enum Input {
+    /// From the card threads.
+    Card(CardNews),
+    /// A barcode, as the scanner read it.
+    Scan(String),
+    /// A tap on the screen.
+    Ui(UiAction),
+    /// The proof of possession finished (challenge and signature kept for the check).
+    Proof { session: SessionId, outcome: Result<Proof, ProofFailure> },
+    /// The platform's verdict.
+    Verdict { session: SessionId, verdict: PlatformVerdict },
+    /// Any other driver answer.
+    Reply { session: SessionId, reply: Reply },
+    /// The printer's paper ran out (true) or was loaded again (false).
+    PaperOut(bool),
+    /// A device's state for the admin screen.
+    Status(kiosk_ui::Device, bool, String),
+    /// Stop the loop (SIGTERM, or the control channel closed).
+    Shutdown,
+}
+
+/// The card's signature over a challenge.
+pub struct Proof {
+    challenge: Challenge,
+    signature: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for Proof {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Proof(..)")
+    }
+}
+
+/// What one card session holds besides the flow's own state; dropped (and wiped) when the
+/// session ends.
+#[derive(Default)]
+struct SessionData {
+    certificate: Option<Arc<JpkiCertificate>>,
+    proof: Option<Arc<Proof>>,
+    patron: Option<PatronId>,
+}
+
+/// The admin screen's device rows.
+#[derive(Debug, Clone)]
+struct DeviceStatus {
+    rows: Vec<(kiosk_ui::Device, bool, String)>,
+}
+
+impl DeviceStatus {
+    fn new() -> DeviceStatus {
+        use kiosk_ui::Device::{LibrarySystem, Network, Platform, Printer, Reader, Update};
+        let rows = [Reader, Printer, Platform, LibrarySystem, Network]
+            .into_iter()
+            .map(|d| (d, false, "starting".to_owned()))
+            .chain([(Update, true, env!("CARGO_PKG_VERSION").to_owned())])
+            .collect();
+        DeviceStatus { rows }
+    }
+
+    fn set(&mut self, device: kiosk_ui::Device, ok: bool, detail: String) {
+        if let Some(row) = self.rows.iter_mut().find(|(d, _, _)| *d == device) {
+            *row = (device, ok, detail);
+        }
+    }
+
+    fn scene_rows(&self) -> Vec<kiosk_ui::StatusRow> {
+        self.rows.iter().map(|(d, ok, detail)| kiosk_ui::status_row(*d, *ok, detail)).collect()
+    }
+}
+
+/// A task running for a session.
+struct Running {
+    session: SessionId,
+    handle: AbortHandle,
+    /// A checkout already sent must finish (the journal records its outcome).
+    must_finish: bool,
+}
+
+/// The kiosk at work.
+pub struct Orchestrator {
+    console: Console,
+    drivers: Drivers,
+    inputs: mpsc::UnboundedSender<Input>,
+    session: Option<(SessionId, SessionData)>,
+    journal: Option<Arc<std::sync::Mutex<SessionJournal>>>,
+    running: Vec<Running>,
+    status: DeviceStatus,
+    scenes: watch::Sender<Scene>,
+    started: Instant,
+}
+
+impl core::fmt::Debug for Orchestrator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Orchestrator({:?})", self.console)
+    }
+}
+
+/// How the loop reports it is healthy (systemd's `sd_notify`).
+pub trait Watchdog: Send {
+    fn ready(&mut self);
+    fn alive(&mut self);
+}
+
+/// No service manager (tests, a terminal).
+#[derive(Debug)]
+pub struct NoWatchdog;
+
+impl Watchdog for NoWatchdog {
+    fn ready(&mut self) {}
+    fn alive(&mut self) {}
+}
+
+impl Orchestrator {
+    /// Builds the loop around started drivers. `inputs` is the sending half of the channel
+    /// the drivers already feed.
+    pub fn new(
+        console: Console,
+        drivers: Drivers,
+        inputs: mpsc::UnboundedSender<Input>,
+    ) -> (Orchestrator, watch::Receiver<Scene>) {
+        let (scenes, rx) = watch::channel(console.scene());
+        let o = Orchestrator {
+            console,
+            drivers,
+            inputs,
+            session: None,
+            journal: None,
+            running: Vec::new(),
+            status: DeviceStatus::new(),
+            scenes,
+            started: Instant::now(),
+        };
+        (o, rx)
+    }
+
+    fn now(&self) -> Millis {
+        Millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Runs until [`Input::Shutdown`] or every sender is gone.
+    pub async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<Input>, mut watchdog: Box<dyn Watchdog>) {
+        self.reconcile_journal().await;
+        watchdog.ready();
+        self.publish();
+        let mut alive = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            let deadline = self.console.deadline().map_or(Duration::from_secs(1), |d| {
+                Duration::from_millis(d.0.saturating_sub(self.now().0)).min(Duration::from_secs(1))
+            });
+            tokio::select! {
+                input = inputs.recv() => match input {
+                    None | Some(Input::Shutdown) => break,
+                    Some(input) => self.on_input(input),
+                },
+                () = tokio::time::sleep(deadline) => {}
+                _ = alive.tick() => watchdog.alive(),
+            }
+            let work = self.console.advance(self.now());
+            self.run_work(work);
+            self.running.retain(|r| !r.handle.is_finished());
+            self.publish();
+        }
+        self.end_session();
+        if let Some(c) = &self.drivers.card {
+            c.send(CardCommand::PowerOff);
+        }
+    }
+
+    fn publish(&mut self) {
+        let mut scene = self.console.scene();
+        scene.status_rows = self.status.scene_rows();
+        self.scenes.send_replace(scene);
+    }
+
+    fn on_input(&mut self, input: Input) {
+        let _ = self.console.advance(self.now());
+        let work = match input {
+            Input::Card(news) => self.on_card(news),
+            Input::Scan(text) => {
+                let scan = self.classify(&text);
+                self.console.event(Event::Scanned(scan))
+            }
+            Input::Ui(action) => self.console.action(action),
+            Input::Proof { session, outcome } => {
+                let reply = match outcome {
+                    Ok(proof) => {
+                        if let Some((_, data)) = self.session.as_mut().filter(|(s, _)| *s == session) {
+                            data.proof = Some(Arc::new(proof));
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                };
+                self.console.event(Event::Reply { session, reply: Reply::Proof(reply) })
+            }
+            Input::Verdict { session, verdict } => {
+                tracing::info!(verdict = verdict.label(), "validity check");
+                let verdict = self.verdict(session, verdict);
+                self.console.event(Event::Reply { session, reply: Reply::Validity(verdict) })
+            }
+            Input::Reply { session, reply } => self.console.event(Event::Reply { session, reply }),
+            Input::PaperOut(out) => {
+                self.console.event(if out { Event::PaperOut } else { Event::PaperRestored })
+            }
+            Input::Status(device, ok, detail) => {
+                self.status.set(device, ok, detail);
+                Vec::new()
+            }
+            Input::Shutdown => Vec::new(),
+        };
+        self.run_work(work);
+    }
+
+    fn on_card(&mut self, news: CardNews) -> Vec<Work> {
+        match news {
+            CardNews::Inserted => self.console.event(Event::CardInserted),
+            CardNews::Removed => self.console.event(Event::CardRemoved),
+            CardNews::Certificate { session, result } => {
+                let reply = match result {
+                    Ok(cert) => {
+                        if let Some((_, data)) = self.session.as_mut().filter(|(s, _)| *s == session) {
+                            data.certificate = Some(Arc::from(cert));
+                        }
+                        Ok(())
+                    }
+                    Err(fault) => Err(fault),
+                };
+                self.console.event(Event::Reply { session, reply: Reply::Certificate(reply) })
+            }
+            CardNews::Reply { session, reply } => self.console.event(Event::Reply { session, reply }),
+            CardNews::Reader(state) => {
+                let (ok, detail) = match state {
+                    Ok(name) => (true, name),
+                    Err(problem) => (false, problem),
+                };
+                self.status.set(kiosk_ui::Device::Reader, ok, detail);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The platform's verdict in the flow's terms; a Good verdict's patron is kept for
+    /// `ResolvePatron`.
+    fn verdict(&mut self, session: SessionId, verdict: PlatformVerdict) -> Verdict {
+        match verdict {
+            PlatformVerdict::Good { service_id, .. } => {
+                let patron = service_id.and_then(|s| PatronId::new(s.expose()));
+                if let Some((_, data)) = self.session.as_mut().filter(|(s, _)| *s == session) {
+                    data.patron.clone_from(&patron);
+                }
+                Verdict::Good { patron }
+            }
+            PlatformVerdict::Revoked => Verdict::Revoked,
+            PlatformVerdict::Expired => Verdict::Expired,
+            PlatformVerdict::NotLinked => Verdict::NotLinked,
+            PlatformVerdict::Untrusted(_) => Verdict::Untrusted,
+            PlatformVerdict::Unavailable(e) => {
+                self.status.set(kiosk_ui::Device::Platform, false, e.to_string());
+                Verdict::Unavailable
+            }
+        }
+    }
+
+    /// What a scan is, by the scanner's rules; a Method D token is verified here.
+    fn classify(&self, text: &str) -> Scan {
+        use kiosk_scanner::ScanKind;
+        let scan = self.drivers.classifier.classify(text);
+        let code = scan.code;
+        match scan.kind {
+            ScanKind::MethodDLabel => {
+                let (today, _) = crate::demo::local_now();
+                Scan::MethodDLabel(
+                    token::verify(&code, today, &self.drivers.label_keys)
+                        .map_err(crate::demo::refusal)
+                        .and_then(|v| {
+                            PatronId::new(v.patron.as_str()).ok_or(crate::flow::LabelRefusal::Malformed)
+                        }),
+                )
+            }
+            ScanKind::LibraryCard | ScanKind::StaffCard => match PatronId::new(code.as_str()) {
+                Some(p) => Scan::LibraryCard(p),
+                None => Scan::Item(ItemId(code)),
+            },
+            ScanKind::Item | ScanKind::Unknown => Scan::Item(ItemId(code)),
+        }
+    }
+
+    fn run_work(&mut self, work: Vec<Work>) {
+        for item in work {
+            match item {
+                Work::Effect(effect) => self.effect(effect),
+                Work::Staff(action) => self.staff(action),
+                Work::Demo(_) => {}
+            }
+        }
+    }
+
+    fn staff(&mut self, action: AdminAction) {
+        match action {
+            AdminAction::ResetKiosk => {
+                self.end_session();
+                if let Some(c) = &self.drivers.card {
+                    c.send(CardCommand::PowerOff);
+                }
+            }
+            AdminAction::TestPrint => self.test_print(),
+            other => tracing::info!(action = ?other, "staff action"),
+        }
+    }
+
+    fn begin(&mut self, session: SessionId) {
+        if self.session.as_ref().is_none_or(|(s, _)| *s != session) {
+            self.end_session();
+            self.session = Some((session, SessionData::default()));
+        }
+    }
+
+    /// Cancels the session's work (a sent checkout completes), forgets its data, closes
+    /// its journal (deleted when every loan was answered).
+    fn end_session(&mut self) {
+        if let Some((session, _data)) = self.session.take() {
+            for r in self.running.iter().filter(|r| r.session == session && !r.must_finish) {
+                r.handle.abort();
+            }
+        }
+        if let Some(j) = self.journal.take() {
+            // Tasks still holding it (a sent checkout) close it when they finish.
+            if let Ok(j) = Arc::try_unwrap(j) {
+                let j = j.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Err(e) = j.close() {
+                    tracing::error!(error = %e, "journal close failed");
+                }
+            }
+        }
+    }
+
+    fn spawn<F>(&mut self, session: SessionId, must_finish: bool, task: F)
+    where
+        F: std::future::Future<Output = Option<Input>> + Send + 'static,
+    {
+        let tx = self.inputs.clone();
+        let handle = tokio::spawn(async move {
+            if let Some(input) = task.await {
+                let _ = tx.send(input);
+            }
+        });
+        self.running.push(Running { session, handle: handle.abort_handle(), must_finish });
+    }
+
+    fn effect(&mut self, effect: Effect) {
+        tracing::debug!(?effect, "effect");
+        let timeout = self.drivers.timeout;
+        match effect {
+            Effect::ReadCertificate { session } => {
+                self.begin(session);
+                self.card(CardCommand::ReadCertificate { session }, session);
+            }
+            Effect::QueryPinTries { session } => self.card(CardCommand::QueryPinTries { session }, session),
+            Effect::VerifyPin { session, pin } => self.card(CardCommand::VerifyPin { session, pin }, session),
+            Effect::ProvePossession { session } => self.prove(session),
+            Effect::CheckValidity { session } => self.check(session),
+            Effect::ResolvePatron { session } => {
+                let patron =
+                    self.session.as_ref().filter(|(s, _)| *s == session).and_then(|(_, d)| d.patron.clone());
+                let reply = Reply::Patron(patron.ok_or(PatronRefusal::NotLinked));
+                let _ = self.inputs.send(Input::Reply { session, reply });
+            }
+            Effect::PatronStatus { session, patron, .. } => {
+                self.begin(session);
+                let Some(library) = self.drivers.library.clone() else {
+                    let reply = Reply::Standing(Err(PatronRefusal::LibrarySystemUnavailable));
+                    let _ = self.inputs.send(Input::Reply { session, reply });
+                    return;
+                };
+                self.spawn(session, false, async move {
+                    let answer = tokio::time::timeout(timeout, library.patron(patron.expose(), None)).await;
+                    let standing = match answer {
+                        Ok(Ok(Ok(_))) => Ok(()),
+                        Ok(Ok(Err(problem))) => Err(patron_refusal(&problem)),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "patron status failed");
+                            Err(PatronRefusal::LibrarySystemUnavailable)
+                        }
+                        Err(_) => Err(PatronRefusal::LibrarySystemUnavailable),
+                    };
+                    Some(Input::Reply { session, reply: Reply::Standing(standing) })
+                });
+            }
+            Effect::Checkout { session, patron, item } => self.checkout(session, patron, item),
+            Effect::Print { session, job } => self.print(session, job),
+            Effect::PowerOffCard => {
+                if let Some(c) = &self.drivers.card {
+                    c.send(CardCommand::PowerOff);
+                }
+            }
+            Effect::EndSession { session } => {
+                if self.session.as_ref().is_some_and(|(s, _)| *s == session) {
+                    self.end_session();
+                }
+            }
+            Effect::Lamp(p) => self.drivers.outputs.lamp(match p {
+                LampPattern::Off => kiosk_io::Pattern::Off,
+                LampPattern::Steady => kiosk_io::Pattern::Steady,
+                LampPattern::Blink => kiosk_io::Pattern::Blink {
+                    on: Duration::from_millis(500),
+                    off: Duration::from_millis(500),
+                },
+            }),
+            Effect::Buzzer(p) => self.drivers.outputs.buzzer(match p {
+                BuzzerPattern::Off => kiosk_io::Pattern::Off,
+                BuzzerPattern::Beep => kiosk_io::Pattern::Beep { on: Duration::from_millis(200) },
+                BuzzerPattern::Reminder => kiosk_io::Pattern::Repeat {
+                    on: Duration::from_millis(150),
+                    period: Duration::from_secs(3),
+                },
+            }),
+            Effect::Audit(a) => tracing::info!(event = ?a, "audit"),
+        }
+    }
+
+    fn card(&mut self, command: CardCommand, session: SessionId) {
+        match &self.drivers.card {
+            Some(c) => c.send(command),
+            None => {
+                let reply = Reply::CardError(crate::flow::CardFault::ReaderFailed);
+                let _ = self.inputs.send(Input::Reply { session, reply });
+            }
+        }
+    }
+
+    /// Challenge (from the platform, or made here), the card's signature, and the
+    /// kiosk's own check of signature and chain before anything is sent anywhere.
+    fn prove(&mut self, session: SessionId) {
+        let (Some(card), Some(cert)) = (
+            self.drivers.card.clone(),
+            self.session.as_ref().filter(|(s, _)| *s == session).and_then(|(_, d)| d.certificate.clone()),
+        ) else {
+            let outcome = Err(ProofFailure::UntrustedCertificate);
+            let _ = self.inputs.send(Input::Proof { session, outcome });
+            return;
+        };
+        let platform = self.drivers.platform.clone();
+        let trust = self.drivers.trust.clone();
+        let timeout = self.drivers.timeout;
+        self.spawn(session, false, async move {
+            let challenge = match &platform {
+                Some(p) => match tokio::time::timeout(timeout, p.challenge()).await {
+                    Ok(Ok(c)) => c,
+                    // No challenge from the platform: the check that follows will not be
+                    // able to reach it either; a local challenge still proves the card.
+                    _ => kiosk_platform::Challenge::local().ok()?,
+                },
+                None => kiosk_platform::Challenge::local().ok()?,
+            };
+            let (tx, rx) = oneshot::channel();
+            card.send(CardCommand::Sign { message: challenge.nonce.clone(), reply: tx });
+            let signature = match rx.await {
+                Ok(Ok(sig)) => Zeroizing::new(sig),
+                Ok(Err(e)) => {
+                    let reply = Reply::CardError(card::fault(&e));
+                    return Some(Input::Reply { session, reply });
+                }
+                Err(_) => return None,
+            };
+            let outcome = match trust.check(&cert, &challenge, &signature, SystemTime::now()) {
+                Ok(_) => Ok(Proof { challenge, signature }),
+                Err(PlatformVerdict::Untrusted(kiosk_platform::Untrusted::BadSignature)) => {
+                    Err(ProofFailure::BadSignature)
+                }
+                Err(_) => Err(ProofFailure::UntrustedCertificate),
+            };
+            Some(Input::Proof { session, outcome })
+        });
+    }
+
+    fn check(&mut self, session: SessionId) {
+        let data = self
+            .session
+            .as_ref()
+            .filter(|(s, _)| *s == session)
+            .map(|(_, d)| (d.certificate.clone(), d.proof.clone()));
+        let (Some(platform), Some((Some(cert), Some(proof)))) = (self.drivers.platform.clone(), data) else {
+            let verdict = PlatformVerdict::Unavailable(kiosk_platform::PlatformError::Config(
+                "no platform configured".into(),
+            ));
+            let _ = self.inputs.send(Input::Verdict { session, verdict });
+            return;
+        };
+        let timeout = self.drivers.timeout;
+        self.spawn(session, false, async move {
+            let verdict = match tokio::time::timeout(
+                timeout,
+                platform.verify(&cert, &proof.challenge, &proof.signature),
+            )
+            .await
+            {
+                Ok(v) => v,
+                Err(_) => PlatformVerdict::Unavailable(kiosk_platform::PlatformError::Timeout(timeout)),
+            };
+            Some(Input::Verdict { session, verdict })
+        });
+    }
+
+    fn session_journal(&mut self, session: SessionId) -> Option<Arc<std::sync::Mutex<SessionJournal>>> {
+        if self.journal.is_none() {
+            self.journal = Some(Arc::new(std::sync::Mutex::new(self.drivers.journal.session(session.0))));
+        }
+        self.journal.clone()
+    }
+
+    /// Journal the intent (fsync), send, journal the answer.
+    fn checkout(&mut self, session: SessionId, patron: PatronId, item: ItemId) {
+        self.begin(session);
+        let Some(library) = self.drivers.library.clone() else {
+            let reply = Reply::Checkout { item, result: Err(ItemRefusal::NoAnswer) };
+            let _ = self.inputs.send(Input::Reply { session, reply });
+            return;
+        };
+        let journal = self.session_journal(session);
+        self.spawn(session, true, async move {
+            let intent = journal.as_ref().map(|j| {
+                j.lock().unwrap_or_else(std::sync::PoisonError::into_inner).intend(
+                    Operation::Checkout,
+                    patron.expose(),
+                    &item.0,
+                )
+            });
+            let intent = match intent {
+                Some(Ok(i)) => Some(i),
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "journal write failed: not lending");
+                    let reply = Reply::Checkout { item, result: Err(ItemRefusal::NoAnswer) };
+                    return Some(Input::Reply { session, reply });
+                }
+                None => None,
+            };
+            let answer = library.checkout(patron.expose(), &item.0).await;
+            let result = match answer {
+                Ok(Ok(loan)) => Ok(Loan { item: item.clone(), title: loan.title, due: loan.due }),
+                Ok(Err(problem)) => Err(item_refusal(problem)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "checkout got no answer");
+                    Err(ItemRefusal::NoAnswer)
+                }
+            };
+            // An unknown outcome stays open in the journal and is reconciled at start.
+            if let (Some(j), Some(i)) = (journal.as_ref(), intent) {
+                if !matches!(result, Err(ItemRefusal::NoAnswer)) {
+                    let mut j = j.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Err(e) = j.answered(i) {
+                        tracing::error!(error = %e, "journal write failed after the checkout");
+                    }
+                }
+            }
+            Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
+        });
+    }
+
+    fn print(&mut self, session: SessionId, job: PrintJob) {
+        let Some(printer) = self.drivers.printer.clone() else {
+            let _ =
+                self.inputs.send(Input::Reply { session, reply: Reply::Printed(Err(PrintFault::Offline)) });
+            return;
+        };
+        let settings = self.drivers.job_settings.clone();
+        let keys = self.drivers.label_keys.clone();
+        self.spawn(session, false, async move {
+            let result = tokio::task::spawn_blocking(move || {
+                let (today, now_text) = crate::demo::local_now();
+                let composed = match &job {
+                    PrintJob::Receipt { loans } => compose_receipt(
+                        &settings,
+                        &Receipt {
+                            printed_at: now_text,
+                            lines: loans
+                                .iter()
+                                .map(|l| ReceiptLine { title: l.title.clone(), due: l.due.clone() })
+                                .collect(),
+                            patron: None,
+                        },
+                    ),
+                    PrintJob::MethodDLabel { patron } => match keys.first() {
+                        Some(key) => compose_label(&settings, patron.expose(), today, key),
+                        None => return Err(PrintFault::Failed),
+                    },
+                };
+                let composed = composed.map_err(|e| {
+                    tracing::warn!(error = %e, "print job could not be composed");
+                    PrintFault::Failed
+                })?;
+                let device = printer.lock().map_err(|_| PrintFault::Failed)?;
+                device.print(&composed).map(|_| ()).map_err(|e| print_fault(&e))
+            })
+            .await
+            .unwrap_or(Err(PrintFault::Failed));
+            Some(Input::Reply { session, reply: Reply::Printed(result) })
+        });
+    }
+
+    fn test_print(&mut self) {
+        let Some(printer) = self.drivers.printer.clone() else { return };
+        let settings = self.drivers.job_settings.clone();
+        tokio::task::spawn_blocking(move || {
+            let (_, now_text) = crate::demo::local_now();
+            let receipt = Receipt { printed_at: now_text, lines: Vec::new(), patron: None };
+            if let (Ok(job), Ok(device)) = (compose_receipt(&settings, &receipt), printer.lock()) {
+                if let Err(e) = device.print(&job) {
+                    tracing::warn!(error = %e, "test print failed");
+                }
+            }
+        });
+    }
+
+    /// Before serving anyone: loans a crash left unanswered are settled with the library
+    /// system. Found already on loan to the patron → it was lent; otherwise not.
+    async fn reconcile_journal(&mut self) {
+        let Ok(open) = self.drivers.journal.unfinished() else { return };
+        let Some(library) = self.drivers.library.clone() else { return };
+        let mut files = Vec::new();
+        for u in open {
+            let outcome = library.reconcile_checkout(&u.patron, &u.item).await;
+            match &outcome {
+                Ok(lent) => tracing::info!(lent = ?lent, "reconciled a loan left open by a crash"),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not reconcile a loan left open; will retry at the next start")
+                }
+            }
+            if outcome.is_ok() {
+                files.push(u.file.clone());
+                self.console.log(kiosk_ui::EventKind::StaffAction, 1, 0);
+            } else {
+                files.retain(|f| *f != u.file);
+            }
+        }
+        files.dedup();
+        for f in files {
+            if let Err(e) = self.drivers.journal.settle(&f) {
+                tracing::error!(error = %e, "journal settle failed");
+            }
+        }
+    }
+}
+
+fn patron_refusal(problem: &kiosk_sip2::PatronProblem) -> PatronRefusal {
+    use kiosk_sip2::PatronProblem as P;
+    match problem {
+        P::Unknown => PatronRefusal::Unknown,
+        P::WrongPin => PatronRefusal::Blocked(None),
+        P::Blocked { message, .. } => PatronRefusal::Blocked(message.clone()),
+    }
+}
+
+/// The library system's refusal as the line the patron reads (both languages: the
+/// screen shows the list in either).
+fn item_refusal(problem: kiosk_sip2::ItemProblem) -> ItemRefusal {
+    use kiosk_sip2::ItemProblem as P;
+    ItemRefusal::Refused(Some(match problem {
+        P::NotFound => "この資料は登録されていません / This item is not in the catalogue".to_owned(),
+        P::OnHoldForAnother => "予約資料のため貸出できません / Reserved for another patron".to_owned(),
+        P::OnLoanToAnother => "貸出中の資料です / On loan to another patron".to_owned(),
+        P::Refused(Some(message)) => message,
+        P::Refused(None) => "貸出できません / Cannot be lent here".to_owned(),
+    }))
+}
+
+fn print_fault(e: &kiosk_printer::PrintError) -> PrintFault {
+    let text = e.to_string();
+    tracing::warn!(error = %text, "print failed");
+    if text.contains("paper") { PrintFault::OutOfPaper } else { PrintFault::Offline }
+}
+
+/// Today's date for labels (Japan).
+pub fn today() -> LabelDate {
+    crate::demo::local_now().0
+}
+
+/// The journal type the drivers hold.
+pub type SharedJournal = Arc<Journal>;
+
+/// Where the UI goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiMode {
+    /// Rendered on request; taps as text on standard input ([`control`]).
+    Headless,
+    /// A window (the `desktop` feature) or the board's screen (the `board` feature).
+    Screen,
+}
+
+/// The kiosk's state directory: systemd's `StateDirectory=` (`$STATE_DIRECTORY`), else
+/// `$KIOSK_STATE_DIR`, else `/var/lib/kiosk`. The loan journal lives in `journal/` there.
+#[must_use]
+pub fn state_dir() -> std::path::PathBuf {
+    std::env::var_os("STATE_DIRECTORY")
+        .or_else(|| std::env::var_os("KIOSK_STATE_DIR"))
+        .map_or_else(|| std::path::PathBuf::from("/var/lib/kiosk"), std::path::PathBuf::from)
+}
+
+/// Runs the kiosk on real drivers until SIGTERM (or `quit` on the headless control).
+///
+/// # Errors
+/// A driver that cannot start, or the UI.
+pub fn run(config: &crate::config::Config, ui: UiMode) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let drivers = {
+        let _guard = rt.enter();
+        Drivers::start(config, &state_dir().join("journal"), &tx).map_err(|e| e.to_string())?
+    };
+    let (orchestrator, scenes) = Orchestrator::new(Console::new(config), drivers, tx.clone());
+    let watchdog: Box<dyn Watchdog> = match notify::SdNotify::from_env() {
+        Some(n) => Box::new(n),
+        None => Box::new(NoWatchdog),
+    };
+    let main = rt.spawn(orchestrator.run(rx, watchdog));
+    {
+        let tx = tx.clone();
+        rt.spawn(async move {
+            if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                term.recv().await;
+                let _ = tx.send(Input::Shutdown);
+            }
+        });
+    }
+    let ui_result = match ui {
+        UiMode::Headless => control::serve(scenes, &tx),
+        UiMode::Screen => screen::serve(scenes, &tx),
+    };
+    let _ = tx.send(Input::Shutdown);
+    rt.block_on(main).map_err(|e| format!("the event loop failed: {e}"))?;
+    ui_result
+}
