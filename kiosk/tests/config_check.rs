@@ -460,7 +460,7 @@ mod platform {
         one(
             &[("platform", &api_with("offline_policy = \"ignore\"")), ("library", LIB_WITH_SP)],
             "platform.offline_policy",
-            "use one of \"refuse\", \"allow\"",
+            "use one of \"refuse\", \"grace\"",
         );
     }
 

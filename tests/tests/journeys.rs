@@ -418,7 +418,7 @@ fn wrong_pin_twice_then_right_and_a_locked_card_calls_staff_who_reset_the_kiosk(
     k.until("tries_left=Some(2)", 20);
     k.shot("wrong-pin-2-left");
     k.pin("1111");
-    k.until("tries_left=Some(1)", 20);
+    k.until("pin=LastTryWarning", 20);
     k.shot("last-try-warning");
     k.tap("acknowledge-last-try");
     k.pin("1234");
@@ -612,6 +612,8 @@ fn a_library_card_patron_borrows_and_a_method_d_label_works_today() {
     // Scanned today at a kiosk of the same fleet: it logs the patron in.
     k.scan(&token);
     k.wait("borrowing", 20);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
     k.shot("label-login");
     k.tap("finish");
     k.wait("receipt-choice", 10);

@@ -659,7 +659,15 @@ impl Orchestrator {
         for u in open {
             let outcome = library.reconcile_checkout(&u.patron, &u.item).await;
             match &outcome {
-                Ok(lent) => tracing::info!(lent = ?lent, "reconciled a loan left open by a crash"),
+                Ok(r) => {
+                    // What was found, never which patron or item.
+                    let found = match r {
+                        kiosk_sip2::client::Reconciled::Lent(_) => "lent",
+                        kiosk_sip2::client::Reconciled::NotLent => "not lent",
+                        kiosk_sip2::client::Reconciled::Other(_) => "on loan to someone else",
+                    };
+                    tracing::info!(found, "reconciled a loan left open by a crash");
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "could not reconcile a loan left open; will retry at the next start")
                 }
