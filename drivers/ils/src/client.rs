@@ -894,6 +894,12 @@ impl Sip2Library {
         self.client.lock().await.stats()
     }
 
+    /// For the admin screen: connects (login and SC status) if not connected. `Ok` means
+    /// the library system answers.
+    pub async fn probe(&self) -> Result<(), Sip2Error> {
+        self.client.lock().await.connect().await
+    }
+
     /// After a crash: was `item` lent to `patron`? (Item information and the patron's
     /// charged items; nothing is sent that could lend it.)
     pub async fn reconcile_checkout(&self, patron: &str, item: &str) -> Result<Reconciled, Sip2Error> {

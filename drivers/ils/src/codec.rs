@@ -82,6 +82,17 @@ pub fn display_text(text: &str) -> String {
     text.nfc().collect()
 }
 
+/// A due date for patrons: SIP2's 18-character date (`YYYYMMDDZZZZHHMMSS`, the usual form
+/// of AH) as `YYYY-MM-DD`; anything else (AH is "arbitrary ACS format") as sent, trimmed.
+pub fn display_due_date(due: &str) -> String {
+    let b = due.as_bytes();
+    if b.len() == 18 && b[..8].iter().all(u8::is_ascii_digit) {
+        format!("{}-{}-{}", &due[..4], &due[4..6], &due[6..8])
+    } else {
+        display_text(due.trim())
+    }
+}
+
 /// The checksum of a frame prefix (command id through `AZ`), as 4 uppercase hex digits.
 pub fn checksum(prefix: &[u8]) -> [u8; 4] {
     let sum = prefix.iter().fold(0u16, |acc, b| acc.wrapping_add(u16::from(*b)));
@@ -446,5 +457,19 @@ impl fmt::Debug for SipDate {
 impl fmt::Display for SipDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod due_date_tests {
+    use super::display_due_date;
+
+    #[test]
+    fn sip2_dates_show_as_the_day_and_free_text_as_sent() {
+        assert_eq!(display_due_date("20261216    045338"), "2026-12-16");
+        assert_eq!(display_due_date("20261216JST 045338"), "2026-12-16");
+        assert_eq!(display_due_date(" 12/16/2026 "), "12/16/2026");
+        assert_eq!(display_due_date(""), "");
+        assert_eq!(display_due_date("2026121x    045338"), "2026121x    045338");
     }
 }

@@ -15,7 +15,7 @@ pub mod messages;
 pub mod tls;
 
 pub use client::{Client, ClientConfig, Credentials, Sip2Library};
-pub use codec::{Charset, SipDate, display_text};
+pub use codec::{Charset, SipDate, display_due_date, display_text};
 pub use error::{DecodeError, EncodeError, Sip2Error};
 pub use library::{
     Account, CheckinOutcome, ItemProblem, Library, LibraryError, Loan, PatronProblem, Standing,

@@ -315,7 +315,7 @@ fn printer(
                     while let Ok(h) = health.recv() {
                         let (ok, detail, paper_out) = match &h {
                             kiosk_printer::Health::Status(Some(s)) => {
-                                (s.ready(), format!("{s:?}"), s.paper == kiosk_printer::Paper::Out)
+                                (s.ready(), printer_words(s), s.paper == kiosk_printer::Paper::Out)
                             }
                             kiosk_printer::Health::Status(None) => {
                                 (true, "no status (one-way link)".to_owned(), false)
@@ -442,4 +442,43 @@ fn start_scanner(sc: &config::Scanner, inputs: &mpsc::UnboundedSender<Input>) ->
         })
         .map_err(|source| StartError::Thread { what: "scanner", source })?;
     Ok(())
+}
+
+/// The printer's state as staff say it.
+fn printer_words(s: &kiosk_printer::PrinterStatus) -> String {
+    let mut words = Vec::new();
+    if s.cover_open {
+        words.push("cover open");
+    }
+    match s.paper {
+        kiosk_printer::Paper::Out => words.push("paper out"),
+        kiosk_printer::Paper::NearEnd => words.push("paper low"),
+        kiosk_printer::Paper::Ok => {}
+    }
+    if s.error {
+        words.push("error: switch it off and on");
+    }
+    if !s.online && words.is_empty() {
+        words.push("offline");
+    }
+    if words.is_empty() { "ready".to_owned() } else { words.join(", ") }
+}
+
+/// The default route's interface and its state, from the kernel (`/proc/net/route`,
+/// `/sys/class/net`), for the admin screen.
+pub fn network_state() -> (bool, String) {
+    let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let iface = route.lines().skip(1).find_map(|l| {
+        let mut f = l.split_whitespace();
+        let (name, dest) = (f.next()?, f.next()?);
+        (dest == "00000000").then(|| name.to_owned())
+    });
+    match iface {
+        Some(i) => {
+            let state = std::fs::read_to_string(format!("/sys/class/net/{i}/operstate")).unwrap_or_default();
+            let state = state.trim();
+            (state == "up" || state == "unknown", format!("{i} {state}"))
+        }
+        None => (false, "no default route: check the network cable or Wi-Fi".to_owned()),
+    }
 }

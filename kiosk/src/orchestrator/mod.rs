@@ -179,6 +179,7 @@ impl Orchestrator {
     /// Runs until [`Input::Shutdown`] or every sender is gone.
     pub async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<Input>, mut watchdog: Box<dyn Watchdog>) {
         self.reconcile_journal().await;
+        self.probe();
         watchdog.ready();
         self.publish();
         let mut alive = tokio::time::interval(Duration::from_secs(2));
@@ -212,7 +213,9 @@ impl Orchestrator {
     }
 
     fn on_input(&mut self, input: Input) {
-        let _ = self.console.advance(self.now());
+        // Timers due before this input fire first, so it meets the state they left.
+        let due = self.console.advance(self.now());
+        self.run_work(due);
         let work = match input {
             Input::Card(news) => self.on_card(news),
             Input::Scan(text) => {
@@ -343,8 +346,42 @@ impl Orchestrator {
                 }
             }
             AdminAction::TestPrint => self.test_print(),
+            AdminAction::RefreshStatus => self.probe(),
             other => tracing::info!(action = ?other, "staff action"),
         }
+    }
+
+    /// Checks the platform, the library system and the network for the admin screen
+    /// (at start, and when staff open the status page). Nothing about patrons is sent.
+    fn probe(&mut self) {
+        use kiosk_ui::Device;
+        let (ok, detail) = drivers::network_state();
+        self.status.set(Device::Network, ok, detail);
+        let tx = self.inputs.clone();
+        let (platform, library, timeout) =
+            (self.drivers.platform.clone(), self.drivers.library.clone(), self.drivers.timeout);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let state = match &platform {
+                Some(p) => match tokio::time::timeout(timeout, p.challenge()).await {
+                    Ok(Ok(_)) => (true, format!("answers ({} ms)", started.elapsed().as_millis())),
+                    Ok(Err(e)) => (false, e.to_string()),
+                    Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
+                },
+                None => (false, "not configured".to_owned()),
+            };
+            let _ = tx.send(Input::Status(Device::Platform, state.0, state.1));
+            let started = Instant::now();
+            let state = match &library {
+                Some(l) => match tokio::time::timeout(timeout, l.probe()).await {
+                    Ok(Ok(())) => (true, format!("SIP2 connected ({} ms)", started.elapsed().as_millis())),
+                    Ok(Err(e)) => (false, e.to_string()),
+                    Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
+                },
+                None => (false, "not configured".to_owned()),
+            };
+            let _ = tx.send(Input::Status(Device::LibrarySystem, state.0, state.1));
+        });
     }
 
     fn begin(&mut self, session: SessionId) {
@@ -575,7 +612,11 @@ impl Orchestrator {
             };
             let answer = library.checkout(patron.expose(), &item.0).await;
             let result = match answer {
-                Ok(Ok(loan)) => Ok(Loan { item: item.clone(), title: loan.title, due: loan.due }),
+                Ok(Ok(loan)) => Ok(Loan {
+                    item: item.clone(),
+                    title: loan.title,
+                    due: kiosk_sip2::display_due_date(&loan.due),
+                }),
                 Ok(Err(problem)) => Err(item_refusal(problem)),
                 Err(e) => {
                     tracing::warn!(error = %e, "checkout got no answer");
