@@ -91,7 +91,7 @@ pub type ResponseBuf = heapless::Vec<u8, RESPONSE_CAPACITY>;
 pub enum ApduError {
     #[error("the command does not fit the APDU buffer")]
     TooLong,
-    #[error("the response has no status word (fewer than 2 bytes)")]
+    #[error("the response has no status word (fewer than 2 bytes, or SW1 neither 6X nor 9X)")]
     MissingStatusWord,
     #[error("a command APDU needs at least 4 header bytes")]
     ShortHeader,
@@ -365,9 +365,14 @@ pub struct Response<'a> {
 
 impl<'a> Response<'a> {
     /// Splits `bytes` (data ‖ SW1 SW2); a response shorter than 2 bytes has no status
-    /// word and is an error, never a panic.
+    /// word and is an error, never a panic. So is one whose SW1 is not `6X` (X ≠ 0) or
+    /// `9X` (ISO 7816-4 §5.6): those last two bytes are data, the status word is missing
+    /// (a response cut short, or sent without it).
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ApduError> {
         let (data, &[sw1, sw2]) = bytes.split_last_chunk::<2>().ok_or(ApduError::MissingStatusWord)?;
+        if !matches!(sw1, 0x61..=0x6F | 0x90..=0x9F) {
+            return Err(ApduError::MissingStatusWord);
+        }
         Ok(Response { data, status: StatusWord::from_bytes(sw1, sw2) })
     }
 }
@@ -449,5 +454,11 @@ mod tests {
         assert_eq!(Response::parse(&[0x90]).unwrap_err(), ApduError::MissingStatusWord);
         let r = Response::parse(&[1, 2, 0x90, 0x00]).unwrap();
         assert_eq!((r.data, r.status), (&[1u8, 2][..], StatusWord::Success));
+        // Data whose status word was dropped: the last two data bytes are no status word.
+        for tail in [[0x20, 0x20], [0x30, 0x82], [0x60, 0x00], [0x00, 0x00], [0xA0, 0x00]] {
+            assert_eq!(Response::parse(&[b'J', tail[0], tail[1]]).unwrap_err(), ApduError::MissingStatusWord);
+        }
+        assert_eq!(Response::parse(&[0x61, 0x10]).unwrap().status, StatusWord::Other(0x6110));
+        assert_eq!(Response::parse(&[0x9F, 0x00]).unwrap().status, StatusWord::Other(0x9F00));
     }
 }

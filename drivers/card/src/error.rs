@@ -51,7 +51,9 @@ pub enum CardError {
     Malformed(ApduError),
     #[error("the card answered {status} to {command}: please take it out and place it again, or ask staff")]
     UnexpectedStatus { command: &'static str, status: StatusWord },
-    #[error("the card sent {got} bytes to {command}, more than the {asked} asked for")]
+    #[error(
+        "the card sent {got} bytes to {command}, more than the {asked} asked for: please take it out and place it again, or ask staff"
+    )]
     ResponseTooLong { command: &'static str, asked: usize, got: usize },
     #[error("the certificate file on the card is not a DER certificate: the card may be damaged, ask staff")]
     CertificateNotDer,
@@ -63,7 +65,7 @@ pub enum CardError {
         "the certificate header says {declared} bytes, over the {max}-byte limit: the card may be damaged, ask staff"
     )]
     CertificateTooLarge { declared: usize, max: usize },
-    #[error("the certificate could not be used: {0}")]
+    #[error("the card's certificate cannot be used ({0}): please ask staff")]
     Certificate(#[from] CertError),
     #[error("the PIN must be exactly 4 digits (0-9); nothing was sent to the card")]
     InvalidPinFormat,

@@ -16,6 +16,12 @@ pub const MY_NUMBER_ATR: [u8; 13] =
 
 const SW_OK: u16 = 0x9000;
 
+/// Most data bytes the card returns in one response: the card's I/O buffer, sized so that
+/// the data and the status word fit one vpcd frame (2-byte length). A READ BINARY that
+/// asks for more (an extended Le of 65 536 on a file that big) gets this many, as a card
+/// with a smaller buffer than the file answers.
+pub const MAX_RESPONSE_DATA: usize = u16::MAX as usize - 2;
+
 const EF_SIGN_CERT: u16 = 0x0001;
 const EF_SIGN_CA: u16 = 0x0002;
 const EF_TOKEN: u16 = 0x0006;
@@ -309,7 +315,9 @@ impl VirtualCard {
     /// Which PIN protects reading `fid` (None: free; Some(None): never readable).
     fn read_guard(fid: u16) -> Option<Option<u16>> {
         match fid {
-            EF_SIGN_CERT | EF_SIGN_CA => Some(Some(EF_SIGN_PIN)),
+            // The signature CA certificate (0002) is free, like the auth CA's (specs §1.2;
+            // OpenSC's pkcs15-jpki marks only 0001 private).
+            EF_SIGN_CERT => Some(Some(EF_SIGN_PIN)),
             EF_AUTH_KEY | EF_AUTH_PIN | EF_SIGN_KEY | EF_SIGN_PIN => Some(None),
             _ => None,
         }
@@ -340,7 +348,7 @@ impl VirtualCard {
             return sw(0x6B00);
         }
         let le = if cmd.le == 0 { 256 } else { cmd.le };
-        let end = data.len().min(offset + le);
+        let end = data.len().min(offset + le.min(MAX_RESPONSE_DATA));
         let mut out = data[offset..end].to_vec();
         out.extend_from_slice(&SW_OK.to_be_bytes());
         out
@@ -419,4 +427,278 @@ impl VirtualCard {
 
 fn sw(sw: u16) -> Vec<u8> {
     sw.to_be_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    //! The card logic driven with raw APDU bytes, as a reader would.
+
+    use super::*;
+
+    /// `00 A4 04 0C Lc <aid>`: SELECT by DF name.
+    fn select_aid(aid: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x00, 0xA4, 0x04, 0x0C, aid.len() as u8];
+        v.extend_from_slice(aid);
+        v
+    }
+
+    fn select_ef(fid: u16) -> Vec<u8> {
+        let [hi, lo] = fid.to_be_bytes();
+        vec![0x00, 0xA4, 0x02, 0x0C, 0x02, hi, lo]
+    }
+
+    const VERIFY_AUTH_1234: [u8; 9] = [0x00, 0x20, 0x00, 0x80, 0x04, b'1', b'2', b'3', b'4'];
+    /// `80 2A 00 <p2>` with a 51-byte (DigestInfo-sized) payload and Le 256.
+    fn sign(p2: u8) -> Vec<u8> {
+        let mut v = vec![0x80, 0x2A, 0x00, p2, 51];
+        v.extend_from_slice(&[0x11; 51]);
+        v.push(0x00);
+        v
+    }
+
+    fn card(config: CardConfig) -> VirtualCard {
+        let mut card = VirtualCard::new(config, TestPki::shared().unwrap());
+        card.power_on();
+        card
+    }
+
+    fn send(card: &mut VirtualCard, apdu: &[u8]) -> Vec<u8> {
+        match card.transmit(apdu) {
+            Answer::Response(r) => r,
+            Answer::Yank => panic!("the card left the field on {apdu:02X?}"),
+        }
+    }
+
+    /// The status word of the answer to `apdu`.
+    fn sw_of(card: &mut VirtualCard, apdu: &[u8]) -> u16 {
+        let r = send(card, apdu);
+        assert!(r.len() >= 2, "no status word in {r:02X?}");
+        u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]])
+    }
+
+    /// The data of a `90 00` answer to `apdu`.
+    fn data_of(card: &mut VirtualCard, apdu: &[u8]) -> Vec<u8> {
+        let mut r = send(card, apdu);
+        assert_eq!(r.split_off(r.len() - 2), [0x90, 0x00], "{apdu:02X?}");
+        r
+    }
+
+    #[test]
+    fn unknown_aids_files_ins_and_cla_are_refused() {
+        let mut c = card(CardConfig::default());
+        // The My Number text-input AP, the 住基 AP and a made-up AID: not on this card.
+        for aid in [
+            &[0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08][..],
+            &[0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00],
+            &[0xA0, 0x00, 0x00, 0x00, 0x03],
+        ] {
+            assert_eq!(sw_of(&mut c, &select_aid(aid)), 0x6A82, "{aid:02X?}");
+        }
+        // No DF selected yet: no EF can be selected.
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_CERT)), 0x6A82);
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &select_ef(0x1234)), 0x6A82);
+        // A failed SELECT leaves the JPKI AP selected.
+        assert_eq!(sw_of(&mut c, &select_aid(&[0xA0, 0x00, 0x00, 0x00, 0x03])), 0x6A82);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_CERT)), 0x9000);
+        assert_eq!(sw_of(&mut c, &[0x00, 0xA4, 0x00, 0x00]), 0x6A86);
+        // Unknown INS, with the ISO and the proprietary CLA.
+        assert_eq!(sw_of(&mut c, &[0x00, 0xCA, 0x01, 0x01, 0x00]), 0x6D00);
+        assert_eq!(sw_of(&mut c, &[0x00, 0x84, 0x00, 0x00, 0x08]), 0x6D00);
+        assert_eq!(sw_of(&mut c, &[0x80, 0xB0, 0x00, 0x00, 0x00]), 0x6D00);
+        assert_eq!(sw_of(&mut c, &[0xA0, 0xB0, 0x00, 0x00, 0x00]), 0x6E00);
+        assert_eq!(sw_of(&mut c, &[0x0C, 0xB0, 0x00, 0x00, 0x00]), 0x69FC);
+        assert_eq!(sw_of(&mut c, &[0x01, 0xB0, 0x00, 0x00, 0x00]), 0x6881);
+        // A card without the JPKI AP refuses its AID too.
+        let mut other = card(CardConfig { application: Application::Other, ..CardConfig::default() });
+        assert_eq!(sw_of(&mut other, &select_aid(&JPKI_AID)), 0x6A82);
+        assert_eq!(sw_of(&mut other, &select_ef(EF_AUTH_CERT)), 0x6A82);
+    }
+
+    #[test]
+    fn protected_efs_are_refused_without_their_pin() {
+        let pki = TestPki::shared().unwrap();
+        let mut c = card(CardConfig::default());
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        let read = [0x00, 0xB0, 0x00, 0x00, 0x00];
+        // The signature certificate needs the signature password; keys and PINs are
+        // never readable.
+        for fid in [EF_SIGN_CERT, EF_AUTH_KEY, EF_AUTH_PIN, EF_SIGN_KEY, EF_SIGN_PIN] {
+            assert_eq!(sw_of(&mut c, &select_ef(fid)), 0x9000, "{fid:04X}");
+            assert_eq!(sw_of(&mut c, &read), 0x6982, "{fid:04X}");
+        }
+        // The same refusal through a short-EF-identifier read.
+        assert_eq!(sw_of(&mut c, &[0x00, 0xB0, 0x81, 0x00, 0x00]), 0x6982);
+        // The free files read without any PIN.
+        for (fid, content) in [
+            (EF_AUTH_CERT, &pki.user_cert_der),
+            (EF_AUTH_CA, &pki.ca_cert_der),
+            (EF_SIGN_CA, &pki.ca_cert_der),
+        ] {
+            assert_eq!(sw_of(&mut c, &select_ef(fid)), 0x9000);
+            assert_eq!(data_of(&mut c, &read), content[..256], "{fid:04X}");
+        }
+        // Signing needs the auth PIN.
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_KEY)), 0x9000);
+        assert_eq!(sw_of(&mut c, &sign(0x80)), 0x6982);
+        // The auth PIN opens the auth key for signing, but not the signature
+        // certificate, and never a read of the key.
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_PIN)), 0x9000);
+        assert_eq!(sw_of(&mut c, &VERIFY_AUTH_1234), 0x9000);
+        assert_eq!(data_of(&mut c, &sign(0x97)).len(), 256);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_KEY)), 0x9000);
+        assert_eq!(sw_of(&mut c, &read), 0x6982);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_SIGN_CERT)), 0x9000);
+        assert_eq!(sw_of(&mut c, &read), 0x6982);
+        // The signature password opens the signature certificate.
+        assert_eq!(sw_of(&mut c, &select_ef(EF_SIGN_PIN)), 0x9000);
+        assert_eq!(
+            sw_of(&mut c, &[0x00, 0x20, 0x00, 0x80, 0x06, b'A', b'B', b'C', b'1', b'2', b'3']),
+            0x9000
+        );
+        assert_eq!(sw_of(&mut c, &select_ef(EF_SIGN_CERT)), 0x9000);
+        assert_eq!(data_of(&mut c, &read), pki.user_cert_der[..256]);
+    }
+
+    #[test]
+    fn read_binary_short_and_extended_le_and_past_the_end() {
+        let cert = &TestPki::shared().unwrap().user_cert_der;
+        let len = cert.len();
+        assert!(len > 300 && len < 0x7FFF, "{len}");
+        let mut c = card(CardConfig::default());
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00]), 0x6986, "no current EF");
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_CERT)), 0x9000);
+        // Short Le: 00 means 256.
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00]), cert[..256]);
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x10]), cert[..16]);
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, 0x01, 0x00, 0x04]), cert[256..260]);
+        // Extended Le: 00 00 00 means 65 536 (the whole file here); 00 01 2C is 300.
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00]), *cert);
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x2C]), cert[..300]);
+        // Short-EF-identifier read: P1 = 80 | SFI, 8-bit offset in P2.
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, 0x8A, 0x02, 0x04]), cert[2..6]);
+        // The last byte, then past the end.
+        let [hi, lo] = (len as u16 - 1).to_be_bytes();
+        assert_eq!(data_of(&mut c, &[0x00, 0xB0, hi, lo, 0x00]), cert[len - 1..]);
+        let [hi, lo] = (len as u16).to_be_bytes();
+        assert_eq!(sw_of(&mut c, &[0x00, 0xB0, hi, lo, 0x00]), 0x6B00);
+        assert_eq!(sw_of(&mut c, &[0x00, 0xB0, hi, lo, 0x00, 0x00, 0x00]), 0x6B00);
+        assert_eq!(sw_of(&mut c, &[0x00, 0xB0, 0x7F, 0xFF, 0x01]), 0x6B00);
+        // A 160-byte file asked for 65 536 bytes answers its 160.
+        assert_eq!(sw_of(&mut c, &select_ef(EF_TOKEN)), 0x9000);
+        let token = data_of(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00]);
+        assert_eq!(token.len(), 160);
+        assert!(token.starts_with(b"JPKIAPICCTOKEN2 "));
+
+        // A file larger than the card's I/O buffer: one response carries at most
+        // MAX_RESPONSE_DATA bytes, so that it fits one vpcd frame with its status word.
+        let big: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+        let mut c = card(CardConfig { auth_cert_file: Some(big.clone()), ..CardConfig::default() });
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_CERT)), 0x9000);
+        let r = send(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00]);
+        assert!(r.len() <= usize::from(u16::MAX));
+        assert_eq!(r[..r.len() - 2], big[..MAX_RESPONSE_DATA]);
+        assert_eq!(r[r.len() - 2..], [0x90, 0x00]);
+    }
+
+    #[test]
+    fn power_off_and_reset_clear_the_verified_state_but_not_the_counters() {
+        let mut c = card(CardConfig::default());
+        let verify_and_sign = |c: &mut VirtualCard| {
+            assert_eq!(sw_of(c, &select_aid(&JPKI_AID)), 0x9000);
+            assert_eq!(sw_of(c, &select_ef(EF_AUTH_PIN)), 0x9000);
+            assert_eq!(sw_of(c, &VERIFY_AUTH_1234), 0x9000);
+            assert!(c.is_auth_pin_verified());
+            assert_eq!(sw_of(c, &select_ef(EF_AUTH_KEY)), 0x9000);
+            assert_eq!(data_of(c, &sign(0x80)).len(), 256);
+        };
+
+        verify_and_sign(&mut c);
+        c.reset();
+        assert!(!c.is_auth_pin_verified());
+        // The DF and EF selection went with it.
+        assert_eq!(sw_of(&mut c, &sign(0x80)), 0x6982);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_KEY)), 0x6A82);
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &sign(0x97)), 0x6982);
+
+        verify_and_sign(&mut c);
+        c.power_off();
+        c.power_on();
+        assert!(!c.is_auth_pin_verified());
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &sign(0x97)), 0x6982);
+
+        // Powering on a card that is already on (vpcd may send it twice) keeps the state.
+        verify_and_sign(&mut c);
+        c.power_on();
+        assert!(c.is_auth_pin_verified());
+
+        // The retry counter is not volatile.
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_PIN)), 0x9000);
+        assert_eq!(sw_of(&mut c, &[0x00, 0x20, 0x00, 0x80, 0x04, b'0', b'0', b'0', b'0']), 0x63C2);
+        assert!(!c.is_auth_pin_verified(), "a wrong PIN clears the verified state");
+        c.power_off();
+        c.power_on();
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &[0x00, 0x20, 0x00, 0x98]), 0x63C2, "tries query by SFI");
+        assert_eq!(c.auth_tries(), 2);
+
+        // Re-selecting the AP keeps the verified PIN unless the switch says otherwise.
+        verify_and_sign(&mut c);
+        assert_eq!(c.auth_tries(), 3, "the right PIN resets the counter");
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert!(c.is_auth_pin_verified());
+        let mut strict = card(CardConfig { select_clears_verified: true, ..CardConfig::default() });
+        verify_and_sign(&mut strict);
+        assert_eq!(sw_of(&mut strict, &select_aid(&JPKI_AID)), 0x9000);
+        assert!(!strict.is_auth_pin_verified());
+    }
+
+    #[test]
+    fn faults_are_injected_where_configured() {
+        // 6F00 to the first command after every power-on, then normal answers.
+        let mut c = card(CardConfig { faults: vec![Fault::FailFirstCommand], ..CardConfig::default() });
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x6F00);
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        c.power_off();
+        c.power_on();
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x6F00);
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+
+        let mut c = card(CardConfig { faults: vec![Fault::AlwaysFail], ..CardConfig::default() });
+        for apdu in [select_aid(&JPKI_AID), select_ef(EF_AUTH_PIN), vec![0x00, 0x20, 0x00, 0x80]] {
+            assert_eq!(sw_of(&mut c, &apdu), 0x6F00);
+        }
+        assert_eq!(c.auth_tries(), 3);
+
+        // Garbling hits only the nth command with that INS.
+        let faults = vec![
+            Fault::Garble { ins: 0xB0, nth: 1, how: Garble::Truncate(3) },
+            Fault::Garble { ins: 0xB0, nth: 2, how: Garble::DropStatusWord },
+        ];
+        let cert = &TestPki::shared().unwrap().user_cert_der;
+        let mut c = card(CardConfig { faults, ..CardConfig::default() });
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_CERT)), 0x9000);
+        let read = [0x00, 0xB0, 0x00, 0x00, 0x00];
+        assert_eq!(send(&mut c, &read), cert[..3]);
+        assert_eq!(send(&mut c, &read), cert[..256]);
+        assert_eq!(data_of(&mut c, &read), cert[..256]);
+        assert_eq!(c.log().len(), 5);
+        assert_eq!(c.log()[2].response, cert[..3], "the log holds what was sent");
+
+        // A yank answers nothing and powers the card off.
+        let faults = vec![Fault::Yank { ins: 0x2A, nth: 1 }];
+        let mut c = card(CardConfig { faults, ..CardConfig::default() });
+        assert_eq!(sw_of(&mut c, &select_aid(&JPKI_AID)), 0x9000);
+        assert_eq!(sw_of(&mut c, &select_ef(EF_AUTH_PIN)), 0x9000);
+        assert_eq!(sw_of(&mut c, &VERIFY_AUTH_1234), 0x9000);
+        assert_eq!(c.transmit(&sign(0x97)), Answer::Yank);
+        assert!(!c.is_auth_pin_verified());
+        assert!(c.log().last().unwrap().response.is_empty());
+    }
 }

@@ -120,6 +120,13 @@ fn serve_frames(mut stream: &TcpStream, card: &SharedCard) -> io::Result<()> {
             frame.extend_from_slice(&n.to_be_bytes());
             frame.extend_from_slice(&reply);
             stream.write_all(&frame)?;
+            if reply.is_empty() {
+                // vpcd (3.3) waits for an empty answer's zero bytes in a blocking
+                // `recv(…, 0)` that returns only when the connection closes: pcscd would
+                // hang in SCardTransmit. Closing delivers the empty R-APDU (vpcd reads 0
+                // bytes and reports success) and then vpcd ejects the card.
+                return Ok(());
+            }
         }
     }
 }
