@@ -8,6 +8,13 @@ use clap::{Parser, Subcommand};
 
 use kiosk::{config, demo, logging};
 
+/// Every heap block is zeroed when freed: personal data that passed through a buffer (a
+/// SIP2 frame, a platform answer, a TLS record) does not linger in freed memory, where a
+/// core dump or a later bug could find it. The kiosk's privacy soak checks a core dump.
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
 /// Where the kiosk looks for its configuration when none is given.
 const DEFAULT_CONFIG: &str = "/etc/kiosk/kiosk.toml";
 

@@ -1,1 +1,383 @@
-//! End-to-end tests of the `kiosk` binary live in `tests/`; this crate has no code of its own.
+//! The end-to-end harness: the real `kiosk` binary (`kiosk run --headless`) with its real
+//! drivers, against
+//! - our virtual My Number card behind a private pcscd + vsmartcard vpcd (a real PC/SC
+//!   reader as far as the kiosk knows),
+//! - the platform simulator over mutual TLS,
+//! - the SIP2 library-system simulator over TCP,
+//! - the virtual ESC/POS printer over TCP,
+//! - scans through a named pipe (the scanner driver's line-file source).
+//!
+//! Used by the journeys (`tests/journeys.rs`) and the soak and timing benchmark
+//! (`benches/journey.rs`). Test-support code: it panics on any setup failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, missing_debug_implementations)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use kiosk_card::JpkiCertificate;
+use kiosk_sim::card::stack::{Pcscd, READER, READY_TIMEOUT};
+use kiosk_sim::card::{CardConfig, Inserted, SharedCard, TestPki, shared_card};
+use kiosk_sim::platform::{PlatformPki, PlatformSim, ServerCert};
+use kiosk_sim::printer::PrinterSink;
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
+
+/// The patron the card is linked to (a 13-digit library card number).
+pub const PATRON: &str = "2300987654321";
+pub const BLOCKED_PATRON: &str = "2300099999999";
+pub const BOOKS: [&str; 3] = ["1000000001", "1000000002", "1000000003"];
+pub const ON_HOLD: &str = "3000000001";
+/// The argon2 hash of the staff PIN 0000 (the demo's).
+pub const STAFF_PIN_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$PldoI+eVPnF60y+qDaeJ1A$mP9qO9ocszJabAie2dFV2fDjE+9tGQBF0ElszIqlKnI";
+
+pub fn kiosk_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("KIOSK_BIN") {
+        return PathBuf::from(bin);
+    }
+    // target/<profile>/deps/journeys-… → target/<profile>/kiosk
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().and_then(Path::parent).unwrap().join("kiosk");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p kiosk` (cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use std::fmt::Write as _;
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        let _ = writeln!(out, "{}", std::str::from_utf8(line).unwrap());
+    }
+    let _ = writeln!(out, "-----END {label}-----");
+    out
+}
+
+/// Everything around the kiosk: pcscd + the card slot, platform, library system, printer.
+pub struct Stack {
+    pub pcscd: Pcscd,
+    /// Runs the platform and library-system simulators.
+    _rt: tokio::runtime::Runtime,
+    pub platform: PlatformSim,
+    pub ils: Sip2Sim,
+    pub printer: PrinterSink,
+    pub dir: PathBuf,
+    pub serial: Vec<u8>,
+    pub shots: PathBuf,
+}
+
+impl Stack {
+    pub fn start(journey: &str) -> Stack {
+        let pcscd = Pcscd::start().unwrap();
+        pcscd.wait_ready().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let platform = rt.block_on(PlatformSim::start(ServerCert::Good)).unwrap();
+        let mut catalogue = Catalogue::demo();
+        catalogue.patron(PATRON, "End To End", None, false);
+        catalogue.patron(BLOCKED_PATRON, "Blocked Patron", None, true);
+        let ils = rt.block_on(Sip2Sim::start(catalogue, Behaviour::default())).unwrap();
+        let printer = PrinterSink::start("127.0.0.1:0").unwrap();
+        let dir = std::env::temp_dir().join(format!("kiosk-e2e-{journey}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pki = PlatformPki::shared().unwrap();
+        let jpki = TestPki::shared().unwrap();
+        std::fs::write(dir.join("platform-ca.pem"), &pki.ca_pem).unwrap();
+        std::fs::write(dir.join("client.pem"), &pki.terminal.chain_pem).unwrap();
+        std::fs::write(dir.join("client.key"), &pki.terminal.key_pem).unwrap();
+        std::fs::write(dir.join("jpki-ca.pem"), pem("CERTIFICATE", &jpki.ca_cert_der)).unwrap();
+        std::fs::write(dir.join("label.key"), [0x5au8; 32]).unwrap();
+        let fifo = dir.join("scans.fifo");
+        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let config = format!(
+            r#"[library]
+name = "E2E市立図書館"
+institution_id = "KIOSKLIB"
+service_provider_id = "{sp}"
+kiosk_id = "e2e-01"
+
+[card]
+reader = "{reader}"
+
+[platform]
+mode = "api"
+url = "{url}"
+ca_file = "platform-ca.pem"
+jpki_ca_file = "jpki-ca.pem"
+client_cert = "client.pem"
+client_key = "client.key"
+terminal_id = "kiosk-01"
+terminal_password = "secret-01"
+connect_timeout_s = 2
+request_timeout_s = 3
+
+[ils]
+mode = "sip2"
+host = "127.0.0.1"
+port = {ils}
+login_user = "kiosk"
+login_password = "secret"
+request_timeout_s = 2
+
+[printer]
+transport = "tcp"
+host = "127.0.0.1"
+port = {printer}
+paper_width_mm = 58
+
+[label]
+method_d = true
+token_key_file = "label.key"
+
+[io]
+backend = "simulated"
+
+[admin]
+staff_pin_hash = "{hash}"
+
+[scanner]
+kind = "fifo"
+path = "scans.fifo"
+"#,
+            sp = platform.service_provider(),
+            reader = READER,
+            url = platform.url(),
+            ils = ils.addr().port(),
+            printer = printer.addr().port(),
+            hash = STAFF_PIN_HASH,
+        );
+        std::fs::write(dir.join("kiosk.toml"), config).unwrap();
+        let serial = JpkiCertificate::from_der(&jpki.user_cert_der).unwrap().serial().expose().to_vec();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let shots = root.join("target").join("e2e-journeys").join(journey);
+        let _ = std::fs::remove_dir_all(&shots);
+        std::fs::create_dir_all(&shots).unwrap();
+        Stack { pcscd, _rt: rt, platform, ils, printer, dir, serial, shots }
+    }
+
+    pub fn link(&self, patron: &str) {
+        self.platform.link(&self.serial, patron);
+    }
+
+    pub fn card(&self, config: CardConfig) -> (SharedCard, Inserted) {
+        let card = shared_card(config).unwrap();
+        let inserted = Inserted::insert(card.clone(), self.pcscd.card_addr(), READY_TIMEOUT).unwrap();
+        (card, inserted)
+    }
+
+    pub fn loans(&self, patron: &str) -> Vec<String> {
+        self.ils.loans_of(patron)
+    }
+}
+
+/// The kiosk process and its control pipe.
+pub struct Kiosk {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    scans: Option<std::fs::File>,
+    fifo: PathBuf,
+    shots: PathBuf,
+    step: usize,
+    state_dir: PathBuf,
+}
+
+impl Kiosk {
+    pub fn start(stack: &Stack) -> Kiosk {
+        Kiosk::start_with(stack, &[])
+    }
+
+    pub fn start_with(stack: &Stack, wrapper: &[&str]) -> Kiosk {
+        let state_dir = stack.dir.join("state");
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(kiosk_binary());
+                c
+            }
+            None => Command::new(kiosk_binary()),
+        };
+        let mut child = cmd
+            .args(["run", "--headless", "--config"])
+            .arg(stack.dir.join("kiosk.toml"))
+            .env("KIOSK_STATE_DIR", &state_dir)
+            .env("KIOSK_LOG", "debug,hyper=info,hyper_util=info,reqwest=info,rustls=info,h2=info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(
+                std::fs::File::create(stack.dir.join("kiosk.log"))
+                    .map_or_else(|_| Stdio::null(), Stdio::from),
+            )
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let k = Kiosk {
+            child,
+            stdin,
+            lines,
+            scans: None,
+            fifo: stack.dir.join("scans.fifo"),
+            shots: stack.shots.clone(),
+            step: 0,
+            state_dir,
+        };
+        let ready = k.lines.recv_timeout(Duration::from_secs(30));
+        assert_eq!(ready.as_deref(), Ok("ready"), "kiosk did not start; log:\n{}", log(stack));
+        k
+    }
+
+    pub fn say(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+        self.lines
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("no answer to {command:?}: {e}"))
+    }
+
+    pub fn tap(&mut self, button: &str) {
+        let answer = self.say(&format!("tap {button}"));
+        assert_eq!(answer, format!("tapped {button}"));
+    }
+
+    /// Types a PIN once the keypad is enabled (after the card's tries count is in).
+    pub fn pin(&mut self, digits: &str) {
+        self.until("pin=Entering", 20);
+        for d in digits.chars() {
+            self.tap(&format!("digit-{d}"));
+        }
+        self.tap("submit");
+    }
+
+    pub fn wait(&mut self, screen: &str, secs: u32) {
+        let answer = self.say(&format!("wait {screen} {secs}"));
+        assert_eq!(answer, format!("ok {screen}"), "scene: {}", self.scene());
+    }
+
+    pub fn scene(&mut self) -> String {
+        self.say("scene")
+    }
+
+    /// Waits (inside the kiosk, polling every millisecond) until the scene line contains
+    /// `text`; returns how long that took from when the command arrived, or `None` on
+    /// timeout.
+    pub fn timed(&mut self, text: &str, secs: u64) -> Option<Duration> {
+        let answer = self.say(&format!("until {secs} {text}"));
+        let us: u64 = answer.strip_prefix("ok ")?.split(' ').next()?.parse().ok()?;
+        Some(Duration::from_micros(us))
+    }
+
+    /// Waits until the scene line contains `text`.
+    pub fn until(&mut self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let scene = self.scene();
+            if scene.contains(text) {
+                return scene;
+            }
+            assert!(Instant::now() < deadline, "waited {secs} s for {text:?}; scene: {scene}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn shot(&mut self, name: &str) -> PathBuf {
+        self.step += 1;
+        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
+        let answer = self.say(&format!("shot {}", path.display()));
+        assert_eq!(answer, format!("shot {}", path.display()));
+        path
+    }
+
+    /// A scan, through the scanner driver (a line on the named pipe).
+    pub fn scan(&mut self, code: &str) {
+        if self.scans.is_none() {
+            self.scans = Some(std::fs::OpenOptions::new().write(true).open(&self.fifo).unwrap());
+        }
+        let f = self.scans.as_mut().unwrap();
+        writeln!(f, "{code}").unwrap();
+        f.flush().unwrap();
+    }
+
+    /// The kiosk's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn quit(mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "kiosk exited with {status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("kiosk did not stop on quit");
+    }
+
+    pub fn journal_files(&self) -> usize {
+        std::fs::read_dir(self.state_dir.join("journal")).map_or(0, |d| d.count())
+    }
+}
+
+pub fn log(stack: &Stack) -> String {
+    std::fs::read_to_string(stack.dir.join("kiosk.log")).unwrap_or_default()
+}
+
+/// Card in, right PIN, borrowing screen.
+pub fn log_in(k: &mut Kiosk, stack: &Stack) -> (SharedCard, Inserted) {
+    k.wait("idle", 20);
+    let card = stack.card(CardConfig::default());
+    k.wait("pin", 20);
+    k.shot("pin");
+    k.pin("1234");
+    k.wait("borrowing", 30);
+    card
+}
+
+/// Renders the printed label like paper and reads its QR code with zbarimg.
+pub fn decode_token(stack: &Stack, job: &[u8]) -> String {
+    let pages = kiosk_sim::printer::render(job, kiosk_printer::PaperWidth::Mm58.dots(), None);
+    let page = pages.first().expect("the label has a page");
+    let png = stack.dir.join("label.png");
+    page.save_png(&png).unwrap();
+    let out = Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "zbarimg read no QR code: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

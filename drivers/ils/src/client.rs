@@ -413,6 +413,7 @@ impl Client {
         loop {
             if let Some(frame) = conn.buf.next_frame()? {
                 conn.got_frame = true;
+                zeroize::Zeroize::zeroize(&mut chunk);
                 return Ok(frame);
             }
             let n = match conn.stream.read(&mut chunk).await {

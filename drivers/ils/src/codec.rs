@@ -133,6 +133,15 @@ impl FrameBuffer {
         FrameBuffer { buf: Vec::new(), max }
     }
 
+    /// Zeroes the buffer's capacity past its contents: a drained frame (patron numbers,
+    /// names, titles) must not linger in the spare capacity of a long-lived buffer.
+    fn wipe_spare(&mut self) {
+        let len = self.buf.len();
+        self.buf.resize(self.buf.capacity(), 0);
+        zeroize::Zeroize::zeroize(&mut self.buf[len..]);
+        self.buf.truncate(len);
+    }
+
     /// Appends received bytes.
     pub fn extend(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
@@ -145,11 +154,13 @@ impl FrameBuffer {
             let Some(pos) = self.buf.iter().position(|b| *b == CR) else {
                 if self.buf.len() > self.max {
                     self.buf.clear();
+                    self.wipe_spare();
                     return Err(DecodeError::FrameTooLong { limit: self.max });
                 }
                 return Ok(None);
             };
             let mut frame: Vec<u8> = self.buf.drain(..=pos).collect();
+            self.wipe_spare();
             frame.pop();
             let start = frame.iter().position(|b| *b != b'\n').unwrap_or(frame.len());
             frame.drain(..start);

@@ -73,7 +73,10 @@ impl<P: Platform> Guarded<P> {
         let Ok(mut cache) = self.cache.lock() else { return verdict };
         cache.retain(|_, e| e.next_update > now);
         match &verdict {
-            Verdict::Good { service_id, next_update: Some(next), .. } if *next > now => {
+            // Without grace nothing is kept: the cache would only hold patron numbers.
+            Verdict::Good { service_id, next_update: Some(next), .. }
+                if *next > now && self.grace == Grace::UntilNextUpdate =>
+            {
                 if cache.len() >= self.capacity && !cache.contains_key(&key) {
                     let soonest = cache.iter().min_by_key(|(_, e)| e.next_update).map(|(k, _)| *k);
                     if let Some(k) = soonest {

@@ -11,6 +11,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::PlatformError;
 
+/// How long an idle connection to the platform is kept.
+pub const IDLE_CONNECTION: Duration = Duration::from_secs(10);
+
 /// Where a server is and how to reach it.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
@@ -113,7 +116,10 @@ pub fn http_client(endpoint: &Endpoint) -> Result<reqwest::Client, PlatformError
         .http1_only()
         .connect_timeout(endpoint.connect_timeout)
         .timeout(endpoint.request_timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
+        // Kept for a session's nonce + verify and for the next patron soon after; closed
+        // after 10 s idle, so the last answer (with a patron number) does not stay in the
+        // connection's read buffer (freed memory is zeroed by the kiosk's allocator).
+        .pool_idle_timeout(IDLE_CONNECTION)
         .pool_max_idle_per_host(2)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -10,6 +10,8 @@
 //!   answers `ok <screen>` or `timeout <screen> (showing <other>)`;
 //! - `shot <file.png>`: a screenshot of the current screen at 1280×800; answers `shot <file>`;
 //! - `scene`: one line with the screen, notice, and counts (no personal data);
+//! - `until <seconds> <text>`: until the `scene` line contains the text (polled every
+//!   millisecond); answers `ok <microseconds> <scene>` or `timeout <scene>`;
 //! - `quit`: stop the kiosk.
 //!
 //! Standard output: `ready` once the kiosk serves, then one answer per command.
@@ -119,6 +121,24 @@ pub fn serve(
                 };
                 say(&answer);
             }
+            "until" => {
+                // `until <seconds> <text>`: waits for the scene line to contain the text,
+                // polling every millisecond; answers `ok <microseconds> <scene>`.
+                let (secs, text) = arg.split_once(' ').unwrap_or(("10", arg));
+                let limit = Duration::from_secs_f64(secs.parse::<f64>().unwrap_or(10.0).clamp(0.0, 600.0));
+                let started = Instant::now();
+                let answer = loop {
+                    let scene = describe(&scenes.borrow_and_update());
+                    if scene.contains(text) {
+                        break format!("ok {} {scene}", started.elapsed().as_micros());
+                    }
+                    if started.elapsed() >= limit {
+                        break format!("timeout {scene}");
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                };
+                say(&answer);
+            }
             "shot" if !arg.is_empty() => {
                 let scene = scenes.borrow().clone();
                 match ui.render(&scene).and_then(|s| s.save_png(Path::new(arg))) {
@@ -128,7 +148,9 @@ pub fn serve(
             }
             "scene" => say(&describe(&scenes.borrow())),
             "quit" => break,
-            other => say(&format!("error: unknown command {other:?} (tap, scan, wait, shot, scene, quit)")),
+            other => {
+                say(&format!("error: unknown command {other:?} (tap, scan, wait, until, shot, scene, quit)"))
+            }
         }
     }
     let _ = inputs.send(Input::Shutdown);

@@ -1,0 +1,296 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+//! The kiosk's own journey figures and a soak, over the real stack of the end-to-end
+//! tests (virtual card → vpcd → private pcscd; platform simulator over mutual TLS; SIP2
+//! simulator; printer sink):
+//!
+//! 1. timings of the three-book journey: card tap → PIN pad ready, PIN submitted → ready
+//!    to scan, each checkout, and the whole journey (medians of 20);
+//! 2. a soak: many sessions in a row with random faults (wrong PIN, card yanked at a
+//!    random step, an item on hold, a slow platform, a dropped SIP2 connection), the
+//!    kiosk's RSS sampled every 100 sessions (no growth beyond 5 % after warm-up), no
+//!    panic, and afterwards the kiosk's log, its journal directory and a core dump of the
+//!    process (gdb's `gcore`) searched for the PIN, the patron number, the patron's name
+//!    and the card's serial.
+//!
+//! `cargo build --release -p kiosk && cargo bench -p kiosk-e2e --bench journey` (root:
+//! private namespaces). `KIOSK_SOAK_SESSIONS` sets the soak length (default 2,000).
+//! Under `cargo test` it runs 3 timed journeys and a 40-session soak.
+
+use std::time::{Duration, Instant};
+
+use kiosk_e2e::{BOOKS, Kiosk, ON_HOLD, PATRON, Stack};
+use kiosk_sim::card::CardConfig;
+use kiosk_sim::card::stack::{INSIDE_ENV, rerun_in_private_stack};
+use kiosk_sim::platform::Fault;
+use kiosk_sim::sip2::ItemState;
+
+/// The soak card's PIN: distinctive bytes to look for afterwards.
+const PIN: &str = "7391";
+const PATRON_NAME: &str = "End To End";
+
+fn card() -> CardConfig {
+    CardConfig { auth_pin: *b"7391", ..CardConfig::default() }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Every item back on the shelf (the soak patron borrows the same books again and again).
+fn return_everything(stack: &Stack) {
+    stack.ils.catalogue(|c| {
+        for item in c.items.values_mut() {
+            if matches!(item.state, ItemState::OnLoan { .. }) {
+                item.state = ItemState::Available;
+            }
+        }
+    });
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn timed_journeys(stack: &Stack, k: &mut Kiosk, runs: usize) {
+    let (mut tap, mut pin, mut items, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        return_everything(stack);
+        k.wait("idle", 20);
+        let start = Instant::now();
+        let (_card, inserted) = stack.card(card());
+        k.timed("pin=Entering", 20).expect("PIN pad");
+        tap.push(start.elapsed());
+        for d in PIN.chars() {
+            k.tap(&format!("digit-{d}"));
+        }
+        let submitted = Instant::now();
+        k.tap("submit");
+        k.timed("screen=borrowing", 30).expect("borrowing");
+        pin.push(submitted.elapsed());
+        for (i, book) in BOOKS.iter().enumerate() {
+            let t = Instant::now();
+            k.scan(book);
+            k.timed(&format!("borrowed={}", i + 1), 20).expect("checkout");
+            items.push(t.elapsed());
+        }
+        total.push(start.elapsed());
+        k.tap("finish");
+        k.wait("receipt-choice", 10);
+        k.tap("no-receipt");
+        k.wait("ending", 10);
+        inserted.remove();
+    }
+    k.wait("idle", 20);
+    println!(
+        "journey over the real stack, medians of {runs} (simulated card latency: none; loopback peers):"
+    );
+    println!("| step | median | min | max |");
+    println!("|---|---|---|---|");
+    for (name, v) in [
+        ("card tap → PIN pad ready (certificate read, tries query)", tap),
+        ("PIN submitted → ready to scan (VERIFY, signature, platform, SIP2 patron)", pin),
+        ("one checkout (scan → line on screen)", items),
+        ("whole three-book journey (tap → third book on screen)", total),
+    ] {
+        let (lo, hi) = (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+        println!("| {name} | {:.1} ms | {:.1} ms | {:.1} ms |", ms(median(v)), ms(lo), ms(hi));
+    }
+}
+
+/// A tiny deterministic generator (no dependency, reproducible runs).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Books for the soak: a rotating shelf, so no scan repeats the one before it (the
+/// scanner's debounce would rightly drop a repeat within 1.5 s).
+const SHELF: usize = 50;
+
+fn shelf(n: usize) -> String {
+    format!("90000000{:02}", n % SHELF)
+}
+
+fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
+    stack.ils.catalogue(|c| {
+        for i in 0..SHELF {
+            c.item(&shelf(i), "Soak Test Book");
+        }
+    });
+    let mut next_book = 0usize;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    for n in 0..sessions {
+        return_everything(stack);
+        k.wait("idle", 30);
+        let fault = rng.next(6);
+        stack.platform.set_fault(if fault == 4 {
+            Fault::Slow(Duration::from_millis(300))
+        } else {
+            Fault::None
+        });
+        if fault == 5 {
+            stack.ils.faults(|f| f.disconnect_after_checkout = 1);
+        }
+        let (_card, inserted) = stack.card(card());
+        if fault == 0 {
+            // Yanked at the PIN pad.
+            k.until("pin=Entering", 20);
+            inserted.remove();
+            continue;
+        }
+        if fault == 1 {
+            k.pin("0000");
+            k.until("tries_left=Some(2)", 20);
+        }
+        k.pin(PIN);
+        k.wait("borrowing", 30);
+        let books = 1 + rng.next(3) as usize;
+        for i in 0..books {
+            k.scan(&shelf(next_book));
+            next_book += 1;
+            k.until(&format!("borrowed={}", i + 1), 20);
+        }
+        if fault == 2 {
+            k.scan(ON_HOLD);
+            k.until(&format!("lines={}", books + 1), 20);
+        }
+        if fault == 3 {
+            // Yanked while borrowing.
+            inserted.remove();
+        } else {
+            k.tap("finish");
+            k.wait("receipt-choice", 10);
+            k.tap(if rng.next(2) == 0 { "print-receipt" } else { "no-receipt" });
+            k.wait("ending", 20);
+            inserted.remove();
+        }
+        if (n + 1) % 100 == 0 || n + 1 == sessions {
+            samples.push((n + 1, rss_kib(k.pid())));
+        }
+    }
+    k.wait("idle", 30);
+    println!("\nsoak: {sessions} sessions in {:.1} s", started.elapsed().as_secs_f64());
+    println!("RSS (KiB) by session: {samples:?}");
+    let stats = stack.ils.stats();
+    println!(
+        "library system: {} checkouts applied, {} duplicate checkouts, {} connections",
+        stats.checkouts_applied, stats.duplicate_checkouts, stats.connections
+    );
+    assert_eq!(stats.duplicate_checkouts, 0, "no checkout was doubled");
+    // After warm-up (the first sample), RSS grows by no more than 5 %.
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+        if samples.len() >= 2 {
+            let growth = last.1 as f64 / first.1 as f64 - 1.0;
+            println!("RSS growth after warm-up: {:+.1} %", growth * 100.0);
+            assert!(growth <= 0.05, "RSS grew {:.1} % over the soak", growth * 100.0);
+        }
+    }
+}
+
+/// The needles: what must never be written down or left in memory.
+fn needles(stack: &Stack) -> Vec<(&'static str, Vec<u8>)> {
+    let mut verify = vec![0x00, 0x20, 0x00, 0x80, 0x04];
+    verify.extend_from_slice(PIN.as_bytes());
+    let serial_hex: String = stack.serial.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        ("PIN (VERIFY APDU)", verify),
+        ("patron number", PATRON.as_bytes().to_vec()),
+        ("patron name", PATRON_NAME.as_bytes().to_vec()),
+        ("card serial (hex)", serial_hex.into_bytes()),
+        ("card serial (bytes)", stack.serial.clone()),
+    ]
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return 0;
+    }
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+fn privacy(stack: &Stack, k: &Kiosk) {
+    let needles = needles(stack);
+    let log = std::fs::read(stack.dir.join("kiosk.log")).unwrap_or_default();
+    for (what, n) in &needles {
+        assert_eq!(find(&log, n), 0, "the kiosk's log holds the {what}");
+    }
+    assert_eq!(k.journal_files(), 0, "the journal directory is empty after the sessions");
+    // Idle connections close after 10 s (kiosk-platform's IDLE_CONNECTION; hyper's pool
+    // reaper runs at that interval too, so allow two); then look.
+    std::thread::sleep(Duration::from_secs(22));
+    let core = stack.dir.join("core");
+    let out = std::process::Command::new("gcore")
+        .arg("-o")
+        .arg(&core)
+        .arg(k.pid().to_string())
+        .output()
+        .expect("gcore (Debian gdb) is installed by cargo xtask test");
+    let file = stack.dir.join(format!("core.{}", k.pid()));
+    assert!(out.status.success() && file.exists(), "gcore failed: {}", String::from_utf8_lossy(&out.stderr));
+    let dump = std::fs::read(&file).unwrap();
+    println!("\nprivacy: core dump of {} MiB", dump.len() / (1 << 20));
+    let mut found = Vec::new();
+    for (what, n) in &needles {
+        let hits = find(&dump, n);
+        println!("  {what}: {hits} occurrence(s) in the core dump");
+        if hits > 0 {
+            found.push(*what);
+            // Where: the bytes around each hit, printable only, to find the buffer.
+            for (i, _) in dump.windows(n.len()).enumerate().filter(|(_, w)| *w == &n[..]).take(8) {
+                let around = &dump[i.saturating_sub(60)..(i + n.len() + 60).min(dump.len())];
+                let text: String =
+                    around.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
+                println!("    at {i:#x}: {text}");
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&file);
+    assert!(found.is_empty(), "the kiosk's memory still holds: {found:?}");
+}
+
+fn inside(bench: bool) {
+    let stack = Stack::start("bench");
+    stack.link(PATRON);
+    stack.ils.catalogue(|c| c.loan_limit = 100);
+    let mut k = Kiosk::start(&stack);
+    timed_journeys(&stack, &mut k, if bench { 20 } else { 3 });
+    let sessions = if bench {
+        std::env::var("KIOSK_SOAK_SESSIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000)
+    } else {
+        40
+    };
+    soak(&stack, &mut k, sessions);
+    privacy(&stack, &k);
+    k.quit();
+}
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    if std::env::var_os(INSIDE_ENV).is_some() {
+        inside(bench);
+        return;
+    }
+    let args: &[&str] = if bench { &["--bench"] } else { &[] };
+    let out = rerun_in_private_stack(args).unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the journey benchmark failed inside its private namespace");
+}
