@@ -1,0 +1,71 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+//! The unit files in `systemd/` as systemd 252 (Debian 12) reads them: `systemd-analyze
+//! verify` must print nothing (no warning), and `systemd-analyze security --offline=yes`
+//! must rate kiosk.service at or below the threshold. The units are checked as shipped,
+//! except that `/usr/bin/` is pointed at the binaries this build made (verify checks that
+//! each `ExecStart` is executable).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The exposure kiosk.service must stay at or below, in systemd's integer form (tenths:
+/// 25 = 2.5; measured 1.7).
+const SECURITY_THRESHOLD: &str = "25";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A directory of the units with `/usr/bin/kiosk-update` and `/usr/bin/kiosk` pointing at
+/// the built binaries (`kiosk` may not be built when this crate is tested alone: then
+/// `/bin/true` stands in for it).
+fn units() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kiosk-units-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let update = env!("CARGO_BIN_EXE_kiosk-update");
+    let kiosk = Path::new(update).with_file_name("kiosk");
+    let kiosk = if kiosk.exists() { kiosk.display().to_string() } else { "/bin/true".to_owned() };
+    for unit in ["kiosk.service", "kiosk-health.service"] {
+        let text = std::fs::read_to_string(root().join("systemd").join(unit)).unwrap();
+        let text =
+            text.replace("/usr/bin/kiosk-update", update).replace("/usr/bin/kiosk ", &format!("{kiosk} "));
+        std::fs::write(dir.join(unit), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_units_verify_without_a_single_warning() {
+    let dir = units();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.join("kiosk.service"))
+        .arg(dir.join("kiosk-health.service"))
+        .output()
+        .expect("systemd-analyze (Debian systemd) is installed by cargo xtask test");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "systemd-analyze verify failed:\n{stdout}{stderr}");
+    assert!(stderr.trim().is_empty() && stdout.trim().is_empty(), "warnings:\n{stdout}{stderr}");
+}
+
+#[test]
+fn the_kiosk_unit_is_hardened_below_the_threshold() {
+    let dir = units();
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(format!("--threshold={SECURITY_THRESHOLD}"))
+        .arg(dir.join("kiosk.service"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let score = stdout.lines().find(|l| l.contains("Overall exposure level")).unwrap_or("").to_owned();
+    println!("{score}");
+    assert!(
+        out.status.success(),
+        "exposure above {SECURITY_THRESHOLD} tenths:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(score.contains("kiosk.service"), "no score in:\n{stdout}");
+}
