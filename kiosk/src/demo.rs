@@ -77,7 +77,10 @@ pub(crate) struct World {
     today: LabelDate,
     now_text: String,
     out_dir: PathBuf,
-    font: Option<kiosk_sim::printer::Font>,
+    /// The virtual printer's Japanese font, loaded at the first print: parsed, it holds
+    /// every glyph's outline (about 60 MiB for IPAex Gothic), which a kiosk that never
+    /// prints should not carry.
+    font: std::cell::OnceCell<Option<kiosk_sim::printer::Font>>,
 }
 
 fn pin_keys(digits: [u8; 4]) -> Vec<Event> {
@@ -100,7 +103,7 @@ fn pin_keys(digits: [u8; 4]) -> Vec<Event> {
 /// Writing to `out`, or creating `out_dir`.
 pub fn run(out: &mut dyn Write, config: &Config, out_dir: &Path) -> io::Result<DemoSummary> {
     let mut world = World::new(config, out_dir)?;
-    if world.font.is_none() {
+    if world.font().is_none() {
         writeln!(
             out,
             "(no Japanese font at {}: printed text is drawn as boxes)",
@@ -226,8 +229,12 @@ impl World {
             today,
             now_text,
             out_dir: out_dir.to_owned(),
-            font: kiosk_sim::printer::load_font(),
+            font: std::cell::OnceCell::new(),
         })
+    }
+
+    fn font(&self) -> Option<&kiosk_sim::printer::Font> {
+        self.font.get_or_init(kiosk_sim::printer::load_font).as_ref()
     }
 
     /// The catalogue's books, in order, for the demo's "scan a book" button.
@@ -314,8 +321,7 @@ impl World {
                 return Ok(Err(PrintFault::Failed));
             }
         };
-        let pages =
-            kiosk_sim::printer::render(composed.bytes(), self.settings.paper.dots(), self.font.as_ref());
+        let pages = kiosk_sim::printer::render(composed.bytes(), self.settings.paper.dots(), self.font());
         for page in pages {
             let path = self.out_dir.join(format!("{name}-{}.png", self.summary.pages.len() + 1));
             page.save_png(&path)?;
