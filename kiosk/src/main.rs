@@ -61,6 +61,13 @@ enum Command {
         #[arg(long, hide = true, conflicts_with_all = ["text", "headless"])]
         bench_first_frame: bool,
     },
+    /// Check that the configured devices and peers answer (the boot health gate runs
+    /// this): exit code 0 when all do, 1 when one does not, 2 for a bad config file.
+    Health {
+        /// The configuration file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
     /// Check a configuration file and print every problem at once (exit code 2 if any).
     CheckConfig {
         /// The configuration file to check.
@@ -82,6 +89,7 @@ fn main() -> ExitCode {
             _ => run_demo(&config::Config::demo(), text),
         },
         Command::CheckConfig { file } => check_config(&file),
+        Command::Health { config } => health(&config),
         Command::HashStaffPin => hash_staff_pin(),
     }
 }
@@ -183,6 +191,38 @@ fn first_frame() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn health(path: &Path) -> ExitCode {
+    let config = match config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let lines = rt.block_on(kiosk::orchestrator::drivers::health(&config));
+    let mut out = std::io::stdout().lock();
+    let mut all_ok = true;
+    for l in &lines {
+        let (mark, text) = match &l.result {
+            Ok(t) => ("ok  ", t),
+            Err(t) if !l.required => ("warn", t),
+            Err(t) => {
+                all_ok = false;
+                ("FAIL", t)
+            }
+        };
+        let _ = writeln!(out, "{mark} {}: {text}", l.what);
+    }
+    if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn check_config(path: &Path) -> ExitCode {

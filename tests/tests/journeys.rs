@@ -288,3 +288,29 @@ fn a_library_card_patron_borrows_and_a_method_d_label_works_today() {
     k.shot("label-tomorrow-refused");
     k.quit();
 }
+
+#[test]
+fn kiosk_health_passes_with_every_peer_up_and_fails_when_one_is_down() {
+    if !enter_private_stack("kiosk_health_passes_with_every_peer_up_and_fails_when_one_is_down") {
+        return;
+    }
+    let stack = Stack::start("health");
+    let health = || {
+        std::process::Command::new(kiosk_e2e::kiosk_binary())
+            .args(["health", "--config"])
+            .arg(stack.dir.join("kiosk.toml"))
+            .output()
+            .unwrap()
+    };
+    let out = health();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for what in ["card reader", "printer", "platform", "library system"] {
+        assert!(text.contains(&format!("ok   {what}")), "{what} not ok:\n{text}");
+    }
+    // The private namespace has no default route: a warning, not a failure.
+    assert!(out.status.success() && text.contains("warn network"), "{text}");
+    stack.platform.set_fault(Fault::Status(503));
+    let out = health();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success() && text.contains("FAIL platform"), "{text}");
+}

@@ -482,3 +482,90 @@ pub fn network_state() -> (bool, String) {
         None => (false, "no default route: check the network cable or Wi-Fi".to_owned()),
     }
 }
+
+/// One line of `kiosk health`.
+#[derive(Debug)]
+pub struct HealthLine {
+    pub what: &'static str,
+    pub result: Result<String, String>,
+    /// A failing line fails the check; `false` for information (a closed network may
+    /// have no default route while every peer answers).
+    pub required: bool,
+}
+
+/// What `kiosk health` checks: the card reader is there, the printer answers, the platform
+/// and the library system answer, the network has a route. Nothing about patrons is
+/// sent. The UI is covered by the unit ordering: the health unit runs after
+/// `kiosk.service`, which is ready only once it draws and serves.
+pub async fn health(config: &Config) -> Vec<HealthLine> {
+    let mut out = Vec::new();
+    let line = |what, result| HealthLine { what, result, required: true };
+    out.push(HealthLine {
+        what: "network",
+        result: {
+            let (ok, detail) = network_state();
+            if ok { Ok(detail) } else { Err(detail) }
+        },
+        required: false,
+    });
+    if let config::CardReader::Pcsc { name_contains } = &config.card.reader {
+        let mut readers = kiosk_card::pcsc::PcscReaders::new(name_contains.clone());
+        out.push(line(
+            "card reader",
+            match readers.find_reader() {
+                Ok(Some(name)) => Ok(name.to_string_lossy().into_owned()),
+                Ok(None) => {
+                    Err(kiosk_card::CardError::NoReader { pattern: name_contains.clone() }.to_string())
+                }
+                Err(e) => Err(e.to_string()),
+            },
+        ));
+    }
+    let (tx, _rx) = mpsc::unbounded_channel();
+    match printer(config, &tx) {
+        Ok(Some(device)) => {
+            let status = device
+                .lock()
+                .map_err(|_| "printer lock poisoned".to_owned())
+                .and_then(|d| d.status().map_err(|e| e.to_string()));
+            out.push(line(
+                "printer",
+                match status {
+                    Ok(Some(s)) if s.ready() => Ok(printer_words(&s)),
+                    Ok(Some(s)) => Err(printer_words(&s)),
+                    Ok(None) => Ok("no status (one-way link)".to_owned()),
+                    Err(e) => Err(e),
+                },
+            ));
+        }
+        Ok(None) if matches!(config.printer.transport, config::PrinterTransport::None) => {}
+        Ok(None) => out.push(line("printer", Err("not available".to_owned()))),
+        Err(e) => out.push(line("printer", Err(e.to_string()))),
+    }
+    match platform(config) {
+        Ok((Some(p), _)) => out.push(line(
+            "platform",
+            match tokio::time::timeout(Duration::from_secs(10), p.challenge()).await {
+                Ok(Ok(_)) => Ok("answers".to_owned()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer within 10 s".to_owned()),
+            },
+        )),
+        Ok((None, _)) => {}
+        Err(e) => out.push(line("platform", Err(e.to_string()))),
+    }
+    if let config::Ils::Sip2(s) = &config.ils {
+        out.push(line(
+            "library system",
+            match library(config, s) {
+                Ok(l) => match tokio::time::timeout(Duration::from_secs(10), l.probe()).await {
+                    Ok(Ok(())) => Ok("SIP2 login and status answered".to_owned()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no answer within 10 s".to_owned()),
+                },
+                Err(e) => Err(e.to_string()),
+            },
+        ));
+    }
+    out
+}
