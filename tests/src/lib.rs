@@ -245,7 +245,8 @@ impl Kiosk {
             scans: None,
             fifo: stack.dir.join("scans.fifo"),
             shots: stack.shots.clone(),
-            step: 0,
+            // A kiosk started again in the same journey goes on numbering its shots.
+            step: std::fs::read_dir(&stack.shots).map_or(0, Iterator::count),
             state_dir,
         };
         let ready = k.lines.recv_timeout(Duration::from_secs(30));
