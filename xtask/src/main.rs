@@ -28,7 +28,10 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipt text with"),
     ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
     ("iproute2", "card tests bring up loopback in their private network namespace (ip link)"),
-    ("systemd", "systemd-analyze verify and security check the unit files (deploy/agent/tests/systemd_units.rs)"),
+    (
+        "systemd",
+        "systemd-analyze verify and security check the unit files (deploy/agent/tests/systemd_units.rs)",
+    ),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
     ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
 ];
