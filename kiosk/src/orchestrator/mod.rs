@@ -632,6 +632,16 @@ impl Orchestrator {
                     }
                 }
             }
+            // The session may have ended while this checkout was out: the last holder of
+            // its journal closes it (deleted when every intent was answered).
+            if let Some(j) = journal {
+                if let Ok(j) = Arc::try_unwrap(j) {
+                    let j = j.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Err(e) = j.close() {
+                        tracing::error!(error = %e, "journal close failed");
+                    }
+                }
+            }
             Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
         });
     }
