@@ -184,6 +184,18 @@ fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
         }
         if (n + 1) % 100 == 0 || n + 1 == sessions {
             samples.push((n + 1, rss_kib(k.pid())));
+            // Progress on the side: a long soak's figures survive an interrupted run.
+            let line = format!(
+                "{} sessions, RSS {} KiB, {:.0} s\n",
+                n + 1,
+                rss_kib(k.pid()),
+                started.elapsed().as_secs_f64()
+            );
+            let _ = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(std::env::temp_dir().join("kiosk-soak-progress.txt"))
+                .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
         }
     }
     k.wait("idle", 30);

@@ -81,6 +81,7 @@ pub struct Stack {
     pub dir: PathBuf,
     pub serial: Vec<u8>,
     pub shots: PathBuf,
+    inserted: std::cell::Cell<usize>,
 }
 
 impl Stack {
@@ -169,14 +170,33 @@ path = "scans.fifo"
         let shots = root.join("target").join("e2e-journeys").join(journey);
         let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots).unwrap();
-        Stack { pcscd, _rt: rt, platform, ils, printer, dir, serial, shots }
+        Stack {
+            pcscd,
+            _rt: rt,
+            platform,
+            ils,
+            printer,
+            dir,
+            serial,
+            shots,
+            inserted: std::cell::Cell::new(0),
+        }
     }
 
     pub fn link(&self, patron: &str) {
         self.platform.link(&self.serial, patron);
     }
 
+    /// Puts a card on the reader. Waits first until pcscd has seen every earlier card
+    /// leave: vpcd can miss a card put back faster than pcscd polls (a patron cannot).
     pub fn card(&self, config: CardConfig) -> (SharedCard, Inserted) {
+        let before = self.inserted.get();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.pcscd.log().matches("Card Removed From").count() < before {
+            assert!(Instant::now() < deadline, "pcscd did not see the last card go:\n{}", self.pcscd.log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.inserted.set(before + 1);
         let card = shared_card(config).unwrap();
         let inserted = Inserted::insert(card.clone(), self.pcscd.card_addr(), READY_TIMEOUT).unwrap();
         (card, inserted)
