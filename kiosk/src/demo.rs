@@ -197,16 +197,7 @@ fn play(
             for effect in flow.on(*now, event) {
                 writeln!(out, "  effect {effect:?}")?;
                 if let Some(reply) = world.simulate(&effect, out)? {
-                    if let Effect::ReadCertificate { session }
-                    | Effect::QueryPinTries { session }
-                    | Effect::VerifyPin { session, .. }
-                    | Effect::ProvePossession { session }
-                    | Effect::CheckValidity { session }
-                    | Effect::ResolvePatron { session }
-                    | Effect::PatronStatus { session, .. }
-                    | Effect::Checkout { session, .. }
-                    | Effect::Print { session, .. } = effect
-                    {
+                    if let Some(session) = effect.session() {
                         queue.push_back(Event::Reply { session, reply });
                     }
                 }

@@ -675,19 +675,7 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         Some(t @ Transport::Serial) => {
             let device = s.string(walk, "device").then(walk, s.path("device"), |d| DevicePath::parse(&d));
             let device = s.required_because(walk, "device", device, "device = \"/dev/ttyUSB0\"", &because(t));
-            let baud = s
-                .integer(walk, "baud", 1..=i64::from(u32::MAX), "")
-                .then(walk, s.path("baud"), |b| {
-                    if BAUD_RATES.contains(&b) {
-                        u32::try_from(b).map_err(|_| bad("is not a baud rate", "use 9600"))
-                    } else {
-                        Err(bad(
-                            format!("{b} is not a standard baud rate"),
-                            "use one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 (the printer's DIP switches say which)",
-                        ))
-                    }
-                })
-                .or(9600);
+            let baud = baud(walk, &mut s, "the printer's DIP switches say which");
             (|| Some(PrinterTransport::Serial { device: device?, baud: baud? }))()
         }
         Some(t @ Transport::Tcp) => {
@@ -939,6 +927,24 @@ fn session(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<SessionTimeouts> {
     })
 }
 
+/// A serial line's `baud` key: a standard rate, 9600 when absent.
+fn baud(walk: &mut Walk<'_>, s: &mut Section<'_>, where_to_look: &str) -> Option<u32> {
+    s.integer(walk, "baud", 1..=i64::from(u32::MAX), "")
+        .then(walk, s.path("baud"), |b| {
+            if BAUD_RATES.contains(&b) {
+                u32::try_from(b).map_err(|_| bad("is not a baud rate", "use 9600"))
+            } else {
+                Err(bad(
+                    format!("{b} is not a standard baud rate"),
+                    format!(
+                        "use one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 ({where_to_look})"
+                    ),
+                ))
+            }
+        })
+        .or(9600)
+}
+
 // ---------------------------------------------------------------------------------------
 // [scanner]
 
@@ -988,19 +994,7 @@ fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
         Some(k @ ScannerKind::Serial) => {
             let device = s.string(walk, "device").then(walk, s.path("device"), |d| DevicePath::parse(&d));
             let device = s.required_because(walk, "device", device, "device = \"/dev/ttyACM0\"", &because(k));
-            let baud = s
-                .integer(walk, "baud", 1..=i64::from(u32::MAX), "")
-                .then(walk, s.path("baud"), |b| {
-                    if BAUD_RATES.contains(&b) {
-                        u32::try_from(b).map_err(|_| bad("is not a baud rate", "use 9600"))
-                    } else {
-                        Err(bad(
-                            format!("{b} is not a standard baud rate"),
-                            "use 9600 (the scanner's manual says which)",
-                        ))
-                    }
-                })
-                .or(9600);
+            let baud = baud(walk, &mut s, "the scanner's manual says which");
             (|| Some(ScannerSource::Serial { device: device?, baud: baud? }))()
         }
         Some(k @ ScannerKind::Fifo) => {
