@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use kiosk_platform::{Challenge, JpkiCertificate, Verdict as PlatformVerdict};
-use kiosk_printer::token::{self, LabelDate};
+use kiosk_printer::token;
 use kiosk_printer::{Receipt, ReceiptLine, compose_label, compose_receipt};
 use kiosk_sip2::Library;
 use kiosk_ui::{Scene, UiAction};
@@ -31,7 +31,7 @@ use crate::flow::{
     AdminAction, BuzzerPattern, Effect, Event, ItemId, ItemRefusal, LampPattern, Loan, Millis, PatronId,
     PatronRefusal, PrintFault, PrintJob, ProofFailure, Reply, Scan, SessionId, Verdict,
 };
-use crate::journal::{Journal, Operation, SessionJournal};
+use crate::journal::{Operation, SessionJournal};
 use card::{CardCommand, CardNews};
 pub use drivers::{Drivers, StartError};
 
@@ -172,6 +172,16 @@ impl Orchestrator {
         (o, rx)
     }
 
+    /// The data of `session`, if it is the running one (a late answer for an ended
+    /// session finds none).
+    fn data(&self, session: SessionId) -> Option<&SessionData> {
+        self.session.as_ref().filter(|(s, _)| *s == session).map(|(_, d)| d)
+    }
+
+    fn data_mut(&mut self, session: SessionId) -> Option<&mut SessionData> {
+        self.session.as_mut().filter(|(s, _)| *s == session).map(|(_, d)| d)
+    }
+
     fn now(&self) -> Millis {
         Millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
@@ -226,7 +236,7 @@ impl Orchestrator {
             Input::Proof { session, outcome } => {
                 let reply = match outcome {
                     Ok(proof) => {
-                        if let Some((_, data)) = self.session.as_mut().filter(|(s, _)| *s == session) {
+                        if let Some(data) = self.data_mut(session) {
                             data.proof = Some(Arc::new(proof));
                         }
                         Ok(())
@@ -260,7 +270,7 @@ impl Orchestrator {
             CardNews::Certificate { session, result } => {
                 let reply = match result {
                     Ok(cert) => {
-                        if let Some((_, data)) = self.session.as_mut().filter(|(s, _)| *s == session) {
+                        if let Some(data) = self.data_mut(session) {
                             data.certificate = Some(Arc::from(cert));
                         }
                         Ok(())
@@ -287,7 +297,7 @@ impl Orchestrator {
         match verdict {
             PlatformVerdict::Good { service_id, .. } => {
                 let patron = service_id.and_then(|s| PatronId::new(s.expose()));
-                if let Some((_, data)) = self.session.as_mut().filter(|(s, _)| *s == session) {
+                if let Some(data) = self.data_mut(session) {
                     data.patron.clone_from(&patron);
                 }
                 Verdict::Good { patron }
@@ -436,8 +446,7 @@ impl Orchestrator {
             Effect::ProvePossession { session } => self.prove(session),
             Effect::CheckValidity { session } => self.check(session),
             Effect::ResolvePatron { session } => {
-                let patron =
-                    self.session.as_ref().filter(|(s, _)| *s == session).and_then(|(_, d)| d.patron.clone());
+                let patron = self.data(session).and_then(|d| d.patron.clone());
                 let reply = Reply::Patron(patron.ok_or(PatronRefusal::NotLinked));
                 let _ = self.inputs.send(Input::Reply { session, reply });
             }
@@ -507,10 +516,9 @@ impl Orchestrator {
     /// Challenge (from the platform, or made here), the card's signature, and the
     /// kiosk's own check of signature and chain before anything is sent anywhere.
     fn prove(&mut self, session: SessionId) {
-        let (Some(card), Some(cert)) = (
-            self.drivers.card.clone(),
-            self.session.as_ref().filter(|(s, _)| *s == session).and_then(|(_, d)| d.certificate.clone()),
-        ) else {
+        let (Some(card), Some(cert)) =
+            (self.drivers.card.clone(), self.data(session).and_then(|d| d.certificate.clone()))
+        else {
             let outcome = Err(ProofFailure::UntrustedCertificate);
             let _ = self.inputs.send(Input::Proof { session, outcome });
             return;
@@ -550,11 +558,7 @@ impl Orchestrator {
     }
 
     fn check(&mut self, session: SessionId) {
-        let data = self
-            .session
-            .as_ref()
-            .filter(|(s, _)| *s == session)
-            .map(|(_, d)| (d.certificate.clone(), d.proof.clone()));
+        let data = self.data(session).map(|d| (d.certificate.clone(), d.proof.clone()));
         let (Some(platform), Some((Some(cert), Some(proof)))) = (self.drivers.platform.clone(), data) else {
             let verdict = PlatformVerdict::Unavailable(kiosk_platform::PlatformError::Config(
                 "no platform configured".into(),
@@ -762,18 +766,16 @@ fn item_refusal(problem: kiosk_sip2::ItemProblem) -> ItemRefusal {
 }
 
 fn print_fault(e: &kiosk_printer::PrintError) -> PrintFault {
-    let text = e.to_string();
-    tracing::warn!(error = %text, "print failed");
-    if text.contains("paper") { PrintFault::OutOfPaper } else { PrintFault::Offline }
+    use kiosk_printer::PrintError as E;
+    tracing::warn!(error = %e, "print failed");
+    match e {
+        E::OutOfPaper | E::PaperRanOutDuringJob => PrintFault::OutOfPaper,
+        E::CoverOpen | E::Offline | E::NoStatusReply { .. } | E::Open { .. } | E::Disconnected { .. } => {
+            PrintFault::Offline
+        }
+        _ => PrintFault::Failed,
+    }
 }
-
-/// Today's date for labels (Japan).
-pub fn today() -> LabelDate {
-    crate::demo::local_now().0
-}
-
-/// The journal type the drivers hold.
-pub type SharedJournal = Arc<Journal>;
 
 /// Where the UI goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
