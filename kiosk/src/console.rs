@@ -42,6 +42,8 @@ pub struct Console {
     library_name: String,
     staff_pin_hash: crate::config::StaffPinHash,
     now: Millis,
+    /// The symbology method B draws (the library's, from `[printer]`).
+    symbology: kiosk_printer::Symbology,
 }
 
 impl core::fmt::Debug for Console {
@@ -62,6 +64,7 @@ impl Console {
             library_name: config.library.name.clone(),
             staff_pin_hash: config.admin.staff_pin_hash.clone(),
             now: Millis(0),
+            symbology: config.job_settings().symbology,
         }
     }
 
@@ -115,7 +118,18 @@ impl Console {
                 self.admin_effects(fx, &mut work);
             }
             Input::Demo(control) => work.push(Work::Demo(control)),
-            Input::Patron(_) | Input::Presentation | Input::Ignored => {}
+            Input::StartLinking if self.admin.is_open() => {
+                if self.flow.is_counter() {
+                    // Staff leave the menu; the next card is linked.
+                    let fx = self.admin.on(self.now, AdminEvent::Close);
+                    self.admin_effects(fx, &mut work);
+                    work.extend(self.patron(Event::StartLinking));
+                } else {
+                    // A self-checkout kiosk has no link store to fill: refused, and said so.
+                    self.log(EventKind::NotAtThisKiosk, 0, 0);
+                }
+            }
+            Input::Patron(_) | Input::Presentation | Input::Ignored | Input::StartLinking => {}
         }
         work
     }
@@ -133,6 +147,13 @@ impl Console {
         );
         s.out_of_service_on = self.out_of_service;
         s.recent_events = self.events.iter().rev().cloned().collect();
+        s.counter_mode = self.flow.is_counter();
+        if let crate::flow::Screen::HandOff {
+            method: crate::flow::HandOff::Barcode, number: Some(n), ..
+        } = &view.screen
+        {
+            s.hand_off.barcode = barcode(n.expose(), self.symbology);
+        }
         s
     }
 
@@ -178,6 +199,9 @@ impl Console {
                 self.log(EventKind::SessionEnded, borrowed, refused)
             }
             AuditEvent::CardRemovedEarly => self.log(EventKind::CardRemovedEarly, 0, 0),
+            AuditEvent::HandedOff(_) => self.log(EventKind::HandedOff, 0, 0),
+            AuditEvent::Linked { replaced } => self.log(EventKind::CardLinked, usize::from(replaced), 0),
+            AuditEvent::Unlinked => self.log(EventKind::CardUnlinked, 0, 0),
         }
     }
 
@@ -213,6 +237,24 @@ impl Console {
         }
         work.push(Work::Staff(action));
     }
+}
+
+/// Method B's picture: the number as the library's barcode, 2 px per printer dot (the
+/// encoder's widest module, 3 dots, becomes 6 px ≈ 1 mm on a 10" 1280 × 800 screen: read
+/// by a handheld scanner at arm's length). `None` when the number cannot be drawn (the
+/// digits, method A, still can).
+#[must_use]
+pub fn barcode(number: &str, symbology: kiosk_printer::Symbology) -> Option<kiosk_ui::Gray> {
+    const SCALE: usize = 2;
+    let bits = kiosk_printer::symbology::render(number, symbology, 1100 / SCALE, 120).ok()?;
+    let (w, h) = (bits.width() * SCALE, bits.height() * SCALE);
+    let mut pixels = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            pixels.push(if bits.get(x / SCALE, y / SCALE) { 0 } else { 255 });
+        }
+    }
+    Some(kiosk_ui::Gray { width: u32::try_from(w).ok()?, height: u32::try_from(h).ok()?, pixels })
 }
 
 #[cfg(test)]

@@ -81,6 +81,10 @@ pub(crate) struct World {
     /// every glyph's outline (about 60 MiB for IPAex Gothic), which a kiosk that never
     /// prints should not carry.
     font: std::cell::OnceCell<Option<kiosk_sim::printer::Font>>,
+    /// The demo card's link (the counter links and unlinks it).
+    link: Option<PatronId>,
+    /// Counter method C: the real HID encoder, typing into a file in the demo's folder.
+    keyboard: Option<(kiosk_keyboard::Gadget, &'static str)>,
 }
 
 fn pin_keys(digits: [u8; 4]) -> Vec<Event> {
@@ -221,6 +225,16 @@ impl World {
             now_text,
             out_dir: out_dir.to_owned(),
             font: std::cell::OnceCell::new(),
+            link: PatronId::new(DEMO_PATRON),
+            keyboard: config.mode.counter().map(|c| {
+                let layout = match c.keyboard.layout {
+                    crate::config::KeyLayout::Us => kiosk_keyboard::Layout::Us,
+                    crate::config::KeyLayout::Jis => kiosk_keyboard::Layout::Jis,
+                };
+                let gadget =
+                    kiosk_keyboard::Gadget::new(c.keyboard.device.path(), layout, c.keyboard.key_delay);
+                (gadget, c.keyboard.terminator.text())
+            }),
         })
     }
 
@@ -258,8 +272,28 @@ impl World {
             Effect::ProvePossession { .. } => Reply::Proof(Ok(())),
             Effect::CheckValidity { .. } => Reply::Validity(Verdict::Good { patron: None }),
             Effect::ResolvePatron { .. } => {
-                Reply::Patron(PatronId::new(DEMO_PATRON).ok_or(crate::flow::PatronRefusal::NotLinked))
+                Reply::Patron(self.link.clone().ok_or(crate::flow::PatronRefusal::NotLinked))
             }
+            Effect::TypeNumber { patron, .. } => Reply::Typed(match &self.keyboard {
+                None => Err(crate::flow::TypeFault::NoKeyboard),
+                Some((gadget, terminator)) => {
+                    gadget.type_text(patron.expose(), terminator).map_err(|e| match e {
+                        kiosk_keyboard::GadgetError::Missing { .. } => crate::flow::TypeFault::NoKeyboard,
+                        kiosk_keyboard::GadgetError::Untypable(_) => crate::flow::TypeFault::Untypable,
+                        kiosk_keyboard::GadgetError::Write { .. } => crate::flow::TypeFault::Failed,
+                    })
+                }
+            }),
+            Effect::Link { patron, replace, .. } => Reply::Linked(match &self.link {
+                Some(current) if current != patron && !replace => {
+                    Err(crate::flow::LinkFault::CardLinkedElsewhere)
+                }
+                _ => {
+                    self.link = Some(patron.clone());
+                    Ok(())
+                }
+            }),
+            Effect::Unlink { .. } => Reply::Unlinked(Ok(self.link.take().is_some())),
             Effect::PatronStatus { .. } => Reply::Standing(Ok(())),
             Effect::Checkout { item, .. } => {
                 let result = match CATALOGUE.iter().find(|(code, _, _)| *code == item.0) {
@@ -435,6 +469,16 @@ pub fn describe(view: &View) -> String {
             };
             if *card_present { format!("{what} Please take your card.") } else { what }
         }
+        // The number itself is never written to the text log.
+        Screen::HandOff { method, typing, seconds_left, .. } => {
+            format!("Counter: number handed off by {method:?} ({typing:?}), cleared in {seconds_left} s")
+        }
+        Screen::LinkWaitingForCard => "Counter: link a card; waiting for the card".to_owned(),
+        Screen::Linking { current, bad_scan, stage } => format!(
+            "Counter: linking ({stage:?}), linked now: {}{}",
+            current.as_deref().unwrap_or("none"),
+            if *bad_scan { ", last scan had a wrong check digit" } else { "" }
+        ),
     };
     if let Some(secs) = view.timeout_warning {
         line.push_str(&format!(" [still there? {secs} s]"));

@@ -29,6 +29,8 @@ fn latency(effect: &Effect) -> Duration {
         Effect::PatronStatus { .. } => 400,
         Effect::Checkout { .. } => 600,
         Effect::Print { .. } => 1_500,
+        Effect::TypeNumber { .. } => 300,
+        Effect::Link { .. } | Effect::Unlink { .. } => 200,
         _ => 0,
     })
 }

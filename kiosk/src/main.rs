@@ -47,6 +47,10 @@ enum Command {
         /// Print the scripted journeys as text even if a window could open.
         #[arg(long)]
         text: bool,
+        /// The counter profile (methods A-D, linking cards) instead of self-checkout;
+        /// method C types into a file in the demo's folder instead of /dev/hidg0.
+        #[arg(long, conflicts_with = "text")]
+        counter: bool,
         /// Play a script without a display and write a screenshot per step.
         #[arg(long, requires_all = ["script", "shots"])]
         headless: bool,
@@ -84,10 +88,21 @@ fn main() -> ExitCode {
     {
         Command::Run { config, demo, headless } => run(&config, demo, headless),
         Command::Demo { bench_first_frame: true, .. } => first_frame(),
-        Command::Demo { text, headless, script, shots, .. } => match (headless, script, shots) {
-            (true, Some(script), Some(shots)) => run_script(&script, &shots),
-            _ => run_demo(&config::Config::demo(), text),
-        },
+        Command::Demo { text, counter, headless, script, shots, .. } => {
+            let config = if counter { demo_counter_config() } else { config::Config::demo() };
+            match (headless, script, shots) {
+                (true, Some(script), Some(shots)) => run_script(&config, &script, &shots),
+                _ if counter && !has_display() => {
+                    eprintln!(
+                        "kiosk: the counter demo needs a display (a desktop session, with `cargo xtask demo -- \
+                         --counter`), or play its script headlessly: kiosk demo --counter --headless \
+                         --script kiosk/demo/counter.script --shots /tmp/counter-shots"
+                    );
+                    ExitCode::from(2)
+                }
+                _ => run_demo(&config, text),
+            }
+        }
         Command::CheckConfig { file } => check_config(&file),
         Command::Health { config } => health(&config),
         Command::HashStaffPin => hash_staff_pin(),
@@ -128,10 +143,24 @@ fn run(path: &Path, force_demo: bool, headless: bool) -> ExitCode {
     }
 }
 
+/// A window can open (the `desktop` feature and a display).
+fn has_display() -> bool {
+    cfg!(feature = "desktop")
+        && (std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some())
+}
+
+/// The counter demo's configuration; method C types into `kiosk-demo/hidg0` in the
+/// temporary directory (created empty here), decoded with `kiosk-keyboard` if you like.
+fn demo_counter_config() -> config::Config {
+    let dir = std::env::temp_dir().join("kiosk-demo");
+    let file = dir.join("hidg0");
+    let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, b""));
+    config::Config::demo_counter(&file)
+}
+
 fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     #[cfg(feature = "desktop")]
-    if !text_only && (std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some())
-    {
+    if !text_only && has_display() {
         return match kiosk::demo_ui::run_window(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -154,8 +183,8 @@ fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     }
 }
 
-fn run_script(script: &Path, shots: &Path) -> ExitCode {
-    match kiosk::demo_ui::run_script(&config::Config::demo(), script, shots) {
+fn run_script(config: &config::Config, script: &Path, shots: &Path) -> ExitCode {
+    match kiosk::demo_ui::run_script(config, script, shots) {
         Ok(files) => {
             let mut out = std::io::stdout().lock();
             for f in files {

@@ -8,13 +8,15 @@
 //! normal view.
 
 use kiosk_ui::{
-    AdminPage, CheckStage as UiCheck, DemoControl, Key, Language, Notice as UiNotice, Pad, PinStage as UiPin,
-    Scene, Screen as UiScreen, UiAction, loan_row,
+    AdminPage, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key, Language,
+    LinkStage as UiLink, Notice as UiNotice, Pad, PinStage as UiPin, Scene, Screen as UiScreen, TypingState,
+    UiAction, loan_row,
 };
 
 use crate::flow::{
-    AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, ItemRefusal, LabelRefusal, LoanLine,
-    Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Tap, View,
+    AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, HandOff, ItemRefusal, LabelRefusal,
+    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Tap,
+    TypeFault, TypingView, View,
 };
 
 /// What the patron chose about how the screen looks.
@@ -48,6 +50,8 @@ pub enum Input {
     Demo(DemoControl),
     /// Nothing to do in the current state (an unknown or stale tap).
     Ignored,
+    /// Staff chose "link a card" (a counter-only action; the console checks the mode).
+    StartLinking,
 }
 
 /// Translates a tap, updating the presentation when that is all it changes.
@@ -108,7 +112,27 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
                 AdminPage::Registration | AdminPage::Update => Input::Presentation,
             }
         }
+        UiAction::AdminLinkCard => Input::StartLinking,
+        UiAction::Method(m) => tap(Tap::Method(match m {
+            UiMethod::Digits => HandOff::Digits,
+            UiMethod::Barcode => HandOff::Barcode,
+            UiMethod::Keyboard => HandOff::Keyboard,
+            UiMethod::Label => HandOff::Label,
+        })),
+        UiAction::LinkConfirm => tap(Tap::ConfirmReplace),
+        UiAction::LinkRemove => tap(Tap::Unlink),
         UiAction::Demo(control) => Input::Demo(control),
+    }
+}
+
+/// The flow's hand-off method as the UI names it.
+#[must_use]
+pub fn ui_method(m: HandOff) -> UiMethod {
+    match m {
+        HandOff::Digits => UiMethod::Digits,
+        HandOff::Barcode => UiMethod::Barcode,
+        HandOff::Keyboard => UiMethod::Keyboard,
+        HandOff::Label => UiMethod::Label,
     }
 }
 
@@ -143,6 +167,12 @@ fn notice(n: &Notice) -> (UiNotice, String) {
         Notice::PrintFailed(_) => plain(UiNotice::PrinterFailed),
         Notice::IdentifyFirst => plain(UiNotice::IdentifyFirst),
         Notice::Malfunction => plain(UiNotice::Malfunction),
+        Notice::NumberCleared => plain(UiNotice::NumberCleared),
+        Notice::Linked => plain(UiNotice::Linked),
+        Notice::Unlinked(true) => plain(UiNotice::Unlinked),
+        Notice::Unlinked(false) => plain(UiNotice::HadNoLink),
+        Notice::LinkFailed(LinkFault::NoLinkStore) => plain(UiNotice::LinkNoStore),
+        Notice::LinkFailed(_) => plain(UiNotice::LinkFailed),
     }
 }
 
@@ -243,6 +273,47 @@ pub fn scene(
             (s.notice, s.notice_detail) = notice(n);
             s.card_present = *card_present;
             UiScreen::Ending
+        }
+        Screen::HandOff { method, methods, number, typing, seconds_left } => {
+            let h = &mut s.hand_off;
+            h.method = ui_method(*method);
+            h.offer_digits = methods.contains(&HandOff::Digits);
+            h.offer_barcode = methods.contains(&HandOff::Barcode);
+            h.offer_keyboard = methods.contains(&HandOff::Keyboard);
+            h.offer_label = methods.contains(&HandOff::Label);
+            // Only method A draws the digits; B's barcode is drawn by the console.
+            h.number = match (method, number) {
+                (HandOff::Digits, Some(n)) => n.expose().to_owned(),
+                _ => String::new(),
+            };
+            h.seconds = *seconds_left;
+            h.typing = match typing {
+                TypingView::NotStarted => TypingState::NotStarted,
+                TypingView::Typing => TypingState::Typing,
+                TypingView::Typed => TypingState::Typed,
+                TypingView::Failed(TypeFault::NoKeyboard) => TypingState::NoKeyboard,
+                TypingView::Failed(TypeFault::Untypable) => TypingState::Untypable,
+                TypingView::Failed(TypeFault::Failed) => TypingState::Failed,
+            };
+            UiScreen::HandOff
+        }
+        Screen::LinkWaitingForCard => UiScreen::LinkWaiting,
+        Screen::Linking { current, bad_scan, stage } => {
+            s.link.current = current.clone().unwrap_or_default();
+            s.link.bad_scan = *bad_scan;
+            s.link.stage = match stage {
+                LinkStage::Scan => UiLink::Scan,
+                LinkStage::Saving => UiLink::Saving,
+                LinkStage::Confirm { new, conflict } => {
+                    s.link.new = new.clone();
+                    if *conflict == LinkFault::PatronLinkedElsewhere {
+                        UiLink::ConfirmPatron
+                    } else {
+                        UiLink::ConfirmCard
+                    }
+                }
+            };
+            UiScreen::Linking
         }
     };
     s

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kiosk::config::{
-    self, Barcode, CheckDigit, Config, ConfigError, Encoding, Ils, Io, MethodD, Nw7Guard, OfflinePolicy,
-    PaperWidth, Platform, PrinterTransport, Problem,
+    self, Barcode, CheckDigit, Config, ConfigError, Encoding, HandOffMethod, Ils, Io, KeyLayout, MethodD,
+    Mode, Nw7Guard, OfflinePolicy, PaperWidth, Platform, PrinterTransport, Problem, TypedTerminator,
 };
 
 /// The example's staff PIN hash (PIN 0000); parsing it costs nothing.
@@ -847,5 +847,105 @@ mod session {
             "session.warning_s",
             "(15 s) must come before the idle timeout (15 s)",
         );
+    }
+}
+
+mod counter {
+    use super::*;
+
+    const COUNTER_LIB: &str =
+        "name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nmode = \"counter\"";
+
+    #[test]
+    fn defaults_are_pin_on_check_on_every_method() {
+        let c = ok(&[("library", COUNTER_LIB), ("label", "method_d = true\ntoken_key_file = \"token.key\"")]);
+        let counter = c.mode.counter().expect("counter mode");
+        assert!(c.card.require_pin && counter.check_revocation);
+        assert_eq!(
+            counter.methods,
+            [HandOffMethod::Digits, HandOffMethod::Barcode, HandOffMethod::Keyboard, HandOffMethod::Label]
+        );
+        assert_eq!(counter.show_for, Duration::from_secs(30));
+        assert_eq!(counter.keyboard.device.path(), Path::new("/dev/hidg0"));
+        assert_eq!(counter.keyboard.layout, KeyLayout::Jis);
+        assert_eq!(counter.keyboard.terminator, TypedTerminator::Enter);
+        // A counter never lets a library card or label log in to borrow.
+        let p = c.session_policy();
+        assert!(!p.allow_library_card && !p.allow_method_d_login && p.counter.is_some());
+        assert_eq!(ok(&[]).mode, Mode::SelfCheckout);
+    }
+
+    #[test]
+    fn every_setting() {
+        let c = ok(&[
+            ("library", COUNTER_LIB),
+            ("card", "mode = \"simulated\"\nrequire_pin = false"),
+            (
+                "counter",
+                "methods = [\"keyboard\", \"digits\"]\nshow_s = 10\nkeyboard_device = \"/dev/hidg1\"\n\
+                 keyboard_layout = \"us\"\nkeyboard_terminator = \"tab\"\nkey_delay_ms = 30",
+            ),
+        ]);
+        let counter = c.mode.counter().unwrap();
+        assert!(!c.card.require_pin);
+        assert_eq!(counter.methods, [HandOffMethod::Keyboard, HandOffMethod::Digits]);
+        assert_eq!(counter.show_for, Duration::from_secs(10));
+        assert_eq!(counter.keyboard.layout, KeyLayout::Us);
+        assert_eq!(counter.keyboard.terminator.text(), "\t");
+        assert_eq!(counter.keyboard.key_delay, Duration::from_millis(30));
+    }
+
+    #[test]
+    fn counter_keys_on_a_self_checkout_kiosk_are_refused() {
+        one(&[("counter", "show_s = 10")], "counter.show_s", "library.mode = \"self-checkout\"");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        one(&[("library", COUNTER_LIB), ("counter", "show_s = 2")], "counter.show_s", "from 5 to 600");
+        one(&[("library", COUNTER_LIB), ("counter", "methods = [\"fax\"]")], "counter.methods", "\"fax\"");
+        one(&[("library", COUNTER_LIB), ("counter", "methods = []")], "counter.methods", "empty");
+        one(
+            &[("library", COUNTER_LIB), ("counter", "keyboard_device = \"hidg0\"")],
+            "counter.keyboard_device",
+            "absolute",
+        );
+        one(
+            &[("library", COUNTER_LIB), ("counter", "key_delay_ms = 500")],
+            "counter.key_delay_ms",
+            "0 to 200",
+        );
+        one(
+            &[("library", "name = \"x\"\ninstitution_id = \"T\"\nkiosk_id = \"t\"\nmode = \"desk\"")],
+            "library.mode",
+            "\"desk\"",
+        );
+    }
+
+    #[test]
+    fn no_revocation_check_needs_a_link_store() {
+        let lib = "name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nservice_provider_id = \"SP1\"\nmode = \"counter\"";
+        one(
+            &[("library", lib), ("platform", API), ("counter", "check_revocation = false")],
+            "counter.check_revocation",
+            "link store",
+        );
+    }
+
+    #[test]
+    fn a_label_method_needs_labels() {
+        one(
+            &[
+                ("library", COUNTER_LIB),
+                ("label", "method_d = false\ntoken_key_file = \"token.key\""),
+                ("counter", "methods = [\"digits\", \"label\"]"),
+            ],
+            "counter.methods",
+            "label.method_d = true",
+        );
+        // Without the list, D is simply left out.
+        let c =
+            ok(&[("library", COUNTER_LIB), ("label", "method_d = false\ntoken_key_file = \"token.key\"")]);
+        assert!(!c.mode.counter().unwrap().methods.contains(&HandOffMethod::Label));
     }
 }

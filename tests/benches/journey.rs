@@ -238,6 +238,35 @@ fn find(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
+/// The mapping a file offset of an ELF core dump belongs to, from the dump's program
+/// headers and the process's `/proc/PID/maps` taken just before: `[heap]`, a library, or
+/// an anonymous mapping (thread stacks and malloc arenas).
+fn region(dump: &[u8], offset: usize, maps: &str) -> String {
+    let u64_at = |at: usize| dump.get(at..at + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()));
+    let u16_at = |at: usize| dump.get(at..at + 2).map_or(0, |b| u16::from_le_bytes(b.try_into().unwrap()));
+    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36) as usize, u16_at(0x38) as usize);
+    let Some(vaddr) = (0..phnum).find_map(|n| {
+        let ph = phoff + n * phentsize;
+        let (kind, file_off, vaddr, size) = (
+            dump.get(ph..ph + 4).map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap())),
+            u64_at(ph + 8) as usize,
+            u64_at(ph + 16),
+            u64_at(ph + 32) as usize,
+        );
+        (kind == 1 && (file_off..file_off + size).contains(&offset))
+            .then(|| vaddr + (offset - file_off) as u64)
+    }) else {
+        return "not in a PT_LOAD segment".to_owned();
+    };
+    let line = maps.lines().find(|l| {
+        let range = l.split_whitespace().next().unwrap_or("");
+        let (lo, hi) = range.split_once('-').unwrap_or(("0", "0"));
+        let (lo, hi) = (u64::from_str_radix(lo, 16).unwrap_or(0), u64::from_str_radix(hi, 16).unwrap_or(0));
+        (lo..hi).contains(&vaddr)
+    });
+    format!("address {vaddr:#x} in {}", line.unwrap_or("no mapping"))
+}
+
 fn privacy(stack: &Stack, k: &Kiosk) {
     let needles = needles(stack);
     let log = std::fs::read(stack.dir.join("kiosk.log")).unwrap_or_default();
@@ -248,6 +277,7 @@ fn privacy(stack: &Stack, k: &Kiosk) {
     // Idle connections close after 10 s (kiosk-platform's IDLE_CONNECTION; hyper's pool
     // reaper runs at that interval too, so allow two); then look.
     std::thread::sleep(Duration::from_secs(22));
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", k.pid())).unwrap_or_default();
     let core = stack.dir.join("core");
     let out = std::process::Command::new("gcore")
         .arg("-o")
@@ -270,7 +300,7 @@ fn privacy(stack: &Stack, k: &Kiosk) {
                 let around = &dump[i.saturating_sub(60)..(i + n.len() + 60).min(dump.len())];
                 let text: String =
                     around.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
-                println!("    at {i:#x}: {text}");
+                println!("    at {i:#x} ({}): {text}", region(&dump, i, &maps));
             }
         }
     }
@@ -284,11 +314,10 @@ fn inside(bench: bool) {
     stack.ils.catalogue(|c| c.loan_limit = 100);
     let mut k = Kiosk::start(&stack);
     timed_journeys(&stack, &mut k, if bench { 20 } else { 3 });
-    let sessions = if bench {
-        std::env::var("KIOSK_SOAK_SESSIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000)
-    } else {
-        40
-    };
+    let sessions = std::env::var("KIOSK_SOAK_SESSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if bench { 2_000 } else { 40 });
     soak(&stack, &mut k, sessions);
     privacy(&stack, &k);
     k.quit();

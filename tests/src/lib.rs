@@ -183,6 +183,72 @@ path = "scans.fifo"
         }
     }
 
+    /// Makes `kiosk.toml` a counter's: `library.mode = "counter"`, the platform's CRL with a
+    /// local link store (`links.txt`, key `link.key`), no library system, method C typing
+    /// into `keyboard` with the `layout`, library cards checked with mod 10 (2-1). The
+    /// CRL published first revokes nothing.
+    pub fn counter(&self, keyboard: &Path, layout: &str) {
+        let now = std::time::SystemTime::now();
+        self.platform.publish_crl(&[], now - Duration::from_secs(60), Duration::from_secs(86_400), 1);
+        std::fs::write(self.dir.join("link.key"), [0x3cu8; 32]).unwrap();
+        let config = format!(
+            r#"[library]
+name = "E2E市立図書館"
+institution_id = "KIOSKLIB"
+kiosk_id = "e2e-counter"
+mode = "counter"
+
+[card]
+reader = "{reader}"
+
+[platform]
+mode = "crl"
+url = "{url}/crl"
+ca_file = "platform-ca.pem"
+jpki_ca_file = "jpki-ca.pem"
+connect_timeout_s = 2
+request_timeout_s = 3
+link_store = "links.txt"
+link_key_file = "link.key"
+
+[ils]
+mode = "simulated"
+
+[printer]
+transport = "tcp"
+host = "127.0.0.1"
+port = {printer}
+paper_width_mm = 58
+check_digit = "mod10w21"
+
+[label]
+method_d = true
+token_key_file = "label.key"
+
+[io]
+backend = "simulated"
+
+[admin]
+staff_pin_hash = "{hash}"
+
+[scanner]
+kind = "fifo"
+path = "scans.fifo"
+
+[counter]
+keyboard_device = "{keyboard}"
+keyboard_layout = "{layout}"
+key_delay_ms = 0
+"#,
+            reader = READER,
+            url = self.platform.url(),
+            printer = self.printer.addr().port(),
+            hash = STAFF_PIN_HASH,
+            keyboard = keyboard.display(),
+        );
+        std::fs::write(self.dir.join("kiosk.toml"), config).unwrap();
+    }
+
     pub fn link(&self, patron: &str) {
         self.platform.link(&self.serial, patron);
     }
@@ -386,6 +452,27 @@ pub fn log_in(k: &mut Kiosk, stack: &Stack) -> (SharedCard, Inserted) {
     k.pin("1234");
     k.wait("borrowing", 30);
     card
+}
+
+/// Opens the staff menu with the staff PIN (0000).
+pub fn staff_login(k: &mut Kiosk) {
+    k.tap("admin-open");
+    k.wait("admin-pin", 10);
+    for _ in 0..4 {
+        k.tap("admin-digit-0");
+    }
+    k.tap("admin-submit");
+    k.wait("admin-menu", 20);
+}
+
+/// Reads the one-dimensional barcodes in a PNG with zbarimg (NW-7's guards removed).
+pub fn read_barcodes(png: &Path) -> Vec<String> {
+    let out = Command::new("zbarimg").args(["--quiet", "--raw"]).arg(png).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().trim_matches(|c: char| "ABCDabcd".contains(c)).to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Renders the printed label like paper and reads its QR code with zbarimg.

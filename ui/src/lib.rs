@@ -17,8 +17,8 @@ mod generated {
 }
 
 pub use generated::{
-    AdminPage, AppWindow, CheckStage, Device, EventKind, EventRow, Kiosk, LoanRow, Notice, PinStage, Screen,
-    StatusRow,
+    AdminPage, AppWindow, CheckStage, Device, EventKind, EventRow, HandOffMethod, Kiosk, LinkStage, LoanRow,
+    Notice, PinStage, Screen, StatusRow, TypingState,
 };
 pub use slint;
 
@@ -90,6 +90,67 @@ pub struct Scene {
     pub terminal_id: String,
     pub terminal_fingerprint: String,
     pub registration_state: String,
+    /// Counter mode (what the idle screen and the admin menu offer).
+    pub counter_mode: bool,
+    pub hand_off: HandOffScene,
+    pub link: LinkScene,
+}
+
+/// The counter's hand-off screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandOffScene {
+    pub method: HandOffMethod,
+    pub offer_digits: bool,
+    pub offer_barcode: bool,
+    pub offer_keyboard: bool,
+    pub offer_label: bool,
+    /// The number, only while method A or B shows it.
+    pub number: String,
+    /// Method B's barcode, one byte per pixel (0 black, 255 white).
+    pub barcode: Option<Gray>,
+    pub seconds: u32,
+    pub typing: TypingState,
+}
+
+impl Default for HandOffScene {
+    fn default() -> Self {
+        HandOffScene {
+            method: HandOffMethod::Digits,
+            offer_digits: false,
+            offer_barcode: false,
+            offer_keyboard: false,
+            offer_label: false,
+            number: String::new(),
+            barcode: None,
+            seconds: 0,
+            typing: TypingState::NotStarted,
+        }
+    }
+}
+
+/// A grey-scale picture (the on-screen barcode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gray {
+    pub width: u32,
+    pub height: u32,
+    /// `width * height` bytes, row by row.
+    pub pixels: Vec<u8>,
+}
+
+/// The counter's linking screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkScene {
+    pub stage: LinkStage,
+    /// Last four characters of the library card linked now ("" when none).
+    pub current: String,
+    pub new: String,
+    pub bad_scan: bool,
+}
+
+impl Default for LinkScene {
+    fn default() -> Self {
+        LinkScene { stage: LinkStage::Scan, current: String::new(), new: String::new(), bad_scan: false }
+    }
 }
 
 impl Default for Scene {
@@ -135,6 +196,9 @@ impl Default for Scene {
             terminal_id: String::new(),
             terminal_fingerprint: String::new(),
             registration_state: String::new(),
+            counter_mode: false,
+            hand_off: HandOffScene::default(),
+            link: LinkScene::default(),
         }
     }
 }
@@ -193,7 +257,30 @@ impl Scene {
         k.set_terminal_id(SharedString::from(self.terminal_id.as_str()));
         k.set_terminal_fingerprint(SharedString::from(self.terminal_fingerprint.as_str()));
         k.set_registration_state(SharedString::from(self.registration_state.as_str()));
+        k.set_counter_mode(self.counter_mode);
+        let h = &self.hand_off;
+        k.set_hand_off_method(h.method);
+        k.set_offer_digits(h.offer_digits);
+        k.set_offer_barcode(h.offer_barcode);
+        k.set_offer_keyboard(h.offer_keyboard);
+        k.set_offer_label(h.offer_label);
+        k.set_hand_off_number(SharedString::from(h.number.as_str()));
+        k.set_hand_off_barcode(h.barcode.as_ref().map_or_else(slint::Image::default, gray_image));
+        k.set_hand_off_seconds(int(h.seconds));
+        k.set_typing_state(h.typing);
+        k.set_link_stage(self.link.stage);
+        k.set_link_current(SharedString::from(self.link.current.as_str()));
+        k.set_link_new(SharedString::from(self.link.new.as_str()));
+        k.set_link_bad_scan(self.link.bad_scan);
     }
+}
+
+fn gray_image(g: &Gray) -> slint::Image {
+    let mut buffer = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(g.width, g.height);
+    for (px, &v) in buffer.make_mut_slice().iter_mut().zip(&g.pixels) {
+        *px = slint::Rgb8Pixel { r: v, g: v, b: v };
+    }
+    slint::Image::from_rgb8(buffer)
 }
 
 /// A loan line as the borrowing screen shows it.
@@ -258,6 +345,14 @@ pub enum UiAction {
     AdminUpdateInstall,
     AdminReboot,
     AdminPage(AdminPage),
+    /// Counter: staff start linking a card.
+    AdminLinkCard,
+    /// Counter: staff switch the hand-off method.
+    Method(HandOffMethod),
+    /// Counter: confirm replacing a link.
+    LinkConfirm,
+    /// Counter: remove the card's link.
+    LinkRemove,
     /// Demo mode only: stands in for hardware.
     Demo(DemoControl),
 }
@@ -311,6 +406,13 @@ impl UiAction {
             "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
             "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),
             "admin-page-update" => UiAction::AdminPage(AdminPage::Update),
+            "admin-link-card" => UiAction::AdminLinkCard,
+            "method-digits" => UiAction::Method(HandOffMethod::Digits),
+            "method-barcode" => UiAction::Method(HandOffMethod::Barcode),
+            "method-keyboard" => UiAction::Method(HandOffMethod::Keyboard),
+            "method-label" => UiAction::Method(HandOffMethod::Label),
+            "link-confirm" => UiAction::LinkConfirm,
+            "link-remove" => UiAction::LinkRemove,
             "demo-card" => UiAction::Demo(DemoControl::Card),
             "demo-scan-book" => UiAction::Demo(DemoControl::ScanBook),
             "demo-scan-library-card" => UiAction::Demo(DemoControl::ScanLibraryCard),

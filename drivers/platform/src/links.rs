@@ -98,6 +98,11 @@ impl LinkStore {
         Ok(true)
     }
 
+    /// True when `patron` is linked to some card.
+    pub fn has_patron(&self, patron: &ServiceId) -> bool {
+        self.entries.read().is_ok_and(|e| e.values().any(|p| p == patron))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.read().map(|e| e.len()).unwrap_or(0)
     }

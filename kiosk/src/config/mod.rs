@@ -75,6 +75,107 @@ pub struct Config {
     pub session: SessionTimeouts,
     /// `[scanner]`: the barcode scanner (optional section; without it, no scanner).
     pub scanner: Scanner,
+    /// `library.mode` and `[counter]`: a self-checkout kiosk, or the staffed counter.
+    pub mode: Mode,
+}
+
+/// What this device is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The unattended self-checkout kiosk (the default).
+    SelfCheckout,
+    /// At a staffed counter: hands the patron number to the library system by methods
+    /// A–D, and is where staff link cards to library cards.
+    Counter(Counter),
+}
+
+impl Mode {
+    /// The counter's settings, when this is a counter.
+    #[must_use]
+    pub fn counter(&self) -> Option<&Counter> {
+        match self {
+            Mode::Counter(c) => Some(c),
+            Mode::SelfCheckout => None,
+        }
+    }
+}
+
+/// `[counter]`: the counter profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    /// Ask the platform whether the card is revoked (default true). A library may turn
+    /// it off at a counter where staff check the card face (Himeji did).
+    pub check_revocation: bool,
+    /// The hand-off methods staff may choose, the first shown first (default all that
+    /// the configuration can do).
+    pub methods: Vec<HandOffMethod>,
+    /// How long the number stays on screen (methods A and B) before it is wiped.
+    pub show_for: Duration,
+    /// Method C: the USB keyboard towards the counter PC.
+    pub keyboard: CounterKeyboard,
+}
+
+/// How the patron number reaches the library system at the counter (MISSION.md fact 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HandOffMethod {
+    /// A: large digits for staff to type.
+    Digits,
+    /// B: a barcode on screen for the counter's scanner.
+    Barcode,
+    /// C: typed into the counter PC as a USB keyboard.
+    Keyboard,
+    /// D: printed as a Method D label.
+    Label,
+}
+
+impl Choice for HandOffMethod {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("digits", HandOffMethod::Digits),
+        ("barcode", HandOffMethod::Barcode),
+        ("keyboard", HandOffMethod::Keyboard),
+        ("label", HandOffMethod::Label),
+    ];
+}
+
+/// Method C's USB HID keyboard gadget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterKeyboard {
+    /// The gadget's HID device (default `/dev/hidg0`, made by `deploy/usb-gadget`).
+    pub device: DevicePath,
+    /// The counter PC's keyboard layout (default JIS: Japanese PCs).
+    pub layout: KeyLayout,
+    /// What is typed after the number (default Enter).
+    pub terminator: TypedTerminator,
+    /// Pause between keys (default 8 ms, 0 to 200).
+    pub key_delay: Duration,
+}
+
+/// What method C types after the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TypedTerminator {
+    Enter,
+    Tab,
+    Nothing,
+}
+
+impl TypedTerminator {
+    /// The text typed after the number.
+    #[must_use]
+    pub fn text(self) -> &'static str {
+        match self {
+            TypedTerminator::Enter => "\n",
+            TypedTerminator::Tab => "\t",
+            TypedTerminator::Nothing => "",
+        }
+    }
+}
+
+impl Choice for TypedTerminator {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("enter", TypedTerminator::Enter),
+        ("tab", TypedTerminator::Tab),
+        ("none", TypedTerminator::Nothing),
+    ];
 }
 
 /// `[scanner]`: where scans come from and how they are read.
@@ -707,7 +808,32 @@ impl Config {
             },
             session: SessionTimeouts::default(),
             scanner: Scanner { source: ScannerSource::Simulated, ..Scanner::default() },
+            mode: Mode::SelfCheckout,
         }
+    }
+
+    /// The demo at the counter: [`Config::demo`] with every hand-off method, the USB
+    /// keyboard typing into `keyboard` (a file standing in for `/dev/hidg0`).
+    #[must_use]
+    pub fn demo_counter(keyboard: &Path) -> Config {
+        let mut config = Config::demo();
+        config.mode = Mode::Counter(Counter {
+            check_revocation: true,
+            methods: vec![
+                HandOffMethod::Digits,
+                HandOffMethod::Barcode,
+                HandOffMethod::Keyboard,
+                HandOffMethod::Label,
+            ],
+            show_for: Duration::from_secs(60),
+            keyboard: CounterKeyboard {
+                device: DevicePath::demo(keyboard),
+                layout: KeyLayout::Jis,
+                terminator: TypedTerminator::Enter,
+                key_delay: Duration::from_millis(8),
+            },
+        });
+        config
     }
 
     /// One line for `kiosk check-config`: what this configuration will talk to. No

@@ -17,8 +17,9 @@ impl Config {
         let t = &self.session;
         SessionPolicy {
             require_pin: self.card.require_pin,
-            allow_library_card: self.card.allow_library_card,
-            allow_method_d_login: accept,
+            // At the counter, staff use the library system for library cards and labels.
+            allow_library_card: self.card.allow_library_card && self.mode.counter().is_none(),
+            allow_method_d_login: accept && self.mode.counter().is_none(),
             offer_method_d_print: print,
             // The config's idle timeout is when the session ends; the flow counts the
             // quiet time before the warning, then the warning.
@@ -26,6 +27,20 @@ impl Config {
             warning: t.warning(),
             pin_idle_timeout: t.pin_idle_timeout(),
             take_card_alarm: t.take_card_alarm(),
+            counter: self.mode.counter().map(|c| crate::flow::CounterPolicy {
+                check_validity: c.check_revocation,
+                methods: c
+                    .methods
+                    .iter()
+                    .map(|m| match m {
+                        super::HandOffMethod::Digits => crate::flow::HandOff::Digits,
+                        super::HandOffMethod::Barcode => crate::flow::HandOff::Barcode,
+                        super::HandOffMethod::Keyboard => crate::flow::HandOff::Keyboard,
+                        super::HandOffMethod::Label => crate::flow::HandOff::Label,
+                    })
+                    .collect(),
+                show_for: c.show_for,
+            }),
             ..SessionPolicy::default()
         }
     }

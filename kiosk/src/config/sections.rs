@@ -11,15 +11,16 @@ use super::reader::{Choice, Field, Schema, Section, Span, Walk, split_sections};
 use super::secret::StaffPinHash;
 use super::values::{Code, Content, DevicePath, GpioPin, Host, HttpsUrl, Ident, Port, bad, sip2_text_ok};
 use super::{
-    Admin, Barcode, Card, CardReader, CheckDigit, ClientIdentity, Config, ConfigError, Encoding, GpioPins,
-    Ils, Io, KeyLayout, Label, Language, Languages, Library, LinkStore, MethodD, Nw7Guard, OfflinePolicy,
-    PaperWidth, Platform, PlatformEndpoint, Printer, PrinterTransport, ScanTerminator, Scanner,
-    ScannerSource, SessionTimeouts, Sip2, Sip2Login, Sip2Tls, Terminal, TokenKey,
+    Admin, Barcode, Card, CardReader, CheckDigit, ClientIdentity, Config, ConfigError, Counter,
+    CounterKeyboard, Encoding, GpioPins, HandOffMethod, Ils, Io, KeyLayout, Label, Language, Languages,
+    Library, LinkStore, MethodD, Mode, Nw7Guard, OfflinePolicy, PaperWidth, Platform, PlatformEndpoint,
+    Printer, PrinterTransport, ScanTerminator, Scanner, ScannerSource, SessionTimeouts, Sip2, Sip2Login,
+    Sip2Tls, Terminal, TokenKey, TypedTerminator,
 };
 
 /// Every section and the keys it takes.
 const SCHEMA: Schema = &[
-    ("library", &["name", "institution_id", "service_provider_id", "languages", "kiosk_id"]),
+    ("library", &["name", "institution_id", "service_provider_id", "languages", "kiosk_id", "mode"]),
     ("card", &["mode", "reader", "require_pin", "allow_library_card", "allow_method_d_label"]),
     (
         "platform",
@@ -95,6 +96,18 @@ const SCHEMA: Schema = &[
             "staff_card_prefix",
         ],
     ),
+    (
+        "counter",
+        &[
+            "check_revocation",
+            "methods",
+            "show_s",
+            "keyboard_device",
+            "keyboard_layout",
+            "keyboard_terminator",
+            "key_delay_ms",
+        ],
+    ),
 ];
 
 const SYNTAX_FIX: &str =
@@ -122,13 +135,14 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         (take("platform"), take("printer"), take("card"), take("library"));
     let (label_s, ils_s, io_s, admin_s, session_s) =
         (take("label"), take("ils"), take("io"), take("admin"), take("session"));
-    let scanner_s = take("scanner");
+    let (scanner_s, counter_s) = (take("scanner"), take("counter"));
 
     let platform = platform(&mut walk, platform_s);
     let printer = printer(&mut walk, printer_s);
     let card = card(&mut walk, card_s);
     let is_api = platform.as_ref().map(|p| matches!(p, Platform::Api { .. }));
     let library = library(&mut walk, library_s, is_api);
+    let prints_labels = printer.as_ref().map(|p| p.transport != PrinterTransport::None);
     let accept = card.as_ref().map(|(_, accept)| accept.clone());
     let has_printer = printer.as_ref().map(|p| p.transport != PrinterTransport::None);
     let label = label(&mut walk, label_s, accept, has_printer);
@@ -137,10 +151,19 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let admin = admin(&mut walk, admin_s);
     let session = session(&mut walk, session_s);
     let scanner = scanner(&mut walk, scanner_s);
+    let label_print = label.as_ref().map(|l| matches!(l.method_d, MethodD::On { print: true, .. }));
+    let has_links = platform.as_ref().map(|p| !matches!(p, Platform::Api { .. }));
+    let mode = counter(
+        &mut walk,
+        counter_s,
+        library.as_ref().map(|l| l.1),
+        label_print.zip(prints_labels).map(|(a, b)| a && b),
+        has_links,
+    );
 
     let config = (|| {
         Some(Config {
-            library: library?,
+            library: library?.0,
             card: card?.0,
             platform: platform?,
             ils: ils?,
@@ -150,6 +173,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             admin: admin?,
             session: session?,
             scanner: scanner?,
+            mode: mode?,
         })
     })();
     match (walk.problems.is_clean(), config) {
@@ -215,7 +239,12 @@ fn quoted<C: Choice>(value: C) -> String {
 // ---------------------------------------------------------------------------------------
 // [library]
 
-fn library(walk: &mut Walk<'_>, mut s: Section<'_>, platform_is_api: Option<bool>) -> Option<Library> {
+/// `[library]`, and whether `mode = "counter"`.
+fn library(
+    walk: &mut Walk<'_>,
+    mut s: Section<'_>,
+    platform_is_api: Option<bool>,
+) -> Option<(Library, bool)> {
     if !s.is_present() || s.is_broken() {
         return None;
     }
@@ -250,14 +279,29 @@ fn library(walk: &mut Walk<'_>, mut s: Section<'_>, platform_is_api: Option<bool
     let languages = s.choices::<Language>(walk, "languages").or(Languages::default().0).map(Languages);
     let kiosk_id = s.string(walk, "kiosk_id").then(walk, s.path("kiosk_id"), |v| Ident::parse(&v, "chuo-01"));
     let kiosk_id = s.required(walk, "kiosk_id", kiosk_id, "kiosk_id = \"chuo-01\"");
+    let mode = s.choice::<DeviceMode>(walk, "mode").or(DeviceMode::SelfCheckout);
     s.finish(walk, |_| None);
-    Some(Library {
-        name: name?,
-        institution_id: institution_id?,
-        service_provider_id: service_provider_id?,
-        languages: languages?,
-        kiosk_id: kiosk_id?,
-    })
+    Some((
+        Library {
+            name: name?,
+            institution_id: institution_id?,
+            service_provider_id: service_provider_id?,
+            languages: languages?,
+            kiosk_id: kiosk_id?,
+        },
+        mode? == DeviceMode::Counter,
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeviceMode {
+    SelfCheckout,
+    Counter,
+}
+
+impl Choice for DeviceMode {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("self-checkout", DeviceMode::SelfCheckout), ("counter", DeviceMode::Counter)];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1047,6 +1091,92 @@ fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
         library_card_prefix: card_prefix?,
         staff_card_prefix: staff_prefix?,
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// [counter]
+
+/// `[counter]`, read only when `library.mode = "counter"`. `prints_labels`: a printer and
+/// `label.method_d = true`; `has_links`: the platform mode keeps a local link store.
+fn counter(
+    walk: &mut Walk<'_>,
+    mut s: Section<'_>,
+    is_counter: Option<bool>,
+    prints_labels: Option<bool>,
+    has_links: Option<bool>,
+) -> Option<Mode> {
+    if s.is_broken() {
+        return None;
+    }
+    match is_counter {
+        Some(true) => {}
+        Some(false) => {
+            s.finish(walk, |_| Some("library.mode = \"self-checkout\" (the default)".to_owned()));
+            return Some(Mode::SelfCheckout);
+        }
+        None => {
+            s.finish(walk, |_| None);
+            return None;
+        }
+    }
+    let check = s.boolean(walk, "check_revocation");
+    let check_span = check.span();
+    let check_revocation = check.or(true);
+    if let (Some(false), Some(false)) = (check_revocation, has_links) {
+        walk.problems.report(
+            check_span.unwrap_or_else(|| s.header_span()),
+            s.path("check_revocation"),
+            "without the check, patron numbers come from the local link store, which platform.mode = \"api\" \
+             does not keep",
+            "set check_revocation = true, or platform.mode = \"ocsp\" or \"crl\" with a link store",
+        );
+    }
+    let methods = s.choices::<HandOffMethod>(walk, "methods");
+    let methods_span = methods.span();
+    let methods = methods.or(vec![
+        HandOffMethod::Digits,
+        HandOffMethod::Barcode,
+        HandOffMethod::Keyboard,
+        HandOffMethod::Label,
+    ]);
+    // Without labels, the default list simply leaves D out; a list that names it is wrong.
+    let methods = methods.map(|mut m| {
+        if prints_labels == Some(false) && m.contains(&HandOffMethod::Label) {
+            if let Some(span) = methods_span.clone() {
+                walk.problems.report(
+                    span,
+                    s.path("methods"),
+                    "\"label\" needs a printer and label.method_d = true",
+                    "set [printer] and label.method_d = true, or remove \"label\"",
+                );
+            }
+            m.retain(|x| *x != HandOffMethod::Label);
+        }
+        m
+    });
+    let show_for = s.seconds(walk, "show_s", 5..=600).or(Duration::from_secs(30));
+    let device = s
+        .string(walk, "keyboard_device")
+        .then(walk, s.path("keyboard_device"), |d| DevicePath::parse(&d))
+        .or(DevicePath::demo(Path::new("/dev/hidg0")));
+    let layout = s.choice::<KeyLayout>(walk, "keyboard_layout").or(KeyLayout::Jis);
+    let terminator = s.choice::<TypedTerminator>(walk, "keyboard_terminator").or(TypedTerminator::Enter);
+    let key_delay = s
+        .integer(walk, "key_delay_ms", 0..=200, "ms")
+        .then(walk, s.path("key_delay_ms"), |ms| Ok(Duration::from_millis(ms.unsigned_abs())))
+        .or(Duration::from_millis(8));
+    s.finish(walk, |_| None);
+    Some(Mode::Counter(Counter {
+        check_revocation: check_revocation?,
+        methods: methods?,
+        show_for: show_for?,
+        keyboard: CounterKeyboard {
+            device: device?,
+            layout: layout?,
+            terminator: terminator?,
+            key_delay: key_delay?,
+        },
+    }))
 }
 
 #[cfg(test)]

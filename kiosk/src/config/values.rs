@@ -371,6 +371,11 @@ impl DevicePath {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// A path the demo chose (not read from a file).
+    pub(super) fn demo(path: &Path) -> DevicePath {
+        DevicePath(path.to_path_buf())
+    }
 }
 
 /// A short code given by another system: the SIP2 institution id, location code and

@@ -20,9 +20,10 @@ pub use admin::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AdminView, StaffPin,
 };
 pub use patron::{
-    AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Effects, Event, ItemId, ItemRefusal,
-    LabelRefusal, LampPattern, Loan, LoanLine, LoginMethod, Notice, PatronRefusal, PatronSession, PrintFault,
-    PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict, View,
+    AuditEvent, BuzzerPattern, CardFault, CheckStage, CounterPolicy, Effect, Effects, Event, HandOff, ItemId,
+    ItemRefusal, LabelRefusal, LampPattern, LinkFault, LinkStage, Loan, LoanLine, LoginMethod, Notice,
+    PatronRefusal, PatronSession, PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy,
+    StaffCall, Tap, TypeFault, TypingView, Verdict, View,
 };
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use secret::{PatronId, Pin};

@@ -12,6 +12,11 @@
 //! any state ─problem / timeout / done─▶ Ending (notice; "take your card") ─card out─▶ Idle
 //! ```
 //!
+//! At a counter ([`SessionPolicy::counter`]), a resolved patron goes to `HandOff`
+//! instead (methods A–D, switched by staff; the number is wiped after `show_for`), and
+//! staff can start `Linking`: the next card, once proven, is linked to a scanned library
+//! card in the local link store (replacing a link only when staff confirm).
+//!
 //! Card removal ends a card session from any state: the session's in-flight work is
 //! cancelled, the card is powered off, the PIN pad (and its digits) dropped, and the flow
 //! is back in `Idle`.
@@ -44,6 +49,56 @@ pub struct SessionPolicy {
     pub driver_timeout: Duration,
     /// A notice without a card to remove returns to Idle after this long.
     pub notice_timeout: Duration,
+    /// A staffed counter instead of a self-checkout kiosk (`None`: self-checkout).
+    pub counter: Option<CounterPolicy>,
+}
+
+/// The counter profile's choices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterPolicy {
+    /// Ask the platform about revocation (off: the patron comes from the link store).
+    pub check_validity: bool,
+    /// The hand-off methods staff may switch between, the first shown first. Never empty.
+    pub methods: Vec<HandOff>,
+    /// The number is on screen (A, B) at most this long, then wiped.
+    pub show_for: Duration,
+}
+
+/// How the patron number reaches the library system at the counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HandOff {
+    /// A: large digits for staff to type.
+    Digits,
+    /// B: an on-screen barcode for the counter's scanner.
+    Barcode,
+    /// C: typed into the counter PC through the USB keyboard gadget.
+    Keyboard,
+    /// D: printed as a Method D label.
+    Label,
+}
+
+/// Why method C could not type the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeFault {
+    /// The USB keyboard gadget is not there (cable, or the gadget is not set up).
+    NoKeyboard,
+    /// The number has a character the counter PC's layout cannot type; nothing was typed.
+    Untypable,
+    /// Typing stopped part-way.
+    Failed,
+}
+
+/// Why a link could not be saved or removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkFault {
+    /// The card is already linked to another library card: staff must confirm.
+    CardLinkedElsewhere,
+    /// The library card is linked to another My Number card (a re-issue?): staff must confirm.
+    PatronLinkedElsewhere,
+    /// This kiosk keeps no link store (`platform.mode = "api"`: links live at the platform).
+    NoLinkStore,
+    /// The link store could not be written.
+    StoreFailed,
 }
 
 impl Default for SessionPolicy {
@@ -59,6 +114,7 @@ impl Default for SessionPolicy {
             take_card_alarm: Duration::from_secs(60),
             driver_timeout: Duration::from_secs(45),
             notice_timeout: Duration::from_secs(10),
+            counter: None,
         }
     }
 }
@@ -131,6 +187,9 @@ pub enum LabelRefusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scan {
     LibraryCard(PatronId),
+    /// Looked like a library card but its check digit is wrong (a misread or a typo'd
+    /// card): never linked, never logged in with.
+    BadLibraryCard,
     Item(ItemId),
     /// A Method D label, verified (or refused) by the orchestrator.
     MethodDLabel(Result<PatronId, LabelRefusal>),
@@ -152,6 +211,12 @@ pub enum Tap {
     StillHere,
     /// Close a notice.
     Dismiss,
+    /// Counter: staff switch the hand-off method.
+    Method(HandOff),
+    /// Counter, linking: staff confirm replacing an existing link.
+    ConfirmReplace,
+    /// Counter, linking: staff remove the card's link.
+    Unlink,
 }
 
 /// Card trouble the card driver reports.
@@ -235,6 +300,12 @@ pub enum Reply {
         result: Result<Loan, ItemRefusal>,
     },
     Printed(Result<(), PrintFault>),
+    /// Method C finished typing (or could not).
+    Typed(Result<(), TypeFault>),
+    /// The link was saved (or why not).
+    Linked(Result<(), LinkFault>),
+    /// The card's link was removed (`Ok(false)`: it had none).
+    Unlinked(Result<bool, LinkFault>),
 }
 
 /// Everything the session can be told.
@@ -259,6 +330,8 @@ pub enum Event {
     PaperOut,
     /// Staff loaded paper.
     PaperRestored,
+    /// Counter: staff chose "link a card" (ignored by a self-checkout kiosk).
+    StartLinking,
 }
 
 /// What is printed.
@@ -300,12 +373,24 @@ pub enum StaffCall {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditEvent {
     SessionStarted(LoginMethod),
-    PinRejected { tries_left: u8 },
+    PinRejected {
+        tries_left: u8,
+    },
     CardLocked,
     StaffCalled(StaffCall),
     StaffCallCleared,
-    SessionEnded { borrowed: usize, refused: usize },
+    SessionEnded {
+        borrowed: usize,
+        refused: usize,
+    },
     CardRemovedEarly,
+    /// Counter: the number was handed off by this method.
+    HandedOff(HandOff),
+    /// Counter: a card was linked (`replaced`: an earlier link was replaced).
+    Linked {
+        replaced: bool,
+    },
+    Unlinked,
 }
 
 /// What the session asks the orchestrator to do.
@@ -345,6 +430,21 @@ pub enum Effect {
         session: SessionId,
         job: PrintJob,
     },
+    /// Method C: type the number into the counter PC.
+    TypeNumber {
+        session: SessionId,
+        patron: PatronId,
+    },
+    /// Link the session's card to `patron`; `replace` only after staff confirmed.
+    Link {
+        session: SessionId,
+        patron: PatronId,
+        replace: bool,
+    },
+    /// Remove the session's card's link.
+    Unlink {
+        session: SessionId,
+    },
     /// Power the card off (clears its verified PIN). Idempotent.
     PowerOffCard,
     /// The session is over: cancel its card and platform work and forget its data. A
@@ -371,7 +471,10 @@ impl Effect {
             | Effect::ResolvePatron { session }
             | Effect::PatronStatus { session, .. }
             | Effect::Checkout { session, .. }
-            | Effect::Print { session, .. } => Some(*session),
+            | Effect::Print { session, .. }
+            | Effect::TypeNumber { session, .. }
+            | Effect::Link { session, .. }
+            | Effect::Unlink { session } => Some(*session),
             Effect::PowerOffCard
             | Effect::EndSession { .. }
             | Effect::Lamp(_)
@@ -419,6 +522,14 @@ pub enum Notice {
     IdentifyFirst,
     /// Something did not answer; staff have been called.
     Malfunction,
+    /// Counter: the number was shown its time and wiped.
+    NumberCleared,
+    /// Counter: the card is now linked.
+    Linked,
+    /// Counter: the card's link was removed (`false`: it had none).
+    Unlinked(bool),
+    /// Counter: the link could not be saved.
+    LinkFailed(LinkFault),
 }
 
 /// The waiting screens between PIN and borrowing.
@@ -456,6 +567,45 @@ pub enum Screen {
         notice: Notice,
         card_present: bool,
     },
+    /// Counter: the patron number handed off by `method`. `number` is set only for the
+    /// methods that show it (A, B); `seconds_left` until it is wiped.
+    HandOff {
+        method: HandOff,
+        methods: Vec<HandOff>,
+        number: Option<PatronId>,
+        typing: TypingView,
+        seconds_left: u32,
+    },
+    /// Counter: staff started linking; waiting for the patron's card.
+    LinkWaitingForCard,
+    /// Counter: the card is proven; scan the library card.
+    Linking {
+        /// The last four characters of the library card the card is linked to now.
+        current: Option<String>,
+        /// The last scan was a library card with a wrong check digit.
+        bad_scan: bool,
+        stage: LinkStage,
+    },
+}
+
+/// Method C's progress, for the screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypingView {
+    NotStarted,
+    Typing,
+    Typed,
+    Failed(TypeFault),
+}
+
+/// Where linking is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkStage {
+    /// Waiting for the library card scan.
+    Scan,
+    /// Staff must confirm replacing a link (the new library card's last four).
+    Confirm { new: String, conflict: LinkFault },
+    /// Saving or removing.
+    Saving,
 }
 
 /// The view model: screen plus the overlays that can sit on any screen.
@@ -530,6 +680,50 @@ enum State {
     ReceiptChoice(Basket),
     Printing { label: bool, counts: (usize, usize) },
     Ending { notice: Notice, since: Millis, alarmed: bool },
+    HandOff(HandOffState),
+    LinkWaitingForCard,
+    Linking(LinkState),
+}
+
+#[derive(Debug)]
+struct HandOffState {
+    patron: PatronId,
+    method: HandOff,
+    until: Millis,
+    typing: TypingView,
+    /// When the typing request left (its driver timeout).
+    typing_since: Millis,
+}
+
+#[derive(Debug)]
+struct LinkState {
+    current: Option<PatronId>,
+    bad_scan: bool,
+    stage: LinkStep,
+}
+
+#[derive(Debug)]
+enum LinkStep {
+    Scan,
+    Confirm { patron: PatronId, conflict: LinkFault },
+    Saving { patron: PatronId, replace: bool },
+    Removing,
+}
+
+/// What a card session is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// A patron borrows (self-checkout) or hands their number off (counter).
+    Patron,
+    /// Staff link the card to a library card (counter).
+    Link,
+}
+
+/// The last four characters of a library card number, for staff to recognise it.
+fn last_four(patron: &PatronId) -> String {
+    let chars: Vec<char> = patron.expose().chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("…{tail}")
 }
 
 /// The patron session state machine.
@@ -548,6 +742,7 @@ pub struct PatronSession {
     entered_at: Millis,
     last_activity: Millis,
     warning_until: Option<Millis>,
+    purpose: Purpose,
 }
 
 /// The effects of one event, in order.
@@ -569,7 +764,14 @@ impl PatronSession {
             entered_at: Millis(0),
             last_activity: Millis(0),
             warning_until: None,
+            purpose: Purpose::Patron,
         }
+    }
+
+    /// True at a staffed counter.
+    #[must_use]
+    pub fn is_counter(&self) -> bool {
+        self.policy.counter.is_some()
     }
 
     /// The id replies must carry to be heard.
@@ -604,6 +806,9 @@ impl PatronSession {
             State::ReceiptChoice(_) => "receipt-choice",
             State::Printing { .. } => "printing",
             State::Ending { .. } => "ending",
+            State::HandOff(_) => "hand-off",
+            State::LinkWaitingForCard => "link-waiting-for-card",
+            State::Linking(_) => "linking",
         }
     }
 
@@ -630,6 +835,25 @@ impl PatronSession {
             State::Ending { notice, .. } => Screen::Ending {
                 notice: notice.clone(),
                 card_present: self.card_present && self.card_session,
+            },
+            State::HandOff(h) => Screen::HandOff {
+                method: h.method,
+                methods: self.policy.counter.as_ref().map(|c| c.methods.clone()).unwrap_or_default(),
+                number: matches!(h.method, HandOff::Digits | HandOff::Barcode).then(|| h.patron.clone()),
+                typing: h.typing,
+                seconds_left: now.secs_until(h.until),
+            },
+            State::LinkWaitingForCard => Screen::LinkWaitingForCard,
+            State::Linking(l) => Screen::Linking {
+                current: l.current.as_ref().map(last_four),
+                bad_scan: l.bad_scan,
+                stage: match &l.stage {
+                    LinkStep::Scan => LinkStage::Scan,
+                    LinkStep::Confirm { patron, conflict } => {
+                        LinkStage::Confirm { new: last_four(patron), conflict: *conflict }
+                    }
+                    LinkStep::Saving { .. } | LinkStep::Removing => LinkStage::Saving,
+                },
             },
         };
         View {
@@ -660,6 +884,15 @@ impl PatronSession {
         match &self.state {
             State::Idle => None,
             State::Borrowing(Basket { in_flight: Some((_, sent)), .. }) => Some(sent.after(p.driver_timeout)),
+            State::HandOff(h) if h.typing == TypingView::Typing => {
+                Some(h.until.min(h.typing_since.after(p.driver_timeout)))
+            }
+            State::HandOff(h) => Some(h.until),
+            // Staff are at the counter: linking waits as long as a patron would.
+            State::LinkWaitingForCard
+            | State::Linking(LinkState { stage: LinkStep::Scan | LinkStep::Confirm { .. }, .. }) => {
+                Some(self.last_activity.after(p.idle_timeout.saturating_add(p.warning)))
+            }
             State::Ending { since, alarmed, .. } => {
                 if self.card_present && self.card_session {
                     (!alarmed).then(|| since.after(p.take_card_alarm))
@@ -704,6 +937,7 @@ impl PatronSession {
                     self.clear_staff_call(&mut fx);
                 }
             }
+            Event::StartLinking => self.on_start_linking(now, &mut fx),
         }
         self.on_time(now, &mut fx);
         fx
@@ -716,7 +950,20 @@ impl PatronSession {
             return;
         }
         self.card_present = true;
-        if matches!(self.state, State::Idle) {
+        if matches!(self.state, State::Idle | State::LinkWaitingForCard) {
+            self.start_card_session(now, fx);
+        }
+    }
+
+    fn on_start_linking(&mut self, now: Millis, fx: &mut Effects) {
+        // Counter only, and only between patrons; a card left on the reader is read now.
+        if !self.is_counter() || !matches!(self.state, State::Idle) {
+            return;
+        }
+        self.new_session_id();
+        self.card_session = true;
+        self.enter(now, State::LinkWaitingForCard);
+        if self.card_present {
             self.start_card_session(now, fx);
         }
     }
@@ -742,6 +989,25 @@ impl PatronSession {
     }
 
     fn on_scan(&mut self, now: Millis, scan: Scan, fx: &mut Effects) {
+        if self.is_counter() {
+            // At the counter the scanner only reads library cards for linking.
+            if let State::Linking(link) = &mut self.state {
+                match (&link.stage, scan) {
+                    (LinkStep::Scan | LinkStep::Confirm { .. }, Scan::LibraryCard(patron)) => {
+                        link.bad_scan = false;
+                        fx.push(Effect::Link {
+                            session: self.session,
+                            patron: patron.clone(),
+                            replace: false,
+                        });
+                        link.stage = LinkStep::Saving { patron, replace: false };
+                    }
+                    (LinkStep::Scan | LinkStep::Confirm { .. }, Scan::BadLibraryCard) => link.bad_scan = true,
+                    _ => {}
+                }
+            }
+            return;
+        }
         match (&mut self.state, scan) {
             (State::Idle, scan) if !self.out_of_service => match scan {
                 Scan::LibraryCard(patron) if self.policy.allow_library_card => {
@@ -815,6 +1081,43 @@ impl PatronSession {
             (State::Ending { .. }, Tap::Dismiss) if !(self.card_present && self.card_session) => {
                 self.go_idle(now, fx);
             }
+            (State::HandOff(h), Tap::Method(method)) if h.method != method => {
+                let allowed = self.policy.counter.as_ref().is_some_and(|c| c.methods.contains(&method));
+                let paper = !(method == HandOff::Label && self.paper_out);
+                if allowed && paper {
+                    h.method = method;
+                    self.begin_method(now, fx);
+                }
+            }
+            (State::HandOff(_), Tap::Finish | Tap::Cancel) => self.end(now, Notice::Goodbye, fx),
+            (
+                State::Linking(LinkState { stage: LinkStep::Confirm { patron, .. }, .. }),
+                Tap::ConfirmReplace,
+            ) => {
+                let patron = patron.clone();
+                fx.push(Effect::Link { session: self.session, patron: patron.clone(), replace: true });
+                if let State::Linking(link) = &mut self.state {
+                    link.stage = LinkStep::Saving { patron, replace: true };
+                }
+            }
+            (
+                State::Linking(link @ LinkState { stage: LinkStep::Scan, current: Some(_), .. }),
+                Tap::Unlink,
+            ) => {
+                link.stage = LinkStep::Removing;
+                fx.push(Effect::Unlink { session: self.session });
+            }
+            (State::Linking(LinkState { stage: LinkStep::Confirm { .. }, current, .. }), Tap::Cancel)
+                if current.is_some() =>
+            {
+                // Back to the scan: staff may scan the right library card instead.
+                if let State::Linking(link) = &mut self.state {
+                    link.stage = LinkStep::Scan;
+                }
+            }
+            (State::Linking(_) | State::LinkWaitingForCard, Tap::Cancel) => {
+                self.end(now, Notice::Cancelled, fx)
+            }
             _ => {}
         }
     }
@@ -832,8 +1135,7 @@ impl PatronSession {
                     self.enter(now, State::PinEntry(pad));
                     self.pin_effect(now, Some(first), fx);
                 } else {
-                    fx.push(Effect::CheckValidity { session: self.session });
-                    self.enter(now, State::CheckingValidity);
+                    self.check_validity(now, fx);
                 }
             }
             (
@@ -859,14 +1161,14 @@ impl PatronSession {
                     self.enter(now, State::Proving);
                 }
             }
-            (State::Proving, Reply::Proof(Ok(()))) => {
-                fx.push(Effect::CheckValidity { session: self.session });
-                self.enter(now, State::CheckingValidity);
-            }
+            (State::Proving, Reply::Proof(Ok(()))) => self.check_validity(now, fx),
             (State::Proving, Reply::Proof(Err(why))) => self.end(now, Notice::ProofFailed(why), fx),
             (State::CheckingValidity, Reply::Validity(verdict)) => self.on_verdict(now, verdict, fx),
-            (State::ResolvingPatron, Reply::Patron(Ok(patron))) => {
-                self.check_standing(now, patron, LoginMethod::MyNumberCard, fx);
+            (State::ResolvingPatron, Reply::Patron(Ok(patron))) => self.patron_found(now, patron, fx),
+            (State::ResolvingPatron, Reply::Patron(Err(PatronRefusal::NotLinked)))
+                if self.purpose == Purpose::Link =>
+            {
+                self.start_link(now, None);
             }
             (State::ResolvingPatron, Reply::Patron(Err(why))) => {
                 let notice = match why {
@@ -892,6 +1194,41 @@ impl PatronSession {
                 });
                 self.send_next_checkout(now, fx);
             }
+            (State::HandOff(h), Reply::Typed(result)) if h.typing == TypingView::Typing => {
+                h.typing = match result {
+                    Ok(()) => {
+                        fx.push(Effect::Audit(AuditEvent::HandedOff(HandOff::Keyboard)));
+                        TypingView::Typed
+                    }
+                    Err(fault) => TypingView::Failed(fault),
+                };
+            }
+            (State::Linking(link), Reply::Linked(result)) => {
+                let LinkStep::Saving { patron, replace } = &link.stage else { return };
+                let (patron, replace) = (patron.clone(), *replace);
+                let replaced = replace || link.current.as_ref().is_some_and(|c| *c != patron);
+                match result {
+                    Ok(()) => {
+                        fx.push(Effect::Audit(AuditEvent::Linked { replaced }));
+                        self.end(now, Notice::Linked, fx);
+                    }
+                    Err(conflict @ (LinkFault::CardLinkedElsewhere | LinkFault::PatronLinkedElsewhere))
+                        if !replace =>
+                    {
+                        link.stage = LinkStep::Confirm { patron, conflict };
+                    }
+                    Err(fault) => self.end(now, Notice::LinkFailed(fault), fx),
+                }
+            }
+            (State::Linking(LinkState { stage: LinkStep::Removing, .. }), Reply::Unlinked(result)) => {
+                match result {
+                    Ok(had) => {
+                        fx.push(Effect::Audit(AuditEvent::Unlinked));
+                        self.end(now, Notice::Unlinked(had), fx);
+                    }
+                    Err(fault) => self.end(now, Notice::LinkFailed(fault), fx),
+                }
+            }
             (State::Printing { label, .. }, Reply::Printed(result)) => {
                 let notice = match (result, *label) {
                     (Ok(()), true) => Notice::LabelPrinted,
@@ -915,10 +1252,9 @@ impl PatronSession {
 
     fn on_verdict(&mut self, now: Millis, verdict: Verdict, fx: &mut Effects) {
         match verdict {
-            Verdict::Good { patron: Some(patron) } => {
-                self.check_standing(now, patron, LoginMethod::MyNumberCard, fx)
-            }
+            Verdict::Good { patron: Some(patron) } => self.patron_found(now, patron, fx),
             Verdict::Good { patron: None } => self.resolve(now, fx),
+            Verdict::NotLinked if self.purpose == Purpose::Link => self.start_link(now, None),
             // Never lend on an unchecked card. A library that wants a grace period sets
             // `offline_policy = "grace"`: the platform driver then answers Good from its
             // cache until that answer's nextUpdate, never longer; past it, Unavailable.
@@ -942,6 +1278,7 @@ impl PatronSession {
         }
         fx.push(Effect::Buzzer(BuzzerPattern::Off));
         self.paper_out = false;
+        self.purpose = Purpose::Patron;
         self.enter(now, State::Idle);
     }
 
@@ -966,6 +1303,15 @@ impl PatronSession {
                 } else {
                     self.go_idle(now, fx);
                 }
+            }
+            State::HandOff(h) if h.typing == TypingView::Typing && now < h.until => {
+                // The keyboard did not finish in time: say so; the other methods remain.
+                h.typing = TypingView::Failed(TypeFault::Failed);
+            }
+            State::HandOff(_) => self.end(now, Notice::NumberCleared, fx),
+            State::LinkWaitingForCard
+            | State::Linking(LinkState { stage: LinkStep::Scan | LinkStep::Confirm { .. }, .. }) => {
+                self.end(now, Notice::TimedOut, fx);
             }
             State::Borrowing(basket) if basket.in_flight.is_some() => {
                 // The library system did not answer in time: the orchestrator has already
@@ -1034,9 +1380,12 @@ impl PatronSession {
     }
 
     fn start_card_session(&mut self, now: Millis, fx: &mut Effects) {
-        if self.out_of_service {
+        let linking = matches!(self.state, State::LinkWaitingForCard);
+        // Out of service refuses patrons, not staff linking a card.
+        if self.out_of_service && !linking {
             return;
         }
+        self.purpose = if linking { Purpose::Link } else { Purpose::Patron };
         self.new_session_id();
         self.card_session = true;
         fx.push(Effect::Audit(AuditEvent::SessionStarted(LoginMethod::MyNumberCard)));
@@ -1058,6 +1407,73 @@ impl PatronSession {
             pin_verified: self.pin_verified,
         });
         self.enter(now, State::CheckingStanding { patron, method });
+    }
+
+    /// After the card is proven (or read, without a PIN): the platform's check, unless
+    /// a counter turned it off (then the link store answers).
+    fn check_validity(&mut self, now: Millis, fx: &mut Effects) {
+        if self.policy.counter.as_ref().is_some_and(|c| !c.check_validity) {
+            self.resolve(now, fx);
+        } else {
+            fx.push(Effect::CheckValidity { session: self.session });
+            self.enter(now, State::CheckingValidity);
+        }
+    }
+
+    /// The card's patron is known: link, hand off (counter) or check standing.
+    fn patron_found(&mut self, now: Millis, patron: PatronId, fx: &mut Effects) {
+        if self.purpose == Purpose::Link {
+            self.start_link(now, Some(patron));
+        } else if self.is_counter() {
+            self.hand_off(now, patron, fx);
+        } else {
+            self.check_standing(now, patron, LoginMethod::MyNumberCard, fx);
+        }
+    }
+
+    fn start_link(&mut self, now: Millis, current: Option<PatronId>) {
+        self.enter(now, State::Linking(LinkState { current, bad_scan: false, stage: LinkStep::Scan }));
+    }
+
+    fn hand_off(&mut self, now: Millis, patron: PatronId, fx: &mut Effects) {
+        let Some(counter) = &self.policy.counter else { return };
+        let Some(&method) = counter.methods.first() else {
+            self.end(now, Notice::Malfunction, fx);
+            return;
+        };
+        let until = now.after(counter.show_for);
+        self.enter(
+            now,
+            State::HandOff(HandOffState {
+                patron,
+                method,
+                until,
+                typing: TypingView::NotStarted,
+                typing_since: now,
+            }),
+        );
+        self.begin_method(now, fx);
+    }
+
+    /// The hand-off's method was chosen: start what it needs.
+    fn begin_method(&mut self, now: Millis, fx: &mut Effects) {
+        let State::HandOff(h) = &mut self.state else { return };
+        match h.method {
+            HandOff::Digits | HandOff::Barcode => fx.push(Effect::Audit(AuditEvent::HandedOff(h.method))),
+            HandOff::Keyboard => {
+                if h.typing != TypingView::Typing {
+                    h.typing = TypingView::Typing;
+                    h.typing_since = now;
+                    fx.push(Effect::TypeNumber { session: self.session, patron: h.patron.clone() });
+                }
+            }
+            HandOff::Label => {
+                let patron = h.patron.clone();
+                fx.push(Effect::Audit(AuditEvent::HandedOff(HandOff::Label)));
+                fx.push(Effect::Print { session: self.session, job: PrintJob::MethodDLabel { patron } });
+                self.enter(now, State::Printing { label: true, counts: (0, 0) });
+            }
+        }
     }
 
     fn resolve(&mut self, now: Millis, fx: &mut Effects) {

@@ -49,7 +49,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -60,6 +60,11 @@ fn describe(scene: &Scene) -> String {
         scene.paper_out,
         scene.card_present,
         scene.tries_left,
+        scene.hand_off.method,
+        scene.hand_off.typing,
+        scene.link.stage,
+        !scene.link.current.is_empty(),
+        scene.link.bad_scan,
     )
 }
 

@@ -86,6 +86,12 @@ pub struct Drivers {
     pub journal: Arc<Journal>,
     /// How long any one driver call may take before the session gives up on it.
     pub timeout: Duration,
+    /// The local link store (OCSP and CRL modes), shared with the platform back-end.
+    pub links: Option<Arc<LinkStore>>,
+    /// Counter method C: the USB keyboard gadget and what it types after the number.
+    pub keyboard: Option<(kiosk_keyboard::Gadget, &'static str)>,
+    /// The counter profile (counter mode only).
+    pub counter: Option<config::Counter>,
 }
 
 impl core::fmt::Debug for Drivers {
@@ -131,11 +137,21 @@ impl Drivers {
             ),
             config::CardReader::Simulated => return Err(StartError::Simulated { what: "card reader" }),
         };
-        let (platform, trust) = platform(config)?;
+        let (platform, trust, links) = platform(config)?;
         let library = match &config.ils {
             config::Ils::Sip2(s) => Some(library(config, s)?),
+            // The counter hands numbers to the library system through its own screens.
+            config::Ils::Simulated if config.mode.counter().is_some() => None,
             config::Ils::Simulated => return Err(StartError::Simulated { what: "library system" }),
         };
+        let keyboard = config.mode.counter().map(|c| {
+            let k = &c.keyboard;
+            let layout = match k.layout {
+                config::KeyLayout::Us => kiosk_keyboard::Layout::Us,
+                config::KeyLayout::Jis => kiosk_keyboard::Layout::Jis,
+            };
+            (kiosk_keyboard::Gadget::new(k.device.path(), layout, k.key_delay), k.terminator.text())
+        });
         let printer = printer(config, inputs)?;
         let label_keys = match &config.label.method_d {
             config::MethodD::On { token_key: config::TokenKey::File(f), .. } => {
@@ -165,6 +181,9 @@ impl Drivers {
             outputs,
             journal,
             timeout: Duration::from_secs(30),
+            links,
+            keyboard,
+            counter: config.mode.counter().cloned(),
         })
     }
 }
@@ -172,7 +191,10 @@ impl Drivers {
 /// The revocation back-end (shared by the event loop's tasks).
 type SharedPlatform = Arc<dyn kiosk_platform::Platform>;
 
-fn platform(config: &Config) -> Result<(Option<SharedPlatform>, Arc<CardTrust>), StartError> {
+/// The platform back-end, the card trust, and the link store when the mode keeps one.
+type PlatformParts = (Option<SharedPlatform>, Arc<CardTrust>, Option<Arc<LinkStore>>);
+
+fn platform(config: &Config) -> Result<PlatformParts, StartError> {
     let grace = |e: &config::PlatformEndpoint| match e.offline_policy {
         config::OfflinePolicy::Refuse => Grace::Refuse,
         config::OfflinePolicy::Grace => Grace::UntilNextUpdate,
@@ -200,15 +222,16 @@ fn platform(config: &Config) -> Result<(Option<SharedPlatform>, Arc<CardTrust>),
             let p =
                 kiosk_platform::api::ApiPlatform::new(api, trust.clone()).map_err(StartError::Platform)?;
             let g = Guarded::new(p, grace(e), CACHE).map_err(StartError::Platform)?;
-            (Some(Arc::new(g)), Arc::new(trust))
+            (Some(Arc::new(g)), Arc::new(trust), None)
         }
         config::Platform::Ocsp { endpoint: e, client, links: l } => {
             let trust = trust_of(e)?;
             let cfg = kiosk_platform::ocsp::OcspConfig::new(endpoint(e, client.as_ref())?);
-            let p = kiosk_platform::ocsp::OcspPlatform::new(cfg, trust.clone(), links(l)?)
+            let store = links(l)?;
+            let p = kiosk_platform::ocsp::OcspPlatform::new(cfg, trust.clone(), store.clone())
                 .map_err(StartError::Platform)?;
             let g = Guarded::new(p, grace(e), CACHE).map_err(StartError::Platform)?;
-            (Some(Arc::new(g)), Arc::new(trust))
+            (Some(Arc::new(g)), Arc::new(trust), Some(store))
         }
         config::Platform::Crl { endpoint: e, client, links: l, refresh } => {
             let trust = trust_of(e)?;
@@ -219,13 +242,14 @@ fn platform(config: &Config) -> Result<(Option<SharedPlatform>, Arc<CardTrust>),
                 cache_path,
                 skew: Duration::from_secs(300),
             };
+            let store = links(l)?;
             let p = Arc::new(
-                kiosk_platform::crl::CrlPlatform::new(cfg, trust.clone(), links(l)?)
+                kiosk_platform::crl::CrlPlatform::new(cfg, trust.clone(), store.clone())
                     .map_err(StartError::Platform)?,
             );
             let _refresher = p.spawn_refresher();
             let g = Guarded::new(ArcPlatform(p), grace(e), CACHE).map_err(StartError::Platform)?;
-            (Some(Arc::new(g)), Arc::new(trust))
+            (Some(Arc::new(g)), Arc::new(trust), Some(store))
         }
         config::Platform::Simulated => return Err(StartError::Simulated { what: "platform" }),
     })
@@ -543,7 +567,7 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
         Err(e) => out.push(line("printer", Err(e.to_string()))),
     }
     match platform(config) {
-        Ok((Some(p), _)) => out.push(line(
+        Ok((Some(p), _, _)) => out.push(line(
             "platform",
             match tokio::time::timeout(Duration::from_secs(10), p.challenge()).await {
                 Ok(Ok(_)) => Ok("answers".to_owned()),
@@ -551,8 +575,12 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
                 Err(_) => Err("no answer within 10 s".to_owned()),
             },
         )),
-        Ok((None, _)) => {}
+        Ok((None, _, _)) => {}
         Err(e) => out.push(line("platform", Err(e.to_string()))),
+    }
+    if let Some(c) = config.mode.counter() {
+        // Method C only: the other methods work without it, so it does not fail the gate.
+        out.push(HealthLine { what: "USB keyboard", result: keyboard_state(c), required: false });
     }
     if let config::Ils::Sip2(s) = &config.ils {
         out.push(line(
@@ -568,4 +596,20 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
         ));
     }
     out
+}
+
+/// Whether method C's gadget device is there, in words for the admin screen.
+///
+/// # Errors
+/// What is missing and what to do.
+pub fn keyboard_state(counter: &config::Counter) -> Result<String, String> {
+    let path = counter.keyboard.device.path();
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(_) => Ok(format!("{} ready", path.display())),
+        Err(e) => Err(format!(
+            "{} cannot be opened ({e}): connect the board's USB data port to the counter PC and check \
+             kiosk-usb-gadget.service; methods A, B and D still work",
+            path.display()
+        )),
+    }
 }

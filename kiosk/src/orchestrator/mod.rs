@@ -28,8 +28,8 @@ use zeroize::Zeroizing;
 
 use crate::console::{Console, Work};
 use crate::flow::{
-    AdminAction, BuzzerPattern, Effect, Event, ItemId, ItemRefusal, LampPattern, Loan, Millis, PatronId,
-    PatronRefusal, PrintFault, PrintJob, ProofFailure, Reply, Scan, SessionId, Verdict,
+    AdminAction, BuzzerPattern, Effect, Event, ItemId, ItemRefusal, LampPattern, LinkFault, Loan, Millis,
+    PatronId, PatronRefusal, PrintFault, PrintJob, ProofFailure, Reply, Scan, SessionId, TypeFault, Verdict,
 };
 use crate::journal::{Operation, SessionJournal};
 use card::{CardCommand, CardNews};
@@ -330,10 +330,25 @@ impl Orchestrator {
                 )
             }
             ScanKind::LibraryCard | ScanKind::StaffCard => match PatronId::new(code.as_str()) {
+                // A misread or mistyped card is never logged in with or linked.
+                Some(_) if !self.check_digit_ok(&code) => Scan::BadLibraryCard,
                 Some(p) => Scan::LibraryCard(p),
                 None => Scan::Item(ItemId(code)),
             },
             ScanKind::Item | ScanKind::Unknown => Scan::Item(ItemId(code)),
+        }
+    }
+
+    /// The library's check digit (`printer.check_digit`) holds for a library card number.
+    fn check_digit_ok(&self, code: &str) -> bool {
+        use kiosk_printer::Symbology;
+        match self.drivers.job_settings.symbology {
+            Symbology::Nw7 { start, stop, check } => {
+                kiosk_printer::symbology::verify_check_digit(code, check, Some((start, stop))).is_ok()
+            }
+            Symbology::Code128 { check } => {
+                kiosk_printer::symbology::verify_check_digit(code, check, None).is_ok()
+            }
         }
     }
 
@@ -367,6 +382,13 @@ impl Orchestrator {
         use kiosk_ui::Device;
         let (ok, detail) = drivers::network_state();
         self.status.set(Device::Network, ok, detail);
+        if let Some(c) = &self.drivers.counter {
+            let (ok, detail) = match drivers::keyboard_state(c) {
+                Ok(d) => (true, d),
+                Err(d) => (false, d),
+            };
+            self.status.set(Device::Keyboard, ok, detail);
+        }
         let tx = self.inputs.clone();
         let (platform, library, timeout) =
             (self.drivers.platform.clone(), self.drivers.library.clone(), self.drivers.timeout);
@@ -446,8 +468,24 @@ impl Orchestrator {
             Effect::ProvePossession { session } => self.prove(session),
             Effect::CheckValidity { session } => self.check(session),
             Effect::ResolvePatron { session } => {
-                let patron = self.data(session).and_then(|d| d.patron.clone());
+                // The platform's answer named the patron, or the local link store does
+                // (OCSP and CRL modes, and a counter that skips the online check).
+                let data = self.data(session);
+                let patron = data.and_then(|d| d.patron.clone()).or_else(|| {
+                    let cert = data.and_then(|d| d.certificate.clone())?;
+                    let found = self.drivers.links.as_ref()?.resolve(&cert)?;
+                    PatronId::new(found.expose())
+                });
                 let reply = Reply::Patron(patron.ok_or(PatronRefusal::NotLinked));
+                let _ = self.inputs.send(Input::Reply { session, reply });
+            }
+            Effect::TypeNumber { session, patron } => self.type_number(session, patron),
+            Effect::Link { session, patron, replace } => {
+                let reply = Reply::Linked(self.link(session, &patron, replace));
+                let _ = self.inputs.send(Input::Reply { session, reply });
+            }
+            Effect::Unlink { session } => {
+                let reply = Reply::Unlinked(self.unlink(session));
                 let _ = self.inputs.send(Input::Reply { session, reply });
             }
             Effect::PatronStatus { session, patron, .. } => {
@@ -501,6 +539,71 @@ impl Orchestrator {
             }),
             Effect::Audit(a) => tracing::info!(event = ?a, "audit"),
         }
+    }
+
+    /// Method C: types the number on the gadget's thread; a missing gadget also shows on
+    /// the admin screen.
+    fn type_number(&mut self, session: SessionId, patron: PatronId) {
+        let Some((gadget, terminator)) = self.drivers.keyboard.clone() else {
+            let reply = Reply::Typed(Err(TypeFault::NoKeyboard));
+            let _ = self.inputs.send(Input::Reply { session, reply });
+            return;
+        };
+        let tx = self.inputs.clone();
+        self.spawn(session, false, async move {
+            let result = tokio::task::spawn_blocking(move || {
+                gadget.type_text(patron.expose(), terminator).map_err(|e| {
+                    tracing::warn!(error = %e, "method C: typing failed");
+                    let fault = match e {
+                        kiosk_keyboard::GadgetError::Missing { .. } => TypeFault::NoKeyboard,
+                        kiosk_keyboard::GadgetError::Untypable(_) => TypeFault::Untypable,
+                        kiosk_keyboard::GadgetError::Write { .. } => TypeFault::Failed,
+                    };
+                    (fault, e.to_string())
+                })
+            })
+            .await
+            .unwrap_or_else(|_| Err((TypeFault::Failed, "the typing thread stopped".to_owned())));
+            let _ = match &result {
+                Ok(()) => tx.send(Input::Status(kiosk_ui::Device::Keyboard, true, "typed".to_owned())),
+                Err((TypeFault::NoKeyboard, why)) => {
+                    tx.send(Input::Status(kiosk_ui::Device::Keyboard, false, why.clone()))
+                }
+                Err(_) => Ok(()),
+            };
+            Some(Input::Reply { session, reply: Reply::Typed(result.map_err(|(f, _)| f)) })
+        });
+    }
+
+    /// Links the session's card to `patron` in the link store. Without `replace`, a card
+    /// linked to someone else, or a library card linked to another card, is a conflict
+    /// for staff to confirm; nothing is written.
+    fn link(&self, session: SessionId, patron: &PatronId, replace: bool) -> Result<(), LinkFault> {
+        let store = self.drivers.links.as_ref().ok_or(LinkFault::NoLinkStore)?;
+        let cert = self.data(session).and_then(|d| d.certificate.clone()).ok_or(LinkFault::StoreFailed)?;
+        let id = kiosk_platform::ServiceId::new(patron.expose()).ok_or(LinkFault::StoreFailed)?;
+        let current = store.resolve(&cert);
+        if !replace {
+            if current.as_ref().is_some_and(|c| *c != id) {
+                return Err(LinkFault::CardLinkedElsewhere);
+            }
+            if current.is_none() && store.has_patron(&id) {
+                return Err(LinkFault::PatronLinkedElsewhere);
+            }
+        }
+        store.link(&cert, &id).map_err(|e| {
+            tracing::error!(error = %e, "the link store could not be written");
+            LinkFault::StoreFailed
+        })
+    }
+
+    fn unlink(&self, session: SessionId) -> Result<bool, LinkFault> {
+        let store = self.drivers.links.as_ref().ok_or(LinkFault::NoLinkStore)?;
+        let cert = self.data(session).and_then(|d| d.certificate.clone()).ok_or(LinkFault::StoreFailed)?;
+        store.unlink(&cert).map_err(|e| {
+            tracing::error!(error = %e, "the link store could not be written");
+            LinkFault::StoreFailed
+        })
     }
 
     fn card(&mut self, command: CardCommand, session: SessionId) {
