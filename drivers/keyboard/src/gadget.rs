@@ -50,8 +50,10 @@ impl Gadget {
     /// write that fails part-way (the message says how far it got).
     pub fn type_text(&self, text: &str, terminator: &str) -> Result<(), GadgetError> {
         let all = reports(&format!("{text}{terminator}"), self.layout)?;
+        // Append: no difference on the character device; a file standing in for it (the
+        // demo, tests) keeps every report ever typed.
         let mut dev = OpenOptions::new()
-            .write(true)
+            .append(true)
             .open(&self.path)
             .map_err(|source| GadgetError::Missing { path: self.path.clone(), source })?;
         for (i, report) in all.iter().enumerate() {

@@ -86,9 +86,12 @@ struct DeviceStatus {
 }
 
 impl DeviceStatus {
-    fn new() -> DeviceStatus {
-        use kiosk_ui::Device::{LibrarySystem, Network, Platform, Printer, Reader, Update};
-        let rows = [Reader, Printer, Platform, LibrarySystem, Network]
+    /// The rows this kiosk has: a counter has the USB keyboard instead of the library
+    /// system (it hands numbers over through the counter PC, not SIP2).
+    fn new(counter: bool) -> DeviceStatus {
+        use kiosk_ui::Device::{Keyboard, LibrarySystem, Network, Platform, Printer, Reader, Update};
+        let own = if counter { Keyboard } else { LibrarySystem };
+        let rows = [Reader, Printer, Platform, own, Network]
             .into_iter()
             .map(|d| (d, false, "starting".to_owned()))
             .chain([(Update, true, env!("CARGO_PKG_VERSION").to_owned())])
@@ -158,6 +161,7 @@ impl Orchestrator {
         inputs: mpsc::UnboundedSender<Input>,
     ) -> (Orchestrator, watch::Receiver<Scene>) {
         let (scenes, rx) = watch::channel(console.scene());
+        let status = DeviceStatus::new(drivers.counter.is_some());
         let o = Orchestrator {
             console,
             drivers,
@@ -165,7 +169,7 @@ impl Orchestrator {
             session: None,
             journal: None,
             running: Vec::new(),
-            status: DeviceStatus::new(),
+            status,
             scenes,
             started: Instant::now(),
         };
