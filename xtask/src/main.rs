@@ -34,7 +34,19 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
     ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
+    ("lintian", "checks the Debian package cargo-deb makes (kiosk/tests/debian_package.rs)"),
+    ("dpkg-dev", "dpkg-shlibdeps, which cargo-deb's $auto depends uses (kiosk/tests/debian_package.rs)"),
+    ("rauc", "the real RAUC 1.8 the update tests install bundles with (deploy/agent/tests/rauc.rs, fleet.rs)"),
+    ("rauc-service", "`rauc service`, the D-Bus daemon the agent talks to (Debian's rauc is service-only)"),
+    ("dbus-daemon", "the private bus each update test starts for its own rauc service"),
+    ("squashfs-tools", "mksquashfs/unsquashfs: rauc bundle builds and reads bundle payloads"),
+    ("e2fsprogs", "mkfs.ext4 -d builds the test rootfs images (deploy/rauc/make-bundle.sh input)"),
+    ("libubootenv-tool", "fw_printenv/fw_setenv: RAUC's uboot backend on a file-backed U-Boot env"),
+    ("u-boot-tools", "mkenvimage creates the file-backed U-Boot environment the update tests boot from"),
 ];
+
+/// cargo-deb, pinned: kiosk/tests/debian_package.rs builds the Debian package with it.
+const CARGO_DEB_VERSION: &str = "3.8.0";
 
 /// PyPI packages the test suite needs, with why; pip-installed into `target/py-venv`
 /// (tests find it there, or at `KIOSK_PY_VENV`). Pinned: a peer is a fixed reference.
@@ -42,6 +54,12 @@ const PY_TEST_PACKAGES: &[(&str, &str)] = &[
     ("pysip2==0.1.0", "independent SIP2 server our client must pass the checkout scenario against"),
     ("sip2==1.1", "independent SIP2 client that drives our library-system simulator"),
     ("python-escpos==3.1", "independent ESC/POS generator: reference bytes (printer_reference.rs)"),
+    ("goosebit==0.2.12", "hawkBit-DDI server the update agent's fleet tests run against (deploy/agent/tests/fleet.rs)"),
+    ("oelint-adv==9.11.2", "lints the Yocto layer's recipes (deploy/agent/tests/yocto_layer.rs)"),
+    ("oelint-parser==8.13.2", "oelint-adv's bitbake parser, pinned so the findings stay the same"),
+    ("oelint-data==1.5.26", "oelint-adv's per-release variable lists (wrynose, meta-rauc, meta-oe)"),
+    ("kas==5.5", "kas's own JSON schema validates yocto-layer/kas/*.yml offline (yocto_layer.rs)"),
+    ("jsonschema==4.26.0", "validates the kas files against that schema (yocto_layer.rs)"),
 ];
 
 /// Debian packages the demo needs at run time.
@@ -96,6 +114,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
 fn test(extra: &[String]) -> Result<(), String> {
     ensure_packages(TEST_PACKAGES.iter())?;
     ensure_py_packages(PY_TEST_PACKAGES)?;
+    ensure_cargo_deb()?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
     run(&mut cmd)?;
@@ -134,6 +153,21 @@ fn ensure_py_packages(wanted: &[(&str, &str)]) -> Result<(), String> {
     run(Command::new(&python)
         .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
         .args(&missing))
+}
+
+/// Installs the pinned cargo-deb unless `cargo deb --version` already shows it
+/// (`cargo install` builds in a temporary directory of its own, not in target/).
+fn ensure_cargo_deb() -> Result<(), String> {
+    let shown = cargo().args(["deb", "--version"]).output();
+    let have = shown.is_ok_and(|o| {
+        o.status.success()
+            && String::from_utf8_lossy(&o.stdout).split_whitespace().any(|w| w == CARGO_DEB_VERSION)
+    });
+    if have {
+        return Ok(());
+    }
+    println!("xtask: installing cargo-deb {CARGO_DEB_VERSION} (kiosk/tests/debian_package.rs)");
+    run(cargo().args(["install", "cargo-deb", "--locked", "--version", CARGO_DEB_VERSION]))
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {

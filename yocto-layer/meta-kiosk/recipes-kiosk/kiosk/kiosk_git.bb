@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+SUMMARY = "My Number card self-checkout kiosk for public libraries"
+DESCRIPTION = "The kiosk (Slint touchscreen UI on KMS/DRM, PC/SC card reader, SIP2, \
+               ESC/POS printer) and its update agent kiosk-update (hawkBit DDI, RAUC over \
+               D-Bus, boot health gate), with their systemd units."
+HOMEPAGE = "https://example.invalid/kiosk"
+BUGTRACKER = "https://example.invalid/kiosk/issues"
+SECTION = "misc"
+# The workspace is GPL-3.0-or-later; the UI embeds the IPAex Gothic font (IPA Font License).
+# The crates linked in are MIT/Apache-2.0/BSD/ISC/MPL-2.0/Unicode (GPL-3.0 compatible) and
+# Slint is used under GPL-3.0-only; crate licences are listed by the crate fetcher's SBOM.
+LICENSE = "GPL-3.0-or-later & IPA"
+LIC_FILES_CHKSUM = "file://LICENSE;md5=1ebbd3e34237af26da5dc08a4e440464 \
+                    file://ui/fonts/IPA_Font_License_Agreement_v1.0.txt;md5=f5914d514ff569d8519e2b6a6b14e41b"
+
+# pcsc-sys links libpcsclite; Slint's linuxkms backend links libinput, libudev and
+# libxkbcommon, and its software renderer's font lookup (fontique) links fontconfig.
+DEPENDS = "fontconfig libinput libxkbcommon pcsc-lite udev"
+
+# The workspace version (Cargo.toml [workspace.package] version); the release version the
+# fleet sees is DISTRO_VERSION (conf/distro/kiosk.conf).
+PV = "0.1.0+git"
+
+# The source is this repository at the commit KIOSK_SRCREV names (the kas file passes it
+# from the environment: KIOSK_SRCREV=$(git rev-parse HEAD)). kiosk-crates.inc is generated
+# from that commit's Cargo.lock, so the crates always match the source. KIOSK_REPO_DIR is
+# set in conf/layer.conf.
+SRC_URI = "git://${KIOSK_REPO_DIR};protocol=file;nobranch=1 \
+           file://kiosk-provisioned.conf \
+           file://kiosk-state-dir.service \
+           file://var-lib-kiosk.mount \
+           file://99-kiosk-gpio.rules \
+           "
+SRCREV = "${KIOSK_SRCREV}"
+
+require ${BPN}-crates.inc
+
+inherit cargo cargo-update-recipe-crates pkgconfig systemd useradd
+
+# Anonymous python on purpose: one getVar at parse time, so a build without KIOSK_SRCREV
+# stops saying what to do, not with the git fetcher's "invalid SRCREV".
+# nooelint: oelint.task.noanonpython
+python __anonymous() {
+    if not d.getVar("KIOSK_SRCREV"):
+        bb.fatal("KIOSK_SRCREV is not set: run kas with KIOSK_SRCREV=$(git rev-parse HEAD) (yocto-layer/README.md)")
+}
+
+# The board build: full screen on KMS/DRM with touch, software renderer (kiosk/Cargo.toml
+# feature "board" -> kiosk-ui/board -> slint/backend-linuxkms-noseat). Both binaries of
+# the workspace, nothing else (the workspace's default member is only kiosk).
+do_compile() {
+    oe_cargo_build --package kiosk --package kiosk-update --features kiosk/board
+}
+
+# The kiosk user runs kiosk.service (User=kiosk). Fixed ids: the slots of an A/B update
+# come from different builds, and files on the data partition (/etc/kiosk in the /etc
+# overlay) keep their numeric owner. The groups are kiosk.service's SupplementaryGroups:
+# input (scanner), video and render (KMS/DRM), gpio (lamp, buzzer), dialout (serial
+# devices), lp (USB printer). gpio exists nowhere else; input and render come from systemd's
+# sysusers at rootfs time, after this package's preinst, so they are created here too
+# (groupadd skips a group that exists).
+USERADD_PACKAGES = "${PN}"
+GROUPADD_PARAM:${PN} = "--system --gid 450 kiosk; --system --gid 451 gpio; --system input; --system render"
+USERADD_PARAM:${PN} = "--system --uid 450 --gid kiosk --groups input,video,render,gpio,dialout,lp \
+                       --home-dir ${localstatedir}/lib/kiosk --no-create-home \
+                       --shell ${base_sbindir}/nologin kiosk"
+
+# kiosk-usb-gadget.service makes the board a USB keyboard for a counter PC (counter mode,
+# docs/counter.md); it does nothing on a board without a USB device controller, and the
+# Pi 4's USB-C port becomes one only with ENABLE_DWC2_PERIPHERAL = "1" (local.conf).
+SYSTEMD_SERVICE:${PN} = "kiosk.service kiosk-health.service kiosk-usb-gadget.service var-lib-kiosk.mount"
+
+do_install:append() {
+    # The units exactly as in systemd/ (checked there by deploy/agent/tests/systemd_units.rs).
+    install -d ${D}${systemd_system_unitdir}
+    install -m 0644 ${S}/systemd/kiosk.service ${D}${systemd_system_unitdir}/
+    install -m 0644 ${S}/systemd/kiosk-health.service ${D}${systemd_system_unitdir}/
+    install -m 0644 ${S}/systemd/kiosk-usb-gadget.service ${D}${systemd_system_unitdir}/
+    install -d ${D}${nonarch_libdir}/kiosk
+    install -m 0755 ${S}/deploy/usb-gadget/kiosk-usb-gadget.sh ${D}${nonarch_libdir}/kiosk/
+    install -d ${D}${docdir}/kiosk
+    install -m 0644 ${S}/docs/counter.md ${D}${docdir}/kiosk/
+    # Neither runs before the kiosk is provisioned (/etc/kiosk/kiosk.toml written on the
+    # data partition): a fresh image would otherwise fail its health gate and reboot.
+    for unit in kiosk.service kiosk-health.service; do
+        install -d ${D}${systemd_system_unitdir}/$unit.d
+        install -m 0644 ${UNPACKDIR}/kiosk-provisioned.conf ${D}${systemd_system_unitdir}/$unit.d/
+    done
+    # /var/lib/kiosk (StateDirectory=, the loan journal) lives on the data partition.
+    install -m 0644 ${UNPACKDIR}/var-lib-kiosk.mount ${D}${systemd_system_unitdir}/
+    install -m 0644 ${UNPACKDIR}/kiosk-state-dir.service ${D}${systemd_system_unitdir}/
+    install -d ${D}${localstatedir}/lib/kiosk
+
+    # /dev/gpiomem and the GPIO chips for the gpio group.
+    install -d ${D}${nonarch_base_libdir}/udev/rules.d
+    install -m 0644 ${UNPACKDIR}/99-kiosk-gpio.rules ${D}${nonarch_base_libdir}/udev/rules.d/
+
+    # The annotated example; the kiosk's own kiosk.toml is written at provisioning.
+    install -d -m 0750 ${D}${sysconfdir}/kiosk
+    install -m 0640 ${S}/deploy/kiosk.example.toml ${D}${sysconfdir}/kiosk/kiosk.example.toml
+    chown -R root:kiosk ${D}${sysconfdir}/kiosk
+}
+
+FILES:${PN} += "${nonarch_libdir}/kiosk \
+                ${systemd_system_unitdir}/kiosk.service.d \
+                ${systemd_system_unitdir}/kiosk-health.service.d \
+                ${systemd_system_unitdir}/kiosk-state-dir.service \
+                ${nonarch_base_libdir}/udev/rules.d \
+                "
+
+# pcscd (kiosk.service wants pcscd.socket); xkbcommon needs the keymap data at run time.
+# rauc: kiosk-update talks to its D-Bus service. The reader driver (ccid) is the image's.
+RDEPENDS:${PN} += "pcsc-lite rauc xkeyboard-config"
