@@ -303,6 +303,10 @@ impl Harness {
                 request(session, Pending::Checkout(item.clone()));
             }
             Effect::Print { session, .. } => request(session, Pending::Print),
+            // A self-checkout kiosk never types, links or unlinks (counter mode only).
+            Effect::TypeNumber { .. } | Effect::Link { .. } | Effect::Unlink { .. } => {
+                assert!(policy.counter.is_some(), "counter effect {e:?} on a self-checkout kiosk");
+            }
             Effect::EndSession { .. }
             | Effect::PowerOffCard
             | Effect::Lamp(_)

@@ -138,6 +138,10 @@ fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
     let mut samples = Vec::new();
     let started = Instant::now();
     for n in 0..sessions {
+        // Sampled before the session, so a session that ends early still counts.
+        if n > 0 && n % 100 == 0 {
+            sample(k, n, started, &mut samples);
+        }
         return_everything(stack);
         k.wait("idle", 30);
         let fault = rng.next(6);
@@ -182,23 +186,9 @@ fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
             k.wait("ending", 20);
             inserted.remove();
         }
-        if (n + 1) % 100 == 0 || n + 1 == sessions {
-            samples.push((n + 1, rss_kib(k.pid())));
-            // Progress on the side: a long soak's figures survive an interrupted run.
-            let line = format!(
-                "{} sessions, RSS {} KiB, {:.0} s\n",
-                n + 1,
-                rss_kib(k.pid()),
-                started.elapsed().as_secs_f64()
-            );
-            let _ = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(std::env::temp_dir().join("kiosk-soak-progress.txt"))
-                .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
-        }
     }
     k.wait("idle", 30);
+    sample(k, sessions, started, &mut samples);
     println!("\nsoak: {sessions} sessions in {:.1} s", started.elapsed().as_secs_f64());
     println!("RSS (KiB) by session: {samples:?}");
     let stats = stack.ils.stats();
@@ -215,6 +205,19 @@ fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
             assert!(growth <= 0.05, "RSS grew {:.1} % over the soak", growth * 100.0);
         }
     }
+}
+
+/// RSS after `n` sessions, kept and also written on the side: a long soak's figures
+/// survive an interrupted run.
+fn sample(k: &Kiosk, n: usize, started: Instant, samples: &mut Vec<(usize, u64)>) {
+    let rss = rss_kib(k.pid());
+    samples.push((n, rss));
+    let line = format!("{n} sessions, RSS {rss} KiB, {:.0} s\n", started.elapsed().as_secs_f64());
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(std::env::temp_dir().join("kiosk-soak-progress.txt"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
 }
 
 /// The needles: what must never be written down or left in memory.

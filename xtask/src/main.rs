@@ -36,7 +36,10 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
     ("lintian", "checks the Debian package cargo-deb makes (kiosk/tests/debian_package.rs)"),
     ("dpkg-dev", "dpkg-shlibdeps, which cargo-deb's $auto depends uses (kiosk/tests/debian_package.rs)"),
-    ("rauc", "the real RAUC 1.8 the update tests install bundles with (deploy/agent/tests/rauc.rs, fleet.rs)"),
+    (
+        "rauc",
+        "the real RAUC 1.8 the update tests install bundles with (deploy/agent/tests/rauc.rs, fleet.rs)",
+    ),
     ("rauc-service", "`rauc service`, the D-Bus daemon the agent talks to (Debian's rauc is service-only)"),
     ("dbus-daemon", "the private bus each update test starts for its own rauc service"),
     ("squashfs-tools", "mksquashfs/unsquashfs: rauc bundle builds and reads bundle payloads"),
@@ -54,7 +57,10 @@ const PY_TEST_PACKAGES: &[(&str, &str)] = &[
     ("pysip2==0.1.0", "independent SIP2 server our client must pass the checkout scenario against"),
     ("sip2==1.1", "independent SIP2 client that drives our library-system simulator"),
     ("python-escpos==3.1", "independent ESC/POS generator: reference bytes (printer_reference.rs)"),
-    ("goosebit==0.2.12", "hawkBit-DDI server the update agent's fleet tests run against (deploy/agent/tests/fleet.rs)"),
+    (
+        "goosebit==0.2.12",
+        "hawkBit-DDI server the update agent's fleet tests run against (deploy/agent/tests/fleet.rs)",
+    ),
     ("oelint-adv==9.11.2", "lints the Yocto layer's recipes (deploy/agent/tests/yocto_layer.rs)"),
     ("oelint-parser==8.13.2", "oelint-adv's bitbake parser, pinned so the findings stay the same"),
     ("oelint-data==1.5.26", "oelint-adv's per-release variable lists (wrynose, meta-rauc, meta-oe)"),

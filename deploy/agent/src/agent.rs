@@ -12,19 +12,19 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::config::AgentConfig;
+use crate::config::{AgentConfig, ReleaseError};
 use crate::ddi::{Ddi, DdiError, Deployment, Execution, Finished, Handling};
 use crate::download::{self, DownloadError};
 use crate::policy::{self, Defer};
-use crate::rauc::Rauc;
+use crate::rauc::{Rauc, RaucError};
 use crate::status::{self, Phase, Status};
-use crate::version::Version;
+use crate::version::{BadVersion, Version};
 
 /// Longest an install may take before the agent gives up waiting.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What a cycle did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// Nothing to install.
     UpToDate,
@@ -36,8 +36,115 @@ pub enum Outcome {
     WaitingForReboot,
     /// Installed and the reboot command was run.
     Rebooting,
-    /// The update failed; the server was told (unless it is unreachable). The message.
-    Failed(String),
+    /// Rebooted since the install: the health gate (kiosk-health.service) decides and
+    /// reports; the agent does not poll until it has.
+    WaitingForHealthCheck,
+    /// The update failed and the old version keeps running. The server was told, except
+    /// for an interrupted download ([`DownloadError::GaveUp`]) or install
+    /// ([`RaucError::ServiceLost`]), which the next poll takes up again with the action
+    /// still open.
+    Failed(UpdateError),
+}
+
+/// Why an update failed; the running slot is untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    /// Downloading or checking the download.
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    /// The bundle was refused before the install.
+    #[error(transparent)]
+    Vet(#[from] VetError),
+    /// RAUC (unreachable, or the install failed).
+    #[error(transparent)]
+    Rauc(#[from] RaucError),
+}
+
+/// Why a bundle is refused before it is installed.
+#[derive(Debug, thiserror::Error)]
+pub enum VetError {
+    /// RAUC cannot verify it (signature, format, not a bundle) or is unreachable.
+    #[error(transparent)]
+    Rauc(#[from] RaucError),
+    /// Built for other hardware.
+    #[error(
+        "the bundle is for {bundle:?} but this kiosk is {kiosk:?}; assign the bundle built for {kiosk:?}"
+    )]
+    WrongCompatible {
+        /// The bundle's `compatible`.
+        bundle: String,
+        /// This kiosk's.
+        kiosk: String,
+    },
+    /// Older than what runs.
+    #[error(
+        "refused a downgrade: the bundle is {bundle}, this kiosk runs {running}; to go back, \
+         build the old software again with a newer version number"
+    )]
+    Downgrade {
+        /// The bundle's version.
+        bundle: String,
+        /// The running version.
+        running: String,
+    },
+    /// The bundle's version is not a release version.
+    #[error("the bundle's version: {0}")]
+    BadVersion(#[from] BadVersion),
+}
+
+/// Why a cycle stopped before it could change anything on the kiosk.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// The server is unreachable or answers nonsense.
+    #[error(transparent)]
+    Server(#[from] DdiError),
+    /// The running version is unknown.
+    #[error(transparent)]
+    RunningVersion(#[from] ReleaseError),
+    /// The reboot into an installed update failed.
+    #[error(transparent)]
+    Reboot(#[from] RebootError),
+    /// RAUC cannot say which slot runs (with an install pending).
+    #[error(transparent)]
+    Rauc(#[from] RaucError),
+}
+
+/// The reboot command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RebootError {
+    /// `policy.reboot_command` is empty.
+    #[error("policy.reboot_command is empty; set it (e.g. [\"systemctl\", \"reboot\"])")]
+    NoCommand,
+    /// It could not be started.
+    #[error("cannot run the reboot command {program}: {source}; check policy.reboot_command")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It ran and failed.
+    #[error("the reboot command {program} failed ({status}); restart the kiosk by hand when it is idle")]
+    Failed {
+        /// The program.
+        program: String,
+        /// Its exit status.
+        status: String,
+    },
+}
+
+/// Runs `command` (program and arguments) and waits for it.
+pub fn run_reboot(command: &[String]) -> Result<(), RebootError> {
+    let (prog, args) = command.split_first().ok_or(RebootError::NoCommand)?;
+    let status = std::process::Command::new(prog)
+        .args(args)
+        .status()
+        .map_err(|source| RebootError::Spawn { program: prog.clone(), source })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(RebootError::Failed { program: prog.clone(), status: status.to_string() })
+    }
 }
 
 /// The install that waits for the reboot and the health check, kept on the data
@@ -119,38 +226,55 @@ impl Agent {
         }
     }
 
-    async fn fail(&self, d: &Deployment, message: String) -> Outcome {
+    async fn fail(&self, d: &Deployment, error: impl Into<UpdateError>) -> Outcome {
+        let error = error.into();
+        let message = error.to_string();
         tracing::error!(version = %d.version, error = %message, "update failed");
         self.set_status(Phase::Failed { error: message.clone() }, Some(&d.version));
         self.feedback(&d.action_id, Execution::Closed, Finished::Failure, &message).await;
-        Outcome::Failed(message)
+        Outcome::Failed(error)
     }
 
     /// Runs the reboot command if the kiosk is idle (and in the window).
-    pub fn reboot_if_idle(&self) -> Result<Outcome, String> {
+    pub fn reboot_if_idle(&self) -> Result<Outcome, RebootError> {
         if let Some(why) = self.defer_reason(None) {
             return Ok(Outcome::Deferred(why));
         }
         let cmd = &self.cfg.policy.reboot_command;
-        let (prog, args) = cmd.split_first().ok_or("empty reboot command")?;
         tracing::info!(command = ?cmd, "rebooting into the new slot");
-        let status = std::process::Command::new(prog)
-            .args(args)
-            .status()
-            .map_err(|e| format!("cannot run {prog}: {e}"))?;
-        if status.success() { Ok(Outcome::Rebooting) } else { Err(format!("{prog} failed: {status}")) }
+        run_reboot(cmd)?;
+        Ok(Outcome::Rebooting)
+    }
+
+    /// An install is recorded. Reboot only while the next boot goes into the new slot and
+    /// this boot is still the old one; after the reboot (into the new slot, or back to the
+    /// old one after a fallback) the health gate owns the record and reports the outcome.
+    async fn pending(&self, p: &Pending) -> Result<Outcome, CycleError> {
+        let rauc = Rauc::connect(self.cfg.rauc.bus_address.as_deref()).await?;
+        let booted = rauc.boot_slot().await?;
+        let primary = rauc.primary().await?;
+        let primary_bootname = rauc
+            .slot_status()
+            .await?
+            .into_iter()
+            .find(|(name, _)| *name == primary)
+            .and_then(|(_, status)| status.get("bootname").cloned());
+        if booted != p.from_slot || primary_bootname.as_deref() == Some(booted.as_str()) {
+            tracing::info!(booted, primary, "rebooted since the install; the health gate reports it");
+            return Ok(Outcome::WaitingForHealthCheck);
+        }
+        self.set_status(Phase::WaitingForReboot, Some(&p.version));
+        Ok(self.reboot_if_idle()?)
     }
 
     /// One poll cycle. Returns what happened and when to poll next. `Err` only when the
     /// server cannot be reached or answers nonsense (nothing was changed on the kiosk).
-    pub async fn cycle(&self) -> Result<(Outcome, Duration), String> {
+    pub async fn cycle(&self) -> Result<(Outcome, Duration), CycleError> {
         let state_dir = &self.cfg.paths.state_dir;
         if let Some(p) = Pending::read(state_dir) {
-            // Installed, not yet rebooted: only the reboot is left to do.
-            self.set_status(Phase::WaitingForReboot, Some(&p.version));
-            return Ok((self.reboot_if_idle()?, Duration::from_secs(30)));
+            return Ok((self.pending(&p).await?, Duration::from_secs(30)));
         }
-        let poll = self.ddi.poll().await.map_err(|e| e.to_string())?;
+        let poll = self.ddi.poll().await?;
         let running = self.cfg.running_version()?;
         if let Some(url) = &poll.config_data {
             let attrs = json!({
@@ -158,13 +282,13 @@ impl Agent {
                 "hw_revision": "default",
                 "sw_version": running.as_str(),
             });
-            self.ddi.put_config_data(url, attrs).await.map_err(|e| e.to_string())?;
+            self.ddi.put_config_data(url, attrs).await?;
         }
         let Some(url) = &poll.deployment else {
             self.set_status(Phase::Idle, None);
             return Ok((Outcome::UpToDate, poll.sleep));
         };
-        let d = self.ddi.deployment(url).await.map_err(|e| e.to_string())?;
+        let d = self.ddi.deployment(url).await?;
         Ok((self.deploy(&d, &running).await, poll.sleep))
     }
 
@@ -198,18 +322,23 @@ impl Agent {
             Err(e @ DownloadError::GaveUp { .. }) => {
                 // Server or network down: keep the partial file, resume at the next poll;
                 // the action stays open on the server.
-                let message = format!("{e}; resuming at the next poll");
-                self.set_status(Phase::Failed { error: message.clone() }, Some(&d.version));
-                return Outcome::Failed(message);
+                tracing::warn!(version = %d.version, error = %e, "download interrupted");
+                self.set_status(Phase::Failed { error: e.to_string() }, Some(&d.version));
+                return Outcome::Failed(e.into());
             }
-            Err(e) => return self.fail(d, e.to_string()).await,
+            Err(e) => return self.fail(d, e).await,
         };
         self.feedback(&d.action_id, Execution::Downloaded, Finished::None, "downloaded, hash checked").await;
         if d.update == Handling::Skip {
             return Outcome::Downloaded;
         }
         let outcome = self.install(d, &bundle, running).await;
-        if !matches!(outcome, Outcome::Deferred(_)) {
+        let retry = matches!(
+            outcome,
+            Outcome::Deferred(_) | Outcome::Failed(UpdateError::Rauc(RaucError::ServiceLost))
+        );
+        if !retry {
+            // Installed or refused: either way the bundle is of no further use.
             let _ = std::fs::remove_file(&bundle);
         }
         outcome
@@ -218,11 +347,11 @@ impl Agent {
     async fn install(&self, d: &Deployment, bundle: &Path, running: &Version) -> Outcome {
         let rauc = match Rauc::connect(self.cfg.rauc.bus_address.as_deref()).await {
             Ok(r) => r,
-            Err(e) => return self.fail(d, e.to_string()).await,
+            Err(e) => return self.fail(d, e).await,
         };
         let bundle_str = bundle.to_string_lossy();
-        if let Err(message) = vet(&rauc, &bundle_str, &self.cfg.device.compatible, running).await {
-            return self.fail(d, message).await;
+        if let Err(e) = vet(&rauc, &bundle_str, &self.cfg.device.compatible, running).await {
+            return self.fail(d, e).await;
         }
         // A session may have started during the download.
         if let Some(why) = self.defer_reason(d.maintenance_window.as_deref()) {
@@ -231,7 +360,7 @@ impl Agent {
         }
         let from_slot = match rauc.boot_slot().await {
             Ok(s) => s,
-            Err(e) => return self.fail(d, e.to_string()).await,
+            Err(e) => return self.fail(d, e).await,
         };
         self.feedback(&d.action_id, Execution::Proceeding, Finished::None, "installing").await;
         let installed = rauc
@@ -239,9 +368,20 @@ impl Agent {
                 self.set_status(Phase::Installing { percent, step: step.to_owned() }, Some(&d.version));
             })
             .await;
-        if let Err(e) = installed {
-            return self.fail(d, format!("RAUC: {e}")).await;
+        match installed {
+            Ok(()) => {}
+            Err(e @ RaucError::ServiceLost) => {
+                // RAUC crashed or was restarted mid-install: nothing is activated, and
+                // the checked bundle is kept; the action stays open and the next poll
+                // installs again.
+                tracing::warn!(version = %d.version, error = %e, "install interrupted");
+                self.set_status(Phase::Failed { error: e.to_string() }, Some(&d.version));
+                return Outcome::Failed(e.into());
+            }
+            Err(e) => return self.fail(d, e).await,
         }
+        // Free the data partition before writing the record the health gate needs.
+        let _ = std::fs::remove_file(bundle);
         let pending = Pending { action_id: d.action_id.clone(), version: d.version.clone(), from_slot };
         if let Err(e) = pending.write(&self.cfg.paths.state_dir) {
             // Without the record the health gate cannot report; say so, the slot is written.
@@ -279,16 +419,21 @@ impl Agent {
 }
 
 /// Refuses a bundle RAUC cannot verify, one for other hardware, and one older than what
-/// runs (anti-downgrade; RAUC ≥ 1.12 also enforces `min-bundle-version`).
-pub async fn vet(rauc: &Rauc, bundle: &str, compatible: &str, running: &Version) -> Result<Version, String> {
-    let (bundle_compatible, bundle_version) =
-        rauc.info(bundle).await.map_err(|e| format!("RAUC refused the bundle: {e}"))?;
+/// runs (anti-downgrade; RAUC ≥ 1.12 also enforces `min-bundle-version`, Debian 12's 1.8
+/// cannot). Returns the bundle's version.
+pub async fn vet(
+    rauc: &Rauc,
+    bundle: &str,
+    compatible: &str,
+    running: &Version,
+) -> Result<Version, VetError> {
+    let (bundle_compatible, bundle_version) = rauc.info(bundle).await?;
     if bundle_compatible != compatible {
-        return Err(format!("the bundle is for {bundle_compatible:?}, this kiosk is {compatible:?}"));
+        return Err(VetError::WrongCompatible { bundle: bundle_compatible, kiosk: compatible.to_owned() });
     }
-    let v = Version::parse(&bundle_version).map_err(|e| e.to_string())?;
+    let v = Version::parse(&bundle_version)?;
     if v.is_older_than(running) {
-        return Err(format!("refused a downgrade: the bundle is {v}, this kiosk runs {running}"));
+        return Err(VetError::Downgrade { bundle: v.to_string(), running: running.to_string() });
     }
     Ok(v)
 }

@@ -188,6 +188,53 @@ pub enum ConfigError {
     },
 }
 
+/// The running version cannot be read (the image is broken or `device.release_file` is
+/// wrong); the agent cannot decide what is an upgrade, so it does nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// The release file cannot be read.
+    #[error("cannot read the running version from {path}: {source}; check device.release_file")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No `VERSION_ID=` line.
+    #[error("{path} has no VERSION_ID= line; the image build must write it")]
+    NoVersion {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `VERSION_ID` is not a release version.
+    #[error("{path}: {source}")]
+    BadVersion {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: crate::version::BadVersion,
+    },
+}
+
+/// The target token file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// It cannot be read.
+    #[error("cannot read the target token {path}: {source}; check server.target_token_file")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is empty.
+    #[error("the target token file {path} is empty; put the kiosk's token from the server there")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
 impl AgentConfig {
     /// Reads and checks the file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -227,22 +274,28 @@ impl AgentConfig {
     }
 
     /// The running version, from `device.release_file` (`VERSION_ID`).
-    pub fn running_version(&self) -> Result<Version, String> {
+    pub fn running_version(&self) -> Result<Version, ReleaseError> {
         let path = &self.device.release_file;
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ReleaseError::Unreadable { path: path.clone(), source })?;
         let v = read_release_key(&text, "VERSION_ID")
-            .ok_or_else(|| format!("{} has no VERSION_ID", path.display()))?;
-        Version::parse(&v).map_err(|e| e.to_string())
+            .ok_or_else(|| ReleaseError::NoVersion { path: path.clone() })?;
+        Version::parse(&v).map_err(|source| ReleaseError::BadVersion { path: path.clone(), source })
     }
 
     /// The target token, if configured.
-    pub fn target_token(&self) -> Result<Option<String>, String> {
+    pub fn target_token(&self) -> Result<Option<String>, TokenError> {
         match &self.server.target_token_file {
             None => Ok(None),
-            Some(p) => std::fs::read_to_string(p)
-                .map(|t| Some(t.trim().to_owned()))
-                .map_err(|e| format!("cannot read {}: {e}", p.display())),
+            Some(p) => {
+                let token = std::fs::read_to_string(p)
+                    .map_err(|source| TokenError::Unreadable { path: p.clone(), source })?;
+                let token = token.trim();
+                if token.is_empty() {
+                    return Err(TokenError::Empty { path: p.clone() });
+                }
+                Ok(Some(token.to_owned()))
+            }
         }
     }
 

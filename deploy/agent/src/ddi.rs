@@ -17,10 +17,21 @@ use crate::config::AgentConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum DdiError {
     /// Connection, TLS or timeout.
-    #[error("server unreachable: {0}")]
+    #[error("cannot reach the update server ({0}); check the network and server.url")]
     Unreachable(String),
-    /// The server answered with an error status.
-    #[error("server answered {status} for {what}")]
+    /// The server refused our credentials.
+    #[error(
+        "the update server refused this kiosk (HTTP {status} to {what}); check server.controller_id \
+         and the target token"
+    )]
+    Unauthorized {
+        /// HTTP status (401 or 403).
+        status: u16,
+        /// Which request.
+        what: &'static str,
+    },
+    /// The server answered with another error status.
+    #[error("the update server answered HTTP {status} to {what}")]
     Status {
         /// HTTP status.
         status: u16,
@@ -28,11 +39,30 @@ pub enum DdiError {
         what: &'static str,
     },
     /// The answer is not what DDI specifies, or asks for what this agent does not do.
-    #[error("unexpected answer: {0}")]
+    #[error("the update server's answer is not usable: {0}")]
     Protocol(String),
-    /// Client setup (CA file, token).
-    #[error("configuration: {0}")]
-    Config(String),
+    /// The target token cannot be read.
+    #[error(transparent)]
+    Token(#[from] crate::config::TokenError),
+    /// The CA file cannot be used.
+    #[error("server.ca_file {path}: {message}")]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+fn status_error(status: u16, what: &'static str) -> DdiError {
+    if status == 401 || status == 403 {
+        DdiError::Unauthorized { status, what }
+    } else {
+        DdiError::Status { status, what }
+    }
 }
 
 /// The answer to a poll.
@@ -151,7 +181,7 @@ pub struct Ddi {
 impl Ddi {
     /// A client from the agent's configuration.
     pub fn new(cfg: &AgentConfig) -> Result<Self, DdiError> {
-        let token = cfg.target_token().map_err(DdiError::Config)?;
+        let token = cfg.target_token()?;
         let http = http_client(cfg)?;
         let base = format!(
             "{}/{}/controller/v1/{}",
@@ -183,7 +213,7 @@ impl Ddi {
             .map_err(|e| DdiError::Unreachable(e.to_string()))?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(DdiError::Status { status: status.as_u16(), what });
+            return Err(status_error(status.as_u16(), what));
         }
         let bytes = resp.bytes().await.map_err(|e| DdiError::Unreachable(e.to_string()))?;
         serde_json::from_slice(&bytes).map_err(|e| DdiError::Protocol(format!("{what}: {e}")))
@@ -202,7 +232,7 @@ impl Ddi {
             .await
             .map_err(|e| DdiError::Unreachable(e.to_string()))?;
         let status = resp.status();
-        if status.is_success() { Ok(()) } else { Err(DdiError::Status { status: status.as_u16(), what }) }
+        if status.is_success() { Ok(()) } else { Err(status_error(status.as_u16(), what)) }
     }
 
     /// `GET {base}`.
@@ -326,21 +356,25 @@ fn http_client(cfg: &AgentConfig) -> Result<reqwest::Client, DdiError> {
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("kiosk-update/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &cfg.server.ca_file {
-        let pem = std::fs::read(ca).map_err(|e| DdiError::Config(format!("{}: {e}", ca.display())))?;
+        let ca_error = |message: String| DdiError::CaFile { path: ca.clone(), message };
+        let pem = std::fs::read(ca).map_err(|e| ca_error(e.to_string()))?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| DdiError::Config(format!("{}: {e}", ca.display())))?;
-            roots.add(cert).map_err(|e| DdiError::Config(format!("{}: {e}", ca.display())))?;
+            let cert = cert.map_err(|e| ca_error(e.to_string()))?;
+            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
+        }
+        if roots.is_empty() {
+            return Err(ca_error("holds no PEM certificate".into()));
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| DdiError::Config(e.to_string()))?
+            .map_err(|e| DdiError::Client(e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         builder = builder.tls_backend_preconfigured(tls);
     }
-    builder.build().map_err(|e| DdiError::Config(e.to_string()))
+    builder.build().map_err(|e| DdiError::Client(e.to_string()))
 }
 
 #[cfg(test)]

@@ -16,13 +16,21 @@ use crate::ddi::{Artifact, Ddi};
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     /// The data partition is full.
-    #[error("the data partition is full ({needed} bytes needed for the bundle)")]
+    #[error(
+        "the data partition is full: the bundle needs {needed} bytes in {dir}; free space there \
+         (old logs, leftover downloads) and assign the update again"
+    )]
     DiskFull {
         /// The bundle's size.
         needed: u64,
+        /// The download directory.
+        dir: PathBuf,
     },
     /// The bytes do not match the server's hash.
-    #[error("hash mismatch: the server announced {algorithm} {expected}, the download has {actual}")]
+    #[error(
+        "the downloaded bundle does not match the server's {algorithm} (announced {expected}, \
+         received {actual}); it was deleted. Check the artifact stored on the server"
+    )]
     HashMismatch {
         /// `sha256` or `sha1`.
         algorithm: &'static str,
@@ -31,11 +39,29 @@ pub enum DownloadError {
         /// What arrived.
         actual: String,
     },
+    /// The file is not the announced size.
+    #[error(
+        "the downloaded bundle has {actual} bytes, the server announced {expected}; it was \
+         deleted. Check the artifact stored on the server"
+    )]
+    SizeMismatch {
+        /// What the server announced.
+        expected: u64,
+        /// What arrived.
+        actual: u64,
+    },
     /// More bytes than announced.
-    #[error("the server sent more than the announced {0} bytes")]
+    #[error("the server sent more than the announced {0} bytes; check the artifact stored on the server")]
     TooLong(u64),
-    /// Gave up after the configured attempts.
-    #[error("download failed after {attempts} attempts: {last}")]
+    /// The deployment gives no hash to check against.
+    #[error("the server gave no sha256 or sha1 for the bundle; refusing to install an unchecked download")]
+    NoHash,
+    /// The server refused the download itself (4xx).
+    #[error("the server answered HTTP {0} to the bundle download; check the deployment and the artifact")]
+    Refused(u16),
+    /// Gave up after the configured attempts (network or server down); the partial file is
+    /// kept and the next poll resumes it.
+    #[error("download interrupted {attempts} times, last: {last}; it resumes at the next poll")]
     GaveUp {
         /// Attempts made.
         attempts: u32,
@@ -43,16 +69,22 @@ pub enum DownloadError {
         last: String,
     },
     /// Another local file error.
-    #[error("cannot write the bundle: {0}")]
-    Io(std::io::Error),
+    #[error("cannot write the bundle to {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
-fn io_err(e: std::io::Error, needed: u64) -> DownloadError {
+fn io_err(e: std::io::Error, path: &Path, needed: u64) -> DownloadError {
     // ENOSPC (28) or EDQUOT (122).
     if matches!(e.raw_os_error(), Some(28) | Some(122)) || e.kind() == std::io::ErrorKind::StorageFull {
-        DownloadError::DiskFull { needed }
+        let dir = path.parent().unwrap_or(path).to_path_buf();
+        DownloadError::DiskFull { needed, dir }
     } else {
-        DownloadError::Io(e)
+        DownloadError::Io { path: path.to_path_buf(), source: e }
     }
 }
 
@@ -71,7 +103,7 @@ pub async fn fetch(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<PathBuf, DownloadError> {
     let needed = artifact.size;
-    std::fs::create_dir_all(dir).map_err(|e| io_err(e, needed))?;
+    std::fs::create_dir_all(dir).map_err(|e| io_err(e, &dir.join("."), needed))?;
     let name: String = artifact
         .filename
         .chars()
@@ -92,7 +124,7 @@ pub async fn fetch(
         match one_attempt(ddi, artifact, &part, &mut progress).await {
             Ok(()) => {
                 verify(artifact, &part)?;
-                std::fs::rename(&part, &done).map_err(|e| io_err(e, needed))?;
+                std::fs::rename(&part, &done).map_err(|e| io_err(e, &done, needed))?;
                 return Ok(done);
             }
             Err(Attempt::Fatal(e)) => {
@@ -132,23 +164,35 @@ async fn one_attempt(
     }
     let mut resp = ddi.authorize(req).send().await.map_err(|e| Attempt::Retry(e.to_string()))?;
     let status = resp.status().as_u16();
+    let fatal = |e: std::io::Error| Attempt::Fatal(io_err(e, part, total));
+    let resumes_at_have = resp
+        .headers()
+        .get("Content-Range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes "))
+        .and_then(|v| v.split_once('-'))
+        .and_then(|(start, _)| start.trim().parse::<u64>().ok())
+        == Some(have);
     let (mut file, mut written) = match status {
-        206 if have > 0 => {
-            let f = std::fs::OpenOptions::new()
-                .append(true)
-                .open(part)
-                .map_err(|e| Attempt::Fatal(io_err(e, total)))?;
-            (f, have)
+        206 if have > 0 && resumes_at_have => {
+            (std::fs::OpenOptions::new().append(true).open(part).map_err(fatal)?, have)
+        }
+        // A range that does not start where the file ends: start over rather than splice.
+        206 => {
+            let _ = std::fs::remove_file(part);
+            return Err(Attempt::Retry(format!(
+                "the server resumed at the wrong offset (have {have} bytes)"
+            )));
         }
         // The server ignored Range (or this is the first attempt): start over cleanly.
-        200 => (std::fs::File::create(part).map_err(|e| Attempt::Fatal(io_err(e, total)))?, 0),
-        s if s >= 500 => return Err(Attempt::Retry(format!("server answered {s}"))),
-        s => {
-            return Err(Attempt::Fatal(DownloadError::GaveUp {
-                attempts: 1,
-                last: format!("server answered {s} for the bundle"),
-            }));
+        200 => (std::fs::File::create(part).map_err(fatal)?, 0),
+        // 416: our partial file is longer than the artifact now (it changed); start over.
+        416 => {
+            let _ = std::fs::remove_file(part);
+            return Err(Attempt::Retry("the server refused the resume (416); starting over".into()));
         }
+        s if s >= 500 => return Err(Attempt::Retry(format!("the server answered {s}"))),
+        s => return Err(Attempt::Fatal(DownloadError::Refused(s))),
     };
     loop {
         match resp.chunk().await {
@@ -157,36 +201,35 @@ async fn one_attempt(
                 if written > total {
                     return Err(Attempt::Fatal(DownloadError::TooLong(total)));
                 }
-                file.write_all(&bytes).map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+                file.write_all(&bytes).map_err(fatal)?;
                 progress(written, total);
             }
             Ok(None) => break,
             Err(e) => {
-                file.flush().map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+                file.flush().map_err(fatal)?;
                 return Err(Attempt::Retry(format!("connection lost at {written} of {total} bytes: {e}")));
             }
         }
     }
-    file.sync_all().map_err(|e| Attempt::Fatal(io_err(e, total)))?;
+    file.sync_all().map_err(fatal)?;
     if written < total {
         return Err(Attempt::Retry(format!("truncated: {written} of {total} bytes")));
     }
     Ok(())
 }
 
-/// Checks the size and the strongest hash the server gave.
+/// Checks the size and the strongest hash the server gave; deletes a file that fails.
 fn verify(artifact: &Artifact, path: &Path) -> Result<(), DownloadError> {
-    let len = std::fs::metadata(path).map_err(DownloadError::Io)?.len();
+    let io = |source| DownloadError::Io { path: path.to_path_buf(), source };
+    let len = std::fs::metadata(path).map_err(io)?.len();
     if len != artifact.size {
         let _ = std::fs::remove_file(path);
-        return Err(DownloadError::GaveUp { attempts: 1, last: format!("size {len} != {}", artifact.size) });
+        return Err(DownloadError::SizeMismatch { expected: artifact.size, actual: len });
     }
     let (algorithm, expected, actual) = match (&artifact.sha256, &artifact.sha1) {
-        (Some(e), _) => ("sha256", e, hash_file::<sha2::Sha256>(path)?),
-        (None, Some(e)) => ("sha1", e, hash_file::<sha1::Sha1>(path)?),
-        (None, None) => {
-            return Err(DownloadError::GaveUp { attempts: 1, last: "no hash to check against".into() });
-        }
+        (Some(e), _) => ("sha256", e, hash_file::<sha2::Sha256>(path).map_err(io)?),
+        (None, Some(e)) => ("sha1", e, hash_file::<sha1::Sha1>(path).map_err(io)?),
+        (None, None) => return Err(DownloadError::NoHash),
     };
     if &actual != expected {
         let _ = std::fs::remove_file(path);
@@ -195,13 +238,13 @@ fn verify(artifact: &Artifact, path: &Path) -> Result<(), DownloadError> {
     Ok(())
 }
 
-fn hash_file<D: Digest>(path: &Path) -> Result<String, DownloadError> {
+fn hash_file<D: Digest>(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(DownloadError::Io)?;
+    let mut f = std::fs::File::open(path)?;
     let mut d = D::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = f.read(&mut buf).map_err(DownloadError::Io)?;
+        let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }

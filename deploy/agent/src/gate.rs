@@ -12,11 +12,25 @@
 
 use std::time::Duration;
 
-use crate::agent::{Agent, Pending};
+use crate::agent::{Agent, Pending, run_reboot};
 use crate::config::AgentConfig;
-use crate::ddi::{Execution, Finished};
-use crate::rauc::Rauc;
+use crate::ddi::{DdiError, Execution, Finished};
+use crate::rauc::{Rauc, RaucError};
 use crate::status::{self, Phase, Status};
+
+/// Why the gate could not decide (nothing was marked; systemd sees the unit fail).
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// No health command after `--`.
+    #[error("no health command given after `--` (kiosk-health.service runs `kiosk health`)")]
+    NoCommand,
+    /// RAUC cannot be asked or told.
+    #[error(transparent)]
+    Rauc(#[from] RaucError),
+    /// The server client cannot be set up (token or CA file).
+    #[error(transparent)]
+    Server(#[from] DdiError),
+}
 
 /// What the gate decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,12 +71,15 @@ async fn check_passes(cfg: &AgentConfig, command: &[String]) -> bool {
 }
 
 /// Runs the gate with `command` as the health check.
-pub async fn run(cfg: &AgentConfig, command: &[String]) -> Result<GateOutcome, String> {
-    let rauc = Rauc::connect(cfg.rauc.bus_address.as_deref()).await.map_err(|e| e.to_string())?;
-    let booted = rauc.boot_slot().await.map_err(|e| e.to_string())?;
+pub async fn run(cfg: &AgentConfig, command: &[String]) -> Result<GateOutcome, GateError> {
+    if command.is_empty() {
+        return Err(GateError::NoCommand);
+    }
+    let rauc = Rauc::connect(cfg.rauc.bus_address.as_deref()).await?;
+    let booted = rauc.boot_slot().await?;
     let pending = Pending::read(&cfg.paths.state_dir);
+    let agent = Agent::new(cfg.clone())?;
     let healthy = check_passes(cfg, command).await;
-    let agent = Agent::new(cfg.clone()).map_err(|e| e.to_string())?;
     let state_dir = &cfg.paths.state_dir;
     let set_status = |phase: Phase, version: Option<&str>| {
         let _ = status::write(&cfg.paths.status_file, &Status::now(phase, version.map(str::to_owned)));
@@ -78,13 +95,13 @@ pub async fn run(cfg: &AgentConfig, command: &[String]) -> Result<GateOutcome, S
     };
     let outcome = match (healthy, pending) {
         (true, None) => {
-            rauc.mark("good", "booted").await.map_err(|e| e.to_string())?;
+            rauc.mark("good", "booted").await?;
             GateOutcome::Healthy
         }
         (healthy, Some(p)) if p.from_slot == booted => {
             // The new slot never passed: U-Boot fell back, or we marked it bad.
             if healthy {
-                rauc.mark("good", "booted").await.map_err(|e| e.to_string())?;
+                rauc.mark("good", "booted").await?;
             }
             let detail =
                 format!("rolled back to slot {booted}: version {} did not pass the health check", p.version);
@@ -94,7 +111,7 @@ pub async fn run(cfg: &AgentConfig, command: &[String]) -> Result<GateOutcome, S
             if healthy { GateOutcome::RolledBack(p.version) } else { GateOutcome::Unhealthy }
         }
         (true, Some(p)) => {
-            rauc.mark("good", "booted").await.map_err(|e| e.to_string())?;
+            rauc.mark("good", "booted").await?;
             report(
                 &p,
                 Finished::Success,
@@ -106,13 +123,13 @@ pub async fn run(cfg: &AgentConfig, command: &[String]) -> Result<GateOutcome, S
             GateOutcome::UpdateConfirmed(p.version)
         }
         (false, Some(p)) => {
-            rauc.mark("bad", "booted").await.map_err(|e| e.to_string())?;
+            rauc.mark("bad", "booted").await?;
             let detail =
                 format!("version {} failed the health check on slot {booted}; rolling back", p.version);
             set_status(Phase::Failed { error: detail }, Some(&p.version));
-            let cmd = &cfg.policy.reboot_command;
-            if let Some((prog, args)) = cmd.split_first() {
-                let _ = std::process::Command::new(prog).args(args).status();
+            if let Err(e) = run_reboot(&cfg.policy.reboot_command) {
+                // The slot is marked bad: whenever the kiosk restarts, U-Boot boots the old one.
+                tracing::error!(error = %e, "cannot reboot into the old slot");
             }
             GateOutcome::RollingBack(p.version)
         }

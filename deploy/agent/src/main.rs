@@ -94,6 +94,10 @@ fn main() -> ExitCode {
                     return ExitCode::SUCCESS;
                 }
                 match agent.cycle().await {
+                    Ok((kiosk_update::agent::Outcome::Failed(e), _)) => {
+                        eprintln!("kiosk-update: update failed: {e}");
+                        ExitCode::FAILURE
+                    }
                     Ok((o, _)) => {
                         eprintln!("kiosk-update: {o:?}");
                         ExitCode::SUCCESS

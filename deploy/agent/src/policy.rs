@@ -13,22 +13,20 @@ pub struct Window {
 
 impl Window {
     /// Parses `"HH:MM-HH:MM"`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let minutes = |hm: &str| -> Result<u32, String> {
-            let (h, m) = hm.trim().split_once(':').ok_or_else(|| format!("{hm:?} is not HH:MM"))?;
-            let (h, m): (u32, u32) = (
-                h.parse().map_err(|_| format!("bad hour in {hm:?}"))?,
-                m.parse().map_err(|_| format!("bad minute in {hm:?}"))?,
-            );
+    pub fn parse(text: &str) -> Result<Self, WindowError> {
+        let minutes = |hm: &str| -> Result<u32, WindowError> {
+            let time = || WindowError::Time(hm.trim().to_owned());
+            let (h, m) = hm.trim().split_once(':').ok_or_else(time)?;
+            let (h, m): (u32, u32) = (h.parse().map_err(|_| time())?, m.parse().map_err(|_| time())?);
             if h > 23 || m > 59 {
-                return Err(format!("{hm:?} is not a time of day"));
+                return Err(time());
             }
             Ok(h * 60 + m)
         };
-        let (a, b) = text.split_once('-').ok_or_else(|| format!("{text:?} is not HH:MM-HH:MM"))?;
+        let (a, b) = text.split_once('-').ok_or_else(|| WindowError::Format(text.to_owned()))?;
         let w = Window { start: minutes(a)?, end: minutes(b)? };
         if w.start == w.end {
-            return Err("the window is empty (start equals end)".into());
+            return Err(WindowError::Empty);
         }
         Ok(w)
     }
@@ -41,6 +39,20 @@ impl Window {
             minute_of_day >= self.start || minute_of_day < self.end
         }
     }
+}
+
+/// A maintenance window that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    /// Not two times with a dash.
+    #[error("{0:?} is not HH:MM-HH:MM (for example \"22:00-06:00\")")]
+    Format(String),
+    /// Not a time of day.
+    #[error("{0:?} is not a time of day (00:00 to 23:59)")]
+    Time(String),
+    /// Start equals end.
+    #[error("the window is empty (start equals end)")]
+    Empty,
 }
 
 /// Why an install (or reboot) waits.
