@@ -246,7 +246,7 @@ impl Console {
 #[must_use]
 pub fn barcode(number: &str, symbology: kiosk_printer::Symbology) -> Option<kiosk_ui::Gray> {
     const SCALE: usize = 2;
-    let bits = kiosk_printer::symbology::render(number, symbology, 1100 / SCALE, 120).ok()?;
+    let bits = kiosk_printer::symbology::render(number, symbology, 860 / SCALE, 120).ok()?;
     let (w, h) = (bits.width() * SCALE, bits.height() * SCALE);
     let mut pixels = Vec::with_capacity(w * h);
     for y in 0..h {
