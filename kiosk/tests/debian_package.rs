@@ -21,6 +21,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Every unit the package ships (all of `systemd/`), none enabled at install.
+const UNITS: [&str; 4] =
+    ["kiosk.service", "kiosk-health.service", "kiosk-update.service", "kiosk-usb-gadget.service"];
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -110,6 +114,9 @@ fn the_debian_package_is_lintian_clean_and_holds_what_the_kiosk_needs() {
         "./usr/bin/kiosk-update",
         "./usr/lib/systemd/system/kiosk.service",
         "./usr/lib/systemd/system/kiosk-health.service",
+        "./usr/lib/systemd/system/kiosk-update.service",
+        "./usr/lib/systemd/system/kiosk-usb-gadget.service",
+        "./usr/lib/kiosk/kiosk-usb-gadget.sh",
         "./etc/kiosk/kiosk.toml",
         "./usr/share/man/man1/kiosk.1.gz",
         "./usr/share/man/man1/kiosk-update.1.gz",
@@ -152,7 +159,7 @@ fn the_debian_package_is_lintian_clean_and_holds_what_the_kiosk_needs() {
     // Neither unit is enabled or started at install (the example configuration cannot
     // run): an upgrade re-enables only what the operator had enabled, and restarts only a
     // running unit (try-restart).
-    for unit in ["kiosk.service", "kiosk-health.service"] {
+    for unit in UNITS {
         assert!(postinst.contains(&format!("deb-systemd-helper debian-installed {unit}")), "{postinst}");
         assert!(postinst.contains(&format!("deb-systemd-helper update-state {unit}")), "{postinst}");
     }
@@ -170,7 +177,7 @@ fn the_debian_package_is_lintian_clean_and_holds_what_the_kiosk_needs() {
     // The unpacked files are the repository's own.
     let tree = out_dir.join("root");
     run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tree));
-    for unit in ["kiosk.service", "kiosk-health.service"] {
+    for unit in UNITS {
         assert_eq!(
             std::fs::read(tree.join("usr/lib/systemd/system").join(unit)).unwrap(),
             std::fs::read(root().join("systemd").join(unit)).unwrap(),

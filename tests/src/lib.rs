@@ -304,6 +304,8 @@ impl Kiosk {
             .args(["run", "--headless", "--config"])
             .arg(stack.dir.join("kiosk.toml"))
             .env("KIOSK_STATE_DIR", &state_dir)
+            .env("KIOSK_BUSY_FILE", stack.dir.join("session-active"))
+            .env("KIOSK_UPDATE_STATUS", stack.dir.join("update-status.json"))
             .env("KIOSK_LOG", "debug,hyper=info,hyper_util=info,reqwest=info,rustls=info,h2=info")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -107,6 +107,7 @@ fn staff_link_a_card_then_every_method_hands_the_number_off() {
     k.tap("method-keyboard");
     k.until("handoff=Keyboard/Typed", 10);
     k.shot("method-c-typed");
+    assert!(stack.dir.join("session-active").exists(), "the update agent sees a session running");
     assert_eq!(typed(&keyboard, Layout::Jis), format!("{patron}\n"));
     // A second tap on C does not type it twice.
     k.tap("method-digits");
@@ -123,6 +124,8 @@ fn staff_link_a_card_then_every_method_hands_the_number_off() {
     assert!(!token.is_empty());
     drop(inserted);
     k.wait("idle", 20);
+    k.scene();
+    assert!(!stack.dir.join("session-active").exists(), "idle: updates may install");
 
     // Nothing personal in the log.
     let log = kiosk_e2e::log(&stack);

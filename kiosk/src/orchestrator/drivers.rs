@@ -92,6 +92,10 @@ pub struct Drivers {
     pub keyboard: Option<(kiosk_keyboard::Gadget, &'static str)>,
     /// The counter profile (counter mode only).
     pub counter: Option<config::Counter>,
+    /// Present while a session runs: the update agent waits (its `policy.busy_file`).
+    pub busy_file: PathBuf,
+    /// The update agent's status file, shown on the admin screen.
+    pub update_status: PathBuf,
 }
 
 impl core::fmt::Debug for Drivers {
@@ -184,6 +188,9 @@ impl Drivers {
             links,
             keyboard,
             counter: config.mode.counter().cloned(),
+            busy_file: busy_file(),
+            update_status: std::env::var_os("KIOSK_UPDATE_STATUS")
+                .map_or_else(|| PathBuf::from("/run/kiosk-update/status.json"), PathBuf::from),
         })
     }
 }
@@ -611,5 +618,92 @@ pub fn keyboard_state(counter: &config::Counter) -> Result<String, String> {
              kiosk-usb-gadget.service; methods A, B and D still work",
             path.display()
         )),
+    }
+}
+
+/// The busy file: `KIOSK_BUSY_FILE`, else `session-active` in systemd's
+/// `$RUNTIME_DIRECTORY` (`/run/kiosk`), else `/run/kiosk/session-active` (the update
+/// agent's default `policy.busy_file`).
+fn busy_file() -> PathBuf {
+    if let Some(p) = std::env::var_os("KIOSK_BUSY_FILE") {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("RUNTIME_DIRECTORY")
+        .and_then(|dirs| std::env::split_paths(&dirs).next())
+        .unwrap_or_else(|| PathBuf::from("/run/kiosk"))
+        .join("session-active")
+}
+
+/// The update agent's status in words for the admin screen (its `status.json`, written
+/// by `kiosk-update`; the format is `deploy/agent/src/status.rs`'s).
+#[must_use]
+pub fn update_state(path: &Path) -> String {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        phase: String,
+        version: Option<String>,
+        reason: Option<String>,
+        percent: Option<u8>,
+        step: Option<String>,
+        error: Option<String>,
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return "The update agent has not reported (is kiosk-update.service running?)".to_owned();
+    };
+    let Ok(s) = serde_json::from_slice::<Status>(&bytes) else {
+        return format!("The update agent's status file {} cannot be read", path.display());
+    };
+    let version = s.version.map(|v| format!(" {v}")).unwrap_or_default();
+    match s.phase.as_str() {
+        "idle" => "Up to date".to_owned(),
+        "deferred" => format!("Update{version} waiting: {}", s.reason.unwrap_or_default()),
+        "downloading" => format!("Downloading{version}: {} %", s.percent.unwrap_or(0)),
+        "installing" => {
+            format!("Installing{version}: {} % {}", s.percent.unwrap_or(0), s.step.unwrap_or_default())
+        }
+        "waiting_for_reboot" => format!("Update{version} installed: restarts when the kiosk is idle"),
+        "failed" => {
+            format!("Update{version} failed, the old version keeps running: {}", s.error.unwrap_or_default())
+        }
+        other => format!("Update agent: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_update_agents_status_in_words() {
+        let dir = std::env::temp_dir().join(format!("kiosk-update-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("status.json");
+        assert!(update_state(&file).contains("has not reported"));
+        for (json, words) in [
+            (r#"{"phase":"idle","version":null,"at":1}"#, "Up to date"),
+            (
+                r#"{"phase":"downloading","percent":40,"version":"2026.12.0","at":1}"#,
+                "Downloading 2026.12.0: 40 %",
+            ),
+            (
+                r#"{"phase":"deferred","reason":"waiting for the patron session to end","version":"2026.12.0","at":1}"#,
+                "waiting: waiting for the patron session to end",
+            ),
+            (
+                r#"{"phase":"failed","error":"the data partition is full","version":"2026.12.0","at":1}"#,
+                "the data partition is full",
+            ),
+            (
+                r#"{"phase":"waiting_for_reboot","version":"2026.12.0","at":1}"#,
+                "restarts when the kiosk is idle",
+            ),
+        ] {
+            std::fs::write(&file, json).unwrap();
+            assert!(update_state(&file).contains(words), "{json}: {}", update_state(&file));
+        }
+        std::fs::write(&file, b"{garbage").unwrap();
+        assert!(update_state(&file).contains("cannot be read"));
+        std::fs::remove_dir_all(dir).ok();
     }
 }

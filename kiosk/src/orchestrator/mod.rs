@@ -129,6 +129,8 @@ pub struct Orchestrator {
     status: DeviceStatus,
     scenes: watch::Sender<Scene>,
     started: Instant,
+    /// Whether the busy file is there (see [`Orchestrator::mark_busy`]).
+    busy_marked: bool,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -172,6 +174,7 @@ impl Orchestrator {
             status,
             scenes,
             started: Instant::now(),
+            busy_marked: false,
         };
         (o, rx)
     }
@@ -223,7 +226,32 @@ impl Orchestrator {
     fn publish(&mut self) {
         let mut scene = self.console.scene();
         scene.status_rows = self.status.scene_rows();
+        if scene.screen == kiosk_ui::Screen::AdminMenu {
+            // Read only while staff look at the menu: a small file on a tmpfs.
+            scene.update_state = drivers::update_state(&self.drivers.update_status);
+        }
         self.scenes.send_replace(scene);
+        self.mark_busy();
+    }
+
+    /// Keeps the update agent's busy file in step with the flow: present while a patron
+    /// (or staff linking a card) is in a session, so no update installs or reboots then.
+    fn mark_busy(&mut self) {
+        let busy = !self.console.flow().is_idle();
+        if busy == self.busy_marked {
+            return;
+        }
+        let path = &self.drivers.busy_file;
+        let result = if busy { std::fs::write(path, b"session\n") } else { std::fs::remove_file(path) };
+        match result {
+            Ok(()) => self.busy_marked = busy,
+            Err(e) if !busy && e.kind() == std::io::ErrorKind::NotFound => self.busy_marked = false,
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "the update agent's busy file could not be written");
+                // Not retried on every scene: the next change tries again.
+                self.busy_marked = busy;
+            }
+        }
     }
 
     fn on_input(&mut self, input: Input) {

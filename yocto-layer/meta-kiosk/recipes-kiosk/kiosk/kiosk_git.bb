@@ -68,13 +68,15 @@ USERADD_PARAM:${PN} = "--system --uid 450 --gid kiosk --groups input,video,rende
 # kiosk-usb-gadget.service makes the board a USB keyboard for a counter PC (counter mode,
 # docs/counter.md); it does nothing on a board without a USB device controller, and the
 # Pi 4's USB-C port becomes one only with ENABLE_DWC2_PERIPHERAL = "1" (local.conf).
-SYSTEMD_SERVICE:${PN} = "kiosk.service kiosk-health.service kiosk-usb-gadget.service var-lib-kiosk.mount"
+# kiosk-update.service is the update agent; it waits for /etc/kiosk/update.toml.
+SYSTEMD_SERVICE:${PN} = "kiosk.service kiosk-health.service kiosk-update.service kiosk-usb-gadget.service var-lib-kiosk.mount"
 
 do_install:append() {
     # The units exactly as in systemd/ (checked there by deploy/agent/tests/systemd_units.rs).
     install -d ${D}${systemd_system_unitdir}
     install -m 0644 ${S}/systemd/kiosk.service ${D}${systemd_system_unitdir}/
     install -m 0644 ${S}/systemd/kiosk-health.service ${D}${systemd_system_unitdir}/
+    install -m 0644 ${S}/systemd/kiosk-update.service ${D}${systemd_system_unitdir}/
     install -m 0644 ${S}/systemd/kiosk-usb-gadget.service ${D}${systemd_system_unitdir}/
     install -d ${D}${nonarch_libdir}/kiosk
     install -m 0755 ${S}/deploy/usb-gadget/kiosk-usb-gadget.sh ${D}${nonarch_libdir}/kiosk/
