@@ -5,6 +5,10 @@
 //! D-Bus → record the pending install → reboot when idle. The server hears `proceeding`
 //! now and `closed` only after the new slot passed the health check at boot
 //! ([`crate::gate`]), so "installed but does not boot" is reported as a failure.
+//!
+//! The deployment comes from a [`Source`]: a hawkBit server (DDI) or, at a small site, a
+//! plain HTTPS manifest ([`crate::manifest`]); everything after the deployment is the same,
+//! except that a manifest has no server to report to (feedback is logged).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,9 +16,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::config::{AgentConfig, ReleaseError};
+use crate::config::{self, AgentConfig, ReleaseError};
 use crate::ddi::{Ddi, DdiError, Deployment, Execution, Finished, Handling};
 use crate::download::{self, DownloadError};
+use crate::manifest::{ManifestClient, ManifestError};
 use crate::policy::{self, Defer};
 use crate::rauc::{Rauc, RaucError};
 use crate::status::{self, Phase, Status};
@@ -98,6 +103,9 @@ pub enum CycleError {
     /// The server is unreachable or answers nonsense.
     #[error(transparent)]
     Server(#[from] DdiError),
+    /// The update manifest is unreachable, invalid or for other hardware.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
     /// The running version is unknown.
     #[error(transparent)]
     RunningVersion(#[from] ReleaseError),
@@ -184,23 +192,57 @@ impl Pending {
     }
 }
 
+/// Where deployments come from.
+#[derive(Debug)]
+pub enum Source {
+    /// A hawkBit (DDI) server: deployments, feedback.
+    HawkBit(Ddi),
+    /// A plain HTTPS manifest: a newer version is a deployment; no feedback.
+    Manifest(ManifestClient),
+}
+
+impl download::Source for Source {
+    fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        match self {
+            Source::HawkBit(ddi) => ddi.get(url),
+            Source::Manifest(m) => m.get(url),
+        }
+    }
+}
+
 /// The agent.
 #[derive(Debug)]
 pub struct Agent {
     cfg: AgentConfig,
-    ddi: Ddi,
+    source: Source,
 }
 
 impl Agent {
     /// An agent for `cfg`.
     pub fn new(cfg: AgentConfig) -> Result<Self, DdiError> {
-        let ddi = Ddi::new(&cfg)?;
-        Ok(Agent { cfg, ddi })
+        let source = match cfg.source() {
+            Some(config::Source::HawkBit(server)) => Source::HawkBit(Ddi::new(&cfg, server)?),
+            Some(config::Source::Manifest(m)) => Source::Manifest(ManifestClient::new(&cfg, m)?),
+            None => {
+                return Err(DdiError::Client(
+                    "the configuration needs exactly one of [server] (hawkBit) and [manifest]".into(),
+                ));
+            }
+        };
+        Ok(Agent { cfg, source })
     }
 
-    /// The DDI client.
-    pub fn ddi(&self) -> &Ddi {
-        &self.ddi
+    /// The DDI client, when the source is a hawkBit server.
+    pub fn ddi(&self) -> Option<&Ddi> {
+        match &self.source {
+            Source::HawkBit(ddi) => Some(ddi),
+            Source::Manifest(_) => None,
+        }
+    }
+
+    /// Where deployments come from.
+    pub fn source(&self) -> &Source {
+        &self.source
     }
 
     fn set_status(&self, phase: Phase, version: Option<&str>) {
@@ -220,9 +262,23 @@ impl Agent {
         )
     }
 
-    async fn feedback(&self, action: &str, execution: Execution, finished: Finished, detail: &str) {
-        if let Err(e) = self.ddi.feedback(action, execution, finished, &[detail.to_owned()]).await {
-            tracing::warn!(error = %e, action, "feedback not delivered");
+    /// Tells the server about action `action`; with a manifest source, logs it instead.
+    pub async fn feedback(&self, action: &str, execution: Execution, finished: Finished, detail: &str) {
+        match &self.source {
+            Source::HawkBit(ddi) => {
+                if let Err(e) = ddi.feedback(action, execution, finished, &[detail.to_owned()]).await {
+                    tracing::warn!(error = %e, action, "feedback not delivered");
+                }
+            }
+            Source::Manifest(_) => {
+                tracing::info!(
+                    action,
+                    ?execution,
+                    ?finished,
+                    detail,
+                    "update progress (no server to report to)"
+                );
+            }
         }
     }
 
@@ -274,7 +330,14 @@ impl Agent {
         if let Some(p) = Pending::read(state_dir) {
             return Ok((self.pending(&p).await?, Duration::from_secs(30)));
         }
-        let poll = self.ddi.poll().await?;
+        match &self.source {
+            Source::HawkBit(ddi) => self.hawkbit_cycle(ddi).await,
+            Source::Manifest(m) => self.manifest_cycle(m).await,
+        }
+    }
+
+    async fn hawkbit_cycle(&self, ddi: &Ddi) -> Result<(Outcome, Duration), CycleError> {
+        let poll = ddi.poll().await?;
         let running = self.cfg.running_version()?;
         if let Some(url) = &poll.config_data {
             let attrs = json!({
@@ -282,14 +345,51 @@ impl Agent {
                 "hw_revision": "default",
                 "sw_version": running.as_str(),
             });
-            self.ddi.put_config_data(url, attrs).await?;
+            ddi.put_config_data(url, attrs).await?;
         }
         let Some(url) = &poll.deployment else {
             self.set_status(Phase::Idle, None);
             return Ok((Outcome::UpToDate, poll.sleep));
         };
-        let d = self.ddi.deployment(url).await?;
+        let d = ddi.deployment(url).await?;
         Ok((self.deploy(&d, &running).await, poll.sleep))
+    }
+
+    /// A manifest offering a newer version for this hardware becomes a deployment. A
+    /// manifest that cannot be used is shown on the admin screen (except an unreachable
+    /// server, which is retried quietly, as with hawkBit).
+    async fn manifest_cycle(&self, m: &ManifestClient) -> Result<(Outcome, Duration), CycleError> {
+        let running = self.cfg.running_version()?;
+        let checked = m.fetch().await.and_then(|release| {
+            if release.compatible == self.cfg.device.compatible {
+                Ok(release)
+            } else {
+                Err(ManifestError::WrongCompatible {
+                    url: self.cfg.manifest.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
+                    manifest: release.compatible,
+                    kiosk: self.cfg.device.compatible.clone(),
+                })
+            }
+        });
+        let release = match checked {
+            Ok(r) => r,
+            Err(e) => {
+                if !matches!(e, ManifestError::Unreachable { .. }) {
+                    tracing::error!(error = %e, "update manifest not usable");
+                    self.set_status(Phase::Failed { error: e.to_string() }, None);
+                }
+                return Err(e.into());
+            }
+        };
+        if !running.is_older_than(&release.version) {
+            if release.version.is_older_than(&running) {
+                tracing::info!(offered = %release.version, %running, "the manifest offers an older version; no downgrade");
+            }
+            self.set_status(Phase::Idle, None);
+            return Ok((Outcome::UpToDate, m.poll_interval()));
+        }
+        tracing::info!(offered = %release.version, %running, "the manifest offers a newer version");
+        Ok((self.deploy(&release.deployment(), &running).await, m.poll_interval()))
     }
 
     async fn deploy(&self, d: &Deployment, running: &Version) -> Outcome {
@@ -304,7 +404,7 @@ impl Agent {
         self.feedback(&d.action_id, Execution::Download, Finished::None, "downloading").await;
         let mut last_percent = u8::MAX;
         let fetched = download::fetch(
-            &self.ddi,
+            &self.source,
             &d.artifact,
             &self.cfg.paths.download_dir,
             self.cfg.policy.download_attempts,

@@ -12,8 +12,11 @@ use crate::version::{Version, read_release_key};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
-    /// `[server]`: the hawkBit (or gooseBit) server.
-    pub server: Server,
+    /// `[server]`: the hawkBit (or gooseBit) server. Exactly one of `[server]` and
+    /// `[manifest]` is present.
+    pub server: Option<Server>,
+    /// `[manifest]`: a plain HTTPS manifest instead of hawkBit (small sites).
+    pub manifest: Option<Manifest>,
     /// `[device]`: what this kiosk is and runs.
     pub device: Device,
     /// `[policy]`: when to install and reboot.
@@ -47,6 +50,59 @@ pub struct Server {
     /// Timeout of one request, seconds (downloads: per read, not in total).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+}
+
+/// `[manifest]`: the update source of a small site without hawkBit, a JSON file on any
+/// web server (format: `docs/fleet-rollout.md`, "Small sites without hawkBit").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The manifest's URL, e.g. `https://updates.example/kiosk/manifest.json` (`http://`
+    /// only on loopback, for tests).
+    pub url: String,
+    /// CA certificate(s) (PEM) for a server with a private CA; absent: the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one request, seconds (downloads: per read, not in total).
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// Seconds between polls of the manifest.
+    #[serde(default = "default_manifest_poll")]
+    pub poll_secs: u64,
+}
+
+/// Which update source the configuration names.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A hawkBit (DDI) server.
+    HawkBit(&'a Server),
+    /// A plain HTTPS manifest.
+    Manifest(&'a Manifest),
+}
+
+/// Whether `url` may be fetched: `https://`, or `http://` to a loopback address only
+/// (tests). Returns the parsed URL.
+pub fn secure_url(url: &str) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" => {
+            Err(format!("{url:?} is plain http; use https (http is allowed only on 127.0.0.1 for tests)"))
+        }
+        other => Err(format!("{url:?} uses {other}:, not https")),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(h) => h
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
 }
 
 /// `[device]`.
@@ -112,6 +168,9 @@ pub struct Rauc {
     pub bus_address: Option<String>,
 }
 
+fn default_manifest_poll() -> u64 {
+    3600
+}
 fn default_tenant() -> String {
     "DEFAULT".into()
 }
@@ -177,6 +236,24 @@ pub enum ConfigError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// Neither `[server]` (hawkBit) nor `[manifest]` is configured.
+    #[error(
+        "{path} names no update source: add a [server] section (hawkBit) or a [manifest] \
+         section (url = \"https://…/manifest.json\") for a site without hawkBit"
+    )]
+    NoSource {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Both `[server]` and `[manifest]` are configured.
+    #[error(
+        "{path} has both a [server] (hawkBit) and a [manifest] section; the kiosk uses one \
+         update source, remove the other"
+    )]
+    TwoSources {
+        /// The file.
+        path: PathBuf,
     },
     /// The file is not valid.
     #[error("{path}: {message}")]
@@ -247,17 +324,30 @@ impl AgentConfig {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
         let cfg: AgentConfig = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        let url = cfg.server.url.as_str();
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(invalid(format!("server.url must be an http(s) URL, not {url:?}")));
-        }
-        if url.starts_with("https://") && cfg.server.ca_file.is_none() {
-            return Err(invalid("server.ca_file is required for an https server".into()));
-        }
-        if cfg.server.controller_id.is_empty()
-            || !cfg.server.controller_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            return Err(invalid("server.controller_id must be letters, digits, '-', '_' or '.'".into()));
+        match cfg.source() {
+            None if cfg.server.is_none() => {
+                return Err(ConfigError::NoSource { path: path.to_path_buf() });
+            }
+            None => return Err(ConfigError::TwoSources { path: path.to_path_buf() }),
+            Some(Source::HawkBit(server)) => {
+                let url = server.url.as_str();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(invalid(format!("server.url must be an http(s) URL, not {url:?}")));
+                }
+                if url.starts_with("https://") && server.ca_file.is_none() {
+                    return Err(invalid("server.ca_file is required for an https server".into()));
+                }
+                if server.controller_id.is_empty()
+                    || !server.controller_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    return Err(invalid(
+                        "server.controller_id must be letters, digits, '-', '_' or '.'".into(),
+                    ));
+                }
+            }
+            Some(Source::Manifest(m)) => {
+                secure_url(&m.url).map_err(|e| invalid(format!("manifest.url: {e}")))?;
+            }
         }
         if let Some(w) = &cfg.policy.maintenance_window {
             Window::parse(w).map_err(|e| invalid(format!("policy.maintenance_window: {e}")))?;
@@ -266,6 +356,15 @@ impl AgentConfig {
             return Err(invalid("policy.reboot_command must not be empty".into()));
         }
         Ok(cfg)
+    }
+
+    /// The update source; `None` unless exactly one is configured (checked at load).
+    pub fn source(&self) -> Option<Source<'_>> {
+        match (&self.server, &self.manifest) {
+            (Some(s), None) => Some(Source::HawkBit(s)),
+            (None, Some(m)) => Some(Source::Manifest(m)),
+            _ => None,
+        }
     }
 
     /// The maintenance window, if one is configured (checked at load).
@@ -285,7 +384,7 @@ impl AgentConfig {
 
     /// The target token, if configured.
     pub fn target_token(&self) -> Result<Option<String>, TokenError> {
-        match &self.server.target_token_file {
+        match self.server.as_ref().and_then(|s| s.target_token_file.as_ref()) {
             None => Ok(None),
             Some(p) => {
                 let token = std::fs::read_to_string(p)
@@ -301,7 +400,12 @@ impl AgentConfig {
 
     /// Request timeout.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.server.timeout_secs.max(1))
+        let secs = match self.source() {
+            Some(Source::HawkBit(s)) => s.timeout_secs,
+            Some(Source::Manifest(m)) => m.timeout_secs,
+            None => default_timeout(),
+        };
+        Duration::from_secs(secs.max(1))
     }
 }
 
@@ -321,7 +425,7 @@ compatible = "kiosk-rpi4"
     #[test]
     fn minimal_config_gets_defaults() {
         let c = AgentConfig::parse(MINIMAL, Path::new("t.toml")).unwrap();
-        assert_eq!(c.server.tenant, "DEFAULT");
+        assert_eq!(c.server.as_ref().unwrap().tenant, "DEFAULT");
         assert_eq!(c.policy.utc_offset_minutes, 540);
         assert!(c.window().is_none());
     }
@@ -334,5 +438,22 @@ compatible = "kiosk-rpi4"
         assert!(AgentConfig::parse(&typo, Path::new("t")).is_err());
         let window = format!("{MINIMAL}\n[policy]\nmaintenance_window = \"25:00-06:00\"\n");
         assert!(AgentConfig::parse(&window, Path::new("t")).is_err());
+    }
+
+    const DEVICE: &str = "[device]\ncompatible = \"kiosk-rpi4\"\n";
+
+    #[test]
+    fn a_manifest_is_an_alternative_to_the_server() {
+        let m = format!("[manifest]\nurl = \"https://updates.example/kiosk/manifest.json\"\n{DEVICE}");
+        let c = AgentConfig::parse(&m, Path::new("t")).unwrap();
+        assert!(matches!(c.source(), Some(Source::Manifest(_))));
+        let local = format!("[manifest]\nurl = \"http://127.0.0.1:8000/m.json\"\n{DEVICE}");
+        assert!(AgentConfig::parse(&local, Path::new("t")).is_ok());
+        let plain = format!("[manifest]\nurl = \"http://updates.example/m.json\"\n{DEVICE}");
+        let e = AgentConfig::parse(&plain, Path::new("t")).unwrap_err().to_string();
+        assert!(e.contains("plain http"), "{e}");
+        let both = format!("{MINIMAL}[manifest]\nurl = \"https://updates.example/m.json\"\n");
+        assert!(matches!(AgentConfig::parse(&both, Path::new("t")), Err(ConfigError::TwoSources { .. })));
+        assert!(matches!(AgentConfig::parse(DEVICE, Path::new("t")), Err(ConfigError::NoSource { .. })));
     }
 }

@@ -11,7 +11,7 @@ use rustls_pki_types::pem::PemObject;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::AgentConfig;
+use crate::config::{AgentConfig, Server};
 
 /// What went wrong talking to the server.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +45,10 @@ pub enum DdiError {
     #[error(transparent)]
     Token(#[from] crate::config::TokenError),
     /// The CA file cannot be used.
-    #[error("server.ca_file {path}: {message}")]
+    #[error("{key} {path}: {message}")]
     CaFile {
+        /// The configuration key naming it (`server.ca_file`, `manifest.ca_file`).
+        key: &'static str,
         /// The file.
         path: std::path::PathBuf,
         /// What is wrong.
@@ -179,15 +181,15 @@ pub struct Ddi {
 }
 
 impl Ddi {
-    /// A client from the agent's configuration.
-    pub fn new(cfg: &AgentConfig) -> Result<Self, DdiError> {
+    /// A client for `server`, the `[server]` section of the agent's configuration.
+    pub fn new(cfg: &AgentConfig, server: &Server) -> Result<Self, DdiError> {
         let token = cfg.target_token()?;
-        let http = http_client(cfg)?;
+        let http = http_client(server.ca_file.as_deref(), "server.ca_file", cfg.timeout())?;
         let base = format!(
             "{}/{}/controller/v1/{}",
-            cfg.server.url.trim_end_matches('/'),
-            cfg.server.tenant,
-            cfg.server.controller_id
+            server.url.trim_end_matches('/'),
+            server.tenant,
+            server.controller_id
         );
         Ok(Ddi { http, base, token })
     }
@@ -345,18 +347,24 @@ pub fn parse_deployment(v: &Value) -> Result<Deployment, DdiError> {
     })
 }
 
-fn http_client(cfg: &AgentConfig) -> Result<reqwest::Client, DdiError> {
+/// The agent's HTTP client: TLS 1.2/1.3 with `ca_file`'s roots when given (`key` names the
+/// setting in errors), else the system's; `timeout` per read.
+pub fn http_client(
+    ca_file: Option<&std::path::Path>,
+    key: &'static str,
+    timeout: Duration,
+) -> Result<reqwest::Client, DdiError> {
     // reqwest builds its default TLS even for plain-HTTP clients; give it ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .http1_only()
         .connect_timeout(Duration::from_secs(15))
-        .read_timeout(cfg.timeout())
+        .read_timeout(timeout)
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("kiosk-update/", env!("CARGO_PKG_VERSION")));
-    if let Some(ca) = &cfg.server.ca_file {
-        let ca_error = |message: String| DdiError::CaFile { path: ca.clone(), message };
+    if let Some(ca) = ca_file {
+        let ca_error = |message: String| DdiError::CaFile { key, path: ca.to_path_buf(), message };
         let pem = std::fs::read(ca).map_err(|e| ca_error(e.to_string()))?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(&pem) {

@@ -12,6 +12,19 @@ use sha1::Digest;
 
 use crate::ddi::{Artifact, Ddi};
 
+/// Where bundles come from: builds the GET request for a URL (with whatever
+/// authorization the source needs).
+pub trait Source {
+    /// A GET request for `url`.
+    fn get(&self, url: &str) -> reqwest::RequestBuilder;
+}
+
+impl Source for Ddi {
+    fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.authorize(self.http().get(url))
+    }
+}
+
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
@@ -96,7 +109,7 @@ enum Attempt {
 
 /// Downloads `artifact` into `dir`, calling `progress(bytes_so_far, total)`.
 pub async fn fetch(
-    ddi: &Ddi,
+    ddi: &impl Source,
     artifact: &Artifact,
     dir: &Path,
     attempts: u32,
@@ -144,7 +157,7 @@ pub async fn fetch(
 }
 
 async fn one_attempt(
-    ddi: &Ddi,
+    ddi: &impl Source,
     artifact: &Artifact,
     part: &Path,
     progress: &mut impl FnMut(u64, u64),
@@ -158,11 +171,11 @@ async fn one_attempt(
         let _ = std::fs::remove_file(part);
     }
     let have = have.min(total);
-    let mut req = ddi.http().get(&artifact.url);
+    let mut req = ddi.get(&artifact.url);
     if have > 0 {
         req = req.header("Range", format!("bytes={have}-"));
     }
-    let mut resp = ddi.authorize(req).send().await.map_err(|e| Attempt::Retry(e.to_string()))?;
+    let mut resp = req.send().await.map_err(|e| Attempt::Retry(e.to_string()))?;
     let status = resp.status().as_u16();
     let fatal = |e: std::io::Error| Attempt::Fatal(io_err(e, part, total));
     let resumes_at_have = resp

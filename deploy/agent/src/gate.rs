@@ -88,9 +88,7 @@ pub async fn run(cfg: &AgentConfig, command: &[String]) -> Result<GateOutcome, G
         let agent = &agent;
         let p = p.clone();
         async move {
-            if let Err(e) = agent.ddi().feedback(&p.action_id, Execution::Closed, finished, &[detail]).await {
-                tracing::warn!(error = %e, "could not report the update's outcome to the server");
-            }
+            agent.feedback(&p.action_id, Execution::Closed, finished, &detail).await;
         }
     };
     let outcome = match (healthy, pending) {

@@ -2,6 +2,8 @@
 //!
 //! - [`ddi`]: a client for Eclipse hawkBit's device API (DDI): poll, configData,
 //!   deploymentBase, feedback. Tested against gooseBit, a hawkBit-compatible server.
+//! - [`manifest`]: the alternative to hawkBit for small sites: a JSON manifest on an HTTPS
+//!   server, polled; a newer version for this hardware becomes a deployment.
 //! - [`download`]: bundle download with resume (HTTP Range), bounded retries, size and
 //!   hash checks, and a clear "disk full" error.
 //! - [`rauc`]: RAUC's D-Bus API through zbus: InstallBundle, Progress, LastError,
@@ -20,6 +22,7 @@ pub mod config;
 pub mod ddi;
 pub mod download;
 pub mod gate;
+pub mod manifest;
 pub mod policy;
 pub mod rauc;
 pub mod status;

@@ -24,7 +24,10 @@ fn root() -> PathBuf {
 /// the built binaries (`kiosk` may not be built when this crate is tested alone: then
 /// `/bin/true` stands in for it).
 fn units() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kiosk-units-{}", std::process::id()));
+    // One directory per call: the tests run in parallel and must not remove each other's.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("kiosk-units-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let update = env!("CARGO_BIN_EXE_kiosk-update");

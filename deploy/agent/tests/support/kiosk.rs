@@ -406,6 +406,15 @@ bus_address = "{bus}"
         )
     }
 
+    /// [`Kiosk::agent_toml`] with a `[manifest]` source at `manifest_url` instead of the
+    /// hawkBit `[server]`.
+    pub fn manifest_toml(&self, manifest_url: &str, extra_policy: &str) -> String {
+        let toml = self.agent_toml("http://unused", extra_policy);
+        let server = "[server]\nurl = \"http://unused\"\ncontroller_id = \"kiosk-01\"\ntimeout_secs = 5\n";
+        assert!(toml.starts_with(server), "agent_toml changed shape");
+        toml.replacen(server, &format!("[manifest]\nurl = \"{manifest_url}\"\ntimeout_secs = 5\n"), 1)
+    }
+
     /// Writes [`Kiosk::agent_toml`] to `update.toml` and returns its path.
     pub fn write_agent_config(&self, server_url: &str, extra_policy: &str) -> PathBuf {
         let path = self.path("update.toml");

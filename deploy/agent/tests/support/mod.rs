@@ -2,13 +2,14 @@
 //! private D-Bus, file-backed A/B slots and a file-backed U-Boot environment (the recipe of
 //! the OTA research, `rauc-ci-recipe.sh`), bundles built and signed with
 //! `deploy/rauc/make-bundle.sh` and keys from `deploy/rauc/make-keys.sh`, a private gooseBit
-//! server, and a fault-injecting HTTP proxy.
+//! server, a fault-injecting HTTP proxy, and a static file server (manifest sites).
 //!
 //! Every [`Kiosk`] and [`GooseBit`] lives in its own temporary directory and stops its own
 //! processes when dropped, so tests run in parallel and leave nothing behind. Needs root
 //! (RAUC loop-mounts bundles); CI runs as root.
 #![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+pub mod files;
 pub mod goosebit;
 pub mod kiosk;
 pub mod proxy;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use files::FileServer;
 pub use goosebit::GooseBit;
 pub use kiosk::{Boot, Kiosk, KioskOptions};
 pub use proxy::Proxy;

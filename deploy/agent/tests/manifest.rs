@@ -1,0 +1,207 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+//! The small-site update source: a JSON manifest on a plain web server instead of hawkBit.
+//! The agent polls the manifest (served over http on loopback by the harness' file server),
+//! downloads the bundle it names (sha256 checked), installs it through the real RAUC 1.8,
+//! reboots at idle, and the real `kiosk-update gate` confirms it, with nothing reported to
+//! any server. Faults: same and older versions, a manifest for other hardware, a bundle
+//! that does not match the manifest's sha256, a patron session, a malformed manifest.
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kiosk_update::agent::{Agent, CycleError, Outcome, Pending, UpdateError};
+use kiosk_update::download::DownloadError;
+use kiosk_update::manifest::ManifestError;
+use kiosk_update::policy::Defer;
+use kiosk_update::status::Phase;
+use support::{COMPATIBLE, FileServer, Format, Kiosk, NEW, RUNNING, bundle, holds, rootfs, status};
+
+/// A kiosk whose agent polls a manifest on its own web server, and the signed bundle.
+struct Site {
+    agent: Agent,
+    web: FileServer,
+    kiosk: Kiosk,
+    image: PathBuf,
+    bundle: Vec<u8>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Site {
+    async fn new() -> Site {
+        let kiosk = Kiosk::new().await;
+        let web = FileServer::start(&kiosk.path("web"));
+        let image = rootfs(&kiosk.path("images"), NEW, 16, 256);
+        let b = bundle(&kiosk.pki, &image, NEW, COMPATIBLE, Format::Plain, &kiosk.path("images/new.raucb"));
+        let bundle = std::fs::read(b).unwrap();
+        web.put(&format!("bundles/kiosk-{NEW}.raucb"), &bundle);
+        let toml = kiosk.manifest_toml(&web.url("kiosk/manifest.json"), "");
+        let agent = Agent::new(kiosk.agent_config_from(&toml)).unwrap();
+        assert!(agent.ddi().is_none(), "a manifest source has no DDI client");
+        Site { agent, web, kiosk, image, bundle }
+    }
+
+    /// Publishes a manifest for the bundle (relative URL) with these fields.
+    fn publish(&self, version: &str, compatible: &str, sha256: &str) {
+        let m = serde_json::json!({
+            "version": version,
+            "compatible": compatible,
+            "url": format!("../bundles/kiosk-{NEW}.raucb"),
+            "sha256": sha256,
+            "size": self.bundle.len(),
+        });
+        self.web.put("kiosk/manifest.json", m.to_string().as_bytes());
+    }
+
+    fn publish_good(&self) {
+        self.publish(NEW, COMPATIBLE, &sha256_hex(&self.bundle));
+    }
+
+    async fn cycle(&self) -> Result<Outcome, CycleError> {
+        tokio::time::timeout(Duration::from_secs(60), self.agent.cycle()).await.unwrap().map(|(o, _)| o)
+    }
+
+    fn bundle_downloads(&self) -> usize {
+        self.web.requests().iter().filter(|p| p.ends_with(".raucb")).count()
+    }
+
+    /// Nothing reached slot B and the boot order is as before.
+    fn nothing_installed(&self) {
+        assert!(!holds(&self.kiosk.slot("B"), &self.image), "slot B must not be written");
+        assert_eq!(self.kiosk.boot_order(), ["A", "B"]);
+        assert!(holds(&self.kiosk.slot("A"), &self.kiosk.running_image));
+        assert!(Pending::read(&self.kiosk.path("data/kiosk-update")).is_none());
+        assert_eq!(self.kiosk.reboots(), 0);
+    }
+
+    fn failed_status(&self) -> String {
+        match status(&self.kiosk.status_file()).phase {
+            Phase::Failed { error } => error,
+            other => panic!("the admin screen must show the failure, shows {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_version_in_the_manifest_is_installed_and_confirmed_at_boot() {
+    let mut s = Site::new().await;
+    s.publish_good();
+
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::Rebooting));
+    assert!(holds(&s.kiosk.slot("B"), &s.image));
+    assert_eq!(s.kiosk.boot_order(), ["B", "A"]);
+    assert_eq!(s.kiosk.reboots(), 1);
+    assert_eq!(s.bundle_downloads(), 1);
+    assert!(s.kiosk.downloads().is_empty(), "the installed bundle is deleted: {:?}", s.kiosk.downloads());
+    assert_eq!(status(&s.kiosk.status_file()).phase, Phase::WaitingForReboot);
+    let pending = Pending::read(&s.kiosk.path("data/kiosk-update")).unwrap();
+    assert_eq!((pending.version.as_str(), pending.from_slot.as_str()), (NEW, "A"));
+
+    assert_eq!(s.kiosk.reboot().await, "B");
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::WaitingForHealthCheck));
+    let (ok, log) = s.kiosk.gate(&s.kiosk.path("update.toml"), &["true"]);
+    assert!(ok, "{log}");
+    assert!(log.contains("UpdateConfirmed"), "{log}");
+    assert!(Pending::read(&s.kiosk.path("data/kiosk-update")).is_none());
+    assert_eq!(s.kiosk.tries_left("B"), 3, "marked good");
+    let st = status(&s.kiosk.status_file());
+    assert_eq!((st.phase, st.version.as_deref()), (Phase::Idle, Some(NEW)));
+
+    // Now it runs the manifest's version: nothing more to do.
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::UpToDate));
+    assert_eq!(s.bundle_downloads(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_or_an_older_version_does_nothing() {
+    let s = Site::new().await;
+    let hash = sha256_hex(&s.bundle);
+    for version in [RUNNING, "2026.1.0"] {
+        s.publish(version, COMPATIBLE, &hash);
+        assert!(matches!(s.cycle().await.unwrap(), Outcome::UpToDate), "{version}");
+        assert_eq!(status(&s.kiosk.status_file()).phase, Phase::Idle);
+    }
+    assert_eq!(s.bundle_downloads(), 0, "{:?}", s.web.requests());
+    s.nothing_installed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_for_other_hardware_is_refused_with_a_clear_status() {
+    let s = Site::new().await;
+    s.publish(NEW, "kiosk-rpi5", &sha256_hex(&s.bundle));
+    match s.cycle().await {
+        Err(CycleError::Manifest(ManifestError::WrongCompatible { manifest, kiosk, .. })) => {
+            assert_eq!((manifest.as_str(), kiosk.as_str()), ("kiosk-rpi5", COMPATIBLE));
+        }
+        other => panic!("{other:?}"),
+    }
+    let error = s.failed_status();
+    println!("status: {error}");
+    assert!(error.contains("is for \"kiosk-rpi5\" but this kiosk is \"kiosk-rpi4\""), "{error}");
+    assert_eq!(s.bundle_downloads(), 0);
+    s.nothing_installed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_that_does_not_match_the_sha256_is_deleted_not_installed() {
+    let s = Site::new().await;
+    let wrong = sha256_hex(b"another bundle");
+    s.publish(NEW, COMPATIBLE, &wrong);
+    match s.cycle().await.unwrap() {
+        Outcome::Failed(UpdateError::Download(DownloadError::HashMismatch {
+            algorithm, expected, ..
+        })) => {
+            assert_eq!((algorithm, expected.as_str()), ("sha256", wrong.as_str()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.bundle_downloads(), 1);
+    assert!(s.kiosk.downloads().is_empty(), "{:?}", s.kiosk.downloads());
+    assert!(s.failed_status().contains("does not match"));
+    s.nothing_installed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patron_session_defers_the_update() {
+    let s = Site::new().await;
+    s.publish_good();
+    let busy = s.kiosk.path("run/session-active");
+    std::fs::write(&busy, b"").unwrap();
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::Deferred(Defer::SessionActive)));
+    match status(&s.kiosk.status_file()).phase {
+        Phase::Deferred { reason } => assert_eq!(reason, "waiting for the patron session to end"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.bundle_downloads(), 0, "nothing is downloaded during a session");
+    s.nothing_installed();
+
+    std::fs::remove_file(&busy).unwrap();
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::Rebooting));
+    assert!(holds(&s.kiosk.slot("B"), &s.image));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_manifest_is_a_named_error_in_the_status_file() {
+    let s = Site::new().await;
+    s.web.put("kiosk/manifest.json", br#"{"version": "2026.11.0", "compatible": "kiosk-rpi4",,}"#);
+    match s.cycle().await {
+        Err(CycleError::Manifest(ManifestError::Malformed { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    let error = s.failed_status();
+    println!("status: {error}");
+    assert!(error.contains("manifest.json is not valid"), "{error}");
+    assert!(error.contains("Small sites without hawkBit"), "{error}");
+
+    // A missing field is named too.
+    s.web.put("kiosk/manifest.json", br#"{"version": "2026.11.0", "compatible": "kiosk-rpi4"}"#);
+    assert!(matches!(s.cycle().await, Err(CycleError::Manifest(ManifestError::Malformed { .. }))));
+    assert!(s.failed_status().contains("missing field `url`"), "{}", s.failed_status());
+    assert_eq!(s.bundle_downloads(), 0);
+    s.nothing_installed();
+}
