@@ -200,10 +200,10 @@ fn play(
             writeln!(out, "event   {}", event_line(&event))?;
             for effect in flow.on(*now, event) {
                 writeln!(out, "  effect {effect:?}")?;
-                if let Some(reply) = world.simulate(&effect, out)? {
-                    if let Some(session) = effect.session() {
-                        queue.push_back(Event::Reply { session, reply });
-                    }
+                if let Some(reply) = world.simulate(&effect, out)?
+                    && let Some(session) = effect.session()
+                {
+                    queue.push_back(Event::Reply { session, reply });
                 }
             }
         }

@@ -198,22 +198,22 @@ impl Harness {
         let in_card_session = self.card_sessions.contains(&session_before) && !was_idle;
 
         // Bookkeeping of what the card said before the flow hears it.
-        if let Event::Reply { session, reply } = &event {
-            if *session == session_before {
-                match reply {
-                    Reply::PinTries(n) if self.query_outstanding => {
-                        self.query_outstanding = false;
-                        self.fresh_tries = Some(*n);
-                        self.acknowledged = false;
-                    }
-                    Reply::PinVerified if self.verify_sent.contains(session) => {
-                        self.pin_verified.insert(*session);
-                    }
-                    Reply::Standing(Ok(())) => {
-                        self.standing_ok.insert(*session);
-                    }
-                    _ => {}
+        if let Event::Reply { session, reply } = &event
+            && *session == session_before
+        {
+            match reply {
+                Reply::PinTries(n) if self.query_outstanding => {
+                    self.query_outstanding = false;
+                    self.fresh_tries = Some(*n);
+                    self.acknowledged = false;
                 }
+                Reply::PinVerified if self.verify_sent.contains(session) => {
+                    self.pin_verified.insert(*session);
+                }
+                Reply::Standing(Ok(())) => {
+                    self.standing_ok.insert(*session);
+                }
+                _ => {}
             }
         }
         if matches!(event, Event::Tap(Tap::Pin(PinKey::AcknowledgeLastTry))) && self.fresh_tries == Some(1) {
@@ -410,9 +410,8 @@ proptest! {
         let mut query_outstanding = true;
         let mut locked = false;
         for (i, ev) in events.into_iter().enumerate() {
-            if let PinPadEvent::TriesLeft(n) = ev {
-                if query_outstanding { fresh = Some(n); acknowledged = false; query_outstanding = false; }
-            }
+            if let PinPadEvent::TriesLeft(n) = ev
+                && query_outstanding { fresh = Some(n); acknowledged = false; query_outstanding = false; }
             if ev == PinPadEvent::Key(PinKey::AcknowledgeLastTry) && fresh == Some(1) { acknowledged = true; }
             match pad.on(Millis(i as u64), ev) {
                 Some(PinPadEffect::Verify(_)) => {

@@ -527,10 +527,10 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
                             })
                         }
                     };
-                    if let Some(byte) = reply {
-                        if stream.write_all(&[byte]).is_err() {
-                            return;
-                        }
+                    if let Some(byte) = reply
+                        && stream.write_all(&[byte]).is_err()
+                    {
+                        return;
                     }
                 }
                 Parsed::Command(_, len) => {

@@ -531,12 +531,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             continue;
         }
-        if replay && last_request.as_deref() == Some(&frame[..]) && decoded.seq.is_some() {
-            if let Some(reply) = &last_reply {
-                lock(&shared).stats.replayed_from_cache += 1;
-                send(&mut stream, reply).await?;
-                continue;
-            }
+        if replay
+            && last_request.as_deref() == Some(&frame[..])
+            && decoded.seq.is_some()
+            && let Some(reply) = &last_reply
+        {
+            lock(&shared).stats.replayed_from_cache += 1;
+            send(&mut stream, reply).await?;
+            continue;
         }
         if !logged_in && !matches!(decoded.message, Message::Login(_)) {
             return Ok(());
@@ -593,11 +595,11 @@ fn corrupt_if_asked(shared: &Mutex<Shared>, mut bytes: Vec<u8>) -> Vec<u8> {
     let mut s = lock(shared);
     if s.faults.corrupt_checksum > 0 {
         s.faults.corrupt_checksum -= 1;
-        if let Some(pos) = bytes.iter().rposition(|b| *b == b'\r') {
-            if pos >= 1 {
-                let i = pos - 1;
-                bytes[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
-            }
+        if let Some(pos) = bytes.iter().rposition(|b| *b == b'\r')
+            && pos >= 1
+        {
+            let i = pos - 1;
+            bytes[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
         }
     }
     bytes

@@ -198,12 +198,12 @@ fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
     );
     assert_eq!(stats.duplicate_checkouts, 0, "no checkout was doubled");
     // After warm-up (the first sample), RSS grows by no more than 5 %.
-    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
-        if samples.len() >= 2 {
-            let growth = last.1 as f64 / first.1 as f64 - 1.0;
-            println!("RSS growth after warm-up: {:+.1} %", growth * 100.0);
-            assert!(growth <= 0.05, "RSS grew {:.1} % over the soak", growth * 100.0);
-        }
+    if let (Some(first), Some(last)) = (samples.first(), samples.last())
+        && samples.len() >= 2
+    {
+        let growth = last.1 as f64 / first.1 as f64 - 1.0;
+        println!("RSS growth after warm-up: {:+.1} %", growth * 100.0);
+        assert!(growth <= 0.05, "RSS grew {:.1} % over the soak", growth * 100.0);
     }
 }
 

@@ -392,10 +392,10 @@ impl Client {
     pub async fn request(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
         self.connect().await?;
         let result = self.transact(msg).await;
-        if let Err(e) = &result {
-            if !matches!(e, Sip2Error::Encode(_)) {
-                self.conn = None;
-            }
+        if let Err(e) = &result
+            && !matches!(e, Sip2Error::Encode(_))
+        {
+            self.conn = None;
         }
         result
     }
@@ -513,15 +513,15 @@ impl Client {
                 deadline = Instant::now() + self.timeout;
                 continue;
             }
-            if let Some(got) = decoded.seq {
-                if got != seq {
-                    let stale = self.conn.as_ref().and_then(|c| c.stale_seq);
-                    if stale == Some(got) {
-                        tracing::debug!(command, got, "dropping a late duplicate reply");
-                        continue;
-                    }
-                    return Err(Sip2Error::SequenceMismatch { command, sent: seq, got });
+            if let Some(got) = decoded.seq
+                && got != seq
+            {
+                let stale = self.conn.as_ref().and_then(|c| c.stale_seq);
+                if stale == Some(got) {
+                    tracing::debug!(command, got, "dropping a late duplicate reply");
+                    continue;
                 }
+                return Err(Sip2Error::SequenceMismatch { command, sent: seq, got });
             }
             if decoded.message.id().as_bytes() != expected {
                 return Err(Sip2Error::UnexpectedReply { command, got: decoded.message.name().to_owned() });
@@ -644,10 +644,11 @@ impl Client {
                 }
             }
             self.connect().await?;
-            if let Some(acs) = &self.acs {
-                if !acs.checkout_ok && self.cfg.checkout_allowed_override != Some(true) {
-                    return Err(Sip2Error::NotAllowed { what: "checkout" });
-                }
+            if let Some(acs) = &self.acs
+                && !acs.checkout_ok
+                && self.cfg.checkout_allowed_override != Some(true)
+            {
+                return Err(Sip2Error::NotAllowed { what: "checkout" });
             }
             let msg = Message::Checkout(self.checkout_request(patron, item, nb_due_date.clone()));
             match self.request(&msg).await {

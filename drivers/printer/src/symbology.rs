@@ -239,8 +239,11 @@ pub fn render(
             }
             verify_check_digit(number, check, None)?;
             // Set C packs digit pairs: half the width for all-digit numbers of even length.
-            let prefix =
-                if number.len() % 2 == 0 && number.bytes().all(|b| b.is_ascii_digit()) { 'Ć' } else { 'Ɓ' };
+            let prefix = if number.len().is_multiple_of(2) && number.bytes().all(|b| b.is_ascii_digit()) {
+                'Ć'
+            } else {
+                'Ɓ'
+            };
             let code = barcoders::sym::code128::Code128::new(format!("{prefix}{number}"))
                 .map_err(|_| LabelError::Unencodable { ch: '?' })?;
             let modules = code.encode();

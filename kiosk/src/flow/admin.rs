@@ -208,11 +208,11 @@ impl AdminSession {
 
     pub fn on(&mut self, now: Millis, event: AdminEvent) -> std::vec::Vec<AdminEffect> {
         let mut fx = std::vec::Vec::new();
-        if let Some(until) = self.locked_until {
-            if now >= until {
-                self.locked_until = None;
-                self.failures = 0;
-            }
+        if let Some(until) = self.locked_until
+            && now >= until
+        {
+            self.locked_until = None;
+            self.failures = 0;
         }
         if event == AdminEvent::Tick {
             if self.deadline().is_some_and(|d| now >= d) {

@@ -1061,14 +1061,11 @@ impl PatronSession {
             (State::Borrowing(basket), Tap::PrintLabel) => {
                 let patron = basket.patron.clone();
                 let counts = basket.counts();
-                if let State::Borrowing(basket) = &self.state {
-                    if self.can_print_label(basket) {
-                        fx.push(Effect::Print {
-                            session: self.session,
-                            job: PrintJob::MethodDLabel { patron },
-                        });
-                        self.enter(now, State::Printing { label: true, counts });
-                    }
+                if let State::Borrowing(basket) = &self.state
+                    && self.can_print_label(basket)
+                {
+                    fx.push(Effect::Print { session: self.session, job: PrintJob::MethodDLabel { patron } });
+                    self.enter(now, State::Printing { label: true, counts });
                 }
             }
             (State::ReceiptChoice(basket), Tap::PrintReceipt) => {
@@ -1328,12 +1325,12 @@ impl PatronSession {
                 }
                 Some(until) if now >= until => {
                     self.warning_until = None;
-                    if let State::Borrowing(basket) = &mut self.state {
-                        if !basket.lines.is_empty() {
-                            basket.finishing = true;
-                            self.checkout_done(now, fx);
-                            return;
-                        }
+                    if let State::Borrowing(basket) = &mut self.state
+                        && !basket.lines.is_empty()
+                    {
+                        basket.finishing = true;
+                        self.checkout_done(now, fx);
+                        return;
                     }
                     self.end(now, Notice::TimedOut, fx);
                 }

@@ -401,10 +401,10 @@ fn handle(
             st.nonces.retain(|_, exp| *exp > SystemTime::now());
             st.nonces.insert(nonce.to_vec(), SystemTime::now() + Duration::from_secs(60));
             let mut v = json!({"transactionId": tx, "nonce": kiosk_platform::hex(&nonce), "expiresAt": now_rfc3339(Duration::from_secs(60))});
-            if fault == Fault::MissingField {
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("nonce");
-                }
+            if fault == Fault::MissingField
+                && let Some(o) = v.as_object_mut()
+            {
+                o.remove("nonce");
             }
             Response::json(200, &v)
         }
