@@ -72,6 +72,16 @@ enum Command {
         #[arg(long, short, default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
+    /// Register this terminal at the platform (`platform.mode = "api"`) and store the
+    /// certificate it issues; prints the terminal ID and the hardware fingerprint first.
+    /// The files go to the owner of their directory (the kiosk's user for its state
+    /// directory). Exit code 0 when registered, 1 when refused or unreachable, 2 for a bad
+    /// config file.
+    Register {
+        /// The configuration file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
     /// Check a configuration file and print every problem at once (exit code 2 if any).
     CheckConfig {
         /// The configuration file to check.
@@ -105,6 +115,7 @@ fn main() -> ExitCode {
         }
         Command::CheckConfig { file } => check_config(&file),
         Command::Health { config } => health(&config),
+        Command::Register { config } => register(&config),
         Command::HashStaffPin => hash_staff_pin(),
     }
 }
@@ -252,6 +263,44 @@ fn health(path: &Path) -> ExitCode {
         let _ = writeln!(out, "{mark} {}: {text}", l.what);
     }
     if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn register(path: &Path) -> ExitCode {
+    use kiosk::orchestrator::registration;
+    logging::init();
+    let config = match config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let view = registration::view(&config);
+    let mut out = std::io::stdout().lock();
+    if !view.id.is_empty() {
+        let _ = writeln!(out, "terminal ID: {}\nfingerprint: {}", view.id, view.fingerprint);
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(registration::register(&config)) {
+        Ok(state) => {
+            let _ = writeln!(out, "{state}");
+            ExitCode::SUCCESS
+        }
+        Err(e @ registration::RegisterError::NotApi { .. }) => {
+            let _ = writeln!(out, "{e}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kiosk: registration failed: {e}\n{}", e.advice());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check_config(path: &Path) -> ExitCode {

@@ -362,6 +362,46 @@ mod platform {
     }
 
     #[test]
+    fn an_unregistered_terminal_has_neither_file_yet() {
+        let text = API
+            .replace("\"client.pem\"", "\"unregistered.pem\"")
+            .replace("\"client.key\"", "\"unregistered.key\"");
+        let c = ok(&[("platform", &text), ("library", LIB_WITH_SP)]);
+        let Platform::Api { client, .. } = c.platform else { panic!() };
+        assert!(matches!(client, config::TerminalIdentity::Unregistered { .. }), "{client:?}");
+        assert!(client.cert_path().ends_with("unregistered.pem"));
+        let c = ok(&[("platform", API), ("library", LIB_WITH_SP)]);
+        let Platform::Api { client, .. } = c.platform else { panic!() };
+        assert!(matches!(client, config::TerminalIdentity::Registered(_)), "{client:?}");
+    }
+
+    #[test]
+    fn half_a_registration_is_refused_with_what_to_do() {
+        let p = one(
+            &[("platform", &API.replace("\"client.key\"", "\"gone.key\"")), ("library", LIB_WITH_SP)],
+            "platform.client_key",
+            "does not exist, but client_cert does: registration writes both",
+        );
+        assert!(p.fix().contains("register the terminal again"), "{p}");
+        one(
+            &[("platform", &API.replace("\"client.pem\"", "\"gone.pem\"")), ("library", LIB_WITH_SP)],
+            "platform.client_cert",
+            "does not exist, but client_key does",
+        );
+        // Registration must be able to write where the files go.
+        let nowhere = API
+            .replace("\"client.pem\"", "\"/nonexistent/t.pem\"")
+            .replace("\"client.key\"", "\"/nonexistent/t.key\"");
+        let found = problems(&[("platform", &nowhere), ("library", LIB_WITH_SP)]);
+        let keys: Vec<&str> = found.iter().map(Problem::key).collect();
+        assert_eq!(keys, ["platform.client_cert", "platform.client_key"], "{found:?}");
+        assert!(
+            found.iter().all(|p| p.what().contains("directory /nonexistent does not exist")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn missing_section_and_missing_mode() {
         one(&[("platform", "-")], "platform", "section [platform] is missing");
         one(&[("platform", "offline_policy = \"refuse\"")], "platform.mode", "missing");

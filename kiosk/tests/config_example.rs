@@ -35,7 +35,8 @@ fn the_example_file_validates_as_shipped() {
     assert_eq!(endpoint.offline_policy, OfflinePolicy::Refuse);
     assert_eq!(endpoint.connect_timeout.as_secs(), 5);
     assert!(endpoint.ca_file.path().ends_with("deploy/example/platform-ca.pem"));
-    assert!(client.key.path().is_file());
+    assert!(client.key_path().is_file());
+    assert!(matches!(client, config::TerminalIdentity::Registered(_)));
     assert_eq!(terminal.password.expose(), "change-me-terminal-password");
     let Ils::Sip2(sip2) = &config.ils else { panic!("SIP2") };
     assert_eq!(sip2.port.get(), 6001);

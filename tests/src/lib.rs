@@ -291,6 +291,11 @@ impl Kiosk {
     }
 
     pub fn start_with(stack: &Stack, wrapper: &[&str]) -> Kiosk {
+        Kiosk::start_env(stack, wrapper, &[])
+    }
+
+    /// [`Kiosk::start_with`] with more environment variables for the kiosk.
+    pub fn start_env(stack: &Stack, wrapper: &[&str], env: &[(&str, &Path)]) -> Kiosk {
         let state_dir = stack.dir.join("state");
         let mut cmd = match wrapper.split_first() {
             Some((first, rest)) => {
@@ -306,7 +311,9 @@ impl Kiosk {
             .env("KIOSK_STATE_DIR", &state_dir)
             .env("KIOSK_BUSY_FILE", stack.dir.join("session-active"))
             .env("KIOSK_UPDATE_STATUS", stack.dir.join("update-status.json"))
+            .env("KIOSK_UPDATE_REQUEST", stack.dir.join("update-request"))
             .env("KIOSK_LOG", "debug,hyper=info,hyper_util=info,reqwest=info,rustls=info,h2=info")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(
@@ -454,6 +461,17 @@ pub fn log_in(k: &mut Kiosk, stack: &Stack) -> (SharedCard, Inserted) {
     k.pin("1234");
     k.wait("borrowing", 30);
     card
+}
+
+/// A board for the hardware fingerprint (`KIOSK_HARDWARE_ROOT`): `proc/cpuinfo` with
+/// the board's serial and `etc/machine-id`, below `stack.dir/<name>`.
+pub fn board(stack: &Stack, name: &str, serial: &str) -> PathBuf {
+    let root = stack.dir.join(name);
+    std::fs::create_dir_all(root.join("proc")).unwrap();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("proc/cpuinfo"), format!("processor\t: 0\nSerial\t\t: {serial}\n")).unwrap();
+    std::fs::write(root.join("etc/machine-id"), format!("{serial:0>32}\n")).unwrap();
+    root
 }
 
 /// Opens the staff menu with the staff PIN (0000).

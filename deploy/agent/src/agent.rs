@@ -11,6 +11,7 @@
 //! except that a manifest has no server to report to (feedback is logged).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use crate::download::{self, DownloadError};
 use crate::manifest::{ManifestClient, ManifestError};
 use crate::policy::{self, Defer};
 use crate::rauc::{Rauc, RaucError};
+use crate::request::{self, Request};
 use crate::status::{self, Phase, Status};
 use crate::version::{BadVersion, Version};
 
@@ -215,6 +217,9 @@ impl download::Source for Source {
 pub struct Agent {
     cfg: AgentConfig,
     source: Source,
+    /// Staff asked to install outside the maintenance window ([`Request::Install`]),
+    /// until the next install finishes.
+    staff_consent: AtomicBool,
 }
 
 impl Agent {
@@ -229,7 +234,7 @@ impl Agent {
                 ));
             }
         };
-        Ok(Agent { cfg, source })
+        Ok(Agent { cfg, source, staff_consent: AtomicBool::new(false) })
     }
 
     /// The DDI client, when the source is a hawkBit server.
@@ -254,12 +259,8 @@ impl Agent {
 
     fn defer_reason(&self, server_window: Option<&str>) -> Option<Defer> {
         let p = &self.cfg.policy;
-        policy::may_act(
-            &p.busy_file,
-            self.cfg.window(),
-            policy::local_minute_now(p.utc_offset_minutes),
-            server_window,
-        )
+        let window = if self.staff_consent.load(Ordering::Relaxed) { None } else { self.cfg.window() };
+        policy::may_act(&p.busy_file, window, policy::local_minute_now(p.utc_offset_minutes), server_window)
     }
 
     /// Tells the server about action `action`; with a manifest source, logs it instead.
@@ -445,6 +446,14 @@ impl Agent {
     }
 
     async fn install(&self, d: &Deployment, bundle: &Path, running: &Version) -> Outcome {
+        let outcome = self.install_inner(d, bundle, running).await;
+        if !matches!(outcome, Outcome::Deferred(_)) {
+            self.staff_consent.store(false, Ordering::Relaxed);
+        }
+        outcome
+    }
+
+    async fn install_inner(&self, d: &Deployment, bundle: &Path, running: &Version) -> Outcome {
         let rauc = match Rauc::connect(self.cfg.rauc.bus_address.as_deref()).await {
             Ok(r) => r,
             Err(e) => return self.fail(d, e).await,
@@ -513,8 +522,53 @@ impl Agent {
                     Duration::from_secs(60)
                 }
             };
-            tokio::time::sleep(sleep.clamp(Duration::from_secs(1), Duration::from_secs(24 * 3600))).await;
+            self.wait(sleep.clamp(Duration::from_secs(1), Duration::from_secs(24 * 3600))).await;
         }
+    }
+
+    /// Sleeps until the next poll, or until staff ask for something on the admin screen
+    /// (the request file is looked at every second).
+    pub async fn wait(&self, sleep: Duration) {
+        let until = tokio::time::Instant::now() + sleep;
+        loop {
+            if let Some(r) = request::take(&self.cfg.policy.request_file) {
+                tracing::info!(request = r.word(), "asked on the admin screen");
+                match r {
+                    Request::Check => return,
+                    Request::Install => {
+                        self.staff_consent.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    Request::Reboot => {
+                        let _logged = self.staff_reboot();
+                    }
+                }
+            }
+            let now = tokio::time::Instant::now();
+            if now >= until {
+                return;
+            }
+            tokio::time::sleep((until - now).min(Duration::from_secs(1))).await;
+        }
+    }
+
+    /// Staff asked for a reboot: done at once unless a session runs (the maintenance
+    /// window is theirs to overrule).
+    ///
+    /// # Errors
+    /// The reboot command could not run (also shown on the admin screen).
+    pub fn staff_reboot(&self) -> Result<Outcome, RebootError> {
+        if self.cfg.policy.busy_file.exists() {
+            tracing::warn!("reboot asked during a session: not done");
+            return Ok(Outcome::Deferred(Defer::SessionActive));
+        }
+        tracing::info!(command = ?self.cfg.policy.reboot_command, "rebooting: asked on the admin screen");
+        run_reboot(&self.cfg.policy.reboot_command).map_err(|e| {
+            tracing::error!(error = %e, "reboot failed");
+            self.set_status(Phase::Failed { error: format!("the reboot staff asked for failed: {e}") }, None);
+            e
+        })?;
+        Ok(Outcome::Rebooting)
     }
 }
 

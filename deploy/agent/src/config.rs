@@ -124,6 +124,10 @@ pub struct Policy {
     /// of a session and removes it at the end. No install and no reboot while it exists.
     #[serde(default = "default_busy_file")]
     pub busy_file: PathBuf,
+    /// Where the kiosk's admin screen leaves a request (`check`, `install`, `reboot`;
+    /// see [`crate::request`]). The agent removes it when it acts.
+    #[serde(default = "default_request_file")]
+    pub request_file: PathBuf,
     /// Local time window for installs and reboots, `"HH:MM-HH:MM"` (may wrap midnight).
     /// Absent: any time the kiosk is idle.
     pub maintenance_window: Option<String>,
@@ -183,6 +187,9 @@ fn default_release_file() -> PathBuf {
 fn default_busy_file() -> PathBuf {
     "/run/kiosk/session-active".into()
 }
+fn default_request_file() -> PathBuf {
+    "/run/kiosk/update-request".into()
+}
 fn default_utc_offset() -> i32 {
     540
 }
@@ -206,6 +213,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             busy_file: default_busy_file(),
+            request_file: default_request_file(),
             maintenance_window: None,
             utc_offset_minutes: default_utc_offset(),
             reboot_command: default_reboot(),

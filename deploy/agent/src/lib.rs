@@ -14,6 +14,8 @@
 //! - [`gate`]: the boot-time health gate: run `kiosk health`, mark the slot good, or mark
 //!   a freshly installed slot bad and reboot into the old one; report the outcome.
 //! - [`status`]: the state file the admin screen reads (phase, progress, last error).
+//! - [`request`]: what staff ask for on the admin screen (check now, install outside the
+//!   maintenance window, reboot).
 //!
 //! See `docs/deploy.md` for the operator's view.
 
@@ -25,6 +27,7 @@ pub mod gate;
 pub mod manifest;
 pub mod policy;
 pub mod rauc;
+pub mod request;
 pub mod status;
 pub mod version;
 

@@ -34,13 +34,18 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 impl Site {
     async fn new() -> Site {
+        Site::with_policy(|_| String::new()).await
+    }
+
+    /// A site whose agent's `[policy]` gets the lines `extra` makes (given the kiosk).
+    async fn with_policy(extra: impl FnOnce(&Kiosk) -> String) -> Site {
         let kiosk = Kiosk::new().await;
         let web = FileServer::start(&kiosk.path("web"));
         let image = rootfs(&kiosk.path("images"), NEW, 16, 256);
         let b = bundle(&kiosk.pki, &image, NEW, COMPATIBLE, Format::Plain, &kiosk.path("images/new.raucb"));
         let bundle = std::fs::read(b).unwrap();
         web.put(&format!("bundles/kiosk-{NEW}.raucb"), &bundle);
-        let toml = kiosk.manifest_toml(&web.url("kiosk/manifest.json"), "");
+        let toml = kiosk.manifest_toml(&web.url("kiosk/manifest.json"), &extra(&kiosk));
         let agent = Agent::new(kiosk.agent_config_from(&toml)).unwrap();
         assert!(agent.ddi().is_none(), "a manifest source has no DDI client");
         Site { agent, web, kiosk, image, bundle }
@@ -204,4 +209,58 @@ async fn a_malformed_manifest_is_a_named_error_in_the_status_file() {
     assert!(s.failed_status().contains("missing field `url`"), "{}", s.failed_status());
     assert_eq!(s.bundle_downloads(), 0);
     s.nothing_installed();
+}
+
+/// A maintenance window that is closed now: it opens in two hours (Japan time, the
+/// agent's default offset).
+fn closed_window() -> String {
+    let now = kiosk_update::policy::local_minute_now(540);
+    let hm = |m: u32| format!("{:02}:{:02}", (m / 60) % 24, m % 60);
+    format!("{}-{}", hm((now + 120) % 1440), hm((now + 180) % 1440))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_on_the_admin_screen_check_now_install_outside_the_window_and_reboot() {
+    let s = Site::with_policy(|k| {
+        format!(
+            "request_file = \"{}\"\nmaintenance_window = \"{}\"",
+            k.path("run/update-request").display(),
+            closed_window()
+        )
+    })
+    .await;
+    let request = s.kiosk.path("run/update-request");
+    let ask = |word: &str| std::fs::write(&request, format!("{word}\n")).unwrap();
+    let waits =
+        |secs: u64| tokio::time::timeout(Duration::from_secs(secs), s.agent.wait(Duration::from_secs(3600)));
+    s.publish_good();
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::Deferred(Defer::OutsideWindow)));
+    s.nothing_installed();
+
+    // "Check for updates": the hour-long wait ends within a second or two.
+    ask("check");
+    assert!(waits(5).await.is_ok(), "the agent did not look at the request");
+    assert!(!request.exists(), "the request is removed once taken");
+    // Checking is not consent: still outside the window.
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::Deferred(Defer::OutsideWindow)));
+    s.nothing_installed();
+
+    // "Install when idle": staff overrule the window; the kiosk is idle, so now.
+    ask("install");
+    assert!(waits(5).await.is_ok());
+    assert!(matches!(s.cycle().await.unwrap(), Outcome::Rebooting));
+    assert!(holds(&s.kiosk.slot("B"), &s.image));
+    assert_eq!(s.kiosk.reboots(), 1);
+
+    // "Restart": not during a session; at once when idle.
+    let busy = s.kiosk.path("run/session-active");
+    std::fs::write(&busy, b"").unwrap();
+    ask("reboot");
+    assert!(waits(3).await.is_err(), "a reboot request does not end the wait");
+    assert!(!request.exists());
+    assert_eq!(s.kiosk.reboots(), 1, "no reboot during a session");
+    std::fs::remove_file(&busy).unwrap();
+    ask("reboot");
+    let _ = waits(3).await;
+    assert_eq!(s.kiosk.reboots(), 2);
 }

@@ -364,6 +364,20 @@ pub async fn register(reg: &Registration) -> Result<Registered, PlatformError> {
     Ok(Registered { chain_pem: a.certificate_chain, key_pem: Zeroizing::new(key.serialize_pem()) })
 }
 
+/// When the first certificate of a PEM chain (the stored terminal certificate) stops
+/// being valid, for the admin screen.
+pub fn leaf_not_after(chain_pem: &[u8]) -> Result<std::time::SystemTime, PlatformError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use x509_cert::der::Decode;
+    let leaf = CertificateDer::pem_slice_iter(chain_pem)
+        .next()
+        .ok_or_else(|| malformed("no certificate in the file"))?
+        .map_err(malformed)?;
+    let leaf = x509_cert::Certificate::from_der(&leaf).map_err(malformed)?;
+    Ok(std::time::UNIX_EPOCH + leaf.tbs_certificate.validity.not_after.to_unix_duration())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -117,6 +117,8 @@ pub enum PlatformError {
     Offline,
     #[error("terminal registration refused: {0}")]
     RegistrationRefused(String),
+    #[error("this kiosk is not registered with the platform yet")]
+    NotRegistered,
     #[error("link store: {0}")]
     LinkStore(String),
     #[error("configuration: {0}")]
@@ -169,6 +171,10 @@ impl PlatformError {
             PlatformError::RegistrationRefused(_) => {
                 "Registration refused: check the terminal ID and password issued by the municipality. \
                  'Registered with another fingerprint' means the hardware changed: ask the municipality to reset it."
+            }
+            PlatformError::NotRegistered => {
+                "This kiosk is not registered with the platform yet: open the staff menu, Registration, \
+                 and press Register this terminal. Library cards still work."
             }
             PlatformError::LinkStore(_) => "The kiosk's link store cannot be read or written. Call IT.",
             PlatformError::Config(_) => "The platform settings are wrong. Call IT.",
@@ -272,6 +278,7 @@ mod tests {
             PlatformError::Ocsp(OcspError::NonceMissing),
             PlatformError::Crl(CrlError::Stale),
             PlatformError::Crl(CrlError::BadSignature),
+            PlatformError::NotRegistered,
         ];
         for e in all {
             assert!(e.staff_message().len() > 20, "{e}");

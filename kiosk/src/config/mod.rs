@@ -340,8 +340,8 @@ pub enum Platform {
     Api {
         /// Where and how to connect.
         endpoint: PlatformEndpoint,
-        /// The kiosk's TLS client certificate.
-        client: ClientIdentity,
+        /// The kiosk's TLS client certificate, written by terminal registration.
+        client: TerminalIdentity,
         /// The terminal registration.
         terminal: Terminal,
     },
@@ -411,6 +411,43 @@ pub struct ClientIdentity {
     pub cert: ExistingFile,
     /// Its private key (PEM).
     pub key: ExistingFile,
+}
+
+/// Where terminal registration keeps the kiosk's TLS client certificate and key
+/// (`platform.client_cert`, `platform.client_key` in `api` mode). Both files exist once
+/// the terminal is registered; before that neither does, and registration (the staff
+/// menu's Registration page, or `kiosk register`) writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalIdentity {
+    /// Both files are there (checked as PEM when the configuration was read).
+    Registered(ClientIdentity),
+    /// Neither file is there yet; their directories exist.
+    Unregistered {
+        /// Where the certificate chain goes.
+        cert: DataFile,
+        /// Where the private key goes.
+        key: DataFile,
+    },
+}
+
+impl TerminalIdentity {
+    /// The certificate chain's path.
+    #[must_use]
+    pub fn cert_path(&self) -> &Path {
+        match self {
+            TerminalIdentity::Registered(c) => c.cert.path(),
+            TerminalIdentity::Unregistered { cert, .. } => cert.path(),
+        }
+    }
+
+    /// The private key's path.
+    #[must_use]
+    pub fn key_path(&self) -> &Path {
+        match self {
+            TerminalIdentity::Registered(c) => c.key.path(),
+            TerminalIdentity::Unregistered { key, .. } => key.path(),
+        }
+    }
 }
 
 /// The terminal's registration at the platform (issued per municipality).

@@ -9,13 +9,16 @@ use toml::de::DeTable;
 use super::problems::{Collector, Problems};
 use super::reader::{Choice, Field, Schema, Section, Span, Walk, split_sections};
 use super::secret::StaffPinHash;
-use super::values::{Code, Content, DevicePath, GpioPin, Host, HttpsUrl, Ident, Port, bad, sip2_text_ok};
+use super::values::{
+    Code, Content, DataFile, DevicePath, ExistingFile, GpioPin, Host, HttpsUrl, Ident, Port, bad, resolve,
+    sip2_text_ok,
+};
 use super::{
     Admin, Barcode, Card, CardReader, CheckDigit, ClientIdentity, Config, ConfigError, Counter,
     CounterKeyboard, Encoding, GpioPins, HandOffMethod, Ils, Io, KeyLayout, Label, Language, Languages,
     Library, LinkStore, MethodD, Mode, Nw7Guard, OfflinePolicy, PaperWidth, Platform, PlatformEndpoint,
     Printer, PrinterTransport, ScanTerminator, Scanner, ScannerSource, SessionTimeouts, Sip2, Sip2Login,
-    Sip2Tls, Terminal, TokenKey, TypedTerminator,
+    Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
 };
 
 /// Every section and the keys it takes.
@@ -390,7 +393,7 @@ fn platform(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Platform> {
         PlatformMode::Simulated => Some(Platform::Simulated),
         PlatformMode::Api => {
             let endpoint = endpoint(walk, &mut s, &because);
-            let client = client_identity(walk, &mut s, Some(&because));
+            let client = terminal_identity(walk, &mut s, &because);
             let id = s
                 .string(walk, "terminal_id")
                 .then(walk, s.path("terminal_id"), |v| Ident::parse(&v, "T0123456"));
@@ -416,7 +419,7 @@ fn platform(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Platform> {
             (|| {
                 Some(Platform::Api {
                     endpoint: endpoint?,
-                    client: client??,
+                    client: client?,
                     terminal: Terminal { id: id?, password: password? },
                 })
             })()
@@ -543,6 +546,61 @@ fn client_identity(
             None
         }
     }
+}
+
+/// `client_cert` and `client_key` in `api` mode: both files there (the terminal is
+/// registered: checked like any client identity), or neither yet (registration writes
+/// them: their directories must exist). One without the other is a problem, as
+/// registration writes both.
+fn terminal_identity(walk: &mut Walk<'_>, s: &mut Section<'_>, because: &str) -> Option<TerminalIdentity> {
+    let base = walk.base_dir().to_path_buf();
+    let cert = s.string(walk, "client_cert");
+    let key = s.string(walk, "client_key");
+    let exists = |f: &Field<String>| match f {
+        Field::Present(raw, _) => resolve(&base, raw).is_ok_and(|p| p.exists()),
+        _ => false,
+    };
+    let (cert_there, key_there) = (exists(&cert), exists(&key));
+    let cert_hint = "client_cert = \"/var/lib/kiosk/terminal.pem\"";
+    let key_hint = "client_key = \"/var/lib/kiosk/terminal.key\"";
+    if !cert_there && !key_there {
+        let cert = cert.then(walk, s.path("client_cert"), |raw| DataFile::check(&base, &raw));
+        let key = key.then(walk, s.path("client_key"), |raw| DataFile::check(&base, &raw));
+        let cert = s.required_because(walk, "client_cert", cert, cert_hint, because);
+        let key = s.required_because(walk, "client_key", key, key_hint, because);
+        return Some(TerminalIdentity::Unregistered { cert: cert?, key: key? });
+    }
+    let half = |other: &str| {
+        bad(
+            format!("does not exist, but {other} does: registration writes both"),
+            format!(
+                "restore it from the backup, or delete {other} and register the terminal again (staff \
+                 menu, Registration; or `kiosk register`)"
+            ),
+        )
+    };
+    let cert = cert.then(walk, s.path("client_cert"), |raw| {
+        if cert_there {
+            ExistingFile::check(
+                &base,
+                &raw,
+                Content::PemCertificate,
+                "the terminal certificate registration stored",
+            )
+        } else {
+            Err(half("client_key"))
+        }
+    });
+    let key = key.then(walk, s.path("client_key"), |raw| {
+        if key_there {
+            ExistingFile::check(&base, &raw, Content::PemPrivateKey, "the private key registration stored")
+        } else {
+            Err(half("client_cert"))
+        }
+    });
+    let cert = s.required_because(walk, "client_cert", cert, cert_hint, because);
+    let key = s.required_because(walk, "client_key", key, key_hint, because);
+    Some(TerminalIdentity::Registered(ClientIdentity { cert: cert?, key: key? }))
 }
 
 // ---------------------------------------------------------------------------------------

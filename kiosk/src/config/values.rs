@@ -295,7 +295,7 @@ fn unreadable(path: &Path, e: &std::io::Error) -> Bad {
     )
 }
 
-fn resolve(base: &Path, raw: &str) -> Result<PathBuf, Bad> {
+pub(super) fn resolve(base: &Path, raw: &str) -> Result<PathBuf, Bad> {
     if raw.trim().is_empty() {
         return Err(bad("is empty", "write a path, such as /etc/kiosk/FILE"));
     }

@@ -49,7 +49,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} registration={:?} update={:?}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -65,6 +65,9 @@ fn describe(scene: &Scene) -> String {
         scene.link.stage,
         !scene.link.current.is_empty(),
         scene.link.bad_scan,
+        scene.admin_page,
+        scene.registration_state,
+        scene.update_state,
     )
 }
 

@@ -64,10 +64,10 @@ impl Outputs {
     }
 
     fn set(&self, line: kiosk_io::Line, pattern: kiosk_io::Pattern) {
-        if let Some(s) = &self.signals {
-            if let Err(e) = s.set(line, pattern) {
-                tracing::warn!(error = %e, "staff lamp / buzzer output failed");
-            }
+        if let Some(s) = &self.signals
+            && let Err(e) = s.set(line, pattern)
+        {
+            tracing::warn!(error = %e, "staff lamp / buzzer output failed");
         }
     }
 }
@@ -96,6 +96,12 @@ pub struct Drivers {
     pub busy_file: PathBuf,
     /// The update agent's status file, shown on the admin screen.
     pub update_status: PathBuf,
+    /// Where the admin screen leaves a request for the update agent (its
+    /// `policy.request_file`).
+    pub update_request: PathBuf,
+    /// The configuration the drivers were started with: terminal registration reads it
+    /// and builds the platform back-end again from it.
+    pub config: Arc<Config>,
 }
 
 impl core::fmt::Debug for Drivers {
@@ -108,15 +114,17 @@ fn read(path: &Path) -> Result<Vec<u8>, StartError> {
     std::fs::read(path).map_err(|source| StartError::Read { path: path.to_path_buf(), source })
 }
 
-fn endpoint(
+/// The platform's endpoint; `client` is the TLS client identity's certificate and key
+/// files.
+pub(super) fn endpoint(
     e: &config::PlatformEndpoint,
-    client: Option<&config::ClientIdentity>,
+    client: Option<(&Path, &Path)>,
 ) -> Result<Endpoint, StartError> {
     let mut endpoint = Endpoint::new(e.url.as_str(), Some(read(e.ca_file.path())?));
     endpoint.connect_timeout = e.connect_timeout;
     endpoint.request_timeout = e.request_timeout;
-    if let Some(c) = client {
-        endpoint.identity = Some(Identity::from_pem(&read(c.cert.path())?, &read(c.key.path())?));
+    if let Some((cert, key)) = client {
+        endpoint.identity = Some(Identity::from_pem(&read(cert)?, &read(key)?));
     }
     Ok(endpoint)
 }
@@ -188,9 +196,11 @@ impl Drivers {
             links,
             keyboard,
             counter: config.mode.counter().cloned(),
-            busy_file: busy_file(),
+            busy_file: runtime_file("KIOSK_BUSY_FILE", "session-active"),
             update_status: std::env::var_os("KIOSK_UPDATE_STATUS")
                 .map_or_else(|| PathBuf::from("/run/kiosk-update/status.json"), PathBuf::from),
+            update_request: runtime_file("KIOSK_UPDATE_REQUEST", "update-request"),
+            config: Arc::new(config.clone()),
         })
     }
 }
@@ -216,8 +226,17 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
     Ok(match &config.platform {
         config::Platform::Api { endpoint: e, client, terminal } => {
             let trust = trust_of(e)?;
+            // The files, not the configuration's view of them: registration may have
+            // written them since the file was read.
+            if !client.cert_path().exists() && !client.key_path().exists() {
+                tracing::warn!(
+                    "this kiosk is not registered with the platform: My Number cards are refused until \
+                     staff register it (staff menu, Registration) or IT runs `kiosk register`"
+                );
+                return Ok((Some(Arc::new(NotRegistered)), Arc::new(trust), None));
+            }
             let api = kiosk_platform::api::ApiConfig {
-                endpoint: endpoint(e, Some(client))?,
+                endpoint: endpoint(e, Some((client.cert_path(), client.key_path())))?,
                 terminal_id: terminal.id.as_str().to_owned(),
                 service_provider: config
                     .library
@@ -233,7 +252,10 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
         }
         config::Platform::Ocsp { endpoint: e, client, links: l } => {
             let trust = trust_of(e)?;
-            let cfg = kiosk_platform::ocsp::OcspConfig::new(endpoint(e, client.as_ref())?);
+            let cfg = kiosk_platform::ocsp::OcspConfig::new(endpoint(
+                e,
+                client.as_ref().map(|c| (c.cert.path(), c.key.path())),
+            )?);
             let store = links(l)?;
             let p = kiosk_platform::ocsp::OcspPlatform::new(cfg, trust.clone(), store.clone())
                 .map_err(StartError::Platform)?;
@@ -244,7 +266,7 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
             let trust = trust_of(e)?;
             let cache_path = l.path.path().with_extension("crl");
             let cfg = kiosk_platform::crl::CrlConfig {
-                endpoint: endpoint(e, client.as_ref())?,
+                endpoint: endpoint(e, client.as_ref().map(|c| (c.cert.path(), c.key.path())))?,
                 refresh: *refresh,
                 cache_path,
                 skew: Duration::from_secs(300),
@@ -260,6 +282,44 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
         }
         config::Platform::Simulated => return Err(StartError::Simulated { what: "platform" }),
     })
+}
+
+/// The platform back-end of a kiosk not registered yet (`api` mode without its client
+/// certificate): every check is unavailable, with the reason for the admin screen.
+struct NotRegistered;
+
+impl kiosk_platform::Platform for NotRegistered {
+    fn challenge(
+        &self,
+    ) -> kiosk_platform::BoxFuture<'_, Result<kiosk_platform::Challenge, kiosk_platform::PlatformError>> {
+        Box::pin(async { Err(kiosk_platform::PlatformError::NotRegistered) })
+    }
+
+    fn verify<'a>(
+        &'a self,
+        _certificate: &'a kiosk_platform::JpkiCertificate,
+        _challenge: &'a kiosk_platform::Challenge,
+        _signature: &'a [u8],
+    ) -> kiosk_platform::BoxFuture<'a, kiosk_platform::Verdict> {
+        Box::pin(async { kiosk_platform::Verdict::Unavailable(kiosk_platform::PlatformError::NotRegistered) })
+    }
+}
+
+/// A platform back-end built after terminal registration.
+pub struct NewPlatform(pub(super) SharedPlatform);
+
+impl core::fmt::Debug for NewPlatform {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("NewPlatform(..)")
+    }
+}
+
+/// The platform back-end again, after terminal registration stored a new certificate.
+///
+/// # Errors
+/// A file cannot be read, the back-end cannot be built.
+pub(super) fn rebuild_platform(config: &Config) -> Result<Option<SharedPlatform>, StartError> {
+    platform(config).map(|(p, _, _)| p)
 }
 
 /// A shared back-end (the CRL one has a refresher task holding it too).
@@ -621,17 +681,72 @@ pub fn keyboard_state(counter: &config::Counter) -> Result<String, String> {
     }
 }
 
-/// The busy file: `KIOSK_BUSY_FILE`, else `session-active` in systemd's
-/// `$RUNTIME_DIRECTORY` (`/run/kiosk`), else `/run/kiosk/session-active` (the update
-/// agent's default `policy.busy_file`).
-fn busy_file() -> PathBuf {
-    if let Some(p) = std::env::var_os("KIOSK_BUSY_FILE") {
+/// `$env`, else `name` in systemd's `$RUNTIME_DIRECTORY` (`/run/kiosk`), else
+/// `/run/kiosk/<name>` (the update agent's defaults).
+fn runtime_file(env: &str, name: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
     std::env::var_os("RUNTIME_DIRECTORY")
         .and_then(|dirs| std::env::split_paths(&dirs).next())
         .unwrap_or_else(|| PathBuf::from("/run/kiosk"))
-        .join("session-active")
+        .join(name)
+}
+
+/// What staff can ask the update agent for; the words are `kiosk-update`'s
+/// (`deploy/agent/src/request.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentRequest {
+    Check,
+    Install,
+    Reboot,
+}
+
+impl AgentRequest {
+    fn word(self) -> &'static str {
+        match self {
+            AgentRequest::Check => "check",
+            AgentRequest::Install => "install",
+            AgentRequest::Reboot => "reboot",
+        }
+    }
+
+    fn waiting(self) -> &'static str {
+        match self {
+            AgentRequest::Check => "Asked the update agent to check for updates",
+            AgentRequest::Install => "Asked the update agent to install when the kiosk is idle",
+            AgentRequest::Reboot => "Asked the update agent to restart the kiosk",
+        }
+    }
+}
+
+/// Leaves `request` for the update agent, atomically (it never reads half a word).
+///
+/// # Errors
+/// The runtime directory cannot be written.
+pub fn ask_agent(path: &Path, request: AgentRequest) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, format!("{}\n", request.word()))?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The request still waiting for the agent, in words, if there is one.
+fn pending_request(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let request = [AgentRequest::Check, AgentRequest::Install, AgentRequest::Reboot]
+        .into_iter()
+        .find(|r| r.word() == text.trim())?;
+    Some(format!("{}; it has not picked it up yet (is kiosk-update.service running?).", request.waiting()))
+}
+
+/// The update page's line: a request the agent has not taken yet, then the agent's
+/// status.
+#[must_use]
+pub fn update_page(status: &Path, request: &Path) -> String {
+    match pending_request(request) {
+        Some(waiting) => format!("{waiting}\n{}", update_state(status)),
+        None => update_state(status),
+    }
 }
 
 /// The update agent's status in words for the admin screen (its `status.json`, written
@@ -704,6 +819,32 @@ mod tests {
         }
         std::fs::write(&file, b"{garbage").unwrap();
         assert!(update_state(&file).contains("cannot be read"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_request_waits_for_the_agent_in_words() {
+        let dir = std::env::temp_dir().join(format!("kiosk-update-request-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (status, request) = (dir.join("status.json"), dir.join("update-request"));
+        std::fs::write(&status, r#"{"phase":"idle","version":null,"at":1}"#).unwrap();
+        assert_eq!(update_page(&status, &request), "Up to date");
+        for (r, word, words) in [
+            (AgentRequest::Check, "check\n", "check for updates"),
+            (AgentRequest::Install, "install\n", "install when the kiosk is idle"),
+            (AgentRequest::Reboot, "reboot\n", "restart the kiosk"),
+        ] {
+            ask_agent(&request, r).unwrap();
+            assert_eq!(std::fs::read_to_string(&request).unwrap(), word);
+            let page = update_page(&status, &request);
+            assert!(
+                page.contains(words) && page.contains("not picked it up") && page.ends_with("Up to date"),
+                "{page}"
+            );
+        }
+        // The agent took it.
+        std::fs::remove_file(&request).unwrap();
+        assert_eq!(update_page(&status, &request), "Up to date");
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -12,6 +12,7 @@ pub mod card;
 pub mod control;
 pub mod drivers;
 mod notify;
+pub mod registration;
 mod screen;
 
 use std::sync::Arc;
@@ -54,6 +55,9 @@ pub enum Input {
     PaperOut(bool),
     /// A device's state for the admin screen.
     Status(kiosk_ui::Device, bool, String),
+    /// Terminal registration finished: what the Registration page says, and on success
+    /// the platform back-end built with the new certificate.
+    Registered { state: String, platform: Option<drivers::NewPlatform> },
     /// Stop the loop (SIGTERM, or the control channel closed).
     Shutdown,
 }
@@ -131,6 +135,11 @@ pub struct Orchestrator {
     started: Instant,
     /// Whether the busy file is there (see [`Orchestrator::mark_busy`]).
     busy_marked: bool,
+    /// Terminal registration is running.
+    registering: bool,
+    /// What the Registration page says instead of the stored certificate's state: the
+    /// registration running, or why the last one failed (until staff leave the menu).
+    registration_note: Option<String>,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -175,6 +184,8 @@ impl Orchestrator {
             scenes,
             started: Instant::now(),
             busy_marked: false,
+            registering: false,
+            registration_note: None,
         };
         (o, rx)
     }
@@ -228,7 +239,16 @@ impl Orchestrator {
         scene.status_rows = self.status.scene_rows();
         if scene.screen == kiosk_ui::Screen::AdminMenu {
             // Read only while staff look at the menu: a small file on a tmpfs.
-            scene.update_state = drivers::update_state(&self.drivers.update_status);
+            scene.update_state =
+                drivers::update_page(&self.drivers.update_status, &self.drivers.update_request);
+            if scene.admin_page == kiosk_ui::AdminPage::Registration {
+                let view = registration::view(&self.drivers.config);
+                scene.terminal_id = view.id;
+                scene.terminal_fingerprint = view.fingerprint;
+                scene.registration_state = self.registration_note.clone().unwrap_or(view.state);
+            }
+        } else if !self.registering {
+            self.registration_note = None;
         }
         self.scenes.send_replace(scene);
         self.mark_busy();
@@ -288,6 +308,18 @@ impl Orchestrator {
             }
             Input::Status(device, ok, detail) => {
                 self.status.set(device, ok, detail);
+                Vec::new()
+            }
+            Input::Registered { state, platform } => {
+                self.registering = false;
+                match platform {
+                    Some(p) => {
+                        self.drivers.platform = Some(p.0);
+                        self.registration_note = None;
+                        self.probe();
+                    }
+                    None => self.registration_note = Some(state),
+                }
                 Vec::new()
             }
             Input::Shutdown => Vec::new(),
@@ -404,8 +436,61 @@ impl Orchestrator {
             }
             AdminAction::TestPrint => self.test_print(),
             AdminAction::RefreshStatus => self.probe(),
+            AdminAction::RegisterTerminal => self.register_terminal(),
+            AdminAction::CheckForUpdate => self.ask_agent(drivers::AgentRequest::Check),
+            AdminAction::InstallUpdateWhenIdle => self.ask_agent(drivers::AgentRequest::Install),
+            AdminAction::Reboot => self.ask_agent(drivers::AgentRequest::Reboot),
             other => tracing::info!(action = ?other, "staff action"),
         }
+    }
+
+    /// Leaves a request for the update agent (it runs as root; the kiosk cannot install
+    /// or reboot). The update page shows it until the agent takes it.
+    fn ask_agent(&mut self, request: drivers::AgentRequest) {
+        let path = &self.drivers.update_request;
+        match drivers::ask_agent(path, request) {
+            Ok(()) => tracing::info!(?request, "asked the update agent"),
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "the request for the update agent could not be written");
+            }
+        }
+    }
+
+    /// Registers the terminal at the platform (see [`registration`]); on success the new
+    /// certificate is used from the next card on, without a restart.
+    fn register_terminal(&mut self) {
+        if self.registering {
+            return;
+        }
+        let config = self.drivers.config.clone();
+        if !matches!(config.platform, crate::config::Platform::Api { .. }) {
+            self.registration_note = None;
+            return;
+        }
+        self.registering = true;
+        self.registration_note = Some("Registering with the platform…".to_owned());
+        let tx = self.inputs.clone();
+        tokio::spawn(async move {
+            let input = match registration::register(&config).await {
+                Ok(state) => match drivers::rebuild_platform(&config) {
+                    Ok(platform) => Input::Registered { state, platform: platform.map(drivers::NewPlatform) },
+                    Err(e) => Input::Registered {
+                        state: format!(
+                            "Registered, but the new certificate cannot be used ({e}): restart the kiosk."
+                        ),
+                        platform: None,
+                    },
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "terminal registration failed");
+                    Input::Registered {
+                        state: format!("Registration failed: {e}. {}", e.advice()),
+                        platform: None,
+                    }
+                }
+            };
+            let _ = tx.send(input);
+        });
     }
 
     /// Checks the platform, the library system and the network for the admin screen
@@ -763,22 +848,22 @@ impl Orchestrator {
                 }
             };
             // An unknown outcome stays open in the journal and is reconciled at start.
-            if let (Some(j), Some(i)) = (journal.as_ref(), intent) {
-                if !matches!(result, Err(ItemRefusal::NoAnswer)) {
-                    let mut j = j.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if let Err(e) = j.answered(i) {
-                        tracing::error!(error = %e, "journal write failed after the checkout");
-                    }
+            if let (Some(j), Some(i)) = (journal.as_ref(), intent)
+                && !matches!(result, Err(ItemRefusal::NoAnswer))
+            {
+                let mut j = j.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Err(e) = j.answered(i) {
+                    tracing::error!(error = %e, "journal write failed after the checkout");
                 }
             }
             // The session may have ended while this checkout was out: the last holder of
             // its journal closes it (deleted when every intent was answered).
-            if let Some(j) = journal {
-                if let Ok(j) = Arc::try_unwrap(j) {
-                    let j = j.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if let Err(e) = j.close() {
-                        tracing::error!(error = %e, "journal close failed");
-                    }
+            if let Some(j) = journal
+                && let Ok(j) = Arc::try_unwrap(j)
+            {
+                let j = j.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Err(e) = j.close() {
+                    tracing::error!(error = %e, "journal close failed");
                 }
             }
             Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
@@ -832,10 +917,10 @@ impl Orchestrator {
         tokio::task::spawn_blocking(move || {
             let (_, now_text) = crate::demo::local_now();
             let receipt = Receipt { printed_at: now_text, lines: Vec::new(), patron: None };
-            if let (Ok(job), Ok(device)) = (compose_receipt(&settings, &receipt), printer.lock()) {
-                if let Err(e) = device.print(&job) {
-                    tracing::warn!(error = %e, "test print failed");
-                }
+            if let (Ok(job), Ok(device)) = (compose_receipt(&settings, &receipt), printer.lock())
+                && let Err(e) = device.print(&job)
+            {
+                tracing::warn!(error = %e, "test print failed");
             }
         });
     }
