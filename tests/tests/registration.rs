@@ -92,7 +92,7 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
         ("admin-reboot", "reboot", "restart the kiosk"),
     ] {
         k.tap(button);
-        k.until(&format!("Asked the update agent to {words}; it has not picked it up yet"), 10);
+        k.until(&format!("Asked the update agent to {words}; it has not picked the request up yet"), 10);
         assert_eq!(std::fs::read_to_string(&request).unwrap(), format!("{word}\n"));
     }
     k.shot("update-asked");

@@ -736,7 +736,7 @@ fn pending_request(path: &Path) -> Option<String> {
     let request = [AgentRequest::Check, AgentRequest::Install, AgentRequest::Reboot]
         .into_iter()
         .find(|r| r.word() == text.trim())?;
-    Some(format!("{}; it has not picked it up yet (is kiosk-update.service running?).", request.waiting()))
+    Some(format!("{}; it has not picked the request up yet.", request.waiting()))
 }
 
 /// The update page's line: a request the agent has not taken yet, then the agent's
@@ -838,7 +838,9 @@ mod tests {
             assert_eq!(std::fs::read_to_string(&request).unwrap(), word);
             let page = update_page(&status, &request);
             assert!(
-                page.contains(words) && page.contains("not picked it up") && page.ends_with("Up to date"),
+                page.contains(words)
+                    && page.contains("not picked the request up")
+                    && page.ends_with("Up to date"),
                 "{page}"
             );
         }
