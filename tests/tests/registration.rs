@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 //! Terminal registration, end to end: a new board without a client certificate starts,
 //! refuses My Number cards with the reason, and is registered from the staff menu (or
 //! with `kiosk register`) against the platform simulator; the certificate it gets is used
@@ -74,7 +74,11 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
     k.until("registration=\"Not registered yet", 10);
     k.shot("not-registered");
     k.tap("admin-register");
-    let scene = k.until("registration=\"Registered. The terminal certificate is valid until", 30);
+    // Key pair, CSR, TLS to the platform, the answer checked, two files fsync'ed.
+    let took = k.timed("registration=\"Registered. The terminal certificate is valid until", 30);
+    println!("tap on Register this terminal → Registered on screen: {took:?}");
+    assert!(took.is_some(), "not registered within 30 s; scene: {}", k.scene());
+    let scene = k.scene();
     assert!(!scene.contains("secret-01"), "{scene}");
     k.shot("registered");
     let (cert, key) = (stack.dir.join("client.pem"), stack.dir.join("client.key"));
