@@ -80,6 +80,7 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
     assert!(took.is_some(), "not registered within 30 s; scene: {}", k.scene());
     let scene = k.scene();
     assert!(!scene.contains("secret-01"), "{scene}");
+    assert!(scene.contains("newest_event=Some(TerminalRegistered)"), "recent events: {scene}");
     k.shot("registered");
     let (cert, key) = (stack.dir.join("client.pem"), stack.dir.join("client.key"));
     assert_eq!((mode(&cert), mode(&key)), (0o600, 0o600), "stored for the kiosk's user only");

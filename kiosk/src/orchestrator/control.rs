@@ -49,7 +49,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} registration={:?} update={:?}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} registration={:?} update={:?} newest_event={:?}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -68,6 +68,7 @@ fn describe(scene: &Scene) -> String {
         scene.admin_page,
         scene.registration_state,
         scene.update_state,
+        scene.recent_events.first().map(|e| e.kind),
     )
 }
 

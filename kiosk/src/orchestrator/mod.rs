@@ -316,9 +316,13 @@ impl Orchestrator {
                     Some(p) => {
                         self.drivers.platform = Some(p.0);
                         self.registration_note = None;
+                        self.console.log(kiosk_ui::EventKind::TerminalRegistered, 0, 0);
                         self.probe();
                     }
-                    None => self.registration_note = Some(state),
+                    None => {
+                        self.registration_note = Some(state);
+                        self.console.log(kiosk_ui::EventKind::RegistrationFailed, 0, 0);
+                    }
                 }
                 Vec::new()
             }
