@@ -288,8 +288,8 @@ fn register(path: &Path) -> ExitCode {
         }
     };
     match rt.block_on(registration::register(&config)) {
-        Ok(state) => {
-            let _ = writeln!(out, "{state}");
+        Ok(()) => {
+            let _ = writeln!(out, "{}", registration::state(&config, std::time::SystemTime::now()));
             ExitCode::SUCCESS
         }
         Err(e @ registration::RegisterError::NotApi { .. }) => {

@@ -55,9 +55,9 @@ pub enum Input {
     PaperOut(bool),
     /// A device's state for the admin screen.
     Status(kiosk_ui::Device, bool, String),
-    /// Terminal registration finished: what the Registration page says, and on success
-    /// the platform back-end built with the new certificate.
-    Registered { state: String, platform: Option<drivers::NewPlatform> },
+    /// Terminal registration finished: the platform back-end built with the new
+    /// certificate, or what the Registration page says went wrong.
+    Registered(Result<drivers::NewPlatform, String>),
     /// Stop the loop (SIGTERM, or the control channel closed).
     Shutdown,
 }
@@ -140,6 +140,9 @@ pub struct Orchestrator {
     /// What the Registration page says instead of the stored certificate's state: the
     /// registration running, or why the last one failed (until staff leave the menu).
     registration_note: Option<String>,
+    /// The Registration page (hardware identifiers and the stored certificate read),
+    /// kept while staff are in the menu and read again after a registration.
+    terminal_view: Option<registration::TerminalView>,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -186,6 +189,7 @@ impl Orchestrator {
             busy_marked: false,
             registering: false,
             registration_note: None,
+            terminal_view: None,
         };
         (o, rx)
     }
@@ -242,13 +246,17 @@ impl Orchestrator {
             scene.update_state =
                 drivers::update_page(&self.drivers.update_status, &self.drivers.update_request);
             if scene.admin_page == kiosk_ui::AdminPage::Registration {
-                let view = registration::view(&self.drivers.config);
-                scene.terminal_id = view.id;
-                scene.terminal_fingerprint = view.fingerprint;
-                scene.registration_state = self.registration_note.clone().unwrap_or(view.state);
+                let view = self.terminal_view.get_or_insert_with(|| registration::view(&self.drivers.config));
+                scene.terminal_id.clone_from(&view.id);
+                scene.terminal_fingerprint.clone_from(&view.fingerprint);
+                scene.registration_state =
+                    self.registration_note.clone().unwrap_or_else(|| view.state.clone());
             }
-        } else if !self.registering {
-            self.registration_note = None;
+        } else {
+            self.terminal_view = None;
+            if !self.registering {
+                self.registration_note = None;
+            }
         }
         self.scenes.send_replace(scene);
         self.mark_busy();
@@ -310,17 +318,18 @@ impl Orchestrator {
                 self.status.set(device, ok, detail);
                 Vec::new()
             }
-            Input::Registered { state, platform } => {
+            Input::Registered(result) => {
                 self.registering = false;
-                match platform {
-                    Some(p) => {
+                self.terminal_view = None;
+                match result {
+                    Ok(p) => {
                         self.drivers.platform = Some(p.0);
                         self.registration_note = None;
                         self.console.log(kiosk_ui::EventKind::TerminalRegistered, 0, 0);
                         self.probe();
                     }
-                    None => {
-                        self.registration_note = Some(state);
+                    Err(why) => {
+                        self.registration_note = Some(why);
                         self.console.log(kiosk_ui::EventKind::RegistrationFailed, 0, 0);
                     }
                 }
@@ -475,24 +484,22 @@ impl Orchestrator {
         self.registration_note = Some("Registering with the platform…".to_owned());
         let tx = self.inputs.clone();
         tokio::spawn(async move {
-            let input = match registration::register(&config).await {
-                Ok(state) => match drivers::rebuild_platform(&config) {
-                    Ok(platform) => Input::Registered { state, platform: platform.map(drivers::NewPlatform) },
-                    Err(e) => Input::Registered {
-                        state: format!(
-                            "Registered, but the new certificate cannot be used ({e}): restart the kiosk."
-                        ),
-                        platform: None,
-                    },
+            let result = match registration::register(&config).await {
+                Ok(()) => match drivers::rebuild_platform(&config) {
+                    Ok(Some(platform)) => Ok(drivers::NewPlatform(platform)),
+                    Ok(None) => {
+                        Err("Registered, but no platform back-end was built: restart the kiosk.".to_owned())
+                    }
+                    Err(e) => Err(format!(
+                        "Registered, but the new certificate cannot be used ({e}): restart the kiosk."
+                    )),
                 },
                 Err(e) => {
                     tracing::warn!(error = %e, "terminal registration failed");
-                    Input::Registered {
-                        state: format!("Registration failed: {e}. {}", e.advice()),
-                        platform: None,
-                    }
+                    Err(format!("Registration failed: {e}. {}", e.advice()))
                 }
             };
+            let input = Input::Registered(result);
             let _ = tx.send(input);
         });
     }

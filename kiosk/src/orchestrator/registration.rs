@@ -98,13 +98,13 @@ fn mode_name(config: &Config) -> &'static str {
     }
 }
 
-/// Registers this terminal and stores the certificate chain and key. Returns the
-/// registration state in words (the new certificate's validity).
+/// Registers this terminal and stores the certificate chain and key ([`state`] then
+/// says so).
 ///
 /// # Errors
 /// Not `api` mode, the CA file unreadable, the platform refusing or unreachable, the
 /// files not writable.
-pub async fn register(config: &Config) -> Result<String, RegisterError> {
+pub async fn register(config: &Config) -> Result<(), RegisterError> {
     let config::Platform::Api { endpoint: e, client, terminal } = &config.platform else {
         return Err(RegisterError::NotApi { mode: mode_name(config) });
     };
@@ -130,7 +130,7 @@ pub async fn register(config: &Config) -> Result<String, RegisterError> {
         give_to_directory_owner(path);
     }
     tracing::info!(terminal = %terminal.id.as_str(), "terminal registered; certificate stored");
-    Ok(state(config, SystemTime::now()))
+    Ok(())
 }
 
 /// `kiosk register` run as root writes root's files into the kiosk's state directory:
