@@ -13,10 +13,10 @@
 use std::time::{Duration, Instant};
 
 use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki, numbered_items};
-use kiosk_sip2::TlsSettings;
-use kiosk_sip2::client::{Client, ClientConfig, Credentials};
-use kiosk_sip2::codec::{Charset, DecodeOptions, SipDate, display_text};
-use kiosk_sip2::messages::{CheckoutRequest, CirculationResponse, Login, Message};
+use kiosk_ils::TlsSettings;
+use kiosk_ils::client::{Client, ClientConfig, Credentials};
+use kiosk_ils::codec::{Charset, DecodeOptions, SipDate, display_text};
+use kiosk_ils::messages::{CheckoutRequest, CirculationResponse, Login, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -19,9 +19,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use kiosk_sip2::DecodeError;
-use kiosk_sip2::codec::{Charset, DecodeOptions, FrameBuffer, SipDate, Trailer};
-use kiosk_sip2::messages::{
+use kiosk_ils::DecodeError;
+use kiosk_ils::codec::{Charset, DecodeOptions, FrameBuffer, SipDate, Trailer};
+use kiosk_ils::messages::{
     AcsStatus, CheckinResponse, CirculationResponse, CirculationStatus, EndSessionResponse,
     ItemInformationResponse, LoginResponse, Message, PatronInformationResponse, PatronStatusFlags,
     PatronStatusResponse, Summary,

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim};
-use kiosk_sip2::client::{Client, ClientConfig, Credentials};
+use kiosk_ils::client::{Client, ClientConfig, Credentials};
 mod common;
 
 use common::checkout_scenario;
-use kiosk_sip2::{DecodeError, ItemProblem, Library, PatronProblem, Sip2Error, Sip2Library, SipDate};
+use kiosk_ils::{DecodeError, ItemProblem, Library, PatronProblem, Sip2Error, Sip2Library, SipDate};
 
 fn config(sim: &Sip2Sim) -> ClientConfig {
     let mut cfg = ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::checkout_scenario;
 use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
-use kiosk_sip2::client::{Client, ClientConfig, Credentials};
+use kiosk_ils::client::{Client, ClientConfig, Credentials};
 
 fn python() -> PathBuf {
     let venv = std::env::var_os("KIOSK_PY_VENV")
@@ -76,7 +76,7 @@ async fn our_client_passes_the_checkout_scenario_against_pysip2() {
     assert!(info.circulation_status.is_charged());
     // Reconciliation against pysip2 too: the loan is found among the patron's items.
     let r = client.reconcile_checkout("P0001", "1000000001").await.unwrap();
-    assert!(matches!(r, kiosk_sip2::client::Reconciled::Lent(_)), "{r:?}");
+    assert!(matches!(r, kiosk_ils::client::Reconciled::Lent(_)), "{r:?}");
 
     drop(peer.0.stdin.take());
     let mut rest = String::new();

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim, numbered_items};
-use kiosk_sip2::client::{Client, ClientConfig, Credentials};
+use kiosk_ils::client::{Client, ClientConfig, Credentials};
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);

@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki};
-use kiosk_sip2::client::{Client, ClientConfig, Credentials};
-use kiosk_sip2::{ClientIdentity, Sip2Error, TlsSettings};
+use kiosk_ils::client::{Client, ClientConfig, Credentials};
+use kiosk_ils::{ClientIdentity, Sip2Error, TlsSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -62,7 +62,7 @@ async fn checkout_scenario_over_tls() {
 async fn the_ca_is_read_from_ils_ca_file_and_the_name_can_be_given_explicitly() {
     let pki = pki();
     let sim = tls_sim(&pki, &["sip2.library.test"]).await;
-    let path = std::env::temp_dir().join(format!("kiosk-sip2-tls-ca-{}.pem", std::process::id()));
+    let path = std::env::temp_dir().join(format!("kiosk-ils-tls-ca-{}.pem", std::process::id()));
     std::fs::write(&path, pki.ca_pem()).unwrap();
     let settings = TlsSettings::from_ca_file(&path).unwrap().with_server_name("sip2.library.test");
     std::fs::remove_file(&path).unwrap();

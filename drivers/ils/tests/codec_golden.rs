@@ -1,12 +1,12 @@
 //! Golden vectors from `specs/sip2.md` (§1.2 checksums, §1.4 a captured Evergreen session).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kiosk_sip2::codec::{
+use kiosk_ils::codec::{
     Charset, DecodeOptions, FrameBuffer, SipDate, Trailer, checksum, checksum_verifies, decode_frame,
     display_text, encode_frame,
 };
-use kiosk_sip2::messages::{CheckoutRequest, CirculationStatus, Login, Message, PatronStatusFlags};
-use kiosk_sip2::{DecodeError, EncodeError};
+use kiosk_ils::messages::{CheckoutRequest, CirculationStatus, Login, Message, PatronStatusFlags};
+use kiosk_ils::{DecodeError, EncodeError};
 
 fn hex(prefix: &[u8]) -> String {
     String::from_utf8(checksum(prefix).to_vec()).unwrap()

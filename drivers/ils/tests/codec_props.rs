@@ -2,11 +2,11 @@
 //! arbitrary bytes never panics.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kiosk_sip2::codec::{
+use kiosk_ils::codec::{
     Charset, DecodeOptions, Field, FrameBuffer, RawMessage, SipDate, checksum_verifies, decode_frame,
     encode_frame, fixed_width,
 };
-use kiosk_sip2::messages::{
+use kiosk_ils::messages::{
     CheckoutRequest, CirculationResponse, Message, PatronStatusFlags, PatronStatusResponse,
 };
 use proptest::prelude::*;

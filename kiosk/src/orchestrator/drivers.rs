@@ -12,7 +12,7 @@ use kiosk_platform::proof::CardTrust;
 use kiosk_platform::tls::{Endpoint, Identity};
 use kiosk_printer::transport::{AnyDriver, TransportSpec};
 use kiosk_printer::{Device, JobSettings, TokenKey};
-use kiosk_sip2::{Charset, ClientConfig, Credentials, Sip2Library, TlsSettings};
+use kiosk_ils::{Charset, ClientConfig, Credentials, Sip2Library, TlsSettings};
 use tokio::sync::mpsc;
 
 use super::Input;

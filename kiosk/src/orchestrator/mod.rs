@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use kiosk_platform::{Challenge, JpkiCertificate, Verdict as PlatformVerdict};
 use kiosk_printer::token;
 use kiosk_printer::{Receipt, ReceiptLine, compose_label, compose_receipt};
-use kiosk_sip2::Library;
+use kiosk_ils::Library;
 use kiosk_ui::{Scene, UiAction};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
@@ -850,7 +850,7 @@ impl Orchestrator {
                 Ok(Ok(loan)) => Ok(Loan {
                     item: item.clone(),
                     title: loan.title,
-                    due: kiosk_sip2::display_due_date(&loan.due),
+                    due: kiosk_ils::display_due_date(&loan.due),
                 }),
                 Ok(Err(problem)) => Err(item_refusal(problem)),
                 Err(e) => {
@@ -948,9 +948,9 @@ impl Orchestrator {
                 Ok(r) => {
                     // What was found, never which patron or item.
                     let found = match r {
-                        kiosk_sip2::client::Reconciled::Lent(_) => "lent",
-                        kiosk_sip2::client::Reconciled::NotLent => "not lent",
-                        kiosk_sip2::client::Reconciled::Other(_) => "on loan to someone else",
+                        kiosk_ils::client::Reconciled::Lent(_) => "lent",
+                        kiosk_ils::client::Reconciled::NotLent => "not lent",
+                        kiosk_ils::client::Reconciled::Other(_) => "on loan to someone else",
                     };
                     tracing::info!(found, "reconciled a loan left open by a crash");
                 }
@@ -974,8 +974,8 @@ impl Orchestrator {
     }
 }
 
-fn patron_refusal(problem: &kiosk_sip2::PatronProblem) -> PatronRefusal {
-    use kiosk_sip2::PatronProblem as P;
+fn patron_refusal(problem: &kiosk_ils::PatronProblem) -> PatronRefusal {
+    use kiosk_ils::PatronProblem as P;
     match problem {
         P::Unknown => PatronRefusal::Unknown,
         P::WrongPin => PatronRefusal::Blocked(None),
@@ -985,8 +985,8 @@ fn patron_refusal(problem: &kiosk_sip2::PatronProblem) -> PatronRefusal {
 
 /// The library system's refusal as the line the patron reads (both languages: the
 /// screen shows the list in either).
-fn item_refusal(problem: kiosk_sip2::ItemProblem) -> ItemRefusal {
-    use kiosk_sip2::ItemProblem as P;
+fn item_refusal(problem: kiosk_ils::ItemProblem) -> ItemRefusal {
+    use kiosk_ils::ItemProblem as P;
     ItemRefusal::Refused(Some(match problem {
         P::NotFound => "この資料は登録されていません / This item is not in the catalogue".to_owned(),
         P::OnHoldForAnother => "予約資料のため貸出できません / Reserved for another patron".to_owned(),

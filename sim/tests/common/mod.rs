@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Shared by the simulator and peer tests: the one checkout scenario both must pass.
 
-use kiosk_sip2::ItemProblem;
-use kiosk_sip2::client::Client;
+use kiosk_ils::ItemProblem;
+use kiosk_ils::client::Client;
 
 /// The scenario the peer test repeats against pysip2: PIN patron, borrow two books (one
 /// Japanese, one English), one refused, end session.
