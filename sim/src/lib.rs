@@ -1,5 +1,6 @@
-//! Simulators that speak the real protocols, for the demo and the tests. Each arrives
-//! with the driver issue it serves; so far: [`sip2`], the library system.
+//! Simulators that speak the real protocols, for the demo and the tests: [`card`] (a
+//! virtual JPKI card), [`platform`] (the local authentication platform), [`printer`] (an
+//! ESC/POS printer sink) and [`sip2`] (the library system).
 
 pub mod card;
 pub mod platform;
