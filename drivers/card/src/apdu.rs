@@ -236,7 +236,7 @@ impl<'a> ParsedCommand<'a> {
     }
 }
 
-/// A status word, typed where the JPKI card gives it a meaning (specs §1.5).
+/// A status word, typed where the JPKI card gives it a meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StatusWord {
     /// `90 00`

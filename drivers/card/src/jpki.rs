@@ -1,5 +1,5 @@
-//! The JPKI user-authentication operations (specs `jpki-card.md` §1.3), over any
-//! [`Transport`].
+//! The JPKI user-authentication operations (read the certificate, query the PIN tries,
+//! VERIFY the PIN, sign), over any [`Transport`].
 //!
 //! The only application this driver ever selects is the JPKI AP ([`JPKI_AID`]); the APs
 //! that hold the My Number itself are not even named in this crate. It never retries a
@@ -310,7 +310,7 @@ impl<'j, T: Transport> Session<'j, T> {
         let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(&JPKI_AID)?;
         let mut status = self.send(&cmd, 0, "SELECT JPKI AP")?.1;
         if status == StatusWord::NoPreciseDiagnosis {
-            // Some cards answer 6F00 to the first command after power-on (specs §1.5).
+            // Some cards answer 6F00 to the first command after power-on.
             status = self.send(&cmd, 0, "SELECT JPKI AP")?.1;
         }
         match status {

@@ -1,6 +1,5 @@
-//! The card logic: the JPKI AP's file system, PIN counters and signing, per the state model
-//! of specs `jpki-card.md` §4.6. Whatever OpenSC's JPKI driver expects of a real card,
-//! this must do (the OpenSC peer test is the judge).
+//! The card logic: the JPKI AP's file system, PIN counters and signing. Whatever OpenSC's
+//! JPKI driver expects of a real card, this must do (the OpenSC peer test is the judge).
 
 use std::collections::BTreeSet;
 
@@ -10,7 +9,8 @@ use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
 use super::pki::TestPki;
 
-/// ATR of a contactless My Number card as a PC/SC reader synthesises it (specs §1.6).
+/// ATR of a contactless My Number card as a PC/SC reader synthesises it (a PC/SC part 3
+/// Type B ATR, as published for the card).
 pub const MY_NUMBER_ATR: [u8; 13] =
     [0x3B, 0x88, 0x80, 0x01, 0x00, 0x00, 0x05, 0xE0, 0xB3, 0x81, 0xA1, 0x00, 0x7F];
 
@@ -315,8 +315,8 @@ impl VirtualCard {
     /// Which PIN protects reading `fid` (None: free; Some(None): never readable).
     fn read_guard(fid: u16) -> Option<Option<u16>> {
         match fid {
-            // The signature CA certificate (0002) is free, like the auth CA's (specs §1.2;
-            // OpenSC's pkcs15-jpki marks only 0001 private).
+            // The signature CA certificate (0002) is free, like the auth CA's (OpenSC's
+            // pkcs15-jpki marks only 0001 private).
             EF_SIGN_CERT => Some(Some(EF_SIGN_PIN)),
             EF_AUTH_KEY | EF_AUTH_PIN | EF_SIGN_KEY | EF_SIGN_PIN => Some(None),
             _ => None,

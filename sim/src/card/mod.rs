@@ -1,6 +1,6 @@
 //! A virtual My Number card (JPKI AP) for the tests and the demo.
 //!
-//! - [`applet`]: the card logic (files, PIN counters, signing) of specs §4.6.
+//! - [`applet`]: the card logic (files, PIN counters, signing).
 //! - [`pki`]: a test CA and user certificate made at start (rcgen, RSA-2048).
 //! - [`vpcd`]: attach it to the real pcscd through vsmartcard's vpcd reader driver.
 //! - [`transport`]: attach it in process, as a [`kiosk_card::Transport`].

@@ -1,6 +1,6 @@
 //! A throw-away JPKI-like PKI made at start: a test user-authentication CA and one user
-//! certificate with an RSA-2048 key, in the profile of specs `jpki-card.md` §2
-//! (`C=JP, CN=<opaque>` subject, `C=JP, O=JPKI-TEST, OU=…` issuer, sha256WithRSA).
+//! certificate with an RSA-2048 key, in the profile of a JPKI user-authentication
+//! certificate (`C=JP, CN=<opaque>` subject, `C=JP, O=JPKI-TEST, OU=…` issuer, sha256WithRSA).
 //! Nothing here is a committed key: every key is generated when a test asks for one.
 
 use std::sync::OnceLock;

@@ -1,9 +1,8 @@
-//! The virtual card as a vsmartcard vpcd client (specs `jpki-card.md` §4.1): the card
-//! connects to the vpcd reader driver inside pcscd over TCP on loopback; frames are a
-//! 2-byte big-endian length and the payload. One-byte payloads are control messages
-//! (`00` power off, `01` power on, `02` reset, `04` get ATR; only `04` is answered);
-//! longer ones are C-APDUs, answered with one R-APDU. Connecting inserts the card,
-//! closing the socket removes it.
+//! The virtual card as a vsmartcard vpcd client: the card connects to the vpcd reader
+//! driver inside pcscd over TCP on loopback; frames are a 2-byte big-endian length and the
+//! payload. One-byte payloads are control messages (`00` power off, `01` power on, `02`
+//! reset, `04` get ATR; only `04` is answered); longer ones are C-APDUs, answered with one
+//! R-APDU. Connecting inserts the card, closing the socket removes it.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
