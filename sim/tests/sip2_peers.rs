@@ -59,7 +59,7 @@ async fn our_client_passes_the_checkout_scenario_against_pysip2() {
 
     let mut cfg = ClientConfig::new(format!("127.0.0.1:{port}"), "KIOSKLIB");
     cfg.login = Some(Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
-    // pysip2 rejects a blank nb due date and closes the connection (spec §1.6).
+    // pysip2 0.1.0 rejects a blank nb due date and closes the connection.
     cfg.nb_due_date_is_transaction_date = true;
     cfg.resends = 4;
     cfg.request_timeout = Duration::from_secs(2);

@@ -1,6 +1,6 @@
 //! The async SIP2 client: one connection, one request at a time.
 //!
-//! Reliability rules (spec §1.7):
+//! Reliability rules:
 //! - on a timeout on a still-open socket, resend the **byte-identical** frame (same AY,
 //!   same date, same AZ) up to the retries allowed; a server that caches replies answers
 //!   from its cache, one that re-executes reports a renewal;

@@ -1,4 +1,5 @@
-//! Golden vectors from `specs/sip2.md` (§1.2 checksums, §1.4 a captured Evergreen session).
+//! Golden vectors: SIP2 checksums (AY/AZ error detection) of known frames, and an exchange
+//! captured against Evergreen SIPServer's stub ILS with error detection on.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kiosk_ils::codec::{
