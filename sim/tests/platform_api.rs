@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `api` mode against the platform simulator over real TLS (rustls on both sides, mutual
 //! TLS, rcgen PKI): the verdicts, connection reuse, registration, the grace policy, and
-//! every fault the issue lists — each a named error, no panic, no loan.
+//! every fault the simulator can inject ([`Fault`]) — each a named error, no panic, no loan.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `ocsp` mode against an independent peer: Debian's `openssl ocsp` as the responder over
-//! an `openssl ca` database (the recipe of specs/ocsp-testbed.sh), and `openssl ca
-//! -gencrl` CRLs for the CRL parser. The card's signature is made by `openssl dgst`.
+//! an `openssl ca` database (set up by `Ca` below), and `openssl ca -gencrl` CRLs for the
+//! CRL parser. The card's signature is made by `openssl dgst`.
 //! Responders listen on a port the kernel picks (`-port 0`, read back from their
 //! "ACCEPT" line) and are killed by PID when the test ends.
 

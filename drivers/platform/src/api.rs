@@ -1,4 +1,4 @@
-//! `api` mode: the platform's JSON API (specs/platform.md, version 1) over HTTPS with
+//! `api` mode: the platform's JSON API (version 1, under `/v1/`) over HTTPS with
 //! mutual TLS. Every request carries `requestInfo` with a fresh UUIDv4 transaction ID;
 //! every answer must echo it. Answers with fields outside the v1 contract are refused:
 //! the platform must not hand the kiosk data (names, platform-wide IDs) it never asked for.

@@ -1,10 +1,10 @@
 //! The local authentication platform simulator: an HTTPS server (rustls, mutual TLS) that
-//! implements the `api` mode of specs/platform.md — register, nonce, verify with real
-//! signature and chain checks against the virtual card's JPKI test CA, a link table, a
-//! revocation list, the re-issue mapping, maintenance 503 — and serves a CRL with
-//! conditional GET. It can be told to misbehave ([`Fault`]) and to present an expired or
-//! a stranger's server certificate ([`ServerCert`]). Also: fixtures for OCSP tests
-//! ([`fixtures`]).
+//! implements the platform's `api` mode (the JSON API version 1 that `kiosk-platform`
+//! speaks) — register, nonce, verify with real signature and chain checks against the
+//! virtual card's JPKI test CA, a link table, a revocation list, the re-issue mapping,
+//! maintenance 503 — and serves a CRL with conditional GET. It can be told to misbehave
+//! ([`Fault`]) and to present an expired or a stranger's server certificate
+//! ([`ServerCert`]). Also: fixtures for OCSP tests ([`fixtures`]).
 
 pub mod fixtures;
 pub mod http;
