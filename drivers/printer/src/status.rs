@@ -122,7 +122,7 @@ mod tests {
 
     #[test]
     fn known_bytes() {
-        // 0x36 to "offline cause": cover open and paper end (the spec's example).
+        // 0x36 to "offline cause": bit 2 cover open and bit 5 paper end.
         let s = decode(0x12, 0x36, 0x12).unwrap();
         assert!(s.cover_open);
         assert_eq!(s.paper, Paper::Out);
