@@ -23,7 +23,7 @@ fn admin_status() -> Vec<StatusRow> {
     ]
 }
 
-/// Every screen of the issue, as the flow would show it, by name (the reference image is
+/// Every screen, as the flow would show it, by name (the reference image is
 /// `docs/screens/<name>-<language>.png`).
 pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
     let loans = vec![
