@@ -110,6 +110,83 @@ pub enum Le {
     Extended(u32),
 }
 
+/// The instructions the driver sends to the JPKI AP, each with the CLA it is sent with
+/// (the simulated card answers the same set).
+///
+/// The interindustry commands (ISO/IEC 7816-4) go with CLA `00`: no command chaining, no
+/// secure messaging, the basic logical channel. The signature command is the JPKI AP's
+/// own and goes with the proprietary CLA `80`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ins {
+    /// `00 A4` SELECT (ISO 7816-4): makes a file current. The driver selects the JPKI AP
+    /// by DF name (P1 `04`) and an EF of it by file identifier (P1 `02`), both with P2
+    /// `0C`: no file control information in the answer.
+    Select,
+    /// `00 B0` READ BINARY (ISO 7816-4): reads the current EF from an offset. With bit 8
+    /// of P1 clear the offset is P1–P2 (15 bits); with it set, P1 names the EF by short
+    /// file identifier (`80 | SFI`) and P2 is the offset.
+    ReadBinary,
+    /// `00 20` VERIFY (ISO 7816-4): compares the command data with the reference data of
+    /// P2 (`80`: the current EF, the PIN's EF on the JPKI AP). Without data it only asks
+    /// for the retry counter (`63 Cx`: x tries left) and spends no try.
+    Verify,
+    /// `80 2A` COMPUTE DIGITAL SIGNATURE of the JPKI AP: the INS of ISO 7816-8's PERFORM
+    /// SECURITY OPERATION (`00 2A 9E 9A`), but with CLA `80`, P1 `00` and P2 naming the
+    /// key: `80` the current EF (what the driver sends), or `80 | SFI`. The data is a DER
+    /// DigestInfo; the card pads it (PKCS#1 v1.5 type 1) and answers the RSA signature.
+    ComputeSignature,
+}
+
+impl Ins {
+    /// The INS byte.
+    pub const fn byte(self) -> u8 {
+        match self {
+            Ins::Select => 0xA4,
+            Ins::ReadBinary => 0xB0,
+            Ins::Verify => 0x20,
+            Ins::ComputeSignature => 0x2A,
+        }
+    }
+
+    /// The CLA byte the instruction is sent with.
+    pub const fn cla(self) -> u8 {
+        match self {
+            Ins::Select | Ins::ReadBinary | Ins::Verify => 0x00,
+            Ins::ComputeSignature => 0x80,
+        }
+    }
+
+    /// A command with this instruction, its CLA and `p1`, `p2` (no data, no Le yet).
+    pub fn command(self, p1: u8, p2: u8) -> Command {
+        Command::new(self.cla(), self.byte(), p1, p2)
+    }
+}
+
+/// An INS byte that is none of the [`Ins`] the driver knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown instruction byte {0:02X}")]
+pub struct UnknownIns(pub u8);
+
+impl TryFrom<u8> for Ins {
+    type Error = UnknownIns;
+
+    fn try_from(byte: u8) -> Result<Self, UnknownIns> {
+        match byte {
+            0xA4 => Ok(Ins::Select),
+            0xB0 => Ok(Ins::ReadBinary),
+            0x20 => Ok(Ins::Verify),
+            0x2A => Ok(Ins::ComputeSignature),
+            other => Err(UnknownIns(other)),
+        }
+    }
+}
+
+impl From<Ins> for u8 {
+    fn from(ins: Ins) -> u8 {
+        ins.byte()
+    }
+}
+
 /// A command APDU. Its data is a zeroizing buffer because VERIFY carries the PIN.
 #[derive(Debug)]
 pub struct Command {
@@ -399,6 +476,36 @@ mod tests {
         assert_eq!(*c4.as_slice().last().unwrap(), 0);
         let c4e = Command::new(0, 0xB0, 0, 0).with_data(&[1, 2]).unwrap().with_le(Le::Extended(300));
         assert_eq!(c4e.encode().unwrap().as_slice(), [0, 0xB0, 0, 0, 0, 0, 2, 1, 2, 0x01, 0x2C]);
+    }
+
+    #[test]
+    fn instructions_map_to_their_bytes_and_back() {
+        let table = [
+            (Ins::Select, 0x00, 0xA4),
+            (Ins::ReadBinary, 0x00, 0xB0),
+            (Ins::Verify, 0x00, 0x20),
+            (Ins::ComputeSignature, 0x80, 0x2A),
+        ];
+        for (ins, cla, byte) in table {
+            assert_eq!((ins.cla(), ins.byte(), u8::from(ins)), (cla, byte, byte), "{ins:?}");
+            assert_eq!(Ins::try_from(byte), Ok(ins));
+            let header = ins.command(0x12, 0x34).encode().unwrap();
+            assert_eq!(header.as_slice(), [cla, byte, 0x12, 0x34]);
+        }
+        // Every other byte is an error naming it, never a panic.
+        let mut known = 0;
+        for byte in 0..=u8::MAX {
+            match Ins::try_from(byte) {
+                Ok(ins) => {
+                    assert_eq!(ins.byte(), byte);
+                    known += 1;
+                }
+                Err(e) => assert_eq!(e, UnknownIns(byte)),
+            }
+        }
+        assert_eq!(known, table.len());
+        assert_eq!(Ins::try_from(0xC0), Err(UnknownIns(0xC0)));
+        assert_eq!(UnknownIns(0xCA).to_string(), "unknown instruction byte CA");
     }
 
     #[test]

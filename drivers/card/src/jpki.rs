@@ -8,7 +8,7 @@
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::apdu::{Command, Le, MAX_EXTENDED_LE, MAX_SHORT_LE, ResponseBuf, StatusWord};
+use crate::apdu::{Command, Ins, Le, MAX_EXTENDED_LE, MAX_SHORT_LE, ResponseBuf, StatusWord};
 use crate::error::CardError;
 use crate::transport::{Channel, Transport};
 
@@ -202,7 +202,7 @@ impl<T: Transport> Jpki<T> {
         let mut s = Session::new(self)?;
         s.ensure_ap()?;
         s.select_ef(EF_AUTH_PIN)?;
-        let status = s.send(&Command::new(0x00, 0x20, 0x00, 0x80), 0, "VERIFY (tries query)")?.1;
+        let status = s.send(&Ins::Verify.command(0x00, 0x80), 0, "VERIFY (tries query)")?.1;
         match status {
             StatusWord::WrongPin { tries_left: 0 } | StatusWord::Blocked => Ok(PinStatus::Blocked),
             StatusWord::WrongPin { tries_left } => Ok(PinStatus::TriesLeft(tries_left)),
@@ -222,7 +222,7 @@ impl<T: Transport> Jpki<T> {
         let mut s = Session::new(self)?;
         s.ensure_ap()?;
         s.select_ef(EF_AUTH_PIN)?;
-        let cmd = Command::new(0x00, 0x20, 0x00, 0x80).with_data(pin)?;
+        let cmd = Ins::Verify.command(0x00, 0x80).with_data(pin)?;
         let status = s.send(&cmd, 0, "VERIFY")?.1;
         drop(cmd);
         let outcome = match status {
@@ -245,7 +245,7 @@ impl<T: Transport> Jpki<T> {
         let mut s = Session::new(self)?;
         s.ensure_ap()?;
         s.select_ef(EF_AUTH_KEY)?;
-        let cmd = Command::new(0x80, 0x2A, 0x00, 0x80).with_data(&digest_info)?.with_le(Le::Max(256));
+        let cmd = Ins::ComputeSignature.command(0x00, 0x80).with_data(&digest_info)?.with_le(Le::Max(256));
         let (signature, status) = s.send(&cmd, SIGNATURE_LEN, "COMPUTE DIGITAL SIGNATURE")?;
         match status {
             StatusWord::Success if signature.len() == SIGNATURE_LEN => Ok(signature),
@@ -307,7 +307,7 @@ impl<'j, T: Transport> Session<'j, T> {
     }
 
     fn select_ap(&mut self) -> Result<(), CardError> {
-        let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(&JPKI_AID)?;
+        let cmd = Ins::Select.command(0x04, 0x0C).with_data(&JPKI_AID)?;
         let mut status = self.send(&cmd, 0, "SELECT JPKI AP")?.1;
         if status == StatusWord::NoPreciseDiagnosis {
             // Some cards answer 6F00 to the first command after power-on.
@@ -333,7 +333,7 @@ impl<'j, T: Transport> Session<'j, T> {
             return Ok(());
         }
         self.jpki.current_ef = None;
-        let cmd = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(&fid.to_be_bytes())?;
+        let cmd = Ins::Select.command(0x02, 0x0C).with_data(&fid.to_be_bytes())?;
         match self.send(&cmd, 0, "SELECT EF")?.1 {
             StatusWord::Success => {
                 self.jpki.current_ef = Some(fid);
@@ -348,7 +348,7 @@ impl<'j, T: Transport> Session<'j, T> {
     /// READ BINARY of up to `len` bytes at `offset` (15-bit) of the current EF.
     fn read(&mut self, offset: u16, len: usize, what: &'static str) -> Result<Vec<u8>, CardError> {
         let [p1, p2] = offset.to_be_bytes();
-        let cmd = Command::new(0x00, 0xB0, p1 & 0x7F, p2).with_le(Le::Max(len as u32));
+        let cmd = Ins::ReadBinary.command(p1 & 0x7F, p2).with_le(Le::Max(len as u32));
         let (data, status) = self.send(&cmd, len, what)?;
         if status.is_ok() {
             self.ok = true;

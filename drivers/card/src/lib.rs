@@ -1,7 +1,7 @@
 //! Card reader driver for the My Number card's JPKI user-authentication application.
 //!
-//! - [`apdu`]: command and response APDUs as types, [`StatusWord`], fixed-capacity
-//!   zeroizing buffers.
+//! - [`apdu`]: command and response APDUs as types, the instructions sent ([`Ins`]),
+//!   [`StatusWord`], fixed-capacity zeroizing buffers.
 //! - [`transport`]: the small [`Transport`] trait (transmit inside a transaction guard,
 //!   exclusive hold, unpower); [`pcsc`] implements it on pcsc-lite.
 //! - [`jpki`]: the JPKI operations the kiosk needs (certificate, PIN tries, VERIFY,
@@ -18,7 +18,7 @@ pub mod jpki;
 pub mod pcsc;
 pub mod transport;
 
-pub use apdu::{ApduError, Command, Le, ParsedCommand, Response, StatusWord};
+pub use apdu::{ApduError, Command, Ins, Le, ParsedCommand, Response, StatusWord, UnknownIns};
 pub use cert::{CertError, CertificateSerial, JpkiCertificate};
 pub use error::{CardError, FaultClass};
 pub use jpki::{Jpki, PinOutcome, PinStatus, ReadMode, Traffic};

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use kiosk_card::apdu::ParsedCommand;
+use kiosk_card::apdu::{Ins, ParsedCommand};
 use kiosk_card::jpki::JPKI_AID;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
@@ -270,12 +270,15 @@ impl VirtualCard {
         if cmd.cla & 0x03 != 0 {
             return sw(0x6881);
         }
-        match (cmd.cla, cmd.ins) {
-            (0x00, 0xA4) => self.select(&cmd),
-            (0x00, 0xB0) => self.read_binary(&cmd),
-            (0x00, 0x20) => self.verify(&cmd),
-            (0x80, 0x2A) => self.sign(&cmd),
-            (0x00 | 0x80, _) => sw(0x6D00),
+        match Ins::try_from(cmd.ins) {
+            // Each instruction only with its own CLA: READ BINARY with CLA 80 is unknown.
+            Ok(ins) if ins.cla() == cmd.cla => match ins {
+                Ins::Select => self.select(&cmd),
+                Ins::ReadBinary => self.read_binary(&cmd),
+                Ins::Verify => self.verify(&cmd),
+                Ins::ComputeSignature => self.sign(&cmd),
+            },
+            _ if matches!(cmd.cla, 0x00 | 0x80) => sw(0x6D00),
             _ => sw(0x6E00),
         }
     }

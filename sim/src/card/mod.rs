@@ -28,7 +28,9 @@ pub fn shared_card(config: CardConfig) -> Result<SharedCard, &'static pki::PkiEr
 /// never send one (the My Number APs above all).
 pub fn selects_other_application(command: &[u8]) -> bool {
     match kiosk_card::ParsedCommand::parse(command) {
-        Ok(c) => c.ins == 0xA4 && c.p1 == 0x04 && c.data != kiosk_card::jpki::JPKI_AID,
+        Ok(c) => {
+            c.ins == kiosk_card::Ins::Select.byte() && c.p1 == 0x04 && c.data != kiosk_card::jpki::JPKI_AID
+        }
         Err(_) => false,
     }
 }
