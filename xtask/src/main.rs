@@ -122,12 +122,14 @@ fn test(extra: &[String]) -> Result<(), String> {
     ensure_py_packages(PY_TEST_PACKAGES)?;
     ensure_cargo_deb()?;
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--all-targets", "--locked"]).args(extra);
-    run(&mut cmd)?;
-    // Doc tests are not part of --all-targets.
+    // --no-fail-fast: every test binary runs, and the run ends with all the failures.
+    cmd.args(["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"]).args(extra);
+    let all_targets = run(&mut cmd);
+    // Doc tests are not part of --all-targets; they run even when a test above failed.
     let mut doc = cargo();
-    doc.args(["test", "--workspace", "--doc", "--locked"]);
-    run(&mut doc)
+    doc.args(["test", "--workspace", "--doc", "--locked", "--no-fail-fast"]);
+    let doc = run(&mut doc);
+    all_targets.and(doc)
 }
 
 /// Creates `target/py-venv` if needed and pip-installs the pinned packages missing from it.
