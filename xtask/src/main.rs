@@ -7,6 +7,8 @@
 //!   every test in the workspace. Daemons a test needs (pcscd with a virtual reader, …)
 //!   are started by the tests themselves, privately and on loopback, so a test run never
 //!   depends on the machine's services.
+//! - `cargo xtask deps`: only install the Debian and PyPI packages (CI, before clippy and
+//!   the board build).
 #![allow(clippy::print_stdout)]
 
 use std::env;
@@ -76,16 +78,26 @@ const DEMO_PACKAGES: &[(&str, &str)] = &[
     ("libpcsclite-dev", "the card driver links pcsc-lite"),
 ];
 
+/// Debian packages the board build links (`cargo build -p kiosk --no-default-features
+/// --features board`: Slint's linuxkms back-end with libinput touch and the software
+/// renderer; no GPU, so no libgbm/libdrm). CI checks that build.
+const BOARD_PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "libudev-sys's build script finds libudev with it"),
+    ("libudev-dev", "libudev-sys (udev crate): libinput's device discovery, found by pkg-config"),
+    ("libinput-dev", "input-sys links libinput: touch and keys on the board"),
+    ("libxkbcommon-dev", "the xkbcommon crate links libxkbcommon: keymaps for libinput's key events"),
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
-        Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES))
+        Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(BOARD_PACKAGES))
             .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo   run the kiosk (demo on simulated hardware when none is configured)\n  test   install what the tests need, then run every test\n  deps   only install the Debian packages"
+                "usage: cargo xtask <command>\n\n  demo   run the kiosk (demo on simulated hardware when none is configured)\n  test   install what the tests need, then run every test\n  deps   only install the Debian and PyPI packages (tests, demo, board build)"
             );
             return ExitCode::from(2);
         }
