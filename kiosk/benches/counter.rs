@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use kiosk::config::Config;
-use kiosk::console::barcode;
+use kiosk::hand_off::barcode;
 use kiosk_keyboard::{Gadget, Layout, reports};
 use kiosk_ui::headless::Headless;
 use kiosk_ui::{HandOffMethod, Scene, Screen};

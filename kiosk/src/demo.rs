@@ -2,18 +2,17 @@
 //! simulated in-process, printed step by step.
 //!
 //! It shows a newcomer (and a test) what the kiosk decides: which effects each event
-//! produces, what the drivers answer, and what the screen shows. The orchestrator issue
-//! replaces the in-process simulators with the real driver tasks and `sim/` peers.
+//! produces, what the drivers answer, and what the screen shows.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use kiosk_printer::token::{self, LabelDate, TokenKey, TokenRefusal};
+use kiosk_printer::token::{self, LabelDate, TokenKey};
 use kiosk_printer::{JobSettings, Receipt, ReceiptLine, compose_label, compose_receipt};
 
 use crate::config::Config;
-use crate::flow::{
+use kiosk_core::flow::{
     Effect, Event, ItemId, ItemRefusal, LabelRefusal, Loan, LoanLine, Millis, Notice, PatronId,
     PatronSession, PinKey, PinStage, PrintFault, PrintJob, Reply, Scan, Screen, Tap, Verdict, View,
 };
@@ -44,10 +43,10 @@ impl SimCard {
 }
 
 /// The demo library's catalogue: barcode, title, and whether it may be lent.
-const CATALOGUE: &[(&str, &str, Option<&str>)] = &[
+const CATALOGUE: &[(&str, &str, Option<ItemRefusal>)] = &[
     ("9784101010014", "吾輩は猫である", None),
     ("9784003101018", "坊っちゃん", None),
-    ("9784041001011", "こころ", Some("予約資料のため貸出できません / Reserved for another patron")),
+    ("9784041001011", "こころ", Some(ItemRefusal::OnHoldForAnother)),
     ("9784101010021", "Norwegian Wood", None),
 ];
 
@@ -83,6 +82,8 @@ pub(crate) struct World {
     font: std::cell::OnceCell<Option<kiosk_sim::printer::Font>>,
     /// The demo card's link (the counter links and unlinks it).
     link: Option<PatronId>,
+    /// What a scan is (the kiosk's rules, from the demo configuration).
+    classifier: kiosk_core::scan::Classifier,
     /// Counter method C: the real HID encoder, typing into a file in the demo's folder.
     keyboard: Option<(kiosk_keyboard::Gadget, &'static str)>,
 }
@@ -134,7 +135,10 @@ pub fn run(out: &mut dyn Write, config: &Config, out_dir: &Path) -> io::Result<D
     let scan_label = |world: &World, printed: LabelDate| -> Event {
         let verified = token::sign(DEMO_PATRON, printed, &world.settings.kiosk_id, &world.key)
             .map_err(|_| LabelRefusal::Malformed)
-            .and_then(|t| token::verify(&t, world.today, std::slice::from_ref(&world.key)).map_err(refusal));
+            .and_then(|t| {
+                token::verify(&t, world.today, std::slice::from_ref(&world.key))
+                    .map_err(crate::orchestrator::scan::label_refusal)
+            });
         Event::Scanned(Scan::MethodDLabel(
             verified.and_then(|v| PatronId::new(v.patron.as_str()).ok_or(LabelRefusal::Malformed)),
         ))
@@ -172,15 +176,6 @@ pub fn run(out: &mut dyn Write, config: &Config, out_dir: &Path) -> io::Result<D
     Ok(summary)
 }
 
-pub(crate) fn refusal(r: TokenRefusal) -> LabelRefusal {
-    match r {
-        TokenRefusal::Malformed => LabelRefusal::Malformed,
-        TokenRefusal::UnknownKey => LabelRefusal::UnknownKey,
-        TokenRefusal::BadSignature => LabelRefusal::BadSignature,
-        TokenRefusal::WrongDay { .. } => LabelRefusal::WrongDay,
-    }
-}
-
 fn play(
     out: &mut dyn Write,
     flow: &mut PatronSession,
@@ -215,7 +210,7 @@ fn play(
 impl World {
     pub(crate) fn new(config: &Config, out_dir: &Path) -> io::Result<World> {
         std::fs::create_dir_all(out_dir)?;
-        let (today, now_text) = local_now();
+        let (today, now_text) = crate::clock::local_now();
         Ok(World {
             card: SimCard { tries: 3 },
             summary: DemoSummary::default(),
@@ -226,6 +221,11 @@ impl World {
             out_dir: out_dir.to_owned(),
             font: std::cell::OnceCell::new(),
             link: PatronId::new(DEMO_PATRON),
+            classifier: kiosk_core::scan::Classifier::standard(
+                &config.scanner.library_card_prefix,
+                config.scanner.staff_card_prefix.as_deref(),
+            )
+            .map_err(io::Error::other)?,
             keyboard: config.mode.counter().map(|c| {
                 let layout = match c.keyboard.layout {
                     crate::config::KeyLayout::Us => kiosk_keyboard::Layout::Us,
@@ -252,12 +252,15 @@ impl World {
         PatronId::new(DEMO_PATRON)
     }
 
-    /// Classifies a scanned barcode like the scanner driver's rules will.
-    pub(crate) fn classify(code: &str) -> Scan {
-        match PatronId::new(code) {
-            Some(p) if code == DEMO_PATRON => Scan::LibraryCard(p),
-            _ => Scan::Item(ItemId(code.to_owned())),
-        }
+    /// What a scanned barcode is, by the kiosk's own rules.
+    pub(crate) fn classify(&self, code: &str) -> Scan {
+        crate::orchestrator::scan::classify(
+            &self.classifier,
+            self.settings.symbology,
+            std::slice::from_ref(&self.key),
+            self.today,
+            code,
+        )
     }
 
     /// The simulated drivers: the answer each effect would get.
@@ -272,27 +275,29 @@ impl World {
             Effect::ProvePossession { .. } => Reply::Proof(Ok(())),
             Effect::CheckValidity { .. } => Reply::Validity(Verdict::Good { patron: None }),
             Effect::ResolvePatron { .. } => {
-                Reply::Patron(self.link.clone().ok_or(crate::flow::PatronRefusal::NotLinked))
+                Reply::Patron(self.link.clone().ok_or(kiosk_core::flow::PatronRefusal::NotLinked))
             }
             Effect::TypeNumber { patron, .. } => Reply::Typed(match &self.keyboard {
-                None => Err(crate::flow::TypeFault::NoKeyboard),
+                None => Err(kiosk_core::flow::TypeFault::NoKeyboard),
                 Some((gadget, terminator)) => {
                     gadget.type_text(patron.expose(), terminator).map_err(|e| match e {
-                        kiosk_keyboard::GadgetError::Missing { .. } => crate::flow::TypeFault::NoKeyboard,
-                        kiosk_keyboard::GadgetError::Untypable(_) => crate::flow::TypeFault::Untypable,
-                        kiosk_keyboard::GadgetError::Write { .. } => crate::flow::TypeFault::Failed,
+                        kiosk_keyboard::GadgetError::Missing { .. } => {
+                            kiosk_core::flow::TypeFault::NoKeyboard
+                        }
+                        kiosk_keyboard::GadgetError::Untypable(_) => kiosk_core::flow::TypeFault::Untypable,
+                        kiosk_keyboard::GadgetError::Write { .. } => kiosk_core::flow::TypeFault::Failed,
                     })
                 }
             }),
-            Effect::Link { patron, replace, .. } => Reply::Linked(match &self.link {
-                Some(current) if current != patron && !replace => {
-                    Err(crate::flow::LinkFault::CardLinkedElsewhere)
-                }
-                _ => {
-                    self.link = Some(patron.clone());
-                    Ok(())
-                }
-            }),
+            Effect::Link { patron, replace, .. } => Reply::Linked(
+                kiosk_core::links::may_link(
+                    self.link.as_ref().map(PatronId::expose),
+                    patron.expose(),
+                    false,
+                    *replace,
+                )
+                .map(|()| self.link = Some(patron.clone())),
+            ),
             Effect::Unlink { .. } => Reply::Unlinked(Ok(self.link.take().is_some())),
             Effect::PatronStatus { .. } => Reply::Standing(Ok(())),
             Effect::Checkout { item, .. } => {
@@ -303,9 +308,9 @@ impl World {
                     }
                     Some((_, _, Some(why))) => {
                         self.summary.refused += 1;
-                        Err(ItemRefusal::Refused(Some((*why).into())))
+                        Err(why.clone())
                     }
-                    None => Err(ItemRefusal::Refused(None)),
+                    None => Err(ItemRefusal::NotInCatalogue),
                 };
                 Reply::Checkout { item: item.clone(), result }
             }
@@ -368,33 +373,6 @@ fn demo_key() -> TokenKey {
     TokenKey::new(&*bytes).unwrap_or_else(|_| unreachable!("32 bytes is the minimum"))
 }
 
-/// Today's date and the time in Japan (UTC+9), from the system clock.
-pub(crate) fn local_now() -> (LabelDate, String) {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .saturating_add(9 * 3600);
-    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
-    let date = LabelDate::new(y, m, d)
-        .unwrap_or_else(|| LabelDate::new(2026, 1, 1).unwrap_or_else(|| unreachable!()));
-    let text = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600 % 24, secs / 60 % 60);
-    (date, text)
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (u16, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (u16::try_from(y).unwrap_or(2026), u8::try_from(m).unwrap_or(1), u8::try_from(d).unwrap_or(1))
-}
-
 fn previous_day(d: LabelDate) -> LabelDate {
     if d.day() > 1 {
         return LabelDate::new(d.year(), d.month(), d.day() - 1).unwrap_or(d);
@@ -419,7 +397,7 @@ pub fn describe(view: &View) -> String {
         Screen::OutOfService => "Out of service".to_owned(),
         Screen::ReadingCard => "Reading your card…".to_owned(),
         Screen::Pin(pad) => {
-            let dots: String = "●".repeat(pad.entered) + &"○".repeat(crate::flow::PIN_LEN - pad.entered);
+            let dots: String = "●".repeat(pad.entered) + &"○".repeat(kiosk_core::flow::PIN_LEN - pad.entered);
             let stage = match pad.stage {
                 PinStage::CheckingTries => "checking tries",
                 PinStage::LastTryWarning => "LAST TRY: a wrong PIN will lock your card",
@@ -438,10 +416,9 @@ pub fn describe(view: &View) -> String {
                 .iter()
                 .map(|l| match l {
                     LoanLine::Borrowed(loan) => format!("{} (due {})", loan.title, loan.due),
-                    LoanLine::Refused { reason: ItemRefusal::Refused(Some(why)), .. } => {
-                        format!("refused: {why}; please take it to the counter")
+                    LoanLine::Refused { reason, .. } => {
+                        format!("refused ({reason:?}); please take it to the counter")
                     }
-                    LoanLine::Refused { .. } => "refused; please take it to the counter".to_owned(),
                 })
                 .collect();
             format!(
@@ -512,8 +489,6 @@ mod tests {
 
     #[test]
     fn calendar_arithmetic() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
         assert_eq!(previous_day(LabelDate::new(2026, 3, 1).unwrap()), LabelDate::new(2026, 2, 28).unwrap());
         assert_eq!(previous_day(LabelDate::new(2026, 1, 1).unwrap()), LabelDate::new(2025, 12, 31).unwrap());
     }

@@ -13,9 +13,9 @@ use std::time::Duration;
 use kiosk_ui::{DemoControl, Scene, UiAction};
 
 use crate::config::Config;
-use crate::console::{Console, Work};
 use crate::demo::World;
-use crate::flow::{AdminAction, Effect, Event, Millis, Reply, SessionId};
+use kiosk_core::console::{Console, Work};
+use kiosk_core::flow::{AdminAction, Effect, Event, Millis, Reply, SessionId};
 
 /// How long each simulated driver takes to answer.
 fn latency(effect: &Effect) -> Duration {
@@ -42,6 +42,8 @@ pub struct DemoKiosk {
     pending: Vec<(Millis, SessionId, Reply)>,
     card_on_reader: bool,
     next_book: usize,
+    staff_pin_hash: crate::config::StaffPinHash,
+    symbology: kiosk_printer::Symbology,
 }
 
 impl core::fmt::Debug for DemoKiosk {
@@ -55,7 +57,9 @@ impl DemoKiosk {
     /// If the printer's output directory cannot be created.
     pub fn new(config: &Config, pages: &Path) -> io::Result<DemoKiosk> {
         Ok(DemoKiosk {
-            console: Console::new(config),
+            console: Console::new(config.console_settings()),
+            staff_pin_hash: config.admin.staff_pin_hash.clone(),
+            symbology: config.job_settings().symbology,
             world: World::new(config, pages)?,
             pending: Vec::new(),
             card_on_reader: false,
@@ -70,6 +74,9 @@ impl DemoKiosk {
         s.demo_mode = true;
         s.demo_card_on_reader = self.card_on_reader;
         s.status_rows = self.status_rows();
+        if let Some(number) = self.console.hand_off_barcode() {
+            s.hand_off.barcode = crate::hand_off::barcode(number.expose(), self.symbology);
+        }
         s
     }
 
@@ -115,10 +122,10 @@ impl DemoKiosk {
             DemoControl::ScanBook => {
                 let book = World::book(self.next_book);
                 self.next_book += 1;
-                Event::Scanned(crate::flow::Scan::Item(book))
+                Event::Scanned(kiosk_core::flow::Scan::Item(book))
             }
             DemoControl::ScanLibraryCard => match World::library_card() {
-                Some(p) => Event::Scanned(crate::flow::Scan::LibraryCard(p)),
+                Some(p) => Event::Scanned(kiosk_core::flow::Scan::LibraryCard(p)),
                 None => return,
             },
         };
@@ -128,7 +135,7 @@ impl DemoKiosk {
 
     /// A scanned barcode (the headless script's `scan`).
     pub fn scan(&mut self, code: &str) {
-        let work = self.console.event(Event::Scanned(World::classify(code)));
+        let work = self.console.event(Event::Scanned(self.world.classify(code)));
         self.run(work);
     }
 
@@ -157,6 +164,11 @@ impl DemoKiosk {
                 Work::Staff(AdminAction::ResetKiosk) => self.pending.clear(),
                 Work::Staff(_) => {}
                 Work::Demo(control) => self.demo(control),
+                Work::CheckStaffPin(pin) => {
+                    let ok = self.staff_pin_hash.verify(pin.as_ascii());
+                    let more = self.console.staff_pin_checked(ok);
+                    self.run(more);
+                }
             }
         }
     }
@@ -306,7 +318,7 @@ pub fn run_window(config: &Config) -> Result<(), String> {
     let pages = std::env::temp_dir().join("kiosk-demo");
     let kiosk = Rc::new(RefCell::new(DemoKiosk::new(config, &pages).map_err(|e| e.to_string())?));
     let ui = kiosk_ui::AppWindow::new().map_err(|e| format!("cannot open a window: {e}"))?;
-    kiosk.borrow().scene().apply(&ui);
+    kiosk_ui::apply(&kiosk.borrow().scene(), &ui);
     let start = std::time::Instant::now();
     let now = move || Millis(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX));
     {
@@ -318,7 +330,7 @@ pub fn run_window(config: &Config) -> Result<(), String> {
                 k.action(a);
                 k.advance(now());
                 if let Some(ui) = weak.upgrade() {
-                    k.scene().apply(&ui);
+                    kiosk_ui::apply(&k.scene(), &ui);
                 }
             }
         });
@@ -330,7 +342,7 @@ pub fn run_window(config: &Config) -> Result<(), String> {
             let mut k = kiosk.borrow_mut();
             k.advance(now());
             if let Some(ui) = weak.upgrade() {
-                k.scene().apply(&ui);
+                kiosk_ui::apply(&k.scene(), &ui);
             }
         });
     }

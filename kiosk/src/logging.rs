@@ -2,7 +2,7 @@
 //! and the one place that decides which fields may be logged.
 //!
 //! Personal data is kept out of logs in two layers:
-//! 1. by type: [`crate::flow::Pin`], [`crate::flow::PatronId`] and the config's secrets
+//! 1. by type: [`kiosk_core::flow::Pin`], [`kiosk_core::flow::PatronId`] and the config's secrets
 //!    print only a redacted form with `{:?}` and have no `Display`;
 //! 2. by field name: an event with a field named like personal data ([`FORBIDDEN_FIELDS`])
 //!    is not written at all; a warning naming the source line is written instead, so the

@@ -27,15 +27,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the kiosk. Without a config file (or with --demo) it runs the demo on simulated
-    /// hardware.
+    /// Run the kiosk with the devices and peers the configuration file names. A missing
+    /// or broken file stops it (exit code 2, with what to fix); the demo is `kiosk demo`.
     Run {
         /// The configuration file.
         #[arg(long, short, default_value = DEFAULT_CONFIG)]
         config: PathBuf,
-        /// Use simulated hardware even if a config file exists.
-        #[arg(long)]
-        demo: bool,
         /// No screen: render on request and read taps from standard input (see
         /// `kiosk::orchestrator::control`; the end-to-end tests use it).
         #[arg(long)]
@@ -44,6 +41,10 @@ enum Command {
     /// The demo on simulated hardware: a window when there is a display (and the
     /// `desktop` feature), otherwise the scripted journeys printed as text.
     Demo {
+        /// A library's configuration file: the demo keeps its policy (PIN, timeouts,
+        /// labels, library name) but simulates every device and peer.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
         /// Print the scripted journeys as text even if a window could open.
         #[arg(long)]
         text: bool,
@@ -94,12 +95,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), demo: false, headless: false })
-    {
-        Command::Run { config, demo, headless } => run(&config, demo, headless),
+    match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), headless: false }) {
+        Command::Run { config, headless } => run(&config, headless),
         Command::Demo { bench_first_frame: true, .. } => first_frame(),
-        Command::Demo { text, counter, headless, script, shots, .. } => {
-            let config = if counter { demo_counter_config() } else { config::Config::demo() };
+        Command::Demo { config: file, text, counter, headless, script, shots, .. } => {
+            let config = match (&file, counter) {
+                (Some(file), _) => match demo_config(file, counter) {
+                    Ok(c) => c,
+                    Err(code) => return code,
+                },
+                (None, true) => demo_counter_config(),
+                (None, false) => config::Config::demo(),
+            };
             match (headless, script, shots) {
                 (true, Some(script), Some(shots)) => run_script(&config, &script, &shots),
                 _ if counter && !has_display() => {
@@ -120,17 +127,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(path: &Path, force_demo: bool, headless: bool) -> ExitCode {
+fn run(path: &Path, headless: bool) -> ExitCode {
     logging::init();
-    if force_demo || !path.exists() {
-        if !force_demo {
-            tracing::info!(config = %path.display(), "no configuration file: running the demo on simulated hardware");
-        }
-        return run_demo(&config::Config::demo(), false);
-    }
     match config::load(path) {
-        // No hardware configured: the demo, with this library's policy.
-        Ok(config) if config.all_simulated() => run_demo(&config, false),
+        Ok(config) if config.all_simulated() => {
+            eprintln!(
+                "kiosk: {}: every device and peer in this file is simulated, so there is nothing to \
+                 run; configure the card reader, platform and library system (see \
+                 deploy/kiosk.example.toml), or run the demo with `kiosk demo --config {}`",
+                path.display(),
+                path.display()
+            );
+            ExitCode::from(2)
+        }
         Ok(config) => {
             let ui = if headless {
                 kiosk::orchestrator::UiMode::Headless
@@ -148,8 +157,24 @@ fn run(path: &Path, force_demo: bool, headless: bool) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("{e}");
+            tracing::error!(config = %path.display(), "the configuration file cannot be used");
+            eprintln!("kiosk: {e}");
+            if matches!(e, config::ConfigError::Io { .. }) {
+                eprintln!("kiosk: to see the demo without a configuration file, run `kiosk demo`");
+            }
             ExitCode::from(2)
+        }
+    }
+}
+
+/// A library's configuration with every device and peer simulated, for `kiosk demo
+/// --config FILE`.
+fn demo_config(file: &Path, counter: bool) -> Result<config::Config, ExitCode> {
+    match config::load(file) {
+        Ok(c) => Ok(c.simulated(counter.then(demo_keyboard_file).as_deref())),
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            Err(ExitCode::from(2))
         }
     }
 }
@@ -163,10 +188,14 @@ fn has_display() -> bool {
 /// The counter demo's configuration; method C types into `kiosk-demo/hidg0` in the
 /// temporary directory (created empty here), decoded with `kiosk-keyboard` if you like.
 fn demo_counter_config() -> config::Config {
+    config::Config::demo_counter(&demo_keyboard_file())
+}
+
+fn demo_keyboard_file() -> PathBuf {
     let dir = std::env::temp_dir().join("kiosk-demo");
     let file = dir.join("hidg0");
     let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, b""));
-    config::Config::demo_counter(&file)
+    file
 }
 
 fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {

@@ -23,11 +23,57 @@ fn demo_runs_a_whole_journey_and_ends_idle() {
 }
 
 #[test]
-fn run_without_a_config_file_is_the_demo() {
+fn run_without_its_config_file_stops_and_names_the_file() {
     let missing = workspace_root().join("target/no-such-config.toml");
     let out = kiosk().args(["run", "--config"]).arg(&missing).output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kiosk demo"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&*missing.to_string_lossy()) && err.contains("cannot read"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("kiosk demo"), "no demo ran");
+    let out = kiosk().args(["run", "--config", "/nonexistent.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml"));
+}
+
+/// A library's file in which every device and peer is simulated.
+const SIMULATED: &str = r#"
+[library]
+name = "Test Library"
+institution_id = "T"
+kiosk_id = "t-01"
+[card]
+mode = "simulated"
+allow_method_d_label = false
+[platform]
+mode = "simulated"
+[ils]
+mode = "simulated"
+[printer]
+transport = "simulated"
+[io]
+backend = "simulated"
+[admin]
+staff_pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$N3WxVVCcItSE2Ta3IuSUaQ$qxjsoZpBTcLPHbwqpjFyvFtAZrZINJ2nYCpe+3inldA"
+[scanner]
+kind = "simulated"
+"#;
+
+#[test]
+fn run_with_only_simulated_devices_points_to_the_demo() {
+    let dir = workspace_root().join("target/cli-simulated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("kiosk.toml");
+    std::fs::write(&file, SIMULATED).unwrap();
+    let out = kiosk().args(["run", "--config"]).arg(&file).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(2) && err.contains("simulated") {
+        assert!(err.contains("kiosk demo --config"), "{err}");
+        let demo = kiosk().args(["demo", "--text", "--config"]).arg(&file).output().unwrap();
+        assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+        assert!(String::from_utf8_lossy(&demo.stdout).contains("back to idle: true"));
+    } else {
+        panic!("a minimal file should be valid and all-simulated: {err}");
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The shipped example, the demo configuration, the staff-PIN hasher, and the issue's
+//! The shipped example, the demo configuration, the staff-PIN hasher, and one
 //! acceptance case: a typo, a missing CA file and a wrong type, reported at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -102,7 +102,7 @@ fn hash_staff_pin_makes_a_hash_the_config_accepts() {
     assert!(config::hash_staff_pin(b"123").is_err());
 }
 
-/// The acceptance case.
+/// A typo, a missing CA file and a wrong type are reported at once.
 #[test]
 fn typo_missing_ca_file_and_wrong_type_are_all_reported_at_once_with_lines() {
     let path = fixtures().join("three-problems.toml");

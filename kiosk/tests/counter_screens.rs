@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kiosk::config::Config;
-use kiosk::console::{Console, Work};
-use kiosk::flow::{Effect, Event, LinkFault, PatronId, Reply, Scan, SessionId, Verdict};
+use kiosk_core::console::{Console, Work};
+use kiosk_core::flow::{Effect, Event, LinkFault, PatronId, Reply, Scan, SessionId, Verdict};
 use kiosk_ui::headless::{Headless, Shot};
 use kiosk_ui::{Key, Language, Pad, Scene, Screen, UiAction};
 
@@ -24,16 +24,32 @@ fn session(work: &[Work]) -> Option<SessionId> {
     })
 }
 
+/// Plays the orchestrator's part in a staff login: the PIN checked against the hash.
+fn staff_pin_checked(console: &mut Console, config: &Config, work: Vec<Work>) -> Vec<Work> {
+    let mut out = Vec::new();
+    for w in work {
+        match w {
+            Work::CheckStaffPin(pin) => {
+                let ok = config.admin.staff_pin_hash.verify(pin.as_ascii());
+                out.extend(console.staff_pin_checked(ok));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Plays the drivers' part: card read, PIN, proof, validity, link store.
 struct Desk {
     console: Console,
     session: SessionId,
+    config: Config,
 }
 
 impl Desk {
     fn new() -> Desk {
         let config = Config::demo_counter(&std::env::temp_dir().join("counter-screens-hidg0"));
-        Desk { console: Console::new(&config), session: SessionId(0) }
+        Desk { console: Console::new(config.console_settings()), session: SessionId(0), config }
     }
 
     fn event(&mut self, e: Event) -> Vec<Work> {
@@ -51,6 +67,7 @@ impl Desk {
 
     fn tap(&mut self, a: UiAction) -> Vec<Work> {
         let work = self.console.action(a);
+        let work = staff_pin_checked(&mut self.console, &self.config, work);
         if let Some(s) = session(&work) {
             self.session = s;
         }
@@ -71,8 +88,13 @@ impl Desk {
         self.reply(Reply::Validity(Verdict::Good { patron: None }))
     }
 
+    /// The scene as the orchestrator publishes it: with method B's picture.
     fn scene(&self) -> Scene {
-        self.console.scene()
+        let mut s = self.console.scene();
+        if let Some(n) = self.console.hand_off_barcode() {
+            s.hand_off.barcode = kiosk::hand_off::barcode(n.expose(), self.config.job_settings().symbology);
+        }
+        s
     }
 }
 
@@ -140,7 +162,7 @@ fn method_b_draws_a_barcode_that_zbarimg_reads_as_the_patron_number() {
     assert_eq!(zbarimg(&contrast), vec![PATRON.to_owned()]);
 
     d.tap(UiAction::Method(kiosk_ui::HandOffMethod::Keyboard));
-    d.reply(Reply::Typed(Err(kiosk::flow::TypeFault::NoKeyboard)));
+    d.reply(Reply::Typed(Err(kiosk_core::flow::TypeFault::NoKeyboard)));
     check(&ui, "c-no-keyboard", &d.scene(), &mut failures);
     assert!(failures.is_empty(), "{failures:#?}");
 }
@@ -183,12 +205,14 @@ fn the_registration_screens() {
 
 #[test]
 fn a_self_checkout_console_refuses_link_a_card() {
-    let mut c = Console::new(&Config::demo());
+    let config = Config::demo();
+    let mut c = Console::new(config.console_settings());
     c.action(UiAction::AdminOpen);
     for _ in 0..4 {
         c.action(UiAction::Key(Pad::Staff, Key::Digit(0)));
     }
-    c.action(UiAction::Key(Pad::Staff, Key::Submit));
+    let work = c.action(UiAction::Key(Pad::Staff, Key::Submit));
+    staff_pin_checked(&mut c, &config, work);
     assert!(!c.scene().counter_mode, "the menu offers no link button");
     let work = c.action(UiAction::AdminLinkCard);
     assert!(work.is_empty(), "{work:?}");

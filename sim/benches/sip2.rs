@@ -8,15 +8,14 @@
 //! 4. TLS (rustls, ring) against plain TCP: connect time (TCP + TLS handshake + 93/99)
 //!    for a fresh client and for a reconnect that resumes the TLS session, and checkout
 //!    p50/p99 over TLS and plain, interleaved.
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
-use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki, numbered_items};
 use kiosk_ils::TlsSettings;
 use kiosk_ils::client::{Client, ClientConfig, Credentials};
 use kiosk_ils::codec::{Charset, DecodeOptions, SipDate, display_text};
 use kiosk_ils::messages::{CheckoutRequest, CirculationResponse, Login, Message};
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki, numbered_items};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -135,7 +135,7 @@ impl Headless {
     /// # Errors
     /// If the renderer cannot take a snapshot.
     pub fn render(&self, scene: &Scene) -> Result<Shot, ShotError> {
-        scene.apply(&self.ui);
+        crate::apply(scene, &self.ui);
         self.snapshot()
     }
 

@@ -9,16 +9,20 @@
 //!   demo, screenshots for the docs).
 //!
 //! It knows nothing of the flow: the kiosk maps the flow's view model to a [`Scene`] and
-//! [`UiAction`]s to flow events (`kiosk/src/ui_bridge.rs`).
+//! [`UiAction`]s to flow events (`kiosk-core`'s `view` module); the view model itself
+//! (`kiosk_core::scene`) is plain Rust with no Slint in it.
 
 #[allow(missing_debug_implementations, rust_2018_idioms, clippy::all, clippy::pedantic, clippy::restriction)]
 mod generated {
     slint::include_modules!();
 }
 
-pub use generated::{
-    AdminPage, AppWindow, CheckStage, Device, EventKind, EventRow, HandOffMethod, Kiosk, LinkStage, LoanRow,
-    Notice, PinStage, Screen, StatusRow, TypingState,
+pub use generated::{AppWindow, Kiosk};
+// The view model this crate draws, re-exported so a caller needs one import.
+pub use kiosk_core::scene::{
+    AdminPage, CheckStage, DemoControl, Device, EventKind, EventRow, Gray, HandOffMethod, HandOffScene, Key,
+    Language, LinkScene, LinkStage, LoanRow, Notice, Pad, PinStage, Scene, Screen, StatusRow, TypingState,
+    UiAction, event_row, loan_row, status_row,
 };
 pub use slint;
 
@@ -28,238 +32,180 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 pub mod fixtures;
 pub mod headless;
 
-/// The languages the UI speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    Japanese,
-    English,
+fn model<T: Clone + 'static>(items: impl Iterator<Item = T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items.collect::<Vec<T>>()))
 }
 
-impl Language {
-    /// The bundled-translation code.
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Japanese => "ja",
-            Language::English => "en",
+/// The view model's enums as the `.slint` files' (same variants; both directions are
+/// exhaustive matches, so a variant added on one side only does not compile).
+macro_rules! same_enum {
+    ($name:ident { $($v:ident),* $(,)? }) => {
+        impl From<kiosk_core::scene::$name> for generated::$name {
+            fn from(v: kiosk_core::scene::$name) -> Self {
+                match v { $(kiosk_core::scene::$name::$v => generated::$name::$v),* }
+            }
+        }
+        impl From<generated::$name> for kiosk_core::scene::$name {
+            fn from(v: generated::$name) -> Self {
+                match v { $(generated::$name::$v => kiosk_core::scene::$name::$v),* }
+            }
+        }
+    };
+}
+
+same_enum!(Screen {
+    Starting,
+    Idle,
+    OutOfService,
+    ReadingCard,
+    Pin,
+    Checking,
+    Borrowing,
+    ReceiptChoice,
+    Printing,
+    Ending,
+    AdminPin,
+    AdminLocked,
+    AdminMenu,
+    HandOff,
+    LinkWaiting,
+    Linking,
+});
+same_enum!(HandOffMethod { Digits, Barcode, Keyboard, Label });
+same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });
+same_enum!(LinkStage { Scan, ConfirmCard, ConfirmPatron, Saving });
+same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verified, Locked });
+same_enum!(CheckStage { Proving, Validity, Patron, Standing });
+same_enum!(AdminPage { Status, Registration, Events, Update });
+same_enum!(Notice {
+    Goodbye,
+    ReceiptPrinted,
+    LabelPrinted,
+    Cancelled,
+    TimedOut,
+    CardLocked,
+    CardNotMynumber,
+    CardUnreadable,
+    ReaderFailed,
+    CardNotConfirmed,
+    Revoked,
+    Expired,
+    NotLinked,
+    PlatformUnavailable,
+    PatronUnknown,
+    PatronBlocked,
+    LibraryUnavailable,
+    LabelWrongDay,
+    LabelInvalid,
+    LabelUnknownKey,
+    PaperOut,
+    PrinterFailed,
+    IdentifyFirst,
+    Malfunction,
+    NumberCleared,
+    Linked,
+    Unlinked,
+    HadNoLink,
+    LinkFailed,
+    LinkNoStore,
+});
+same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard });
+same_enum!(EventKind {
+    SessionStarted,
+    PinRejected,
+    CardLocked,
+    StaffCalled,
+    StaffCallCleared,
+    SessionEnded,
+    CardRemovedEarly,
+    StaffLogin,
+    StaffPinRejected,
+    StaffLockedOut,
+    StaffAction,
+    HandedOff,
+    CardLinked,
+    CardUnlinked,
+    NotAtThisKiosk,
+    TerminalRegistered,
+    RegistrationFailed,
+});
+
+impl From<&LoanRow> for generated::LoanRow {
+    fn from(r: &LoanRow) -> Self {
+        generated::LoanRow {
+            title: r.title.as_str().into(),
+            due: r.due.as_str().into(),
+            refused: r.refused,
+            reason: r.reason.as_str().into(),
         }
     }
 }
 
-/// Everything a screen shows. `Default` is the start-up screen.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Scene {
-    pub screen: Screen,
-    pub library_name: String,
-    pub pin_stage: PinStage,
-    pub pin_entered: u8,
-    pub tries_left: Option<u8>,
-    pub last_wrong: bool,
-    pub key_order: [u8; 10],
-    pub check_stage: CheckStage,
-    pub check_slow: bool,
-    pub loans: Vec<LoanRow>,
-    /// Lines of `loans` that were lent (not refused).
-    pub borrowed: usize,
-    pub waiting: usize,
-    pub finishing: bool,
-    pub can_print_label: bool,
-    pub printing_label: bool,
-    pub notice: Notice,
-    pub notice_detail: String,
-    pub card_present: bool,
-    pub timeout_seconds: Option<u32>,
-    pub paper_out: bool,
-    pub staff_called: bool,
-    pub demo_mode: bool,
-    pub demo_card_on_reader: bool,
-    pub language: Language,
-    pub large_text: bool,
-    pub high_contrast: bool,
-    pub admin_entered: u8,
-    pub admin_failures: u8,
-    pub admin_max_failures: u8,
-    pub admin_locked_seconds: u32,
-    pub admin_checking: bool,
-    pub admin_page: AdminPage,
-    pub status_rows: Vec<StatusRow>,
-    pub recent_events: Vec<EventRow>,
-    pub version: String,
-    pub update_state: String,
-    pub out_of_service_on: bool,
-    pub terminal_id: String,
-    pub terminal_fingerprint: String,
-    pub registration_state: String,
-    /// Counter mode (what the idle screen and the admin menu offer).
-    pub counter_mode: bool,
-    pub hand_off: HandOffScene,
-    pub link: LinkScene,
-}
-
-/// The counter's hand-off screen.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HandOffScene {
-    pub method: HandOffMethod,
-    pub offer_digits: bool,
-    pub offer_barcode: bool,
-    pub offer_keyboard: bool,
-    pub offer_label: bool,
-    /// The number, only while method A or B shows it.
-    pub number: String,
-    /// Method B's barcode, one byte per pixel (0 black, 255 white).
-    pub barcode: Option<Gray>,
-    pub seconds: u32,
-    pub typing: TypingState,
-}
-
-impl Default for HandOffScene {
-    fn default() -> Self {
-        HandOffScene {
-            method: HandOffMethod::Digits,
-            offer_digits: false,
-            offer_barcode: false,
-            offer_keyboard: false,
-            offer_label: false,
-            number: String::new(),
-            barcode: None,
-            seconds: 0,
-            typing: TypingState::NotStarted,
-        }
+impl From<&StatusRow> for generated::StatusRow {
+    fn from(r: &StatusRow) -> Self {
+        generated::StatusRow { device: r.device.into(), ok: r.ok, detail: r.detail.as_str().into() }
     }
 }
 
-/// A grey-scale picture (the on-screen barcode).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Gray {
-    pub width: u32,
-    pub height: u32,
-    /// `width * height` bytes, row by row.
-    pub pixels: Vec<u8>,
-}
-
-/// The counter's linking screen.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LinkScene {
-    pub stage: LinkStage,
-    /// Last four characters of the library card linked now ("" when none).
-    pub current: String,
-    pub new: String,
-    pub bad_scan: bool,
-}
-
-impl Default for LinkScene {
-    fn default() -> Self {
-        LinkScene { stage: LinkStage::Scan, current: String::new(), new: String::new(), bad_scan: false }
+impl From<&EventRow> for generated::EventRow {
+    fn from(r: &EventRow) -> Self {
+        generated::EventRow { time: r.time.as_str().into(), kind: r.kind.into(), a: r.a, b: r.b }
     }
-}
-
-impl Default for Scene {
-    fn default() -> Self {
-        Scene {
-            screen: Screen::Starting,
-            library_name: String::new(),
-            pin_stage: PinStage::CheckingTries,
-            pin_entered: 0,
-            tries_left: None,
-            last_wrong: false,
-            key_order: [1, 2, 3, 4, 5, 6, 7, 8, 9, 0],
-            check_stage: CheckStage::Proving,
-            check_slow: false,
-            loans: Vec::new(),
-            borrowed: 0,
-            waiting: 0,
-            finishing: false,
-            can_print_label: false,
-            printing_label: false,
-            notice: Notice::Goodbye,
-            notice_detail: String::new(),
-            card_present: false,
-            timeout_seconds: None,
-            paper_out: false,
-            staff_called: false,
-            demo_mode: false,
-            demo_card_on_reader: false,
-            language: Language::Japanese,
-            large_text: false,
-            high_contrast: false,
-            admin_entered: 0,
-            admin_failures: 0,
-            admin_max_failures: 5,
-            admin_locked_seconds: 0,
-            admin_checking: false,
-            admin_page: AdminPage::Status,
-            status_rows: Vec::new(),
-            recent_events: Vec::new(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            update_state: String::new(),
-            out_of_service_on: false,
-            terminal_id: String::new(),
-            terminal_fingerprint: String::new(),
-            registration_state: String::new(),
-            counter_mode: false,
-            hand_off: HandOffScene::default(),
-            link: LinkScene::default(),
-        }
-    }
-}
-
-fn model<T: Clone + 'static>(items: &[T]) -> ModelRc<T> {
-    ModelRc::new(VecModel::from(items.to_vec()))
 }
 
 fn int(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
 }
 
-impl Scene {
-    /// Puts the scene on the window (and selects its language).
-    pub fn apply(&self, window: &AppWindow) {
+/// Puts the scene on the window (and selects its language).
+pub fn apply(this: &Scene, window: &AppWindow) {
+    {
         // Fails only if the catalogue is missing, which the build makes impossible.
-        let _ = slint::select_bundled_translation(self.language.code());
+        let _ = slint::select_bundled_translation(this.language.code());
         let k = window.global::<Kiosk<'_>>();
-        k.set_screen(self.screen);
-        k.set_library_name(SharedString::from(self.library_name.as_str()));
-        k.set_pin_stage(self.pin_stage);
-        k.set_pin_entered(int(self.pin_entered));
-        k.set_tries_left(self.tries_left.map_or(-1, int));
-        k.set_last_wrong(self.last_wrong);
-        k.set_key_order(model(&self.key_order.map(i32::from)));
-        k.set_check_stage(self.check_stage);
-        k.set_check_slow(self.check_slow);
-        k.set_loans(model(&self.loans));
-        k.set_borrowed(int(self.borrowed));
-        k.set_waiting(int(self.waiting));
-        k.set_finishing(self.finishing);
-        k.set_can_print_label(self.can_print_label);
-        k.set_printing_label(self.printing_label);
-        k.set_notice(self.notice);
-        k.set_notice_detail(SharedString::from(self.notice_detail.as_str()));
-        k.set_card_present(self.card_present);
-        k.set_timeout_seconds(self.timeout_seconds.map_or(-1, int));
-        k.set_paper_out(self.paper_out);
-        k.set_staff_called(self.staff_called);
-        k.set_demo_mode(self.demo_mode);
-        k.set_demo_card_on_reader(self.demo_card_on_reader);
-        k.set_japanese(self.language == Language::Japanese);
-        k.set_large_text(self.large_text);
-        k.set_high_contrast(self.high_contrast);
-        k.set_admin_entered(int(self.admin_entered));
-        k.set_admin_failures(int(self.admin_failures));
-        k.set_admin_max_failures(int(self.admin_max_failures));
-        k.set_admin_locked_seconds(int(self.admin_locked_seconds));
-        k.set_admin_checking(self.admin_checking);
-        k.set_admin_page(self.admin_page);
-        k.set_status_rows(model(&self.status_rows));
-        k.set_recent_events(model(&self.recent_events));
-        k.set_version(SharedString::from(self.version.as_str()));
-        k.set_update_state(SharedString::from(self.update_state.as_str()));
-        k.set_out_of_service_on(self.out_of_service_on);
-        k.set_terminal_id(SharedString::from(self.terminal_id.as_str()));
-        k.set_terminal_fingerprint(SharedString::from(self.terminal_fingerprint.as_str()));
-        k.set_registration_state(SharedString::from(self.registration_state.as_str()));
-        k.set_counter_mode(self.counter_mode);
-        let h = &self.hand_off;
-        k.set_hand_off_method(h.method);
+        k.set_screen(this.screen.into());
+        k.set_library_name(SharedString::from(this.library_name.as_str()));
+        k.set_pin_stage(this.pin_stage.into());
+        k.set_pin_entered(int(this.pin_entered));
+        k.set_tries_left(this.tries_left.map_or(-1, int));
+        k.set_last_wrong(this.last_wrong);
+        k.set_key_order(model(this.key_order.iter().copied().map(i32::from)));
+        k.set_check_stage(this.check_stage.into());
+        k.set_check_slow(this.check_slow);
+        k.set_loans(model(this.loans.iter().map(generated::LoanRow::from)));
+        k.set_borrowed(int(this.borrowed));
+        k.set_waiting(int(this.waiting));
+        k.set_finishing(this.finishing);
+        k.set_can_print_label(this.can_print_label);
+        k.set_printing_label(this.printing_label);
+        k.set_notice(this.notice.into());
+        k.set_notice_detail(SharedString::from(this.notice_detail.as_str()));
+        k.set_card_present(this.card_present);
+        k.set_timeout_seconds(this.timeout_seconds.map_or(-1, int));
+        k.set_paper_out(this.paper_out);
+        k.set_staff_called(this.staff_called);
+        k.set_demo_mode(this.demo_mode);
+        k.set_demo_card_on_reader(this.demo_card_on_reader);
+        k.set_japanese(this.language == Language::Japanese);
+        k.set_large_text(this.large_text);
+        k.set_high_contrast(this.high_contrast);
+        k.set_admin_entered(int(this.admin_entered));
+        k.set_admin_failures(int(this.admin_failures));
+        k.set_admin_max_failures(int(this.admin_max_failures));
+        k.set_admin_locked_seconds(int(this.admin_locked_seconds));
+        k.set_admin_checking(this.admin_checking);
+        k.set_admin_page(this.admin_page.into());
+        k.set_status_rows(model(this.status_rows.iter().map(generated::StatusRow::from)));
+        k.set_recent_events(model(this.recent_events.iter().map(generated::EventRow::from)));
+        k.set_version(SharedString::from(this.version.as_str()));
+        k.set_update_state(SharedString::from(this.update_state.as_str()));
+        k.set_out_of_service_on(this.out_of_service_on);
+        k.set_terminal_id(SharedString::from(this.terminal_id.as_str()));
+        k.set_terminal_fingerprint(SharedString::from(this.terminal_fingerprint.as_str()));
+        k.set_registration_state(SharedString::from(this.registration_state.as_str()));
+        k.set_counter_mode(this.counter_mode);
+        let h = &this.hand_off;
+        k.set_hand_off_method(h.method.into());
         k.set_offer_digits(h.offer_digits);
         k.set_offer_barcode(h.offer_barcode);
         k.set_offer_keyboard(h.offer_keyboard);
@@ -267,11 +213,11 @@ impl Scene {
         k.set_hand_off_number(SharedString::from(h.number.as_str()));
         k.set_hand_off_barcode(h.barcode.as_ref().map_or_else(slint::Image::default, gray_image));
         k.set_hand_off_seconds(int(h.seconds));
-        k.set_typing_state(h.typing);
-        k.set_link_stage(self.link.stage);
-        k.set_link_current(SharedString::from(self.link.current.as_str()));
-        k.set_link_new(SharedString::from(self.link.new.as_str()));
-        k.set_link_bad_scan(self.link.bad_scan);
+        k.set_typing_state(h.typing.into());
+        k.set_link_stage(this.link.stage.into());
+        k.set_link_current(SharedString::from(this.link.current.as_str()));
+        k.set_link_new(SharedString::from(this.link.new.as_str()));
+        k.set_link_bad_scan(this.link.bad_scan);
     }
 }
 
@@ -281,147 +227,6 @@ fn gray_image(g: &Gray) -> slint::Image {
         *px = slint::Rgb8Pixel { r: v, g: v, b: v };
     }
     slint::Image::from_rgb8(buffer)
-}
-
-/// A loan line as the borrowing screen shows it.
-#[must_use]
-pub fn loan_row(title: &str, due: &str, refused: bool, reason: &str) -> LoanRow {
-    LoanRow { title: title.into(), due: due.into(), refused, reason: reason.into() }
-}
-
-/// A status line of the admin screen.
-#[must_use]
-pub fn status_row(device: Device, ok: bool, detail: &str) -> StatusRow {
-    StatusRow { device, ok, detail: detail.into() }
-}
-
-/// A line of the admin screen's recent events.
-#[must_use]
-pub fn event_row(time: &str, kind: EventKind, a: i32, b: i32) -> EventRow {
-    EventRow { time: time.into(), kind, a, b }
-}
-
-/// Which keypad a key belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pad {
-    /// The patron's card PIN.
-    Card,
-    /// The staff PIN.
-    Staff,
-}
-
-/// A key on a keypad.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Key {
-    Digit(u8),
-    Clear,
-    Back,
-    Submit,
-}
-
-/// Every tap the UI reports.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum UiAction {
-    Key(Pad, Key),
-    AcknowledgeLastTry,
-    Cancel,
-    Finish,
-    PrintLabel,
-    PrintReceipt,
-    NoReceipt,
-    StillHere,
-    Dismiss,
-    ToggleLanguage,
-    ToggleLargeText,
-    ToggleContrast,
-    AdminOpen,
-    AdminClose,
-    AdminReset,
-    AdminPaperLoaded,
-    AdminTestPrint,
-    AdminToggleService,
-    AdminRegister,
-    AdminUpdateCheck,
-    AdminUpdateInstall,
-    AdminReboot,
-    AdminPage(AdminPage),
-    /// Counter: staff start linking a card.
-    AdminLinkCard,
-    /// Counter: staff switch the hand-off method.
-    Method(HandOffMethod),
-    /// Counter: confirm replacing a link.
-    LinkConfirm,
-    /// Counter: remove the card's link.
-    LinkRemove,
-    /// Demo mode only: stands in for hardware.
-    Demo(DemoControl),
-}
-
-/// The demo strip's buttons.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DemoControl {
-    /// Put the card on the reader, or take it off.
-    Card,
-    ScanBook,
-    ScanLibraryCard,
-}
-
-impl UiAction {
-    /// Parses the name a `.slint` button sends; `None` for an unknown name (a bug in the
-    /// `.slint` files, caught by the tests).
-    #[must_use]
-    pub fn parse(name: &str) -> Option<UiAction> {
-        let key = |rest: &str, pad| -> Option<UiAction> {
-            let k = match rest {
-                "clear" => Key::Clear,
-                "back" => Key::Back,
-                "submit" => Key::Submit,
-                d => Key::Digit(d.strip_prefix("digit-")?.parse().ok().filter(|d: &u8| *d <= 9)?),
-            };
-            Some(UiAction::Key(pad, k))
-        };
-        Some(match name {
-            "acknowledge-last-try" => UiAction::AcknowledgeLastTry,
-            "cancel" => UiAction::Cancel,
-            "finish" => UiAction::Finish,
-            "print-label" => UiAction::PrintLabel,
-            "print-receipt" => UiAction::PrintReceipt,
-            "no-receipt" => UiAction::NoReceipt,
-            "still-here" => UiAction::StillHere,
-            "dismiss" => UiAction::Dismiss,
-            "toggle-language" => UiAction::ToggleLanguage,
-            "toggle-large-text" => UiAction::ToggleLargeText,
-            "toggle-contrast" => UiAction::ToggleContrast,
-            "admin-open" => UiAction::AdminOpen,
-            "admin-close" => UiAction::AdminClose,
-            "admin-reset" => UiAction::AdminReset,
-            "admin-paper-loaded" => UiAction::AdminPaperLoaded,
-            "admin-test-print" => UiAction::AdminTestPrint,
-            "admin-toggle-service" => UiAction::AdminToggleService,
-            "admin-register" => UiAction::AdminRegister,
-            "admin-update-check" => UiAction::AdminUpdateCheck,
-            "admin-update-install" => UiAction::AdminUpdateInstall,
-            "admin-reboot" => UiAction::AdminReboot,
-            "admin-page-status" => UiAction::AdminPage(AdminPage::Status),
-            "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
-            "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),
-            "admin-page-update" => UiAction::AdminPage(AdminPage::Update),
-            "admin-link-card" => UiAction::AdminLinkCard,
-            "method-digits" => UiAction::Method(HandOffMethod::Digits),
-            "method-barcode" => UiAction::Method(HandOffMethod::Barcode),
-            "method-keyboard" => UiAction::Method(HandOffMethod::Keyboard),
-            "method-label" => UiAction::Method(HandOffMethod::Label),
-            "link-confirm" => UiAction::LinkConfirm,
-            "link-remove" => UiAction::LinkRemove,
-            "demo-card" => UiAction::Demo(DemoControl::Card),
-            "demo-scan-book" => UiAction::Demo(DemoControl::ScanBook),
-            "demo-scan-library-card" => UiAction::Demo(DemoControl::ScanLibraryCard),
-            other => match other.strip_prefix("admin-") {
-                Some(rest) => key(rest, Pad::Staff)?,
-                None => key(other, Pad::Card)?,
-            },
-        })
-    }
 }
 
 /// Calls `f` with every tap, parsed. Unknown names are reported to `f` as `Err(name)`.

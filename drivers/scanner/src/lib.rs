@@ -6,14 +6,12 @@
 //! - [`line`]: characters → scans, cut at the scanner's suffix, with a maximum length
 //!   and an idle gap;
 //! - [`debounce`]: the same code twice within a window is one scan;
-//! - [`classify`]: a scan → library card, item, Method D label, staff card;
 //! - [`wedge`]: key events → scans, and picking the device under `/dev/input/by-id`.
 //!
 //! The [`Scanner`] trait (blocking, with a timeout; run it in a thread with [`pump`])
 //! and its implementations: [`EvdevScanner`] (USB HID wedge, grabbed), [`SerialScanner`],
 //! [`LineFileScanner`] (a FIFO or a file, for tests and the demo), [`SimulatedScanner`].
 
-pub mod classify;
 pub mod debounce;
 pub mod error;
 pub mod evdev;
@@ -26,7 +24,6 @@ pub mod serial;
 pub mod simulated;
 pub mod wedge;
 
-pub use classify::{Charset, Classifier, METHOD_D_PREFIX, Rule, RuleError, Scan, ScanKind};
 pub use debounce::Debounce;
 pub use error::{LineTooLong, ScannerError};
 pub use evdev::{BY_ID_DIR, DeviceSpec, EvdevScanner, find_device};

@@ -115,7 +115,7 @@ pub struct Counter {
     pub keyboard: CounterKeyboard,
 }
 
-/// How the patron number reaches the library system at the counter (MISSION.md fact 6).
+/// How the patron number reaches the library system at the counter (methods A–D, docs/counter.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HandOffMethod {
     /// A: large digits for staff to type.
@@ -844,7 +844,12 @@ impl Config {
                 lockout: Duration::from_secs(300),
             },
             session: SessionTimeouts::default(),
-            scanner: Scanner { source: ScannerSource::Simulated, ..Scanner::default() },
+            // The demo patron's card number starts with 23; the demo's books are ISBNs.
+            scanner: Scanner {
+                source: ScannerSource::Simulated,
+                library_card_prefix: "23".to_owned(),
+                ..Scanner::default()
+            },
             mode: Mode::SelfCheckout,
         }
     }
@@ -871,6 +876,28 @@ impl Config {
             },
         });
         config
+    }
+
+    /// This library's configuration with every device and peer simulated (`kiosk demo
+    /// --config FILE`): its policy stays (PIN, timeouts, labels, scan rules, staff PIN,
+    /// name); the token key is made afresh. `counter_keyboard` switches to the counter
+    /// profile, method C typing into that file.
+    #[must_use]
+    pub fn simulated(&self, counter_keyboard: Option<&Path>) -> Config {
+        let mut c = self.clone();
+        c.card.reader = CardReader::Simulated;
+        c.platform = Platform::Simulated;
+        c.ils = Ils::Simulated;
+        c.printer.transport = PrinterTransport::Simulated;
+        c.io = Io::Simulated;
+        c.scanner.source = ScannerSource::Simulated;
+        if let MethodD::On { token_key, .. } = &mut c.label.method_d {
+            *token_key = TokenKey::Ephemeral;
+        }
+        if let Some(keyboard) = counter_keyboard {
+            c.mode = Config::demo_counter(keyboard).mode;
+        }
+        c
     }
 
     /// One line for `kiosk check-config`: what this configuration will talk to. No

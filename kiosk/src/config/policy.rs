@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Config, MethodD, OfflinePolicy};
-use crate::flow::{AdminPolicy, SessionPolicy};
+use kiosk_core::flow::{AdminPolicy, SessionPolicy};
 
 impl Config {
     /// The patron session's policy.
@@ -27,16 +27,16 @@ impl Config {
             warning: t.warning(),
             pin_idle_timeout: t.pin_idle_timeout(),
             take_card_alarm: t.take_card_alarm(),
-            counter: self.mode.counter().map(|c| crate::flow::CounterPolicy {
+            counter: self.mode.counter().map(|c| kiosk_core::flow::CounterPolicy {
                 check_validity: c.check_revocation,
                 methods: c
                     .methods
                     .iter()
                     .map(|m| match m {
-                        super::HandOffMethod::Digits => crate::flow::HandOff::Digits,
-                        super::HandOffMethod::Barcode => crate::flow::HandOff::Barcode,
-                        super::HandOffMethod::Keyboard => crate::flow::HandOff::Keyboard,
-                        super::HandOffMethod::Label => crate::flow::HandOff::Label,
+                        super::HandOffMethod::Digits => kiosk_core::flow::HandOff::Digits,
+                        super::HandOffMethod::Barcode => kiosk_core::flow::HandOff::Barcode,
+                        super::HandOffMethod::Keyboard => kiosk_core::flow::HandOff::Keyboard,
+                        super::HandOffMethod::Label => kiosk_core::flow::HandOff::Label,
                     })
                     .collect(),
                 show_for: c.show_for,
@@ -96,6 +96,16 @@ impl Config {
                 kiosk_printer::LabelPaper::Continuous
             },
             receipt_shows_patron: self.printer.receipt_shows_patron,
+        }
+    }
+
+    /// What the console is set up with.
+    #[must_use]
+    pub fn console_settings(&self) -> kiosk_core::console::ConsoleSettings {
+        kiosk_core::console::ConsoleSettings {
+            session: self.session_policy(),
+            admin: self.admin_policy(),
+            library_name: self.library.name.clone(),
         }
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use zeroize::Zeroizing;
 
 use super::Input;
-use crate::flow::{CardFault, Pin, Reply, SessionId};
+use kiosk_core::flow::{CardFault, Pin, Reply, SessionId};
 
 /// What the event loop asks of the card.
 pub enum CardCommand {

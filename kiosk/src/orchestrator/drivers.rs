@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_card::ReadMode;
+use kiosk_ils::{Charset, ClientConfig, Credentials, Sip2Library, TlsSettings};
 use kiosk_platform::cache::{Grace, Guarded};
 use kiosk_platform::links::LinkStore;
 use kiosk_platform::proof::CardTrust;
 use kiosk_platform::tls::{Endpoint, Identity};
 use kiosk_printer::transport::{AnyDriver, TransportSpec};
 use kiosk_printer::{Device, JobSettings, TokenKey};
-use kiosk_ils::{Charset, ClientConfig, Credentials, Sip2Library, TlsSettings};
 use tokio::sync::mpsc;
 
 use super::Input;
@@ -81,7 +81,7 @@ pub struct Drivers {
     pub printer: Option<Arc<Mutex<Device<AnyDriver>>>>,
     pub job_settings: JobSettings,
     pub label_keys: Arc<Vec<TokenKey>>,
-    pub classifier: kiosk_scanner::Classifier,
+    pub classifier: kiosk_core::scan::Classifier,
     pub outputs: Outputs,
     pub journal: Arc<Journal>,
     /// How long any one driver call may take before the session gives up on it.
@@ -177,7 +177,7 @@ impl Drivers {
         };
         let sc = &config.scanner;
         let classifier =
-            kiosk_scanner::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
+            kiosk_core::scan::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
                 .map_err(|e| StartError::Scanner(e.to_string()))?;
         start_scanner(sc, inputs)?;
         let outputs = Outputs { signals: outputs(config) };

@@ -13,28 +13,28 @@ pub mod control;
 pub mod drivers;
 mod notify;
 pub mod registration;
+pub mod scan;
 mod screen;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use kiosk_platform::{Challenge, JpkiCertificate, Verdict as PlatformVerdict};
-use kiosk_printer::token;
-use kiosk_printer::{Receipt, ReceiptLine, compose_label, compose_receipt};
 use kiosk_ils::Library;
+use kiosk_platform::{Challenge, JpkiCertificate, Verdict as PlatformVerdict};
+use kiosk_printer::{Receipt, ReceiptLine, compose_label, compose_receipt};
 use kiosk_ui::{Scene, UiAction};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use zeroize::Zeroizing;
 
-use crate::console::{Console, Work};
-use crate::flow::{
-    AdminAction, BuzzerPattern, Effect, Event, ItemId, ItemRefusal, LampPattern, LinkFault, Loan, Millis,
-    PatronId, PatronRefusal, PrintFault, PrintJob, ProofFailure, Reply, Scan, SessionId, TypeFault, Verdict,
-};
 use crate::journal::{Operation, SessionJournal};
 use card::{CardCommand, CardNews};
 pub use drivers::{Drivers, StartError};
+use kiosk_core::console::{Console, Work};
+use kiosk_core::flow::{
+    AdminAction, BuzzerPattern, Effect, Event, ItemId, ItemRefusal, LampPattern, LinkFault, Loan, Millis,
+    PatronId, PatronRefusal, PrintFault, PrintJob, ProofFailure, Reply, Scan, SessionId, TypeFault, Verdict,
+};
 
 /// Everything the event loop can be told.
 #[derive(Debug)]
@@ -58,6 +58,8 @@ pub enum Input {
     /// Terminal registration finished: the platform back-end built with the new
     /// certificate, or what the Registration page says went wrong.
     Registered(Result<drivers::NewPlatform, String>),
+    /// The staff PIN's check finished.
+    StaffPinChecked(bool),
     /// Stop the loop (SIGTERM, or the control channel closed).
     Shutdown,
 }
@@ -241,6 +243,10 @@ impl Orchestrator {
     fn publish(&mut self) {
         let mut scene = self.console.scene();
         scene.status_rows = self.status.scene_rows();
+        if let Some(number) = self.console.hand_off_barcode() {
+            scene.hand_off.barcode =
+                crate::hand_off::barcode(number.expose(), self.drivers.job_settings.symbology);
+        }
         if scene.screen == kiosk_ui::Screen::AdminMenu {
             // Read only while staff look at the menu: a small file on a tmpfs.
             scene.update_state =
@@ -335,6 +341,7 @@ impl Orchestrator {
                 }
                 Vec::new()
             }
+            Input::StaffPinChecked(ok) => self.console.staff_pin_checked(ok),
             Input::Shutdown => Vec::new(),
         };
         self.run_work(work);
@@ -390,43 +397,11 @@ impl Orchestrator {
         }
     }
 
-    /// What a scan is, by the scanner's rules; a Method D token is verified here.
+    /// What a scan is (`kiosk-core`'s rules); a Method D token is verified here.
     fn classify(&self, text: &str) -> Scan {
-        use kiosk_scanner::ScanKind;
-        let scan = self.drivers.classifier.classify(text);
-        let code = scan.code;
-        match scan.kind {
-            ScanKind::MethodDLabel => {
-                let (today, _) = crate::demo::local_now();
-                Scan::MethodDLabel(
-                    token::verify(&code, today, &self.drivers.label_keys)
-                        .map_err(crate::demo::refusal)
-                        .and_then(|v| {
-                            PatronId::new(v.patron.as_str()).ok_or(crate::flow::LabelRefusal::Malformed)
-                        }),
-                )
-            }
-            ScanKind::LibraryCard | ScanKind::StaffCard => match PatronId::new(code.as_str()) {
-                // A misread or mistyped card is never logged in with or linked.
-                Some(_) if !self.check_digit_ok(&code) => Scan::BadLibraryCard,
-                Some(p) => Scan::LibraryCard(p),
-                None => Scan::Item(ItemId(code)),
-            },
-            ScanKind::Item | ScanKind::Unknown => Scan::Item(ItemId(code)),
-        }
-    }
-
-    /// The library's check digit (`printer.check_digit`) holds for a library card number.
-    fn check_digit_ok(&self, code: &str) -> bool {
-        use kiosk_printer::Symbology;
-        match self.drivers.job_settings.symbology {
-            Symbology::Nw7 { start, stop, check } => {
-                kiosk_printer::symbology::verify_check_digit(code, check, Some((start, stop))).is_ok()
-            }
-            Symbology::Code128 { check } => {
-                kiosk_printer::symbology::verify_check_digit(code, check, None).is_ok()
-            }
-        }
+        let (today, _) = crate::clock::local_now();
+        let d = &self.drivers;
+        scan::classify(&d.classifier, d.job_settings.symbology, &d.label_keys, today, text)
     }
 
     fn run_work(&mut self, work: Vec<Work>) {
@@ -435,8 +410,20 @@ impl Orchestrator {
                 Work::Effect(effect) => self.effect(effect),
                 Work::Staff(action) => self.staff(action),
                 Work::Demo(_) => {}
+                Work::CheckStaffPin(pin) => self.check_staff_pin(pin),
             }
         }
+    }
+
+    /// The staff PIN's hash (argon2, slow on purpose) is checked on a blocking thread, not
+    /// on the event loop; the answer comes back as [`Input::StaffPinChecked`].
+    fn check_staff_pin(&mut self, pin: kiosk_core::flow::StaffPin) {
+        let hash = self.drivers.config.admin.staff_pin_hash.clone();
+        let tx = self.inputs.clone();
+        tokio::spawn(async move {
+            let ok = tokio::task::spawn_blocking(move || hash.verify(pin.as_ascii())).await.unwrap_or(false);
+            let _ = tx.send(Input::StaffPinChecked(ok));
+        });
     }
 
     fn staff(&mut self, action: AdminAction) {
@@ -711,14 +698,13 @@ impl Orchestrator {
         let cert = self.data(session).and_then(|d| d.certificate.clone()).ok_or(LinkFault::StoreFailed)?;
         let id = kiosk_platform::ServiceId::new(patron.expose()).ok_or(LinkFault::StoreFailed)?;
         let current = store.resolve(&cert);
-        if !replace {
-            if current.as_ref().is_some_and(|c| *c != id) {
-                return Err(LinkFault::CardLinkedElsewhere);
-            }
-            if current.is_none() && store.has_patron(&id) {
-                return Err(LinkFault::PatronLinkedElsewhere);
-            }
-        }
+        let wanted_has_a_card = current.is_none() && !replace && store.has_patron(&id);
+        kiosk_core::links::may_link(
+            current.as_ref().map(|c| c.expose()),
+            id.expose(),
+            wanted_has_a_card,
+            replace,
+        )?;
         store.link(&cert, &id).map_err(|e| {
             tracing::error!(error = %e, "the link store could not be written");
             LinkFault::StoreFailed
@@ -738,7 +724,7 @@ impl Orchestrator {
         match &self.drivers.card {
             Some(c) => c.send(command),
             None => {
-                let reply = Reply::CardError(crate::flow::CardFault::ReaderFailed);
+                let reply = Reply::CardError(kiosk_core::flow::CardFault::ReaderFailed);
                 let _ = self.inputs.send(Input::Reply { session, reply });
             }
         }
@@ -891,7 +877,7 @@ impl Orchestrator {
         let keys = self.drivers.label_keys.clone();
         self.spawn(session, false, async move {
             let result = tokio::task::spawn_blocking(move || {
-                let (today, now_text) = crate::demo::local_now();
+                let (today, now_text) = crate::clock::local_now();
                 let composed = match &job {
                     PrintJob::Receipt { loans } => compose_receipt(
                         &settings,
@@ -926,7 +912,7 @@ impl Orchestrator {
         let Some(printer) = self.drivers.printer.clone() else { return };
         let settings = self.drivers.job_settings.clone();
         tokio::task::spawn_blocking(move || {
-            let (_, now_text) = crate::demo::local_now();
+            let (_, now_text) = crate::clock::local_now();
             let receipt = Receipt { printed_at: now_text, lines: Vec::new(), patron: None };
             if let (Ok(job), Ok(device)) = (compose_receipt(&settings, &receipt), printer.lock())
                 && let Err(e) = device.print(&job)
@@ -983,17 +969,15 @@ fn patron_refusal(problem: &kiosk_ils::PatronProblem) -> PatronRefusal {
     }
 }
 
-/// The library system's refusal as the line the patron reads (both languages: the
-/// screen shows the list in either).
+/// The library system's refusal as the flow's code (the screen words it).
 fn item_refusal(problem: kiosk_ils::ItemProblem) -> ItemRefusal {
     use kiosk_ils::ItemProblem as P;
-    ItemRefusal::Refused(Some(match problem {
-        P::NotFound => "この資料は登録されていません / This item is not in the catalogue".to_owned(),
-        P::OnHoldForAnother => "予約資料のため貸出できません / Reserved for another patron".to_owned(),
-        P::OnLoanToAnother => "貸出中の資料です / On loan to another patron".to_owned(),
-        P::Refused(Some(message)) => message,
-        P::Refused(None) => "貸出できません / Cannot be lent here".to_owned(),
-    }))
+    match problem {
+        P::NotFound => ItemRefusal::NotInCatalogue,
+        P::OnHoldForAnother => ItemRefusal::OnHoldForAnother,
+        P::OnLoanToAnother => ItemRefusal::OnLoanToAnother,
+        P::Refused(message) => ItemRefusal::Refused(message),
+    }
 }
 
 fn print_fault(e: &kiosk_printer::PrintError) -> PrintFault {
@@ -1041,7 +1025,8 @@ pub fn run(config: &crate::config::Config, ui: UiMode) -> Result<(), String> {
         let _guard = rt.enter();
         Drivers::start(config, &state_dir().join("journal"), &tx).map_err(|e| e.to_string())?
     };
-    let (orchestrator, scenes) = Orchestrator::new(Console::new(config), drivers, tx.clone());
+    let (orchestrator, scenes) =
+        Orchestrator::new(Console::new(config.console_settings()), drivers, tx.clone());
     let watchdog: Box<dyn Watchdog> = match notify::SdNotify::from_env() {
         Some(n) => Box::new(n),
         None => Box::new(NoWatchdog),

@@ -1,7 +1,7 @@
 //! Terminal registration at the local authentication platform (`platform.mode = "api"`).
 //!
 //! The platform trusts a kiosk only through the TLS client certificate it issued for the
-//! kiosk's terminal ID, password and hardware fingerprint (`../shared/specs/platform.md`).
+//! kiosk's terminal ID, password and hardware fingerprint (`POST /v1/terminals/register`, in `kiosk-platform`'s `api.rs`).
 //! A new board has no certificate: the kiosk still starts (it refuses My Number cards
 //! with "not registered", library cards work), and staff press *Register this terminal*
 //! on the staff menu's Registration page, or IT runs `kiosk register`. Both come here:

@@ -19,7 +19,7 @@ pub fn serve(scenes: watch::Receiver<Scene>, inputs: &mpsc::UnboundedSender<Inpu
     use kiosk_ui::slint::ComponentHandle;
 
     let ui = kiosk_ui::AppWindow::new().map_err(|e| format!("cannot open the screen: {e}"))?;
-    scenes.borrow().apply(&ui);
+    kiosk_ui::apply(&scenes.borrow(), &ui);
     {
         let inputs = inputs.clone();
         kiosk_ui::on_action(&ui, move |a| match a {
@@ -36,7 +36,7 @@ pub fn serve(scenes: watch::Receiver<Scene>, inputs: &mpsc::UnboundedSender<Inpu
         let mut rx = scenes.borrow_mut();
         if rx.has_changed().unwrap_or(false) {
             if let Some(ui) = weak.upgrade() {
-                rx.borrow_and_update().apply(&ui);
+                kiosk_ui::apply(&rx.borrow_and_update(), &ui);
             }
         }
     });

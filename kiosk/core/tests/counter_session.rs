@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use kiosk::flow::{
+use kiosk_core::flow::{
     AuditEvent, CounterPolicy, Effect, Event, HandOff, LinkFault, LinkStage, Millis, Notice, PatronId,
     PatronRefusal, PatronSession, PinKey, PrintJob, Reply, Scan, Screen, SessionPolicy, Tap, TypeFault,
     TypingView, Verdict,
@@ -261,7 +261,7 @@ fn card_removed_at_the_hand_off_wipes_the_number() {
 fn scans_at_the_counter_start_nothing() {
     let mut k = Desk::new(counter(&ALL, true, true));
     for scan in
-        [Scan::LibraryCard(patron()), Scan::BadLibraryCard, Scan::Item(kiosk::flow::ItemId("1".into()))]
+        [Scan::LibraryCard(patron()), Scan::BadLibraryCard, Scan::Item(kiosk_core::flow::ItemId("1".into()))]
     {
         let fx = k.on(Event::Scanned(scan));
         assert!(fx.is_empty(), "{fx:?}");

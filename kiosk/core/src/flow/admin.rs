@@ -1,70 +1,22 @@
-//! The staff admin session: staff PIN with lock-out, then the menu of DESIGN.md §3.
+//! The staff admin session: staff PIN with lock-out, then the staff menu.
 //!
 //! Entered by a hidden long-press. The staff PIN (4–8 digits) is checked by the
 //! orchestrator against the configured argon2 hash (slow on purpose, so off the event
 //! loop); this machine only counts failures: after `lockout_attempts` wrong PINs the pad
 //! is closed for `lockout`. Every step leaves an audit event.
 
-use core::fmt;
 use core::time::Duration;
 
-use heapless::Vec;
-use zeroize::Zeroize;
-
-use super::{Millis, PinKey};
+use super::{Millis, PinKey, SecretDigits};
 
 /// Longest staff PIN.
 pub const STAFF_PIN_MAX: usize = 8;
 /// Shortest staff PIN.
 pub const STAFF_PIN_MIN: usize = 4;
 
-/// A staff PIN on its way to the hash check. Never printed; wiped on drop.
-pub struct StaffPin(Vec<u8, STAFF_PIN_MAX>);
-
-impl StaffPin {
-    fn push(&mut self, digit: u8) {
-        // Digits beyond the maximum are ignored.
-        let _full = self.0.push(digit);
-    }
-
-    fn pop(&mut self) {
-        if let Some(last) = self.0.last_mut() {
-            last.zeroize();
-        }
-        self.0.pop();
-    }
-
-    /// Zeroes every digit and empties the buffer.
-    fn wipe(&mut self) {
-        self.0.iter_mut().for_each(Zeroize::zeroize);
-        self.0.clear();
-    }
-
-    /// The ASCII digits, for the hash check.
-    #[must_use]
-    pub fn as_ascii(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for StaffPin {
-    fn drop(&mut self) {
-        self.wipe();
-    }
-}
-
-impl PartialEq for StaffPin {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-impl Eq for StaffPin {}
-
-impl fmt::Debug for StaffPin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StaffPin(****)")
-    }
-}
+/// A staff PIN on its way to the hash check (and the staff keypad's buffer). Never
+/// printed; wiped on drop.
+pub type StaffPin = SecretDigits<STAFF_PIN_MAX>;
 
 /// Lock-out and timeout settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +37,7 @@ impl Default for AdminPolicy {
     }
 }
 
-/// The admin menu's actions (DESIGN.md §3).
+/// The admin menu's actions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminAction {
     /// Refresh the status of every device and connection.
@@ -190,7 +142,7 @@ impl AdminSession {
                 AdminView::LockedOut { secs_left: self.locked_until.map_or(0, |u| now.secs_until(u)) }
             }
             AdminState::PinEntry { digits, checking } => {
-                AdminView::PinEntry { entered: digits.0.len(), failures: self.failures, checking: *checking }
+                AdminView::PinEntry { entered: digits.len(), failures: self.failures, checking: *checking }
             }
             AdminState::Menu => AdminView::Menu,
         }
@@ -206,8 +158,8 @@ impl AdminSession {
         }
     }
 
-    pub fn on(&mut self, now: Millis, event: AdminEvent) -> std::vec::Vec<AdminEffect> {
-        let mut fx = std::vec::Vec::new();
+    pub fn on(&mut self, now: Millis, event: AdminEvent) -> Vec<AdminEffect> {
+        let mut fx = Vec::new();
         if let Some(until) = self.locked_until
             && now >= until
         {
@@ -225,7 +177,7 @@ impl AdminSession {
         }
         match (&mut self.state, event) {
             (AdminState::Closed, AdminEvent::Open) => {
-                self.state = AdminState::PinEntry { digits: StaffPin(Vec::new()), checking: false };
+                self.state = AdminState::PinEntry { digits: StaffPin::new(), checking: false };
                 fx.push(AdminEffect::Audit(AdminAudit::Opened));
             }
             (AdminState::PinEntry { digits, checking: false }, AdminEvent::Key(key)) => match key {
@@ -233,9 +185,9 @@ impl AdminSession {
                 PinKey::Digit(d) if d <= 9 => digits.push(b'0' + d),
                 PinKey::Backspace => digits.pop(),
                 PinKey::Clear => digits.wipe(),
-                PinKey::Submit if digits.0.len() >= STAFF_PIN_MIN => {
-                    let pin = core::mem::replace(digits, StaffPin(Vec::new()));
-                    self.state = AdminState::PinEntry { digits: StaffPin(Vec::new()), checking: true };
+                PinKey::Submit if digits.len() >= STAFF_PIN_MIN => {
+                    let pin = digits.take();
+                    self.state = AdminState::PinEntry { digits: StaffPin::new(), checking: true };
                     fx.push(AdminEffect::CheckStaffPin(pin));
                 }
                 _ => {}
@@ -252,7 +204,7 @@ impl AdminSession {
                     self.locked_until = Some(now.after(self.policy.lockout));
                     fx.push(AdminEffect::Audit(AdminAudit::LockedOut));
                 }
-                self.state = AdminState::PinEntry { digits: StaffPin(Vec::new()), checking: false };
+                self.state = AdminState::PinEntry { digits: StaffPin::new(), checking: false };
             }
             (AdminState::Menu, AdminEvent::Choose(action)) => {
                 fx.push(AdminEffect::Audit(AdminAudit::Action(action)));
@@ -274,7 +226,7 @@ impl AdminSession {
         self.locked_until.is_some_and(|until| now < until)
     }
 
-    fn close(&mut self, fx: &mut std::vec::Vec<AdminEffect>, why: AdminAudit) {
+    fn close(&mut self, fx: &mut Vec<AdminEffect>, why: AdminAudit) {
         self.state = AdminState::Closed;
         fx.push(AdminEffect::Audit(why));
     }
@@ -285,7 +237,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn open_and_type(admin: &mut AdminSession, now: Millis, digits: &[u8]) -> std::vec::Vec<AdminEffect> {
+    fn open_and_type(admin: &mut AdminSession, now: Millis, digits: &[u8]) -> Vec<AdminEffect> {
         admin.on(now, AdminEvent::Open);
         for &d in digits {
             admin.on(now, AdminEvent::Key(PinKey::Digit(d)));
@@ -293,7 +245,7 @@ mod tests {
         admin.on(now, AdminEvent::Key(PinKey::Submit))
     }
 
-    fn wrong(admin: &mut AdminSession, now: Millis) -> std::vec::Vec<AdminEffect> {
+    fn wrong(admin: &mut AdminSession, now: Millis) -> Vec<AdminEffect> {
         let fx = open_and_type(admin, now, &[1, 1, 1, 1]);
         assert!(matches!(fx.as_slice(), [AdminEffect::CheckStaffPin(_)]), "{fx:?}");
         admin.on(now, AdminEvent::StaffPinChecked { ok: false })
@@ -305,7 +257,7 @@ mod tests {
         let fx = open_and_type(&mut admin, Millis(0), &[2, 4, 6, 8]);
         let [AdminEffect::CheckStaffPin(pin)] = fx.as_slice() else { panic!("{fx:?}") };
         assert_eq!(pin.as_ascii(), b"2468");
-        assert_eq!(format!("{pin:?}"), "StaffPin(****)");
+        assert_eq!(format!("{pin:?}"), "SecretDigits(4 typed)");
         admin.on(Millis(1), AdminEvent::StaffPinChecked { ok: true });
         assert_eq!(admin.view(Millis(1)), AdminView::Menu);
         let fx = admin.on(Millis(2), AdminEvent::Choose(AdminAction::TestPrint));

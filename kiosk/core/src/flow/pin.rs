@@ -1,7 +1,7 @@
 //! The PIN pad: the three-strike rule of the JPKI user-authentication PIN, as a state
 //! machine.
 //!
-//! Rules (MISSION.md fact 3, DESIGN.md §3):
+//! Rules:
 //! - the remaining tries are queried (an empty VERIFY, which spends nothing) before every
 //!   VERIFY, and after every wrong PIN;
 //! - 0 tries, or a blocked answer: [`PinStage::Locked`]; no VERIFY is ever sent and staff
@@ -15,10 +15,9 @@
 
 use core::time::Duration;
 
-use heapless::Vec;
 use zeroize::Zeroize;
 
-use super::{Millis, Pin};
+use super::{Millis, Pin, SecretDigits};
 
 /// Digits in the JPKI user-authentication PIN.
 pub const PIN_LEN: usize = 4;
@@ -247,69 +246,28 @@ impl PinPad {
         if !self.tries_fresh || self.tries_left.unwrap_or(0) == 0 {
             return None;
         }
-        let pin = self.digits.take()?;
+        let pin = take_pin(&mut self.digits)?;
         self.tries_fresh = false;
         self.stage = PinStage::Verifying;
         Some(PinPadEffect::Verify(pin))
     }
 }
 
-/// The typed digits: a fixed-capacity buffer, never reallocated, in which every byte that
-/// is not a live digit is zero.
-#[derive(Default)]
-struct Digits(Vec<u8, PIN_LEN>);
+/// The typed digits of the card PIN.
+type Digits = SecretDigits<PIN_LEN>;
 
-impl Digits {
-    fn len(&self) -> usize {
-        self.0.len()
+/// Moves exactly four typed digits out into a [`Pin`] and wipes the buffer; `None` (and
+/// nothing wiped) unless exactly four digits are typed.
+fn take_pin(digits: &mut Digits) -> Option<Pin> {
+    if digits.len() != PIN_LEN {
+        return None;
     }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn push(&mut self, ascii: u8) {
-        // A fifth digit is ignored, as on a cash machine.
-        let _full = self.0.push(ascii);
-    }
-
-    fn pop(&mut self) {
-        if let Some(last) = self.0.last_mut() {
-            last.zeroize();
-        }
-        self.0.pop();
-    }
-
-    fn wipe(&mut self) {
-        self.0.iter_mut().for_each(Zeroize::zeroize);
-        self.0.clear();
-    }
-
-    /// Moves the four digits out into a [`Pin`] and wipes the buffer; `None` (and nothing
-    /// wiped) unless exactly four digits are typed.
-    fn take(&mut self) -> Option<Pin> {
-        let mut ascii = [0u8; PIN_LEN];
-        if self.0.len() != PIN_LEN {
-            return None;
-        }
-        ascii.copy_from_slice(&self.0);
-        self.wipe();
-        let pin = Pin::from_ascii(ascii);
-        ascii.zeroize();
-        pin
-    }
-}
-
-impl Drop for Digits {
-    fn drop(&mut self) {
-        self.wipe();
-    }
-}
-
-impl core::fmt::Debug for Digits {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Digits({} typed)", self.0.len())
-    }
+    let mut ascii = [0u8; PIN_LEN];
+    ascii.copy_from_slice(digits.as_ascii());
+    digits.wipe();
+    let pin = Pin::from_ascii(ascii);
+    ascii.zeroize();
+    pin
 }
 
 #[cfg(test)]
@@ -481,7 +439,7 @@ mod tests {
         d.pop();
         d.push(b'0');
         d.push(b'0');
-        assert_eq!(&d.0[..], b"1200");
+        assert_eq!(d.as_ascii(), b"1200");
         d.wipe();
         assert!(d.is_empty());
     }

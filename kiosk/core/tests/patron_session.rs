@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kiosk::flow::{
+use kiosk_core::flow::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Event, ItemId, ItemRefusal, LabelRefusal,
     LampPattern, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey, PinStage,
     PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict,
@@ -405,7 +405,9 @@ fn method_d_label_print_and_login() {
     k.on(Event::CardRemoved);
 
     let fx = k.on(Event::Scanned(Scan::MethodDLabel(Ok(patron()))));
-    assert!(fx.contains(&Effect::Audit(AuditEvent::SessionStarted(kiosk::flow::LoginMethod::MethodDLabel))));
+    assert!(
+        fx.contains(&Effect::Audit(AuditEvent::SessionStarted(kiosk_core::flow::LoginMethod::MethodDLabel)))
+    );
     k.reply(Reply::Standing(Ok(())));
     let Screen::Borrowing { can_print_label: false, .. } = k.screen() else {
         panic!("no label from a label")

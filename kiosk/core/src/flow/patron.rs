@@ -149,7 +149,13 @@ impl core::fmt::Debug for Loan {
 /// Why the library system would not lend an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ItemRefusal {
-    /// The library system refused; its screen message, if it sent one.
+    /// The library system does not know the item.
+    NotInCatalogue,
+    /// The item is on hold for another patron.
+    OnHoldForAnother,
+    /// The item is on loan to another patron.
+    OnLoanToAnother,
+    /// Refused for another reason: the library system's screen message, if it sent one.
     Refused(Option<String>),
     /// The library system did not answer; the orchestrator reconciles before any retry.
     NoAnswer,

@@ -175,7 +175,7 @@ pub enum RuleError {
 
 /// A classified scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Scan {
+pub struct Sorted {
     pub kind: ScanKind,
     /// The code as the matching rule hands it on (Codabar start/stop characters removed
     /// if the rule strips them; otherwise exactly as scanned).
@@ -237,13 +237,13 @@ impl Classifier {
 
     /// Classifies one scan.
     #[must_use]
-    pub fn classify(&self, raw: &str) -> Scan {
+    pub fn classify(&self, raw: &str) -> Sorted {
         for rule in &self.rules {
             if let Some(code) = rule.matches(raw) {
-                return Scan { kind: rule.kind, code: code.to_owned() };
+                return Sorted { kind: rule.kind, code: code.to_owned() };
             }
         }
-        Scan { kind: ScanKind::Unknown, code: raw.to_owned() }
+        Sorted { kind: ScanKind::Unknown, code: raw.to_owned() }
     }
 }
 
@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn method_d_tokens_by_prefix() {
         let c = standard();
-        assert_eq!(c.classify(TOKEN), Scan { kind: ScanKind::MethodDLabel, code: TOKEN.to_owned() });
+        assert_eq!(c.classify(TOKEN), Sorted { kind: ScanKind::MethodDLabel, code: TOKEN.to_owned() });
         assert_eq!(kind(&c, "MD1*"), ScanKind::MethodDLabel);
         assert_eq!(kind(&c, "MD1"), ScanKind::Item, "no separator");
         assert_eq!(kind(&c, "md1*x"), ScanKind::Item, "case-sensitive");
@@ -304,7 +304,7 @@ mod tests {
     fn everything_else_printable_is_an_item() {
         let c = standard();
         for raw in ["1", "9784003101018", "T-0001/23", "A123B", "hello world", "~"] {
-            assert_eq!(c.classify(raw), Scan { kind: ScanKind::Item, code: raw.to_owned() });
+            assert_eq!(c.classify(raw), Sorted { kind: ScanKind::Item, code: raw.to_owned() });
         }
     }
 
@@ -317,7 +317,7 @@ mod tests {
         };
         assert_eq!(kind(&c, "2090000000001"), ScanKind::StaffCard, "staff rule comes first");
         assert_eq!(kind(&c, "S209"), ScanKind::Item);
-        assert_eq!(c.classify("A2091B"), Scan { kind: ScanKind::StaffCard, code: "2091".to_owned() });
+        assert_eq!(c.classify("A2091B"), Sorted { kind: ScanKind::StaffCard, code: "2091".to_owned() });
         assert_eq!(kind(&c, "2012345678901"), ScanKind::LibraryCard);
         assert_eq!(kind(&c, TOKEN), ScanKind::MethodDLabel, "tokens before staff cards");
     }
@@ -353,7 +353,7 @@ mod tests {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
         };
-        assert_eq!(c.classify("12x"), Scan { kind: ScanKind::Unknown, code: "12x".to_owned() });
+        assert_eq!(c.classify("12x"), Sorted { kind: ScanKind::Unknown, code: "12x".to_owned() });
         let empty = match Classifier::new(Vec::new()) {
             Ok(c) => c,
             Err(e) => panic!("{e}"),

@@ -1,5 +1,5 @@
-//! From the flow to the screen and back: the flow's view model to a [`kiosk_ui::Scene`],
-//! and a [`kiosk_ui::UiAction`] to a flow event. Pure functions; the one place that knows
+//! From the flow to the screen and back: the flow's views to a [`Scene`], and a
+//! [`UiAction`] to a flow event. Pure functions; the one place that knows
 //! both the flow's types and the UI's.
 //!
 //! Presentation choices that are not decisions (language, larger text, contrast, which
@@ -7,7 +7,7 @@
 //! defaults when a patron session ends, so the next patron starts in Japanese with the
 //! normal view.
 
-use kiosk_ui::{
+use crate::scene::{
     AdminPage, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key, Language,
     LinkStage as UiLink, Notice as UiNotice, Pad, PinStage as UiPin, Scene, Screen as UiScreen, TypingState,
     UiAction, loan_row,
@@ -176,6 +176,19 @@ fn notice(n: &Notice) -> (UiNotice, String) {
     }
 }
 
+/// The line the borrowing list shows under a refused item (both languages: the screen
+/// shows the list in either).
+fn refusal_reason(reason: &ItemRefusal) -> &str {
+    match reason {
+        ItemRefusal::NotInCatalogue => "この資料は登録されていません / This item is not in the catalogue",
+        ItemRefusal::OnHoldForAnother => "予約資料のため貸出できません / Reserved for another patron",
+        ItemRefusal::OnLoanToAnother => "貸出中の資料です / On loan to another patron",
+        ItemRefusal::Refused(Some(message)) => message,
+        ItemRefusal::Refused(None) => "貸出できません / Cannot be lent here",
+        ItemRefusal::NoAnswer => "",
+    }
+}
+
 /// Everything the screen shows, from the flows' views. `now` turns the checking screen's
 /// start time into "slow" after 2 s.
 #[must_use]
@@ -249,13 +262,7 @@ pub fn scene(
                 .iter()
                 .map(|l| match l {
                     LoanLine::Borrowed(loan) => loan_row(&loan.title, &loan.due, false, ""),
-                    LoanLine::Refused { item, reason } => {
-                        let why = match reason {
-                            ItemRefusal::Refused(Some(why)) => why.as_str(),
-                            ItemRefusal::Refused(None) | ItemRefusal::NoAnswer => "",
-                        };
-                        loan_row(&item.0, "", true, why)
-                    }
+                    LoanLine::Refused { item, reason } => loan_row(&item.0, "", true, refusal_reason(reason)),
                 })
                 .collect();
             s.borrowed = lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count();

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use kiosk::flow::{
+use kiosk_core::flow::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, CardFault, Effect, Event,
     ItemId, ItemRefusal, LabelRefusal, Loan, Millis, PatronId, PatronRefusal, PatronSession, PinKey, PinPad,
     PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply, Scan, SessionId, SessionPolicy,

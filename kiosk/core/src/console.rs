@@ -1,21 +1,19 @@
 //! The kiosk's decision half as one value: the patron session, the admin session, the
 //! presentation (language, text size, contrast) and the staff's recent-events list.
 //!
-//! It turns taps, driver events and time into [`Work`] for whoever carries it out — the
-//! orchestrator with the real drivers ([`crate::orchestrator`]) or the demo with
-//! simulated ones ([`crate::demo_ui`]) — and draws the [`Scene`] the UI shows. Still no
-//! I/O: effects leave as values.
+//! It turns taps, driver events and time into [`Work`] for the orchestrator to carry out
+//! and draws the [`Scene`] the UI shows. No I/O: effects leave as values, and so does the
+//! staff PIN to check (its hash is slow on purpose; the orchestrator checks it off the
+//! event loop and answers with [`Console::staff_pin_checked`]).
 
 use std::collections::VecDeque;
 
-use kiosk_ui::{DemoControl, EventKind, EventRow, Scene, UiAction, event_row};
-
-use crate::config::Config;
 use crate::flow::{
-    AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminSession, AuditEvent, Effect, Event, Millis,
-    PatronSession,
+    AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AuditEvent, Effect, Event,
+    HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffPin,
 };
-use crate::ui_bridge::{self, Input, Presentation};
+use crate::scene::{DemoControl, EventKind, EventRow, Scene, UiAction, event_row};
+use crate::view::{self, Input, Presentation};
 
 /// Something the console asks to be done.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,6 +25,18 @@ pub enum Work {
     Staff(AdminAction),
     /// A demo control (demo mode only).
     Demo(DemoControl),
+    /// Check the staff PIN against the configured hash, then call
+    /// [`Console::staff_pin_checked`].
+    CheckStaffPin(StaffPin),
+}
+
+/// What the console is set up with.
+#[derive(Clone, Debug, Default)]
+pub struct ConsoleSettings {
+    pub session: SessionPolicy,
+    pub admin: AdminPolicy,
+    /// The library's name, on every patron screen.
+    pub library_name: String,
 }
 
 /// How many recent events the admin screen keeps.
@@ -40,10 +50,7 @@ pub struct Console {
     events: VecDeque<EventRow>,
     out_of_service: bool,
     library_name: String,
-    staff_pin_hash: crate::config::StaffPinHash,
     now: Millis,
-    /// The symbology method B draws (the library's, from `[printer]`).
-    symbology: kiosk_printer::Symbology,
 }
 
 impl core::fmt::Debug for Console {
@@ -54,17 +61,15 @@ impl core::fmt::Debug for Console {
 
 impl Console {
     #[must_use]
-    pub fn new(config: &Config) -> Console {
+    pub fn new(settings: ConsoleSettings) -> Console {
         Console {
-            flow: PatronSession::new(config.session_policy()),
-            admin: AdminSession::new(config.admin_policy()),
+            flow: PatronSession::new(settings.session),
+            admin: AdminSession::new(settings.admin),
             presentation: Presentation::default(),
             events: VecDeque::new(),
             out_of_service: false,
-            library_name: config.library.name.clone(),
-            staff_pin_hash: config.admin.staff_pin_hash.clone(),
+            library_name: settings.library_name,
             now: Millis(0),
-            symbology: config.job_settings().symbology,
         }
     }
 
@@ -111,7 +116,7 @@ impl Console {
     /// A tap on the screen.
     pub fn action(&mut self, action: UiAction) -> Vec<Work> {
         let mut work = Vec::new();
-        match ui_bridge::input(action, &mut self.presentation, self.out_of_service) {
+        match view::input(action, &mut self.presentation, self.out_of_service) {
             Input::Patron(e) if !self.admin.is_open() => work = self.patron(e),
             Input::Admin(e) => {
                 let fx = self.admin.on(self.now, e);
@@ -134,26 +139,34 @@ impl Console {
         work
     }
 
-    /// What the screen shows now (the caller fills in device status and demo fields).
+    /// The answer to [`Work::CheckStaffPin`].
+    pub fn staff_pin_checked(&mut self, ok: bool) -> Vec<Work> {
+        let mut work = Vec::new();
+        let fx = self.admin.on(self.now, AdminEvent::StaffPinChecked { ok });
+        self.admin_effects(fx, &mut work);
+        work
+    }
+
+    /// The number counter method B shows as a barcode, while it does (the caller draws
+    /// the picture into [`Scene`]'s `hand_off.barcode`).
+    #[must_use]
+    pub fn hand_off_barcode(&self) -> Option<PatronId> {
+        match self.flow.view(self.now).screen {
+            Screen::HandOff { method: HandOff::Barcode, number, .. } => number,
+            _ => None,
+        }
+    }
+
+    /// What the screen shows now (the caller fills in device status, method B's picture
+    /// and demo fields).
     #[must_use]
     pub fn scene(&self) -> Scene {
         let view = self.flow.view(self.now);
-        let mut s = ui_bridge::scene(
-            &view,
-            self.admin.view(self.now),
-            &self.presentation,
-            &self.library_name,
-            self.now,
-        );
+        let mut s =
+            view::scene(&view, self.admin.view(self.now), &self.presentation, &self.library_name, self.now);
         s.out_of_service_on = self.out_of_service;
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
-        if let crate::flow::Screen::HandOff {
-            method: crate::flow::HandOff::Barcode, number: Some(n), ..
-        } = &view.screen
-        {
-            s.hand_off.barcode = barcode(n.expose(), self.symbology);
-        }
         s
     }
 
@@ -208,11 +221,7 @@ impl Console {
     fn admin_effects(&mut self, effects: Vec<AdminEffect>, work: &mut Vec<Work>) {
         for fx in effects {
             match fx {
-                AdminEffect::CheckStaffPin(pin) => {
-                    let ok = self.staff_pin_hash.verify(pin.as_ascii());
-                    let more = self.admin.on(self.now, AdminEvent::StaffPinChecked { ok });
-                    self.admin_effects(more, work);
-                }
+                AdminEffect::CheckStaffPin(pin) => work.push(Work::CheckStaffPin(pin)),
                 AdminEffect::Perform(action) => self.perform(action, work),
                 AdminEffect::Audit(AdminAudit::LoggedIn) => self.log(EventKind::StaffLogin, 0, 0),
                 AdminEffect::Audit(AdminAudit::PinRejected { .. }) => {
@@ -239,34 +248,16 @@ impl Console {
     }
 }
 
-/// Method B's picture: the number as the library's barcode, 2 px per printer dot (the
-/// encoder's widest module, 3 dots, becomes 6 px ≈ 1 mm on a 10" 1280 × 800 screen: read
-/// by a handheld scanner at arm's length). `None` when the number cannot be drawn (the
-/// digits, method A, still can).
-#[must_use]
-pub fn barcode(number: &str, symbology: kiosk_printer::Symbology) -> Option<kiosk_ui::Gray> {
-    const SCALE: usize = 2;
-    let bits = kiosk_printer::symbology::render(number, symbology, 860 / SCALE, 120).ok()?;
-    let (w, h) = (bits.width() * SCALE, bits.height() * SCALE);
-    let mut pixels = Vec::with_capacity(w * h);
-    for y in 0..h {
-        for x in 0..w {
-            pixels.push(if bits.get(x / SCALE, y / SCALE) { 0 } else { 255 });
-        }
-    }
-    Some(kiosk_ui::Gray { width: u32::try_from(w).ok()?, height: u32::try_from(h).ok()?, pixels })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::flow::{Reply, SessionId};
-    use kiosk_ui::{Key, Pad};
+    use crate::scene::{Key, Pad, Screen as UiScreen};
 
     #[test]
     fn pin_taps_reach_the_pad() {
-        let mut c = Console::new(&Config::demo());
+        let mut c = Console::new(ConsoleSettings::default());
         let work = c.event(Event::CardInserted);
         let session = work
             .iter()
@@ -277,7 +268,7 @@ mod tests {
             .unwrap_or(SessionId(0));
         c.event(Event::Reply { session, reply: Reply::Certificate(Ok(())) });
         c.event(Event::Reply { session, reply: Reply::PinTries(3) });
-        assert_eq!(c.scene().screen, kiosk_ui::Screen::Pin);
+        assert_eq!(c.scene().screen, UiScreen::Pin);
         c.action(UiAction::Key(Pad::Card, Key::Digit(1)));
         assert_eq!(c.scene().pin_entered, 1);
     }

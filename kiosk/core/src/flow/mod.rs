@@ -26,7 +26,7 @@ pub use patron::{
     StaffCall, Tap, TypeFault, TypingView, Verdict, View,
 };
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
-pub use secret::{PatronId, Pin};
+pub use secret::{PatronId, Pin, SecretDigits};
 
 use core::time::Duration;
 

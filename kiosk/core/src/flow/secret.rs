@@ -3,6 +3,84 @@
 use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+/// Digits typed on a keypad (the card PIN's, the staff PIN's): a fixed-capacity buffer,
+/// never reallocated, in which every byte that is not a live digit is zero. Digits past
+/// `N` are ignored, as on a cash machine; the buffer is wiped on drop, and `Debug` shows
+/// only how many digits are typed.
+#[derive(Default)]
+pub struct SecretDigits<const N: usize>(heapless::Vec<u8, N>);
+
+impl<const N: usize> SecretDigits<N> {
+    /// An empty buffer.
+    #[must_use]
+    pub const fn new() -> Self {
+        SecretDigits(heapless::Vec::new())
+    }
+
+    /// How many digits are typed.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Appends an ASCII digit; ignored when full.
+    pub fn push(&mut self, ascii: u8) {
+        let _full = self.0.push(ascii);
+    }
+
+    /// Removes the last digit, zeroing its byte first.
+    pub fn pop(&mut self) {
+        if let Some(last) = self.0.last_mut() {
+            last.zeroize();
+        }
+        self.0.pop();
+    }
+
+    /// Zeroes every digit and empties the buffer.
+    pub fn wipe(&mut self) {
+        self.0.iter_mut().for_each(Zeroize::zeroize);
+        self.0.clear();
+    }
+
+    /// The ASCII digits, for the card's VERIFY or the hash check. Copy them only into a
+    /// zeroizing buffer.
+    #[must_use]
+    pub fn as_ascii(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Moves the digits out, leaving this buffer empty.
+    #[must_use]
+    pub fn take(&mut self) -> Self {
+        core::mem::take(self)
+    }
+}
+
+impl<const N: usize> Drop for SecretDigits<N> {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl<const N: usize> PartialEq for SecretDigits<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<const N: usize> Eq for SecretDigits<N> {}
+
+impl<const N: usize> fmt::Debug for SecretDigits<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretDigits({} typed)", self.0.len())
+    }
+}
+
 /// The patron's 4-digit JPKI user-authentication PIN, as the ASCII digits the card
 /// expects.
 ///

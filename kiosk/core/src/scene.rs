@@ -1,0 +1,508 @@
+//! The view model: everything a screen shows, as plain values ([`Scene`]), and every tap
+//! the screen reports ([`UiAction`]). The UI crate draws a `Scene` and parses taps into
+//! `UiAction`s; it decides nothing. The names mirror the `.slint` files' enums one to one
+//! (`kiosk-ui` converts them, and its tests fail if a variant is missing).
+
+/// Which screen is up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Screen {
+    #[default]
+    Starting,
+    Idle,
+    OutOfService,
+    ReadingCard,
+    Pin,
+    Checking,
+    Borrowing,
+    ReceiptChoice,
+    Printing,
+    Ending,
+    AdminPin,
+    AdminLocked,
+    AdminMenu,
+    /// Counter mode: the patron number handed over by methods A–D.
+    HandOff,
+    /// Counter mode: staff wait for the card to link.
+    LinkWaiting,
+    /// Counter mode: the library card to link is scanned and confirmed.
+    Linking,
+}
+
+/// Counter mode: how the patron number reaches the library system (methods A–D).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HandOffMethod {
+    #[default]
+    Digits,
+    Barcode,
+    Keyboard,
+    Label,
+}
+
+/// Counter method C's progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TypingState {
+    #[default]
+    NotStarted,
+    Typing,
+    Typed,
+    NoKeyboard,
+    Untypable,
+    Failed,
+}
+
+/// The counter's linking screen's stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LinkStage {
+    #[default]
+    Scan,
+    ConfirmCard,
+    ConfirmPatron,
+    Saving,
+}
+
+/// The PIN screen's stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PinStage {
+    #[default]
+    CheckingTries,
+    LastTryWarning,
+    Entering,
+    Verifying,
+    Verified,
+    Locked,
+}
+
+/// What the checking screen says is happening.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CheckStage {
+    #[default]
+    Proving,
+    Validity,
+    Patron,
+    Standing,
+}
+
+/// The staff menu's pages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AdminPage {
+    #[default]
+    Status,
+    Registration,
+    Events,
+    Update,
+}
+
+/// What the ending screen tells the patron.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Notice {
+    #[default]
+    Goodbye,
+    ReceiptPrinted,
+    LabelPrinted,
+    Cancelled,
+    TimedOut,
+    CardLocked,
+    CardNotMynumber,
+    CardUnreadable,
+    ReaderFailed,
+    CardNotConfirmed,
+    Revoked,
+    Expired,
+    NotLinked,
+    PlatformUnavailable,
+    PatronUnknown,
+    PatronBlocked,
+    LibraryUnavailable,
+    LabelWrongDay,
+    LabelInvalid,
+    LabelUnknownKey,
+    PaperOut,
+    PrinterFailed,
+    IdentifyFirst,
+    Malfunction,
+    NumberCleared,
+    Linked,
+    Unlinked,
+    HadNoLink,
+    LinkFailed,
+    LinkNoStore,
+}
+
+/// A device or peer on the staff menu's status page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Device {
+    #[default]
+    Reader,
+    Printer,
+    Platform,
+    LibrarySystem,
+    Network,
+    Update,
+    Keyboard,
+}
+
+/// What a line of the staff menu's recent events records (no personal data).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    #[default]
+    SessionStarted,
+    PinRejected,
+    CardLocked,
+    StaffCalled,
+    StaffCallCleared,
+    SessionEnded,
+    CardRemovedEarly,
+    StaffLogin,
+    StaffPinRejected,
+    StaffLockedOut,
+    StaffAction,
+    HandedOff,
+    CardLinked,
+    CardUnlinked,
+    NotAtThisKiosk,
+    TerminalRegistered,
+    RegistrationFailed,
+}
+
+/// A line of the borrowing list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoanRow {
+    pub title: String,
+    pub due: String,
+    pub refused: bool,
+    pub reason: String,
+}
+
+/// A line of the staff menu's status page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusRow {
+    pub device: Device,
+    pub ok: bool,
+    /// Technical detail for staff (model, address, latency, the driver's message).
+    pub detail: String,
+}
+
+/// One audit event: no personal data, only what happened, when, and counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventRow {
+    pub time: String,
+    pub kind: EventKind,
+    pub a: i32,
+    pub b: i32,
+}
+
+/// The languages the UI speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Japanese,
+    English,
+}
+
+impl Language {
+    /// The bundled-translation code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Japanese => "ja",
+            Language::English => "en",
+        }
+    }
+}
+
+/// Everything a screen shows. `Default` is the start-up screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scene {
+    pub screen: Screen,
+    pub library_name: String,
+    pub pin_stage: PinStage,
+    pub pin_entered: u8,
+    pub tries_left: Option<u8>,
+    pub last_wrong: bool,
+    pub key_order: [u8; 10],
+    pub check_stage: CheckStage,
+    pub check_slow: bool,
+    pub loans: Vec<LoanRow>,
+    /// Lines of `loans` that were lent (not refused).
+    pub borrowed: usize,
+    pub waiting: usize,
+    pub finishing: bool,
+    pub can_print_label: bool,
+    pub printing_label: bool,
+    pub notice: Notice,
+    pub notice_detail: String,
+    pub card_present: bool,
+    pub timeout_seconds: Option<u32>,
+    pub paper_out: bool,
+    pub staff_called: bool,
+    pub demo_mode: bool,
+    pub demo_card_on_reader: bool,
+    pub language: Language,
+    pub large_text: bool,
+    pub high_contrast: bool,
+    pub admin_entered: u8,
+    pub admin_failures: u8,
+    pub admin_max_failures: u8,
+    pub admin_locked_seconds: u32,
+    pub admin_checking: bool,
+    pub admin_page: AdminPage,
+    pub status_rows: Vec<StatusRow>,
+    pub recent_events: Vec<EventRow>,
+    pub version: String,
+    pub update_state: String,
+    pub out_of_service_on: bool,
+    pub terminal_id: String,
+    pub terminal_fingerprint: String,
+    pub registration_state: String,
+    /// Counter mode (what the idle screen and the admin menu offer).
+    pub counter_mode: bool,
+    pub hand_off: HandOffScene,
+    pub link: LinkScene,
+}
+
+/// The counter's hand-off screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandOffScene {
+    pub method: HandOffMethod,
+    pub offer_digits: bool,
+    pub offer_barcode: bool,
+    pub offer_keyboard: bool,
+    pub offer_label: bool,
+    /// The number, only while method A or B shows it.
+    pub number: String,
+    /// Method B's barcode, one byte per pixel (0 black, 255 white).
+    pub barcode: Option<Gray>,
+    pub seconds: u32,
+    pub typing: TypingState,
+}
+
+impl Default for HandOffScene {
+    fn default() -> Self {
+        HandOffScene {
+            method: HandOffMethod::Digits,
+            offer_digits: false,
+            offer_barcode: false,
+            offer_keyboard: false,
+            offer_label: false,
+            number: String::new(),
+            barcode: None,
+            seconds: 0,
+            typing: TypingState::NotStarted,
+        }
+    }
+}
+
+/// A grey-scale picture (the on-screen barcode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gray {
+    pub width: u32,
+    pub height: u32,
+    /// `width * height` bytes, row by row.
+    pub pixels: Vec<u8>,
+}
+
+/// The counter's linking screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkScene {
+    pub stage: LinkStage,
+    /// Last four characters of the library card linked now ("" when none).
+    pub current: String,
+    pub new: String,
+    pub bad_scan: bool,
+}
+
+impl Default for LinkScene {
+    fn default() -> Self {
+        LinkScene { stage: LinkStage::Scan, current: String::new(), new: String::new(), bad_scan: false }
+    }
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Scene {
+            screen: Screen::Starting,
+            library_name: String::new(),
+            pin_stage: PinStage::CheckingTries,
+            pin_entered: 0,
+            tries_left: None,
+            last_wrong: false,
+            key_order: [1, 2, 3, 4, 5, 6, 7, 8, 9, 0],
+            check_stage: CheckStage::Proving,
+            check_slow: false,
+            loans: Vec::new(),
+            borrowed: 0,
+            waiting: 0,
+            finishing: false,
+            can_print_label: false,
+            printing_label: false,
+            notice: Notice::Goodbye,
+            notice_detail: String::new(),
+            card_present: false,
+            timeout_seconds: None,
+            paper_out: false,
+            staff_called: false,
+            demo_mode: false,
+            demo_card_on_reader: false,
+            language: Language::Japanese,
+            large_text: false,
+            high_contrast: false,
+            admin_entered: 0,
+            admin_failures: 0,
+            admin_max_failures: 5,
+            admin_locked_seconds: 0,
+            admin_checking: false,
+            admin_page: AdminPage::Status,
+            status_rows: Vec::new(),
+            recent_events: Vec::new(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            update_state: String::new(),
+            out_of_service_on: false,
+            terminal_id: String::new(),
+            terminal_fingerprint: String::new(),
+            registration_state: String::new(),
+            counter_mode: false,
+            hand_off: HandOffScene::default(),
+            link: LinkScene::default(),
+        }
+    }
+}
+
+/// A loan line as the borrowing screen shows it.
+#[must_use]
+pub fn loan_row(title: &str, due: &str, refused: bool, reason: &str) -> LoanRow {
+    LoanRow { title: title.to_owned(), due: due.to_owned(), refused, reason: reason.to_owned() }
+}
+
+/// A status line of the admin screen.
+#[must_use]
+pub fn status_row(device: Device, ok: bool, detail: &str) -> StatusRow {
+    StatusRow { device, ok, detail: detail.to_owned() }
+}
+
+/// A line of the admin screen's recent events.
+#[must_use]
+pub fn event_row(time: &str, kind: EventKind, a: i32, b: i32) -> EventRow {
+    EventRow { time: time.to_owned(), kind, a, b }
+}
+
+/// Which keypad a key belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pad {
+    /// The patron's card PIN.
+    Card,
+    /// The staff PIN.
+    Staff,
+}
+
+/// A key on a keypad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Digit(u8),
+    Clear,
+    Back,
+    Submit,
+}
+
+/// Every tap the UI reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UiAction {
+    Key(Pad, Key),
+    AcknowledgeLastTry,
+    Cancel,
+    Finish,
+    PrintLabel,
+    PrintReceipt,
+    NoReceipt,
+    StillHere,
+    Dismiss,
+    ToggleLanguage,
+    ToggleLargeText,
+    ToggleContrast,
+    AdminOpen,
+    AdminClose,
+    AdminReset,
+    AdminPaperLoaded,
+    AdminTestPrint,
+    AdminToggleService,
+    AdminRegister,
+    AdminUpdateCheck,
+    AdminUpdateInstall,
+    AdminReboot,
+    AdminPage(AdminPage),
+    /// Counter: staff start linking a card.
+    AdminLinkCard,
+    /// Counter: staff switch the hand-off method.
+    Method(HandOffMethod),
+    /// Counter: confirm replacing a link.
+    LinkConfirm,
+    /// Counter: remove the card's link.
+    LinkRemove,
+    /// Demo mode only: stands in for hardware.
+    Demo(DemoControl),
+}
+
+/// The demo strip's buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoControl {
+    /// Put the card on the reader, or take it off.
+    Card,
+    ScanBook,
+    ScanLibraryCard,
+}
+
+impl UiAction {
+    /// Parses the name a `.slint` button sends; `None` for an unknown name (a bug in the
+    /// `.slint` files, caught by the tests).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<UiAction> {
+        let key = |rest: &str, pad| -> Option<UiAction> {
+            let k = match rest {
+                "clear" => Key::Clear,
+                "back" => Key::Back,
+                "submit" => Key::Submit,
+                d => Key::Digit(d.strip_prefix("digit-")?.parse().ok().filter(|d: &u8| *d <= 9)?),
+            };
+            Some(UiAction::Key(pad, k))
+        };
+        Some(match name {
+            "acknowledge-last-try" => UiAction::AcknowledgeLastTry,
+            "cancel" => UiAction::Cancel,
+            "finish" => UiAction::Finish,
+            "print-label" => UiAction::PrintLabel,
+            "print-receipt" => UiAction::PrintReceipt,
+            "no-receipt" => UiAction::NoReceipt,
+            "still-here" => UiAction::StillHere,
+            "dismiss" => UiAction::Dismiss,
+            "toggle-language" => UiAction::ToggleLanguage,
+            "toggle-large-text" => UiAction::ToggleLargeText,
+            "toggle-contrast" => UiAction::ToggleContrast,
+            "admin-open" => UiAction::AdminOpen,
+            "admin-close" => UiAction::AdminClose,
+            "admin-reset" => UiAction::AdminReset,
+            "admin-paper-loaded" => UiAction::AdminPaperLoaded,
+            "admin-test-print" => UiAction::AdminTestPrint,
+            "admin-toggle-service" => UiAction::AdminToggleService,
+            "admin-register" => UiAction::AdminRegister,
+            "admin-update-check" => UiAction::AdminUpdateCheck,
+            "admin-update-install" => UiAction::AdminUpdateInstall,
+            "admin-reboot" => UiAction::AdminReboot,
+            "admin-page-status" => UiAction::AdminPage(AdminPage::Status),
+            "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
+            "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),
+            "admin-page-update" => UiAction::AdminPage(AdminPage::Update),
+            "admin-link-card" => UiAction::AdminLinkCard,
+            "method-digits" => UiAction::Method(HandOffMethod::Digits),
+            "method-barcode" => UiAction::Method(HandOffMethod::Barcode),
+            "method-keyboard" => UiAction::Method(HandOffMethod::Keyboard),
+            "method-label" => UiAction::Method(HandOffMethod::Label),
+            "link-confirm" => UiAction::LinkConfirm,
+            "link-remove" => UiAction::LinkRemove,
+            "demo-card" => UiAction::Demo(DemoControl::Card),
+            "demo-scan-book" => UiAction::Demo(DemoControl::ScanBook),
+            "demo-scan-library-card" => UiAction::Demo(DemoControl::ScanLibraryCard),
+            other => match other.strip_prefix("admin-") {
+                Some(rest) => key(rest, Pad::Staff)?,
+                None => key(other, Pad::Card)?,
+            },
+        })
+    }
+}
