@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 //! Card benchmark over the real stack (virtual card → vpcd → private pcscd → pcsc-lite):
 //! APDUs, bytes and wall time from "card present" to "certificate read" and from "PIN
 //! submitted" to "signature verified", for kiosk-card and for OpenSC doing the same work

@@ -8,6 +8,7 @@
 //! 4. TLS (rustls, ring) against plain TCP: connect time (TCP + TLS handshake + 93/99)
 //!    for a fresh client and for a reconnect that resumes the TLS session, and checkout
 //!    p50/p99 over TLS and plain, interleaved.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 

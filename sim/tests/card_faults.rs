@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! Faults injected in the virtual card, seen by `kiosk-card` through the real stack: our
 //! virtual JPKI card → vsmartcard vpcd → a private pcscd → pcsc-lite, as in
 //! `card_pcsc.rs`. Each fault must come out as a named `CardError` whose message says

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Peer test: OpenSC's JPKI driver (code nobody here wrote) against our virtual card
 //! through the same private pcscd + vpcd. If OpenSC disagrees, the virtual card is wrong.
 

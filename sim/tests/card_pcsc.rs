@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! The card driver through the real stack: our virtual JPKI card → vsmartcard vpcd →
 //! a private pcscd → pcsc-lite → `kiosk-card`. Each test runs in its own mount and
 //! network namespace (see `kiosk_sim::card::stack`).

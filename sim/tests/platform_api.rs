@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! `api` mode against the platform simulator over real TLS (rustls on both sides, mutual
 //! TLS, rcgen PKI): the verdicts, connection reuse, registration, the grace policy, and
 //! every fault the simulator can inject ([`Fault`]) — each a named error, no panic, no loan.

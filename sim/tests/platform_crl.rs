@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! `crl` mode against the platform simulator's CRL endpoint over mutual TLS: conditional
 //! GET, verification, swap-in, the cached file for an offline start, and bad CRLs (bad
 //! signature, past nextUpdate, delta) that leave the CRL in force untouched.

@@ -4,7 +4,7 @@
 //!
 //! python-escpos is installed into `target/py-venv` by `cargo xtask test` (or point
 //! `KIOSK_PY_VENV` at a venv that has python-escpos 3.1).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! The SIP2 client against the simulated library system over real TCP on loopback:
 //! the checkout scenario, every named refusal, and every fault.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

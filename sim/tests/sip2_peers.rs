@@ -1,7 +1,6 @@
 //! Peers nobody here wrote: our client against a fake ILS built on `pysip2` (PyPI), and
 //! our simulator driven by the `sip2` client (PyPI). Both are installed into
 //! `target/py-venv` by `cargo xtask test` (or point `KIOSK_PY_VENV` at a venv).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

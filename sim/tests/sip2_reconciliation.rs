@@ -1,6 +1,5 @@
 //! 1,000 checkouts with random connection drops, lost replies and garbage: zero duplicate
 //! and zero lost checkouts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

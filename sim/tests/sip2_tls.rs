@@ -2,7 +2,7 @@
 //! certificates made at test time (rcgen): the checkout scenario, each certificate
 //! problem as a named error, a plain port where TLS is expected, mutual TLS, and the
 //! resend/reconciliation paths over TLS.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! sink and scans through the FIFO. Staff link the card to a library card; the patron's
 //! number is then handed off by every method: A (digits), B (on-screen barcode, read
 //! back with zbarimg), C (HID reports in a file, decoded for the layout), D (a label).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The whole kiosk, end to end (see the harness in `src/lib.rs`): each journey runs in
 //! its own mount + network namespace (only loopback), like the card tests. A patron is
 //! driven through the headless control protocol (`tap`, `wait`, `shot`, `scene`);

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used)]
 //! Terminal registration, end to end: a new board without a client certificate starts,
 //! refuses My Number cards with the reason, and is registered from the staff menu (or
 //! with `kiosk register`) against the platform simulator; the certificate it gets is used

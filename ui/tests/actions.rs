@@ -1,6 +1,6 @@
 //! Every action name a `.slint` file can send is one the Rust side understands, and every
 //! string the UI shows has a translation in both catalogues.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

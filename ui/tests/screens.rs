@@ -3,7 +3,6 @@
 //!
 //! To accept a deliberate change: `KIOSK_UPDATE_SCREENSHOTS=1 cargo test -p kiosk-ui`,
 //! then look at every changed image before committing it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 //! Bundle size and install time with the real RAUC 1.8 on this machine (the simulated kiosk
 //! of the tests: file-backed slots, private D-Bus).
 //!

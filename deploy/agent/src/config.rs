@@ -419,7 +419,6 @@ impl AgentConfig {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     const MINIMAL: &str = r#"

@@ -229,7 +229,6 @@ impl crate::download::Source for ManifestClient {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn base() -> reqwest::Url {

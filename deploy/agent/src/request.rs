@@ -60,7 +60,6 @@ pub fn take(path: &Path) -> Option<Request> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

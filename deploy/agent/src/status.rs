@@ -78,7 +78,6 @@ pub fn read(path: &Path) -> std::io::Result<Status> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

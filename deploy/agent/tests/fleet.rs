@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used)]
 //! The whole update path against a real DDI server: the agent polls gooseBit (PyPI, pinned
 //! in xtask), gets the deployment, downloads it (hash checked), installs it through the
 //! real RAUC 1.8, reboots, and the real `kiosk-update gate` reports the outcome; the

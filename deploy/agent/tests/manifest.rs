@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used)]
 //! The small-site update source: a JSON manifest on a plain web server instead of hawkBit.
 //! The agent polls the manifest (served over http on loopback by the harness' file server),
 //! downloads the bundle it names (sha256 checked), installs it through the real RAUC 1.8,

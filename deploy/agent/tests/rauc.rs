@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used)]
 //! The agent's `rauc` module against the real RAUC 1.8 (Debian) over a private D-Bus, with
 //! the production system.conf on file-backed slots, the real U-Boot environment tools on a
 //! file, and the production boot script: signed bundles install into the other slot;

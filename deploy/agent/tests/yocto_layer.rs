@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used)]
 //! The Yocto layer (`yocto-layer/`) without bitbake, which cannot run on a CI machine: the
 //! recipes lint clean under oelint-adv, the kas file validates against kas's own JSON
 //! schema, the crate list of the kiosk recipe is in sync with `Cargo.lock`, and the files

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! Chain verification when several JPKI CA generations share one subject name: the issuer
 //! is chosen by signature, never by name alone. The certificates are built here with
 //! x509-cert and signed with rsa (this crate has no certificate generator); their names

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! The JPKI operations against scripted card answers: exact APDUs, fault handling, and
 //! "no PIN try is ever spent by the driver itself".
 

@@ -1,6 +1,6 @@
 //! Golden vectors: SIP2 checksums (AY/AZ error detection) of known frames, and an exchange
 //! captured against Evergreen SIPServer's stub ILS with error detection on.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use kiosk_ils::codec::{
     Charset, DecodeOptions, FrameBuffer, SipDate, Trailer, checksum, checksum_verifies, decode_frame,

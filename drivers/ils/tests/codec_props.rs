@@ -1,6 +1,5 @@
 //! Property tests: encode→decode round trips; every frame we write verifies; decoding
 //! arbitrary bytes never panics.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kiosk_ils::codec::{
     Charset, DecodeOptions, Field, FrameBuffer, RawMessage, SipDate, checksum_verifies, decode_frame,

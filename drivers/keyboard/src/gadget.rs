@@ -73,7 +73,6 @@ impl Gadget {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::decode;
 

@@ -144,7 +144,6 @@ pub fn decode(reports: &[Report], layout: Layout) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     const PRINTABLE: std::ops::RangeInclusive<u8> = 0x20..=0x7E;

@@ -1,6 +1,5 @@
 //! The configfs script writes the report descriptor this crate's reports are made for,
 //! and every key code a layout types is within the descriptor's range.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::Command;

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 //! Platform figures for docs/performance.md: `cargo bench -p kiosk-platform`.
 //!
 //! 1. CRL: generate CRLs of 100 k and 1 M entries (16-byte serials, reasonCode on every

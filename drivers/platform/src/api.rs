@@ -380,7 +380,6 @@ pub fn leaf_not_after(chain_pem: &[u8]) -> Result<std::time::SystemTime, Platfor
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -708,7 +708,6 @@ impl Platform for CrlPlatform {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

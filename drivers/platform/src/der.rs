@@ -88,7 +88,6 @@ pub(crate) fn integer_content(magnitude: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -180,7 +180,6 @@ pub(crate) fn write_atomic_bytes(path: &Path, content: &[u8]) -> Result<(), Plat
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -73,7 +73,6 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

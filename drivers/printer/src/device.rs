@@ -249,7 +249,6 @@ pub fn watch<D: Driver + Send + Sync + 'static>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use std::sync::Mutex;
 
     use super::*;

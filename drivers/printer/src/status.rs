@@ -102,7 +102,6 @@ pub fn encode(status: &PrinterStatus) -> [u8; 3] {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

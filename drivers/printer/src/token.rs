@@ -202,7 +202,6 @@ pub fn verify(token: &str, today: LabelDate, keys: &[TokenKey]) -> Result<Verifi
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn key(b: u8) -> TokenKey {

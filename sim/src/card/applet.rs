@@ -434,7 +434,6 @@ fn sw(sw: u16) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     //! The card logic driven with raw APDU bytes, as a reader would.
 
     use super::*;

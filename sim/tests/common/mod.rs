@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 //! Shared by the simulator and peer tests: the one checkout scenario both must pass.
 
 use kiosk_ils::ItemProblem;
