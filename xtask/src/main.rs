@@ -9,7 +9,11 @@
 //!   depends on the machine's services.
 //! - `cargo xtask deps`: only install the Debian and PyPI packages (CI, before clippy and
 //!   the board build).
+//! - `cargo xtask licences`: every dependency's licence is compatible with
+//!   GPL-3.0-or-later (`licences.rs`).
 #![allow(clippy::print_stdout)]
+
+mod licences;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -88,6 +92,10 @@ const BOARD_PACKAGES: &[(&str, &str)] = &[
     ("libxkbcommon-dev", "the xkbcommon crate links libxkbcommon: keymaps for libinput's key events"),
 ];
 
+/// The targets the kiosk is built and shipped for: the licence check reads the dependency
+/// tree of these (a crate only Windows, macOS or Android builds use is never distributed).
+const SHIPPED_TARGETS: &[&str] = &["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -95,9 +103,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(BOARD_PACKAGES))
             .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
+        Some("licences") => check_licences(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo   run the kiosk (demo on simulated hardware when none is configured)\n  test   install what the tests need, then run every test\n  deps   only install the Debian and PyPI packages (tests, demo, board build)"
+                "usage: cargo xtask <command>\n\n  demo      run the kiosk (demo on simulated hardware when none is configured)\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  licences  check every dependency's licence against GPL-3.0-or-later"
             );
             return ExitCode::from(2);
         }
@@ -142,6 +151,42 @@ fn test(extra: &[String]) -> Result<(), String> {
     doc.args(["test", "--workspace", "--doc", "--locked", "--no-fail-fast"]);
     let doc = run(&mut doc);
     all_targets.and(doc)
+}
+
+/// `cargo xtask licences`: reads the locked dependency tree of the shipped targets and
+/// checks every package's licence (`licences.rs`); lists every failing package.
+fn check_licences() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["metadata", "--format-version", "1", "--locked"]);
+    for target in SHIPPED_TARGETS {
+        cmd.args(["--filter-platform", target]);
+    }
+    let out = cmd.output().map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr)));
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata's JSON: {e}"))?;
+    match licences::check_metadata(&metadata) {
+        Ok(n) => {
+            println!(
+                "xtask: licences: all {n} packages ({}) compatible with {}",
+                SHIPPED_TARGETS.join(", "),
+                licences::OURS
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("xtask: licence: {p}");
+            }
+            Err(format!(
+                "{} package(s) without a licence compatible with {} (allowed: xtask/src/licences.rs)",
+                problems.len(),
+                licences::OURS
+            ))
+        }
+    }
 }
 
 /// Creates `target/py-venv` if needed and pip-installs the pinned packages missing from it.
