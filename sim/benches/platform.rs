@@ -1,5 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
-//! Platform figures for docs/performance.md: `cargo bench -p kiosk-platform`.
+//! Platform driver (kiosk-platform) figures for docs/performance.md:
+//! `cargo bench -p kiosk-sim --bench platform`. It lives beside the other simulator
+//! benches because it drives kiosk-platform against kiosk-sim's simulators and PKI.
 //!
 //! 1. CRL: generate CRLs of 100 k and 1 M entries (16-byte serials, reasonCode on every
 //!    entry, as a large CA issues them), then in a fresh child process each: our
@@ -37,7 +39,7 @@ fn vm(key: &str) -> u64 {
 }
 
 fn out_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-platform");
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-platform");
     std::fs::create_dir_all(&d).unwrap();
     d
 }
