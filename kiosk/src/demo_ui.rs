@@ -309,15 +309,19 @@ pub fn run_script(config: &Config, script: &Path, shots: &Path) -> Result<Vec<Pa
 /// # Errors
 /// No display, or the window cannot be created.
 #[cfg(feature = "desktop")]
-pub fn run_window(config: &Config) -> Result<(), String> {
+pub fn run_window(config: &Config) -> Result<(), crate::error::KioskError> {
     use std::cell::RefCell;
     use std::rc::Rc;
 
     use kiosk_ui::slint::ComponentHandle;
 
     let pages = std::env::temp_dir().join("kiosk-demo");
-    let kiosk = Rc::new(RefCell::new(DemoKiosk::new(config, &pages).map_err(|e| e.to_string())?));
-    let ui = kiosk_ui::AppWindow::new().map_err(|e| format!("cannot open a window: {e}"))?;
+    let kiosk = DemoKiosk::new(config, &pages).map_err(|source| crate::error::KioskError::DemoOutput {
+        what: pages.display().to_string(),
+        source,
+    })?;
+    let kiosk = Rc::new(RefCell::new(kiosk));
+    let ui = kiosk_ui::AppWindow::new().map_err(crate::error::KioskError::Screen)?;
     kiosk_ui::apply(&kiosk.borrow().scene(), &ui);
     let start = std::time::Instant::now();
     let now = move || Millis(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX));
@@ -346,7 +350,7 @@ pub fn run_window(config: &Config) -> Result<(), String> {
             }
         });
     }
-    ui.run().map_err(|e| format!("the window failed: {e}"))
+    ui.run().map_err(crate::error::KioskError::Screen)
 }
 
 #[cfg(test)]

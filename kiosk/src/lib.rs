@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod demo_ui;
+pub mod error;
 pub mod hand_off;
 pub mod journal;
 pub mod logging;

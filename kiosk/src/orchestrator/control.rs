@@ -26,6 +26,7 @@ use kiosk_ui::{Scene, UiAction};
 use tokio::sync::{mpsc, watch};
 
 use super::Input;
+use crate::error::KioskError;
 
 /// The screen's name as the `.slint` file spells it (`reading-card`).
 #[must_use]
@@ -79,8 +80,8 @@ fn describe(scene: &Scene) -> String {
 pub fn serve(
     mut scenes: watch::Receiver<Scene>,
     inputs: &mpsc::UnboundedSender<Input>,
-) -> Result<(), String> {
-    let ui = Headless::new(1280, 800).map_err(|e| e.to_string())?;
+) -> Result<(), KioskError> {
+    let ui = Headless::new(1280, 800)?;
     let (lines_tx, lines) = std_mpsc::channel::<String>();
     std::thread::Builder::new()
         .name("control-stdin".into())
@@ -92,7 +93,7 @@ pub fn serve(
                 }
             }
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| KioskError::Thread { what: "control input", source })?;
     let mut out = std::io::stdout().lock();
     let mut say = |text: &str| {
         let _ = writeln!(out, "{text}").and_then(|()| out.flush());

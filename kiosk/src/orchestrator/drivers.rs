@@ -78,6 +78,8 @@ pub struct Drivers {
     pub platform: Option<SharedPlatform>,
     pub trust: Arc<CardTrust>,
     pub library: Option<Arc<Sip2Library>>,
+    /// The library system behind the loan journal (checkouts go through it).
+    pub lending: Option<super::journaled::JournaledLibrary>,
     pub printer: Option<Arc<Mutex<Device<AnyDriver>>>>,
     pub job_settings: JobSettings,
     pub label_keys: Arc<Vec<TokenKey>>,
@@ -185,6 +187,7 @@ impl Drivers {
             card,
             platform,
             trust,
+            lending: library.clone().map(|l| super::journaled::JournaledLibrary::new(l, journal.clone())),
             library,
             printer,
             job_settings: config.job_settings(),

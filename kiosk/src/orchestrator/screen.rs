@@ -6,19 +6,23 @@ use kiosk_ui::Scene;
 use tokio::sync::{mpsc, watch};
 
 use super::Input;
+use crate::error::KioskError;
 
 /// Runs the Slint event loop on this thread until the window closes.
 ///
 /// # Errors
 /// No screen back-end in this build, or the window cannot open.
 #[cfg(any(feature = "desktop", feature = "board"))]
-pub fn serve(scenes: watch::Receiver<Scene>, inputs: &mpsc::UnboundedSender<Input>) -> Result<(), String> {
+pub fn serve(
+    scenes: watch::Receiver<Scene>,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), KioskError> {
     use std::cell::RefCell;
     use std::time::Duration;
 
     use kiosk_ui::slint::ComponentHandle;
 
-    let ui = kiosk_ui::AppWindow::new().map_err(|e| format!("cannot open the screen: {e}"))?;
+    let ui = kiosk_ui::AppWindow::new().map_err(KioskError::Screen)?;
     kiosk_ui::apply(&scenes.borrow(), &ui);
     {
         let inputs = inputs.clone();
@@ -40,7 +44,7 @@ pub fn serve(scenes: watch::Receiver<Scene>, inputs: &mpsc::UnboundedSender<Inpu
             }
         }
     });
-    ui.run().map_err(|e| format!("the screen failed: {e}"))
+    ui.run().map_err(KioskError::Screen)
 }
 
 /// Without a screen back-end the kiosk runs headless only.
@@ -48,7 +52,9 @@ pub fn serve(scenes: watch::Receiver<Scene>, inputs: &mpsc::UnboundedSender<Inpu
 /// # Errors
 /// Always: this build has no screen.
 #[cfg(not(any(feature = "desktop", feature = "board")))]
-pub fn serve(_scenes: watch::Receiver<Scene>, _inputs: &mpsc::UnboundedSender<Input>) -> Result<(), String> {
-    Err("this build has no screen back-end (build with --features board or desktop), or run with --headless"
-        .into())
+pub fn serve(
+    _scenes: watch::Receiver<Scene>,
+    _inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), KioskError> {
+    Err(KioskError::NoScreen)
 }

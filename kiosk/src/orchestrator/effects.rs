@@ -1,0 +1,69 @@
+//! The flow's effects, each sent to the room that carries it out.
+
+use std::time::Duration;
+
+use kiosk_core::flow::{BuzzerPattern, Effect, LampPattern};
+
+use super::Orchestrator;
+use super::card::CardCommand;
+
+impl Orchestrator {
+    /// Carries out one effect of the flow: the only place that matches on [`Effect`]
+    /// (each kind goes to its room: card and identity, lending, printing, the counter,
+    /// the outputs).
+    pub(super) fn effect(&mut self, effect: Effect) {
+        tracing::debug!(?effect, "effect");
+        match effect {
+            Effect::ReadCertificate { session } => {
+                self.begin(session);
+                self.card(CardCommand::ReadCertificate { session }, session);
+            }
+            Effect::QueryPinTries { session } => self.card(CardCommand::QueryPinTries { session }, session),
+            Effect::VerifyPin { session, pin } => self.card(CardCommand::VerifyPin { session, pin }, session),
+            Effect::ProvePossession { session } => self.prove(session),
+            Effect::CheckValidity { session } => self.check(session),
+            Effect::ResolvePatron { session } => self.resolve_patron(session),
+            Effect::TypeNumber { session, patron } => self.type_number(session, patron),
+            Effect::Link { session, patron, replace } => self.link(session, &patron, replace),
+            Effect::Unlink { session } => self.unlink(session),
+            Effect::PatronStatus { session, patron, .. } => self.patron_status(session, patron),
+            Effect::Checkout { session, patron, item } => self.checkout(session, patron, item),
+            Effect::Print { session, job } => self.print(session, job),
+            Effect::PowerOffCard => {
+                if let Some(c) = &self.drivers.card {
+                    c.send(CardCommand::PowerOff);
+                }
+            }
+            Effect::EndSession { session } => {
+                if self.session.as_ref().is_some_and(|(s, _)| *s == session) {
+                    self.end_session();
+                }
+            }
+            Effect::Lamp(p) => self.drivers.outputs.lamp(lamp(p)),
+            Effect::Buzzer(p) => self.drivers.outputs.buzzer(buzzer(p)),
+            Effect::Audit(a) => tracing::info!(event = ?a, "audit"),
+        }
+    }
+}
+
+/// The staff lamp's pattern on the GPIO ticker.
+fn lamp(p: LampPattern) -> kiosk_io::Pattern {
+    match p {
+        LampPattern::Off => kiosk_io::Pattern::Off,
+        LampPattern::Steady => kiosk_io::Pattern::Steady,
+        LampPattern::Blink => {
+            kiosk_io::Pattern::Blink { on: Duration::from_millis(500), off: Duration::from_millis(500) }
+        }
+    }
+}
+
+/// The buzzer's pattern on the GPIO ticker.
+fn buzzer(p: BuzzerPattern) -> kiosk_io::Pattern {
+    match p {
+        BuzzerPattern::Off => kiosk_io::Pattern::Off,
+        BuzzerPattern::Beep => kiosk_io::Pattern::Beep { on: Duration::from_millis(200) },
+        BuzzerPattern::Reminder => {
+            kiosk_io::Pattern::Repeat { on: Duration::from_millis(150), period: Duration::from_secs(3) }
+        }
+    }
+}

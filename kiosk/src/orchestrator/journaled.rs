@@ -1,0 +1,181 @@
+//! The loan journal's policy around the library system: before a checkout is sent its
+//! intent is written and fsync'ed, after the library system answers its outcome is; an
+//! intent without an outcome (no answer, a crash, a power cut) is reconciled with the
+//! library system before the next patron is served, so a loan is never lost or made
+//! twice. Every journal write runs on a blocking thread, never on an async worker: an
+//! fsync on a slow SD card must not stall the event loop or another session's reply.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use kiosk_ils::client::Reconciled;
+use kiosk_ils::{ItemProblem, Library, Loan, Sip2Error, Sip2Library};
+use zeroize::Zeroizing;
+
+use crate::journal::{Journal, JournalError, Operation, SessionJournal};
+
+/// The library system with the journal in front of it.
+#[derive(Clone)]
+pub struct JournaledLibrary {
+    library: Arc<Sip2Library>,
+    journal: Arc<Journal>,
+}
+
+impl core::fmt::Debug for JournaledLibrary {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "JournaledLibrary({})", self.journal.dir().display())
+    }
+}
+
+/// Why a checkout was not made, or not known to be.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutFailure {
+    /// The intent could not be written: nothing was sent.
+    #[error("the loan journal could not be written, so the checkout was not sent: {0}")]
+    NotJournaled(#[source] JournalError),
+    /// The library system did not answer: the intent stays open for reconciliation.
+    #[error("the library system did not answer the checkout: {0}")]
+    NoAnswer(#[source] Sip2Error),
+    /// A journal thread stopped.
+    #[error("a journal thread stopped: {0}")]
+    Stopped(#[source] tokio::task::JoinError),
+}
+
+/// What the start-up reconciliation did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reconciliation {
+    /// Intents settled with the library system's answer.
+    pub settled: usize,
+    /// Intents that could not be settled now (tried again at the next start).
+    pub pending: usize,
+}
+
+impl JournaledLibrary {
+    #[must_use]
+    pub fn new(library: Arc<Sip2Library>, journal: Arc<Journal>) -> JournaledLibrary {
+        JournaledLibrary { library, journal }
+    }
+
+    /// One session's loans (its own journal file, made at the first checkout).
+    #[must_use]
+    pub fn session(&self, session: u32) -> SessionLoans {
+        SessionLoans {
+            library: self.library.clone(),
+            journal: Arc::new(Mutex::new(self.journal.session(session))),
+        }
+    }
+
+    /// Settles every intent a crash left open: found on loan to the patron, it was lent;
+    /// not on loan, it was not. A journal file is deleted only when every intent in it
+    /// was settled.
+    pub async fn reconcile(&self) -> Reconciliation {
+        let journal = self.journal.clone();
+        let open = match tokio::task::spawn_blocking(move || journal.unfinished()).await {
+            Ok(Ok(open)) => open,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the loan journal could not be read; nothing reconciled");
+                return Reconciliation::default();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the journal thread stopped; nothing reconciled");
+                return Reconciliation::default();
+            }
+        };
+        let mut done = Reconciliation::default();
+        let mut files = BTreeSet::<PathBuf>::new();
+        let mut unsettled = BTreeSet::<PathBuf>::new();
+        for u in open {
+            match self.library.reconcile_checkout(&u.patron, &u.item).await {
+                Ok(r) => {
+                    // What was found, never which patron or item.
+                    let found = match r {
+                        Reconciled::Lent(_) => "lent",
+                        Reconciled::NotLent => "not lent",
+                        Reconciled::Other(_) => "on loan to someone else",
+                    };
+                    tracing::info!(found, "reconciled a loan left open by a crash");
+                    done.settled += 1;
+                    files.insert(u.file.clone());
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not reconcile a loan left open; will retry at the next start");
+                    done.pending += 1;
+                    unsettled.insert(u.file.clone());
+                }
+            }
+        }
+        let settle: Vec<PathBuf> = files.difference(&unsettled).cloned().collect();
+        let journal = self.journal.clone();
+        let settled = tokio::task::spawn_blocking(move || {
+            for f in settle {
+                if let Err(e) = journal.settle(&f) {
+                    tracing::error!(error = %e, "journal settle failed");
+                }
+            }
+        });
+        if let Err(e) = settled.await {
+            tracing::error!(error = %e, "the journal thread stopped while settling");
+        }
+        done
+    }
+}
+
+/// One session's journal, shared by the checkouts in flight; the last holder closes it.
+#[derive(Clone)]
+pub struct SessionLoans {
+    library: Arc<Sip2Library>,
+    journal: Arc<Mutex<SessionJournal>>,
+}
+
+impl core::fmt::Debug for SessionLoans {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SessionLoans(..)")
+    }
+}
+
+fn lock(j: &Mutex<SessionJournal>) -> std::sync::MutexGuard<'_, SessionJournal> {
+    j.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SessionLoans {
+    /// Journals the intent (fsync), sends the checkout, journals the answer. An unknown
+    /// outcome stays open in the journal and is reconciled at the next start.
+    ///
+    /// # Errors
+    /// [`CheckoutFailure`]: not sent, or sent without an answer.
+    pub async fn checkout(
+        &self,
+        patron: &str,
+        item: &str,
+    ) -> Result<Result<Loan, ItemProblem>, CheckoutFailure> {
+        let journal = self.journal.clone();
+        let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
+        let intent = tokio::task::spawn_blocking(move || lock(&journal).intend(Operation::Checkout, &p, &i))
+            .await
+            .map_err(CheckoutFailure::Stopped)?
+            .map_err(CheckoutFailure::NotJournaled)?;
+        let answer = self.library.checkout(patron, item).await.map_err(CheckoutFailure::NoAnswer)?;
+        let journal = self.journal.clone();
+        let written = tokio::task::spawn_blocking(move || lock(&journal).answered(intent)).await;
+        match written {
+            Ok(Ok(())) => {}
+            // The intent stays open and is reconciled at the next start: safe.
+            Ok(Err(e)) => tracing::error!(error = %e, "journal write failed after the checkout"),
+            Err(e) => tracing::error!(error = %e, "the journal thread stopped after the checkout"),
+        }
+        Ok(answer)
+    }
+
+    /// Gives up this holder's share; the last one closes the file (deleted when every
+    /// intent was answered, kept for reconciliation otherwise), on a blocking thread.
+    pub async fn finish(self) {
+        let Ok(journal) = Arc::try_unwrap(self.journal) else { return };
+        let journal = journal.into_inner().unwrap_or_else(PoisonError::into_inner);
+        match tokio::task::spawn_blocking(move || journal.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "journal close failed"),
+            Err(e) => tracing::error!(error = %e, "the journal thread stopped while closing"),
+        }
+    }
+}

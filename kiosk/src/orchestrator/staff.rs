@@ -1,0 +1,218 @@
+//! The staff menu's work: what the staff's actions do beyond the flow (reset the card,
+//! test print, check the devices, register the terminal, ask the update agent), the staff
+//! PIN's check off the event loop, the device rows of the status page, the pages that
+//! read files (update status, registration), and the update agent's busy file.
+
+use std::time::Instant;
+
+use kiosk_core::flow::{AdminAction, StaffPin};
+use kiosk_printer::{Receipt, compose_receipt};
+use kiosk_ui::Scene;
+
+use super::card::CardCommand;
+use super::{Input, Orchestrator, drivers, registration};
+
+/// The admin screen's device rows.
+#[derive(Debug, Clone)]
+pub(super) struct DeviceStatus {
+    rows: Vec<(kiosk_ui::Device, bool, String)>,
+}
+
+impl DeviceStatus {
+    /// The rows this kiosk has: a counter has the USB keyboard instead of the library
+    /// system (it hands numbers over through the counter PC, not SIP2).
+    pub(super) fn new(counter: bool) -> DeviceStatus {
+        use kiosk_ui::Device::{Keyboard, LibrarySystem, Network, Platform, Printer, Reader, Update};
+        let own = if counter { Keyboard } else { LibrarySystem };
+        let rows = [Reader, Printer, Platform, own, Network]
+            .into_iter()
+            .map(|d| (d, false, "starting".to_owned()))
+            .chain([(Update, true, env!("CARGO_PKG_VERSION").to_owned())])
+            .collect();
+        DeviceStatus { rows }
+    }
+
+    pub(super) fn set(&mut self, device: kiosk_ui::Device, ok: bool, detail: String) {
+        if let Some(row) = self.rows.iter_mut().find(|(d, _, _)| *d == device) {
+            *row = (device, ok, detail);
+        }
+    }
+
+    pub(super) fn scene_rows(&self) -> Vec<kiosk_ui::StatusRow> {
+        self.rows.iter().map(|(d, ok, detail)| kiosk_ui::status_row(*d, *ok, detail)).collect()
+    }
+}
+
+impl Orchestrator {
+    /// The staff PIN's hash (argon2, slow on purpose) is checked on a blocking thread, not
+    /// on the event loop; the answer comes back as [`Input::StaffPinChecked`].
+    pub(super) fn check_staff_pin(&mut self, pin: StaffPin) {
+        let hash = self.drivers.config.admin.staff_pin_hash.clone();
+        let tx = self.inputs.clone();
+        tokio::spawn(async move {
+            let ok = tokio::task::spawn_blocking(move || hash.verify(pin.as_ascii())).await.unwrap_or(false);
+            let _ = tx.send(Input::StaffPinChecked(ok));
+        });
+    }
+
+    pub(super) fn staff(&mut self, action: AdminAction) {
+        match action {
+            AdminAction::ResetKiosk => {
+                self.end_session();
+                if let Some(c) = &self.drivers.card {
+                    c.send(CardCommand::PowerOff);
+                }
+            }
+            AdminAction::TestPrint => self.test_print(),
+            AdminAction::RefreshStatus => self.probe(),
+            AdminAction::RegisterTerminal => self.register_terminal(),
+            AdminAction::CheckForUpdate => self.ask_agent(drivers::AgentRequest::Check),
+            AdminAction::InstallUpdateWhenIdle => self.ask_agent(drivers::AgentRequest::Install),
+            AdminAction::Reboot => self.ask_agent(drivers::AgentRequest::Reboot),
+            other => tracing::info!(action = ?other, "staff action"),
+        }
+    }
+
+    /// Leaves a request for the update agent (it runs as root; the kiosk cannot install
+    /// or reboot). The update page shows it until the agent takes it.
+    pub(super) fn ask_agent(&mut self, request: drivers::AgentRequest) {
+        let path = &self.drivers.update_request;
+        match drivers::ask_agent(path, request) {
+            Ok(()) => tracing::info!(?request, "asked the update agent"),
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "the request for the update agent could not be written");
+            }
+        }
+    }
+
+    /// Registers the terminal at the platform (see [`registration`]); on success the new
+    /// certificate is used from the next card on, without a restart.
+    pub(super) fn register_terminal(&mut self) {
+        if self.registering {
+            return;
+        }
+        let config = self.drivers.config.clone();
+        if !matches!(config.platform, crate::config::Platform::Api { .. }) {
+            self.registration_note = None;
+            return;
+        }
+        self.registering = true;
+        self.registration_note = Some("Registering with the platform…".to_owned());
+        let tx = self.inputs.clone();
+        tokio::spawn(async move {
+            let result = match registration::register(&config).await {
+                Ok(()) => match drivers::rebuild_platform(&config) {
+                    Ok(Some(platform)) => Ok(drivers::NewPlatform(platform)),
+                    Ok(None) => {
+                        Err("Registered, but no platform back-end was built: restart the kiosk.".to_owned())
+                    }
+                    Err(e) => Err(format!(
+                        "Registered, but the new certificate cannot be used ({e}): restart the kiosk."
+                    )),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "terminal registration failed");
+                    Err(format!("Registration failed: {e}. {}", e.advice()))
+                }
+            };
+            let input = Input::Registered(result);
+            let _ = tx.send(input);
+        });
+    }
+
+    /// Checks the platform, the library system and the network for the admin screen
+    /// (at start, and when staff open the status page). Nothing about patrons is sent.
+    pub(super) fn probe(&mut self) {
+        use kiosk_ui::Device;
+        let (ok, detail) = drivers::network_state();
+        self.status.set(Device::Network, ok, detail);
+        if let Some(c) = &self.drivers.counter {
+            let (ok, detail) = match drivers::keyboard_state(c) {
+                Ok(d) => (true, d),
+                Err(d) => (false, d),
+            };
+            self.status.set(Device::Keyboard, ok, detail);
+        }
+        let tx = self.inputs.clone();
+        let (platform, library, timeout) =
+            (self.drivers.platform.clone(), self.drivers.library.clone(), self.drivers.timeout);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let state = match &platform {
+                Some(p) => match tokio::time::timeout(timeout, p.challenge()).await {
+                    Ok(Ok(_)) => (true, format!("answers ({} ms)", started.elapsed().as_millis())),
+                    Ok(Err(e)) => (false, e.to_string()),
+                    Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
+                },
+                None => (false, "not configured".to_owned()),
+            };
+            let _ = tx.send(Input::Status(Device::Platform, state.0, state.1));
+            let started = Instant::now();
+            let state = match &library {
+                Some(l) => match tokio::time::timeout(timeout, l.probe()).await {
+                    Ok(Ok(())) => (true, format!("SIP2 connected ({} ms)", started.elapsed().as_millis())),
+                    Ok(Err(e)) => (false, e.to_string()),
+                    Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
+                },
+                None => (false, "not configured".to_owned()),
+            };
+            let _ = tx.send(Input::Status(Device::LibrarySystem, state.0, state.1));
+        });
+    }
+
+    pub(super) fn test_print(&mut self) {
+        let Some(printer) = self.drivers.printer.clone() else { return };
+        let settings = self.drivers.job_settings.clone();
+        tokio::task::spawn_blocking(move || {
+            let (_, now_text) = crate::clock::local_now();
+            let receipt = Receipt { printed_at: now_text, lines: Vec::new(), patron: None };
+            if let (Ok(job), Ok(device)) = (compose_receipt(&settings, &receipt), printer.lock())
+                && let Err(e) = device.print(&job)
+            {
+                tracing::warn!(error = %e, "test print failed");
+            }
+        });
+    }
+
+    /// Keeps the update agent's busy file in step with the flow: present while a patron
+    /// (or staff linking a card) is in a session, so no update installs or reboots then.
+    pub(super) fn mark_busy(&mut self) {
+        let busy = !self.console.flow().is_idle();
+        if busy == self.busy_marked {
+            return;
+        }
+        let path = &self.drivers.busy_file;
+        let result = if busy { std::fs::write(path, b"session\n") } else { std::fs::remove_file(path) };
+        match result {
+            Ok(()) => self.busy_marked = busy,
+            Err(e) if !busy && e.kind() == std::io::ErrorKind::NotFound => self.busy_marked = false,
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "the update agent's busy file could not be written");
+                // Not retried on every scene: the next change tries again.
+                self.busy_marked = busy;
+            }
+        }
+    }
+
+    /// The staff menu's pages that read files, filled in while staff look at them (a
+    /// small file on a tmpfs; the registration page's hardware identifiers once per
+    /// visit). Leaving the menu forgets them.
+    pub(super) fn admin_pages(&mut self, scene: &mut Scene) {
+        if scene.screen == kiosk_ui::Screen::AdminMenu {
+            scene.update_state =
+                drivers::update_page(&self.drivers.update_status, &self.drivers.update_request);
+            if scene.admin_page == kiosk_ui::AdminPage::Registration {
+                let view = self.terminal_view.get_or_insert_with(|| registration::view(&self.drivers.config));
+                scene.terminal_id.clone_from(&view.id);
+                scene.terminal_fingerprint.clone_from(&view.fingerprint);
+                scene.registration_state =
+                    self.registration_note.clone().unwrap_or_else(|| view.state.clone());
+            }
+        } else {
+            self.terminal_view = None;
+            if !self.registering {
+                self.registration_note = None;
+            }
+        }
+    }
+}
