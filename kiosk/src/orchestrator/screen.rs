@@ -38,10 +38,10 @@ pub fn serve(
     let weak = ui.as_weak();
     timer.start(kiosk_ui::slint::TimerMode::Repeated, Duration::from_millis(40), move || {
         let mut rx = scenes.borrow_mut();
-        if rx.has_changed().unwrap_or(false) {
-            if let Some(ui) = weak.upgrade() {
-                kiosk_ui::apply(&rx.borrow_and_update(), &ui);
-            }
+        if rx.has_changed().unwrap_or(false)
+            && let Some(ui) = weak.upgrade()
+        {
+            kiosk_ui::apply(&rx.borrow_and_update(), &ui);
         }
     });
     ui.run().map_err(KioskError::Screen)
