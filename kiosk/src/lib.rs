@@ -6,7 +6,9 @@
 
 pub mod clock;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "demo")]
 pub mod demo_ui;
 pub mod error;
 pub mod hand_off;

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use kiosk::{config, demo, logging};
+#[cfg(feature = "demo")]
+use kiosk::demo;
+use kiosk::{config, logging};
 
 /// Every heap block is zeroed when freed: personal data that passed through a buffer (a
 /// SIP2 frame, a platform answer, a TLS record) does not linger in freed memory, where a
@@ -38,6 +40,7 @@ enum Command {
         #[arg(long)]
         headless: bool,
     },
+    #[cfg(feature = "demo")]
     /// The demo on simulated hardware: a window when there is a display (and the
     /// `desktop` feature), otherwise the scripted journeys printed as text.
     Demo {
@@ -97,7 +100,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run { config: DEFAULT_CONFIG.into(), headless: false }) {
         Command::Run { config, headless } => run(&config, headless),
+        #[cfg(feature = "demo")]
         Command::Demo { bench_first_frame: true, .. } => first_frame(),
+        #[cfg(feature = "demo")]
         Command::Demo { config: file, text, counter, headless, script, shots, .. } => {
             let config = match (&file, counter) {
                 (Some(file), _) => match demo_config(file, counter) {
@@ -167,6 +172,7 @@ fn run(path: &Path, headless: bool) -> ExitCode {
     }
 }
 
+#[cfg(feature = "demo")]
 /// A library's configuration with every device and peer simulated, for `kiosk demo
 /// --config FILE`.
 fn demo_config(file: &Path, counter: bool) -> Result<config::Config, ExitCode> {
@@ -179,18 +185,21 @@ fn demo_config(file: &Path, counter: bool) -> Result<config::Config, ExitCode> {
     }
 }
 
+#[cfg(feature = "demo")]
 /// A window can open (the `desktop` feature and a display).
 fn has_display() -> bool {
     cfg!(feature = "desktop")
         && (std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some())
 }
 
+#[cfg(feature = "demo")]
 /// The counter demo's configuration; method C types into `kiosk-demo/hidg0` in the
 /// temporary directory (created empty here), decoded with `kiosk-keyboard` if you like.
 fn demo_counter_config() -> config::Config {
     config::Config::demo_counter(&demo_keyboard_file())
 }
 
+#[cfg(feature = "demo")]
 fn demo_keyboard_file() -> PathBuf {
     let dir = std::env::temp_dir().join("kiosk-demo");
     let file = dir.join("hidg0");
@@ -198,6 +207,7 @@ fn demo_keyboard_file() -> PathBuf {
     file
 }
 
+#[cfg(feature = "demo")]
 fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     #[cfg(feature = "desktop")]
     if !text_only && has_display() {
@@ -223,6 +233,7 @@ fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     }
 }
 
+#[cfg(feature = "demo")]
 fn run_script(config: &config::Config, script: &Path, shots: &Path) -> ExitCode {
     match kiosk::demo_ui::run_script(config, script, shots) {
         Ok(files) => {
@@ -239,6 +250,7 @@ fn run_script(config: &config::Config, script: &Path, shots: &Path) -> ExitCode 
     }
 }
 
+#[cfg(feature = "demo")]
 /// The demo kiosk's first frame, headless at 1280x800; the process then stays as it is
 /// (frame kept) until standard input closes, so the benchmark can read its memory.
 fn first_frame() -> ExitCode {

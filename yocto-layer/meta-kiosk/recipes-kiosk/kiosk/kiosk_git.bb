@@ -47,9 +47,10 @@ python __anonymous() {
 
 # The board build: full screen on KMS/DRM with touch, software renderer (kiosk/Cargo.toml
 # feature "board" -> kiosk-ui/board -> slint/backend-linuxkms-noseat). Both binaries of
-# the workspace, nothing else (the workspace's default member is only kiosk).
+# the workspace, nothing else (the workspace's default member is only kiosk). No default
+# features: the demo and its simulators stay out of the image.
 do_compile() {
-    oe_cargo_build --package kiosk --package kiosk-update --features kiosk/board
+    oe_cargo_build --package kiosk --package kiosk-update --no-default-features --features kiosk/board
 }
 
 # The kiosk user runs kiosk.service (User=kiosk). Fixed ids: the slots of an A/B update
