@@ -1,8 +1,9 @@
 //! `cargo xtask`: the two commands of the README, in Rust so they need nothing but cargo
 //! (the matklad xtask pattern).
 //!
-//! - `cargo xtask demo`: build and run the kiosk; with no hardware configured it runs the
-//!   demo on simulated hardware.
+//! - `cargo xtask demo`: build and run the kiosk's demo on simulated hardware (`kiosk
+//!   demo`: a window with the `desktop` feature when there is a display, the scripted
+//!   journeys as text otherwise; extra arguments go to `kiosk demo`).
 //! - `cargo xtask test`: install the Debian packages the tests need (if missing), then run
 //!   every test in the workspace. Daemons a test needs (pcscd with a virtual reader, …)
 //!   are started by the tests themselves, privately and on loopback, so a test run never
@@ -106,7 +107,7 @@ fn main() -> ExitCode {
         Some("licences") => check_licences(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo      run the kiosk (demo on simulated hardware when none is configured)\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  licences  check every dependency's licence against GPL-3.0-or-later"
+                "usage: cargo xtask <command>\n\n  demo      run the kiosk's demo on simulated hardware\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  licences  check every dependency's licence against GPL-3.0-or-later"
             );
             return ExitCode::from(2);
         }
@@ -134,7 +135,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
     ensure_packages(DEMO_PACKAGES.iter())?;
     let mut cmd = cargo();
     // The desktop window (winit) is only built for the demo; CI and the board do not need it.
-    cmd.args(["run", "--package", "kiosk", "--features", "desktop", "--", "run"]).args(extra);
+    cmd.args(["run", "--package", "kiosk", "--features", "desktop", "--", "demo"]).args(extra);
     run(&mut cmd)
 }
 
