@@ -113,11 +113,15 @@ impl ClientConfig {
             checkout_allowed_override: None,
             nb_due_date_is_transaction_date: false,
             max_frame: DEFAULT_MAX_FRAME,
-            utc_offset_secs: 9 * 3600,
+            utc_offset_secs: JAPAN_UTC_OFFSET_SECS,
             checkout_attempts: 4,
         }
     }
 }
+
+/// The default offset of SIP2's local dates: Japan Standard Time (UTC+9, no summer time
+/// since 1951). The kiosk sets the library's own from the tz database.
+pub const JAPAN_UTC_OFFSET_SECS: i32 = 9 * 3600;
 
 /// Counters a test or the admin screen can read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -355,6 +355,8 @@ fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartE
         config::Encoding::ShiftJis => Charset::Cp932,
     };
     c.request_timeout = s.request_timeout;
+    // SIP2 dates are local times without a zone: the library's, from the tz database.
+    c.utc_offset_secs = crate::clock::Clock::library().utc_offset_secs();
     c.resends = u32::from(s.retries);
     c.keepalive = s.keepalive;
     if let Some(loc) = &s.location_code {
