@@ -1,6 +1,9 @@
-//! `cargo xtask licences`: every package in `Cargo.lock` (every target platform, build and
-//! dev dependencies included) carries a licence the kiosk can be distributed with under
-//! GPL-3.0-or-later, and every workspace member is GPL-3.0-or-later itself.
+//! `cargo xtask licences`: every package in `Cargo.lock` that a build for the targets we
+//! ship can use (`SHIPPED_TARGETS` in main.rs; build and dev dependencies included) carries
+//! a licence the kiosk can be distributed with under GPL-3.0-or-later, and every workspace
+//! member is GPL-3.0-or-later itself. (Crates only other platforms pull in are not read:
+//! today that is webpki-root-certs, CDLA-Permissive-2.0, for rustls-platform-verifier off
+//! Linux.)
 //!
 //! It reads `cargo metadata --locked` (the manifests cargo already has; no network when
 //! the crates are downloaded, nothing fetched from an advisory or licence database) and
@@ -18,8 +21,8 @@ pub const OURS: &str = "GPL-3.0-or-later";
 
 /// SPDX licence identifiers a dependency may carry, each with why it is compatible with
 /// distributing the whole kiosk under GPL-3.0-or-later (the FSF's list of GPL-compatible
-/// licences is the reference). Permissive licences ask only that their notices be kept,
-/// which the Debian package and the image do (`deploy/debian/copyright`).
+/// licences is the reference). Compatible is not all: most of these also ask that their
+/// copyright notice travel with the binary, which this check does not look at.
 pub const ALLOWED: &[(&str, &str)] = &[
     ("MIT", "permissive (Expat): keep the notice; GPL-compatible"),
     ("Apache-2.0", "permissive with a patent grant; compatible with GPL version 3 (not 2), which we are"),
@@ -32,7 +35,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     (
         "MPL-2.0",
         "file-level copyleft whose section 3.3 lets the code be combined into a GPL work; the \
-         MPL files stay MPL (their source is published with ours)",
+         MPL files stay MPL, their source offered with the binary as the GPL asks of ours",
     ),
     ("CC0-1.0", "public-domain dedication with a permissive fallback; the FSF lists it as compatible"),
     ("BSL-1.0", "Boost: permissive, no notice needed in binaries; GPL-compatible"),
