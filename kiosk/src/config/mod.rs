@@ -16,6 +16,7 @@
 //!
 //! `deploy/kiosk.example.toml` documents every key for a library's IT staff.
 
+mod keys;
 mod policy;
 mod problems;
 mod reader;
@@ -33,7 +34,7 @@ pub use problems::{ConfigError, Problem, Problems};
 pub use secret::{HashPinError, Secret, StaffPinHash, hash_staff_pin};
 pub use values::{Code, DataFile, DevicePath, ExistingFile, GpioPin, Host, HttpsUrl, Ident, Port};
 
-use reader::Choice;
+use keys::Choice;
 
 /// Reads and checks the configuration file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -128,15 +129,6 @@ pub enum HandOffMethod {
     Label,
 }
 
-impl Choice for HandOffMethod {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("digits", HandOffMethod::Digits),
-        ("barcode", HandOffMethod::Barcode),
-        ("keyboard", HandOffMethod::Keyboard),
-        ("label", HandOffMethod::Label),
-    ];
-}
-
 /// Method C's USB HID keyboard gadget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterKeyboard {
@@ -168,14 +160,6 @@ impl TypedTerminator {
             TypedTerminator::Nothing => "",
         }
     }
-}
-
-impl Choice for TypedTerminator {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("enter", TypedTerminator::Enter),
-        ("tab", TypedTerminator::Tab),
-        ("none", TypedTerminator::Nothing),
-    ];
 }
 
 /// `[scanner]`: where scans come from and how they are read.
@@ -218,33 +202,11 @@ pub enum KeyLayout {
     Jis,
 }
 
-impl Choice for KeyLayout {
-    const CHOICES: &'static [(&'static str, Self)] = &[("us", KeyLayout::Us), ("jis", KeyLayout::Jis)];
-}
-
 /// What ends a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScanTerminator {
     Enter,
     Tab,
-}
-
-impl Choice for ScanTerminator {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("enter", ScanTerminator::Enter), ("tab", ScanTerminator::Tab)];
-}
-
-impl Default for Scanner {
-    fn default() -> Self {
-        Scanner {
-            source: ScannerSource::None,
-            layout: KeyLayout::Us,
-            terminator: ScanTerminator::Enter,
-            debounce: Duration::from_millis(1500),
-            library_card_prefix: String::new(),
-            staff_card_prefix: None,
-        }
-    }
 }
 
 /// `[library]`.
@@ -272,10 +234,6 @@ pub enum Language {
     En,
 }
 
-impl Choice for Language {
-    const CHOICES: &'static [(&'static str, Self)] = &[("ja", Language::Ja), ("en", Language::En)];
-}
-
 impl Language {
     /// The code in the file and for translations: `"ja"` or `"en"`.
     #[must_use]
@@ -299,13 +257,6 @@ impl Languages {
     #[must_use]
     pub fn all(&self) -> &[Language] {
         &self.0
-    }
-}
-
-impl Default for Languages {
-    /// Japanese, then English.
-    fn default() -> Self {
-        Languages(vec![Language::Ja, Language::En])
     }
 }
 
@@ -397,11 +348,6 @@ pub enum OfflinePolicy {
     /// Good, until that answer's `nextUpdate` and never longer (the PIN, signature and
     /// chain are still checked). A card never checked, or checked longer ago, is refused.
     Grace,
-}
-
-impl Choice for OfflinePolicy {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("refuse", OfflinePolicy::Refuse), ("grace", OfflinePolicy::Grace)];
 }
 
 /// A TLS client certificate and its key.
@@ -525,11 +471,6 @@ pub enum Encoding {
     ShiftJis,
 }
 
-impl Choice for Encoding {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("utf-8", Encoding::Utf8), ("shift_jis", Encoding::ShiftJis)];
-}
-
 /// `[printer]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Printer {
@@ -630,11 +571,6 @@ pub enum Nw7Guard {
     D,
 }
 
-impl Choice for Nw7Guard {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("A", Nw7Guard::A), ("B", Nw7Guard::B), ("C", Nw7Guard::C), ("D", Nw7Guard::D)];
-}
-
 impl Nw7Guard {
     /// The character, `'A'` to `'D'`.
     #[must_use]
@@ -661,16 +597,6 @@ pub enum CheckDigit {
     Mod16,
     /// `"mod7"`: modulus 7 (7DR).
     Mod7,
-}
-
-impl Choice for CheckDigit {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("none", CheckDigit::None),
-        ("mod10w21", CheckDigit::Mod10W21),
-        ("mod11", CheckDigit::Mod11),
-        ("mod16", CheckDigit::Mod16),
-        ("mod7", CheckDigit::Mod7),
-    ];
 }
 
 /// `[label]`: Method D labels ("方式D"): the patron number printed as a barcode for other
@@ -794,17 +720,6 @@ impl SessionTimeouts {
     }
 }
 
-impl Default for SessionTimeouts {
-    fn default() -> Self {
-        SessionTimeouts {
-            idle_timeout: Duration::from_secs(60),
-            warning: Duration::from_secs(15),
-            pin_idle_timeout: Duration::from_secs(30),
-            take_card_alarm: Duration::from_secs(60),
-        }
-    }
-}
-
 /// The argon2id hash of the demo's staff PIN "0000" (default parameters).
 const DEMO_STAFF_PIN_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$PldoI+eVPnF60y+qDaeJ1A$mP9qO9ocszJabAie2dFV2fDjE+9tGQBF0ElszIqlKnI";
@@ -820,7 +735,7 @@ impl Config {
                 name: "デモ市立図書館 (Demo City Library)".to_owned(),
                 institution_id: Code::demo("DEMO"),
                 service_provider_id: None,
-                languages: Languages::default(),
+                languages: Languages(vec![Language::Ja, Language::En]),
                 kiosk_id: Ident::demo("demo-01"),
             },
             card: Card { reader: CardReader::Simulated, require_pin: true, allow_library_card: true },
@@ -843,12 +758,20 @@ impl Config {
                 lockout_attempts: NonZeroU8::MIN.saturating_add(4),
                 lockout: Duration::from_secs(300),
             },
-            session: SessionTimeouts::default(),
+            session: SessionTimeouts {
+                idle_timeout: Duration::from_secs(60),
+                warning: Duration::from_secs(15),
+                pin_idle_timeout: Duration::from_secs(30),
+                take_card_alarm: Duration::from_secs(60),
+            },
             // The demo patron's card number starts with 23; the demo's books are ISBNs.
             scanner: Scanner {
                 source: ScannerSource::Simulated,
+                layout: KeyLayout::Us,
+                terminator: ScanTerminator::Enter,
+                debounce: Duration::from_millis(1500),
                 library_card_prefix: "23".to_owned(),
-                ..Scanner::default()
+                staff_card_prefix: None,
             },
             mode: Mode::SelfCheckout,
         }

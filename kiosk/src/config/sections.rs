@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use toml::de::DeTable;
 
+use super::keys::{
+    self, Backend, CardMode, Choice, DeviceMode, IlsMode, PlatformMode, ScannerKind, Symbology, Transport,
+};
 use super::problems::{Collector, Problems};
-use super::reader::{Choice, Field, Schema, Section, Span, Walk, split_sections};
+use super::reader::{Field, Section, Span, Walk, split_sections};
 use super::secret::StaffPinHash;
 use super::values::{
     Code, Content, DataFile, DevicePath, ExistingFile, GpioPin, Host, HttpsUrl, Ident, Port, bad, resolve,
@@ -20,98 +23,6 @@ use super::{
     Printer, PrinterTransport, ScanTerminator, Scanner, ScannerSource, SessionTimeouts, Sip2, Sip2Login,
     Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
 };
-
-/// Every section and the keys it takes.
-const SCHEMA: Schema = &[
-    ("library", &["name", "institution_id", "service_provider_id", "languages", "kiosk_id", "mode"]),
-    ("card", &["mode", "reader", "require_pin", "allow_library_card", "allow_method_d_label"]),
-    (
-        "platform",
-        &[
-            "mode",
-            "url",
-            "ca_file",
-            "jpki_ca_file",
-            "client_cert",
-            "client_key",
-            "terminal_id",
-            "terminal_password",
-            "connect_timeout_s",
-            "request_timeout_s",
-            "offline_policy",
-            "crl_refresh_s",
-            "link_store",
-            "link_key_file",
-        ],
-    ),
-    (
-        "ils",
-        &[
-            "mode",
-            "host",
-            "port",
-            "tls",
-            "ca_file",
-            "login_user",
-            "login_password",
-            "location_code",
-            "encoding",
-            "request_timeout_s",
-            "retries",
-            "keepalive_s",
-        ],
-    ),
-    (
-        "printer",
-        &[
-            "transport",
-            "vendor_id",
-            "product_id",
-            "device",
-            "baud",
-            "host",
-            "port",
-            "path",
-            "paper_width_mm",
-            "barcode",
-            "nw7_start",
-            "nw7_stop",
-            "check_digit",
-            "label_length_mm",
-            "receipt_shows_patron",
-        ],
-    ),
-    ("label", &["method_d", "token_key_file"]),
-    ("io", &["backend", "lamp_pin", "buzzer_pin", "gate_pin"]),
-    ("admin", &["staff_pin_hash", "lockout_attempts", "lockout_s"]),
-    ("session", &["idle_timeout_s", "warning_s", "pin_idle_timeout_s", "take_card_alarm_s"]),
-    (
-        "scanner",
-        &[
-            "kind",
-            "device",
-            "baud",
-            "path",
-            "layout",
-            "terminator",
-            "debounce_ms",
-            "library_card_prefix",
-            "staff_card_prefix",
-        ],
-    ),
-    (
-        "counter",
-        &[
-            "check_revocation",
-            "methods",
-            "show_s",
-            "keyboard_device",
-            "keyboard_layout",
-            "keyboard_terminator",
-            "key_delay_ms",
-        ],
-    ),
-];
 
 const SYNTAX_FIX: &str =
     "correct the TOML syntax here (text in double quotes, one `key = value` per line, [section] headers)";
@@ -128,11 +39,11 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         }
         return Err(invalid(walk.problems, origin));
     }
-    let mut sections = split_sections(&mut walk, doc.into_inner(), SCHEMA);
+    let mut sections = split_sections(&mut walk, doc.into_inner());
     report_missing_sections(&mut walk, &sections);
     let mut take = |name: &'static str| match sections.iter().position(|s| s.name() == name) {
         Some(i) => sections.swap_remove(i),
-        None => Section::default_for(name),
+        None => Section::absent(name),
     };
     let (platform_s, printer_s, card_s, library_s) =
         (take("platform"), take("printer"), take("card"), take("library"));
@@ -211,20 +122,25 @@ pub(super) fn not_utf8(bytes: &[u8], valid_up_to: usize, origin: &Path) -> Confi
     invalid(problems, origin)
 }
 
-/// The sections that have required keys, in file order, and what they need at least.
-/// A missing one gets one problem (at the top of the file), not one per key.
+/// The sections that have required keys, in file order, and what they need at least
+/// (a mode key: its choices, from the table). A missing one gets one problem (at the top
+/// of the file), not one per key.
 const REQUIRED_SECTIONS: [(&str, &str); 6] = [
     ("library", "name, institution_id and kiosk_id"),
-    ("platform", "mode = \"api\", \"ocsp\", \"crl\" or \"simulated\""),
+    ("platform", "mode"),
     ("ils", "mode = \"sip2\" (and host) or mode = \"simulated\""),
-    ("printer", "transport = \"usb\", \"serial\", \"tcp\", \"file\", \"simulated\" or \"none\""),
-    ("io", "backend = \"gpio\", \"simulated\" or \"none\""),
+    ("printer", "transport"),
+    ("io", "backend"),
     ("admin", "staff_pin_hash (make one with `kiosk hash-staff-pin`)"),
 ];
 
 fn report_missing_sections(walk: &mut Walk<'_>, sections: &[Section<'_>]) {
     for (name, needs) in REQUIRED_SECTIONS {
         if !sections.iter().any(|s| s.name() == name && s.is_present()) {
+            let needs = match keys::choices_text(name, needs) {
+                choices if choices.is_empty() => needs.to_owned(),
+                choices => format!("{needs} = {choices}"),
+            };
             walk.problems.report(
                 0..0,
                 name,
@@ -279,10 +195,10 @@ fn library(
     } else {
         sp.optional()
     };
-    let languages = s.choices::<Language>(walk, "languages").or(Languages::default().0).map(Languages);
+    let languages = s.choices::<Language>(walk, "languages").value().map(Languages);
     let kiosk_id = s.string(walk, "kiosk_id").then(walk, s.path("kiosk_id"), |v| Ident::parse(&v, "chuo-01"));
     let kiosk_id = s.required(walk, "kiosk_id", kiosk_id, "kiosk_id = \"chuo-01\"");
-    let mode = s.choice::<DeviceMode>(walk, "mode").or(DeviceMode::SelfCheckout);
+    let mode = s.choice::<DeviceMode>(walk, "mode").value();
     s.finish(walk, |_| None);
     Some((
         Library {
@@ -296,42 +212,20 @@ fn library(
     ))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DeviceMode {
-    SelfCheckout,
-    Counter,
-}
-
-impl Choice for DeviceMode {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("self-checkout", DeviceMode::SelfCheckout), ("counter", DeviceMode::Counter)];
-}
-
 // ---------------------------------------------------------------------------------------
 // [card]
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CardMode {
-    Pcsc,
-    Simulated,
-}
-
-impl Choice for CardMode {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("pcsc", CardMode::Pcsc), ("simulated", CardMode::Simulated)];
-}
 
 /// The card section, and `allow_method_d_label` with its span (for [label]'s checks).
 fn card(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<(Card, (bool, Option<Span>))> {
     if s.is_broken() {
         return None;
     }
-    let mode = s.choice::<CardMode>(walk, "mode").or(CardMode::Pcsc);
-    let require_pin = s.boolean(walk, "require_pin").or(true);
-    let allow_library_card = s.boolean(walk, "allow_library_card").or(true);
+    let mode = s.choice::<CardMode>(walk, "mode").value();
+    let require_pin = s.boolean(walk, "require_pin").value();
+    let allow_library_card = s.boolean(walk, "allow_library_card").value();
     let accept = s.boolean(walk, "allow_method_d_label");
     let accept_span = accept.span();
-    let accept = accept.or(true);
+    let accept = accept.value();
     let reader = match mode {
         Some(CardMode::Pcsc) => s
             .string(walk, "reader")
@@ -345,7 +239,7 @@ fn card(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<(Card, (bool, Option<
                     Ok(r)
                 }
             })
-            .or(String::new())
+            .value()
             .map(|name_contains| CardReader::Pcsc { name_contains }),
         Some(CardMode::Simulated) => Some(CardReader::Simulated),
         None => None,
@@ -359,25 +253,6 @@ fn card(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<(Card, (bool, Option<
 
 // ---------------------------------------------------------------------------------------
 // [platform]
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PlatformMode {
-    Api,
-    Ocsp,
-    Crl,
-    Simulated,
-}
-
-impl Choice for PlatformMode {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("api", PlatformMode::Api),
-        ("ocsp", PlatformMode::Ocsp),
-        ("crl", PlatformMode::Crl),
-        ("simulated", PlatformMode::Simulated),
-    ];
-}
-
-const NETWORK_TIMEOUT: std::ops::RangeInclusive<u64> = 1..=300;
 
 fn platform(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Platform> {
     if !s.is_present() || s.is_broken() {
@@ -449,7 +324,7 @@ fn platform(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Platform> {
                 &because,
             );
             let refresh = if mode == PlatformMode::Crl {
-                s.seconds(walk, "crl_refresh_s", 60..=86_400).or(Duration::from_secs(3600))
+                s.duration(walk, "crl_refresh_s").value()
             } else {
                 Some(Duration::ZERO)
             };
@@ -492,10 +367,10 @@ fn endpoint(walk: &mut Walk<'_>, s: &mut Section<'_>, because: &str) -> Option<P
         "jpki_ca_file = \"/etc/kiosk/jpki-ca.pem\"",
         because,
     );
-    let connect = s.seconds(walk, "connect_timeout_s", NETWORK_TIMEOUT);
+    let connect = s.duration(walk, "connect_timeout_s");
     let connect_span = connect.span();
-    let connect_timeout = connect.or(Duration::from_secs(5));
-    let request_timeout = s.seconds(walk, "request_timeout_s", NETWORK_TIMEOUT).or(Duration::from_secs(10));
+    let connect_timeout = connect.value();
+    let request_timeout = s.duration(walk, "request_timeout_s").value();
     if let (Some(c), Some(r)) = (connect_timeout, request_timeout)
         && c > r
     {
@@ -507,7 +382,7 @@ fn endpoint(walk: &mut Walk<'_>, s: &mut Section<'_>, because: &str) -> Option<P
         );
         return None;
     }
-    let offline_policy = s.choice::<OfflinePolicy>(walk, "offline_policy").or(OfflinePolicy::Refuse);
+    let offline_policy = s.choice::<OfflinePolicy>(walk, "offline_policy").value();
     Some(PlatformEndpoint {
         url: url?,
         ca_file: ca_file?,
@@ -606,17 +481,6 @@ fn terminal_identity(walk: &mut Walk<'_>, s: &mut Section<'_>, because: &str) ->
 // ---------------------------------------------------------------------------------------
 // [ils]
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IlsMode {
-    Sip2,
-    Simulated,
-}
-
-impl Choice for IlsMode {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("sip2", IlsMode::Sip2), ("simulated", IlsMode::Simulated)];
-}
-
 fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
     if !s.is_present() || s.is_broken() {
         return None;
@@ -633,8 +497,8 @@ fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
     let because = ", needed when mode = \"sip2\"";
     let host = s.string(walk, "host").then(walk, s.path("host"), |h| Host::parse(&h));
     let host = s.required_because(walk, "host", host, "host = \"ils.library.example\"", because);
-    let port = port(walk, &mut s, "port", 6001);
-    let tls = match s.boolean(walk, "tls").or(false) {
+    let port = port(walk, &mut s);
+    let tls = match s.boolean(walk, "tls").value() {
         Some(true) => {
             let ca = s.existing_file(
                 walk,
@@ -690,10 +554,10 @@ fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
     };
     let location_code =
         s.string(walk, "location_code").then(walk, s.path("location_code"), |c| Code::parse(&c)).optional();
-    let encoding = s.choice::<Encoding>(walk, "encoding").or(Encoding::Utf8);
-    let request_timeout = s.seconds(walk, "request_timeout_s", NETWORK_TIMEOUT).or(Duration::from_secs(10));
-    let retries = s.integer(walk, "retries", 0..=10, "").or(2);
-    let keepalive = s.seconds(walk, "keepalive_s", 10..=3600).or(Duration::from_secs(60));
+    let encoding = s.choice::<Encoding>(walk, "encoding").value();
+    let request_timeout = s.duration(walk, "request_timeout_s").value();
+    let retries = s.integer(walk, "retries").value();
+    let keepalive = s.duration(walk, "keepalive_s").value();
     s.finish(walk, |key| (key == "ca_file").then(|| "tls = false".to_owned()));
     Some(Ils::Sip2(Sip2 {
         host: host?,
@@ -708,49 +572,14 @@ fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
     }))
 }
 
-/// A port with a default.
-fn port(walk: &mut Walk<'_>, s: &mut Section<'_>, key: &str, default: u16) -> Option<Port> {
-    s.integer(walk, key, 1..=65_535, "")
-        .then(walk, s.path(key), Port::from_checked)
-        .or(Port::from_const(default))
+/// A port (its default from the table).
+fn port(walk: &mut Walk<'_>, s: &mut Section<'_>) -> Option<Port> {
+    s.integer(walk, "port").then(walk, s.path("port"), Port::from_checked).value()
 }
 
 // ---------------------------------------------------------------------------------------
 // [printer]
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transport {
-    Usb,
-    Serial,
-    Tcp,
-    File,
-    Simulated,
-    None,
-}
-
-impl Choice for Transport {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("usb", Transport::Usb),
-        ("serial", Transport::Serial),
-        ("tcp", Transport::Tcp),
-        ("file", Transport::File),
-        ("simulated", Transport::Simulated),
-        ("none", Transport::None),
-    ];
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Symbology {
-    Nw7,
-    Code128,
-}
-
-impl Choice for Symbology {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("nw7", Symbology::Nw7), ("code128", Symbology::Code128)];
-}
-
-const BAUD_RATES: [i64; 8] = [1200, 2400, 4800, 9600, 19_200, 38_400, 57_600, 115_200];
 const TRANSPORT_KEYS: [&str; 7] = ["vendor_id", "product_id", "device", "baud", "host", "port", "path"];
 
 fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
@@ -763,9 +592,9 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
     let connection = match transport {
         None => None,
         Some(t @ Transport::Usb) => {
-            let vendor = s.integer(walk, "vendor_id", 1..=0xFFFF, "");
+            let vendor = s.integer(walk, "vendor_id");
             let vendor = s.required_because(walk, "vendor_id", vendor, "vendor_id = 0x04b8", &because(t));
-            let product = s.integer(walk, "product_id", 1..=0xFFFF, "");
+            let product = s.integer(walk, "product_id");
             let product = s.required_because(walk, "product_id", product, "product_id = 0x0202", &because(t));
             (|| {
                 Some(PrinterTransport::Usb {
@@ -783,7 +612,7 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         Some(t @ Transport::Tcp) => {
             let host = s.string(walk, "host").then(walk, s.path("host"), |h| Host::parse(&h));
             let host = s.required_because(walk, "host", host, "host = \"192.0.2.50\"", &because(t));
-            let port = port(walk, &mut s, "port", 9100);
+            let port = port(walk, &mut s);
             (|| Some(PrinterTransport::Tcp { host: host?, port: port? }))()
         }
         Some(t @ Transport::File) => {
@@ -801,18 +630,14 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         Some(Transport::None) => Some(PrinterTransport::None),
     };
     let paper_width = s
-        .integer(walk, "paper_width_mm", 0..=1000, "mm")
-        .then(walk, s.path("paper_width_mm"), |w| match w {
-            58 => Ok(PaperWidth::Mm58),
-            80 => Ok(PaperWidth::Mm80),
-            other => Err(bad(format!("{other} mm is not a supported roll width"), "use 58 or 80")),
-        })
-        .or(PaperWidth::Mm80);
-    let symbology = s.choice::<Symbology>(walk, "barcode").or(Symbology::Nw7);
+        .integer(walk, "paper_width_mm")
+        .value()
+        .map(|w| if w == 58 { PaperWidth::Mm58 } else { PaperWidth::Mm80 });
+    let symbology = s.choice::<Symbology>(walk, "barcode").value();
     let barcode = match symbology {
         Some(Symbology::Nw7) => {
-            let start = s.choice::<Nw7Guard>(walk, "nw7_start").or(Nw7Guard::A);
-            let stop = s.choice::<Nw7Guard>(walk, "nw7_stop").or(Nw7Guard::A);
+            let start = s.choice::<Nw7Guard>(walk, "nw7_start").value();
+            let stop = s.choice::<Nw7Guard>(walk, "nw7_stop").value();
             (|| Some(Barcode::Nw7 { start: start?, stop: stop? }))()
         }
         Some(Symbology::Code128) => Some(Barcode::Code128),
@@ -829,13 +654,11 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
             );
             None
         }
-        (field, _) => field.or(CheckDigit::None),
+        (field, _) => field.value(),
     };
-    let label_length_mm = s
-        .integer(walk, "label_length_mm", 20..=300, "mm")
-        .optional()
-        .map(|len| len.and_then(|l| u16::try_from(l).ok()));
-    let receipt_shows_patron = s.boolean(walk, "receipt_shows_patron").or(false);
+    let label_length_mm =
+        s.integer(walk, "label_length_mm").optional().map(|len| len.and_then(|l| u16::try_from(l).ok()));
+    let receipt_shows_patron = s.boolean(walk, "receipt_shows_patron").value();
     s.finish(walk, |key| {
         if key == "nw7_start" || key == "nw7_stop" {
             symbology.map(|b| format!("barcode = {}", quoted(b)))
@@ -871,7 +694,7 @@ fn label(
     }
     let print = s.boolean(walk, "method_d");
     let print_span = print.span();
-    let print = print.or(false);
+    let print = print.value();
     if let (Some(true), Some(false)) = (print, has_printer) {
         walk.problems.report(
             print_span.clone().unwrap_or_else(|| s.header_span()),
@@ -889,7 +712,10 @@ fn label(
             let because = match (print, accept) {
                 (true, true) => ", needed when label.method_d = true or card.allow_method_d_label = true",
                 (true, false) => ", needed when label.method_d = true",
-                _ => ", needed when card.allow_method_d_label = true (the default)",
+                _ => &format!(
+                    ", needed when card.allow_method_d_label = true{}",
+                    keys::default_mark("card", "allow_method_d_label", "true")
+                ),
             };
             let key = s.existing_file(walk, "token_key_file", Content::KeyMaterial, purpose);
             s.required_because(walk, "token_key_file", key, key_hint, because).map(|file| MethodD::On {
@@ -910,18 +736,6 @@ fn label(
 // ---------------------------------------------------------------------------------------
 // [io]
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Gpio,
-    Simulated,
-    None,
-}
-
-impl Choice for Backend {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("gpio", Backend::Gpio), ("simulated", Backend::Simulated), ("none", Backend::None)];
-}
-
 fn io(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Io> {
     if !s.is_present() || s.is_broken() {
         return None;
@@ -936,10 +750,11 @@ fn io(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Io> {
             let because = ", needed when backend = \"gpio\"";
             let mut used: Vec<(GpioPin, &str)> = Vec::new();
             let mut pin = |walk: &mut Walk<'_>, s: &mut Section<'_>, key: &'static str| {
-                s.integer(walk, key, 0..=27, "").then(walk, s.path(key), |n| {
-                    let pin = u8::try_from(n).ok().and_then(GpioPin::new).ok_or_else(|| {
-                        bad(format!("{n} is not a GPIO number"), "use a BCM GPIO number from 0 to 27")
-                    })?;
+                s.integer(walk, key).then(walk, s.path(key), |n| {
+                    let pin = u8::try_from(n)
+                        .ok()
+                        .and_then(GpioPin::new)
+                        .ok_or_else(|| bad(format!("{n} is not a GPIO number"), "use a BCM GPIO number"))?;
                     if let Some((_, other)) = used.iter().find(|(p, _)| *p == pin) {
                         return Err(bad(
                             format!("GPIO {n} is already used by io.{other}"),
@@ -978,13 +793,9 @@ fn admin(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Admin> {
         hash,
         "staff_pin_hash = \"$argon2id$...\" (from `kiosk hash-staff-pin`)",
     );
-    let attempts = s
-        .integer(walk, "lockout_attempts", 1..=20, "")
-        .then(walk, s.path("lockout_attempts"), |n| {
-            u8::try_from(n).ok().and_then(NonZeroU8::new).ok_or_else(|| bad("is out of range", "use 1 to 20"))
-        })
-        .or(NonZeroU8::MIN.saturating_add(4));
-    let lockout = s.seconds(walk, "lockout_s", 30..=3600).or(Duration::from_secs(300));
+    let attempts = s.integer(walk, "lockout_attempts").value();
+    let attempts = attempts.and_then(|n| u8::try_from(n).ok().and_then(NonZeroU8::new));
+    let lockout = s.duration(walk, "lockout_s").value();
     s.finish(walk, |_| None);
     Some(Admin { staff_pin_hash: hash?, lockout_attempts: attempts?, lockout: lockout? })
 }
@@ -996,15 +807,14 @@ fn session(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<SessionTimeouts> {
     if s.is_broken() {
         return None;
     }
-    let defaults = SessionTimeouts::default();
-    let idle = s.seconds(walk, "idle_timeout_s", 15..=600);
+    let idle = s.duration(walk, "idle_timeout_s");
     let idle_span = idle.span();
-    let idle = idle.or(defaults.idle_timeout);
-    let warning = s.seconds(walk, "warning_s", 5..=120);
+    let idle = idle.value();
+    let warning = s.duration(walk, "warning_s");
     let warning_span = warning.span();
-    let warning = warning.or(defaults.warning);
-    let pin_idle = s.seconds(walk, "pin_idle_timeout_s", 10..=120).or(defaults.pin_idle_timeout);
-    let take_card = s.seconds(walk, "take_card_alarm_s", 10..=600).or(defaults.take_card_alarm);
+    let warning = warning.value();
+    let pin_idle = s.duration(walk, "pin_idle_timeout_s").value();
+    let take_card = s.duration(walk, "take_card_alarm_s").value();
     s.finish(walk, |_| None);
     let (idle, warning) = (idle?, warning?);
     if warning >= idle {
@@ -1029,56 +839,26 @@ fn session(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<SessionTimeouts> {
     })
 }
 
-/// A serial line's `baud` key: a standard rate, 9600 when absent.
+/// A serial line's `baud` key; `where_to_look` completes the fix of a wrong rate.
 fn baud(walk: &mut Walk<'_>, s: &mut Section<'_>, where_to_look: &str) -> Option<u32> {
-    s.integer(walk, "baud", 1..=i64::from(u32::MAX), "")
-        .then(walk, s.path("baud"), |b| {
-            if BAUD_RATES.contains(&b) {
-                u32::try_from(b).map_err(|_| bad("is not a baud rate", "use 9600"))
-            } else {
-                Err(bad(
-                    format!("{b} is not a standard baud rate"),
-                    format!(
-                        "use one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 ({where_to_look})"
-                    ),
-                ))
-            }
-        })
-        .or(9600)
+    let baud = s.integer_noted(walk, "baud", &format!(" ({where_to_look})")).value();
+    baud.and_then(|b| u32::try_from(b).ok())
 }
 
 // ---------------------------------------------------------------------------------------
 // [scanner]
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ScannerKind {
-    Evdev,
-    Serial,
-    Fifo,
-    Simulated,
-    None,
-}
-
-impl Choice for ScannerKind {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("evdev", ScannerKind::Evdev),
-        ("serial", ScannerKind::Serial),
-        ("fifo", ScannerKind::Fifo),
-        ("simulated", ScannerKind::Simulated),
-        ("none", ScannerKind::None),
-    ];
-}
-
 fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
-    if !s.is_present() {
-        return Some(Scanner::default());
-    }
     if s.is_broken() {
         return None;
     }
-    let defaults = Scanner::default();
-    let kind = s.choice::<ScannerKind>(walk, "kind");
-    let kind = s.required(walk, "kind", kind, "kind = \"evdev\"");
+    // Without the section there is no scanner (and every other key is its default).
+    let kind = if s.is_present() {
+        let kind = s.choice::<ScannerKind>(walk, "kind");
+        s.required(walk, "kind", kind, "kind = \"evdev\"")
+    } else {
+        Some(ScannerKind::None)
+    };
     let because = |k: ScannerKind| format!(", needed when kind = {}", quoted(k));
     let source = match kind {
         None => None,
@@ -1107,12 +887,9 @@ fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
         Some(ScannerKind::Simulated) => Some(ScannerSource::Simulated),
         Some(ScannerKind::None) => Some(ScannerSource::None),
     };
-    let layout = s.choice::<KeyLayout>(walk, "layout").or(defaults.layout);
-    let terminator = s.choice::<ScanTerminator>(walk, "terminator").or(defaults.terminator);
-    let debounce = s
-        .integer(walk, "debounce_ms", 0..=10_000, "ms")
-        .then(walk, s.path("debounce_ms"), |ms| Ok(Duration::from_millis(ms.unsigned_abs())))
-        .or(defaults.debounce);
+    let layout = s.choice::<KeyLayout>(walk, "layout").value();
+    let terminator = s.choice::<ScanTerminator>(walk, "terminator").value();
+    let debounce = s.duration(walk, "debounce_ms").value();
     let digits = |p: String| {
         if p.len() <= 12 && p.bytes().all(|b| b.is_ascii_digit()) {
             Ok(p)
@@ -1123,10 +900,8 @@ fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
             ))
         }
     };
-    let card_prefix = s
-        .string(walk, "library_card_prefix")
-        .then(walk, s.path("library_card_prefix"), digits)
-        .or(String::new());
+    let card_prefix =
+        s.string(walk, "library_card_prefix").then(walk, s.path("library_card_prefix"), digits).value();
     let staff_prefix = s
         .string(walk, "staff_card_prefix")
         .then(walk, s.path("staff_card_prefix"), |p| {
@@ -1169,7 +944,8 @@ fn counter(
     match is_counter {
         Some(true) => {}
         Some(false) => {
-            s.finish(walk, |_| Some("library.mode = \"self-checkout\" (the default)".to_owned()));
+            let mark = keys::default_mark("library", "mode", "\"self-checkout\"");
+            s.finish(walk, |_| Some(format!("library.mode = \"self-checkout\"{mark}")));
             return Some(Mode::SelfCheckout);
         }
         None => {
@@ -1179,7 +955,7 @@ fn counter(
     }
     let check = s.boolean(walk, "check_revocation");
     let check_span = check.span();
-    let check_revocation = check.or(true);
+    let check_revocation = check.value();
     if let (Some(false), Some(false)) = (check_revocation, has_links) {
         walk.problems.report(
             check_span.unwrap_or_else(|| s.header_span()),
@@ -1191,12 +967,7 @@ fn counter(
     }
     let methods = s.choices::<HandOffMethod>(walk, "methods");
     let methods_span = methods.span();
-    let methods = methods.or(vec![
-        HandOffMethod::Digits,
-        HandOffMethod::Barcode,
-        HandOffMethod::Keyboard,
-        HandOffMethod::Label,
-    ]);
+    let methods = methods.value();
     // Without labels, the default list simply leaves D out; a list that names it is wrong.
     let methods = methods.map(|mut m| {
         if prints_labels == Some(false) && m.contains(&HandOffMethod::Label) {
@@ -1212,17 +983,14 @@ fn counter(
         }
         m
     });
-    let show_for = s.seconds(walk, "show_s", 5..=600).or(Duration::from_secs(30));
+    let show_for = s.duration(walk, "show_s").value();
     let device = s
         .string(walk, "keyboard_device")
         .then(walk, s.path("keyboard_device"), |d| DevicePath::parse(&d))
-        .or(DevicePath::demo(Path::new("/dev/hidg0")));
-    let layout = s.choice::<KeyLayout>(walk, "keyboard_layout").or(KeyLayout::Jis);
-    let terminator = s.choice::<TypedTerminator>(walk, "keyboard_terminator").or(TypedTerminator::Enter);
-    let key_delay = s
-        .integer(walk, "key_delay_ms", 0..=200, "ms")
-        .then(walk, s.path("key_delay_ms"), |ms| Ok(Duration::from_millis(ms.unsigned_abs())))
-        .or(Duration::from_millis(8));
+        .value();
+    let layout = s.choice::<KeyLayout>(walk, "keyboard_layout").value();
+    let terminator = s.choice::<TypedTerminator>(walk, "keyboard_terminator").value();
+    let key_delay = s.duration(walk, "key_delay_ms").value();
     s.finish(walk, |_| None);
     Some(Mode::Counter(Counter {
         check_revocation: check_revocation?,
@@ -1235,21 +1003,4 @@ fn counter(
             key_delay: key_delay?,
         },
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every key read by the code is in [`SCHEMA`] (the reader debug-asserts it); and
-    /// the schema has no duplicates.
-    #[test]
-    fn schema_has_no_duplicate_keys() {
-        for (section, keys) in SCHEMA {
-            let mut sorted: Vec<&str> = keys.to_vec();
-            sorted.sort_unstable();
-            sorted.dedup();
-            assert_eq!(sorted.len(), keys.len(), "[{section}]");
-        }
-    }
 }

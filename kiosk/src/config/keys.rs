@@ -1,0 +1,522 @@
+//! Every key of the configuration file, described once: its section and name, the type
+//! of its value with the range or the choices, its default, and what it means.
+//!
+//! The reader takes from this table the keys each section knows (and so the "did you
+//! mean" for a key it does not), the ranges and choices its messages state, and every
+//! default: an absent key with a default is read from the default's text like a value
+//! in the file. A test holds `deploy/kiosk.example.toml` to the table.
+
+use super::{
+    CheckDigit, Encoding, HandOffMethod, KeyLayout, Language, Nw7Guard, OfflinePolicy, ScanTerminator,
+    TypedTerminator,
+};
+
+/// One key of one section.
+#[derive(Debug)]
+pub(super) struct Key {
+    pub(super) name: &'static str,
+    pub(super) ty: Type,
+    /// The value taken when the key is absent, written as in the file (`"60"`,
+    /// `"\"pcsc\""`). `None`: the key is required, optional, or needed only with some
+    /// other settings (the section's reader says which).
+    pub(super) default: Option<&'static str>,
+    /// What it is, in a few words.
+    pub(super) meaning: &'static str,
+}
+
+/// What a key's value is.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Type {
+    /// Text in double quotes (a name, a code, a host, a URL).
+    Text,
+    /// A path in double quotes; relative to the configuration file's directory.
+    Path,
+    /// Text never repeated in a message (a password, the staff PIN's hash).
+    Secret,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number from `.0` to `.1`.
+    Int(i64, i64, Unit),
+    /// A whole number among these; the text says what the others are not.
+    Number(&'static [i64], Unit, &'static str),
+    /// One of the spellings of a [`Choice`] type.
+    OneOf(fn() -> Vec<&'static str>),
+    /// A list of them: at least one, none twice.
+    ListOf(fn() -> Vec<&'static str>),
+}
+
+impl Type {
+    /// Whether the whole number `n` is a value of this type.
+    pub(super) fn accepts(self, n: i64) -> bool {
+        match self {
+            Type::Int(lo, hi, _) => (lo..=hi).contains(&n),
+            Type::Number(list, ..) => list.contains(&n),
+            _ => false,
+        }
+    }
+
+    /// The numbers accepted, in words: "from 1 to 300 seconds", "58 or 80", "one of 1200,
+    /// 2400, …".
+    pub(super) fn numbers(self) -> String {
+        match self {
+            Type::Int(lo, hi, unit) => format!("from {lo} to {hi}{}", unit.suffix()),
+            Type::Number(list, ..) => {
+                let all: Vec<String> = list.iter().map(ToString::to_string).collect();
+                if all.len() > 2 { format!("one of {}", all.join(", ")) } else { or_list(&all) }
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// The unit of a number.
+    pub(super) fn unit(self) -> Unit {
+        match self {
+            Type::Int(_, _, unit) | Type::Number(_, unit, _) => unit,
+            _ => Unit::None,
+        }
+    }
+}
+
+/// The unit of a number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Unit {
+    #[default]
+    None,
+    Seconds,
+    Millis,
+    Mm,
+}
+
+impl Unit {
+    /// How a number in this unit is written in messages: `" seconds"`, `""`.
+    pub(super) fn suffix(self) -> &'static str {
+        match self {
+            Unit::None => "",
+            Unit::Seconds => " seconds",
+            Unit::Millis => " ms",
+            Unit::Mm => " mm",
+        }
+    }
+}
+
+/// A closed set of string values for a key (a mode, a symbology, ...).
+pub(super) trait Choice: Sized + Copy + PartialEq + 'static {
+    /// Every accepted spelling and its value.
+    const CHOICES: &'static [(&'static str, Self)];
+
+    /// The spelling of `self` in the file.
+    fn name(self) -> &'static str {
+        Self::CHOICES.iter().find(|(_, v)| *v == self).map_or("?", |(n, _)| n)
+    }
+}
+
+/// The spellings of `C`, for [`Type::OneOf`] and [`Type::ListOf`].
+pub(super) fn names<C: Choice>() -> Vec<&'static str> {
+    C::CHOICES.iter().map(|(n, _)| *n).collect()
+}
+
+const fn key(name: &'static str, ty: Type, default: Option<&'static str>, meaning: &'static str) -> Key {
+    Key { name, ty, default, meaning }
+}
+
+use Type::{Bool, Int, ListOf, Number, OneOf, Path, Secret, Text};
+use Unit::{Millis, Mm, Seconds};
+
+const NETWORK_TIMEOUT: Type = Int(1, 300, Seconds);
+const PORT: Type = Int(1, 65_535, Unit::None);
+const GPIO: Type = Int(0, 27, Unit::None);
+const BAUD: Type =
+    Number(&[1200, 2400, 4800, 9600, 19_200, 38_400, 57_600, 115_200], Unit::None, "a standard baud rate");
+
+/// Every section, in the order of the example file, and its keys.
+pub(super) const SECTIONS: &[(&str, &[Key])] = &[
+    ("library", LIBRARY),
+    ("card", CARD),
+    ("platform", PLATFORM),
+    ("ils", ILS),
+    ("printer", PRINTER),
+    ("label", LABEL),
+    ("io", IO),
+    ("admin", ADMIN),
+    ("session", SESSION),
+    ("scanner", SCANNER),
+    ("counter", COUNTER),
+];
+
+const LIBRARY: &[Key] = &[
+    key("name", Text, None, "the library's name on screens and receipts"),
+    key("institution_id", Text, None, "the SIP2 institution id (field AO)"),
+    key("service_provider_id", Text, None, "the library's service-provider id at the platform"),
+    key("languages", ListOf(names::<Language>), Some(r#"["ja", "en"]"#), "screen languages, default first"),
+    key("kiosk_id", Text, None, "this kiosk's id, in Method D tokens and the audit log"),
+    key("mode", OneOf(names::<DeviceMode>), Some(r#""self-checkout""#), "a self-checkout kiosk or a counter"),
+];
+
+const CARD: &[Key] = &[
+    key("mode", OneOf(names::<CardMode>), Some(r#""pcsc""#), "where My Number cards are read"),
+    key("reader", Text, Some(r#""""#), "part of the PC/SC reader's name (\"\": the first reader)"),
+    key("require_pin", Bool, Some("true"), "ask for the card's 4-digit PIN"),
+    key("allow_library_card", Bool, Some("true"), "patrons may log in with their library card"),
+    key("allow_method_d_label", Bool, Some("true"), "patrons may log in with today's Method D label"),
+];
+
+const PLATFORM: &[Key] = &[
+    key("mode", OneOf(names::<PlatformMode>), None, "how a card's certificate is checked"),
+    key("url", Text, None, "the platform's, OCSP responder's or CRL's https:// URL"),
+    key("ca_file", Path, None, "CA certificate(s) of the server's TLS certificate (PEM)"),
+    key("jpki_ca_file", Path, None, "JPKI CA certificate(s) card certificates chain to (PEM)"),
+    key("client_cert", Path, None, "this kiosk's TLS client certificate (PEM)"),
+    key("client_key", Path, None, "the private key of client_cert (PEM)"),
+    key("terminal_id", Text, None, "the terminal registration's id"),
+    key("terminal_password", Secret, None, "the terminal registration's password"),
+    key("connect_timeout_s", NETWORK_TIMEOUT, Some("5"), "TCP and TLS connect timeout"),
+    key("request_timeout_s", NETWORK_TIMEOUT, Some("10"), "whole-request timeout"),
+    key("offline_policy", OneOf(names::<OfflinePolicy>), Some(r#""refuse""#), "if the check cannot be made"),
+    key("crl_refresh_s", Int(60, 86_400, Seconds), Some("3600"), "how often the CRL is fetched"),
+    key("link_store", Path, None, "the local link store: certificate -> patron"),
+    key("link_key_file", Path, None, "the link store's hashing key (32 bytes or more)"),
+];
+
+const ILS: &[Key] = &[
+    key("mode", OneOf(names::<IlsMode>), None, "the library system"),
+    key("host", Text, None, "the SIP2 server's host name or address"),
+    key("port", PORT, Some("6001"), "the SIP2 server's port"),
+    key("tls", Bool, Some("false"), "connect with TLS"),
+    key("ca_file", Path, None, "CA certificate of the server's TLS certificate (PEM)"),
+    key("login_user", Text, None, "SIP2 login user (CN)"),
+    key("login_password", Secret, None, "SIP2 login password (CO)"),
+    key("location_code", Text, None, "this kiosk's location code (CP)"),
+    key("encoding", OneOf(names::<Encoding>), Some(r#""utf-8""#), "character set of SIP2 messages"),
+    key("request_timeout_s", NETWORK_TIMEOUT, Some("10"), "time to wait for one answer"),
+    key("retries", Int(0, 10, Unit::None), Some("2"), "resends of a request that got no answer"),
+    key("keepalive_s", Int(10, 3600, Seconds), Some("60"), "interval of SC status messages while idle"),
+];
+
+const PRINTER: &[Key] = &[
+    key("transport", OneOf(names::<Transport>), None, "how the ESC/POS printer is connected"),
+    key("vendor_id", Int(1, 0xFFFF, Unit::None), None, "USB vendor id (`lsusb`)"),
+    key("product_id", Int(1, 0xFFFF, Unit::None), None, "USB product id (`lsusb`)"),
+    key("device", Path, None, "the serial device"),
+    key("baud", BAUD, Some("9600"), "serial line speed"),
+    key("host", Text, None, "the network printer's host name or address"),
+    key("port", PORT, Some("9100"), "the network printer's port"),
+    key("path", Path, None, "the file ESC/POS bytes are appended to"),
+    key("paper_width_mm", Number(&[58, 80], Mm, "a supported roll width"), Some("80"), "roll width"),
+    key("barcode", OneOf(names::<Symbology>), Some(r#""nw7""#), "symbology of patron numbers on labels"),
+    key("nw7_start", OneOf(names::<Nw7Guard>), Some(r#""A""#), "NW-7 start character"),
+    key("nw7_stop", OneOf(names::<Nw7Guard>), Some(r#""A""#), "NW-7 stop character"),
+    key("check_digit", OneOf(names::<CheckDigit>), Some(r#""none""#), "check digit of patron numbers"),
+    key("label_length_mm", Int(20, 300, Mm), None, "cut labels at this length (else after the content)"),
+    key("receipt_shows_patron", Bool, Some("false"), "print the masked patron number on receipts"),
+];
+
+const LABEL: &[Key] = &[
+    key("method_d", Bool, Some("false"), "this kiosk prints Method D labels"),
+    key("token_key_file", Path, None, "the key of the labels' same-day token (32 bytes or more)"),
+];
+
+const IO: &[Key] = &[
+    key("backend", OneOf(names::<Backend>), None, "staff-call lamp, buzzer and gate outputs"),
+    key("lamp_pin", GPIO, None, "the staff-call lamp's BCM GPIO number"),
+    key("buzzer_pin", GPIO, None, "the buzzer's BCM GPIO number"),
+    key("gate_pin", GPIO, None, "the security gate's BCM GPIO number"),
+];
+
+const ADMIN: &[Key] = &[
+    key("staff_pin_hash", Secret, None, "the staff PIN's argon2id hash (`kiosk hash-staff-pin`)"),
+    key("lockout_attempts", Int(1, 20, Unit::None), Some("5"), "wrong staff PINs before the menu locks"),
+    key("lockout_s", Int(30, 3600, Seconds), Some("300"), "how long the menu stays locked"),
+];
+
+const SESSION: &[Key] = &[
+    key("idle_timeout_s", Int(15, 600, Seconds), Some("60"), "no touch for this long ends the session"),
+    key("warning_s", Int(5, 120, Seconds), Some("15"), "\"still there?\" this long before the end"),
+    key("pin_idle_timeout_s", Int(10, 120, Seconds), Some("30"), "a half-typed PIN is cleared after this"),
+    key("take_card_alarm_s", Int(10, 600, Seconds), Some("60"), "a card left this long calls staff"),
+];
+
+const SCANNER: &[Key] = &[
+    key("kind", OneOf(names::<ScannerKind>), None, "the barcode scanner's connection"),
+    key("device", Path, None, "the scanner's event or serial device"),
+    key("baud", BAUD, Some("9600"), "serial line speed"),
+    key("path", Path, None, "the named pipe or file scans are read from"),
+    key("layout", OneOf(names::<KeyLayout>), Some(r#""us""#), "the keyboard layout the scanner types in"),
+    key("terminator", OneOf(names::<ScanTerminator>), Some(r#""enter""#), "what ends a scan"),
+    key("debounce_ms", Int(0, 10_000, Millis), Some("1500"), "the same code within this is one scan"),
+    key("library_card_prefix", Text, Some(r#""""#), "library card numbers start with these digits"),
+    key("staff_card_prefix", Text, None, "staff cards start with this"),
+];
+
+const COUNTER: &[Key] = &[
+    key("check_revocation", Bool, Some("true"), "ask the platform whether the card is revoked"),
+    key(
+        "methods",
+        ListOf(names::<HandOffMethod>),
+        Some(r#"["digits", "barcode", "keyboard", "label"]"#),
+        "the hand-off methods staff may choose, the first shown first",
+    ),
+    key("show_s", Int(5, 600, Seconds), Some("30"), "methods A and B show the number this long"),
+    key("keyboard_device", Path, Some(r#""/dev/hidg0""#), "method C's USB HID gadget device"),
+    key("keyboard_layout", OneOf(names::<KeyLayout>), Some(r#""jis""#), "the counter PC's keyboard layout"),
+    key("keyboard_terminator", OneOf(names::<TypedTerminator>), Some(r#""enter""#), "typed after the number"),
+    key("key_delay_ms", Int(0, 200, Millis), Some("8"), "pause between keys (method C)"),
+];
+
+/// The keys of `section` (none for a section that does not exist).
+pub(super) fn of(section: &str) -> &'static [Key] {
+    SECTIONS.iter().find(|(name, _)| *name == section).map_or(&[], |(_, keys)| keys)
+}
+
+/// The key `name` of `section`.
+pub(super) fn find(section: &str, name: &str) -> Option<&'static Key> {
+    of(section).iter().find(|k| k.name == name)
+}
+
+/// `", "`-joined, the last two joined by `" or "`: `"a", "b" or "c"`.
+pub(super) fn or_list(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
+}
+
+/// The choices of a [`Type::OneOf`] key, quoted, for a message: `"a", "b" or "c"`.
+pub(super) fn choices_text(section: &str, name: &str) -> String {
+    let quoted: Vec<String> = match find(section, name).map(|k| k.ty) {
+        Some(OneOf(names) | Type::ListOf(names)) => names().iter().map(|n| format!("\"{n}\"")).collect(),
+        _ => Vec::new(),
+    };
+    or_list(&quoted)
+}
+
+/// `" (the default)"` when `value` is the default of `section.name`, else nothing: for
+/// messages that name a setting which may be in force without being written.
+pub(super) fn default_mark(section: &str, name: &str, value: &str) -> &'static str {
+    if find(section, name).and_then(|k| k.default) == Some(value) { " (the default)" } else { "" }
+}
+
+// The choices of the keys that select a mode; the settings themselves are enums of
+// `Config` (and their spellings are below).
+
+/// `library.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeviceMode {
+    SelfCheckout,
+    Counter,
+}
+
+/// `card.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CardMode {
+    Pcsc,
+    Simulated,
+}
+
+/// `platform.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PlatformMode {
+    Api,
+    Ocsp,
+    Crl,
+    Simulated,
+}
+
+/// `ils.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum IlsMode {
+    Sip2,
+    Simulated,
+}
+
+/// `printer.transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transport {
+    Usb,
+    Serial,
+    Tcp,
+    File,
+    Simulated,
+    None,
+}
+
+/// `printer.barcode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Symbology {
+    Nw7,
+    Code128,
+}
+
+/// `io.backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Backend {
+    Gpio,
+    Simulated,
+    None,
+}
+
+/// `scanner.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ScannerKind {
+    Evdev,
+    Serial,
+    Fifo,
+    Simulated,
+    None,
+}
+
+impl Choice for DeviceMode {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("self-checkout", DeviceMode::SelfCheckout), ("counter", DeviceMode::Counter)];
+}
+
+impl Choice for CardMode {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("pcsc", CardMode::Pcsc), ("simulated", CardMode::Simulated)];
+}
+
+impl Choice for PlatformMode {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("api", PlatformMode::Api),
+        ("ocsp", PlatformMode::Ocsp),
+        ("crl", PlatformMode::Crl),
+        ("simulated", PlatformMode::Simulated),
+    ];
+}
+
+impl Choice for IlsMode {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("sip2", IlsMode::Sip2), ("simulated", IlsMode::Simulated)];
+}
+
+impl Choice for Transport {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("usb", Transport::Usb),
+        ("serial", Transport::Serial),
+        ("tcp", Transport::Tcp),
+        ("file", Transport::File),
+        ("simulated", Transport::Simulated),
+        ("none", Transport::None),
+    ];
+}
+
+impl Choice for Symbology {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("nw7", Symbology::Nw7), ("code128", Symbology::Code128)];
+}
+
+impl Choice for Backend {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("gpio", Backend::Gpio), ("simulated", Backend::Simulated), ("none", Backend::None)];
+}
+
+impl Choice for ScannerKind {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("evdev", ScannerKind::Evdev),
+        ("serial", ScannerKind::Serial),
+        ("fifo", ScannerKind::Fifo),
+        ("simulated", ScannerKind::Simulated),
+        ("none", ScannerKind::None),
+    ];
+}
+
+impl Choice for Language {
+    const CHOICES: &'static [(&'static str, Self)] = &[("ja", Language::Ja), ("en", Language::En)];
+}
+
+impl Choice for OfflinePolicy {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("refuse", OfflinePolicy::Refuse), ("grace", OfflinePolicy::Grace)];
+}
+
+impl Choice for Encoding {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("utf-8", Encoding::Utf8), ("shift_jis", Encoding::ShiftJis)];
+}
+
+impl Choice for Nw7Guard {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("A", Nw7Guard::A), ("B", Nw7Guard::B), ("C", Nw7Guard::C), ("D", Nw7Guard::D)];
+}
+
+impl Choice for CheckDigit {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("none", CheckDigit::None),
+        ("mod10w21", CheckDigit::Mod10W21),
+        ("mod11", CheckDigit::Mod11),
+        ("mod16", CheckDigit::Mod16),
+        ("mod7", CheckDigit::Mod7),
+    ];
+}
+
+impl Choice for KeyLayout {
+    const CHOICES: &'static [(&'static str, Self)] = &[("us", KeyLayout::Us), ("jis", KeyLayout::Jis)];
+}
+
+impl Choice for ScanTerminator {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("enter", ScanTerminator::Enter), ("tab", ScanTerminator::Tab)];
+}
+
+impl Choice for HandOffMethod {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("digits", HandOffMethod::Digits),
+        ("barcode", HandOffMethod::Barcode),
+        ("keyboard", HandOffMethod::Keyboard),
+        ("label", HandOffMethod::Label),
+    ];
+}
+
+impl Choice for TypedTerminator {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("enter", TypedTerminator::Enter),
+        ("tab", TypedTerminator::Tab),
+        ("none", TypedTerminator::Nothing),
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use toml::de::DeValue;
+
+    use super::*;
+
+    #[test]
+    fn no_section_has_a_key_twice() {
+        for (section, keys) in SECTIONS {
+            let mut names: Vec<&str> = keys.iter().map(|k| k.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), keys.len(), "[{section}]");
+        }
+    }
+
+    /// The reader takes an absent key's default as if it were in the file: each must be
+    /// a value of its key's type.
+    #[test]
+    fn every_default_is_a_value_of_its_type() {
+        for (section, keys) in SECTIONS {
+            for key in *keys {
+                let Some(default) = key.default else { continue };
+                let value = DeValue::parse(default).map(|v| v.into_inner());
+                let ok = match (key.ty, &value) {
+                    (Type::Text | Type::Path, Ok(DeValue::String(_)))
+                    | (Type::Bool, Ok(DeValue::Boolean(_))) => true,
+                    (Type::Int(..) | Type::Number(..), Ok(DeValue::Integer(i))) => {
+                        i64::from_str_radix(i.as_str(), i.radix()).is_ok_and(|n| key.ty.accepts(n))
+                    }
+                    (Type::OneOf(names), Ok(DeValue::String(s))) => names().contains(&s.as_ref()),
+                    (Type::ListOf(names), Ok(DeValue::Array(items))) => {
+                        let items: Vec<Option<&str>> = items.iter().map(|i| i.get_ref().as_str()).collect();
+                        let once = items.iter().enumerate().all(|(i, item)| !items[..i].contains(item));
+                        !items.is_empty()
+                            && once
+                            && items.iter().all(|i| i.is_some_and(|i| names().contains(&i)))
+                    }
+                    // A secret has no default.
+                    _ => false,
+                };
+                assert!(ok, "{section}.{}: the default {default} is not a value of {:?}", key.name, key.ty);
+            }
+        }
+    }
+}
