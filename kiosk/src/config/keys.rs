@@ -476,6 +476,8 @@ impl Choice for TypedTerminator {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use toml::de::DeValue;
 
     use super::*;
@@ -518,5 +520,71 @@ mod tests {
                 assert!(ok, "{section}.{}: the default {default} is not a value of {:?}", key.name, key.ty);
             }
         }
+    }
+
+    /// `deploy/kiosk.example.toml` shows every key of the table, and no other, under its
+    /// section. A key shown commented out shows its default (a key without one, an
+    /// example); a key set to another value than its default ends with `  # default: …`.
+    #[test]
+    fn the_example_file_shows_every_key_with_its_default() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/kiosk.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut section = "";
+        let mut seen = Vec::new();
+        let mut wrong = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let (commented, body) = line.strip_prefix("# ").map_or((false, line), |rest| (true, rest));
+            if let Some(name) = body.strip_prefix('[').and_then(|b| b.strip_suffix(']')) {
+                section = name;
+                continue;
+            }
+            let Some((name, value)) = body.split_once(" = ") else { continue };
+            if name.is_empty()
+                || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                continue; // prose
+            }
+            let at = format!("line {}: {section}.{name}", n + 1);
+            let Some(key) = find(section, name) else {
+                wrong.push(format!("{at} is not in the table"));
+                continue;
+            };
+            seen.push((section, name));
+            let (value, noted) = value
+                .split_once("  # default: ")
+                .map_or((value.trim(), None), |(v, d)| (v.trim(), Some(d.trim())));
+            match (key.default, commented, noted) {
+                (None, _, Some(_)) => wrong.push(format!("{at} has no default")),
+                (Some(default), true, _) if !same(value, default) => {
+                    wrong.push(format!("{at} = {value} is commented out, but its default is {default}"));
+                }
+                (Some(default), false, None) if !same(value, default) => {
+                    wrong.push(format!("{at} = {value} must end with `  # default: {default}`"));
+                }
+                (Some(default), false, Some(noted)) if !same(noted, default) => {
+                    wrong.push(format!("{at} says the default is {noted}; it is {default}"));
+                }
+                _ => {}
+            }
+        }
+        for (section, keys) in SECTIONS {
+            for key in *keys {
+                if !seen.contains(&(*section, key.name)) {
+                    wrong.push(format!("{section}.{} is missing", key.name));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "deploy/kiosk.example.toml disagrees with the key table (kiosk/src/config/keys.rs):\n{}",
+            wrong.join("\n")
+        );
+    }
+
+    /// Whether two TOML values are the same value (`0x50` and `80` are).
+    fn same(a: &str, b: &str) -> bool {
+        let parse =
+            |v: &str| toml::from_str::<toml::Table>(&format!("v = {v}")).ok().and_then(|mut t| t.remove("v"));
+        parse(a).is_some_and(|a| Some(a) == parse(b))
     }
 }
