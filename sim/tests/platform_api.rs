@@ -157,8 +157,16 @@ async fn server_certificates_from_another_ca_or_expired_are_refused() {
 async fn a_client_certificate_from_another_ca_is_refused() {
     let sim = sim(ServerCert::Good).await;
     let p = api_with(&sim, &pki().stranger_terminal, Duration::from_secs(5));
-    let v = check(&p, &cards().good).await;
-    assert!(matches!(v, Verdict::Unavailable(PlatformError::ClientCertificateRefused(_))), "{v:?}");
+    // With TLS 1.3 the refusal races the first request (an alert on the first read, or
+    // the connection found closed or reset): every attempt is a new connection and must
+    // be named the same.
+    for attempt in 0..10 {
+        let v = check(&p, &cards().good).await;
+        assert!(
+            matches!(v, Verdict::Unavailable(PlatformError::ClientCertificateRefused(_))),
+            "attempt {attempt}: {v:?}"
+        );
+    }
     assert_eq!(sim.requests(), 0);
 }
 
@@ -215,7 +223,9 @@ async fn a_dropped_connection_fails_the_check_and_the_next_one_works() {
     sim.set_fault(Fault::DropConnection);
     let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
     let v = p.verify(&cert, &challenge, &cards().good.sign(&challenge.nonce)).await;
-    assert!(matches!(v, Verdict::Unavailable(_)), "{v:?}");
+    // Closed before any answer, with the terminal's certificate still taken: a connection
+    // failure, not a refused certificate and not an answer cut short.
+    assert!(matches!(v, Verdict::Unavailable(PlatformError::Connect(_))), "{v:?}");
     sim.set_fault(Fault::None);
     assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
 }

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::proof::CardTrust;
 use crate::time::{format_rfc3339, parse_rfc3339};
-use crate::tls::{Endpoint, http_client};
+use crate::tls::{Endpoint, http_client, send};
 use crate::{
     BoxFuture, Challenge, ChallengeOrigin, JpkiCertificate, Platform, PlatformError, ServiceId, Untrusted,
     Verdict, hex, random_bytes, unhex,
@@ -127,20 +127,15 @@ fn malformed(e: impl std::fmt::Display) -> PlatformError {
 /// Posts JSON; returns the status and the whole body.
 async fn post_json(
     client: &reqwest::Client,
+    endpoint: &Endpoint,
     url: &str,
     body: &impl Serialize,
-    timeout: Duration,
 ) -> Result<(u16, Vec<u8>), PlatformError> {
     let body = serde_json::to_vec(body).map_err(malformed)?;
-    let resp = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| PlatformError::from_reqwest(&e, timeout))?;
+    let request = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+    let resp = send(endpoint, request).await?;
     let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| PlatformError::from_reqwest(&e, timeout))?;
+    let bytes = resp.bytes().await.map_err(|e| PlatformError::from_reqwest(&e, endpoint.request_timeout))?;
     Ok((status, bytes.to_vec()))
 }
 
@@ -170,9 +165,9 @@ impl ApiPlatform {
     pub async fn nonce(&self) -> Result<Challenge, PlatformError> {
         let tx = transaction_id()?;
         let body = NonceRequest { request_info: request_info(&tx, &self.config.terminal_id) };
-        let timeout = self.config.endpoint.request_timeout;
         let result = async {
-            let (status, bytes) = post_json(&self.client, &self.url("/v1/nonce"), &body, timeout).await?;
+            let (status, bytes) =
+                post_json(&self.client, &self.config.endpoint, &self.url("/v1/nonce"), &body).await?;
             match status {
                 200 => {
                     let a: NonceAnswer = serde_json::from_slice(&bytes).map_err(malformed)?;
@@ -216,8 +211,9 @@ impl ApiPlatform {
             signature: B64.encode(signature),
             service_provider: &self.config.service_provider,
         };
-        let timeout = self.config.endpoint.request_timeout;
-        let verdict = match post_json(&self.client, &self.url("/v1/verify"), &body, timeout).await {
+        let verdict = match post_json(&self.client, &self.config.endpoint, &self.url("/v1/verify"), &body)
+            .await
+        {
             Ok((status, bytes)) => interpret_verify(&tx, status, &bytes).unwrap_or_else(Verdict::Unavailable),
             Err(e) => Verdict::Unavailable(e),
         };
@@ -334,7 +330,7 @@ pub async fn register(reg: &Registration) -> Result<Registered, PlatformError> {
         csr,
     };
     let url = format!("{}/v1/terminals/register", endpoint.url);
-    let (status, bytes) = post_json(&client, &url, &body, endpoint.request_timeout).await?;
+    let (status, bytes) = post_json(&client, &endpoint, &url, &body).await?;
     tracing::info!(transaction = %tx, status, "terminal registration");
     match status {
         200 => {}

@@ -583,7 +583,7 @@ impl CrlPlatform {
                 req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut resp = req.send().await.map_err(|e| PlatformError::from_reqwest(&e, timeout))?;
+        let mut resp = crate::tls::send(&self.config.endpoint, req).await?;
         match resp.status().as_u16() {
             304 => {
                 tracing::info!("CRL not modified");

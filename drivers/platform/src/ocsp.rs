@@ -215,14 +215,12 @@ impl OcspPlatform {
     /// POSTs the request and returns the raw answer.
     pub async fn fetch(&self, query: &OcspQuery) -> Result<Vec<u8>, PlatformError> {
         let timeout = self.config.endpoint.request_timeout;
-        let resp = self
+        let request = self
             .client
             .post(&self.config.endpoint.url)
             .header(reqwest::header::CONTENT_TYPE, "application/ocsp-request")
-            .body(query.der.clone())
-            .send()
-            .await
-            .map_err(|e| PlatformError::from_reqwest(&e, timeout))?;
+            .body(query.der.clone());
+        let resp = crate::tls::send(&self.config.endpoint, request).await?;
         match resp.status().as_u16() {
             200 => {}
             503 => return Err(PlatformError::Maintenance),

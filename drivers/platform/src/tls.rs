@@ -4,12 +4,16 @@
 //! connection.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::PlatformError;
+use crate::error::{Failure, classify_rustls};
 
 /// How long an idle connection to the platform is kept.
 pub const IDLE_CONNECTION: Duration = Duration::from_secs(10);
@@ -132,4 +136,406 @@ pub fn http_client(endpoint: &Endpoint) -> Result<reqwest::Client, PlatformError
         (None, false) => {}
     }
     builder.build().map_err(|e| config_err("HTTP client", e))
+}
+
+/// Sends a request built on [`http_client`]`(endpoint)` and names its failure.
+///
+/// When the connection was closed before any answer without saying why
+/// ([`Failure::ClosedBeforeAnswer`]) and the kiosk presents a client certificate, the
+/// platform is asked on a connection of its own whether it takes the certificate
+/// ([`check_client_certificate`]), within what is left of the request timeout (at most the
+/// connect timeout). Only an explicit refusal there makes it
+/// [`PlatformError::ClientCertificateRefused`]; anything else leaves it a connection failure.
+pub async fn send(
+    endpoint: &Endpoint,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, PlatformError> {
+    let started = Instant::now();
+    let err = match request.send().await {
+        Ok(response) => return Ok(response),
+        Err(e) => e,
+    };
+    let text = match Failure::of(&err, endpoint.request_timeout) {
+        Failure::Known(e) => return Err(e),
+        Failure::ClosedBeforeAnswer(text) => text,
+    };
+    let wait = endpoint.request_timeout.saturating_sub(started.elapsed()).min(endpoint.connect_timeout);
+    if endpoint.identity.is_none() || !endpoint.url.starts_with("https://") || wait.is_zero() {
+        return Err(PlatformError::Connect(text));
+    }
+    match check_client_certificate(endpoint, wait).await {
+        CertificateCheck::Refused(alert) => {
+            tracing::warn!(alert = %alert, first = %text, "the platform refused the terminal certificate");
+            Err(PlatformError::ClientCertificateRefused(format!(
+                "{alert} (the request's connection was closed: {text})"
+            )))
+        }
+        check => {
+            tracing::info!(
+                ?check,
+                "connection closed before an answer; the terminal certificate is not refused"
+            );
+            Err(PlatformError::Connect(text))
+        }
+    }
+}
+
+/// What the platform says about the terminal's client certificate when asked on a
+/// connection of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertificateCheck {
+    /// Refused, with this TLS alert (`UnknownCA`, `BadCertificate`, `CertificateRequired`…).
+    Refused(String),
+    /// Taken: a TLS 1.2 handshake completed (the server's Finished follows its check of
+    /// the client's certificate), or a TLS 1.3 server sent a session ticket or data after
+    /// the client's Finished (servers send tickets only once the client is authenticated).
+    Accepted,
+    /// No verdict: no connection, another TLS failure, closed without an alert, or
+    /// silence for the whole wait (a server waiting for a request).
+    NoVerdict(String),
+}
+
+/// Connects to `endpoint` with its client identity, completes the TLS handshake, sends
+/// **nothing** and waits up to `wait` (in all) for the server's first word.
+///
+/// Sending nothing is what removes the race of a real request: a TLS 1.3 server that
+/// refuses the certificate answers the client's Finished with its alert and closes a
+/// connection with nothing unread, so no reset can overtake the alert; one that takes
+/// it sends its session tickets (rustls, OpenSSL) or waits for a request.
+pub async fn check_client_certificate(endpoint: &Endpoint, wait: Duration) -> CertificateCheck {
+    match tokio::time::timeout(wait, handshake_and_listen(endpoint)).await {
+        Ok(Ok(check)) => check,
+        Ok(Err(why)) => CertificateCheck::NoVerdict(why),
+        Err(_) => CertificateCheck::NoVerdict(format!("no word from the server within {wait:?}")),
+    }
+}
+
+/// Remembers nothing; notes that the server issued a TLS 1.3 session ticket.
+#[derive(Debug, Default)]
+struct TicketSeen(AtomicBool);
+
+impl rustls::client::ClientSessionStore for TicketSeen {
+    fn set_kx_hint(&self, _: ServerName<'static>, _: rustls::NamedGroup) {}
+    fn kx_hint(&self, _: &ServerName<'_>) -> Option<rustls::NamedGroup> {
+        None
+    }
+    fn set_tls12_session(&self, _: ServerName<'static>, _: rustls::client::Tls12ClientSessionValue) {}
+    fn tls12_session(&self, _: &ServerName<'_>) -> Option<rustls::client::Tls12ClientSessionValue> {
+        None
+    }
+    fn remove_tls12_session(&self, _: &ServerName<'static>) {}
+    fn insert_tls13_ticket(&self, _: ServerName<'static>, _: rustls::client::Tls13ClientSessionValue) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    fn take_tls13_ticket(&self, _: &ServerName<'static>) -> Option<rustls::client::Tls13ClientSessionValue> {
+        None
+    }
+}
+
+/// A TLS failure during the check: a certificate refusal is the verdict; anything else
+/// is no verdict.
+fn verdict_of(err: rustls::Error) -> CertificateCheck {
+    match classify_rustls(&err) {
+        PlatformError::ClientCertificateRefused(alert) => CertificateCheck::Refused(alert),
+        other => CertificateCheck::NoVerdict(other.to_string()),
+    }
+}
+
+async fn handshake_and_listen(endpoint: &Endpoint) -> Result<CertificateCheck, String> {
+    let ca = endpoint.ca_pem.as_deref().ok_or("no CA configured")?;
+    let url = reqwest::Url::parse(&endpoint.url).map_err(|e| e.to_string())?;
+    let port = url.port_or_known_default().ok_or("no port")?;
+    let host = url.host_str().ok_or("no host in the URL")?;
+    let (tcp, name) = match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => (TcpStream::connect((ip, port)).await, ServerName::IpAddress(ip.into())),
+        Err(_) => (
+            TcpStream::connect((host, port)).await,
+            ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?,
+        ),
+    };
+    let mut tcp = tcp.map_err(|e| format!("connect: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let tickets = Arc::new(TicketSeen::default());
+    let mut config = client_config(ca, endpoint.identity.as_ref()).map_err(|e| e.to_string())?;
+    config.resumption = rustls::client::Resumption::store(tickets.clone());
+    let mut tls = rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        while tls.wants_write() {
+            let mut out = Vec::new();
+            tls.write_tls(&mut out).map_err(|e| e.to_string())?;
+            tcp.write_all(&out).await.map_err(|e| format!("write: {e}"))?;
+        }
+        if !tls.is_handshaking() {
+            break;
+        }
+        let n = tcp.read(&mut buf).await.map_err(|e| format!("handshake: {e}"))?;
+        if n == 0 {
+            return Err("closed during the handshake without an alert".into());
+        }
+        let mut data = &buf[..n];
+        while !data.is_empty() {
+            // 0: rustls takes no more (the peer sent close_notify); what follows is moot.
+            if tls.read_tls(&mut data).map_err(|e| e.to_string())? == 0 {
+                break;
+            }
+            if let Err(e) = tls.process_new_packets() {
+                return Ok(verdict_of(e));
+            }
+        }
+    }
+    if tls.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return Ok(CertificateCheck::Accepted);
+    }
+    // TLS 1.3: the handshake is over for the client; the server's verdict follows (it may
+    // already have come with the handshake's last bytes).
+    loop {
+        match tls.process_new_packets() {
+            Err(e) => return Ok(verdict_of(e)),
+            Ok(state) if state.plaintext_bytes_to_read() > 0 => return Ok(CertificateCheck::Accepted),
+            Ok(state) if state.peer_has_closed() => {
+                return Err("closed (close_notify) without an alert".into());
+            }
+            Ok(_) => {}
+        }
+        if tickets.0.load(Ordering::SeqCst) {
+            return Ok(CertificateCheck::Accepted);
+        }
+        let n = tcp.read(&mut buf).await.map_err(|e| format!("closed without an alert: {e}"))?;
+        if n == 0 {
+            return Err("closed without an alert".into());
+        }
+        let mut data = &buf[..n];
+        while !data.is_empty() {
+            if tls.read_tls(&mut data).map_err(|e| e.to_string())? == 0 {
+                break;
+            }
+            if let Err(e) = tls.process_new_packets() {
+                return Ok(verdict_of(e));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+    use std::net::TcpListener;
+
+    use kiosk_sim::platform::{PlatformPki, PlatformSim, ServerCert, TlsIdentity};
+    use rustls::server::WebPkiClientVerifier;
+
+    use super::*;
+
+    /// Long enough never to be reached when the server gives its verdict: a test that
+    /// expects a verdict and gets none fails on the variant, not on a clock.
+    const NO_HURRY: Duration = Duration::from_secs(60);
+
+    fn pki() -> &'static PlatformPki {
+        PlatformPki::shared().unwrap()
+    }
+
+    fn endpoint(port: u16, id: &TlsIdentity) -> Endpoint {
+        let mut e =
+            Endpoint::new(&format!("https://localhost:{port}"), Some(pki().ca_pem.as_bytes().to_vec()));
+        e.identity = Some(Identity::from_pem(id.chain_pem.as_bytes(), id.key_pem.as_bytes()));
+        e
+    }
+
+    /// The platform's server configuration, client certificates required, with the given
+    /// version and number of TLS 1.3 session tickets.
+    fn server_config(
+        version: &'static rustls::SupportedProtocolVersion,
+        tickets: usize,
+    ) -> Arc<rustls::ServerConfig> {
+        server_config_trusting(&pki().ca_pem, version, tickets)
+    }
+
+    /// The same, taking client certificates from `client_ca_pem` only.
+    fn server_config_trusting(
+        client_ca_pem: &str,
+        version: &'static rustls::SupportedProtocolVersion,
+        tickets: usize,
+    ) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(client_ca_pem.as_bytes()) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+        let chain = CertificateDer::pem_slice_iter(pki().server.chain_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(pki().server.key_pem.as_bytes()).unwrap();
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap();
+        cfg.send_tls13_tickets = tickets;
+        Arc::new(cfg)
+    }
+
+    type After = fn(rustls::ServerConnection, std::net::TcpStream);
+
+    /// A one-connection TLS server on a thread: the handshake (an alert if it fails),
+    /// then `after` with the connection.
+    fn tls_server(cfg: Arc<rustls::ServerConfig>, after: After) -> u16 {
+        tls_server_for(vec![(cfg, after)])
+    }
+
+    /// A TLS server on a thread taking one connection for each of `connections`, in turn.
+    fn tls_server_for(connections: Vec<(Arc<rustls::ServerConfig>, After)>) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Entered so that `after` may hand the socket to tokio (for SO_LINGER 0).
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::spawn(move || {
+            let _runtime = runtime.enter();
+            for (cfg, after) in connections {
+                let (mut tcp, _) = listener.accept().unwrap();
+                let mut tls = rustls::ServerConnection::new(cfg).unwrap();
+                let handshake = loop {
+                    if !tls.is_handshaking() {
+                        break true;
+                    }
+                    if tls.complete_io(&mut tcp).is_err() {
+                        break false;
+                    }
+                };
+                if handshake {
+                    after(tls, tcp);
+                }
+            }
+        });
+        port
+    }
+
+    /// Waits for the client to go, saying nothing.
+    fn silent(_tls: rustls::ServerConnection, mut tcp: std::net::TcpStream) {
+        let _ = tcp.read(&mut [0u8; 64]);
+    }
+
+    #[tokio::test]
+    async fn tls_1_3_a_refused_certificate_is_told_by_its_alert() {
+        let sim = PlatformSim::start(ServerCert::Good).await.unwrap();
+        let check =
+            check_client_certificate(&endpoint(sim.addr().port(), &pki().stranger_terminal), NO_HURRY).await;
+        assert!(
+            matches!(&check, CertificateCheck::Refused(alert) if alert.contains("UnknownCA")),
+            "{check:?}"
+        );
+        assert_eq!(sim.requests(), 0);
+    }
+
+    #[tokio::test]
+    async fn tls_1_3_a_session_ticket_says_the_certificate_was_taken() {
+        let sim = PlatformSim::start(ServerCert::Good).await.unwrap();
+        let check = check_client_certificate(&endpoint(sim.addr().port(), &pki().terminal), NO_HURRY).await;
+        assert_eq!(check, CertificateCheck::Accepted);
+        assert_eq!(sim.requests(), 0, "the check sends no request");
+    }
+
+    #[tokio::test]
+    async fn tls_1_2_the_handshake_itself_says_it() {
+        let cfg = server_config(&rustls::version::TLS12, 0);
+        let port = tls_server(cfg.clone(), silent);
+        let check = check_client_certificate(&endpoint(port, &pki().stranger_terminal), NO_HURRY).await;
+        assert!(matches!(check, CertificateCheck::Refused(_)), "{check:?}");
+        let port = tls_server(cfg, silent);
+        let check = check_client_certificate(&endpoint(port, &pki().terminal), NO_HURRY).await;
+        assert_eq!(check, CertificateCheck::Accepted);
+    }
+
+    #[tokio::test]
+    async fn tls_1_3_data_after_the_handshake_says_the_certificate_was_taken() {
+        let port = tls_server(server_config(&rustls::version::TLS13, 0), |mut tls, mut tcp| {
+            use std::io::Write as _;
+            let _ = tls.writer().write_all(b"hello");
+            let _ = tls.complete_io(&mut tcp);
+            silent(tls, tcp);
+        });
+        let check = check_client_certificate(&endpoint(port, &pki().terminal), NO_HURRY).await;
+        assert_eq!(check, CertificateCheck::Accepted);
+    }
+
+    #[tokio::test]
+    async fn tls_1_3_closed_without_an_alert_or_silent_is_no_verdict() {
+        let cfg = server_config(&rustls::version::TLS13, 0);
+        let port = tls_server(cfg.clone(), |_tls, tcp| drop(tcp));
+        let check = check_client_certificate(&endpoint(port, &pki().terminal), NO_HURRY).await;
+        assert!(matches!(check, CertificateCheck::NoVerdict(_)), "{check:?}");
+        let port = tls_server(cfg.clone(), |_tls, tcp| {
+            let _ = socket_reset(tcp);
+        });
+        let check = check_client_certificate(&endpoint(port, &pki().terminal), NO_HURRY).await;
+        assert!(matches!(check, CertificateCheck::NoVerdict(_)), "{check:?}");
+        // No ticket, no word: the wait ends without a verdict.
+        let port = tls_server(cfg, silent);
+        let check =
+            check_client_certificate(&endpoint(port, &pki().terminal), Duration::from_millis(300)).await;
+        assert!(matches!(check, CertificateCheck::NoVerdict(_)), "{check:?}");
+    }
+
+    /// Closes with a reset (SO_LINGER 0).
+    fn socket_reset(tcp: std::net::TcpStream) -> std::io::Result<()> {
+        let tcp = tokio::net::TcpStream::from_std(tcp)?;
+        tcp.set_zero_linger()
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_no_verdict() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let check = check_client_certificate(&endpoint(port, &pki().terminal), NO_HURRY).await;
+        assert!(matches!(check, CertificateCheck::NoVerdict(_)), "{check:?}");
+    }
+
+    /// Closes, once the handshake is done, without an answer nor an alert (whether the
+    /// request has come in yet or not: the client sees one of hyper's closed-connection
+    /// errors, or a reset).
+    fn closes_without_answering(_tls: rustls::ServerConnection, tcp: std::net::TcpStream) {
+        drop(tcp);
+    }
+
+    async fn get(endpoint: &Endpoint) -> Result<reqwest::Response, PlatformError> {
+        let client = http_client(endpoint).unwrap();
+        send(endpoint, client.get(format!("{}/v1/nonce", endpoint.url))).await
+    }
+
+    #[tokio::test]
+    async fn closed_before_an_answer_is_a_refused_certificate_only_when_the_check_says_so() {
+        let taken = server_config(&rustls::version::TLS13, 0);
+        // The check's connection meets a server that does not take the certificate.
+        let refusing = server_config_trusting(&pki().stranger_ca_pem, &rustls::version::TLS13, 0);
+        let port = tls_server_for(vec![(taken.clone(), closes_without_answering), (refusing, silent)]);
+        let got = get(&endpoint(port, &pki().terminal)).await.unwrap_err();
+        assert!(
+            matches!(&got, PlatformError::ClientCertificateRefused(why) if why.contains("UnknownCA")),
+            "{got:?}"
+        );
+        // The check's connection meets a server that takes it (and says so with tickets).
+        let port = tls_server_for(vec![
+            (taken, closes_without_answering),
+            (server_config(&rustls::version::TLS13, 2), silent),
+        ]);
+        let got = get(&endpoint(port, &pki().terminal)).await.unwrap_err();
+        assert!(matches!(got, PlatformError::Connect(_)), "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn without_a_client_certificate_closed_before_an_answer_is_a_connection_failure() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let _ = tcp.read(&mut [0u8; 64]).await;
+            // One connection only: a check would find nobody listening.
+        });
+        let got = get(&Endpoint::new(&url, None)).await.unwrap_err();
+        assert!(matches!(got, PlatformError::Connect(_)), "{got:?}");
+    }
 }
