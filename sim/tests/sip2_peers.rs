@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::checkout_scenario;
-use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
 use kiosk_ils::client::{Client, ClientConfig, Credentials};
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
 
 fn python() -> PathBuf {
     let venv = std::env::var_os("KIOSK_PY_VENV")

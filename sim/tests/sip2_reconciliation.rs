@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim, numbered_items};
 use kiosk_ils::client::{Client, ClientConfig, Credentials};
+use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim, numbered_items};
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);

@@ -523,7 +523,10 @@ fn the_kiosk_recipe_matches_the_workspace() {
     let kiosk: toml::Table = toml::from_str(&read(root().join("kiosk/Cargo.toml"))).unwrap();
     assert!(kiosk["features"].get("board").is_some(), "kiosk/Cargo.toml has no board feature");
     assert!(recipe.contains("--features kiosk/board"), "the recipe builds without the board feature");
-    assert!(recipe.contains("--no-default-features"), "the recipe would build the demo and its simulators into the image");
+    assert!(
+        recipe.contains("--no-default-features"),
+        "the recipe would build the demo and its simulators into the image"
+    );
     for group in ["input", "video", "render", "gpio", "dialout", "lp"] {
         let unit = read(root().join("systemd/kiosk.service"));
         let supplementary =
