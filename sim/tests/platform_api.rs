@@ -121,7 +121,11 @@ async fn verdicts_for_each_kind_of_card_over_one_reused_connection() {
     let before = sim.requests();
     assert_eq!(check(&p, &c.expired).await, Verdict::Expired);
     assert_eq!(sim.requests(), before + 1, "only the nonce was asked for");
-    assert_eq!(sim.connections(), 1, "every call reused the first TLS connection");
+    // Connections are reused, not made per request. Not "exactly one": hyper puts a
+    // connection back in the pool from a task of its own once the answer has been read,
+    // and a request that starts before that task has run (a busy CPU) opens another.
+    let (connections, requests) = (sim.connections(), sim.requests());
+    assert!(connections * 3 <= requests, "{connections} TLS connections for {requests} requests");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +237,8 @@ async fn a_dropped_connection_fails_the_check_and_the_next_one_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_platform_that_never_answers_times_out_within_ten_percent() {
     let sim = sim(ServerCert::Good).await;
-    let timeout = Duration::from_millis(1500);
+    // Long enough that ten percent (300 ms) absorbs a busy machine's late wake-up.
+    let timeout = Duration::from_secs(3);
     let p = api_with(&sim, &pki().terminal, timeout);
     sim.set_fault(Fault::NeverAnswer);
     let start = Instant::now();

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki};
 use kiosk_ils::client::{Client, ClientConfig, Credentials};
 use kiosk_ils::{ClientIdentity, Sip2Error, TlsSettings};
+use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -29,8 +29,10 @@ fn config(addr: impl ToString, ca: &TestPki) -> ClientConfig {
         password: "secret".into(),
         location: Some("KIOSK1".into()),
     });
-    cfg.connect_timeout = Duration::from_secs(2);
-    cfg.request_timeout = Duration::from_millis(150);
+    // Generous: a TLS handshake or a reply may be late on a busy machine, and a test that
+    // does not expect a timeout or a resend must not get one.
+    cfg.connect_timeout = Duration::from_secs(5);
+    cfg.request_timeout = Duration::from_secs(5);
     cfg.location = "KIOSK1".into();
     cfg.tls = Some(TlsSettings::from_ca_pem(ca.ca_pem().as_bytes().to_vec(), CA_LABEL));
     cfg
@@ -215,7 +217,10 @@ async fn a_bad_client_key_is_a_settings_error() {
 async fn disconnect_after_applying_a_checkout_is_reconciled_over_tls() {
     let pki = pki();
     let sim = tls_sim(&pki, &["127.0.0.1"]).await;
-    let mut c = Client::new(config(sim.addr(), &pki));
+    // Below, a lost reply is resent after this long; the cache's answer has as long again.
+    let mut cfg = config(sim.addr(), &pki);
+    cfg.request_timeout = Duration::from_secs(1);
+    let mut c = Client::new(cfg);
     sim.faults(|f| f.disconnect_after_checkout = 1);
     let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
     assert!(loan.recovered);
