@@ -227,12 +227,11 @@ impl World {
             )
             .map_err(io::Error::other)?,
             keyboard: config.mode.counter().map(|c| {
-                let layout = match c.keyboard.layout {
-                    crate::config::KeyLayout::Us => kiosk_keyboard::Layout::Us,
-                    crate::config::KeyLayout::Jis => kiosk_keyboard::Layout::Jis,
-                };
-                let gadget =
-                    kiosk_keyboard::Gadget::new(c.keyboard.device.path(), layout, c.keyboard.key_delay);
+                let gadget = kiosk_keyboard::Gadget::new(
+                    c.keyboard.device.path(),
+                    c.keyboard.layout,
+                    c.keyboard.key_delay,
+                );
                 (gadget, c.keyboard.terminator.text())
             }),
         })

@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kiosk::config::{
-    self, Barcode, CheckDigit, Config, ConfigError, Encoding, HandOffMethod, Ils, Io, KeyLayout, MethodD,
-    Mode, Nw7Guard, OfflinePolicy, PaperWidth, Platform, PrinterTransport, Problem, TypedTerminator,
+    self, Config, ConfigError, Ils, Io, MethodD, Mode, Platform, PrinterTransport, Problem, TypedTerminator,
 };
+use kiosk_core::flow::HandOff;
+use kiosk_ils::Charset;
+use kiosk_keyboard::Layout;
+use kiosk_platform::cache::Grace;
+use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
 
 /// The example's staff PIN hash (PIN 0000); parsing it costs nothing.
 const HASH: &str =
@@ -115,8 +119,10 @@ mod whole_file {
         assert_eq!(c.session.take_card_alarm(), Duration::from_secs(60));
         assert_eq!(c.admin.lockout, Duration::from_secs(300));
         assert_eq!(c.printer.paper_width, PaperWidth::Mm80);
-        assert_eq!(c.printer.barcode, Barcode::Nw7 { start: Nw7Guard::A, stop: Nw7Guard::A });
-        assert_eq!(c.printer.check_digit, CheckDigit::None);
+        assert_eq!(
+            c.printer.symbology,
+            Symbology::Nw7 { start: Guard::A, stop: Guard::A, check: CheckDigit::None }
+        );
         assert!(matches!(c.label.method_d, MethodD::On { print: false, accept: true, .. }));
     }
 
@@ -354,7 +360,7 @@ mod platform {
             ("library", LIB_WITH_SP),
         ]);
         let Platform::Api { endpoint, terminal, .. } = c.platform else { panic!() };
-        assert_eq!(endpoint.offline_policy, OfflinePolicy::Grace);
+        assert_eq!(endpoint.offline_policy, Grace::UntilNextUpdate);
         assert_eq!(endpoint.connect_timeout, Duration::from_secs(3));
         assert_eq!(endpoint.request_timeout, Duration::from_secs(10));
         assert_eq!(endpoint.url.host().as_str(), "platform.example");
@@ -582,7 +588,7 @@ mod ils {
     fn sip2_defaults_and_settings() {
         let c = ok(&[("ils", SIP2)]);
         let Ils::Sip2(s) = c.ils else { panic!() };
-        assert_eq!((s.port.get(), s.encoding, s.retries), (6001, Encoding::Utf8, 2));
+        assert_eq!((s.port.get(), s.encoding, s.retries), (6001, Charset::Utf8, 2));
         assert_eq!((s.request_timeout.as_secs(), s.keepalive.as_secs()), (10, 60));
         assert!(s.tls.is_none() && s.login.is_none() && s.location_code.is_none());
         let c = ok(&[(
@@ -592,7 +598,7 @@ mod ils {
             ),
         )]);
         let Ils::Sip2(s) = c.ils else { panic!() };
-        assert_eq!((s.port.get(), s.encoding), (7000, Encoding::ShiftJis));
+        assert_eq!((s.port.get(), s.encoding), (7000, Charset::Cp932));
         assert!(s.tls.is_some() && s.login.is_some());
     }
 
@@ -744,11 +750,11 @@ mod printer {
     fn settings() {
         let p = ok(&[("printer", "transport = \"simulated\"\npaper_width_mm = 58\nnw7_start = \"C\"\nnw7_stop = \"D\"\ncheck_digit = \"mod16\"\nlabel_length_mm = 60")]).printer;
         assert_eq!(p.paper_width, PaperWidth::Mm58);
-        assert_eq!(p.barcode, Barcode::Nw7 { start: Nw7Guard::C, stop: Nw7Guard::D });
-        assert_eq!((p.check_digit, p.label_length_mm), (CheckDigit::Mod16, Some(60)));
+        assert_eq!(p.symbology, Symbology::Nw7 { start: Guard::C, stop: Guard::D, check: CheckDigit::Mod16 });
+        assert_eq!(p.label_length_mm, Some(60));
         assert_eq!(
-            ok(&[("printer", "transport = \"simulated\"\nbarcode = \"code128\"")]).printer.barcode,
-            Barcode::Code128
+            ok(&[("printer", "transport = \"simulated\"\nbarcode = \"code128\"")]).printer.symbology,
+            Symbology::Code128 { check: CheckDigit::None }
         );
     }
 }
@@ -901,13 +907,10 @@ mod counter {
         let c = ok(&[("library", COUNTER_LIB), ("label", "method_d = true\ntoken_key_file = \"token.key\"")]);
         let counter = c.mode.counter().expect("counter mode");
         assert!(c.card.require_pin && counter.check_revocation);
-        assert_eq!(
-            counter.methods,
-            [HandOffMethod::Digits, HandOffMethod::Barcode, HandOffMethod::Keyboard, HandOffMethod::Label]
-        );
+        assert_eq!(counter.methods, [HandOff::Digits, HandOff::Barcode, HandOff::Keyboard, HandOff::Label]);
         assert_eq!(counter.show_for, Duration::from_secs(30));
         assert_eq!(counter.keyboard.device.path(), Path::new("/dev/hidg0"));
-        assert_eq!(counter.keyboard.layout, KeyLayout::Jis);
+        assert_eq!(counter.keyboard.layout, Layout::Jis);
         assert_eq!(counter.keyboard.terminator, TypedTerminator::Enter);
         // A counter never lets a library card or label log in to borrow.
         let p = c.session_policy();
@@ -928,9 +931,9 @@ mod counter {
         ]);
         let counter = c.mode.counter().unwrap();
         assert!(!c.card.require_pin);
-        assert_eq!(counter.methods, [HandOffMethod::Keyboard, HandOffMethod::Digits]);
+        assert_eq!(counter.methods, [HandOff::Keyboard, HandOff::Digits]);
         assert_eq!(counter.show_for, Duration::from_secs(10));
-        assert_eq!(counter.keyboard.layout, KeyLayout::Us);
+        assert_eq!(counter.keyboard.layout, Layout::Us);
         assert_eq!(counter.keyboard.terminator.text(), "\t");
         assert_eq!(counter.keyboard.key_delay, Duration::from_millis(30));
     }
@@ -986,6 +989,6 @@ mod counter {
         // Without the list, D is simply left out.
         let c =
             ok(&[("library", COUNTER_LIB), ("label", "method_d = false\ntoken_key_file = \"token.key\"")]);
-        assert!(!c.mode.counter().unwrap().methods.contains(&HandOffMethod::Label));
+        assert!(!c.mode.counter().unwrap().methods.contains(&HandOff::Label));
     }
 }

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use kiosk::config::{
-    self, Barcode, CardReader, Config, ConfigError, Ils, Io, Language, MethodD, OfflinePolicy, Platform,
-    PrinterTransport, TokenKey,
+    self, CardReader, Config, ConfigError, Ils, Io, Language, MethodD, Platform, PrinterTransport, TokenKey,
 };
+use kiosk_platform::cache::Grace;
+use kiosk_printer::Symbology;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -32,7 +33,7 @@ fn the_example_file_validates_as_shipped() {
     let Platform::Api { endpoint, client, terminal } = &config.platform else {
         panic!("the example uses the platform API: {:?}", config.platform);
     };
-    assert_eq!(endpoint.offline_policy, OfflinePolicy::Refuse);
+    assert_eq!(endpoint.offline_policy, Grace::Refuse);
     assert_eq!(endpoint.connect_timeout.as_secs(), 5);
     assert!(endpoint.ca_file.path().ends_with("deploy/example/platform-ca.pem"));
     assert!(client.key_path().is_file());
@@ -42,7 +43,7 @@ fn the_example_file_validates_as_shipped() {
     assert_eq!(sip2.port.get(), 6001);
     assert!(sip2.tls.is_some() && sip2.login.is_some());
     assert_eq!(config.printer.transport, PrinterTransport::Usb { vendor_id: 0x04b8, product_id: 0x0202 });
-    assert!(matches!(config.printer.barcode, Barcode::Nw7 { .. }));
+    assert!(matches!(config.printer.symbology, Symbology::Nw7 { .. }));
     assert!(matches!(
         config.label.method_d,
         MethodD::On { print: true, accept: true, token_key: TokenKey::File(_) }

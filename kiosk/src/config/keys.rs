@@ -6,10 +6,12 @@
 //! default: an absent key with a default is read from the default's text like a value
 //! in the file. A test holds `deploy/kiosk.example.toml` to the table.
 
-use super::{
-    CheckDigit, Encoding, HandOffMethod, KeyLayout, Language, Nw7Guard, OfflinePolicy, ScanTerminator,
-    TypedTerminator,
-};
+use kiosk_core::flow::HandOff;
+use kiosk_ils::Charset;
+use kiosk_platform::cache::Grace;
+use kiosk_printer::{CheckDigit, Guard};
+
+use super::{Language, TypedTerminator};
 
 /// One key of one section.
 #[derive(Debug)]
@@ -171,7 +173,7 @@ const PLATFORM: &[Key] = &[
     key("terminal_password", Secret, None, "the terminal registration's password"),
     key("connect_timeout_s", NETWORK_TIMEOUT, Some("5"), "TCP and TLS connect timeout"),
     key("request_timeout_s", NETWORK_TIMEOUT, Some("10"), "whole-request timeout"),
-    key("offline_policy", OneOf(names::<OfflinePolicy>), Some(r#""refuse""#), "if the check cannot be made"),
+    key("offline_policy", OneOf(names::<Grace>), Some(r#""refuse""#), "if the check cannot be made"),
     key("crl_refresh_s", Int(60, 86_400, Seconds), Some("3600"), "how often the CRL is fetched"),
     key("link_store", Path, None, "the local link store: certificate -> patron"),
     key("link_key_file", Path, None, "the link store's hashing key (32 bytes or more)"),
@@ -186,7 +188,7 @@ const ILS: &[Key] = &[
     key("login_user", Text, None, "SIP2 login user (CN)"),
     key("login_password", Secret, None, "SIP2 login password (CO)"),
     key("location_code", Text, None, "this kiosk's location code (CP)"),
-    key("encoding", OneOf(names::<Encoding>), Some(r#""utf-8""#), "character set of SIP2 messages"),
+    key("encoding", OneOf(names::<Charset>), Some(r#""utf-8""#), "character set of SIP2 messages"),
     key("request_timeout_s", NETWORK_TIMEOUT, Some("10"), "time to wait for one answer"),
     key("retries", Int(0, 10, Unit::None), Some("2"), "resends of a request that got no answer"),
     key("keepalive_s", Int(10, 3600, Seconds), Some("60"), "interval of SC status messages while idle"),
@@ -202,9 +204,9 @@ const PRINTER: &[Key] = &[
     key("port", PORT, Some("9100"), "the network printer's port"),
     key("path", Path, None, "the file ESC/POS bytes are appended to"),
     key("paper_width_mm", Number(&[58, 80], Mm, "a supported roll width"), Some("80"), "roll width"),
-    key("barcode", OneOf(names::<Symbology>), Some(r#""nw7""#), "symbology of patron numbers on labels"),
-    key("nw7_start", OneOf(names::<Nw7Guard>), Some(r#""A""#), "NW-7 start character"),
-    key("nw7_stop", OneOf(names::<Nw7Guard>), Some(r#""A""#), "NW-7 stop character"),
+    key("barcode", OneOf(names::<Barcode>), Some(r#""nw7""#), "symbology of patron numbers on labels"),
+    key("nw7_start", OneOf(names::<Guard>), Some(r#""A""#), "NW-7 start character"),
+    key("nw7_stop", OneOf(names::<Guard>), Some(r#""A""#), "NW-7 stop character"),
     key("check_digit", OneOf(names::<CheckDigit>), Some(r#""none""#), "check digit of patron numbers"),
     key("label_length_mm", Int(20, 300, Mm), None, "cut labels at this length (else after the content)"),
     key("receipt_shows_patron", Bool, Some("false"), "print the masked patron number on receipts"),
@@ -240,8 +242,13 @@ const SCANNER: &[Key] = &[
     key("device", Path, None, "the scanner's event or serial device"),
     key("baud", BAUD, Some("9600"), "serial line speed"),
     key("path", Path, None, "the named pipe or file scans are read from"),
-    key("layout", OneOf(names::<KeyLayout>), Some(r#""us""#), "the keyboard layout the scanner types in"),
-    key("terminator", OneOf(names::<ScanTerminator>), Some(r#""enter""#), "what ends a scan"),
+    key(
+        "layout",
+        OneOf(names::<kiosk_scanner::Layout>),
+        Some(r#""us""#),
+        "the keyboard layout the scanner types in",
+    ),
+    key("terminator", OneOf(names::<kiosk_scanner::Terminator>), Some(r#""enter""#), "what ends a scan"),
     key("debounce_ms", Int(0, 10_000, Millis), Some("1500"), "the same code within this is one scan"),
     key("library_card_prefix", Text, Some(r#""""#), "library card numbers start with these digits"),
     key("staff_card_prefix", Text, None, "staff cards start with this"),
@@ -251,13 +258,18 @@ const COUNTER: &[Key] = &[
     key("check_revocation", Bool, Some("true"), "ask the platform whether the card is revoked"),
     key(
         "methods",
-        ListOf(names::<HandOffMethod>),
+        ListOf(names::<HandOff>),
         Some(r#"["digits", "barcode", "keyboard", "label"]"#),
         "the hand-off methods staff may choose, the first shown first",
     ),
     key("show_s", Int(5, 600, Seconds), Some("30"), "methods A and B show the number this long"),
     key("keyboard_device", Path, Some(r#""/dev/hidg0""#), "method C's USB HID gadget device"),
-    key("keyboard_layout", OneOf(names::<KeyLayout>), Some(r#""jis""#), "the counter PC's keyboard layout"),
+    key(
+        "keyboard_layout",
+        OneOf(names::<kiosk_keyboard::Layout>),
+        Some(r#""jis""#),
+        "the counter PC's keyboard layout",
+    ),
     key("keyboard_terminator", OneOf(names::<TypedTerminator>), Some(r#""enter""#), "typed after the number"),
     key("key_delay_ms", Int(0, 200, Millis), Some("8"), "pause between keys (method C)"),
 ];
@@ -295,8 +307,9 @@ pub(super) fn default_mark(section: &str, name: &str, value: &str) -> &'static s
     if find(section, name).and_then(|k| k.default) == Some(value) { " (the default)" } else { "" }
 }
 
-// The choices of the keys that select a mode; the settings themselves are enums of
-// `Config` (and their spellings are below).
+// The choices of the keys that select a mode (the modes' settings are enums of
+// `Config`), then the spellings of every choice: of these, of `Config`'s own enums, and
+// of the driver and flow enums `Config` holds as they are.
 
 /// `library.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,7 +354,7 @@ pub(super) enum Transport {
 
 /// `printer.barcode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Symbology {
+pub(super) enum Barcode {
     Nw7,
     Code128,
 }
@@ -399,9 +412,8 @@ impl Choice for Transport {
     ];
 }
 
-impl Choice for Symbology {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("nw7", Symbology::Nw7), ("code128", Symbology::Code128)];
+impl Choice for Barcode {
+    const CHOICES: &'static [(&'static str, Self)] = &[("nw7", Barcode::Nw7), ("code128", Barcode::Code128)];
 }
 
 impl Choice for Backend {
@@ -423,19 +435,19 @@ impl Choice for Language {
     const CHOICES: &'static [(&'static str, Self)] = &[("ja", Language::Ja), ("en", Language::En)];
 }
 
-impl Choice for OfflinePolicy {
+impl Choice for Grace {
     const CHOICES: &'static [(&'static str, Self)] =
-        &[("refuse", OfflinePolicy::Refuse), ("grace", OfflinePolicy::Grace)];
+        &[("refuse", Grace::Refuse), ("grace", Grace::UntilNextUpdate)];
 }
 
-impl Choice for Encoding {
+impl Choice for Charset {
     const CHOICES: &'static [(&'static str, Self)] =
-        &[("utf-8", Encoding::Utf8), ("shift_jis", Encoding::ShiftJis)];
+        &[("utf-8", Charset::Utf8), ("shift_jis", Charset::Cp932)];
 }
 
-impl Choice for Nw7Guard {
+impl Choice for Guard {
     const CHOICES: &'static [(&'static str, Self)] =
-        &[("A", Nw7Guard::A), ("B", Nw7Guard::B), ("C", Nw7Guard::C), ("D", Nw7Guard::D)];
+        &[("A", Guard::A), ("B", Guard::B), ("C", Guard::C), ("D", Guard::D)];
 }
 
 impl Choice for CheckDigit {
@@ -448,21 +460,27 @@ impl Choice for CheckDigit {
     ];
 }
 
-impl Choice for KeyLayout {
-    const CHOICES: &'static [(&'static str, Self)] = &[("us", KeyLayout::Us), ("jis", KeyLayout::Jis)];
-}
-
-impl Choice for ScanTerminator {
+impl Choice for kiosk_scanner::Layout {
     const CHOICES: &'static [(&'static str, Self)] =
-        &[("enter", ScanTerminator::Enter), ("tab", ScanTerminator::Tab)];
+        &[("us", kiosk_scanner::Layout::Us), ("jis", kiosk_scanner::Layout::Jis)];
 }
 
-impl Choice for HandOffMethod {
+impl Choice for kiosk_keyboard::Layout {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("us", kiosk_keyboard::Layout::Us), ("jis", kiosk_keyboard::Layout::Jis)];
+}
+
+impl Choice for kiosk_scanner::Terminator {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("enter", kiosk_scanner::Terminator::Enter), ("tab", kiosk_scanner::Terminator::Tab)];
+}
+
+impl Choice for HandOff {
     const CHOICES: &'static [(&'static str, Self)] = &[
-        ("digits", HandOffMethod::Digits),
-        ("barcode", HandOffMethod::Barcode),
-        ("keyboard", HandOffMethod::Keyboard),
-        ("label", HandOffMethod::Label),
+        ("digits", HandOff::Digits),
+        ("barcode", HandOff::Barcode),
+        ("keyboard", HandOff::Keyboard),
+        ("label", HandOff::Label),
     ];
 }
 

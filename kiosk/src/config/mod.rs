@@ -28,6 +28,10 @@ use std::num::NonZeroU8;
 use std::path::Path;
 use std::time::Duration;
 
+use kiosk_core::flow::HandOff;
+use kiosk_ils::Charset;
+use kiosk_platform::cache::Grace;
+use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
 use zeroize::Zeroizing;
 
 pub use problems::{ConfigError, Problem, Problems};
@@ -109,24 +113,11 @@ pub struct Counter {
     pub check_revocation: bool,
     /// The hand-off methods staff may choose, the first shown first (default all that
     /// the configuration can do).
-    pub methods: Vec<HandOffMethod>,
+    pub methods: Vec<HandOff>,
     /// How long the number stays on screen (methods A and B) before it is wiped.
     pub show_for: Duration,
     /// Method C: the USB keyboard towards the counter PC.
     pub keyboard: CounterKeyboard,
-}
-
-/// How the patron number reaches the library system at the counter (methods A–D, docs/counter.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HandOffMethod {
-    /// A: large digits for staff to type.
-    Digits,
-    /// B: a barcode on screen for the counter's scanner.
-    Barcode,
-    /// C: typed into the counter PC as a USB keyboard.
-    Keyboard,
-    /// D: printed as a Method D label.
-    Label,
 }
 
 /// Method C's USB HID keyboard gadget.
@@ -135,7 +126,7 @@ pub struct CounterKeyboard {
     /// The gadget's HID device (default `/dev/hidg0`, made by `deploy/usb-gadget`).
     pub device: DevicePath,
     /// The counter PC's keyboard layout (default JIS: Japanese PCs).
-    pub layout: KeyLayout,
+    pub layout: kiosk_keyboard::Layout,
     /// What is typed after the number (default Enter).
     pub terminator: TypedTerminator,
     /// Pause between keys (default 8 ms, 0 to 200).
@@ -168,9 +159,9 @@ pub struct Scanner {
     pub source: ScannerSource,
     /// Keyboard layout a keyboard-wedge scanner types in (default US, what scanners ship
     /// with; JIS when the scanner was set up for a Japanese keyboard).
-    pub layout: KeyLayout,
+    pub layout: kiosk_scanner::Layout,
     /// What ends a scan (default Enter).
-    pub terminator: ScanTerminator,
+    pub terminator: kiosk_scanner::Terminator,
     /// The same code again within this time is one scan (default 1.5 s).
     pub debounce: Duration,
     /// Library card numbers start with these digits (may be empty).
@@ -193,20 +184,6 @@ pub enum ScannerSource {
     Simulated,
     /// No scanner (a card-only kiosk).
     None,
-}
-
-/// Keyboard layout of a keyboard-wedge scanner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyLayout {
-    Us,
-    Jis,
-}
-
-/// What ends a scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScanTerminator {
-    Enter,
-    Tab,
 }
 
 /// `[library]`.
@@ -335,19 +312,9 @@ pub struct PlatformEndpoint {
     pub connect_timeout: Duration,
     /// Whole-request timeout, 1 to 300 s.
     pub request_timeout: Duration,
-    /// What to do when the check cannot be made.
-    pub offline_policy: OfflinePolicy,
-}
-
-/// What the kiosk does when the validity check cannot be made (platform unreachable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OfflinePolicy {
-    /// Refuse the card, say why, offer the library card and staff (the default).
-    Refuse,
-    /// Accept a card whose last check, made while the platform was reachable, said
-    /// Good, until that answer's `nextUpdate` and never longer (the PIN, signature and
-    /// chain are still checked). A card never checked, or checked longer ago, is refused.
-    Grace,
+    /// What to do when the check cannot be made (`offline_policy`: "refuse", or
+    /// "grace": a card whose last answer said good, until that answer's next update).
+    pub offline_policy: Grace,
 }
 
 /// A TLS client certificate and its key.
@@ -437,7 +404,7 @@ pub struct Sip2 {
     /// Location code (CP) of this kiosk.
     pub location_code: Option<Code>,
     /// Character set of the SIP2 messages (default UTF-8).
-    pub encoding: Encoding,
+    pub encoding: Charset,
     /// Time to wait for one answer, 1 to 300 s (default 10).
     pub request_timeout: Duration,
     /// Resends of a request that got no answer, 0 to 10 (default 2).
@@ -462,15 +429,6 @@ pub struct Sip2Login {
     pub password: Secret,
 }
 
-/// Character set of SIP2 messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Encoding {
-    /// `"utf-8"` (the default).
-    Utf8,
-    /// `"shift_jis"`, for older Japanese library systems.
-    ShiftJis,
-}
-
 /// `[printer]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Printer {
@@ -478,10 +436,9 @@ pub struct Printer {
     pub transport: PrinterTransport,
     /// Roll width (default 80 mm).
     pub paper_width: PaperWidth,
-    /// Barcode symbology for patron numbers on labels (default NW-7 with A…A).
-    pub barcode: Barcode,
-    /// Check digit of the library's patron numbers (default none).
-    pub check_digit: CheckDigit,
+    /// Barcode symbology for patron numbers on labels, with the check digit of the
+    /// library's patron numbers (default NW-7 with A…A, no check digit).
+    pub symbology: Symbology,
     /// Cut labels at this length, 20 to 300 mm; `None` cuts after the content.
     pub label_length_mm: Option<u16>,
     /// Print the patron number, masked to its last four characters, on receipts
@@ -522,81 +479,6 @@ pub enum PrinterTransport {
     Simulated,
     /// No printer: no receipts, no Method D labels.
     None,
-}
-
-/// Paper roll width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaperWidth {
-    /// 58 mm.
-    Mm58,
-    /// 80 mm.
-    Mm80,
-}
-
-impl PaperWidth {
-    /// The width in millimetres.
-    #[must_use]
-    pub fn mm(self) -> u16 {
-        match self {
-            PaperWidth::Mm58 => 58,
-            PaperWidth::Mm80 => 80,
-        }
-    }
-}
-
-/// Barcode symbology.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Barcode {
-    /// NW-7 (Codabar), the usual symbology of Japanese library cards.
-    Nw7 {
-        /// Start character.
-        start: Nw7Guard,
-        /// Stop character.
-        stop: Nw7Guard,
-    },
-    /// CODE128.
-    Code128,
-}
-
-/// NW-7 start/stop character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Nw7Guard {
-    /// `A`
-    A,
-    /// `B`
-    B,
-    /// `C`
-    C,
-    /// `D`
-    D,
-}
-
-impl Nw7Guard {
-    /// The character, `'A'` to `'D'`.
-    #[must_use]
-    pub fn as_char(self) -> char {
-        match self {
-            Nw7Guard::A => 'A',
-            Nw7Guard::B => 'B',
-            Nw7Guard::C => 'C',
-            Nw7Guard::D => 'D',
-        }
-    }
-}
-
-/// Check-digit scheme of patron numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CheckDigit {
-    /// `"none"`.
-    None,
-    /// `"mod10w21"`: modulus 10, weights 2-1 (Luhn style).
-    Mod10W21,
-    /// `"mod11"`: modulus 11.
-    Mod11,
-    /// `"mod16"`: modulus 16 over NW-7 characters (NW-7 only).
-    Mod16,
-    /// `"mod7"`: modulus 7 (7DR).
-    Mod7,
 }
 
 /// `[label]`: Method D labels ("方式D"): the patron number printed as a barcode for other
@@ -744,8 +626,7 @@ impl Config {
             printer: Printer {
                 transport: PrinterTransport::Simulated,
                 paper_width: PaperWidth::Mm80,
-                barcode: Barcode::Nw7 { start: Nw7Guard::A, stop: Nw7Guard::A },
-                check_digit: CheckDigit::None,
+                symbology: Symbology::Nw7 { start: Guard::A, stop: Guard::A, check: CheckDigit::None },
                 label_length_mm: None,
                 receipt_shows_patron: false,
             },
@@ -767,8 +648,8 @@ impl Config {
             // The demo patron's card number starts with 23; the demo's books are ISBNs.
             scanner: Scanner {
                 source: ScannerSource::Simulated,
-                layout: KeyLayout::Us,
-                terminator: ScanTerminator::Enter,
+                layout: kiosk_scanner::Layout::Us,
+                terminator: kiosk_scanner::Terminator::Enter,
                 debounce: Duration::from_millis(1500),
                 library_card_prefix: "23".to_owned(),
                 staff_card_prefix: None,
@@ -784,16 +665,11 @@ impl Config {
         let mut config = Config::demo();
         config.mode = Mode::Counter(Counter {
             check_revocation: true,
-            methods: vec![
-                HandOffMethod::Digits,
-                HandOffMethod::Barcode,
-                HandOffMethod::Keyboard,
-                HandOffMethod::Label,
-            ],
+            methods: vec![HandOff::Digits, HandOff::Barcode, HandOff::Keyboard, HandOff::Label],
             show_for: Duration::from_secs(60),
             keyboard: CounterKeyboard {
                 device: DevicePath::demo(keyboard),
-                layout: KeyLayout::Jis,
+                layout: kiosk_keyboard::Layout::Jis,
                 terminator: TypedTerminator::Enter,
                 key_delay: Duration::from_millis(8),
             },
@@ -866,7 +742,7 @@ impl Config {
             "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; Method D {method_d}",
             self.library.name,
             self.library.kiosk_id,
-            self.printer.paper_width.mm(),
+            if self.printer.paper_width == PaperWidth::Mm58 { 58 } else { 80 },
             if self.card.require_pin { "required" } else { "not required" },
         )
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Config, MethodD, OfflinePolicy};
+use super::{Config, MethodD};
 use kiosk_core::flow::{AdminPolicy, SessionPolicy};
 
 impl Config {
@@ -29,16 +29,7 @@ impl Config {
             take_card_alarm: t.take_card_alarm(),
             counter: self.mode.counter().map(|c| kiosk_core::flow::CounterPolicy {
                 check_validity: c.check_revocation,
-                methods: c
-                    .methods
-                    .iter()
-                    .map(|m| match m {
-                        super::HandOffMethod::Digits => kiosk_core::flow::HandOff::Digits,
-                        super::HandOffMethod::Barcode => kiosk_core::flow::HandOff::Barcode,
-                        super::HandOffMethod::Keyboard => kiosk_core::flow::HandOff::Keyboard,
-                        super::HandOffMethod::Label => kiosk_core::flow::HandOff::Label,
-                    })
-                    .collect(),
+                methods: c.methods.clone(),
                 show_for: c.show_for,
             }),
             ..SessionPolicy::default()
@@ -63,33 +54,11 @@ impl Config {
     /// What printed jobs need from the configuration.
     #[must_use]
     pub fn job_settings(&self) -> kiosk_printer::JobSettings {
-        use kiosk_printer::{CheckDigit as C, Guard as G, Symbology as S};
-        let guard = |g: super::Nw7Guard| match g {
-            super::Nw7Guard::A => G::A,
-            super::Nw7Guard::B => G::B,
-            super::Nw7Guard::C => G::C,
-            super::Nw7Guard::D => G::D,
-        };
-        let check = match self.printer.check_digit {
-            super::CheckDigit::None => C::None,
-            super::CheckDigit::Mod10W21 => C::Mod10W21,
-            super::CheckDigit::Mod11 => C::Mod11,
-            super::CheckDigit::Mod16 => C::Mod16,
-            super::CheckDigit::Mod7 => C::Mod7,
-        };
         kiosk_printer::JobSettings {
             library_name: self.library.name.clone(),
             kiosk_id: self.library.kiosk_id.to_string(),
-            paper: match self.printer.paper_width {
-                super::PaperWidth::Mm58 => kiosk_printer::PaperWidth::Mm58,
-                super::PaperWidth::Mm80 => kiosk_printer::PaperWidth::Mm80,
-            },
-            symbology: match self.printer.barcode {
-                super::Barcode::Nw7 { start, stop } => {
-                    S::Nw7 { start: guard(start), stop: guard(stop), check }
-                }
-                super::Barcode::Code128 => S::Code128 { check },
-            },
+            paper: self.printer.paper_width,
+            symbology: self.printer.symbology,
             label_paper: if self.printer.label_length_mm.is_some() {
                 kiosk_printer::LabelPaper::Marked
             } else {
@@ -116,19 +85,6 @@ impl Config {
             lockout_attempts: self.admin.lockout_attempts.get(),
             lockout: self.admin.lockout,
             idle_timeout: Duration::from_secs(120),
-        }
-    }
-}
-
-impl super::Platform {
-    /// What to do when the validity check cannot be made (simulated: refuse).
-    #[must_use]
-    pub fn offline_policy(&self) -> OfflinePolicy {
-        match self {
-            super::Platform::Api { endpoint, .. }
-            | super::Platform::Ocsp { endpoint, .. }
-            | super::Platform::Crl { endpoint, .. } => endpoint.offline_policy,
-            super::Platform::Simulated => OfflinePolicy::Refuse,
         }
     }
 }

@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use toml::de::DeTable;
 
+use kiosk_core::flow::HandOff;
+use kiosk_ils::Charset;
+use kiosk_platform::cache::Grace;
+use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
+
 use super::keys::{
-    self, Backend, CardMode, Choice, DeviceMode, IlsMode, PlatformMode, ScannerKind, Symbology, Transport,
+    self, Backend, Barcode, CardMode, Choice, DeviceMode, IlsMode, PlatformMode, ScannerKind, Transport,
 };
 use super::problems::{Collector, Problems};
 use super::reader::{Field, Section, Span, Walk, split_sections};
@@ -17,11 +22,10 @@ use super::values::{
     sip2_text_ok,
 };
 use super::{
-    Admin, Barcode, Card, CardReader, CheckDigit, ClientIdentity, Config, ConfigError, Counter,
-    CounterKeyboard, Encoding, GpioPins, HandOffMethod, Ils, Io, KeyLayout, Label, Language, Languages,
-    Library, LinkStore, MethodD, Mode, Nw7Guard, OfflinePolicy, PaperWidth, Platform, PlatformEndpoint,
-    Printer, PrinterTransport, ScanTerminator, Scanner, ScannerSource, SessionTimeouts, Sip2, Sip2Login,
-    Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
+    Admin, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins, Ils,
+    Io, Label, Language, Languages, Library, LinkStore, MethodD, Mode, Platform, PlatformEndpoint, Printer,
+    PrinterTransport, Scanner, ScannerSource, SessionTimeouts, Sip2, Sip2Login, Sip2Tls, Terminal,
+    TerminalIdentity, TokenKey, TypedTerminator,
 };
 
 const SYNTAX_FIX: &str =
@@ -382,7 +386,7 @@ fn endpoint(walk: &mut Walk<'_>, s: &mut Section<'_>, because: &str) -> Option<P
         );
         return None;
     }
-    let offline_policy = s.choice::<OfflinePolicy>(walk, "offline_policy").value();
+    let offline_policy = s.choice::<Grace>(walk, "offline_policy").value();
     Some(PlatformEndpoint {
         url: url?,
         ca_file: ca_file?,
@@ -554,7 +558,7 @@ fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
     };
     let location_code =
         s.string(walk, "location_code").then(walk, s.path("location_code"), |c| Code::parse(&c)).optional();
-    let encoding = s.choice::<Encoding>(walk, "encoding").value();
+    let encoding = s.choice::<Charset>(walk, "encoding").value();
     let request_timeout = s.duration(walk, "request_timeout_s").value();
     let retries = s.integer(walk, "retries").value();
     let keepalive = s.duration(walk, "keepalive_s").value();
@@ -633,19 +637,17 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         .integer(walk, "paper_width_mm")
         .value()
         .map(|w| if w == 58 { PaperWidth::Mm58 } else { PaperWidth::Mm80 });
-    let symbology = s.choice::<Symbology>(walk, "barcode").value();
-    let barcode = match symbology {
-        Some(Symbology::Nw7) => {
-            let start = s.choice::<Nw7Guard>(walk, "nw7_start").value();
-            let stop = s.choice::<Nw7Guard>(walk, "nw7_stop").value();
-            (|| Some(Barcode::Nw7 { start: start?, stop: stop? }))()
+    let barcode = s.choice::<Barcode>(walk, "barcode").value();
+    let guards = match barcode {
+        Some(Barcode::Nw7) => {
+            let start = s.choice::<Guard>(walk, "nw7_start").value();
+            let stop = s.choice::<Guard>(walk, "nw7_stop").value();
+            start.zip(stop)
         }
-        Some(Symbology::Code128) => Some(Barcode::Code128),
-        None => None,
+        _ => None,
     };
-    let check_digit = s.choice::<CheckDigit>(walk, "check_digit");
-    let check_digit = match (check_digit, symbology) {
-        (Field::Present(CheckDigit::Mod16, span), Some(Symbology::Code128)) => {
+    let check = match (s.choice::<CheckDigit>(walk, "check_digit"), barcode) {
+        (Field::Present(CheckDigit::Mod16, span), Some(Barcode::Code128)) => {
             walk.problems.report(
                 span,
                 s.path("check_digit"),
@@ -656,12 +658,17 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
         }
         (field, _) => field.value(),
     };
+    let symbology = match (barcode, guards, check) {
+        (Some(Barcode::Nw7), Some((start, stop)), Some(check)) => Some(Symbology::Nw7 { start, stop, check }),
+        (Some(Barcode::Code128), _, Some(check)) => Some(Symbology::Code128 { check }),
+        _ => None,
+    };
     let label_length_mm =
         s.integer(walk, "label_length_mm").optional().map(|len| len.and_then(|l| u16::try_from(l).ok()));
     let receipt_shows_patron = s.boolean(walk, "receipt_shows_patron").value();
     s.finish(walk, |key| {
         if key == "nw7_start" || key == "nw7_stop" {
-            symbology.map(|b| format!("barcode = {}", quoted(b)))
+            barcode.map(|b| format!("barcode = {}", quoted(b)))
         } else if TRANSPORT_KEYS.contains(&key) {
             transport.map(|t| format!("transport = {}", quoted(t)))
         } else {
@@ -671,8 +678,7 @@ fn printer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Printer> {
     Some(Printer {
         transport: connection?,
         paper_width: paper_width?,
-        barcode: barcode?,
-        check_digit: check_digit?,
+        symbology: symbology?,
         label_length_mm: label_length_mm?,
         receipt_shows_patron: receipt_shows_patron?,
     })
@@ -887,8 +893,8 @@ fn scanner(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Scanner> {
         Some(ScannerKind::Simulated) => Some(ScannerSource::Simulated),
         Some(ScannerKind::None) => Some(ScannerSource::None),
     };
-    let layout = s.choice::<KeyLayout>(walk, "layout").value();
-    let terminator = s.choice::<ScanTerminator>(walk, "terminator").value();
+    let layout = s.choice::<kiosk_scanner::Layout>(walk, "layout").value();
+    let terminator = s.choice::<kiosk_scanner::Terminator>(walk, "terminator").value();
     let debounce = s.duration(walk, "debounce_ms").value();
     let digits = |p: String| {
         if p.len() <= 12 && p.bytes().all(|b| b.is_ascii_digit()) {
@@ -965,12 +971,12 @@ fn counter(
             "set check_revocation = true, or platform.mode = \"ocsp\" or \"crl\" with a link store",
         );
     }
-    let methods = s.choices::<HandOffMethod>(walk, "methods");
+    let methods = s.choices::<HandOff>(walk, "methods");
     let methods_span = methods.span();
     let methods = methods.value();
     // Without labels, the default list simply leaves D out; a list that names it is wrong.
     let methods = methods.map(|mut m| {
-        if prints_labels == Some(false) && m.contains(&HandOffMethod::Label) {
+        if prints_labels == Some(false) && m.contains(&HandOff::Label) {
             if let Some(span) = methods_span.clone() {
                 walk.problems.report(
                     span,
@@ -979,7 +985,7 @@ fn counter(
                     "set [printer] and label.method_d = true, or remove \"label\"",
                 );
             }
-            m.retain(|x| *x != HandOffMethod::Label);
+            m.retain(|x| *x != HandOff::Label);
         }
         m
     });
@@ -988,7 +994,7 @@ fn counter(
         .string(walk, "keyboard_device")
         .then(walk, s.path("keyboard_device"), |d| DevicePath::parse(&d))
         .value();
-    let layout = s.choice::<KeyLayout>(walk, "keyboard_layout").value();
+    let layout = s.choice::<kiosk_keyboard::Layout>(walk, "keyboard_layout").value();
     let terminator = s.choice::<TypedTerminator>(walk, "keyboard_terminator").value();
     let key_delay = s.duration(walk, "key_delay_ms").value();
     s.finish(walk, |_| None);

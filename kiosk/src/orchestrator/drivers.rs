@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_card::ReadMode;
-use kiosk_ils::{Charset, ClientConfig, Credentials, Sip2Library, TlsSettings};
-use kiosk_platform::cache::{Grace, Guarded};
+use kiosk_ils::{ClientConfig, Credentials, Sip2Library, TlsSettings};
+use kiosk_platform::cache::Guarded;
 use kiosk_platform::links::LinkStore;
 use kiosk_platform::proof::CardTrust;
 use kiosk_platform::tls::{Endpoint, Identity};
@@ -160,11 +160,7 @@ impl Drivers {
         };
         let keyboard = config.mode.counter().map(|c| {
             let k = &c.keyboard;
-            let layout = match k.layout {
-                config::KeyLayout::Us => kiosk_keyboard::Layout::Us,
-                config::KeyLayout::Jis => kiosk_keyboard::Layout::Jis,
-            };
-            (kiosk_keyboard::Gadget::new(k.device.path(), layout, k.key_delay), k.terminator.text())
+            (kiosk_keyboard::Gadget::new(k.device.path(), k.layout, k.key_delay), k.terminator.text())
         });
         let printer = printer(config, inputs)?;
         let label_keys = match &config.label.method_d {
@@ -215,10 +211,6 @@ type SharedPlatform = Arc<dyn kiosk_platform::Platform>;
 type PlatformParts = (Option<SharedPlatform>, Arc<CardTrust>, Option<Arc<LinkStore>>);
 
 fn platform(config: &Config) -> Result<PlatformParts, StartError> {
-    let grace = |e: &config::PlatformEndpoint| match e.offline_policy {
-        config::OfflinePolicy::Refuse => Grace::Refuse,
-        config::OfflinePolicy::Grace => Grace::UntilNextUpdate,
-    };
     let trust_of = |e: &config::PlatformEndpoint| -> Result<CardTrust, StartError> {
         CardTrust::from_pem(&read(e.jpki_ca_file.path())?).map_err(StartError::Platform)
     };
@@ -250,7 +242,7 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
             };
             let p =
                 kiosk_platform::api::ApiPlatform::new(api, trust.clone()).map_err(StartError::Platform)?;
-            let g = Guarded::new(p, grace(e), CACHE).map_err(StartError::Platform)?;
+            let g = Guarded::new(p, e.offline_policy, CACHE).map_err(StartError::Platform)?;
             (Some(Arc::new(g)), Arc::new(trust), None)
         }
         config::Platform::Ocsp { endpoint: e, client, links: l } => {
@@ -262,7 +254,7 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
             let store = links(l)?;
             let p = kiosk_platform::ocsp::OcspPlatform::new(cfg, trust.clone(), store.clone())
                 .map_err(StartError::Platform)?;
-            let g = Guarded::new(p, grace(e), CACHE).map_err(StartError::Platform)?;
+            let g = Guarded::new(p, e.offline_policy, CACHE).map_err(StartError::Platform)?;
             (Some(Arc::new(g)), Arc::new(trust), Some(store))
         }
         config::Platform::Crl { endpoint: e, client, links: l, refresh } => {
@@ -280,7 +272,7 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
                     .map_err(StartError::Platform)?,
             );
             let _refresher = p.spawn_refresher();
-            let g = Guarded::new(ArcPlatform(p), grace(e), CACHE).map_err(StartError::Platform)?;
+            let g = Guarded::new(ArcPlatform(p), e.offline_policy, CACHE).map_err(StartError::Platform)?;
             (Some(Arc::new(g)), Arc::new(trust), Some(store))
         }
         config::Platform::Simulated => return Err(StartError::Simulated { what: "platform" }),
@@ -350,10 +342,7 @@ fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartE
         format!("{}:{}", s.host.as_str(), s.port.get()),
         config.library.institution_id.as_str(),
     );
-    c.charset = match s.encoding {
-        config::Encoding::Utf8 => Charset::Utf8,
-        config::Encoding::ShiftJis => Charset::Cp932,
-    };
+    c.charset = s.encoding;
     c.request_timeout = s.request_timeout;
     // SIP2 dates are local times without a zone: the library's, from the tz database.
     c.utc_offset_secs = crate::clock::Clock::library().utc_offset_secs();
@@ -468,24 +457,14 @@ fn outputs(config: &Config) -> Option<kiosk_io::Ticker> {
 fn open_scanner(
     sc: &config::Scanner,
 ) -> Result<Option<Box<dyn kiosk_scanner::Scanner>>, kiosk_scanner::ScannerError> {
-    use kiosk_scanner::{
-        DeviceSpec, EvdevScanner, Layout, LineConfig, LineFileScanner, SerialScanner, Terminator,
-    };
-    let line = LineConfig {
-        terminator: match sc.terminator {
-            config::ScanTerminator::Enter => Terminator::Enter,
-            config::ScanTerminator::Tab => Terminator::Tab,
-        },
-        ..LineConfig::default()
-    };
-    let layout = match sc.layout {
-        config::KeyLayout::Us => Layout::Us,
-        config::KeyLayout::Jis => Layout::Jis,
-    };
+    use kiosk_scanner::{DeviceSpec, EvdevScanner, LineConfig, LineFileScanner, SerialScanner};
+    let line = LineConfig { terminator: sc.terminator, ..LineConfig::default() };
     Ok(match &sc.source {
-        config::ScannerSource::Evdev { device } => {
-            Some(Box::new(EvdevScanner::open(&DeviceSpec::Path(device.path().to_path_buf()), layout, line)?))
-        }
+        config::ScannerSource::Evdev { device } => Some(Box::new(EvdevScanner::open(
+            &DeviceSpec::Path(device.path().to_path_buf()),
+            sc.layout,
+            line,
+        )?)),
         config::ScannerSource::Serial { device, baud } => {
             Some(Box::new(SerialScanner::open(&device.path().to_string_lossy(), *baud, line)?))
         }
