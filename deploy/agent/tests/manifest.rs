@@ -237,9 +237,10 @@ async fn staff_on_the_admin_screen_check_now_install_outside_the_window_and_rebo
     assert!(matches!(s.cycle().await.unwrap(), Outcome::Deferred(Defer::OutsideWindow)));
     s.nothing_installed();
 
-    // "Check for updates": the hour-long wait ends within a second or two.
+    // "Check for updates": the hour-long wait ends within a second or two (30 s allowed
+    // for a busy machine: what counts is that it ends long before the hour).
     ask("check");
-    assert!(waits(5).await.is_ok(), "the agent did not look at the request");
+    assert!(waits(30).await.is_ok(), "the agent did not look at the request");
     assert!(!request.exists(), "the request is removed once taken");
     // Checking is not consent: still outside the window.
     assert!(matches!(s.cycle().await.unwrap(), Outcome::Deferred(Defer::OutsideWindow)));
@@ -247,20 +248,33 @@ async fn staff_on_the_admin_screen_check_now_install_outside_the_window_and_rebo
 
     // "Install when idle": staff overrule the window; the kiosk is idle, so now.
     ask("install");
-    assert!(waits(5).await.is_ok());
+    assert!(waits(30).await.is_ok());
     assert!(matches!(s.cycle().await.unwrap(), Outcome::Rebooting));
     assert!(holds(&s.kiosk.slot("B"), &s.image));
     assert_eq!(s.kiosk.reboots(), 1);
 
-    // "Restart": not during a session; at once when idle.
+    // "Restart": not during a session; at once when idle. The agent takes the request
+    // and acts on it in the same step of its wait (the request file goes when taken).
     let busy = s.kiosk.path("run/session-active");
     std::fs::write(&busy, b"").unwrap();
     ask("reboot");
-    assert!(waits(3).await.is_err(), "a reboot request does not end the wait");
-    assert!(!request.exists());
+    assert!(agent_waits_until(&s.agent, || !request.exists()).await, "the agent did not take the request");
     assert_eq!(s.kiosk.reboots(), 1, "no reboot during a session");
     std::fs::remove_file(&busy).unwrap();
     ask("reboot");
-    let _ = waits(3).await;
-    assert_eq!(s.kiosk.reboots(), 2);
+    assert!(agent_waits_until(&s.agent, || s.kiosk.reboots() == 2).await, "no reboot when idle");
+}
+
+/// Runs the agent's hour-long wait, which takes the staff's requests, until `done` holds
+/// (false after a generous 30 s). A reboot request must not end that wait.
+async fn agent_waits_until(agent: &Agent, done: impl Fn() -> bool) -> bool {
+    let poll = async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        () = agent.wait(Duration::from_secs(3600)) => panic!("a reboot request ended the wait"),
+        r = tokio::time::timeout(Duration::from_secs(30), poll) => r.is_ok(),
+    }
 }

@@ -8,7 +8,6 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 type Hook = Box<dyn FnOnce() + Send>;
 
@@ -16,8 +15,8 @@ type Hook = Box<dyn FnOnce() + Send>;
 struct State {
     heads: Vec<String>,
     cut_after: Option<usize>,
-    down_for: Option<Duration>,
-    down_until: Option<Instant>,
+    down_after_cut: bool,
+    down: bool,
     refused: usize,
     on_download: Option<Hook>,
 }
@@ -64,12 +63,18 @@ impl Proxy {
         format!("http://{}", self.addr)
     }
 
-    /// The next bundle download is cut after `bytes` of the response; then, if `down_for`
-    /// is given, the "server" is down that long.
-    pub fn cut_next_download(&self, bytes: usize, down_for: Option<Duration>) {
+    /// The next bundle download is cut after `bytes` of the response; then, if
+    /// `then_down`, the "server" is down until [`Proxy::up`] (no clock decides when it
+    /// comes back, so a busy machine cannot make a test see it back too early or late).
+    pub fn cut_next_download(&self, bytes: usize, then_down: bool) {
         let mut s = self.state.lock().unwrap();
         s.cut_after = Some(bytes);
-        s.down_for = down_for;
+        s.down_after_cut = then_down;
+    }
+
+    /// The "server" is back.
+    pub fn up(&self) {
+        self.state.lock().unwrap().down = false;
     }
 
     /// Runs `hook` when the next bundle download starts (before a byte is sent).
@@ -89,7 +94,7 @@ impl Proxy {
 
     /// Whether the "server" is down now.
     pub fn is_down(&self) -> bool {
-        self.state.lock().unwrap().down_until.is_some_and(|t| Instant::now() < t)
+        self.state.lock().unwrap().down
     }
 }
 
@@ -125,7 +130,7 @@ fn handle(client: TcpStream, upstream: SocketAddr, state: &Mutex<State>) -> std:
     let rest = buf[end + 4..].to_vec();
     let (cut, hook) = {
         let mut s = state.lock().unwrap();
-        if s.down_until.is_some_and(|t| Instant::now() < t) {
+        if s.down {
             s.refused += 1;
             let _ = client.shutdown(Shutdown::Both);
             return Ok(());
@@ -133,10 +138,8 @@ fn handle(client: TcpStream, upstream: SocketAddr, state: &Mutex<State>) -> std:
         s.heads.push(head.clone());
         if is_download(&head) {
             let cut = s.cut_after.take();
-            if cut.is_some()
-                && let Some(d) = s.down_for.take()
-            {
-                s.down_until = Some(Instant::now() + d);
+            if cut.is_some() && std::mem::take(&mut s.down_after_cut) {
+                s.down = true;
             }
             (cut, s.on_download.take())
         } else {
