@@ -78,7 +78,6 @@ pub fn local_now() -> (LabelDate, String) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

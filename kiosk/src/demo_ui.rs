@@ -355,7 +355,6 @@ pub fn run_window(config: &Config) -> Result<(), crate::error::KioskError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -89,7 +89,6 @@ pub fn init() -> Sink {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use std::io::Write;
     use std::sync::{Arc, Mutex};

@@ -1,5 +1,4 @@
 //! The `kiosk` binary as IT and a newcomer use it: the demo, and `check-config`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Command;

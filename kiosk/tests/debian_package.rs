@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 //! The Debian package for Raspberry Pi OS (`[package.metadata.deb]` in kiosk/Cargo.toml,
 //! maintainer scripts in deploy/debian/), made with cargo-deb from the binaries this test
 //! build already made: `--no-build --profile dev` (cargo-deb 3.8 warns that the dev

@@ -250,7 +250,6 @@ impl Console {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::flow::{Reply, SessionId};
     use crate::scene::{Key, Pad, Screen as UiScreen};

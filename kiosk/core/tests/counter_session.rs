@@ -1,7 +1,7 @@
 //! Counter mode's rules through the flow's public API: the hand-off by methods A–D, the
 //! number wiped after its time, linking a card (new, replace with confirmation, remove,
 //! a bad check digit), and a self-checkout kiosk refusing all of it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

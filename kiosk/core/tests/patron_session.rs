@@ -1,5 +1,5 @@
 //! The patron session's rules, one scenario each, through the public API.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -234,7 +234,6 @@ impl AdminSession {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn open_and_type(admin: &mut AdminSession, now: Millis, digits: &[u8]) -> Vec<AdminEffect> {

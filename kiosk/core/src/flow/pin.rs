@@ -272,7 +272,6 @@ fn take_pin(digits: &mut Digits) -> Option<Pin> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     const IDLE: Duration = Duration::from_secs(30);

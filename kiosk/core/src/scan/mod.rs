@@ -38,7 +38,6 @@ pub fn scan(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn standard() -> Classifier {
