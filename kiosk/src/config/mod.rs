@@ -2,6 +2,9 @@
 //! [`Config`] that cannot hold an invalid state.
 //!
 //! - [`load`] reads and checks a file; [`parse`] checks text already read.
+//! - Every key is described once, in the table of `keys.rs`: its section, its type with
+//!   the range or choices, its default and what it means. The reader takes the known
+//!   keys, the ranges, choices and defaults from it; the doc comments below name the key.
 //! - Every problem is collected in one pass and reported together, each with the line,
 //!   the dotted key, what is wrong and the fix ([`Problems`]). Unknown keys are errors:
 //!   a typo must not silently fall back to a default.
@@ -14,7 +17,8 @@
 //! - Secrets ([`Secret`], [`StaffPinHash`]) print `<redacted>` and are wiped on drop;
 //!   no problem message ever contains one.
 //!
-//! `deploy/kiosk.example.toml` documents every key for a library's IT staff.
+//! `deploy/kiosk.example.toml` documents every key for a library's IT staff (a test holds
+//! it to the table).
 
 mod keys;
 mod policy;
@@ -87,7 +91,7 @@ pub struct Config {
 /// What this device is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    /// The unattended self-checkout kiosk (the default).
+    /// The unattended self-checkout kiosk (`library.mode = "self-checkout"`).
     SelfCheckout,
     /// At a staffed counter: hands the patron number to the library system by methods
     /// A–D, and is where staff link cards to library cards.
@@ -108,11 +112,11 @@ impl Mode {
 /// `[counter]`: the counter profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
-    /// Ask the platform whether the card is revoked (default true). A library may turn
-    /// it off at a counter where staff check the card face (Himeji did).
+    /// Ask the platform whether the card is revoked (`check_revocation`). A library may
+    /// turn it off at a counter where staff check the card face (Himeji did).
     pub check_revocation: bool,
-    /// The hand-off methods staff may choose, the first shown first (default all that
-    /// the configuration can do).
+    /// The hand-off methods staff may choose, the first shown first (`methods`; without
+    /// it, all that the configuration can do).
     pub methods: Vec<HandOff>,
     /// How long the number stays on screen (methods A and B) before it is wiped.
     pub show_for: Duration,
@@ -123,13 +127,13 @@ pub struct Counter {
 /// Method C's USB HID keyboard gadget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterKeyboard {
-    /// The gadget's HID device (default `/dev/hidg0`, made by `deploy/usb-gadget`).
+    /// The gadget's HID device (`keyboard_device`, made by `deploy/usb-gadget`).
     pub device: DevicePath,
-    /// The counter PC's keyboard layout (default JIS: Japanese PCs).
+    /// The counter PC's keyboard layout (`keyboard_layout`).
     pub layout: kiosk_keyboard::Layout,
-    /// What is typed after the number (default Enter).
+    /// What is typed after the number (`keyboard_terminator`).
     pub terminator: TypedTerminator,
-    /// Pause between keys (default 8 ms, 0 to 200).
+    /// Pause between keys (`key_delay_ms`).
     pub key_delay: Duration,
 }
 
@@ -157,12 +161,12 @@ impl TypedTerminator {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scanner {
     pub source: ScannerSource,
-    /// Keyboard layout a keyboard-wedge scanner types in (default US, what scanners ship
-    /// with; JIS when the scanner was set up for a Japanese keyboard).
+    /// Keyboard layout a keyboard-wedge scanner types in (`layout`: US is what scanners
+    /// ship with; JIS when the scanner was set up for a Japanese keyboard).
     pub layout: kiosk_scanner::Layout,
-    /// What ends a scan (default Enter).
+    /// What ends a scan (`terminator`).
     pub terminator: kiosk_scanner::Terminator,
-    /// The same code again within this time is one scan (default 1.5 s).
+    /// The same code again within this time is one scan (`debounce_ms`).
     pub debounce: Duration,
     /// Library card numbers start with these digits (may be empty).
     pub library_card_prefix: String,
@@ -242,9 +246,9 @@ impl Languages {
 pub struct Card {
     /// Where My Number cards are read.
     pub reader: CardReader,
-    /// Ask for the card's 4-digit PIN (default true; Himeji asks, "like a cash card").
+    /// Ask for the card's 4-digit PIN (`require_pin`; Himeji asks, "like a cash card").
     pub require_pin: bool,
-    /// Patrons may also log in by scanning their library card (default true).
+    /// Patrons may also log in by scanning their library card (`allow_library_card`).
     pub allow_library_card: bool,
 }
 
@@ -308,9 +312,9 @@ pub struct PlatformEndpoint {
     pub ca_file: ExistingFile,
     /// JPKI CA certificate(s) (PEM) that card certificates must chain to.
     pub jpki_ca_file: ExistingFile,
-    /// TCP + TLS connect timeout, 1 to 300 s.
+    /// TCP + TLS connect timeout (`connect_timeout_s`).
     pub connect_timeout: Duration,
-    /// Whole-request timeout, 1 to 300 s.
+    /// Whole-request timeout (`request_timeout_s`).
     pub request_timeout: Duration,
     /// What to do when the check cannot be made (`offline_policy`: "refuse", or
     /// "grace": a card whose last answer said good, until that answer's next update).
@@ -395,7 +399,7 @@ pub enum Ils {
 pub struct Sip2 {
     /// The SIP2 server.
     pub host: Host,
-    /// Its port (default 6001).
+    /// Its port.
     pub port: Port,
     /// TLS, when the server speaks it.
     pub tls: Option<Sip2Tls>,
@@ -403,13 +407,13 @@ pub struct Sip2 {
     pub login: Option<Sip2Login>,
     /// Location code (CP) of this kiosk.
     pub location_code: Option<Code>,
-    /// Character set of the SIP2 messages (default UTF-8).
+    /// Character set of the SIP2 messages (`encoding`).
     pub encoding: Charset,
-    /// Time to wait for one answer, 1 to 300 s (default 10).
+    /// Time to wait for one answer (`request_timeout_s`).
     pub request_timeout: Duration,
-    /// Resends of a request that got no answer, 0 to 10 (default 2).
+    /// Resends of a request that got no answer.
     pub retries: u8,
-    /// Interval of SC status (99) messages while idle, 10 to 3600 s (default 60).
+    /// Interval of SC status (99) messages while idle (`keepalive_s`).
     pub keepalive: Duration,
 }
 
@@ -434,15 +438,15 @@ pub struct Sip2Login {
 pub struct Printer {
     /// How the printer is connected.
     pub transport: PrinterTransport,
-    /// Roll width (default 80 mm).
+    /// Roll width (`paper_width_mm`).
     pub paper_width: PaperWidth,
     /// Barcode symbology for patron numbers on labels, with the check digit of the
-    /// library's patron numbers (default NW-7 with A…A, no check digit).
+    /// library's patron numbers (`barcode`, `nw7_start`, `nw7_stop`, `check_digit`).
     pub symbology: Symbology,
-    /// Cut labels at this length, 20 to 300 mm; `None` cuts after the content.
+    /// Cut labels at this length in mm (`label_length_mm`); `None` cuts after the content.
     pub label_length_mm: Option<u16>,
     /// Print the patron number, masked to its last four characters, on receipts
-    /// (default false: a receipt carries no patron data).
+    /// (otherwise a receipt carries no patron data).
     pub receipt_shows_patron: bool,
 }
 
@@ -460,14 +464,14 @@ pub enum PrinterTransport {
     Serial {
         /// The tty, e.g. `/dev/ttyUSB0`.
         device: DevicePath,
-        /// Line speed (default 9600).
+        /// Line speed.
         baud: u32,
     },
     /// Raw TCP (JetDirect).
     Tcp {
         /// The printer.
         host: Host,
-        /// Its port (default 9100).
+        /// Its port.
         port: Port,
     },
     /// Append the ESC/POS bytes to a file (tests, or a spool read by another program).
@@ -559,9 +563,9 @@ impl GpioPins {
 pub struct Admin {
     /// The staff PIN, hashed.
     pub staff_pin_hash: StaffPinHash,
-    /// Wrong staff PINs before the menu locks, 1 to 20 (default 5).
+    /// Wrong staff PINs before the menu locks (`lockout_attempts`).
     pub lockout_attempts: NonZeroU8,
-    /// How long it stays locked, 30 to 3600 s (default 300).
+    /// How long it stays locked (`lockout_s`).
     pub lockout: Duration,
 }
 
@@ -575,27 +579,26 @@ pub struct SessionTimeouts {
 }
 
 impl SessionTimeouts {
-    /// No touch for this long ends the session (15 to 600 s, default 60).
+    /// No touch for this long ends the session (`idle_timeout_s`).
     #[must_use]
     pub fn idle_timeout(&self) -> Duration {
         self.idle_timeout
     }
 
-    /// "Are you still there?" is shown this long before the idle timeout (5 to 120 s,
-    /// default 15).
+    /// "Are you still there?" is shown this long before the idle timeout (`warning_s`).
     #[must_use]
     pub fn warning(&self) -> Duration {
         self.warning
     }
 
-    /// A half-typed PIN is cleared after this long without a key (10 to 120 s, default 30).
+    /// A half-typed PIN is cleared after this long without a key (`pin_idle_timeout_s`).
     #[must_use]
     pub fn pin_idle_timeout(&self) -> Duration {
         self.pin_idle_timeout
     }
 
-    /// A card left in the reader this long after the session calls staff (10 to 600 s,
-    /// default 60).
+    /// A card left in the reader this long after the session calls staff
+    /// (`take_card_alarm_s`).
     #[must_use]
     pub fn take_card_alarm(&self) -> Duration {
         self.take_card_alarm
