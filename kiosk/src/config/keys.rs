@@ -8,8 +8,10 @@
 
 use kiosk_core::flow::HandOff;
 use kiosk_ils::Charset;
+use kiosk_keyboard::Layout as KeyboardLayout;
 use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard};
+use kiosk_scanner::{Layout as ScannerLayout, Terminator};
 
 use super::{Language, TypedTerminator};
 
@@ -242,13 +244,8 @@ const SCANNER: &[Key] = &[
     key("device", Path, None, "the scanner's event or serial device"),
     key("baud", BAUD, Some("9600"), "serial line speed"),
     key("path", Path, None, "the named pipe or file scans are read from"),
-    key(
-        "layout",
-        OneOf(names::<kiosk_scanner::Layout>),
-        Some(r#""us""#),
-        "the keyboard layout the scanner types in",
-    ),
-    key("terminator", OneOf(names::<kiosk_scanner::Terminator>), Some(r#""enter""#), "what ends a scan"),
+    key("layout", OneOf(names::<ScannerLayout>), Some(r#""us""#), "the keyboard layout the scanner types in"),
+    key("terminator", OneOf(names::<Terminator>), Some(r#""enter""#), "what ends a scan"),
     key("debounce_ms", Int(0, 10_000, Millis), Some("1500"), "the same code within this is one scan"),
     key("library_card_prefix", Text, Some(r#""""#), "library card numbers start with these digits"),
     key("staff_card_prefix", Text, None, "staff cards start with this"),
@@ -266,7 +263,7 @@ const COUNTER: &[Key] = &[
     key("keyboard_device", Path, Some(r#""/dev/hidg0""#), "method C's USB HID gadget device"),
     key(
         "keyboard_layout",
-        OneOf(names::<kiosk_keyboard::Layout>),
+        OneOf(names::<KeyboardLayout>),
         Some(r#""jis""#),
         "the counter PC's keyboard layout",
     ),
@@ -295,7 +292,7 @@ pub(super) fn or_list(items: &[String]) -> String {
 /// The choices of a [`Type::OneOf`] key, quoted, for a message: `"a", "b" or "c"`.
 pub(super) fn choices_text(section: &str, name: &str) -> String {
     let quoted: Vec<String> = match find(section, name).map(|k| k.ty) {
-        Some(OneOf(names) | Type::ListOf(names)) => names().iter().map(|n| format!("\"{n}\"")).collect(),
+        Some(OneOf(names) | ListOf(names)) => names().iter().map(|n| format!("\"{n}\"")).collect(),
         _ => Vec::new(),
     };
     or_list(&quoted)
@@ -377,119 +374,38 @@ pub(super) enum ScannerKind {
     None,
 }
 
-impl Choice for DeviceMode {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("self-checkout", DeviceMode::SelfCheckout), ("counter", DeviceMode::Counter)];
+/// `impl Choice` for each type: its spellings in the file and their values.
+macro_rules! choices {
+    ($($ty:ident { $($name:literal => $variant:ident),+ })+) => {
+        $(impl Choice for $ty {
+            const CHOICES: &'static [(&'static str, Self)] = &[$(($name, $ty::$variant)),+];
+        })+
+    };
 }
 
-impl Choice for CardMode {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("pcsc", CardMode::Pcsc), ("simulated", CardMode::Simulated)];
-}
-
-impl Choice for PlatformMode {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("api", PlatformMode::Api),
-        ("ocsp", PlatformMode::Ocsp),
-        ("crl", PlatformMode::Crl),
-        ("simulated", PlatformMode::Simulated),
-    ];
-}
-
-impl Choice for IlsMode {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("sip2", IlsMode::Sip2), ("simulated", IlsMode::Simulated)];
-}
-
-impl Choice for Transport {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("usb", Transport::Usb),
-        ("serial", Transport::Serial),
-        ("tcp", Transport::Tcp),
-        ("file", Transport::File),
-        ("simulated", Transport::Simulated),
-        ("none", Transport::None),
-    ];
-}
-
-impl Choice for Barcode {
-    const CHOICES: &'static [(&'static str, Self)] = &[("nw7", Barcode::Nw7), ("code128", Barcode::Code128)];
-}
-
-impl Choice for Backend {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("gpio", Backend::Gpio), ("simulated", Backend::Simulated), ("none", Backend::None)];
-}
-
-impl Choice for ScannerKind {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("evdev", ScannerKind::Evdev),
-        ("serial", ScannerKind::Serial),
-        ("fifo", ScannerKind::Fifo),
-        ("simulated", ScannerKind::Simulated),
-        ("none", ScannerKind::None),
-    ];
-}
-
-impl Choice for Language {
-    const CHOICES: &'static [(&'static str, Self)] = &[("ja", Language::Ja), ("en", Language::En)];
-}
-
-impl Choice for Grace {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("refuse", Grace::Refuse), ("grace", Grace::UntilNextUpdate)];
-}
-
-impl Choice for Charset {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("utf-8", Charset::Utf8), ("shift_jis", Charset::Cp932)];
-}
-
-impl Choice for Guard {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("A", Guard::A), ("B", Guard::B), ("C", Guard::C), ("D", Guard::D)];
-}
-
-impl Choice for CheckDigit {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("none", CheckDigit::None),
-        ("mod10w21", CheckDigit::Mod10W21),
-        ("mod11", CheckDigit::Mod11),
-        ("mod16", CheckDigit::Mod16),
-        ("mod7", CheckDigit::Mod7),
-    ];
-}
-
-impl Choice for kiosk_scanner::Layout {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("us", kiosk_scanner::Layout::Us), ("jis", kiosk_scanner::Layout::Jis)];
-}
-
-impl Choice for kiosk_keyboard::Layout {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("us", kiosk_keyboard::Layout::Us), ("jis", kiosk_keyboard::Layout::Jis)];
-}
-
-impl Choice for kiosk_scanner::Terminator {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("enter", kiosk_scanner::Terminator::Enter), ("tab", kiosk_scanner::Terminator::Tab)];
-}
-
-impl Choice for HandOff {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("digits", HandOff::Digits),
-        ("barcode", HandOff::Barcode),
-        ("keyboard", HandOff::Keyboard),
-        ("label", HandOff::Label),
-    ];
-}
-
-impl Choice for TypedTerminator {
-    const CHOICES: &'static [(&'static str, Self)] = &[
-        ("enter", TypedTerminator::Enter),
-        ("tab", TypedTerminator::Tab),
-        ("none", TypedTerminator::Nothing),
-    ];
+choices! {
+    DeviceMode { "self-checkout" => SelfCheckout, "counter" => Counter }
+    CardMode { "pcsc" => Pcsc, "simulated" => Simulated }
+    PlatformMode { "api" => Api, "ocsp" => Ocsp, "crl" => Crl, "simulated" => Simulated }
+    IlsMode { "sip2" => Sip2, "simulated" => Simulated }
+    Transport {
+        "usb" => Usb, "serial" => Serial, "tcp" => Tcp, "file" => File, "simulated" => Simulated, "none" => None
+    }
+    Barcode { "nw7" => Nw7, "code128" => Code128 }
+    Backend { "gpio" => Gpio, "simulated" => Simulated, "none" => None }
+    ScannerKind {
+        "evdev" => Evdev, "serial" => Serial, "fifo" => Fifo, "simulated" => Simulated, "none" => None
+    }
+    Language { "ja" => Ja, "en" => En }
+    Grace { "refuse" => Refuse, "grace" => UntilNextUpdate }
+    Charset { "utf-8" => Utf8, "shift_jis" => Cp932 }
+    Guard { "A" => A, "B" => B, "C" => C, "D" => D }
+    CheckDigit { "none" => None, "mod10w21" => Mod10W21, "mod11" => Mod11, "mod16" => Mod16, "mod7" => Mod7 }
+    ScannerLayout { "us" => Us, "jis" => Jis }
+    KeyboardLayout { "us" => Us, "jis" => Jis }
+    Terminator { "enter" => Enter, "tab" => Tab }
+    HandOff { "digits" => Digits, "barcode" => Barcode, "keyboard" => Keyboard, "label" => Label }
+    TypedTerminator { "enter" => Enter, "tab" => Tab, "none" => Nothing }
 }
 
 #[cfg(test)]
