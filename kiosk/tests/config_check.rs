@@ -127,6 +127,15 @@ mod whole_file {
     }
 
     #[test]
+    fn a_missing_key_says_what_the_key_is() {
+        let p = one(&[("ils", "mode = \"sip2\"")], "ils.host", "missing");
+        assert_eq!(
+            p.fix(),
+            "add `host = \"ils.library.example\"` under [ils]: the SIP2 server's host name or address"
+        );
+    }
+
+    #[test]
     fn syntax_error_gives_line_and_column() {
         let text = "[library]\nname = \"x\"\ninstitution_id = TEST\n";
         let Err(ConfigError::Invalid(p)) = config::parse(text, Path::new("/etc/kiosk/kiosk.toml")) else {
@@ -892,6 +901,75 @@ mod session {
             &[("session", "idle_timeout_s = 15")],
             "session.warning_s",
             "(15 s) must come before the idle timeout (15 s)",
+        );
+    }
+}
+
+mod scanner {
+    use super::*;
+
+    #[test]
+    fn without_the_section_there_is_none_and_the_defaults_apply() {
+        let s = ok(&[]).scanner;
+        assert_eq!(s.source, config::ScannerSource::None);
+        assert_eq!((s.layout, s.terminator), (kiosk_scanner::Layout::Us, kiosk_scanner::Terminator::Enter));
+        assert_eq!(s.debounce, Duration::from_millis(1500));
+        assert_eq!((s.library_card_prefix.as_str(), s.staff_card_prefix), ("", None));
+    }
+
+    #[test]
+    fn kinds_and_settings() {
+        let s = ok(&[(
+            "scanner",
+            "kind = \"serial\"\ndevice = \"/dev/ttyACM0\"\nbaud = 115200\nlayout = \"jis\"\nterminator = \"tab\"\n\
+             debounce_ms = 0\nlibrary_card_prefix = \"23\"\nstaff_card_prefix = \"STAFF\"",
+        )])
+        .scanner;
+        let config::ScannerSource::Serial { device, baud } = s.source else { panic!("{:?}", s.source) };
+        assert_eq!((device.path(), baud), (Path::new("/dev/ttyACM0"), 115_200));
+        assert_eq!((s.layout, s.terminator), (kiosk_scanner::Layout::Jis, kiosk_scanner::Terminator::Tab));
+        assert_eq!(s.debounce, Duration::ZERO);
+        assert_eq!((s.library_card_prefix.as_str(), s.staff_card_prefix.as_deref()), ("23", Some("STAFF")));
+        let s = ok(&[("scanner", "kind = \"fifo\"\npath = \"scans\"")]).scanner;
+        assert!(matches!(s.source, config::ScannerSource::Fifo { .. }), "{:?}", s.source);
+    }
+
+    #[test]
+    fn each_check() {
+        one(&[("scanner", "device = \"/dev/ttyACM0\"")], "scanner.kind", "missing");
+        one(&[("scanner", "kind = \"evdev\"")], "scanner.device", "needed when kind = \"evdev\"");
+        let p = one(
+            &[("scanner", "kind = \"serial\"\ndevice = \"/dev/ttyACM0\"\nbaud = 1234")],
+            "scanner.baud",
+            "1234 is not a standard baud rate",
+        );
+        assert!(p.fix().contains("115200 (the scanner's manual says which)"), "{p}");
+        one(
+            &[("scanner", "kind = \"serial\"\ndevice = \"/dev/ttyACM0\"\nbaud = \"9600\"")],
+            "scanner.baud",
+            "write one of 1200, 2400",
+        );
+        one(&[("scanner", "kind = \"none\"\nbaud = 9600")], "scanner.baud", "not used when kind = \"none\"");
+        one(
+            &[("scanner", "kind = \"none\"\ndebounce_ms = 20000")],
+            "scanner.debounce_ms",
+            "from 0 to 10000 ms",
+        );
+        one(&[("scanner", "kind = \"none\"\nlayout = \"azerty\"")], "scanner.layout", "\"us\", \"jis\"");
+        one(
+            &[("scanner", "kind = \"none\"\nterminator = \"none\"")],
+            "scanner.terminator",
+            "\"enter\", \"tab\"",
+        );
+        one(
+            &[("scanner", "kind = \"none\"\nlibrary_card_prefix = \"2A\"")],
+            "scanner.library_card_prefix",
+            "not up to 12 digits",
+        );
+        one(
+            &[("scanner", "kind = \"none\"\ndebounce_sm = 10")],
+            "scanner.debounce_sm",
+            "did you mean `debounce_ms`?",
         );
     }
 }
