@@ -133,6 +133,9 @@ pub struct Behaviour {
     /// A 98 that says checkout is not allowed although it is.
     pub lie_checkout_not_ok: bool,
     pub online: bool,
+    /// How long the library system takes to answer a patron or circulation request (not
+    /// login, status or keep-alive): the demo's "real" library system is not instant.
+    pub latency: Duration,
 }
 
 impl Default for Behaviour {
@@ -149,6 +152,7 @@ impl Default for Behaviour {
             nfd_titles: false,
             lie_checkout_not_ok: false,
             online: true,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -345,12 +349,15 @@ struct Shared {
 pub struct Sip2Sim {
     addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
-    task: JoinHandle<()>,
+    /// The listener (none in process).
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for Sip2Sim {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -428,7 +435,36 @@ impl Sip2Sim {
                 });
             }
         });
-        Ok(Sip2Sim { addr, shared, task })
+        Ok(Sip2Sim { addr, shared, task: Some(task) })
+    }
+
+    /// A library system in this process, with no socket: the client connects through
+    /// [`Sip2Sim::peer`] (the demo's, whose clock may be tokio's paused one). Its
+    /// [`Sip2Sim::addr`] is `127.0.0.1:0`, where nothing listens.
+    pub fn in_process(catalogue: Catalogue, behaviour: Behaviour) -> Self {
+        let shared = Arc::new(Mutex::new(Shared {
+            catalogue,
+            behaviour,
+            faults: Faults::default(),
+            stats: SimStats::default(),
+        }));
+        Sip2Sim { addr: SocketAddr::from(([127, 0, 0, 1], 0)), shared, task: None }
+    }
+
+    /// The client's way in: each connection is an in-memory pipe served by a task on
+    /// the caller's runtime, with the same frames as over TCP.
+    pub fn peer(&self) -> kiosk_ils::InProcessPeer {
+        let shared = Arc::clone(&self.shared);
+        kiosk_ils::InProcessPeer::new(move || {
+            let (client, server) = tokio::io::duplex(64 * 1024);
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                if let Err(e) = serve(server, shared).await {
+                    tracing::debug!(error = %e, "SIP2 simulator connection ended");
+                }
+            });
+            client
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -565,6 +601,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Action::DelayedReply(m, d) => (m, Some(d)),
         };
         let (msg, delay) = reply;
+        let latency = match decoded.message {
+            Message::Login(_) | Message::ScStatus(_) => Duration::ZERO,
+            _ => lock(&shared).behaviour.latency,
+        };
+        let delay = delay.map_or(latency, |d| d + latency);
         let seq = {
             let mut s = lock(&shared);
             if s.faults.wrong_sequence > 0 {
@@ -584,8 +625,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             continue;
         }
         let bytes = corrupt_if_asked(&shared, bytes);
-        if let Some(d) = delay {
-            tokio::time::sleep(d).await;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
         send(&mut stream, &bytes).await?;
     }

@@ -323,3 +323,26 @@ async fn keep_alive_sends_sc_status_when_idle() {
     let loan = lib.checkout("P0002", "2000000001").await.unwrap().unwrap();
     assert_eq!(loan.item, "2000000001");
 }
+
+/// The demo's way: the same client and frames over an in-memory pipe, on tokio's paused
+/// clock, with the library system's latency counted in that clock.
+#[tokio::test(start_paused = true)]
+async fn in_process_peer_on_a_paused_clock() {
+    let behaviour = Behaviour { latency: Duration::from_millis(600), ..Behaviour::default() };
+    let sim = Sip2Sim::in_process(Catalogue::demo(), behaviour);
+    let mut cfg = config(&sim);
+    cfg.in_process = Some(sim.peer());
+    let mut client = Client::new(cfg);
+    let started = tokio::time::Instant::now();
+    checkout_scenario(&mut client).await;
+    assert_eq!(sim.loans_of("P0001"), ["1000000001", "2000000001"]);
+    let waited = started.elapsed();
+    let requests: u64 = sim
+        .stats()
+        .requests
+        .iter()
+        .filter(|(id, _)| !["93", "99"].contains(&id.as_str()))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(waited, Duration::from_millis(600) * u32::try_from(requests).unwrap(), "{:?}", sim.stats());
+}

@@ -90,6 +90,26 @@ pub struct ClientConfig {
     pub utc_offset_secs: i32,
     /// How many checkout sends/reconciliations one `checkout` call may make.
     pub checkout_attempts: u32,
+    /// A peer in this process instead of `addr` (the demo's simulated library system):
+    /// the same frames, over an in-memory pipe.
+    pub in_process: Option<InProcessPeer>,
+}
+
+/// A library system in the same process: each call gives the client's end of a new
+/// connection (an in-memory pipe whose other end the peer serves).
+#[derive(Clone)]
+pub struct InProcessPeer(Arc<dyn Fn() -> tokio::io::DuplexStream + Send + Sync>);
+
+impl InProcessPeer {
+    pub fn new(connect: impl Fn() -> tokio::io::DuplexStream + Send + Sync + 'static) -> Self {
+        InProcessPeer(Arc::new(connect))
+    }
+}
+
+impl fmt::Debug for InProcessPeer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InProcessPeer")
+    }
 }
 
 impl ClientConfig {
@@ -115,6 +135,7 @@ impl ClientConfig {
             max_frame: DEFAULT_MAX_FRAME,
             utc_offset_secs: JAPAN_UTC_OFFSET_SECS,
             checkout_attempts: 4,
+            in_process: None,
         }
     }
 }
@@ -263,16 +284,9 @@ impl Client {
         if self.conn.is_some() {
             return Ok(());
         }
-        let addr = self.cfg.addr.clone();
-        let stream = match tokio::time::timeout(self.cfg.connect_timeout, TcpStream::connect(&addr)).await {
-            Err(_) => return Err(Sip2Error::ConnectTimeout { addr, waited: self.cfg.connect_timeout }),
-            Ok(Err(source)) => return Err(Sip2Error::Connect { addr, source }),
-            Ok(Ok(s)) => s,
-        };
-        stream.set_nodelay(true)?;
-        let stream: Box<dyn Stream> = match self.cfg.tls.clone() {
-            None => Box::new(stream),
-            Some(settings) => Box::new(self.tls_handshake(&settings, stream).await?),
+        let stream = match self.cfg.in_process.clone() {
+            Some(peer) => Box::new((peer.0)()),
+            None => self.dial().await?,
         };
         self.attach(stream);
         self.stats.connects += 1;
@@ -281,6 +295,21 @@ impl Client {
             self.conn = None;
         }
         result
+    }
+
+    /// A TCP connection to `addr`, with TLS when configured.
+    async fn dial(&mut self) -> Result<Box<dyn Stream>, Sip2Error> {
+        let addr = self.cfg.addr.clone();
+        let stream = match tokio::time::timeout(self.cfg.connect_timeout, TcpStream::connect(&addr)).await {
+            Err(_) => return Err(Sip2Error::ConnectTimeout { addr, waited: self.cfg.connect_timeout }),
+            Ok(Err(source)) => return Err(Sip2Error::Connect { addr, source }),
+            Ok(Ok(s)) => s,
+        };
+        stream.set_nodelay(true)?;
+        Ok(match self.cfg.tls.clone() {
+            None => Box::new(stream),
+            Some(settings) => Box::new(self.tls_handshake(&settings, stream).await?),
+        })
     }
 
     async fn tls_handshake(

@@ -14,7 +14,7 @@ pub mod library;
 pub mod messages;
 pub mod tls;
 
-pub use client::{Client, ClientConfig, Credentials, Sip2Library};
+pub use client::{Client, ClientConfig, Credentials, InProcessPeer, Sip2Library};
 pub use codec::{Charset, SipDate, display_due_date, display_text};
 pub use error::{DecodeError, EncodeError, Sip2Error};
 pub use library::{
