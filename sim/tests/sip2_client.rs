@@ -9,7 +9,7 @@ use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim};
 mod common;
 
 use common::checkout_scenario;
-use kiosk_ils::{DecodeError, ItemProblem, Library, PatronProblem, Sip2Error, Sip2Library, SipDate};
+use kiosk_ils::{DecodeError, ItemProblem, Library, PatronProblem, Resend, Sip2Error, Sip2Library, SipDate};
 
 fn config(sim: &Sip2Sim) -> ClientConfig {
     let mut cfg = ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");
@@ -210,7 +210,9 @@ async fn server_gone_for_good_leaves_the_outcome_unknown_not_guessed() {
 #[tokio::test]
 async fn bad_checksum_gets_one_97_then_fails_clearly() {
     let sim = sim().await;
-    let mut c = Client::new(config(&sim));
+    let mut cfg = config(&sim);
+    cfg.resend = Resend::AcsResend;
+    let mut c = Client::new(cfg);
     c.connect().await.unwrap();
     sim.faults(|f| f.corrupt_checksum = 1);
     c.patron_status("P0002", None).await.unwrap().unwrap();
@@ -290,7 +292,7 @@ async fn no_block_only_in_explicit_offline_replay() {
     let mut c = Client::new(config(&sim));
     c.checkout("P0001", "1000000001").await.unwrap().unwrap();
     let err = c.replay_offline_checkout("P0001", "1000000002", SipDate::local(2026, 12, 1, 0, 0, 0)).await;
-    assert!(matches!(err, Err(Sip2Error::NotAllowed { .. })));
+    assert!(matches!(err, Err(Sip2Error::OfflineReplayOff)));
     assert_eq!(sim.stats().no_block_checkouts, 0);
     let mut cfg = config(&sim);
     cfg.offline_replay = true;

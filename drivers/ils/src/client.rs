@@ -4,22 +4,35 @@
 //! - on a timeout on a still-open socket, resend the **byte-identical** frame (same AY,
 //!   same date, same AZ) up to the retries allowed; a server that caches replies answers
 //!   from its cache, one that re-executes reports a renewal;
-//! - a reply whose checksum fails is answered with one `97`; a second failure is an error;
+//! - a reply whose checksum fails is asked for once more ([`Resend`]): by sending the
+//!   request again where doing it twice is harmless, else with a `97`, whose answer is
+//!   accepted with the request's sequence number, with `0` or with none; a second failure
+//!   is an error;
+//! - a request that finds its connection closed (the server ends idle connections)
+//!   reconnects, logs in, and is sent on the new connection; when the connection turns out
+//!   closed only after the request went out, it is sent once more on a new connection,
+//!   except a checkout;
 //! - after any failure whose outcome is unknown the connection is dropped; a checkout is
 //!   then **reconciled** on a new connection (item information, then the patron's charged
-//!   items) before it is ever sent again, so it is never doubled and never lost;
+//!   items by barcode or title) before it is ever sent again, so it is never doubled and
+//!   never lost;
+//! - the keep-alive (`99` while idle) runs at the configured interval or at half the
+//!   timeout the server's `98` gives, whichever is shorter;
 //! - `no block` and `nb due date` are only set in the explicit offline-replay mode.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use crate::codec::{Charset, DEFAULT_MAX_FRAME, DecodeOptions, FrameBuffer, SipDate, display_text};
+use crate::dialect::{self, ChargedItems, Resend};
 use crate::error::{DecodeError, Sip2Error};
 use crate::library::{Account, CheckinOutcome, ItemProblem, Library, Loan, PatronProblem, Standing};
 use crate::messages::{
@@ -73,13 +86,20 @@ pub struct ClientConfig {
     /// Byte-identical resends on timeout, used until the server's 98 gives a number;
     /// the server's number is honoured up to this cap.
     pub resends: u32,
-    /// Send a 99 when the connection has been idle this long.
+    /// Send a 99 when the connection has been idle this long (or for half the timeout
+    /// the server's 98 gives, if that is shorter).
     pub keepalive: Duration,
+    /// How to get again a reply whose checksum failed: the request again where that is
+    /// harmless, or always a `97`.
+    pub resend: Resend,
+    /// What the server lists as a patron's charged items (for reconciliation).
+    pub charged_items: ChargedItems,
     /// Offline replay: set `no block = Y` and the stored `nb due date`. Off by default;
     /// only a staff-approved replay of transactions done offline may turn it on.
     pub offline_replay: bool,
     /// Override a 98 that says checkout is not allowed (servers lie: Evergreen's stub
-    /// always says N).
+    /// always says N): `Some(true)` lends anyway. The kiosk's
+    /// `ils.override_checkout_not_allowed`.
     pub checkout_allowed_override: Option<bool>,
     /// Send the transaction date as `nb due date` instead of 18 blanks (pysip2 rejects
     /// blanks).
@@ -129,6 +149,8 @@ impl ClientConfig {
             max_request_timeout: Duration::from_secs(30),
             resends: 2,
             keepalive: Duration::from_secs(240),
+            resend: Resend::Request,
+            charged_items: ChargedItems::Barcode,
             offline_replay: false,
             checkout_allowed_override: None,
             nb_due_date_is_transaction_date: false,
@@ -139,6 +161,11 @@ impl ClientConfig {
         }
     }
 }
+
+/// The keep-alive never runs more often than this because of the server's timeout (a
+/// shorter configured interval is still honoured): a 98 timeout is often a request
+/// timeout of a few seconds, not the server's idle limit.
+pub const MIN_SERVER_KEEPALIVE: Duration = Duration::from_secs(10);
 
 /// The default offset of SIP2's local dates: Japan Standard Time (UTC+9, no summer time
 /// since 1951). The kiosk sets the library's own from the tz database.
@@ -153,6 +180,12 @@ pub struct ClientStats {
     pub acs_resend_requests: u64,
     pub reconciliations: u64,
     pub keepalives: u64,
+    /// New connections made because the server had closed the connection (found closed
+    /// before a request, or closed under a request that was then sent again).
+    pub reconnects: u64,
+    /// Requests sent again on a new connection because the old one was closed under
+    /// them (never a checkout).
+    pub sent_again_after_close: u64,
     /// TLS connections that resumed an earlier session (a cheaper handshake).
     pub tls_resumptions: u64,
 }
@@ -168,6 +201,21 @@ struct Conn {
     /// Whether a frame arrived yet: before that, a failure may be named as a TLS
     /// mismatch (nothing was applied); after, it must stay an unknown outcome.
     got_frame: bool,
+}
+
+/// Whether the library system lets this kiosk lend, from its last 98 and the override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckoutPermission {
+    /// No 98 yet (not connected since start).
+    Unknown,
+    /// The 98 says checkout is allowed.
+    Allowed,
+    /// The 98 says checkout is not allowed, and the configuration does not override it:
+    /// every checkout is refused with [`Sip2Error::NotAllowed`].
+    RefusedByServer,
+    /// The 98 says checkout is not allowed, but the configuration overrides it: the kiosk
+    /// lends anyway (staff should know).
+    Overridden,
 }
 
 /// Result of reconciling a checkout whose reply was lost.
@@ -255,6 +303,24 @@ impl Client {
     /// The per-request timeout in force (the server's, if it gave one).
     pub fn request_timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The keep-alive interval in force: the configured one, or half the timeout of the
+    /// server's last 98 (not below [`MIN_SERVER_KEEPALIVE`]) if that is shorter. Half, so
+    /// that a 99 checked for every half interval always goes before the server's limit.
+    pub fn keepalive_interval(&self) -> Duration {
+        let server = self.acs.as_ref().and_then(AcsStatus::timeout).map(|t| (t / 2).max(MIN_SERVER_KEEPALIVE));
+        server.map_or(self.cfg.keepalive, |s| s.min(self.cfg.keepalive))
+    }
+
+    /// Whether checkouts are allowed, from the last 98 and the override.
+    pub fn checkout_permission(&self) -> CheckoutPermission {
+        match &self.acs {
+            None => CheckoutPermission::Unknown,
+            Some(a) if a.checkout_ok => CheckoutPermission::Allowed,
+            Some(_) if self.cfg.checkout_allowed_override == Some(true) => CheckoutPermission::Overridden,
+            Some(_) => CheckoutPermission::RefusedByServer,
+        }
     }
 
     pub fn is_connected(&self) -> bool {
@@ -397,6 +463,20 @@ impl Client {
         if let Some(r) = acs.retries() {
             self.resends = u32::from(r).min(self.cfg.resends);
         }
+        let was = self.acs.as_ref().map(|a| a.checkout_ok);
+        if !acs.checkout_ok && was != Some(false) {
+            if self.cfg.checkout_allowed_override == Some(true) {
+                tracing::warn!(
+                    "the library system's status says checkout is not allowed; lending anyway, as the \
+                     configuration overrides it (ils.override_checkout_not_allowed)"
+                );
+            } else {
+                tracing::warn!(
+                    "the library system's status says checkout is not allowed: checkouts will be refused \
+                     until it says otherwise"
+                );
+            }
+        }
         let online = acs.online;
         self.acs = Some(acs);
         if !online {
@@ -407,9 +487,20 @@ impl Client {
     }
 
     /// Sends a 99 if the connection has been idle for the keep-alive interval (servers
-    /// drop silent connections after a few minutes). Does nothing when disconnected.
+    /// drop silent connections after a few minutes). Does nothing when disconnected. A
+    /// connection the server has closed is opened again now (login, status), so that the
+    /// next patron does not wait for it.
     pub async fn keep_alive(&mut self) -> Result<(), Sip2Error> {
-        if self.conn.is_none() || self.last_activity.elapsed() < self.cfg.keepalive {
+        if self.conn.is_none() {
+            return Ok(());
+        }
+        if self.found_closed() {
+            tracing::info!("the library system closed the idle connection; reconnecting");
+            self.conn = None;
+            self.stats.reconnects += 1;
+            return self.connect().await;
+        }
+        if self.last_activity.elapsed() < self.keepalive_interval() {
             return Ok(());
         }
         self.stats.keepalives += 1;
@@ -420,11 +511,64 @@ impl Client {
         result
     }
 
+    /// Whether the server has closed the connection: its end of stream (FIN, or a TLS
+    /// close) is waiting to be read. Looks without waiting; bytes that are there (a late
+    /// duplicate reply) go to the frame buffer.
+    fn found_closed(&mut self) -> bool {
+        let Some(conn) = self.conn.as_mut() else { return false };
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut chunk = [0u8; 1024];
+        let mut closed = false;
+        // Bounded: a server that keeps sending is not closed.
+        for _ in 0..64 {
+            let mut buf = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut conn.stream).poll_read(&mut cx, &mut buf) {
+                Poll::Pending => break,
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => {
+                    closed = true;
+                    break;
+                }
+                Poll::Ready(Ok(())) => conn.buf.extend(buf.filled()),
+                Poll::Ready(Err(_)) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        zeroize::Zeroize::zeroize(&mut chunk);
+        closed
+    }
+
     /// Connects if needed, then sends one request and returns the reply. Any failure
     /// drops the connection (its state is unknown).
+    ///
+    /// A connection the server has closed (it ends idle connections) is found closed
+    /// before the request goes out, and a new one is made. If it closes under the request
+    /// instead, the request is sent once more on a new connection, except a checkout
+    /// (whose outcome the caller reconciles).
     pub async fn request(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
+        if self.found_closed() {
+            tracing::info!(command = msg.name(), "the library system had closed the connection; reconnecting");
+            self.conn = None;
+            self.stats.reconnects += 1;
+        }
+        let reused = self.conn.is_some();
         self.connect().await?;
-        let result = self.transact(msg).await;
+        let mut result = self.transact(msg).await;
+        if reused
+            && !matches!(msg, Message::Checkout(_))
+            && result.as_ref().is_err_and(Sip2Error::connection_closed)
+        {
+            tracing::info!(
+                command = msg.name(),
+                "the library system closed the connection under the request; sending it again on a new one"
+            );
+            self.conn = None;
+            self.stats.reconnects += 1;
+            self.stats.sent_again_after_close += 1;
+            self.connect().await?;
+            result = self.transact(msg).await;
+        }
         if let Err(e) = &result
             && !matches!(e, Sip2Error::Encode(_))
         {
@@ -494,7 +638,10 @@ impl Client {
         self.last_resent = false;
         self.write(&frame).await?;
         let mut attempts: u32 = 1;
-        let mut asked_acs_resend = false;
+        // Asked once more after a failed checksum (by the request again, or a 97).
+        let mut asked_again = false;
+        // That was a 97: its answer may carry AY0 or no AY, and text encoded twice.
+        let mut acs_resend = false;
         let mut deadline = Instant::now() + self.timeout;
         loop {
             let bytes = match tokio::time::timeout_at(deadline, self.read_frame(command)).await {
@@ -516,24 +663,48 @@ impl Client {
                 }
                 Ok(r) => r?,
             };
-            let decoded = match Message::decode(&bytes, opts) {
+            let mut decoded = match Message::decode(&bytes, opts) {
                 Ok(d) => d,
                 Err(DecodeError::BadChecksum { .. } | DecodeError::MalformedChecksum) => {
-                    if asked_acs_resend {
+                    if asked_again {
                         return Err(Sip2Error::ChecksumFailed { command });
                     }
-                    tracing::warn!(
-                        command,
-                        "reply failed its checksum; asking the library system to resend (97)"
-                    );
-                    asked_acs_resend = true;
-                    self.stats.acs_resend_requests += 1;
-                    self.write(&Message::RequestAcsResend.encode(None, Charset::Utf8, true)?).await?;
+                    asked_again = true;
+                    match self.resend_for(msg) {
+                        AskAgain::Request => {
+                            tracing::warn!(command, "reply failed its checksum; sending the request again");
+                            self.write(&frame).await?;
+                            self.stats.resends += 1;
+                            self.last_resent = true;
+                        }
+                        AskAgain::AcsResend => {
+                            tracing::warn!(
+                                command,
+                                "reply failed its checksum; asking the library system to resend (97)"
+                            );
+                            acs_resend = true;
+                            self.stats.acs_resend_requests += 1;
+                            self.write(&Message::RequestAcsResend.encode(None, Charset::Utf8, true)?).await?;
+                        }
+                        AskAgain::Reconcile => {
+                            tracing::warn!(command, "reply failed its checksum; the outcome will be reconciled");
+                            return Err(Sip2Error::ChecksumFailed { command });
+                        }
+                    }
                     deadline = Instant::now() + self.timeout;
                     continue;
                 }
                 Err(e) => return Err(Sip2Error::Garbage(e)),
             };
+            // Evergreen encodes its stored reply to UTF-8 once more when it answers a 97.
+            if acs_resend
+                && self.cfg.charset == Charset::Utf8
+                && let Some(fixed) = dialect::undo_double_utf8(&bytes)
+                && let Ok(d) = Message::decode(&fixed, opts)
+            {
+                tracing::warn!(command, "the answer to a 97 had its text encoded twice; repaired");
+                decoded = d;
+            }
             if decoded.message == Message::RequestScResend {
                 if attempts > self.resends {
                     return Err(Sip2Error::ChecksumFailed { command });
@@ -546,8 +717,10 @@ impl Client {
                 deadline = Instant::now() + self.timeout;
                 continue;
             }
+            // An answer to a 97 may carry the 97's own sequence number (none, read as 0).
             if let Some(got) = decoded.seq
                 && got != seq
+                && !(acs_resend && got == 0)
             {
                 let stale = self.conn.as_ref().and_then(|c| c.stale_seq);
                 if stale == Some(got) {
@@ -559,12 +732,24 @@ impl Client {
             if decoded.message.id().as_bytes() != expected {
                 return Err(Sip2Error::UnexpectedReply { command, got: decoded.message.name().to_owned() });
             }
-            let resent = attempts > 1 || asked_acs_resend;
+            let resent = attempts > 1 || asked_again;
             if let Some(c) = self.conn.as_mut() {
                 c.stale_seq = resent.then_some(seq);
             }
             self.last_activity = Instant::now();
             return Ok(decoded.message);
+        }
+    }
+
+    /// How to ask again for the reply to `msg` whose checksum failed.
+    fn resend_for(&self, msg: &Message) -> AskAgain {
+        match (self.cfg.resend, msg) {
+            (Resend::AcsResend, _) => AskAgain::AcsResend,
+            // Sent twice it may lend twice (or renew): reconcile instead.
+            (Resend::Request, Message::Checkout(_)) => AskAgain::Reconcile,
+            // Not harmless twice, and no reconciliation: the 97 is the only way.
+            (Resend::Request, Message::Renew(_) | Message::Checkin(_)) => AskAgain::AcsResend,
+            (Resend::Request, _) => AskAgain::Request,
         }
     }
 
@@ -649,7 +834,7 @@ impl Client {
         nb_due_date: SipDate,
     ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
         if !self.cfg.offline_replay {
-            return Err(Sip2Error::NotAllowed { what: "offline replay (no block)" });
+            return Err(Sip2Error::OfflineReplayOff);
         }
         self.checkout_inner(patron, item, Some(nb_due_date)).await
     }
@@ -706,11 +891,24 @@ impl Client {
         r: CirculationResponse,
     ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
         if r.ok {
+            // Servers that execute a repeated request again (Koha, Evergreen, Sierra) answer
+            // a checkout of an item the patron already has as a renewal: after our own resend
+            // it is the original checkout; otherwise the patron had the item already.
             let recovered = r.renewal_ok && self.last_resent;
+            let renewed = r.renewal_ok && !self.last_resent;
             if recovered {
                 tracing::warn!("a resent checkout came back as a renewal; counted as the original checkout");
             }
-            return Ok(Ok(Loan { item: r.item, title: display_text(&r.title), due: r.due_date, recovered }));
+            if renewed {
+                tracing::info!("a checkout came back as a renewal: the patron already had this item");
+            }
+            return Ok(Ok(Loan {
+                item: r.item,
+                title: display_text(&r.title),
+                due: r.due_date,
+                recovered,
+                renewed,
+            }));
         }
         let message = r.screen_messages.first().map(|m| display_text(m));
         Ok(Err(self.classify_refusal(&r.item, message).await))
@@ -767,21 +965,36 @@ impl Client {
         }
     }
 
-    /// Decides whether a checkout whose reply was lost happened: item information, then
-    /// (if the item is charged) whether it is among the patron's charged items.
+    /// Decides whether a checkout whose reply was lost happened: item information first
+    /// (not charged: it did not; charged to a patron it names: to whom), then whether the
+    /// item is among the patron's charged items, by barcode, or by the title item
+    /// information gave when the server lists titles ([`ChargedItems::Title`]).
     pub async fn reconcile_checkout(&mut self, patron: &str, item: &str) -> Result<Reconciled, Sip2Error> {
         let info = self.item_information(item).await?;
         if !info.circulation_status.is_charged() {
             return Ok(Reconciled::NotLent);
         }
+        let title = display_text(&info.title);
+        let lent = Reconciled::Lent(Loan {
+            item: item.to_owned(),
+            title: title.clone(),
+            due: info.due_date.clone().unwrap_or_default(),
+            recovered: true,
+            renewed: false,
+        });
+        // Some servers name the borrower (AA) in the item information.
+        if let Some(holder) = info.extra.iter().find(|f| &f.id == b"AA").map(|f| f.value.trim())
+            && !holder.is_empty()
+        {
+            return Ok(if holder == patron { lent } else { Reconciled::Other(ItemProblem::OnLoanToAnother) });
+        }
         let account = self.patron_information(patron, None, Summary::ChargedItems).await?;
-        if account.charged_items.iter().any(|i| i == item) {
-            Ok(Reconciled::Lent(Loan {
-                item: item.to_owned(),
-                title: display_text(&info.title),
-                due: info.due_date.unwrap_or_default(),
-                recovered: true,
-            }))
+        let title = title.trim();
+        let by_title = self.cfg.charged_items == ChargedItems::Title && !title.is_empty();
+        let listed =
+            |au: &String| au.trim() == item || (by_title && display_text(au.trim()).trim() == title);
+        if account.charged_items.iter().any(listed) {
+            Ok(lent)
         } else {
             Ok(Reconciled::Other(ItemProblem::OnLoanToAnother))
         }
@@ -815,6 +1028,7 @@ impl Client {
                 title: display_text(&r.title),
                 due: r.due_date,
                 recovered: false,
+                renewed: true,
             }));
         }
         let message = r.screen_messages.first().map(|m| display_text(m));
@@ -879,6 +1093,16 @@ impl Client {
     }
 }
 
+/// How to ask again for a reply whose checksum failed.
+enum AskAgain {
+    /// The same request, byte for byte.
+    Request,
+    /// A 97.
+    AcsResend,
+    /// Nothing: the outcome is unknown and the caller reconciles it.
+    Reconcile,
+}
+
 fn unexpected(command: &'static str) -> Sip2Error {
     Sip2Error::UnexpectedReply { command, got: "another message".into() }
 }
@@ -910,14 +1134,15 @@ impl Sip2Library {
         Arc::new(Sip2Library { client: tokio::sync::Mutex::new(Client::new(cfg)) })
     }
 
-    /// Runs the keep-alive: every half interval, a 99 if the connection was idle.
+    /// Runs the keep-alive: every half interval (the interval in force, which the
+    /// server's 98 may shorten), a 99 if the connection was idle, or a new connection if
+    /// the server closed it.
     pub fn spawn_keepalive(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            let period = this.client.lock().await.cfg.keepalive / 2;
-            let mut tick = tokio::time::interval(period.max(Duration::from_millis(10)));
             loop {
-                tick.tick().await;
+                let period = this.client.lock().await.keepalive_interval() / 2;
+                tokio::time::sleep(period.max(Duration::from_millis(10))).await;
                 if let Err(e) = this.client.lock().await.keep_alive().await {
                     tracing::warn!(error = %e, "SIP2 keep-alive failed; will reconnect on the next request");
                 }
@@ -927,6 +1152,17 @@ impl Sip2Library {
 
     pub async fn stats(&self) -> ClientStats {
         self.client.lock().await.stats()
+    }
+
+    /// For the staff status page: whether the library system lets this kiosk lend, and
+    /// whether that is the configuration's override.
+    pub async fn checkout_permission(&self) -> CheckoutPermission {
+        self.client.lock().await.checkout_permission()
+    }
+
+    /// The keep-alive interval in force (see [`Client::keepalive_interval`]).
+    pub async fn keepalive_interval(&self) -> Duration {
+        self.client.lock().await.keepalive_interval()
     }
 
     /// For the admin screen: connects (login and SC status) if not connected. `Ok` means

@@ -142,17 +142,24 @@ pub enum Sip2Error {
     #[error("the library system says it is offline (SC status: online = N); try again later")]
     Offline,
     #[error(
-        "the library system's status says {what} is not allowed at this terminal; ask its \
-         administrator, or set the override in the kiosk configuration if its status is wrong"
+        "the library system's status (98) says {what} is not allowed at this terminal; ask \
+         its administrator to allow it for the kiosk's SIP2 login, or, if the status is wrong \
+         (some servers always say no), set ils.override_checkout_not_allowed = true in the \
+         kiosk configuration"
     )]
     NotAllowed { what: &'static str },
+    #[error(
+        "offline replay (checkouts sent with no block) is not switched on for this library \
+         system: only a staff-approved replay of loans made offline may send them"
+    )]
+    OfflineReplayOff,
     #[error("no answer to {command} after {attempts} attempt(s) of {waited:?} each")]
     Timeout { command: &'static str, attempts: u32, waited: Duration },
     #[error("the library system closed the connection during {command}")]
     Disconnected { command: &'static str },
     #[error(
-        "the library system's replies to {command} kept failing the checksum, even after \
-         asking it to resend (97): check the character set configured for this library system"
+        "the library system's replies to {command} kept failing the checksum, even when \
+         asked again: check the character set configured for this library system"
     )]
     ChecksumFailed { command: &'static str },
     #[error("reply to {command} carried sequence number {got}, expected {sent}")]
@@ -173,6 +180,20 @@ pub enum Sip2Error {
 }
 
 impl Sip2Error {
+    /// Whether the connection was found closed by the server (end of stream, reset,
+    /// broken pipe): a new connection may well work.
+    pub fn connection_closed(&self) -> bool {
+        use std::io::ErrorKind as K;
+        match self {
+            Sip2Error::Disconnected { .. } => true,
+            Sip2Error::Io(e) => matches!(
+                e.kind(),
+                K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether a request might have been applied by the library system although we got
     /// no usable reply (so a checkout must be reconciled before it is retried).
     pub fn outcome_unknown(&self) -> bool {

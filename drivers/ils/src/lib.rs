@@ -9,13 +9,15 @@
 
 pub mod client;
 pub mod codec;
+pub mod dialect;
 pub mod error;
 pub mod library;
 pub mod messages;
 pub mod tls;
 
-pub use client::{Client, ClientConfig, Credentials, InProcessPeer, Sip2Library};
+pub use client::{CheckoutPermission, Client, ClientConfig, Credentials, InProcessPeer, Sip2Library};
 pub use codec::{Charset, SipDate, display_due_date, display_text};
+pub use dialect::{ChargedItems, Profile, Resend};
 pub use error::{DecodeError, EncodeError, Sip2Error};
 pub use library::{
     Account, CheckinOutcome, ItemProblem, Library, LibraryError, Loan, PatronProblem, Standing,

@@ -43,12 +43,20 @@ pub struct Loan {
     /// The loan was confirmed by reconciliation after a lost reply, or a retried
     /// checkout came back as a renewal: worth a log line for staff.
     pub recovered: bool,
+    /// The library system answered this checkout as a renewal: the patron already had
+    /// the item on loan, and its due date moved (tell the patron "renewed, due …"; it is
+    /// not a new loan, so it must not be counted again). Always true for a renewal.
+    pub renewed: bool,
 }
 
 impl std::fmt::Debug for Loan {
     // What a patron borrows is private: titles stay out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Loan({:?}, due {}, recovered {})", self.item, self.due, self.recovered)
+        write!(
+            f,
+            "Loan({:?}, due {}, recovered {}, renewed {})",
+            self.item, self.due, self.recovered, self.renewed
+        )
     }
 }
 
