@@ -13,6 +13,15 @@
 //! Duplicate handling follows pysip2/FOLIO by default (a byte-identical request is
 //! answered from the cache, not executed again); [`Behaviour::replay_duplicates`] off
 //! makes it behave like Evergreen/Koha (re-execute; a second checkout becomes a renewal).
+//!
+//! Real servers' habits are switches of [`Behaviour`]: closing a connection idle for a
+//! while ([`Behaviour::idle_close`]), answering a `97` like Evergreen (its last reply
+//! rebuilt with `AY0` and its text encoded to UTF-8 twice,
+//! [`Behaviour::resend_rebuilds_reply`]), titles instead of barcodes in a patron's charged
+//! items ([`Behaviour::charged_items_titles`]), the borrower named in item information
+//! ([`Behaviour::item_information_names_patron`]), a 98 that refuses checkout
+//! ([`Behaviour::lie_checkout_not_ok`]). [`Behaviour::profile`] sets them as each common
+//! library system does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -20,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use kiosk_ils::DecodeError;
-use kiosk_ils::codec::{Charset, DecodeOptions, FrameBuffer, SipDate, Trailer};
+use kiosk_ils::codec::{Charset, DecodeOptions, Field, FrameBuffer, SipDate, Trailer};
 use kiosk_ils::messages::{
     AcsStatus, CheckinResponse, CirculationResponse, CirculationStatus, EndSessionResponse,
     ItemInformationResponse, LoginResponse, Message, PatronInformationResponse, PatronStatusFlags,
@@ -136,6 +145,50 @@ pub struct Behaviour {
     /// How long the library system takes to answer a patron or circulation request (not
     /// login, status or keep-alive): the demo's "real" library system is not instant.
     pub latency: Duration,
+    /// Close a connection that sent nothing for this long (Koha's `client_timeout`, the
+    /// service timeout of Evergreen's server); the timeout is not announced.
+    pub idle_close: Option<Duration>,
+    /// Answer a `97` as Evergreen does: the last reply rebuilt with the sequence number
+    /// `0` and its text encoded to UTF-8 a second time (with a valid checksum).
+    pub resend_rebuilds_reply: bool,
+    /// List titles, not barcodes, as a patron's charged items (`AU`; Evergreen's default).
+    pub charged_items_titles: bool,
+    /// Name the borrower (`AA`) in item information (`18`) of an item on loan.
+    pub item_information_names_patron: bool,
+}
+
+impl Behaviour {
+    /// The habits of a common library system, as far as they are known (see
+    /// docs/library-systems.md): duplicates executed again or answered from a cache, the
+    /// answer to a `97`, what `AU` lists, line ends, the idle limit, the 98's timeout.
+    pub fn profile(profile: kiosk_ils::Profile) -> Self {
+        use kiosk_ils::Profile as P;
+        let base = Behaviour::default();
+        match profile {
+            P::Generic => base,
+            P::Koha => Behaviour {
+                replay_duplicates: false,
+                crlf: true,
+                // A typical client_timeout; the 98 gives the policy's timeout="100".
+                idle_close: Some(Duration::from_secs(300)),
+                timeout_period: 100,
+                retries_allowed: 5,
+                ..base
+            },
+            P::Evergreen => Behaviour {
+                replay_duplicates: false,
+                nfd_titles: true,
+                resend_rebuilds_reply: true,
+                charged_items_titles: true,
+                idle_close: Some(Duration::from_secs(60)),
+                timeout_period: 600,
+                retries_allowed: 3,
+                ..base
+            },
+            P::Folio => Behaviour { replay_duplicates: true, ..base },
+            P::Sierra | P::Polaris => Behaviour { replay_duplicates: false, ..base },
+        }
+    }
 }
 
 impl Default for Behaviour {
@@ -153,6 +206,10 @@ impl Default for Behaviour {
             lie_checkout_not_ok: false,
             online: true,
             latency: Duration::ZERO,
+            idle_close: None,
+            resend_rebuilds_reply: false,
+            charged_items_titles: false,
+            item_information_names_patron: false,
         }
     }
 }
@@ -179,6 +236,9 @@ pub struct Faults {
     pub wrong_sequence: u32,
     /// Answer the next request with an unknown message id.
     pub unknown_message: u32,
+    /// Close the connection when the next request(s) of any kind arrive, without
+    /// executing them (a server closing the connection just as a request comes).
+    pub disconnect_on_request: u32,
 }
 
 /// What the server saw.
@@ -198,6 +258,11 @@ pub struct SimStats {
     /// TLS handshakes that succeeded / failed (TLS listener only).
     pub tls_handshakes: u64,
     pub tls_handshake_failures: u64,
+    /// Connections closed because they were idle for [`Behaviour::idle_close`] (counted
+    /// once the socket is closed).
+    pub idle_closes: u64,
+    /// Connections closed by [`Faults::disconnect_on_request`].
+    pub closed_on_request: u64,
 }
 
 /// TLS for the simulator's listener.
@@ -531,7 +596,21 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(None) => {}
                 Err(_) => return Ok(()),
             }
-            let n = stream.read(&mut chunk).await?;
+            let idle = lock(&shared).behaviour.idle_close;
+            let n = match idle {
+                None => stream.read(&mut chunk).await?,
+                Some(limit) => match tokio::time::timeout(limit, stream.read(&mut chunk)).await {
+                    Ok(n) => n?,
+                    Err(_) => {
+                        // Closed before it is counted: a test that saw the count finds
+                        // the connection closed.
+                        let _ = stream.shutdown().await;
+                        drop(stream);
+                        lock(&shared).stats.idle_closes += 1;
+                        return Ok(());
+                    }
+                },
+            };
             if n == 0 {
                 return Ok(());
             }
@@ -560,9 +639,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let id = decoded.message.id().to_owned();
         *lock(&shared).stats.requests.entry(id).or_default() += 1;
         if decoded.message == Message::RequestAcsResend {
-            lock(&shared).stats.acs_resends += 1;
+            let rebuild = {
+                let mut s = lock(&shared);
+                s.stats.acs_resends += 1;
+                s.behaviour.resend_rebuilds_reply
+            };
             if let Some(reply) = &last_reply {
-                let bytes = corrupt_if_asked(&shared, reply.clone());
+                let reply = if rebuild { rebuilt_like_evergreen(reply) } else { reply.clone() };
+                let bytes = corrupt_if_asked(&shared, reply);
                 send(&mut stream, &bytes).await?;
             }
             continue;
@@ -578,6 +662,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
         if !logged_in && !matches!(decoded.message, Message::Login(_)) {
             return Ok(());
+        }
+        {
+            let mut s = lock(&shared);
+            if s.faults.disconnect_on_request > 0 {
+                s.faults.disconnect_on_request -= 1;
+                s.stats.closed_on_request += 1;
+                return Ok(());
+            }
         }
         let action = {
             let mut s = lock(&shared);
@@ -630,6 +722,31 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
         send(&mut stream, &bytes).await?;
     }
+}
+
+/// Evergreen's answer to a `97`: the stored reply with the `97`'s sequence number (`0`)
+/// and its bytes, already UTF-8, encoded to UTF-8 again (each byte read as Latin-1), with
+/// a checksum that is valid for those bytes.
+fn rebuilt_like_evergreen(reply: &[u8]) -> Vec<u8> {
+    let mut end = reply.len();
+    while end > 0 && matches!(reply[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    let mut body = &reply[..end];
+    // Drop the trailer "AY<n>AZxxxx" (or "AZxxxx").
+    if body.len() >= 6 && &body[body.len() - 6..body.len() - 4] == b"AZ" {
+        body = &body[..body.len() - 6];
+        if body.len() >= 3 && &body[body.len() - 3..body.len() - 1] == b"AY" {
+            body = &body[..body.len() - 3];
+        }
+    }
+    let twice: String = body.iter().map(|b| char::from(*b)).collect();
+    let mut out = twice.into_bytes();
+    out.extend_from_slice(b"AY0AZ");
+    let sum = kiosk_ils::codec::checksum(&out);
+    out.extend_from_slice(&sum);
+    out.extend_from_slice(&reply[end..]);
+    out
 }
 
 fn corrupt_if_asked(shared: &Mutex<Shared>, mut bytes: Vec<u8>) -> Vec<u8> {
@@ -749,7 +866,13 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
         }
         Message::PatronInformation(m) => {
             let (status, name, bl, cq, af) = patron_view(s, &m.patron, m.patron_password.as_deref());
-            let loans = s.catalogue.loans_of(&m.patron);
+            let mut loans = s.catalogue.loans_of(&m.patron);
+            if s.behaviour.charged_items_titles {
+                loans = loans
+                    .iter()
+                    .map(|id| s.catalogue.items.get(id).map_or_else(String::new, |i| nfd_if(s, &i.title)))
+                    .collect();
+            }
             let holds: Vec<String> = s
                 .catalogue
                 .items
@@ -867,9 +990,12 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
                     r.title = nfd_if(s, &i.title);
                     match &i.state {
                         ItemState::Available => r.circulation_status = CirculationStatus::Available,
-                        ItemState::OnLoan { due, .. } => {
+                        ItemState::OnLoan { due, patron } => {
                             r.circulation_status = CirculationStatus::Charged;
                             r.due_date = Some(due.clone());
+                            if s.behaviour.item_information_names_patron {
+                                r.extra.push(Field::new(b"AA", patron.clone()));
+                            }
                         }
                         ItemState::OnHoldFor(_) => {
                             r.circulation_status = CirculationStatus::WaitingOnHoldShelf;

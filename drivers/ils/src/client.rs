@@ -309,7 +309,8 @@ impl Client {
     /// server's last 98 (not below [`MIN_SERVER_KEEPALIVE`]) if that is shorter. Half, so
     /// that a 99 checked for every half interval always goes before the server's limit.
     pub fn keepalive_interval(&self) -> Duration {
-        let server = self.acs.as_ref().and_then(AcsStatus::timeout).map(|t| (t / 2).max(MIN_SERVER_KEEPALIVE));
+        let server =
+            self.acs.as_ref().and_then(AcsStatus::timeout).map(|t| (t / 2).max(MIN_SERVER_KEEPALIVE));
         server.map_or(self.cfg.keepalive, |s| s.min(self.cfg.keepalive))
     }
 
@@ -548,7 +549,10 @@ impl Client {
     /// (whose outcome the caller reconciles).
     pub async fn request(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
         if self.found_closed() {
-            tracing::info!(command = msg.name(), "the library system had closed the connection; reconnecting");
+            tracing::info!(
+                command = msg.name(),
+                "the library system had closed the connection; reconnecting"
+            );
             self.conn = None;
             self.stats.reconnects += 1;
         }
@@ -687,7 +691,10 @@ impl Client {
                             self.write(&Message::RequestAcsResend.encode(None, Charset::Utf8, true)?).await?;
                         }
                         AskAgain::Reconcile => {
-                            tracing::warn!(command, "reply failed its checksum; the outcome will be reconciled");
+                            tracing::warn!(
+                                command,
+                                "reply failed its checksum; the outcome will be reconciled"
+                            );
                             return Err(Sip2Error::ChecksumFailed { command });
                         }
                     }
@@ -991,8 +998,7 @@ impl Client {
         let account = self.patron_information(patron, None, Summary::ChargedItems).await?;
         let title = title.trim();
         let by_title = self.cfg.charged_items == ChargedItems::Title && !title.is_empty();
-        let listed =
-            |au: &String| au.trim() == item || (by_title && display_text(au.trim()).trim() == title);
+        let listed = |au: &String| au.trim() == item || (by_title && display_text(au.trim()).trim() == title);
         if account.charged_items.iter().any(listed) {
             Ok(lent)
         } else {

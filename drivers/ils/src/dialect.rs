@@ -60,8 +60,14 @@ pub enum Profile {
 
 impl Profile {
     /// Every profile, in the order the documentation lists them.
-    pub const ALL: [Profile; 6] =
-        [Profile::Generic, Profile::Koha, Profile::Evergreen, Profile::Folio, Profile::Sierra, Profile::Polaris];
+    pub const ALL: [Profile; 6] = [
+        Profile::Generic,
+        Profile::Koha,
+        Profile::Evergreen,
+        Profile::Folio,
+        Profile::Sierra,
+        Profile::Polaris,
+    ];
 
     /// How a failed checksum is best recovered from with this system.
     pub fn resend(self) -> Resend {

@@ -188,7 +188,11 @@ impl Sip2Error {
             Sip2Error::Disconnected { .. } => true,
             Sip2Error::Io(e) => matches!(
                 e.kind(),
-                K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::UnexpectedEof
+                K::BrokenPipe
+                    | K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::NotConnected
+                    | K::UnexpectedEof
             ),
             _ => false,
         }
