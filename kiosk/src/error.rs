@@ -37,6 +37,9 @@ pub enum KioskError {
         #[source]
         source: std::io::Error,
     },
+    /// The demo's simulated devices could not be made.
+    #[error("the demo's simulated devices cannot start: {0}")]
+    DemoDevices(String),
     /// The demo's output folder or output could not be written.
     #[error("the demo cannot write {what} ({source})")]
     DemoOutput {

@@ -8,8 +8,6 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
-#[cfg(feature = "demo")]
-pub mod demo_ui;
 pub mod error;
 pub mod hand_off;
 pub mod journal;

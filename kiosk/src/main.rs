@@ -211,7 +211,7 @@ fn demo_keyboard_file() -> PathBuf {
 fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     #[cfg(feature = "desktop")]
     if !text_only && has_display() {
-        return match kiosk::demo_ui::run_window(config) {
+        return match kiosk::demo::run_window(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kiosk: {e}");
@@ -223,11 +223,11 @@ fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let pages = std::env::temp_dir().join("kiosk-demo");
-    match demo::run(&mut out, config, &pages) {
+    match demo::text::run(&mut out, config, &pages) {
         Ok(summary) if summary.ended_idle => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("kiosk: writing the demo output failed: {e}");
+            eprintln!("kiosk: {e}");
             ExitCode::FAILURE
         }
     }
@@ -235,7 +235,7 @@ fn run_demo(config: &config::Config, text_only: bool) -> ExitCode {
 
 #[cfg(feature = "demo")]
 fn run_script(config: &config::Config, script: &Path, shots: &Path) -> ExitCode {
-    match kiosk::demo_ui::run_script(config, script, shots) {
+    match demo::script::run(config, script, shots) {
         Ok(files) => {
             let mut out = std::io::stdout().lock();
             for f in files {
@@ -257,8 +257,7 @@ fn first_frame() -> ExitCode {
     let run = || -> Result<(), String> {
         let ui = kiosk_ui::headless::Headless::new(1280, 800).map_err(|e| e.to_string())?;
         let pages = std::env::temp_dir().join("kiosk-demo");
-        let kiosk =
-            kiosk::demo_ui::DemoKiosk::new(&config::Config::demo(), &pages).map_err(|e| e.to_string())?;
+        let kiosk = demo::DemoKiosk::start(&config::Config::demo(), &pages).map_err(|e| e.to_string())?;
         let _frame = ui.render(&kiosk.scene()).map_err(|e| e.to_string())?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "first-frame").and_then(|()| out.flush()).map_err(|e| e.to_string())?;

@@ -136,7 +136,7 @@ fn headless_scripted_demo_writes_a_screenshot_per_step() {
         .unwrap()
         .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png")));
     assert_eq!(pngs.count(), 19);
-    assert!(shots.join("printed/receipt-1.png").exists(), "the receipt was printed");
+    assert!(shots.join("printed/page-1.png").exists(), "the receipt was printed");
 }
 
 #[test]

@@ -373,4 +373,8 @@ impl Transport for PcscCard {
         self.exclusive = false;
         Ok(())
     }
+
+    fn close(self) -> Result<(), CardError> {
+        PcscCard::close(self)
+    }
 }

@@ -34,4 +34,14 @@ pub trait Transport {
     /// Powers the card off and on again (cold reset): clears the verified PIN and any
     /// selection. The session ends with this (or with the PC/SC disconnect that unpowers).
     fn unpower(&mut self) -> Result<(), CardError>;
+
+    /// Ends the connection, unpowering the card (PC/SC: disconnect with
+    /// `SCARD_UNPOWER_CARD`). A card already removed is not an error. By default there is
+    /// nothing to release.
+    fn close(self) -> Result<(), CardError>
+    where
+        Self: Sized,
+    {
+        Ok(())
+    }
 }

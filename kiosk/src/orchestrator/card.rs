@@ -1,7 +1,8 @@
 //! The card reader's two threads: a watcher that reports insertion and removal (blocking
 //! in `SCardGetStatusChange`, no polling), and a worker that runs the JPKI commands the
 //! flow asks for. PC/SC calls block, so they live on their own threads and talk to the
-//! event loop through channels.
+//! event loop through channels. [`execute`] carries out one command on any transport:
+//! the demo's virtual card in process runs the same code.
 
 use std::ffi::CString;
 use std::sync::mpsc as std_mpsc;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use kiosk_card::cert::JpkiCertificate;
 use kiosk_card::error::{CardError, FaultClass};
 use kiosk_card::pcsc::{PcscCard, PcscReaders, Presence};
-use kiosk_card::{Jpki, PinOutcome, PinStatus, ReadMode};
+use kiosk_card::{Jpki, PinOutcome, PinStatus, ReadMode, Transport};
 use tokio::sync::{mpsc, oneshot};
 use zeroize::Zeroizing;
 
@@ -72,14 +73,33 @@ pub enum CardNews {
 /// The handle the event loop keeps.
 #[derive(Debug, Clone)]
 pub struct CardHandle {
-    commands: std_mpsc::Sender<CardCommand>,
+    commands: Commands,
+}
+
+/// Where the commands go: the PC/SC worker thread, or a task (the demo's card).
+#[derive(Debug, Clone)]
+enum Commands {
+    Thread(std_mpsc::Sender<CardCommand>),
+    #[cfg(feature = "demo")]
+    Task(mpsc::UnboundedSender<CardCommand>),
 }
 
 impl CardHandle {
+    /// A worker task reading `commands` (the demo's virtual card).
+    #[cfg(feature = "demo")]
+    pub(crate) fn task(commands: mpsc::UnboundedSender<CardCommand>) -> CardHandle {
+        CardHandle { commands: Commands::Task(commands) }
+    }
+
     /// Sends a command; if the worker is gone the answer never comes, and the flow's
     /// driver timeout ends the session (and the supervisor restarts the worker).
     pub fn send(&self, command: CardCommand) {
-        if self.commands.send(command).is_err() {
+        let sent = match &self.commands {
+            Commands::Thread(tx) => tx.send(command).is_ok(),
+            #[cfg(feature = "demo")]
+            Commands::Task(tx) => tx.send(command).is_ok(),
+        };
+        if !sent {
             tracing::error!("the card worker has stopped");
         }
     }
@@ -114,7 +134,7 @@ pub fn start(
             .name("card-work".into())
             .spawn(move || work(&pattern, mode, &current, &rx, &news))?;
     }
-    Ok(CardHandle { commands: tx })
+    Ok(CardHandle { commands: Commands::Thread(tx) })
 }
 
 fn send(news: &mpsc::UnboundedSender<Input>, n: CardNews) -> bool {
@@ -184,81 +204,93 @@ fn work(
 ) {
     let mut readers = PcscReaders::new(pattern);
     let mut card: Option<Jpki<PcscCard>> = None;
+    let mut connect = || -> Result<Jpki<PcscCard>, CardError> {
+        let reader = current.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let reader = reader.ok_or(CardError::NoCard)?;
+        Ok(Jpki::new(readers.connect(&reader)?, mode))
+    };
     while let Ok(command) = commands.recv() {
-        tracing::debug!(?command, "card command");
-        let mut connected = |card: &mut Option<Jpki<PcscCard>>| -> Result<(), CardError> {
-            if card.is_none() {
-                let reader = current.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                let reader = reader.ok_or(CardError::NoCard)?;
-                *card = Some(Jpki::new(readers.connect(&reader)?, mode));
-            }
-            Ok(())
-        };
-        match command {
-            CardCommand::ReadCertificate { session } => {
-                let result = connected(&mut card)
-                    .and_then(|()| with(&mut card, Jpki::read_auth_certificate))
-                    .and_then(|der| JpkiCertificate::from_der(&der).map_err(CardError::from));
-                let result = result.map(Box::new).map_err(|e| {
-                    tracing::info!(error = %e, "certificate read failed");
-                    drop_card(&mut card);
-                    fault(&e)
-                });
-                send(news, CardNews::Certificate { session, result });
-            }
-            CardCommand::QueryPinTries { session } => {
-                let reply = match connected(&mut card).and_then(|()| with(&mut card, Jpki::pin_tries)) {
-                    Ok(PinStatus::TriesLeft(n)) => Reply::PinTries(n),
-                    Ok(PinStatus::Blocked) => Reply::PinTries(0),
-                    Ok(PinStatus::Verified) => Reply::PinVerified,
-                    Err(e) => failed(&mut card, &e),
-                };
-                send(news, CardNews::Reply { session, reply });
-            }
-            CardCommand::VerifyPin { session, pin } => {
-                let digits = Zeroizing::new(*pin.as_ascii());
-                drop(pin);
-                let reply =
-                    match connected(&mut card).and_then(|()| with(&mut card, |j| j.verify_pin(&*digits))) {
-                        Ok(PinOutcome::Verified) => Reply::PinVerified,
-                        Ok(PinOutcome::Wrong { tries_left }) => Reply::WrongPin { tries_left },
-                        Ok(PinOutcome::Blocked) => Reply::PinBlocked,
-                        Err(e) => failed(&mut card, &e),
-                    };
-                send(news, CardNews::Reply { session, reply });
-            }
-            CardCommand::Sign { message, reply } => {
-                let result =
-                    connected(&mut card).and_then(|()| with(&mut card, |j| j.sign_message(&message)));
-                if result.is_err() {
-                    drop_card(&mut card);
-                }
-                let _ = reply.send(result);
-            }
-            CardCommand::PowerOff => drop_card(&mut card),
-        }
+        execute(command, &mut card, &mut connect, news);
     }
     drop_card(&mut card);
 }
 
-fn with<T>(
-    card: &mut Option<Jpki<PcscCard>>,
-    f: impl FnOnce(&mut Jpki<PcscCard>) -> Result<T, CardError>,
-) -> Result<T, CardError> {
+/// Carries out one command on the card in `card`, connecting it first (`connect`) when
+/// there is none; the answer goes to `news` (a signature to the command's own channel).
+pub(crate) fn execute<T: Transport>(
+    command: CardCommand,
+    card: &mut Option<Jpki<T>>,
+    connect: &mut dyn FnMut() -> Result<Jpki<T>, CardError>,
+    news: &mpsc::UnboundedSender<Input>,
+) {
+    tracing::debug!(?command, "card command");
+    let mut connected = |card: &mut Option<Jpki<T>>| -> Result<(), CardError> {
+        if card.is_none() {
+            *card = Some(connect()?);
+        }
+        Ok(())
+    };
+    match command {
+        CardCommand::ReadCertificate { session } => {
+            let result = connected(card)
+                .and_then(|()| with(card, Jpki::read_auth_certificate))
+                .and_then(|der| JpkiCertificate::from_der(&der).map_err(CardError::from));
+            let result = result.map(Box::new).map_err(|e| {
+                tracing::info!(error = %e, "certificate read failed");
+                drop_card(card);
+                fault(&e)
+            });
+            send(news, CardNews::Certificate { session, result });
+        }
+        CardCommand::QueryPinTries { session } => {
+            let reply = match connected(card).and_then(|()| with(card, Jpki::pin_tries)) {
+                Ok(PinStatus::TriesLeft(n)) => Reply::PinTries(n),
+                Ok(PinStatus::Blocked) => Reply::PinTries(0),
+                Ok(PinStatus::Verified) => Reply::PinVerified,
+                Err(e) => failed(card, &e),
+            };
+            send(news, CardNews::Reply { session, reply });
+        }
+        CardCommand::VerifyPin { session, pin } => {
+            let digits = Zeroizing::new(*pin.as_ascii());
+            drop(pin);
+            let reply = match connected(card).and_then(|()| with(card, |j| j.verify_pin(&*digits))) {
+                Ok(PinOutcome::Verified) => Reply::PinVerified,
+                Ok(PinOutcome::Wrong { tries_left }) => Reply::WrongPin { tries_left },
+                Ok(PinOutcome::Blocked) => Reply::PinBlocked,
+                Err(e) => failed(card, &e),
+            };
+            send(news, CardNews::Reply { session, reply });
+        }
+        CardCommand::Sign { message, reply } => {
+            let result = connected(card).and_then(|()| with(card, |j| j.sign_message(&message)));
+            if result.is_err() {
+                drop_card(card);
+            }
+            let _ = reply.send(result);
+        }
+        CardCommand::PowerOff => drop_card(card),
+    }
+}
+
+fn with<T: Transport, R>(
+    card: &mut Option<Jpki<T>>,
+    f: impl FnOnce(&mut Jpki<T>) -> Result<R, CardError>,
+) -> Result<R, CardError> {
     match card.as_mut() {
         Some(j) => f(j),
         None => Err(CardError::NoCard),
     }
 }
 
-fn failed(card: &mut Option<Jpki<PcscCard>>, e: &CardError) -> Reply {
+fn failed<T: Transport>(card: &mut Option<Jpki<T>>, e: &CardError) -> Reply {
     tracing::info!(error = %e, "card command failed");
     drop_card(card);
     Reply::CardError(fault(e))
 }
 
 /// Unpowers the card (the verified PIN is gone) and disconnects.
-fn drop_card(card: &mut Option<Jpki<PcscCard>>) {
+fn drop_card<T: Transport>(card: &mut Option<Jpki<T>>) {
     if let Some(mut j) = card.take() {
         if let Err(e) = j.power_off() {
             tracing::debug!(error = %e, "power-off of a card already gone");

@@ -55,6 +55,12 @@ impl core::fmt::Debug for Outputs {
 }
 
 impl Outputs {
+    /// No lamp and no buzzer.
+    #[must_use]
+    pub fn none() -> Outputs {
+        Outputs { signals: None }
+    }
+
     pub fn lamp(&self, pattern: kiosk_io::Pattern) {
         self.set(kiosk_io::Line::StaffLamp, pattern);
     }
@@ -80,7 +86,7 @@ pub struct Drivers {
     pub library: Option<Arc<Sip2Library>>,
     /// The library system behind the loan journal (checkouts go through it).
     pub lending: Option<super::journaled::JournaledLibrary>,
-    pub printer: Option<Arc<Mutex<Device<AnyDriver>>>>,
+    pub printer: Option<Arc<dyn super::printing::Printer>>,
     pub job_settings: JobSettings,
     pub label_keys: Arc<Vec<TokenKey>>,
     pub classifier: kiosk_core::scan::Classifier,
@@ -104,6 +110,27 @@ pub struct Drivers {
     /// The configuration the drivers were started with: terminal registration reads it
     /// and builds the platform back-end again from it.
     pub config: Arc<Config>,
+    /// The demo's controls (its card, its scanner) when the devices are simulated.
+    #[cfg(feature = "demo")]
+    pub demo: Option<crate::demo::Controls>,
+}
+
+/// The devices and peers of one kiosk: the real ones ([`Drivers::start`]) or the
+/// demo's simulated ones.
+pub struct Devices {
+    pub card: Option<CardHandle>,
+    pub platform: Option<SharedPlatform>,
+    pub trust: Arc<CardTrust>,
+    pub links: Option<Arc<LinkStore>>,
+    pub library: Option<Arc<Sip2Library>>,
+    pub printer: Option<Arc<dyn super::printing::Printer>>,
+    pub outputs: Outputs,
+}
+
+impl core::fmt::Debug for Devices {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Devices").finish_non_exhaustive()
+    }
 }
 
 impl core::fmt::Debug for Drivers {
@@ -158,11 +185,26 @@ impl Drivers {
             config::Ils::Simulated if config.mode.counter().is_some() => None,
             config::Ils::Simulated => return Err(StartError::Simulated { what: "library system" }),
         };
+        let printer = printer(config, inputs)?
+            .map(|device| Arc::new(super::printing::EscPos(device)) as Arc<dyn super::printing::Printer>);
+        let outputs = Outputs { signals: outputs(config) };
+        let devices = Devices { card, platform, trust, links, library, printer, outputs };
+        let drivers = Drivers::assemble(config, journal, devices)?;
+        start_scanner(&config.scanner, inputs)?;
+        Ok(drivers)
+    }
+
+    /// The drivers around `devices`: what every kiosk has whatever its devices (the
+    /// journal, the label keys, what a scan is, the counter's keyboard, the update
+    /// agent's files).
+    ///
+    /// # Errors
+    /// The label key file cannot be read or is too short; the scanner rules are invalid.
+    pub fn assemble(config: &Config, journal: Arc<Journal>, devices: Devices) -> Result<Drivers, StartError> {
         let keyboard = config.mode.counter().map(|c| {
             let k = &c.keyboard;
             (kiosk_keyboard::Gadget::new(k.device.path(), k.layout, k.key_delay), k.terminator.text())
         });
-        let printer = printer(config, inputs)?;
         let label_keys = match &config.label.method_d {
             config::MethodD::On { token_key: config::TokenKey::File(f), .. } => {
                 let bytes = zeroize::Zeroizing::new(read(f.path())?);
@@ -171,14 +213,14 @@ impl Drivers {
                         .map_err(|_| StartError::TokenKey { path: f.path().to_path_buf() })?,
                 ]
             }
-            _ => Vec::new(),
+            config::MethodD::On { token_key: config::TokenKey::Ephemeral, .. } => vec![ephemeral_key()?],
+            config::MethodD::Off => Vec::new(),
         };
         let sc = &config.scanner;
         let classifier =
             kiosk_core::scan::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
                 .map_err(|e| StartError::Scanner(e.to_string()))?;
-        start_scanner(sc, inputs)?;
-        let outputs = Outputs { signals: outputs(config) };
+        let Devices { card, platform, trust, links, library, printer, outputs } = devices;
         Ok(Drivers {
             card,
             platform,
@@ -200,12 +242,25 @@ impl Drivers {
                 .map_or_else(|| PathBuf::from("/run/kiosk-update/status.json"), PathBuf::from),
             update_request: runtime_file("KIOSK_UPDATE_REQUEST", "update-request"),
             config: Arc::new(config.clone()),
+            #[cfg(feature = "demo")]
+            demo: None,
         })
     }
 }
 
+/// A label key made now from the system's random source: labels printed with it are
+/// valid on this kiosk until it restarts (the demo's).
+fn ephemeral_key() -> Result<TokenKey, StartError> {
+    let random = Path::new("/dev/urandom");
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    std::fs::File::open(random)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut *bytes))
+        .map_err(|source| StartError::Read { path: random.to_path_buf(), source })?;
+    TokenKey::new(&*bytes).map_err(|_| StartError::TokenKey { path: random.to_path_buf() })
+}
+
 /// The revocation back-end (shared by the event loop's tasks).
-type SharedPlatform = Arc<dyn kiosk_platform::Platform>;
+pub type SharedPlatform = Arc<dyn kiosk_platform::Platform>;
 
 /// The platform back-end, the card trust, and the link store when the mode keeps one.
 type PlatformParts = (Option<SharedPlatform>, Arc<CardTrust>, Option<Arc<LinkStore>>);

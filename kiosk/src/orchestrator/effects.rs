@@ -13,6 +13,10 @@ impl Orchestrator {
     /// the outputs).
     pub(super) fn effect(&mut self, effect: Effect) {
         tracing::debug!(?effect, "effect");
+        #[cfg(feature = "demo")]
+        if let Some(demo) = &self.drivers.demo {
+            demo.record(&effect);
+        }
         match effect {
             Effect::ReadCertificate { session } => {
                 self.begin(session);

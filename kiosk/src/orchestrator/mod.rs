@@ -23,7 +23,7 @@ mod identity;
 pub mod journaled;
 mod lending;
 mod notify;
-mod printing;
+pub mod printing;
 pub mod registration;
 pub mod scan;
 mod screen;
@@ -31,11 +31,12 @@ mod session;
 mod staff;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kiosk_platform::Verdict as PlatformVerdict;
 use kiosk_ui::{Scene, UiAction};
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use crate::error::KioskError;
 use card::{CardCommand, CardNews};
@@ -86,6 +87,7 @@ pub struct Orchestrator {
     running: Vec<Running>,
     status: DeviceStatus,
     scenes: watch::Sender<Scene>,
+    /// When the loop started, on tokio's clock (which the demo's scripts pause).
     started: Instant,
     /// Whether the busy file is there (see [`Orchestrator::mark_busy`]).
     busy_marked: bool,
@@ -190,6 +192,11 @@ impl Orchestrator {
                 crate::hand_off::barcode(number.expose(), self.drivers.job_settings.symbology);
         }
         self.admin_pages(&mut scene);
+        #[cfg(feature = "demo")]
+        if let Some(demo) = &self.drivers.demo {
+            scene.demo_mode = true;
+            scene.demo_card_on_reader = demo.card_on_reader();
+        }
         self.scenes.send_replace(scene);
         self.mark_busy();
     }
@@ -288,12 +295,23 @@ impl Orchestrator {
         scan::classify(&d.classifier, d.job_settings.symbology, &d.label_keys, today, text)
     }
 
+    /// The demo's buttons (its card, its scanner) do what the devices would; a kiosk on
+    /// real devices has no demo buttons and ignores them.
+    fn demo(&mut self, control: kiosk_ui::DemoControl) {
+        #[cfg(feature = "demo")]
+        if let Some(demo) = &mut self.drivers.demo {
+            let _ = self.inputs.send(demo.input(control));
+        }
+        #[cfg(not(feature = "demo"))]
+        let _ = control;
+    }
+
     fn run_work(&mut self, work: Vec<Work>) {
         for item in work {
             match item {
                 Work::Effect(effect) => self.effect(effect),
                 Work::Staff(action) => self.staff(action),
-                Work::Demo(_) => {}
+                Work::Demo(control) => self.demo(control),
                 Work::CheckStaffPin(pin) => self.check_staff_pin(pin),
             }
         }
@@ -333,6 +351,23 @@ pub fn run(config: &crate::config::Config, ui: UiMode) -> Result<(), KioskError>
         let _guard = rt.enter();
         Drivers::start(config, &state_dir().join("journal"), &tx)?
     };
+    serve(&rt, config, drivers, (tx, rx), ui)
+}
+
+/// Runs the event loop on `rt` around started `drivers` (whose devices feed the
+/// `channel`), with the UI on this thread, until SIGTERM, the window closes or the
+/// headless control quits.
+///
+/// # Errors
+/// The UI, or the event loop ending with a panic.
+pub fn serve(
+    rt: &tokio::runtime::Runtime,
+    config: &crate::config::Config,
+    drivers: Drivers,
+    channel: (mpsc::UnboundedSender<Input>, mpsc::UnboundedReceiver<Input>),
+    ui: UiMode,
+) -> Result<(), KioskError> {
+    let (tx, rx) = channel;
     let (orchestrator, scenes) =
         Orchestrator::new(Console::new(config.console_settings()), drivers, tx.clone());
     let watchdog: Box<dyn Watchdog> = match notify::SdNotify::from_env() {

@@ -1,10 +1,47 @@
 //! Printing: receipts and Method D labels composed by the printer driver and printed
-//! whole on a blocking thread; the printer's faults in the flow's terms.
+//! whole by a [`Printer`] (the ESC/POS one on a blocking thread, or the demo's virtual
+//! one); the printer's faults in the flow's terms.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use kiosk_core::flow::{PrintFault, PrintJob, Reply, SessionId};
-use kiosk_printer::{Receipt, ReceiptLine, compose_label, compose_receipt};
+use kiosk_printer::transport::AnyDriver;
+use kiosk_printer::{Device, Job, PrintError, Receipt, ReceiptLine, compose_label, compose_receipt};
 
 use super::{Input, Orchestrator};
+
+/// A print in progress: done when the printer has the whole job.
+pub type Printing = Pin<Box<dyn Future<Output = Result<(), PrintError>> + Send>>;
+
+/// The receipt printer as the event loop uses it: a composed job in, printed whole.
+pub trait Printer: Send + Sync {
+    fn print(&self, job: Job) -> Printing;
+}
+
+/// An ESC/POS printer on any transport; its calls block, so each job goes out on a
+/// blocking thread.
+pub struct EscPos(pub Arc<Mutex<Device<AnyDriver>>>);
+
+impl core::fmt::Debug for EscPos {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("EscPos(..)")
+    }
+}
+
+impl Printer for EscPos {
+    fn print(&self, job: Job) -> Printing {
+        let device = self.0.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                device.lock().unwrap_or_else(PoisonError::into_inner).print(&job).map(|_| ())
+            })
+            .await
+            .unwrap_or_else(|_| Err(PrintError::Io(std::io::Error::other("the printing thread stopped"))))
+        })
+    }
+}
 
 fn print_fault(e: &kiosk_printer::PrintError) -> PrintFault {
     use kiosk_printer::PrintError as E;
@@ -28,7 +65,7 @@ impl Orchestrator {
         let settings = self.drivers.job_settings.clone();
         let keys = self.drivers.label_keys.clone();
         self.spawn(session, false, async move {
-            let result = tokio::task::spawn_blocking(move || {
+            let composed = tokio::task::spawn_blocking(move || {
                 let (today, now_text) = crate::clock::local_now();
                 let composed = match &job {
                     PrintJob::Receipt { loans } => compose_receipt(
@@ -47,15 +84,17 @@ impl Orchestrator {
                         None => return Err(PrintFault::Failed),
                     },
                 };
-                let composed = composed.map_err(|e| {
+                composed.map_err(|e| {
                     tracing::warn!(error = %e, "print job could not be composed");
                     PrintFault::Failed
-                })?;
-                let device = printer.lock().map_err(|_| PrintFault::Failed)?;
-                device.print(&composed).map(|_| ()).map_err(|e| print_fault(&e))
+                })
             })
             .await
             .unwrap_or(Err(PrintFault::Failed));
+            let result = match composed {
+                Ok(job) => printer.print(job).await.map_err(|e| print_fault(&e)),
+                Err(fault) => Err(fault),
+            };
             Some(Input::Reply { session, reply: Reply::Printed(result) })
         });
     }

@@ -163,12 +163,14 @@ impl Orchestrator {
     pub(super) fn test_print(&mut self) {
         let Some(printer) = self.drivers.printer.clone() else { return };
         let settings = self.drivers.job_settings.clone();
-        tokio::task::spawn_blocking(move || {
+        tokio::spawn(async move {
             let (_, now_text) = crate::clock::local_now();
             let receipt = Receipt { printed_at: now_text, lines: Vec::new(), patron: None };
-            if let (Ok(job), Ok(device)) = (compose_receipt(&settings, &receipt), printer.lock())
-                && let Err(e) = device.print(&job)
-            {
+            let result = match compose_receipt(&settings, &receipt) {
+                Ok(job) => printer.print(job).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "test print failed");
             }
         });

@@ -4,10 +4,12 @@
 //! virtual card's JPKI test CA, a link table, a revocation list, the re-issue mapping,
 //! maintenance 503 — and serves a CRL with conditional GET. It can be told to misbehave
 //! ([`Fault`]) and to present an expired or a stranger's server certificate
-//! ([`ServerCert`]). Also: fixtures for OCSP tests ([`fixtures`]).
+//! ([`ServerCert`]). Also: fixtures for OCSP tests ([`fixtures`]), and a platform with no
+//! network for the demo ([`in_process`]).
 
 pub mod fixtures;
 pub mod http;
+pub mod in_process;
 pub mod pki;
 
 use std::collections::{HashMap, HashSet};
