@@ -91,6 +91,64 @@ async fn our_client_passes_the_checkout_scenario_against_pysip2() {
     assert_eq!(executed, [("1000000001", 1), ("1000000002", 1), ("2000000001", 1)]);
 }
 
+/// pysip2 closes a connection idle for 2 s (its `idle_timeout`): the next patron's
+/// requests reconnect and go through, and the book is lent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_reconnects_when_pysip2_closes_the_idle_connection() {
+    let mut peer = Peer(
+        Command::new(python())
+            .arg(script("pysip2_ils.py"))
+            .arg("2")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(peer.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().strip_prefix("PORT ").expect("pysip2 did not start").parse().unwrap();
+
+    let mut cfg = ClientConfig::new(format!("127.0.0.1:{port}"), "KIOSKLIB");
+    cfg.login = Some(Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
+    cfg.nb_due_date_is_transaction_date = true;
+    cfg.request_timeout = Duration::from_secs(5);
+    let mut client = Client::new(cfg);
+    client.patron_status("P0001", Some("1234")).await.unwrap().unwrap();
+    // Wait (bounded) for pysip2 to say it closed the connection.
+    let (stdout, closed) = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            while stdout.read_line(&mut line).unwrap_or(0) > 0 {
+                if line.trim() == "IDLE-CLOSED" {
+                    return (stdout, true);
+                }
+                line.clear();
+            }
+            (stdout, false)
+        }),
+    )
+    .await
+    .expect("pysip2 did not close the idle connection within 60 s")
+    .unwrap();
+    assert!(closed, "pysip2 ended without closing the idle connection");
+
+    let standing = client.patron_status("P0001", Some("1234")).await.unwrap().unwrap();
+    assert_eq!(standing.name, "山田 太郎");
+    let loan = client.checkout("P0001", "1000000001").await.unwrap().unwrap();
+    assert_eq!(loan.title, "吾輩は猫である");
+    assert!(client.stats().reconnects >= 1, "{:?}", client.stats());
+
+    drop(peer.0.stdin.take());
+    let mut rest = String::new();
+    let mut stdout = stdout;
+    stdout.read_to_string(&mut rest).unwrap();
+    let executed: Vec<&str> = rest.lines().filter_map(|l| l.strip_prefix("EXECUTED ")).collect();
+    assert_eq!(executed, ["1000000001 1"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pypi_sip2_client_drives_our_simulator() {
     let sim = Sip2Sim::start(Catalogue::demo(), Behaviour::default()).await.unwrap();

@@ -4,8 +4,12 @@ the checkout scenario against. Bound to 127.0.0.1 on an ephemeral port; prints
 
 The checkout of item 1000000002 is answered slowly the first time (past the client's
 timeout), so the client's byte-identical resend meets pysip2's duplicate replay.
+
+With an argument, pysip2 closes a connection idle for that many seconds (its
+`idle_timeout`, as real servers do) and prints `IDLE-CLOSED` once it has.
 """
 
+import logging
 import sys
 import threading
 import time
@@ -27,6 +31,18 @@ ITEMS = {"1000000001": "吾輩は猫である", "2000000001": "The Deep Blue Ali
 loans = {}
 executed = {}
 SLOW = {"1000000002"}
+IDLE = float(sys.argv[1]) if len(sys.argv) > 1 else None
+
+
+class IdleClosed(logging.Handler):
+    """pysip2 logs the idle close after the connection is closed."""
+
+    def emit(self, record):
+        if "idle timeout" in record.getMessage():
+            print("IDLE-CLOSED", flush=True)
+
+
+logging.getLogger("pysip2").addHandler(IdleClosed())
 
 app = SIP2Server(
     encoding="utf-8",
@@ -36,6 +52,7 @@ app = SIP2Server(
     login_required=True,
     timeout_period="002",
     retries_allowed="003",
+    idle_timeout=IDLE,
 )
 
 
