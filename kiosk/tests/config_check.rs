@@ -10,7 +10,7 @@ use kiosk::config::{
     self, Config, ConfigError, Ils, Io, MethodD, Mode, Platform, PrinterTransport, Problem, TypedTerminator,
 };
 use kiosk_core::flow::HandOff;
-use kiosk_ils::Charset;
+use kiosk_ils::{ChargedItems, Charset, Profile, Resend};
 use kiosk_keyboard::Layout;
 use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
@@ -645,6 +645,86 @@ mod ils {
             "ils.port",
             "not used when mode = \"simulated\"",
         );
+    }
+
+    #[test]
+    fn the_profile_gives_resend_and_charged_items_unless_they_are_set() {
+        let sip2 = |extra: &str| {
+            let Ils::Sip2(s) = ok(&[("ils", &format!("{SIP2}\n{extra}"))]).ils else { panic!() };
+            s
+        };
+        let s = sip2("");
+        assert_eq!(
+            (s.profile, s.resend, s.charged_items),
+            (Profile::Generic, Resend::Request, ChargedItems::Barcode)
+        );
+        assert!(!s.override_checkout_not_allowed);
+        let s = sip2("profile = \"evergreen\"");
+        assert_eq!((s.resend, s.charged_items), (Resend::Request, ChargedItems::Title));
+        let s = sip2("profile = \"folio\"");
+        assert_eq!((s.resend, s.charged_items), (Resend::AcsResend, ChargedItems::Barcode));
+        for (name, profile) in
+            [("koha", Profile::Koha), ("sierra", Profile::Sierra), ("polaris", Profile::Polaris)]
+        {
+            let s = sip2(&format!("profile = \"{name}\""));
+            assert_eq!(
+                (s.profile, s.resend, s.charged_items),
+                (profile, Resend::Request, ChargedItems::Barcode)
+            );
+        }
+        // Set keys win over the profile.
+        let s = sip2("profile = \"evergreen\"\nresend = \"97\"\ncharged_items = \"barcode\"");
+        assert_eq!((s.resend, s.charged_items), (Resend::AcsResend, ChargedItems::Barcode));
+        let s = sip2("charged_items = \"title\"");
+        assert_eq!(s.charged_items, ChargedItems::Title);
+    }
+
+    #[test]
+    fn the_checkout_override_is_read_and_shown_by_check_config() {
+        let c = ok(&[("ils", &format!("{SIP2}\noverride_checkout_not_allowed = true"))]);
+        let summary = c.summary();
+        let Ils::Sip2(s) = c.ils else { panic!() };
+        assert!(s.override_checkout_not_allowed);
+        assert!(summary.contains("ils.override_checkout_not_allowed"), "{summary}");
+        let summary = ok(&[("ils", &format!("{SIP2}\nprofile = \"koha\""))]).summary();
+        assert!(summary.contains("profile koha") && !summary.contains("override"), "{summary}");
+    }
+
+    #[test]
+    fn the_library_system_keys_are_checked() {
+        let p = one(
+            &[("ils", &format!("{SIP2}\nprofile = \"evergren\""))],
+            "ils.profile",
+            "did you mean \"evergreen\"?",
+        );
+        assert!(
+            p.fix().contains("\"generic\", \"koha\", \"evergreen\", \"folio\", \"sierra\", \"polaris\""),
+            "{p}"
+        );
+        one(&[("ils", &format!("{SIP2}\nresend = \"98\""))], "ils.resend", "use one of \"request\", \"97\"");
+        one(&[("ils", &format!("{SIP2}\nresend = 97"))], "ils.resend", "in double quotes");
+        one(
+            &[("ils", &format!("{SIP2}\ncharged_items = \"titles\""))],
+            "ils.charged_items",
+            "did you mean \"title\"?",
+        );
+        one(
+            &[("ils", &format!("{SIP2}\noverride_checkout_not_allowed = \"yes\""))],
+            "ils.override_checkout_not_allowed",
+            "write override_checkout_not_allowed = true or override_checkout_not_allowed = false",
+        );
+        one(
+            &[("ils", "mode = \"simulated\"\nprofile = \"koha\"")],
+            "ils.profile",
+            "not used when mode = \"simulated\"",
+        );
+        // Every problem at once.
+        let found = problems(&[(
+            "ils",
+            &format!("{SIP2}\nprofile = \"kohaa\"\nresend = \"96\"\noverride_checkout_not_allowed = 1"),
+        )]);
+        let keys: Vec<&str> = found.iter().map(Problem::key).collect();
+        assert_eq!(keys, ["ils.profile", "ils.resend", "ils.override_checkout_not_allowed"]);
     }
 
     #[test]

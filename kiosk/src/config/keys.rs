@@ -7,7 +7,7 @@
 //! in the file. A test holds `deploy/kiosk.example.toml` to the table.
 
 use kiosk_core::flow::HandOff;
-use kiosk_ils::Charset;
+use kiosk_ils::{ChargedItems, Charset, Profile, Resend};
 use kiosk_keyboard::Layout as KeyboardLayout;
 use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard};
@@ -194,6 +194,20 @@ const ILS: &[Key] = &[
     key("request_timeout_s", NETWORK_TIMEOUT, Some("10"), "time to wait for one answer"),
     key("retries", Int(0, 10, Unit::None), Some("2"), "resends of a request that got no answer"),
     key("keepalive_s", Int(10, 3600, Seconds), Some("60"), "interval of SC status messages while idle"),
+    key(
+        "profile",
+        OneOf(names::<Profile>),
+        Some(r#""generic""#),
+        "the library system's make: resend and charged_items",
+    ),
+    key("resend", OneOf(names::<Resend>), None, "how a reply with a bad checksum is asked for again"),
+    key("charged_items", OneOf(names::<ChargedItems>), None, "what a patron's charged items (AU) list"),
+    key(
+        "override_checkout_not_allowed",
+        Bool,
+        Some("false"),
+        "lend even when the library system's status says checkout is not allowed",
+    ),
 ];
 
 const PRINTER: &[Key] = &[
@@ -399,6 +413,12 @@ choices! {
     Language { "ja" => Ja, "en" => En }
     Grace { "refuse" => Refuse, "grace" => UntilNextUpdate }
     Charset { "utf-8" => Utf8, "shift_jis" => Cp932 }
+    Profile {
+        "generic" => Generic, "koha" => Koha, "evergreen" => Evergreen, "folio" => Folio, "sierra" => Sierra,
+        "polaris" => Polaris
+    }
+    Resend { "request" => Request, "97" => AcsResend }
+    ChargedItems { "barcode" => Barcode, "title" => Title }
     Guard { "A" => A, "B" => B, "C" => C, "D" => D }
     CheckDigit { "none" => None, "mod10w21" => Mod10W21, "mod11" => Mod11, "mod16" => Mod16, "mod7" => Mod7 }
     ScannerLayout { "us" => Us, "jis" => Jis }

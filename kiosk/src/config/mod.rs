@@ -413,8 +413,21 @@ pub struct Sip2 {
     pub request_timeout: Duration,
     /// Resends of a request that got no answer.
     pub retries: u8,
-    /// Interval of SC status (99) messages while idle (`keepalive_s`).
+    /// Interval of SC status (99) messages while idle (`keepalive_s`); the driver
+    /// shortens it to half the timeout the server's 98 gives.
     pub keepalive: Duration,
+    /// The library system's make (`profile`): gives the defaults of `resend` and
+    /// `charged_items`.
+    pub profile: kiosk_ils::Profile,
+    /// How a reply whose checksum failed is asked for again (`resend`; the profile's
+    /// when absent).
+    pub resend: kiosk_ils::Resend,
+    /// What the server lists as a patron's charged items (`charged_items`; the
+    /// profile's when absent).
+    pub charged_items: kiosk_ils::ChargedItems,
+    /// Lend even when the server's 98 says checkout is not allowed
+    /// (`override_checkout_not_allowed`).
+    pub override_checkout_not_allowed: bool,
 }
 
 /// TLS to the SIP2 server.
@@ -716,7 +729,19 @@ impl Config {
         };
         let ils = match &self.ils {
             Ils::Sip2(s) => {
-                format!("SIP2 {}:{}{}", s.host, s.port, if s.tls.is_some() { " (TLS)" } else { "" })
+                let override_note = if s.override_checkout_not_allowed {
+                    " (lends even when its status says checkout is not allowed: \
+                     ils.override_checkout_not_allowed)"
+                } else {
+                    ""
+                };
+                format!(
+                    "SIP2 {}:{}{} profile {}{override_note}",
+                    s.host,
+                    s.port,
+                    if s.tls.is_some() { " (TLS)" } else { "" },
+                    keys::Choice::name(s.profile),
+                )
             }
             Ils::Simulated => "ILS simulated".to_owned(),
         };

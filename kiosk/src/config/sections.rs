@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::de::DeTable;
 
 use kiosk_core::flow::HandOff;
-use kiosk_ils::Charset;
+use kiosk_ils::{ChargedItems, Charset, Profile, Resend};
 use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
 
@@ -562,7 +562,12 @@ fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
     let request_timeout = s.duration(walk, "request_timeout_s").value();
     let retries = s.integer(walk, "retries").value();
     let keepalive = s.duration(walk, "keepalive_s").value();
+    let profile = s.choice::<Profile>(walk, "profile").value();
+    let resend = s.choice::<Resend>(walk, "resend").optional();
+    let charged_items = s.choice::<ChargedItems>(walk, "charged_items").optional();
+    let override_checkout_not_allowed = s.boolean(walk, "override_checkout_not_allowed").value();
     s.finish(walk, |key| (key == "ca_file").then(|| "tls = false".to_owned()));
+    let profile = profile?;
     Some(Ils::Sip2(Sip2 {
         host: host?,
         port: port?,
@@ -573,6 +578,10 @@ fn ils(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Ils> {
         request_timeout: request_timeout?,
         retries: u8::try_from(retries?).ok()?,
         keepalive: keepalive?,
+        profile,
+        resend: resend?.unwrap_or(profile.resend()),
+        charged_items: charged_items?.unwrap_or(profile.charged_items()),
+        override_checkout_not_allowed: override_checkout_not_allowed?,
     }))
 }
 
