@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 //! UI benchmark: the kiosk against a Chromium kiosk showing the same borrowing screen.
 //!
-//! - Slint: the real `kiosk` binary (`kiosk demo --bench-first-frame`: the demo kiosk
-//!   with its flow, admin session and simulated drivers, rendering its first screen at
-//!   1280×800 with the software renderer). Time from spawn to "first-frame" on stdout;
+//! - Slint: the real `kiosk` binary (`kiosk demo --bench-first-frame`: the console (flow,
+//!   admin session) with the demo's configuration, rendering its first screen at
+//!   1280×800 with the software renderer; the demo's simulated devices are not started). Time from spawn to "first-frame" on stdout;
 //!   PSS summed over the process tree, sampled every 10 ms, peak.
 //! - Chromium (Debian `chromium`): `--headless=new --kiosk --screenshot` of
 //!   `ui/bench/borrowing.html`, a static copy of the borrowing screen. Time from spawn to

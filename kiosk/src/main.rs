@@ -251,14 +251,17 @@ fn run_script(config: &config::Config, script: &Path, shots: &Path) -> ExitCode 
 }
 
 #[cfg(feature = "demo")]
-/// The demo kiosk's first frame, headless at 1280x800; the process then stays as it is
-/// (frame kept) until standard input closes, so the benchmark can read its memory.
+/// The kiosk's first frame (the console's first scene, as the demo shows it), headless at
+/// 1280x800; the process then stays as it is (frame kept) until standard input closes, so
+/// the benchmark can read its memory. The demo's simulated devices are not started: they
+/// make a test PKI (RSA keys) at start, which no kiosk on real devices does.
 fn first_frame() -> ExitCode {
     let run = || -> Result<(), String> {
         let ui = kiosk_ui::headless::Headless::new(1280, 800).map_err(|e| e.to_string())?;
-        let pages = std::env::temp_dir().join("kiosk-demo");
-        let kiosk = demo::DemoKiosk::start(&config::Config::demo(), &pages).map_err(|e| e.to_string())?;
-        let _frame = ui.render(&kiosk.scene()).map_err(|e| e.to_string())?;
+        let console = kiosk_core::console::Console::new(config::Config::demo().console_settings());
+        let mut scene = console.scene();
+        scene.demo_mode = true;
+        let _frame = ui.render(&scene).map_err(|e| e.to_string())?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "first-frame").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
         std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).map_err(|e| e.to_string())?;
