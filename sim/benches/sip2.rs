@@ -8,6 +8,9 @@
 //! 4. TLS (rustls, ring) against plain TCP: connect time (TCP + TLS handshake + 93/99)
 //!    for a fresh client and for a reconnect that resumes the TLS session, and checkout
 //!    p50/p99 over TLS and plain, interleaved.
+//! 5. A patron's first request on a connection the library system closed while idle:
+//!    from the call to the answer (reconnect, 93, 99, then the 23), against the same
+//!    request on an open connection, interleaved.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
@@ -182,6 +185,49 @@ async fn main() {
     drop(sim);
 
     tls_figures(n_items).await;
+    closed_connection_figures().await;
+}
+
+/// Section 5: the simulator closes connections idle for 50 ms; each round waits until it
+/// has closed the client's, then times the client's next patron status (23).
+async fn closed_connection_figures() {
+    let rounds = if full_run() { 300 } else { 10 };
+    let behaviour = Behaviour { idle_close: Some(Duration::from_millis(50)), ..Behaviour::default() };
+    let sim = Sip2Sim::start(Catalogue::demo(), behaviour).await.unwrap();
+    let mut cfg = ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");
+    cfg.login = Some(Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
+    let mut client = Client::new(cfg);
+    client.connect().await.unwrap();
+    let (mut closed, mut open) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    let (mut closed_total, mut open_total) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..rounds {
+        let t = Instant::now();
+        client.patron_status("P0002", None).await.unwrap().unwrap();
+        let d = t.elapsed();
+        open.push(d);
+        open_total += d;
+        // Wait (bounded) for the server to close the now idle connection.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while sim.stats().idle_closes <= round as u64 {
+            assert!(Instant::now() < deadline, "the simulator did not close the idle connection");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let t = Instant::now();
+        client.patron_status("P0002", None).await.unwrap().unwrap();
+        let d = t.elapsed();
+        closed.push(d);
+        closed_total += d;
+    }
+    let stats = client.stats();
+    println!();
+    println!("First request on a connection the server closed while idle, {rounds} rounds, loopback");
+    report("23 on an open connection", open, open_total);
+    report("23 on a closed one (reconnect+93+99)", closed, closed_total);
+    println!(
+        "found closed before sending: {} of {rounds}; sent again after the close: {}",
+        stats.reconnects - stats.sent_again_after_close,
+        stats.sent_again_after_close
+    );
 }
 
 fn ms(d: Duration) -> f64 {
