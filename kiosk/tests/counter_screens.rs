@@ -90,8 +90,8 @@ impl Desk {
 
     /// The scene as the orchestrator publishes it: with method B's picture.
     fn scene(&self) -> Scene {
-        let mut s = self.console.scene();
-        if let Some(n) = self.console.hand_off_barcode() {
+        let (mut s, barcode) = self.console.scene_and_barcode();
+        if let Some(n) = barcode {
             s.hand_off.barcode = kiosk::hand_off::barcode(n.expose(), self.config.job_settings().symbology);
         }
         s

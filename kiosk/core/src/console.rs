@@ -147,27 +147,29 @@ impl Console {
         work
     }
 
-    /// The number counter method B shows as a barcode, while it does (the caller draws
-    /// the picture into [`Scene`]'s `hand_off.barcode`).
-    #[must_use]
-    pub fn hand_off_barcode(&self) -> Option<PatronId> {
-        match self.flow.view(self.now).screen {
-            Screen::HandOff { method: HandOff::Barcode, number, .. } => number,
-            _ => None,
-        }
-    }
-
     /// What the screen shows now (the caller fills in device status, method B's picture
     /// and demo fields).
     #[must_use]
     pub fn scene(&self) -> Scene {
+        self.scene_and_barcode().0
+    }
+
+    /// What the screen shows now, and the number counter method B shows as a barcode
+    /// while it does (the caller draws the picture into [`Scene`]'s `hand_off.barcode`),
+    /// from one look at the flow.
+    #[must_use]
+    pub fn scene_and_barcode(&self) -> (Scene, Option<PatronId>) {
         let view = self.flow.view(self.now);
         let mut s =
             view::scene(&view, self.admin.view(self.now), &self.presentation, &self.library_name, self.now);
         s.out_of_service_on = self.out_of_service;
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
-        s
+        let barcode = match view.screen {
+            Screen::HandOff { method: HandOff::Barcode, number, .. } => number,
+            _ => None,
+        };
+        (s, barcode)
     }
 
     /// Adds a line to the staff's recent events (no personal data: a kind and two counts).

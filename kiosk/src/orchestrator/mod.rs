@@ -93,6 +93,8 @@ pub struct Orchestrator {
     busy_marked: bool,
     /// Terminal registration is running.
     registering: bool,
+    /// Method B's picture, drawn once per number.
+    barcode: crate::hand_off::Picture,
     /// What the Registration page says instead of the stored certificate's state: the
     /// registration running, or why the last one failed (until staff leave the menu).
     registration_note: Option<String>,
@@ -144,6 +146,7 @@ impl Orchestrator {
             started: Instant::now(),
             busy_marked: false,
             registering: false,
+            barcode: crate::hand_off::Picture::default(),
             registration_note: None,
             terminal_view: None,
         };
@@ -185,12 +188,9 @@ impl Orchestrator {
     }
 
     fn publish(&mut self) {
-        let mut scene = self.console.scene();
+        let (mut scene, barcode) = self.console.scene_and_barcode();
         scene.status_rows = self.status.scene_rows();
-        if let Some(number) = self.console.hand_off_barcode() {
-            scene.hand_off.barcode =
-                crate::hand_off::barcode(number.expose(), self.drivers.job_settings.symbology);
-        }
+        scene.hand_off.barcode = self.barcode.picture(barcode, self.drivers.job_settings.symbology);
         self.admin_pages(&mut scene);
         #[cfg(feature = "demo")]
         if let Some(demo) = &self.drivers.demo {
