@@ -403,6 +403,9 @@ fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartE
     c.utc_offset_secs = crate::clock::Clock::library().utc_offset_secs();
     c.resends = u32::from(s.retries);
     c.keepalive = s.keepalive;
+    c.resend = s.resend;
+    c.charged_items = s.charged_items;
+    c.checkout_allowed_override = s.override_checkout_not_allowed.then_some(true);
     if let Some(loc) = &s.location_code {
         c.location = loc.as_str().to_owned();
     }
@@ -692,9 +695,8 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
         out.push(line(
             "library system",
             match library(config, s) {
-                Ok(l) => match tokio::time::timeout(Duration::from_secs(10), l.probe()).await {
-                    Ok(Ok(())) => Ok("SIP2 login and status answered".to_owned()),
-                    Ok(Err(e)) => Err(e.to_string()),
+                Ok(l) => match tokio::time::timeout(Duration::from_secs(10), library_state(&l)).await {
+                    Ok(state) => state.map(|s| format!("SIP2 login and status answered; {s}")),
                     Err(_) => Err("no answer within 10 s".to_owned()),
                 },
                 Err(e) => Err(e.to_string()),
@@ -702,6 +704,29 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
         ));
     }
     out
+}
+
+/// Whether the library system answers (SIP2 login and status) and lets this kiosk lend,
+/// in words for staff and `kiosk health`.
+///
+/// # Errors
+/// No answer, or the library system's status says checkout is not allowed (with what to
+/// do).
+pub async fn library_state(library: &Sip2Library) -> Result<String, String> {
+    use kiosk_ils::client::CheckoutPermission as P;
+    library.probe().await.map_err(|e| e.to_string())?;
+    let keepalive = library.keepalive_interval().await.as_secs();
+    match library.checkout_permission().await {
+        P::Allowed | P::Unknown => Ok(format!("checkout allowed; keep-alive every {keepalive} s")),
+        P::Overridden => Ok(format!(
+            "checkout allowed by ils.override_checkout_not_allowed although the library system's status \
+             says no; keep-alive every {keepalive} s"
+        )),
+        P::RefusedByServer => Err("the library system's status says checkout is not allowed: ask its \
+                                   administrator, or set ils.override_checkout_not_allowed = true if the \
+                                   status is wrong"
+            .to_owned()),
+    }
 }
 
 /// Whether method C's gadget device is there, in words for the admin screen.
@@ -827,6 +852,29 @@ pub fn update_state(path: &Path) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Staff see whether the library system lets the kiosk lend, and what to do when its
+    /// status says no (`ils.override_checkout_not_allowed`).
+    #[cfg(feature = "demo")]
+    #[tokio::test]
+    async fn a_library_system_that_says_checkout_is_not_allowed() {
+        use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
+        let state = |lie: bool, override_it: bool| async move {
+            let sim = Sip2Sim::in_process(
+                Catalogue::demo(),
+                Behaviour { login: None, lie_checkout_not_ok: lie, ..Behaviour::default() },
+            );
+            let mut c = ClientConfig::new("in process", "KIOSKLIB");
+            c.in_process = Some(sim.peer());
+            c.checkout_allowed_override = override_it.then_some(true);
+            library_state(&Sip2Library::new(c)).await
+        };
+        assert!(state(false, false).await.unwrap().starts_with("checkout allowed; keep-alive every"));
+        let refused = state(true, false).await.unwrap_err();
+        assert!(refused.contains("set ils.override_checkout_not_allowed = true"), "{refused}");
+        let overridden = state(true, true).await.unwrap();
+        assert!(overridden.contains("although the library system's status says no"), "{overridden}");
+    }
 
     #[test]
     fn the_update_agents_status_in_words() {

@@ -149,9 +149,11 @@ impl Orchestrator {
             let _ = tx.send(Input::Status(Device::Platform, state.0, state.1));
             let started = Instant::now();
             let state = match &library {
-                Some(l) => match tokio::time::timeout(timeout, l.probe()).await {
-                    Ok(Ok(())) => (true, format!("SIP2 connected ({} ms)", started.elapsed().as_millis())),
-                    Ok(Err(e)) => (false, e.to_string()),
+                Some(l) => match tokio::time::timeout(timeout, drivers::library_state(l)).await {
+                    Ok(Ok(s)) => {
+                        (true, format!("SIP2 connected ({} ms); {s}", started.elapsed().as_millis()))
+                    }
+                    Ok(Err(e)) => (false, e),
                     Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
                 },
                 None => (false, "not configured".to_owned()),
