@@ -231,8 +231,10 @@ fn receipt_wraps_japanese_titles_and_substitutes_what_the_printer_lacks() {
         "Ｔｏｋｙｏ　ｇｕｉｄｅ",
         "ｶﾀｶﾅの本",
     ];
-    let lines =
-        titles.iter().map(|t| ReceiptLine { title: (*t).to_owned(), due: "2026-12-07".into() }).collect();
+    let lines = titles
+        .iter()
+        .map(|t| ReceiptLine { title: (*t).to_owned(), due: "2026-12-07".into(), renewed: *t == "こころ" })
+        .collect();
     let s = settings(PaperWidth::Mm58, Symbology::Code128 { check: CheckDigit::None });
     let job = compose_receipt(&s, &receipt(lines)).unwrap();
     let font = printer::load_font();
@@ -251,6 +253,7 @@ fn receipt_wraps_japanese_titles_and_substitutes_what_the_printer_lacks() {
     assert!(text.contains("〓橋さんの〓料理帖"), "{text}");
     assert!(text.contains("(無題 / untitled)"));
     assert!(text.contains("合計 Total: 10 冊"));
+    assert_eq!(text.matches("貸出延長 Renewed").count(), 1, "the renewed book is marked: {text}");
     assert!(!text.contains("2300012345678"), "the patron number is off by default");
     assert_eq!(text.matches('?').count(), 1, "no garbage, only \"Questions?\": {text}");
 }
@@ -259,9 +262,11 @@ fn receipt_wraps_japanese_titles_and_substitutes_what_the_printer_lacks() {
 fn receipt_shows_only_a_masked_patron_number_when_turned_on() {
     let mut s = settings(PaperWidth::Mm80, Symbology::Code128 { check: CheckDigit::None });
     s.receipt_shows_patron = true;
-    let job =
-        compose_receipt(&s, &receipt(vec![ReceiptLine { title: "こころ".into(), due: "2026-12-07".into() }]))
-            .unwrap();
+    let job = compose_receipt(
+        &s,
+        &receipt(vec![ReceiptLine { title: "こころ".into(), due: "2026-12-07".into(), renewed: false }]),
+    )
+    .unwrap();
     let pages = printer::render(job.bytes(), PaperWidth::Mm80.dots(), None);
     let text = pages[0].lines.join("\n");
     assert!(text.contains("*********5678"), "{text}");

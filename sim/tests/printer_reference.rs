@@ -52,7 +52,11 @@ fn label_and_receipt_bytes_match_python_escpos_for_shared_commands() {
         &settings,
         &kiosk_printer::Receipt {
             printed_at: "2026-11-23 14:05".into(),
-            lines: vec![kiosk_printer::ReceiptLine { title: "こころ".into(), due: "2026-12-07".into() }],
+            lines: vec![kiosk_printer::ReceiptLine {
+                title: "こころ".into(),
+                due: "2026-12-07".into(),
+                renewed: false,
+            }],
             patron: None,
         },
     )

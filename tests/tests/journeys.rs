@@ -315,3 +315,46 @@ fn kiosk_health_passes_with_every_peer_up_and_fails_when_one_is_down() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!out.status.success() && text.contains("FAIL platform"), "{text}");
 }
+
+/// The library system ends a connection left idle longer than its limit (real servers
+/// do, after 60 s to 10 min). The next patron borrows without an error: the kiosk finds
+/// the connection closed and connects again before it sends anything. That patron also
+/// scans a book they already have: the library system renews it, and the kiosk says so
+/// instead of counting a second loan.
+#[test]
+fn the_library_system_closed_the_idle_connection_and_the_next_patron_borrows() {
+    if !enter_private_stack("the_library_system_closed_the_idle_connection_and_the_next_patron_borrows") {
+        return;
+    }
+    let stack = Stack::start("idle-close");
+    stack.ils.behaviour(|b| b.idle_close = Some(Duration::from_secs(3)));
+    stack.link(PATRON);
+    let mut k = Kiosk::start(&stack);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+    let waited = Instant::now();
+    while stack.ils.stats().idle_closes == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(30), "the library system never closed the connection");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.scan(BOOKS[1]);
+    let scene = k.until("borrowed=1", 20);
+    assert!(!scene.contains("LibraryUnavailable"), "{scene}");
+    k.scan(BOOKS[0]);
+    let scene = k.until("renewed=1", 20);
+    assert!(scene.contains("borrowed=1 renewed=1 lines=2"), "the renewal is not a second loan: {scene}");
+    k.shot("renewed");
+    let mut loans = stack.loans(PATRON);
+    loans.sort();
+    assert_eq!(loans, [BOOKS[0], BOOKS[1]]);
+    let stats = stack.ils.stats();
+    assert_eq!((stats.checkouts_applied, stats.duplicate_checkouts), (2, 1), "{stats:?}");
+    assert!(stats.idle_closes >= 1 && stats.connections >= 2, "{stats:?}");
+    inserted.remove();
+    k.wait("idle", 20);
+    k.quit();
+}

@@ -137,6 +137,7 @@ impl From<&LoanRow> for generated::LoanRow {
             due: r.due.as_str().into(),
             refused: r.refused,
             reason: r.reason.as_str().into(),
+            renewed: r.renewed,
         }
     }
 }

@@ -51,6 +51,7 @@ fn main() {
                 .map(|i| ReceiptLine {
                     title: format!("吾輩は猫である 第{i}巻 夏目漱石"),
                     due: "2026-12-07".into(),
+                    renewed: false,
                 })
                 .collect(),
             patron: None,

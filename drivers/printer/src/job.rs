@@ -108,6 +108,9 @@ impl Job {
 pub struct ReceiptLine {
     pub title: String,
     pub due: String,
+    /// The library system renewed a book the patron already had (scanned again) instead
+    /// of lending it anew: marked, with the new due date.
+    pub renewed: bool,
 }
 
 /// A loan receipt. (`Debug` shows titles: never log it.)
@@ -315,6 +318,9 @@ pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job,
         let indent = " ".repeat(prefix.len());
         for (n, l) in text::wrap_at_most(&title, columns - prefix.len(), MAX_TITLE_LINES).iter().enumerate() {
             c.line(&format!("{}{l}", if n == 0 { &prefix } else { &indent }))?;
+        }
+        if item.renewed {
+            c.line(&format!("{indent}貸出延長 Renewed"))?;
         }
         c.line(&format!("{indent}返却期限 Due: {}", text::sanitize(&item.due)))?;
     }

@@ -171,6 +171,8 @@ pub struct LoanRow {
     pub due: String,
     pub refused: bool,
     pub reason: String,
+    /// Renewed (the patron had it already), not lent anew.
+    pub renewed: bool,
 }
 
 /// A line of the staff menu's status page.
@@ -222,7 +224,7 @@ pub struct Scene {
     pub check_stage: CheckStage,
     pub check_slow: bool,
     pub loans: Vec<LoanRow>,
-    /// Lines of `loans` that were lent (not refused).
+    /// Lines of `loans` that were lent (not refused, not renewed).
     pub borrowed: usize,
     pub waiting: usize,
     pub finishing: bool,
@@ -369,7 +371,13 @@ impl Default for Scene {
 /// A loan line as the borrowing screen shows it.
 #[must_use]
 pub fn loan_row(title: &str, due: &str, refused: bool, reason: &str) -> LoanRow {
-    LoanRow { title: title.to_owned(), due: due.to_owned(), refused, reason: reason.to_owned() }
+    LoanRow {
+        title: title.to_owned(),
+        due: due.to_owned(),
+        refused,
+        reason: reason.to_owned(),
+        renewed: false,
+    }
 }
 
 /// A status line of the admin screen.

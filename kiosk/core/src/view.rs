@@ -9,8 +9,8 @@
 
 use crate::scene::{
     AdminPage, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key, Language,
-    LinkStage as UiLink, Notice as UiNotice, Pad, PinStage as UiPin, Scene, Screen as UiScreen, TypingState,
-    UiAction, loan_row,
+    LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad, PinStage as UiPin, Scene, Screen as UiScreen,
+    TypingState, UiAction, loan_row,
 };
 
 use crate::flow::{
@@ -261,11 +261,14 @@ pub fn scene(
             s.loans = lines
                 .iter()
                 .map(|l| match l {
-                    LoanLine::Borrowed(loan) => loan_row(&loan.title, &loan.due, false, ""),
+                    LoanLine::Borrowed(loan) => {
+                        LoanRow { renewed: loan.renewed, ..loan_row(&loan.title, &loan.due, false, "") }
+                    }
                     LoanLine::Refused { item, reason } => loan_row(&item.0, "", true, refusal_reason(reason)),
                 })
                 .collect();
-            s.borrowed = lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count();
+            s.borrowed =
+                lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(loan) if !loan.renewed)).count();
             s.waiting = *waiting;
             s.finishing = *finishing;
             s.can_print_label = *can_print_label;

@@ -149,7 +149,12 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
             result: match k {
                 0 => Err(ItemRefusal::Refused(Some("on hold".into()))),
                 1 => Err(ItemRefusal::NoAnswer),
-                _ => Ok(Loan { item: i.clone(), title: "坊っちゃん".into(), due: "2026-12-07".into() }),
+                _ => Ok(Loan {
+                    item: i.clone(),
+                    title: "坊っちゃん".into(),
+                    due: "2026-12-07".into(),
+                    renewed: false,
+                }),
             },
         },
         Pending::Print => Reply::Printed(match k {

@@ -92,7 +92,12 @@ impl Kiosk {
         assert!(fx.iter().any(|e| matches!(e, Effect::Checkout { .. })), "{fx:?}");
         self.reply(Reply::Checkout {
             item: item(n),
-            result: Ok(Loan { item: item(n), title: format!("本 {n}"), due: "2026-12-07".into() }),
+            result: Ok(Loan {
+                item: item(n),
+                title: format!("本 {n}"),
+                due: "2026-12-07".into(),
+                renewed: false,
+            }),
         });
     }
 }
@@ -298,7 +303,7 @@ fn finish_waits_for_checkouts_in_flight() {
     assert!(k.on(Event::Scanned(Scan::Item(item(2)))).is_empty(), "no new scans while finishing");
     k.reply(Reply::Checkout {
         item: item(1),
-        result: Ok(Loan { item: item(1), title: "t".into(), due: "d".into() }),
+        result: Ok(Loan { item: item(1), title: "t".into(), due: "d".into(), renewed: false }),
     });
     assert_eq!(k.screen(), Screen::ReceiptChoice);
 }
@@ -491,4 +496,32 @@ fn printer_watcher_paper_out_stops_receipts_and_labels() {
     k.borrow(1);
     k.on(Event::Tap(Tap::Finish));
     assert_eq!(ending_notice(&k), Notice::Goodbye, "no receipt offered without paper");
+}
+
+/// A book the patron already had, scanned again, comes back renewed from the library
+/// system: it is listed with its new due date and printed on the receipt, but it is not
+/// counted as a new loan.
+#[test]
+fn a_book_the_patron_already_had_is_renewed_not_lent_again() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.borrow(1);
+    let fx = k.on(Event::Scanned(Scan::Item(item(2))));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Checkout { .. })), "{fx:?}");
+    let renewed = Loan { item: item(2), title: "本 2".into(), due: "2026-12-21".into(), renewed: true };
+    k.reply(Reply::Checkout { item: item(2), result: Ok(renewed.clone()) });
+    let Screen::Borrowing { lines, .. } = k.screen() else { panic!() };
+    assert_eq!(lines.get(1), Some(&LoanLine::Borrowed(renewed.clone())));
+    k.on(Event::Tap(Tap::Finish));
+    let fx = k.on(Event::Tap(Tap::PrintReceipt));
+    let Some(Effect::Print { job: PrintJob::Receipt { loans }, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Print { .. }))
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(loans.iter().filter(|l| l.renewed).collect::<Vec<_>>(), [&renewed]);
+    let fx = k.reply(Reply::Printed(Ok(())));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Audit(AuditEvent::SessionEnded { borrowed: 1, refused: 0 }))),
+        "one book lent, one renewed: {fx:?}"
+    );
 }

@@ -50,12 +50,13 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} registration={:?} update={:?} newest_event={:?}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} registration={:?} update={:?} newest_event={:?}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
         scene.notice,
         scene.borrowed,
+        scene.loans.iter().filter(|l| l.renewed).count(),
         scene.loans.len(),
         scene.staff_called,
         scene.paper_out,

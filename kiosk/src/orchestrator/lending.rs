@@ -68,6 +68,7 @@ impl Orchestrator {
                     item: item.clone(),
                     title: loan.title,
                     due: kiosk_ils::display_due_date(&loan.due),
+                    renewed: loan.renewed,
                 }),
                 Ok(Err(problem)) => Err(item_refusal(problem)),
                 Err(e) => {

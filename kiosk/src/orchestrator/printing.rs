@@ -74,7 +74,11 @@ impl Orchestrator {
                             printed_at: now_text,
                             lines: loans
                                 .iter()
-                                .map(|l| ReceiptLine { title: l.title.clone(), due: l.due.clone() })
+                                .map(|l| ReceiptLine {
+                                    title: l.title.clone(),
+                                    due: l.due.clone(),
+                                    renewed: l.renewed,
+                                })
                                 .collect(),
                             patron: None,
                         },

@@ -137,12 +137,16 @@ pub struct Loan {
     pub title: String,
     /// Due date, as the library system formatted it.
     pub due: String,
+    /// The library system renewed the item instead: the patron had it already (scanned
+    /// again), so it is not a new loan; `due` is the new due date.
+    pub renewed: bool,
 }
 
 impl core::fmt::Debug for Loan {
     // What a patron borrows is private: titles stay out of logs.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Loan({:?}, due {})", self.item, self.due)
+        let renewed = if self.renewed { ", renewed" } else { "" };
+        write!(f, "Loan({:?}, due {}{renewed})", self.item, self.due)
     }
 }
 
@@ -667,9 +671,12 @@ impl Basket {
             .collect()
     }
 
+    /// `(lent, refused)`: a renewal is neither.
     fn counts(&self) -> (usize, usize) {
-        let borrowed = self.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count();
-        (borrowed, self.lines.len() - borrowed)
+        let lent =
+            self.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(loan) if !loan.renewed)).count();
+        let refused = self.lines.iter().filter(|l| matches!(l, LoanLine::Refused { .. })).count();
+        (lent, refused)
     }
 }
 
