@@ -245,6 +245,32 @@ fn main() {
         worst.0,
         median_ms(png_ms)
     );
+    // A long session: the borrowing screen with 50 books (newest first, some refused).
+    let loans: Vec<_> = (1..=50usize)
+        .rev()
+        .map(|n| {
+            if n % 7 == 0 {
+                kiosk_ui::refused_row(n, "", &format!("40000000{n:02}"), kiosk_ui::Refusal::OnHold, "")
+            } else {
+                kiosk_ui::loan_row(n, &format!("吾輩は猫である 第{n}巻"), "12月21日（月）")
+            }
+        })
+        .collect();
+    let long = kiosk_ui::Scene {
+        screen: kiosk_ui::Screen::Borrowing,
+        borrowed: 43,
+        refused: 7,
+        loans,
+        ..kiosk_ui::fixtures::base()
+    };
+    let _ = ui.render(&long).unwrap();
+    let mut t = Vec::new();
+    for _ in 0..reps {
+        let s = Instant::now();
+        std::hint::black_box(ui.render(&long).unwrap());
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    println!("borrowing screen with 50 rows at 1280x800: p50 {:.2} ms (of {reps})", median_ms(t));
     let _ = std::io::stdout().flush();
     let _ = std::fs::remove_dir_all(&out);
 }

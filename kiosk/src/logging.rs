@@ -80,7 +80,12 @@ pub fn init() -> Sink {
             Sink::Journald
         }
         None => {
-            let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+            // Colours only on a terminal: a log file or a pipe gets plain text.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let fmt = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_ansi(ansi);
             let _already = registry.with(fmt.with_filter(privacy()).with_filter(filter())).try_init();
             Sink::Stderr
         }

@@ -135,7 +135,7 @@ fn headless_scripted_demo_writes_a_screenshot_per_step() {
     let pngs = std::fs::read_dir(&shots)
         .unwrap()
         .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png")));
-    assert_eq!(pngs.count(), 19);
+    assert_eq!(pngs.count(), 20, "one per step of the script");
     assert!(shots.join("printed/page-1.png").exists(), "the receipt was printed");
 }
 

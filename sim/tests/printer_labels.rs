@@ -10,8 +10,9 @@ use std::time::Duration;
 use kiosk_printer::symbology::verify_check_digit;
 use kiosk_printer::transport::{self, TransportSpec};
 use kiosk_printer::{
-    CheckDigit, Guard, JobSettings, LabelDate, LabelError, LabelPaper, PaperWidth, PrintError, Receipt,
-    ReceiptLine, Symbology, TokenKey, TokenRefusal, compose_label, compose_receipt, token,
+    CheckDigit, Guard, JobSettings, LabelDate, LabelError, LabelPaper, NotLent, PaperWidth, PrintError,
+    Receipt, ReceiptLine, RefusedLine, Symbology, TokenKey, TokenRefusal, compose_label, compose_receipt,
+    token,
 };
 use kiosk_sim::printer::{self, PrinterSink};
 
@@ -214,7 +215,46 @@ fn bad_patron_numbers_are_refused_before_printing() {
 }
 
 fn receipt(lines: Vec<ReceiptLine>) -> Receipt {
-    Receipt { printed_at: "2026-11-23 14:05".into(), lines, patron: Some("2300012345678".into()) }
+    Receipt {
+        printed_at: "2026-11-23 14:05".into(),
+        lines,
+        refused: Vec::new(),
+        patron: Some("2300012345678".into()),
+    }
+}
+
+/// Books the library system refused are listed after the loans, each with why (and the
+/// library system's own words on a line of their own), so the patron takes them to the
+/// counter.
+#[test]
+fn receipt_lists_the_refused_books_with_why() {
+    let s = settings(PaperWidth::Mm58, Symbology::Code128 { check: CheckDigit::None });
+    let mut r = receipt(vec![ReceiptLine {
+        title: "吾輩は猫である".into(),
+        due: "2026-12-07".into(),
+        renewed: false,
+    }]);
+    r.refused = vec![
+        RefusedLine { title: "こころ".into(), why: NotLent::OnHold, message: None },
+        RefusedLine {
+            title: "9784003101018".into(),
+            why: NotLent::Other,
+            message: Some("延滞資料があるため貸出できません".into()),
+        },
+    ];
+    let job = compose_receipt(&s, &r).unwrap();
+    let pages = printer::render(job.bytes(), PaperWidth::Mm58.dots(), printer::load_font().as_ref());
+    pages[0].save_png(&out_dir().join("receipt-refused.png")).unwrap();
+    let text = pages[0].lines.join("\n");
+    assert!(text.contains("合計 Total: 1 冊"), "only the loan is counted: {text}");
+    assert!(text.contains("貸出できなかった資料 Not lent: 2"), "{text}");
+    let after = &text[text.find("Not lent").unwrap()..];
+    for expected in
+        ["1. こころ", "予約資料 Reserved", "2. 9784003101018", "延滞資料があるため貸出できま", "カウンター"]
+    {
+        assert!(after.contains(expected), "{expected:?} missing: {text}");
+    }
+    assert!(!text.contains("吾輩は猫である\n   予約"), "a loan is not marked refused: {text}");
 }
 
 #[test]

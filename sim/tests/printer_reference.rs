@@ -57,6 +57,7 @@ fn label_and_receipt_bytes_match_python_escpos_for_shared_commands() {
                 due: "2026-12-07".into(),
                 renewed: false,
             }],
+            refused: Vec::new(),
             patron: None,
         },
     )

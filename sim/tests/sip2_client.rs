@@ -9,7 +9,9 @@ use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim};
 mod common;
 
 use common::checkout_scenario;
-use kiosk_ils::{DecodeError, ItemProblem, Library, PatronProblem, Resend, Sip2Error, Sip2Library, SipDate};
+use kiosk_ils::{
+    DecodeError, ItemProblem, Library, PatronProblem, Refused, Resend, Sip2Error, Sip2Library, SipDate,
+};
 
 fn config(sim: &Sip2Sim) -> ClientConfig {
     let mut cfg = ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");
@@ -61,16 +63,28 @@ async fn patron_outcomes_are_named() {
 async fn item_outcomes_are_named() {
     let sim = sim().await;
     let mut c = Client::new(config(&sim));
-    assert_eq!(c.checkout("P0002", "3000000001").await.unwrap(), Err(ItemProblem::OnHoldForAnother));
-    assert_eq!(c.checkout("P0002", "2000000002").await.unwrap(), Err(ItemProblem::OnLoanToAnother));
-    assert_eq!(c.checkout("P0002", "0000").await.unwrap(), Err(ItemProblem::NotFound));
+    // Each refusal is named, with the item's title where the library system has one (so
+    // the patron is told which book, not a barcode).
+    let refused = |problem, title: Option<&str>| Err(Refused { problem, title: title.map(str::to_owned) });
+    assert_eq!(
+        c.checkout("P0002", "3000000001").await.unwrap(),
+        refused(ItemProblem::OnHoldForAnother, Some("Le Piège de Bogota"))
+    );
+    assert_eq!(
+        c.checkout("P0002", "2000000002").await.unwrap(),
+        refused(ItemProblem::OnLoanToAnother, Some("Perl 5 Desktop Reference"))
+    );
+    assert_eq!(c.checkout("P0002", "0000").await.unwrap(), refused(ItemProblem::NotFound, None));
     // Loan limit: a refusal with the library's message.
     sim.catalogue(|c| c.loan_limit = 1);
     c.checkout("P0002", "1000000002").await.unwrap().unwrap();
-    let Err(ItemProblem::Refused(Some(msg))) = c.checkout("P0002", "1000000001").await.unwrap() else {
+    let Err(Refused { problem: ItemProblem::Refused(Some(msg)), title }) =
+        c.checkout("P0002", "1000000001").await.unwrap()
+    else {
         panic!()
     };
     assert!(msg.contains("Loan limit"));
+    assert_eq!(title.as_deref(), Some("吾輩は猫である"));
     // Renew, account, return.
     let renewed = c.renew("P0002", "1000000002").await.unwrap().unwrap();
     assert_eq!(renewed.title, "ノルウェイの森");
@@ -271,7 +285,7 @@ async fn crlf_replies_and_decomposed_titles() {
     let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
     assert_eq!(loan.title, "ポケットモンスター図鑑　第２版");
     assert_eq!(loan.title.chars().count(), 15);
-    let loan = c.checkout("P0001", "3000000001").await.unwrap();
+    let loan = c.checkout("P0001", "3000000001").await.unwrap().map_err(|r| r.problem);
     assert_eq!(loan, Err(ItemProblem::OnHoldForAnother));
 }
 

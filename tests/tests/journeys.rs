@@ -103,6 +103,10 @@ fn wrong_pin_twice_then_right_and_a_locked_card_calls_staff_who_reset_the_kiosk(
     k.wait("admin-menu", 20);
     k.shot("admin-menu");
     k.tap("admin-reset");
+    // A reset ends a patron's session: the menu asks first.
+    k.until("admin_confirm=Reset", 10);
+    k.shot("reset-asked");
+    k.tap("admin-confirm");
     k.until("staff_called=false", 20);
     k.wait("idle", 20);
     k.quit();
@@ -356,5 +360,93 @@ fn the_library_system_closed_the_idle_connection_and_the_next_patron_borrows() {
     assert!(stats.idle_closes >= 1 && stats.connections >= 2, "{stats:?}");
     inserted.remove();
     k.wait("idle", 20);
+    k.quit();
+}
+
+/// Twelve books, of which the 3rd (reserved for another patron) and the 11th (not in the
+/// catalogue) are refused. After every scan the newest result is on screen; each loan
+/// chirps and each refusal beeps, in scan order; Finish names the two refused books
+/// before anything else, and the receipt lists them with why.
+#[test]
+fn twelve_books_two_refused_the_patron_cannot_miss_them() {
+    if !enter_private_stack("twelve_books_two_refused_the_patron_cannot_miss_them") {
+        return;
+    }
+    let stack = Stack::start("twelve-books");
+    let books: Vec<String> = (1..=12).map(|n| format!("40000000{n:02}")).collect();
+    stack.ils.catalogue(|c| {
+        c.loan_limit = 20;
+        for (n, book) in books.iter().enumerate() {
+            if n != 10 {
+                c.item(book, &format!("第{}巻", n + 1));
+            }
+        }
+        if let Some(third) = c.items.get_mut(&books[2]) {
+            third.state = kiosk_sim::sip2::ItemState::OnHoldFor("P0004".into());
+        }
+    });
+    stack.link(PATRON);
+    let mut k = Kiosk::start(&stack);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    let mut expected_tones = Vec::new();
+    for (n, book) in books.iter().enumerate() {
+        let number = n + 1;
+        k.scan(book);
+        let result = match number {
+            3 => "refused:OnHold",
+            11 => "refused:NotInCatalogue",
+            _ => "lent",
+        };
+        // The newest scan's result, read as the screen shows it (newest first).
+        let scene = k.until(&format!("last={result}#{number} "), 20);
+        assert!(scene.contains(&format!("lines={number} ")), "{scene}");
+        expected_tones.push(if result == "lent" { "Lent" } else { "Refused" });
+        if number == 3 || number == 12 {
+            k.shot(&format!("after-book-{number}"));
+        }
+    }
+    let scene = k.scene();
+    assert!(scene.contains("borrowed=10 renewed=0 lines=12 refused=2"), "{scene}");
+    k.tap("finish");
+    let scene = k.until("screen=refused", 20);
+    assert!(scene.contains("refused=2"), "the finish screen names two refused books: {scene}");
+    k.shot("refused");
+    k.tap("print-receipt");
+    assert!(k.scene().contains("screen=refused"), "the patron must acknowledge the refused books first");
+    k.tap("dismiss");
+    k.wait("receipt-choice", 10);
+    k.tap("print-receipt");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+
+    // The receipt, decoded by the virtual printer: ten loans, then the two refused books
+    // by title (or by number when the library system has none) and why.
+    let pages = kiosk_sim::printer::render(
+        &stack.printer.job_bytes(),
+        kiosk_printer::PaperWidth::Mm58.dots(),
+        kiosk_sim::printer::load_font().as_ref(),
+    );
+    let text: String = pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect();
+    assert!(text.contains("合計 Total: 10 冊"), "{text}");
+    let refused = &text[text.find("貸出できなかった資料 Not lent: 2").expect("a refused section")..];
+    for expected in ["1. 第3巻", "予約資料 Reserved", "2. 4000000011", "未登録の資料 Not in the"]
+    {
+        assert!(refused.contains(expected), "{expected:?} not on the receipt:\n{text}");
+    }
+    // The tones, in order, as the kiosk sounded them.
+    let log = log(&stack);
+    let tones: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("buzzer"))
+        .filter_map(|l| l.split("pattern=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .filter(|p| *p == "Lent" || *p == "Refused")
+        .collect();
+    assert_eq!(tones, expected_tones, "tones in scan order");
+    let mut loans = stack.loans(PATRON);
+    loans.sort();
+    assert_eq!(loans.len(), 10);
+    assert!(!loans.contains(&books[2]) && !loans.contains(&books[10]));
     k.quit();
 }

@@ -97,6 +97,11 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
         ("admin-reboot", "reboot", "restart the kiosk"),
     ] {
         k.tap(button);
+        if button == "admin-reboot" {
+            // A restart stops the kiosk: the menu asks first.
+            k.until("admin_confirm=Restart", 10);
+            k.tap("admin-confirm");
+        }
         k.until(&format!("Asked the update agent to {words}; it has not picked the request up yet"), 10);
         assert_eq!(std::fs::read_to_string(&request).unwrap(), format!("{word}\n"));
     }

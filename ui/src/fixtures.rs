@@ -3,8 +3,8 @@
 //! itself.
 
 use crate::{
-    AdminPage, CheckStage, Device, EventKind, Notice, PinStage, Scene, Screen, StatusRow, event_row,
-    loan_row, status_row,
+    AdminConfirm, AdminPage, CheckStage, Device, EventKind, LoanRow, Notice, PinStage, Refusal, Scene,
+    Screen, StatusRow, event_row, loan_row, refused_row, status_row,
 };
 
 /// The idle screen of a sample library; every sample scene starts from it.
@@ -26,10 +26,12 @@ fn admin_status() -> Vec<StatusRow> {
 /// Every screen, as the flow would show it, by name (the reference image is
 /// `docs/screens/<name>-<language>.png`).
 pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
+    // Newest first, as the flow lists them.
     let loans = vec![
-        loan_row("吾輩は猫である", "2026-12-07", false, ""),
-        loan_row("Norwegian Wood", "2026-12-07", false, ""),
-        loan_row("こころ", "", true, "予約資料のため貸出できません"),
+        refused_row(4, "", "9784003101018", Refusal::Other, "延滞資料があるため貸出できません"),
+        refused_row(3, "こころ", "9784041001011", Refusal::OnHold, ""),
+        LoanRow { renewed: true, ..loan_row(2, "Norwegian Wood", "12月21日（月）") },
+        loan_row(1, "吾輩は猫である", "12月21日（月）"),
     ];
     let ending = |notice, card_present| Scene { screen: Screen::Ending, notice, card_present, ..base() };
     vec![
@@ -82,8 +84,16 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
         ("borrowing-empty", Scene { screen: Screen::Borrowing, can_print_label: true, ..base() }),
         (
             "borrowing",
-            Scene { screen: Screen::Borrowing, loans: loans.clone(), borrowed: 2, waiting: 1, ..base() },
+            Scene {
+                screen: Screen::Borrowing,
+                loans: loans.clone(),
+                borrowed: 1,
+                refused: 2,
+                waiting: 1,
+                ..base()
+            },
         ),
+        ("refused", Scene { screen: Screen::Refused, refused: 2, ..base() }),
         ("receipt-choice", Scene { screen: Screen::ReceiptChoice, ..base() }),
         ("printing", Scene { screen: Screen::Printing, ..base() }),
         ("label-printed", ending(Notice::LabelPrinted, true)),
@@ -97,7 +107,14 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
         ),
         (
             "timeout-warning",
-            Scene { screen: Screen::Borrowing, loans, borrowed: 2, timeout_seconds: Some(12), ..base() },
+            Scene {
+                screen: Screen::Borrowing,
+                loans,
+                borrowed: 1,
+                refused: 2,
+                timeout_seconds: Some(12),
+                ..base()
+            },
         ),
         (
             "printer-out-of-paper",
@@ -111,6 +128,15 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 screen: Screen::AdminMenu,
                 status_rows: admin_status(),
                 version: "0.1.0".into(),
+                ..base()
+            },
+        ),
+        (
+            "admin-confirm-reset",
+            Scene {
+                screen: Screen::AdminMenu,
+                status_rows: admin_status(),
+                admin_confirm: AdminConfirm::Reset,
                 ..base()
             },
         ),

@@ -121,6 +121,8 @@ impl Headless {
             .map_err(|e| ShotError(format!("cannot install the headless platform: {e}")))?;
         let ui = AppWindow::new().map_err(|e| ShotError(e.to_string()))?;
         ui.window().set_size(PhysicalSize::new(width, height));
+        // A screenshot is the same whenever it is taken: what moves on screen stands still.
+        ui.global::<crate::Kiosk<'_>>().set_still(true);
         ui.show().map_err(|e| ShotError(e.to_string()))?;
         Ok(Headless { window, ui })
     }

@@ -20,9 +20,9 @@ mod generated {
 pub use generated::{AppWindow, Kiosk};
 // The view model this crate draws, re-exported so a caller needs one import.
 pub use kiosk_core::scene::{
-    AdminPage, CheckStage, DemoControl, Device, EventKind, EventRow, Gray, HandOffMethod, HandOffScene, Key,
-    Language, LinkScene, LinkStage, LoanRow, Notice, Pad, PinStage, Scene, Screen, StatusRow, TypingState,
-    UiAction, event_row, loan_row, status_row,
+    AdminConfirm, AdminPage, CheckStage, DemoControl, Device, EventKind, EventRow, Gray, HandOffMethod,
+    HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad, PinStage, Refusal, Scene,
+    Screen, StatusRow, TypingState, UiAction, event_row, loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -61,6 +61,7 @@ same_enum!(Screen {
     Pin,
     Checking,
     Borrowing,
+    Refused,
     ReceiptChoice,
     Printing,
     Ending,
@@ -72,11 +73,13 @@ same_enum!(Screen {
     Linking,
 });
 same_enum!(HandOffMethod { Digits, Barcode, Keyboard, Label });
+same_enum!(Refusal { None, NotInCatalogue, OnHold, OnLoan, Other, NoAnswer });
 same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });
 same_enum!(LinkStage { Scan, ConfirmCard, ConfirmPatron, Saving });
 same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verified, Locked });
 same_enum!(CheckStage { Proving, Validity, Patron, Standing });
 same_enum!(AdminPage { Status, Registration, Events, Update });
+same_enum!(AdminConfirm { None, Reset, Restart });
 same_enum!(Notice {
     Goodbye,
     ReceiptPrinted,
@@ -133,10 +136,12 @@ same_enum!(EventKind {
 impl From<&LoanRow> for generated::LoanRow {
     fn from(r: &LoanRow) -> Self {
         generated::LoanRow {
+            number: int(r.number),
             title: r.title.as_str().into(),
+            item: r.item.as_str().into(),
             due: r.due.as_str().into(),
-            refused: r.refused,
-            reason: r.reason.as_str().into(),
+            refusal: r.refusal.into(),
+            message: r.message.as_str().into(),
             renewed: r.renewed,
         }
     }
@@ -175,6 +180,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_check_slow(this.check_slow);
         k.set_loans(model(this.loans.iter().map(generated::LoanRow::from)));
         k.set_borrowed(int(this.borrowed));
+        k.set_refused(int(this.refused));
         k.set_waiting(int(this.waiting));
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);
@@ -196,6 +202,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_admin_locked_seconds(int(this.admin_locked_seconds));
         k.set_admin_checking(this.admin_checking);
         k.set_admin_page(this.admin_page.into());
+        k.set_admin_confirm(this.admin_confirm.into());
         k.set_status_rows(model(this.status_rows.iter().map(generated::StatusRow::from)));
         k.set_recent_events(model(this.recent_events.iter().map(generated::EventRow::from)));
         k.set_version(SharedString::from(this.version.as_str()));

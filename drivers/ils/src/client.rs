@@ -34,7 +34,7 @@ use zeroize::Zeroizing;
 use crate::codec::{Charset, DEFAULT_MAX_FRAME, DecodeOptions, FrameBuffer, SipDate, display_text};
 use crate::dialect::{self, ChargedItems, Resend};
 use crate::error::{DecodeError, Sip2Error};
-use crate::library::{Account, CheckinOutcome, ItemProblem, Library, Loan, PatronProblem, Standing};
+use crate::library::{Account, CheckinOutcome, ItemProblem, Library, Loan, PatronProblem, Refused, Standing};
 use crate::messages::{
     AcsStatus, CheckinRequest, CheckoutRequest, CirculationResponse, EndSessionRequest,
     ItemInformationRequest, ItemInformationResponse, Login, Message, PatronInformationRequest,
@@ -824,11 +824,7 @@ impl Client {
 
     /// Checkout (11), never doubled: when a reply is lost, the item's state is
     /// reconciled on a fresh connection before the checkout is sent again.
-    pub async fn checkout(
-        &mut self,
-        patron: &str,
-        item: &str,
-    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+    pub async fn checkout(&mut self, patron: &str, item: &str) -> Result<Result<Loan, Refused>, Sip2Error> {
         self.checkout_inner(patron, item, None).await
     }
 
@@ -839,7 +835,7 @@ impl Client {
         patron: &str,
         item: &str,
         nb_due_date: SipDate,
-    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+    ) -> Result<Result<Loan, Refused>, Sip2Error> {
         if !self.cfg.offline_replay {
             return Err(Sip2Error::OfflineReplayOff);
         }
@@ -851,7 +847,7 @@ impl Client {
         patron: &str,
         item: &str,
         nb_due_date: Option<SipDate>,
-    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+    ) -> Result<Result<Loan, Refused>, Sip2Error> {
         let mut unknown = false;
         let mut last_error = None;
         for _ in 0..self.cfg.checkout_attempts.max(1) {
@@ -859,7 +855,7 @@ impl Client {
                 self.stats.reconciliations += 1;
                 match self.reconcile_checkout(patron, item).await {
                     Ok(Reconciled::Lent(loan)) => return Ok(Ok(loan)),
-                    Ok(Reconciled::Other(problem)) => return Ok(Err(problem)),
+                    Ok(Reconciled::Other(problem)) => return Ok(Err(problem.into())),
                     // Not lent: safe to send the checkout again (below).
                     Ok(Reconciled::NotLent) => {}
                     Err(e) => {
@@ -896,7 +892,7 @@ impl Client {
     async fn interpret_checkout(
         &mut self,
         r: CirculationResponse,
-    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+    ) -> Result<Result<Loan, Refused>, Sip2Error> {
         if r.ok {
             // Servers that execute a repeated request again (Koha, Evergreen, Sierra) answer
             // a checkout of an item the patron already has as a renewal: after our own resend
@@ -918,16 +914,26 @@ impl Client {
             }));
         }
         let message = r.screen_messages.first().map(|m| display_text(m));
-        Ok(Err(self.classify_refusal(&r.item, message).await))
+        let (problem, info_title) = self.classify_refusal(&r.item, message).await;
+        let title = Some(display_text(&r.title)).filter(|t| !t.trim().is_empty()).or(info_title);
+        Ok(Err(Refused { problem, title }))
     }
 
-    /// Why an item was refused: asks the item's status (best effort).
-    async fn classify_refusal(&mut self, item: &str, message: Option<String>) -> ItemProblem {
+    /// Why an item was refused: asks the item's status (best effort), and the item's
+    /// title if item information gave one.
+    async fn classify_refusal(
+        &mut self,
+        item: &str,
+        message: Option<String>,
+    ) -> (ItemProblem, Option<String>) {
         match self.item_information(item).await {
-            Ok(info) => classify(&info, message),
+            Ok(info) => {
+                let title = Some(display_text(&info.title)).filter(|t| !t.trim().is_empty());
+                (classify(&info, message), title)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "could not ask why an item was refused");
-                ItemProblem::Refused(message)
+                (ItemProblem::Refused(message), None)
             }
         }
     }
@@ -1038,7 +1044,7 @@ impl Client {
             }));
         }
         let message = r.screen_messages.first().map(|m| display_text(m));
-        Ok(Err(self.classify_refusal(item, message).await))
+        Ok(Err(self.classify_refusal(item, message).await.0))
     }
 
     /// Checkin (09).
@@ -1193,7 +1199,7 @@ impl Library for Sip2Library {
         self.client.lock().await.patron_status(patron, pin).await
     }
 
-    async fn checkout(&self, patron: &str, item: &str) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+    async fn checkout(&self, patron: &str, item: &str) -> Result<Result<Loan, Refused>, Sip2Error> {
         self.client.lock().await.checkout(patron, item).await
     }
 

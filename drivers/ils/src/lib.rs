@@ -20,7 +20,7 @@ pub use codec::{Charset, SipDate, display_due_date, display_text};
 pub use dialect::{ChargedItems, Profile, Resend};
 pub use error::{DecodeError, EncodeError, Sip2Error};
 pub use library::{
-    Account, CheckinOutcome, ItemProblem, Library, LibraryError, Loan, PatronProblem, Standing,
+    Account, CheckinOutcome, ItemProblem, Library, LibraryError, Loan, PatronProblem, Refused, Standing,
 };
 pub use messages::Message;
 pub use tls::{ClientIdentity, TlsSettings};

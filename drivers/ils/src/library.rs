@@ -73,6 +73,32 @@ pub enum ItemProblem {
     Refused(Option<String>),
 }
 
+/// A checkout the library system refused: why, and the item's title when the library
+/// system gave one (the checkout's answer, or item information), so the patron is told
+/// which book, not a bare barcode. (`Debug` leaves the title out: never log a title.)
+#[derive(Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub problem: ItemProblem,
+    pub title: Option<String>,
+}
+
+impl std::fmt::Debug for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Refused({:?}, title {})",
+            self.problem,
+            if self.title.is_some() { "given" } else { "none" }
+        )
+    }
+}
+
+impl From<ItemProblem> for Refused {
+    fn from(problem: ItemProblem) -> Refused {
+        Refused { problem, title: None }
+    }
+}
+
 /// Result of a return.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckinOutcome {
@@ -114,7 +140,7 @@ pub trait Library: Send + Sync {
         &self,
         patron: &str,
         item: &str,
-    ) -> impl Future<Output = Result<Result<Loan, ItemProblem>, LibraryError>> + Send;
+    ) -> impl Future<Output = Result<Result<Loan, Refused>, LibraryError>> + Send;
 
     /// Renew an item on loan to the patron.
     fn renew(

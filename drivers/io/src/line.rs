@@ -51,6 +51,8 @@ pub enum Pattern {
     Beep { on: Duration },
     /// High for `on` at the start of every `period` (`on ≥ period` is steady).
     Repeat { on: Duration, period: Duration },
+    /// `count` beeps of `on`, `off` apart; then low (an error tone).
+    Pulses { on: Duration, off: Duration, count: u8 },
 }
 
 impl Pattern {
@@ -63,6 +65,11 @@ impl Pattern {
             Pattern::Blink { on, off } => cycle(elapsed, on, on.saturating_add(off)),
             Pattern::Beep { on } => elapsed < on,
             Pattern::Repeat { on, period } => cycle(elapsed, on, period),
+            Pattern::Pulses { on, off, count } => {
+                let period = on.saturating_add(off);
+                let end = period.saturating_mul(u32::from(count));
+                elapsed < end && cycle(elapsed, on, period)
+            }
         }
     }
 
@@ -71,7 +78,7 @@ impl Pattern {
     /// make a blink stutter).
     #[must_use]
     pub fn restarts(&self) -> bool {
-        matches!(self, Pattern::Beep { .. })
+        matches!(self, Pattern::Beep { .. } | Pattern::Pulses { .. })
     }
 }
 
@@ -126,6 +133,18 @@ mod tests {
     }
 
     #[test]
+    fn pulses_beep_count_times_then_stop() {
+        let p = Pattern::Pulses { on: ms(80), off: ms(70), count: 3 };
+        let levels: Vec<bool> = [0, 79, 80, 149, 150, 229, 230, 300, 379, 380, 450, 10_000]
+            .iter()
+            .map(|&t| p.level_at(ms(t)))
+            .collect();
+        assert_eq!(levels, [true, true, false, false, true, true, false, true, true, false, false, false]);
+        assert!(!Pattern::Pulses { on: ms(80), off: ms(70), count: 0 }.level_at(ms(0)), "no pulses: silent");
+        assert!(p.restarts(), "a second error tone sounds again");
+    }
+
+    #[test]
     fn degenerate_durations_do_not_panic() {
         assert!(!Pattern::Blink { on: Duration::ZERO, off: ms(10) }.level_at(ms(5)), "never on");
         assert!(Pattern::Blink { on: ms(10), off: Duration::ZERO }.level_at(ms(15)), "never off");
@@ -137,8 +156,9 @@ mod tests {
     }
 
     #[test]
-    fn only_a_beep_restarts() {
+    fn only_beeps_restart() {
         assert!(Pattern::Beep { on: ms(1) }.restarts());
+        assert!(Pattern::Pulses { on: ms(1), off: ms(1), count: 2 }.restarts());
         for p in [
             Pattern::Off,
             Pattern::Steady,

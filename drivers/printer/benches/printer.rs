@@ -54,6 +54,7 @@ fn main() {
                     renewed: false,
                 })
                 .collect(),
+            refused: Vec::new(),
             patron: None,
         };
         let mm = if paper == PaperWidth::Mm58 { 58 } else { 80 };

@@ -113,12 +113,47 @@ pub struct ReceiptLine {
     pub renewed: bool,
 }
 
+/// Why a book on the receipt was not lent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotLent {
+    NotInCatalogue,
+    OnHold,
+    OnLoan,
+    Other,
+    NoAnswer,
+}
+
+impl NotLent {
+    /// The receipt's words for it (both languages, as the rest of the receipt).
+    fn words(self) -> &'static str {
+        match self {
+            NotLent::NotInCatalogue => "未登録の資料 Not in the catalogue",
+            NotLent::OnHold => "予約資料 Reserved for another patron",
+            NotLent::OnLoan => "貸出中の資料 On loan to someone else",
+            NotLent::Other => "貸出できません Cannot be lent here",
+            NotLent::NoAnswer => "システム応答なし No answer from the library system",
+        }
+    }
+}
+
+/// A book the patron scanned and did not get: listed so they take it to the counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusedLine {
+    /// The title, or the item's barcode when the library system gave no title.
+    pub title: String,
+    pub why: NotLent,
+    /// The library system's own words, printed on a line of their own.
+    pub message: Option<String>,
+}
+
 /// A loan receipt. (`Debug` shows titles: never log it.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
     /// Local date and time, already formatted (`2026-11-23 14:05`).
     pub printed_at: String,
     pub lines: Vec<ReceiptLine>,
+    /// Books not lent, after the loans.
+    pub refused: Vec<RefusedLine>,
     /// The patron number; printed masked, and only if [`JobSettings::receipt_shows_patron`].
     pub patron: Option<String>,
 }
@@ -326,6 +361,34 @@ pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job,
     }
     c.line(&rule)?;
     c.line(&format!("合計 Total: {} 冊 item(s)", receipt.lines.len()))?;
+    if !receipt.refused.is_empty() {
+        c.line(&rule)?;
+        c.bold(true)?;
+        c.line(&format!("貸出できなかった資料 Not lent: {}", receipt.refused.len()))?;
+        c.bold(false)?;
+        for (i, item) in receipt.refused.iter().enumerate() {
+            let title = text::sanitize(item.title.trim());
+            let prefix = format!("{}. ", i + 1);
+            let indent = " ".repeat(prefix.len());
+            let width = columns - prefix.len();
+            for (n, l) in text::wrap_at_most(&title, width, MAX_TITLE_LINES).iter().enumerate() {
+                c.line(&format!("{}{l}", if n == 0 { &prefix } else { &indent }))?;
+            }
+            for l in text::wrap(item.why.words(), width) {
+                c.line(&format!("{indent}{l}"))?;
+            }
+            if let Some(message) = item.message.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+                for l in text::wrap_at_most(&text::sanitize(message), width, MAX_TITLE_LINES) {
+                    c.line(&format!("{indent}{l}"))?;
+                }
+            }
+        }
+        for l in text::wrap("カウンターへお持ちください。 Please take them to the counter.", columns)
+        {
+            c.line(&l)?;
+        }
+        c.line(&rule)?;
+    }
     if let (true, Some(p)) = (settings.receipt_shows_patron, &receipt.patron) {
         c.line(&format!("利用者 Patron: {}", masked(p)))?;
     }

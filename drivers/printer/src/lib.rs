@@ -22,7 +22,8 @@ pub use bitmap::Bitmap;
 pub use device::{Device, Health, Printed, watch};
 pub use error::{LabelError, PrintError};
 pub use job::{
-    Job, JobSettings, LabelPaper, PaperWidth, Receipt, ReceiptLine, compose_label, compose_receipt,
+    Job, JobSettings, LabelPaper, NotLent, PaperWidth, Receipt, ReceiptLine, RefusedLine, compose_label,
+    compose_receipt,
 };
 pub use status::{Paper, PrinterStatus};
 pub use symbology::{CheckDigit, Guard, Symbology};

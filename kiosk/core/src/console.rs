@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use crate::flow::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AuditEvent, Effect, Event,
-    HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffPin,
+    HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffCall, StaffPin,
 };
 use crate::scene::{DemoControl, EventKind, EventRow, Scene, UiAction, event_row};
 use crate::view::{self, Input, Presentation};
@@ -208,7 +208,7 @@ impl Console {
                 self.log(EventKind::PinRejected, usize::from(tries_left), 0)
             }
             AuditEvent::CardLocked => self.log(EventKind::CardLocked, 0, 0),
-            AuditEvent::StaffCalled(_) => self.log(EventKind::StaffCalled, 0, 0),
+            AuditEvent::StaffCalled(why) => self.log(EventKind::StaffCalled, call_reason(why), 0),
             AuditEvent::StaffCallCleared => self.log(EventKind::StaffCallCleared, 0, 0),
             AuditEvent::SessionEnded { borrowed, refused } => {
                 self.log(EventKind::SessionEnded, borrowed, refused)
@@ -247,6 +247,20 @@ impl Console {
             _ => {}
         }
         work.push(Work::Staff(action));
+    }
+}
+
+/// Why staff were called, as the recent-events line's first number (the staff page
+/// words it: 0 the patron asked, 1 a PIN lock, 2 a card left behind, 3 paper out, 4 a
+/// printer fault, 5 a kiosk fault).
+fn call_reason(why: StaffCall) -> usize {
+    match why {
+        StaffCall::PatronAsked => 0,
+        StaffCall::CardLocked => 1,
+        StaffCall::CardLeftBehind => 2,
+        StaffCall::PrinterOutOfPaper => 3,
+        StaffCall::PrinterFault => 4,
+        StaffCall::Malfunction => 5,
     }
 }
 

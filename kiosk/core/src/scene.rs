@@ -14,6 +14,8 @@ pub enum Screen {
     Pin,
     Checking,
     Borrowing,
+    /// At Finish: how many books were refused, and what to do with them.
+    Refused,
     ReceiptChoice,
     Printing,
     Ending,
@@ -141,6 +143,15 @@ pub enum Device {
     Keyboard,
 }
 
+/// The staff menu's question before an action that ends a session or stops the kiosk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AdminConfirm {
+    #[default]
+    None,
+    Reset,
+    Restart,
+}
+
 /// What a line of the staff menu's recent events records (no personal data).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum EventKind {
@@ -164,13 +175,36 @@ pub enum EventKind {
     RegistrationFailed,
 }
 
+/// Why a book was not lent, as the screen words it (in the patron's language).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Lent (or renewed): not refused.
+    #[default]
+    None,
+    NotInCatalogue,
+    OnHold,
+    OnLoan,
+    /// Refused for another reason (the library system's own words, if any, are in
+    /// [`LoanRow::message`]).
+    Other,
+    /// The library system did not answer.
+    NoAnswer,
+}
+
 /// A line of the borrowing list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoanRow {
+    /// 1 for the first book scanned; the list shows the newest first.
+    pub number: usize,
+    /// The title; "" when the library system gave none (the screen then names the item
+    /// by its barcode, with a label saying so).
     pub title: String,
+    /// The item's barcode.
+    pub item: String,
     pub due: String,
-    pub refused: bool,
-    pub reason: String,
+    pub refusal: Refusal,
+    /// The library system's own words about a refusal, shown on a line of their own.
+    pub message: String,
     /// Renewed (the patron had it already), not lent anew.
     pub renewed: bool,
 }
@@ -223,9 +257,12 @@ pub struct Scene {
     pub key_order: [u8; 10],
     pub check_stage: CheckStage,
     pub check_slow: bool,
+    /// The borrowing list, newest first.
     pub loans: Vec<LoanRow>,
     /// Lines of `loans` that were lent (not refused, not renewed).
     pub borrowed: usize,
+    /// Lines of `loans` that were refused (the borrowing list and the refused-books screen).
+    pub refused: usize,
     pub waiting: usize,
     pub finishing: bool,
     pub can_print_label: bool,
@@ -247,6 +284,8 @@ pub struct Scene {
     pub admin_locked_seconds: u32,
     pub admin_checking: bool,
     pub admin_page: AdminPage,
+    /// The menu asks before a reset or a restart.
+    pub admin_confirm: AdminConfirm,
     pub status_rows: Vec<StatusRow>,
     pub recent_events: Vec<EventRow>,
     pub version: String,
@@ -332,6 +371,7 @@ impl Default for Scene {
             check_slow: false,
             loans: Vec::new(),
             borrowed: 0,
+            refused: 0,
             waiting: 0,
             finishing: false,
             can_print_label: false,
@@ -353,6 +393,7 @@ impl Default for Scene {
             admin_locked_seconds: 0,
             admin_checking: false,
             admin_page: AdminPage::Status,
+            admin_confirm: AdminConfirm::None,
             status_rows: Vec::new(),
             recent_events: Vec::new(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -368,15 +409,22 @@ impl Default for Scene {
     }
 }
 
-/// A loan line as the borrowing screen shows it.
+/// A lent line as the borrowing screen shows it (a test and fixture helper).
 #[must_use]
-pub fn loan_row(title: &str, due: &str, refused: bool, reason: &str) -> LoanRow {
+pub fn loan_row(number: usize, title: &str, due: &str) -> LoanRow {
+    LoanRow { number, title: title.to_owned(), due: due.to_owned(), ..LoanRow::default() }
+}
+
+/// A refused line as the borrowing screen shows it (a test and fixture helper).
+#[must_use]
+pub fn refused_row(number: usize, title: &str, item: &str, refusal: Refusal, message: &str) -> LoanRow {
     LoanRow {
+        number,
         title: title.to_owned(),
-        due: due.to_owned(),
-        refused,
-        reason: reason.to_owned(),
-        renewed: false,
+        item: item.to_owned(),
+        refusal,
+        message: message.to_owned(),
+        ..LoanRow::default()
     }
 }
 
@@ -425,6 +473,8 @@ pub enum UiAction {
     ToggleLanguage,
     ToggleLargeText,
     ToggleContrast,
+    /// The patron asks for staff (every patron screen has the button).
+    CallStaff,
     AdminOpen,
     AdminClose,
     AdminReset,
@@ -435,6 +485,10 @@ pub enum UiAction {
     AdminUpdateCheck,
     AdminUpdateInstall,
     AdminReboot,
+    /// Staff confirm the reset or restart the menu asks about.
+    AdminConfirm,
+    /// Staff answer no to it.
+    AdminConfirmCancel,
     AdminPage(AdminPage),
     /// Counter: staff start linking a card.
     AdminLinkCard,
@@ -480,6 +534,7 @@ impl UiAction {
             "no-receipt" => UiAction::NoReceipt,
             "still-here" => UiAction::StillHere,
             "dismiss" => UiAction::Dismiss,
+            "call-staff" => UiAction::CallStaff,
             "toggle-language" => UiAction::ToggleLanguage,
             "toggle-large-text" => UiAction::ToggleLargeText,
             "toggle-contrast" => UiAction::ToggleContrast,
@@ -493,6 +548,8 @@ impl UiAction {
             "admin-update-check" => UiAction::AdminUpdateCheck,
             "admin-update-install" => UiAction::AdminUpdateInstall,
             "admin-reboot" => UiAction::AdminReboot,
+            "admin-confirm" => UiAction::AdminConfirm,
+            "admin-confirm-cancel" => UiAction::AdminConfirmCancel,
             "admin-page-status" => UiAction::AdminPage(AdminPage::Status),
             "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
             "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),

@@ -8,9 +8,9 @@
 //! normal view.
 
 use crate::scene::{
-    AdminPage, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key, Language,
-    LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad, PinStage as UiPin, Scene, Screen as UiScreen,
-    TypingState, UiAction, loan_row,
+    AdminConfirm, AdminPage, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key, Language,
+    LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad, PinStage as UiPin, Refusal as UiRefusal, Scene,
+    Screen as UiScreen, TypingState, UiAction,
 };
 
 use crate::flow::{
@@ -76,6 +76,7 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         UiAction::NoReceipt => tap(Tap::NoReceipt),
         UiAction::StillHere => tap(Tap::StillHere),
         UiAction::Dismiss => tap(Tap::Dismiss),
+        UiAction::CallStaff => tap(Tap::CallStaff),
         UiAction::ToggleLanguage => {
             presentation.language = match presentation.language {
                 Language::Japanese => Language::English,
@@ -104,6 +105,8 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         UiAction::AdminUpdateCheck => admin(AdminAction::CheckForUpdate),
         UiAction::AdminUpdateInstall => admin(AdminAction::InstallUpdateWhenIdle),
         UiAction::AdminReboot => admin(AdminAction::Reboot),
+        UiAction::AdminConfirm => Input::Admin(AdminEvent::Confirm),
+        UiAction::AdminConfirmCancel => Input::Admin(AdminEvent::CancelConfirm),
         UiAction::AdminPage(page) => {
             presentation.admin_page = page;
             match page {
@@ -176,16 +179,40 @@ fn notice(n: &Notice) -> (UiNotice, String) {
     }
 }
 
-/// The line the borrowing list shows under a refused item (both languages: the screen
-/// shows the list in either).
-fn refusal_reason(reason: &ItemRefusal) -> &str {
+/// A refusal as the screen's code (the screen words it in the patron's language) and
+/// the library system's own words, if it sent any (shown on a line of their own).
+fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
     match reason {
-        ItemRefusal::NotInCatalogue => "この資料は登録されていません / This item is not in the catalogue",
-        ItemRefusal::OnHoldForAnother => "予約資料のため貸出できません / Reserved for another patron",
-        ItemRefusal::OnLoanToAnother => "貸出中の資料です / On loan to another patron",
-        ItemRefusal::Refused(Some(message)) => message,
-        ItemRefusal::Refused(None) => "貸出できません / Cannot be lent here",
-        ItemRefusal::NoAnswer => "",
+        ItemRefusal::NotInCatalogue => (UiRefusal::NotInCatalogue, ""),
+        ItemRefusal::OnHoldForAnother => (UiRefusal::OnHold, ""),
+        ItemRefusal::OnLoanToAnother => (UiRefusal::OnLoan, ""),
+        ItemRefusal::Refused(message) => (UiRefusal::Other, message.as_deref().unwrap_or_default().trim()),
+        ItemRefusal::NoAnswer => (UiRefusal::NoAnswer, ""),
+    }
+}
+
+/// One line of the borrowing list (`number` counts from 1, oldest first).
+fn loan_line(number: usize, line: &LoanLine) -> LoanRow {
+    match line {
+        LoanLine::Borrowed(loan) => LoanRow {
+            number,
+            title: loan.title.clone(),
+            item: loan.item.0.clone(),
+            due: loan.due.clone(),
+            renewed: loan.renewed,
+            ..LoanRow::default()
+        },
+        LoanLine::Refused { item, refusal: r } => {
+            let (code, message) = refusal(&r.reason);
+            LoanRow {
+                number,
+                title: r.title.clone().unwrap_or_default(),
+                item: item.0.clone(),
+                refusal: code,
+                message: message.to_owned(),
+                ..LoanRow::default()
+            }
+        }
     }
 }
 
@@ -223,8 +250,13 @@ pub fn scene(
             s.admin_locked_seconds = secs_left;
             return s;
         }
-        AdminView::Menu => {
+        AdminView::Menu { confirm } => {
             s.screen = UiScreen::AdminMenu;
+            s.admin_confirm = match confirm {
+                Some(AdminAction::ResetKiosk) => AdminConfirm::Reset,
+                Some(AdminAction::Reboot) => AdminConfirm::Restart,
+                _ => AdminConfirm::None,
+            };
             return s;
         }
         AdminView::Closed => {}
@@ -258,21 +290,19 @@ pub fn scene(
             UiScreen::Checking
         }
         Screen::Borrowing { lines, waiting, finishing, can_print_label } => {
-            s.loans = lines
-                .iter()
-                .map(|l| match l {
-                    LoanLine::Borrowed(loan) => {
-                        LoanRow { renewed: loan.renewed, ..loan_row(&loan.title, &loan.due, false, "") }
-                    }
-                    LoanLine::Refused { item, reason } => loan_row(&item.0, "", true, refusal_reason(reason)),
-                })
-                .collect();
+            // Newest first: the book just scanned is always on screen, however long the list.
+            s.loans = lines.iter().enumerate().rev().map(|(i, l)| loan_line(i + 1, l)).collect();
             s.borrowed =
                 lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(loan) if !loan.renewed)).count();
+            s.refused = lines.iter().filter(|l| matches!(l, LoanLine::Refused { .. })).count();
             s.waiting = *waiting;
             s.finishing = *finishing;
             s.can_print_label = *can_print_label;
             UiScreen::Borrowing
+        }
+        Screen::Refused { count } => {
+            s.refused = *count;
+            UiScreen::Refused
         }
         Screen::ReceiptChoice => UiScreen::ReceiptChoice,
         Screen::Printing { label } => {

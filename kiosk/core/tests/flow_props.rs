@@ -58,7 +58,7 @@ fn action() -> impl Strategy<Value = Action> {
         3 => Just(Action::Key(PinKey::AcknowledgeLastTry)),
         4 => prop_oneof![
             Just(Tap::Finish), Just(Tap::PrintReceipt), Just(Tap::NoReceipt), Just(Tap::PrintLabel),
-            Just(Tap::Cancel), Just(Tap::StillHere), Just(Tap::Dismiss)
+            Just(Tap::Cancel), Just(Tap::StillHere), Just(Tap::Dismiss), Just(Tap::CallStaff)
         ].prop_map(Action::Tap),
         4 => (0u8..6).prop_map(Action::ScanItem),
         1 => Just(Action::ScanLibraryCard),
@@ -147,8 +147,8 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
         Pending::Checkout(i) => Reply::Checkout {
             item: i.clone(),
             result: match k {
-                0 => Err(ItemRefusal::Refused(Some("on hold".into()))),
-                1 => Err(ItemRefusal::NoAnswer),
+                0 => Err(ItemRefusal::Refused(Some("on hold".into())).into()),
+                1 => Err(ItemRefusal::NoAnswer.into()),
                 _ => Ok(Loan {
                     item: i.clone(),
                     title: "坊っちゃん".into(),
@@ -487,6 +487,8 @@ fn admin_event() -> impl Strategy<Value = (u64, AdminEvent)> {
         4 => Just(AdminEvent::StaffPinChecked { ok: false }),
         1 => any::<bool>().prop_map(|ok| AdminEvent::StaffPinChecked { ok }),
         1 => Just(AdminEvent::Choose(AdminAction::ResetKiosk)),
+        1 => Just(AdminEvent::Confirm),
+        1 => Just(AdminEvent::CancelConfirm),
         1 => Just(AdminEvent::Close),
         1 => Just(AdminEvent::Tick),
     ];

@@ -6,7 +6,7 @@ use std::time::Duration;
 use kiosk_core::flow::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Event, ItemId, ItemRefusal, LabelRefusal,
     LampPattern, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey, PinStage,
-    PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict,
+    PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict,
 };
 
 struct Kiosk {
@@ -120,7 +120,7 @@ fn happy_path_three_books_receipt_take_card() {
     k.on(Event::Tap(Tap::Finish));
     assert_eq!(k.screen(), Screen::ReceiptChoice);
     let fx = k.on(Event::Tap(Tap::PrintReceipt));
-    let Some(Effect::Print { job: PrintJob::Receipt { loans }, .. }) =
+    let Some(Effect::Print { job: PrintJob::Receipt { loans, .. }, .. }) =
         fx.iter().find(|e| matches!(e, Effect::Print { .. }))
     else {
         panic!("{fx:?}")
@@ -270,7 +270,7 @@ fn removing_the_card_mid_borrowing_ends_the_session() {
     // The late answer for item 2 belongs to the old session and is dropped.
     let late = k.on(Event::Reply {
         session,
-        reply: Reply::Checkout { item: item(2), result: Err(ItemRefusal::NoAnswer) },
+        reply: Reply::Checkout { item: item(2), result: Err(ItemRefusal::NoAnswer.into()) },
     });
     assert!(late.is_empty());
 }
@@ -283,8 +283,10 @@ fn duplicate_scans_are_ignored_and_refusals_listed() {
     k.on(Event::Scanned(Scan::Item(item(2))));
     k.on(Event::Scanned(Scan::Item(item(3))));
     assert!(k.on(Event::Scanned(Scan::Item(item(3)))).is_empty(), "already queued");
-    let fx =
-        k.reply(Reply::Checkout { item: item(2), result: Err(ItemRefusal::Refused(Some("予約".into()))) });
+    let fx = k.reply(Reply::Checkout {
+        item: item(2),
+        result: Err(ItemRefusal::Refused(Some("予約".into())).into()),
+    });
     assert!(
         fx.iter().any(|e| matches!(e, Effect::Checkout { item: i, .. } if *i == item(3))),
         "queue moves on"
@@ -315,7 +317,7 @@ fn silent_library_system_marks_the_item_and_moves_on() {
     k.on(Event::Scanned(Scan::Item(item(1))));
     k.wait(policy.driver_timeout);
     let Screen::Borrowing { lines, waiting: 0, .. } = k.screen() else { panic!() };
-    assert_eq!(lines, vec![LoanLine::Refused { item: item(1), reason: ItemRefusal::NoAnswer }]);
+    assert_eq!(lines, vec![LoanLine::Refused { item: item(1), refusal: ItemRefusal::NoAnswer.into() }]);
 }
 
 #[test]
@@ -513,7 +515,7 @@ fn a_book_the_patron_already_had_is_renewed_not_lent_again() {
     assert_eq!(lines.get(1), Some(&LoanLine::Borrowed(renewed.clone())));
     k.on(Event::Tap(Tap::Finish));
     let fx = k.on(Event::Tap(Tap::PrintReceipt));
-    let Some(Effect::Print { job: PrintJob::Receipt { loans }, .. }) =
+    let Some(Effect::Print { job: PrintJob::Receipt { loans, .. }, .. }) =
         fx.iter().find(|e| matches!(e, Effect::Print { .. }))
     else {
         panic!("{fx:?}")
@@ -524,4 +526,124 @@ fn a_book_the_patron_already_had_is_renewed_not_lent_again() {
         fx.iter().any(|e| matches!(e, Effect::Audit(AuditEvent::SessionEnded { borrowed: 1, refused: 0 }))),
         "one book lent, one renewed: {fx:?}"
     );
+}
+
+fn refuse(k: &mut Kiosk, n: u8, reason: ItemRefusal, title: Option<&str>) -> Vec<Effect> {
+    let fx = k.on(Event::Scanned(Scan::Item(item(n))));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Checkout { .. })), "{fx:?}");
+    k.reply(Reply::Checkout {
+        item: item(n),
+        result: Err(Refusal { reason, title: title.map(str::to_owned) }),
+    })
+}
+
+/// Each answer has its tone: a short chirp for a loan, three beeps for a refusal (and for
+/// a library system that did not answer).
+#[test]
+fn a_loan_chirps_and_a_refusal_beeps_three_times() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::borrowing(policy.clone());
+    k.on(Event::Scanned(Scan::Item(item(1))));
+    let fx = k.reply(Reply::Checkout {
+        item: item(1),
+        result: Ok(Loan { item: item(1), title: "本 1".into(), due: "d".into(), renewed: false }),
+    });
+    assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Lent)), "{fx:?}");
+    let fx = refuse(&mut k, 2, ItemRefusal::OnHoldForAnother, Some("こころ"));
+    assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Refused)), "{fx:?}");
+    k.on(Event::Scanned(Scan::Item(item(3))));
+    let fx = k.wait(policy.driver_timeout);
+    assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Refused)), "no answer sounds like a refusal: {fx:?}");
+}
+
+/// Finish with refused books: a screen names how many before anything else; OK goes on
+/// to the receipt, which lists the refused books with why.
+#[test]
+fn finish_with_refused_books_says_so_and_the_receipt_lists_them() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.borrow(1);
+    refuse(&mut k, 2, ItemRefusal::OnHoldForAnother, Some("こころ"));
+    refuse(&mut k, 3, ItemRefusal::NotInCatalogue, None);
+    let Screen::Borrowing { lines, .. } = k.screen() else { panic!() };
+    assert_eq!(
+        lines[1],
+        LoanLine::Refused {
+            item: item(2),
+            refusal: Refusal { reason: ItemRefusal::OnHoldForAnother, title: Some("こころ".into()) }
+        }
+    );
+    let fx = k.on(Event::Tap(Tap::Finish));
+    assert_eq!(k.screen(), Screen::Refused { count: 2 }, "{fx:?}");
+    assert!(k.on(Event::Tap(Tap::PrintReceipt)).is_empty(), "no receipt before the patron has seen it");
+    k.on(Event::Tap(Tap::Dismiss));
+    assert_eq!(k.screen(), Screen::ReceiptChoice);
+    let fx = k.on(Event::Tap(Tap::PrintReceipt));
+    let Some(Effect::Print { job: PrintJob::Receipt { loans, refused }, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Print { .. }))
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(loans.len(), 1);
+    let refused: Vec<_> =
+        refused.iter().map(|(i, r)| (i.clone(), r.reason.clone(), r.title.clone())).collect();
+    assert_eq!(
+        refused,
+        [
+            (item(2), ItemRefusal::OnHoldForAnother, Some("こころ".into())),
+            (item(3), ItemRefusal::NotInCatalogue, None)
+        ]
+    );
+    let fx = k.reply(Reply::Printed(Ok(())));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::SessionEnded { borrowed: 1, refused: 2 })), "{fx:?}");
+}
+
+/// Only refused books: the screen says so, then goodbye (no receipt of nothing lent).
+#[test]
+fn only_refused_books_end_without_a_receipt_after_the_refused_screen() {
+    let policy = SessionPolicy::default();
+    let mut k = Kiosk::borrowing(policy.clone());
+    refuse(&mut k, 1, ItemRefusal::OnLoanToAnother, None);
+    k.on(Event::Tap(Tap::Finish));
+    assert_eq!(k.screen(), Screen::Refused { count: 1 });
+    // Walking away: the warning, then the session ends as for any silence.
+    k.wait(policy.idle_timeout);
+    assert!(k.flow.view(k.now).timeout_warning.is_some());
+    let fx = k.wait(policy.warning);
+    assert!(fx.contains(&Effect::Audit(AuditEvent::SessionEnded { borrowed: 0, refused: 1 })), "{fx:?}");
+    assert!(matches!(k.screen(), Screen::Ending { notice: Notice::TimedOut, .. }));
+}
+
+/// "Call staff" works on any patron screen: the lamp, and a staff-menu event saying the
+/// patron asked; pressing it again changes nothing; a reset clears it.
+#[test]
+fn the_patron_can_call_staff_from_any_screen() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    let fx = k.on(Event::Tap(Tap::CallStaff));
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Blink)), "{fx:?}");
+    assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::PatronAsked))), "{fx:?}");
+    assert_eq!(k.flow.view(k.now).staff_called, Some(StaffCall::PatronAsked));
+    assert!(matches!(k.screen(), Screen::Borrowing { .. }), "the patron stays where they were");
+    assert!(k.on(Event::Tap(Tap::CallStaff)).is_empty(), "once is enough");
+    let fx = k.on(Event::Reset);
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Off)), "{fx:?}");
+    let mut idle = Kiosk::new(SessionPolicy::default());
+    let fx = idle.on(Event::Tap(Tap::CallStaff));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::PatronAsked))), "idle too: {fx:?}");
+}
+
+/// Cancel while the card or the services are being asked: the session ends at once and
+/// the late answer changes nothing.
+#[test]
+fn cancel_while_checking_ends_the_session_and_drops_the_late_answer() {
+    let mut k = Kiosk::at_pin_pad(SessionPolicy::default(), 3);
+    k.keys(&[1, 2, 3, 4]);
+    k.reply(Reply::PinVerified);
+    assert!(matches!(k.screen(), Screen::Checking { .. }), "{:?}", k.screen());
+    let session = k.flow.session();
+    let fx = k.on(Event::Tap(Tap::Cancel));
+    assert!(fx.contains(&Effect::EndSession { session }), "{fx:?}");
+    assert!(matches!(k.screen(), Screen::Ending { notice: Notice::Cancelled, .. }));
+    let late = k.on(Event::Reply { session, reply: Reply::Proof(Ok(())) });
+    assert!(!late.iter().any(|e| matches!(e, Effect::CheckValidity { .. })), "{late:?}");
+    assert!(matches!(k.screen(), Screen::Ending { notice: Notice::Cancelled, .. }));
 }

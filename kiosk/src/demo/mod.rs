@@ -486,7 +486,7 @@ pub fn run_window(config: &Config) -> Result<(), KioskError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use kiosk_ui::{Key, Pad, Screen};
+    use kiosk_ui::{AdminConfirm, Key, Pad, Screen};
 
     #[test]
     fn a_demo_patron_borrows_through_the_ui_actions() {
@@ -522,6 +522,8 @@ mod tests {
         k.action(UiAction::Key(Pad::Staff, Key::Submit));
         assert_eq!(k.scene().screen, Screen::AdminMenu);
         k.action(UiAction::AdminReset);
+        assert_eq!(k.scene().admin_confirm, AdminConfirm::Reset, "a reset asks first");
+        k.action(UiAction::AdminConfirm);
         assert_eq!(k.scene().screen, Screen::Idle);
         drop(k);
         std::fs::remove_dir_all(dir).ok();

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use kiosk_core::scene::{Notice, PinStage, Scene, Screen};
+use kiosk_core::scene::{Notice, PinStage, Refusal, Scene, Screen};
 use kiosk_printer::token::{self, LabelDate};
 
 use super::script::{self, Step};
@@ -70,7 +70,15 @@ fn journeys() -> Vec<(&'static str, Vec<Move>)> {
     for (code, _) in BOOKS.iter().take(4) {
         borrow.extend([scan(code), wait(1)]);
     }
-    borrow.extend([tap("finish"), tap("print-receipt"), wait(2), Move::Step(Step::CardOff), wait(1)]);
+    // Finish: the refused book is named first ("take it to the counter"), then the receipt.
+    borrow.extend([
+        tap("finish"),
+        tap("dismiss"),
+        tap("print-receipt"),
+        wait(2),
+        Move::Step(Step::CardOff),
+        wait(1),
+    ]);
     let label = vec![
         Move::Step(Step::CardOn),
         wait(1),
@@ -229,14 +237,14 @@ pub fn describe(scene: &Scene) -> String {
             let shown: Vec<String> = scene
                 .loans
                 .iter()
-                .map(|l| {
-                    if l.refused {
-                        // Not the title: without one from the library system it is the
-                        // barcode.
-                        format!("refused ({}); please take it to the counter", l.reason)
-                    } else {
-                        format!("{} (due {})", l.title, l.due)
+                .map(|l| match l.refusal {
+                    Refusal::None if l.renewed => format!("{} (renewed, due {})", l.title, l.due),
+                    Refusal::None => format!("{} (due {})", l.title, l.due),
+                    // The reason's code and the library system's own words, never the barcode.
+                    why if l.message.is_empty() => {
+                        format!("refused ({why:?}); please take it to the counter")
                     }
+                    why => format!("refused ({why:?}: {}); please take it to the counter", l.message),
                 })
                 .collect();
             format!(
@@ -245,6 +253,7 @@ pub fn describe(scene: &Scene) -> String {
                 if scene.waiting > 0 { " …" } else { "" }
             )
         }
+        Screen::Refused => format!("{} not lent: please take them to the counter", scene.refused),
         Screen::ReceiptChoice => "Would you like a receipt?".to_owned(),
         Screen::Printing => {
             (if scene.printing_label { "Printing your label…" } else { "Printing your receipt…" }).into()
@@ -305,7 +314,8 @@ mod tests {
         assert!(text.contains("2 tries left, last PIN was wrong"), "{text}");
         assert!(text.contains("printed on another day"), "{text}");
         assert!(text.contains("effect Checkout"), "the orchestrator's effects are shown: {text}");
-        assert!(text.contains("refused (予約資料"), "{text}");
+        assert!(text.contains("refused (OnHold); please take it to the counter"), "{text}");
+        assert!(text.contains("1 not lent: please take them to the counter"), "{text}");
         assert!(!text.contains("1234"), "the PIN must not be printed: {text}");
         assert!(!text.contains(DEMO_PATRON), "the patron number must not be printed");
         std::fs::remove_dir_all(dir).unwrap();

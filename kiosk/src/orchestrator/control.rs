@@ -9,7 +9,8 @@
 //! - `wait <screen> <seconds>`: until the screen shows (`idle`, `pin`, `borrowing`, …);
 //!   answers `ok <screen>` or `timeout <screen> (showing <other>)`;
 //! - `shot <file.png>`: a screenshot of the current screen at 1280×800; answers `shot <file>`;
-//! - `scene`: one line with the screen, notice, and counts (no personal data);
+//! - `scene`: one line with the screen, notice, counts and the newest scan's result (no
+//!   personal data);
 //! - `until <seconds> <text>`: until the `scene` line contains the text (polled every
 //!   millisecond); answers `ok <microseconds> <scene>` or `timeout <scene>`;
 //! - `quit`: stop the kiosk.
@@ -22,7 +23,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use kiosk_ui::headless::Headless;
-use kiosk_ui::{Scene, UiAction};
+use kiosk_ui::{Refusal, Scene, UiAction};
 use tokio::sync::{mpsc, watch};
 
 use super::Input;
@@ -50,7 +51,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} registration={:?} update={:?} newest_event={:?}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?} newest_event={:?}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -58,6 +59,13 @@ fn describe(scene: &Scene) -> String {
         scene.borrowed,
         scene.loans.iter().filter(|l| l.renewed).count(),
         scene.loans.len(),
+        scene.refused,
+        scene.loans.first().map_or("none".to_owned(), |l| match l.refusal {
+            Refusal::None if l.renewed => "renewed".to_owned(),
+            Refusal::None => "lent".to_owned(),
+            why => format!("refused:{why:?}"),
+        }),
+        scene.loans.first().map_or(0, |l| l.number),
         scene.staff_called,
         scene.paper_out,
         scene.card_present,
@@ -68,6 +76,7 @@ fn describe(scene: &Scene) -> String {
         !scene.link.current.is_empty(),
         scene.link.bad_scan,
         scene.admin_page,
+        scene.admin_confirm,
         scene.registration_state,
         scene.update_state,
         scene.recent_events.first().map(|e| e.kind),

@@ -44,7 +44,11 @@ impl Orchestrator {
                 }
             }
             Effect::Lamp(p) => self.drivers.outputs.lamp(lamp(p)),
-            Effect::Buzzer(p) => self.drivers.outputs.buzzer(buzzer(p)),
+            Effect::Buzzer(p) => {
+                // The tones in order, for a technician (and the end-to-end tests) to read.
+                tracing::debug!(pattern = ?p, "buzzer");
+                self.drivers.outputs.buzzer(buzzer(p));
+            }
             Effect::Audit(a) => tracing::info!(event = ?a, "audit"),
         }
     }
@@ -66,6 +70,12 @@ fn buzzer(p: BuzzerPattern) -> kiosk_io::Pattern {
     match p {
         BuzzerPattern::Off => kiosk_io::Pattern::Off,
         BuzzerPattern::Beep => kiosk_io::Pattern::Beep { on: Duration::from_millis(200) },
+        BuzzerPattern::Lent => kiosk_io::Pattern::Beep { on: Duration::from_millis(60) },
+        BuzzerPattern::Refused => kiosk_io::Pattern::Pulses {
+            on: Duration::from_millis(120),
+            off: Duration::from_millis(80),
+            count: 3,
+        },
         BuzzerPattern::Reminder => {
             kiosk_io::Pattern::Repeat { on: Duration::from_millis(150), period: Duration::from_secs(3) }
         }

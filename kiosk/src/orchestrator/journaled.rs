@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kiosk_ils::client::Reconciled;
-use kiosk_ils::{ItemProblem, Library, Loan, Sip2Error, Sip2Library};
+use kiosk_ils::{Library, Loan, Refused, Sip2Error, Sip2Library};
 use zeroize::Zeroizing;
 
 use crate::journal::{Journal, JournalError, Operation, SessionJournal};
@@ -144,11 +144,7 @@ impl SessionLoans {
     ///
     /// # Errors
     /// [`CheckoutFailure`]: not sent, or sent without an answer.
-    pub async fn checkout(
-        &self,
-        patron: &str,
-        item: &str,
-    ) -> Result<Result<Loan, ItemProblem>, CheckoutFailure> {
+    pub async fn checkout(&self, patron: &str, item: &str) -> Result<Result<Loan, Refused>, CheckoutFailure> {
         let journal = self.journal.clone();
         let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
         let intent = tokio::task::spawn_blocking(move || lock(&journal).intend(Operation::Checkout, &p, &i))

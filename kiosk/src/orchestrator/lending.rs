@@ -1,7 +1,7 @@
 //! Lending: the patron's standing and checkouts with the library system, through the
 //! journal ([`super::journaled`]), and the library system's refusals in the flow's terms.
 
-use kiosk_core::flow::{ItemId, ItemRefusal, Loan, PatronId, PatronRefusal, Reply, SessionId};
+use kiosk_core::flow::{ItemId, ItemRefusal, Loan, PatronId, PatronRefusal, Refusal, Reply, SessionId};
 use kiosk_ils::Library;
 
 use super::{Input, Orchestrator};
@@ -16,15 +16,17 @@ fn patron_refusal(problem: &kiosk_ils::PatronProblem) -> PatronRefusal {
     }
 }
 
-/// The library system's refusal as the flow's code (the screen words it).
-fn item_refusal(problem: kiosk_ils::ItemProblem) -> ItemRefusal {
+/// The library system's refusal as the flow's code (the screen words it), with the
+/// item's title when the library system gave one.
+fn item_refusal(refused: kiosk_ils::Refused) -> Refusal {
     use kiosk_ils::ItemProblem as P;
-    match problem {
+    let reason = match refused.problem {
         P::NotFound => ItemRefusal::NotInCatalogue,
         P::OnHoldForAnother => ItemRefusal::OnHoldForAnother,
         P::OnLoanToAnother => ItemRefusal::OnLoanToAnother,
         P::Refused(message) => ItemRefusal::Refused(message),
-    }
+    };
+    Refusal { reason, title: refused.title }
 }
 
 impl Orchestrator {
@@ -57,7 +59,7 @@ impl Orchestrator {
     pub(super) fn checkout(&mut self, session: SessionId, patron: PatronId, item: ItemId) {
         self.begin(session);
         let Some(lending) = &self.drivers.lending else {
-            let reply = Reply::Checkout { item, result: Err(ItemRefusal::NoAnswer) };
+            let reply = Reply::Checkout { item, result: Err(ItemRefusal::NoAnswer.into()) };
             let _ = self.inputs.send(Input::Reply { session, reply });
             return;
         };
@@ -73,7 +75,7 @@ impl Orchestrator {
                 Ok(Err(problem)) => Err(item_refusal(problem)),
                 Err(e) => {
                     tracing::warn!(error = %e, "checkout not made or not answered");
-                    Err(ItemRefusal::NoAnswer)
+                    Err(ItemRefusal::NoAnswer.into())
                 }
             };
             // The session may have ended while this checkout was out: the last holder

@@ -6,9 +6,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use kiosk_core::flow::{PrintFault, PrintJob, Reply, SessionId};
+use kiosk_core::flow::{ItemId, ItemRefusal, PrintFault, PrintJob, Refusal, Reply, SessionId};
 use kiosk_printer::transport::AnyDriver;
-use kiosk_printer::{Device, Job, PrintError, Receipt, ReceiptLine, compose_label, compose_receipt};
+use kiosk_printer::{
+    Device, Job, NotLent, PrintError, Receipt, ReceiptLine, RefusedLine, compose_label, compose_receipt,
+};
 
 use super::{Input, Orchestrator};
 
@@ -43,6 +45,20 @@ impl Printer for EscPos {
     }
 }
 
+/// A refused book as the receipt lists it: by title, or by barcode when the library
+/// system gave none; why; the library system's own words.
+fn refused_line(item: &ItemId, r: &Refusal) -> RefusedLine {
+    let (why, message) = match &r.reason {
+        ItemRefusal::NotInCatalogue => (NotLent::NotInCatalogue, None),
+        ItemRefusal::OnHoldForAnother => (NotLent::OnHold, None),
+        ItemRefusal::OnLoanToAnother => (NotLent::OnLoan, None),
+        ItemRefusal::Refused(message) => (NotLent::Other, message.clone()),
+        ItemRefusal::NoAnswer => (NotLent::NoAnswer, None),
+    };
+    let title = r.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| item.0.clone());
+    RefusedLine { title, why, message }
+}
+
 fn print_fault(e: &kiosk_printer::PrintError) -> PrintFault {
     use kiosk_printer::PrintError as E;
     tracing::warn!(error = %e, "print failed");
@@ -68,7 +84,7 @@ impl Orchestrator {
             let composed = tokio::task::spawn_blocking(move || {
                 let (today, now_text) = crate::clock::local_now();
                 let composed = match &job {
-                    PrintJob::Receipt { loans } => compose_receipt(
+                    PrintJob::Receipt { loans, refused } => compose_receipt(
                         &settings,
                         &Receipt {
                             printed_at: now_text,
@@ -80,6 +96,7 @@ impl Orchestrator {
                                     renewed: l.renewed,
                                 })
                                 .collect(),
+                            refused: refused.iter().map(|(item, r)| refused_line(item, r)).collect(),
                             patron: None,
                         },
                     ),

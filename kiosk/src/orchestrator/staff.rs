@@ -162,19 +162,32 @@ impl Orchestrator {
         });
     }
 
+    /// A receipt with no loans, from the staff menu. Its result is the printer's line on
+    /// the status page (a failure says why there, not only in the log).
     pub(super) fn test_print(&mut self) {
-        let Some(printer) = self.drivers.printer.clone() else { return };
+        use kiosk_ui::Device;
+        let Some(printer) = self.drivers.printer.clone() else {
+            self.status.set(Device::Printer, false, "test print: no printer configured".to_owned());
+            return;
+        };
         let settings = self.drivers.job_settings.clone();
+        let tx = self.inputs.clone();
         tokio::spawn(async move {
             let (_, now_text) = crate::clock::local_now();
-            let receipt = Receipt { printed_at: now_text, lines: Vec::new(), patron: None };
+            let receipt =
+                Receipt { printed_at: now_text, lines: Vec::new(), refused: Vec::new(), patron: None };
             let result = match compose_receipt(&settings, &receipt) {
                 Ok(job) => printer.print(job).await,
                 Err(e) => Err(e),
             };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "test print failed");
-            }
+            let state = match result {
+                Ok(()) => (true, "test print sent".to_owned()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "test print failed");
+                    (false, format!("test print failed: {e}"))
+                }
+            };
+            let _ = tx.send(Input::Status(Device::Printer, state.0, state.1));
         });
     }
 

@@ -15,6 +15,7 @@ pub async fn checkout_scenario(client: &mut Client) {
     assert!(!loan.recovered);
     let loan = client.checkout("P0001", "2000000001").await.unwrap().unwrap();
     assert_eq!(loan.title, "The Deep Blue Alibi");
-    assert_eq!(client.checkout("P0001", "9999999999").await.unwrap(), Err(ItemProblem::NotFound));
+    let unknown = client.checkout("P0001", "9999999999").await.unwrap().map_err(|r| r.problem);
+    assert_eq!(unknown, Err(ItemProblem::NotFound));
     client.end_session("P0001").await.unwrap();
 }

@@ -67,6 +67,10 @@ pub enum AdminEvent {
         ok: bool,
     },
     Choose(AdminAction),
+    /// "Yes" on the question a reset or a restart asks first.
+    Confirm,
+    /// "No" on that question.
+    CancelConfirm,
     Close,
     Tick,
 }
@@ -95,16 +99,25 @@ pub enum AdminEffect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminView {
     Closed,
-    PinEntry { entered: usize, failures: u8, checking: bool },
-    LockedOut { secs_left: u32 },
-    Menu,
+    PinEntry {
+        entered: usize,
+        failures: u8,
+        checking: bool,
+    },
+    LockedOut {
+        secs_left: u32,
+    },
+    /// The menu; `confirm` while it asks whether to go ahead with a reset or a restart.
+    Menu {
+        confirm: Option<AdminAction>,
+    },
 }
 
 #[derive(Debug)]
 enum AdminState {
     Closed,
     PinEntry { digits: StaffPin, checking: bool },
-    Menu,
+    Menu { confirm: Option<AdminAction> },
 }
 
 /// The admin session state machine.
@@ -144,7 +157,7 @@ impl AdminSession {
             AdminState::PinEntry { digits, checking } => {
                 AdminView::PinEntry { entered: digits.len(), failures: self.failures, checking: *checking }
             }
-            AdminState::Menu => AdminView::Menu,
+            AdminState::Menu { confirm } => AdminView::Menu { confirm: *confirm },
         }
     }
 
@@ -194,7 +207,7 @@ impl AdminSession {
             },
             (AdminState::PinEntry { checking: true, .. }, AdminEvent::StaffPinChecked { ok: true }) => {
                 self.failures = 0;
-                self.state = AdminState::Menu;
+                self.state = AdminState::Menu { confirm: None };
                 fx.push(AdminEffect::Audit(AdminAudit::LoggedIn));
             }
             (AdminState::PinEntry { checking: true, .. }, AdminEvent::StaffPinChecked { ok: false }) => {
@@ -206,20 +219,36 @@ impl AdminSession {
                 }
                 self.state = AdminState::PinEntry { digits: StaffPin::new(), checking: false };
             }
-            (AdminState::Menu, AdminEvent::Choose(action)) => {
-                fx.push(AdminEffect::Audit(AdminAudit::Action(action)));
-                fx.push(AdminEffect::Perform(action));
-                if action == AdminAction::ResetKiosk {
-                    // A reset returns the kiosk to patrons; the menu closes with it.
-                    self.close(&mut fx, AdminAudit::Closed);
+            // A reset ends a patron's session and a restart stops the kiosk for a minute:
+            // both ask first.
+            (AdminState::Menu { confirm }, AdminEvent::Choose(action)) if needs_confirmation(action) => {
+                *confirm = Some(action);
+            }
+            (AdminState::Menu { confirm }, AdminEvent::Choose(action)) => {
+                *confirm = None;
+                self.perform(action, &mut fx);
+            }
+            (AdminState::Menu { confirm }, AdminEvent::Confirm) => {
+                if let Some(action) = confirm.take() {
+                    self.perform(action, &mut fx);
                 }
             }
-            (AdminState::PinEntry { checking: false, .. } | AdminState::Menu, AdminEvent::Close) => {
+            (AdminState::Menu { confirm }, AdminEvent::CancelConfirm) => *confirm = None,
+            (AdminState::PinEntry { checking: false, .. } | AdminState::Menu { .. }, AdminEvent::Close) => {
                 self.close(&mut fx, AdminAudit::Closed);
             }
             _ => {}
         }
         fx
+    }
+
+    fn perform(&mut self, action: AdminAction, fx: &mut Vec<AdminEffect>) {
+        fx.push(AdminEffect::Audit(AdminAudit::Action(action)));
+        fx.push(AdminEffect::Perform(action));
+        if action == AdminAction::ResetKiosk {
+            // A reset returns the kiosk to patrons; the menu closes with it.
+            self.close(fx, AdminAudit::Closed);
+        }
     }
 
     fn locked(&self, now: Millis) -> bool {
@@ -230,6 +259,11 @@ impl AdminSession {
         self.state = AdminState::Closed;
         fx.push(AdminEffect::Audit(why));
     }
+}
+
+/// The actions staff must confirm: they end a patron's session or stop the kiosk.
+fn needs_confirmation(action: AdminAction) -> bool {
+    matches!(action, AdminAction::ResetKiosk | AdminAction::Reboot)
 }
 
 #[cfg(test)]
@@ -258,7 +292,7 @@ mod tests {
         assert_eq!(pin.as_ascii(), b"2468");
         assert_eq!(format!("{pin:?}"), "SecretDigits(4 typed)");
         admin.on(Millis(1), AdminEvent::StaffPinChecked { ok: true });
-        assert_eq!(admin.view(Millis(1)), AdminView::Menu);
+        assert_eq!(admin.view(Millis(1)), AdminView::Menu { confirm: None });
         let fx = admin.on(Millis(2), AdminEvent::Choose(AdminAction::TestPrint));
         assert_eq!(
             fx,
@@ -327,13 +361,38 @@ mod tests {
     }
 
     #[test]
-    fn reset_closes_the_menu() {
+    fn reset_asks_first_then_closes_the_menu() {
         let mut admin = AdminSession::new(AdminPolicy::default());
         open_and_type(&mut admin, Millis(0), &[2, 4, 6, 8]);
         admin.on(Millis(0), AdminEvent::StaffPinChecked { ok: true });
         let fx = admin.on(Millis(1), AdminEvent::Choose(AdminAction::ResetKiosk));
+        assert!(fx.is_empty(), "nothing happens before staff confirm: {fx:?}");
+        assert_eq!(admin.view(Millis(1)), AdminView::Menu { confirm: Some(AdminAction::ResetKiosk) });
+        let fx = admin.on(Millis(2), AdminEvent::Confirm);
         assert!(fx.contains(&AdminEffect::Perform(AdminAction::ResetKiosk)));
         assert!(!admin.is_open());
+    }
+
+    #[test]
+    fn restart_asks_first_and_no_means_no() {
+        let mut admin = AdminSession::new(AdminPolicy::default());
+        open_and_type(&mut admin, Millis(0), &[2, 4, 6, 8]);
+        admin.on(Millis(0), AdminEvent::StaffPinChecked { ok: true });
+        assert!(admin.on(Millis(1), AdminEvent::Choose(AdminAction::Reboot)).is_empty());
+        assert!(admin.on(Millis(2), AdminEvent::CancelConfirm).is_empty());
+        assert_eq!(admin.view(Millis(2)), AdminView::Menu { confirm: None });
+        assert!(admin.on(Millis(3), AdminEvent::Confirm).is_empty(), "a stray yes does nothing");
+        // Another action drops the question and is done at once.
+        admin.on(Millis(4), AdminEvent::Choose(AdminAction::Reboot));
+        let fx = admin.on(Millis(5), AdminEvent::Choose(AdminAction::TestPrint));
+        assert!(fx.contains(&AdminEffect::Perform(AdminAction::TestPrint)));
+        assert_eq!(admin.view(Millis(5)), AdminView::Menu { confirm: None });
+        // A double tap on the button is not a yes: only the question's own button is.
+        admin.on(Millis(6), AdminEvent::Choose(AdminAction::Reboot));
+        assert!(admin.on(Millis(7), AdminEvent::Choose(AdminAction::Reboot)).is_empty());
+        let fx = admin.on(Millis(8), AdminEvent::Confirm);
+        assert!(fx.contains(&AdminEffect::Perform(AdminAction::Reboot)));
+        assert!(admin.is_open());
     }
 
     #[test]

@@ -22,8 +22,8 @@ pub use admin::{
 pub use patron::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, CounterPolicy, Effect, Effects, Event, HandOff, ItemId,
     ItemRefusal, LabelRefusal, LampPattern, LinkFault, LinkStage, Loan, LoanLine, LoginMethod, Notice,
-    PatronRefusal, PatronSession, PrintFault, PrintJob, ProofFailure, Reply, Scan, Screen, SessionPolicy,
-    StaffCall, Tap, TypeFault, TypingView, Verdict, View,
+    PatronRefusal, PatronSession, PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen,
+    SessionPolicy, StaffCall, Tap, TypeFault, TypingView, Verdict, View,
 };
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use secret::{PatronId, Pin, SecretDigits};

@@ -165,11 +165,36 @@ pub enum ItemRefusal {
     NoAnswer,
 }
 
+/// A refused item: why (a code the screen words in the patron's language), and the
+/// item's title when the library system gave one, so the patron is told which book.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: ItemRefusal,
+    pub title: Option<String>,
+}
+
+impl core::fmt::Debug for Refusal {
+    // Titles stay out of logs, as for loans.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let title = if self.title.is_some() { "with title" } else { "no title" };
+        match &self.reason {
+            ItemRefusal::Refused(Some(_)) => write!(f, "Refusal(Refused(message), {title})"),
+            reason => write!(f, "Refusal({reason:?}, {title})"),
+        }
+    }
+}
+
+impl From<ItemRefusal> for Refusal {
+    fn from(reason: ItemRefusal) -> Refusal {
+        Refusal { reason, title: None }
+    }
+}
+
 /// One line of the borrowing list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoanLine {
     Borrowed(Loan),
-    Refused { item: ItemId, reason: ItemRefusal },
+    Refused { item: ItemId, refusal: Refusal },
 }
 
 /// How the patron identified.
@@ -219,8 +244,10 @@ pub enum Tap {
     Cancel,
     /// Answer to the timeout warning.
     StillHere,
-    /// Close a notice.
+    /// Close a notice (and "OK" on the refused-books screen).
     Dismiss,
+    /// The patron asked for staff (the button on every patron screen).
+    CallStaff,
     /// Counter: staff switch the hand-off method.
     Method(HandOff),
     /// Counter, linking: staff confirm replacing an existing link.
@@ -307,7 +334,7 @@ pub enum Reply {
     Standing(Result<(), PatronRefusal>),
     Checkout {
         item: ItemId,
-        result: Result<Loan, ItemRefusal>,
+        result: Result<Loan, Refusal>,
     },
     Printed(Result<(), PrintFault>),
     /// Method C finished typing (or could not).
@@ -347,8 +374,14 @@ pub enum Event {
 /// What is printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrintJob {
-    Receipt { loans: Vec<Loan> },
-    MethodDLabel { patron: PatronId },
+    /// The books lent (and renewed), and the books refused with why.
+    Receipt {
+        loans: Vec<Loan>,
+        refused: Vec<(ItemId, Refusal)>,
+    },
+    MethodDLabel {
+        patron: PatronId,
+    },
 }
 
 /// Staff-call lamp.
@@ -367,11 +400,17 @@ pub enum BuzzerPattern {
     Beep,
     /// A chirp every few seconds until stopped ("take your card").
     Reminder,
+    /// A short chirp: the book is lent.
+    Lent,
+    /// Three short beeps: the book was not lent.
+    Refused,
 }
 
 /// Why staff are called. Latched until staff reset the kiosk (or the cause goes away).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StaffCall {
+    /// The patron pressed "call staff".
+    PatronAsked,
     CardLocked,
     CardLeftBehind,
     PrinterOutOfPaper,
@@ -569,6 +608,11 @@ pub enum Screen {
         finishing: bool,
         can_print_label: bool,
     },
+    /// At Finish, when books were refused: how many, and "take them to the counter",
+    /// before the patron can leave.
+    Refused {
+        count: usize,
+    },
     ReceiptChoice,
     Printing {
         label: bool,
@@ -651,6 +695,11 @@ impl Basket {
         }
     }
 
+    /// Moves the basket out, leaving an empty one for the same patron.
+    fn take(&mut self) -> Basket {
+        core::mem::replace(self, Basket::new(self.patron.clone(), self.method))
+    }
+
     fn knows(&self, item: &ItemId) -> bool {
         self.queue.contains(item)
             || self.in_flight.as_ref().is_some_and(|(i, _)| i == item)
@@ -659,6 +708,16 @@ impl Basket {
                 // A refused item may be scanned again (e.g. after a staff fix).
                 LoanLine::Refused { .. } => false,
             })
+    }
+
+    fn refusals(&self) -> Vec<(ItemId, Refusal)> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l {
+                LoanLine::Refused { item, refusal } => Some((item.clone(), refusal.clone())),
+                LoanLine::Borrowed(_) => None,
+            })
+            .collect()
     }
 
     fn loans(&self) -> Vec<Loan> {
@@ -688,11 +747,23 @@ enum State {
     Proving,
     CheckingValidity,
     ResolvingPatron,
-    CheckingStanding { patron: PatronId, method: LoginMethod },
+    CheckingStanding {
+        patron: PatronId,
+        method: LoginMethod,
+    },
     Borrowing(Basket),
+    /// Finish pressed with refused books in the basket: the patron must see it.
+    Refusals(Basket),
     ReceiptChoice(Basket),
-    Printing { label: bool, counts: (usize, usize) },
-    Ending { notice: Notice, since: Millis, alarmed: bool },
+    Printing {
+        label: bool,
+        counts: (usize, usize),
+    },
+    Ending {
+        notice: Notice,
+        since: Millis,
+        alarmed: bool,
+    },
     HandOff(HandOffState),
     LinkWaitingForCard,
     Linking(LinkState),
@@ -816,6 +887,7 @@ impl PatronSession {
             State::ResolvingPatron => "resolving-patron",
             State::CheckingStanding { .. } => "checking-standing",
             State::Borrowing(_) => "borrowing",
+            State::Refusals(_) => "refused-books",
             State::ReceiptChoice(_) => "receipt-choice",
             State::Printing { .. } => "printing",
             State::Ending { .. } => "ending",
@@ -843,6 +915,7 @@ impl PatronSession {
                 finishing: b.finishing,
                 can_print_label: self.can_print_label(b),
             },
+            State::Refusals(b) => Screen::Refused { count: b.counts().1 },
             State::ReceiptChoice(_) => Screen::ReceiptChoice,
             State::Printing { label, .. } => Screen::Printing { label: *label },
             State::Ending { notice, .. } => Screen::Ending {
@@ -1059,8 +1132,27 @@ impl PatronSession {
         if tap == Tap::StillHere {
             return; // activity() already dismissed the warning
         }
+        if tap == Tap::CallStaff {
+            // Any screen: the lamp, and the staff menu's events say the patron asked. A
+            // call already latched for something else stays as it is.
+            if self.staff_call.is_none() {
+                self.call_staff(StaffCall::PatronAsked, fx);
+            }
+            return;
+        }
         match (&mut self.state, tap) {
             (State::PinEntry(_), Tap::Cancel) => self.end(now, Notice::Cancelled, fx),
+            // Leaving while the card or the services are asked is safe: their answers
+            // belong to the ended session and are dropped.
+            (
+                State::ReadingCertificate
+                | State::Proving
+                | State::CheckingValidity
+                | State::ResolvingPatron
+                | State::CheckingStanding { .. },
+                Tap::Cancel,
+            ) if self.purpose == Purpose::Patron => self.end(now, Notice::Cancelled, fx),
+            (State::Refusals(_), Tap::Dismiss | Tap::Finish) => self.offer_receipt(now, fx),
             (State::PinEntry(pad), Tap::Pin(key)) => {
                 let effect = pad.on(now, PinPadEvent::Key(key));
                 self.pin_effect(now, effect, fx);
@@ -1082,9 +1174,9 @@ impl PatronSession {
                 }
             }
             (State::ReceiptChoice(basket), Tap::PrintReceipt) => {
-                let loans = basket.loans();
+                let (loans, refused) = (basket.loans(), basket.refusals());
                 let counts = basket.counts();
-                fx.push(Effect::Print { session: self.session, job: PrintJob::Receipt { loans } });
+                fx.push(Effect::Print { session: self.session, job: PrintJob::Receipt { loans, refused } });
                 self.enter(now, State::Printing { label: false, counts });
             }
             (State::ReceiptChoice(_), Tap::NoReceipt | Tap::Cancel) => self.end(now, Notice::Goodbye, fx),
@@ -1198,9 +1290,14 @@ impl PatronSession {
                 if basket.in_flight.as_ref().is_some_and(|(i, _)| *i == item) =>
             {
                 basket.in_flight = None;
+                fx.push(Effect::Buzzer(if result.is_ok() {
+                    BuzzerPattern::Lent
+                } else {
+                    BuzzerPattern::Refused
+                }));
                 basket.lines.push(match result {
                     Ok(loan) => LoanLine::Borrowed(loan),
-                    Err(reason) => LoanLine::Refused { item, reason },
+                    Err(refusal) => LoanLine::Refused { item, refusal },
                 });
                 self.send_next_checkout(now, fx);
             }
@@ -1327,7 +1424,8 @@ impl PatronSession {
                 // The library system did not answer in time: the orchestrator has already
                 // journaled the request and reconciles it; the patron is told to ask staff.
                 if let Some((item, _)) = basket.in_flight.take() {
-                    basket.lines.push(LoanLine::Refused { item, reason: ItemRefusal::NoAnswer });
+                    basket.lines.push(LoanLine::Refused { item, refusal: ItemRefusal::NoAnswer.into() });
+                    fx.push(Effect::Buzzer(BuzzerPattern::Refused));
                 }
                 self.send_next_checkout(now, fx);
             }
@@ -1379,7 +1477,7 @@ impl PatronSession {
                 !matches!(pad.stage(), super::PinStage::CheckingTries | super::PinStage::Verifying)
             }
             State::Borrowing(b) => b.in_flight.is_none(),
-            State::ReceiptChoice(_) => true,
+            State::Refusals(_) | State::ReceiptChoice(_) => true,
             _ => false,
         }
     }
@@ -1520,12 +1618,24 @@ impl PatronSession {
         }
     }
 
-    /// Borrowing is over: offer a receipt if there is something to print it about.
+    /// Borrowing is over: first say which books were refused, if any; then offer a
+    /// receipt if there is something to print it about.
     fn checkout_done(&mut self, now: Millis, fx: &mut Effects) {
         let State::Borrowing(basket) = &mut self.state else { return };
+        if basket.counts().1 > 0 {
+            let basket = basket.take();
+            self.enter(now, State::Refusals(basket));
+        } else {
+            self.offer_receipt(now, fx);
+        }
+    }
+
+    /// A receipt if any book was lent (or renewed) and there is paper; goodbye otherwise.
+    fn offer_receipt(&mut self, now: Millis, fx: &mut Effects) {
+        let (State::Borrowing(basket) | State::Refusals(basket)) = &mut self.state else { return };
         let any_loan = basket.lines.iter().any(|l| matches!(l, LoanLine::Borrowed(_)));
         if any_loan && !self.paper_out {
-            let basket = core::mem::replace(basket, Basket::new(basket.patron.clone(), basket.method));
+            let basket = basket.take();
             self.enter(now, State::ReceiptChoice(basket));
         } else {
             self.end(now, Notice::Goodbye, fx);
@@ -1545,7 +1655,7 @@ impl PatronSession {
     /// The session's work is over: audit, release, forget.
     fn finish_session(&mut self, fx: &mut Effects) {
         let (borrowed, refused) = match &self.state {
-            State::Borrowing(b) | State::ReceiptChoice(b) => b.counts(),
+            State::Borrowing(b) | State::Refusals(b) | State::ReceiptChoice(b) => b.counts(),
             State::Printing { counts, .. } => *counts,
             _ => (0, 0),
         };
