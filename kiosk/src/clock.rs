@@ -63,6 +63,15 @@ impl Clock {
         self.at(Timestamp::now())
     }
 
+    /// Seconds since local midnight now.
+    #[must_use]
+    pub fn seconds_of_day(&self) -> u32 {
+        let local = Timestamp::now().to_zoned(self.zone.clone());
+        let secs =
+            i32::from(local.hour()) * 3600 + i32::from(local.minute()) * 60 + i32::from(local.second());
+        u32::try_from(secs).unwrap_or(0)
+    }
+
     /// Seconds east of UTC now (SIP2 dates are local times without a zone).
     #[must_use]
     pub fn utc_offset_secs(&self) -> i32 {

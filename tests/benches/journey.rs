@@ -181,6 +181,11 @@ fn soak(stack: &Stack, k: &mut Kiosk, sessions: usize) {
             inserted.remove();
         } else {
             k.tap("finish");
+            if fault == 2 {
+                // The refused book is named before the receipt.
+                k.wait("refused", 10);
+                k.tap("dismiss");
+            }
             k.wait("receipt-choice", 10);
             k.tap(if rng.next(2) == 0 { "print-receipt" } else { "no-receipt" });
             k.wait("ending", 20);

@@ -51,6 +51,8 @@ pub struct Console {
     out_of_service: bool,
     library_name: String,
     now: Millis,
+    /// Local seconds since midnight at `Millis(0)`, when the orchestrator has said.
+    time_of_day_at_start: Option<u32>,
 }
 
 impl core::fmt::Debug for Console {
@@ -70,7 +72,15 @@ impl Console {
             out_of_service: false,
             library_name: settings.library_name,
             now: Millis(0),
+            time_of_day_at_start: None,
         }
+    }
+
+    /// The library's local time of day at `Millis(0)`, in seconds since midnight: the
+    /// recent events then show wall-clock times (`14:05`), not time since start. The
+    /// console itself reads no clock.
+    pub fn set_time_of_day_at_start(&mut self, secs: u32) {
+        self.time_of_day_at_start = Some(secs % 86_400);
     }
 
     /// The time the console last saw.
@@ -175,7 +185,16 @@ impl Console {
     /// Adds a line to the staff's recent events (no personal data: a kind and two counts).
     pub fn log(&mut self, kind: EventKind, a: usize, b: usize) {
         let secs = self.now.0 / 1000;
-        let time = format!("{:02}:{:02}", secs / 60 % 60, secs % 60);
+        let time = match self.time_of_day_at_start {
+            // Wall-clock hours and minutes (the monotonic clock may drift from the wall
+            // clock by the seconds NTP corrects; a staff log does not mind).
+            Some(start) => {
+                let t = (u64::from(start) + secs) % 86_400;
+                format!("{:02}:{:02}", t / 3600, t / 60 % 60)
+            }
+            // Not told the time (tests): minutes and seconds since start, marked as such.
+            None => format!("+{:02}:{:02}", secs / 60 % 60, secs % 60),
+        };
         let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
         self.events.push_back(event_row(&time, kind, n(a), n(b)));
         while self.events.len() > MAX_EVENTS {
@@ -286,5 +305,19 @@ mod tests {
         assert_eq!(c.scene().screen, UiScreen::Pin);
         c.action(UiAction::Key(Pad::Card, Key::Digit(1)));
         assert_eq!(c.scene().pin_entered, 1);
+    }
+
+    /// Recent events carry the library's wall-clock time once the orchestrator has said
+    /// what time it was at start (past midnight too), and why staff were called.
+    #[test]
+    fn recent_events_show_the_time_of_day_and_why_staff_were_called() {
+        let mut c = Console::new(ConsoleSettings::default());
+        c.log(EventKind::SessionStarted, 0, 0);
+        assert_eq!(c.events[0].time, "+00:00", "not told the time: time since start, marked");
+        c.set_time_of_day_at_start(23 * 3600 + 59 * 60 + 30);
+        c.advance(Millis(45_000));
+        c.event(Event::Tap(crate::flow::Tap::CallStaff));
+        let newest = c.events.back().map(|e| (e.time.clone(), e.kind, e.a));
+        assert_eq!(newest, Some(("00:00".to_owned(), EventKind::StaffCalled, 0)));
     }
 }

@@ -132,6 +132,10 @@ impl Orchestrator {
         drivers: Drivers,
         inputs: mpsc::UnboundedSender<Input>,
     ) -> (Orchestrator, watch::Receiver<Scene>) {
+        let mut console = console;
+        // The staff menu's recent events in the library's wall-clock time: the console's
+        // Millis(0) is now.
+        console.set_time_of_day_at_start(crate::clock::Clock::library().seconds_of_day());
         let (scenes, rx) = watch::channel(console.scene());
         let status = DeviceStatus::new(drivers.counter.is_some());
         let o = Orchestrator {
