@@ -3,8 +3,8 @@
 //! itself.
 
 use crate::{
-    AdminConfirm, AdminPage, CheckStage, Device, EventKind, LoanRow, Notice, PinStage, Refusal, Scene,
-    Screen, StatusRow, event_row, loan_row, refused_row, status_row,
+    AdminConfirm, AdminPage, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow, Notice,
+    PinStage, Refusal, Scene, Screen, StatusRow, event_row, loan_row, refused_row, status_row,
 };
 
 /// The idle screen of a sample library; every sample scene starts from it.
@@ -14,12 +14,12 @@ pub fn base() -> Scene {
 
 fn admin_status() -> Vec<StatusRow> {
     vec![
-        status_row(Device::Reader, true, "SONY RC-S380/P"),
-        status_row(Device::Printer, false, "paper out"),
-        status_row(Device::Platform, true, "42 ms"),
-        status_row(Device::LibrarySystem, true, "SIP2, 18 ms"),
-        status_row(Device::Network, true, "eth0 192.0.2.15"),
-        status_row(Device::Update, true, "0.1.0"),
+        status_row(Device::Reader, DeviceState::Ready, 0, "SONY RC-S380/P"),
+        status_row(Device::Printer, DeviceState::PaperOut, 0, "paper out"),
+        status_row(Device::Platform, DeviceState::Answers, 42, ""),
+        status_row(Device::LibrarySystem, DeviceState::NoAnswer, 5, "SIP2 192.0.2.20:6001"),
+        status_row(Device::Network, DeviceState::Ready, 0, "eth0 up"),
+        status_row(Device::Update, DeviceState::Ready, 0, ""),
     ]
 }
 
@@ -128,6 +128,8 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 screen: Screen::AdminMenu,
                 status_rows: admin_status(),
                 version: "0.1.0".into(),
+                staff_called: true,
+                call_reason: CallReason::PaperOut,
                 ..base()
             },
         ),

@@ -20,9 +20,9 @@ mod generated {
 pub use generated::{AppWindow, Kiosk};
 // The view model this crate draws, re-exported so a caller needs one import.
 pub use kiosk_core::scene::{
-    AdminConfirm, AdminPage, CheckStage, DemoControl, Device, EventKind, EventRow, Gray, HandOffMethod,
-    HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad, PinStage, Refusal, Scene,
-    Screen, StatusRow, TypingState, UiAction, event_row, loan_row, refused_row, status_row,
+    AdminConfirm, AdminPage, CallReason, CheckStage, DemoControl, Device, DeviceState, EventKind, EventRow,
+    Gray, HandOffMethod, HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad, PinStage,
+    Refusal, Scene, Screen, StatusRow, TypingState, UiAction, event_row, loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -80,6 +80,23 @@ same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verifi
 same_enum!(CheckStage { Proving, Validity, Patron, Standing });
 same_enum!(AdminPage { Status, Registration, Events, Update });
 same_enum!(AdminConfirm { None, Reset, Restart });
+same_enum!(CallReason { None, PatronAsked, CardLocked, CardLeftBehind, PaperOut, PrinterFault, Malfunction });
+same_enum!(DeviceState {
+    Starting,
+    Ready,
+    Answers,
+    NoAnswer,
+    NotConfigured,
+    NotWorking,
+    PaperOut,
+    PaperLow,
+    CoverOpen,
+    OneWay,
+    Typed,
+    TestPrinted,
+    TestPrintFailed,
+    Simulated,
+});
 same_enum!(Notice {
     Goodbye,
     ReceiptPrinted,
@@ -149,7 +166,13 @@ impl From<&LoanRow> for generated::LoanRow {
 
 impl From<&StatusRow> for generated::StatusRow {
     fn from(r: &StatusRow) -> Self {
-        generated::StatusRow { device: r.device.into(), ok: r.ok, detail: r.detail.as_str().into() }
+        generated::StatusRow {
+            device: r.device.into(),
+            ok: r.state.ok(),
+            state: r.state.into(),
+            value: r.value,
+            detail: r.detail.as_str().into(),
+        }
     }
 }
 
@@ -191,6 +214,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_timeout_seconds(this.timeout_seconds.map_or(-1, int));
         k.set_paper_out(this.paper_out);
         k.set_staff_called(this.staff_called);
+        k.set_call_reason(this.call_reason.into());
         k.set_demo_mode(this.demo_mode);
         k.set_demo_card_on_reader(this.demo_card_on_reader);
         k.set_japanese(this.language == Language::Japanese);

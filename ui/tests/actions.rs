@@ -107,3 +107,61 @@ fn every_ui_string_is_translated_in_both_languages() {
         assert!(stale.is_empty(), "{lang}: translations for strings the UI no longer has: {stale:?}");
     }
 }
+
+/// The screens show words only through the catalogues: outside `@tr(…)`, no string
+/// literal with a letter in it is shown (`text:`, `title:`, `body:`, accessible labels).
+/// The language button names each language in itself, on purpose; the window's title is
+/// the program's name (a desktop window manager's, never shown full screen).
+#[test]
+fn no_shown_string_is_outside_the_catalogues() {
+    const SHOWN: [&str; 5] = ["text:", "title:", "body:", "accessible-label:", "placeholder-text:"];
+    const ALLOWED: [&str; 3] = ["English", "日本語", "kiosk"];
+    let mut found = Vec::new();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "slint") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).unwrap();
+        // A shown property's expression runs from its name to the `;` that ends it.
+        for (n, line) in src.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default().trim_start();
+            let Some(prop) = SHOWN.iter().find(|p| code.starts_with(*p)) else { continue };
+            let start: usize =
+                src.lines().take(n).map(|l| l.len() + 1).sum::<usize>() + line.find(prop).unwrap();
+            let expr = src[start..].split(';').next().unwrap_or_default();
+            // Drop the `@tr(…)` calls (their literals are catalogue ids), then look at
+            // what literals remain.
+            let mut rest = String::new();
+            let mut parts = expr.split("@tr(");
+            rest.push_str(parts.next().unwrap_or_default());
+            for part in parts {
+                let mut depth = 1usize;
+                let mut in_str = false;
+                let mut end = part.len();
+                for (i, c) in part.char_indices() {
+                    match c {
+                        '"' => in_str = !in_str,
+                        '(' if !in_str => depth += 1,
+                        ')' if !in_str => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = i + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                rest.push_str(&part[end..]);
+            }
+            for (i, literal) in rest.split('"').enumerate() {
+                if i % 2 == 1 && literal.chars().any(char::is_alphabetic) && !ALLOWED.contains(&literal) {
+                    found.push(format!("{}:{}: {literal:?}", path.file_name().unwrap().display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "words shown outside the catalogues:\n{}", found.join("\n"));
+}

@@ -143,6 +143,19 @@ pub enum Device {
     Keyboard,
 }
 
+/// Why staff were called (the lamp is on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CallReason {
+    #[default]
+    None,
+    PatronAsked,
+    CardLocked,
+    CardLeftBehind,
+    PaperOut,
+    PrinterFault,
+    Malfunction,
+}
+
 /// The staff menu's question before an action that ends a session or stops the kiosk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum AdminConfirm {
@@ -209,12 +222,59 @@ pub struct LoanRow {
     pub renewed: bool,
 }
 
+/// What a device line of the staff status page says (worded in the staff's language;
+/// [`StatusRow::value`] fills in its number).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DeviceState {
+    #[default]
+    Starting,
+    Ready,
+    /// Answered a check in `value` ms.
+    Answers,
+    /// No answer within `value` s.
+    NoAnswer,
+    NotConfigured,
+    /// Not working: the detail says how.
+    NotWorking,
+    PaperOut,
+    PaperLow,
+    CoverOpen,
+    /// A printer on a one-way link: no status to read.
+    OneWay,
+    /// The counter's keyboard typed the number.
+    Typed,
+    TestPrinted,
+    TestPrintFailed,
+    /// The demo's simulated device.
+    Simulated,
+}
+
+impl DeviceState {
+    /// Whether the line is green.
+    #[must_use]
+    pub fn ok(self) -> bool {
+        matches!(
+            self,
+            DeviceState::Ready
+                | DeviceState::Answers
+                | DeviceState::PaperLow
+                | DeviceState::OneWay
+                | DeviceState::Typed
+                | DeviceState::TestPrinted
+                | DeviceState::Simulated
+        )
+    }
+}
+
 /// A line of the staff menu's status page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StatusRow {
     pub device: Device,
-    pub ok: bool,
-    /// Technical detail for staff (model, address, latency, the driver's message).
+    pub state: DeviceState,
+    /// The state's number (milliseconds, seconds), 0 when it has none.
+    pub value: i32,
+    /// Technical detail for staff (model, address, the driver's message), shown in
+    /// brackets after the state; "" for none.
     pub detail: String,
 }
 
@@ -273,6 +333,8 @@ pub struct Scene {
     pub timeout_seconds: Option<u32>,
     pub paper_out: bool,
     pub staff_called: bool,
+    /// Why the lamp is on (the staff status page says it).
+    pub call_reason: CallReason,
     pub demo_mode: bool,
     pub demo_card_on_reader: bool,
     pub language: Language,
@@ -382,6 +444,7 @@ impl Default for Scene {
             timeout_seconds: None,
             paper_out: false,
             staff_called: false,
+            call_reason: CallReason::None,
             demo_mode: false,
             demo_card_on_reader: false,
             language: Language::Japanese,
@@ -430,8 +493,8 @@ pub fn refused_row(number: usize, title: &str, item: &str, refusal: Refusal, mes
 
 /// A status line of the admin screen.
 #[must_use]
-pub fn status_row(device: Device, ok: bool, detail: &str) -> StatusRow {
-    StatusRow { device, ok, detail: detail.to_owned() }
+pub fn status_row(device: Device, state: DeviceState, value: i32, detail: &str) -> StatusRow {
+    StatusRow { device, state, value, detail: detail.to_owned() }
 }
 
 /// A line of the admin screen's recent events.

@@ -8,15 +8,15 @@
 //! normal view.
 
 use crate::scene::{
-    AdminConfirm, AdminPage, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key, Language,
-    LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad, PinStage as UiPin, Refusal as UiRefusal, Scene,
-    Screen as UiScreen, TypingState, UiAction,
+    AdminConfirm, AdminPage, CallReason, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key,
+    Language, LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad, PinStage as UiPin, Refusal as UiRefusal,
+    Scene, Screen as UiScreen, TypingState, UiAction,
 };
 
 use crate::flow::{
     AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, HandOff, ItemRefusal, LabelRefusal,
-    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Tap,
-    TypeFault, TypingView, View,
+    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, StaffCall,
+    Tap, TypeFault, TypingView, View,
 };
 
 /// What the patron chose about how the screen looks.
@@ -230,6 +230,15 @@ pub fn scene(
         library_name: library_name.to_owned(),
         paper_out: view.paper_out,
         staff_called: view.staff_called.is_some(),
+        call_reason: match view.staff_called {
+            None => CallReason::None,
+            Some(StaffCall::PatronAsked) => CallReason::PatronAsked,
+            Some(StaffCall::CardLocked) => CallReason::CardLocked,
+            Some(StaffCall::CardLeftBehind) => CallReason::CardLeftBehind,
+            Some(StaffCall::PrinterOutOfPaper) => CallReason::PaperOut,
+            Some(StaffCall::PrinterFault) => CallReason::PrinterFault,
+            Some(StaffCall::Malfunction) => CallReason::Malfunction,
+        },
         timeout_seconds: view.timeout_warning,
         language: p.language,
         large_text: p.large_text,

@@ -257,7 +257,8 @@ pub fn drivers(
     let effects = Arc::new(Mutex::new(Vec::new()));
     drivers.demo = Some(Controls { card: card.clone(), present, next_book: 0, effects: effects.clone() });
     for device in [kiosk_ui::Device::Reader, kiosk_ui::Device::Printer] {
-        let _ = inputs.send(Input::Status(device, true, "simulated".to_owned()));
+        let _ =
+            inputs.send(Input::Status(kiosk_ui::status_row(device, kiosk_ui::DeviceState::Simulated, 0, "")));
     }
     let label_keys = drivers.label_keys.clone();
     Ok((drivers, World { card, effects, library: sim, pages: printed, label_keys, state }))

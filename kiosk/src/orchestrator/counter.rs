@@ -30,10 +30,11 @@ impl Orchestrator {
             })
             .await
             .unwrap_or_else(|_| Err((TypeFault::Failed, "the typing thread stopped".to_owned())));
+            use kiosk_ui::{Device, DeviceState, status_row};
             let _ = match &result {
-                Ok(()) => tx.send(Input::Status(kiosk_ui::Device::Keyboard, true, "typed".to_owned())),
+                Ok(()) => tx.send(Input::Status(status_row(Device::Keyboard, DeviceState::Typed, 0, ""))),
                 Err((TypeFault::NoKeyboard, why)) => {
-                    tx.send(Input::Status(kiosk_ui::Device::Keyboard, false, why.clone()))
+                    tx.send(Input::Status(status_row(Device::Keyboard, DeviceState::NotWorking, 0, why)))
                 }
                 Err(_) => Ok(()),
             };

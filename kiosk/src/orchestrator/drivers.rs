@@ -456,20 +456,20 @@ fn printer(
                 .spawn(move || {
                     let mut out = false;
                     while let Ok(h) = health.recv() {
-                        let (ok, detail, paper_out) = match &h {
+                        use kiosk_ui::DeviceState as D;
+                        let (state, detail, paper_out) = match &h {
                             kiosk_printer::Health::Status(Some(s)) => {
-                                (s.ready(), printer_words(s), s.paper == kiosk_printer::Paper::Out)
+                                (printer_state(s), printer_words(s), s.paper == kiosk_printer::Paper::Out)
                             }
-                            kiosk_printer::Health::Status(None) => {
-                                (true, "no status (one-way link)".to_owned(), false)
-                            }
-                            kiosk_printer::Health::Unreachable(why) => (false, why.clone(), false),
+                            kiosk_printer::Health::Status(None) => (D::OneWay, String::new(), false),
+                            kiosk_printer::Health::Unreachable(why) => (D::NotWorking, why.clone(), false),
                         };
+                        let row = kiosk_ui::status_row(kiosk_ui::Device::Printer, state, 0, &detail);
                         if paper_out != out {
                             out = paper_out;
                             let _ = tx.send(Input::PaperOut(out));
                         }
-                        if tx.send(Input::Status(kiosk_ui::Device::Printer, ok, detail)).is_err() {
+                        if tx.send(Input::Status(row)).is_err() {
                             return;
                         }
                     }
@@ -480,7 +480,13 @@ fn printer(
         Err(e) => {
             // A missing printer is not a reason to stop lending: no receipts today.
             tracing::warn!(error = %e, "the printer is not available: no receipts or labels");
-            let _ = inputs.send(Input::Status(kiosk_ui::Device::Printer, false, e.to_string()));
+            let row = kiosk_ui::status_row(
+                kiosk_ui::Device::Printer,
+                kiosk_ui::DeviceState::NotWorking,
+                0,
+                &e.to_string(),
+            );
+            let _ = inputs.send(Input::Status(row));
             let _ = inputs.send(Input::PaperOut(true));
             Ok(None)
         }
@@ -578,6 +584,23 @@ fn start_scanner(sc: &config::Scanner, inputs: &mpsc::UnboundedSender<Input>) ->
 }
 
 /// The printer's state as staff say it.
+/// The printer's line on the status page: the most urgent thing first.
+fn printer_state(s: &kiosk_printer::PrinterStatus) -> kiosk_ui::DeviceState {
+    use kiosk_ui::DeviceState as D;
+    if s.cover_open {
+        D::CoverOpen
+    } else if s.paper == kiosk_printer::Paper::Out {
+        D::PaperOut
+    } else if s.error || !s.online {
+        D::NotWorking
+    } else if s.paper == kiosk_printer::Paper::NearEnd {
+        D::PaperLow
+    } else {
+        D::Ready
+    }
+}
+
+/// The printer's status as it reported it (the technical detail under its line).
 fn printer_words(s: &kiosk_printer::PrinterStatus) -> String {
     let mut words = Vec::new();
     if s.cover_open {

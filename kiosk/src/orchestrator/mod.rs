@@ -66,7 +66,7 @@ pub enum Input {
     /// The printer's paper ran out (true) or was loaded again (false).
     PaperOut(bool),
     /// A device's state for the admin screen.
-    Status(kiosk_ui::Device, bool, String),
+    Status(kiosk_ui::StatusRow),
     /// Terminal registration finished: the platform back-end built with the new
     /// certificate, or what the Registration page says went wrong.
     Registered(Result<drivers::NewPlatform, String>),
@@ -237,8 +237,8 @@ impl Orchestrator {
             Input::PaperOut(out) => {
                 self.console.event(if out { Event::PaperOut } else { Event::PaperRestored })
             }
-            Input::Status(device, ok, detail) => {
-                self.status.set(device, ok, detail);
+            Input::Status(row) => {
+                self.status.set(row);
                 Vec::new()
             }
             Input::Registered(result) => {
@@ -282,11 +282,11 @@ impl Orchestrator {
             }
             CardNews::Reply { session, reply } => self.console.event(Event::Reply { session, reply }),
             CardNews::Reader(state) => {
-                let (ok, detail) = match state {
-                    Ok(name) => (true, name),
-                    Err(problem) => (false, problem),
-                };
-                self.status.set(kiosk_ui::Device::Reader, ok, detail);
+                use kiosk_ui::{Device, DeviceState, status_row};
+                self.status.set(match state {
+                    Ok(name) => status_row(Device::Reader, DeviceState::Ready, 0, &name),
+                    Err(problem) => status_row(Device::Reader, DeviceState::NotWorking, 0, &problem),
+                });
                 Vec::new()
             }
         }

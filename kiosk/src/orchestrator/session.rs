@@ -101,7 +101,12 @@ impl Orchestrator {
             PlatformVerdict::NotLinked => Verdict::NotLinked,
             PlatformVerdict::Untrusted(_) => Verdict::Untrusted,
             PlatformVerdict::Unavailable(e) => {
-                self.status.set(kiosk_ui::Device::Platform, false, e.to_string());
+                self.status.set(kiosk_ui::status_row(
+                    kiosk_ui::Device::Platform,
+                    kiosk_ui::DeviceState::NotWorking,
+                    0,
+                    &e.to_string(),
+                ));
                 Verdict::Unavailable
             }
         }

@@ -7,39 +7,49 @@ use std::time::Instant;
 
 use kiosk_core::flow::{AdminAction, StaffPin};
 use kiosk_printer::{Receipt, compose_receipt};
-use kiosk_ui::Scene;
+use kiosk_ui::{Device, DeviceState, Scene, status_row};
 
 use super::card::CardCommand;
 use super::{Input, Orchestrator, drivers, registration};
 
+/// Milliseconds since `started`, for a status line.
+fn millis(started: Instant) -> i32 {
+    i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX)
+}
+
+/// A timeout in whole seconds, for a status line.
+fn secs(d: std::time::Duration) -> i32 {
+    i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
+}
+
 /// The admin screen's device rows.
 #[derive(Debug, Clone)]
 pub(super) struct DeviceStatus {
-    rows: Vec<(kiosk_ui::Device, bool, String)>,
+    rows: Vec<kiosk_ui::StatusRow>,
 }
 
 impl DeviceStatus {
     /// The rows this kiosk has: a counter has the USB keyboard instead of the library
     /// system (it hands numbers over through the counter PC, not SIP2).
     pub(super) fn new(counter: bool) -> DeviceStatus {
-        use kiosk_ui::Device::{Keyboard, LibrarySystem, Network, Platform, Printer, Reader, Update};
+        use Device::{Keyboard, LibrarySystem, Network, Platform, Printer, Reader, Update};
         let own = if counter { Keyboard } else { LibrarySystem };
         let rows = [Reader, Printer, Platform, own, Network]
             .into_iter()
-            .map(|d| (d, false, "starting".to_owned()))
-            .chain([(Update, true, env!("CARGO_PKG_VERSION").to_owned())])
+            .map(|d| kiosk_ui::status_row(d, DeviceState::Starting, 0, ""))
+            .chain([kiosk_ui::status_row(Update, DeviceState::Ready, 0, "")])
             .collect();
         DeviceStatus { rows }
     }
 
-    pub(super) fn set(&mut self, device: kiosk_ui::Device, ok: bool, detail: String) {
-        if let Some(row) = self.rows.iter_mut().find(|(d, _, _)| *d == device) {
-            *row = (device, ok, detail);
+    pub(super) fn set(&mut self, row: kiosk_ui::StatusRow) {
+        if let Some(r) = self.rows.iter_mut().find(|r| r.device == row.device) {
+            *r = row;
         }
     }
 
     pub(super) fn scene_rows(&self) -> Vec<kiosk_ui::StatusRow> {
-        self.rows.iter().map(|(d, ok, detail)| kiosk_ui::status_row(*d, *ok, detail)).collect()
+        self.rows.clone()
     }
 }
 
@@ -123,51 +133,48 @@ impl Orchestrator {
     /// Checks the platform, the library system and the network for the admin screen
     /// (at start, and when staff open the status page). Nothing about patrons is sent.
     pub(super) fn probe(&mut self) {
-        use kiosk_ui::Device;
         let (ok, detail) = drivers::network_state();
-        self.status.set(Device::Network, ok, detail);
+        let state = if ok { DeviceState::Ready } else { DeviceState::NotWorking };
+        self.status.set(status_row(Device::Network, state, 0, &detail));
         if let Some(c) = &self.drivers.counter {
-            let (ok, detail) = match drivers::keyboard_state(c) {
-                Ok(d) => (true, d),
-                Err(d) => (false, d),
+            let row = match drivers::keyboard_state(c) {
+                Ok(d) => status_row(Device::Keyboard, DeviceState::Ready, 0, &d),
+                Err(d) => status_row(Device::Keyboard, DeviceState::NotWorking, 0, &d),
             };
-            self.status.set(Device::Keyboard, ok, detail);
+            self.status.set(row);
         }
         let tx = self.inputs.clone();
         let (platform, library, timeout) =
             (self.drivers.platform.clone(), self.drivers.library.clone(), self.drivers.timeout);
         tokio::spawn(async move {
             let started = Instant::now();
-            let state = match &platform {
+            let row = match &platform {
                 Some(p) => match tokio::time::timeout(timeout, p.challenge()).await {
-                    Ok(Ok(_)) => (true, format!("answers ({} ms)", started.elapsed().as_millis())),
-                    Ok(Err(e)) => (false, e.to_string()),
-                    Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
+                    Ok(Ok(_)) => status_row(Device::Platform, DeviceState::Answers, millis(started), ""),
+                    Ok(Err(e)) => status_row(Device::Platform, DeviceState::NotWorking, 0, &e.to_string()),
+                    Err(_) => status_row(Device::Platform, DeviceState::NoAnswer, secs(timeout), ""),
                 },
-                None => (false, "not configured".to_owned()),
+                None => status_row(Device::Platform, DeviceState::NotConfigured, 0, ""),
             };
-            let _ = tx.send(Input::Status(Device::Platform, state.0, state.1));
+            let _ = tx.send(Input::Status(row));
             let started = Instant::now();
-            let state = match &library {
+            let row = match &library {
                 Some(l) => match tokio::time::timeout(timeout, drivers::library_state(l)).await {
-                    Ok(Ok(s)) => {
-                        (true, format!("SIP2 connected ({} ms); {s}", started.elapsed().as_millis()))
-                    }
-                    Ok(Err(e)) => (false, e),
-                    Err(_) => (false, format!("no answer within {} s", timeout.as_secs())),
+                    Ok(Ok(s)) => status_row(Device::LibrarySystem, DeviceState::Answers, millis(started), &s),
+                    Ok(Err(e)) => status_row(Device::LibrarySystem, DeviceState::NotWorking, 0, &e),
+                    Err(_) => status_row(Device::LibrarySystem, DeviceState::NoAnswer, secs(timeout), ""),
                 },
-                None => (false, "not configured".to_owned()),
+                None => status_row(Device::LibrarySystem, DeviceState::NotConfigured, 0, ""),
             };
-            let _ = tx.send(Input::Status(Device::LibrarySystem, state.0, state.1));
+            let _ = tx.send(Input::Status(row));
         });
     }
 
     /// A receipt with no loans, from the staff menu. Its result is the printer's line on
     /// the status page (a failure says why there, not only in the log).
     pub(super) fn test_print(&mut self) {
-        use kiosk_ui::Device;
         let Some(printer) = self.drivers.printer.clone() else {
-            self.status.set(Device::Printer, false, "test print: no printer configured".to_owned());
+            self.status.set(status_row(Device::Printer, DeviceState::NotConfigured, 0, ""));
             return;
         };
         let settings = self.drivers.job_settings.clone();
@@ -180,14 +187,14 @@ impl Orchestrator {
                 Ok(job) => printer.print(job).await,
                 Err(e) => Err(e),
             };
-            let state = match result {
-                Ok(()) => (true, "test print sent".to_owned()),
+            let row = match result {
+                Ok(()) => status_row(Device::Printer, DeviceState::TestPrinted, 0, ""),
                 Err(e) => {
                     tracing::warn!(error = %e, "test print failed");
-                    (false, format!("test print failed: {e}"))
+                    status_row(Device::Printer, DeviceState::TestPrintFailed, 0, &e.to_string())
                 }
             };
-            let _ = tx.send(Input::Status(Device::Printer, state.0, state.1));
+            let _ = tx.send(Input::Status(row));
         });
     }
 
