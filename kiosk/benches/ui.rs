@@ -252,7 +252,7 @@ fn main() {
             if n % 7 == 0 {
                 kiosk_ui::refused_row(n, "", &format!("40000000{n:02}"), kiosk_ui::Refusal::OnHold, "")
             } else {
-                kiosk_ui::loan_row(n, &format!("吾輩は猫である 第{n}巻"), "12月21日（月）")
+                kiosk_ui::loan_row(n, &format!("吾輩は猫である 第{n}巻"), "2026-12-21")
             }
         })
         .collect();

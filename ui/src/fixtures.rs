@@ -30,8 +30,8 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
     let loans = vec![
         refused_row(4, "", "9784003101018", Refusal::Other, "延滞資料があるため貸出できません"),
         refused_row(3, "こころ", "9784041001011", Refusal::OnHold, ""),
-        LoanRow { renewed: true, ..loan_row(2, "Norwegian Wood", "12月21日（月）") },
-        loan_row(1, "吾輩は猫である", "12月21日（月）"),
+        LoanRow { renewed: true, ..loan_row(2, "Norwegian Wood", "2026-12-21") },
+        loan_row(1, "吾輩は猫である", "2026-12-21"),
     ];
     let ending = |notice, card_present| Scene { screen: Screen::Ending, notice, card_present, ..base() };
     vec![

@@ -204,6 +204,45 @@ pub enum Refusal {
     NoAnswer,
 }
 
+/// A calendar date for the screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DueDate {
+    pub year: i32,
+    /// 1–12.
+    pub month: u8,
+    /// 1–31.
+    pub day: u8,
+    /// 0 Monday … 6 Sunday.
+    pub weekday: u8,
+}
+
+impl DueDate {
+    /// `YYYY-MM-DD` (how the kiosk passes a library system's due date on), with its
+    /// weekday; `None` for anything else or a date that does not exist.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<DueDate> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year: i32 = parts.next()?.parse().ok()?;
+        let month: u8 = parts.next()?.parse().ok()?;
+        let day: u8 = parts.next()?.parse().ok()?;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let last = *days.get(usize::from(month).checked_sub(1)?)?;
+        if !(1..=last).contains(&day) || !(1..=9999).contains(&year) {
+            return None;
+        }
+        // Days since 1970-01-01 (a Thursday), by the civil-from-days inverse.
+        let (y, m) = if month <= 2 { (year - 1, i32::from(month) + 9) } else { (year, i32::from(month) - 3) };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m + 2) / 5 + i32::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let weekday = u8::try_from((days + 3).rem_euclid(7)).ok()?;
+        Some(DueDate { year, month, day, weekday })
+    }
+}
+
 /// A line of the borrowing list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoanRow {
@@ -214,7 +253,11 @@ pub struct LoanRow {
     pub title: String,
     /// The item's barcode.
     pub item: String,
+    /// The due date as the library system wrote it (shown when it is not a date).
     pub due: String,
+    /// The due date, when it is one: the screen words it in the patron's language
+    /// (`12月7日（月）`, `Mon 7 Dec`).
+    pub due_date: Option<DueDate>,
     pub refusal: Refusal,
     /// The library system's own words about a refusal, shown on a line of their own.
     pub message: String,
@@ -475,7 +518,13 @@ impl Default for Scene {
 /// A lent line as the borrowing screen shows it (a test and fixture helper).
 #[must_use]
 pub fn loan_row(number: usize, title: &str, due: &str) -> LoanRow {
-    LoanRow { number, title: title.to_owned(), due: due.to_owned(), ..LoanRow::default() }
+    LoanRow {
+        number,
+        title: title.to_owned(),
+        due: due.to_owned(),
+        due_date: DueDate::parse(due),
+        ..LoanRow::default()
+    }
 }
 
 /// A refused line as the borrowing screen shows it (a test and fixture helper).
@@ -632,5 +681,24 @@ impl UiAction {
                 None => key(other, Pad::Card)?,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DueDate;
+
+    #[test]
+    fn due_dates_know_their_weekday_and_refuse_what_is_not_a_date() {
+        let d = |y, m, day, weekday| Some(DueDate { year: y, month: m, day, weekday });
+        assert_eq!(DueDate::parse("2026-12-07"), d(2026, 12, 7, 0), "a Monday");
+        assert_eq!(DueDate::parse("2026-12-20"), d(2026, 12, 20, 6), "a Sunday");
+        assert_eq!(DueDate::parse("2028-02-29"), d(2028, 2, 29, 1), "a leap day, Tuesday");
+        assert_eq!(DueDate::parse("1970-01-01"), d(1970, 1, 1, 3));
+        for bad in
+            ["2026-02-29", "2026-13-01", "2026-00-10", "2026-12-32", "20261207", "", "返却日未定", "2026-12"]
+        {
+            assert_eq!(DueDate::parse(bad), None, "{bad:?}");
+        }
     }
 }

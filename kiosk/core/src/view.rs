@@ -8,9 +8,9 @@
 //! normal view.
 
 use crate::scene::{
-    AdminConfirm, AdminPage, CallReason, CheckStage as UiCheck, DemoControl, HandOffMethod as UiMethod, Key,
-    Language, LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad, PinStage as UiPin, Refusal as UiRefusal,
-    Scene, Screen as UiScreen, TypingState, UiAction,
+    AdminConfirm, AdminPage, CallReason, CheckStage as UiCheck, DemoControl, DueDate,
+    HandOffMethod as UiMethod, Key, Language, LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad,
+    PinStage as UiPin, Refusal as UiRefusal, Scene, Screen as UiScreen, TypingState, UiAction,
 };
 
 use crate::flow::{
@@ -199,6 +199,7 @@ fn loan_line(number: usize, line: &LoanLine) -> LoanRow {
             title: loan.title.clone(),
             item: loan.item.0.clone(),
             due: loan.due.clone(),
+            due_date: DueDate::parse(&loan.due),
             renewed: loan.renewed,
             ..LoanRow::default()
         },
