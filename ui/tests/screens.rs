@@ -88,6 +88,23 @@ fn a_tap_anywhere_on_the_timeout_warning_means_still_here() {
     let sink = got.clone();
     kiosk_ui::on_action(&ui.ui, move |a| sink.borrow_mut().push(a));
     ui.render(&Scene { screen: Screen::Borrowing, timeout_seconds: Some(9), ..base() }).unwrap();
-    ui.tap(40.0, 700.0);
+    ui.tap(40.0, 400.0);
     assert_eq!(got.borrow().as_slice(), &[Ok(UiAction::StillHere)]);
+}
+
+/// The bottom bar stays live over the patron's overlays: the last-try warning does not
+/// take away the language and display buttons.
+#[test]
+fn the_display_buttons_work_over_the_last_try_warning() {
+    let ui = Headless::new(1280, 800).unwrap();
+    let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = got.clone();
+    kiosk_ui::on_action(&ui.ui, move |a| sink.borrow_mut().push(a));
+    let scene = Scene { screen: Screen::Pin, pin_stage: kiosk_ui::PinStage::LastTryWarning, ..base() };
+    ui.render(&scene).unwrap();
+    // The right-most button of the bar, bottom right of the screen.
+    ui.tap(1200.0, 730.0);
+    // The warning's dimmed area above it swallows taps.
+    ui.tap(40.0, 400.0);
+    assert_eq!(got.borrow().as_slice(), &[Ok(UiAction::ToggleContrast)]);
 }
