@@ -1150,3 +1150,35 @@ mod counter {
         assert!(!c.mode.counter().unwrap().methods.contains(&HandOff::Label));
     }
 }
+
+/// `library.card_name`: the library's word for its card reaches the Japanese screens
+/// (through the console's scene); a bad value is named with its fix.
+mod card_name {
+    use super::*;
+
+    const LIB: &str = "name = \"テスト図書館\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"";
+
+    #[test]
+    fn the_card_name_reaches_the_screen() {
+        let config = ok(&[("library", &format!("{LIB}\ncard_name = \" 利用者カード \""))]);
+        assert_eq!(config.library.card_name.as_deref(), Some("利用者カード"));
+        let console = kiosk_core::console::Console::new(config.console_settings());
+        assert_eq!(console.scene().card_name, "利用者カード");
+        let unset = ok(&[]);
+        assert_eq!(unset.library.card_name, None);
+        let console = kiosk_core::console::Console::new(unset.console_settings());
+        assert_eq!(console.scene().card_name, "", "unset: the catalogue's 図書館カード");
+    }
+
+    #[test]
+    fn a_bad_card_name_is_named_with_its_fix() {
+        one(&[("library", &format!("{LIB}\ncard_name = \"\""))], "library.card_name", "1 to 20 characters");
+        let long = "カ".repeat(21);
+        one(&[("library", &format!("{LIB}\ncard_name = \"{long}\""))], "library.card_name", "利用者カード");
+        one(
+            &[("library", &format!("{LIB}\ncard_name = \"a\\nb\""))],
+            "library.card_name",
+            "control characters",
+        );
+    }
+}

@@ -37,6 +37,8 @@ pub struct ConsoleSettings {
     pub admin: AdminPolicy,
     /// The library's name, on every patron screen.
     pub library_name: String,
+    /// The library's own name for its card on the Japanese screens ("" for 図書館カード).
+    pub card_name: String,
 }
 
 /// How many recent events the admin screen keeps.
@@ -50,6 +52,7 @@ pub struct Console {
     events: VecDeque<EventRow>,
     out_of_service: bool,
     library_name: String,
+    card_name: String,
     now: Millis,
     /// Local seconds since midnight at `Millis(0)`, when the orchestrator has said.
     time_of_day_at_start: Option<u32>,
@@ -71,6 +74,7 @@ impl Console {
             events: VecDeque::new(),
             out_of_service: false,
             library_name: settings.library_name,
+            card_name: settings.card_name,
             now: Millis(0),
             time_of_day_at_start: None,
         }
@@ -173,6 +177,7 @@ impl Console {
         let mut s =
             view::scene(&view, self.admin.view(self.now), &self.presentation, &self.library_name, self.now);
         s.out_of_service_on = self.out_of_service;
+        s.card_name.clone_from(&self.card_name);
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
         let barcode = match view.screen {

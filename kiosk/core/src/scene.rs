@@ -353,6 +353,9 @@ impl Language {
 pub struct Scene {
     pub screen: Screen,
     pub library_name: String,
+    /// The library's own name for its card on the Japanese screens ("" for the
+    /// catalogue's 図書館カード).
+    pub card_name: String,
     pub pin_stage: PinStage,
     pub pin_entered: u8,
     pub tries_left: Option<u8>,
@@ -467,6 +470,7 @@ impl Default for Scene {
         Scene {
             screen: Screen::Starting,
             library_name: String::new(),
+            card_name: String::new(),
             pin_stage: PinStage::CheckingTries,
             pin_entered: 0,
             tries_left: None,

@@ -149,6 +149,7 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
 
 const LIBRARY: &[Key] = &[
     key("name", Text, None, "the library's name on screens and receipts"),
+    key("card_name", Text, None, "the library's own name for its card on the Japanese screens"),
     key("institution_id", Text, None, "the SIP2 institution id (field AO)"),
     key("service_provider_id", Text, None, "the library's service-provider id at the platform"),
     key("languages", ListOf(names::<Language>), Some(r#"["ja", "en"]"#), "screen languages, default first"),

@@ -195,6 +195,10 @@ pub enum ScannerSource {
 pub struct Library {
     /// Shown on screen and printed on receipts, e.g. "はりま市立中央図書館" (1 to 100 characters).
     pub name: String,
+    /// The library's own name for its card on the Japanese screens ("利用者カード",
+    /// "図書館利用券", …; 1 to 20 characters); `None` says 図書館カード. English screens
+    /// say "library card" whatever the library calls it.
+    pub card_name: Option<String>,
     /// SIP2 institution id (field AO).
     pub institution_id: Code,
     /// The library's service-provider id at the local authentication platform; always
@@ -631,6 +635,7 @@ impl Config {
         Config {
             library: Library {
                 name: "デモ市立図書館 (Demo City Library)".to_owned(),
+                card_name: None,
                 institution_id: Code::demo("DEMO"),
                 service_provider_id: None,
                 languages: Languages(vec![Language::Ja, Language::En]),

@@ -75,6 +75,7 @@ impl Config {
             session: self.session_policy(),
             admin: self.admin_policy(),
             library_name: self.library.name.clone(),
+            card_name: self.library.card_name.clone().unwrap_or_default(),
         }
     }
 

@@ -182,6 +182,19 @@ fn library(
         }
     });
     let name = s.required(walk, "name", name, "name = \"はりま市立中央図書館\"");
+    let card_name = s.string(walk, "card_name").then(walk, s.path("card_name"), |name| {
+        let chars = name.trim().chars().count();
+        if chars == 0 || chars > 20 {
+            Err(bad(
+                "must be 1 to 20 characters",
+                "write the card's name as your patrons know it, e.g. \"利用者カード\"",
+            ))
+        } else if name.chars().any(char::is_control) {
+            Err(bad("contains control characters", "write the name on one line"))
+        } else {
+            Ok(name.trim().to_owned())
+        }
+    });
     let institution_id =
         s.string(walk, "institution_id").then(walk, s.path("institution_id"), |v| Code::parse(&v));
     let institution_id = s.required(walk, "institution_id", institution_id, "institution_id = \"HARIMA\"");
@@ -207,6 +220,7 @@ fn library(
     Some((
         Library {
             name: name?,
+            card_name: card_name.optional()?,
             institution_id: institution_id?,
             service_provider_id: service_provider_id?,
             languages: languages?,
