@@ -81,12 +81,19 @@ fn the_languages_really_differ_and_the_layout_is_not_empty() {
     assert!(ja.difference(&contrast, THRESHOLD) > 0.5, "high contrast must change most of the screen");
 }
 
-#[test]
-fn a_tap_anywhere_on_the_timeout_warning_means_still_here() {
+/// A 1280×800 window and the actions its taps send, in order.
+#[allow(clippy::type_complexity, clippy::unwrap_used)]
+fn listening() -> (Headless, std::rc::Rc<std::cell::RefCell<Vec<Result<UiAction, String>>>>) {
     let ui = Headless::new(1280, 800).unwrap();
     let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = got.clone();
     kiosk_ui::on_action(&ui.ui, move |a| sink.borrow_mut().push(a));
+    (ui, got)
+}
+
+#[test]
+fn a_tap_anywhere_on_the_timeout_warning_means_still_here() {
+    let (ui, got) = listening();
     ui.render(&Scene { screen: Screen::Borrowing, timeout_seconds: Some(9), ..base() }).unwrap();
     ui.tap(40.0, 400.0);
     assert_eq!(got.borrow().as_slice(), &[Ok(UiAction::StillHere)]);
@@ -96,10 +103,7 @@ fn a_tap_anywhere_on_the_timeout_warning_means_still_here() {
 /// take away the language and display buttons.
 #[test]
 fn the_display_buttons_work_over_the_last_try_warning() {
-    let ui = Headless::new(1280, 800).unwrap();
-    let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let sink = got.clone();
-    kiosk_ui::on_action(&ui.ui, move |a| sink.borrow_mut().push(a));
+    let (ui, got) = listening();
     let scene = Scene { screen: Screen::Pin, pin_stage: kiosk_ui::PinStage::LastTryWarning, ..base() };
     ui.render(&scene).unwrap();
     // The right-most button of the bar, bottom right of the screen.
