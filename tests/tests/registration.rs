@@ -89,12 +89,12 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
     // The Software update page's buttons leave their request for the update agent (it
     // runs as root; see deploy/agent/tests/manifest.rs for its side).
     k.tap("admin-page-update");
-    k.until("update=\"The update agent has not reported", 10);
+    k.until("update=NotReported/None", 10);
     let request = stack.dir.join("update-request");
-    for (button, word, words) in [
-        ("admin-update-check", "check", "check for updates"),
-        ("admin-update-install", "install", "install when the kiosk is idle"),
-        ("admin-reboot", "reboot", "restart the kiosk"),
+    for (button, word, asked) in [
+        ("admin-update-check", "check", "Check"),
+        ("admin-update-install", "install", "Install"),
+        ("admin-reboot", "reboot", "Reboot"),
     ] {
         k.tap(button);
         if button == "admin-reboot" {
@@ -102,12 +102,13 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
             k.until("admin_confirm=Restart", 10);
             k.tap("admin-confirm");
         }
-        k.until(&format!("Asked the update agent to {words}; it has not picked the request up yet"), 10);
+        // The page says the request waits for the agent (worded from the catalogue).
+        k.until(&format!("update=NotReported/{asked}"), 10);
         assert_eq!(std::fs::read_to_string(&request).unwrap(), format!("{word}\n"));
     }
     k.shot("update-asked");
     std::fs::remove_file(&request).unwrap();
-    k.until("update=\"The update agent has not reported", 10);
+    k.until("update=NotReported/None", 10);
     k.tap("admin-close");
 
     // The next card goes through with the new certificate (mutual TLS), no restart.

@@ -3,8 +3,9 @@
 //! itself.
 
 use crate::{
-    AdminConfirm, AdminPage, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow, Notice,
-    PinStage, Refusal, Scene, Screen, StatusRow, event_row, loan_row, refused_row, status_row,
+    AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow,
+    Notice, PinStage, Refusal, Scene, Screen, StatusRow, UpdatePhase, UpdateView, event_row, loan_row,
+    refused_row, status_row,
 };
 
 /// The idle screen of a sample library; every sample scene starts from it.
@@ -174,7 +175,12 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 screen: Screen::AdminMenu,
                 admin_page: AdminPage::Update,
                 version: "0.1.0".into(),
-                update_state: "0.1.1 downloaded; installs when the kiosk is idle".into(),
+                update: UpdateView {
+                    phase: UpdatePhase::WaitingForReboot,
+                    version: "0.1.1".into(),
+                    asked: AgentAsk::Check,
+                    ..UpdateView::default()
+                },
                 ..base()
             },
         ),

@@ -20,9 +20,10 @@ mod generated {
 pub use generated::{AppWindow, Kiosk};
 // The view model this crate draws, re-exported so a caller needs one import.
 pub use kiosk_core::scene::{
-    AdminConfirm, AdminPage, CallReason, CheckStage, DemoControl, Device, DeviceState, EventKind, EventRow,
-    Gray, HandOffMethod, HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad, PinStage,
-    Refusal, Scene, Screen, StatusRow, TypingState, UiAction, event_row, loan_row, refused_row, status_row,
+    AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState, EventKind,
+    EventRow, Gray, HandOffMethod, HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad,
+    PinStage, Refusal, Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, event_row,
+    loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -80,6 +81,18 @@ same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verifi
 same_enum!(CheckStage { Proving, Validity, Patron, Standing });
 same_enum!(AdminPage { Status, Registration, Events, Update });
 same_enum!(AdminConfirm { None, Reset, Restart });
+same_enum!(UpdatePhase {
+    NotReported,
+    Unreadable,
+    UpToDate,
+    Deferred,
+    Downloading,
+    Installing,
+    WaitingForReboot,
+    Failed,
+    Other,
+});
+same_enum!(AgentAsk { None, Check, Install, Reboot });
 same_enum!(CallReason { None, PatronAsked, CardLocked, CardLeftBehind, PaperOut, PrinterFault, Malfunction });
 same_enum!(DeviceState {
     Starting,
@@ -235,7 +248,11 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_status_rows(model(this.status_rows.iter().map(generated::StatusRow::from)));
         k.set_recent_events(model(this.recent_events.iter().map(generated::EventRow::from)));
         k.set_version(SharedString::from(this.version.as_str()));
-        k.set_update_state(SharedString::from(this.update_state.as_str()));
+        k.set_update_phase(this.update.phase.into());
+        k.set_update_version(SharedString::from(this.update.version.as_str()));
+        k.set_update_percent(this.update.percent);
+        k.set_update_detail(SharedString::from(this.update.detail.as_str()));
+        k.set_update_asked(this.update.asked.into());
         k.set_out_of_service_on(this.out_of_service_on);
         k.set_terminal_id(SharedString::from(this.terminal_id.as_str()));
         k.set_terminal_fingerprint(SharedString::from(this.terminal_fingerprint.as_str()));

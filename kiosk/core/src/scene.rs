@@ -143,6 +143,49 @@ pub enum Device {
     Keyboard,
 }
 
+/// The update agent's state as the staff page words it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum UpdatePhase {
+    /// No status file: the agent is not running (or has not started yet).
+    #[default]
+    NotReported,
+    /// The status file is not the agent's format (`detail` names it).
+    Unreadable,
+    UpToDate,
+    /// An update waits (`detail`: why, in the agent's words).
+    Deferred,
+    Downloading,
+    /// `detail`: the step, in the agent's words.
+    Installing,
+    WaitingForReboot,
+    /// `detail`: the error, in the agent's words.
+    Failed,
+    /// A phase this kiosk does not know (`detail` names it).
+    Other,
+}
+
+/// A request staff made that the update agent has not picked up yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AgentAsk {
+    #[default]
+    None,
+    Check,
+    Install,
+    Reboot,
+}
+
+/// The software-update page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpdateView {
+    pub phase: UpdatePhase,
+    /// The update's version ("" when the agent named none).
+    pub version: String,
+    pub percent: i32,
+    /// The agent's own words (technical; shown in brackets).
+    pub detail: String,
+    pub asked: AgentAsk,
+}
+
 /// Why staff were called (the lamp is on).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum CallReason {
@@ -397,7 +440,9 @@ pub struct Scene {
     pub status_rows: Vec<StatusRow>,
     pub recent_events: Vec<EventRow>,
     pub version: String,
-    pub update_state: String,
+    /// The software-update page: what the update agent reported, and a request it has
+    /// not taken yet.
+    pub update: UpdateView,
     pub out_of_service_on: bool,
     pub terminal_id: String,
     pub terminal_fingerprint: String,
@@ -507,7 +552,7 @@ impl Default for Scene {
             status_rows: Vec::new(),
             recent_events: Vec::new(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            update_state: String::new(),
+            update: UpdateView::default(),
             out_of_service_on: false,
             terminal_id: String::new(),
             terminal_fingerprint: String::new(),

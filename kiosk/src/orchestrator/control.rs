@@ -51,7 +51,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?} newest_event={:?}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -78,7 +78,8 @@ fn describe(scene: &Scene) -> String {
         scene.admin_page,
         scene.admin_confirm,
         scene.registration_state,
-        scene.update_state,
+        scene.update.phase,
+        scene.update.asked,
         scene.recent_events.first().map(|e| e.kind),
     )
 }

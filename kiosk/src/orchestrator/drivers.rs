@@ -13,6 +13,7 @@ use kiosk_platform::proof::CardTrust;
 use kiosk_platform::tls::{Endpoint, Identity};
 use kiosk_printer::transport::{AnyDriver, TransportSpec};
 use kiosk_printer::{Device, JobSettings, TokenKey};
+use kiosk_ui::{AgentAsk, UpdatePhase, UpdateView};
 use tokio::sync::mpsc;
 
 use super::Input;
@@ -797,14 +798,6 @@ impl AgentRequest {
             AgentRequest::Reboot => "reboot",
         }
     }
-
-    fn waiting(self) -> &'static str {
-        match self {
-            AgentRequest::Check => "Asked the update agent to check for updates",
-            AgentRequest::Install => "Asked the update agent to install when the kiosk is idle",
-            AgentRequest::Reboot => "Asked the update agent to restart the kiosk",
-        }
-    }
 }
 
 /// Leaves `request` for the update agent, atomically (it never reads half a word).
@@ -818,28 +811,30 @@ pub fn ask_agent(path: &Path, request: AgentRequest) -> std::io::Result<()> {
 }
 
 /// The request still waiting for the agent, in words, if there is one.
-fn pending_request(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let request = [AgentRequest::Check, AgentRequest::Install, AgentRequest::Reboot]
+fn pending_request(path: &Path) -> AgentAsk {
+    let Ok(text) = std::fs::read_to_string(path) else { return AgentAsk::None };
+    match [AgentRequest::Check, AgentRequest::Install, AgentRequest::Reboot]
         .into_iter()
-        .find(|r| r.word() == text.trim())?;
-    Some(format!("{}; it has not picked the request up yet.", request.waiting()))
-}
-
-/// The update page's line: a request the agent has not taken yet, then the agent's
-/// status.
-#[must_use]
-pub fn update_page(status: &Path, request: &Path) -> String {
-    match pending_request(request) {
-        Some(waiting) => format!("{waiting}\n{}", update_state(status)),
-        None => update_state(status),
+        .find(|r| r.word() == text.trim())
+    {
+        Some(AgentRequest::Check) => AgentAsk::Check,
+        Some(AgentRequest::Install) => AgentAsk::Install,
+        Some(AgentRequest::Reboot) => AgentAsk::Reboot,
+        None => AgentAsk::None,
     }
 }
 
-/// The update agent's status in words for the admin screen (its `status.json`, written
-/// by `kiosk-update`; the format is `deploy/agent/src/status.rs`'s).
+/// The update page: the update agent's status (its `status.json`, written by
+/// `kiosk-update`; the format is `deploy/agent/src/status.rs`'s) and a request it has not
+/// taken yet. The page words it in the staff's language.
 #[must_use]
-pub fn update_state(path: &Path) -> String {
+pub fn update_page(status: &Path, request: &Path) -> UpdateView {
+    UpdateView { asked: pending_request(request), ..update_state(status) }
+}
+
+/// The update agent's status, for the update page.
+#[must_use]
+pub fn update_state(path: &Path) -> UpdateView {
     #[derive(serde::Deserialize)]
     struct Status {
         phase: String,
@@ -849,25 +844,30 @@ pub fn update_state(path: &Path) -> String {
         step: Option<String>,
         error: Option<String>,
     }
+    let view = |phase, detail: Option<String>| UpdateView {
+        phase,
+        detail: detail.unwrap_or_default(),
+        ..UpdateView::default()
+    };
     let Ok(bytes) = std::fs::read(path) else {
-        return "The update agent has not reported (is kiosk-update.service running?)".to_owned();
+        return view(UpdatePhase::NotReported, None);
     };
     let Ok(s) = serde_json::from_slice::<Status>(&bytes) else {
-        return format!("The update agent's status file {} cannot be read", path.display());
+        return view(UpdatePhase::Unreadable, Some(path.display().to_string()));
     };
-    let version = s.version.map(|v| format!(" {v}")).unwrap_or_default();
-    match s.phase.as_str() {
-        "idle" => "Up to date".to_owned(),
-        "deferred" => format!("Update{version} waiting: {}", s.reason.unwrap_or_default()),
-        "downloading" => format!("Downloading{version}: {} %", s.percent.unwrap_or(0)),
-        "installing" => {
-            format!("Installing{version}: {} % {}", s.percent.unwrap_or(0), s.step.unwrap_or_default())
-        }
-        "waiting_for_reboot" => format!("Update{version} installed: restarts when the kiosk is idle"),
-        "failed" => {
-            format!("Update{version} failed, the old version keeps running: {}", s.error.unwrap_or_default())
-        }
-        other => format!("Update agent: {other}"),
+    let (phase, detail) = match s.phase.as_str() {
+        "idle" => (UpdatePhase::UpToDate, None),
+        "deferred" => (UpdatePhase::Deferred, s.reason),
+        "downloading" => (UpdatePhase::Downloading, None),
+        "installing" => (UpdatePhase::Installing, s.step),
+        "waiting_for_reboot" => (UpdatePhase::WaitingForReboot, None),
+        "failed" => (UpdatePhase::Failed, s.error),
+        other => (UpdatePhase::Other, Some(other.to_owned())),
+    };
+    UpdateView {
+        version: s.version.unwrap_or_default(),
+        percent: i32::from(s.percent.unwrap_or(0)),
+        ..view(phase, detail)
     }
 }
 
@@ -900,35 +900,52 @@ mod tests {
     }
 
     #[test]
-    fn the_update_agents_status_in_words() {
+    fn the_update_agents_status_for_the_page() {
         let dir = std::env::temp_dir().join(format!("kiosk-update-state-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("status.json");
-        assert!(update_state(&file).contains("has not reported"));
-        for (json, words) in [
-            (r#"{"phase":"idle","version":null,"at":1}"#, "Up to date"),
+        assert_eq!(update_state(&file).phase, UpdatePhase::NotReported);
+        for (json, phase, version, percent, detail) in [
+            (r#"{"phase":"idle","version":null,"at":1}"#, UpdatePhase::UpToDate, "", 0, ""),
             (
                 r#"{"phase":"downloading","percent":40,"version":"2026.12.0","at":1}"#,
-                "Downloading 2026.12.0: 40 %",
+                UpdatePhase::Downloading,
+                "2026.12.0",
+                40,
+                "",
             ),
             (
                 r#"{"phase":"deferred","reason":"waiting for the patron session to end","version":"2026.12.0","at":1}"#,
-                "waiting: waiting for the patron session to end",
+                UpdatePhase::Deferred,
+                "2026.12.0",
+                0,
+                "waiting for the patron session to end",
             ),
             (
                 r#"{"phase":"failed","error":"the data partition is full","version":"2026.12.0","at":1}"#,
+                UpdatePhase::Failed,
+                "2026.12.0",
+                0,
                 "the data partition is full",
             ),
             (
                 r#"{"phase":"waiting_for_reboot","version":"2026.12.0","at":1}"#,
-                "restarts when the kiosk is idle",
+                UpdatePhase::WaitingForReboot,
+                "2026.12.0",
+                0,
+                "",
             ),
+            (r#"{"phase":"sleeping","at":1}"#, UpdatePhase::Other, "", 0, "sleeping"),
         ] {
             std::fs::write(&file, json).unwrap();
-            assert!(update_state(&file).contains(words), "{json}: {}", update_state(&file));
+            let v = update_state(&file);
+            assert_eq!(
+                (v.phase, v.version.as_str(), v.percent, v.detail.as_str()),
+                (phase, version, percent, detail)
+            );
         }
         std::fs::write(&file, b"{garbage").unwrap();
-        assert!(update_state(&file).contains("cannot be read"));
+        assert_eq!(update_state(&file).phase, UpdatePhase::Unreadable);
         std::fs::remove_dir_all(dir).ok();
     }
 
@@ -938,25 +955,20 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let (status, request) = (dir.join("status.json"), dir.join("update-request"));
         std::fs::write(&status, r#"{"phase":"idle","version":null,"at":1}"#).unwrap();
-        assert_eq!(update_page(&status, &request), "Up to date");
-        for (r, word, words) in [
-            (AgentRequest::Check, "check\n", "check for updates"),
-            (AgentRequest::Install, "install\n", "install when the kiosk is idle"),
-            (AgentRequest::Reboot, "reboot\n", "restart the kiosk"),
+        let up_to_date = UpdateView { phase: UpdatePhase::UpToDate, ..UpdateView::default() };
+        assert_eq!(update_page(&status, &request), up_to_date);
+        for (r, word, asked) in [
+            (AgentRequest::Check, "check\n", AgentAsk::Check),
+            (AgentRequest::Install, "install\n", AgentAsk::Install),
+            (AgentRequest::Reboot, "reboot\n", AgentAsk::Reboot),
         ] {
             ask_agent(&request, r).unwrap();
             assert_eq!(std::fs::read_to_string(&request).unwrap(), word);
-            let page = update_page(&status, &request);
-            assert!(
-                page.contains(words)
-                    && page.contains("not picked the request up")
-                    && page.ends_with("Up to date"),
-                "{page}"
-            );
+            assert_eq!(update_page(&status, &request), UpdateView { asked, ..up_to_date.clone() });
         }
         // The agent took it.
         std::fs::remove_file(&request).unwrap();
-        assert_eq!(update_page(&status, &request), "Up to date");
+        assert_eq!(update_page(&status, &request), up_to_date);
         std::fs::remove_dir_all(dir).ok();
     }
 }

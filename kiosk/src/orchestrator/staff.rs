@@ -223,8 +223,7 @@ impl Orchestrator {
     /// visit). Leaving the menu forgets them.
     pub(super) fn admin_pages(&mut self, scene: &mut Scene) {
         if scene.screen == kiosk_ui::Screen::AdminMenu {
-            scene.update_state =
-                drivers::update_page(&self.drivers.update_status, &self.drivers.update_request);
+            scene.update = drivers::update_page(&self.drivers.update_status, &self.drivers.update_request);
             if scene.admin_page == kiosk_ui::AdminPage::Registration {
                 let view = self.terminal_view.get_or_insert_with(|| registration::view(&self.drivers.config));
                 scene.terminal_id.clone_from(&view.id);
