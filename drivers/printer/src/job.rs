@@ -131,7 +131,7 @@ impl NotLent {
             NotLent::OnHold => "予約資料 Reserved for another patron",
             NotLent::OnLoan => "貸出中の資料 On loan to someone else",
             NotLent::Other => "貸出できません Cannot be lent here",
-            NotLent::NoAnswer => "システム応答なし No answer from the library system",
+            NotLent::NoAnswer => "未確認（職員が確認します） Not confirmed: staff will check",
         }
     }
 }
@@ -370,7 +370,7 @@ pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job,
             let title = text::sanitize(item.title.trim());
             let prefix = format!("{}. ", i + 1);
             let indent = " ".repeat(prefix.len());
-            let width = columns - prefix.len();
+            let width = columns.saturating_sub(prefix.len()).max(1);
             for (n, l) in text::wrap_at_most(&title, width, MAX_TITLE_LINES).iter().enumerate() {
                 c.line(&format!("{}{l}", if n == 0 { &prefix } else { &indent }))?;
             }

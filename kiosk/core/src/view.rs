@@ -310,8 +310,9 @@ pub fn scene(
             s.can_print_label = *can_print_label;
             UiScreen::Borrowing
         }
-        Screen::Refused { count } => {
+        Screen::Refused { count, lent } => {
             s.refused = *count;
+            s.borrowed = *lent;
             UiScreen::Refused
         }
         Screen::ReceiptChoice => UiScreen::ReceiptChoice,

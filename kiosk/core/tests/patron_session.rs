@@ -573,7 +573,7 @@ fn finish_with_refused_books_says_so_and_the_receipt_lists_them() {
         }
     );
     let fx = k.on(Event::Tap(Tap::Finish));
-    assert_eq!(k.screen(), Screen::Refused { count: 2 }, "{fx:?}");
+    assert_eq!(k.screen(), Screen::Refused { count: 2, lent: 1 }, "{fx:?}");
     assert!(k.on(Event::Tap(Tap::PrintReceipt)).is_empty(), "no receipt before the patron has seen it");
     k.on(Event::Tap(Tap::Dismiss));
     assert_eq!(k.screen(), Screen::ReceiptChoice);
@@ -604,7 +604,11 @@ fn only_refused_books_end_without_a_receipt_after_the_refused_screen() {
     let mut k = Kiosk::borrowing(policy.clone());
     refuse(&mut k, 1, ItemRefusal::OnLoanToAnother, None);
     k.on(Event::Tap(Tap::Finish));
-    assert_eq!(k.screen(), Screen::Refused { count: 1 });
+    assert_eq!(
+        k.screen(),
+        Screen::Refused { count: 1, lent: 0 },
+        "nothing lent: the screen must not say otherwise"
+    );
     // Walking away: the warning, then the session ends as for any silence.
     k.wait(policy.idle_timeout);
     assert!(k.flow.view(k.now).timeout_warning.is_some());
@@ -624,11 +628,20 @@ fn the_patron_can_call_staff_from_any_screen() {
     assert_eq!(k.flow.view(k.now).staff_called, Some(StaffCall::PatronAsked));
     assert!(matches!(k.screen(), Screen::Borrowing { .. }), "the patron stays where they were");
     assert!(k.on(Event::Tap(Tap::CallStaff)).is_empty(), "once is enough");
+    // Paper running out and coming back does not clear the patron's call.
+    k.on(Event::PaperOut);
+    let fx = k.on(Event::PaperRestored);
+    assert!(!fx.contains(&Effect::Lamp(LampPattern::Off)), "{fx:?}");
+    assert_eq!(k.flow.view(k.now).staff_called, Some(StaffCall::PatronAsked));
     let fx = k.on(Event::Reset);
     assert!(fx.contains(&Effect::Lamp(LampPattern::Off)), "{fx:?}");
     let mut idle = Kiosk::new(SessionPolicy::default());
+    // A device call latched first: the patron's call still counts, and outlasts it.
+    idle.on(Event::PaperOut);
     let fx = idle.on(Event::Tap(Tap::CallStaff));
     assert!(fx.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::PatronAsked))), "idle too: {fx:?}");
+    idle.on(Event::PaperRestored);
+    assert_eq!(idle.flow.view(idle.now).staff_called, Some(StaffCall::PatronAsked));
 }
 
 /// Cancel while the card or the services are being asked: the session ends at once and

@@ -584,7 +584,6 @@ fn start_scanner(sc: &config::Scanner, inputs: &mpsc::UnboundedSender<Input>) ->
     Ok(())
 }
 
-/// The printer's state as staff say it.
 /// The printer's line on the status page: the most urgent thing first.
 fn printer_state(s: &kiosk_printer::PrinterStatus) -> kiosk_ui::DeviceState {
     use kiosk_ui::DeviceState as D;

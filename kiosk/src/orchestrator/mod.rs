@@ -136,7 +136,10 @@ impl Orchestrator {
         // The staff menu's recent events in the library's wall-clock time: the console's
         // Millis(0) is now.
         console.set_time_of_day_at_start(crate::clock::Clock::library().seconds_of_day());
-        let (scenes, rx) = watch::channel(console.scene());
+        // "Starting up" until `run` has settled the journal and publishes: nobody is
+        // served (and no test sees the idle screen) before a crash's loans are reconciled.
+        let starting = Scene { screen: kiosk_ui::Screen::Starting, ..console.scene() };
+        let (scenes, rx) = watch::channel(starting);
         let status = DeviceStatus::new(drivers.counter.is_some());
         let o = Orchestrator {
             console,

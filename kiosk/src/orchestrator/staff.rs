@@ -187,14 +187,14 @@ impl Orchestrator {
                 Ok(job) => printer.print(job).await,
                 Err(e) => Err(e),
             };
-            let row = match result {
-                Ok(()) => status_row(Device::Printer, DeviceState::TestPrinted, 0, ""),
-                Err(e) => {
-                    tracing::warn!(error = %e, "test print failed");
-                    status_row(Device::Printer, DeviceState::TestPrintFailed, 0, &e.to_string())
-                }
-            };
-            let _ = tx.send(Input::Status(row));
+            // A test print that came out leaves the printer's health line as the printer
+            // reports it (the paper is the answer); a failure says why there, until the
+            // printer's next report.
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "test print failed");
+                let row = status_row(Device::Printer, DeviceState::TestPrintFailed, 0, &e.to_string());
+                let _ = tx.send(Input::Status(row));
+            }
         });
     }
 

@@ -612,6 +612,9 @@ pub enum Screen {
     /// before the patron can leave.
     Refused {
         count: usize,
+        /// Books lent or renewed in the same session (the screen says the others are
+        /// borrowed only when there are some).
+        lent: usize,
     },
     ReceiptChoice,
     Printing {
@@ -915,7 +918,10 @@ impl PatronSession {
                 finishing: b.finishing,
                 can_print_label: self.can_print_label(b),
             },
-            State::Refusals(b) => Screen::Refused { count: b.counts().1 },
+            State::Refusals(b) => Screen::Refused {
+                count: b.counts().1,
+                lent: b.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count(),
+            },
             State::ReceiptChoice(_) => Screen::ReceiptChoice,
             State::Printing { label, .. } => Screen::Printing { label: *label },
             State::Ending { notice, .. } => Screen::Ending {
@@ -1133,9 +1139,10 @@ impl PatronSession {
             return; // activity() already dismissed the warning
         }
         if tap == Tap::CallStaff {
-            // Any screen: the lamp, and the staff menu's events say the patron asked. A
-            // call already latched for something else stays as it is.
-            if self.staff_call.is_none() {
+            // Any screen: the lamp, and the staff menu's events say the patron asked. The
+            // patron's call outranks a latched device call (which would clear itself when
+            // the device recovers): only staff's reset clears it.
+            if self.staff_call != Some(StaffCall::PatronAsked) {
                 self.call_staff(StaffCall::PatronAsked, fx);
             }
             return;
@@ -1151,7 +1158,7 @@ impl PatronSession {
                 | State::ResolvingPatron
                 | State::CheckingStanding { .. },
                 Tap::Cancel,
-            ) if self.purpose == Purpose::Patron => self.end(now, Notice::Cancelled, fx),
+            ) => self.end(now, Notice::Cancelled, fx),
             (State::Refusals(_), Tap::Dismiss | Tap::Finish) => self.offer_receipt(now, fx),
             (State::PinEntry(pad), Tap::Pin(key)) => {
                 let effect = pad.on(now, PinPadEvent::Key(key));
@@ -1672,8 +1679,13 @@ impl PatronSession {
         }
     }
 
+    /// The lamp and the staff event. A patron's own call stays the latched reason until
+    /// staff reset the kiosk: a device call after it is logged but does not replace it
+    /// (and so its recovery cannot switch the lamp off under the waiting patron).
     fn call_staff(&mut self, why: StaffCall, fx: &mut Effects) {
-        self.staff_call = Some(why);
+        if self.staff_call != Some(StaffCall::PatronAsked) {
+            self.staff_call = Some(why);
+        }
         fx.push(Effect::Lamp(LampPattern::Blink));
         fx.push(Effect::Audit(AuditEvent::StaffCalled(why)));
     }
