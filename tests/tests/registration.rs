@@ -71,11 +71,11 @@ fn a_new_board_is_registered_from_the_staff_menu_and_then_lends() {
     staff_login(&mut k);
     k.tap("admin-page-status");
     k.tap("admin-page-registration");
-    k.until("registration=\"Not registered yet", 10);
+    k.until("registration=NotRegistered", 10);
     k.shot("not-registered");
     k.tap("admin-register");
     // Key pair, CSR, TLS to the platform, the answer checked, two files fsync'ed.
-    let took = k.timed("registration=\"Registered. The terminal certificate is valid until", 30);
+    let took = k.timed("registration=Registered ", 30);
     println!("tap on Register this terminal → Registered on screen: {took:?}");
     assert!(took.is_some(), "not registered within 30 s; scene: {}", k.scene());
     let scene = k.scene();

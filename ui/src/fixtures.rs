@@ -4,8 +4,8 @@
 
 use crate::{
     AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow,
-    Notice, PinStage, Refusal, Scene, Screen, StatusRow, UpdatePhase, UpdateView, event_row, loan_row,
-    refused_row, status_row,
+    Notice, PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow, UpdatePhase,
+    UpdateView, event_row, loan_row, refused_row, status_row,
 };
 
 /// The idle screen of a sample library; every sample scene starts from it.
@@ -165,7 +165,11 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 admin_page: AdminPage::Registration,
                 terminal_id: "HIMEJI-LIB-07".into(),
                 terminal_fingerprint: "9f2c…41ab".into(),
-                registration_state: "Registered on 2026-11-01".into(),
+                registration: RegistrationView {
+                    phase: RegistrationPhase::Registered,
+                    date: "2027-11-01".into(),
+                    detail: String::new(),
+                },
                 ..base()
             },
         ),

@@ -22,8 +22,8 @@ pub use generated::{AppWindow, Kiosk};
 pub use kiosk_core::scene::{
     AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState, EventKind,
     EventRow, Gray, HandOffMethod, HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad,
-    PinStage, Refusal, Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, event_row,
-    loan_row, refused_row, status_row,
+    PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow, TypingState, UiAction,
+    UpdatePhase, UpdateView, event_row, loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -93,6 +93,17 @@ same_enum!(UpdatePhase {
     Other,
 });
 same_enum!(AgentAsk { None, Check, Install, Reboot });
+same_enum!(RegistrationPhase {
+    NotNeeded,
+    NotRegistered,
+    Unreadable,
+    Registered,
+    Expired,
+    Unusable,
+    Registering,
+    RegisteredRestart,
+    Failed,
+});
 same_enum!(CallReason { None, PatronAsked, CardLocked, CardLeftBehind, PaperOut, PrinterFault, Malfunction });
 same_enum!(DeviceState {
     Starting,
@@ -256,7 +267,9 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_out_of_service_on(this.out_of_service_on);
         k.set_terminal_id(SharedString::from(this.terminal_id.as_str()));
         k.set_terminal_fingerprint(SharedString::from(this.terminal_fingerprint.as_str()));
-        k.set_registration_state(SharedString::from(this.registration_state.as_str()));
+        k.set_registration_phase(this.registration.phase.into());
+        k.set_registration_date(SharedString::from(this.registration.date.as_str()));
+        k.set_registration_detail(SharedString::from(this.registration.detail.as_str()));
         k.set_counter_mode(this.counter_mode);
         let h = &this.hand_off;
         k.set_hand_off_method(h.method.into());

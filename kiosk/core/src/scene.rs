@@ -143,6 +143,38 @@ pub enum Device {
     Keyboard,
 }
 
+/// Where the terminal's registration with the platform is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RegistrationPhase {
+    /// The platform mode needs none (OCSP, CRL, the simulator).
+    #[default]
+    NotNeeded,
+    NotRegistered,
+    /// The stored certificate cannot be read (`detail` says why).
+    Unreadable,
+    /// Valid until `date`.
+    Registered,
+    /// Expired on `date`.
+    Expired,
+    /// The stored certificate cannot be used (`detail` says why).
+    Unusable,
+    Registering,
+    /// Registered, but the new certificate is not in use: restart (`detail` says why).
+    RegisteredRestart,
+    /// `detail`: the error and what to do, in the driver's words.
+    Failed,
+}
+
+/// The Registration page's state line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegistrationView {
+    pub phase: RegistrationPhase,
+    /// `YYYY-MM-DD` for [`RegistrationPhase::Registered`] and [`RegistrationPhase::Expired`].
+    pub date: String,
+    /// Technical detail (shown in brackets).
+    pub detail: String,
+}
+
 /// The update agent's state as the staff page words it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum UpdatePhase {
@@ -446,7 +478,8 @@ pub struct Scene {
     pub out_of_service_on: bool,
     pub terminal_id: String,
     pub terminal_fingerprint: String,
-    pub registration_state: String,
+    /// The Registration page's state (worded by the page).
+    pub registration: RegistrationView,
     /// Counter mode (what the idle screen and the admin menu offer).
     pub counter_mode: bool,
     pub hand_off: HandOffScene,
@@ -556,7 +589,7 @@ impl Default for Scene {
             out_of_service_on: false,
             terminal_id: String::new(),
             terminal_fingerprint: String::new(),
-            registration_state: String::new(),
+            registration: RegistrationView::default(),
             counter_mode: false,
             hand_off: HandOffScene::default(),
             link: LinkScene::default(),

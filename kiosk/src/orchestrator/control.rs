@@ -77,7 +77,7 @@ fn describe(scene: &Scene) -> String {
         scene.link.bad_scan,
         scene.admin_page,
         scene.admin_confirm,
-        scene.registration_state,
+        scene.registration.phase,
         scene.update.phase,
         scene.update.asked,
         scene.recent_events.first().map(|e| e.kind),

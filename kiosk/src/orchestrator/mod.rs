@@ -69,7 +69,7 @@ pub enum Input {
     Status(kiosk_ui::StatusRow),
     /// Terminal registration finished: the platform back-end built with the new
     /// certificate, or what the Registration page says went wrong.
-    Registered(Result<drivers::NewPlatform, String>),
+    Registered(Result<drivers::NewPlatform, kiosk_ui::RegistrationView>),
     /// The staff PIN's check finished.
     StaffPinChecked(bool),
     /// Stop the loop (SIGTERM, or the control channel closed).
@@ -97,7 +97,7 @@ pub struct Orchestrator {
     barcode: crate::hand_off::Picture,
     /// What the Registration page says instead of the stored certificate's state: the
     /// registration running, or why the last one failed (until staff leave the menu).
-    registration_note: Option<String>,
+    registration_note: Option<kiosk_ui::RegistrationView>,
     /// The Registration page (hardware identifiers and the stored certificate read),
     /// kept while staff are in the menu and read again after a registration.
     terminal_view: Option<registration::TerminalView>,

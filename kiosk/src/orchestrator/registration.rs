@@ -22,6 +22,7 @@ use kiosk_platform::fingerprint::HardwareIds;
 use zeroize::Zeroizing;
 
 use crate::config::{self, Config};
+use kiosk_ui::{RegistrationPhase, RegistrationView};
 
 /// What the Registration page shows. Nothing in it is personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub struct TerminalView {
     pub id: String,
     /// [`fingerprint_words`], empty when the mode has no registration.
     pub fingerprint: String,
-    pub state: String,
+    pub state: RegistrationView,
 }
 
 /// The board's fingerprint, read below `/` (below `KIOSK_HARDWARE_ROOT` when set: the
@@ -146,35 +147,60 @@ fn give_to_directory_owner(path: &std::path::Path) {
     }
 }
 
-/// Whether the terminal is registered, in words (reads the stored certificate).
+/// Whether the terminal is registered (reads the stored certificate): the staff page
+/// words it from the catalogue, the command line with [`state`].
 #[must_use]
-pub fn state(config: &Config, now: SystemTime) -> String {
+pub fn status(config: &Config, now: SystemTime) -> RegistrationView {
+    let view = |phase, date: String, detail: String| RegistrationView { phase, date, detail };
     let config::Platform::Api { client, .. } = &config.platform else {
-        return format!(
-            "This kiosk checks cards by {}: it needs no terminal registration.",
-            mode_name(config)
-        );
+        return view(RegistrationPhase::NotNeeded, String::new(), mode_name(config).to_owned());
     };
     let path = client.cert_path();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return "Not registered yet: press Register this terminal.".to_owned();
+            return view(RegistrationPhase::NotRegistered, String::new(), String::new());
         }
         Err(e) => {
-            return format!("The terminal certificate {} cannot be read ({e}). Call IT.", path.display());
+            return view(RegistrationPhase::Unreadable, String::new(), format!("{}: {e}", path.display()));
         }
     };
     match leaf_not_after(&bytes) {
-        Ok(end) if end > now => {
-            format!("Registered. The terminal certificate is valid until {}.", date(end))
+        Ok(end) if end > now => view(RegistrationPhase::Registered, date(end), String::new()),
+        Ok(end) => view(RegistrationPhase::Expired, date(end), String::new()),
+        Err(e) => view(RegistrationPhase::Unusable, String::new(), format!("{}: {e}", path.display())),
+    }
+}
+
+/// Whether the terminal is registered, in words for IT at the console (`kiosk register`).
+#[must_use]
+pub fn state(config: &Config, now: SystemTime) -> String {
+    let v = status(config, now);
+    match v.phase {
+        RegistrationPhase::NotNeeded => {
+            format!("This kiosk checks cards by {}: it needs no terminal registration.", v.detail)
         }
-        Ok(end) => {
-            format!("The terminal certificate expired on {}: register this terminal again.", date(end))
+        RegistrationPhase::NotRegistered => "Not registered yet: press Register this terminal.".to_owned(),
+        RegistrationPhase::Unreadable => {
+            format!("The terminal certificate cannot be read ({}). Call IT.", v.detail)
         }
-        Err(e) => {
-            format!("The terminal certificate {} cannot be used ({e}). Register again.", path.display())
+        RegistrationPhase::Registered => {
+            format!("Registered. The terminal certificate is valid until {}.", v.date)
         }
+        RegistrationPhase::Expired => {
+            format!("The terminal certificate expired on {}: register this terminal again.", v.date)
+        }
+        RegistrationPhase::Unusable => {
+            format!("The terminal certificate cannot be used ({}). Register again.", v.detail)
+        }
+        RegistrationPhase::Registering => "Registering with the platform…".to_owned(),
+        RegistrationPhase::RegisteredRestart => {
+            format!(
+                "Registered, but the new certificate is not in use yet ({}): restart the kiosk.",
+                v.detail
+            )
+        }
+        RegistrationPhase::Failed => format!("Registration failed: {}", v.detail),
     }
 }
 
@@ -191,12 +217,12 @@ pub fn view(config: &Config) -> TerminalView {
         config::Platform::Api { terminal, .. } => TerminalView {
             id: terminal.id.as_str().to_owned(),
             fingerprint: fingerprint_words(&fingerprint()),
-            state: state(config, SystemTime::now()),
+            state: status(config, SystemTime::now()),
         },
         _ => TerminalView {
             id: String::new(),
             fingerprint: String::new(),
-            state: state(config, SystemTime::now()),
+            state: status(config, SystemTime::now()),
         },
     }
 }

@@ -7,10 +7,15 @@ use std::time::Instant;
 
 use kiosk_core::flow::{AdminAction, StaffPin};
 use kiosk_printer::{Receipt, compose_receipt};
-use kiosk_ui::{Device, DeviceState, Scene, status_row};
+use kiosk_ui::{Device, DeviceState, RegistrationPhase, RegistrationView, Scene, status_row};
 
 use super::card::CardCommand;
 use super::{Input, Orchestrator, drivers, registration};
+
+/// The Registration page's line while or after staff register the terminal.
+fn note(phase: RegistrationPhase, detail: String) -> RegistrationView {
+    RegistrationView { phase, date: String::new(), detail }
+}
 
 /// Milliseconds since `started`, for a status line.
 fn millis(started: Instant) -> i32 {
@@ -107,22 +112,21 @@ impl Orchestrator {
             return;
         }
         self.registering = true;
-        self.registration_note = Some("Registering with the platform…".to_owned());
+        self.registration_note = Some(note(RegistrationPhase::Registering, String::new()));
         let tx = self.inputs.clone();
         tokio::spawn(async move {
             let result = match registration::register(&config).await {
                 Ok(()) => match drivers::rebuild_platform(&config) {
                     Ok(Some(platform)) => Ok(drivers::NewPlatform(platform)),
-                    Ok(None) => {
-                        Err("Registered, but no platform back-end was built: restart the kiosk.".to_owned())
-                    }
-                    Err(e) => Err(format!(
-                        "Registered, but the new certificate cannot be used ({e}): restart the kiosk."
+                    Ok(None) => Err(note(
+                        RegistrationPhase::RegisteredRestart,
+                        "no platform back-end was built".to_owned(),
                     )),
+                    Err(e) => Err(note(RegistrationPhase::RegisteredRestart, e.to_string())),
                 },
                 Err(e) => {
                     tracing::warn!(error = %e, "terminal registration failed");
-                    Err(format!("Registration failed: {e}. {}", e.advice()))
+                    Err(note(RegistrationPhase::Failed, format!("{e}. {}", e.advice())))
                 }
             };
             let input = Input::Registered(result);
@@ -228,8 +232,7 @@ impl Orchestrator {
                 let view = self.terminal_view.get_or_insert_with(|| registration::view(&self.drivers.config));
                 scene.terminal_id.clone_from(&view.id);
                 scene.terminal_fingerprint.clone_from(&view.fingerprint);
-                scene.registration_state =
-                    self.registration_note.clone().unwrap_or_else(|| view.state.clone());
+                scene.registration = self.registration_note.clone().unwrap_or_else(|| view.state.clone());
             }
         } else {
             self.terminal_view = None;
