@@ -102,7 +102,8 @@ fn references() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screens")
 }
 
-/// Renders, saves under the test's temp dir, and compares with (or writes) the reference.
+/// Renders, saves under the test's temp dir, and compares with (or writes) the reference;
+/// checks that no text is cut at either screen size, with either text size.
 fn check(ui: &Headless, name: &str, scene: &Scene, failures: &mut Vec<String>) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("counter-screens");
     std::fs::create_dir_all(&out).unwrap();
@@ -123,6 +124,23 @@ fn check(ui: &Headless, name: &str, scene: &Scene, failures: &mut Vec<String>) -
             }
         }
         last = path;
+        // No glyph cut by its box, at the other size and with larger text too.
+        for (w, h, large_text) in
+            [(1280, 800, false), (1280, 800, true), (1024, 600, false), (1024, 600, true)]
+        {
+            ui.resize(w, h);
+            let shot = ui.render(&Scene { language, large_text, ..scene.clone() }).unwrap();
+            for cut in ui.cut_text(&shot) {
+                let name = format!(
+                    "counter-{name}-{}-{w}x{h}{}.png",
+                    language.code(),
+                    if large_text { "-large" } else { "" }
+                );
+                shot.save_png(&out.join(&name)).unwrap();
+                failures.push(format!("{name}: {cut}"));
+            }
+        }
+        ui.resize(1280, 800);
     }
     last
 }

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::rc::Rc;
 
+use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, PointerEventButton, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize};
@@ -121,15 +122,17 @@ impl Headless {
             .map_err(|e| ShotError(format!("cannot install the headless platform: {e}")))?;
         let ui = AppWindow::new().map_err(|e| ShotError(e.to_string()))?;
         ui.window().set_size(PhysicalSize::new(width, height));
+        crate::fit_to_screen(&ui);
         // A screenshot is the same whenever it is taken: what moves on screen stands still.
         ui.global::<crate::Kiosk<'_>>().set_still(true);
         ui.show().map_err(|e| ShotError(e.to_string()))?;
         Ok(Headless { window, ui })
     }
 
-    /// Resizes the window.
+    /// Resizes the window, and scales the screens to fit as the kiosk does.
     pub fn resize(&self, width: u32, height: u32) {
         self.ui.window().set_size(PhysicalSize::new(width, height));
+        crate::fit_to_screen(&self.ui);
     }
 
     /// Shows a scene and renders it.
@@ -150,6 +153,72 @@ impl Headless {
         self.window.request_redraw();
         let shot = self.ui.window().take_snapshot().map_err(|e| ShotError(e.to_string()))?;
         Ok(Shot { width: shot.width(), height: shot.height(), rgba: shot.as_bytes().to_vec() })
+    }
+
+    /// The Text elements whose glyphs are cut by their own box (the software renderer clips a
+    /// Text to its geometry), as messages. With a dialog up, only the dialog's texts: those
+    /// under it are checked on the same screen without it.
+    #[must_use]
+    pub fn cut_text(&self, shot: &Shot) -> Vec<String> {
+        let (w, h) = (i64::from(shot.width), i64::from(shot.height));
+        let px = |x: i64, y: i64| {
+            let i = usize::try_from((y * w + x) * 4).unwrap_or(0);
+            shot.rgba.get(i..i + 3).unwrap_or(&[0, 0, 0])
+        };
+        let differs = |a: &[u8], b: &[u8]| a.iter().zip(b).any(|(p, q)| p.abs_diff(*q) > 60);
+        let dialog = ["LastTryWarning", "TimeoutWarning", "AdminConfirmDialog"]
+            .iter()
+            .find_map(|t| ElementHandle::find_by_element_type_name(&self.ui, t).next());
+        let query = match dialog {
+            Some(d) => d.query_descendants(),
+            None => ElementQuery::from_root(&self.ui),
+        };
+        let scale = self.ui.window().scale_factor();
+        let rect = |e: &ElementHandle| {
+            let (p, s) = (e.absolute_position(), e.size());
+            (p.x, p.y, p.x + s.width, p.y + s.height)
+        };
+        // A list cuts its last row at its own edge, as a list should: those rows are not
+        // checked.
+        let mut partly_scrolled_away = Vec::new();
+        for list in ElementQuery::from_root(&self.ui).match_inherits("Flickable").find_all() {
+            let view = rect(&list);
+            for t in list.query_descendants().match_inherits("Text").find_all() {
+                let r = rect(&t);
+                if r.0 < view.0 || r.1 < view.1 || r.2 > view.2 || r.3 > view.3 {
+                    partly_scrolled_away.push(r);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for text in query.match_inherits("Text").find_all() {
+            let label = text.accessible_label().unwrap_or_default();
+            if label.trim().is_empty()
+                || text.computed_opacity() <= 0.0
+                || partly_scrolled_away.contains(&rect(&text))
+            {
+                continue;
+            }
+            // Logical pixels, on a window scaled to fit (1024x600 is 0.75).
+            let (pos, size) = (text.absolute_position(), text.size());
+            let round = |v: f32| (v * scale).round() as i64;
+            let (x0, y0) = (round(pos.x), round(pos.y));
+            let (x1, y1) = (round(pos.x + size.width), round(pos.y + size.height));
+            // Only boxes wholly on screen, with a row of the window beyond each edge.
+            if x0 < 0 || y0 < 1 || x1 > w || y1 >= h || x1 <= x0 || y1 <= y0 + 1 {
+                continue;
+            }
+            // A glyph cut by its box leaves ink on the box's edge row that the row just
+            // outside does not continue. A border along the whole edge differs everywhere, so
+            // it counts only when under half the width differs.
+            for (edge, outside, side) in [(y1 - 1, y1, "bottom"), (y0, y0 - 1, "top")] {
+                let cut = (x0..x1).filter(|&x| differs(px(x, edge), px(x, outside))).count();
+                if cut > 0 && 2 * i64::try_from(cut).unwrap_or(0) < x1 - x0 {
+                    found.push(format!("{side} of \"{label}\" at ({x0},{y0})-({x1},{y1}), {cut} px"));
+                }
+            }
+        }
+        found
     }
 
     /// A tap (press and release) at a point, in logical pixels.

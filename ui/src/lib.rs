@@ -308,3 +308,26 @@ pub fn on_action(window: &AppWindow, f: impl Fn(Result<UiAction, String>) + 'sta
 pub fn weak(window: &AppWindow) -> slint::Weak<AppWindow> {
     window.as_weak()
 }
+
+/// The screens are drawn for 1280×800. This is the scale that makes a screen of another
+/// size show the same layout: 0.75 on a 1024×600 panel (its logical size 1365×800), 1.35
+/// on a 1920×1080 one. Fonts are rasterised at the physical size, so nothing is blurred.
+#[must_use]
+pub fn fit_scale(physical: slint::PhysicalSize) -> f32 {
+    let (w, h) = (physical.width as f32 / 1280.0, physical.height as f32 / 800.0);
+    let s = w.min(h);
+    if s.is_finite() && s > 0.0 { s } else { 1.0 }
+}
+
+/// Sets the window's scale for its current size ([`fit_scale`]), when it is not already
+/// that; call once the window knows its size, and again when the size changes.
+pub fn fit_to_screen(window: &AppWindow) {
+    let w = window.window();
+    let physical = w.size();
+    let scale = fit_scale(physical);
+    if (w.scale_factor() - scale).abs() > 0.001 {
+        w.dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: scale });
+        // The layout's size in logical pixels follows only when told.
+        w.dispatch_event(slint::platform::WindowEvent::Resized { size: physical.to_logical(scale) });
+    }
+}

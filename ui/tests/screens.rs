@@ -26,15 +26,10 @@ fn every_screen_in_both_languages_matches_its_reference() {
     std::fs::create_dir_all(&out).unwrap();
     let ui = Headless::new(1280, 800).unwrap();
     let mut failures = Vec::new();
-    let sizes: [(u32, u32, &[&str]); 2] =
-        [(1280, 800, &[]), (1024, 600, &["idle", "pin", "borrowing", "card-locked", "admin-menu"])];
-    for (w, h, only) in sizes {
+    for (w, h) in [(1280, 800), (1024, 600)] {
         ui.resize(w, h);
         for language in [Language::Japanese, Language::English] {
             for (name, scene) in scenes() {
-                if !only.is_empty() && !only.contains(&name) {
-                    continue;
-                }
                 let file = format!(
                     "{name}-{}{}.png",
                     language.code(),
@@ -126,4 +121,40 @@ fn the_library_s_card_name_is_used_on_the_japanese_screens_only() {
     let en = named(Language::English, "");
     let en_named = named(Language::English, "利用者カード");
     assert!(en.difference(&en_named, THRESHOLD) == 0.0, "English keeps \"library card\"");
+}
+
+#[test]
+fn no_glyph_row_is_cut_on_any_screen_at_either_size() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cut");
+    std::fs::create_dir_all(&out).unwrap();
+    let ui = Headless::new(1280, 800).unwrap();
+    let mut failures = Vec::new();
+    for (w, h) in [(1280, 800), (1024, 600)] {
+        ui.resize(w, h);
+        for language in [Language::Japanese, Language::English] {
+            for large_text in [false, true] {
+                for (name, scene) in scenes() {
+                    let shot = ui.render(&Scene { language, large_text, ..scene }).unwrap();
+                    let cuts = ui.cut_text(&shot);
+                    if cuts.is_empty() {
+                        continue;
+                    }
+                    let file = format!(
+                        "{name}-{}{}-{w}x{h}.png",
+                        language.code(),
+                        if large_text { "-large" } else { "" }
+                    );
+                    shot.save_png(&out.join(&file)).unwrap();
+                    failures.extend(cuts.into_iter().map(|c| format!("{file}: {c}")));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} text boxes cut (the screens are in {}):\n{}",
+        failures.len(),
+        out.display(),
+        failures.join("\n")
+    );
 }

@@ -23,6 +23,7 @@ pub fn serve(
     use kiosk_ui::slint::ComponentHandle;
 
     let ui = kiosk_ui::AppWindow::new().map_err(KioskError::Screen)?;
+    kiosk_ui::fit_to_screen(&ui);
     kiosk_ui::apply(&scenes.borrow(), &ui);
     {
         let inputs = inputs.clone();
@@ -37,10 +38,11 @@ pub fn serve(
     let timer = kiosk_ui::slint::Timer::default();
     let weak = ui.as_weak();
     timer.start(kiosk_ui::slint::TimerMode::Repeated, Duration::from_millis(40), move || {
+        let Some(ui) = weak.upgrade() else { return };
+        // A desktop window learns its size once shown, and may be resized.
+        kiosk_ui::fit_to_screen(&ui);
         let mut rx = scenes.borrow_mut();
-        if rx.has_changed().unwrap_or(false)
-            && let Some(ui) = weak.upgrade()
-        {
+        if rx.has_changed().unwrap_or(false) {
             kiosk_ui::apply(&rx.borrow_and_update(), &ui);
         }
     });

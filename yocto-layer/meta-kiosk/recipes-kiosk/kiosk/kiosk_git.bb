@@ -6,7 +6,7 @@ DESCRIPTION = "The kiosk (Slint touchscreen UI on KMS/DRM, PC/SC card reader, SI
 HOMEPAGE = "https://example.invalid/kiosk"
 BUGTRACKER = "https://example.invalid/kiosk/issues"
 SECTION = "misc"
-# The workspace is GPL-3.0-or-later; the UI embeds the IPAex Gothic font (IPA Font License).
+# The workspace is GPL-3.0-or-later; the UI embeds the MigMix 1P font (IPA Font License).
 # The crates linked in are MIT/Apache-2.0/BSD/ISC/MPL-2.0/Unicode (GPL-3.0 compatible) and
 # Slint is used under GPL-3.0-only; crate licences are listed by the crate fetcher's SBOM.
 LICENSE = "GPL-3.0-or-later & IPA"
