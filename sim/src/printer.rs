@@ -579,6 +579,40 @@ fn accept_job_bytes(shared: &Mutex<Shared>, bytes: &[u8]) -> bool {
     true
 }
 
+/// Words for receipts composed in the driver's tests: both languages on each line, as a
+/// bilingual receipt would read (the kiosk prints its catalogue's words in the patron's
+/// language; these only exercise the layout).
+#[must_use]
+pub fn test_receipt_words(lent: usize, refused: usize) -> kiosk_printer::ReceiptWords {
+    kiosk_printer::ReceiptWords {
+        heading: "貸出票 / Loan receipt".into(),
+        untitled: "(無題 / untitled)".into(),
+        renewed: "貸出延長 Renewed".into(),
+        due: "返却期限 Due: {}".into(),
+        total: format!("合計 Total: {lent} 冊 item(s)"),
+        not_lent: format!("貸出できなかった資料 Not lent: {refused}"),
+        why: [
+            "未登録の資料 Not in the catalogue".into(),
+            "予約資料 Reserved for another patron".into(),
+            "貸出中の資料 On loan to someone else".into(),
+            "貸出できません Cannot be lent here".into(),
+            "未確認（職員が確認します） Not confirmed: staff will check".into(),
+        ],
+        to_counter: "カウンターへお持ちください。 Please take them to the counter.".into(),
+        patron: "利用者 Patron: {}".into(),
+        questions: "ご不明な点はカウンターでおたずねください。 Questions? Please ask at the counter.".into(),
+    }
+}
+
+/// Words for labels composed in the driver's tests.
+#[must_use]
+pub fn test_label_words() -> kiosk_printer::LabelWords {
+    kiosk_printer::LabelWords {
+        valid_today: "本日限り有効 / valid today only".into(),
+        scan_it: "Scan at a self-checkout machine".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,7 @@ fn every_symbology_and_check_digit_scheme_decodes() {
             let (start, stop) = guards[i % guards.len()];
             let patron = with_check("230001234567", scheme, Some((start, stop)));
             let s = settings(paper, Symbology::Nw7 { start, stop, check: scheme });
-            let job = compose_label(&s, &patron, today(), &key()).unwrap();
+            let job = compose_label(&s, &patron, today(), &key(), &printer::test_label_words()).unwrap();
             let png = render_one(job.bytes(), paper, &format!("nw7-{i}-{}.png", paper.dots()));
             let symbols = zbar(&png);
             let expected_bar =
@@ -102,7 +102,7 @@ fn every_symbology_and_check_digit_scheme_decodes() {
     }
     for (i, patron) in ["LIB-000123", "2300012345678", "23000123456789"].into_iter().enumerate() {
         let s = settings(PaperWidth::Mm58, Symbology::Code128 { check: CheckDigit::None });
-        let job = compose_label(&s, patron, today(), &key()).unwrap();
+        let job = compose_label(&s, patron, today(), &key(), &printer::test_label_words()).unwrap();
         let symbols = zbar(&render_one(job.bytes(), PaperWidth::Mm58, &format!("code128-{i}.png")));
         assert!(symbols.contains(&format!("CODE-128:{patron}")), "{symbols:?}");
     }
@@ -114,7 +114,7 @@ fn every_symbology_and_check_digit_scheme_decodes() {
             for body in ["230001234567", "2300012345678"] {
                 let patron = with_check(body, scheme, None);
                 let s = settings(paper, Symbology::Code128 { check: scheme });
-                let job = compose_label(&s, &patron, today(), &key()).unwrap();
+                let job = compose_label(&s, &patron, today(), &key(), &printer::test_label_words()).unwrap();
                 let name = format!("code128-{i}-{}-{}.png", paper.dots(), patron.len());
                 let symbols = zbar(&render_one(job.bytes(), paper, &name));
                 let expected_bar = format!("CODE-128:{patron}");
@@ -132,7 +132,7 @@ fn every_symbology_and_check_digit_scheme_decodes() {
 #[test]
 fn code128_with_the_nw7_mod16_check_digit_is_refused_by_name() {
     let s = settings(PaperWidth::Mm80, Symbology::Code128 { check: CheckDigit::Mod16 });
-    let err = compose_label(&s, "2300012345678", today(), &key()).unwrap_err();
+    let err = compose_label(&s, "2300012345678", today(), &key(), &printer::test_label_words()).unwrap_err();
     assert!(
         matches!(err, PrintError::Label(LabelError::CheckDigitNotForCode128 { scheme: CheckDigit::Mod16 })),
         "{err}"
@@ -160,7 +160,7 @@ fn a_black_mark_label_feeds_to_the_cut_position_before_the_cut() {
         Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
     );
     s.label_paper = LabelPaper::Marked;
-    let job = compose_label(&s, "2300012345678", today(), &key()).unwrap();
+    let job = compose_label(&s, "2300012345678", today(), &key(), &printer::test_label_words()).unwrap();
     device(&sink, 2_000).print(&job).unwrap();
     let got = sink.job_bytes();
     assert_eq!(got, job.bytes(), "the printer got exactly the job");
@@ -189,7 +189,7 @@ fn a_label_printed_yesterday_or_tampered_is_refused_when_scanned() {
         Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
     );
     let yesterday = LabelDate::new(2026, 11, 22).unwrap();
-    let job = compose_label(&s, "2300012345678", yesterday, &key()).unwrap();
+    let job = compose_label(&s, "2300012345678", yesterday, &key(), &printer::test_label_words()).unwrap();
     let symbols = zbar(&render_one(job.bytes(), PaperWidth::Mm80, "yesterday.png"));
     let qr = symbols.iter().find_map(|s| s.strip_prefix("QR-Code:")).unwrap();
     assert_eq!(token::verify(qr, today(), &[key()]), Err(TokenRefusal::WrongDay { printed: yesterday }));
@@ -201,7 +201,7 @@ fn a_label_printed_yesterday_or_tampered_is_refused_when_scanned() {
 fn bad_patron_numbers_are_refused_before_printing() {
     let nw7 = Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::Mod10W21 };
     let s = settings(PaperWidth::Mm58, nw7);
-    let wrong_check = compose_label(&s, "79927398710", today(), &key());
+    let wrong_check = compose_label(&s, "79927398710", today(), &key(), &printer::test_label_words());
     assert!(matches!(
         wrong_check,
         Err(PrintError::Label(kiosk_printer::LabelError::CheckDigitMismatch { .. }))
@@ -210,7 +210,7 @@ fn bad_patron_numbers_are_refused_before_printing() {
         PaperWidth::Mm58,
         Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
     );
-    let letters = compose_label(&s, "23-ABC", today(), &key());
+    let letters = compose_label(&s, "23-ABC", today(), &key(), &printer::test_label_words());
     assert!(matches!(letters, Err(PrintError::Label(kiosk_printer::LabelError::Unencodable { ch: 'A' }))));
 }
 
@@ -242,7 +242,7 @@ fn receipt_lists_the_refused_books_with_why() {
             message: Some("延滞資料があるため貸出できません".into()),
         },
     ];
-    let job = compose_receipt(&s, &r).unwrap();
+    let job = compose_receipt(&s, &r, &printer::test_receipt_words(1, 2)).unwrap();
     let pages = printer::render(job.bytes(), PaperWidth::Mm58.dots(), printer::load_font().as_ref());
     pages[0].save_png(&out_dir().join("receipt-refused.png")).unwrap();
     let text = pages[0].lines.join("\n");
@@ -276,7 +276,7 @@ fn receipt_wraps_japanese_titles_and_substitutes_what_the_printer_lacks() {
         .map(|t| ReceiptLine { title: (*t).to_owned(), due: "2026-12-07".into(), renewed: *t == "こころ" })
         .collect();
     let s = settings(PaperWidth::Mm58, Symbology::Code128 { check: CheckDigit::None });
-    let job = compose_receipt(&s, &receipt(lines)).unwrap();
+    let job = compose_receipt(&s, &receipt(lines), &printer::test_receipt_words(10, 0)).unwrap();
     let font = printer::load_font();
     let pages = printer::render(job.bytes(), PaperWidth::Mm58.dots(), font.as_ref());
     assert_eq!(pages.len(), 1);
@@ -305,6 +305,7 @@ fn receipt_shows_only_a_masked_patron_number_when_turned_on() {
     let job = compose_receipt(
         &s,
         &receipt(vec![ReceiptLine { title: "こころ".into(), due: "2026-12-07".into(), renewed: false }]),
+        &printer::test_receipt_words(1, 0),
     )
     .unwrap();
     let pages = printer::render(job.bytes(), PaperWidth::Mm80.dots(), None);
@@ -325,7 +326,7 @@ fn label_job() -> kiosk_printer::Job {
         PaperWidth::Mm80,
         Symbology::Nw7 { start: Guard::A, stop: Guard::B, check: CheckDigit::None },
     );
-    compose_label(&s, "2300012345678", today(), &key()).unwrap()
+    compose_label(&s, "2300012345678", today(), &key(), &printer::test_label_words()).unwrap()
 }
 
 #[test]

@@ -47,7 +47,14 @@ fn label_and_receipt_bytes_match_python_escpos_for_shared_commands() {
         receipt_shows_patron: false,
     };
     let key = TokenKey::new(&[9; 32]).unwrap();
-    let job = compose_label(&settings, "2300012345678", LabelDate::new(2026, 11, 23).unwrap(), &key).unwrap();
+    let job = compose_label(
+        &settings,
+        "2300012345678",
+        LabelDate::new(2026, 11, 23).unwrap(),
+        &key,
+        &kiosk_sim::printer::test_label_words(),
+    )
+    .unwrap();
     let receipt = kiosk_printer::compose_receipt(
         &settings,
         &kiosk_printer::Receipt {
@@ -60,6 +67,7 @@ fn label_and_receipt_bytes_match_python_escpos_for_shared_commands() {
             refused: Vec::new(),
             patron: None,
         },
+        &kiosk_sim::printer::test_receipt_words(1, 0),
     )
     .unwrap();
     let ours = [job.bytes(), receipt.bytes()].concat();

@@ -94,9 +94,67 @@ fn catalogue(lang: &str) -> BTreeSet<String> {
     done
 }
 
+/// The ids Rust code looks up (`tr(language, "…", …)`, `tr_n(language, "…", "…", n)`:
+/// receipts and labels), in the kiosk's and this crate's sources.
+fn rust_tr_strings() -> BTreeSet<(String, Option<String>)> {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("../kiosk/src"), &mut files);
+    let mut out = BTreeSet::new();
+    for file in files {
+        let src = std::fs::read_to_string(&file).unwrap();
+        for call in ["tr(", "tr_n("] {
+            for (at, _) in src.match_indices(call) {
+                if src[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                // `tr(language, "id"…`: an identifier, a comma, then the literal(s).
+                let rest = &src[at + call.len()..];
+                let Some((first, args)) = rest.split_once(',') else { continue };
+                if first.is_empty() || !first.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let literal = |s: &str| -> Option<(String, usize)> {
+                    let t = s.trim_start();
+                    let body = t.strip_prefix('"')?;
+                    let end = body.find('"')?;
+                    Some((body[..end].to_owned(), s.len() - t.len() + end + 2))
+                };
+                let Some((id, used)) = literal(args) else { continue };
+                let plural = if call == "tr_n(" {
+                    args[used..].trim_start().strip_prefix(',').and_then(literal).map(|(p, _)| p)
+                } else {
+                    None
+                };
+                out.insert((id, plural));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_printed_words_are_found_and_include_the_receipt_heading() {
+    let strings = rust_tr_strings();
+    assert!(strings.contains(&("Loan receipt".to_owned(), None)), "{strings:?}");
+    assert!(strings.contains(&("{n} book borrowed".to_owned(), Some("{n} books borrowed".to_owned()))));
+}
+
 #[test]
 fn every_ui_string_is_translated_in_both_languages() {
-    let strings = tr_strings(&slint_sources());
+    let mut strings = tr_strings(&slint_sources());
+    strings.extend(rust_tr_strings());
     assert!(strings.len() > 100, "{}", strings.len());
     for lang in ["ja", "en"] {
         let have = catalogue(lang);

@@ -111,16 +111,25 @@ fn the_display_buttons_work_over_the_last_try_warning() {
 /// The library's own name for its card changes the Japanese screens only.
 #[test]
 fn the_library_s_card_name_is_used_on_the_japanese_screens_only() {
+    use kiosk_ui::LinkStage;
     let ui = Headless::new(1280, 800).unwrap();
-    let named = |language, card_name: &str| {
-        ui.render(&Scene { language, card_name: card_name.into(), ..base() }).unwrap()
+    // The patron's idle screen, and the counter's screen that asks staff to scan the card.
+    let linking = Scene { screen: Screen::Linking, counter_mode: true, ..base() };
+    let linking = Scene {
+        link: kiosk_ui::LinkScene { stage: LinkStage::Scan, current: "…5678".into(), ..Default::default() },
+        ..linking
     };
-    let ja = named(Language::Japanese, "");
-    let ja_named = named(Language::Japanese, "利用者カード");
-    assert!(ja.difference(&ja_named, THRESHOLD) > 0.0005, "the Japanese idle screen names the card");
-    let en = named(Language::English, "");
-    let en_named = named(Language::English, "利用者カード");
-    assert!(en.difference(&en_named, THRESHOLD) == 0.0, "English keeps \"library card\"");
+    for (what, scene) in [("idle", base()), ("linking", linking)] {
+        let named = |language, card_name: &str| {
+            ui.render(&Scene { language, card_name: card_name.into(), ..scene.clone() }).unwrap()
+        };
+        let ja = named(Language::Japanese, "");
+        let ja_named = named(Language::Japanese, "利用者カード");
+        assert!(ja.difference(&ja_named, THRESHOLD) > 0.0005, "the Japanese {what} screen names the card");
+        let en = named(Language::English, "");
+        let en_named = named(Language::English, "利用者カード");
+        assert!(en.difference(&en_named, THRESHOLD) == 0.0, "English keeps \"library card\" ({what})");
+    }
 }
 
 #[test]

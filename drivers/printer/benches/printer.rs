@@ -57,10 +57,24 @@ fn main() {
             refused: Vec::new(),
             patron: None,
         };
+        // Words as long as the kiosk's Japanese ones.
+        let receipt_words = kiosk_printer::ReceiptWords {
+            heading: "貸出票".into(),
+            due: "返却期限：{}".into(),
+            total: "10冊を貸し出しました".into(),
+            questions: "ご不明な点はカウンターでおたずねください。".into(),
+            ..Default::default()
+        };
+        let label_words = kiosk_printer::LabelWords {
+            valid_today: "本日限り有効".into(),
+            scan_it: "自動貸出機でスキャンしてください。".into(),
+        };
         let mm = if paper == PaperWidth::Mm58 { 58 } else { 80 };
         time(&format!("Method D label, {mm} mm"), quick, || {
-            compose_label(&settings, "2300012345678", today, &key).unwrap()
+            compose_label(&settings, "2300012345678", today, &key, &label_words).unwrap()
         });
-        time(&format!("10-item receipt, {mm} mm"), quick, || compose_receipt(&settings, &receipt).unwrap());
+        time(&format!("10-item receipt, {mm} mm"), quick, || {
+            compose_receipt(&settings, &receipt, &receipt_words).unwrap()
+        });
     }
 }

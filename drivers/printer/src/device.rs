@@ -394,7 +394,14 @@ mod tests {
             receipt_shows_patron: false,
         };
         let key = TokenKey::new(&[7; 32]).unwrap();
-        compose_label(&settings, "2300012345678", LabelDate::new(2026, 11, 23).unwrap(), &key).unwrap()
+        compose_label(
+            &settings,
+            "2300012345678",
+            LabelDate::new(2026, 11, 23).unwrap(),
+            &key,
+            &crate::LabelWords::default(),
+        )
+        .unwrap()
     }
 
     #[test]

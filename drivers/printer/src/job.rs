@@ -107,6 +107,7 @@ impl Job {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiptLine {
     pub title: String,
+    /// The due date in the patron's words (12月7日（月）).
     pub due: String,
     /// The library system renewed a book the patron already had (scanned again) instead
     /// of lending it anew: marked, with the new due date.
@@ -123,17 +124,53 @@ pub enum NotLent {
     NoAnswer,
 }
 
+/// The words a receipt is printed with, in the patron's language, from the kiosk's
+/// message catalogues (the driver holds no words of its own). Counts and dates are
+/// already worded by the caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReceiptWords {
+    /// 貸出票 / Loan receipt.
+    pub heading: String,
+    /// For a book the library system gave no title.
+    pub untitled: String,
+    /// A book renewed rather than lent.
+    pub renewed: String,
+    /// Each book's due date, `{}` standing for the date (worded by the caller in
+    /// [`ReceiptLine::due`]).
+    pub due: String,
+    /// How many books were lent.
+    pub total: String,
+    /// How many were not lent.
+    pub not_lent: String,
+    /// Why a book was not lent, by [`NotLent`] (in its order).
+    pub why: [String; 5],
+    /// After the books not lent: take them to the counter.
+    pub to_counter: String,
+    /// The masked patron number, worded (`{}` stands for it).
+    pub patron: String,
+    /// The last line.
+    pub questions: String,
+}
+
 impl NotLent {
-    /// The receipt's words for it (both languages, as the rest of the receipt).
-    fn words(self) -> &'static str {
+    fn index(self) -> usize {
         match self {
-            NotLent::NotInCatalogue => "未登録の資料 Not in the catalogue",
-            NotLent::OnHold => "予約資料 Reserved for another patron",
-            NotLent::OnLoan => "貸出中の資料 On loan to someone else",
-            NotLent::Other => "貸出できません Cannot be lent here",
-            NotLent::NoAnswer => "未確認（職員が確認します） Not confirmed: staff will check",
+            NotLent::NotInCatalogue => 0,
+            NotLent::OnHold => 1,
+            NotLent::OnLoan => 2,
+            NotLent::Other => 3,
+            NotLent::NoAnswer => 4,
         }
     }
+}
+
+/// The words a Method D label is printed with, in the patron's language.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelWords {
+    /// 本日限り有効 / valid today only.
+    pub valid_today: String,
+    /// What to do with it.
+    pub scan_it: String,
 }
 
 /// A book the patron scanned and did not get: listed so they take it to the counter.
@@ -308,6 +345,7 @@ pub fn compose_label(
     patron: &str,
     today: LabelDate,
     key: &TokenKey,
+    words: &LabelWords,
 ) -> Result<Job, PrintError> {
     let barcode = symbology::render(patron, settings.symbology, settings.paper.dots(), BARCODE_HEIGHT)?;
     let token = token::sign(patron, today, &settings.kiosk_id, key).map_err(LabelError::from)?;
@@ -317,13 +355,14 @@ pub fn compose_label(
     c.bold(true)?;
     c.line(&settings.library_name)?;
     c.bold(false)?;
-    c.line("本日限り有効 / valid today only")?;
+    c.line(&words.valid_today)?;
     c.line(&format!("{:04}-{:02}-{:02}", today.year(), today.month(), today.day()))?;
     c.raster(&barcode)?;
     c.line(&masked(patron))?;
     c.raster(&centred(&qr, settings.paper))?;
-    c.line("自動貸出機でスキャンしてください")?;
-    c.line("Scan at a self-checkout machine")?;
+    for l in text::wrap(&words.scan_it, settings.paper.columns()) {
+        c.line(&l)?;
+    }
     c.finish(settings.label_paper)
 }
 
@@ -332,7 +371,11 @@ pub fn compose_label(
 ///
 /// # Errors
 /// Only if composing fails (it does not with valid settings).
-pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job, PrintError> {
+pub fn compose_receipt(
+    settings: &JobSettings,
+    receipt: &Receipt,
+    words: &ReceiptWords,
+) -> Result<Job, PrintError> {
     let columns = settings.paper.columns();
     let rule = "-".repeat(columns);
     let mut c = Composer::new()?;
@@ -342,29 +385,34 @@ pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job,
         c.line(&l)?;
     }
     c.bold(false)?;
-    c.line("貸出票 / Loan receipt")?;
+    c.line(&words.heading)?;
     c.line(&receipt.printed_at)?;
     c.justify(JustifyMode::LEFT)?;
     c.line(&rule)?;
     for (i, item) in receipt.lines.iter().enumerate() {
         let title = text::sanitize(item.title.trim());
-        let title = if title.is_empty() { "(無題 / untitled)".to_owned() } else { title };
+        let title = if title.is_empty() { words.untitled.clone() } else { title };
         let prefix = format!("{}. ", i + 1);
         let indent = " ".repeat(prefix.len());
         for (n, l) in text::wrap_at_most(&title, columns - prefix.len(), MAX_TITLE_LINES).iter().enumerate() {
             c.line(&format!("{}{l}", if n == 0 { &prefix } else { &indent }))?;
         }
+        let width = columns.saturating_sub(prefix.len()).max(1);
         if item.renewed {
-            c.line(&format!("{indent}貸出延長 Renewed"))?;
+            for l in text::wrap(&words.renewed, width) {
+                c.line(&format!("{indent}{l}"))?;
+            }
         }
-        c.line(&format!("{indent}返却期限 Due: {}", text::sanitize(&item.due)))?;
+        for l in text::wrap(&words.due.replace("{}", &text::sanitize(&item.due)), width) {
+            c.line(&format!("{indent}{l}"))?;
+        }
     }
     c.line(&rule)?;
-    c.line(&format!("合計 Total: {} 冊 item(s)", receipt.lines.len()))?;
+    c.line(&words.total)?;
     if !receipt.refused.is_empty() {
         c.line(&rule)?;
         c.bold(true)?;
-        c.line(&format!("貸出できなかった資料 Not lent: {}", receipt.refused.len()))?;
+        c.line(&words.not_lent)?;
         c.bold(false)?;
         for (i, item) in receipt.refused.iter().enumerate() {
             let title = text::sanitize(item.title.trim());
@@ -374,7 +422,7 @@ pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job,
             for (n, l) in text::wrap_at_most(&title, width, MAX_TITLE_LINES).iter().enumerate() {
                 c.line(&format!("{}{l}", if n == 0 { &prefix } else { &indent }))?;
             }
-            for l in text::wrap(item.why.words(), width) {
+            for l in text::wrap(&words.why[item.why.index()], width) {
                 c.line(&format!("{indent}{l}"))?;
             }
             if let Some(message) = item.message.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
@@ -383,19 +431,15 @@ pub fn compose_receipt(settings: &JobSettings, receipt: &Receipt) -> Result<Job,
                 }
             }
         }
-        for l in text::wrap("カウンターへお持ちください。 Please take them to the counter.", columns)
-        {
+        for l in text::wrap(&words.to_counter, columns) {
             c.line(&l)?;
         }
         c.line(&rule)?;
     }
     if let (true, Some(p)) = (settings.receipt_shows_patron, &receipt.patron) {
-        c.line(&format!("利用者 Patron: {}", masked(p)))?;
+        c.line(&words.patron.replace("{}", &masked(p)))?;
     }
-    for l in text::wrap(
-        "ご不明な点はカウンターでおたずねください。 Questions? Please ask at the counter.",
-        columns,
-    ) {
+    for l in text::wrap(&words.questions, columns) {
         c.line(&l)?;
     }
     c.feed(2)?;

@@ -22,8 +22,8 @@ pub use bitmap::Bitmap;
 pub use device::{Device, Health, Printed, watch};
 pub use error::{LabelError, PrintError};
 pub use job::{
-    Job, JobSettings, LabelPaper, NotLent, PaperWidth, Receipt, ReceiptLine, RefusedLine, compose_label,
-    compose_receipt,
+    Job, JobSettings, LabelPaper, LabelWords, NotLent, PaperWidth, Receipt, ReceiptLine, ReceiptWords,
+    RefusedLine, compose_label, compose_receipt,
 };
 pub use status::{Paper, PrinterStatus};
 pub use symbology::{CheckDigit, Guard, Symbology};

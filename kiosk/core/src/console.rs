@@ -12,7 +12,7 @@ use crate::flow::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AuditEvent, Effect, Event,
     HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffCall, StaffPin,
 };
-use crate::scene::{DemoControl, EventKind, EventRow, Scene, UiAction, event_row};
+use crate::scene::{DemoControl, EventKind, EventRow, Language, Scene, UiAction, event_row};
 use crate::view::{self, Input, Presentation};
 
 /// Something the console asks to be done.
@@ -159,6 +159,12 @@ impl Console {
         let fx = self.admin.on(self.now, AdminEvent::StaffPinChecked { ok });
         self.admin_effects(fx, &mut work);
         work
+    }
+
+    /// The language the screen speaks now (receipts and labels are printed in it).
+    #[must_use]
+    pub fn language(&self) -> Language {
+        self.presentation.language
     }
 
     /// What the screen shows now (the caller fills in device status, method B's picture

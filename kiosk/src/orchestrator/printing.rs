@@ -9,8 +9,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use kiosk_core::flow::{ItemId, ItemRefusal, PrintFault, PrintJob, Refusal, Reply, SessionId};
 use kiosk_printer::transport::AnyDriver;
 use kiosk_printer::{
-    Device, Job, NotLent, PrintError, Receipt, ReceiptLine, RefusedLine, compose_label, compose_receipt,
+    Device, Job, LabelWords, NotLent, PrintError, Receipt, ReceiptLine, ReceiptWords, RefusedLine,
+    compose_label, compose_receipt,
 };
+use kiosk_ui::Language;
+use kiosk_ui::words::{due_date, tr, tr_n};
 
 use super::{Input, Orchestrator};
 
@@ -45,9 +48,43 @@ impl Printer for EscPos {
     }
 }
 
-/// A refused book as the receipt lists it: by title, or by barcode when the library
-/// system gave none; why; the library system's own words.
-fn refused_line(item: &ItemId, r: &Refusal) -> RefusedLine {
+/// A receipt's words in the patron's language, from the screens' catalogues: `lent`
+/// books lent (renewals not counted), `refused` not lent.
+#[must_use]
+pub fn receipt_words(language: Language, lent: usize, refused: usize) -> ReceiptWords {
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    ReceiptWords {
+        heading: tr(language, "Loan receipt", &[]),
+        untitled: tr(language, "(untitled)", &[]),
+        renewed: tr(language, "Renewed", &[]),
+        due: tr(language, "Due back {}", &["{}"]),
+        total: tr_n(language, "{n} book borrowed", "{n} books borrowed", count(lent)),
+        not_lent: tr_n(language, "{n} book not borrowed", "{n} books not borrowed", count(refused)),
+        why: [
+            tr(language, "This item is not in the library's catalogue.", &[]),
+            tr(language, "Another patron has reserved this book.", &[]),
+            tr(language, "This book is recorded as on loan to someone else.", &[]),
+            tr(language, "This book cannot be borrowed here.", &[]),
+            tr(language, "Not confirmed: staff will check whether it was lent.", &[]),
+        ],
+        to_counter: tr(language, "Please take the books not borrowed to the counter.", &[]),
+        patron: tr(language, "Patron: {}", &["{}"]),
+        questions: tr(language, "Questions? Please ask at the counter.", &[]),
+    }
+}
+
+/// A Method D label's words in the patron's language.
+#[must_use]
+pub fn label_words(language: Language) -> LabelWords {
+    LabelWords {
+        valid_today: tr(language, "Valid today only", &[]),
+        scan_it: tr(language, "Scan this at a self-checkout machine.", &[]),
+    }
+}
+
+/// A refused book as the receipt lists it: by title, or by its number with words saying
+/// so when the library system gave no title; why; the library system's own words.
+fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
     let (why, message) = match &r.reason {
         ItemRefusal::NotInCatalogue => (NotLent::NotInCatalogue, None),
         ItemRefusal::OnHoldForAnother => (NotLent::OnHold, None),
@@ -55,7 +92,11 @@ fn refused_line(item: &ItemId, r: &Refusal) -> RefusedLine {
         ItemRefusal::Refused(message) => (NotLent::Other, message.clone()),
         ItemRefusal::NoAnswer => (NotLent::NoAnswer, None),
     };
-    let title = r.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| item.0.clone());
+    let title = r
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| tr(language, "Item number {}", &[&item.0]));
     RefusedLine { title, why, message }
 }
 
@@ -80,6 +121,8 @@ impl Orchestrator {
         };
         let settings = self.drivers.job_settings.clone();
         let keys = self.drivers.label_keys.clone();
+        // Printed in the language the patron is reading the screen in.
+        let language = self.console.language();
         self.spawn(session, false, async move {
             let composed = tokio::task::spawn_blocking(move || {
                 let (today, now_text) = crate::clock::local_now();
@@ -92,16 +135,22 @@ impl Orchestrator {
                                 .iter()
                                 .map(|l| ReceiptLine {
                                     title: l.title.clone(),
-                                    due: l.due.clone(),
+                                    due: due_date(language, &l.due),
                                     renewed: l.renewed,
                                 })
                                 .collect(),
-                            refused: refused.iter().map(|(item, r)| refused_line(item, r)).collect(),
+                            refused: refused
+                                .iter()
+                                .map(|(item, r)| refused_line(language, item, r))
+                                .collect(),
                             patron: None,
                         },
+                        &receipt_words(language, loans.iter().filter(|l| !l.renewed).count(), refused.len()),
                     ),
                     PrintJob::MethodDLabel { patron } => match keys.first() {
-                        Some(key) => compose_label(&settings, patron.expose(), today, key),
+                        Some(key) => {
+                            compose_label(&settings, patron.expose(), today, key, &label_words(language))
+                        }
                         None => return Err(PrintFault::Failed),
                     },
                 };
@@ -118,5 +167,77 @@ impl Orchestrator {
             };
             Some(Input::Reply { session, reply: Reply::Printed(result) })
         });
+    }
+}
+
+#[cfg(all(test, feature = "demo"))]
+mod tests {
+    use super::*;
+
+    /// A receipt with a loan, a renewal and a refused book without a title, composed and
+    /// read back by the virtual printer.
+    fn printed(language: Language) -> String {
+        let settings = kiosk_printer::JobSettings {
+            library_name: "姫路市立城内図書館".into(),
+            kiosk_id: "K1".into(),
+            paper: kiosk_printer::PaperWidth::Mm80,
+            symbology: kiosk_printer::Symbology::Code128 { check: kiosk_printer::CheckDigit::None },
+            label_paper: kiosk_printer::LabelPaper::Continuous,
+            receipt_shows_patron: false,
+        };
+        // (title, due date as the library system gave it, renewed)
+        let loans = [("こころ", "2026-12-07", false), ("Norwegian Wood", "2026-12-21", true)];
+        let refused =
+            [(ItemId("4000000011".into()), Refusal { reason: ItemRefusal::OnHoldForAnother, title: None })];
+        let receipt = Receipt {
+            printed_at: "2026-12-05 10:00".into(),
+            lines: loans
+                .iter()
+                .map(|&(title, due, renewed)| ReceiptLine {
+                    title: title.into(),
+                    due: due_date(language, due),
+                    renewed,
+                })
+                .collect(),
+            refused: refused.iter().map(|(i, r)| refused_line(language, i, r)).collect(),
+            patron: None,
+        };
+        let job = compose_receipt(&settings, &receipt, &receipt_words(language, 1, 1)).unwrap();
+        let pages = kiosk_sim::printer::render(
+            job.bytes(),
+            kiosk_printer::PaperWidth::Mm80.dots(),
+            kiosk_sim::printer::load_font().as_ref(),
+        );
+        pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect()
+    }
+
+    #[test]
+    fn the_receipt_is_printed_in_the_patron_s_language_in_the_screens_words() {
+        let ja = printed(Language::Japanese);
+        for expected in [
+            "貸出票",
+            "返却期限：12月7日（月）",
+            "貸出を延長しました",
+            "1冊を貸し出しました",
+            "貸出できなかった本：1冊",
+            "資料番号：4000000011",
+            "ほかの方が予約",
+        ] {
+            assert!(ja.contains(expected), "{expected:?} not on the Japanese receipt:\n{ja}");
+        }
+        let en = printed(Language::English);
+        for expected in [
+            "Loan receipt",
+            "Due back Mon 7 Dec",
+            "1 book borrowed",
+            "1 book not borrowed",
+            "Item number 4000000011",
+            "Another patron has reserved",
+        ] {
+            assert!(en.contains(expected), "{expected:?} not on the English receipt:\n{en}");
+        }
+        for japanese in ["貸出", "返却", "資料", "予約", "カウンター"] {
+            assert!(!en.contains(japanese), "{japanese:?} on the English receipt:\n{en}");
+        }
     }
 }

@@ -1,0 +1,180 @@
+//! The screens' message catalogues (`translations/*/LC_MESSAGES/kiosk-ui.po`) for words
+//! the kiosk shows or prints outside the screens: receipts and labels. One catalogue, so
+//! a wording changed for the screen changes on paper too; `tests/actions.rs` checks that
+//! every id used here is translated in every language, like the screens' ids.
+//!
+//! Only the `.po` features the catalogues use: `msgid`, `msgstr`, `msgid_plural` with
+//! `msgstr[n]` (English: one/other; Japanese: one form), one-line strings.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use kiosk_core::scene::{DueDate, Language};
+
+struct Entry {
+    forms: Vec<String>,
+}
+
+type Catalogue = HashMap<String, Entry>;
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    let s = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s);
+    s.replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\")
+}
+
+fn parse(po: &str) -> Catalogue {
+    let mut out = Catalogue::new();
+    for block in po.split("\n\n") {
+        let mut id = None;
+        let mut forms: Vec<(usize, String)> = Vec::new();
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("msgid ") {
+                id = Some(unquote(v));
+            } else if let Some(v) = line.strip_prefix("msgstr[") {
+                if let Some((n, v)) = v.split_once("] ")
+                    && let Ok(n) = n.parse()
+                {
+                    forms.push((n, unquote(v)));
+                }
+            } else if let Some(v) = line.strip_prefix("msgstr ") {
+                forms.push((0, unquote(v)));
+            }
+        }
+        forms.sort_by_key(|(n, _)| *n);
+        let forms: Vec<String> = forms.into_iter().map(|(_, f)| f).collect();
+        if let Some(id) = id.filter(|i| !i.is_empty())
+            && forms.iter().all(|f| !f.is_empty())
+            && !forms.is_empty()
+        {
+            out.insert(id, Entry { forms });
+        }
+    }
+    out
+}
+
+fn catalogue(language: Language) -> &'static Catalogue {
+    static JA: OnceLock<Catalogue> = OnceLock::new();
+    static EN: OnceLock<Catalogue> = OnceLock::new();
+    match language {
+        Language::Japanese => {
+            JA.get_or_init(|| parse(include_str!("../translations/ja/LC_MESSAGES/kiosk-ui.po")))
+        }
+        Language::English => {
+            EN.get_or_init(|| parse(include_str!("../translations/en/LC_MESSAGES/kiosk-ui.po")))
+        }
+    }
+}
+
+/// Puts `args` into a catalogue string: `{0}`, `{1}`… by position, `{}` in turn, `{n}`
+/// for the count of a plural.
+#[must_use]
+pub fn fill(template: &str, args: &[&str], n: Option<u64>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut next = 0;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let key = &after[..close];
+        let value = match key {
+            "" => {
+                next += 1;
+                args.get(next - 1).map(|s| (*s).to_owned())
+            }
+            "n" => n.map(|n| n.to_string()),
+            k => k.parse::<usize>().ok().and_then(|i| args.get(i)).map(|s| (*s).to_owned()),
+        };
+        match value {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[open..open + close + 2]),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The catalogue's words for `msgid` in `language`, with `args` put in. An id missing
+/// from the catalogue (the tests make that impossible) is used as it is.
+#[must_use]
+pub fn tr(language: Language, msgid: &str, args: &[&str]) -> String {
+    let text = catalogue(language).get(msgid).and_then(|e| e.forms.first()).map_or(msgid, String::as_str);
+    fill(text, args, None)
+}
+
+/// A plural: the form for `n` (English: one or other; Japanese has one form).
+#[must_use]
+pub fn tr_n(language: Language, singular: &str, plural: &str, n: u64) -> String {
+    let forms = catalogue(language).get(singular).map(|e| e.forms.as_slice()).unwrap_or_default();
+    let index = match language {
+        Language::English => usize::from(n != 1),
+        Language::Japanese => 0,
+    };
+    let fallback = if n == 1 { singular } else { plural };
+    let text = forms.get(index).or_else(|| forms.first()).map_or(fallback, String::as_str);
+    fill(text, &[], Some(n))
+}
+
+/// A due date as the screens word it (12月7日（月）, Mon 7 Dec); the text as it is when it
+/// is not a date.
+#[must_use]
+pub fn due_date(language: Language, text: &str) -> String {
+    let Some(d) = DueDate::parse(text) else { return text.to_owned() };
+    let weekday = match d.weekday {
+        0 => tr(language, "Mon", &[]),
+        1 => tr(language, "Tue", &[]),
+        2 => tr(language, "Wed", &[]),
+        3 => tr(language, "Thu", &[]),
+        4 => tr(language, "Fri", &[]),
+        5 => tr(language, "Sat", &[]),
+        _ => tr(language, "Sun", &[]),
+    };
+    let month = match d.month {
+        1 => tr(language, "Jan", &[]),
+        2 => tr(language, "Feb", &[]),
+        3 => tr(language, "Mar", &[]),
+        4 => tr(language, "Apr", &[]),
+        5 => tr(language, "May", &[]),
+        6 => tr(language, "Jun", &[]),
+        7 => tr(language, "Jul", &[]),
+        8 => tr(language, "Aug", &[]),
+        9 => tr(language, "Sep", &[]),
+        10 => tr(language, "Oct", &[]),
+        11 => tr(language, "Nov", &[]),
+        _ => tr(language, "Dec", &[]),
+    };
+    tr(language, "{0} {1} {2}", &[&weekday, &d.day.to_string(), &month])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_come_from_the_catalogue_in_each_language() {
+        assert_eq!(tr(Language::Japanese, "Due back {}", &["x"]), "返却期限：x");
+        assert_eq!(tr(Language::English, "Due back {}", &["x"]), "Due back x");
+        assert_eq!(tr_n(Language::English, "{n} book borrowed", "{n} books borrowed", 1), "1 book borrowed");
+        assert_eq!(tr_n(Language::English, "{n} book borrowed", "{n} books borrowed", 3), "3 books borrowed");
+        assert_eq!(
+            tr_n(Language::Japanese, "{n} book borrowed", "{n} books borrowed", 3),
+            "3冊を貸し出しました"
+        );
+        assert_eq!(due_date(Language::Japanese, "2026-12-07"), "12月7日（月）");
+        assert_eq!(due_date(Language::English, "2026-12-07"), "Mon 7 Dec");
+        assert_eq!(due_date(Language::English, "next week"), "next week");
+    }
+
+    #[test]
+    fn fill_puts_arguments_by_position_in_turn_and_count() {
+        assert_eq!(fill("{2}{1}日（{0}）", &["月", "7", "12月"], None), "12月7日（月）");
+        assert_eq!(fill("{} of {}", &["1", "2"], None), "1 of 2");
+        assert_eq!(fill("{n}冊", &[], Some(4)), "4冊");
+        assert_eq!(fill("{missing} {", &[], None), "{missing} {");
+    }
+}
