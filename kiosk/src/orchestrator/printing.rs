@@ -170,7 +170,8 @@ impl Orchestrator {
     }
 }
 
-#[cfg(all(test, feature = "demo"))]
+#[cfg(test)]
+#[cfg(feature = "demo")]
 mod tests {
     use super::*;
 
