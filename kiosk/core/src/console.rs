@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use crate::flow::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AuditEvent, Effect, Event,
-    HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffCall, StaffPin,
+    HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffPin,
 };
 use crate::scene::{DemoControl, EventKind, EventRow, Language, Scene, UiAction, event_row};
 use crate::view::{self, Input, Presentation};
@@ -238,7 +238,9 @@ impl Console {
                 self.log(EventKind::PinRejected, usize::from(tries_left), 0)
             }
             AuditEvent::CardLocked => self.log(EventKind::CardLocked, 0, 0),
-            AuditEvent::StaffCalled(why) => self.log(EventKind::StaffCalled, call_reason(why), 0),
+            AuditEvent::StaffCalled(why) => {
+                self.log(EventKind::StaffCalled, view::call_reason(why).code().into(), 0)
+            }
             AuditEvent::StaffCallCleared => self.log(EventKind::StaffCallCleared, 0, 0),
             AuditEvent::SessionEnded { borrowed, refused } => {
                 self.log(EventKind::SessionEnded, borrowed, refused)
@@ -280,24 +282,11 @@ impl Console {
     }
 }
 
-/// Why staff were called, as the recent-events line's first number (the staff page
-/// words it: 0 the patron asked, 1 a PIN lock, 2 a card left behind, 3 paper out, 4 a
-/// printer fault, 5 a kiosk fault).
-fn call_reason(why: StaffCall) -> usize {
-    match why {
-        StaffCall::PatronAsked => 0,
-        StaffCall::CardLocked => 1,
-        StaffCall::CardLeftBehind => 2,
-        StaffCall::PrinterOutOfPaper => 3,
-        StaffCall::PrinterFault => 4,
-        StaffCall::Malfunction => 5,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::flow::{Reply, SessionId};
+    use crate::scene::CallReason;
     use crate::scene::{Key, Pad, Screen as UiScreen};
 
     #[test]
@@ -329,6 +318,9 @@ mod tests {
         c.advance(Millis(45_000));
         c.event(Event::Tap(crate::flow::Tap::CallStaff));
         let newest = c.events.back().map(|e| (e.time.clone(), e.kind, e.a));
-        assert_eq!(newest, Some(("00:00".to_owned(), EventKind::StaffCalled, 0)));
+        assert_eq!(
+            newest,
+            Some(("00:00".to_owned(), EventKind::StaffCalled, CallReason::PatronAsked.code().into()))
+        );
     }
 }

@@ -222,13 +222,22 @@ pub struct UpdateView {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum CallReason {
     #[default]
-    None,
-    PatronAsked,
-    CardLocked,
-    CardLeftBehind,
-    PaperOut,
-    PrinterFault,
-    Malfunction,
+    None = 0,
+    PatronAsked = 1,
+    CardLocked = 2,
+    CardLeftBehind = 3,
+    PaperOut = 4,
+    PrinterFault = 5,
+    Malfunction = 6,
+}
+
+impl CallReason {
+    /// The number a recent-events line carries for it (the staff page words it from
+    /// the same numbers: 1 the patron asked … 6 a kiosk fault).
+    #[must_use]
+    pub fn code(self) -> u8 {
+        self as u8
+    }
 }
 
 /// The staff menu's question before an action that ends a session or stops the kiosk.

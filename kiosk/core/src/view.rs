@@ -231,15 +231,7 @@ pub fn scene(
         library_name: library_name.to_owned(),
         paper_out: view.paper_out,
         staff_called: view.staff_called.is_some(),
-        call_reason: match view.staff_called {
-            None => CallReason::None,
-            Some(StaffCall::PatronAsked) => CallReason::PatronAsked,
-            Some(StaffCall::CardLocked) => CallReason::CardLocked,
-            Some(StaffCall::CardLeftBehind) => CallReason::CardLeftBehind,
-            Some(StaffCall::PrinterOutOfPaper) => CallReason::PaperOut,
-            Some(StaffCall::PrinterFault) => CallReason::PrinterFault,
-            Some(StaffCall::Malfunction) => CallReason::Malfunction,
-        },
+        call_reason: view.staff_called.map_or(CallReason::None, call_reason),
         timeout_seconds: view.timeout_warning,
         language: p.language,
         large_text: p.large_text,
@@ -368,6 +360,19 @@ pub fn scene(
         }
     };
     s
+}
+
+/// Why staff were called, as the staff page and the recent events word it.
+#[must_use]
+pub fn call_reason(why: StaffCall) -> CallReason {
+    match why {
+        StaffCall::PatronAsked => CallReason::PatronAsked,
+        StaffCall::CardLocked => CallReason::CardLocked,
+        StaffCall::CardLeftBehind => CallReason::CardLeftBehind,
+        StaffCall::PrinterOutOfPaper => CallReason::PaperOut,
+        StaffCall::PrinterFault => CallReason::PrinterFault,
+        StaffCall::Malfunction => CallReason::Malfunction,
+    }
 }
 
 #[cfg(test)]
