@@ -1,15 +1,63 @@
-//! Compiles the `.slint` screens with the bundled translations in `translations/`.
+//! Compiles the `.slint` screens with the bundled translations in `translations/`. The
+//! Japanese catalogue goes in with word joiners where a line break would split a word
+//! (`src/phrases.rs`); the catalogues in the repository stay plain text.
+
+#[path = "src/phrases.rs"]
+#[allow(dead_code)]
+mod phrases;
+
+use std::path::{Path, PathBuf};
+
+/// A `.po` file with `f` applied to every translation (`msgstr` and `msgstr[n]`).
+fn rewrite(po: &str, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(po.len() * 2);
+    for line in po.lines() {
+        let quoted = line
+            .starts_with("msgstr")
+            .then(|| line.split_once(" \""))
+            .flatten()
+            .and_then(|(key, rest)| rest.strip_suffix('"').map(|text| (key, text)));
+        match quoted {
+            Some((key, text)) if !text.is_empty() => out.push_str(&format!("{key} \"{}\"", f(text))),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn catalogues(out: &Path) -> std::io::Result<PathBuf> {
+    let dir = out.join("translations");
+    for (lang, phrased) in [("ja", true), ("en", false)] {
+        let from = Path::new("translations").join(lang).join("LC_MESSAGES/kiosk-ui.po");
+        let to = dir.join(lang).join("LC_MESSAGES");
+        std::fs::create_dir_all(&to)?;
+        let po = std::fs::read_to_string(&from)?;
+        let po = if phrased { rewrite(&po, phrases::keep_phrases) } else { po };
+        std::fs::write(to.join("kiosk-ui.po"), po)?;
+    }
+    Ok(dir)
+}
 
 fn main() {
+    println!("cargo:rerun-if-changed=translations");
+    println!("cargo:rerun-if-changed=src/phrases.rs");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    let translations = match catalogues(&out) {
+        Ok(dir) => dir,
+        Err(e) => {
+            println!("cargo:warning=the translations could not be prepared: {e}");
+            std::process::exit(1);
+        }
+    };
     // Strings are looked up by their English text alone (no per-component context), so one
     // catalogue entry serves every screen that uses the same words.
     let config = slint_build::CompilerConfiguration::new()
-        .with_bundled_translations("translations")
+        .with_bundled_translations(translations)
         .with_default_translation_context(slint_build::DefaultTranslationContext::None)
         // Element ids and type names, so the screenshot tests can find every Text on screen
         // (Slint's element-search API needs them).
         .with_debug_info(true);
-    println!("cargo:rerun-if-changed=translations");
     if let Err(e) = slint_build::compile_with_config("ui/app.slint", config) {
         println!("cargo:warning=the Slint UI failed to compile: {e}");
         std::process::exit(1);

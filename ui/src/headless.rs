@@ -217,6 +217,14 @@ impl Headless {
                     found.push(format!("{side} of \"{label}\" at ({x0},{y0})-({x1},{y1}), {cut} px"));
                 }
             }
+            // The same at the right: a word wider than its box is cut there. (Not the
+            // left: a left-aligned line's first glyph may touch its box.)
+            if x1 < w {
+                let cut = (y0..y1).filter(|&y| differs(px(x1 - 1, y), px(x1, y))).count();
+                if cut > 0 && 2 * i64::try_from(cut).unwrap_or(0) < y1 - y0 {
+                    found.push(format!("right of \"{label}\" at ({x0},{y0})-({x1},{y1}), {cut} px"));
+                }
+            }
         }
         found
     }

@@ -32,6 +32,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 #[doc(hidden)]
 pub mod fixtures;
 pub mod headless;
+pub mod phrases;
 pub mod words;
 
 fn model<T: Clone + 'static>(items: impl Iterator<Item = T>) -> ModelRc<T> {
