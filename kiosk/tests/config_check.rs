@@ -331,6 +331,9 @@ mod card {
         let c = ok(&[("card", "reader = \"RC-S380\"\nrequire_pin = false\nallow_library_card = false")]);
         assert_eq!(c.card.reader, config::CardReader::Pcsc { name_contains: "RC-S380".into() });
         assert!(!c.card.require_pin && !c.card.allow_library_card);
+        // check-config says what the library gives up without the PIN.
+        assert!(c.summary().contains("PIN not required (no proof of possession"), "{}", c.summary());
+        assert!(ok(&[]).summary().contains("PIN required;"), "{}", ok(&[]).summary());
         one(&[("card", "mode = \"simualted\"")], "card.mode", "did you mean \"simulated\"?");
         one(
             &[("card", "mode = \"simulated\"\nreader = \"x\"")],

@@ -19,6 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use kiosk_platform::Possession;
 use kiosk_platform::api::{ApiConfig, ApiPlatform};
 use kiosk_platform::crl::{CrlBuilder, load_crl};
 use kiosk_platform::links::LinkStore;
@@ -185,7 +186,7 @@ async fn timed_verify(p: &impl Platform, card: &TestCard, cert: &JpkiCertificate
     let ch = p.challenge().await.unwrap();
     let sig = card.sign(&ch.nonce);
     let t = Instant::now();
-    let v = p.verify(cert, &ch, &sig).await;
+    let v = p.verify(cert, Possession::Proven { challenge: &ch, signature: &sig }).await;
     let took = t.elapsed();
     assert!(matches!(v, Verdict::Good { .. }), "{v:?}");
     took
@@ -400,7 +401,7 @@ async fn ocsp_section() {
             .unwrap()
             .stdout;
         let t = Instant::now();
-        let v = p.verify(&cert, &ch, &sig).await;
+        let v = p.verify(&cert, Possession::Proven { challenge: &ch, signature: &sig }).await;
         ours.push(t.elapsed());
         assert!(matches!(v, Verdict::Good { .. }), "{v:?}");
     }

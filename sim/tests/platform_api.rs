@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use kiosk_platform::Possession;
 use kiosk_platform::api::{ApiConfig, ApiPlatform, Registration, register};
 use kiosk_platform::cache::{Grace, Guarded};
 use kiosk_platform::proof::CardTrust;
@@ -90,7 +91,9 @@ async fn check(platform: &impl Platform, card: &TestCard) -> Verdict {
         Err(e) => return Verdict::Unavailable(e),
     };
     let cert = JpkiCertificate::from_der(&card.cert_der).unwrap();
-    platform.verify(&cert, &challenge, &card.sign(&challenge.nonce)).await
+    platform
+        .verify(&cert, Possession::Proven { challenge: &challenge, signature: &card.sign(&challenge.nonce) })
+        .await
 }
 
 fn patron(v: &Verdict) -> Option<&str> {
@@ -136,7 +139,10 @@ async fn a_forged_signature_is_refused_before_the_platform_is_asked() {
     let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
     let forged = cards().good.sign(b"another challenge");
     let before = sim.requests();
-    assert_eq!(p.verify(&cert, &challenge, &forged).await, Verdict::Untrusted(Untrusted::BadSignature));
+    assert_eq!(
+        p.verify(&cert, Possession::Proven { challenge: &challenge, signature: &forged }).await,
+        Verdict::Untrusted(Untrusted::BadSignature)
+    );
     assert_eq!(sim.requests(), before);
     // A certificate from another JPKI CA: refused by the chain check.
     let stranger = TestPki::generate(&Default::default()).unwrap();
@@ -195,7 +201,11 @@ async fn verify_under(fault: Fault) -> Verdict {
     let challenge = p.challenge().await.unwrap();
     sim.set_fault(fault);
     let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
-    p.verify(&cert, &challenge, &cards().good.sign(&challenge.nonce)).await
+    p.verify(
+        &cert,
+        Possession::Proven { challenge: &challenge, signature: &cards().good.sign(&challenge.nonce) },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,7 +236,12 @@ async fn a_dropped_connection_fails_the_check_and_the_next_one_works() {
     let challenge = p.challenge().await.unwrap();
     sim.set_fault(Fault::DropConnection);
     let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
-    let v = p.verify(&cert, &challenge, &cards().good.sign(&challenge.nonce)).await;
+    let v = p
+        .verify(
+            &cert,
+            Possession::Proven { challenge: &challenge, signature: &cards().good.sign(&challenge.nonce) },
+        )
+        .await;
     // Closed before any answer, with the terminal's certificate still taken: a connection
     // failure, not a refused certificate and not an answer cut short.
     assert!(matches!(v, Verdict::Unavailable(PlatformError::Connect(_))), "{v:?}");
@@ -266,7 +281,12 @@ async fn grace_accepts_a_cached_good_until_next_update_and_never_a_forgery() {
     // A forged signature is refused even under grace.
     let challenge = lenient.challenge().await.unwrap();
     let cert = JpkiCertificate::from_der(&c.good.cert_der).unwrap();
-    let v = lenient.verify(&cert, &challenge, &c.good.sign(b"not the challenge")).await;
+    let v = lenient
+        .verify(
+            &cert,
+            Possession::Proven { challenge: &challenge, signature: &c.good.sign(b"not the challenge") },
+        )
+        .await;
     assert_eq!(v, Verdict::Untrusted(Untrusted::BadSignature));
 }
 
@@ -300,4 +320,39 @@ async fn terminal_registration_issues_a_working_identity() {
     // Other hardware (another fingerprint) cannot take the terminal ID over.
     let again = register(&reg("pw-07", 2)).await;
     assert!(matches!(again, Err(PlatformError::RegistrationRefused(_))), "{again:?}");
+}
+
+/// A library that does not ask for the PIN: the card signs nothing, `/v1/status` checks
+/// the certificate alone; revocation, expiry, links and the kiosk's own chain check work
+/// as with a proof.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_pin_the_certificate_alone_is_checked_at_v1_status() {
+    use kiosk_sim::platform::Check;
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    let unproven = |card: &TestCard| JpkiCertificate::from_der(&card.cert_der).unwrap();
+    let v = p.verify(&unproven(&cards().good), Possession::NotAsked).await;
+    assert_eq!(patron(&v), Some("P-0001"), "{v:?}");
+    assert_eq!(p.verify(&unproven(&cards().revoked), Possession::NotAsked).await, Verdict::Revoked);
+    assert_eq!(p.verify(&unproven(&cards().unlinked), Possession::NotAsked).await, Verdict::NotLinked);
+    assert_eq!(p.verify(&unproven(&cards().expired), Possession::NotAsked).await, Verdict::Expired);
+    let v = p.verify(&unproven(&cards().reissued), Possession::NotAsked).await;
+    assert!(matches!(&v, Verdict::Good { reissued: true, .. }), "{v:?}");
+    assert_eq!(
+        sim.checks(),
+        vec![Check::CertificateOnly; 4],
+        "four asked; the expired card never left the kiosk"
+    );
+    // Another CA's certificate is refused here, before anything is sent.
+    let stranger = TestPki::generate(&Default::default()).unwrap();
+    let other = TestCard::issue_by(&stranger, GOOD, (2025, 1, 1), (2035, 1, 1)).unwrap();
+    let before = sim.requests();
+    assert_eq!(
+        p.verify(&unproven(&other), Possession::NotAsked).await,
+        Verdict::Untrusted(Untrusted::UntrustedIssuer)
+    );
+    assert_eq!(sim.requests(), before);
+    // With the PIN the same card goes to /v1/verify.
+    assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
+    assert_eq!(sim.checks().last(), Some(&Check::Proven));
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use kiosk_platform::Possession;
 use kiosk_platform::crl::{CrlBuilder, CrlConfig, CrlPlatform, Refresh, load_crl};
 use kiosk_platform::links::LinkStore;
 use kiosk_platform::proof::CardTrust;
@@ -51,7 +52,8 @@ fn platform(sim_url: &str, dir: &std::path::Path, links: Arc<LinkStore>) -> CrlP
 async fn check(p: &impl Platform, card: &TestCard) -> Verdict {
     let challenge = p.challenge().await.unwrap();
     let cert = JpkiCertificate::from_der(&card.cert_der).unwrap();
-    p.verify(&cert, &challenge, &card.sign(&challenge.nonce)).await
+    p.verify(&cert, Possession::Proven { challenge: &challenge, signature: &card.sign(&challenge.nonce) })
+        .await
 }
 
 /// `count` distinct 16-byte serials plus the revoked card's.
@@ -85,6 +87,11 @@ async fn fetch_verify_lookup_conditional_get_and_offline_restart() {
     assert_eq!(check(&p, &revoked).await, Verdict::Revoked);
     let v = check(&p, &good).await;
     assert!(matches!(&v, Verdict::Good { service_id: Some(id), .. } if id.expose() == "P-CRL-1"), "{v:?}");
+    // Without the PIN (no proof asked), the certificate alone: the same answers.
+    let unproven = |card: &TestCard| JpkiCertificate::from_der(&card.cert_der).unwrap();
+    let v = p.verify(&unproven(&good), Possession::NotAsked).await;
+    assert!(matches!(&v, Verdict::Good { service_id: Some(id), .. } if id.expose() == "P-CRL-1"), "{v:?}");
+    assert_eq!(p.verify(&unproven(&revoked), Possession::NotAsked).await, Verdict::Revoked);
     links.unlink(&JpkiCertificate::from_der(&good.cert_der).unwrap()).unwrap();
     assert_eq!(check(&p, &good).await, Verdict::NotLinked);
     links

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use kiosk_platform::Possession;
 use kiosk_platform::crl::load_crl;
 use kiosk_platform::links::LinkStore;
 use kiosk_platform::ocsp::{OcspConfig, OcspPlatform, OcspStatus, build_request, check_response};
@@ -306,7 +307,7 @@ fn links(ca: &Ca) -> Arc<LinkStore> {
 async fn check(ca: &Ca, p: &impl Platform, card: &str) -> Verdict {
     let challenge = p.challenge().await.unwrap();
     let signature = ca.sign(card, &challenge.nonce);
-    p.verify(&ca.cert(card), &challenge, &signature).await
+    p.verify(&ca.cert(card), Possession::Proven { challenge: &challenge, signature: &signature }).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -322,12 +323,16 @@ async fn openssl_responder_good_revoked_unknown_and_ca_signed_by_key() {
     );
     assert_eq!(check(&ca, &p, "revoked").await, Verdict::Revoked);
     assert_eq!(check(&ca, &p, "unlinked").await, Verdict::NotLinked);
+    // Without the PIN (no proof asked), the certificate alone: the same answers.
+    let v = p.verify(&ca.cert("good"), Possession::NotAsked).await;
+    assert!(matches!(&v, Verdict::Good { service_id: Some(id), .. } if id.expose() == "P-OCSP-1"), "{v:?}");
+    assert_eq!(p.verify(&ca.cert("revoked"), Possession::NotAsked).await, Verdict::Revoked);
     assert_eq!(check(&ca, &p, "unknown").await, Verdict::Untrusted(Untrusted::UnknownToPlatform));
     // A forged card signature never reaches the responder's verdict.
     let challenge = p.challenge().await.unwrap();
     let forged = ca.sign("unlinked", &challenge.nonce);
     assert_eq!(
-        p.verify(&ca.cert("good"), &challenge, &forged).await,
+        p.verify(&ca.cert("good"), Possession::Proven { challenge: &challenge, signature: &forged }).await,
         Verdict::Untrusted(Untrusted::BadSignature)
     );
     drop(delegated);

@@ -253,6 +253,49 @@ key_delay_ms = 0
         self.platform.link(&self.serial, patron);
     }
 
+    /// Adds `line` to a section of `kiosk.toml`: `setting("card", "require_pin = false")`.
+    pub fn setting(&self, section: &str, line: &str) {
+        let path = self.dir.join("kiosk.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        let header = format!("[{section}]\n");
+        assert!(config.contains(&header), "no {header}: {config}");
+        std::fs::write(&path, config.replacen(&header, &format!("{header}{line}\n"), 1)).unwrap();
+    }
+
+    /// Makes the kiosk's platform the CRL mode (the platform's CRL, revoking nothing, and
+    /// a local link store `links.txt`, key `link.key`) and links the demo card to
+    /// `patron` in that store, as the counter would.
+    pub fn crl_with_local_link(&self, patron: &str) {
+        let now = std::time::SystemTime::now();
+        self.platform.publish_crl(&[], now - Duration::from_secs(60), Duration::from_secs(86_400), 1);
+        let key = [0x3cu8; 32];
+        std::fs::write(self.dir.join("link.key"), key).unwrap();
+        let store =
+            kiosk_platform::links::LinkStore::with_key(&self.dir.join("links.txt"), key.to_vec()).unwrap();
+        let cert = JpkiCertificate::from_der(&TestPki::shared().unwrap().user_cert_der).unwrap();
+        store.link(&cert, &kiosk_platform::ServiceId::new(patron).unwrap()).unwrap();
+        let path = self.dir.join("kiosk.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        let (Some(from), Some(to)) = (config.find("[platform]\n"), config.find("[ils]\n")) else {
+            panic!("no [platform] before [ils]: {config}")
+        };
+        let crl = format!(
+            r#"[platform]
+mode = "crl"
+url = "{url}/crl"
+ca_file = "platform-ca.pem"
+jpki_ca_file = "jpki-ca.pem"
+connect_timeout_s = 2
+request_timeout_s = 3
+link_store = "links.txt"
+link_key_file = "link.key"
+
+"#,
+            url = self.platform.url()
+        );
+        std::fs::write(&path, format!("{}{crl}{}", &config[..from], &config[to..])).unwrap();
+    }
+
     /// Puts a card on the reader. Waits first until pcscd has seen every earlier card
     /// leave: vpcd can miss a card put back faster than pcscd polls (a patron cannot).
     pub fn card(&self, config: CardConfig) -> (SharedCard, Inserted) {

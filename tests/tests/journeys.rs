@@ -454,3 +454,75 @@ fn twelve_books_two_refused_the_patron_cannot_miss_them() {
     assert!(!loans.contains(&books[2]) && !loans.contains(&books[10]));
     k.quit();
 }
+
+/// A library that does not ask for the PIN (`require_pin = false`): in `api` and `crl`
+/// modes the patron borrows without a PIN screen, the card is never sent VERIFY or asked
+/// to sign, and the platform is asked about the certificate alone.
+#[test]
+fn without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it() {
+    if !enter_private_stack("without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it") {
+        return;
+    }
+    for mode in ["api", "crl"] {
+        let stack = Stack::start(&format!("no-pin-{mode}"));
+        stack.setting("card", "require_pin = false");
+        if mode == "api" {
+            stack.link(PATRON);
+        } else {
+            stack.crl_with_local_link(PATRON);
+        }
+        let mut k = Kiosk::start(&stack);
+        k.wait("idle", 20);
+        let (card, inserted) = stack.card(CardConfig::default());
+        k.wait("borrowing", 30);
+        k.shot(&format!("{mode}-borrowing"));
+        k.scan(BOOKS[0]);
+        k.until("borrowed=1", 20);
+        k.tap("finish");
+        k.wait("receipt-choice", 10);
+        k.tap("no-receipt");
+        k.wait("ending", 20);
+        inserted.remove();
+        k.wait("idle", 20);
+        assert_eq!(stack.loans(PATRON), vec![BOOKS[0].to_owned()], "{mode}: the book was lent");
+        // VERIFY (INS 20) and PSO: COMPUTE DIGITAL SIGNATURE (INS 2A): never sent.
+        let sent: Vec<u8> = lock(&card).log().iter().filter_map(|e| e.command.get(1).copied()).collect();
+        assert!(!sent.is_empty(), "{mode}: the certificate was read");
+        assert!(
+            !sent.contains(&0x20) && !sent.contains(&0x2A),
+            "{mode}: the card was asked for its PIN or a signature: {sent:02X?}"
+        );
+        if mode == "api" {
+            assert_eq!(stack.platform.checks(), vec![kiosk_sim::platform::Check::CertificateOnly]);
+        }
+        assert!(!log(&stack).contains("no platform configured"), "{mode}");
+        k.quit();
+    }
+}
+
+/// A staff card (`scanner.staff_card_prefix`) opens the staff PIN screen, never a patron
+/// login, and the menu opens only with the staff PIN.
+#[test]
+fn a_staff_card_asks_for_the_staff_pin_and_logs_no_patron_in() {
+    if !enter_private_stack("a_staff_card_asks_for_the_staff_pin_and_logs_no_patron_in") {
+        return;
+    }
+    let stack = Stack::start("staff-card");
+    stack.setting("scanner", "staff_card_prefix = \"99\"");
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 20);
+    k.scan("9900000017");
+    k.wait("admin-pin", 10);
+    k.shot("staff-card");
+    for _ in 0..4 {
+        k.tap("admin-digit-0");
+    }
+    k.tap("admin-submit");
+    k.wait("admin-menu", 10);
+    k.tap("admin-close");
+    k.wait("idle", 10);
+    // No patron was looked up: a library-card login would have asked for its status.
+    let asked = stack.ils.stats().requests;
+    assert!(!asked.contains_key("23") && !asked.contains_key("63"), "a patron was looked up: {asked:?}");
+    k.quit();
+}

@@ -2,6 +2,12 @@
 //! mutual TLS. Every request carries `requestInfo` with a fresh UUIDv4 transaction ID;
 //! every answer must echo it. Answers with fields outside the v1 contract are refused:
 //! the platform must not hand the kiosk data (names, platform-wide IDs) it never asked for.
+//!
+//! Calls: `POST /v1/nonce`, then `POST /v1/verify` with the certificate, the nonce and
+//! the card's signature. A library that does not ask for the PIN sends `POST /v1/status`
+//! instead: the same request and answers without `nonce` and `signature` (no
+//! `bad-signature` or `nonce-expired` refusals), the certificate's validity and the
+//! patron it is linked to.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -16,8 +22,8 @@ use crate::proof::CardTrust;
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::tls::{Endpoint, http_client, send};
 use crate::{
-    BoxFuture, Challenge, ChallengeOrigin, JpkiCertificate, Platform, PlatformError, ServiceId, Untrusted,
-    Verdict, hex, random_bytes, unhex,
+    BoxFuture, Challenge, ChallengeOrigin, JpkiCertificate, Platform, PlatformError, Possession, ServiceId,
+    Untrusted, Verdict, hex, random_bytes, unhex,
 };
 
 /// The settings of `api` mode.
@@ -67,8 +73,11 @@ struct NonceAnswer {
 struct VerifyRequest<'a> {
     request_info: RequestInfo<'a>,
     certificate: String,
-    nonce: String,
-    signature: String,
+    /// The proof, for `/v1/verify`; absent for `/v1/status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
     service_provider: &'a str,
 }
 
@@ -191,11 +200,13 @@ impl ApiPlatform {
         result
     }
 
-    async fn ask(&self, cert: &JpkiCertificate, challenge: &Challenge, signature: &[u8]) -> Verdict {
-        if let Err(v) = self.trust.check(cert, challenge, signature, SystemTime::now()) {
+    async fn ask(&self, cert: &JpkiCertificate, possession: Possession<'_>) -> Verdict {
+        if let Err(v) = self.trust.check_possession(cert, possession, SystemTime::now()) {
             return v;
         }
-        if challenge.origin != ChallengeOrigin::Platform {
+        if let Possession::Proven { challenge, .. } = possession
+            && challenge.origin != ChallengeOrigin::Platform
+        {
             // The platform only checks its own nonces: with a local one (grace path) it
             // cannot be asked.
             return Verdict::Unavailable(PlatformError::Offline);
@@ -204,16 +215,31 @@ impl ApiPlatform {
             Ok(tx) => tx,
             Err(e) => return Verdict::Unavailable(e),
         };
-        let body = VerifyRequest {
-            request_info: request_info(&tx, &self.config.terminal_id),
-            certificate: B64.encode(cert.der()),
-            nonce: hex(&challenge.nonce),
-            signature: B64.encode(signature),
-            service_provider: &self.config.service_provider,
+        // With a proof, `/v1/verify`; without (no PIN), `/v1/status`: the certificate's
+        // validity and the patron it is linked to, no signature.
+        let (path, body) = match possession {
+            Possession::Proven { challenge, signature } => (
+                "/v1/verify",
+                VerifyRequest {
+                    request_info: request_info(&tx, &self.config.terminal_id),
+                    certificate: B64.encode(cert.der()),
+                    nonce: Some(hex(&challenge.nonce)),
+                    signature: Some(B64.encode(signature)),
+                    service_provider: &self.config.service_provider,
+                },
+            ),
+            Possession::NotAsked => (
+                "/v1/status",
+                VerifyRequest {
+                    request_info: request_info(&tx, &self.config.terminal_id),
+                    certificate: B64.encode(cert.der()),
+                    nonce: None,
+                    signature: None,
+                    service_provider: &self.config.service_provider,
+                },
+            ),
         };
-        let verdict = match post_json(&self.client, &self.config.endpoint, &self.url("/v1/verify"), &body)
-            .await
-        {
+        let verdict = match post_json(&self.client, &self.config.endpoint, &self.url(path), &body).await {
             Ok((status, bytes)) => interpret_verify(&tx, status, &bytes).unwrap_or_else(Verdict::Unavailable),
             Err(e) => Verdict::Unavailable(e),
         };
@@ -227,7 +253,8 @@ impl ApiPlatform {
     }
 }
 
-/// Maps the answer to `/v1/verify` onto a verdict (errors become `Unavailable`).
+/// Maps the answer to `/v1/verify` or `/v1/status` onto a verdict (errors become
+/// `Unavailable`).
 fn interpret_verify(tx: &str, status: u16, bytes: &[u8]) -> Result<Verdict, PlatformError> {
     let refusal = || -> Result<Refusal, PlatformError> {
         let r: Refusal = serde_json::from_slice(bytes).map_err(malformed)?;
@@ -270,10 +297,9 @@ impl Platform for ApiPlatform {
     fn verify<'a>(
         &'a self,
         certificate: &'a JpkiCertificate,
-        challenge: &'a Challenge,
-        signature: &'a [u8],
+        possession: Possession<'a>,
     ) -> BoxFuture<'a, Verdict> {
-        Box::pin(self.ask(certificate, challenge, signature))
+        Box::pin(self.ask(certificate, possession))
     }
 }
 

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use crate::{
-    BoxFuture, Challenge, JpkiCertificate, Platform, PlatformError, ServiceId, Verdict, links, proof,
+    BoxFuture, Challenge, JpkiCertificate, Platform, PlatformError, Possession, ServiceId, Verdict, links,
+    proof,
 };
 
 /// What to do when no answer can be had.
@@ -66,8 +67,8 @@ impl<P: Platform> Guarded<P> {
         links::keyed_hash(&self.key, &issuer, &serial)
     }
 
-    async fn run(&self, cert: &JpkiCertificate, challenge: &Challenge, signature: &[u8]) -> Verdict {
-        let verdict = self.inner.verify(cert, challenge, signature).await;
+    async fn run(&self, cert: &JpkiCertificate, possession: Possession<'_>) -> Verdict {
+        let verdict = self.inner.verify(cert, possession).await;
         let now = SystemTime::now();
         let key = self.hash(cert);
         let Ok(mut cache) = self.cache.lock() else { return verdict };
@@ -124,9 +125,8 @@ impl<P: Platform> Platform for Guarded<P> {
     fn verify<'a>(
         &'a self,
         certificate: &'a JpkiCertificate,
-        challenge: &'a Challenge,
-        signature: &'a [u8],
+        possession: Possession<'a>,
     ) -> BoxFuture<'a, Verdict> {
-        Box::pin(self.run(certificate, challenge, signature))
+        Box::pin(self.run(certificate, possession))
     }
 }

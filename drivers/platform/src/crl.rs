@@ -22,7 +22,7 @@ use crate::der::{integer_content, push_len, push_tlv, tlv, tlv_vec};
 use crate::links::LinkStore;
 use crate::proof::CardTrust;
 use crate::tls::{Endpoint, http_client};
-use crate::{BoxFuture, Challenge, CrlError, JpkiCertificate, Platform, PlatformError, Verdict};
+use crate::{BoxFuture, Challenge, CrlError, JpkiCertificate, Platform, PlatformError, Possession, Verdict};
 
 /// sha256WithRSAEncryption AlgorithmIdentifier, DER.
 const SHA256_RSA_ALG: [u8; 15] =
@@ -691,12 +691,11 @@ impl Platform for CrlPlatform {
     fn verify<'a>(
         &'a self,
         certificate: &'a JpkiCertificate,
-        challenge: &'a Challenge,
-        signature: &'a [u8],
+        possession: Possession<'a>,
     ) -> BoxFuture<'a, Verdict> {
         Box::pin(async move {
             let now = SystemTime::now();
-            let verdict = match self.trust.check(certificate, challenge, signature, now) {
+            let verdict = match self.trust.check_possession(certificate, possession, now) {
                 Ok(ca_index) => self.lookup(certificate, ca_index, now),
                 Err(v) => v,
             };

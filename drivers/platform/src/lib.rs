@@ -138,20 +138,33 @@ impl Verdict {
     }
 }
 
+/// How the card showed it is the one the certificate names.
+#[derive(Clone, Copy, Debug)]
+pub enum Possession<'a> {
+    /// It signed the challenge with its user-authentication key, after its PIN.
+    Proven { challenge: &'a Challenge, signature: &'a [u8] },
+    /// The library does not ask for the PIN (`require_pin = false`), so the card was not
+    /// asked to sign: the certificate alone is checked (its chain, dates and revocation)
+    /// and names the patron. A copy of the certificate would pass: the library accepts
+    /// that when it turns the PIN off.
+    NotAsked,
+}
+
 /// A revocation check and patron resolution service.
 ///
 /// The kiosk asks for a [`Challenge`], has the card sign its nonce (RSA PKCS#1 v1.5
-/// SHA-256 with the user-authentication key), then calls [`Platform::verify`].
+/// SHA-256 with the user-authentication key), then calls [`Platform::verify`] with the
+/// proof; without the PIN, with [`Possession::NotAsked`].
 pub trait Platform: Send + Sync {
     /// A fresh challenge for the card to sign.
     fn challenge(&self) -> BoxFuture<'_, Result<Challenge, PlatformError>>;
 
-    /// Checks the card's proof, then its revocation status, and resolves the patron.
+    /// Checks the card's proof (when there is one), then its revocation status, and
+    /// resolves the patron.
     fn verify<'a>(
         &'a self,
         certificate: &'a JpkiCertificate,
-        challenge: &'a Challenge,
-        signature: &'a [u8],
+        possession: Possession<'a>,
     ) -> BoxFuture<'a, Verdict>;
 }
 

@@ -26,8 +26,8 @@ use crate::links::LinkStore;
 use crate::proof::CardTrust;
 use crate::tls::{Endpoint, http_client};
 use crate::{
-    BoxFuture, Challenge, JpkiCertificate, OcspError, Platform, PlatformError, Untrusted, Verdict,
-    random_bytes,
+    BoxFuture, Challenge, JpkiCertificate, OcspError, Platform, PlatformError, Possession, Untrusted,
+    Verdict, random_bytes,
 };
 
 /// The settings of `ocsp` mode.
@@ -230,8 +230,8 @@ impl OcspPlatform {
         Ok(body.to_vec())
     }
 
-    async fn ask(&self, cert: &JpkiCertificate, challenge: &Challenge, signature: &[u8]) -> Verdict {
-        let ca_index = match self.trust.check(cert, challenge, signature, SystemTime::now()) {
+    async fn ask(&self, cert: &JpkiCertificate, possession: Possession<'_>) -> Verdict {
+        let ca_index = match self.trust.check_possession(cert, possession, SystemTime::now()) {
             Ok(i) => i,
             Err(v) => return v,
         };
@@ -277,9 +277,8 @@ impl Platform for OcspPlatform {
     fn verify<'a>(
         &'a self,
         certificate: &'a JpkiCertificate,
-        challenge: &'a Challenge,
-        signature: &'a [u8],
+        possession: Possession<'a>,
     ) -> BoxFuture<'a, Verdict> {
-        Box::pin(self.ask(certificate, challenge, signature))
+        Box::pin(self.ask(certificate, possession))
     }
 }

@@ -8,7 +8,7 @@ use kiosk_card::cert::{CertError, JpkiCertificate};
 use x509_cert::Certificate;
 use x509_cert::der::{Decode, Encode};
 
-use crate::{Challenge, PlatformError, Untrusted, Verdict};
+use crate::{Challenge, PlatformError, Possession, Untrusted, Verdict};
 
 /// The configured JPKI CA certificates (all generations).
 #[derive(Clone, Debug)]
@@ -75,6 +75,25 @@ impl CardTrust {
         }
         cert.verify_message(&challenge.nonce, signature)
             .map_err(|_| Verdict::Untrusted(Untrusted::BadSignature))?;
+        self.check_certificate(cert, now)
+    }
+
+    /// [`CardTrust::check`] for a proof, or the certificate alone when the card was not
+    /// asked to sign.
+    pub fn check_possession(
+        &self,
+        cert: &JpkiCertificate,
+        possession: Possession<'_>,
+        now: SystemTime,
+    ) -> Result<usize, Verdict> {
+        match possession {
+            Possession::Proven { challenge, signature } => self.check(cert, challenge, signature, now),
+            Possession::NotAsked => self.check_certificate(cert, now),
+        }
+    }
+
+    /// The chain to a configured CA and the validity dates: the index of the CA.
+    pub fn check_certificate(&self, cert: &JpkiCertificate, now: SystemTime) -> Result<usize, Verdict> {
         let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         cert.verify_chain(&self.cas, since).map_err(|e| match e {
             CertError::Expired => Verdict::Expired,

@@ -122,8 +122,18 @@ impl Console {
         work
     }
 
-    /// A driver event or reply for the patron session.
+    /// A driver event or reply for the patron session; a staff card opens the staff
+    /// menu's PIN screen instead.
     pub fn event(&mut self, event: Event) -> Vec<Work> {
+        if event == Event::Scanned(crate::flow::Scan::StaffCard) {
+            let mut work = Vec::new();
+            if !self.admin.is_open() {
+                self.presentation.admin_page = crate::scene::AdminPage::Status;
+                let fx = self.admin.on(self.now, AdminEvent::Open);
+                self.admin_effects(fx, &mut work);
+            }
+            return work;
+        }
         self.patron(event)
     }
 
@@ -322,5 +332,25 @@ mod tests {
             newest,
             Some(("00:00".to_owned(), EventKind::StaffCalled, CallReason::PatronAsked.code().into()))
         );
+    }
+
+    /// A staff card opens the staff menu's PIN screen, never a patron login; the menu
+    /// opens only with the staff PIN.
+    #[test]
+    fn a_staff_card_asks_for_the_staff_pin_and_logs_nobody_in() {
+        let mut c = Console::new(ConsoleSettings::default());
+        let work = c.event(Event::Scanned(crate::flow::Scan::StaffCard));
+        assert!(!work.iter().any(|w| matches!(w, Work::Effect(_))), "no patron session: {work:?}");
+        assert_eq!(c.scene().screen, UiScreen::AdminPin);
+        for _ in 0..4 {
+            c.action(UiAction::Key(Pad::Staff, Key::Digit(0)));
+        }
+        let work = c.action(UiAction::Key(Pad::Staff, Key::Submit));
+        assert!(work.iter().any(|w| matches!(w, Work::CheckStaffPin(_))), "the PIN is checked: {work:?}");
+        c.staff_pin_checked(true);
+        assert_eq!(c.scene().screen, UiScreen::AdminMenu);
+        // Scanned again with the menu open: nothing changes.
+        assert!(c.event(Event::Scanned(crate::flow::Scan::StaffCard)).is_empty());
+        assert_eq!(c.scene().screen, UiScreen::AdminMenu);
     }
 }

@@ -776,7 +776,11 @@ impl Config {
             self.library.name,
             self.library.kiosk_id,
             if self.printer.paper_width == PaperWidth::Mm58 { 58 } else { 80 },
-            if self.card.require_pin { "required" } else { "not required" },
+            if self.card.require_pin {
+                "required"
+            } else {
+                "not required (no proof of possession: a copy of a card's certificate would be enough)"
+            },
         )
     }
 }

@@ -349,8 +349,7 @@ impl kiosk_platform::Platform for NotRegistered {
     fn verify<'a>(
         &'a self,
         _certificate: &'a kiosk_platform::JpkiCertificate,
-        _challenge: &'a kiosk_platform::Challenge,
-        _signature: &'a [u8],
+        _possession: kiosk_platform::Possession<'a>,
     ) -> kiosk_platform::BoxFuture<'a, kiosk_platform::Verdict> {
         Box::pin(async { kiosk_platform::Verdict::Unavailable(kiosk_platform::PlatformError::NotRegistered) })
     }
@@ -386,10 +385,9 @@ impl<P: kiosk_platform::Platform> kiosk_platform::Platform for ArcPlatform<P> {
     fn verify<'a>(
         &'a self,
         certificate: &'a kiosk_platform::JpkiCertificate,
-        challenge: &'a kiosk_platform::Challenge,
-        signature: &'a [u8],
+        possession: kiosk_platform::Possession<'a>,
     ) -> kiosk_platform::BoxFuture<'a, kiosk_platform::Verdict> {
-        self.0.verify(certificate, challenge, signature)
+        self.0.verify(certificate, possession)
     }
 }
 

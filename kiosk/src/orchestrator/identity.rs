@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use kiosk_core::flow::{PatronId, PatronRefusal, ProofFailure, Reply, SessionId};
-use kiosk_platform::Verdict as PlatformVerdict;
+use kiosk_platform::{Possession, Verdict as PlatformVerdict};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
@@ -81,23 +81,36 @@ impl Orchestrator {
         });
     }
 
+    /// The certificate's validity and patron: with the card's proof, or, where the
+    /// library does not ask for the PIN, the certificate alone.
     pub(super) fn check(&mut self, session: SessionId) {
         let data = self.data(session).map(|d| (d.certificate.clone(), d.proof.clone()));
-        let (Some(platform), Some((Some(cert), Some(proof)))) = (self.drivers.platform.clone(), data) else {
-            let verdict = PlatformVerdict::Unavailable(kiosk_platform::PlatformError::Config(
-                "no platform configured".into(),
-            ));
-            let _ = self.inputs.send(Input::Verdict { session, verdict });
-            return;
+        let require_pin = self.drivers.config.card.require_pin;
+        let (platform, cert, proof) = match (self.drivers.platform.clone(), data) {
+            (Some(platform), Some((Some(cert), proof))) if proof.is_some() || !require_pin => {
+                (platform, cert, proof)
+            }
+            (None, _) => {
+                let verdict = PlatformVerdict::Unavailable(kiosk_platform::PlatformError::Config(
+                    "no platform configured".into(),
+                ));
+                let _ = self.inputs.send(Input::Verdict { session, verdict });
+                return;
+            }
+            // A check without the proof the library asks for: never.
+            _ => {
+                let verdict = PlatformVerdict::Untrusted(kiosk_platform::Untrusted::BadSignature);
+                let _ = self.inputs.send(Input::Verdict { session, verdict });
+                return;
+            }
         };
         let timeout = self.drivers.timeout;
         self.spawn(session, false, async move {
-            let verdict = match tokio::time::timeout(
-                timeout,
-                platform.verify(&cert, &proof.challenge, &proof.signature),
-            )
-            .await
-            {
+            let possession = match &proof {
+                Some(p) => Possession::Proven { challenge: &p.challenge, signature: &p.signature },
+                None => Possession::NotAsked,
+            };
+            let verdict = match tokio::time::timeout(timeout, platform.verify(&cert, possession)).await {
                 Ok(v) => v,
                 Err(_) => PlatformVerdict::Unavailable(kiosk_platform::PlatformError::Timeout(timeout)),
             };

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use kiosk_card::cert::JpkiCertificate;
 use kiosk_platform::links::LinkStore;
 use kiosk_platform::proof::CardTrust;
-use kiosk_platform::{BoxFuture, Challenge, Platform, PlatformError, Verdict};
+use kiosk_platform::{BoxFuture, Challenge, Platform, PlatformError, Possession, Verdict};
 
 /// A platform with no network: see the module docs.
 pub struct InProcessPlatform {
@@ -39,12 +39,11 @@ impl Platform for InProcessPlatform {
     fn verify<'a>(
         &'a self,
         certificate: &'a JpkiCertificate,
-        challenge: &'a Challenge,
-        signature: &'a [u8],
+        possession: Possession<'a>,
     ) -> BoxFuture<'a, Verdict> {
         Box::pin(async move {
             tokio::time::sleep(self.latency).await;
-            if let Err(verdict) = self.trust.check(certificate, challenge, signature, SystemTime::now()) {
+            if let Err(verdict) = self.trust.check_possession(certificate, possession, SystemTime::now()) {
                 return verdict;
             }
             match self.links.resolve(certificate) {

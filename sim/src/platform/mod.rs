@@ -80,6 +80,17 @@ struct State {
     terminals: HashMap<String, (String, Option<String>)>,
     crl: Option<(Vec<u8>, String)>,
     service_provider: String,
+    /// Every validity check asked, in order: with the card's proof or without.
+    checks: Vec<Check>,
+}
+
+/// A validity check the simulator answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// `/v1/verify`: nonce and signature.
+    Proven,
+    /// `/v1/status`: the certificate alone (no PIN at the kiosk).
+    CertificateOnly,
 }
 
 /// A running simulator; stops when dropped.
@@ -179,6 +190,7 @@ impl PlatformSim {
             terminals,
             crl: None,
             service_provider: "LIB-HIMEJI".to_owned(),
+            checks: Vec::new(),
         }));
         let sim = PlatformSim {
             addr,
@@ -242,6 +254,11 @@ impl PlatformSim {
 
     pub fn service_provider(&self) -> String {
         self.with(|s| s.service_provider.clone()).unwrap_or_default()
+    }
+
+    /// The validity checks answered so far (`/v1/verify` and `/v1/status`), in order.
+    pub fn checks(&self) -> Vec<Check> {
+        self.with(|s| s.checks.clone()).unwrap_or_default()
     }
 
     /// Links a card serial to a patron number of this library.
@@ -395,7 +412,7 @@ fn handle(
     let Ok(mut st) = state.lock() else { return Response::new(500, "text/plain", vec![]) };
     let mut answer = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/terminals/register") => register(&body, &tx, &mut st, pki),
-        (_, "/v1/nonce" | "/v1/verify") if !has_client_cert => {
+        (_, "/v1/nonce" | "/v1/verify" | "/v1/status") if !has_client_cert => {
             Response::json(401, &json!({"transactionId": tx, "reason": "client-certificate-required"}))
         }
         ("POST", "/v1/nonce") => {
@@ -410,7 +427,9 @@ fn handle(
             }
             Response::json(200, &v)
         }
-        ("POST", "/v1/verify") => verify(&body, &tx, &mut st, jpki),
+        ("POST", "/v1/verify") => verify(&body, &tx, &mut st, jpki, true),
+        // The certificate alone, for a library that does not ask for the PIN.
+        ("POST", "/v1/status") => verify(&body, &tx, &mut st, jpki, false),
         _ => Response::json(404, &json!({"transactionId": tx, "reason": "no-such-call"})),
     };
     if answer.status == 200
@@ -439,27 +458,35 @@ fn refuse(status: u16, tx: &str, reason: &str) -> Response {
     Response::json(status, &json!({"transactionId": tx, "reason": reason}))
 }
 
-fn verify(body: &Value, tx: &str, st: &mut State, jpki: &TestPki) -> Response {
+/// `/v1/verify` (`proven`: nonce and signature checked) or `/v1/status` (the
+/// certificate alone; a nonce or signature sent there is refused as malformed).
+fn verify(body: &Value, tx: &str, st: &mut State, jpki: &TestPki, proven: bool) -> Response {
     let field = |k: &str| body.get(k).and_then(Value::as_str);
-    let (Some(cert), Some(nonce), Some(sig)) = (field("certificate"), field("nonce"), field("signature"))
-    else {
+    let Some(cert) = field("certificate") else { return refuse(400, tx, "malformed") };
+    if !proven && (body.get("nonce").is_some() || body.get("signature").is_some()) {
         return refuse(400, tx, "malformed");
-    };
+    }
     if field("serviceProvider") != Some(st.service_provider.as_str()) {
         return refuse(404, tx, "unknown-service-provider");
     }
-    let (Ok(cert), Some(nonce), Ok(sig)) = (B64.decode(cert), kiosk_platform::unhex(nonce), B64.decode(sig))
-    else {
-        return refuse(400, tx, "malformed");
-    };
+    let Ok(cert) = B64.decode(cert) else { return refuse(400, tx, "malformed") };
     let Ok(cert) = JpkiCertificate::from_der(&cert) else { return refuse(400, tx, "malformed") };
-    match st.nonces.remove(&nonce) {
-        Some(exp) if exp > SystemTime::now() => {}
-        _ => return refuse(401, tx, "nonce-expired"),
+    if proven {
+        let (Some(nonce), Some(sig)) = (field("nonce"), field("signature")) else {
+            return refuse(400, tx, "malformed");
+        };
+        let (Some(nonce), Ok(sig)) = (kiosk_platform::unhex(nonce), B64.decode(sig)) else {
+            return refuse(400, tx, "malformed");
+        };
+        match st.nonces.remove(&nonce) {
+            Some(exp) if exp > SystemTime::now() => {}
+            _ => return refuse(401, tx, "nonce-expired"),
+        }
+        if cert.verify_message(&nonce, &sig).is_err() {
+            return refuse(401, tx, "bad-signature");
+        }
     }
-    if cert.verify_message(&nonce, &sig).is_err() {
-        return refuse(401, tx, "bad-signature");
-    }
+    st.checks.push(if proven { Check::Proven } else { Check::CertificateOnly });
     let Ok(ca) = JpkiCertificate::from_der(&jpki.ca_cert_der) else { return refuse(500, tx, "internal") };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     match cert.verify_chain(std::slice::from_ref(&ca), now) {

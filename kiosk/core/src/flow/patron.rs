@@ -228,6 +228,9 @@ pub enum Scan {
     Item(ItemId),
     /// A Method D label, verified (or refused) by the orchestrator.
     MethodDLabel(Result<PatronId, LabelRefusal>),
+    /// A staff card (`scanner.staff_card_prefix`): it opens the staff menu's PIN screen
+    /// (the console's job; the patron session ignores it). Never a patron login.
+    StaffCard,
 }
 
 /// A patron's touch on the screen.
