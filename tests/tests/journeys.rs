@@ -526,3 +526,34 @@ fn a_staff_card_asks_for_the_staff_pin_and_logs_no_patron_in() {
     assert!(!asked.contains_key("23") && !asked.contains_key("63"), "a patron was looked up: {asked:?}");
     k.quit();
 }
+
+/// A re-issued card (a new serial) in `api` mode: the platform follows the old card's
+/// link, the patron borrows with no visit to the counter, and it is recorded for staff
+/// (a recent event on the staff page; the log line is what this test reads), with
+/// nothing about the patron.
+#[test]
+fn a_reissued_card_borrows_by_the_old_card_s_link() {
+    if !enter_private_stack("a_reissued_card_borrows_by_the_old_card_s_link") {
+        return;
+    }
+    let stack = Stack::start("reissued-card");
+    // The patron's old card was linked; the card on the reader is its replacement.
+    let old = [0x0a, 0x0b, 0x0c];
+    stack.platform.link(&old, PATRON);
+    stack.platform.reissue(&old, &stack.serial);
+    let mut k = Kiosk::start(&stack);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap("no-receipt");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+    assert_eq!(stack.loans(PATRON), vec![BOOKS[0].to_owned()]);
+    let log = log(&stack);
+    assert!(log.contains("re-issued card recognised"), "{log}");
+    assert!(!log.contains(PATRON), "the log names no patron");
+    k.quit();
+}

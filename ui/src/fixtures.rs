@@ -151,6 +151,7 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 recent_events: vec![
                     event_row("10:02", EventKind::SessionStarted, 0, 0),
                     event_row("10:02", EventKind::PinRejected, 2, 0),
+                    event_row("10:02", EventKind::CardReissued, 0, 0),
                     event_row("10:03", EventKind::SessionEnded, 3, 1),
                     event_row("10:05", EventKind::StaffCalled, CallReason::PatronAsked.code().into(), 0),
                     event_row("10:09", EventKind::StaffLogin, 0, 0),

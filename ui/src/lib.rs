@@ -174,6 +174,7 @@ same_enum!(EventKind {
     NotAtThisKiosk,
     TerminalRegistered,
     RegistrationFailed,
+    CardReissued,
 });
 
 impl From<&LoanRow> for generated::LoanRow {

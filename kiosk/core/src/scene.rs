@@ -270,6 +270,9 @@ pub enum EventKind {
     NotAtThisKiosk,
     TerminalRegistered,
     RegistrationFailed,
+    /// The platform recognised a re-issued card (a new serial) by the old card's link,
+    /// and the patron borrowed with it.
+    CardReissued,
 }
 
 /// Why a book was not lent, as the screen words it (in the patron's language).

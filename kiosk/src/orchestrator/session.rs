@@ -89,8 +89,13 @@ impl Orchestrator {
     /// `ResolvePatron`.
     pub(super) fn verdict(&mut self, session: SessionId, verdict: PlatformVerdict) -> Verdict {
         match verdict {
-            PlatformVerdict::Good { service_id, .. } => {
+            PlatformVerdict::Good { service_id, reissued, .. } => {
                 let patron = service_id.and_then(|s| PatronId::new(s.expose()));
+                if reissued && patron.is_some() {
+                    // Nothing per patron: that it happened, for staff who may be asked.
+                    tracing::info!("re-issued card recognised: the platform followed the old card's link");
+                    self.console.log(kiosk_ui::EventKind::CardReissued, 0, 0);
+                }
                 if let Some(data) = self.data_mut(session) {
                     data.patron.clone_from(&patron);
                 }
