@@ -21,6 +21,11 @@
 //! it to the table).
 
 mod keys;
+
+/// Every key the config reader accepts, as (section, key), in the reader's order.
+pub fn every_key() -> impl Iterator<Item = (&'static str, &'static str)> {
+    keys::SECTIONS.iter().flat_map(|(section, keys)| keys.iter().map(move |k| (*section, k.name)))
+}
 mod policy;
 mod problems;
 mod reader;

@@ -1,0 +1,376 @@
+//! Every key the config reader accepts does something a test can see. `EFFECTS` names,
+//! for each key, the tests that set it to another value and show what changes (a
+//! screen, a message on the wire, printed bytes, a file, an output); `PENDING` lists the
+//! keys whose effect no test shows yet, each with what is missing. This test fails when
+//! a key is in neither list or in both, when a named test does not exist, and when a
+//! list names a key the reader does not accept; so a new setting cannot arrive without
+//! a test of its effect, or a line here saying why not yet.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
+const EFFECTS: &[(&str, &[&str])] = &[
+    ("library.name", &["kiosk/tests/settings.rs::library_name"]),
+    ("library.card_name", &["kiosk/tests/config_check.rs::card_name::the_card_name_reaches_the_screen"]),
+    (
+        "library.service_provider_id",
+        &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"],
+    ),
+    (
+        "library.mode",
+        &[
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "tests/tests/counter.rs::a_self_checkout_kiosk_refuses_counter_actions",
+            "kiosk/tests/counter_screens.rs::a_self_checkout_console_refuses_link_a_card",
+        ],
+    ),
+    ("card.mode", &["kiosk/tests/cli.rs::run_with_only_simulated_devices_points_to_the_demo"]),
+    (
+        "card.require_pin",
+        &[
+            "tests/tests/journeys.rs::without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it",
+            "kiosk/core/tests/patron_session.rs::without_require_pin_no_pin_is_asked",
+            "kiosk/core/tests/counter_session.rs::pin_and_revocation_check_are_each_optional_at_the_counter",
+            "kiosk/core/tests/flow_props.rs::patron_session_invariants",
+        ],
+    ),
+    ("card.allow_library_card", &["kiosk/core/tests/patron_session.rs::library_card_login_can_be_disabled"]),
+    ("card.allow_method_d_label", &["kiosk/tests/settings.rs::method_d_label_login"]),
+    (
+        "platform.mode",
+        &[
+            "tests/tests/journeys.rs::without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it",
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "kiosk/tests/cli.rs::run_with_only_simulated_devices_points_to_the_demo",
+        ],
+    ),
+    (
+        "platform.url",
+        &[
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+            "tests/tests/journeys.rs::without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it",
+        ],
+    ),
+    (
+        "platform.ca_file",
+        &[
+            "sim/tests/platform_api.rs::server_certificates_from_another_ca_or_expired_are_refused",
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+        ],
+    ),
+    (
+        "platform.jpki_ca_file",
+        &[
+            "sim/tests/platform_api.rs::a_forged_signature_is_refused_before_the_platform_is_asked",
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+        ],
+    ),
+    (
+        "platform.client_cert",
+        &[
+            "tests/tests/registration.rs::a_new_board_is_registered_from_the_staff_menu_and_then_lends",
+            "tests/tests/registration.rs::registration_refusals_say_what_to_do",
+            "sim/tests/platform_api.rs::a_client_certificate_from_another_ca_is_refused",
+        ],
+    ),
+    (
+        "platform.client_key",
+        &[
+            "tests/tests/registration.rs::a_new_board_is_registered_from_the_staff_menu_and_then_lends",
+            "tests/tests/registration.rs::registration_refusals_say_what_to_do",
+        ],
+    ),
+    ("platform.terminal_id", &["tests/tests/registration.rs::registration_refusals_say_what_to_do"]),
+    ("platform.terminal_password", &["tests/tests/registration.rs::registration_refusals_say_what_to_do"]),
+    (
+        "platform.request_timeout_s",
+        &["sim/tests/platform_api.rs::a_platform_that_never_answers_times_out_within_ten_percent"],
+    ),
+    (
+        "platform.offline_policy",
+        &["sim/tests/platform_api.rs::grace_accepts_a_cached_good_until_next_update_and_never_a_forgery"],
+    ),
+    (
+        "platform.link_store",
+        &[
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "tests/tests/counter.rs::relinking_needs_confirmation_and_a_link_can_be_removed",
+            "tests/tests/journeys.rs::without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it",
+        ],
+    ),
+    (
+        "platform.link_key_file",
+        &["tests/tests/journeys.rs::without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it"],
+    ),
+    (
+        "ils.mode",
+        &[
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "kiosk/tests/cli.rs::run_with_only_simulated_devices_points_to_the_demo",
+        ],
+    ),
+    ("ils.host", &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"]),
+    ("ils.port", &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"]),
+    (
+        "ils.tls",
+        &[
+            "sim/tests/sip2_tls.rs::checkout_scenario_over_tls",
+            "sim/tests/sip2_tls.rs::a_tls_port_with_tls_off_in_the_kiosk_is_named",
+        ],
+    ),
+    (
+        "ils.ca_file",
+        &[
+            "sim/tests/sip2_tls.rs::a_certificate_from_another_ca_is_named",
+            "sim/tests/sip2_tls.rs::the_ca_is_read_from_ils_ca_file_and_the_name_can_be_given_explicitly",
+        ],
+    ),
+    (
+        "ils.login_user",
+        &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"],
+    ),
+    (
+        "ils.login_password",
+        &[
+            "sim/tests/sip2_client.rs::login_refused_is_named",
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+        ],
+    ),
+    (
+        "ils.keepalive_s",
+        &[
+            "sim/tests/sip2_client.rs::keep_alive_sends_sc_status_when_idle",
+            "sim/tests/sip2_real_systems.rs::keep_alive_is_half_the_servers_timeout_when_that_is_shorter",
+        ],
+    ),
+    (
+        "ils.profile",
+        &[
+            "sim/tests/sip2_real_systems.rs::reconciliation_finds_a_loan_listed_by_title",
+            "sim/tests/sip2_real_systems.rs::request_mode_sends_harmless_requests_again_and_reconciles_a_checkout",
+        ],
+    ),
+    (
+        "ils.resend",
+        &[
+            "sim/tests/sip2_client.rs::bad_checksum_gets_one_97_then_fails_clearly",
+            "sim/tests/sip2_real_systems.rs::a_97_answered_with_ay0_and_twice_encoded_text_is_accepted_and_repaired",
+            "sim/tests/sip2_real_systems.rs::request_mode_sends_harmless_requests_again_and_reconciles_a_checkout",
+        ],
+    ),
+    ("ils.charged_items", &["sim/tests/sip2_real_systems.rs::reconciliation_finds_a_loan_listed_by_title"]),
+    (
+        "ils.override_checkout_not_allowed",
+        &[
+            "sim/tests/sip2_client.rs::a_lying_98_is_refused_unless_overridden",
+            "sim/tests/sip2_real_systems.rs::a_98_refusing_checkout_is_named_with_its_override",
+            "kiosk/src/orchestrator/drivers.rs::tests::a_library_system_that_says_checkout_is_not_allowed",
+        ],
+    ),
+    (
+        "printer.transport",
+        &[
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+            "sim/tests/printer_labels.rs::file_transport_writes_the_job_for_another_program",
+            "kiosk/tests/cli.rs::run_with_only_simulated_devices_points_to_the_demo",
+        ],
+    ),
+    ("printer.host", &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"]),
+    ("printer.port", &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"]),
+    ("printer.path", &["sim/tests/printer_labels.rs::file_transport_writes_the_job_for_another_program"]),
+    (
+        "printer.paper_width_mm",
+        &[
+            "sim/tests/printer_labels.rs::receipt_wraps_japanese_titles_and_substitutes_what_the_printer_lacks",
+        ],
+    ),
+    ("printer.barcode", &["sim/tests/printer_labels.rs::every_symbology_and_check_digit_scheme_decodes"]),
+    (
+        "printer.nw7_start",
+        &[
+            "sim/tests/printer_labels.rs::every_symbology_and_check_digit_scheme_decodes",
+            "sim/tests/printer_labels.rs::a_black_mark_label_feeds_to_the_cut_position_before_the_cut",
+        ],
+    ),
+    (
+        "printer.nw7_stop",
+        &[
+            "sim/tests/printer_labels.rs::every_symbology_and_check_digit_scheme_decodes",
+            "sim/tests/printer_labels.rs::a_black_mark_label_feeds_to_the_cut_position_before_the_cut",
+        ],
+    ),
+    (
+        "printer.check_digit",
+        &[
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "sim/tests/printer_labels.rs::bad_patron_numbers_are_refused_before_printing",
+            "sim/tests/printer_labels.rs::code128_with_the_nw7_mod16_check_digit_is_refused_by_name",
+        ],
+    ),
+    (
+        "printer.label_length_mm",
+        &[
+            "sim/tests/printer_labels.rs::a_black_mark_label_feeds_to_the_cut_position_before_the_cut",
+            "sim/tests/printer_reference.rs::label_and_receipt_bytes_match_python_escpos_for_shared_commands",
+        ],
+    ),
+    (
+        "label.method_d",
+        &[
+            "tests/tests/journeys.rs::a_library_card_patron_borrows_and_a_method_d_label_works_today",
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "kiosk/core/tests/patron_session.rs::method_d_label_print_and_login",
+        ],
+    ),
+    (
+        "label.token_key_file",
+        &["tests/tests/journeys.rs::a_library_card_patron_borrows_and_a_method_d_label_works_today"],
+    ),
+    ("io.backend", &["kiosk/tests/cli.rs::run_with_only_simulated_devices_points_to_the_demo"]),
+    (
+        "admin.staff_pin_hash",
+        &[
+            "tests/tests/journeys.rs::wrong_pin_twice_then_right_and_a_locked_card_calls_staff_who_reset_the_kiosk",
+            "tests/tests/journeys.rs::a_staff_card_asks_for_the_staff_pin_and_logs_no_patron_in",
+        ],
+    ),
+    ("admin.lockout_attempts", &["kiosk/tests/settings.rs::staff_pin_lockout"]),
+    ("admin.lockout_s", &["kiosk/tests/settings.rs::staff_pin_lockout"]),
+    ("session.idle_timeout_s", &["kiosk/tests/settings.rs::idle_timeout_and_warning"]),
+    ("session.warning_s", &["kiosk/tests/settings.rs::idle_timeout_and_warning"]),
+    ("session.pin_idle_timeout_s", &["kiosk/tests/settings.rs::pin_idle_timeout"]),
+    ("session.take_card_alarm_s", &["kiosk/tests/settings.rs::take_card_alarm"]),
+    ("scanner.kind", &["tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card"]),
+    ("scanner.device", &["drivers/scanner/tests/serial_pty.rs::opening_the_port_by_path_at_a_baud_rate"]),
+    (
+        "scanner.path",
+        &[
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+            "drivers/scanner/tests/fifo.rs::a_fifo_delivers_lines_and_survives_writers_coming_and_going",
+        ],
+    ),
+    ("scanner.terminator", &["drivers/scanner/tests/serial_pty.rs::a_tab_terminated_scanner"]),
+    (
+        "scanner.debounce_ms",
+        &[
+            "drivers/scanner/src/debounce.rs::tests::zero_window_drops_nothing",
+            "drivers/scanner/src/debounce.rs::tests::a_held_barcode_stays_one_scan",
+        ],
+    ),
+    (
+        "scanner.library_card_prefix",
+        &[
+            "kiosk/core/src/scan/classify.rs::tests::library_cards_are_13_or_14_digits_with_the_prefix",
+            "kiosk/core/src/scan/classify.rs::tests::empty_library_card_prefix_takes_any_13_or_14_digits",
+        ],
+    ),
+    (
+        "scanner.staff_card_prefix",
+        &[
+            "tests/tests/journeys.rs::a_staff_card_asks_for_the_staff_pin_and_logs_no_patron_in",
+            "kiosk/core/src/scan/classify.rs::tests::staff_cards_only_when_configured_and_before_library_cards",
+        ],
+    ),
+    (
+        "counter.check_revocation",
+        &["kiosk/core/tests/counter_session.rs::pin_and_revocation_check_are_each_optional_at_the_counter"],
+    ),
+    (
+        "counter.methods",
+        &[
+            "kiosk/core/tests/counter_session.rs::a_method_the_library_did_not_enable_is_ignored",
+            "kiosk/core/tests/counter_session.rs::only_methods_a_and_b_put_the_number_in_the_view",
+            "kiosk/core/tests/counter_session.rs::method_c_types_once_and_a_missing_keyboard_leaves_a_b_d",
+        ],
+    ),
+    (
+        "counter.keyboard_device",
+        &[
+            "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",
+            "tests/tests/counter.rs::a_missing_usb_keyboard_is_shown_and_the_other_methods_still_work",
+        ],
+    ),
+];
+
+/// Keys whose effect no test shows yet, and what is missing.
+const PENDING: &[(&str, &str)] = &[
+    (
+        "library.institution_id",
+        "sent as the SIP2 AO field; the simulator answers with its own institution, so no test shows the configured one on the wire",
+    ),
+    ("library.languages", "read by nobody: the screens offer Japanese and English whatever it says"),
+    (
+        "library.kiosk_id",
+        "only the Method D token's own tests show it; none goes from the config file to a printed label",
+    ),
+    (
+        "card.reader",
+        "one virtual reader in the tests, so any name finds it; a non-matching name should leave the kiosk without a reader",
+    ),
+    (
+        "platform.connect_timeout_s",
+        "no test makes a connection hang, so the connect timeout is never reached",
+    ),
+    ("platform.crl_refresh_s", "no test runs the CRL refresher and measures its interval"),
+    ("ils.location_code", "no test reads the SIP2 location (CP/AP) the kiosk sends"),
+    (
+        "ils.encoding",
+        "the codec's tests use CP932, but none sets it through the config and reads the bytes on the wire",
+    ),
+    ("ils.request_timeout_s", "the SIP2 tests that set it would pass with the default too"),
+    ("ils.retries", "the SIP2 tests that set it assert only that one resend happens"),
+    ("printer.vendor_id", "no USB printer in the tests"),
+    ("printer.product_id", "no USB printer in the tests"),
+    ("printer.device", "no serial printer in the tests (a pseudo-terminal could receive the job)"),
+    ("printer.baud", "no serial printer in the tests"),
+    (
+        "printer.receipt_shows_patron",
+        "the receipt never gets the patron number (printing always passes none), so the setting prints nothing",
+    ),
+    ("io.lamp_pin", "GPIO lines exist only on the board; no test shows the configured line switched"),
+    ("io.buzzer_pin", "GPIO lines exist only on the board; no test shows the configured line switched"),
+    ("io.gate_pin", "opened, never driven: the gate is not pulsed for a loan"),
+    ("scanner.baud", "a pseudo-terminal ignores the line speed"),
+    ("scanner.layout", "the key maps are tested, but not chosen through the config"),
+    ("counter.show_s", "the counter's tests use the default showing time only"),
+    ("counter.keyboard_layout", "the patron numbers typed in the tests are the same keys on both layouts"),
+    ("counter.keyboard_terminator", "only the default (Enter) is typed in the tests"),
+    ("counter.key_delay_ms", "no test measures the pause between typed keys"),
+];
+
+#[test]
+fn every_key_has_a_test_of_its_effect_or_says_why_not_yet() {
+    let accepted: BTreeSet<String> = kiosk::config::every_key().map(|(s, k)| format!("{s}.{k}")).collect();
+    assert!(accepted.len() > 80, "{} keys", accepted.len());
+    let shown: BTreeSet<String> = EFFECTS.iter().map(|(k, _)| (*k).to_owned()).collect();
+    let pending: BTreeSet<String> = PENDING.iter().map(|(k, _)| (*k).to_owned()).collect();
+    let mut problems = Vec::new();
+    for key in &accepted {
+        match (shown.contains(key), pending.contains(key)) {
+            (false, false) => problems.push(format!("{key}: no test of its effect and no reason why not")),
+            (true, true) => problems.push(format!("{key}: both shown and pending")),
+            _ => {}
+        }
+    }
+    for key in shown.iter().chain(&pending) {
+        if !accepted.contains(key) {
+            problems.push(format!("{key}: the config reader does not accept it"));
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (key, tests) in EFFECTS {
+        assert!(!tests.is_empty(), "{key}");
+        for test in *tests {
+            let (file, path) = test.split_once("::").expect("file::function");
+            let function = path.rsplit("::").next().unwrap_or(path);
+            let source = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+            if !source.contains(&format!("fn {function}(")) {
+                problems.push(format!("{key}: no test {function} in {file}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,0 +1,159 @@
+//! Settings that time and guard a session do what they say: each is written in a config
+//! file, parsed, and handed to the console the running kiosk uses
+//! (`Config::console_settings`), and a session shows the effect of a value other than
+//! the default (and the default's effect, so each check can fail).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/config.rs"]
+mod support;
+
+use kiosk_core::console::{Console, Work};
+use kiosk_core::flow::{Event, Millis, PatronId, Reply, Scan, SessionId};
+use kiosk_ui::{Key, Pad, Screen, UiAction};
+use support::ok;
+
+const PATRON: &str = "2300012345678";
+
+fn console(overrides: &[(&str, &str)]) -> Console {
+    Console::new(ok(overrides).console_settings())
+}
+
+fn session(work: &[Work]) -> Option<SessionId> {
+    work.iter().find_map(|w| match w {
+        Work::Effect(e) => e.session(),
+        _ => None,
+    })
+}
+
+/// A library-card patron on the borrowing screen at time 0.
+fn borrowing(c: &mut Console) {
+    let work = c.event(Event::Scanned(Scan::LibraryCard(PatronId::new(PATRON).unwrap())));
+    let session = session(&work).expect("a session");
+    c.event(Event::Reply { session, reply: Reply::Standing(Ok(())) });
+    assert_eq!(c.scene().screen, Screen::Borrowing);
+}
+
+/// A card patron at the PIN pad at time 0.
+fn at_the_pin_pad(c: &mut Console) -> SessionId {
+    let work = c.event(Event::CardInserted);
+    let session = session(&work).expect("a session");
+    c.event(Event::Reply { session, reply: Reply::Certificate(Ok(())) });
+    c.event(Event::Reply { session, reply: Reply::PinTries(3) });
+    assert_eq!(c.scene().screen, Screen::Pin);
+    session
+}
+
+fn secs(s: u64) -> Millis {
+    Millis(s * 1000)
+}
+
+/// `session.idle_timeout_s` ends a quiet session, `session.warning_s` before it the
+/// patron is asked whether they are still there.
+#[test]
+fn idle_timeout_and_warning() {
+    let mut c = console(&[("session", "idle_timeout_s = 40\nwarning_s = 10")]);
+    borrowing(&mut c);
+    c.advance(secs(29));
+    assert_eq!(c.scene().timeout_seconds, None, "quiet for 29 s: no warning yet");
+    c.advance(secs(31));
+    assert!(c.scene().timeout_seconds.is_some_and(|s| s <= 10), "the warning, 10 s before the end");
+    c.advance(secs(41));
+    assert_ne!(c.scene().screen, Screen::Borrowing, "the session ended at 40 s");
+
+    // The defaults (120 s, warning 20 s): still borrowing, no warning, at 41 s.
+    let mut d = console(&[]);
+    borrowing(&mut d);
+    d.advance(secs(41));
+    assert_eq!((d.scene().screen, d.scene().timeout_seconds), (Screen::Borrowing, None));
+}
+
+/// `session.pin_idle_timeout_s` clears a half-typed PIN.
+#[test]
+fn pin_idle_timeout() {
+    let mut c = console(&[("session", "pin_idle_timeout_s = 15")]);
+    at_the_pin_pad(&mut c);
+    c.action(UiAction::Key(Pad::Card, Key::Digit(1)));
+    c.advance(secs(14));
+    assert_eq!(c.scene().pin_entered, 1);
+    c.advance(secs(16));
+    assert_eq!(c.scene().pin_entered, 0, "cleared after 15 s without a key");
+
+    let mut d = console(&[]);
+    at_the_pin_pad(&mut d);
+    d.action(UiAction::Key(Pad::Card, Key::Digit(1)));
+    d.advance(secs(16));
+    assert_eq!(d.scene().pin_entered, 1, "the default waits longer");
+}
+
+/// `session.take_card_alarm_s`: a card left on the reader after the session calls staff.
+#[test]
+fn take_card_alarm() {
+    let ended_with_the_card_on = |c: &mut Console| {
+        let session = at_the_pin_pad(c);
+        c.action(UiAction::Cancel);
+        assert!(c.scene().card_present && !c.scene().staff_called, "{session:?}");
+    };
+    let mut c = console(&[("session", "take_card_alarm_s = 10")]);
+    ended_with_the_card_on(&mut c);
+    c.advance(secs(9));
+    assert!(!c.scene().staff_called);
+    c.advance(secs(11));
+    assert!(c.scene().staff_called, "staff called 10 s after the session ended");
+
+    let mut d = console(&[]);
+    ended_with_the_card_on(&mut d);
+    d.advance(secs(11));
+    assert!(!d.scene().staff_called, "the default waits longer");
+}
+
+/// `admin.lockout_attempts` wrong staff PINs lock the menu for `admin.lockout_s`.
+#[test]
+fn staff_pin_lockout() {
+    let wrong_pins = |c: &mut Console, n: usize| {
+        for _ in 0..n {
+            c.action(UiAction::AdminOpen);
+            for _ in 0..4 {
+                c.action(UiAction::Key(Pad::Staff, Key::Digit(9)));
+            }
+            c.action(UiAction::Key(Pad::Staff, Key::Submit));
+            c.staff_pin_checked(false);
+        }
+    };
+    let mut c = console(&[(
+        "admin",
+        &format!("staff_pin_hash = \"{}\"\nlockout_attempts = 2\nlockout_s = 90", support::HASH),
+    )]);
+    wrong_pins(&mut c, 2);
+    let s = c.scene();
+    assert_eq!((s.screen, s.admin_locked_seconds), (Screen::AdminLocked, 90), "locked after 2, for 90 s");
+
+    let mut d = console(&[]);
+    wrong_pins(&mut d, 2);
+    assert_ne!(d.scene().screen, Screen::AdminLocked, "the default allows more tries");
+}
+
+/// `card.allow_method_d_label = false`: a valid same-day label logs nobody in.
+#[test]
+fn method_d_label_login() {
+    let label = || Event::Scanned(Scan::MethodDLabel(Ok(PatronId::new(PATRON).unwrap())));
+    // Labels still printed here (so the token key is used), not accepted.
+    let mut c = console(&[
+        ("card", "mode = \"simulated\"\nallow_method_d_label = false"),
+        ("label", "method_d = true\ntoken_key_file = \"token.key\""),
+    ]);
+    assert!(session(&c.event(label())).is_none());
+    assert_eq!(c.scene().screen, Screen::Idle);
+
+    let mut d = console(&[]);
+    assert!(session(&d.event(label())).is_some(), "by default a label logs its patron in");
+}
+
+/// `library.name` is on every patron screen.
+#[test]
+fn library_name() {
+    let c = console(&[(
+        "library",
+        "name = \"はりま市立中央図書館\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"",
+    )]);
+    assert_eq!(c.scene().library_name, "はりま市立中央図書館");
+}
