@@ -218,6 +218,14 @@ const EFFECTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "printer.receipt_shows_patron",
+        &[
+            "tests/tests/journeys.rs::a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt",
+            "tests/tests/journeys.rs::a_patron_borrows_three_books_takes_a_receipt_and_the_card",
+            "sim/tests/printer_labels.rs::receipt_shows_only_a_masked_patron_number_when_turned_on",
+        ],
+    ),
+    (
         "label.method_d",
         &[
             "tests/tests/journeys.rs::a_library_card_patron_borrows_and_a_method_d_label_works_today",
@@ -326,10 +334,6 @@ const PENDING: &[(&str, &str)] = &[
     ("printer.product_id", "no USB printer in the tests"),
     ("printer.device", "no serial printer in the tests (a pseudo-terminal could receive the job)"),
     ("printer.baud", "no serial printer in the tests"),
-    (
-        "printer.receipt_shows_patron",
-        "the receipt never gets the patron number (printing always passes none), so the setting prints nothing",
-    ),
     ("io.lamp_pin", "GPIO lines exist only on the board; no test shows the configured line switched"),
     ("io.buzzer_pin", "GPIO lines exist only on the board; no test shows the configured line switched"),
     ("io.gate_pin", "opened, never driven: the gate is not pulsed for a loan"),

@@ -557,3 +557,35 @@ fn a_reissued_card_borrows_by_the_old_card_s_link() {
     assert!(!log.contains(PATRON), "the log names no patron");
     k.quit();
 }
+
+/// `printer.receipt_shows_patron = true`: the receipt carries the patron number masked to
+/// its last four digits (off by default: see the three-books journey).
+#[test]
+fn a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt() {
+    if !enter_private_stack("a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt") {
+        return;
+    }
+    let stack = Stack::start("receipt-shows-patron");
+    stack.setting("printer", "receipt_shows_patron = true");
+    stack.link(PATRON);
+    let mut k = Kiosk::start(&stack);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap("print-receipt");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+    let pages = kiosk_sim::printer::render(
+        &stack.printer.job_bytes(),
+        kiosk_printer::PaperWidth::Mm58.dots(),
+        kiosk_sim::printer::load_font().as_ref(),
+    );
+    let text: String = pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect();
+    let masked = format!("{}{}", "*".repeat(PATRON.len() - 4), &PATRON[PATRON.len() - 4..]);
+    assert!(text.contains(&masked), "{masked} not on the receipt:\n{text}");
+    assert!(!text.contains(PATRON), "the whole number is printed:\n{text}");
+    k.quit();
+}

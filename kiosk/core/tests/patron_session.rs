@@ -578,7 +578,7 @@ fn finish_with_refused_books_says_so_and_the_receipt_lists_them() {
     k.on(Event::Tap(Tap::Dismiss));
     assert_eq!(k.screen(), Screen::ReceiptChoice);
     let fx = k.on(Event::Tap(Tap::PrintReceipt));
-    let Some(Effect::Print { job: PrintJob::Receipt { loans, refused }, .. }) =
+    let Some(Effect::Print { job: PrintJob::Receipt { loans, refused, .. }, .. }) =
         fx.iter().find(|e| matches!(e, Effect::Print { .. }))
     else {
         panic!("{fx:?}")

@@ -127,7 +127,7 @@ impl Orchestrator {
             let composed = tokio::task::spawn_blocking(move || {
                 let (today, now_text) = crate::clock::local_now();
                 let composed = match &job {
-                    PrintJob::Receipt { loans, refused } => compose_receipt(
+                    PrintJob::Receipt { loans, refused, patron } => compose_receipt(
                         &settings,
                         &Receipt {
                             printed_at: now_text,
@@ -143,7 +143,8 @@ impl Orchestrator {
                                 .iter()
                                 .map(|(item, r)| refused_line(language, item, r))
                                 .collect(),
-                            patron: None,
+                            // Printed masked, and only if the library turned it on.
+                            patron: settings.receipt_shows_patron.then(|| patron.expose().to_owned()),
                         },
                         &receipt_words(language, loans.iter().filter(|l| !l.renewed).count(), refused.len()),
                     ),

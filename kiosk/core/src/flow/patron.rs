@@ -377,10 +377,12 @@ pub enum Event {
 /// What is printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrintJob {
-    /// The books lent (and renewed), and the books refused with why.
+    /// The books lent (and renewed), and the books refused with why; the patron, for a
+    /// library that prints the (masked) number on receipts (`receipt_shows_patron`).
     Receipt {
         loans: Vec<Loan>,
         refused: Vec<(ItemId, Refusal)>,
+        patron: PatronId,
     },
     MethodDLabel {
         patron: PatronId,
@@ -1184,9 +1186,12 @@ impl PatronSession {
                 }
             }
             (State::ReceiptChoice(basket), Tap::PrintReceipt) => {
-                let (loans, refused) = (basket.loans(), basket.refusals());
+                let (loans, refused, patron) = (basket.loans(), basket.refusals(), basket.patron.clone());
                 let counts = basket.counts();
-                fx.push(Effect::Print { session: self.session, job: PrintJob::Receipt { loans, refused } });
+                fx.push(Effect::Print {
+                    session: self.session,
+                    job: PrintJob::Receipt { loans, refused, patron },
+                });
                 self.enter(now, State::Printing { label: false, counts });
             }
             (State::ReceiptChoice(_), Tap::NoReceipt | Tap::Cancel) => self.end(now, Notice::Goodbye, fx),
