@@ -294,6 +294,7 @@ const EFFECTS: &[(&str, &[&str])] = &[
             "kiosk/core/tests/counter_session.rs::method_c_types_once_and_a_missing_keyboard_leaves_a_b_d",
         ],
     ),
+    ("counter.show_s", &["kiosk/tests/settings.rs::counter_number_shown_for"]),
     (
         "counter.keyboard_device",
         &[
@@ -339,7 +340,6 @@ const PENDING: &[(&str, &str)] = &[
     ("io.gate_pin", "opened, never driven: the gate is not pulsed for a loan"),
     ("scanner.baud", "a pseudo-terminal ignores the line speed"),
     ("scanner.layout", "the key maps are tested, but not chosen through the config"),
-    ("counter.show_s", "the counter's tests use the default showing time only"),
     ("counter.keyboard_layout", "the patron numbers typed in the tests are the same keys on both layouts"),
     ("counter.keyboard_terminator", "only the default (Enter) is typed in the tests"),
     ("counter.key_delay_ms", "no test measures the pause between typed keys"),

@@ -8,7 +8,7 @@
 mod support;
 
 use kiosk_core::console::{Console, Work};
-use kiosk_core::flow::{Event, Millis, PatronId, Reply, Scan, SessionId};
+use kiosk_core::flow::{Event, Millis, PatronId, Reply, Scan, SessionId, Verdict};
 use kiosk_ui::{Key, Pad, Screen, UiAction};
 use support::ok;
 
@@ -156,4 +156,34 @@ fn library_name() {
         "name = \"はりま市立中央図書館\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"",
     )]);
     assert_eq!(c.scene().library_name, "はりま市立中央図書館");
+}
+
+/// `counter.show_s`: the patron number is on the counter's screen this long, then wiped.
+#[test]
+fn counter_number_shown_for() {
+    const COUNTER_LIB: &str =
+        "name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nmode = \"counter\"";
+    let handed_off = |counter: &str| {
+        let mut c = console(&[
+            ("library", COUNTER_LIB),
+            ("card", "mode = \"simulated\"\nrequire_pin = false"),
+            ("label", "method_d = true\ntoken_key_file = \"token.key\""),
+            ("counter", counter),
+        ]);
+        let session = session(&c.event(Event::CardInserted)).expect("a session");
+        c.event(Event::Reply { session, reply: Reply::Certificate(Ok(())) });
+        let patron = Some(PatronId::new(PATRON).unwrap());
+        c.event(Event::Reply { session, reply: Reply::Validity(Verdict::Good { patron }) });
+        assert_eq!((c.scene().screen, c.scene().hand_off.number.as_str()), (Screen::HandOff, PATRON));
+        c
+    };
+    let mut c = handed_off("show_s = 10");
+    c.advance(secs(9));
+    assert_eq!(c.scene().hand_off.number, PATRON);
+    c.advance(secs(11));
+    assert_eq!(c.scene().hand_off.number, "", "wiped after 10 s");
+
+    let mut d = handed_off("");
+    d.advance(secs(11));
+    assert_eq!(d.scene().hand_off.number, PATRON, "the default shows it longer");
 }
