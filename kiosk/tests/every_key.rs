@@ -12,6 +12,14 @@ use std::path::Path;
 
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
+    (
+        "library.institution_id",
+        &["tests/tests/journeys.rs::the_library_system_gets_the_configured_institution_and_location"],
+    ),
+    (
+        "ils.location_code",
+        &["tests/tests/journeys.rs::the_library_system_gets_the_configured_institution_and_location"],
+    ),
     ("library.name", &["kiosk/tests/settings.rs::library_name"]),
     ("library.card_name", &["kiosk/tests/config_check.rs::card_name::the_card_name_reaches_the_screen"]),
     (
@@ -306,10 +314,6 @@ const EFFECTS: &[(&str, &[&str])] = &[
 
 /// Keys whose effect no test shows yet, and what is missing.
 const PENDING: &[(&str, &str)] = &[
-    (
-        "library.institution_id",
-        "sent as the SIP2 AO field; the simulator answers with its own institution, so no test shows the configured one on the wire",
-    ),
     ("library.languages", "read by nobody: the screens offer Japanese and English whatever it says"),
     (
         "library.kiosk_id",
@@ -324,7 +328,6 @@ const PENDING: &[(&str, &str)] = &[
         "no test makes a connection hang, so the connect timeout is never reached",
     ),
     ("platform.crl_refresh_s", "no test runs the CRL refresher and measures its interval"),
-    ("ils.location_code", "no test reads the SIP2 location (CP/AP) the kiosk sends"),
     (
         "ils.encoding",
         "the codec's tests use CP932, but none sets it through the config and reads the bytes on the wire",

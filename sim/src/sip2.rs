@@ -245,6 +245,10 @@ pub struct Faults {
 #[derive(Clone, Debug, Default)]
 pub struct SimStats {
     pub connections: u64,
+    /// The location code (CP) each login carried, in order.
+    pub login_locations: Vec<Option<String>>,
+    /// The institution IDs (AO) the patron status requests carried.
+    pub institutions: std::collections::BTreeSet<String>,
     pub requests: BTreeMap<String, u64>,
     pub checkouts_applied: u64,
     /// Checkouts of an item already on loan to the same patron (executed as renewals):
@@ -817,6 +821,7 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
     let inst = s.behaviour.institution.clone();
     match msg {
         Message::Login(m) => {
+            s.stats.login_locations.push(m.location.clone());
             let ok = match &s.behaviour.login {
                 Some((u, p)) => *u == m.user && *p == m.password,
                 None => true,
@@ -847,6 +852,7 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
             }))
         }
         Message::PatronStatus(m) => {
+            s.stats.institutions.insert(m.institution.clone());
             let (status, name, bl, cq, af) = patron_view(s, &m.patron, Some(&m.patron_password));
             Action::Reply(Message::PatronStatusResponse(PatronStatusResponse {
                 status,

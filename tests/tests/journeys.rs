@@ -589,3 +589,31 @@ fn a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt() {
     assert!(!text.contains(PATRON), "the whole number is printed:\n{text}");
     k.quit();
 }
+
+/// `library.institution_id` and `ils.location_code` are what the library system reads in
+/// every request: the institution (AO) in the patron status, the location (CP) at login.
+#[test]
+fn the_library_system_gets_the_configured_institution_and_location() {
+    if !enter_private_stack("the_library_system_gets_the_configured_institution_and_location") {
+        return;
+    }
+    let stack = Stack::start("institution-location");
+    stack.setting("ils", "location_code = \"KIOSK-7\"");
+    stack.link(PATRON);
+    let mut k = Kiosk::start(&stack);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    // Nothing borrowed: Finish ends the session at once.
+    k.tap("finish");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+    k.quit();
+    let stats = stack.ils.stats();
+    assert!(!stats.login_locations.is_empty(), "the kiosk logged in");
+    assert!(
+        stats.login_locations.iter().all(|l| l.as_deref() == Some("KIOSK-7")),
+        "{:?}",
+        stats.login_locations
+    );
+    assert_eq!(stats.institutions.iter().collect::<Vec<_>>(), ["KIOSKLIB"], "the patron status's AO");
+}
