@@ -13,6 +13,10 @@ use std::path::Path;
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
     (
+        "library.kiosk_id",
+        &["tests/tests/journeys.rs::a_library_card_patron_borrows_and_a_method_d_label_works_today"],
+    ),
+    (
         "library.institution_id",
         &["tests/tests/journeys.rs::the_library_system_gets_the_configured_institution_and_location"],
     ),
@@ -315,10 +319,6 @@ const EFFECTS: &[(&str, &[&str])] = &[
 /// Keys whose effect no test shows yet, and what is missing.
 const PENDING: &[(&str, &str)] = &[
     ("library.languages", "read by nobody: the screens offer Japanese and English whatever it says"),
-    (
-        "library.kiosk_id",
-        "only the Method D token's own tests show it; none goes from the config file to a printed label",
-    ),
     (
         "card.reader",
         "one virtual reader in the tests, so any name finds it; a non-matching name should leave the kiosk without a reader",

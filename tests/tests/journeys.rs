@@ -272,6 +272,8 @@ fn a_library_card_patron_borrows_and_a_method_d_label_works_today() {
     assert!(!label.is_empty(), "the label was printed");
     let token = decode_token(&stack, &label);
     assert!(token.starts_with("MD1*"), "{token}");
+    // The label names the kiosk that printed it (library.kiosk_id).
+    assert_eq!(token.split('*').nth(3), Some("e2e-01"), "{token}");
     // Scanned today at a kiosk of the same fleet: it logs the patron in.
     k.scan(&token);
     k.wait("borrowing", 20);
