@@ -13,6 +13,10 @@ use std::path::Path;
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
     (
+        "card.reader",
+        &["tests/tests/journeys.rs::kiosk_health_passes_with_every_peer_up_and_fails_when_one_is_down"],
+    ),
+    (
         "library.kiosk_id",
         &["tests/tests/journeys.rs::a_library_card_patron_borrows_and_a_method_d_label_works_today"],
     ),
@@ -319,10 +323,6 @@ const EFFECTS: &[(&str, &[&str])] = &[
 /// Keys whose effect no test shows yet, and what is missing.
 const PENDING: &[(&str, &str)] = &[
     ("library.languages", "read by nobody: the screens offer Japanese and English whatever it says"),
-    (
-        "card.reader",
-        "one virtual reader in the tests, so any name finds it; a non-matching name should leave the kiosk without a reader",
-    ),
     (
         "platform.connect_timeout_s",
         "no test makes a connection hang, so the connect timeout is never reached",

@@ -253,6 +253,14 @@ key_delay_ms = 0
         self.platform.link(&self.serial, patron);
     }
 
+    /// Replaces `from` by `to` in `kiosk.toml` (which must hold `from`).
+    pub fn config_replace(&self, from: &str, to: &str) {
+        let path = self.dir.join("kiosk.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        assert!(config.contains(from), "no {from:?} in {config}");
+        std::fs::write(&path, config.replacen(from, to, 1)).unwrap();
+    }
+
     /// Adds `line` to a section of `kiosk.toml`: `setting("card", "require_pin = false")`.
     pub fn setting(&self, section: &str, line: &str) {
         let path = self.dir.join("kiosk.toml");

@@ -320,6 +320,13 @@ fn kiosk_health_passes_with_every_peer_up_and_fails_when_one_is_down() {
     let out = health();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!out.status.success() && text.contains("FAIL platform"), "{text}");
+    // card.reader names the reader to use: a name no attached reader has finds none.
+    stack.platform.set_fault(Fault::None);
+    stack.config_replace(&format!("reader = \"{}\"", kiosk_sim::card::stack::READER), "reader = \"RC-S380\"");
+    let out = health();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success() && text.contains("FAIL card reader"), "{text}");
+    assert!(text.contains("RC-S380"), "the message names the reader looked for: {text}");
 }
 
 /// The library system ends a connection left idle longer than its limit (real servers
