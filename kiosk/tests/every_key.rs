@@ -13,6 +13,10 @@ use std::path::Path;
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
     (
+        "counter.keyboard_terminator",
+        &["tests/tests/counter.rs::relinking_needs_confirmation_and_a_link_can_be_removed"],
+    ),
+    (
         "card.reader",
         &["tests/tests/journeys.rs::kiosk_health_passes_with_every_peer_up_and_fails_when_one_is_down"],
     ),
@@ -344,7 +348,6 @@ const PENDING: &[(&str, &str)] = &[
     ("scanner.baud", "a pseudo-terminal ignores the line speed"),
     ("scanner.layout", "the key maps are tested, but not chosen through the config"),
     ("counter.keyboard_layout", "the patron numbers typed in the tests are the same keys on both layouts"),
-    ("counter.keyboard_terminator", "only the default (Enter) is typed in the tests"),
     ("counter.key_delay_ms", "no test measures the pause between typed keys"),
 ];
 
