@@ -626,3 +626,34 @@ fn the_library_system_gets_the_configured_institution_and_location() {
     );
     assert_eq!(stats.institutions.iter().collect::<Vec<_>>(), ["KIOSKLIB"], "the patron status's AO");
 }
+
+/// `ils.encoding = "shift_jis"` for a library system that speaks Shift_JIS (many Japanese
+/// ones): the titles it sends arrive whole on the receipt.
+#[test]
+fn a_shift_jis_library_system_s_titles_arrive_whole() {
+    if !enter_private_stack("a_shift_jis_library_system_s_titles_arrive_whole") {
+        return;
+    }
+    let stack = Stack::start("shift-jis");
+    stack.ils.behaviour(|b| b.charset = kiosk_ils::codec::Charset::Cp932);
+    stack.setting("ils", "encoding = \"shift_jis\"");
+    stack.link(PATRON);
+    let mut k = Kiosk::start(&stack);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.scan(BOOKS[1]);
+    k.until("borrowed=1", 20);
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap("print-receipt");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+    k.quit();
+    let pages = kiosk_sim::printer::render(
+        &stack.printer.job_bytes(),
+        kiosk_printer::PaperWidth::Mm58.dots(),
+        kiosk_sim::printer::load_font().as_ref(),
+    );
+    let text: String = pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect();
+    assert!(text.contains("ノルウェイの森"), "the title as the library system has it:\n{text}");
+}
