@@ -12,6 +12,14 @@ use std::path::Path;
 
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
+    (
+        "ils.request_timeout_s",
+        &["sim/tests/sip2_client.rs::the_configured_timeout_and_retries_apply_when_the_server_gives_none"],
+    ),
+    (
+        "ils.retries",
+        &["sim/tests/sip2_client.rs::the_configured_timeout_and_retries_apply_when_the_server_gives_none"],
+    ),
     ("ils.encoding", &["tests/tests/journeys.rs::a_shift_jis_library_system_s_titles_arrive_whole"]),
     (
         "counter.keyboard_terminator",
@@ -333,8 +341,6 @@ const PENDING: &[(&str, &str)] = &[
         "no test makes a connection hang, so the connect timeout is never reached",
     ),
     ("platform.crl_refresh_s", "no test runs the CRL refresher and measures its interval"),
-    ("ils.request_timeout_s", "the SIP2 tests that set it would pass with the default too"),
-    ("ils.retries", "the SIP2 tests that set it assert only that one resend happens"),
     ("printer.vendor_id", "no USB printer in the tests"),
     ("printer.product_id", "no USB printer in the tests"),
     ("printer.device", "no serial printer in the tests (a pseudo-terminal could receive the job)"),

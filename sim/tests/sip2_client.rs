@@ -362,3 +362,42 @@ async fn in_process_peer_on_a_paused_clock() {
         .sum();
     assert_eq!(waited, Duration::from_millis(600) * u32::try_from(requests).unwrap(), "{:?}", sim.stats());
 }
+
+/// A server whose 98 gives no timeout and no retries (999): the kiosk's own
+/// `ils.request_timeout_s` and `ils.retries` decide how long it waits for a lost reply and
+/// whether it asks again.
+#[tokio::test]
+async fn the_configured_timeout_and_retries_apply_when_the_server_gives_none() {
+    let sim = sim().await;
+    sim.behaviour(|b| {
+        b.timeout_period = 999;
+        b.retries_allowed = 999;
+    });
+    // No resend: after the configured wait (not the default's) the kiosk asks about the
+    // item instead of sending the checkout again.
+    let mut cfg = config(&sim);
+    cfg.request_timeout = Duration::from_millis(300);
+    cfg.resends = 0;
+    let mut c = Client::new(cfg);
+    c.connect().await.unwrap();
+    assert_eq!(c.request_timeout(), Duration::from_millis(300));
+    sim.faults(|f| f.drop_checkout_reply = 1);
+    let started = std::time::Instant::now();
+    // Not asked again: found lent by asking about the item instead (reconciled).
+    let loan = c.checkout("P0001", "1000000002").await.unwrap().unwrap();
+    assert!(loan.recovered, "{loan:?}");
+    assert_eq!(c.stats().resends, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "gave up after {:?}, not the 5 s default",
+        started.elapsed()
+    );
+    // One resend allowed: the same lost reply is asked for again and answered.
+    let mut cfg = config(&sim);
+    cfg.request_timeout = Duration::from_millis(300);
+    cfg.resends = 1;
+    let mut c = Client::new(cfg);
+    sim.faults(|f| f.drop_checkout_reply = 1);
+    let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
+    assert_eq!(c.stats().resends, 1, "{loan:?}");
+}
