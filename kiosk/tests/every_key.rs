@@ -13,6 +13,12 @@ use std::path::Path;
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
     (
+        "platform.connect_timeout_s",
+        &[
+            "sim/tests/platform_api.rs::a_connection_that_never_starts_tls_is_given_up_after_the_connect_timeout",
+        ],
+    ),
+    (
         "ils.request_timeout_s",
         &["sim/tests/sip2_client.rs::the_configured_timeout_and_retries_apply_when_the_server_gives_none"],
     ),
@@ -336,10 +342,6 @@ const EFFECTS: &[(&str, &[&str])] = &[
 /// Keys whose effect no test shows yet, and what is missing.
 const PENDING: &[(&str, &str)] = &[
     ("library.languages", "read by nobody: the screens offer Japanese and English whatever it says"),
-    (
-        "platform.connect_timeout_s",
-        "no test makes a connection hang, so the connect timeout is never reached",
-    ),
     ("platform.crl_refresh_s", "no test runs the CRL refresher and measures its interval"),
     ("printer.vendor_id", "no USB printer in the tests"),
     ("printer.product_id", "no USB printer in the tests"),

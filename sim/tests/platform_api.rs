@@ -356,3 +356,31 @@ async fn without_the_pin_the_certificate_alone_is_checked_at_v1_status() {
     assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
     assert_eq!(sim.checks().last(), Some(&Check::Proven));
 }
+
+/// `platform.connect_timeout_s`: a platform address that takes the TCP connection but
+/// never starts TLS is given up after the connect timeout, well before the request
+/// timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_starts_tls_is_given_up_after_the_connect_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // accepted, never answered
+        }
+    });
+    let mut e = endpoint(&url, &pki().ca_pem, Some(&pki().terminal), Duration::from_secs(20));
+    e.connect_timeout = Duration::from_millis(500);
+    let config = ApiConfig { endpoint: e, terminal_id: "kiosk-01".into(), service_provider: "SP".into() };
+    let p = ApiPlatform::new(config, trust()).unwrap();
+    let start = Instant::now();
+    let r = p.challenge().await;
+    let took = start.elapsed();
+    assert!(r.is_err(), "{r:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "took {took:?}: the 20 s request timeout, not the 0.5 s connect timeout"
+    );
+    held.abort();
+}
