@@ -13,6 +13,13 @@ use std::path::Path;
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
     (
+        "library.languages",
+        &[
+            "kiosk/tests/settings.rs::languages_offered",
+            "ui/tests/screens.rs::the_language_button_is_there_only_when_there_is_a_choice",
+        ],
+    ),
+    (
         "platform.connect_timeout_s",
         &[
             "sim/tests/platform_api.rs::a_connection_that_never_starts_tls_is_given_up_after_the_connect_timeout",
@@ -341,7 +348,6 @@ const EFFECTS: &[(&str, &[&str])] = &[
 
 /// Keys whose effect no test shows yet, and what is missing.
 const PENDING: &[(&str, &str)] = &[
-    ("library.languages", "read by nobody: the screens offer Japanese and English whatever it says"),
     ("platform.crl_refresh_s", "no test runs the CRL refresher and measures its interval"),
     ("printer.vendor_id", "no USB printer in the tests"),
     ("printer.product_id", "no USB printer in the tests"),

@@ -187,3 +187,31 @@ fn counter_number_shown_for() {
     d.advance(secs(11));
     assert_eq!(d.scene().hand_off.number, PATRON, "the default shows it longer");
 }
+
+/// `library.languages`: the first is the language each patron starts in; the button
+/// changes between those offered and is gone when there is one.
+#[test]
+fn languages_offered() {
+    use kiosk_ui::Language;
+    let lib = |languages: &str| {
+        format!("name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nlanguages = {languages}")
+    };
+    // English first: sessions start in English, the patron may change to Japanese, and
+    // the next patron starts in English again.
+    let mut c = console(&[("library", &lib(r#"["en", "ja"]"#))]);
+    assert_eq!((c.scene().language, c.scene().language_choice), (Language::English, true));
+    borrowing(&mut c);
+    c.action(UiAction::ToggleLanguage);
+    assert_eq!(c.scene().language, Language::Japanese);
+    c.action(UiAction::Finish);
+    c.advance(secs(60));
+    assert_eq!((c.scene().screen, c.scene().language), (Screen::Idle, Language::English));
+    // Japanese only: no language button, and the language stays.
+    let mut j = console(&[("library", &lib(r#"["ja"]"#))]);
+    assert_eq!((j.scene().language, j.scene().language_choice), (Language::Japanese, false));
+    j.action(UiAction::ToggleLanguage);
+    assert_eq!(j.scene().language, Language::Japanese);
+    // The default: Japanese first, English offered.
+    let d = console(&[]);
+    assert_eq!((d.scene().language, d.scene().language_choice), (Language::Japanese, true));
+}

@@ -226,6 +226,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_screen(this.screen.into());
         k.set_library_name(SharedString::from(this.library_name.as_str()));
         k.set_card_name(SharedString::from(this.card_name.as_str()));
+        k.set_language_choice(this.language_choice);
         k.set_pin_stage(this.pin_stage.into());
         k.set_pin_entered(int(this.pin_entered));
         k.set_tries_left(this.tries_left.map_or(-1, int));

@@ -167,3 +167,16 @@ fn no_glyph_row_is_cut_on_any_screen_at_either_size() {
         failures.join("\n")
     );
 }
+
+/// One language offered: no language button (the library's `languages`).
+#[test]
+fn the_language_button_is_there_only_when_there_is_a_choice() {
+    use i_slint_backend_testing::ElementHandle;
+    let ui = Headless::new(1280, 800).unwrap();
+    let buttons = |language_choice: bool| {
+        ui.render(&Scene { language_choice, ..base() }).unwrap();
+        ElementHandle::find_by_accessible_label(&ui.ui, "English").count()
+    };
+    assert!(buttons(true) > 0, "the button and its words");
+    assert_eq!(buttons(false), 0);
+}

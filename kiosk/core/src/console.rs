@@ -12,7 +12,7 @@ use crate::flow::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AuditEvent, Effect, Event,
     HandOff, Millis, PatronId, PatronSession, Screen, SessionPolicy, StaffPin,
 };
-use crate::scene::{DemoControl, EventKind, EventRow, Language, Scene, UiAction, event_row};
+use crate::scene::{AdminPage, DemoControl, EventKind, EventRow, Language, Scene, UiAction, event_row};
 use crate::view::{self, Input, Presentation};
 
 /// Something the console asks to be done.
@@ -39,6 +39,9 @@ pub struct ConsoleSettings {
     pub library_name: String,
     /// The library's own name for its card on the Japanese screens ("" for 図書館カード).
     pub card_name: String,
+    /// The languages the screens offer, the first the one each patron starts in (empty:
+    /// Japanese, then English).
+    pub languages: Vec<Language>,
 }
 
 /// How many recent events the admin screen keeps.
@@ -53,6 +56,8 @@ pub struct Console {
     out_of_service: bool,
     library_name: String,
     card_name: String,
+    /// The languages offered, the default first; never empty.
+    languages: Vec<Language>,
     now: Millis,
     /// Local seconds since midnight at `Millis(0)`, when the orchestrator has said.
     time_of_day_at_start: Option<u32>,
@@ -67,7 +72,12 @@ impl core::fmt::Debug for Console {
 impl Console {
     #[must_use]
     pub fn new(settings: ConsoleSettings) -> Console {
-        Console {
+        let languages = if settings.languages.is_empty() {
+            vec![Language::Japanese, Language::English]
+        } else {
+            settings.languages
+        };
+        let mut console = Console {
             flow: PatronSession::new(settings.session),
             admin: AdminSession::new(settings.admin),
             presentation: Presentation::default(),
@@ -75,9 +85,18 @@ impl Console {
             out_of_service: false,
             library_name: settings.library_name,
             card_name: settings.card_name,
+            languages,
             now: Millis(0),
             time_of_day_at_start: None,
-        }
+        };
+        console.presentation = console.library_presentation(AdminPage::Status);
+        console
+    }
+
+    /// The screen as the library set it up: its first language, normal text and colours.
+    fn library_presentation(&self, admin_page: AdminPage) -> Presentation {
+        let language = self.languages.first().copied().unwrap_or(Language::Japanese);
+        Presentation { language, admin_page, ..Presentation::default() }
     }
 
     /// The library's local time of day at `Millis(0)`, in seconds since midnight: the
@@ -140,6 +159,9 @@ impl Console {
     /// A tap on the screen.
     pub fn action(&mut self, action: UiAction) -> Vec<Work> {
         let mut work = Vec::new();
+        if action == UiAction::ToggleLanguage && self.languages.len() < 2 {
+            return work; // one language: nothing to change to
+        }
         match view::input(action, &mut self.presentation, self.out_of_service) {
             Input::Patron(e) if !self.admin.is_open() => work = self.patron(e),
             Input::Admin(e) => {
@@ -194,6 +216,7 @@ impl Console {
             view::scene(&view, self.admin.view(self.now), &self.presentation, &self.library_name, self.now);
         s.out_of_service_on = self.out_of_service;
         s.card_name.clone_from(&self.card_name);
+        s.language_choice = self.languages.len() > 1;
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
         let barcode = match view.screen {
@@ -228,8 +251,7 @@ impl Console {
         let effects = self.flow.on(self.now, event);
         if !was_idle && self.flow.is_idle() {
             // Between patrons, the screen returns to the library's defaults.
-            let page = self.presentation.admin_page;
-            self.presentation = Presentation { admin_page: page, ..Presentation::default() };
+            self.presentation = self.library_presentation(self.presentation.admin_page);
         }
         let mut work = Vec::with_capacity(effects.len());
         for effect in effects {

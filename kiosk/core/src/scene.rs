@@ -443,6 +443,8 @@ pub struct Scene {
     /// The library's own name for its card on the Japanese screens ("" for the
     /// catalogue's 図書館カード).
     pub card_name: String,
+    /// More than one language is offered: the language button is shown.
+    pub language_choice: bool,
     pub pin_stage: PinStage,
     pub pin_entered: u8,
     pub tries_left: Option<u8>,
@@ -561,6 +563,7 @@ impl Default for Scene {
             screen: Screen::Starting,
             library_name: String::new(),
             card_name: String::new(),
+            language_choice: true,
             pin_stage: PinStage::CheckingTries,
             pin_entered: 0,
             tries_left: None,
