@@ -12,6 +12,7 @@ use std::path::Path;
 
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
+    ("printer.device", &["sim/tests/printer_labels.rs::a_serial_printer_gets_the_job_on_its_device"]),
     (
         "library.languages",
         &[
@@ -351,8 +352,10 @@ const PENDING: &[(&str, &str)] = &[
     ("platform.crl_refresh_s", "no test runs the CRL refresher and measures its interval"),
     ("printer.vendor_id", "no USB printer in the tests"),
     ("printer.product_id", "no USB printer in the tests"),
-    ("printer.device", "no serial printer in the tests (a pseudo-terminal could receive the job)"),
-    ("printer.baud", "no serial printer in the tests"),
+    (
+        "printer.baud",
+        "a pseudo-terminal does not show the line speed set through termios2; a real serial port would",
+    ),
     ("io.lamp_pin", "GPIO lines exist only on the board; no test shows the configured line switched"),
     ("io.buzzer_pin", "GPIO lines exist only on the board; no test shows the configured line switched"),
     ("io.gate_pin", "opened, never driven: the gate is not pulsed for a loan"),

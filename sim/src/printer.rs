@@ -11,7 +11,7 @@
 //!   so many bytes, no status replies at all, disconnecting mid-job.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
@@ -467,6 +467,14 @@ impl PrinterSink {
         self.addr
     }
 
+    /// Also serves a printer on `link`: the other end of a serial line (a
+    /// pseudo-terminal's master side), answering status requests and taking job bytes
+    /// as over TCP.
+    pub fn serve_link(&self, link: impl Read + Write + Send + 'static) {
+        let shared = Arc::clone(&self.shared);
+        thread::spawn(move || serve(link, &shared));
+    }
+
     /// Changes how the printer behaves from now on.
     pub fn set(&self, f: impl FnOnce(&mut Switches)) {
         f(&mut lock(&self.shared).switches);
@@ -499,11 +507,15 @@ fn current_status(s: &Switches) -> PrinterStatus {
     }
 }
 
-fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
+fn serve(mut stream: impl Read + Write, shared: &Mutex<Shared>) {
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
         let n = match stream.read(&mut buf) {
+            // A serial line's read times out while nothing comes: keep listening.
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+                continue;
+            }
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };

@@ -451,3 +451,28 @@ fn file_transport_writes_the_job_for_another_program() {
     assert_eq!(printed.status, None, "a file has no status to read");
     assert_eq!(std::fs::read(&path).unwrap(), job.bytes());
 }
+
+/// `printer.transport = "serial"` with `device`: the job goes out on the named serial
+/// line (a pseudo-terminal pair here; the printer answers status requests on the other
+/// end, as a real one does).
+#[test]
+fn a_serial_printer_gets_the_job_on_its_device() {
+    use serialport::{SerialPort as _, TTYPort};
+    let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal pair");
+    let device = PathBuf::from(slave.name().expect("the slave's path"));
+    master.set_timeout(Duration::from_millis(200)).unwrap();
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    sink.serve_link(master);
+    let spec = TransportSpec::Serial { device: device.clone(), baud: 19_200 };
+    let printer = transport::open(&spec, Duration::from_secs(2)).unwrap();
+    let job = label_job();
+    let printed = printer.print(&job).unwrap();
+    assert_eq!(printed.bytes, job.bytes().len());
+    assert!(printed.status.is_some(), "the printer answered status on the line");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while sink.job_bytes().len() < job.bytes().len() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sink.job_bytes(), job.bytes(), "the whole job arrived on the line");
+    drop((printer, slave));
+}
