@@ -12,6 +12,7 @@ use std::path::Path;
 
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
+    ("counter.key_delay_ms", &["drivers/keyboard/src/gadget.rs::tests::the_key_delay_is_kept_between_keys"]),
     ("printer.device", &["sim/tests/printer_labels.rs::a_serial_printer_gets_the_job_on_its_device"]),
     (
         "library.languages",
@@ -362,7 +363,6 @@ const PENDING: &[(&str, &str)] = &[
     ("scanner.baud", "a pseudo-terminal ignores the line speed"),
     ("scanner.layout", "the key maps are tested, but not chosen through the config"),
     ("counter.keyboard_layout", "the patron numbers typed in the tests are the same keys on both layouts"),
-    ("counter.key_delay_ms", "no test measures the pause between typed keys"),
 ];
 
 #[test]

@@ -105,4 +105,17 @@ mod tests {
         assert!(std::fs::read(&path).unwrap().is_empty(), "nothing was typed");
         std::fs::remove_file(path).ok();
     }
+
+    /// The pause between keys (`counter.key_delay_ms`) is kept after every key: 14 keys at
+    /// 20 ms take at least 280 ms (a lower bound: a slow machine only adds to it).
+    #[test]
+    fn the_key_delay_is_kept_between_keys() {
+        let path = tmp("delay");
+        std::fs::write(&path, b"").unwrap();
+        let started = std::time::Instant::now();
+        Gadget::new(&path, Layout::Us, Duration::from_millis(20)).type_text("2300012345678", "\n").unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(280), "{:?}", started.elapsed());
+        assert_eq!(std::fs::read(&path).unwrap().len(), 14 * 2 * 8, "14 keys, pressed and released");
+        let _ = std::fs::remove_file(&path);
+    }
 }
