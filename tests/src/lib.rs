@@ -201,16 +201,7 @@ mode = "counter"
 [card]
 reader = "{reader}"
 
-[platform]
-mode = "crl"
-url = "{url}/crl"
-ca_file = "platform-ca.pem"
-jpki_ca_file = "jpki-ca.pem"
-connect_timeout_s = 2
-request_timeout_s = 3
-link_store = "links.txt"
-link_key_file = "link.key"
-
+{crl}
 [ils]
 mode = "simulated"
 
@@ -241,7 +232,7 @@ keyboard_layout = "{layout}"
 key_delay_ms = 0
 "#,
             reader = READER,
-            url = self.platform.url(),
+            crl = crl_platform(&self.platform.url()),
             printer = self.printer.addr().port(),
             hash = STAFF_PIN_HASH,
             keyboard = keyboard.display(),
@@ -287,20 +278,7 @@ key_delay_ms = 0
         let (Some(from), Some(to)) = (config.find("[platform]\n"), config.find("[ils]\n")) else {
             panic!("no [platform] before [ils]: {config}")
         };
-        let crl = format!(
-            r#"[platform]
-mode = "crl"
-url = "{url}/crl"
-ca_file = "platform-ca.pem"
-jpki_ca_file = "jpki-ca.pem"
-connect_timeout_s = 2
-request_timeout_s = 3
-link_store = "links.txt"
-link_key_file = "link.key"
-
-"#,
-            url = self.platform.url()
-        );
+        let crl = format!("{}\n", crl_platform(&self.platform.url()));
         std::fs::write(&path, format!("{}{crl}{}", &config[..from], &config[to..])).unwrap();
     }
 
@@ -322,6 +300,23 @@ link_key_file = "link.key"
     pub fn loans(&self, patron: &str) -> Vec<String> {
         self.ils.loans_of(patron)
     }
+}
+
+/// The `[platform]` section of a kiosk in CRL mode with a local link store (`links.txt`,
+/// key `link.key`), the platform simulator at `url`.
+fn crl_platform(url: &str) -> String {
+    format!(
+        r#"[platform]
+mode = "crl"
+url = "{url}/crl"
+ca_file = "platform-ca.pem"
+jpki_ca_file = "jpki-ca.pem"
+connect_timeout_s = 2
+request_timeout_s = 3
+link_store = "links.txt"
+link_key_file = "link.key"
+"#
+    )
 }
 
 /// The kiosk process and its control pipe.
@@ -501,6 +496,29 @@ impl Kiosk {
 
 pub fn log(stack: &Stack) -> String {
     std::fs::read_to_string(stack.dir.join("kiosk.log")).unwrap_or_default()
+}
+
+/// From the borrowing screen: `book` scanned and lent, Finish, a receipt or none, the
+/// card taken off, back at idle.
+pub fn borrow_one_and_leave(k: &mut Kiosk, inserted: Inserted, book: &str, receipt: bool) {
+    k.scan(book);
+    k.until("borrowed=1", 20);
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap(if receipt { "print-receipt" } else { "no-receipt" });
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+}
+
+/// Everything the virtual printer printed, as text lines (58 mm paper, the demo's font).
+pub fn printed_text(stack: &Stack) -> String {
+    let pages = kiosk_sim::printer::render(
+        &stack.printer.job_bytes(),
+        kiosk_printer::PaperWidth::Mm58.dots(),
+        kiosk_sim::printer::load_font().as_ref(),
+    );
+    pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect()
 }
 
 /// Card in, right PIN, borrowing screen.

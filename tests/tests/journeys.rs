@@ -5,7 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_e2e::{BLOCKED_PATRON, BOOKS, Kiosk, ON_HOLD, PATRON, Stack, decode_token, log, log_in};
+use kiosk_e2e::{
+    BLOCKED_PATRON, BOOKS, Kiosk, ON_HOLD, PATRON, Stack, borrow_one_and_leave, decode_token, log, log_in,
+    printed_text,
+};
 use kiosk_sim::card::stack::enter_private_stack;
 use kiosk_sim::card::{CardConfig, lock, selects_other_application};
 use kiosk_sim::platform::Fault;
@@ -433,12 +436,7 @@ fn twelve_books_two_refused_the_patron_cannot_miss_them() {
 
     // The receipt, decoded by the virtual printer: ten loans, then the two refused books
     // by title (or by number when the library system has none) and why.
-    let pages = kiosk_sim::printer::render(
-        &stack.printer.job_bytes(),
-        kiosk_printer::PaperWidth::Mm58.dots(),
-        kiosk_sim::printer::load_font().as_ref(),
-    );
-    let text: String = pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect();
+    let text = printed_text(&stack);
     // In the patron's language (Japanese here), in the screens' words.
     assert!(text.contains("10冊を貸し出しました"), "{text}");
     assert!(text.contains("貸出票"), "{text}");
@@ -485,14 +483,7 @@ fn without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it() {
         let (card, inserted) = stack.card(CardConfig::default());
         k.wait("borrowing", 30);
         k.shot(&format!("{mode}-borrowing"));
-        k.scan(BOOKS[0]);
-        k.until("borrowed=1", 20);
-        k.tap("finish");
-        k.wait("receipt-choice", 10);
-        k.tap("no-receipt");
-        k.wait("ending", 20);
-        inserted.remove();
-        k.wait("idle", 20);
+        borrow_one_and_leave(&mut k, inserted, BOOKS[0], false);
         assert_eq!(stack.loans(PATRON), vec![BOOKS[0].to_owned()], "{mode}: the book was lent");
         // VERIFY (INS 20) and PSO: COMPUTE DIGITAL SIGNATURE (INS 2A): never sent.
         let sent: Vec<u8> = lock(&card).log().iter().filter_map(|e| e.command.get(1).copied()).collect();
@@ -552,14 +543,7 @@ fn a_reissued_card_borrows_by_the_old_card_s_link() {
     stack.platform.reissue(&old, &stack.serial);
     let mut k = Kiosk::start(&stack);
     let (_card, inserted) = log_in(&mut k, &stack);
-    k.scan(BOOKS[0]);
-    k.until("borrowed=1", 20);
-    k.tap("finish");
-    k.wait("receipt-choice", 10);
-    k.tap("no-receipt");
-    k.wait("ending", 20);
-    inserted.remove();
-    k.wait("idle", 20);
+    borrow_one_and_leave(&mut k, inserted, BOOKS[0], false);
     assert_eq!(stack.loans(PATRON), vec![BOOKS[0].to_owned()]);
     let log = log(&stack);
     assert!(log.contains("re-issued card recognised"), "{log}");
@@ -579,20 +563,8 @@ fn a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt() {
     stack.link(PATRON);
     let mut k = Kiosk::start(&stack);
     let (_card, inserted) = log_in(&mut k, &stack);
-    k.scan(BOOKS[0]);
-    k.until("borrowed=1", 20);
-    k.tap("finish");
-    k.wait("receipt-choice", 10);
-    k.tap("print-receipt");
-    k.wait("ending", 20);
-    inserted.remove();
-    k.wait("idle", 20);
-    let pages = kiosk_sim::printer::render(
-        &stack.printer.job_bytes(),
-        kiosk_printer::PaperWidth::Mm58.dots(),
-        kiosk_sim::printer::load_font().as_ref(),
-    );
-    let text: String = pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect();
+    borrow_one_and_leave(&mut k, inserted, BOOKS[0], true);
+    let text = printed_text(&stack);
     let masked = format!("{}{}", "*".repeat(PATRON.len() - 4), &PATRON[PATRON.len() - 4..]);
     assert!(text.contains(&masked), "{masked} not on the receipt:\n{text}");
     assert!(!text.contains(PATRON), "the whole number is printed:\n{text}");
@@ -640,20 +612,8 @@ fn a_shift_jis_library_system_s_titles_arrive_whole() {
     stack.link(PATRON);
     let mut k = Kiosk::start(&stack);
     let (_card, inserted) = log_in(&mut k, &stack);
-    k.scan(BOOKS[1]);
-    k.until("borrowed=1", 20);
-    k.tap("finish");
-    k.wait("receipt-choice", 10);
-    k.tap("print-receipt");
-    k.wait("ending", 20);
-    inserted.remove();
-    k.wait("idle", 20);
+    borrow_one_and_leave(&mut k, inserted, BOOKS[1], true);
     k.quit();
-    let pages = kiosk_sim::printer::render(
-        &stack.printer.job_bytes(),
-        kiosk_printer::PaperWidth::Mm58.dots(),
-        kiosk_sim::printer::load_font().as_ref(),
-    );
-    let text: String = pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect();
+    let text = printed_text(&stack);
     assert!(text.contains("ノルウェイの森"), "the title as the library system has it:\n{text}");
 }
