@@ -455,6 +455,8 @@ fn twelve_books_two_refused_the_patron_cannot_miss_them() {
         .filter(|p| *p == "Lent" || *p == "Refused")
         .collect();
     assert_eq!(tones, expected_tones, "tones in scan order");
+    // The security gate opened once for each book lent, never for a refused one.
+    assert_eq!(log.matches("gate released").count(), 10, "{log}");
     let mut loans = stack.loans(PATRON);
     loans.sort();
     assert_eq!(loans.len(), 10);

@@ -911,6 +911,7 @@ impl Client {
                 due: r.due_date,
                 recovered,
                 renewed,
+                desensitize: r.desensitize,
             }));
         }
         let message = r.screen_messages.first().map(|m| display_text(m));
@@ -994,6 +995,7 @@ impl Client {
             due: info.due_date.clone().unwrap_or_default(),
             recovered: true,
             renewed: false,
+            desensitize: None,
         });
         // Some servers name the borrower (AA) in the item information.
         if let Some(holder) = info.extra.iter().find(|f| &f.id == b"AA").map(|f| f.value.trim())
@@ -1041,6 +1043,7 @@ impl Client {
                 due: r.due_date,
                 recovered: false,
                 renewed: true,
+                desensitize: r.desensitize,
             }));
         }
         let message = r.screen_messages.first().map(|m| display_text(m));

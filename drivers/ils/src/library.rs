@@ -47,6 +47,10 @@ pub struct Loan {
     /// the item on loan, and its due date moved (tell the patron "renewed, due …"; it is
     /// not a new loan, so it must not be counted again). Always true for a renewal.
     pub renewed: bool,
+    /// The checkout answer's desensitize flag: switch the item's security off
+    /// (`Some(true)`), leave it on (`Some(false)`), or not said (`None`: unknown, or a
+    /// loan found by reconciliation).
+    pub desensitize: Option<bool>,
 }
 
 impl std::fmt::Debug for Loan {

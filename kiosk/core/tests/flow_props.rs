@@ -154,6 +154,7 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
                     title: "坊っちゃん".into(),
                     due: "2026-12-07".into(),
                     renewed: false,
+                    desensitize: None,
                 }),
             },
         },
@@ -316,6 +317,7 @@ impl Harness {
             | Effect::PowerOffCard
             | Effect::Lamp(_)
             | Effect::Buzzer(_)
+            | Effect::ReleaseGate
             | Effect::Audit(_) => {}
         }
     }

@@ -97,6 +97,7 @@ impl Kiosk {
                 title: format!("本 {n}"),
                 due: "2026-12-07".into(),
                 renewed: false,
+                desensitize: Some(true),
             }),
         });
     }
@@ -305,7 +306,13 @@ fn finish_waits_for_checkouts_in_flight() {
     assert!(k.on(Event::Scanned(Scan::Item(item(2)))).is_empty(), "no new scans while finishing");
     k.reply(Reply::Checkout {
         item: item(1),
-        result: Ok(Loan { item: item(1), title: "t".into(), due: "d".into(), renewed: false }),
+        result: Ok(Loan {
+            item: item(1),
+            title: "t".into(),
+            due: "d".into(),
+            renewed: false,
+            desensitize: None,
+        }),
     });
     assert_eq!(k.screen(), Screen::ReceiptChoice);
 }
@@ -509,7 +516,13 @@ fn a_book_the_patron_already_had_is_renewed_not_lent_again() {
     k.borrow(1);
     let fx = k.on(Event::Scanned(Scan::Item(item(2))));
     assert!(fx.iter().any(|e| matches!(e, Effect::Checkout { .. })), "{fx:?}");
-    let renewed = Loan { item: item(2), title: "本 2".into(), due: "2026-12-21".into(), renewed: true };
+    let renewed = Loan {
+        item: item(2),
+        title: "本 2".into(),
+        due: "2026-12-21".into(),
+        renewed: true,
+        desensitize: None,
+    };
     k.reply(Reply::Checkout { item: item(2), result: Ok(renewed.clone()) });
     let Screen::Borrowing { lines, .. } = k.screen() else { panic!() };
     assert_eq!(lines.get(1), Some(&LoanLine::Borrowed(renewed.clone())));
@@ -546,7 +559,13 @@ fn a_loan_chirps_and_a_refusal_beeps_three_times() {
     k.on(Event::Scanned(Scan::Item(item(1))));
     let fx = k.reply(Reply::Checkout {
         item: item(1),
-        result: Ok(Loan { item: item(1), title: "本 1".into(), due: "d".into(), renewed: false }),
+        result: Ok(Loan {
+            item: item(1),
+            title: "本 1".into(),
+            due: "d".into(),
+            renewed: false,
+            desensitize: None,
+        }),
     });
     assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Lent)), "{fx:?}");
     let fx = refuse(&mut k, 2, ItemRefusal::OnHoldForAnother, Some("こころ"));
@@ -659,4 +678,29 @@ fn cancel_while_checking_ends_the_session_and_drops_the_late_answer() {
     let late = k.on(Event::Reply { session, reply: Reply::Proof(Ok(())) });
     assert!(!late.iter().any(|e| matches!(e, Effect::CheckValidity { .. })), "{late:?}");
     assert!(matches!(k.screen(), Screen::Ending { notice: Notice::Cancelled, .. }));
+}
+
+/// The security gate opens for a book the library system lent, unless it said to keep
+/// the item's security on; never for a refused book.
+#[test]
+fn the_gate_is_released_for_a_lent_book_as_the_library_system_says() {
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    let lend = |k: &mut Kiosk, n: u8, desensitize: Option<bool>| {
+        k.on(Event::Scanned(Scan::Item(item(n))));
+        let result = Ok(Loan {
+            item: item(n),
+            title: format!("本 {n}"),
+            due: "d".into(),
+            renewed: false,
+            desensitize,
+        });
+        k.reply(Reply::Checkout { item: item(n), result })
+    };
+    let released = |fx: &[Effect]| fx.iter().filter(|e| **e == Effect::ReleaseGate).count();
+    assert_eq!(released(&lend(&mut k, 1, Some(true))), 1, "desensitize Y");
+    assert_eq!(released(&lend(&mut k, 2, None)), 1, "not said: a lent book may leave");
+    assert_eq!(released(&lend(&mut k, 3, Some(false))), 0, "desensitize N: security stays on");
+    k.on(Event::Scanned(Scan::Item(item(4))));
+    let fx = k.reply(Reply::Checkout { item: item(4), result: Err(ItemRefusal::OnHoldForAnother.into()) });
+    assert_eq!(released(&fx), 0, "a refused book never opens the gate");
 }

@@ -44,7 +44,10 @@ pub enum StartError {
     Scanner(String),
 }
 
-/// The staff lamp and buzzer.
+/// How long the gate's line is high to release it.
+const GATE_PULSE: Duration = Duration::from_millis(500);
+
+/// The staff lamp, the buzzer and the security gate.
 pub struct Outputs {
     signals: Option<kiosk_io::Ticker>,
 }
@@ -70,11 +73,16 @@ impl Outputs {
         self.set(kiosk_io::Line::Buzzer, pattern);
     }
 
+    /// Pulses the security gate's line (`io.gate_pin`; nothing without one).
+    pub fn gate(&self) {
+        self.set(kiosk_io::Line::Gate, kiosk_io::Pattern::Beep { on: GATE_PULSE });
+    }
+
     fn set(&self, line: kiosk_io::Line, pattern: kiosk_io::Pattern) {
         if let Some(s) = &self.signals
             && let Err(e) = s.set(line, pattern)
         {
-            tracing::warn!(error = %e, "staff lamp / buzzer output failed");
+            tracing::warn!(error = %e, "staff lamp, buzzer or gate output failed");
         }
     }
 }

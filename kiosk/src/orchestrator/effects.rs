@@ -49,6 +49,10 @@ impl Orchestrator {
                 tracing::debug!(pattern = ?p, "buzzer");
                 self.drivers.outputs.buzzer(buzzer(p));
             }
+            Effect::ReleaseGate => {
+                tracing::debug!("gate released");
+                self.drivers.outputs.gate();
+            }
             Effect::Audit(a) => tracing::info!(event = ?a, "audit"),
         }
     }

@@ -71,6 +71,7 @@ impl Orchestrator {
                     title: loan.title,
                     due: kiosk_ils::display_due_date(&loan.due),
                     renewed: loan.renewed,
+                    desensitize: loan.desensitize,
                 }),
                 Ok(Err(problem)) => Err(item_refusal(problem)),
                 Err(e) => {

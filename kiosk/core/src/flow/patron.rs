@@ -140,6 +140,9 @@ pub struct Loan {
     /// The library system renewed the item instead: the patron had it already (scanned
     /// again), so it is not a new loan; `due` is the new due date.
     pub renewed: bool,
+    /// The library system's answer about the item's security: switch it off (`Some(true)`),
+    /// leave it on (`Some(false)`), or not said (`None`).
+    pub desensitize: Option<bool>,
 }
 
 impl core::fmt::Debug for Loan {
@@ -508,6 +511,9 @@ pub enum Effect {
     },
     Lamp(LampPattern),
     Buzzer(BuzzerPattern),
+    /// Release the security gate (`io.gate_pin`) for a book just lent: the library
+    /// system accepted the checkout and did not say to keep the item's security on.
+    ReleaseGate,
     Audit(AuditEvent),
 }
 
@@ -533,6 +539,7 @@ impl Effect {
             | Effect::EndSession { .. }
             | Effect::Lamp(_)
             | Effect::Buzzer(_)
+            | Effect::ReleaseGate
             | Effect::Audit(_) => None,
         }
     }
@@ -1310,6 +1317,13 @@ impl PatronSession {
                 } else {
                     BuzzerPattern::Refused
                 }));
+                // The gate lets a lent book out, unless the library system said to keep
+                // its security on; a refused book never releases it.
+                if let Ok(loan) = &result
+                    && loan.desensitize != Some(false)
+                {
+                    fx.push(Effect::ReleaseGate);
+                }
                 basket.lines.push(match result {
                     Ok(loan) => LoanLine::Borrowed(loan),
                     Err(refusal) => LoanLine::Refused { item, refusal },
