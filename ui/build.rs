@@ -42,7 +42,12 @@ fn catalogues(out: &Path) -> std::io::Result<PathBuf> {
 fn main() {
     println!("cargo:rerun-if-changed=translations");
     println!("cargo:rerun-if-changed=src/phrases.rs");
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    // Cargo always sets OUT_DIR; without it the catalogues would be written over the
+    // sources, so stop instead.
+    let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
+        println!("cargo:warning=OUT_DIR is not set: build with cargo");
+        std::process::exit(1);
+    };
     let translations = match catalogues(&out) {
         Ok(dir) => dir,
         Err(e) => {

@@ -384,3 +384,25 @@ async fn a_connection_that_never_starts_tls_is_given_up_after_the_connect_timeou
     );
     held.abort();
 }
+
+/// A 404 is "not linked" only when it is about the card: a library the platform does not
+/// know (a wrong `service_provider_id`) is a setup problem, and the patron is told the
+/// service is unavailable, not that their card is unlinked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_library_unknown_to_the_platform_is_unavailable_not_unlinked() {
+    let sim = sim(ServerCert::Good).await;
+    let config = ApiConfig {
+        endpoint: endpoint(&sim.url(), &pki().ca_pem, Some(&pki().terminal), Duration::from_secs(5)),
+        terminal_id: "kiosk-01".into(),
+        service_provider: "SOMEONE-ELSE".into(),
+    };
+    let p = ApiPlatform::new(config, trust()).unwrap();
+    let v = check(&p, &cards().good).await;
+    assert!(
+        matches!(&v, Verdict::Unavailable(PlatformError::Config(m)) if m.contains("service_provider_id")),
+        "{v:?}"
+    );
+    let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
+    let v = p.verify(&cert, Possession::NotAsked).await;
+    assert!(matches!(&v, Verdict::Unavailable(PlatformError::Config(_))), "{v:?}");
+}

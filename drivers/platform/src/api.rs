@@ -282,7 +282,15 @@ fn interpret_verify(tx: &str, status: u16, bytes: &[u8]) -> Result<Verdict, Plat
             "nonce-expired" => Ok(Verdict::Untrusted(Untrusted::ChallengeExpired)),
             other => Err(malformed(format!("401 reason {other:?}"))),
         },
-        404 => refusal().map(|_| Verdict::NotLinked),
+        404 => match refusal()?.reason.as_str() {
+            // A call the platform does not have (one without `/v1/status`), or this library
+            // unknown to it: a setup problem, never the patron's card.
+            "no-such-call" => Err(PlatformError::Http(404)),
+            "unknown-service-provider" => Err(PlatformError::Config(
+                "the platform does not know this library's service_provider_id".into(),
+            )),
+            _ => Ok(Verdict::NotLinked),
+        },
         410 => refusal().map(|_| Verdict::Expired),
         503 => Err(PlatformError::Maintenance),
         other => Err(PlatformError::Http(other)),

@@ -331,8 +331,10 @@ fn centred(image: &Bitmap, paper: PaperWidth) -> Bitmap {
 #[must_use]
 pub fn masked(patron: &str) -> String {
     let n = patron.chars().count();
-    let shown: String = patron.chars().skip(n.saturating_sub(4)).collect();
-    format!("{}{}", "*".repeat(n.saturating_sub(4)), shown)
+    // The last four, or fewer for a short number: never more than half of it.
+    let shown = 4.min(n / 2);
+    let tail: String = patron.chars().skip(n - shown).collect();
+    format!("{}{tail}", "*".repeat(n - shown))
 }
 
 /// Composes a Method D label: library name, "valid today only", the date, the patron
@@ -444,4 +446,18 @@ pub fn compose_receipt(
     }
     c.feed(2)?;
     c.finish(LabelPaper::Continuous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patron_number_is_masked_to_its_last_four_or_less_than_half() {
+        assert_eq!(masked("2300987654321"), "*********4321");
+        assert_eq!(masked("12345"), "***45");
+        assert_eq!(masked("1234"), "**34");
+        assert_eq!(masked("1"), "*");
+        assert_eq!(masked(""), "");
+    }
 }

@@ -270,8 +270,8 @@ pub enum EventKind {
     NotAtThisKiosk,
     TerminalRegistered,
     RegistrationFailed,
-    /// The platform recognised a re-issued card (a new serial) by the old card's link,
-    /// and the patron borrowed with it.
+    /// The platform recognised a re-issued card (a new serial) by the old card's link:
+    /// the patron was found through it (logged when the platform answers).
     CardReissued,
 }
 
