@@ -36,16 +36,22 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn platform(sim_url: &str, dir: &std::path::Path, links: Arc<LinkStore>) -> CrlPlatform {
+    platform_every(sim_url, dir, links, DAY)
+}
+
+/// [`platform`] fetching the CRL every `refresh`.
+fn platform_every(
+    sim_url: &str,
+    dir: &std::path::Path,
+    links: Arc<LinkStore>,
+    refresh: Duration,
+) -> CrlPlatform {
     let pki = PlatformPki::shared().unwrap();
     let mut endpoint = Endpoint::new(&format!("{sim_url}/crl"), Some(pki.ca_pem.as_bytes().to_vec()));
     endpoint.identity =
         Some(Identity::from_pem(pki.terminal.chain_pem.as_bytes(), pki.terminal.key_pem.as_bytes()));
-    let config = CrlConfig {
-        endpoint,
-        refresh: DAY,
-        cache_path: dir.join("jpki.crl"),
-        skew: Duration::from_secs(300),
-    };
+    let config =
+        CrlConfig { endpoint, refresh, cache_path: dir.join("jpki.crl"), skew: Duration::from_secs(300) };
     CrlPlatform::new(config, trust(), links).unwrap()
 }
 
@@ -171,4 +177,40 @@ fn delta_crls_other_issuers_truncation_and_garbage_are_refused() {
     let mut trailing = ok.clone();
     trailing.push(0);
     assert!(matches!(load_crl(&trailing[..], &trust(), now, skew), Err(CrlError::Malformed(_))));
+}
+
+/// `platform.crl_refresh_s`: the refresher fetches the CRL again at that interval (a
+/// short one here; the config allows 60 s to a day), and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_fetches_the_crl_at_the_configured_interval() {
+    let sim = PlatformSim::start(ServerCert::Good).await.unwrap();
+    let now = SystemTime::now();
+    sim.publish_crl(&serials(10), now - DAY, 7 * DAY, 1);
+    let refreshed = |every: Duration, name: &str| {
+        let dir = temp_dir(name);
+        let links = Arc::new(LinkStore::with_key(&dir.join("links"), vec![9; 32]).unwrap());
+        Arc::new(platform_every(&sim.url(), &dir, links, every))
+    };
+    // Every 200 ms: at least three fetches come (however slow the machine, within 20 s).
+    let before = sim.requests();
+    let fast = refreshed(Duration::from_millis(200), "refresh-fast");
+    let task = fast.spawn_refresher();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sim.requests() < before + 3 {
+        assert!(std::time::Instant::now() < deadline, "{} fetches", sim.requests() - before);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+    // Every hour: one fetch at start, none more in the next second.
+    let slow = refreshed(Duration::from_secs(3600), "refresh-slow");
+    let before = sim.requests();
+    let task = slow.spawn_refresher();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sim.requests() == before {
+        assert!(std::time::Instant::now() < deadline, "no fetch at start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sim.requests() - before, 1, "one fetch at start, the next in an hour");
+    task.abort();
 }
