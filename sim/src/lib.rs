@@ -3,6 +3,7 @@
 //! ESC/POS printer sink) and [`sip2`] (the library system).
 
 pub mod card;
+pub mod links;
 pub mod platform;
 pub mod printer;
 pub mod sip2;

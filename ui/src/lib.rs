@@ -122,6 +122,11 @@ same_enum!(DeviceState {
     TestPrinted,
     TestPrintFailed,
     Simulated,
+    LinksCurrent,
+    LinksFromSnapshot,
+    LinksFromSnapshotHours,
+    SnapshotRefused,
+    NoLinks,
 });
 same_enum!(Notice {
     Goodbye,
@@ -155,7 +160,7 @@ same_enum!(Notice {
     LinkFailed,
     LinkNoStore,
 });
-same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard });
+same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard, LinkStore });
 same_enum!(EventKind {
     SessionStarted,
     PinRejected,

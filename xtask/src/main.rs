@@ -39,6 +39,10 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "systemd",
         "systemd-analyze verify and security check the unit files (deploy/agent/tests/systemd_units.rs)",
     ),
+    (
+        "postgresql",
+        "the shared link store's real engine, started per test in a private directory (kiosk-sim links)",
+    ),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
     ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
     ("lintian", "checks the Debian package cargo-deb makes (kiosk/tests/debian_package.rs)"),

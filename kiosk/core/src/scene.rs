@@ -141,6 +141,8 @@ pub enum Device {
     Network,
     Update,
     Keyboard,
+    /// The shared link store (a kiosk's view of it).
+    LinkStore,
 }
 
 /// Where the terminal's registration with the platform is.
@@ -377,6 +379,17 @@ pub enum DeviceState {
     TestPrintFailed,
     /// The demo's simulated device.
     Simulated,
+    /// The shared link store answers; `value` links known.
+    LinksCurrent,
+    /// The shared store cannot be reached: lending from the snapshot of `value` minutes
+    /// ago.
+    LinksFromSnapshot,
+    /// The same, `value` hours ago.
+    LinksFromSnapshotHours,
+    /// The snapshot found at start was refused and the store cannot be reached.
+    SnapshotRefused,
+    /// The store cannot be reached and there is no snapshot yet.
+    NoLinks,
 }
 
 impl DeviceState {
@@ -392,6 +405,7 @@ impl DeviceState {
                 | DeviceState::Typed
                 | DeviceState::TestPrinted
                 | DeviceState::Simulated
+                | DeviceState::LinksCurrent
         )
     }
 }

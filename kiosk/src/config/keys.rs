@@ -180,6 +180,22 @@ const PLATFORM: &[Key] = &[
     key("crl_refresh_s", Int(60, 86_400, Seconds), Some("3600"), "how often the CRL is fetched"),
     key("link_store", Path, None, "the local link store: certificate -> patron"),
     key("link_key_file", Path, None, "the link store's hashing key (32 bytes or more)"),
+    key(
+        "link_server",
+        Text,
+        None,
+        "the municipality's shared link store: postgresql://ROLE@HOST:PORT/DATABASE",
+    ),
+    key("link_server_ca_file", Path, None, "CA certificate(s) of the link store's TLS certificate (PEM)"),
+    key("link_client_cert", Path, None, "this device's TLS client certificate for the link store (PEM)"),
+    key("link_client_key", Path, None, "the private key of link_client_cert (PEM)"),
+    key("municipality", Text, None, "the municipality whose links this device reads and writes"),
+    key(
+        "link_refresh_s",
+        Int(1, 3600, Seconds),
+        Some("2"),
+        "how often the shared link store is asked for changes",
+    ),
 ];
 
 const ILS: &[Key] = &[

@@ -392,6 +392,23 @@ pub struct LinkStore {
     pub path: DataFile,
     /// The key of the keyed hash (at least 32 bytes), so serials are never stored in clear.
     pub key_file: ExistingFile,
+    /// The municipality's shared store (`link_server`): then `path` is this device's
+    /// signed snapshot of it.
+    pub shared: Option<SharedLinkStore>,
+}
+
+/// `platform.link_server` and its companions: the shared link store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedLinkStore {
+    /// `postgresql://ROLE@HOST:PORT/DATABASE`.
+    pub url: String,
+    pub ca_file: ExistingFile,
+    pub client_cert: ExistingFile,
+    pub client_key: ExistingFile,
+    /// Whose links: a kiosk sees only its municipality's.
+    pub municipality: String,
+    /// How often the store is asked for changes.
+    pub refresh: Duration,
 }
 
 /// `[ils]`: the library system.

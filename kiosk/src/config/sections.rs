@@ -24,8 +24,8 @@ use super::values::{
 use super::{
     Admin, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins, Ils,
     Io, Label, Language, Languages, Library, LinkStore, MethodD, Mode, Platform, PlatformEndpoint, Printer,
-    PrinterTransport, Scanner, ScannerSource, SessionTimeouts, Sip2, Sip2Login, Sip2Tls, Terminal,
-    TerminalIdentity, TokenKey, TypedTerminator,
+    PrinterTransport, Scanner, ScannerSource, SessionTimeouts, SharedLinkStore, Sip2, Sip2Login, Sip2Tls,
+    Terminal, TerminalIdentity, TokenKey, TypedTerminator,
 };
 
 const SYNTAX_FIX: &str =
@@ -346,8 +346,9 @@ fn platform(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Platform> {
             } else {
                 Some(Duration::ZERO)
             };
+            let shared = shared_link_store(walk, &mut s);
             (|| {
-                let links = LinkStore { path: path?, key_file: key_file? };
+                let links = LinkStore { path: path?, key_file: key_file?, shared: shared? };
                 let (endpoint, client) = (endpoint?, client?);
                 Some(if mode == PlatformMode::Crl {
                     Platform::Crl { endpoint, client, links, refresh: refresh? }
@@ -439,6 +440,96 @@ fn client_identity(
             None
         }
     }
+}
+
+/// `link_server` and the keys that come with it: all or none. Without `link_server` the
+/// link store is the local file.
+fn shared_link_store(walk: &mut Walk<'_>, s: &mut Section<'_>) -> Option<Option<SharedLinkStore>> {
+    let url = s.string(walk, "link_server").then(walk, s.path("link_server"), |url| {
+        kiosk_platform::links::shared::check_url(&url).map(|()| url).map_err(|why| {
+            bad(why, "write it as link_server = \"postgresql://kiosk-01@links.city.lan:5432/kiosk_links\"")
+        })
+    });
+    let ca = s.existing_file(
+        walk,
+        "link_server_ca_file",
+        Content::PemCertificate,
+        "the CA of the link store's TLS certificate (PEM)",
+    );
+    let cert = s.existing_file(
+        walk,
+        "link_client_cert",
+        Content::PemCertificate,
+        "this device's TLS client certificate for the link store (PEM)",
+    );
+    let key = s.existing_file(
+        walk,
+        "link_client_key",
+        Content::PemPrivateKey,
+        "the private key (PEM) of link_client_cert",
+    );
+    let municipality = s.string(walk, "municipality").then(walk, s.path("municipality"), |m| {
+        if !m.is_empty()
+            && m.len() <= 64
+            && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            Ok(m)
+        } else {
+            Err(bad("not a municipality code", "use the municipality's code, e.g. municipality = \"132012\""))
+        }
+    });
+    let refresh = s.duration(walk, "link_refresh_s");
+    if matches!(url, Field::Absent) {
+        for (key, field) in [
+            ("link_server_ca_file", ca.span()),
+            ("link_client_cert", cert.span()),
+            ("link_client_key", key.span()),
+            ("municipality", municipality.span()),
+            ("link_refresh_s", refresh.span()),
+        ] {
+            if let Some(span) = field {
+                walk.report(
+                    span,
+                    s.path(key),
+                    bad("set without link_server", "add link_server, or remove this key"),
+                );
+            }
+        }
+        return Some(None);
+    }
+    let because = ", needed with link_server";
+    let ca = s.required_because(
+        walk,
+        "link_server_ca_file",
+        ca,
+        "link_server_ca_file = \"/etc/kiosk/links-ca.pem\"",
+        because,
+    );
+    let cert = s.required_because(
+        walk,
+        "link_client_cert",
+        cert,
+        "link_client_cert = \"/etc/kiosk/links-client.pem\"",
+        because,
+    );
+    let key = s.required_because(
+        walk,
+        "link_client_key",
+        key,
+        "link_client_key = \"/etc/kiosk/links-client.key\"",
+        because,
+    );
+    let municipality =
+        s.required_because(walk, "municipality", municipality, "municipality = \"132012\"", because);
+    let (url, refresh) = (url.value(), refresh.value());
+    Some(Some(SharedLinkStore {
+        url: url?,
+        ca_file: ca?,
+        client_cert: cert?,
+        client_key: key?,
+        municipality: municipality?,
+        refresh: refresh?,
+    }))
 }
 
 /// `client_cert` and `client_key` in `api` mode: both files there (the terminal is

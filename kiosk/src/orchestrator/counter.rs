@@ -4,6 +4,8 @@
 
 use kiosk_core::flow::{LinkFault, PatronId, Reply, SessionId, TypeFault};
 
+use kiosk_platform::links::LinkStore;
+
 use super::{Input, Orchestrator};
 
 impl Orchestrator {
@@ -42,45 +44,71 @@ impl Orchestrator {
         });
     }
 
-    /// Links the session's card to `patron` in the link store. Without `replace`, a card
-    /// linked to someone else, or a library card linked to another card, is a conflict
-    /// for staff to confirm; nothing is written.
-    fn try_link(&self, session: SessionId, patron: &PatronId, replace: bool) -> Result<(), LinkFault> {
-        let store = self.drivers.links.as_ref().ok_or(LinkFault::NoLinkStore)?;
-        let cert = self.data(session).and_then(|d| d.certificate.clone()).ok_or(LinkFault::StoreFailed)?;
-        let id = kiosk_platform::ServiceId::new(patron.expose()).ok_or(LinkFault::StoreFailed)?;
-        let current = store.resolve(&cert);
-        let wanted_has_a_card = current.is_none() && !replace && store.has_patron(&id);
-        kiosk_core::links::may_link(
-            current.as_ref().map(|c| c.expose()),
-            id.expose(),
-            wanted_has_a_card,
-            replace,
-        )?;
-        store.link(&cert, &id).map_err(|e| {
-            tracing::error!(error = %e, "the link store could not be written");
-            LinkFault::StoreFailed
-        })
-    }
-
-    fn try_unlink(&self, session: SessionId) -> Result<bool, LinkFault> {
-        let store = self.drivers.links.as_ref().ok_or(LinkFault::NoLinkStore)?;
-        let cert = self.data(session).and_then(|d| d.certificate.clone()).ok_or(LinkFault::StoreFailed)?;
-        store.unlink(&cert).map_err(|e| {
-            tracing::error!(error = %e, "the link store could not be written");
-            LinkFault::StoreFailed
-        })
-    }
-
-    /// Links the session's card to `patron` and answers the flow.
+    /// Links the session's card to `patron` and answers the flow. Without `replace`, a
+    /// card linked to someone else, or a library card linked to another card, is a
+    /// conflict for staff to confirm; nothing is written. A shared store is asked for
+    /// its latest changes first, written, and read back (on a task: it is the network).
     pub(super) fn link(&mut self, session: SessionId, patron: &PatronId, replace: bool) {
-        let reply = Reply::Linked(self.try_link(session, patron, replace));
-        let _ = self.inputs.send(Input::Reply { session, reply });
+        let Some(store) = self.drivers.links.clone() else {
+            return self.answer(session, Reply::Linked(Err(LinkFault::NoLinkStore)));
+        };
+        let cert = self.data(session).and_then(|d| d.certificate.clone());
+        let id = kiosk_platform::ServiceId::new(patron.expose());
+        let (Some(cert), Some(id)) = (cert, id) else {
+            return self.answer(session, Reply::Linked(Err(LinkFault::StoreFailed)));
+        };
+        let may_link = move |store: &LinkStore| {
+            let current = store.resolve(&cert);
+            let wanted_has_a_card = current.is_none() && !replace && store.has_patron(&id);
+            kiosk_core::links::may_link(
+                current.as_ref().map(|c| c.expose()),
+                id.expose(),
+                wanted_has_a_card,
+                replace,
+            )
+            .map(|()| (cert, id))
+        };
+        let Some(shared) = self.drivers.shared_links.clone() else {
+            let result = may_link(&store).and_then(|(cert, id)| store.link(&cert, &id).map_err(written));
+            return self.answer(session, Reply::Linked(result));
+        };
+        self.spawn(session, false, async move {
+            let result = match shared.sync(&store).await {
+                Err(e) => Err(written(e)),
+                Ok(_) => match may_link(&store) {
+                    Ok((cert, id)) => shared.link(&store, &cert, &id).await.map_err(written),
+                    Err(conflict) => Err(conflict),
+                },
+            };
+            Some(Input::Reply { session, reply: Reply::Linked(result) })
+        });
     }
 
     /// Removes the session's card's link and answers the flow.
     pub(super) fn unlink(&mut self, session: SessionId) {
-        let reply = Reply::Unlinked(self.try_unlink(session));
+        let Some(store) = self.drivers.links.clone() else {
+            return self.answer(session, Reply::Unlinked(Err(LinkFault::NoLinkStore)));
+        };
+        let Some(cert) = self.data(session).and_then(|d| d.certificate.clone()) else {
+            return self.answer(session, Reply::Unlinked(Err(LinkFault::StoreFailed)));
+        };
+        let Some(shared) = self.drivers.shared_links.clone() else {
+            let result = store.unlink(&cert).map_err(written);
+            return self.answer(session, Reply::Unlinked(result));
+        };
+        self.spawn(session, false, async move {
+            let result = shared.unlink(&store, &cert).await.map_err(written);
+            Some(Input::Reply { session, reply: Reply::Unlinked(result) })
+        });
+    }
+
+    fn answer(&self, session: SessionId, reply: Reply) {
         let _ = self.inputs.send(Input::Reply { session, reply });
     }
+}
+
+/// A link store that could not be written: logged for IT, a plain fault for the screen.
+fn written(e: kiosk_platform::PlatformError) -> LinkFault {
+    tracing::error!(error = %e, "the link store could not be written");
+    LinkFault::StoreFailed
 }

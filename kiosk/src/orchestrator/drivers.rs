@@ -3,17 +3,19 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use kiosk_card::ReadMode;
 use kiosk_ils::{ClientConfig, Credentials, Sip2Library, TlsSettings};
 use kiosk_platform::cache::Guarded;
 use kiosk_platform::links::LinkStore;
+use kiosk_platform::links::shared::SharedLinks;
 use kiosk_platform::proof::CardTrust;
 use kiosk_platform::tls::{Endpoint, Identity};
 use kiosk_printer::transport::{AnyDriver, TransportSpec};
 use kiosk_printer::{Device, JobSettings, TokenKey};
 use kiosk_ui::{AgentAsk, UpdatePhase, UpdateView};
+
 use tokio::sync::mpsc;
 
 use super::Input;
@@ -105,6 +107,9 @@ pub struct Drivers {
     pub timeout: Duration,
     /// The local link store (OCSP and CRL modes), shared with the platform back-end.
     pub links: Option<Arc<LinkStore>>,
+    /// The municipality's shared link store, when `platform.link_server` names one: the
+    /// counter writes links there (`links` is then this device's view of it).
+    pub shared_links: Option<Arc<SharedLinks>>,
     /// Counter method C: the USB keyboard gadget and what it types after the number.
     pub keyboard: Option<(kiosk_keyboard::Gadget, &'static str)>,
     /// The counter profile (counter mode only).
@@ -187,7 +192,7 @@ impl Drivers {
             ),
             config::CardReader::Simulated => return Err(StartError::Simulated { what: "card reader" }),
         };
-        let (platform, trust, links) = platform(config)?;
+        let (platform, trust, links, follow) = platform(config)?;
         let library = match &config.ils {
             config::Ils::Sip2(s) => Some(library(config, s)?),
             // The counter hands numbers to the library system through its own screens.
@@ -197,8 +202,12 @@ impl Drivers {
         let printer = printer(config, inputs)?
             .map(|device| Arc::new(super::printing::EscPos(device)) as Arc<dyn super::printing::Printer>);
         let outputs = Outputs { signals: outputs(config) };
-        let devices = Devices { card, platform, trust, links, library, printer, outputs };
-        let drivers = Drivers::assemble(config, journal, devices)?;
+        let devices = Devices { card, platform, trust, links: links.clone(), library, printer, outputs };
+        let mut drivers = Drivers::assemble(config, journal, devices)?;
+        if let (Some(store), Some(follow)) = (links, follow) {
+            drivers.shared_links = Some(follow.shared.clone());
+            follow_shared_store(store, follow, inputs.clone());
+        }
         start_scanner(&config.scanner, inputs)?;
         Ok(drivers)
     }
@@ -244,6 +253,7 @@ impl Drivers {
             journal,
             timeout: Duration::from_secs(30),
             links,
+            shared_links: None,
             keyboard,
             counter: config.mode.counter().cloned(),
             busy_file: runtime_file("KIOSK_BUSY_FILE", "session-active"),
@@ -271,15 +281,97 @@ fn ephemeral_key() -> Result<TokenKey, StartError> {
 /// The revocation back-end (shared by the event loop's tasks).
 pub type SharedPlatform = Arc<dyn kiosk_platform::Platform>;
 
-/// The platform back-end, the card trust, and the link store when the mode keeps one.
-type PlatformParts = (Option<SharedPlatform>, Arc<CardTrust>, Option<Arc<LinkStore>>);
+/// The platform back-end, the card trust, the link store when the mode keeps one, and
+/// the shared store it follows when there is one.
+type PlatformParts = (Option<SharedPlatform>, Arc<CardTrust>, Option<Arc<LinkStore>>, Option<Follow>);
+
+/// A kiosk's view of the shared link store, and how to keep it current.
+#[derive(Debug)]
+struct Follow {
+    shared: Arc<SharedLinks>,
+    refresh: Duration,
+    /// The snapshot found at start and refused (its view starts empty).
+    refused: Option<kiosk_platform::links::SnapshotError>,
+}
+
+/// The link store of `l`: the local file, or the snapshot of the shared store and the
+/// store itself.
+fn link_store(l: &config::LinkStore) -> Result<(Arc<LinkStore>, Option<Follow>), StartError> {
+    let Some(shared) = &l.shared else {
+        let store = LinkStore::open(l.path.path(), l.key_file.path()).map_err(StartError::Platform)?;
+        return Ok((Arc::new(store), None));
+    };
+    let (store, refused) = LinkStore::open_snapshot(l.path.path(), l.key_file.path(), &shared.municipality)
+        .map_err(StartError::Platform)?;
+    if let Some(e) = &refused {
+        tracing::error!(
+            path = %l.path.path().display(),
+            error = %e,
+            "the link snapshot was refused; no card is recognised until the shared link store answers"
+        );
+    }
+    let identity = kiosk_platform::tls::Identity::from_pem(
+        &read(shared.client_cert.path())?,
+        &read(shared.client_key.path())?,
+    );
+    let config = kiosk_platform::links::shared::SharedConfig {
+        url: shared.url.clone(),
+        ca_pem: read(shared.ca_file.path())?,
+        identity,
+        municipality: shared.municipality.clone(),
+        timeout: Duration::from_secs(5),
+    };
+    let links = SharedLinks::new(config).map_err(StartError::Platform)?;
+    Ok((Arc::new(store), Some(Follow { shared: Arc::new(links), refresh: shared.refresh, refused })))
+}
+
+/// Keeps `store` current with the shared store, and the staff menu's line about it.
+fn follow_shared_store(store: Arc<LinkStore>, follow: Follow, inputs: mpsc::UnboundedSender<Input>) {
+    use kiosk_platform::links::shared::Following;
+    use kiosk_ui::{Device, DeviceState};
+    let refused = follow.refused.map(|e| e.to_string());
+    let counted = store.clone();
+    let mut last = None;
+    let report = move |state: Following| {
+        let row = match state {
+            Following::Current => {
+                let n = i32::try_from(counted.len()).unwrap_or(i32::MAX);
+                kiosk_ui::status_row(Device::LinkStore, DeviceState::LinksCurrent, n, "")
+            }
+            Following::Unreachable { taken: None, why } => {
+                let state =
+                    if refused.is_some() { DeviceState::SnapshotRefused } else { DeviceState::NoLinks };
+                kiosk_ui::status_row(Device::LinkStore, state, 0, refused.as_deref().unwrap_or(&why))
+            }
+            Following::Unreachable { taken: Some(t), why } => {
+                let minutes = SystemTime::now().duration_since(t).map_or(0, |d| d.as_secs() / 60);
+                let (state, n) = if minutes < 120 {
+                    (DeviceState::LinksFromSnapshot, minutes)
+                } else {
+                    (DeviceState::LinksFromSnapshotHours, minutes / 60)
+                };
+                kiosk_ui::status_row(Device::LinkStore, state, i32::try_from(n).unwrap_or(i32::MAX), &why)
+            }
+        };
+        if last.as_ref() != Some(&row) {
+            last = Some(row.clone());
+            let _ = inputs.send(Input::Status(row));
+        }
+    };
+    // The snapshot is written at most once a minute: a busy counter does not wear the
+    // board's storage, and a power cut loses at most a minute of links, fetched again.
+    tokio::spawn(kiosk_platform::links::shared::follow(
+        store,
+        follow.shared,
+        follow.refresh,
+        Duration::from_secs(60),
+        report,
+    ));
+}
 
 fn platform(config: &Config) -> Result<PlatformParts, StartError> {
     let trust_of = |e: &config::PlatformEndpoint| -> Result<CardTrust, StartError> {
         CardTrust::from_pem(&read(e.jpki_ca_file.path())?).map_err(StartError::Platform)
-    };
-    let links = |l: &config::LinkStore| -> Result<Arc<LinkStore>, StartError> {
-        LinkStore::open(l.path.path(), l.key_file.path()).map(Arc::new).map_err(StartError::Platform)
     };
     const CACHE: usize = 256;
     Ok(match &config.platform {
@@ -292,7 +384,7 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
                     "this kiosk is not registered with the platform: My Number cards are refused until \
                      staff register it (staff menu, Registration) or IT runs `kiosk register`"
                 );
-                return Ok((Some(Arc::new(NotRegistered)), Arc::new(trust), None));
+                return Ok((Some(Arc::new(NotRegistered)), Arc::new(trust), None, None));
             }
             let api = kiosk_platform::api::ApiConfig {
                 endpoint: endpoint(e, Some((client.cert_path(), client.key_path())))?,
@@ -307,7 +399,7 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
             let p =
                 kiosk_platform::api::ApiPlatform::new(api, trust.clone()).map_err(StartError::Platform)?;
             let g = Guarded::new(p, e.offline_policy, CACHE).map_err(StartError::Platform)?;
-            (Some(Arc::new(g)), Arc::new(trust), None)
+            (Some(Arc::new(g)), Arc::new(trust), None, None)
         }
         config::Platform::Ocsp { endpoint: e, client, links: l } => {
             let trust = trust_of(e)?;
@@ -315,11 +407,11 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
                 e,
                 client.as_ref().map(|c| (c.cert.path(), c.key.path())),
             )?);
-            let store = links(l)?;
+            let (store, follow) = link_store(l)?;
             let p = kiosk_platform::ocsp::OcspPlatform::new(cfg, trust.clone(), store.clone())
                 .map_err(StartError::Platform)?;
             let g = Guarded::new(p, e.offline_policy, CACHE).map_err(StartError::Platform)?;
-            (Some(Arc::new(g)), Arc::new(trust), Some(store))
+            (Some(Arc::new(g)), Arc::new(trust), Some(store), follow)
         }
         config::Platform::Crl { endpoint: e, client, links: l, refresh } => {
             let trust = trust_of(e)?;
@@ -330,14 +422,14 @@ fn platform(config: &Config) -> Result<PlatformParts, StartError> {
                 cache_path,
                 skew: Duration::from_secs(300),
             };
-            let store = links(l)?;
+            let (store, follow) = link_store(l)?;
             let p = Arc::new(
                 kiosk_platform::crl::CrlPlatform::new(cfg, trust.clone(), store.clone())
                     .map_err(StartError::Platform)?,
             );
             let _refresher = p.spawn_refresher();
             let g = Guarded::new(ArcPlatform(p), e.offline_policy, CACHE).map_err(StartError::Platform)?;
-            (Some(Arc::new(g)), Arc::new(trust), Some(store))
+            (Some(Arc::new(g)), Arc::new(trust), Some(store), follow)
         }
         config::Platform::Simulated => return Err(StartError::Simulated { what: "platform" }),
     })
@@ -377,7 +469,7 @@ impl core::fmt::Debug for NewPlatform {
 /// # Errors
 /// A file cannot be read, the back-end cannot be built.
 pub(super) fn rebuild_platform(config: &Config) -> Result<Option<SharedPlatform>, StartError> {
-    platform(config).map(|(p, _, _)| p)
+    platform(config).map(|(p, ..)| p)
 }
 
 /// A shared back-end (the CRL one has a refresher task holding it too).
@@ -705,15 +797,26 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
         Err(e) => out.push(line("printer", Err(e.to_string()))),
     }
     match platform(config) {
-        Ok((Some(p), _, _)) => out.push(line(
-            "platform",
-            match tokio::time::timeout(Duration::from_secs(10), p.challenge()).await {
-                Ok(Ok(_)) => Ok("answers".to_owned()),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("no answer within 10 s".to_owned()),
-            },
-        )),
-        Ok((None, _, _)) => {}
+        Ok((p, _, links, follow)) => {
+            if let Some(p) = p {
+                out.push(line(
+                    "platform",
+                    match tokio::time::timeout(Duration::from_secs(10), p.challenge()).await {
+                        Ok(Ok(_)) => Ok("answers".to_owned()),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(_) => Err("no answer within 10 s".to_owned()),
+                    },
+                ));
+            }
+            if let (Some(store), Some(follow)) = (links, follow) {
+                // Not required: the kiosk lends from its snapshot while the store is away.
+                let result = match follow.shared.sync(&store).await {
+                    Ok(_) => Ok(format!("answers; {} links", store.len())),
+                    Err(e) => Err(e.to_string()),
+                };
+                out.push(HealthLine { what: "shared link store", result, required: false });
+            }
+        }
         Err(e) => out.push(line("platform", Err(e.to_string()))),
     }
     if let Some(c) = config.mode.counter() {

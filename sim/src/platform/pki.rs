@@ -94,6 +94,12 @@ impl PlatformPki {
         })
     }
 
+    /// A client identity for `cn` from the platform CA (a device of the shared link
+    /// store logs in as the role its certificate names).
+    pub fn client(&self, cn: &str) -> Result<TlsIdentity, rcgen::Error> {
+        leaf(&self.ca, &self.ca_pem, cn, false, (2099, 1, 1))
+    }
+
     /// One PKI per process (tests share it).
     pub fn shared() -> Result<&'static PlatformPki, &'static rcgen::Error> {
         static PKI: OnceLock<Result<PlatformPki, rcgen::Error>> = OnceLock::new();
