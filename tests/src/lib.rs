@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use kiosk_card::JpkiCertificate;
 use kiosk_sim::card::stack::{Pcscd, READER, READY_TIMEOUT};
 use kiosk_sim::card::{CardConfig, Inserted, SharedCard, TestPki, shared_card};
+use kiosk_sim::links::LinkServer;
 use kiosk_sim::platform::{PlatformPki, PlatformSim, ServerCert};
 use kiosk_sim::printer::PrinterSink;
 use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim};
@@ -282,9 +283,111 @@ key_delay_ms = 0
         std::fs::write(&path, format!("{}{crl}{}", &config[..from], &config[to..])).unwrap();
     }
 
+    /// Makes `dir`'s `kiosk.toml` follow the shared link store on `server` as device
+    /// `role` of `municipality` (enrolled there now), with the link key `key`: the CRL
+    /// platform mode, the snapshot `links.snapshot`, a refresh every second.
+    pub fn shared_links(
+        &self,
+        dir: &Path,
+        server: &LinkServer,
+        role: &str,
+        municipality: &str,
+        key: u8,
+        may_link: bool,
+    ) {
+        let id = server.add_device(role, municipality, may_link).unwrap();
+        std::fs::write(dir.join("links-ca.pem"), server.ca_pem().unwrap()).unwrap();
+        std::fs::write(dir.join("links-client.pem"), &id.chain_pem).unwrap();
+        std::fs::write(dir.join("links-client.key"), &id.key_pem).unwrap();
+        std::fs::write(dir.join("link.key"), [key; 32]).unwrap();
+        let now = std::time::SystemTime::now();
+        self.platform.publish_crl(&[], now - Duration::from_secs(60), Duration::from_secs(86_400), 1);
+        let path = dir.join("kiosk.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        let (Some(from), Some(to)) = (config.find("[platform]\n"), config.find("[ils]\n")) else {
+            panic!("no [platform] before [ils]: {config}")
+        };
+        let platform = crl_platform(&self.platform.url()).replace("links.txt", "links.snapshot");
+        let shared = format!(
+            "link_server = \"{url}\"\nlink_server_ca_file = \"links-ca.pem\"\nlink_client_cert = \"links-client.pem\"\n\
+             link_client_key = \"links-client.key\"\nmunicipality = \"{municipality}\"\nlink_refresh_s = 1\n\n",
+            url = server.url(role),
+        );
+        std::fs::write(&path, format!("{}{platform}{shared}{}", &config[..from], &config[to..])).unwrap();
+    }
+
+    /// A counter in `self.dir/<name>` beside the kiosk: its own `kiosk.toml` (counter
+    /// mode, the second reader `Virtual PCD 00 01`, the platform's CRL), files, scans FIFO
+    /// and state, linking in the shared store on `server` as `role` of `municipality`.
+    /// Start it with [`Kiosk::start_in`].
+    pub fn counter_at(
+        &self,
+        name: &str,
+        server: &LinkServer,
+        role: &str,
+        municipality: &str,
+        key: u8,
+    ) -> PathBuf {
+        let dir = self.dir.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in ["platform-ca.pem", "jpki-ca.pem", "label.key"] {
+            std::fs::copy(self.dir.join(file), dir.join(file)).unwrap();
+        }
+        assert!(Command::new("mkfifo").arg(dir.join("scans.fifo")).status().unwrap().success());
+        std::fs::write(dir.join("hidg0"), b"").unwrap();
+        let config = format!(
+            r#"[library]
+name = "E2E市立図書館"
+institution_id = "KIOSKLIB"
+kiosk_id = "e2e-counter"
+mode = "counter"
+
+[card]
+reader = "Virtual PCD 00 01"
+
+[platform]
+mode = "crl"
+
+[ils]
+mode = "simulated"
+
+[printer]
+transport = "none"
+
+[label]
+token_key_file = "label.key"
+
+[io]
+backend = "simulated"
+
+[admin]
+staff_pin_hash = "{hash}"
+
+[scanner]
+kind = "fifo"
+path = "scans.fifo"
+
+[counter]
+keyboard_device = "{keyboard}"
+key_delay_ms = 0
+"#,
+            hash = STAFF_PIN_HASH,
+            keyboard = dir.join("hidg0").display(),
+        );
+        std::fs::write(dir.join("kiosk.toml"), config).unwrap();
+        self.shared_links(&dir, server, role, municipality, key, true);
+        dir
+    }
+
     /// Puts a card on the reader. Waits first until pcscd has seen every earlier card
     /// leave: vpcd can miss a card put back faster than pcscd polls (a patron cannot).
     pub fn card(&self, config: CardConfig) -> (SharedCard, Inserted) {
+        self.card_in(config, 0)
+    }
+
+    /// [`Stack::card`] on the reader of vpcd's `slot` (0: `Virtual PCD 00 00`, 1:
+    /// `Virtual PCD 00 01`, the second device's).
+    pub fn card_in(&self, config: CardConfig, slot: u16) -> (SharedCard, Inserted) {
         let before = self.inserted.get();
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.pcscd.log().matches("Card Removed From").count() < before {
@@ -293,7 +396,9 @@ key_delay_ms = 0
         }
         self.inserted.set(before + 1);
         let card = shared_card(config).unwrap();
-        let inserted = Inserted::insert(card.clone(), self.pcscd.card_addr(), READY_TIMEOUT).unwrap();
+        let mut addr = self.pcscd.card_addr();
+        addr.set_port(addr.port() + slot);
+        let inserted = Inserted::insert(card.clone(), addr, READY_TIMEOUT).unwrap();
         (card, inserted)
     }
 
@@ -342,7 +447,17 @@ impl Kiosk {
 
     /// [`Kiosk::start_with`] with more environment variables for the kiosk.
     pub fn start_env(stack: &Stack, wrapper: &[&str], env: &[(&str, &Path)]) -> Kiosk {
-        let state_dir = stack.dir.join("state");
+        Kiosk::start_at(stack, &stack.dir, wrapper, env)
+    }
+
+    /// A second device of the stack: its `kiosk.toml`, state, scans FIFO and log in `dir`
+    /// (see [`Stack::counter_at`]).
+    pub fn start_in(stack: &Stack, dir: &Path) -> Kiosk {
+        Kiosk::start_at(stack, dir, &[], &[])
+    }
+
+    fn start_at(stack: &Stack, dir: &Path, wrapper: &[&str], env: &[(&str, &Path)]) -> Kiosk {
+        let state_dir = dir.join("state");
         let mut cmd = match wrapper.split_first() {
             Some((first, rest)) => {
                 let mut c = Command::new(first);
@@ -353,19 +468,16 @@ impl Kiosk {
         };
         let mut child = cmd
             .args(["run", "--headless", "--config"])
-            .arg(stack.dir.join("kiosk.toml"))
+            .arg(dir.join("kiosk.toml"))
             .env("KIOSK_STATE_DIR", &state_dir)
-            .env("KIOSK_BUSY_FILE", stack.dir.join("session-active"))
-            .env("KIOSK_UPDATE_STATUS", stack.dir.join("update-status.json"))
-            .env("KIOSK_UPDATE_REQUEST", stack.dir.join("update-request"))
+            .env("KIOSK_BUSY_FILE", dir.join("session-active"))
+            .env("KIOSK_UPDATE_STATUS", dir.join("update-status.json"))
+            .env("KIOSK_UPDATE_REQUEST", dir.join("update-request"))
             .env("KIOSK_LOG", "debug,hyper=info,hyper_util=info,reqwest=info,rustls=info,h2=info")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(
-                std::fs::File::create(stack.dir.join("kiosk.log"))
-                    .map_or_else(|_| Stdio::null(), Stdio::from),
-            )
+            .stderr(std::fs::File::create(dir.join("kiosk.log")).map_or_else(|_| Stdio::null(), Stdio::from))
             .spawn()
             .unwrap();
         let stdin = child.stdin.take().unwrap();
@@ -384,14 +496,15 @@ impl Kiosk {
             stdin,
             lines,
             scans: None,
-            fifo: stack.dir.join("scans.fifo"),
+            fifo: dir.join("scans.fifo"),
             shots: stack.shots.clone(),
             // A kiosk started again in the same journey goes on numbering its shots.
             step: std::fs::read_dir(&stack.shots).map_or(0, Iterator::count),
             state_dir,
         };
         let ready = k.lines.recv_timeout(Duration::from_secs(30));
-        assert_eq!(ready.as_deref(), Ok("ready"), "kiosk did not start; log:\n{}", log(stack));
+        let log = || std::fs::read_to_string(dir.join("kiosk.log")).unwrap_or_default();
+        assert_eq!(ready.as_deref(), Ok("ready"), "kiosk did not start; log:\n{}", log());
         k
     }
 

@@ -51,7 +51,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -81,6 +81,11 @@ fn describe(scene: &Scene) -> String {
         scene.update.phase,
         scene.update.asked,
         scene.recent_events.first().map(|e| e.kind),
+        scene
+            .status_rows
+            .iter()
+            .find(|r| r.device == kiosk_core::scene::Device::LinkStore)
+            .map_or("none".to_owned(), |r| format!("{:?}/{}", r.state, r.value)),
     )
 }
 

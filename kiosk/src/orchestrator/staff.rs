@@ -47,9 +47,18 @@ impl DeviceStatus {
         DeviceStatus { rows }
     }
 
+    /// Replaces the device's row; the shared link store's row, which only a kiosk
+    /// following one has, first comes in below the platform's.
     pub(super) fn set(&mut self, row: kiosk_ui::StatusRow) {
         if let Some(r) = self.rows.iter_mut().find(|r| r.device == row.device) {
             *r = row;
+        } else if row.device == Device::LinkStore {
+            let at = self
+                .rows
+                .iter()
+                .position(|r| r.device == Device::Platform)
+                .map_or(self.rows.len(), |i| i + 1);
+            self.rows.insert(at, row);
         }
     }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
+use tokio_postgres::types::Type;
 
 use super::{Change, Credential, LinkStore};
 use crate::tls::{Identity, client_config};
@@ -63,7 +64,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
 }
 
 fn store_err(what: &str, e: impl std::fmt::Display) -> PlatformError {
-    PlatformError::LinkStore(format!("the shared link store: {what}: {e}"))
+    PlatformError::LinkStore(format!("the shared store, {what}: {e}"))
 }
 
 /// A connection to the shared store, made again after any failure.
@@ -161,10 +162,11 @@ impl SharedLinks {
         let rows = self
             .with_client("read", move |c| {
                 Box::pin(async move {
-                    c.query(
+                    // One round trip, no prepared statement: asked every few seconds.
+                    c.query_typed(
                         "SELECT change, credential, patron FROM links \
                          WHERE municipality = $1 AND change > $2 ORDER BY change LIMIT $3",
-                        &[&municipality, &after, &PAGE],
+                        &[(&municipality, Type::TEXT), (&after, Type::INT8), (&PAGE, Type::INT8)],
                     )
                     .await
                 })
