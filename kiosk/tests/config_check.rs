@@ -525,6 +525,54 @@ link_key_file = "link.key""#;
     }
 
     #[test]
+    fn a_shared_link_store_needs_its_certificates_and_municipality() {
+        let shared = format!(
+            "{CRL}\nlink_server = \"postgresql://kiosk-01@links.city.lan:5432/kiosk_links\"\n\
+             link_server_ca_file = \"ca.pem\"\nlink_client_cert = \"client.pem\"\nlink_client_key = \"client.key\"\n\
+             municipality = \"132012\""
+        );
+        let Platform::Crl { links, .. } = ok(&[("platform", &shared)]).platform else { panic!() };
+        let s = links.shared.expect("a shared store");
+        assert_eq!((s.municipality.as_str(), s.refresh), ("132012", Duration::from_secs(2)));
+        let Platform::Crl { links, .. } =
+            ok(&[("platform", &format!("{shared}\nlink_refresh_s = 30"))]).platform
+        else {
+            panic!()
+        };
+        assert_eq!(links.shared.map(|s| s.refresh), Some(Duration::from_secs(30)));
+        one(
+            &[("platform", &shared.replace("municipality = \"132012\"", ""))],
+            "platform.municipality",
+            "needed with link_server",
+        );
+        one(
+            &[("platform", &shared.replace("link_client_key = \"client.key\"", ""))],
+            "platform.link_client_key",
+            "needed with link_server",
+        );
+        one(
+            &[("platform", &shared.replace("kiosk-01@", ""))],
+            "platform.link_server",
+            "no role before the @",
+        );
+        one(
+            &[("platform", &shared.replace("kiosk-01@", "kiosk-01:secret@"))],
+            "platform.link_server",
+            "holds a password",
+        );
+        one(
+            &[("platform", &shared.replace("\"132012\"", "\"13 20\""))],
+            "platform.municipality",
+            "not a municipality code",
+        );
+        one(
+            &[("platform", &format!("{CRL}\nmunicipality = \"132012\""))],
+            "platform.municipality",
+            "set without link_server",
+        );
+    }
+
+    #[test]
     fn simulated_takes_no_other_key() {
         let p = one(
             &[("platform", "mode = \"simulated\"\nurl = \"https://x\"")],

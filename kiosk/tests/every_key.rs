@@ -149,6 +149,45 @@ const EFFECTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "platform.link_server",
+        &[
+            "tests/tests/shared_links.rs::a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality",
+            "kiosk/tests/config_check.rs::platform::a_shared_link_store_needs_its_certificates_and_municipality",
+        ],
+    ),
+    (
+        "platform.link_server_ca_file",
+        &[
+            "tests/tests/shared_links.rs::a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality",
+        ],
+    ),
+    (
+        "platform.link_client_cert",
+        &[
+            "tests/tests/shared_links.rs::a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality",
+        ],
+    ),
+    (
+        "platform.link_client_key",
+        &[
+            "tests/tests/shared_links.rs::a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality",
+        ],
+    ),
+    (
+        "platform.municipality",
+        &[
+            "tests/tests/shared_links.rs::a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality",
+            "sim/tests/links_shared.rs::each_municipality_sees_and_writes_only_its_own_links",
+        ],
+    ),
+    (
+        "platform.link_refresh_s",
+        &[
+            "sim/tests/links_shared.rs::a_kiosk_asks_for_changes_at_the_configured_interval",
+            "kiosk/tests/config_check.rs::platform::a_shared_link_store_needs_its_certificates_and_municipality",
+        ],
+    ),
+    (
         "platform.link_key_file",
         &["tests/tests/journeys.rs::without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it"],
     ),

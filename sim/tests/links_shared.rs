@@ -186,7 +186,7 @@ async fn with_the_store_down_the_snapshot_lends_and_links_arrive_when_it_is_back
 
     server.stop();
     let err = kiosk.shared.sync(&kiosk.store).await.unwrap_err();
-    assert!(err.to_string().contains("the shared store, read"), "{err}");
+    assert!(err.to_string().contains("link store: the shared store, "), "{err}");
     // A kiosk started now, with the store down, lends from the snapshot.
     let (restarted, refused) = LinkStore::snapshot_with_key(&snapshot, vec![0x11; 32], "132012").unwrap();
     assert_eq!(refused, None);
@@ -211,5 +211,43 @@ async fn with_the_store_down_the_snapshot_lends_and_links_arrive_when_it_is_back
     kiosk.store.write_snapshot().unwrap();
     let (_, refused) = LinkStore::snapshot_with_key(&snapshot, vec![0x11; 32], "132039").unwrap();
     assert!(matches!(refused, Some(SnapshotError::OtherMunicipality { .. })), "{refused:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_asks_for_changes_at_the_configured_interval() {
+    use kiosk_platform::links::shared::{Following, follow};
+    let server = LinkServer::start("interval").unwrap();
+    let dir = temp_dir("interval");
+    let counter = enrolled(&server, "counter-01", "132012", true, 0x11, &dir);
+    let fast = enrolled(&server, "kiosk-fast", "132012", false, 0x11, &dir);
+    let slow = enrolled(&server, "kiosk-slow", "132012", false, 0x11, &dir);
+    let states = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = states.clone();
+    let report = move |s: Following| seen.lock().unwrap().push(s);
+    let fast_task = tokio::spawn(follow(
+        fast.store.clone(),
+        Arc::new(fast.shared),
+        Duration::from_millis(200),
+        Duration::ZERO,
+        report,
+    ));
+    let slow_task = tokio::spawn(follow(
+        slow.store.clone(),
+        Arc::new(slow.shared),
+        Duration::from_secs(60),
+        Duration::ZERO,
+        |_| {},
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let c = card(&[0x33, 0x01]);
+    counter.shared.link(&counter.store, &c, &patron("4000001")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(fast.store.resolve(&c), Some(patron("4000001")), "asked every 200 ms");
+    assert_eq!(slow.store.resolve(&c), None, "asked every 60 s: not yet");
+    assert!(states.lock().unwrap().iter().all(|s| *s == Following::Current));
+    assert!(dir.join("kiosk-fast.snapshot").exists(), "the change was saved");
+    fast_task.abort();
+    slow_task.abort();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,7 +28,7 @@ impl LinkIndex {
     /// An index of `links`, in any order; for a credential given twice the last wins.
     pub fn from_links(mut links: Vec<(Credential, ServiceId)>) -> Self {
         // Stable, so that among equal credentials the last one given stays last.
-        links.sort_by(|a, b| a.0.cmp(&b.0));
+        links.sort_by_key(|l| l.0);
         let mut index = LinkIndex::default();
         index.keys.reserve(links.len());
         index.patrons.reserve(links.len());
@@ -43,6 +43,28 @@ impl LinkIndex {
         }
         index.compact();
         index
+    }
+
+    /// An empty index with room for `links` links and `patron_bytes` of patron numbers.
+    pub fn with_capacity(links: usize, patron_bytes: usize) -> Self {
+        LinkIndex {
+            keys: Vec::with_capacity(links),
+            patrons: Vec::with_capacity(links),
+            arena: Vec::with_capacity(patron_bytes),
+            garbage: 0,
+        }
+    }
+
+    /// Appends a link whose credential sorts after every one already here (a snapshot is
+    /// written in order); false, and nothing added, when it does not.
+    pub fn push_sorted(&mut self, key: Credential, patron: &ServiceId) -> bool {
+        if self.keys.last().is_some_and(|last| *last >= key) {
+            return false;
+        }
+        let offset = self.push_patron(patron);
+        self.keys.push(key);
+        self.patrons.push(offset);
+        true
     }
 
     fn push_patron(&mut self, patron: &ServiceId) -> u32 {

@@ -260,13 +260,8 @@ impl LinkStore {
         };
         let bytes = {
             let state = self.state.read().map_err(|_| poisoned())?;
-            Snapshot {
-                municipality: municipality.clone(),
-                change: state.change,
-                taken: state.taken.unwrap_or(SystemTime::UNIX_EPOCH),
-                index: state.index.clone(),
-            }
-            .encode(&self.key)
+            let taken = state.taken.unwrap_or(SystemTime::UNIX_EPOCH);
+            snapshot::encode(municipality, state.change, taken, &state.index, &self.key)
         };
         write_atomic_bytes(&self.path, &bytes)?;
         if let Ok(mut state) = self.state.write() {

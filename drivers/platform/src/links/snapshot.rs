@@ -67,24 +67,7 @@ fn mac(link_key: &[u8]) -> Hmac<Sha256> {
 impl Snapshot {
     /// The file's bytes, signed with `link_key`.
     pub fn encode(&self, link_key: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(MAGIC.len() + 64 + self.index.len() * 48);
-        out.extend_from_slice(MAGIC);
-        let m = self.municipality.as_bytes();
-        out.push(m.len().min(255) as u8);
-        out.extend_from_slice(&m[..m.len().min(255)]);
-        out.extend_from_slice(&self.change.to_be_bytes());
-        let secs = self.taken.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        out.extend_from_slice(&secs.to_be_bytes());
-        out.extend_from_slice(&(self.index.len() as u32).to_be_bytes());
-        for (key, patron) in self.index.iter() {
-            out.extend_from_slice(key);
-            out.push(patron.len() as u8);
-            out.extend_from_slice(patron.as_bytes());
-        }
-        let mut mac = mac(link_key);
-        mac.update(&out);
-        out.extend_from_slice(&mac.finalize().into_bytes());
-        out
+        encode(&self.municipality, self.change, self.taken, &self.index, link_key)
     }
 
     /// Reads and checks a snapshot for `municipality`: the signature first, nothing of
@@ -107,17 +90,50 @@ impl Snapshot {
         let change = i64::from_be_bytes(r.array()?);
         let taken = UNIX_EPOCH + Duration::from_secs(u64::from_be_bytes(r.array()?));
         let count = u32::from_be_bytes(r.array()?) as usize;
-        let mut links = Vec::with_capacity(count.min(body.len() / 33));
+        // Straight into the index: the snapshot is written in credential order.
+        let links = count.min(r.0.len() / 33);
+        let mut index = LinkIndex::with_capacity(links, r.0.len().saturating_sub(links * 32));
         for _ in 0..count {
             let key: Credential = r.array()?;
             let patron = std::str::from_utf8(r.take_short()?).map_err(|_| SnapshotError::Malformed)?;
-            links.push((key, ServiceId::new(patron).ok_or(SnapshotError::Malformed)?));
+            let patron = ServiceId::new(patron).ok_or(SnapshotError::Malformed)?;
+            if !index.push_sorted(key, &patron) {
+                return Err(SnapshotError::Malformed);
+            }
         }
         if !r.0.is_empty() {
             return Err(SnapshotError::Malformed);
         }
-        Ok(Snapshot { municipality: found, change, taken, index: LinkIndex::from_links(links) })
+        Ok(Snapshot { municipality: found, change, taken, index })
     }
+}
+
+/// A snapshot's bytes from its parts, signed with `link_key` (without copying the index).
+pub fn encode(
+    municipality: &str,
+    change: i64,
+    taken: SystemTime,
+    index: &LinkIndex,
+    link_key: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MAGIC.len() + 64 + index.len() * 48);
+    out.extend_from_slice(MAGIC);
+    let m = municipality.as_bytes();
+    out.push(m.len().min(255) as u8);
+    out.extend_from_slice(&m[..m.len().min(255)]);
+    out.extend_from_slice(&change.to_be_bytes());
+    let secs = taken.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    out.extend_from_slice(&secs.to_be_bytes());
+    out.extend_from_slice(&(index.len() as u32).to_be_bytes());
+    for (key, patron) in index.iter() {
+        out.extend_from_slice(key);
+        out.push(patron.len() as u8);
+        out.extend_from_slice(patron.as_bytes());
+    }
+    let mut mac = mac(link_key);
+    mac.update(&out);
+    out.extend_from_slice(&mac.finalize().into_bytes());
+    out
 }
 
 struct Reader<'a>(&'a [u8]);
