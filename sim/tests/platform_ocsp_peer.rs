@@ -5,9 +5,8 @@
 //! Responders listen on a port the kernel picks (`-port 0`, read back from their
 //! "ACCEPT" line) and are killed by PID when the test ends.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -20,7 +19,7 @@ use kiosk_platform::tls::Endpoint;
 use kiosk_platform::{
     CrlError, JpkiCertificate, OcspError, Platform, PlatformError, ServiceId, Untrusted, Verdict,
 };
-use kiosk_sim::platform::fixtures;
+use kiosk_sim::platform::{fixtures, openssl_ocsp};
 use x509_cert::der::Decode;
 
 const CNF: &str = r#"
@@ -240,56 +239,14 @@ impl Drop for Ca {
     }
 }
 
-/// A running `openssl ocsp` responder; killed by PID on drop.
-struct Responder {
-    child: Child,
-    port: u16,
-}
+/// `openssl ocsp` over the test CA's database, signing with `signer` (`<signer>.crt`,
+/// `<signer>.key`).
+struct Responder;
 
 impl Responder {
-    fn start(ca: &Ca, signer: &str, extra: &[&str]) -> Responder {
+    fn start(ca: &Ca, signer: &str, extra: &[&str]) -> openssl_ocsp::Responder {
         let (crt, key) = (format!("{signer}.crt"), format!("{signer}.key"));
-        let mut args = vec![
-            "ocsp",
-            "-index",
-            "index.txt",
-            "-port",
-            "0",
-            "-rsigner",
-            &crt,
-            "-rkey",
-            &key,
-            "-CA",
-            "ca.crt",
-            "-nmin",
-            "60",
-        ];
-        args.extend_from_slice(extra);
-        let mut child = Command::new("openssl")
-            .args(&args)
-            .current_dir(&ca.dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl ocsp");
-        // "ACCEPT [::]:PORT PID=N" once it listens.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port =
-            line.split_whitespace().nth(1).and_then(|a| a.rsplit(':').next()).and_then(|p| p.parse().ok());
-        let port = port.unwrap_or_else(|| panic!("unexpected responder output {line:?}"));
-        Responder { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        openssl_ocsp::Responder::start(&ca.dir, &crt, &key, "ca.crt", extra).expect("openssl ocsp")
     }
 }
 
@@ -373,7 +330,7 @@ async fn stranger_signed_replayed_tampered_and_stale_responses_are_refused() {
 
     // Tampering in transit: a proxy changes one digit of producedAt (the first
     // GeneralizedTime in the signed ResponseData).
-    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], real.port));
+    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], real.port()));
     let proxy = fixtures::proxy(upstream, |mut body| {
         if let Some(i) = body.windows(2).position(|w| w == [0x18, 0x0f]) {
             body[i + 2 + 13] ^= 0x01; // last digit of the seconds: still a valid time

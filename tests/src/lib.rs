@@ -268,6 +268,34 @@ key_delay_ms = 0
     pub fn crl_with_local_link(&self, patron: &str) {
         let now = std::time::SystemTime::now();
         self.platform.publish_crl(&[], now - Duration::from_secs(60), Duration::from_secs(86_400), 1);
+        self.local_link(patron, &crl_platform(&self.platform.url()));
+    }
+
+    /// Makes the kiosk's platform the OCSP mode, asking Debian's `openssl ocsp` (which
+    /// says the demo card is good, signed by the JPKI test CA), with the local link store
+    /// linking the demo card to `patron`; the kiosk reaches it over TLS through a front
+    /// with the platform's certificate. Keep both while the kiosk runs.
+    pub fn ocsp_with_local_link(
+        &self,
+        patron: &str,
+    ) -> (kiosk_sim::platform::openssl_ocsp::Responder, kiosk_sim::platform::fixtures::Fixture) {
+        let jpki = TestPki::shared().unwrap();
+        let dir = self.dir.join("ocsp");
+        let responder =
+            kiosk_sim::platform::openssl_ocsp::Responder::for_test_ca(&dir, jpki, &[&self.serial]).unwrap();
+        let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], responder.port()));
+        let front = self._rt.block_on(kiosk_sim::platform::fixtures::tls_front(upstream)).unwrap();
+        let url = format!("https://127.0.0.1:{}", front.addr.port());
+        let ocsp = crl_platform(&url)
+            .replace("mode = \"crl\"", "mode = \"ocsp\"")
+            .replace(&format!("url = \"{url}/crl\""), &format!("url = \"{url}\""));
+        self.local_link(patron, &ocsp);
+        (responder, front)
+    }
+
+    /// Links the demo card to `patron` in `links.txt` (key `link.key`) and puts `platform`
+    /// in place of `kiosk.toml`'s [platform] section.
+    fn local_link(&self, patron: &str, platform: &str) {
         let key = [0x3cu8; 32];
         std::fs::write(self.dir.join("link.key"), key).unwrap();
         let store =
@@ -279,8 +307,7 @@ key_delay_ms = 0
         let (Some(from), Some(to)) = (config.find("[platform]\n"), config.find("[ils]\n")) else {
             panic!("no [platform] before [ils]: {config}")
         };
-        let crl = format!("{}\n", crl_platform(&self.platform.url()));
-        std::fs::write(&path, format!("{}{crl}{}", &config[..from], &config[to..])).unwrap();
+        std::fs::write(&path, format!("{}{platform}\n{}", &config[..from], &config[to..])).unwrap();
     }
 
     /// Makes `dir`'s `kiosk.toml` follow the shared link store on `server` as device

@@ -464,7 +464,7 @@ fn twelve_books_two_refused_the_patron_cannot_miss_them() {
     k.quit();
 }
 
-/// A library that does not ask for the PIN (`require_pin = false`): in `api` and `crl`
+/// A library that does not ask for the PIN (`require_pin = false`): in `api`, `crl` and `ocsp`
 /// modes the patron borrows without a PIN screen, the card is never sent VERIFY or asked
 /// to sign, and the platform is asked about the certificate alone.
 #[test]
@@ -472,14 +472,20 @@ fn without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it() {
     if !enter_private_stack("without_the_pin_the_patron_borrows_and_the_card_is_never_asked_for_it") {
         return;
     }
-    for mode in ["api", "crl"] {
+    for mode in ["api", "crl", "ocsp"] {
         let stack = Stack::start(&format!("no-pin-{mode}"));
         stack.setting("card", "require_pin = false");
-        if mode == "api" {
-            stack.link(PATRON);
-        } else {
-            stack.crl_with_local_link(PATRON);
-        }
+        let _responder = match mode {
+            "api" => {
+                stack.link(PATRON);
+                None
+            }
+            "crl" => {
+                stack.crl_with_local_link(PATRON);
+                None
+            }
+            _ => Some(stack.ocsp_with_local_link(PATRON)),
+        };
         let mut k = Kiosk::start(&stack);
         k.wait("idle", 20);
         let (card, inserted) = stack.card(CardConfig::default());

@@ -88,6 +88,35 @@ pub async fn proxy(
     Ok(Fixture { addr, task })
 }
 
+/// A TLS front (the platform PKI's good server certificate, like the platform's) for an
+/// OCSP responder that speaks plain HTTP, such as `openssl ocsp`: the kiosk reaches its
+/// platform only over TLS. Each request is passed on unchanged.
+pub async fn tls_front(upstream: SocketAddr) -> Result<Fixture, super::SimError> {
+    let pki = super::PlatformPki::shared().map_err(|e| super::SimError::Pki(e.to_string()))?;
+    let acceptor =
+        tokio_rustls::TlsAcceptor::from(Arc::new(super::server_config(pki, super::ServerCert::Good)?));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut buf = Vec::new();
+                while let Some(req) = http::read_request(&mut tls, &mut buf).await {
+                    let body = forward(upstream, &req.body).await.unwrap_or_default();
+                    let resp = Response::new(200, "application/ocsp-response", body);
+                    if http::write_response(&mut tls, &resp, false).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(Fixture { addr, task })
+}
+
 async fn forward(upstream: SocketAddr, body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut tcp = TcpStream::connect(upstream).await?;
     let head = format!(

@@ -10,6 +10,7 @@
 pub mod fixtures;
 pub mod http;
 pub mod in_process;
+pub mod openssl_ocsp;
 pub mod pki;
 
 use std::collections::{HashMap, HashSet};
