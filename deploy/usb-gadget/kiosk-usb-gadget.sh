@@ -38,7 +38,9 @@ if [ -d "$G" ]; then
     exit 0
 fi
 
-modprobe libcomposite
+# Loaded at boot by /usr/lib/modules-load.d/kiosk-usb-gadget.conf; by hand only when not
+# (the unit may not load modules).
+[ -d /sys/kernel/config/usb_gadget ] || modprobe libcomposite
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 
 UDC=$(ls /sys/class/udc 2>/dev/null | head -n 1)

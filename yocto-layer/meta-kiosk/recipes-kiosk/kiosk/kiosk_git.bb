@@ -81,6 +81,9 @@ do_install:append() {
     install -m 0644 ${S}/systemd/kiosk-usb-gadget.service ${D}${systemd_system_unitdir}/
     install -d ${D}${nonarch_libdir}/kiosk
     install -m 0755 ${S}/deploy/usb-gadget/kiosk-usb-gadget.sh ${D}${nonarch_libdir}/kiosk/
+    # libcomposite at boot, so the gadget's unit loads no module; /dev/hidg0 for the kiosk.
+    install -d ${D}${nonarch_libdir}/modules-load.d
+    install -m 0644 ${S}/deploy/usb-gadget/kiosk-usb-gadget.conf ${D}${nonarch_libdir}/modules-load.d/
     install -d ${D}${docdir}/kiosk
     install -m 0644 ${S}/docs/counter.md ${D}${docdir}/kiosk/
     # Neither runs before the kiosk is provisioned (/etc/kiosk/kiosk.toml written on the
@@ -97,6 +100,7 @@ do_install:append() {
     # /dev/gpiomem and the GPIO chips for the gpio group.
     install -d ${D}${nonarch_base_libdir}/udev/rules.d
     install -m 0644 ${UNPACKDIR}/99-kiosk-gpio.rules ${D}${nonarch_base_libdir}/udev/rules.d/
+    install -m 0644 ${S}/deploy/usb-gadget/99-kiosk-hidg.rules ${D}${nonarch_base_libdir}/udev/rules.d/
 
     # The annotated example; the kiosk's own kiosk.toml is written at provisioning.
     install -d -m 0750 ${D}${sysconfdir}/kiosk
@@ -105,6 +109,7 @@ do_install:append() {
 }
 
 FILES:${PN} += "${nonarch_libdir}/kiosk \
+                ${nonarch_libdir}/modules-load.d \
                 ${systemd_system_unitdir}/kiosk.service.d \
                 ${systemd_system_unitdir}/kiosk-health.service.d \
                 ${systemd_system_unitdir}/kiosk-state-dir.service \
