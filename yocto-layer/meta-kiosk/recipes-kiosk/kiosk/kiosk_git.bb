@@ -102,6 +102,15 @@ do_install:append() {
     install -m 0644 ${UNPACKDIR}/99-kiosk-gpio.rules ${D}${nonarch_base_libdir}/udev/rules.d/
     install -m 0644 ${S}/deploy/usb-gadget/99-kiosk-hidg.rules ${D}${nonarch_base_libdir}/udev/rules.d/
 
+    # The back panel (deploy/lockdown/): no SysRq, no USB storage, no console login.
+    install -d ${D}${nonarch_libdir}/sysctl.d ${D}${nonarch_libdir}/modprobe.d ${D}${systemd_unitdir}/logind.conf.d
+    install -m 0644 ${S}/deploy/lockdown/90-kiosk-lockdown.conf ${D}${nonarch_libdir}/sysctl.d/
+    install -m 0644 ${S}/deploy/lockdown/kiosk-no-usb-storage.conf ${D}${nonarch_libdir}/modprobe.d/
+    install -m 0644 ${S}/deploy/lockdown/kiosk-no-vt-login.conf ${D}${systemd_unitdir}/logind.conf.d/
+    install -d ${D}${sysconfdir}/systemd/system
+    ln -sf /dev/null ${D}${sysconfdir}/systemd/system/getty@.service
+    ln -sf /dev/null ${D}${sysconfdir}/systemd/system/serial-getty@.service
+
     # The annotated example; the kiosk's own kiosk.toml is written at provisioning.
     install -d -m 0750 ${D}${sysconfdir}/kiosk
     install -m 0640 ${S}/deploy/kiosk.example.toml ${D}${sysconfdir}/kiosk/kiosk.example.toml
@@ -110,6 +119,10 @@ do_install:append() {
 
 FILES:${PN} += "${nonarch_libdir}/kiosk \
                 ${nonarch_libdir}/modules-load.d \
+                ${nonarch_libdir}/sysctl.d \
+                ${nonarch_libdir}/modprobe.d \
+                ${systemd_unitdir}/logind.conf.d \
+                ${sysconfdir}/systemd/system \
                 ${systemd_system_unitdir}/kiosk.service.d \
                 ${systemd_system_unitdir}/kiosk-health.service.d \
                 ${systemd_system_unitdir}/kiosk-state-dir.service \
