@@ -198,3 +198,45 @@ fn wait_for_card_times_out_on_an_empty_reader() {
     assert_eq!(readers.wait_for_card(Duration::from_millis(300)).unwrap(), Presence::TimedOut);
     assert!(t.elapsed() >= Duration::from_millis(250));
 }
+
+/// A patron's session through pcsc-lite on a thread of its own (certificate, PIN,
+/// signature, power off), then that thread's stack read from here while it waits: once it
+/// has scrubbed (`kiosk_card::scrub`, as the kiosk's card worker does after each
+/// command), neither the certificate's serial nor the PIN is left on it.
+#[test]
+fn a_session_through_pcscd_leaves_no_serial_or_pin_on_the_stack_once_scrubbed() {
+    use kiosk_card::scrub::{scrub_stack, stack_holds, stack_position};
+    if !enter_private_stack("a_session_through_pcscd_leaves_no_serial_or_pin_on_the_stack_once_scrubbed") {
+        return;
+    }
+    let (_pcscd, _card, _inserted, _readers, conn) = setup(CardConfig::default());
+    let cert = JpkiCertificate::from_der(&TestPki::shared().unwrap().user_cert_der).unwrap();
+    let serial = cert.serial().expose().to_vec();
+    let (to_test, from_worker) = std::sync::mpsc::channel();
+    let (to_worker, from_test) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        let top = stack_position();
+        let mut jpki = Jpki::new(conn, ReadMode::Auto);
+        let der = jpki.read_auth_certificate().unwrap();
+        let read = JpkiCertificate::from_der(&der).unwrap();
+        assert!(matches!(jpki.verify_pin(b"1234").unwrap(), PinOutcome::Verified));
+        let signature = jpki.sign_message(b"challenge").unwrap();
+        jpki.power_off().unwrap();
+        drop((jpki, der, read, signature));
+        to_test.send(top).unwrap();
+        from_test.recv().unwrap();
+        scrub_stack();
+        to_test.send(top).unwrap();
+        from_test.recv().unwrap();
+    });
+    let mut found = Vec::new();
+    for _ in 0..2 {
+        let top = from_worker.recv().unwrap();
+        found
+            .push((stack_holds(&serial, top, 1 << 20).unwrap(), stack_holds(b"1234", top, 1 << 20).unwrap()));
+        to_worker.send(()).unwrap();
+    }
+    worker.join().unwrap();
+    println!("left on the stack (serial, PIN): before the scrub {:?}, after {:?}", found[0], found[1]);
+    assert_eq!(found[1], (false, false), "(serial, PIN) left after the scrub");
+}

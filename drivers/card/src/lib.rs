@@ -16,6 +16,7 @@ pub mod cert;
 pub mod error;
 pub mod jpki;
 pub mod pcsc;
+pub mod scrub;
 pub mod transport;
 
 pub use apdu::{ApduError, Command, Ins, Le, ParsedCommand, Response, StatusWord, UnknownIns};

@@ -210,9 +210,22 @@ fn work(
         Ok(Jpki::new(readers.connect(&reader)?, mode))
     };
     while let Ok(command) = commands.recv() {
-        execute(command, &mut card, &mut connect, news);
+        serve_one(command, &mut card, &mut connect, news);
     }
     drop_card(&mut card);
+    kiosk_card::scrub::scrub_stack();
+}
+
+/// One command, then the stack it used scrubbed: no response, certificate or PIN bytes
+/// stay in the frames the command returned from.
+fn serve_one<T: Transport>(
+    command: CardCommand,
+    card: &mut Option<Jpki<T>>,
+    connect: &mut dyn FnMut() -> Result<Jpki<T>, CardError>,
+    news: &mpsc::UnboundedSender<Input>,
+) {
+    execute(command, card, connect, news);
+    kiosk_card::scrub::scrub_stack();
 }
 
 /// Carries out one command on the card in `card`, connecting it first (`connect`) when
@@ -298,5 +311,69 @@ fn drop_card<T: Transport>(card: &mut Option<Jpki<T>>) {
         if let Err(e) = j.into_transport().close() {
             tracing::debug!(error = %e, "disconnect of a card already gone");
         }
+    }
+}
+
+#[cfg(all(test, feature = "demo"))]
+mod tests {
+    use super::*;
+    use kiosk_card::scrub::{stack_holds, stack_position};
+    use kiosk_sim::card::{CardConfig, InProcess, TestPki, shared_card};
+
+    /// The card worker's steps for one patron on kiosk-sim's virtual card (certificate,
+    /// PIN tries, PIN, signature, power off), each as the worker runs it; then its stack
+    /// is read from another thread while it waits for the next command, as it would.
+    #[test]
+    fn the_card_worker_s_stack_keeps_no_serial_or_pin_after_a_session() {
+        let cert = JpkiCertificate::from_der(&TestPki::shared().unwrap().user_cert_der).unwrap();
+        let serial = cert.serial().expose().to_vec();
+        // The serial as it stands in the certificate's DER: tag, length, content.
+        let mut serial_tlv = vec![0x02, serial.len() as u8];
+        serial_tlv.extend_from_slice(&serial);
+        // The PIN's digits (without the scrub, a debug build leaves them in the frames of
+        // the VERIFY).
+        let pin_digits = *b"1234";
+        let card = shared_card(CardConfig::default()).unwrap();
+        let (news, mut heard) = mpsc::unbounded_channel();
+        let (to_test, from_worker) = std::sync::mpsc::channel();
+        let (to_worker, from_test) = std::sync::mpsc::channel::<()>();
+        let worker = thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let top = stack_position();
+                let mut slot = None;
+                let mut connect = || Ok(Jpki::new(InProcess::new(card.clone(), true), ReadMode::Auto));
+                let (reply, signature) = oneshot::channel();
+                let pin = Pin::from_ascii(*b"1234").unwrap();
+                for command in [
+                    CardCommand::ReadCertificate { session: SessionId(1) },
+                    CardCommand::QueryPinTries { session: SessionId(1) },
+                    CardCommand::VerifyPin { session: SessionId(1), pin },
+                    CardCommand::Sign { message: b"challenge".to_vec(), reply },
+                    CardCommand::PowerOff,
+                ] {
+                    serve_one(command, &mut slot, &mut connect, &news);
+                }
+                to_test.send(top).unwrap();
+                from_test.recv().unwrap();
+                signature
+            })
+            .unwrap();
+        let top = from_worker.recv().unwrap();
+        let serial_left =
+            stack_holds(&serial_tlv, top, 1 << 20).unwrap() || stack_holds(&serial, top, 1 << 20).unwrap();
+        let pin_left = stack_holds(&pin_digits, top, 1 << 20).unwrap();
+        to_worker.send(()).unwrap();
+        let signature = worker.join().unwrap();
+        // The session really happened: the certificate came, the PIN was right, it signed.
+        assert!(matches!(heard.try_recv(), Ok(Input::Card(CardNews::Certificate { result: Ok(_), .. }))));
+        assert!(matches!(heard.try_recv(), Ok(Input::Card(CardNews::Reply { .. }))));
+        assert!(matches!(
+            heard.try_recv(),
+            Ok(Input::Card(CardNews::Reply { reply: Reply::PinVerified, .. }))
+        ));
+        assert!(matches!(signature.blocking_recv(), Ok(Ok(_))));
+        assert!(!serial_left, "the certificate's serial is on the card worker's stack");
+        assert!(!pin_left, "the PIN is on the card worker's stack");
     }
 }

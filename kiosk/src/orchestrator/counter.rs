@@ -19,7 +19,7 @@ impl Orchestrator {
         };
         let tx = self.inputs.clone();
         self.spawn(session, false, async move {
-            let result = tokio::task::spawn_blocking(move || {
+            let result = super::spawn_scrubbed(move || {
                 gadget.type_text(patron.expose(), terminator).map_err(|e| {
                     tracing::warn!(error = %e, "method C: typing failed");
                     let fault = match e {

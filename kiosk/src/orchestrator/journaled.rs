@@ -71,7 +71,7 @@ impl JournaledLibrary {
     /// was settled.
     pub async fn reconcile(&self) -> Reconciliation {
         let journal = self.journal.clone();
-        let open = match tokio::task::spawn_blocking(move || journal.unfinished()).await {
+        let open = match super::spawn_scrubbed(move || journal.unfinished()).await {
             Ok(Ok(open)) => open,
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "the loan journal could not be read; nothing reconciled");
@@ -107,7 +107,7 @@ impl JournaledLibrary {
         }
         let settle: Vec<PathBuf> = files.difference(&unsettled).cloned().collect();
         let journal = self.journal.clone();
-        let settled = tokio::task::spawn_blocking(move || {
+        let settled = super::spawn_scrubbed(move || {
             for f in settle {
                 if let Err(e) = journal.settle(&f) {
                     tracing::error!(error = %e, "journal settle failed");
@@ -147,13 +147,13 @@ impl SessionLoans {
     pub async fn checkout(&self, patron: &str, item: &str) -> Result<Result<Loan, Refused>, CheckoutFailure> {
         let journal = self.journal.clone();
         let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
-        let intent = tokio::task::spawn_blocking(move || lock(&journal).intend(Operation::Checkout, &p, &i))
+        let intent = super::spawn_scrubbed(move || lock(&journal).intend(Operation::Checkout, &p, &i))
             .await
             .map_err(CheckoutFailure::Stopped)?
             .map_err(CheckoutFailure::NotJournaled)?;
         let answer = self.library.checkout(patron, item).await.map_err(CheckoutFailure::NoAnswer)?;
         let journal = self.journal.clone();
-        let written = tokio::task::spawn_blocking(move || lock(&journal).answered(intent)).await;
+        let written = super::spawn_scrubbed(move || lock(&journal).answered(intent)).await;
         match written {
             Ok(Ok(())) => {}
             // The intent stays open and is reconciled at the next start: safe.
@@ -168,7 +168,7 @@ impl SessionLoans {
     pub async fn finish(self) {
         let Ok(journal) = Arc::try_unwrap(self.journal) else { return };
         let journal = journal.into_inner().unwrap_or_else(PoisonError::into_inner);
-        match tokio::task::spawn_blocking(move || journal.close()).await {
+        match super::spawn_scrubbed(move || journal.close()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "journal close failed"),
             Err(e) => tracing::error!(error = %e, "the journal thread stopped while closing"),

@@ -343,6 +343,21 @@ pub fn state_dir() -> std::path::PathBuf {
         .map_or_else(|| std::path::PathBuf::from("/var/lib/kiosk"), std::path::PathBuf::from)
 }
 
+/// `spawn_blocking` that scrubs the stack the work used once it is done: journal records,
+/// receipts, the number typed at the counter and the staff PIN pass through these
+/// threads, and must not stay in their stacks (`kiosk_card::scrub`).
+pub(crate) fn spawn_scrubbed<F, R>(work: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        kiosk_card::scrub::scrub::<{ 64 * 1024 / 8 }>();
+        result
+    })
+}
+
 /// Runs the kiosk on real drivers until SIGTERM (or `quit` on the headless control).
 ///
 /// # Errors
@@ -350,6 +365,9 @@ pub fn state_dir() -> std::path::PathBuf {
 pub fn run(config: &crate::config::Config, ui: UiMode) -> Result<(), KioskError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // A worker going idle scrubs the stack its tasks used (certificates, patron
+        // numbers pass through them).
+        .on_thread_park(kiosk_card::scrub::scrub::<{ 64 * 1024 / 8 }>)
         .enable_all()
         .build()
         .map_err(KioskError::Runtime)?;

@@ -39,7 +39,7 @@ impl Printer for EscPos {
     fn print(&self, job: Job) -> Printing {
         let device = self.0.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
+            super::spawn_scrubbed(move || {
                 device.lock().unwrap_or_else(PoisonError::into_inner).print(&job).map(|_| ())
             })
             .await
@@ -124,7 +124,7 @@ impl Orchestrator {
         // Printed in the language the patron is reading the screen in.
         let language = self.console.language();
         self.spawn(session, false, async move {
-            let composed = tokio::task::spawn_blocking(move || {
+            let composed = super::spawn_scrubbed(move || {
                 let (today, now_text) = crate::clock::local_now();
                 let composed = match &job {
                     PrintJob::Receipt { loans, refused, patron } => compose_receipt(

@@ -74,7 +74,7 @@ impl Orchestrator {
         let hash = self.drivers.config.admin.staff_pin_hash.clone();
         let tx = self.inputs.clone();
         tokio::spawn(async move {
-            let ok = tokio::task::spawn_blocking(move || hash.verify(pin.as_ascii())).await.unwrap_or(false);
+            let ok = super::spawn_scrubbed(move || hash.verify(pin.as_ascii())).await.unwrap_or(false);
             let _ = tx.send(Input::StaffPinChecked(ok));
         });
     }

@@ -369,7 +369,13 @@ pub async fn follow(
                 let due = saved_at.is_none_or(|t| t.elapsed() >= save_every);
                 if store.unsaved() && due {
                     let s = store.clone();
-                    match tokio::task::spawn_blocking(move || s.write_snapshot()).await {
+                    // Patron numbers pass through this thread's stack: scrubbed after.
+                    let write = move || {
+                        let written = s.write_snapshot();
+                        kiosk_card::scrub::scrub::<{ 64 * 1024 / 8 }>();
+                        written
+                    };
+                    match tokio::task::spawn_blocking(write).await {
                         Ok(Ok(())) => saved_at = Some(tokio::time::Instant::now()),
                         Ok(Err(e)) => tracing::error!(error = %e, "the link snapshot could not be written"),
                         Err(_) => tracing::error!("the link snapshot writer stopped"),
