@@ -229,6 +229,36 @@ async fn http_errors_and_bad_bodies_are_named_errors() {
     assert!(matches!(api(&sim).challenge().await, Err(PlatformError::Malformed(_))));
 }
 
+/// A hostile platform answers with 100 MiB, its length announced or not: the kiosk stops
+/// at `MAX_ANSWER` (256 KiB), names the error, and has taken in at most a few MiB (what
+/// the sockets buffered) when it hangs up, well within the request timeout (5 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_mebibyte_answer_is_cut_off_at_the_limit() {
+    for announced in [true, false] {
+        let sim = sim(ServerCert::Good).await;
+        let p = api(&sim);
+        let challenge = p.challenge().await.unwrap();
+        sim.set_fault(Fault::HugeBody { bytes: 100 << 20, announced });
+        let cert = JpkiCertificate::from_der(&cards().good.cert_der).unwrap();
+        let started = std::time::Instant::now();
+        let v = p
+            .verify(
+                &cert,
+                Possession::Proven { challenge: &challenge, signature: &cards().good.sign(&challenge.nonce) },
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(
+            v,
+            Verdict::Unavailable(PlatformError::TooLarge { limit: kiosk_platform::tls::MAX_ANSWER }),
+            "announced: {announced}"
+        );
+        let sent = sim.hostile_bytes_sent();
+        assert!(sent < 16 << 20, "announced: {announced}: the kiosk took in {sent} bytes");
+        assert!(took < Duration::from_secs(5), "announced: {announced}: {took:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_fails_the_check_and_the_next_one_works() {
     let sim = sim(ServerCert::Good).await;

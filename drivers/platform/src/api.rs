@@ -144,8 +144,8 @@ async fn post_json(
     let request = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     let resp = send(endpoint, request).await?;
     let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| PlatformError::from_reqwest(&e, endpoint.request_timeout))?;
-    Ok((status, bytes.to_vec()))
+    let bytes = crate::tls::read_limited(resp, crate::tls::MAX_ANSWER, endpoint.request_timeout).await?;
+    Ok((status, bytes))
 }
 
 fn check_tx(expected: &str, got: &str) -> Result<(), PlatformError> {

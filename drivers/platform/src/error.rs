@@ -105,6 +105,8 @@ pub enum PlatformError {
     Http(u16),
     #[error("the platform's answer was cut short")]
     Truncated,
+    #[error("the platform's answer is larger than {limit} bytes; it was not read further")]
+    TooLarge { limit: usize },
     #[error("the platform's answer is malformed: {0}")]
     Malformed(String),
     #[error("the platform's answer belongs to another transaction")]
@@ -151,6 +153,7 @@ impl PlatformError {
             }
             PlatformError::Http(_)
             | PlatformError::Truncated
+            | PlatformError::TooLarge { .. }
             | PlatformError::Malformed(_)
             | PlatformError::TransactionMismatch => {
                 "The platform gave an answer the kiosk cannot use. Card checks are refused; call IT if it \

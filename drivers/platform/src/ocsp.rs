@@ -226,8 +226,7 @@ impl OcspPlatform {
             503 => return Err(PlatformError::Maintenance),
             other => return Err(PlatformError::Http(other)),
         }
-        let body = resp.bytes().await.map_err(|e| PlatformError::from_reqwest(&e, timeout))?;
-        Ok(body.to_vec())
+        crate::tls::read_limited(resp, crate::tls::MAX_ANSWER, timeout).await
     }
 
     async fn ask(&self, cert: &JpkiCertificate, possession: Possession<'_>) -> Verdict {

@@ -107,6 +107,34 @@ pub fn client_config(
     Ok(cfg)
 }
 
+/// The most an answer of the platform's API or an OCSP responder may hold. Their answers
+/// are a few KiB; a hostile or broken server sending more is cut off here, so the kiosk's
+/// memory stays bounded whatever it sends.
+pub const MAX_ANSWER: usize = 256 * 1024;
+
+/// Reads `resp`'s body, at most `limit` bytes: a larger announced length is refused before
+/// reading, a longer body when it passes the limit.
+///
+/// # Errors
+/// [`PlatformError::TooLarge`]; a transport error or timeout as [`PlatformError::from_reqwest`].
+pub async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, PlatformError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(PlatformError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| PlatformError::from_reqwest(&e, timeout))? {
+        if body.len() + chunk.len() > limit {
+            return Err(PlatformError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// One long-lived HTTP client for `endpoint`: build it once and reuse it, so the pool
 /// keeps the TLS connection alive between checks.
 pub fn http_client(endpoint: &Endpoint) -> Result<reqwest::Client, PlatformError> {

@@ -65,12 +65,21 @@ pub enum Fault {
     MissingField,
     /// Echo another transaction ID.
     WrongTransactionId,
+    /// A hostile platform: answer 200 with a body of this many bytes, sent as fast as the
+    /// kiosk reads; with its length announced (`Content-Length`) or not (read until the
+    /// connection closes, as HTTP/1.0 allows).
+    HugeBody {
+        bytes: usize,
+        announced: bool,
+    },
 }
 
 /// The platform's tables.
 #[derive(Debug)]
 struct State {
     fault: Fault,
+    /// Body bytes a [`Fault::HugeBody`] got out before the kiosk hung up.
+    hostile_sent: usize,
     /// serial content octets → this library's patron number.
     links: HashMap<Vec<u8>, String>,
     revoked: HashSet<Vec<u8>>,
@@ -184,6 +193,7 @@ impl PlatformSim {
         terminals.insert("kiosk-01".to_owned(), ("secret-01".to_owned(), None));
         let state = Arc::new(Mutex::new(State {
             fault: Fault::None,
+            hostile_sent: 0,
             links: HashMap::new(),
             revoked: HashSet::new(),
             reissued: HashMap::new(),
@@ -247,6 +257,11 @@ impl PlatformSim {
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> Option<T> {
         self.state.lock().ok().map(|mut s| f(&mut s))
+    }
+
+    /// How many body bytes [`Fault::HugeBody`] answers got out before the kiosk hung up.
+    pub fn hostile_bytes_sent(&self) -> usize {
+        self.state.lock().map(|s| s.hostile_sent).unwrap_or(0)
     }
 
     pub fn set_fault(&self, fault: Fault) {
@@ -357,6 +372,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Fault::Slow(d) => tokio::time::sleep(d).await,
             _ => {}
         }
+        if let Fault::HugeBody { bytes, announced } = fault {
+            let sent = huge_body(&mut s, bytes, announced).await;
+            if let Ok(mut st) = state.lock() {
+                st.hostile_sent += sent;
+            }
+            return;
+        }
         let mut resp = handle(&req, has_client_cert, &state, jpki, pki, fault);
         let mut close = req.close;
         if fault == Fault::TruncatedBody {
@@ -367,6 +389,39 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             return;
         }
     }
+}
+
+/// [`Fault::HugeBody`]: a JSON-looking body of `bytes` bytes, written in 64 KiB pieces
+/// until all is sent or the kiosk hangs up.
+/// Returns how many body bytes went out before the kiosk hung up (or all of them).
+async fn huge_body<S: tokio::io::AsyncWrite + Unpin>(s: &mut S, bytes: usize, announced: bool) -> usize {
+    let mut sent = 0;
+    let _ = write_huge_body(s, bytes, announced, &mut sent).await;
+    sent
+}
+
+async fn write_huge_body<S: tokio::io::AsyncWrite + Unpin>(
+    s: &mut S,
+    bytes: usize,
+    announced: bool,
+    sent: &mut usize,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let length = if announced { format!("Content-Length: {bytes}\r\n") } else { String::new() };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n{{\"x\":\""
+    );
+    s.write_all(head.as_bytes()).await?;
+    let piece = vec![b'a'; 64 * 1024];
+    let mut left = bytes.saturating_sub(7);
+    while left > 0 {
+        let n = left.min(piece.len());
+        s.write_all(&piece[..n]).await?;
+        *sent += n;
+        left -= n;
+    }
+    s.write_all(b"\"}").await?;
+    s.shutdown().await
 }
 
 fn tx_of(body: &Value) -> String {
