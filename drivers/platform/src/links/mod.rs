@@ -55,6 +55,9 @@ struct State {
     taken: Option<SystemTime>,
     /// Changes applied since the snapshot was last written.
     unsaved: bool,
+    /// Counts the applied batches, so a snapshot written while another batch came in
+    /// does not mark that one saved.
+    generation: u64,
 }
 
 /// One change read from the shared store: a credential linked to a patron, or unlinked.
@@ -139,9 +142,10 @@ impl LinkStore {
         }
         let (state, refused) = match fs::read(path) {
             Ok(bytes) => match Snapshot::decode(&bytes, &key, municipality) {
-                Ok(s) => {
-                    (State { index: s.index, change: s.change, taken: Some(s.taken), unsaved: false }, None)
-                }
+                Ok(s) => (
+                    State { index: s.index, change: s.change, taken: Some(s.taken), ..State::default() },
+                    None,
+                ),
                 Err(e) => (State::default(), Some(e)),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::default(), None),
@@ -243,7 +247,10 @@ impl LinkStore {
             }
             state.change = state.change.max(c.change);
         }
-        state.unsaved |= !changes.is_empty();
+        if !changes.is_empty() {
+            state.unsaved = true;
+            state.generation += 1;
+        }
         state.taken = Some(now);
         Ok(())
     }
@@ -258,14 +265,15 @@ impl LinkStore {
         let Kind::Snapshot { municipality } = &self.kind else {
             return Err(PlatformError::LinkStore("a local store has no snapshot".into()));
         };
-        let bytes = {
+        let (bytes, generation) = {
             let state = self.state.read().map_err(|_| poisoned())?;
             let taken = state.taken.unwrap_or(SystemTime::UNIX_EPOCH);
-            snapshot::encode(municipality, state.change, taken, &state.index, &self.key)
+            (snapshot::encode(municipality, state.change, taken, &state.index, &self.key), state.generation)
         };
         write_atomic_bytes(&self.path, &bytes)?;
         if let Ok(mut state) = self.state.write() {
-            state.unsaved = false;
+            // Changes applied while the file was written stay unsaved for the next time.
+            state.unsaved = state.generation != generation;
         }
         Ok(())
     }
@@ -350,6 +358,30 @@ mod tests {
         assert_ne!(base, keyed_hash(&k1, b"issuer2", b"\x01\x02"));
         assert_ne!(base, keyed_hash(&k1, b"issuer", b"\x01\x03"));
         assert_ne!(keyed_hash(&k1, b"ab", b"c"), keyed_hash(&k1, b"a", b"bc"));
+    }
+
+    #[test]
+    fn a_shared_view_saves_its_changes_and_reloads_them_from_its_snapshot() {
+        let dir = std::env::temp_dir().join(format!("kiosk-links-view-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("links.snapshot");
+        let (view, refused) = LinkStore::snapshot_with_key(&path, vec![9; 32], "132012").unwrap();
+        assert_eq!((refused, view.is_snapshot(), view.unsaved()), (None, true, false));
+        let patron = ServiceId::new("LIB-7").unwrap();
+        let change =
+            |n: i64, p: Option<ServiceId>| Change { change: n, credential: [n as u8; 32], patron: p };
+        view.apply(&[change(3, Some(patron.clone())), change(4, Some(patron.clone()))], SystemTime::now())
+            .unwrap();
+        view.apply(&[change(3, None)], SystemTime::now()).unwrap();
+        assert!(view.unsaved());
+        assert_eq!((view.len(), view.change()), (1, 4));
+        view.write_snapshot().unwrap();
+        assert!(!view.unsaved());
+        view.apply(&[], SystemTime::now()).unwrap();
+        assert!(!view.unsaved(), "no change, nothing to save");
+        let (again, refused) = LinkStore::snapshot_with_key(&path, vec![9; 32], "132012").unwrap();
+        assert_eq!((refused, again.len(), again.change()), (None, 1, 4));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
