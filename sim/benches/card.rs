@@ -140,6 +140,21 @@ fn inside() {
         ours.2.bytes as f64 / osc.2.bytes as f64,
         ours.2.time.as_secs_f64() / osc.2.time.as_secs_f64(),
     );
+    // What the card worker adds to every command: zeroing 256 KiB of its stack.
+    let mut scrubs: Vec<Duration> = (0..2_000)
+        .map(|_| {
+            let t = Instant::now();
+            kiosk_card::scrub::scrub_stack();
+            t.elapsed()
+        })
+        .collect();
+    scrubs.sort();
+    println!(
+        "\nstack scrub after each card command ({} KiB): p50 {:.1} µs, p99 {:.1} µs",
+        kiosk_card::scrub::SCRUB_BYTES / 1024,
+        scrubs[scrubs.len() / 2].as_secs_f64() * 1e6,
+        scrubs[scrubs.len() * 99 / 100].as_secs_f64() * 1e6
+    );
 }
 
 fn main() {
