@@ -104,8 +104,13 @@ fn snapshot_section() {
     links.push((store.keyed_hash(&card()), ServiceId::new("2300000000000").unwrap()));
     let index = LinkIndex::from_links(links);
     let build = t.elapsed();
-    let snapshot =
-        Snapshot { municipality: "282031".into(), change: i64::from(N), taken: SystemTime::now(), index };
+    let snapshot = Snapshot {
+        municipality: "282031".into(),
+        store_id: "bench".into(),
+        change: i64::from(N),
+        taken: SystemTime::now(),
+        index,
+    };
     let t = Instant::now();
     let bytes = snapshot.encode(&KEY);
     std::fs::write(&path, &bytes).unwrap();

@@ -220,6 +220,38 @@ impl LinkServer {
         format!("postgresql://{role}@127.0.0.1:{}/{DATABASE}", self.port)
     }
 
+    /// Runs `sql` as a device: `psql` over TLS, logged in by `identity` as `role` (the
+    /// server's certificate checked against the CA and the address). Its output, or what
+    /// the server refused.
+    pub fn psql_as(&self, role: &str, identity: &TlsIdentity, sql: &str) -> io::Result<String> {
+        let dir = self.dir.join(format!("client-{role}"));
+        fs::create_dir_all(&dir)?;
+        for (file, content) in [
+            ("ca.pem", self.ca_pem()?),
+            ("client.pem", identity.chain_pem.clone()),
+            ("client.key", identity.key_pem.clone()),
+        ] {
+            fs::write(dir.join(file), content)?;
+            fs::set_permissions(dir.join(file), fs::Permissions::from_mode(0o600))?;
+        }
+        let conninfo = format!(
+            "host=127.0.0.1 port={} dbname={DATABASE} user={role} sslmode=verify-full sslrootcert={} sslcert={} sslkey={}",
+            self.port,
+            dir.join("ca.pem").display(),
+            dir.join("client.pem").display(),
+            dir.join("client.key").display()
+        );
+        let out = Command::new("/usr/bin/psql")
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", &conninfo, "-c", sql])
+            .stdin(Stdio::null())
+            .output()?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(other(String::from_utf8_lossy(&out.stderr).into_owned()))
+        }
+    }
+
     /// The CA (PEM) the server's certificate chains to.
     pub fn ca_pem(&self) -> io::Result<String> {
         Ok(PlatformPki::shared().map_err(|e| other(e.to_string()))?.ca_pem.clone())

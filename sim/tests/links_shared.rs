@@ -251,3 +251,60 @@ async fn a_kiosk_asks_for_changes_at_the_configured_interval() {
     slow_task.abort();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The database restored from a backup (another `link_store.id`, change numbers from 1
+/// again): a kiosk that had read further starts over, instead of waiting for numbers it
+/// has already passed, and lends to the links made after the restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_store_is_read_again_from_its_first_change() {
+    let server = LinkServer::start("restore").unwrap();
+    let dir = temp_dir("restore");
+    let counter = enrolled(&server, "counter-01", "132012", true, 0x11, &dir);
+    let kiosk = enrolled(&server, "kiosk-01", "132012", false, 0x11, &dir);
+    let (first, second, third) = (card(&[0x34, 0x01]), card(&[0x34, 0x02]), card(&[0x34, 0x03]));
+    for (c, p) in [(&first, "5000001"), (&second, "5000002")] {
+        counter.shared.link(&counter.store, c, &patron(p)).await.unwrap();
+    }
+    kiosk.shared.sync(&kiosk.store).await.unwrap();
+    assert_eq!((kiosk.store.len(), kiosk.store.change()), (2, 2));
+    // The restore: an older copy that held nothing, its sequence back at 1.
+    server
+        .psql(
+            kiosk_sim::links::DATABASE,
+            "DELETE FROM links; ALTER SEQUENCE link_changes RESTART WITH 1; UPDATE link_store SET id = 'restored'",
+        )
+        .unwrap();
+    counter.shared.link(&counter.store, &third, &patron("5000003")).await.unwrap();
+    kiosk.shared.sync(&kiosk.store).await.unwrap();
+    assert_eq!(kiosk.store.resolve(&third), Some(patron("5000003")), "the link made after the restore");
+    assert_eq!(kiosk.store.resolve(&first), None, "not in the restored store");
+    assert_eq!(
+        (kiosk.store.len(), kiosk.store.change(), kiosk.store.store_id()),
+        (1, 1, "restored".to_owned())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What a device could try on the store with its own login (a kiosk's certificate taken
+/// from a stolen SD card): take the writers' lock to stall every counter, plant a function
+/// for the owner's functions to find, read the device list or write a link directly. The
+/// server refuses each; it reads its own municipality's links and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_cannot_stall_the_writers_plant_functions_or_write_around_link_card() {
+    let server = LinkServer::start("hostile-device").unwrap();
+    let id = server.add_device("kiosk-01", "132012", false).unwrap();
+    let refused = |sql: &str| {
+        let err = match server.psql_as("kiosk-01", &id, sql) {
+            Ok(out) => panic!("{sql} was allowed: {out}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    };
+    refused("BEGIN; SELECT 1 FROM link_writer FOR UPDATE; COMMIT");
+    refused("CREATE FUNCTION public.pg_advisory_xact_lock(integer) RETURNS void LANGUAGE sql AS 'SELECT'");
+    refused("SELECT * FROM link_devices");
+    refused(
+        "INSERT INTO links (municipality, credential, patron, change) VALUES ('132012', '\\x00', 'X', 1)",
+    );
+    assert_eq!(server.psql_as("kiosk-01", &id, "SELECT count(*) FROM links").unwrap().trim(), "0");
+}

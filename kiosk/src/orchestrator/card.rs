@@ -209,27 +209,47 @@ fn work(
         let reader = reader.ok_or(CardError::NoCard)?;
         Ok(Jpki::new(readers.connect(&reader)?, mode))
     };
-    while let Ok(command) = commands.recv() {
-        serve_one(command, &mut card, &mut connect, news);
-    }
+    serve(commands, &mut card, &mut connect, news);
     drop_card(&mut card);
     kiosk_card::scrub::scrub_stack();
 }
 
-/// One command, then the stack it used scrubbed: no response, certificate or PIN bytes
-/// stay in the frames the command returned from.
-fn serve_one<T: Transport>(
-    command: CardCommand,
+/// The worker's loop: each command, then the stack it used scrubbed (no response,
+/// certificate or PIN byte stays in the frames it returned from).
+fn serve<T: Transport>(
+    commands: &std_mpsc::Receiver<CardCommand>,
     card: &mut Option<Jpki<T>>,
     connect: &mut dyn FnMut() -> Result<Jpki<T>, CardError>,
     news: &mpsc::UnboundedSender<Input>,
 ) {
-    execute(command, card, connect, news);
-    kiosk_card::scrub::scrub_stack();
+    while serve_next(commands, card, connect, news) {
+        kiosk_card::scrub::scrub_stack();
+    }
+}
+
+/// Takes the next command and carries it out, in a frame of its own below the worker's
+/// loop (never inlined into it), so that the scrub after it reaches everything the
+/// command touched, the received command (and its PIN) included. False when the event
+/// loop is gone.
+#[inline(never)]
+fn serve_next<T: Transport>(
+    commands: &std_mpsc::Receiver<CardCommand>,
+    card: &mut Option<Jpki<T>>,
+    connect: &mut dyn FnMut() -> Result<Jpki<T>, CardError>,
+    news: &mpsc::UnboundedSender<Input>,
+) -> bool {
+    match commands.recv() {
+        Ok(command) => {
+            execute(command, card, connect, news);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// Carries out one command on the card in `card`, connecting it first (`connect`) when
 /// there is none; the answer goes to `news` (a signature to the command's own channel).
+#[inline(never)]
 pub(crate) fn execute<T: Transport>(
     command: CardCommand,
     card: &mut Option<Jpki<T>>,
@@ -320,9 +340,9 @@ mod tests {
     use kiosk_card::scrub::{stack_holds, stack_position};
     use kiosk_sim::card::{CardConfig, InProcess, TestPki, shared_card};
 
-    /// The card worker's steps for one patron on kiosk-sim's virtual card (certificate,
-    /// PIN tries, PIN, signature, power off), each as the worker runs it; then its stack
-    /// is read from another thread while it waits for the next command, as it would.
+    /// The card worker's loop for one patron on kiosk-sim's virtual card (certificate,
+    /// PIN tries, PIN, signature), then its stack read from this thread while it waits
+    /// for the next command, as it would between patrons.
     #[test]
     fn the_card_worker_s_stack_keeps_no_serial_or_pin_after_a_session() {
         let cert = JpkiCertificate::from_der(&TestPki::shared().unwrap().user_cert_der).unwrap();
@@ -335,45 +355,51 @@ mod tests {
         let pin_digits = *b"1234";
         let card = shared_card(CardConfig::default()).unwrap();
         let (news, mut heard) = mpsc::unbounded_channel();
-        let (to_test, from_worker) = std::sync::mpsc::channel();
-        let (to_worker, from_test) = std::sync::mpsc::channel::<()>();
+        let (commands, queue) = std_mpsc::channel();
+        let (to_test, top) = std_mpsc::channel();
         let worker = thread::Builder::new()
             .stack_size(2 << 20)
             .spawn(move || {
-                let top = stack_position();
+                to_test.send(stack_position()).unwrap();
                 let mut slot = None;
                 let mut connect = || Ok(Jpki::new(InProcess::new(card.clone(), true), ReadMode::Auto));
-                let (reply, signature) = oneshot::channel();
-                let pin = Pin::from_ascii(*b"1234").unwrap();
-                for command in [
-                    CardCommand::ReadCertificate { session: SessionId(1) },
-                    CardCommand::QueryPinTries { session: SessionId(1) },
-                    CardCommand::VerifyPin { session: SessionId(1), pin },
-                    CardCommand::Sign { message: b"challenge".to_vec(), reply },
-                    CardCommand::PowerOff,
-                ] {
-                    serve_one(command, &mut slot, &mut connect, &news);
-                }
-                to_test.send(top).unwrap();
-                from_test.recv().unwrap();
-                signature
+                serve(&queue, &mut slot, &mut connect, &news);
             })
             .unwrap();
-        let top = from_worker.recv().unwrap();
-        let serial_left =
-            stack_holds(&serial_tlv, top, 1 << 20).unwrap() || stack_holds(&serial, top, 1 << 20).unwrap();
-        let pin_left = stack_holds(&pin_digits, top, 1 << 20).unwrap();
-        to_worker.send(()).unwrap();
-        let signature = worker.join().unwrap();
+        let top = top.recv().unwrap();
+        let (reply, signature) = oneshot::channel();
+        let pin = Pin::from_ascii(pin_digits).unwrap();
+        for command in [
+            CardCommand::ReadCertificate { session: SessionId(1) },
+            CardCommand::QueryPinTries { session: SessionId(1) },
+            CardCommand::VerifyPin { session: SessionId(1), pin },
+            CardCommand::Sign { message: b"challenge".to_vec(), reply },
+        ] {
+            commands.send(command).unwrap();
+        }
         // The session really happened: the certificate came, the PIN was right, it signed.
-        assert!(matches!(heard.try_recv(), Ok(Input::Card(CardNews::Certificate { result: Ok(_), .. }))));
-        assert!(matches!(heard.try_recv(), Ok(Input::Card(CardNews::Reply { .. }))));
         assert!(matches!(
-            heard.try_recv(),
-            Ok(Input::Card(CardNews::Reply { reply: Reply::PinVerified, .. }))
+            heard.blocking_recv(),
+            Some(Input::Card(CardNews::Certificate { result: Ok(_), .. }))
+        ));
+        assert!(matches!(heard.blocking_recv(), Some(Input::Card(CardNews::Reply { .. }))));
+        assert!(matches!(
+            heard.blocking_recv(),
+            Some(Input::Card(CardNews::Reply { reply: Reply::PinVerified, .. }))
         ));
         assert!(matches!(signature.blocking_recv(), Ok(Ok(_))));
-        assert!(!serial_left, "the certificate's serial is on the card worker's stack");
-        assert!(!pin_left, "the PIN is on the card worker's stack");
+        // The worker scrubs right after the signature; give it a moment to get there.
+        let left = || {
+            let serial_left = stack_holds(&serial_tlv, top, 1 << 20).unwrap()
+                || stack_holds(&serial, top, 1 << 20).unwrap();
+            (serial_left, stack_holds(&pin_digits, top, 1 << 20).unwrap())
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while left() != (false, false) && std::time::Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(left(), (false, false), "(serial, PIN) left on the card worker's stack");
+        drop(commands);
+        worker.join().unwrap();
     }
 }

@@ -336,7 +336,12 @@ fn follow_shared_store(store: Arc<LinkStore>, follow: Follow, inputs: mpsc::Unbo
         let row = match state {
             Following::Current => {
                 let n = i32::try_from(counted.len()).unwrap_or(i32::MAX);
-                kiosk_ui::status_row(Device::LinkStore, DeviceState::LinksCurrent, n, "")
+                // A refused snapshot stays named until a good one has replaced it.
+                let detail = match &refused {
+                    Some(why) if !counted.snapshot_written() => why.as_str(),
+                    _ => "",
+                };
+                kiosk_ui::status_row(Device::LinkStore, DeviceState::LinksCurrent, n, detail)
             }
             Following::Unreachable { taken: None, why } => {
                 let state =

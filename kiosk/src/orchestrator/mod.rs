@@ -352,10 +352,17 @@ where
     R: Send + 'static,
 {
     tokio::task::spawn_blocking(move || {
-        let result = work();
+        let result = run_below(work);
         kiosk_card::scrub::scrub::<{ 64 * 1024 / 8 }>();
         result
     })
+}
+
+/// Runs `work` in a frame of its own (never inlined), so the scrub after it reaches all it
+/// touched.
+#[inline(never)]
+fn run_below<F: FnOnce() -> R, R>(work: F) -> R {
+    work()
 }
 
 /// Runs the kiosk on real drivers until SIGTERM (or `quit` on the headless control).
@@ -393,6 +400,7 @@ pub fn serve(
     ui: UiMode,
 ) -> Result<(), KioskError> {
     let (tx, rx) = channel;
+    let links = drivers.links.clone();
     let (orchestrator, scenes) =
         Orchestrator::new(Console::new(config.console_settings()), drivers, tx.clone());
     let watchdog: Box<dyn Watchdog> = match notify::SdNotify::from_env() {
@@ -415,5 +423,13 @@ pub fn serve(
     };
     let _ = tx.send(Input::Shutdown);
     rt.block_on(main).map_err(KioskError::EventLoop)?;
+    // Links that came since the snapshot was last written (it is written at most once a
+    // minute) are saved before the kiosk stops, so a restart while the shared store is
+    // away still knows them.
+    if let Some(store) = links.filter(|s| s.is_snapshot() && s.unsaved())
+        && let Err(e) = store.write_snapshot()
+    {
+        tracing::error!(error = %e, "the link snapshot could not be written at shutdown");
+    }
     ui_result
 }

@@ -111,6 +111,52 @@ impl LinkIndex {
         self.compact_if_wasteful();
     }
 
+    /// This index with `batch` applied (each credential linked to its patron, or
+    /// unlinked for `None`; for a credential given twice the last wins), in one pass over
+    /// both: a large batch costs what a rebuild costs, not a shift of the whole index per
+    /// link.
+    pub fn merged(&self, batch: Vec<(Credential, Option<ServiceId>)>) -> LinkIndex {
+        let mut batch = batch;
+        // Stable: among equal credentials the last given stays last, and is kept.
+        batch.sort_by_key(|b| b.0);
+        let mut deduped: Vec<(Credential, Option<ServiceId>)> = Vec::with_capacity(batch.len());
+        for b in batch {
+            match deduped.last_mut() {
+                Some(last) if last.0 == b.0 => *last = b,
+                _ => deduped.push(b),
+            }
+        }
+        let mut out = LinkIndex::with_capacity(self.len() + deduped.len(), self.arena.len() - self.garbage);
+        let mut ours = self.iter().peekable();
+        let mut theirs = deduped.into_iter().peekable();
+        loop {
+            let take_ours = match (ours.peek(), theirs.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((k, _)), Some((t, _))) => *k < t,
+            };
+            if take_ours {
+                if let Some((k, p)) = ours.next()
+                    && let Some(p) = ServiceId::new(p)
+                {
+                    out.push_sorted(*k, &p);
+                }
+                continue;
+            }
+            if let Some((key, patron)) = theirs.next() {
+                // A link already here for the same credential is replaced (or removed).
+                if ours.peek().is_some_and(|(k, _)| **k == key) {
+                    ours.next();
+                }
+                if let Some(p) = patron {
+                    out.push_sorted(key, &p);
+                }
+            }
+        }
+        out
+    }
+
     /// Removes `key`'s link; false when it had none.
     pub fn remove(&mut self, key: &Credential) -> bool {
         let Ok(i) = self.keys.binary_search(key) else { return false };
@@ -208,6 +254,37 @@ mod tests {
             ix.iter().map(|(k, v)| (k[0], v.to_owned())).collect::<Vec<_>>(),
             vec![(2, "C".to_owned())]
         );
+    }
+
+    #[test]
+    fn a_merged_batch_links_replaces_and_unlinks_like_one_insert_at_a_time() {
+        let base = LinkIndex::from_links((0..50u8).map(|i| ([i * 2; 32], p(&format!("B{i}")))).collect());
+        let batch: Vec<(Credential, Option<ServiceId>)> = vec![
+            ([1; 32], Some(p("N1"))),
+            ([4; 32], Some(p("R4"))),
+            ([6; 32], None),
+            ([201; 32], Some(p("N201"))),
+            ([1; 32], Some(p("N1-again"))),
+            ([7; 32], None),
+            ([8; 32], None),
+            ([8; 32], Some(p("back"))),
+        ];
+        let mut one_by_one = base.clone();
+        for (k, v) in &batch {
+            match v {
+                Some(v) => one_by_one.insert(*k, v),
+                None => {
+                    one_by_one.remove(k);
+                }
+            }
+        }
+        let merged = base.merged(batch);
+        let all = |ix: &LinkIndex| ix.iter().map(|(k, v)| (*k, v.to_owned())).collect::<Vec<_>>();
+        assert_eq!(all(&merged), all(&one_by_one));
+        assert_eq!(merged.get(&[1; 32]), Some(p("N1-again")));
+        assert_eq!(merged.get(&[6; 32]), None);
+        assert_eq!(merged.get(&[8; 32]), Some(p("back")));
+        assert_eq!(merged.len(), 50 + 2 - 1);
     }
 
     #[test]

@@ -58,6 +58,10 @@ struct State {
     /// Counts the applied batches, so a snapshot written while another batch came in
     /// does not mark that one saved.
     generation: u64,
+    /// Which shared store the view is of (its `link_store.id`); "" before the first read.
+    store_id: String,
+    /// A snapshot was written since the view was opened.
+    written: bool,
 }
 
 /// One change read from the shared store: a credential linked to a patron, or unlinked.
@@ -74,6 +78,9 @@ pub struct LinkStore {
     key: Zeroizing<Vec<u8>>,
     kind: Kind,
     state: RwLock<State>,
+    /// Held through each [`LinkStore::apply`]: one batch at a time, so an older read
+    /// applied late cannot undo a newer one.
+    applying: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for LinkStore {
@@ -116,7 +123,13 @@ impl LinkStore {
             Err(e) => return Err(err("read", e)),
         };
         let state = State { index, ..State::default() };
-        Ok(LinkStore { path: path.to_owned(), key, kind: Kind::Local, state: RwLock::new(state) })
+        Ok(LinkStore {
+            path: path.to_owned(),
+            key,
+            kind: Kind::Local,
+            state: RwLock::new(state),
+            applying: std::sync::Mutex::new(()),
+        })
     }
 
     /// A kiosk's view of a shared store of `municipality`, starting from the snapshot at
@@ -142,17 +155,30 @@ impl LinkStore {
         }
         let (state, refused) = match fs::read(path) {
             Ok(bytes) => match Snapshot::decode(&bytes, &key, municipality) {
-                Ok(s) => (
-                    State { index: s.index, change: s.change, taken: Some(s.taken), ..State::default() },
-                    None,
-                ),
+                Ok(s) => {
+                    let state = State {
+                        index: s.index,
+                        change: s.change,
+                        taken: Some(s.taken),
+                        store_id: s.store_id,
+                        ..State::default()
+                    };
+                    (state, None)
+                }
                 Err(e) => (State::default(), Some(e)),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::default(), None),
             Err(e) => return Err(err("read the snapshot", e)),
         };
         let kind = Kind::Snapshot { municipality: municipality.to_owned() };
-        Ok((LinkStore { path: path.to_owned(), key, kind, state: RwLock::new(state) }, refused))
+        let store = LinkStore {
+            path: path.to_owned(),
+            key,
+            kind,
+            state: RwLock::new(state),
+            applying: std::sync::Mutex::new(()),
+        };
+        Ok((store, refused))
     }
 
     /// True for a kiosk's view of a shared store.
@@ -234,25 +260,68 @@ impl LinkStore {
         self.state.read().ok().and_then(|s| s.taken)
     }
 
-    /// Applies changes read from the shared store at `now`, in order; the view is then
-    /// complete up to the last one.
-    pub fn apply(&self, changes: &[Change], now: SystemTime) -> Result<(), PlatformError> {
+    /// Applies changes read from the shared store, in order. Changes at or below the
+    /// view's last one are skipped (a read that started before a newer one was applied).
+    /// A large batch is merged in one pass outside the lock; lookups go on meanwhile.
+    pub fn apply(&self, changes: &[Change]) -> Result<(), PlatformError> {
+        let _one_at_a_time = self.applying.lock().map_err(|_| poisoned())?;
+        let after = self.change();
+        let fresh: Vec<&Change> = changes.iter().filter(|c| c.change > after).collect();
+        let Some(last) = fresh.iter().map(|c| c.change).max() else { return Ok(()) };
+        const ONE_BY_ONE: usize = 64;
+        let merged = if fresh.len() > ONE_BY_ONE {
+            let batch = fresh.iter().map(|c| (c.credential, c.patron.clone())).collect();
+            Some(self.state.read().map_err(|_| poisoned())?.index.merged(batch))
+        } else {
+            None
+        };
         let mut state = self.state.write().map_err(|_| poisoned())?;
-        for c in changes {
-            match &c.patron {
-                Some(p) => state.index.insert(c.credential, p),
-                None => {
-                    state.index.remove(&c.credential);
+        match merged {
+            Some(index) => state.index = index,
+            None => {
+                for c in &fresh {
+                    match &c.patron {
+                        Some(p) => state.index.insert(c.credential, p),
+                        None => {
+                            state.index.remove(&c.credential);
+                        }
+                    }
                 }
             }
-            state.change = state.change.max(c.change);
         }
-        if !changes.is_empty() {
-            state.unsaved = true;
-            state.generation += 1;
-        }
-        state.taken = Some(now);
+        state.change = last;
+        state.unsaved = true;
+        state.generation += 1;
         Ok(())
+    }
+
+    /// The view is complete as of `now`: the shared store was read to its last change.
+    pub fn mark_read(&self, now: SystemTime) {
+        if let Ok(mut state) = self.state.write() {
+            state.taken = Some(now);
+        }
+    }
+
+    /// Which shared store the view is of ("" before the first read).
+    pub fn store_id(&self) -> String {
+        self.state.read().map(|s| s.store_id.clone()).unwrap_or_default()
+    }
+
+    /// The shared store is not the one the view was made from (restored from a backup,
+    /// or replaced): the view is emptied, to be read again from its first change.
+    pub fn start_over(&self, store_id: &str) -> Result<(), PlatformError> {
+        let _one_at_a_time = self.applying.lock().map_err(|_| poisoned())?;
+        let mut state = self.state.write().map_err(|_| poisoned())?;
+        let (written, had_links) = (state.written, state.change != 0 || !state.index.is_empty());
+        // A view that held nothing has nothing to save yet; one that held links must
+        // replace its snapshot, which describes the other store.
+        *state = State { store_id: store_id.to_owned(), unsaved: had_links, written, ..State::default() };
+        Ok(())
+    }
+
+    /// A snapshot was written since the view was opened.
+    pub fn snapshot_written(&self) -> bool {
+        self.state.read().is_ok_and(|s| s.written)
     }
 
     /// True when changes were applied since the snapshot was last written.
@@ -268,12 +337,20 @@ impl LinkStore {
         let (bytes, generation) = {
             let state = self.state.read().map_err(|_| poisoned())?;
             let taken = state.taken.unwrap_or(SystemTime::UNIX_EPOCH);
-            (snapshot::encode(municipality, state.change, taken, &state.index, &self.key), state.generation)
+            let parts = snapshot::Parts {
+                municipality,
+                store_id: &state.store_id,
+                change: state.change,
+                taken,
+                index: &state.index,
+            };
+            (snapshot::encode(&parts, &self.key), state.generation)
         };
         write_atomic_bytes(&self.path, &bytes)?;
         if let Ok(mut state) = self.state.write() {
             // Changes applied while the file was written stay unsaved for the next time.
             state.unsaved = state.generation != generation;
+            state.written = true;
         }
         Ok(())
     }
@@ -370,17 +447,26 @@ mod tests {
         let patron = ServiceId::new("LIB-7").unwrap();
         let change =
             |n: i64, p: Option<ServiceId>| Change { change: n, credential: [n as u8; 32], patron: p };
-        view.apply(&[change(3, Some(patron.clone())), change(4, Some(patron.clone()))], SystemTime::now())
-            .unwrap();
-        view.apply(&[change(3, None)], SystemTime::now()).unwrap();
+        view.start_over("store-1").unwrap();
+        view.apply(&[change(3, Some(patron.clone())), change(4, Some(patron.clone()))]).unwrap();
+        view.apply(&[change(3, None)]).unwrap();
         assert!(view.unsaved());
-        assert_eq!((view.len(), view.change()), (1, 4));
+        assert_eq!((view.len(), view.change()), (2, 4), "a change at or below the view's last is old news");
+        view.apply(&[Change { change: 5, credential: [3; 32], patron: None }]).unwrap();
+        view.mark_read(SystemTime::now());
+        assert_eq!((view.len(), view.change()), (1, 5));
         view.write_snapshot().unwrap();
         assert!(!view.unsaved());
-        view.apply(&[], SystemTime::now()).unwrap();
+        view.apply(&[]).unwrap();
         assert!(!view.unsaved(), "no change, nothing to save");
+        assert!(view.snapshot_written());
         let (again, refused) = LinkStore::snapshot_with_key(&path, vec![9; 32], "132012").unwrap();
-        assert_eq!((refused, again.len(), again.change()), (None, 1, 4));
+        assert_eq!(again.store_id(), "store-1");
+        assert!(again.taken().is_some() && !again.snapshot_written());
+        assert_eq!((refused, again.len(), again.change()), (None, 1, 5));
+        // Another store (restored from a backup): the view starts over.
+        again.start_over("store-2").unwrap();
+        assert_eq!((again.len(), again.change(), again.store_id()), (0, 0, "store-2".to_owned()));
         fs::remove_dir_all(&dir).unwrap();
     }
 

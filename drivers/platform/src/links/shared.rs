@@ -24,7 +24,7 @@ use crate::tls::{Identity, client_config};
 use crate::{JpkiCertificate, PlatformError, ServiceId};
 
 /// How many changes one query brings (a kiosk starting empty pages through the store).
-pub const PAGE: i64 = 50_000;
+pub const PAGE: i64 = 5_000;
 
 /// Where the store is and who this device is.
 #[derive(Clone, Debug)]
@@ -190,16 +190,42 @@ impl SharedLinks {
             .collect()
     }
 
-    /// Brings `store` up to date: every change after the last it holds, page by page.
-    /// Returns how many changes were applied.
-    pub async fn sync(&self, store: &LinkStore) -> Result<usize, PlatformError> {
+    /// The store's identity (`link_store.id`): another one means the database was restored
+    /// or replaced, and its change numbers start again.
+    pub async fn store_id(&self) -> Result<String, PlatformError> {
+        let row = self
+            .with_client("read", |c| {
+                Box::pin(async move { c.query_one("SELECT id FROM link_store LIMIT 1", &[]).await })
+            })
+            .await?;
+        row.try_get(0).map_err(|e| store_err("read", e))
+    }
+
+    /// Brings `store` up to date: every change after the last it holds, page by page (a
+    /// view of another store starts over from nothing). Applying runs on a blocking
+    /// thread: a first read of a large store merges big pages. Returns how many changes
+    /// were applied.
+    pub async fn sync(&self, store: &Arc<LinkStore>) -> Result<usize, PlatformError> {
+        let id = self.store_id().await?;
+        if store.store_id() != id {
+            if !store.store_id().is_empty() {
+                tracing::warn!(
+                    "link store: the shared store is not the one the snapshot came from; reading it again"
+                );
+            }
+            store.start_over(&id)?;
+        }
         let mut applied = 0;
         loop {
             let changes = self.changes_since(store.change()).await?;
-            let full = changes.len() as i64 == PAGE;
-            store.apply(&changes, SystemTime::now())?;
-            applied += changes.len();
+            let (full, n) = (changes.len() as i64 == PAGE, changes.len());
+            let view = store.clone();
+            tokio::task::spawn_blocking(move || view.apply(&changes))
+                .await
+                .map_err(|_| PlatformError::LinkStore("the link store's applier stopped".into()))??;
+            applied += n;
             if !full {
+                store.mark_read(SystemTime::now());
                 return Ok(applied);
             }
         }
@@ -223,21 +249,36 @@ impl SharedLinks {
 
     /// Links the card to `patron` in the shared store (the patron's other cards are
     /// unlinked), then brings `store` up to date so this device sees it at once.
+    /// A write that failed may still have been committed (the answer lost on the way):
+    /// the store is read again, and the link as it stands there decides.
     pub async fn link(
         &self,
-        store: &LinkStore,
+        store: &Arc<LinkStore>,
         cert: &JpkiCertificate,
         patron: &ServiceId,
     ) -> Result<(), PlatformError> {
-        self.link_card(store.keyed_hash(cert), Some(patron.expose().to_owned())).await?;
-        self.sync(store).await.map(|_| ())
+        let written = self.link_card(store.keyed_hash(cert), Some(patron.expose().to_owned())).await;
+        let read = self.sync(store).await;
+        match written {
+            Err(_) if read.is_ok() && store.resolve(cert).as_ref() == Some(patron) => Ok(()),
+            Err(e) => Err(e),
+            Ok(_) => read.map(|_| ()),
+        }
     }
 
     /// Unlinks the card; `Ok(false)` when it had no link.
-    pub async fn unlink(&self, store: &LinkStore, cert: &JpkiCertificate) -> Result<bool, PlatformError> {
-        let was = self.link_card(store.keyed_hash(cert), None).await?;
-        self.sync(store).await?;
-        Ok(was)
+    pub async fn unlink(
+        &self,
+        store: &Arc<LinkStore>,
+        cert: &JpkiCertificate,
+    ) -> Result<bool, PlatformError> {
+        let written = self.link_card(store.keyed_hash(cert), None).await;
+        let read = self.sync(store).await;
+        match written {
+            Err(_) if read.is_ok() && store.resolve(cert).is_none() => Ok(true),
+            Err(e) => Err(e),
+            Ok(was) => read.map(|_| was),
+        }
     }
 }
 

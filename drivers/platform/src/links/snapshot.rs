@@ -8,6 +8,7 @@
 //! ```text
 //! "kiosk-link-snapshot v1\n"
 //! municipality: u8 length, bytes
+//! store:        u8 length, bytes: which shared store (its `link_store.id`)
 //! change:       i64 BE, the store's last change the snapshot holds
 //! taken:        u64 BE, Unix seconds of the last time the store was read
 //! count:        u32 BE
@@ -44,6 +45,8 @@ pub enum SnapshotError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
     pub municipality: String,
+    /// Which shared store the links came from.
+    pub store_id: String,
     /// The shared store's change number the snapshot is complete up to.
     pub change: i64,
     /// When the store was last read (the snapshot's age is counted from here).
@@ -67,7 +70,14 @@ fn mac(link_key: &[u8]) -> Hmac<Sha256> {
 impl Snapshot {
     /// The file's bytes, signed with `link_key`.
     pub fn encode(&self, link_key: &[u8]) -> Vec<u8> {
-        encode(&self.municipality, self.change, self.taken, &self.index, link_key)
+        let parts = Parts {
+            municipality: &self.municipality,
+            store_id: &self.store_id,
+            change: self.change,
+            taken: self.taken,
+            index: &self.index,
+        };
+        encode(&parts, link_key)
     }
 
     /// Reads and checks a snapshot for `municipality`: the signature first, nothing of
@@ -87,8 +97,11 @@ impl Snapshot {
         if found != municipality {
             return Err(SnapshotError::OtherMunicipality { found, wanted: municipality.to_owned() });
         }
+        let store_id = std::str::from_utf8(r.take_short()?).map_err(|_| SnapshotError::Malformed)?.to_owned();
         let change = i64::from_be_bytes(r.array()?);
-        let taken = UNIX_EPOCH + Duration::from_secs(u64::from_be_bytes(r.array()?));
+        let taken = UNIX_EPOCH
+            .checked_add(Duration::from_secs(u64::from_be_bytes(r.array()?)))
+            .ok_or(SnapshotError::Malformed)?;
         let count = u32::from_be_bytes(r.array()?) as usize;
         // Straight into the index: the snapshot is written in credential order.
         let links = count.min(r.0.len() / 33);
@@ -104,25 +117,35 @@ impl Snapshot {
         if !r.0.is_empty() {
             return Err(SnapshotError::Malformed);
         }
-        Ok(Snapshot { municipality: found, change, taken, index })
+        Ok(Snapshot { municipality: found, store_id, change, taken, index })
     }
 }
 
+/// What a snapshot is made of, borrowed from a store's view.
+#[derive(Debug)]
+pub struct Parts<'a> {
+    pub municipality: &'a str,
+    pub store_id: &'a str,
+    pub change: i64,
+    pub taken: SystemTime,
+    pub index: &'a LinkIndex,
+}
+
 /// A snapshot's bytes from its parts, signed with `link_key` (without copying the index).
-pub fn encode(
-    municipality: &str,
-    change: i64,
-    taken: SystemTime,
-    index: &LinkIndex,
-    link_key: &[u8],
-) -> Vec<u8> {
+pub fn encode(parts: &Parts<'_>, link_key: &[u8]) -> Vec<u8> {
+    let short = |out: &mut Vec<u8>, text: &str| {
+        let b = text.as_bytes();
+        let n = b.len().min(255);
+        out.push(n as u8);
+        out.extend_from_slice(&b[..n]);
+    };
+    let index = parts.index;
     let mut out = Vec::with_capacity(MAGIC.len() + 64 + index.len() * 48);
     out.extend_from_slice(MAGIC);
-    let m = municipality.as_bytes();
-    out.push(m.len().min(255) as u8);
-    out.extend_from_slice(&m[..m.len().min(255)]);
-    out.extend_from_slice(&change.to_be_bytes());
-    let secs = taken.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    short(&mut out, parts.municipality);
+    short(&mut out, parts.store_id);
+    out.extend_from_slice(&parts.change.to_be_bytes());
+    let secs = parts.taken.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     out.extend_from_slice(&secs.to_be_bytes());
     out.extend_from_slice(&(index.len() as u32).to_be_bytes());
     for (key, patron) in index.iter() {
@@ -166,6 +189,7 @@ mod tests {
         let links = (0..100u8).map(|i| ([i; 32], ServiceId::new(&format!("LIB-{i}")).unwrap())).collect();
         Snapshot {
             municipality: "132012".into(),
+            store_id: "0f3c".into(),
             change: 4711,
             taken: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             index: LinkIndex::from_links(links),
