@@ -356,33 +356,10 @@ async fn ocsp_section() {
             ],
         );
     }
-    let mut child = Command::new("openssl")
-        .args([
-            "ocsp",
-            "-index",
-            "index.txt",
-            "-port",
-            "0",
-            "-rsigner",
-            "ocsp.crt",
-            "-rkey",
-            "ocsp.key",
-            "-CA",
-            "ca.crt",
-            "-nmin",
-            "60",
-        ])
-        .current_dir(d)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
-        .unwrap();
-    let port: u16 =
-        line.split_whitespace().nth(1).and_then(|a| a.rsplit(':').next()).unwrap().parse().unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    let responder =
+        kiosk_sim::platform::openssl_ocsp::Responder::start(d, "ocsp.crt", "ocsp.key", "ca.crt", &[])
+            .unwrap();
+    let url = responder.url();
     let trust = CardTrust::from_pem(&std::fs::read(d.join("ca.crt")).unwrap()).unwrap();
     use rustls_pki_types::pem::PemObject;
     let card_der = rustls_pki_types::CertificateDer::from_pem_file(d.join("card.crt")).unwrap();
@@ -414,8 +391,7 @@ async fn ocsp_section() {
         );
         cli.push(t.elapsed());
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(responder);
     println!("\n## ocsp check against `openssl ocsp` (HTTP/1.0, one connection per request: no warm path)");
     println!("| what | p50 | p99 |\n|---|---|---|");
     println!(

@@ -192,6 +192,12 @@ path = "scans.fifo"
         let now = std::time::SystemTime::now();
         self.platform.publish_crl(&[], now - Duration::from_secs(60), Duration::from_secs(86_400), 1);
         std::fs::write(self.dir.join("link.key"), [0x3cu8; 32]).unwrap();
+        self.counter_in(&self.dir, READER, keyboard, layout, "mod10w21");
+    }
+
+    /// Writes `dir/kiosk.toml` for a counter on `reader` (see [`Stack::counter`]), library
+    /// cards checked with `check_digit`.
+    fn counter_in(&self, dir: &Path, reader: &str, keyboard: &Path, layout: &str, check_digit: &str) {
         let config = format!(
             r#"[library]
 name = "E2E市立図書館"
@@ -211,7 +217,7 @@ transport = "tcp"
 host = "127.0.0.1"
 port = {printer}
 paper_width_mm = 58
-check_digit = "mod10w21"
+check_digit = "{check_digit}"
 
 [label]
 method_d = true
@@ -232,13 +238,12 @@ keyboard_device = "{keyboard}"
 keyboard_layout = "{layout}"
 key_delay_ms = 0
 "#,
-            reader = READER,
             crl = crl_platform(&self.platform.url()),
             printer = self.printer.addr().port(),
             hash = STAFF_PIN_HASH,
             keyboard = keyboard.display(),
         );
-        std::fs::write(self.dir.join("kiosk.toml"), config).unwrap();
+        std::fs::write(dir.join("kiosk.toml"), config).unwrap();
     }
 
     pub fn link(&self, patron: &str) {
@@ -362,46 +367,7 @@ key_delay_ms = 0
         }
         assert!(Command::new("mkfifo").arg(dir.join("scans.fifo")).status().unwrap().success());
         std::fs::write(dir.join("hidg0"), b"").unwrap();
-        let config = format!(
-            r#"[library]
-name = "E2E市立図書館"
-institution_id = "KIOSKLIB"
-kiosk_id = "e2e-counter"
-mode = "counter"
-
-[card]
-reader = "Virtual PCD 00 01"
-
-[platform]
-mode = "crl"
-
-[ils]
-mode = "simulated"
-
-[printer]
-transport = "none"
-
-[label]
-token_key_file = "label.key"
-
-[io]
-backend = "simulated"
-
-[admin]
-staff_pin_hash = "{hash}"
-
-[scanner]
-kind = "fifo"
-path = "scans.fifo"
-
-[counter]
-keyboard_device = "{keyboard}"
-key_delay_ms = 0
-"#,
-            hash = STAFF_PIN_HASH,
-            keyboard = dir.join("hidg0").display(),
-        );
-        std::fs::write(dir.join("kiosk.toml"), config).unwrap();
+        self.counter_in(&dir, "Virtual PCD 00 01", &dir.join("hidg0"), "jis", "none");
         self.shared_links(&dir, server, role, municipality, key, true);
         dir
     }
