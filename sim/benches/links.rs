@@ -10,7 +10,7 @@
 //!    counter's link to a kiosk following the store (asking every 2 s, the default)
 //!    seeing it, over 20 links.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,23 +21,11 @@ use kiosk_platform::{JpkiCertificate, ServiceId};
 use kiosk_sim::links::LinkServer;
 use kiosk_sim::platform::TestCard;
 
+mod support;
+use support::{out_dir, vm};
+
 const N: u32 = 1_000_000;
 const KEY: [u8; 32] = [0x3c; 32];
-
-fn vm(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn out_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-links");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn credential(i: u32) -> Credential {
     let mut c = [0u8; 32];
@@ -95,12 +83,13 @@ fn child(path: &Path) {
 }
 
 fn snapshot_section() {
-    let path = out_dir().join("links-1m.snapshot");
+    let path = out_dir("bench-links").join("links-1m.snapshot");
     let t = Instant::now();
     let mut links: Vec<(Credential, ServiceId)> =
         (0..N).map(|i| (credential(i), ServiceId::new(&format!("23{:011}", i)).unwrap())).collect();
     // The benchmark's card, so a whole resolve (keyed hash + search) finds something.
-    let (store, _) = LinkStore::snapshot_with_key(&out_dir().join("unused"), KEY.to_vec(), "282031").unwrap();
+    let (store, _) =
+        LinkStore::snapshot_with_key(&out_dir("bench-links").join("unused"), KEY.to_vec(), "282031").unwrap();
     links.push((store.keyed_hash(&card()), ServiceId::new("2300000000000").unwrap()));
     let index = LinkIndex::from_links(links);
     let build = t.elapsed();
@@ -153,7 +142,7 @@ fn snapshot_section() {
 
 async fn follow_section() {
     let server = LinkServer::start("bench").unwrap();
-    let dir = out_dir();
+    let dir = out_dir("bench-links");
     let device = |role: &str, may_link: bool, file: &str| {
         let id = server.add_device(role, "282031", may_link).unwrap();
         let shared = SharedLinks::new(SharedConfig {

@@ -14,7 +14,7 @@
 //!    making the same request (one process per request, as its CLI works).
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -30,20 +30,8 @@ use kiosk_platform::{JpkiCertificate, Platform, Verdict};
 use kiosk_sim::card::pki::{CertProfile, TestPki};
 use kiosk_sim::platform::{PlatformPki, PlatformSim, ServerCert, TestCard};
 
-fn vm(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn out_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-platform");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod support;
+use support::{out_dir, vm};
 
 fn serial(i: u64) -> [u8; 16] {
     // Spread like random serials, deterministic, top bit clear.
@@ -127,7 +115,7 @@ fn child(args: &[String]) {
 }
 
 fn crl_section() {
-    let dir = out_dir();
+    let dir = out_dir("bench-platform");
     let pki = TestPki::generate(&CertProfile::default()).unwrap();
     let ca = dir.join("ca.der");
     std::fs::write(&ca, &pki.ca_cert_der).unwrap();
@@ -286,7 +274,7 @@ fn sh(dir: &Path, args: &[&str]) {
 }
 
 async fn ocsp_section() {
-    let dir = out_dir().join("ocsp");
+    let dir = out_dir("bench-platform").join("ocsp");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("newcerts")).unwrap();
     std::fs::write(dir.join("index.txt"), "").unwrap();

@@ -211,10 +211,6 @@ impl LinkServer {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// The URL a device with `role` connects to.
     pub fn url(&self, role: &str) -> String {
         format!("postgresql://{role}@127.0.0.1:{}/{DATABASE}", self.port)

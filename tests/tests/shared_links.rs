@@ -25,6 +25,15 @@ fn log_shows(stack: &Stack, text: &str, secs: u64) -> Duration {
     start.elapsed()
 }
 
+/// The demo card on the kiosk's reader, its PIN: "not linked", then back at idle.
+fn the_card_is_not_linked(kiosk: &mut Kiosk, stack: &Stack) {
+    let (_card, inserted) = stack.card(CardConfig::default());
+    kiosk.pin("1234");
+    kiosk.until("notice=NotLinked", 30);
+    inserted.remove();
+    kiosk.wait("idle", 20);
+}
+
 #[test]
 fn a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality() {
     if !enter_private_stack("a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality") {
@@ -39,11 +48,7 @@ fn a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality() {
     let mut kiosk = Kiosk::start(&stack);
     kiosk.wait("idle", 30);
     kiosk.until("links=LinksCurrent/0", 20);
-    let (_card, inserted) = stack.card(CardConfig::default());
-    kiosk.pin("1234");
-    kiosk.until("notice=NotLinked", 30);
-    inserted.remove();
-    kiosk.wait("idle", 20);
+    the_card_is_not_linked(&mut kiosk, &stack);
 
     // Staff link it at the counter, on the counter's own reader.
     let mut counter = Kiosk::start_in(&stack, &counter_dir);
@@ -99,11 +104,7 @@ fn a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality() {
     kiosk.until("links=SnapshotRefused/0", 20);
     assert!(kiosk_e2e::log(&stack).contains("the link snapshot was refused"));
     assert!(kiosk_e2e::log(&stack).contains("its signature does not match"));
-    let (_card, inserted) = stack.card(CardConfig::default());
-    kiosk.pin("1234");
-    kiosk.until("notice=NotLinked", 30);
-    inserted.remove();
-    kiosk.wait("idle", 20);
+    the_card_is_not_linked(&mut kiosk, &stack);
     kiosk.quit();
 
     // The store is back: the kiosk catches up without anyone touching it.
@@ -117,10 +118,6 @@ fn a_card_linked_at_the_counter_lends_at_every_kiosk_of_the_municipality() {
     stack.shared_links(&stack.dir, &server, "kiosk-b", "132039", 0x5a, false);
     let mut kiosk = Kiosk::start(&stack);
     kiosk.until("links=LinksCurrent/0", 20);
-    let (_card, inserted) = stack.card(CardConfig::default());
-    kiosk.pin("1234");
-    kiosk.until("notice=NotLinked", 30);
-    inserted.remove();
-    kiosk.wait("idle", 20);
+    the_card_is_not_linked(&mut kiosk, &stack);
     kiosk.quit();
 }
