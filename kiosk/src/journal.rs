@@ -217,7 +217,12 @@ impl Journal {
         &self.dir
     }
 
-    fn seal(&self, name: &str, plain: &mut Vec<u8>) -> Result<String, JournalError> {
+    /// One record as it is written to the journal file `name`: `plain` encrypted and
+    /// authenticated with the journal key (and wiped), base64, without the line end.
+    ///
+    /// # Errors
+    /// [`JournalError::Random`] if no nonce can be drawn.
+    pub fn seal(&self, name: &str, plain: &mut Vec<u8>) -> Result<String, JournalError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill(&mut nonce).map_err(|_| JournalError::Random)?;
         self.key

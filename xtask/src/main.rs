@@ -10,10 +10,13 @@
 //!   depends on the machine's services.
 //! - `cargo xtask deps`: only install the Debian and PyPI packages (CI, before clippy and
 //!   the board build).
+//! - `cargo xtask fuzz [--seconds N] [TARGET…]`: the parsers' fuzz targets (`fuzz.rs`);
+//!   `cargo xtask test` runs each briefly.
 //! - `cargo xtask licences`: every dependency's licence is compatible with
 //!   GPL-3.0-or-later (`licences.rs`).
 #![allow(clippy::print_stdout)]
 
+mod fuzz;
 mod licences;
 
 use std::env;
@@ -109,9 +112,10 @@ fn main() -> ExitCode {
         Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(BOARD_PACKAGES))
             .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
         Some("licences") => check_licences(),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo      run the kiosk's demo on simulated hardware\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  licences  check every dependency's licence against GPL-3.0-or-later"
+                "usage: cargo xtask <command>\n\n  demo      run the kiosk's demo on simulated hardware\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  fuzz      run the parsers' fuzz targets ([--seconds N] [TARGET...])\n  licences  check every dependency's licence against GPL-3.0-or-later"
             );
             return ExitCode::from(2);
         }
@@ -155,7 +159,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc", "--locked", "--no-fail-fast"]);
     let doc = run(&mut doc);
-    all_targets.and(doc)
+    // Every parser's fuzz target, briefly: a regression (a crash on a seed or soon after)
+    // shows here; campaigns run longer with `cargo xtask fuzz --seconds N`.
+    let fuzz = fuzz::run_targets(fuzz::CI_SECONDS, &[]);
+    all_targets.and(doc).and(fuzz)
 }
 
 /// `cargo xtask licences`: reads the locked dependency tree of the shipped targets and

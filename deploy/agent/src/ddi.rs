@@ -239,22 +239,7 @@ impl Ddi {
 
     /// `GET {base}`.
     pub async fn poll(&self) -> Result<Poll, DdiError> {
-        let v = self.get_json(&self.base, "poll").await?;
-        let sleep = v
-            .pointer("/config/polling/sleep")
-            .and_then(Value::as_str)
-            .map(parse_sleep)
-            .transpose()?
-            .unwrap_or(Duration::from_secs(300));
-        let link = |name: &str| {
-            v.pointer(&format!("/_links/{name}/href")).and_then(Value::as_str).map(str::to_owned)
-        };
-        Ok(Poll {
-            sleep,
-            config_data: link("configData"),
-            deployment: link("deploymentBase"),
-            cancel: link("cancelAction"),
-        })
+        parse_poll(&self.get_json(&self.base, "poll").await?)
     }
 
     /// `PUT configData` (merge) with this kiosk's attributes.
@@ -286,6 +271,28 @@ impl Ddi {
         });
         self.send_json(self.http.post(&url), &body, "feedback").await
     }
+}
+
+/// Reads a poll answer: when to poll next (5 minutes if the server does not say) and the
+/// links it offers.
+///
+/// # Errors
+/// A `sleep` that is not `HH:MM:SS`.
+pub fn parse_poll(v: &Value) -> Result<Poll, DdiError> {
+    let sleep = v
+        .pointer("/config/polling/sleep")
+        .and_then(Value::as_str)
+        .map(parse_sleep)
+        .transpose()?
+        .unwrap_or(Duration::from_secs(300));
+    let link =
+        |name: &str| v.pointer(&format!("/_links/{name}/href")).and_then(Value::as_str).map(str::to_owned);
+    Ok(Poll {
+        sleep,
+        config_data: link("configData"),
+        deployment: link("deploymentBase"),
+        cancel: link("cancelAction"),
+    })
 }
 
 /// `HH:MM:SS` → duration.

@@ -177,20 +177,7 @@ impl ApiPlatform {
         let result = async {
             let (status, bytes) =
                 post_json(&self.client, &self.config.endpoint, &self.url("/v1/nonce"), &body).await?;
-            match status {
-                200 => {
-                    let a: NonceAnswer = serde_json::from_slice(&bytes).map_err(malformed)?;
-                    check_tx(&tx, &a.transaction_id)?;
-                    let nonce =
-                        unhex(&a.nonce).filter(|n| n.len() == 32).ok_or_else(|| malformed("nonce"))?;
-                    let expires_at = parse_rfc3339(&a.expires_at).ok_or_else(|| malformed("expiresAt"))?;
-                    // Never trust a challenge for longer than 60 s, whatever the platform says.
-                    let expires_at = expires_at.min(SystemTime::now() + Duration::from_secs(60));
-                    Ok(Challenge { nonce, expires_at, origin: ChallengeOrigin::Platform })
-                }
-                503 => Err(PlatformError::Maintenance),
-                other => Err(PlatformError::Http(other)),
-            }
+            interpret_nonce(&tx, status, &bytes, SystemTime::now())
         }
         .await;
         match &result {
@@ -253,9 +240,40 @@ impl ApiPlatform {
     }
 }
 
-/// Maps the answer to `/v1/verify` or `/v1/status` onto a verdict (errors become
-/// `Unavailable`).
-fn interpret_verify(tx: &str, status: u16, bytes: &[u8]) -> Result<Verdict, PlatformError> {
+/// Reads the answer to `/v1/nonce` (HTTP `status`, body `bytes`) for transaction `tx`,
+/// asked at `now`.
+///
+/// # Errors
+/// A body that is not the documented JSON, another transaction's answer, a nonce that is
+/// not 32 bytes of hex, maintenance (503) or another HTTP status.
+pub fn interpret_nonce(
+    tx: &str,
+    status: u16,
+    bytes: &[u8],
+    now: SystemTime,
+) -> Result<Challenge, PlatformError> {
+    match status {
+        200 => {
+            let a: NonceAnswer = serde_json::from_slice(bytes).map_err(malformed)?;
+            check_tx(tx, &a.transaction_id)?;
+            let nonce = unhex(&a.nonce).filter(|n| n.len() == 32).ok_or_else(|| malformed("nonce"))?;
+            let expires_at = parse_rfc3339(&a.expires_at).ok_or_else(|| malformed("expiresAt"))?;
+            // Never trust a challenge for longer than 60 s, whatever the platform says.
+            let expires_at = expires_at.min(now + Duration::from_secs(60));
+            Ok(Challenge { nonce, expires_at, origin: ChallengeOrigin::Platform })
+        }
+        503 => Err(PlatformError::Maintenance),
+        other => Err(PlatformError::Http(other)),
+    }
+}
+
+/// Maps the answer to `/v1/verify` or `/v1/status` (HTTP `status`, body `bytes`) for
+/// transaction `tx` onto a verdict.
+///
+/// # Errors
+/// What the caller turns into `Verdict::Unavailable`: a malformed body, another
+/// transaction's answer, maintenance, an unexpected HTTP status.
+pub fn interpret_verify(tx: &str, status: u16, bytes: &[u8]) -> Result<Verdict, PlatformError> {
     let refusal = || -> Result<Refusal, PlatformError> {
         let r: Refusal = serde_json::from_slice(bytes).map_err(malformed)?;
         check_tx(tx, &r.transaction_id)?;

@@ -54,6 +54,15 @@ pub struct Snapshot {
     pub index: LinkIndex,
 }
 
+/// The signature a snapshot's `body` (everything before the signature) carries under
+/// `link_key`.
+#[must_use]
+pub fn signature(body: &[u8], link_key: &[u8]) -> [u8; 32] {
+    let mut mac = mac(link_key);
+    mac.update(body);
+    mac.finalize().into_bytes().into()
+}
+
 fn mac(link_key: &[u8]) -> Hmac<Sha256> {
     // A key of its own, derived from the link key: a snapshot signature is never a
     // credential hash.
@@ -153,9 +162,8 @@ pub fn encode(parts: &Parts<'_>, link_key: &[u8]) -> Vec<u8> {
         out.push(patron.len() as u8);
         out.extend_from_slice(patron.as_bytes());
     }
-    let mut mac = mac(link_key);
-    mac.update(&out);
-    out.extend_from_slice(&mac.finalize().into_bytes());
+    let signature = signature(&out, link_key);
+    out.extend_from_slice(&signature);
     out
 }
 
