@@ -296,3 +296,78 @@ fn bad_certificate_files() {
     assert!(matches!(e, CardError::Certificate(CertError::NotDer)), "{e:?}");
     assert_actionable(&e, FaultClass::Unreadable);
 }
+
+/// A hostile card floods the certificate read with 65,535 bytes (the most vpcd's frame
+/// carries; a PC/SC reader's own limit is 64 KiB + 2): the driver reads it into its one
+/// fixed buffer (`RESPONSE_CAPACITY`, allocated once per session, so memory stays at
+/// 64 KiB + 2 whatever the card sends), names the error at once (well within a second
+/// here; 5 s is the bound asserted) and spends no PIN try.
+#[test]
+fn a_card_that_floods_an_answer_is_refused_at_once() {
+    if !enter_private_stack("a_card_that_floods_an_answer_is_refused_at_once") {
+        return;
+    }
+    assert_eq!(kiosk_card::apdu::RESPONSE_CAPACITY, 65_538);
+    assert!(std::mem::size_of::<kiosk_card::apdu::ResponseBuf>() <= 65_538 + 16);
+    let mut r = Reader::start();
+    for mode in [ReadMode::Auto, ReadMode::ShortChunks] {
+        let flood = CardConfig { faults: vec![Fault::Flood { ins: 0xB0, nth: 1 }], ..CardConfig::default() };
+        let started = Instant::now();
+        let (e, log) = r.with_card(flood, mode, read_certificate);
+        let took = started.elapsed();
+        let e = e.unwrap_err();
+        // Asked for 256 bytes, the flood is refused as too long; asked for up to 64 KiB
+        // (extended length), it is read, and its first bytes are no certificate.
+        match mode {
+            ReadMode::ShortChunks => {
+                assert!(matches!(e, CardError::ResponseTooLong { got: 65_533, .. }), "{e:?}");
+            }
+            _ => assert!(matches!(e, CardError::Certificate(CertError::NotDer)), "{e:?}"),
+        }
+        assert_actionable(&e, e.class());
+        assert_ne!(e.class(), FaultClass::Kiosk);
+        assert_eq!(log.last().unwrap().response.len(), 65_535);
+        assert!(took < Duration::from_secs(5), "{mode:?}: {took:?}");
+    }
+}
+
+/// A card that never answers the certificate read holds pcscd's SCardTransmit (and the
+/// kiosk's card worker) until it leaves the reader; then the call returns at once with
+/// a named error, and the next card in the same reader is read as usual.
+#[test]
+fn a_card_that_never_answers_is_released_when_it_leaves() {
+    if !enter_private_stack("a_card_that_never_answers_is_released_when_it_leaves") {
+        return;
+    }
+    let mut r = Reader::start();
+    let silent = CardConfig { faults: vec![Fault::Silent { ins: 0xB0, nth: 1 }], ..CardConfig::default() };
+    let card = shared_card(silent).unwrap();
+    let inserted = Inserted::insert(card.clone(), r.pcscd.card_addr(), READY_TIMEOUT).unwrap();
+    let Presence::Card { reader, .. } = r.readers.wait_for_card(READY_TIMEOUT).unwrap() else {
+        panic!("no card seen; pcscd log:\n{}", r.pcscd.log())
+    };
+    let mut jpki = Jpki::new(r.readers.connect(&reader).unwrap(), ReadMode::Auto);
+    let worker = std::thread::spawn(move || read_certificate(&mut jpki).map(|_| ()));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!worker.is_finished(), "the silent card answered");
+    let removed = Instant::now();
+    inserted.remove();
+    let deadline = removed + Duration::from_secs(5);
+    while !worker.is_finished() {
+        assert!(Instant::now() < deadline, "SCardTransmit still blocked 5 s after the card left");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // vpcd hands pcscd an empty answer when the card's connection closes mid-command
+    // (a CCID reader reports the card gone): either way a named error, and the watcher
+    // has seen the card leave.
+    let e = worker.join().unwrap().unwrap_err();
+    let class =
+        if e.class() == FaultClass::CardRemoved { FaultClass::CardRemoved } else { FaultClass::Unreadable };
+    assert_actionable(&e, class);
+    assert_eq!(lock(&card).auth_tries(), 3);
+    assert!(r.readers.wait_for_removal(&reader, READY_TIMEOUT).unwrap(), "the card is still seen");
+    r.removed += 1;
+    // The reader is not wedged: the next card is read.
+    let (cert, _) = r.with_card(CardConfig::default(), ReadMode::Auto, read_certificate);
+    assert!(cert.is_ok(), "{cert:?}");
+}

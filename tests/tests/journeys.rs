@@ -10,7 +10,7 @@ use kiosk_e2e::{
     printed_text,
 };
 use kiosk_sim::card::stack::enter_private_stack;
-use kiosk_sim::card::{CardConfig, lock, selects_other_application};
+use kiosk_sim::card::{CardConfig, Fault as CardFault, lock, selects_other_application};
 use kiosk_sim::platform::Fault;
 
 #[test]
@@ -239,6 +239,47 @@ fn a_card_yanked_at_each_step_returns_to_idle_and_lends_nothing() {
     // before a busy kiosk even read the scan).
     k.until("notice=IdentifyFirst", 20);
     assert!(stack.loans(PATRON).is_empty(), "a scan after the card left lends nothing");
+    k.quit();
+}
+
+/// A hostile or broken card that never answers the certificate read: the kiosk's card
+/// worker waits in SCardTransmit, but the screen does not freeze. Left on the reader, the
+/// session ends after the driver timeout (45 s) on the malfunction notice and calls staff;
+/// taken away, the worker is released and the next patron borrows.
+#[test]
+fn a_card_that_never_answers_ends_on_a_clear_screen_and_the_next_patron_borrows() {
+    if !enter_private_stack("a_card_that_never_answers_ends_on_a_clear_screen_and_the_next_patron_borrows") {
+        return;
+    }
+    let stack = Stack::start("card-silent");
+    stack.link(PATRON);
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 20);
+    let silent =
+        CardConfig { faults: vec![CardFault::Silent { ins: 0xB0, nth: 1 }], ..CardConfig::default() };
+    let started = Instant::now();
+    let (_card, inserted) = stack.card(silent);
+    // The kiosk answers while the card does not: the staff-call bar still works.
+    std::thread::sleep(Duration::from_secs(2));
+    k.scene();
+    k.until("notice=Malfunction", 60);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(40) && took < Duration::from_secs(60), "{took:?}");
+    k.until("staff_called=true", 5);
+    k.shot("silent-card-malfunction");
+    inserted.remove();
+    k.wait("idle", 20);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap("no-receipt");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 20);
+    assert_eq!(stack.loans(PATRON), vec![BOOKS[0].to_owned()]);
+    assert_eq!(k.journal_files(), 0, "the journal is settled");
     k.quit();
 }
 

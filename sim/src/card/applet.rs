@@ -63,6 +63,12 @@ pub enum Fault {
     /// Leave the field in the middle of the `nth` (1-based) command with this INS: no
     /// answer, the connection drops.
     Yank { ins: u8, nth: usize },
+    /// Never answer the `nth` (1-based) command with this INS: the card stays in the field
+    /// and silent until it is taken away (a hostile or broken card).
+    Silent { ins: u8, nth: usize },
+    /// Answer the `nth` (1-based) command with this INS with 65,535 bytes (the most a
+    /// reader's transport carries) ending in `90 00`: a hostile card's flood.
+    Flood { ins: u8, nth: usize },
 }
 
 /// How the virtual card is made.
@@ -108,6 +114,8 @@ pub enum Answer {
     Response(Vec<u8>),
     /// The card leaves the field: no response.
     Yank,
+    /// The card stays in the field and never answers.
+    Silence,
 }
 
 /// One exchange in the card's log.
@@ -235,6 +243,16 @@ impl VirtualCard {
             self.log.push(Exchange { command: command.to_vec(), response: Vec::new() });
             self.power_off();
             return Answer::Yank;
+        }
+        if faults.iter().any(|f| matches!(f, Fault::Silent { ins: i, nth: n } if *i == ins && *n == nth)) {
+            self.log.push(Exchange { command: command.to_vec(), response: Vec::new() });
+            return Answer::Silence;
+        }
+        if faults.iter().any(|f| matches!(f, Fault::Flood { ins: i, nth: n } if *i == ins && *n == nth)) {
+            let mut flood = vec![0x30; usize::from(u16::MAX) - 2];
+            flood.extend_from_slice(&[0x90, 0x00]);
+            self.log.push(Exchange { command: command.to_vec(), response: flood.clone() });
+            return Answer::Response(flood);
         }
         let mut response = if faults.contains(&Fault::AlwaysFail)
             || (faults.contains(&Fault::FailFirstCommand) && self.commands_since_power_on == 1)
@@ -468,7 +486,7 @@ mod tests {
     fn send(card: &mut VirtualCard, apdu: &[u8]) -> Vec<u8> {
         match card.transmit(apdu) {
             Answer::Response(r) => r,
-            Answer::Yank => panic!("the card left the field on {apdu:02X?}"),
+            Answer::Yank | Answer::Silence => panic!("the card left the field or fell silent on {apdu:02X?}"),
         }
     }
 

@@ -43,6 +43,8 @@ impl Channel for InProcessTransaction<'_> {
                 self.0.removed = true;
                 Err(CardError::CardRemoved)
             }
+            // In process nothing can block: a reader's driver would give up the same way.
+            Answer::Silence => Err(CardError::CardUnresponsive),
         }
     }
 }

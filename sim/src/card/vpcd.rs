@@ -111,6 +111,9 @@ fn serve_frames(mut stream: &TcpStream, card: &SharedCard) -> io::Result<()> {
             apdu => match lock(card).transmit(apdu) {
                 Answer::Response(r) => Some(r),
                 Answer::Yank => return Ok(()),
+                // Nothing goes back: vpcd, and pcscd's SCardTransmit behind it, wait
+                // until the card is taken away (the connection closes).
+                Answer::Silence => None,
             },
         };
         if let Some(reply) = reply {
