@@ -417,7 +417,13 @@ pub struct Switches {
     pub silent: bool,
     /// Close the connection after this many job bytes (the printer is unplugged).
     pub disconnect_after: Option<usize>,
+    /// After each status reply, send [`FLOOD_BYTES`] of this byte nobody asked for (a
+    /// printer left with automatic status back on, or a broken firmware).
+    pub flood: Option<u8>,
 }
+
+/// How many unasked bytes a flooding printer sends after each status reply.
+pub const FLOOD_BYTES: usize = 64 * 1024;
 
 /// What the sink has seen.
 #[derive(Debug, Default)]
@@ -530,17 +536,26 @@ fn serve(mut stream: impl Read + Write, shared: &Mutex<Shared>) {
                         g.received.status_requests += 1;
                         if g.switches.silent {
                             None
-                        } else {
+                        } else if let Some(flood) = g.switches.flood {
                             let [printer, cause, paper] = status::encode(&current_status(&g.switches));
-                            Some(match n {
+                            let mut reply = vec![match n {
                                 1 => printer,
                                 2 => cause,
                                 _ => paper,
-                            })
+                            }];
+                            reply.resize(1 + FLOOD_BYTES, flood);
+                            Some(reply)
+                        } else {
+                            let [printer, cause, paper] = status::encode(&current_status(&g.switches));
+                            Some(vec![match n {
+                                1 => printer,
+                                2 => cause,
+                                _ => paper,
+                            }])
                         }
                     };
-                    if let Some(byte) = reply
-                        && stream.write_all(&[byte]).is_err()
+                    if let Some(bytes) = reply
+                        && stream.write_all(&bytes).is_err()
                     {
                         return;
                     }

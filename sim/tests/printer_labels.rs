@@ -380,6 +380,32 @@ fn a_status_reply_that_never_comes_is_a_named_error() {
     assert!(sink.job_bytes().is_empty());
 }
 
+/// A printer that floods the line with bytes nobody asked for (64 KiB after every status
+/// reply): the device reads one byte per request and never the flood whole, so the
+/// kiosk's memory does not grow (the flood waits in the kernel's socket buffers, which
+/// TCP's flow control bounds); the first unasked byte read as a reply is named at once,
+/// every later status too, each well within the 1 s status timeout, and nothing is
+/// printed on a status that cannot be read.
+#[test]
+fn a_printer_that_floods_status_bytes_is_named_at_once_and_prints_nothing() {
+    let sink = PrinterSink::start("127.0.0.1:0").unwrap();
+    // The first byte of an automatic status back block: not a DLE EOT reply.
+    sink.set(|s| s.flood = Some(0x10));
+    let device = device(&sink, 1_000);
+    let t0 = std::time::Instant::now();
+    let err = device.print(&label_job()).unwrap_err();
+    assert!(matches!(err, PrintError::BadStatusReply { byte: 0x10 }), "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(1), "took {:?}", t0.elapsed());
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let err = device.status().unwrap_err();
+        assert!(matches!(err, PrintError::BadStatusReply { .. }), "{err}");
+        assert!(t.elapsed() < Duration::from_secs(1), "took {:?}", t.elapsed());
+    }
+    assert!(err.to_string().contains("automatic status back off"), "the message says what to check: {err}");
+    assert!(sink.job_bytes().is_empty(), "nothing is printed on a status the kiosk cannot read");
+}
+
 #[test]
 fn printer_unplugged_mid_job_is_a_failure_not_a_success() {
     let sink = PrinterSink::start("127.0.0.1:0").unwrap();

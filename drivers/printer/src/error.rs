@@ -43,7 +43,10 @@ pub enum PrintError {
         "the printer did not answer a status request within {timeout_ms} ms; is it switched on and connected?"
     )]
     NoStatusReply { timeout_ms: u64 },
-    #[error("the printer answered the status request with {byte:#04x}, which is not an ESC/POS status byte")]
+    #[error(
+        "the printer answered the status request with {byte:#04x}, which is not an ESC/POS status byte: \
+         check that it is set to ESC/POS with automatic status back off, then restart it"
+    )]
     BadStatusReply { byte: u8 },
     #[error(
         "the printer could not be opened ({what}): {source}; check printer.transport in the configuration"
