@@ -236,6 +236,9 @@ pub struct Faults {
     pub wrong_sequence: u32,
     /// Answer the next request with an unknown message id.
     pub unknown_message: u32,
+    /// Send the next reply(ies) one byte a second (a slow-loris peer); nothing else is
+    /// read from that connection meanwhile.
+    pub trickle: u32,
     /// Close the connection when the next request(s) of any kind arrive, without
     /// executing them (a server closing the connection just as a request comes).
     pub disconnect_on_request: u32,
@@ -723,6 +726,19 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let bytes = corrupt_if_asked(&shared, bytes);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        let trickle = {
+            let mut s = lock(&shared);
+            let t = s.faults.trickle > 0;
+            s.faults.trickle = s.faults.trickle.saturating_sub(1);
+            t
+        };
+        if trickle {
+            for byte in &bytes {
+                send(&mut stream, std::slice::from_ref(byte)).await?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            continue;
         }
         send(&mut stream, &bytes).await?;
     }

@@ -263,6 +263,30 @@ async fn garbage_huge_frames_wrong_sequence_and_unknown_ids_are_named() {
     c.patron_status("P0002", None).await.unwrap().unwrap();
 }
 
+/// A library system that answers one byte a second: the request timeout bounds the wait
+/// for a whole reply, not for each byte, so the patron waits the configured timeout
+/// (times the configured attempts) and no longer; the half reply in the buffer stays
+/// under `max_frame` (the memory bound), and the next request is answered.
+#[tokio::test]
+async fn a_reply_trickling_one_byte_a_second_times_out_at_the_request_timeout() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.request_timeout = Duration::from_secs(2);
+    cfg.resends = 1;
+    let mut c = Client::new(cfg);
+    c.connect().await.unwrap();
+    sim.faults(|f| f.trickle = 1);
+    let started = std::time::Instant::now();
+    let err = c.patron_status("P0002", None).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Sip2Error::Timeout { attempts: 2, .. }), "{err}");
+    assert!(took >= Duration::from_secs(4) && took < Duration::from_secs(6), "{took:?}");
+    // The client dropped that connection with its half reply: the next request is
+    // answered on a new one.
+    c.patron_status("P0002", None).await.unwrap().unwrap();
+    assert_eq!(sim.stats().connections, 2);
+}
+
 #[tokio::test]
 async fn garbage_during_a_checkout_is_reconciled() {
     let sim = sim().await;
