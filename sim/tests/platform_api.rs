@@ -259,6 +259,61 @@ async fn a_hundred_mebibyte_answer_is_cut_off_at_the_limit() {
     }
 }
 
+/// A server with a certificate from the trusted CA, but for another host name, is
+/// refused in the handshake: no request reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_refused_before_any_request() {
+    let sim = sim(ServerCert::OtherName).await;
+    let v = check(&api(&sim), &cards().good).await;
+    let Verdict::Unavailable(e @ PlatformError::ServerCertificate(_)) = &v else { panic!("{v:?}") };
+    assert!(e.to_string().contains("NotValidForName"), "{e}");
+    assert_eq!(sim.requests(), 0, "no request reached a server with someone else's certificate");
+}
+
+/// A server that stalls the TLS handshake costs the connect timeout (2 s here), not the
+/// server's 10 s; the next check, once it answers, works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_handshake_costs_the_connect_timeout_and_no_more() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api_with(&sim, &pki().terminal, Duration::from_secs(2));
+    sim.set_fault(Fault::SlowHandshake(Duration::from_secs(10)));
+    let started = std::time::Instant::now();
+    let e = p.challenge().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(e, PlatformError::Timeout(_) | PlatformError::Connect(_)), "{e:?}");
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_millis(2_900), "{took:?}");
+    sim.set_fault(Fault::None);
+    assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
+}
+
+/// A redirect is not followed (the platform's address is configured, not taken from an
+/// answer): the check fails with the status, and only one request was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    sim.set_fault(Fault::Redirect);
+    let before = sim.requests();
+    let e = p.challenge().await.unwrap_err();
+    assert_eq!(e, PlatformError::Http(307));
+    assert_eq!(sim.requests(), before + 1, "the redirect was followed");
+}
+
+/// An HTTP/1.0 answer without a length, closed half-way through its JSON: a malformed
+/// answer, at once (the body ends when the connection does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http10_answer_closed_mid_body_is_malformed() {
+    let sim = sim(ServerCert::Good).await;
+    let p = api(&sim);
+    sim.set_fault(Fault::Http10CloseMidBody);
+    let started = std::time::Instant::now();
+    let e = p.challenge().await.unwrap_err();
+    assert!(matches!(e, PlatformError::Malformed(_)), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    sim.set_fault(Fault::None);
+    assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_fails_the_check_and_the_next_one_works() {
     let sim = sim(ServerCert::Good).await;

@@ -43,6 +43,8 @@ pub enum ServerCert {
     Expired,
     /// Issued by a CA the kiosk does not trust.
     Stranger,
+    /// Issued by the trusted CA, for another host name (someone else's certificate).
+    OtherName,
 }
 
 /// A misbehaviour, applied to every answer until cleared.
@@ -72,6 +74,13 @@ pub enum Fault {
         bytes: usize,
         announced: bool,
     },
+    /// Wait this long before each TLS handshake (a slow or hostile server; the kiosk's
+    /// connect timeout must cover the handshake).
+    SlowHandshake(Duration),
+    /// Answer `307 Temporary Redirect` to another address (the kiosk follows none).
+    Redirect,
+    /// Answer as HTTP/1.0, with no length, and close after half the JSON.
+    Http10CloseMidBody,
 }
 
 /// The platform's tables.
@@ -166,6 +175,7 @@ pub fn server_config(pki: &PlatformPki, which: ServerCert) -> Result<rustls::Ser
         ServerCert::Good => &pki.server,
         ServerCert::Expired => &pki.expired_server,
         ServerCert::Stranger => &pki.stranger_server,
+        ServerCert::OtherName => &pki.other_name_server,
     };
     let (chain, key) = identity(id)?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
@@ -221,6 +231,11 @@ impl PlatformSim {
                 let (acceptor, state, reqs) = (acceptor.clone(), state.clone(), reqs.clone());
                 conns.fetch_add(1, Ordering::SeqCst);
                 let conn = tokio::spawn(async move {
+                    let slow = match state.lock().map(|s| s.fault) {
+                        Ok(Fault::SlowHandshake(d)) => d,
+                        _ => Duration::ZERO,
+                    };
+                    tokio::time::sleep(slow).await;
                     let Ok(tls) = acceptor.accept(tcp).await else { return };
                     let has_client_cert = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
                     serve(tls, has_client_cert, state, reqs, jpki, pki).await;
@@ -379,7 +394,22 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             return;
         }
+        if fault == Fault::Http10CloseMidBody {
+            use tokio::io::AsyncWriteExt;
+            let _ = s
+                .write_all(
+                    b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"transactionId\": \"2f1c",
+                )
+                .await;
+            let _ = s.shutdown().await;
+            return;
+        }
         let mut resp = handle(&req, has_client_cert, &state, jpki, pki, fault);
+        if fault == Fault::Redirect {
+            resp = Response::new(307, "text/plain", Vec::new());
+            // Back to this server: a kiosk that followed would be counted twice.
+            resp.headers.push(("Location".into(), "/v1/nonce".into()));
+        }
         let mut close = req.close;
         if fault == Fault::TruncatedBody {
             resp.claimed_len = Some(resp.body.len() + 100);

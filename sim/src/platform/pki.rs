@@ -32,6 +32,8 @@ pub struct PlatformPki {
     pub expired_server: TlsIdentity,
     /// A server certificate from a CA the kiosk does not trust.
     pub stranger_server: TlsIdentity,
+    /// A server certificate from the trusted CA, for another host name.
+    pub other_name_server: TlsIdentity,
     /// The stranger CA (PEM), for tests that need to trust it explicitly.
     pub stranger_ca_pem: String,
     /// A registered terminal's client identity.
@@ -64,10 +66,23 @@ fn leaf(
     server: bool,
     not_after: Ymd,
 ) -> Result<TlsIdentity, rcgen::Error> {
+    leaf_named(issuer, issuer_pem, cn, server.then_some("localhost"), not_after)
+}
+
+/// A client certificate, or a server certificate for `server_name` (and 127.0.0.1 when
+/// that is `localhost`).
+fn leaf_named(
+    issuer: &Issuer<'static, KeyPair>,
+    issuer_pem: &str,
+    cn: &str,
+    server_name: Option<&str>,
+    not_after: Ymd,
+) -> Result<TlsIdentity, rcgen::Error> {
+    let server = server_name.is_some();
     let key = KeyPair::generate()?;
-    let mut p = CertificateParams::new(if server { vec!["localhost".to_owned()] } else { vec![] })?;
+    let mut p = CertificateParams::new(server_name.map(str::to_owned).into_iter().collect::<Vec<_>>())?;
     p.distinguished_name.push(DnType::CommonName, cn);
-    if server {
+    if server_name == Some("localhost") {
         p.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     }
     p.extended_key_usages =
@@ -86,6 +101,13 @@ impl PlatformPki {
             server: leaf(&ca, &ca_pem, "localhost", true, (2099, 1, 1))?,
             expired_server: leaf(&ca, &ca_pem, "localhost", true, (2021, 1, 1))?,
             stranger_server: leaf(&stranger, &stranger_ca_pem, "localhost", true, (2099, 1, 1))?,
+            other_name_server: leaf_named(
+                &ca,
+                &ca_pem,
+                "platform.other.invalid",
+                Some("platform.other.invalid"),
+                (2099, 1, 1),
+            )?,
             terminal: leaf(&ca, &ca_pem, "kiosk-01", false, (2099, 1, 1))?,
             stranger_terminal: leaf(&stranger, &stranger_ca_pem, "kiosk-01", false, (2099, 1, 1))?,
             stranger_ca_pem,
