@@ -27,6 +27,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use kiosk_keystore::{KeyError, Sealer};
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::{Zeroize, Zeroizing};
@@ -93,6 +94,8 @@ pub enum JournalError {
     BadKey { path: PathBuf, dir: PathBuf },
     #[error("the system's random number generator failed; restart the kiosk")]
     Random,
+    #[error("the loan journal's key cannot be opened: {0}")]
+    Key(kiosk_keystore::KeyError),
 }
 
 /// The journal directory and its key.
@@ -118,32 +121,26 @@ impl Journal {
     /// # Errors
     /// If the directory or key cannot be made or read, or the key is damaged.
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
+        Journal::open_with(dir, &Sealer::File)
+    }
+
+    /// [`Journal::open`], with the key kept by `sealer`: sealed to the board's TPM
+    /// (`dir/../journal.key.sealed`), or the 0600 file.
+    ///
+    /// # Errors
+    /// If the directory or key cannot be made or read, the key is damaged, the TPM cannot
+    /// be used, or the key was sealed by another board's TPM.
+    pub fn open_with(dir: &Path, sealer: &Sealer) -> Result<Journal, JournalError> {
         let write = |source| JournalError::Write { path: dir.to_path_buf(), source };
         fs::create_dir_all(dir).map_err(write)?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(write)?;
         let key_path = dir.parent().unwrap_or(dir).join(KEY_FILE);
-        let rng = SystemRandom::new();
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        match fs::read(&key_path) {
-            Ok(mut found) => {
-                let ok = found.len() == 32;
-                if ok {
-                    bytes.copy_from_slice(&found);
-                }
-                found.zeroize();
-                if !ok {
-                    return Err(JournalError::BadKey { path: key_path, dir: dir.to_path_buf() });
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                rng.fill(bytes.as_mut()).map_err(|_| JournalError::Random)?;
-                write_new_file(&key_path, bytes.as_ref(), 0o600)
-                    .map_err(|source| JournalError::Write { path: key_path.clone(), source })?;
-            }
-            Err(source) => return Err(JournalError::Read { path: key_path, source }),
-        }
+        let bytes = sealer.load_or_create(&key_path, 32).map_err(|e| match e {
+            KeyError::BadLength { path, .. } => JournalError::BadKey { path, dir: dir.to_path_buf() },
+            other => JournalError::Key(other),
+        })?;
         let key = UnboundKey::new(&CHACHA20_POLY1305, bytes.as_ref()).map_err(|_| JournalError::Random)?;
-        Ok(Journal { dir: dir.to_path_buf(), key: LessSafeKey::new(key), rng })
+        Ok(Journal { dir: dir.to_path_buf(), key: LessSafeKey::new(key), rng: SystemRandom::new() })
     }
 
     /// Starts the journal of a new session. Nothing is written until the first intent.
@@ -351,18 +348,6 @@ impl SessionJournal {
         f.write_all(format!("{line}\n").as_bytes()).map_err(write)?;
         f.sync_data().map_err(write)
     }
-}
-
-fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = OpenOptions::new().create(true).write(true).truncate(true).mode(mode).open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -383,6 +383,12 @@ const EFFECTS: &[(&str, &[&str])] = &[
     ),
     ("counter.show_s", &["kiosk/tests/settings.rs::counter_number_shown_for"]),
     (
+        "security.tpm",
+        &[
+            "tests/tests/security.rs::the_journal_key_is_sealed_to_the_board_s_tpm_and_opens_on_no_other_board",
+        ],
+    ),
+    (
         "counter.keyboard_device",
         &[
             "tests/tests/counter.rs::staff_link_a_card_then_every_method_hands_the_number_off",

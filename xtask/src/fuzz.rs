@@ -93,6 +93,10 @@ pub fn run_targets(seconds: u64, wanted: &[String]) -> Result<(), String> {
         return Err(format!("no fuzz target {unknown:?}; the targets are {}", all.join(", ")));
     }
     let chosen: Vec<String> = if wanted.is_empty() { all } else { wanted.to_vec() };
+    // The workspace's versions of every crate (the fuzz workspace adds libfuzzer-sys and
+    // arbitrary, pinned in its manifest).
+    fs::copy(root().join("Cargo.lock"), fuzz_dir().join("Cargo.lock"))
+        .map_err(|e| format!("fuzz/Cargo.lock: {e}"))?;
     let target_dir = root().join("target").join("fuzz");
     let target_arg = target_dir.to_string_lossy().into_owned();
     // Debug assertions on: a parser's own invariants are checked on every input.

@@ -46,6 +46,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "postgresql",
         "the shared link store's real engine, started per test in a private directory (kiosk-sim links)",
     ),
+    ("swtpm", "a software TPM 2.0: the journal key sealed to the board (sim/tests/keystore_tpm.rs, tests/)"),
+    ("libtss2-dev", "the TPM software stack tss-esapi links (drivers/keystore)"),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
     ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
     ("lintian", "checks the Debian package cargo-deb makes (kiosk/tests/debian_package.rs)"),
@@ -88,6 +90,7 @@ const DEMO_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "finds the C libraries below at build time"),
     ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
     ("libpcsclite-dev", "the card driver links pcsc-lite"),
+    ("libtss2-dev", "the key store links the TPM software stack (tss-esapi)"),
 ];
 
 /// Debian packages the board build links (`cargo build -p kiosk --no-default-features
@@ -98,6 +101,7 @@ const BOARD_PACKAGES: &[(&str, &str)] = &[
     ("libudev-dev", "libudev-sys (udev crate): libinput's device discovery, found by pkg-config"),
     ("libinput-dev", "input-sys links libinput: touch and keys on the board"),
     ("libxkbcommon-dev", "the xkbcommon crate links libxkbcommon: keymaps for libinput's key events"),
+    ("libtss2-dev", "tss-esapi links the TPM software stack: the journal key sealed to the board's TPM"),
 ];
 
 /// The targets the kiosk is built and shipped for: the licence check reads the dependency

@@ -20,6 +20,7 @@ Only the standard library (tomllib: Python >= 3.11, as the bbclass itself needs)
 
 import argparse
 import os
+import subprocess
 import sys
 import tomllib
 
@@ -56,9 +57,19 @@ def get_crates(lock_path, src_dir):
 def lock_files(src_dir):
     """Every Cargo.lock the bbclass would find under ${S}, in os.walk order.
 
-    The bbclass walks the unpacked git tree, which has no build output; here the work tree
-    also has target/ (and maybe other scratch), so only tracked-looking places are walked:
-    build directories and hidden directories are skipped."""
+    The bbclass walks the unpacked git tree, which has only what git tracks; here the work
+    tree also has target/ and other scratch (fuzz/Cargo.lock, copied in by `cargo xtask
+    fuzz`), so build and hidden directories are skipped, and in a git checkout only the
+    lock files git tracks are kept."""
+    tracked = None
+    try:
+        out = subprocess.run(
+            ["git", "-C", src_dir, "ls-files", "--", "Cargo.lock", "*/Cargo.lock"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        tracked = {os.path.normpath(os.path.join(src_dir, line)) for line in out.splitlines() if line}
+    except (OSError, subprocess.CalledProcessError):
+        pass
     found = []
     for root, dirs, files in os.walk(src_dir):
         rel = os.path.relpath(root, src_dir)
@@ -67,7 +78,9 @@ def lock_files(src_dir):
         else:
             dirs[:] = [d for d in dirs if not d.startswith(".")]
         if "Cargo.lock" in files:
-            found.append(os.path.join(root, "Cargo.lock"))
+            path = os.path.join(root, "Cargo.lock")
+            if tracked is None or os.path.normpath(path) in tracked:
+                found.append(path)
     return found
 
 

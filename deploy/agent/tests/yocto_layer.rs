@@ -264,6 +264,7 @@ fn the_kas_file_pins_the_layer_release_and_builds_what_the_layer_has() {
         ("raspberrypi", "meta-raspberrypi"),
         ("rauc", "meta-rauc"),
         ("openembedded-layer", "meta-openembedded"),
+        ("tpm-layer", "meta-security"),
     ];
     let depends = assigned(&layer_conf, "LAYERDEPENDS_kiosk").expect("LAYERDEPENDS_kiosk");
     for dep in depends.split_whitespace() {

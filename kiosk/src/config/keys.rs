@@ -145,6 +145,7 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
     ("session", SESSION),
     ("scanner", SCANNER),
     ("counter", COUNTER),
+    ("security", SECURITY),
 ];
 
 const LIBRARY: &[Key] = &[
@@ -281,6 +282,13 @@ const SCANNER: &[Key] = &[
     key("library_card_prefix", Text, Some(r#""""#), "library card numbers start with these digits"),
     key("staff_card_prefix", Text, None, "staff cards start with this"),
 ];
+
+const SECURITY: &[Key] = &[key(
+    "tpm",
+    Text,
+    None,
+    "seal the kiosk's keys to this TPM 2.0 (\"device:/dev/tpmrm0\"); without it they are 0600 files",
+)];
 
 const COUNTER: &[Key] = &[
     key("check_revocation", Bool, Some("true"), "ask the platform whether the card is revoked"),

@@ -91,6 +91,27 @@ pub struct Config {
     pub scanner: Scanner,
     /// `library.mode` and `[counter]`: a self-checkout kiosk, or the staffed counter.
     pub mode: Mode,
+    /// `[security]`: where the kiosk's own keys are kept.
+    pub security: Security,
+}
+
+/// `[security]` (optional section).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Security {
+    /// The TPM 2.0 the loan journal's key is sealed to (a TCTI address); `None`: the key
+    /// is a file of mode 0600.
+    pub tpm: Option<String>,
+}
+
+impl Security {
+    /// How the kiosk's keys are kept.
+    #[must_use]
+    pub fn sealer(&self) -> kiosk_keystore::Sealer {
+        match &self.tpm {
+            Some(tcti) => kiosk_keystore::Sealer::Tpm(tcti.clone()),
+            None => kiosk_keystore::Sealer::File,
+        }
+    }
 }
 
 /// What this device is.
@@ -698,6 +719,7 @@ impl Config {
                 staff_card_prefix: None,
             },
             mode: Mode::SelfCheckout,
+            security: Security::default(),
         }
     }
 

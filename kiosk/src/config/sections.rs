@@ -24,8 +24,8 @@ use super::values::{
 use super::{
     Admin, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins, Ils,
     Io, Label, Language, Languages, Library, LinkStore, MethodD, Mode, Platform, PlatformEndpoint, Printer,
-    PrinterTransport, Scanner, ScannerSource, SessionTimeouts, SharedLinkStore, Sip2, Sip2Login, Sip2Tls,
-    Terminal, TerminalIdentity, TokenKey, TypedTerminator,
+    PrinterTransport, Scanner, ScannerSource, Security, SessionTimeouts, SharedLinkStore, Sip2, Sip2Login,
+    Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
 };
 
 const SYNTAX_FIX: &str =
@@ -53,7 +53,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         (take("platform"), take("printer"), take("card"), take("library"));
     let (label_s, ils_s, io_s, admin_s, session_s) =
         (take("label"), take("ils"), take("io"), take("admin"), take("session"));
-    let (scanner_s, counter_s) = (take("scanner"), take("counter"));
+    let (scanner_s, counter_s, security_s) = (take("scanner"), take("counter"), take("security"));
 
     let platform = platform(&mut walk, platform_s);
     let printer = printer(&mut walk, printer_s);
@@ -69,6 +69,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let admin = admin(&mut walk, admin_s);
     let session = session(&mut walk, session_s);
     let scanner = scanner(&mut walk, scanner_s);
+    let security = security(&mut walk, security_s);
     let label_print = label.as_ref().map(|l| matches!(l.method_d, MethodD::On { print: true, .. }));
     let has_links = platform.as_ref().map(|p| !matches!(p, Platform::Api { .. }));
     let mode = counter(
@@ -92,6 +93,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             session: session?,
             scanner: scanner?,
             mode: mode?,
+            security: security?,
         })
     })();
     match (walk.problems.is_clean(), config) {
@@ -918,6 +920,32 @@ fn admin(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Admin> {
     let lockout = s.duration(walk, "lockout_s").value();
     s.finish(walk, |_| None);
     Some(Admin { staff_pin_hash: hash?, lockout_attempts: attempts?, lockout: lockout? })
+}
+
+// ---------------------------------------------------------------------------------------
+// [security]
+
+fn security(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Security> {
+    if !s.is_present() {
+        return Some(Security::default());
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let tpm = s.string(walk, "tpm").then(walk, s.path("tpm"), |t| {
+        let known = ["device:", "swtpm:", "mssim:", "tabrmd:"];
+        if t == "device" || known.iter().any(|k| t.starts_with(k)) {
+            Ok(t)
+        } else {
+            Err(bad(
+                format!("{t:?} is not a TPM address"),
+                "use tpm = \"device:/dev/tpmrm0\" (the kernel's resource manager), or leave it out",
+            ))
+        }
+    });
+    let tpm = tpm.optional();
+    s.finish(walk, |_| None);
+    Some(Security { tpm: tpm? })
 }
 
 // ---------------------------------------------------------------------------------------

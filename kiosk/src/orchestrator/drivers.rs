@@ -184,7 +184,7 @@ impl Drivers {
         journal_dir: &Path,
         inputs: &mpsc::UnboundedSender<Input>,
     ) -> Result<Drivers, StartError> {
-        let journal = Arc::new(Journal::open(journal_dir)?);
+        let journal = Arc::new(Journal::open_with(journal_dir, &config.security.sealer())?);
         let card = match &config.card.reader {
             config::CardReader::Pcsc { name_contains } => Some(
                 card::start(name_contains, ReadMode::Auto, inputs.clone())

@@ -14,8 +14,9 @@ LIC_FILES_CHKSUM = "file://LICENSE;md5=1ebbd3e34237af26da5dc08a4e440464 \
                     file://ui/fonts/IPA_Font_License_Agreement_v1.0.txt;md5=f5914d514ff569d8519e2b6a6b14e41b"
 
 # pcsc-sys links libpcsclite; Slint's linuxkms backend links libinput, libudev and
-# libxkbcommon, and its software renderer's font lookup (fontique) links fontconfig.
-DEPENDS = "fontconfig libinput libxkbcommon pcsc-lite udev"
+# libxkbcommon, and its software renderer's font lookup (fontique) links fontconfig;
+# tss-esapi links the TPM software stack (tpm2-tss).
+DEPENDS = "fontconfig libinput libxkbcommon pcsc-lite tpm2-tss udev"
 
 # The workspace version (Cargo.toml [workspace.package] version); the release version the
 # fleet sees is DISTRO_VERSION (conf/distro/kiosk.conf).
@@ -131,4 +132,5 @@ FILES:${PN} += "${nonarch_libdir}/kiosk \
 
 # pcscd (kiosk.service wants pcscd.socket); xkbcommon needs the keymap data at run time.
 # rauc: kiosk-update talks to its D-Bus service. The reader driver (ccid) is the image's.
-RDEPENDS:${PN} += "pcsc-lite rauc xkeyboard-config"
+# libtss2-tcti-device: the TPM software stack loads it at run time (security.tpm).
+RDEPENDS:${PN} += "libtss2-tcti-device pcsc-lite rauc xkeyboard-config"
