@@ -46,6 +46,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "postgresql",
         "the shared link store's real engine, started per test in a private directory (kiosk-sim links)",
     ),
+    ("g++", "libfuzzer-sys compiles libFuzzer (C++) for the parsers' fuzz targets (fuzz/, cargo xtask fuzz)"),
     ("swtpm", "a software TPM 2.0: the journal key sealed to the board (sim/tests/keystore_tpm.rs, tests/)"),
     ("libtss2-dev", "the TPM software stack tss-esapi links (drivers/keystore)"),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
