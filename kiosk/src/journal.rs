@@ -10,8 +10,10 @@
 //!
 //! Privacy: reconciliation needs the patron number and the item barcode, so they are kept,
 //! but only encrypted (ChaCha20-Poly1305, a fresh random nonce per record) with a key the
-//! kiosk makes on first start (`journal.key`, mode 0600, outside the journal directory),
-//! and only until the session ends. Nothing else about the patron is written: no name, no
+//! kiosk makes on first start, outside the journal directory: sealed to the board's TPM
+//! (`journal.key.sealed`, with `security.tpm`) or a file of mode 0600 (`journal.key`),
+//! and only until the session ends. A file none of whose records opens with the key is
+//! kept for staff, never taken for an answered session. Nothing else about the patron is written: no name, no
 //! PIN, no certificate, no title.
 //!
 //! Format: one record per line, `base64(nonce ‖ ciphertext ‖ tag)`; the file name is the
@@ -175,9 +177,12 @@ impl Journal {
             let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
             let f = File::open(&file).map_err(|source| JournalError::Read { path: file.clone(), source })?;
             let mut intents: Vec<(u32, Unfinished)> = Vec::new();
+            let (mut lines, mut opened) = (0usize, 0usize);
             for line in BufReader::new(f).lines() {
                 let Ok(line) = line else { break };
+                lines += usize::from(!line.trim().is_empty());
                 let Some(plain) = self.open_record(&name, &line) else { continue };
+                opened += 1;
                 match parse_record(&plain) {
                     Some(Record::Intent { seq, operation, patron, item }) => {
                         intents.push((seq, Unfinished { file: file.clone(), operation, patron, item }))
@@ -185,6 +190,15 @@ impl Journal {
                     Some(Record::Outcome { seq }) => intents.retain(|(s, _)| *s != seq),
                     None => {}
                 }
+            }
+            if lines > 0 && opened == 0 {
+                // Not one record opens with this key (another key, or the file damaged):
+                // kept for staff, never taken for an answered session.
+                tracing::warn!(
+                    file = %file.display(),
+                    "a loan journal file cannot be read with the journal key; it is kept for staff"
+                );
+                continue;
             }
             if intents.is_empty() {
                 // Every intent was answered; the session just did not get to delete it.
@@ -431,6 +445,22 @@ mod tests {
         let open = j.unfinished().unwrap();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].file, file);
+    }
+
+    #[test]
+    fn a_file_no_record_of_which_opens_is_kept_not_taken_for_answered() {
+        let dir = tmp("other-key");
+        let j = std::sync::Arc::new(Journal::open(&dir).unwrap());
+        let mut s = j.session(4);
+        let _ = s.intend(Operation::Checkout, "P1", "I1").unwrap();
+        let file = s.path.clone();
+        std::mem::forget(s);
+        drop(j);
+        // The key is lost and a new one made: the old file's records do not open.
+        fs::remove_file(dir.parent().unwrap().join(KEY_FILE)).unwrap();
+        let j = Journal::open(&dir).unwrap();
+        assert!(j.unfinished().unwrap().is_empty());
+        assert!(file.exists(), "a file that cannot be read is kept for staff");
     }
 
     #[test]

@@ -1184,3 +1184,22 @@ mod card_name {
         );
     }
 }
+
+mod security {
+    use super::*;
+
+    #[test]
+    fn without_the_section_keys_are_files_and_a_tpm_is_the_resource_manager_or_a_simulator() {
+        assert_eq!(ok(&[]).security.tpm, None);
+        assert_eq!(ok(&[]).security.sealer(), kiosk_keystore::Sealer::File);
+        let tpm = ok(&[("security", "tpm = \"device:/dev/tpmrm0\"")]).security;
+        assert_eq!(tpm.sealer(), kiosk_keystore::Sealer::Tpm("device:/dev/tpmrm0".into()));
+        let sim = ok(&[("security", "tpm = \"swtpm:host=127.0.0.1,port=2321\"")]).security;
+        assert_eq!(sim.tpm.as_deref(), Some("swtpm:host=127.0.0.1,port=2321"));
+        // The raw TPM (no resource manager) is not what the kiosk's unit may open.
+        for wrong in ["device", "device:/dev/tpm0", "/dev/tpmrm0", "tpm"] {
+            let p = one(&[("security", &format!("tpm = \"{wrong}\""))], "security.tpm", "not a TPM address");
+            assert!(p.fix().contains("device:/dev/tpmrm0"), "{p}");
+        }
+    }
+}

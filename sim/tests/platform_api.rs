@@ -270,8 +270,8 @@ async fn a_certificate_for_another_name_is_refused_before_any_request() {
     assert_eq!(sim.requests(), 0, "no request reached a server with someone else's certificate");
 }
 
-/// A server that stalls the TLS handshake costs the connect timeout (2 s here), not the
-/// server's 10 s; the next check, once it answers, works.
+/// A server that stalls the TLS handshake costs the connect timeout (2 s here, under 5 s
+/// asserted), not the server's 10 s; the next check, once it answers, works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_handshake_costs_the_connect_timeout_and_no_more() {
     let sim = sim(ServerCert::Good).await;
@@ -281,7 +281,8 @@ async fn a_slow_handshake_costs_the_connect_timeout_and_no_more() {
     let e = p.challenge().await.unwrap_err();
     let took = started.elapsed();
     assert!(matches!(e, PlatformError::Timeout(_) | PlatformError::Connect(_)), "{e:?}");
-    assert!(took >= Duration::from_secs(2) && took < Duration::from_millis(2_900), "{took:?}");
+    // Well under the server's 10 s stall, with room for a busy machine.
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(5), "{took:?}");
     sim.set_fault(Fault::None);
     assert_eq!(patron(&check(&p, &cards().good).await), Some("P-0001"));
 }

@@ -179,28 +179,28 @@ fn run_one(target: &str, seconds: u64, target_dir: &str) -> Result<Figures, Stri
             .next_back()
             .unwrap_or(0)
     };
-    let crash = if output.status.success() {
-        None
-    } else {
-        let newest = fs::read_dir(&artifacts)
-            .map_err(|e| e.to_string())?
-            .filter_map(Result::ok)
-            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-            .map(|e| e.path());
-        if newest.is_none() {
-            let tail: Vec<&str> = log.lines().rev().take(30).collect();
-            return Err(format!(
-                "fuzz target {target} failed without a crash input:\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            ));
-        }
-        newest
-    };
-    let (files, bytes) = fs::read_dir(&corpus)
-        .map_err(|e| e.to_string())?
-        .filter_map(Result::ok)
-        .filter_map(|e| e.metadata().ok())
-        .fold((0, 0), |(n, b), m| (n + 1, b + m.len()));
+    // libFuzzer names the input it stopped on: "Test unit written to PATH".
+    let crash = (!output.status.success()).then(|| {
+        log.lines()
+            .filter_map(|l| l.split_once("Test unit written to ").map(|(_, p)| PathBuf::from(p.trim())))
+            .next_back()
+            .unwrap_or_else(|| {
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+                PathBuf::from(format!("(no input written; the run failed with {}:\n{tail})", output.status))
+            })
+    });
+    // The last status line's "corp: FILES/SIZE": the seeds and what the run added.
+    let (files, bytes) = log
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().skip_while(|w| *w != "corp:").nth(1).map(str::to_owned))
+        .next_back()
+        .and_then(|c| {
+            let (n, size) = c.split_once('/')?;
+            Some((n.parse().ok()?, parse_size(size)?))
+        })
+        .unwrap_or((0, 0));
     Ok(Figures {
         target: target.to_owned(),
         seconds: started.elapsed().as_secs().max(1),
@@ -211,6 +211,18 @@ fn run_one(target: &str, seconds: u64, target_dir: &str) -> Result<Figures, Stri
         corpus_bytes: bytes,
         crash,
     })
+}
+
+/// libFuzzer's sizes: `123b`, `45Kb`, `6Mb`.
+fn parse_size(text: &str) -> Option<u64> {
+    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = digits.parse().ok()?;
+    match unit {
+        "b" => Some(n),
+        "Kb" => Some(n << 10),
+        "Mb" => Some(n << 20),
+        _ => None,
+    }
 }
 
 fn report(figures: &[Figures]) -> String {

@@ -46,7 +46,6 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "postgresql",
         "the shared link store's real engine, started per test in a private directory (kiosk-sim links)",
     ),
-    ("g++", "libfuzzer-sys compiles libFuzzer (C++) for the parsers' fuzz targets (fuzz/, cargo xtask fuzz)"),
     ("swtpm", "a software TPM 2.0: the journal key sealed to the board (sim/tests/keystore_tpm.rs, tests/)"),
     ("libtss2-dev", "the TPM software stack tss-esapi links (drivers/keystore)"),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
@@ -85,6 +84,11 @@ const PY_TEST_PACKAGES: &[(&str, &str)] = &[
     ("jsonschema==4.26.0", "validates the kas files against that schema (yocto_layer.rs)"),
 ];
 
+/// Debian packages the fuzz targets need beyond the demo's (`cargo xtask fuzz`, and the
+/// short runs of `cargo xtask test`).
+const FUZZ_PACKAGES: &[(&str, &str)] =
+    &[("g++", "libfuzzer-sys compiles libFuzzer (C++) for the parsers' fuzz targets (fuzz/)")];
+
 /// Debian packages the demo needs at run time.
 const DEMO_PACKAGES: &[(&str, &str)] = &[
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipts and labels with"),
@@ -114,10 +118,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
-        Some("deps") => ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(BOARD_PACKAGES))
-            .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
+        Some("deps") => ensure_packages(
+            TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(BOARD_PACKAGES).chain(FUZZ_PACKAGES),
+        )
+        .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
         Some("licences") => check_licences(),
-        Some("fuzz") => fuzz::fuzz(&args[1..]),
+        Some("fuzz") => {
+            ensure_packages(DEMO_PACKAGES.iter().chain(FUZZ_PACKAGES)).and_then(|()| fuzz::fuzz(&args[1..]))
+        }
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  demo      run the kiosk's demo on simulated hardware\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  fuzz      run the parsers' fuzz targets ([--seconds N] [TARGET...])\n  licences  check every dependency's licence against GPL-3.0-or-later"
@@ -153,7 +161,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
-    ensure_packages(TEST_PACKAGES.iter())?;
+    ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(FUZZ_PACKAGES))?;
     ensure_py_packages(PY_TEST_PACKAGES)?;
     ensure_cargo_deb()?;
     let mut cmd = cargo();

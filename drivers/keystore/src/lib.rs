@@ -5,7 +5,9 @@
 //! only that TPM can load (its storage key never leaves it), so the SD card taken out
 //! of the kiosk holds nothing that opens the journal. Without a TPM ([`Sealer::File`])
 //! the key is a file of mode 0600 beside the data: the card's owner can read it, and
-//! docs/security.md says so.
+//! docs/security.md says so. A plain key file found when the TPM is first configured is
+//! sealed, then overwritten in place and removed (flash wear levelling may keep its old
+//! blocks); a sealed key with no TPM configured is refused, never replaced.
 //!
 //! Sealing under the owner hierarchy's storage primary key (created again from the
 //! TPM's seed each time, the same key every time): a sealed data object with no
@@ -22,6 +24,7 @@ use std::str::FromStr;
 use ring::rand::{SecureRandom, SystemRandom};
 use tss_esapi::Context;
 use tss_esapi::attributes::ObjectAttributesBuilder;
+use tss_esapi::constants::Tss2ResponseCodeKind;
 use tss_esapi::handles::KeyHandle;
 use tss_esapi::interface_types::algorithm::{HashingAlgorithm, PublicAlgorithm};
 use tss_esapi::interface_types::key_bits::RsaKeyBits;
@@ -59,8 +62,16 @@ pub enum KeyError {
          (unfinished loans) must be checked at the counter; then remove the file and the journal to start afresh"
     )]
     SealedElsewhere { path: PathBuf },
-    #[error("{path} is not a sealed key (bad header or cut short): it was damaged or replaced")]
+    #[error(
+        "{path} is not a sealed key (bad header or cut short): it was damaged or replaced. The data it protects \
+         (unfinished loans) must be checked at the counter; then remove the file and the journal to start afresh"
+    )]
     NotSealed { path: PathBuf },
+    #[error(
+        "{path} is sealed to this board's TPM, but no TPM is configured: set security.tpm again (\"device:/dev/tpmrm0\") \
+         so the kiosk can open it"
+    )]
+    SealedButNoTpm { path: PathBuf },
     #[error("the system's random number generator failed; restart the kiosk")]
     Random,
 }
@@ -88,6 +99,10 @@ impl Sealer {
         match self {
             Sealer::File => match read(path)? {
                 Some(key) => check_len(path, key, len),
+                // A key sealed earlier: a new one would leave what it protects unreadable.
+                None if sealed_path(path).exists() => {
+                    Err(KeyError::SealedButNoTpm { path: sealed_path(path) })
+                }
                 None => {
                     let key = random(len)?;
                     write_private(path, &key)?;
@@ -97,8 +112,12 @@ impl Sealer {
             Sealer::Tpm(tcti) => {
                 let sealed = sealed_path(path);
                 if let Some(blob) = read(&sealed)? {
-                    let key = unseal(tcti, &blob, &sealed)?;
-                    return check_len(&sealed, key, len);
+                    let key = check_len(&sealed, unseal(tcti, &blob, &sealed)?, len)?;
+                    // A plain copy left by a power cut between sealing and its removal.
+                    if path.exists() {
+                        remove_plain(path, len)?;
+                    }
+                    return Ok(key);
                 }
                 let (key, plain) = match read(path)? {
                     Some(key) => (check_len(path, key, len)?, true),
@@ -106,10 +125,7 @@ impl Sealer {
                 };
                 write_private(&sealed, &seal(tcti, &key)?)?;
                 if plain {
-                    // Overwritten first: a copy of the card made later finds no key.
-                    write_private(path, &vec![0; len])?;
-                    fs::remove_file(path)
-                        .map_err(|source| KeyError::Io { path: path.to_path_buf(), source })?;
+                    remove_plain(path, len)?;
                     tracing::info!(key = %path.display(), "the key file is now sealed to the TPM");
                 }
                 Ok(key)
@@ -146,6 +162,21 @@ fn random(len: usize) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let mut key = Zeroizing::new(vec![0; len]);
     SystemRandom::new().fill(&mut key).map_err(|_| KeyError::Random)?;
     Ok(key)
+}
+
+/// Removes the plain key file `path` once its sealed copy is safe: overwritten in place
+/// with zeros and synced first (on flash, wear levelling may still keep the old blocks:
+/// docs/security.md says so), then unlinked.
+fn remove_plain(path: &Path, len: usize) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.to_path_buf(), source };
+    let mut f = fs::OpenOptions::new().write(true).open(path).map_err(io)?;
+    f.write_all(&vec![0; len]).and_then(|()| f.sync_all()).map_err(io)?;
+    drop(f);
+    fs::remove_file(path).map_err(io)?;
+    if let Some(dir) = path.parent() {
+        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` (mode 0600) through a temporary file, synced and renamed.
@@ -247,14 +278,18 @@ fn unseal(tcti: &str, blob: &[u8], path: &Path) -> Result<Zeroizing<Vec<u8>>, Ke
     let public = Public::unmarshall(public).map_err(|_| not_sealed())?;
     let private = Private::try_from(private.to_vec()).map_err(|_| not_sealed())?;
     let (mut ctx, primary) = open(tcti)?;
-    // Loading fails when another TPM (or this one before it was cleared) made the blob:
-    // its integrity check is keyed by the parent this TPM no longer has.
+    // Loading fails its integrity check when another TPM (or this one before it was
+    // cleared) made the blob: the check is keyed by a parent this TPM does not have. Any
+    // other failure (a busy TPM, its resource manager) is the TPM's, not the file's.
     let loaded = ctx.execute_with_nullauth_session(|c| c.load(primary, private, public));
     let result = match loaded {
-        Err(e) => {
-            tracing::warn!(error = %e, key = %path.display(), "the TPM cannot load the sealed key");
+        Err(tss_esapi::Error::Tss2Error(rc))
+            if matches!(rc.kind(), Some(Tss2ResponseCodeKind::Integrity | Tss2ResponseCodeKind::Binding)) =>
+        {
+            tracing::warn!(error = %rc, key = %path.display(), "the TPM cannot load the sealed key");
             Err(KeyError::SealedElsewhere { path: path.to_path_buf() })
         }
+        Err(e) => Err(tpm_err(tcti)(e)),
         Ok(object) => {
             let data = ctx.execute_with_nullauth_session(|c| c.unseal(object.into()));
             let _ = ctx.flush_context(object.into());
@@ -301,6 +336,11 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         fs::write(&path, b"short").unwrap();
         assert!(matches!(Sealer::File.load_or_create(&path, 32), Err(KeyError::BadLength { len: 5, .. })));
+        // A key sealed earlier and the TPM setting removed: no new key over it.
+        fs::remove_file(&path).unwrap();
+        fs::write(sealed_path(&path), b"sealed").unwrap();
+        assert!(matches!(Sealer::File.load_or_create(&path, 32), Err(KeyError::SealedButNoTpm { .. })));
+        assert!(!path.exists());
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -933,8 +933,12 @@ fn security(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Security> {
         return None;
     }
     let tpm = s.string(walk, "tpm").then(walk, s.path("tpm"), |t| {
-        let known = ["device:", "swtpm:", "mssim:", "tabrmd:"];
-        if t == "device" || known.iter().any(|k| t.starts_with(k)) {
+        // The kernel's resource manager (what kiosk.service allows), or a simulator on
+        // the network (tests, a development machine).
+        let rm = t
+            .strip_prefix("device:/dev/tpmrm")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if rm || t.starts_with("swtpm:") || t.starts_with("mssim:") {
             Ok(t)
         } else {
             Err(bad(

@@ -58,12 +58,13 @@ do_compile() {
 # come from different builds, and files on the data partition (/etc/kiosk in the /etc
 # overlay) keep their numeric owner. The groups are kiosk.service's SupplementaryGroups:
 # input (scanner), video and render (KMS/DRM), gpio (lamp, buzzer), dialout (serial
-# devices), lp (USB printer). gpio exists nowhere else; input and render come from systemd's
-# sysusers at rootfs time, after this package's preinst, so they are created here too
-# (groupadd skips a group that exists).
+# devices), lp (USB printer), tss (the TPM, security.tpm). gpio exists nowhere else; input
+# and render come from systemd's sysusers at rootfs time, after this package's preinst, and
+# tss from tpm2-tss's own, so they are created here too (groupadd skips a group that
+# exists).
 USERADD_PACKAGES = "${PN}"
-GROUPADD_PARAM:${PN} = "--system --gid 450 kiosk; --system --gid 451 gpio; --system input; --system render"
-USERADD_PARAM:${PN} = "--system --uid 450 --gid kiosk --groups input,video,render,gpio,dialout,lp \
+GROUPADD_PARAM:${PN} = "--system --gid 450 kiosk; --system --gid 451 gpio; --system input; --system render; --system tss"
+USERADD_PARAM:${PN} = "--system --uid 450 --gid kiosk --groups input,video,render,gpio,dialout,lp,tss \
                        --home-dir ${localstatedir}/lib/kiosk --no-create-home \
                        --shell ${base_sbindir}/nologin kiosk"
 
@@ -132,5 +133,6 @@ FILES:${PN} += "${nonarch_libdir}/kiosk \
 
 # pcscd (kiosk.service wants pcscd.socket); xkbcommon needs the keymap data at run time.
 # rauc: kiosk-update talks to its D-Bus service. The reader driver (ccid) is the image's.
-# libtss2-tcti-device: the TPM software stack loads it at run time (security.tpm).
-RDEPENDS:${PN} += "libtss2-tcti-device pcsc-lite rauc xkeyboard-config"
+# libtss2-tcti-device: the TPM software stack loads it at run time (security.tpm);
+# tpm2-tss: its udev rules give the tss group the TPM's resource manager (/dev/tpmrm0).
+RDEPENDS:${PN} += "libtss2-tcti-device pcsc-lite rauc tpm2-tss xkeyboard-config"
