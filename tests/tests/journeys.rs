@@ -270,14 +270,7 @@ fn a_card_that_never_answers_ends_on_a_clear_screen_and_the_next_patron_borrows(
     inserted.remove();
     k.wait("idle", 20);
     let (_card, inserted) = log_in(&mut k, &stack);
-    k.scan(BOOKS[0]);
-    k.until("borrowed=1", 20);
-    k.tap("finish");
-    k.wait("receipt-choice", 10);
-    k.tap("no-receipt");
-    k.wait("ending", 20);
-    inserted.remove();
-    k.wait("idle", 20);
+    borrow_one_and_leave(&mut k, inserted, BOOKS[0], false);
     assert_eq!(stack.loans(PATRON), vec![BOOKS[0].to_owned()]);
     assert_eq!(k.journal_files(), 0, "the journal is settled");
     k.quit();

@@ -111,18 +111,7 @@ pub fn run_targets(seconds: u64, wanted: &[String]) -> Result<(), String> {
     let mut figures = Vec::new();
     for target in &chosen {
         let f = run_one(target, seconds, &target_arg)?;
-        println!(
-            "xtask: fuzz {:<16} {:>6} s {:>12} runs {:>9} /s  cov {:>6}  ft {:>6}  corpus {:>5} ({} B){}",
-            f.target,
-            f.seconds,
-            f.executions,
-            f.executions / f.seconds.max(1),
-            f.edges,
-            f.features,
-            f.corpus,
-            f.corpus_bytes,
-            f.crash.as_ref().map(|p| format!("  CRASH: {}", p.display())).unwrap_or_default()
-        );
+        println!("xtask: fuzz {}", row(&f));
         figures.push(f);
     }
     let report = report(&figures);
@@ -225,23 +214,29 @@ fn parse_size(text: &str) -> Option<u64> {
     }
 }
 
+/// One target's line of the report (a Markdown table row).
+fn row(f: &Figures) -> String {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        f.target,
+        f.seconds,
+        f.executions,
+        f.executions / f.seconds.max(1),
+        f.edges,
+        f.features,
+        f.corpus,
+        f.corpus_bytes,
+        f.crash.as_ref().map_or_else(|| "none".to_owned(), |p| p.display().to_string())
+    )
+}
+
 fn report(figures: &[Figures]) -> String {
     let mut out = String::from(
         "| target | seconds | executions | per second | edges (cov) | features (ft) | corpus files | corpus bytes | crash |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for f in figures {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            f.target,
-            f.seconds,
-            f.executions,
-            f.executions / f.seconds.max(1),
-            f.edges,
-            f.features,
-            f.corpus,
-            f.corpus_bytes,
-            f.crash.as_ref().map_or_else(|| "none".to_owned(), |p| p.display().to_string())
-        ));
+        out.push_str(&row(f));
+        out.push('\n');
     }
     out
 }
