@@ -296,10 +296,14 @@ pub fn parse_poll(v: &Value) -> Result<Poll, DdiError> {
 }
 
 /// `HH:MM:SS` → duration.
+///
+/// # Errors
+/// Anything but three numbers with hours under 24 and minutes and seconds under 60
+/// (hawkBit's own limit for the polling time is 23:59:59).
 pub fn parse_sleep(text: &str) -> Result<Duration, DdiError> {
     let parts: Result<Vec<u64>, _> = text.split(':').map(str::parse::<u64>).collect();
     match parts.as_deref() {
-        Ok([h, m, s]) => Ok(Duration::from_secs(h * 3600 + m * 60 + s)),
+        Ok(&[h, m, s]) if h < 24 && m < 60 && s < 60 => Ok(Duration::from_secs(h * 3600 + m * 60 + s)),
         _ => Err(DdiError::Protocol(format!("polling sleep {text:?} is not HH:MM:SS"))),
     }
 }
@@ -409,6 +413,16 @@ mod tests {
         assert_eq!(d.maintenance_window.as_deref(), Some("available"));
     }
 
+    /// Found by the `hawkbit` fuzz target: hours that overflow when turned into
+    /// seconds panicked the agent; now a named protocol error.
+    #[test]
+    fn a_poll_answer_with_a_sleep_of_endless_hours_is_refused() {
+        let crash = br#"{"config":{"polling":{"sleep":"24674407370955161:0:4"}}}"#;
+        let v: Value = serde_json::from_slice(crash).unwrap();
+        let e = parse_poll(&v).unwrap_err();
+        assert!(matches!(e, DdiError::Protocol(_)), "{e}");
+    }
+
     #[test]
     fn refuses_two_artifacts_and_missing_hashes() {
         let a = json!({"filename":"a","size":1,"hashes":{"sha1":"aa"},"_links":{"download":{"href":"h"}}});
@@ -426,5 +440,9 @@ mod tests {
     fn parses_sleep() {
         assert_eq!(parse_sleep("00:05:01").unwrap(), Duration::from_secs(301));
         assert!(parse_sleep("5m").is_err());
+        assert_eq!(parse_sleep("23:59:59").unwrap(), Duration::from_secs(86_399));
+        for wrong in ["24:00:00", "00:60:00", "00:00:60"] {
+            assert!(parse_sleep(wrong).is_err(), "{wrong}");
+        }
     }
 }
