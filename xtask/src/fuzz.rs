@@ -34,20 +34,6 @@ struct Figures {
     crash: Option<PathBuf>,
 }
 
-/// Installs the pinned cargo-fuzz unless it is there.
-fn ensure_cargo_fuzz() -> Result<(), String> {
-    let shown = cargo().args(["fuzz", "--version"]).output();
-    let have = shown.is_ok_and(|o| {
-        o.status.success()
-            && String::from_utf8_lossy(&o.stdout).split_whitespace().any(|w| w == CARGO_FUZZ_VERSION)
-    });
-    if have {
-        return Ok(());
-    }
-    println!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} (fuzz/: the parsers' fuzz targets)");
-    run(cargo().args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION]))
-}
-
 fn fuzz_dir() -> PathBuf {
     root().join("fuzz")
 }
@@ -87,7 +73,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
 }
 
 pub fn run_targets(seconds: u64, wanted: &[String]) -> Result<(), String> {
-    ensure_cargo_fuzz()?;
+    crate::ensure_cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION, "fuzz/: the parsers' fuzz targets")?;
     let all = targets()?;
     if let Some(unknown) = wanted.iter().find(|w| !all.contains(w)) {
         return Err(format!("no fuzz target {unknown:?}; the targets are {}", all.join(", ")));

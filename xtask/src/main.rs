@@ -163,7 +163,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
 fn test(extra: &[String]) -> Result<(), String> {
     ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(FUZZ_PACKAGES))?;
     ensure_py_packages(PY_TEST_PACKAGES)?;
-    ensure_cargo_deb()?;
+    ensure_cargo_tool("cargo-deb", CARGO_DEB_VERSION, "kiosk/tests/debian_package.rs")?;
     let mut cmd = cargo();
     // --no-fail-fast: every test binary runs, and the run ends with all the failures.
     cmd.args(["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"]).args(extra);
@@ -245,19 +245,20 @@ fn ensure_py_packages(wanted: &[(&str, &str)]) -> Result<(), String> {
         .args(&missing))
 }
 
-/// Installs the pinned cargo-deb unless `cargo deb --version` already shows it
-/// (`cargo install` builds in a temporary directory of its own, not in target/).
-fn ensure_cargo_deb() -> Result<(), String> {
-    let shown = cargo().args(["deb", "--version"]).output();
+/// Installs the cargo subcommand `tool` (`cargo-deb`, `cargo-fuzz`) at the pinned
+/// `version` unless `cargo SUB --version` already shows it (`cargo install` builds in a
+/// temporary directory of its own, not in target/); `why` says what needs it.
+fn ensure_cargo_tool(tool: &str, version: &str, why: &str) -> Result<(), String> {
+    let sub = tool.strip_prefix("cargo-").unwrap_or(tool);
+    let shown = cargo().args([sub, "--version"]).output();
     let have = shown.is_ok_and(|o| {
-        o.status.success()
-            && String::from_utf8_lossy(&o.stdout).split_whitespace().any(|w| w == CARGO_DEB_VERSION)
+        o.status.success() && String::from_utf8_lossy(&o.stdout).split_whitespace().any(|w| w == version)
     });
     if have {
         return Ok(());
     }
-    println!("xtask: installing cargo-deb {CARGO_DEB_VERSION} (kiosk/tests/debian_package.rs)");
-    run(cargo().args(["install", "cargo-deb", "--locked", "--version", CARGO_DEB_VERSION]))
+    println!("xtask: installing {tool} {version} ({why})");
+    run(cargo().args(["install", tool, "--locked", "--version", version]))
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
