@@ -71,6 +71,8 @@ pub struct Unfinished {
     pub patron: Zeroizing<String>,
     /// The item barcode (never log it with the patron).
     pub item: Zeroizing<String>,
+    /// A renewal's due date before it was asked (reconciliation looks for a later one).
+    pub due_before: Option<String>,
 }
 
 impl core::fmt::Debug for Unfinished {
@@ -184,9 +186,8 @@ impl Journal {
                 let Some(plain) = self.open_record(&name, &line) else { continue };
                 opened += 1;
                 match parse_record(&plain) {
-                    Some(Record::Intent { seq, operation, patron, item }) => {
-                        intents.push((seq, Unfinished { file: file.clone(), operation, patron, item }))
-                    }
+                    Some(Record::Intent { seq, operation, patron, item, due_before }) => intents
+                        .push((seq, Unfinished { file: file.clone(), operation, patron, item, due_before })),
                     Some(Record::Outcome { seq }) => intents.retain(|(s, _)| *s != seq),
                     None => {}
                 }
@@ -258,8 +259,16 @@ impl Journal {
 }
 
 enum Record {
-    Intent { seq: u32, operation: Operation, patron: Zeroizing<String>, item: Zeroizing<String> },
-    Outcome { seq: u32 },
+    Intent {
+        seq: u32,
+        operation: Operation,
+        patron: Zeroizing<String>,
+        item: Zeroizing<String>,
+        due_before: Option<String>,
+    },
+    Outcome {
+        seq: u32,
+    },
 }
 
 fn parse_record(plain: &str) -> Option<Record> {
@@ -269,7 +278,8 @@ fn parse_record(plain: &str) -> Option<Record> {
             let operation = Operation::parse(f.next()?)?;
             let patron = Zeroizing::new(f.next()?.to_owned());
             let item = Zeroizing::new(f.next()?.to_owned());
-            Some(Record::Intent { seq, operation, patron, item })
+            let due_before = f.next().map(str::to_owned);
+            Some(Record::Intent { seq, operation, patron, item, due_before })
         }
         ("O", seq) => Some(Record::Outcome { seq }),
         _ => None,
@@ -302,16 +312,36 @@ impl SessionJournal {
     /// # Errors
     /// If the record cannot be written and synced: do not send the request.
     pub fn intend(&mut self, operation: Operation, patron: &str, item: &str) -> Result<Intent, JournalError> {
+        self.intend_with(operation, patron, item, None)
+    }
+
+    /// [`SessionJournal::intend`] with a renewal's due date before it is asked, which
+    /// reconciliation compares with the item's due date after a crash.
+    ///
+    /// # Errors
+    /// If the record cannot be written and synced: do not send the request.
+    pub fn intend_with(
+        &mut self,
+        operation: Operation,
+        patron: &str,
+        item: &str,
+        due_before: Option<&str>,
+    ) -> Result<Intent, JournalError> {
         let seq = self.next;
         // Tabs and line breaks cannot occur in barcodes the kiosk accepts; refuse rather
         // than write an ambiguous record.
-        if [patron, item].iter().any(|s| s.contains(['\t', '\n', '\r'])) {
+        if [patron, item, due_before.unwrap_or_default()].iter().any(|s| s.contains(['\t', '\n', '\r'])) {
             return Err(JournalError::Write {
                 path: self.path.clone(),
                 source: io::Error::new(io::ErrorKind::InvalidInput, "barcode with a control character"),
             });
         }
-        let mut plain = format!("I\t{seq}\t{}\t{patron}\t{item}", operation.code()).into_bytes();
+        let mut plain = format!("I\t{seq}\t{}\t{patron}\t{item}", operation.code());
+        if let Some(due) = due_before {
+            plain.push('\t');
+            plain.push_str(due);
+        }
+        let mut plain = plain.into_bytes();
         self.append(&mut plain)?;
         self.next += 1;
         self.open.push(seq);

@@ -305,6 +305,13 @@ const EFFECTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "library.account_screen",
+        &[
+            "kiosk/tests/settings.rs::account_screen",
+            "kiosk/core/tests/account_session.rs::a_library_that_turned_the_account_off_never_asks_for_it",
+        ],
+    ),
+    (
         "printer.receipt_shows_patron",
         &[
             "tests/tests/journeys.rs::a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt",

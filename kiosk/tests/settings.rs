@@ -215,3 +215,25 @@ fn languages_offered() {
     let d = console(&[]);
     assert_eq!((d.scene().language, d.scene().language_choice), (Language::Japanese, true));
 }
+
+/// `library.account_screen`: on (the default), the borrowing screen offers the account
+/// and a tap asks the library system for it; off, neither.
+#[test]
+fn account_screen() {
+    let lib = |on: &str| {
+        format!("name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\naccount_screen = {on}")
+    };
+    let asks = |work: &[Work]| {
+        work.iter().any(|w| matches!(w, Work::Effect(kiosk_core::flow::Effect::Account { .. })))
+    };
+    let mut on = console(&[]);
+    borrowing(&mut on);
+    assert!(on.scene().can_open_account);
+    assert!(asks(&on.action(UiAction::Account)));
+    assert_eq!(on.scene().screen, Screen::Account);
+    let mut off = console(&[("library", &lib("false"))]);
+    borrowing(&mut off);
+    assert!(!off.scene().can_open_account);
+    assert!(!asks(&off.action(UiAction::Account)));
+    assert_eq!(off.scene().screen, Screen::Borrowing);
+}

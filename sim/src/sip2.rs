@@ -48,7 +48,11 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 pub struct Patron {
     pub name: String,
     pub pin: Option<String>,
+    /// Blocked for overdue items and fines (flags charge privileges denied, excessive
+    /// fines; the message says to come to the counter).
     pub blocked: bool,
+    /// The card is reported lost (flag card reported lost): no borrowing, no renewing.
+    pub card_lost: bool,
 }
 
 /// Where an item is.
@@ -66,6 +70,15 @@ pub struct Item {
     pub state: ItemState,
     /// How many times a checkout of this item was executed (a duplicate counts).
     pub checkouts_executed: u32,
+    /// Renewals of the current loan (a new loan starts from 0).
+    pub renewals: u32,
+    /// Patrons waiting for it, first in line first: it cannot be renewed, and when it
+    /// comes back it goes to the hold shelf for the first.
+    pub hold_queue: Vec<String>,
+    /// How many times a renewal of this item was executed.
+    pub renewals_executed: u32,
+    /// How many times a return of this item was executed while it was on loan.
+    pub returns_executed: u32,
 }
 
 /// Patrons, items, loan rules.
@@ -75,13 +88,16 @@ pub struct Catalogue {
     pub items: BTreeMap<String, Item>,
     pub loan_limit: usize,
     pub loan_days: i64,
+    /// How many times one loan may be renewed.
+    pub renewal_limit: u32,
+    /// The hold shelf, named in item information of a hold waiting (BS).
+    pub hold_shelf: String,
 }
 
 impl Catalogue {
     /// The demo library: see the module docs.
     pub fn demo() -> Self {
-        let mut c =
-            Catalogue { patrons: BTreeMap::new(), items: BTreeMap::new(), loan_limit: 5, loan_days: 14 };
+        let mut c = Catalogue::empty();
         c.patron("P0001", "山田 太郎", Some("1234"), false);
         c.patron("P0002", "Alice Smith", None, false);
         c.patron("P0003", "佐藤 花子", None, true);
@@ -101,15 +117,53 @@ impl Catalogue {
         c
     }
 
+    /// No patrons, no items, the demo's rules (5 loans, 14 days, 2 renewals).
+    pub fn empty() -> Self {
+        Catalogue {
+            patrons: BTreeMap::new(),
+            items: BTreeMap::new(),
+            loan_limit: 5,
+            loan_days: 14,
+            renewal_limit: 2,
+            hold_shelf: "本館 予約棚".into(),
+        }
+    }
+
     pub fn patron(&mut self, id: &str, name: &str, pin: Option<&str>, blocked: bool) {
-        self.patrons.insert(id.into(), Patron { name: name.into(), pin: pin.map(str::to_owned), blocked });
+        self.patrons.insert(
+            id.into(),
+            Patron { name: name.into(), pin: pin.map(str::to_owned), blocked, card_lost: false },
+        );
     }
 
     pub fn item(&mut self, id: &str, title: &str) {
         self.items.insert(
             id.into(),
-            Item { title: title.into(), state: ItemState::Available, checkouts_executed: 0 },
+            Item {
+                title: title.into(),
+                state: ItemState::Available,
+                checkouts_executed: 0,
+                renewals: 0,
+                hold_queue: Vec::new(),
+                renewals_executed: 0,
+                returns_executed: 0,
+            },
         );
+    }
+
+    /// Puts `item` on loan to `patron`, due `due` (a SIP2 date, `YYYYMMDD    HHMMSS`).
+    pub fn lend(&mut self, item: &str, patron: &str, due: &str) {
+        if let Some(i) = self.items.get_mut(item) {
+            i.state = ItemState::OnLoan { patron: patron.into(), due: due.into() };
+            i.renewals = 0;
+        }
+    }
+
+    /// Another patron waits for `item`.
+    pub fn hold(&mut self, item: &str, patron: &str) {
+        if let Some(i) = self.items.get_mut(item) {
+            i.hold_queue.push(patron.into());
+        }
     }
 
     fn loans_of(&self, patron: &str) -> Vec<String> {
@@ -155,6 +209,9 @@ pub struct Behaviour {
     pub charged_items_titles: bool,
     /// Name the borrower (`AA`) in item information (`18`) of an item on loan.
     pub item_information_names_patron: bool,
+    /// List at most this many items in a patron information answer, whatever range was
+    /// asked (a server with a frame size limit that ignores BP/BQ).
+    pub list_limit: Option<usize>,
 }
 
 impl Behaviour {
@@ -210,6 +267,7 @@ impl Default for Behaviour {
             resend_rebuilds_reply: false,
             charged_items_titles: false,
             item_information_names_patron: false,
+            list_limit: None,
         }
     }
 }
@@ -242,6 +300,16 @@ pub struct Faults {
     /// Close the connection when the next request(s) of any kind arrive, without
     /// executing them (a server closing the connection just as a request comes).
     pub disconnect_on_request: u32,
+    /// The next patron information answer(s) count fewer loans than they list.
+    pub miscount_lists: u32,
+    /// Execute the next renewal(s) or return(s) and answer without the item id (AB).
+    pub omit_item_id: u32,
+    /// Execute the next renewal(s) with a due date a week before the old one.
+    pub renew_moves_back: u32,
+    /// Execute the next renewal(s), then close the connection without replying.
+    pub disconnect_after_renewal: u32,
+    /// Execute the next return(s), then close the connection without replying.
+    pub disconnect_after_return: u32,
 }
 
 /// What the server saw.
@@ -888,7 +956,16 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
         }
         Message::PatronInformation(m) => {
             let (status, name, bl, cq, af) = patron_view(s, &m.patron, m.patron_password.as_deref());
+            let today = now().to_string();
             let mut loans = s.catalogue.loans_of(&m.patron);
+            let overdue: Vec<String> = loans
+                .iter()
+                .filter(|id| {
+                    matches!(s.catalogue.items.get(*id).map(|i| &i.state),
+                        Some(ItemState::OnLoan { due, .. }) if due.as_str() < today.as_str())
+                })
+                .cloned()
+                .collect();
             if s.behaviour.charged_items_titles {
                 loans = loans
                     .iter()
@@ -903,13 +980,29 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
                 .map(|(id, _)| id.clone())
                 .collect();
             let count = |v: &Vec<String>| Some(u16::try_from(v.len()).unwrap_or(u16::MAX));
+            let mut charged_count = count(&loans);
+            if s.faults.miscount_lists > 0 && m.summary == Summary::ChargedItems && !loans.is_empty() {
+                s.faults.miscount_lists -= 1;
+                charged_count = charged_count.map(|c| c.saturating_sub(1));
+            }
+            // BP/BQ: 1-based, inclusive; a server with a frame limit lists at most so many.
+            let bound = |n: Option<&String>| n.and_then(|v| v.trim().parse::<usize>().ok());
+            let first = bound(m.start_item.as_ref()).unwrap_or(1).max(1);
+            let last = bound(m.end_item.as_ref()).unwrap_or(usize::MAX);
+            let limit = s.behaviour.list_limit;
+            let range = |v: Vec<String>| -> Vec<String> {
+                match limit {
+                    Some(n) => v.into_iter().take(n).collect(),
+                    None => v.into_iter().skip(first - 1).take(last.saturating_sub(first - 1)).collect(),
+                }
+            };
             Action::Reply(Message::PatronInformationResponse(PatronInformationResponse {
                 status,
                 language: "014".into(),
                 date: now(),
                 hold_items_count: count(&holds),
-                overdue_items_count: Some(0),
-                charged_items_count: count(&loans),
+                overdue_items_count: count(&overdue),
+                charged_items_count: charged_count,
                 fine_items_count: Some(0),
                 recall_items_count: Some(0),
                 unavailable_holds_count: Some(0),
@@ -918,9 +1011,9 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
                 name,
                 valid_patron: Some(bl),
                 valid_password: Some(cq),
-                hold_items: if m.summary == Summary::HoldItems { holds } else { vec![] },
-                overdue_items: vec![],
-                charged_items: if m.summary == Summary::ChargedItems { loans } else { vec![] },
+                hold_items: if m.summary == Summary::HoldItems { range(holds) } else { vec![] },
+                overdue_items: if m.summary == Summary::OverdueItems { range(overdue) } else { vec![] },
+                charged_items: if m.summary == Summary::ChargedItems { range(loans) } else { vec![] },
                 fine_items: vec![],
                 recall_items: vec![],
                 unavailable_hold_items: vec![],
@@ -935,58 +1028,8 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
             }
             checkout(s, &inst, &m.patron, &m.item)
         }
-        Message::Renew(m) => {
-            let item = m.item.clone().unwrap_or_default();
-            let mut r = circulation(&inst, &m.patron, &item);
-            match s.catalogue.items.get_mut(&item) {
-                Some(i) if matches!(&i.state, ItemState::OnLoan { patron, .. } if *patron == m.patron) => {
-                    let due = due_in(s.catalogue.loan_days);
-                    i.state = ItemState::OnLoan { patron: m.patron.clone(), due: due.clone() };
-                    r.ok = true;
-                    r.renewal_ok = true;
-                    r.title = i.title.clone();
-                    r.due_date = due;
-                }
-                Some(i) => {
-                    r.title = i.title.clone();
-                    r.screen_messages.push("この資料は借りていません / Not on loan to you".into());
-                }
-                None => r.screen_messages.push("Invalid item".into()),
-            }
-            r.title = nfd_if(s, &r.title);
-            Action::Reply(Message::RenewResponse(r))
-        }
-        Message::Checkin(m) => {
-            let mut r = CheckinResponse {
-                ok: false,
-                resensitize: true,
-                magnetic_media: Some(false),
-                alert: false,
-                date: now(),
-                institution: inst,
-                item: m.item.clone(),
-                permanent_location: "本館".into(),
-                title: None,
-                sort_bin: None,
-                patron: None,
-                media_type: Some("001".into()),
-                screen_messages: vec![],
-                print_lines: vec![],
-                extra: vec![],
-            };
-            match s.catalogue.items.get_mut(&m.item) {
-                Some(i) => {
-                    if let ItemState::OnLoan { patron, .. } = &i.state {
-                        r.patron = Some(patron.clone());
-                        i.state = ItemState::Available;
-                    }
-                    r.ok = true;
-                    r.title = Some(i.title.clone());
-                }
-                None => r.screen_messages.push("Invalid item".into()),
-            }
-            Action::Reply(Message::CheckinResponse(r))
-        }
+        Message::Renew(m) => renew(s, &inst, &m.patron, m.item.as_deref().unwrap_or_default()),
+        Message::Checkin(m) => checkin(s, &inst, &m.item),
         Message::ItemInformation(m) => {
             let mut r = ItemInformationResponse {
                 circulation_status: CirculationStatus::Other,
@@ -1015,6 +1058,9 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
                         ItemState::OnLoan { due, patron } => {
                             r.circulation_status = CirculationStatus::Charged;
                             r.due_date = Some(due.clone());
+                            if !i.hold_queue.is_empty() {
+                                r.hold_queue_length = Some(i.hold_queue.len().to_string());
+                            }
                             if s.behaviour.item_information_names_patron {
                                 r.extra.push(Field::new(b"AA", patron.clone()));
                             }
@@ -1022,6 +1068,8 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
                         ItemState::OnHoldFor(_) => {
                             r.circulation_status = CirculationStatus::WaitingOnHoldShelf;
                             r.hold_queue_length = Some("1".into());
+                            r.hold_pickup_date = Some(due_in(7));
+                            r.extra.push(Field::new(b"BS", s.catalogue.hold_shelf.clone()));
                         }
                     }
                 }
@@ -1057,6 +1105,11 @@ fn patron_view(
                 flags.0[PatronStatusFlags::CHARGE_PRIVILEGES_DENIED] = true;
                 flags.0[PatronStatusFlags::EXCESSIVE_FINES] = true;
                 af.push("延滞資料があります。カウンターへお越しください".into());
+            }
+            if p.card_lost {
+                flags.0[PatronStatusFlags::CARD_REPORTED_LOST] = true;
+                flags.0[PatronStatusFlags::RENEWAL_PRIVILEGES_DENIED] = true;
+                af.push("このカードは紛失届が出ています / This card was reported lost".into());
             }
             let cq = match (&p.pin, password) {
                 (Some(pin), Some(given)) => pin == given,
@@ -1135,6 +1188,7 @@ fn checkout(s: &mut Shared, inst: &str, patron: &str, item: &str) -> Action {
                 _ => {
                     let due = due_in(loan_days);
                     i.state = ItemState::OnLoan { patron: patron.into(), due: due.clone() };
+                    i.renewals = 0;
                     i.checkouts_executed += 1;
                     r.ok = true;
                     r.desensitize = Some(true);
@@ -1160,6 +1214,134 @@ fn checkout(s: &mut Shared, inst: &str, patron: &str, item: &str) -> Action {
         }
     }
     Action::Reply(reply)
+}
+
+fn renew(s: &mut Shared, inst: &str, patron: &str, item: &str) -> Action {
+    let mut r = circulation(inst, patron, item);
+    let limit = s.catalogue.renewal_limit;
+    let loan_days = s.catalogue.loan_days;
+    let barred = s.catalogue.patrons.get(patron).map(|p| p.blocked || p.card_lost);
+    let mut applied = false;
+    match s.catalogue.items.get_mut(item) {
+        Some(i) if matches!(&i.state, ItemState::OnLoan { patron: p, .. } if p == patron) => {
+            r.title = i.title.clone();
+            let old = match &i.state {
+                ItemState::OnLoan { due, .. } => due.clone(),
+                _ => String::new(),
+            };
+            if barred == Some(true) {
+                r.screen_messages.push("更新できません。カウンターへ / Renewal blocked: see staff".into());
+            } else if !i.hold_queue.is_empty() {
+                r.screen_messages.push("予約が入っています / Reserved for another patron".into());
+            } else if i.renewals >= limit {
+                r.screen_messages.push("更新回数の上限です / Renewal limit reached".into());
+            } else {
+                // From the later of today and the old due date: a renewal never shortens a loan.
+                let days_left = sip_days(&old).zip(sip_days(&due_in(0))).map_or(0, |(o, t)| (o - t).max(0));
+                let mut due = due_in(loan_days + days_left);
+                if s.faults.renew_moves_back > 0 {
+                    s.faults.renew_moves_back -= 1;
+                    due = due_in(days_left - 7);
+                }
+                i.state = ItemState::OnLoan { patron: patron.into(), due: due.clone() };
+                i.renewals += 1;
+                i.renewals_executed += 1;
+                r.ok = true;
+                r.renewal_ok = true;
+                r.due_date = due;
+                applied = true;
+            }
+        }
+        Some(i) => {
+            r.title = i.title.clone();
+            r.screen_messages.push("この資料は借りていません / Not on loan to you".into());
+        }
+        None => r.screen_messages.push("Invalid item".into()),
+    }
+    r.title = nfd_if(s, &r.title);
+    if applied {
+        if s.faults.omit_item_id > 0 {
+            s.faults.omit_item_id -= 1;
+            r.item = String::new();
+        }
+        if s.faults.disconnect_after_renewal > 0 {
+            s.faults.disconnect_after_renewal -= 1;
+            return Action::Close;
+        }
+    }
+    Action::Reply(Message::RenewResponse(r))
+}
+
+/// Days since the epoch of a SIP2 date (`YYYYMMDD    HHMMSS`), for renewal arithmetic.
+fn sip_days(date: &str) -> Option<i64> {
+    let (ymd, _) = kiosk_ils::due_date_key(date)?;
+    let (y, m, d) = (i64::from(ymd / 10_000), i64::from(ymd / 100 % 100), i64::from(ymd % 100));
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + (153 * m + 2) / 5 + d - 1;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+fn checkin(s: &mut Shared, inst: &str, item: &str) -> Action {
+    let mut r = CheckinResponse {
+        ok: false,
+        resensitize: true,
+        magnetic_media: Some(false),
+        alert: false,
+        date: now(),
+        institution: inst.to_owned(),
+        item: item.to_owned(),
+        permanent_location: "本館".into(),
+        title: None,
+        sort_bin: None,
+        patron: None,
+        media_type: Some("001".into()),
+        screen_messages: vec![],
+        print_lines: vec![],
+        extra: vec![],
+    };
+    let shelf = s.catalogue.hold_shelf.clone();
+    let mut applied = false;
+    match s.catalogue.items.get_mut(item) {
+        Some(i) => {
+            r.title = Some(i.title.clone());
+            if let ItemState::OnLoan { patron, .. } = &i.state {
+                r.patron = Some(patron.clone());
+                r.ok = true;
+                i.returns_executed += 1;
+                i.renewals = 0;
+                applied = true;
+                if i.hold_queue.is_empty() {
+                    i.state = ItemState::Available;
+                } else {
+                    // Like Koha: the return is accepted, the alert says where it goes.
+                    let next = i.hold_queue.remove(0);
+                    i.state = ItemState::OnHoldFor(next);
+                    r.alert = true;
+                    r.sort_bin = Some("HOLD".into());
+                    r.extra.push(Field::new(b"CT", shelf));
+                    r.screen_messages.push("予約資料です。カウンターへ / Hold for another patron".into());
+                }
+            } else {
+                // Koha's answer to a return of an item nobody has: not checked in, alert.
+                r.alert = true;
+                r.screen_messages.push("貸出されていません / Item not checked out".into());
+            }
+        }
+        None => r.screen_messages.push("Invalid item".into()),
+    }
+    if applied {
+        if s.faults.omit_item_id > 0 {
+            s.faults.omit_item_id -= 1;
+            r.item = String::new();
+        }
+        if s.faults.disconnect_after_return > 0 {
+            s.faults.disconnect_after_return -= 1;
+            return Action::Close;
+        }
+    }
+    Action::Reply(Message::CheckinResponse(r))
 }
 
 /// Items keyed by id, for tests that need many.

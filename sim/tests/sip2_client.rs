@@ -86,16 +86,19 @@ async fn item_outcomes_are_named() {
     assert!(msg.contains("Loan limit"));
     assert_eq!(title.as_deref(), Some("吾輩は猫である"));
     // Renew, account, return.
-    let renewed = c.renew("P0002", "1000000002").await.unwrap().unwrap();
+    let renewed = c.renew("P0002", "1000000002", None).await.unwrap().unwrap();
     assert_eq!(renewed.title, "ノルウェイの森");
     let account = c.account("P0002", None).await.unwrap();
-    assert_eq!(account.loans, ["1000000002"]);
+    let loans: Vec<&str> = account.loans.iter().map(|l| l.item.as_str()).collect();
+    assert_eq!(loans, ["1000000002"]);
+    assert_eq!(account.loans[0].title, "ノルウェイの森");
     let back = c.checkin("1000000002").await.unwrap().unwrap();
     assert!(!back.alert);
     assert_eq!(sim.item("1000000002").unwrap().state, ItemState::Available);
     assert_eq!(c.checkin("0000").await.unwrap(), Err(ItemProblem::NotFound));
     let holds = c.account("P0004", None).await.unwrap();
-    assert_eq!(holds.holds, ["3000000001"]);
+    assert_eq!(holds.holds_ready.len(), 1);
+    assert_eq!(holds.holds_ready[0].item, "3000000001");
 }
 
 #[tokio::test]

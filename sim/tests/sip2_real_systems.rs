@@ -220,7 +220,7 @@ async fn request_mode_sends_harmless_requests_again_and_reconciles_a_checkout() 
     assert_eq!((sim.stats().duplicate_checkouts, sim.stats().acs_resends), (0, 0));
 
     sim.faults(|f| f.corrupt_checksum = 1);
-    let renewed = c.renew("P0001", "1000000002").await.unwrap().unwrap();
+    let renewed = c.renew("P0001", "1000000002", None).await.unwrap().unwrap();
     assert_eq!(renewed.title, "ノルウェイの森");
     assert_eq!(sim.stats().acs_resends, 1);
 }

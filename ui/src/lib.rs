@@ -20,10 +20,10 @@ mod generated {
 pub use generated::{AppWindow, Kiosk};
 // The view model this crate draws, re-exported so a caller needs one import.
 pub use kiosk_core::scene::{
-    AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState, EventKind,
-    EventRow, Gray, HandOffMethod, HandOffScene, Key, Language, LinkScene, LinkStage, LoanRow, Notice, Pad,
-    PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow, TypingState, UiAction,
-    UpdatePhase, UpdateView, event_row, loan_row, refused_row, status_row,
+    AccountRow, AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState,
+    EventKind, EventRow, Gray, HandOffMethod, HandOffScene, HoldRow, Key, Language, LinkScene, LinkStage,
+    LoanRow, Notice, Pad, PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow,
+    TypingState, UiAction, UpdatePhase, UpdateView, event_row, loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -74,9 +74,13 @@ same_enum!(Screen {
     HandOff,
     LinkWaiting,
     Linking,
+    Account,
 });
+same_enum!(RenewStatus { NotAsked, Waiting, Renewed, Refused });
+same_enum!(Block { Other, Overdue, Fines, CardLost, TooManyItems, ItemsLost });
+same_enum!(AccountStage { Loading, Unavailable, Shown });
 same_enum!(HandOffMethod { Digits, Barcode, Keyboard, Label });
-same_enum!(Refusal { None, NotInCatalogue, OnHold, OnLoan, Other, NoAnswer });
+same_enum!(Refusal { None, NotInCatalogue, OnHold, OnLoan, Other, NoAnswer, Unconfirmed });
 same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });
 same_enum!(LinkStage { Scan, ConfirmCard, ConfirmPatron, Saving });
 same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verified, Locked });
@@ -200,6 +204,45 @@ impl From<&LoanRow> for generated::LoanRow {
     }
 }
 
+impl From<&AccountRow> for generated::AccountRow {
+    fn from(r: &AccountRow) -> Self {
+        generated::AccountRow {
+            number: int(r.number),
+            title: r.title.as_str().into(),
+            item: r.item.as_str().into(),
+            due: r.due.as_str().into(),
+            has_due_date: r.due_date.is_some(),
+            due_month: r.due_date.map_or(0, |d| i32::from(d.month)),
+            due_day: r.due_date.map_or(0, |d| i32::from(d.day)),
+            due_weekday: r.due_date.map_or(0, |d| i32::from(d.weekday)),
+            overdue: r.overdue,
+            can_renew: r.can_renew,
+            renew: r.renew.into(),
+            new_due: r.new_due.as_str().into(),
+            has_new_due_date: r.new_due_date.is_some(),
+            new_due_month: r.new_due_date.map_or(0, |d| i32::from(d.month)),
+            new_due_day: r.new_due_date.map_or(0, |d| i32::from(d.day)),
+            new_due_weekday: r.new_due_date.map_or(0, |d| i32::from(d.weekday)),
+            refusal: r.refusal.into(),
+            message: r.message.as_str().into(),
+        }
+    }
+}
+
+impl From<&HoldRow> for generated::HoldRow {
+    fn from(h: &HoldRow) -> Self {
+        generated::HoldRow {
+            title: h.title.as_str().into(),
+            pickup: h.pickup.as_str().into(),
+            until: h.until.as_str().into(),
+            has_until_date: h.until_date.is_some(),
+            until_month: h.until_date.map_or(0, |d| i32::from(d.month)),
+            until_day: h.until_date.map_or(0, |d| i32::from(d.day)),
+            until_weekday: h.until_date.map_or(0, |d| i32::from(d.weekday)),
+        }
+    }
+}
+
 impl From<&StatusRow> for generated::StatusRow {
     fn from(r: &StatusRow) -> Self {
         generated::StatusRow {
@@ -245,6 +288,20 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_waiting(int(this.waiting));
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);
+        k.set_can_open_account(this.can_open_account);
+        let a = &this.account;
+        k.set_account_stage(a.stage.into());
+        k.set_account_rows(model(a.rows.iter().map(generated::AccountRow::from)));
+        k.set_account_loans(int(a.loans));
+        k.set_account_overdue(int(a.overdue));
+        k.set_account_holds(model(a.holds.iter().map(generated::HoldRow::from)));
+        k.set_account_blocks(model(a.blocks.iter().map(|b| generated::Block::from(*b))));
+        k.set_account_message(SharedString::from(a.message.as_str()));
+        k.set_account_incomplete(a.incomplete);
+        k.set_account_renewing(int(a.renewing));
+        k.set_can_renew_all(a.can_renew_all);
+        k.set_account_page(int(a.page));
+        k.set_account_pages(int(a.pages));
         k.set_printing_label(this.printing_label);
         k.set_notice(this.notice.into());
         k.set_notice_detail(SharedString::from(this.notice_detail.as_str()));

@@ -31,10 +31,16 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use crate::codec::{Charset, DEFAULT_MAX_FRAME, DecodeOptions, FrameBuffer, SipDate, display_text};
+use crate::codec::{
+    Charset, DEFAULT_MAX_FRAME, DecodeOptions, FrameBuffer, SipDate, display_due_date, display_text,
+    due_date_key,
+};
 use crate::dialect::{self, ChargedItems, Resend};
 use crate::error::{DecodeError, Sip2Error};
-use crate::library::{Account, CheckinOutcome, ItemProblem, Library, Loan, PatronProblem, Refused, Standing};
+use crate::library::{
+    Account, AccountLoan, CheckinOutcome, HoldReady, ItemProblem, Library, Loan, PatronProblem, Refused,
+    Standing,
+};
 use crate::messages::{
     AcsStatus, CheckinRequest, CheckoutRequest, CirculationResponse, EndSessionRequest,
     ItemInformationRequest, ItemInformationResponse, Login, Message, PatronInformationRequest,
@@ -161,6 +167,14 @@ impl ClientConfig {
         }
     }
 }
+
+/// Items asked for per patron information (63) request: small enough that a page of
+/// long barcodes fits a frame any server accepts.
+pub const ACCOUNT_PAGE: usize = 20;
+
+/// The most items of one list the account reads (a bound against a server that keeps
+/// sending full pages).
+pub const ACCOUNT_LIST_LIMIT: usize = 500;
 
 /// The keep-alive never runs more often than this because of the server's timeout (a
 /// shorter configured interval is still honoured): a 98 timeout is often a request
@@ -961,6 +975,17 @@ impl Client {
         pin: Option<&str>,
         summary: Summary,
     ) -> Result<PatronInformationResponse, Sip2Error> {
+        self.patron_information_range(patron, pin, summary, None).await
+    }
+
+    /// Patron information (63) for items `first..=last` (1-based, BP/BQ) of one list.
+    pub async fn patron_information_range(
+        &mut self,
+        patron: &str,
+        pin: Option<&str>,
+        summary: Summary,
+        range: Option<(usize, usize)>,
+    ) -> Result<PatronInformationResponse, Sip2Error> {
         let msg = Message::PatronInformation(PatronInformationRequest {
             language: self.cfg.language.clone(),
             date: self.now(),
@@ -969,8 +994,8 @@ impl Client {
             patron: patron.to_owned(),
             terminal_password: Some(self.cfg.terminal_password.clone()),
             patron_password: pin.map(str::to_owned),
-            start_item: None,
-            end_item: None,
+            start_item: range.map(|(first, _)| first.to_string()),
+            end_item: range.map(|(_, last)| last.to_string()),
             extra: Vec::new(),
         });
         match self.request(&msg).await? {
@@ -1016,7 +1041,15 @@ impl Client {
 
     /// Renew (29). A renewal is safe to resend byte-identically; across a reconnect it
     /// is simply asked again (renewing twice only moves the due date once more).
-    pub async fn renew(&mut self, patron: &str, item: &str) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+    /// `due_before` is the due date the patron saw: an answer that moves it back is
+    /// [`Sip2Error::DueDateMovedBack`]; one that does not name the item is
+    /// [`Sip2Error::MissingItem`] (its outcome is then checked, never guessed).
+    pub async fn renew(
+        &mut self,
+        patron: &str,
+        item: &str,
+        due_before: Option<&str>,
+    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
         let date = self.now();
         let nb = if self.cfg.nb_due_date_is_transaction_date { date.clone() } else { SipDate::blank() };
         let msg = Message::Renew(RenewRequest {
@@ -1036,7 +1069,19 @@ impl Client {
         let Message::RenewResponse(r) = self.request(&msg).await? else {
             return Err(unexpected("renew (29)"));
         };
+        if r.item.trim().is_empty() {
+            return Err(Sip2Error::MissingItem { command: "renew (29)" });
+        }
         if r.ok {
+            if let Some(before) = due_before
+                && let (Some(old), Some(new)) = (due_date_key(before), due_date_key(&r.due_date))
+                && new < old
+            {
+                return Err(Sip2Error::DueDateMovedBack {
+                    before: display_due_date(before),
+                    after: display_due_date(&r.due_date),
+                });
+            }
             return Ok(Ok(Loan {
                 item: r.item,
                 title: display_text(&r.title),
@@ -1046,8 +1091,14 @@ impl Client {
                 desensitize: r.desensitize,
             }));
         }
+        // Refused: someone waits for it, or the library system's own reason (a renewal
+        // limit, a block) in its words. The item is on loan to this patron, so its being
+        // charged says nothing.
         let message = r.screen_messages.first().map(|m| display_text(m));
-        Ok(Err(self.classify_refusal(item, message).await.0))
+        match self.classify_refusal(item, message.clone()).await.0 {
+            problem @ (ItemProblem::OnHoldForAnother | ItemProblem::NotFound) => Ok(Err(problem)),
+            _ => Ok(Err(ItemProblem::Refused(message))),
+        }
     }
 
     /// Checkin (09).
@@ -1068,26 +1119,168 @@ impl Client {
         let Message::CheckinResponse(r) = self.request(&msg).await? else {
             return Err(unexpected("checkin (09)"));
         };
+        if r.item.trim().is_empty() {
+            return Err(Sip2Error::MissingItem { command: "checkin (09)" });
+        }
         let message = r.screen_messages.first().map(|m| display_text(m));
+        let title = r.title.as_deref().map(|t| display_text(t.trim())).filter(|t| !t.is_empty());
         if r.ok {
-            Ok(Ok(CheckinOutcome { alert: r.alert, sort_bin: r.sort_bin, message }))
-        } else if r.title.as_deref().unwrap_or_default().is_empty() {
-            Ok(Err(ItemProblem::NotFound))
-        } else {
-            Ok(Err(ItemProblem::Refused(message)))
+            let destination = r
+                .extra
+                .iter()
+                .find(|f| &f.id == b"CT")
+                .map(|f| display_text(f.value.trim()))
+                .filter(|d| !d.is_empty());
+            return Ok(Ok(CheckinOutcome {
+                alert: r.alert,
+                sort_bin: r.sort_bin,
+                destination,
+                title,
+                message,
+            }));
+        }
+        if title.is_none() {
+            return Ok(Err(ItemProblem::NotFound));
+        }
+        // Refused: not on loan (a book returned twice), or the library system's reason.
+        match self.item_information(item).await {
+            Ok(info) if !info.circulation_status.is_charged() => Ok(Err(ItemProblem::NotCheckedOut)),
+            Ok(_) => Ok(Err(ItemProblem::Refused(message))),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask why a return was refused");
+                Ok(Err(ItemProblem::Refused(message)))
+            }
         }
     }
 
-    /// Loans, overdue items and holds of a patron (three 63s, one list each).
+    /// One item list of patron information, page by page (BP/BQ) until the count the
+    /// library system gave is reached. The first page's answer comes back too (its
+    /// counts, flags and messages). A list longer than its count is
+    /// [`Sip2Error::ListLonger`]; a list that stays shorter (the server's frame limit, or
+    /// a server that ignores the range) is returned with `incomplete` set.
+    async fn item_list(
+        &mut self,
+        patron: &str,
+        pin: Option<&str>,
+        summary: Summary,
+    ) -> Result<(Vec<String>, PatronInformationResponse, bool), Sip2Error> {
+        let pick = |r: &PatronInformationResponse| -> (Vec<String>, Option<u16>, &'static str) {
+            match summary {
+                Summary::HoldItems => (r.hold_items.clone(), r.hold_items_count, "holds"),
+                Summary::OverdueItems => (r.overdue_items.clone(), r.overdue_items_count, "overdue items"),
+                _ => (r.charged_items.clone(), r.charged_items_count, "loans"),
+            }
+        };
+        let mut items: Vec<String> = Vec::new();
+        let mut first_answer = None;
+        let mut start = 1;
+        // Bounded: a server that keeps sending full pages stops at this many items.
+        while start <= ACCOUNT_LIST_LIMIT {
+            let range = (start, start + ACCOUNT_PAGE - 1);
+            let r = self.patron_information_range(patron, pin, summary, Some(range)).await?;
+            let (page, counted, list) = pick(&r);
+            let counted_or = counted.map_or(usize::MAX, usize::from);
+            if let Some(counted) = counted
+                && page.len() > usize::from(counted)
+            {
+                return Err(Sip2Error::ListLonger { list, counted, listed: page.len() });
+            }
+            first_answer.get_or_insert(r);
+            let fresh: Vec<String> = page.into_iter().filter(|i| !items.contains(i)).collect();
+            let got = fresh.len();
+            items.extend(fresh);
+            if items.len() >= counted_or || got < ACCOUNT_PAGE {
+                let incomplete = counted.is_some_and(|c| items.len() < usize::from(c));
+                let Some(first) = first_answer else { break };
+                return Ok((items, first, incomplete));
+            }
+            start += ACCOUNT_PAGE;
+        }
+        let Some(first) = first_answer else {
+            return Err(unexpected("patron information (63)"));
+        };
+        Ok((items, first, true))
+    }
+
+    /// The patron's account: loans with titles and due dates (item information, 17, for
+    /// each; sorted by due date, overdue ones marked from the overdue list), holds ready
+    /// for pickup with where and until when, the status flags and the library system's
+    /// message.
     pub async fn account(&mut self, patron: &str, pin: Option<&str>) -> Result<Account, Sip2Error> {
-        let loans = self.patron_information(patron, pin, Summary::ChargedItems).await?;
-        let holds = self.patron_information(patron, pin, Summary::HoldItems).await?;
-        let overdue = self.patron_information(patron, pin, Summary::OverdueItems).await?;
+        let (charged, first, mut incomplete) = self.item_list(patron, pin, Summary::ChargedItems).await?;
+        let overdue = if first.overdue_items_count == Some(0) {
+            Vec::new()
+        } else {
+            let (list, _, short) = self.item_list(patron, pin, Summary::OverdueItems).await?;
+            incomplete |= short;
+            list
+        };
+        let holds = if first.hold_items_count == Some(0) {
+            Vec::new()
+        } else {
+            let (list, _, short) = self.item_list(patron, pin, Summary::HoldItems).await?;
+            incomplete |= short;
+            list
+        };
+        let mut loans = Vec::with_capacity(charged.len());
+        for entry in charged {
+            let entry = entry.trim().to_owned();
+            let info = self.item_information(&entry).await?;
+            let known = !info.title.trim().is_empty() || info.circulation_status.is_charged();
+            let loan = if known {
+                AccountLoan {
+                    overdue: overdue.iter().any(|o| o.trim() == entry),
+                    item: entry,
+                    title: display_text(info.title.trim()),
+                    due: info.due_date.clone().unwrap_or_default(),
+                }
+            } else if self.cfg.charged_items == ChargedItems::Title {
+                // A title, not a barcode: shown, but it cannot be renewed from here.
+                AccountLoan {
+                    overdue: overdue.iter().any(|o| o.trim() == entry),
+                    title: display_text(&entry),
+                    item: String::new(),
+                    due: String::new(),
+                }
+            } else {
+                AccountLoan {
+                    overdue: overdue.iter().any(|o| o.trim() == entry),
+                    item: entry,
+                    title: String::new(),
+                    due: String::new(),
+                }
+            };
+            loans.push(loan);
+        }
+        // Earliest due first; dates the kiosk cannot read go last, in the server's order.
+        loans.sort_by_key(|l| due_date_key(&l.due).map_or((1, (0, 0)), |k| (0, k)));
+        let mut holds_ready = Vec::with_capacity(holds.len());
+        for item in holds {
+            let item = item.trim().to_owned();
+            let info = self.item_information(&item).await?;
+            let field = |id: &[u8; 2]| {
+                info.extra
+                    .iter()
+                    .find(|f| &f.id == id)
+                    .map(|f| display_text(f.value.trim()))
+                    .filter(|v| !v.is_empty())
+            };
+            let pickup = field(b"BS").or_else(|| {
+                info.current_location.as_deref().map(|l| display_text(l.trim())).filter(|l| !l.is_empty())
+            });
+            holds_ready.push(HoldReady {
+                title: display_text(info.title.trim()),
+                pickup,
+                until: info.hold_pickup_date.clone().filter(|d| !d.trim().is_empty()),
+                item,
+            });
+        }
         Ok(Account {
-            loans: loans.charged_items,
-            holds: holds.hold_items,
-            overdue: overdue.overdue_items,
-            flags: loans.status,
+            loans,
+            holds_ready,
+            flags: first.status,
+            message: first.screen_messages.first().map(|m| display_text(m.trim())).filter(|m| !m.is_empty()),
+            incomplete,
         })
     }
 
@@ -1191,6 +1384,28 @@ impl Sip2Library {
     pub async fn reconcile_checkout(&self, patron: &str, item: &str) -> Result<Reconciled, Sip2Error> {
         self.client.lock().await.reconcile_checkout(patron, item).await
     }
+
+    /// After a crash: did the renewal of `item` happen? Only item information is asked
+    /// (nothing that could renew it): still on loan with a due date later than
+    /// `due_before`, it did. A due date the kiosk cannot compare counts as not renewed,
+    /// which is safe: the patron may renew again, and a second renewal only moves the
+    /// date once more.
+    pub async fn reconcile_renewal(&self, item: &str, due_before: &str) -> Result<bool, Sip2Error> {
+        let info = self.client.lock().await.item_information(item).await?;
+        let moved = match (due_date_key(due_before), info.due_date.as_deref().and_then(due_date_key)) {
+            // Dates only: a due date shown without its time must not look moved.
+            (Some(before), Some(now)) => now.0 > before.0,
+            _ => false,
+        };
+        Ok(info.circulation_status.is_charged() && moved)
+    }
+
+    /// After a crash: did the return of `item` happen? Only item information is asked:
+    /// no longer charged, it did.
+    pub async fn reconcile_return(&self, item: &str) -> Result<bool, Sip2Error> {
+        let info = self.client.lock().await.item_information(item).await?;
+        Ok(!info.circulation_status.is_charged())
+    }
 }
 
 impl Library for Sip2Library {
@@ -1206,8 +1421,13 @@ impl Library for Sip2Library {
         self.client.lock().await.checkout(patron, item).await
     }
 
-    async fn renew(&self, patron: &str, item: &str) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
-        self.client.lock().await.renew(patron, item).await
+    async fn renew(
+        &self,
+        patron: &str,
+        item: &str,
+        due_before: Option<&str>,
+    ) -> Result<Result<Loan, ItemProblem>, Sip2Error> {
+        self.client.lock().await.renew(patron, item, due_before).await
     }
 
     async fn return_item(&self, item: &str) -> Result<Result<CheckinOutcome, ItemProblem>, Sip2Error> {

@@ -93,6 +93,32 @@ pub fn display_due_date(due: &str) -> String {
     }
 }
 
+/// A due date as a sortable key, `(YYYYMMDD, HHMMSS)`: SIP2's 18-character date, or a
+/// date written `YYYY-MM-DD` / `YYYY/MM/DD` (optionally followed by `HH:MM[:SS]`), as
+/// library systems format AH. `None` for anything else: such dates are neither sorted
+/// nor compared.
+pub fn due_date_key(due: &str) -> Option<(u32, u32)> {
+    let due = due.trim();
+    let b = due.as_bytes();
+    let digits = |s: &[u8]| -> Option<u32> {
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    if b.len() == 18 && b[..8].iter().all(u8::is_ascii_digit) {
+        return Some((digits(&b[..8])?, digits(&b[12..18]).unwrap_or(0)));
+    }
+    if b.len() >= 10 && matches!(b[4], b'-' | b'/') && b[7] == b[4] {
+        let date = digits(&b[..4])? * 10_000 + digits(&b[5..7])? * 100 + digits(&b[8..10])?;
+        let time: Vec<u8> = b[10..].iter().copied().filter(u8::is_ascii_digit).collect();
+        let mut time = time;
+        time.resize(6, b'0');
+        return Some((date, digits(&time[..6]).unwrap_or(0)));
+    }
+    None
+}
+
 /// The checksum of a frame prefix (command id through `AZ`), as 4 uppercase hex digits.
 pub fn checksum(prefix: &[u8]) -> [u8; 4] {
     let sum = prefix.iter().fold(0u16, |acc, b| acc.wrapping_add(u16::from(*b)));

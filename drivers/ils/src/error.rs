@@ -175,6 +175,21 @@ pub enum Sip2Error {
          stopped answering); the kiosk will check the item's status before trying again"
     )]
     OutcomeUnknown { item: String },
+    #[error(
+        "the library system listed {listed} {list} but counted {counted} in the same patron \
+         information (64) answer: the answer is inconsistent; check the server's SIP2 settings"
+    )]
+    ListLonger { list: &'static str, counted: u16, listed: usize },
+    #[error(
+        "the library system's answer to {command} does not name the item (AB is empty): \
+         whether it was done is checked from the item's status"
+    )]
+    MissingItem { command: &'static str },
+    #[error(
+        "the library system renewed an item but moved its due date back, from {before} to \
+         {after}: check the loan rules (or the patron's expiry date) in the library system"
+    )]
+    DueDateMovedBack { before: String, after: String },
     #[error("network error talking to the library system: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -211,6 +226,7 @@ impl Sip2Error {
                 | Sip2Error::Garbage(_)
                 | Sip2Error::Io(_)
                 | Sip2Error::OutcomeUnknown { .. }
+                | Sip2Error::MissingItem { .. }
         )
     }
 }

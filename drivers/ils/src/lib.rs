@@ -16,11 +16,12 @@ pub mod messages;
 pub mod tls;
 
 pub use client::{CheckoutPermission, Client, ClientConfig, Credentials, InProcessPeer, Sip2Library};
-pub use codec::{Charset, SipDate, display_due_date, display_text};
+pub use codec::{Charset, SipDate, display_due_date, display_text, due_date_key};
 pub use dialect::{ChargedItems, Profile, Resend};
 pub use error::{DecodeError, EncodeError, Sip2Error};
 pub use library::{
-    Account, CheckinOutcome, ItemProblem, Library, LibraryError, Loan, PatronProblem, Refused, Standing,
+    Account, AccountLoan, CheckinOutcome, HoldReady, ItemProblem, Library, LibraryError, Loan, PatronProblem,
+    Refused, Standing,
 };
 pub use messages::Message;
 pub use tls::{ClientIdentity, TlsSettings};

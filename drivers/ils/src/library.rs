@@ -75,6 +75,8 @@ pub enum ItemProblem {
     OnLoanToAnother,
     /// Refused for another reason; the library system's screen message, if any.
     Refused(Option<String>),
+    /// A return of an item that is not on loan (returned already, or never lent).
+    NotCheckedOut,
 }
 
 /// A checkout the library system refused: why, and the item's title when the library
@@ -104,26 +106,86 @@ impl From<ItemProblem> for Refused {
 }
 
 /// Result of a return.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CheckinOutcome {
     /// Staff should look at the item (alert flag: hold for someone, other branch…).
     pub alert: bool,
     pub sort_bin: Option<String>,
+    /// Where the item goes next when the library system says (CT: a hold shelf, another
+    /// branch).
+    pub destination: Option<String>,
+    /// The title (NFC), when the library system gave one.
+    pub title: Option<String>,
     pub message: Option<String>,
 }
 
-/// Loans and holds of a patron.
+impl std::fmt::Debug for CheckinOutcome {
+    // Titles stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckinOutcome(alert {}, sort bin {:?})", self.alert, self.sort_bin)
+    }
+}
+
+/// One of the patron's loans, for the account screen.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountLoan {
+    pub item: String,
+    /// Title (NFC); "" when the library system gave none.
+    pub title: String,
+    /// Due date as the library system wrote it ("" when it gave none).
+    pub due: String,
+    /// The library system lists it among the patron's overdue items.
+    pub overdue: bool,
+}
+
+impl std::fmt::Debug for AccountLoan {
+    // What a patron borrows is private: titles stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AccountLoan({:?}, due {}, overdue {})", self.item, self.due, self.overdue)
+    }
+}
+
+/// A hold waiting for the patron.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HoldReady {
+    pub item: String,
+    /// Title (NFC); "" when the library system gave none.
+    pub title: String,
+    /// Where to collect it, when the library system says (its own words).
+    pub pickup: Option<String>,
+    /// The last day to collect it, as the library system wrote it.
+    pub until: Option<String>,
+}
+
+impl std::fmt::Debug for HoldReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HoldReady({:?})", self.item)
+    }
+}
+
+/// A patron's account: loans (sorted by due date, earliest first), holds ready for
+/// pickup, the patron status flags and the library system's message.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Account {
-    pub loans: Vec<String>,
-    pub holds: Vec<String>,
-    pub overdue: Vec<String>,
+    pub loans: Vec<AccountLoan>,
+    pub holds_ready: Vec<HoldReady>,
     pub flags: PatronStatusFlags,
+    /// The library system's first screen message (NFC), if any.
+    pub message: Option<String>,
+    /// The library system counted more loans or holds than it listed, even when asked
+    /// page by page (a frame size limit): the lists are what it sent, not everything.
+    pub incomplete: bool,
 }
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Account({} loans, {} holds)", self.loans.len(), self.holds.len())
+        write!(
+            f,
+            "Account({} loans, {} holds ready, incomplete {})",
+            self.loans.len(),
+            self.holds_ready.len(),
+            self.incomplete
+        )
     }
 }
 
@@ -146,11 +208,13 @@ pub trait Library: Send + Sync {
         item: &str,
     ) -> impl Future<Output = Result<Result<Loan, Refused>, LibraryError>> + Send;
 
-    /// Renew an item on loan to the patron.
+    /// Renew an item on loan to the patron; `due_before` (the due date the account
+    /// showed) lets an answer that moves the due date back be named.
     fn renew(
         &self,
         patron: &str,
         item: &str,
+        due_before: Option<&str>,
     ) -> impl Future<Output = Result<Result<Loan, ItemProblem>, LibraryError>> + Send;
 
     /// Return an item.
@@ -159,7 +223,7 @@ pub trait Library: Send + Sync {
         item: &str,
     ) -> impl Future<Output = Result<Result<CheckinOutcome, ItemProblem>, LibraryError>> + Send;
 
-    /// The patron's loans and holds.
+    /// The patron's loans (with titles and due dates) and holds ready.
     fn account(
         &self,
         patron: &str,

@@ -28,6 +28,8 @@ pub enum Screen {
     LinkWaiting,
     /// Counter mode: the library card to link is scanned and confirmed.
     Linking,
+    /// The patron's account: loans, holds ready, renewals.
+    Account,
 }
 
 /// Counter mode: how the patron number reaches the library system (methods A–D).
@@ -291,6 +293,96 @@ pub enum Refusal {
     Other,
     /// The library system did not answer.
     NoAnswer,
+    /// The library system's answer cannot be trusted: staff check it.
+    Unconfirmed,
+}
+
+/// Where a loan's renewal is, on the account screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RenewStatus {
+    /// Not asked (the row offers the button when it can be renewed).
+    #[default]
+    NotAsked,
+    Waiting,
+    Renewed,
+    /// Refused or not answered: [`AccountRow::refusal`] says why.
+    Refused,
+}
+
+/// Why borrowing is blocked, as the account screen words it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Block {
+    #[default]
+    Other,
+    Overdue,
+    Fines,
+    CardLost,
+    TooManyItems,
+    ItemsLost,
+}
+
+/// The account screen's state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AccountStage {
+    #[default]
+    Loading,
+    Unavailable,
+    Shown,
+}
+
+/// A loan line of the account screen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountRow {
+    /// 1 for the loan due soonest (the renew button reports it).
+    pub number: usize,
+    pub title: String,
+    pub item: String,
+    pub due: String,
+    pub due_date: Option<DueDate>,
+    pub overdue: bool,
+    /// The row has a renew button.
+    pub can_renew: bool,
+    pub renew: RenewStatus,
+    /// The new due date of a renewal.
+    pub new_due: String,
+    pub new_due_date: Option<DueDate>,
+    pub refusal: Refusal,
+    /// The library system's own words about a refusal, on a line of their own.
+    pub message: String,
+}
+
+/// A hold ready for pickup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HoldRow {
+    pub title: String,
+    /// Where to collect it, in the library system's words ("" when not said).
+    pub pickup: String,
+    /// The last day to collect it, as sent, and as a date when it is one.
+    pub until: String,
+    pub until_date: Option<DueDate>,
+}
+
+/// The account screen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountScene {
+    pub stage: AccountStage,
+    /// The rows of the page shown.
+    pub rows: Vec<AccountRow>,
+    /// All loans, overdue ones, holds ready.
+    pub loans: usize,
+    pub overdue: usize,
+    pub holds: Vec<HoldRow>,
+    pub blocks: Vec<Block>,
+    /// The library system's message to the patron ("" for none).
+    pub message: String,
+    /// The library system counted more than it listed.
+    pub incomplete: bool,
+    /// Renewals still to answer (the back and finish buttons wait for them).
+    pub renewing: usize,
+    pub can_renew_all: bool,
+    /// 0-based page of the loans, and how many pages there are (at least 1).
+    pub page: usize,
+    pub pages: usize,
 }
 
 /// A calendar date for the screen.
@@ -512,6 +604,9 @@ pub struct Scene {
     pub counter_mode: bool,
     pub hand_off: HandOffScene,
     pub link: LinkScene,
+    /// The borrowing screen offers the account.
+    pub can_open_account: bool,
+    pub account: AccountScene,
 }
 
 /// The counter's hand-off screen.
@@ -622,6 +717,8 @@ impl Default for Scene {
             counter_mode: false,
             hand_off: HandOffScene::default(),
             link: LinkScene::default(),
+            can_open_account: false,
+            account: AccountScene::default(),
         }
     }
 }
@@ -721,8 +818,22 @@ pub enum UiAction {
     LinkConfirm,
     /// Counter: remove the card's link.
     LinkRemove,
+    /// Open the patron's account.
+    Account,
+    /// Renew the loan of this account row (its `number`).
+    Renew(usize),
+    RenewAll,
+    /// The account's next or previous page.
+    AccountPage(PageTurn),
     /// Demo mode only: stands in for hardware.
     Demo(DemoControl),
+}
+
+/// Which way the account's page turns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageTurn {
+    Next,
+    Previous,
 }
 
 /// The demo strip's buttons.
@@ -784,9 +895,16 @@ impl UiAction {
             "method-label" => UiAction::Method(HandOffMethod::Label),
             "link-confirm" => UiAction::LinkConfirm,
             "link-remove" => UiAction::LinkRemove,
+            "account" => UiAction::Account,
+            "renew-all" => UiAction::RenewAll,
+            "account-next" => UiAction::AccountPage(PageTurn::Next),
+            "account-previous" => UiAction::AccountPage(PageTurn::Previous),
             "demo-card" => UiAction::Demo(DemoControl::Card),
             "demo-scan-book" => UiAction::Demo(DemoControl::ScanBook),
             "demo-scan-library-card" => UiAction::Demo(DemoControl::ScanLibraryCard),
+            other if other.starts_with("renew-") => {
+                UiAction::Renew(other.strip_prefix("renew-")?.parse().ok().filter(|n: &usize| *n >= 1)?)
+            }
             other => match other.strip_prefix("admin-") {
                 Some(rest) => key(rest, Pad::Staff)?,
                 None => key(other, Pad::Card)?,

@@ -7,12 +7,14 @@
 //! defaults when a patron session ends, so the next patron starts in Japanese with the
 //! normal view.
 
+use crate::scene::{AccountRow, AccountStage, Block, HoldRow, PageTurn, RenewStatus};
 use crate::scene::{
     AdminConfirm, AdminPage, CallReason, CheckStage as UiCheck, DemoControl, DueDate,
     HandOffMethod as UiMethod, Key, Language, LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad,
     PinStage as UiPin, Refusal as UiRefusal, Scene, Screen as UiScreen, TypingState, UiAction,
 };
 
+use crate::flow::{AccountLine, AccountView, BlockReason, RenewState};
 use crate::flow::{
     AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, HandOff, ItemRefusal, LabelRefusal,
     LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, StaffCall,
@@ -26,6 +28,8 @@ pub struct Presentation {
     pub large_text: bool,
     pub high_contrast: bool,
     pub admin_page: AdminPage,
+    /// The account screen's page (0-based; clamped to the pages there are).
+    pub account_page: usize,
 }
 
 impl Default for Presentation {
@@ -35,9 +39,14 @@ impl Default for Presentation {
             large_text: false,
             high_contrast: false,
             admin_page: AdminPage::Status,
+            account_page: 0,
         }
     }
 }
+
+/// Loans on one page of the account screen: each row has a renew button at least
+/// 96 px high, and five fit the screen with larger text on.
+pub const ACCOUNT_ROWS: usize = 5;
 
 /// What a tap means.
 #[derive(Debug, PartialEq, Eq)]
@@ -124,6 +133,19 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         })),
         UiAction::LinkConfirm => tap(Tap::ConfirmReplace),
         UiAction::LinkRemove => tap(Tap::Unlink),
+        UiAction::Account => {
+            presentation.account_page = 0;
+            tap(Tap::Account)
+        }
+        UiAction::Renew(number) => tap(Tap::Renew(number.saturating_sub(1))),
+        UiAction::RenewAll => tap(Tap::RenewAll),
+        UiAction::AccountPage(turn) => {
+            presentation.account_page = match turn {
+                PageTurn::Next => presentation.account_page.saturating_add(1),
+                PageTurn::Previous => presentation.account_page.saturating_sub(1),
+            };
+            Input::Presentation
+        }
         UiAction::Demo(control) => Input::Demo(control),
     }
 }
@@ -188,7 +210,97 @@ fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
         ItemRefusal::OnLoanToAnother => (UiRefusal::OnLoan, ""),
         ItemRefusal::Refused(message) => (UiRefusal::Other, message.as_deref().unwrap_or_default().trim()),
         ItemRefusal::NoAnswer => (UiRefusal::NoAnswer, ""),
+        ItemRefusal::Unconfirmed => (UiRefusal::Unconfirmed, ""),
     }
+}
+
+fn block(reason: BlockReason) -> Block {
+    match reason {
+        BlockReason::Overdue => Block::Overdue,
+        BlockReason::Fines => Block::Fines,
+        BlockReason::CardLost => Block::CardLost,
+        BlockReason::TooManyItems => Block::TooManyItems,
+        BlockReason::ItemsLost => Block::ItemsLost,
+        BlockReason::Other => Block::Other,
+    }
+}
+
+/// One loan of the account screen (`number` counts from 1, due soonest first).
+fn account_row(number: usize, line: &AccountLine) -> AccountRow {
+    let loan = &line.loan;
+    let mut row = AccountRow {
+        number,
+        title: loan.title.clone(),
+        item: loan.item.as_ref().map(|i| i.0.clone()).unwrap_or_default(),
+        due: loan.due.clone(),
+        due_date: DueDate::parse(&loan.due),
+        overdue: loan.overdue,
+        ..AccountRow::default()
+    };
+    match &line.renew {
+        RenewState::NotAsked => {
+            row.can_renew = loan.item.is_some();
+        }
+        RenewState::Waiting => row.renew = RenewStatus::Waiting,
+        RenewState::Renewed { due } => {
+            row.renew = RenewStatus::Renewed;
+            row.new_due.clone_from(due);
+            row.new_due_date = DueDate::parse(due);
+            row.overdue = false;
+        }
+        RenewState::Refused(r) => {
+            let (code, message) = refusal(&r.reason);
+            row.renew = RenewStatus::Refused;
+            row.refusal = code;
+            row.message = message.to_owned();
+        }
+    }
+    row
+}
+
+/// The account screen from the flow's view, `page` clamped to the pages there are.
+fn account_scene(view: &AccountView, page: usize) -> crate::scene::AccountScene {
+    let mut a = crate::scene::AccountScene { pages: 1, ..Default::default() };
+    match view {
+        AccountView::Loading => a.stage = AccountStage::Loading,
+        AccountView::Unavailable => a.stage = AccountStage::Unavailable,
+        AccountView::Shown { lines, holds, blocks, message, incomplete, renewing } => {
+            a.stage = AccountStage::Shown;
+            a.loans = lines.len();
+            a.overdue = lines
+                .iter()
+                .filter(|l| l.loan.overdue && !matches!(l.renew, RenewState::Renewed { .. }))
+                .count();
+            a.pages = lines.len().div_ceil(ACCOUNT_ROWS).max(1);
+            a.page = page.min(a.pages - 1);
+            a.rows = lines
+                .iter()
+                .enumerate()
+                .skip(a.page * ACCOUNT_ROWS)
+                .take(ACCOUNT_ROWS)
+                .map(|(i, l)| account_row(i + 1, l))
+                .collect();
+            a.holds = holds
+                .iter()
+                .map(|h| HoldRow {
+                    title: h.title.clone(),
+                    pickup: h.pickup.clone().unwrap_or_default(),
+                    until: h.until.clone().unwrap_or_default(),
+                    until_date: h.until.as_deref().and_then(DueDate::parse),
+                })
+                .collect();
+            a.blocks = blocks.iter().map(|b| block(*b)).collect();
+            a.message = message.clone().unwrap_or_default();
+            a.incomplete = *incomplete;
+            a.renewing = *renewing;
+            a.can_renew_all = lines
+                .iter()
+                .filter(|l| matches!(l.renew, RenewState::NotAsked) && l.loan.item.is_some())
+                .count()
+                > 1;
+        }
+    }
+    a
 }
 
 /// One line of the borrowing list (`number` counts from 1, oldest first).
@@ -291,7 +403,7 @@ pub fn scene(
             s.check_slow = now >= since.after(core::time::Duration::from_secs(2));
             UiScreen::Checking
         }
-        Screen::Borrowing { lines, waiting, finishing, can_print_label } => {
+        Screen::Borrowing { lines, waiting, finishing, can_print_label, can_open_account } => {
             // Newest first: the book just scanned is always on screen, however long the list.
             s.loans = lines.iter().enumerate().rev().map(|(i, l)| loan_line(i + 1, l)).collect();
             s.borrowed =
@@ -300,6 +412,7 @@ pub fn scene(
             s.waiting = *waiting;
             s.finishing = *finishing;
             s.can_print_label = *can_print_label;
+            s.can_open_account = *can_open_account;
             UiScreen::Borrowing
         }
         Screen::Refused { count, lent } => {
@@ -308,6 +421,10 @@ pub fn scene(
             UiScreen::Refused
         }
         Screen::ReceiptChoice => UiScreen::ReceiptChoice,
+        Screen::Account(account) => {
+            s.account = account_scene(account, p.account_page);
+            UiScreen::Account
+        }
         Screen::Printing { label } => {
             s.printing_label = *label;
             UiScreen::Printing

@@ -9,17 +9,20 @@
 //! - card removal ends a card session in Idle with the pad gone and the card powered off;
 //! - while idle, only what Idle allows leaves the flow; stale replies change nothing;
 //! - card commands only while a card is present; checkouts only after the patron's
-//!   standing was confirmed; proof of possession only after a verified PIN.
+//!   standing was confirmed; proof of possession only after a verified PIN;
+//! - the account is asked for, and renewals sent, only after the standing was confirmed;
+//!   only of a loan the account listed with a barcode, never again while its renewal is
+//!   out, and never of an item the library system already renewed in the session.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use kiosk_core::flow::{
-    AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, CardFault, Effect, Event,
-    ItemId, ItemRefusal, LabelRefusal, Loan, Millis, PatronId, PatronRefusal, PatronSession, PinKey, PinPad,
-    PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply, Scan, SessionId, SessionPolicy,
-    Tap, Verdict,
+    Account, AccountLoan, AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession,
+    CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, Loan, Millis, PatronId, PatronRefusal,
+    PatronSession, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply,
+    Scan, SessionId, SessionPolicy, Tap, Verdict,
 };
 use proptest::prelude::*;
 
@@ -59,6 +62,9 @@ fn action() -> impl Strategy<Value = Action> {
         4 => prop_oneof![
             Just(Tap::Finish), Just(Tap::PrintReceipt), Just(Tap::NoReceipt), Just(Tap::PrintLabel),
             Just(Tap::Cancel), Just(Tap::StillHere), Just(Tap::Dismiss), Just(Tap::CallStaff)
+        ].prop_map(Action::Tap),
+        2 => prop_oneof![
+            2 => Just(Tap::Account), 1 => Just(Tap::RenewAll), 2 => (0usize..5).prop_map(Tap::Renew)
         ].prop_map(Action::Tap),
         4 => (0u8..6).prop_map(Action::ScanItem),
         1 => Just(Action::ScanLibraryCard),
@@ -103,7 +109,29 @@ enum Pending {
     Patron,
     Standing,
     Checkout(ItemId),
+    Account,
+    Renew(ItemId),
     Print,
+}
+
+/// The account the harness's library system gives: three renewable loans (one overdue),
+/// one listed by title only.
+fn account() -> Account {
+    let loan = |n: u8, overdue| AccountLoan {
+        item: Some(item(n)),
+        title: format!("資料 {n}"),
+        due: "2026-12-07".into(),
+        overdue,
+    };
+    Account {
+        loans: vec![
+            loan(3, true),
+            loan(4, false),
+            AccountLoan { item: None, title: "題名だけ".into(), due: String::new(), overdue: false },
+            loan(5, false),
+        ],
+        ..Account::default()
+    }
 }
 
 fn plausible(p: &Pending, pick: u8) -> Reply {
@@ -158,6 +186,25 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
                 }),
             },
         },
+        Pending::Account => Reply::Account(match k {
+            0 => None,
+            _ => Some(account()),
+        }),
+        Pending::Renew(i) => Reply::Renewed {
+            item: i.clone(),
+            result: match k {
+                0 => Err(ItemRefusal::OnHoldForAnother.into()),
+                1 => Err(ItemRefusal::NoAnswer.into()),
+                2 => Err(ItemRefusal::Unconfirmed.into()),
+                _ => Ok(Loan {
+                    item: i.clone(),
+                    title: "資料".into(),
+                    due: "2026-12-21".into(),
+                    renewed: true,
+                    desensitize: None,
+                }),
+            },
+        },
         Pending::Print => Reply::Printed(match k {
             0 => Err(PrintFault::OutOfPaper),
             1 => Err(PrintFault::Offline),
@@ -176,6 +223,8 @@ fn noise(pick: u8) -> Reply {
         Pending::Patron,
         Pending::Standing,
         Pending::Checkout(item(pick % 6)),
+        Pending::Account,
+        Pending::Renew(item(pick % 6)),
         Pending::Print,
     ];
     plausible(&all[usize::from(pick) % all.len()], pick / 9)
@@ -193,6 +242,8 @@ struct Harness {
     standing_ok: HashSet<SessionId>,
     pin_verified: HashSet<SessionId>,
     verify_sent: HashSet<SessionId>,
+    /// Items the library system renewed, per session.
+    renewed: HashSet<(SessionId, ItemId)>,
 }
 
 impl Harness {
@@ -218,6 +269,9 @@ impl Harness {
                 }
                 Reply::Standing(Ok(())) => {
                     self.standing_ok.insert(*session);
+                }
+                Reply::Renewed { item, result: Ok(_) } => {
+                    self.renewed.insert((*session, item.clone()));
                 }
                 _ => {}
             }
@@ -265,6 +319,18 @@ impl Harness {
         if card_cmd {
             assert!(self.card_in, "card command {e:?} without a card");
         }
+        if let Effect::Renew { session, item, .. } = e {
+            assert!(self.standing_ok.contains(session), "renewal before patron status");
+            assert!(
+                account().loans.iter().any(|l| l.item.as_ref() == Some(item)),
+                "renewal of an item the account did not list: {item:?}"
+            );
+            assert!(!self.renewed.contains(&(*session, item.clone())), "{item:?} renewed twice");
+            assert!(
+                !self.pending.iter().any(|(s, p)| s == session && *p == Pending::Renew(item.clone())),
+                "{item:?} asked again while its renewal is out"
+            );
+        }
         let mut request = |s: &SessionId, p: Pending| {
             assert_eq!(*s, current, "request for another session: {e:?}");
             self.pending.push((*s, p));
@@ -307,6 +373,13 @@ impl Harness {
             Effect::Checkout { session, item, .. } => {
                 assert!(self.standing_ok.contains(session), "checkout before patron status");
                 request(session, Pending::Checkout(item.clone()));
+            }
+            Effect::Account { session, .. } => {
+                assert!(self.standing_ok.contains(session), "account before patron status");
+                request(session, Pending::Account);
+            }
+            Effect::Renew { session, item, .. } => {
+                request(session, Pending::Renew(item.clone()));
             }
             Effect::Print { session, .. } => request(session, Pending::Print),
             // A self-checkout kiosk never types, links or unlinks (counter mode only).
@@ -393,6 +466,7 @@ fn random_runs_reach_every_state() {
         "resolving-patron",
         "checking-standing",
         "borrowing",
+        "account",
         "receipt-choice",
         "printing",
         "ending",

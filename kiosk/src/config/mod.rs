@@ -234,6 +234,9 @@ pub struct Library {
     pub languages: Languages,
     /// This kiosk's id, in Method D tokens and the audit log.
     pub kiosk_id: Ident,
+    /// Patrons may open their account from the borrowing screen (`account_screen`,
+    /// default true): loans and due dates, renewals, holds ready.
+    pub account_screen: bool,
 }
 
 /// A screen language.
@@ -683,6 +686,7 @@ impl Config {
                 service_provider_id: None,
                 languages: Languages(vec![Language::Ja, Language::En]),
                 kiosk_id: Ident::demo("demo-01"),
+                account_screen: true,
             },
             card: Card { reader: CardReader::Simulated, require_pin: true, allow_library_card: true },
             platform: Platform::Simulated,

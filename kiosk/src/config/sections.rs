@@ -218,6 +218,7 @@ fn library(
     let kiosk_id = s.string(walk, "kiosk_id").then(walk, s.path("kiosk_id"), |v| Ident::parse(&v, "chuo-01"));
     let kiosk_id = s.required(walk, "kiosk_id", kiosk_id, "kiosk_id = \"chuo-01\"");
     let mode = s.choice::<DeviceMode>(walk, "mode").value();
+    let account_screen = s.boolean(walk, "account_screen").value();
     s.finish(walk, |_| None);
     Some((
         Library {
@@ -227,6 +228,7 @@ fn library(
             service_provider_id: service_provider_id?,
             languages: languages?,
             kiosk_id: kiosk_id?,
+            account_screen: account_screen?,
         },
         mode? == DeviceMode::Counter,
     ))

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use kiosk_core::scene::{Notice, PinStage, Refusal, Scene, Screen};
+use kiosk_core::scene::{AccountStage, Notice, PinStage, Refusal, RenewStatus, Scene, Screen};
 use kiosk_printer::token::{self, LabelDate};
 
 use super::script::{self, Step};
@@ -283,6 +283,49 @@ pub fn describe(scene: &Scene) -> String {
         ),
         Screen::LinkWaiting => "Counter: link a card; waiting for the card".to_owned(),
         Screen::Linking => format!("Counter: linking ({:?})", scene.link.stage),
+        Screen::Account => {
+            let a = &scene.account;
+            let rows: Vec<String> = a
+                .rows
+                .iter()
+                .map(|r| {
+                    let due =
+                        if r.overdue { format!("OVERDUE since {}", r.due) } else { format!("due {}", r.due) };
+                    match r.renew {
+                        RenewStatus::NotAsked => format!("{}. {} ({due})", r.number, r.title),
+                        RenewStatus::Waiting => format!("{}. {} ({due}, renewing…)", r.number, r.title),
+                        RenewStatus::Renewed => {
+                            format!("{}. {} (renewed, due {})", r.number, r.title, r.new_due)
+                        }
+                        RenewStatus::Refused if r.message.is_empty() => {
+                            format!("{}. {} ({due}, not renewed: {:?})", r.number, r.title, r.refusal)
+                        }
+                        RenewStatus::Refused => {
+                            format!(
+                                "{}. {} ({due}, not renewed: {:?}: {})",
+                                r.number, r.title, r.refusal, r.message
+                            )
+                        }
+                    }
+                })
+                .collect();
+            let holds: Vec<String> = a.holds.iter().map(|h| format!("{} at {}", h.title, h.pickup)).collect();
+            match a.stage {
+                AccountStage::Loading => "Account: looking it up…".to_owned(),
+                AccountStage::Unavailable => "Account: the library system did not answer".to_owned(),
+                AccountStage::Shown => format!(
+                    "Account: {} on loan, {} overdue, page {} of {} [{}]; holds ready [{}]{}{}",
+                    a.loans,
+                    a.overdue,
+                    a.page + 1,
+                    a.pages,
+                    rows.join(", "),
+                    holds.join(", "),
+                    if a.blocks.is_empty() { String::new() } else { format!("; blocked {:?}", a.blocks) },
+                    if a.incomplete { "; list incomplete" } else { "" },
+                ),
+            }
+        }
     };
     if let Some(secs) = scene.timeout_seconds {
         line.push_str(&format!(" [still there? {secs} s]"));

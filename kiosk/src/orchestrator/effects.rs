@@ -32,6 +32,8 @@ impl Orchestrator {
             Effect::Unlink { session } => self.unlink(session),
             Effect::PatronStatus { session, patron, .. } => self.patron_status(session, patron),
             Effect::Checkout { session, patron, item } => self.checkout(session, patron, item),
+            Effect::Account { session, patron } => self.account(session, patron),
+            Effect::Renew { session, patron, item, due } => self.renew(session, patron, item, due),
             Effect::Print { session, job } => self.print(session, job),
             Effect::PowerOffCard => {
                 if let Some(c) = &self.drivers.card {

@@ -86,15 +86,30 @@ impl JournaledLibrary {
         let mut files = BTreeSet::<PathBuf>::new();
         let mut unsettled = BTreeSet::<PathBuf>::new();
         for u in open {
-            match self.library.reconcile_checkout(&u.patron, &u.item).await {
-                Ok(r) => {
-                    // What was found, never which patron or item.
-                    let found = match r {
+            let found = match u.operation {
+                Operation::Checkout => {
+                    self.library.reconcile_checkout(&u.patron, &u.item).await.map(|r| match r {
                         Reconciled::Lent(_) => "lent",
                         Reconciled::NotLent => "not lent",
                         Reconciled::Other(_) => "on loan to someone else",
-                    };
-                    tracing::info!(found, "reconciled a loan left open by a crash");
+                    })
+                }
+                Operation::Renew => self
+                    .library
+                    .reconcile_renewal(&u.item, u.due_before.as_deref().unwrap_or_default())
+                    .await
+                    .map(|renewed| if renewed { "renewed" } else { "not renewed" }),
+                Operation::Return => self
+                    .library
+                    .reconcile_return(&u.item)
+                    .await
+                    .map(|returned| if returned { "returned" } else { "not returned" }),
+            };
+            match found {
+                Ok(found) => {
+                    // What was found, never which patron or item. Nothing is sent again:
+                    // a renewal or return not made is the patron's to ask for again.
+                    tracing::info!(operation = ?u.operation, found, "reconciled a request left open by a crash");
                     done.settled += 1;
                     files.insert(u.file.clone());
                 }
@@ -161,6 +176,42 @@ impl SessionLoans {
             Err(e) => tracing::error!(error = %e, "the journal thread stopped after the checkout"),
         }
         Ok(answer)
+    }
+
+    /// Journals the renewal's intent with the due date it has now (fsync), sends the
+    /// renewal, journals the answer. An answer whose outcome is unknown (no answer, no
+    /// item id) stays open and is reconciled at the next start by the item's due date;
+    /// any other answer, even one the kiosk does not trust (a due date moved back), is
+    /// the library system's and closes the intent.
+    ///
+    /// # Errors
+    /// [`CheckoutFailure`]: not sent, or sent without a usable answer.
+    pub async fn renew(
+        &self,
+        patron: &str,
+        item: &str,
+        due_before: &str,
+    ) -> Result<Result<Loan, kiosk_ils::ItemProblem>, CheckoutFailure> {
+        let journal = self.journal.clone();
+        let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
+        let due = due_before.to_owned();
+        let intent =
+            super::spawn_scrubbed(move || lock(&journal).intend_with(Operation::Renew, &p, &i, Some(&due)))
+                .await
+                .map_err(CheckoutFailure::Stopped)?
+                .map_err(CheckoutFailure::NotJournaled)?;
+        let answer = self.library.renew(patron, item, Some(due_before)).await;
+        if matches!(&answer, Err(e) if e.outcome_unknown()) {
+            // Stays open: reconciled at the next start.
+            return answer.map_err(CheckoutFailure::NoAnswer);
+        }
+        let journal = self.journal.clone();
+        match super::spawn_scrubbed(move || lock(&journal).answered(intent)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "journal write failed after the renewal"),
+            Err(e) => tracing::error!(error = %e, "the journal thread stopped after the renewal"),
+        }
+        answer.map_err(CheckoutFailure::NoAnswer)
     }
 
     /// Gives up this holder's share; the last one closes the file (deleted when every

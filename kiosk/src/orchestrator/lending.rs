@@ -1,8 +1,12 @@
 //! Lending: the patron's standing and checkouts with the library system, through the
 //! journal ([`super::journaled`]), and the library system's refusals in the flow's terms.
 
-use kiosk_core::flow::{ItemId, ItemRefusal, Loan, PatronId, PatronRefusal, Refusal, Reply, SessionId};
+use kiosk_core::flow::{
+    Account, AccountLoan, BlockReason, HoldReady, ItemId, ItemRefusal, Loan, PatronId, PatronRefusal,
+    Refusal, Reply, SessionId,
+};
 use kiosk_ils::Library;
+use kiosk_ils::messages::PatronStatusFlags;
 
 use super::{Input, Orchestrator};
 
@@ -25,11 +29,133 @@ fn item_refusal(refused: kiosk_ils::Refused) -> Refusal {
         P::OnHoldForAnother => ItemRefusal::OnHoldForAnother,
         P::OnLoanToAnother => ItemRefusal::OnLoanToAnother,
         P::Refused(message) => ItemRefusal::Refused(message),
+        P::NotCheckedOut => ItemRefusal::Refused(None),
     };
     Refusal { reason, title: refused.title }
 }
 
+/// Why the library system's flags say a patron may not borrow, in the screen's words
+/// (empty: the patron may borrow). Each reason once; a denial the flags do not explain is
+/// [`BlockReason::Other`].
+#[must_use]
+pub fn block_reasons(flags: &PatronStatusFlags) -> Vec<BlockReason> {
+    if !flags.denies_borrowing() {
+        return Vec::new();
+    }
+    let reason = |i: usize| match i {
+        PatronStatusFlags::CARD_REPORTED_LOST => Some(BlockReason::CardLost),
+        PatronStatusFlags::TOO_MANY_ITEMS_CHARGED => Some(BlockReason::TooManyItems),
+        PatronStatusFlags::TOO_MANY_OVERDUE | 12 => Some(BlockReason::Overdue),
+        PatronStatusFlags::EXCESSIVE_FINES | PatronStatusFlags::EXCESSIVE_FEES => Some(BlockReason::Fines),
+        8 | 9 | 13 => Some(BlockReason::ItemsLost),
+        _ => None,
+    };
+    let mut out: Vec<BlockReason> = Vec::new();
+    for (i, set) in flags.0.iter().enumerate() {
+        if let Some(r) = reason(i).filter(|_| *set)
+            && !out.contains(&r)
+        {
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        out.push(BlockReason::Other);
+    }
+    out
+}
+
+/// The library system's account in the flow's terms.
+fn account(a: kiosk_ils::Account) -> Account {
+    Account {
+        blocks: block_reasons(&a.flags),
+        loans: a
+            .loans
+            .into_iter()
+            .map(|l| AccountLoan {
+                item: Some(ItemId(l.item)).filter(|i| !i.0.trim().is_empty()),
+                title: l.title,
+                due: kiosk_ils::display_due_date(&l.due),
+                overdue: l.overdue,
+            })
+            .collect(),
+        holds: a
+            .holds_ready
+            .into_iter()
+            .map(|h| HoldReady {
+                title: h.title,
+                pickup: h.pickup,
+                until: h.until.map(|u| kiosk_ils::display_due_date(&u)),
+            })
+            .collect(),
+        message: a.message,
+        incomplete: a.incomplete,
+    }
+}
+
 impl Orchestrator {
+    /// The patron's account from the library system (nothing is changed by asking).
+    pub(super) fn account(&mut self, session: SessionId, patron: PatronId) {
+        self.begin(session);
+        let Some(library) = self.drivers.library.clone() else {
+            let _ = self.inputs.send(Input::Reply { session, reply: Reply::Account(None) });
+            return;
+        };
+        let timeout = self.drivers.timeout;
+        self.spawn(session, false, async move {
+            let answer = match tokio::time::timeout(timeout, library.account(patron.expose(), None)).await {
+                Ok(Ok(a)) => Some(account(a)),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "the patron's account could not be read");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!(waited = ?timeout, "the library system did not send the account in time");
+                    None
+                }
+            };
+            Some(Input::Reply { session, reply: Reply::Account(answer) })
+        });
+    }
+
+    /// A renewal through the journal; like a checkout, it completes even if the session
+    /// ends (its outcome must be journaled).
+    pub(super) fn renew(&mut self, session: SessionId, patron: PatronId, item: ItemId, due: String) {
+        self.begin(session);
+        let Some(lending) = &self.drivers.lending else {
+            let reply = Reply::Renewed { item, result: Err(ItemRefusal::NoAnswer.into()) };
+            let _ = self.inputs.send(Input::Reply { session, reply });
+            return;
+        };
+        let loans = self.loans.get_or_insert_with(|| lending.session(session.0)).clone();
+        self.spawn(session, true, async move {
+            let result = match loans.renew(patron.expose(), &item.0, &due).await {
+                Ok(Ok(loan)) => Ok(Loan {
+                    item: item.clone(),
+                    title: loan.title,
+                    due: kiosk_ils::display_due_date(&loan.due),
+                    renewed: true,
+                    desensitize: loan.desensitize,
+                }),
+                Ok(Err(problem)) => Err(item_refusal(problem.into())),
+                // Answered, but not in a way the kiosk can trust: staff check it (a
+                // missing item id is also reconciled at the next start).
+                Err(super::journaled::CheckoutFailure::NoAnswer(
+                    e @ (kiosk_ils::Sip2Error::DueDateMovedBack { .. }
+                    | kiosk_ils::Sip2Error::MissingItem { .. }),
+                )) => {
+                    tracing::warn!(error = %e, "a renewal's answer cannot be trusted");
+                    Err(ItemRefusal::Unconfirmed.into())
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "renewal not made or not answered");
+                    Err(ItemRefusal::NoAnswer.into())
+                }
+            };
+            loans.finish().await;
+            Some(Input::Reply { session, reply: Reply::Renewed { item, result } })
+        });
+    }
+
     /// The library system's answer about the patron.
     pub(super) fn patron_status(&mut self, session: SessionId, patron: PatronId) {
         self.begin(session);

@@ -90,7 +90,8 @@ fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
         ItemRefusal::OnHoldForAnother => (NotLent::OnHold, None),
         ItemRefusal::OnLoanToAnother => (NotLent::OnLoan, None),
         ItemRefusal::Refused(message) => (NotLent::Other, message.clone()),
-        ItemRefusal::NoAnswer => (NotLent::NoAnswer, None),
+        // Not confirmed either way: staff check it, as for no answer.
+        ItemRefusal::NoAnswer | ItemRefusal::Unconfirmed => (NotLent::NoAnswer, None),
     };
     let title = r
         .title

@@ -11,11 +11,13 @@
 //! for them; a late answer for a session that has ended is dropped, so a slow platform
 //! reply can never land in the next patron's session.
 
+mod account;
 mod admin;
 mod patron;
 mod pin;
 mod secret;
 
+pub use account::{Account, AccountLine, AccountLoan, AccountView, BlockReason, HoldReady, RenewState};
 pub use admin::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AdminView, StaffPin,
 };

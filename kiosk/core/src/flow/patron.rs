@@ -24,6 +24,7 @@
 use core::time::Duration;
 use std::collections::VecDeque;
 
+use super::account::{Account, AccountState, AccountView, RenewState};
 use super::{Millis, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId};
 
 /// The library's choices that shape a session (from the config file).
@@ -51,6 +52,8 @@ pub struct SessionPolicy {
     pub notice_timeout: Duration,
     /// A staffed counter instead of a self-checkout kiosk (`None`: self-checkout).
     pub counter: Option<CounterPolicy>,
+    /// The borrowing screen offers the patron's account (loans, holds, renewals).
+    pub account: bool,
 }
 
 /// The counter profile's choices.
@@ -115,6 +118,7 @@ impl Default for SessionPolicy {
             driver_timeout: Duration::from_secs(45),
             notice_timeout: Duration::from_secs(10),
             counter: None,
+            account: true,
         }
     }
 }
@@ -166,6 +170,9 @@ pub enum ItemRefusal {
     Refused(Option<String>),
     /// The library system did not answer; the orchestrator reconciles before any retry.
     NoAnswer,
+    /// The library system answered something the kiosk cannot trust (no item id, a
+    /// renewal that moved the due date back): staff check it.
+    Unconfirmed,
 }
 
 /// A refused item: why (a code the screen words in the patron's language), and the
@@ -260,6 +267,12 @@ pub enum Tap {
     ConfirmReplace,
     /// Counter, linking: staff remove the card's link.
     Unlink,
+    /// Open the patron's account (from the borrowing screen).
+    Account,
+    /// Renew the account's loan on this line (0 for the first, due soonest).
+    Renew(usize),
+    /// Renew every loan on the account that can be.
+    RenewAll,
 }
 
 /// Card trouble the card driver reports.
@@ -349,6 +362,13 @@ pub enum Reply {
     Linked(Result<(), LinkFault>),
     /// The card's link was removed (`Ok(false)`: it had none).
     Unlinked(Result<bool, LinkFault>),
+    /// The patron's account (`None`: the library system could not be asked).
+    Account(Option<Account>),
+    /// A renewal's answer: the loan with its new due date, or why not.
+    Renewed {
+        item: ItemId,
+        result: Result<Loan, Refusal>,
+    },
 }
 
 /// Everything the session can be told.
@@ -483,6 +503,18 @@ pub enum Effect {
         patron: PatronId,
         item: ItemId,
     },
+    /// Ask the library system for the patron's account.
+    Account {
+        session: SessionId,
+        patron: PatronId,
+    },
+    /// Renew `item`, due `due` now (journaled: reconciliation compares the due date).
+    Renew {
+        session: SessionId,
+        patron: PatronId,
+        item: ItemId,
+        due: String,
+    },
     Print {
         session: SessionId,
         job: PrintJob,
@@ -531,6 +563,8 @@ impl Effect {
             | Effect::ResolvePatron { session }
             | Effect::PatronStatus { session, .. }
             | Effect::Checkout { session, .. }
+            | Effect::Account { session, .. }
+            | Effect::Renew { session, .. }
             | Effect::Print { session, .. }
             | Effect::TypeNumber { session, .. }
             | Effect::Link { session, .. }
@@ -619,6 +653,8 @@ pub enum Screen {
         waiting: usize,
         finishing: bool,
         can_print_label: bool,
+        /// The account button is offered (the library turned it on, nothing is waiting).
+        can_open_account: bool,
     },
     /// At Finish, when books were refused: how many, and "take them to the counter",
     /// before the patron can leave.
@@ -632,6 +668,8 @@ pub enum Screen {
     Printing {
         label: bool,
     },
+    /// The patron's account: loans, holds, renewals.
+    Account(AccountView),
     Ending {
         notice: Notice,
         card_present: bool,
@@ -745,6 +783,18 @@ impl Basket {
             .collect()
     }
 
+    /// Items renewed in this session (on the account screen, or a checkout the library
+    /// system answered as a renewal), with their new due dates.
+    fn renewals(&self) -> Vec<(ItemId, String)> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l {
+                LoanLine::Borrowed(loan) if loan.renewed => Some((loan.item.clone(), loan.due.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `(lent, refused)`: a renewal is neither.
     fn counts(&self) -> (usize, usize) {
         let lent =
@@ -767,6 +817,8 @@ enum State {
         method: LoginMethod,
     },
     Borrowing(Basket),
+    /// The account screen, over the session's basket (renewals join it for the receipt).
+    Account(Basket, AccountState),
     /// Finish pressed with refused books in the basket: the patron must see it.
     Refusals(Basket),
     ReceiptChoice(Basket),
@@ -902,6 +954,7 @@ impl PatronSession {
             State::ResolvingPatron => "resolving-patron",
             State::CheckingStanding { .. } => "checking-standing",
             State::Borrowing(_) => "borrowing",
+            State::Account(..) => "account",
             State::Refusals(_) => "refused-books",
             State::ReceiptChoice(_) => "receipt-choice",
             State::Printing { .. } => "printing",
@@ -929,12 +982,17 @@ impl PatronSession {
                 waiting: b.queue.len() + usize::from(b.in_flight.is_some()),
                 finishing: b.finishing,
                 can_print_label: self.can_print_label(b),
+                can_open_account: self.policy.account
+                    && !b.finishing
+                    && b.in_flight.is_none()
+                    && b.queue.is_empty(),
             },
             State::Refusals(b) => Screen::Refused {
                 count: b.counts().1,
                 lent: b.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count(),
             },
             State::ReceiptChoice(_) => Screen::ReceiptChoice,
+            State::Account(_, account) => Screen::Account(account.view()),
             State::Printing { label, .. } => Screen::Printing { label: *label },
             State::Ending { notice, .. } => Screen::Ending {
                 notice: notice.clone(),
@@ -988,6 +1046,10 @@ impl PatronSession {
         match &self.state {
             State::Idle => None,
             State::Borrowing(Basket { in_flight: Some((_, sent)), .. }) => Some(sent.after(p.driver_timeout)),
+            State::Account(_, a) => {
+                let sent = a.in_flight.map_or(a.asked_at, |(_, sent)| sent);
+                Some(sent.after(p.driver_timeout))
+            }
             State::HandOff(h) if h.typing == TypingView::Typing => {
                 Some(h.until.min(h.typing_since.after(p.driver_timeout)))
             }
@@ -1192,6 +1254,43 @@ impl PatronSession {
                     self.enter(now, State::Printing { label: true, counts });
                 }
             }
+            (State::Borrowing(basket), Tap::Account)
+                if self.policy.account
+                    && !basket.finishing
+                    && basket.in_flight.is_none()
+                    && basket.queue.is_empty() =>
+            {
+                let basket = basket.take();
+                fx.push(Effect::Account { session: self.session, patron: basket.patron.clone() });
+                self.enter(now, State::Account(basket, AccountState::loading(now)));
+            }
+            (State::Account(_, account), Tap::Renew(line)) => {
+                if account.queue(line) {
+                    self.send_next_renewal(now, fx);
+                }
+            }
+            (State::Account(_, account), Tap::RenewAll) => {
+                let lines = account.account.as_ref().map_or(0, |a| a.loans.len());
+                let mut any = false;
+                for line in 0..lines {
+                    any |= account.queue(line);
+                }
+                if any {
+                    self.send_next_renewal(now, fx);
+                }
+            }
+            // Back to borrowing (or finish), once no renewal is out: its answer must be
+            // seen where it was asked.
+            (State::Account(_, account), Tap::Dismiss | Tap::Cancel) if account.in_flight.is_none() => {
+                self.leave_account(now);
+            }
+            (State::Account(_, account), Tap::Finish) if account.in_flight.is_none() => {
+                self.leave_account(now);
+                if let State::Borrowing(basket) = &mut self.state {
+                    basket.finishing = true;
+                }
+                self.checkout_done(now, fx);
+            }
             (State::ReceiptChoice(basket), Tap::PrintReceipt) => {
                 let (loans, refused, patron) = (basket.loans(), basket.refusals(), basket.patron.clone());
                 let counts = basket.counts();
@@ -1304,6 +1403,32 @@ impl PatronSession {
             (State::CheckingStanding { patron, method }, Reply::Standing(Ok(()))) => {
                 let basket = Basket::new(patron.clone(), *method);
                 self.enter(now, State::Borrowing(basket));
+            }
+            (State::Account(basket, account), Reply::Account(answer))
+                if account.busy() && account.account.is_none() =>
+            {
+                match answer {
+                    Some(a) => account.loaded(a, &basket.renewals()),
+                    None => account.unavailable = true,
+                }
+            }
+            (State::Account(basket, account), Reply::Renewed { item, result }) => {
+                let state = match &result {
+                    Ok(loan) => RenewState::Renewed { due: loan.due.clone() },
+                    Err(refusal) => RenewState::Refused(refusal.clone()),
+                };
+                if account.answered(&item, state) {
+                    fx.push(Effect::Buzzer(if result.is_ok() {
+                        BuzzerPattern::Lent
+                    } else {
+                        BuzzerPattern::Refused
+                    }));
+                    // A renewal goes on the receipt with the session's loans.
+                    if let Ok(loan) = result {
+                        basket.lines.push(LoanLine::Borrowed(Loan { renewed: true, ..loan }));
+                    }
+                    self.send_next_renewal(now, fx);
+                }
             }
             (State::CheckingStanding { .. }, Reply::Standing(Err(why))) => {
                 self.end(now, Notice::PatronRefused(why), fx);
@@ -1458,6 +1583,19 @@ impl PatronSession {
                 }
                 self.send_next_checkout(now, fx);
             }
+            State::Account(_, account) if account.busy() => {
+                // The library system did not answer in time: say so on the line (the
+                // journal reconciles a renewal that was sent), and go on with the others.
+                if let Some((line, _)) = account.in_flight.take() {
+                    if let Some(state) = account.renew.get_mut(line) {
+                        *state = RenewState::Refused(ItemRefusal::NoAnswer.into());
+                    }
+                    fx.push(Effect::Buzzer(BuzzerPattern::Refused));
+                    self.send_next_renewal(now, fx);
+                } else {
+                    account.unavailable = true;
+                }
+            }
             _ if waiting_for_patron => match self.warning_until {
                 None => {
                     self.warning_until = Some(now.after(self.policy.warning));
@@ -1465,6 +1603,7 @@ impl PatronSession {
                 }
                 Some(until) if now >= until => {
                     self.warning_until = None;
+                    self.leave_account(now);
                     if let State::Borrowing(basket) = &mut self.state
                         && !basket.lines.is_empty()
                     {
@@ -1506,6 +1645,7 @@ impl PatronSession {
                 !matches!(pad.stage(), super::PinStage::CheckingTries | super::PinStage::Verifying)
             }
             State::Borrowing(b) => b.in_flight.is_none(),
+            State::Account(_, a) => !a.busy(),
             State::Refusals(_) | State::ReceiptChoice(_) => true,
             _ => false,
         }
@@ -1647,6 +1787,21 @@ impl PatronSession {
         }
     }
 
+    fn send_next_renewal(&mut self, now: Millis, fx: &mut Effects) {
+        let State::Account(basket, account) = &mut self.state else { return };
+        if let Some((item, due)) = account.next(now) {
+            fx.push(Effect::Renew { session: self.session, patron: basket.patron.clone(), item, due });
+        }
+    }
+
+    /// From the account screen back to the borrowing screen, with the same basket.
+    fn leave_account(&mut self, now: Millis) {
+        if let State::Account(basket, _) = &mut self.state {
+            let basket = basket.take();
+            self.enter(now, State::Borrowing(basket));
+        }
+    }
+
     /// Borrowing is over: first say which books were refused, if any; then offer a
     /// receipt if there is something to print it about.
     fn checkout_done(&mut self, now: Millis, fx: &mut Effects) {
@@ -1684,7 +1839,9 @@ impl PatronSession {
     /// The session's work is over: audit, release, forget.
     fn finish_session(&mut self, fx: &mut Effects) {
         let (borrowed, refused) = match &self.state {
-            State::Borrowing(b) | State::Refusals(b) | State::ReceiptChoice(b) => b.counts(),
+            State::Borrowing(b) | State::Account(b, _) | State::Refusals(b) | State::ReceiptChoice(b) => {
+                b.counts()
+            }
             State::Printing { counts, .. } => *counts,
             _ => (0, 0),
         };
