@@ -1265,7 +1265,8 @@ impl PatronSession {
                 self.enter(now, State::Account(basket, AccountState::loading(now)));
             }
             (State::Account(_, account), Tap::Renew(line)) => {
-                if account.queue(line) {
+                let queued = account.queue(line);
+                if queued {
                     self.send_next_renewal(now, fx);
                 }
             }
