@@ -2,6 +2,8 @@
 //! tests (`tests/screens.rs`) and the benchmark (`kiosk/benches/ui.rs`). Not for the kiosk
 //! itself.
 
+use kiosk_core::scene::{AccountRow, AccountScene, AccountStage, Block, DueDate, HoldRow, RenewStatus};
+
 use crate::{
     AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow,
     Notice, PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow, UpdatePhase,
@@ -22,6 +24,77 @@ fn admin_status() -> Vec<StatusRow> {
         status_row(Device::Network, DeviceState::Ready, 0, "eth0 up"),
         status_row(Device::Update, DeviceState::Ready, 0, ""),
     ]
+}
+
+/// An account row due on `due` (`YYYY-MM-DD`).
+fn account_row(number: usize, title: &str, due: &str, overdue: bool) -> AccountRow {
+    AccountRow {
+        number,
+        title: title.into(),
+        item: format!("97840000000{number:02}"),
+        due: due.into(),
+        due_date: DueDate::parse(due),
+        overdue,
+        can_renew: true,
+        ..AccountRow::default()
+    }
+}
+
+/// The account's first page of 50 loans (3 overdue): one renewed, one refused with the
+/// library system's words, one waiting; two holds ready.
+fn account(blocked: bool) -> AccountScene {
+    let renewed = |mut r: AccountRow, due: &str| {
+        r.renew = RenewStatus::Renewed;
+        r.new_due = due.into();
+        r.new_due_date = DueDate::parse(due);
+        r.can_renew = false;
+        r
+    };
+    let refused = |mut r: AccountRow, why: Refusal, message: &str| {
+        r.renew = RenewStatus::Refused;
+        r.refusal = why;
+        r.message = message.into();
+        r.can_renew = false;
+        r
+    };
+    AccountScene {
+        stage: AccountStage::Shown,
+        rows: vec![
+            renewed(account_row(1, "吾輩は猫である", "2026-11-30", true), "2026-12-20"),
+            refused(account_row(2, "こころ", "2026-12-01", true), Refusal::OnHold, ""),
+            refused(
+                account_row(3, "Norwegian Wood", "2026-12-03", true),
+                Refusal::Other,
+                "更新回数の上限です",
+            ),
+            account_row(4, "ポケットモンスター図鑑　第２版", "2026-12-08", false),
+        ],
+        loans: 50,
+        overdue: 2,
+        holds: vec![
+            HoldRow {
+                title: "坊っちゃん".into(),
+                pickup: "本館 予約棚".into(),
+                until: "2026-12-13".into(),
+                until_date: DueDate::parse("2026-12-13"),
+            },
+            HoldRow {
+                title: "Le Piège de Bogota".into(),
+                pickup: "本館 予約棚".into(),
+                ..HoldRow::default()
+            },
+        ],
+        blocks: if blocked { vec![Block::Overdue, Block::Fines] } else { Vec::new() },
+        message: if blocked {
+            "延滞資料があります。カウンターへお越しください".into()
+        } else {
+            String::new()
+        },
+        can_renew_all: true,
+        page: 0,
+        pages: 13,
+        ..AccountScene::default()
+    }
 }
 
 /// Every screen, as the flow would show it, by name (the reference image is
@@ -82,7 +155,10 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
         ("revoked", ending(Notice::Revoked, true)),
         ("not-linked", ending(Notice::NotLinked, true)),
         ("platform-unavailable", ending(Notice::PlatformUnavailable, true)),
-        ("borrowing-empty", Scene { screen: Screen::Borrowing, can_print_label: true, ..base() }),
+        (
+            "borrowing-empty",
+            Scene { screen: Screen::Borrowing, can_print_label: true, can_open_account: true, ..base() },
+        ),
         (
             "borrowing",
             Scene {
@@ -95,6 +171,28 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
             },
         ),
         ("refused", Scene { screen: Screen::Refused, refused: 2, ..base() }),
+        ("account", Scene { screen: Screen::Account, account: account(false), ..base() }),
+        ("account-blocked", Scene { screen: Screen::Account, account: account(true), ..base() }),
+        (
+            "account-loading",
+            Scene {
+                screen: Screen::Account,
+                account: AccountScene { pages: 1, ..AccountScene::default() },
+                ..base()
+            },
+        ),
+        (
+            "account-unavailable",
+            Scene {
+                screen: Screen::Account,
+                account: AccountScene {
+                    stage: AccountStage::Unavailable,
+                    pages: 1,
+                    ..AccountScene::default()
+                },
+                ..base()
+            },
+        ),
         ("receipt-choice", Scene { screen: Screen::ReceiptChoice, ..base() }),
         ("printing", Scene { screen: Screen::Printing, ..base() }),
         ("label-printed", ending(Notice::LabelPrinted, true)),

@@ -45,8 +45,9 @@ impl Default for Presentation {
 }
 
 /// Loans on one page of the account screen: each row has a renew button at least
-/// 96 px high, and five fit the screen with larger text on.
-pub const ACCOUNT_ROWS: usize = 5;
+/// 96 px high; four fit under the heading on a 1280 x 800 screen (a finger scrolls them
+/// on a smaller one, or with larger text).
+pub const ACCOUNT_ROWS: usize = 4;
 
 /// What a tap means.
 #[derive(Debug, PartialEq, Eq)]
