@@ -617,6 +617,7 @@ pub fn test_receipt_words(lent: usize, refused: usize) -> kiosk_printer::Receipt
         renewed: "貸出延長 Renewed".into(),
         due: "返却期限 Due: {}".into(),
         total: format!("合計 Total: {lent} 冊 item(s)"),
+        renewed_total: String::new(),
         not_lent: format!("貸出できなかった資料 Not lent: {refused}"),
         why: [
             "未登録の資料 Not in the catalogue".into(),

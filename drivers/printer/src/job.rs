@@ -138,8 +138,10 @@ pub struct ReceiptWords {
     /// Each book's due date, `{}` standing for the date (worded by the caller in
     /// [`ReceiptLine::due`]).
     pub due: String,
-    /// How many books were lent.
+    /// How many books were lent ("" on a receipt of renewals only).
     pub total: String,
+    /// How many were renewed ("" when none were).
+    pub renewed_total: String,
     /// How many were not lent.
     pub not_lent: String,
     /// Why a book was not lent, by [`NotLent`] (in its order).
@@ -410,7 +412,11 @@ pub fn compose_receipt(
         }
     }
     c.line(&rule)?;
-    c.line(&words.total)?;
+    for total in [&words.total, &words.renewed_total] {
+        if !total.is_empty() {
+            c.line(total)?;
+        }
+    }
     if !receipt.refused.is_empty() {
         c.line(&rule)?;
         c.bold(true)?;

@@ -53,6 +53,17 @@ pub const BOOKS: &[(&str, &str)] = &[
     ("9784101001616", "雪国"),
 ];
 
+/// The demo patron's loans from an earlier visit, due in so many days (negative:
+/// overdue): the account screen's content.
+pub const ACCOUNT_LOANS: &[(&str, &str, i64)] = &[
+    ("9784062748681", "ノルウェイの森（上）", 3),
+    ("9784167158057", "博士の愛した数式", -2),
+    ("9784101092058", "人間失格", 9),
+];
+
+/// A hold waiting for the demo patron on the hold shelf.
+pub const HOLD_READY: &str = "9784167904265";
+
 /// The book on hold for another patron: the library system refuses to lend it.
 pub const ON_HOLD: &str = "9784041001011";
 
@@ -283,6 +294,24 @@ fn library(config: &Config) -> (Arc<Sip2Library>, Sip2Sim) {
     }
     if let Some(item) = catalogue.items.get_mut(ON_HOLD) {
         item.state = ItemState::OnHoldFor("P0004".into());
+    }
+    // What the demo patron already has, for the account screen: a loan due soon, one
+    // overdue, one another patron waits for (it cannot be renewed), and a hold ready.
+    let day = |days: i64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        kiosk_ils::SipDate::from_unix(now + days * 86_400, crate::clock::Clock::library().utc_offset_secs())
+            .to_string()
+    };
+    for (code, title, due) in ACCOUNT_LOANS {
+        catalogue.item(code, title);
+        catalogue.lend(code, DEMO_PATRON, &day(*due));
+    }
+    catalogue.hold(ACCOUNT_LOANS[2].0, "P0004");
+    catalogue.item(HOLD_READY, "火花");
+    if let Some(item) = catalogue.items.get_mut(HOLD_READY) {
+        item.state = ItemState::OnHoldFor(DEMO_PATRON.into());
     }
     let behaviour = Behaviour {
         institution: institution.to_owned(),

@@ -63,7 +63,9 @@ fn wait(seconds: u64) -> Move {
 ///    receipt, card off;
 /// 2. a patron prints a Method D label for another self-checkout machine;
 /// 3. that label is scanned here the same day and lends a book;
-/// 4. yesterday's label is refused.
+/// 4. yesterday's label is refused;
+/// 5. a library-card patron opens the account, renews everything that can be, and
+///    prints a receipt of the renewals.
 fn journeys() -> Vec<(&'static str, Vec<Move>)> {
     let (card_on, card_off) = (Move::Step(Step::CardOn), Move::Step(Step::CardOff));
     let mut borrow = vec![card_on, wait(1), pin("9999"), wait(1), pin("1234"), wait(4)];
@@ -100,11 +102,26 @@ fn journeys() -> Vec<(&'static str, Vec<Move>)> {
         wait(1),
     ];
     let stale = vec![Move::Label(Day::Yesterday), wait(1), tap("dismiss"), wait(1)];
+    let account = vec![
+        scan(DEMO_PATRON),
+        wait(1),
+        tap("account"),
+        wait(6),
+        tap("renew-all"),
+        wait(6),
+        tap("dismiss"),
+        tap("finish"),
+        tap("print-receipt"),
+        wait(2),
+        tap("dismiss"),
+        wait(1),
+    ];
     vec![
         ("1. A patron borrows books", borrow),
         ("2. A patron prints a Method D label", label),
         ("3. The label is scanned here, the same day", same_day),
         ("4. Yesterday's label is refused", stale),
+        ("5. A patron renews from the account", account),
     ]
 }
 
@@ -347,18 +364,23 @@ mod tests {
         assert_eq!((summary.borrowed, summary.refused), (4, 1), "{text}");
         assert_eq!(
             (summary.receipts_printed, summary.labels_printed, summary.labels_refused),
-            (1, 1, 1),
+            (2, 1, 1),
             "{text}"
         );
         assert_eq!(summary.verify_commands, 3, "{text}");
         assert!(summary.ended_idle, "{text}");
-        assert_eq!(summary.pages.len(), 2, "{text}");
+        assert_eq!(summary.pages.len(), 3, "{text}");
         assert!(summary.pages.iter().all(|p| p.exists()));
         assert!(text.contains("2 tries left, last PIN was wrong"), "{text}");
         assert!(text.contains("printed on another day"), "{text}");
         assert!(text.contains("effect Checkout"), "the orchestrator's effects are shown: {text}");
         assert!(text.contains("refused (OnHold); please take it to the counter"), "{text}");
         assert!(text.contains("1 not lent: please take them to the counter"), "{text}");
+        assert!(text.contains("effect Account"), "{text}");
+        assert!(text.contains("OVERDUE since"), "the overdue loan is marked: {text}");
+        assert!(text.contains("holds ready [火花 at 本館 予約棚]"), "{text}");
+        assert!(text.contains("(renewed, due "), "{text}");
+        assert!(text.contains("not renewed: OnHold"), "the loan someone waits for: {text}");
         assert!(!text.contains("1234"), "the PIN must not be printed: {text}");
         assert!(!text.contains(DEMO_PATRON), "the patron number must not be printed");
         std::fs::remove_dir_all(dir).unwrap();

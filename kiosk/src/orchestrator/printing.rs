@@ -49,16 +49,26 @@ impl Printer for EscPos {
 }
 
 /// A receipt's words in the patron's language, from the screens' catalogues: `lent`
-/// books lent (renewals not counted), `refused` not lent.
+/// books lent (renewals not counted), `renewed` renewed, `refused` not lent. A receipt
+/// of renewals only says how many were renewed, not "0 books borrowed".
 #[must_use]
-pub fn receipt_words(language: Language, lent: usize, refused: usize) -> ReceiptWords {
+pub fn receipt_words(language: Language, lent: usize, renewed: usize, refused: usize) -> ReceiptWords {
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     ReceiptWords {
+        renewed_total: if renewed == 0 {
+            String::new()
+        } else {
+            tr_n(language, "{n} book renewed", "{n} books renewed", count(renewed))
+        },
         heading: tr(language, "Loan receipt", &[]),
         untitled: tr(language, "(untitled)", &[]),
         renewed: tr(language, "Renewed", &[]),
         due: tr(language, "Due back {}", &["{}"]),
-        total: tr_n(language, "{n} book borrowed", "{n} books borrowed", count(lent)),
+        total: if lent == 0 && renewed > 0 {
+            String::new()
+        } else {
+            tr_n(language, "{n} book borrowed", "{n} books borrowed", count(lent))
+        },
         not_lent: tr_n(language, "{n} book not borrowed", "{n} books not borrowed", count(refused)),
         why: [
             tr(language, "This item is not in the library's catalogue.", &[]),
@@ -147,7 +157,12 @@ impl Orchestrator {
                             // Printed masked, and only if the library turned it on.
                             patron: settings.receipt_shows_patron.then(|| patron.expose().to_owned()),
                         },
-                        &receipt_words(language, loans.iter().filter(|l| !l.renewed).count(), refused.len()),
+                        &receipt_words(
+                            language,
+                            loans.iter().filter(|l| !l.renewed).count(),
+                            loans.iter().filter(|l| l.renewed).count(),
+                            refused.len(),
+                        ),
                     ),
                     PrintJob::MethodDLabel { patron } => match keys.first() {
                         Some(key) => {
@@ -205,13 +220,23 @@ mod tests {
             refused: refused.iter().map(|(i, r)| refused_line(language, i, r)).collect(),
             patron: None,
         };
-        let job = compose_receipt(&settings, &receipt, &receipt_words(language, 1, 1)).unwrap();
+        let job = compose_receipt(&settings, &receipt, &receipt_words(language, 1, 1, 1)).unwrap();
         let pages = kiosk_sim::printer::render(
             job.bytes(),
             kiosk_printer::PaperWidth::Mm80.dots(),
             kiosk_sim::printer::load_font().as_ref(),
         );
         pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect()
+    }
+
+    #[test]
+    fn a_receipt_of_renewals_only_counts_the_renewals_not_zero_loans() {
+        let w = receipt_words(Language::Japanese, 0, 6, 0);
+        assert_eq!((w.total.as_str(), w.renewed_total.as_str()), ("", "6冊の貸出を延長しました"));
+        let w = receipt_words(Language::English, 2, 0, 0);
+        assert_eq!((w.total.as_str(), w.renewed_total.as_str()), ("2 books borrowed", ""));
+        let w = receipt_words(Language::English, 0, 0, 1);
+        assert_eq!(w.total, "0 books borrowed", "a session that lent nothing says so");
     }
 
     #[test]
@@ -222,6 +247,7 @@ mod tests {
             "返却期限：12月7日（月）",
             "貸出を延長しました",
             "1冊を貸し出しました",
+            "1冊の貸出を延長しました",
             "貸出できなかった本：1冊",
             "資料番号：4000000011",
             "ほかの方が予約",
@@ -233,6 +259,7 @@ mod tests {
             "Loan receipt",
             "Due back Mon 7 Dec",
             "1 book borrowed",
+            "1 book renewed",
             "1 book not borrowed",
             "Item number 4000000011",
             "Another patron has reserved",

@@ -193,7 +193,7 @@ impl Orchestrator {
         let settings = self.drivers.job_settings.clone();
         let tx = self.inputs.clone();
         // In the language the staff menu is in.
-        let words = super::printing::receipt_words(self.console.language(), 0, 0);
+        let words = super::printing::receipt_words(self.console.language(), 0, 0, 0);
         tokio::spawn(async move {
             let (_, now_text) = crate::clock::local_now();
             let receipt =
