@@ -308,6 +308,8 @@ pub struct Faults {
     pub renew_moves_back: u32,
     /// Execute the next renewal(s), then close the connection without replying.
     pub disconnect_after_renewal: u32,
+    /// Execute the next renewal and reply only after this delay.
+    pub delay_renewal_reply: Option<Duration>,
     /// Execute the next return(s), then close the connection without replying.
     pub disconnect_after_return: u32,
 }
@@ -1267,6 +1269,9 @@ fn renew(s: &mut Shared, inst: &str, patron: &str, item: &str) -> Action {
         if s.faults.disconnect_after_renewal > 0 {
             s.faults.disconnect_after_renewal -= 1;
             return Action::Close;
+        }
+        if let Some(d) = s.faults.delay_renewal_reply.take() {
+            return Action::DelayedReply(Message::RenewResponse(r), d);
         }
     }
     Action::Reply(Message::RenewResponse(r))

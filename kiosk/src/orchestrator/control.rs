@@ -51,7 +51,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -86,6 +86,16 @@ fn describe(scene: &Scene) -> String {
             .iter()
             .find(|r| r.device == kiosk_core::scene::Device::LinkStore)
             .map_or("none".to_owned(), |r| format!("{:?}/{}", r.state, r.value)),
+        scene.account.stage,
+        scene.account.loans,
+        scene.account.overdue,
+        scene.account.holds.len(),
+        scene.account.blocks.len(),
+        scene.account.renewing,
+        scene.account.rows.iter().filter(|r| r.renew == kiosk_core::scene::RenewStatus::Renewed).count(),
+        scene.account.rows.iter().filter(|r| r.renew == kiosk_core::scene::RenewStatus::Refused).count(),
+        scene.account.page + 1,
+        scene.account.pages,
     )
 }
 

@@ -1,0 +1,139 @@
+//! The patron's account end to end (the real binary, the SIP2 simulator over TCP, the
+//! virtual printer): 50 loans with 3 overdue and 2 holds ready, renew all with two
+//! refused by the library's rules, a receipt of the renewals decoded from the printer's
+//! bytes; and a kiosk killed while a renewal is out, reconciled at the next start and
+//! never renewed twice.
+
+use std::time::{Duration, Instant};
+
+use kiosk_e2e::{Kiosk, PATRON, Stack, log, printed_text};
+use kiosk_ils::SipDate;
+use kiosk_sim::card::stack::enter_private_stack;
+
+/// A SIP2 date `days` from now (negative: past).
+fn date(days: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    SipDate::from_unix(i64::try_from(now).unwrap_or(0) + days * 86_400, 9 * 3600).to_string()
+}
+
+/// 50 loans for [`PATRON`] (3 overdue; 2 that another patron waits for) and 2 holds ready.
+fn fifty_loans(stack: &Stack) -> Vec<String> {
+    let mut items = Vec::new();
+    stack.ils.catalogue(|c| {
+        c.loan_limit = 100;
+        for n in 0..50i64 {
+            let id = format!("70000{n:05}");
+            c.item(&id, &format!("長い貸出 {n}"));
+            c.lend(&id, PATRON, &date(if n < 3 { n - 3 } else { n }));
+            items.push(id);
+        }
+        c.hold("7000000010", "P0001");
+        c.hold("7000000011", "P0002");
+        for (id, title) in [("7100000001", "予約本 一"), ("7100000002", "予約本 二")] {
+            c.item(id, title);
+            if let Some(i) = c.items.get_mut(id) {
+                i.state = kiosk_sim::sip2::ItemState::OnHoldFor(PATRON.into());
+            }
+        }
+    });
+    items
+}
+
+#[test]
+fn a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals() {
+    if !enter_private_stack("a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals") {
+        return;
+    }
+    let stack = Stack::start("account-renew-all");
+    let items = fifty_loans(&stack);
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 20);
+    k.scan(PATRON);
+    k.wait("borrowing", 20);
+    k.shot("borrowing");
+    k.tap("account");
+    let scene = k.until("account=Shown", 30);
+    assert!(scene.contains("loans=50/overdue=3/holds=2/blocks=0"), "{scene}");
+    assert!(scene.contains("page=1of13"), "4 loans a page: {scene}");
+    k.shot("account");
+    k.tap("renew-all");
+    k.until("renewing=0", 60);
+    // The library system renewed each renewable loan once, and refused the two held ones.
+    let renewed: Vec<&String> =
+        items.iter().filter(|i| stack.ils.item(i).is_some_and(|it| it.renewals_executed == 1)).collect();
+    assert_eq!(renewed.len(), 48);
+    assert!(items.iter().all(|i| stack.ils.item(i).is_some_and(|it| it.renewals_executed <= 1)));
+    for held in ["7000000010", "7000000011"] {
+        assert_eq!(stack.ils.item(held).unwrap().renewals_executed, 0, "{held}");
+    }
+    let scene = k.scene();
+    assert!(scene.contains("overdue=0"), "the overdue ones are renewed: {scene}");
+    k.shot("renewed");
+    // The held ones are on the page they sort to: find it, and see them said.
+    let mut refused_seen = 0;
+    for _ in 0..13 {
+        let scene = k.scene();
+        let n: usize = scene
+            .split("not_renewed=")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if n > 0 && refused_seen == 0 {
+            k.shot("not-renewed");
+        }
+        refused_seen += n;
+        k.tap("account-next");
+    }
+    assert_eq!(refused_seen, 2, "both refusals shown on their lines");
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap("print-receipt");
+    k.wait("ending", 30);
+    k.wait("idle", 30);
+    let printed = printed_text(&stack);
+    assert!(printed.contains("48冊の貸出を延長しました"), "{printed}");
+    assert!(!printed.contains("0冊を貸し出しました"), "{printed}");
+    assert!(!printed.contains(PATRON));
+    k.quit();
+}
+
+#[test]
+fn a_kiosk_killed_during_a_renewal_reconciles_it_and_never_renews_twice() {
+    if !enter_private_stack("a_kiosk_killed_during_a_renewal_reconciles_it_and_never_renews_twice") {
+        return;
+    }
+    let stack = Stack::start("account-power-cut");
+    let before = date(4);
+    stack.ils.catalogue(|c| {
+        c.item("7200000001", "停電中の延長");
+        c.lend("7200000001", PATRON, &before);
+    });
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 20);
+    k.scan(PATRON);
+    k.wait("borrowing", 20);
+    k.tap("account");
+    k.until("account=Shown", 30);
+    // The library system renews but answers late; the kiosk dies meanwhile.
+    stack.ils.faults(|f| f.delay_renewal_reply = Some(Duration::from_secs(5)));
+    k.tap("renew-1");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stack.ils.item("7200000001").is_none_or(|i| i.renewals_executed == 0) {
+        assert!(Instant::now() < deadline, "the renewal never reached the library system");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(k.journal_files(), 1, "the intent was journalled before sending");
+    k.kill();
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 30);
+    assert_eq!(k.journal_files(), 0, "the journal was settled");
+    assert_eq!(stack.ils.item("7200000001").unwrap().renewals_executed, 1, "renewed once, not again");
+    let log = log(&stack);
+    assert!(
+        log.contains("found=\"renewed\"") || log.contains("found=renewed"),
+        "reconciled as renewed:\n{log}"
+    );
+    assert!(!log.contains(PATRON) && !log.contains("7200000001"), "no patron or item in the log");
+    k.quit();
+}
