@@ -137,9 +137,20 @@ fn revoked_not_linked_platform_down_and_blocked_patrons_are_refused_with_a_reaso
     };
     // Not linked to a patron of this library.
     journey(&mut k, "NotLinked", "not-linked");
-    // Linked to a patron the library system blocks.
+    // Linked to a patron the library system blocks: the account says why (the flags in
+    // plain words, the library system's message), and there is no way to borrow.
     stack.link(BLOCKED_PATRON);
-    journey(&mut k, "Blocked", "patron-blocked");
+    k.wait("idle", 20);
+    let (_card, inserted) = stack.card(CardConfig::default());
+    k.wait("pin", 20);
+    k.pin("1234");
+    let scene = k.until("account=Shown", 40);
+    assert!(scene.contains("blocks=1/"), "excessive fines: {scene}");
+    k.shot("patron-blocked");
+    k.tap("dismiss");
+    k.wait("ending", 20);
+    inserted.remove();
+    k.wait("idle", 30);
     // Revoked.
     stack.link(PATRON);
     stack.platform.revoke(&stack.serial);

@@ -91,6 +91,7 @@ fn account(blocked: bool) -> AccountScene {
             String::new()
         },
         can_renew_all: true,
+        can_borrow: !blocked,
         page: 0,
         pages: 13,
         ..AccountScene::default()

@@ -299,6 +299,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_account_message(SharedString::from(a.message.as_str()));
         k.set_account_incomplete(a.incomplete);
         k.set_account_renewing(int(a.renewing));
+        k.set_account_can_borrow(a.can_borrow);
         k.set_can_renew_all(a.can_renew_all);
         k.set_account_page(int(a.page));
         k.set_account_pages(int(a.pages));

@@ -379,6 +379,8 @@ pub struct AccountScene {
     pub incomplete: bool,
     /// Renewals still to answer (the back and finish buttons wait for them).
     pub renewing: usize,
+    /// "Back to borrowing" is offered (false: the library system blocked the patron).
+    pub can_borrow: bool,
     pub can_renew_all: bool,
     /// 0-based page of the loans, and how many pages there are (at least 1).
     pub page: usize,

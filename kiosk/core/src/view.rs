@@ -265,7 +265,8 @@ fn account_scene(view: &AccountView, page: usize) -> crate::scene::AccountScene 
     match view {
         AccountView::Loading => a.stage = AccountStage::Loading,
         AccountView::Unavailable => a.stage = AccountStage::Unavailable,
-        AccountView::Shown { lines, holds, blocks, message, incomplete, renewing } => {
+        AccountView::Shown { lines, holds, blocks, message, incomplete, renewing, can_borrow } => {
+            a.can_borrow = *can_borrow;
             a.stage = AccountStage::Shown;
             a.loans = lines.len();
             a.overdue = lines

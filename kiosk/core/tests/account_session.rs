@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use kiosk_core::flow::{
-    Account, AccountLoan, AccountView, BuzzerPattern, Effect, Event, HoldReady, ItemId, ItemRefusal, Loan,
-    LoanLine, Millis, Notice, PatronId, PatronSession, PrintJob, RenewState, Reply, Scan, Screen,
-    SessionPolicy, Tap,
+    Account, AccountLoan, AccountView, BlockReason, BuzzerPattern, Effect, Event, HoldReady, ItemId,
+    ItemRefusal, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PrintJob,
+    RenewState, Reply, Scan, Screen, SessionPolicy, Tap,
 };
 
 struct Kiosk {
@@ -125,8 +125,15 @@ fn renewals(fx: &[Effect]) -> Vec<(ItemId, String)> {
 #[test]
 fn the_account_shows_loans_holds_and_the_library_systems_words() {
     let k = Kiosk::account();
-    let Screen::Account(AccountView::Shown { lines, holds, blocks, message, incomplete, renewing }) =
-        k.screen()
+    let Screen::Account(AccountView::Shown {
+        lines,
+        holds,
+        blocks,
+        message,
+        incomplete,
+        renewing,
+        can_borrow,
+    }) = k.screen()
     else {
         panic!("{:?}", k.screen())
     };
@@ -136,6 +143,7 @@ fn the_account_shows_loans_holds_and_the_library_systems_words() {
     assert_eq!(holds[0].pickup.as_deref(), Some("本館 予約棚"));
     assert!(blocks.is_empty() && message.is_none() && !incomplete);
     assert_eq!(renewing, 0);
+    assert!(can_borrow);
 }
 
 #[test]
@@ -316,4 +324,57 @@ fn the_card_taken_away_ends_the_account_too() {
     assert!(fx.iter().any(|e| matches!(e, Effect::EndSession { .. })), "{fx:?}");
     assert!(k.flow.is_idle());
     assert!(k.reply(renewed(1, "2026-12-14")).is_empty(), "the renewal's late answer is dropped");
+}
+
+/// A library-card patron the library system blocks: with the account on, the account
+/// shows why; without it, or without an account to show, the notice does.
+fn blocked(policy: SessionPolicy) -> (Kiosk, Vec<Effect>) {
+    let mut k = Kiosk { flow: PatronSession::new(policy), now: Millis(0) };
+    k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    let fx = k.reply(Reply::Standing(Err(PatronRefusal::Blocked(Some("延滞資料があります".into())))));
+    (k, fx)
+}
+
+#[test]
+fn a_blocked_patron_sees_why_on_the_account_and_can_renew_but_never_borrow() {
+    let (mut k, fx) = blocked(SessionPolicy::default());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Account { .. })), "{fx:?}");
+    let mut a = account();
+    a.blocks = vec![BlockReason::Overdue, BlockReason::Fines];
+    a.message = Some("延滞資料があります".into());
+    k.reply(Reply::Account(Some(a)));
+    let Screen::Account(AccountView::Shown { blocks, can_borrow, .. }) = k.screen() else {
+        panic!("{:?}", k.screen())
+    };
+    assert_eq!(blocks, [BlockReason::Overdue, BlockReason::Fines]);
+    assert!(!can_borrow, "no way back to borrowing");
+    // Renewing is the library system's to allow or refuse.
+    assert_eq!(renewals(&k.tap(Tap::Renew(0))).len(), 1);
+    k.reply(Reply::Renewed {
+        item: item(1),
+        result: Err(ItemRefusal::Refused(Some("貸出停止中".into())).into()),
+    });
+    // Back is finish: nothing was renewed, so goodbye; nothing was ever lent.
+    let fx = k.tap(Tap::Dismiss);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Checkout { .. })), "{fx:?}");
+    assert!(matches!(k.screen(), Screen::Ending { notice: Notice::Goodbye, .. }), "{:?}", k.screen());
+    // Scans on the way are never loans.
+    assert!(k.on(Event::Scanned(Scan::Item(item(9)))).iter().all(|e| !matches!(e, Effect::Checkout { .. })));
+}
+
+#[test]
+fn a_blocked_patron_without_an_account_to_show_gets_the_notice() {
+    let (mut k, _) = blocked(SessionPolicy::default());
+    k.reply(Reply::Account(None));
+    assert!(
+        matches!(
+            k.screen(),
+            Screen::Ending { notice: Notice::PatronRefused(PatronRefusal::Blocked(Some(_))), .. }
+        ),
+        "{:?}",
+        k.screen()
+    );
+    let (k, fx) = blocked(SessionPolicy { account: false, ..SessionPolicy::default() });
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Account { .. })));
+    assert!(matches!(k.screen(), Screen::Ending { notice: Notice::PatronRefused(_), .. }));
 }

@@ -111,6 +111,8 @@ pub enum AccountView {
         incomplete: bool,
         /// Renewals still to answer.
         renewing: usize,
+        /// The patron may go back to borrowing (false: the library system blocked them).
+        can_borrow: bool,
     },
 }
 
@@ -210,7 +212,7 @@ impl AccountState {
         true
     }
 
-    pub(super) fn view(&self) -> AccountView {
+    pub(super) fn view(&self, can_borrow: bool) -> AccountView {
         match &self.account {
             None if self.unavailable => AccountView::Unavailable,
             None => AccountView::Loading,
@@ -226,6 +228,7 @@ impl AccountState {
                 message: a.message.clone(),
                 incomplete: a.incomplete,
                 renewing: self.queue.len() + usize::from(self.in_flight.is_some()),
+                can_borrow,
             },
         }
     }

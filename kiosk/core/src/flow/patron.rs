@@ -734,6 +734,9 @@ struct Basket {
     queue: VecDeque<ItemId>,
     in_flight: Option<(ItemId, Millis)>,
     finishing: bool,
+    /// The library system refused to let this patron borrow (its message, if any): the
+    /// account shows why, and the session never lends.
+    blocked: Option<Option<String>>,
 }
 
 impl Basket {
@@ -745,6 +748,7 @@ impl Basket {
             queue: VecDeque::new(),
             in_flight: None,
             finishing: false,
+            blocked: None,
         }
     }
 
@@ -992,7 +996,7 @@ impl PatronSession {
                 lent: b.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count(),
             },
             State::ReceiptChoice(_) => Screen::ReceiptChoice,
-            State::Account(_, account) => Screen::Account(account.view()),
+            State::Account(basket, account) => Screen::Account(account.view(basket.blocked.is_none())),
             State::Printing { label, .. } => Screen::Printing { label: *label },
             State::Ending { notice, .. } => Screen::Ending {
                 notice: notice.clone(),
@@ -1282,10 +1286,15 @@ impl PatronSession {
             }
             // Back to borrowing (or finish), once no renewal is out: its answer must be
             // seen where it was asked.
-            (State::Account(_, account), Tap::Dismiss | Tap::Cancel) if account.in_flight.is_none() => {
+            (State::Account(basket, account), Tap::Dismiss | Tap::Cancel)
+                if account.in_flight.is_none() && basket.blocked.is_none() =>
+            {
                 self.leave_account(now);
             }
-            (State::Account(_, account), Tap::Finish) if account.in_flight.is_none() => {
+            // A blocked patron has no borrowing to go back to: back is finish.
+            (State::Account(_, account), Tap::Finish | Tap::Dismiss | Tap::Cancel)
+                if account.in_flight.is_none() =>
+            {
                 self.leave_account(now);
                 if let State::Borrowing(basket) = &mut self.state {
                     basket.finishing = true;
@@ -1408,9 +1417,15 @@ impl PatronSession {
             (State::Account(basket, account), Reply::Account(answer))
                 if account.busy() && account.account.is_none() =>
             {
-                match answer {
-                    Some(a) => account.loaded(a, &basket.renewals()),
-                    None => account.unavailable = true,
+                match (answer, &basket.blocked) {
+                    (Some(a), _) => account.loaded(a, &basket.renewals()),
+                    // Blocked and no account to show: the notice with the library
+                    // system's words, as without the account screen.
+                    (None, Some(message)) => {
+                        let why = PatronRefusal::Blocked(message.clone());
+                        self.end(now, Notice::PatronRefused(why), fx);
+                    }
+                    (None, None) => account.unavailable = true,
                 }
             }
             (State::Account(basket, account), Reply::Renewed { item, result }) => {
@@ -1430,6 +1445,17 @@ impl PatronSession {
                     }
                     self.send_next_renewal(now, fx);
                 }
+            }
+            // Blocked, with the account on: the account says why in plain words, with the
+            // overdue books and the holds; borrowing stays closed.
+            (
+                State::CheckingStanding { patron, method },
+                Reply::Standing(Err(PatronRefusal::Blocked(message))),
+            ) if self.policy.account => {
+                let mut basket = Basket::new(patron.clone(), *method);
+                basket.blocked = Some(message);
+                fx.push(Effect::Account { session: self.session, patron: basket.patron.clone() });
+                self.enter(now, State::Account(basket, AccountState::loading(now)));
             }
             (State::CheckingStanding { .. }, Reply::Standing(Err(why))) => {
                 self.end(now, Notice::PatronRefused(why), fx);
