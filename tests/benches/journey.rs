@@ -191,7 +191,7 @@ fn account_figures(stack: &Stack, k: &mut Kiosk, runs: usize) {
     println!("|---|---|---|---|");
     for (name, v) in [
         (
-            "tap → account screen with 50 loans (kiosk time: 3 pages of 63, overdue and holds lists, 52 × 17)",
+            "tap → account screen with 50 loans (tap sent → list in the scene: 3 pages of 63, overdue and holds lists, 52 × 17)",
             open,
         ),
         ("renew all, 20 loans (tap → the last answer on screen: 20 × journal fsync + 29)", renew),
