@@ -16,7 +16,7 @@ fn demo_runs_a_whole_journey_and_ends_idle() {
     let out = kiosk().arg("demo").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("4 borrowed, 1 refused, 1 receipt(s), 1 label(s), 1 label(s) refused"), "{text}");
+    assert!(text.contains("4 borrowed, 1 refused, 2 receipt(s), 1 label(s), 1 label(s) refused"), "{text}");
     assert!(text.contains("printed page: "), "{text}");
     assert!(text.contains("back to idle: true"), "{text}");
 }

@@ -312,6 +312,13 @@ const EFFECTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "library.returns",
+        &[
+            "kiosk/tests/settings.rs::returns",
+            "kiosk/core/tests/returns_session.rs::returns_are_offered_only_where_the_library_turned_them_on",
+        ],
+    ),
+    (
         "printer.receipt_shows_patron",
         &[
             "tests/tests/journeys.rs::a_library_that_asks_for_it_prints_the_masked_patron_number_on_the_receipt",

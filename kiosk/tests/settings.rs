@@ -237,3 +237,25 @@ fn account_screen() {
     assert!(!asks(&off.action(UiAction::Account)));
     assert_eq!(off.scene().screen, Screen::Borrowing);
 }
+
+/// `library.returns`: off (the default), the idle screen has no returns button and the
+/// tap does nothing; on, it starts a returns session that sends each scanned book as a
+/// return.
+#[test]
+fn returns() {
+    let lib =
+        |on: &str| format!("name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nreturns = {on}");
+    let mut off = console(&[]);
+    assert!(!off.scene().can_return);
+    off.action(UiAction::Return);
+    assert_eq!(off.scene().screen, Screen::Idle);
+    let mut on = console(&[("library", &lib("true"))]);
+    assert!(on.scene().can_return);
+    on.action(UiAction::Return);
+    assert_eq!(on.scene().screen, Screen::Returning);
+    let work = on.event(Event::Scanned(Scan::Item(kiosk_core::flow::ItemId("9784101010014".into()))));
+    assert!(
+        work.iter().any(|w| matches!(w, Work::Effect(kiosk_core::flow::Effect::Return { .. }))),
+        "{work:?}"
+    );
+}

@@ -1326,6 +1326,7 @@ fn checkin(s: &mut Shared, inst: &str, item: &str) -> Action {
                     r.alert = true;
                     r.sort_bin = Some("HOLD".into());
                     r.extra.push(Field::new(b"CT", shelf));
+                    r.extra.push(Field::new(b"CV", "01"));
                     r.screen_messages.push("予約資料です。カウンターへ / Hold for another patron".into());
                 }
             } else {

@@ -2,7 +2,9 @@
 //! tests (`tests/screens.rs`) and the benchmark (`kiosk/benches/ui.rs`). Not for the kiosk
 //! itself.
 
-use kiosk_core::scene::{AccountRow, AccountScene, AccountStage, Block, DueDate, HoldRow, RenewStatus};
+use kiosk_core::scene::{
+    AccountRow, AccountScene, AccountStage, Block, DueDate, HoldRow, RenewStatus, ReturnRow, ReturnStatus,
+};
 
 use crate::{
     AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow,
@@ -173,6 +175,42 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
         ),
         ("refused", Scene { screen: Screen::Refused, refused: 2, ..base() }),
         ("account", Scene { screen: Screen::Account, account: account(false), ..base() }),
+        ("idle-returns", Scene { can_return: true, ..base() }),
+        (
+            "returning",
+            Scene {
+                screen: Screen::Returning,
+                returns: vec![
+                    ReturnRow {
+                        number: 4,
+                        item: "9784003101018".into(),
+                        status: ReturnStatus::Refused,
+                        refusal: Refusal::NotCheckedOut,
+                        ..ReturnRow::default()
+                    },
+                    ReturnRow {
+                        number: 3,
+                        title: "Le Piège de Bogota".into(),
+                        status: ReturnStatus::StaffCheck,
+                        message: "他館の資料です".into(),
+                        ..ReturnRow::default()
+                    },
+                    ReturnRow {
+                        number: 2,
+                        title: "こころ".into(),
+                        status: ReturnStatus::HoldShelf,
+                        shelf: "本館 予約棚".into(),
+                        ..ReturnRow::default()
+                    },
+                    ReturnRow { number: 1, title: "吾輩は猫である".into(), ..ReturnRow::default() },
+                ],
+                returned: 3,
+                refused: 1,
+                waiting: 1,
+                ..base()
+            },
+        ),
+        ("returns-done", ending(Notice::ReturnsDone, false)),
         ("account-blocked", Scene { screen: Screen::Account, account: account(true), ..base() }),
         (
             "account-loading",

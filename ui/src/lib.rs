@@ -22,8 +22,9 @@ pub use generated::{AppWindow, Kiosk};
 pub use kiosk_core::scene::{
     AccountRow, AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState,
     EventKind, EventRow, Gray, HandOffMethod, HandOffScene, HoldRow, Key, Language, LinkScene, LinkStage,
-    LoanRow, Notice, Pad, PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow,
-    TypingState, UiAction, UpdatePhase, UpdateView, event_row, loan_row, refused_row, status_row,
+    LoanRow, Notice, Pad, PinStage, Refusal, RegistrationPhase, RegistrationView, ReturnRow, ReturnStatus,
+    Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, event_row, loan_row,
+    refused_row, status_row,
 };
 pub use slint;
 
@@ -75,12 +76,14 @@ same_enum!(Screen {
     LinkWaiting,
     Linking,
     Account,
+    Returning,
 });
 same_enum!(RenewStatus { NotAsked, Waiting, Renewed, Refused });
 same_enum!(Block { Other, Overdue, Fines, CardLost, TooManyItems, ItemsLost });
 same_enum!(AccountStage { Loading, Unavailable, Shown });
 same_enum!(HandOffMethod { Digits, Barcode, Keyboard, Label });
-same_enum!(Refusal { None, NotInCatalogue, OnHold, OnLoan, Other, NoAnswer, Unconfirmed });
+same_enum!(Refusal { None, NotInCatalogue, OnHold, OnLoan, Other, NoAnswer, Unconfirmed, NotCheckedOut });
+same_enum!(ReturnStatus { Returned, HoldShelf, StaffCheck, Refused });
 same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });
 same_enum!(LinkStage { Scan, ConfirmCard, ConfirmPatron, Saving });
 same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verified, Locked });
@@ -163,6 +166,7 @@ same_enum!(Notice {
     HadNoLink,
     LinkFailed,
     LinkNoStore,
+    ReturnsDone,
 });
 same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard, LinkStore });
 same_enum!(EventKind {
@@ -184,6 +188,8 @@ same_enum!(EventKind {
     TerminalRegistered,
     RegistrationFailed,
     CardReissued,
+    ReturnsStarted,
+    ReturnsEnded,
 });
 
 impl From<&LoanRow> for generated::LoanRow {
@@ -223,6 +229,20 @@ impl From<&AccountRow> for generated::AccountRow {
             new_due_month: r.new_due_date.map_or(0, |d| i32::from(d.month)),
             new_due_day: r.new_due_date.map_or(0, |d| i32::from(d.day)),
             new_due_weekday: r.new_due_date.map_or(0, |d| i32::from(d.weekday)),
+            refusal: r.refusal.into(),
+            message: r.message.as_str().into(),
+        }
+    }
+}
+
+impl From<&ReturnRow> for generated::ReturnRow {
+    fn from(r: &ReturnRow) -> Self {
+        generated::ReturnRow {
+            number: int(r.number),
+            title: r.title.as_str().into(),
+            item: r.item.as_str().into(),
+            status: r.status.into(),
+            shelf: r.shelf.as_str().into(),
             refusal: r.refusal.into(),
             message: r.message.as_str().into(),
         }
@@ -289,6 +309,9 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);
         k.set_can_open_account(this.can_open_account);
+        k.set_can_return(this.can_return);
+        k.set_returns(model(this.returns.iter().map(generated::ReturnRow::from)));
+        k.set_returned(int(this.returned));
         let a = &this.account;
         k.set_account_stage(a.stage.into());
         k.set_account_rows(model(a.rows.iter().map(generated::AccountRow::from)));

@@ -1131,8 +1131,15 @@ impl Client {
                 .find(|f| &f.id == b"CT")
                 .map(|f| display_text(f.value.trim()))
                 .filter(|d| !d.is_empty());
+            let alert_type = r
+                .extra
+                .iter()
+                .find(|f| &f.id == b"CV")
+                .map(|f| f.value.trim().to_owned())
+                .filter(|v| !v.is_empty());
             return Ok(Ok(CheckinOutcome {
                 alert: r.alert,
+                alert_type,
                 sort_bin: r.sort_bin,
                 destination,
                 title,

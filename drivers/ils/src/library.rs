@@ -110,6 +110,9 @@ impl From<ItemProblem> for Refused {
 pub struct CheckinOutcome {
     /// Staff should look at the item (alert flag: hold for someone, other branch…).
     pub alert: bool,
+    /// Why, when the library system says (CV, Koha's and Evergreen's extension: `01` hold
+    /// here, `02` hold elsewhere, `04` send to another branch, `99` other).
+    pub alert_type: Option<String>,
     pub sort_bin: Option<String>,
     /// Where the item goes next when the library system says (CT: a hold shelf, another
     /// branch).

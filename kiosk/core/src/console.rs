@@ -281,6 +281,10 @@ impl Console {
             AuditEvent::HandedOff(_) => self.log(EventKind::HandedOff, 0, 0),
             AuditEvent::Linked { replaced } => self.log(EventKind::CardLinked, usize::from(replaced), 0),
             AuditEvent::Unlinked => self.log(EventKind::CardUnlinked, 0, 0),
+            AuditEvent::ReturnsStarted => self.log(EventKind::ReturnsStarted, 0, 0),
+            AuditEvent::ReturnsEnded { returned, refused } => {
+                self.log(EventKind::ReturnsEnded, returned, refused)
+            }
         }
     }
 

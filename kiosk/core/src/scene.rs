@@ -30,6 +30,8 @@ pub enum Screen {
     Linking,
     /// The patron's account: loans, holds ready, renewals.
     Account,
+    /// Returns: books scanned and their answers.
+    Returning,
 }
 
 /// Counter mode: how the patron number reaches the library system (methods A–D).
@@ -130,6 +132,8 @@ pub enum Notice {
     HadNoLink,
     LinkFailed,
     LinkNoStore,
+    /// Returns done: the books go in the return box.
+    ReturnsDone,
 }
 
 /// A device or peer on the staff menu's status page.
@@ -277,6 +281,10 @@ pub enum EventKind {
     /// The platform recognised a re-issued card (a new serial) by the old card's link:
     /// the patron was found through it (logged when the platform answers).
     CardReissued,
+    /// A returns session started (no card).
+    ReturnsStarted,
+    /// A returns session ended: `a` returned, `b` not.
+    ReturnsEnded,
 }
 
 /// Why a book was not lent, as the screen words it (in the patron's language).
@@ -295,6 +303,38 @@ pub enum Refusal {
     NoAnswer,
     /// The library system's answer cannot be trusted: staff check it.
     Unconfirmed,
+    /// A return of a book that is not on loan.
+    NotCheckedOut,
+}
+
+/// Where a returned book goes, as the returns screen words it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReturnStatus {
+    /// Returned: into the return box.
+    #[default]
+    Returned,
+    /// Reserved for another patron: the hold shelf (or staff).
+    HoldShelf,
+    /// Returned; staff look at it (the library system raised an alert).
+    StaffCheck,
+    /// Not returned: [`ReturnRow::refusal`] says why.
+    Refused,
+}
+
+/// A line of the returns list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReturnRow {
+    /// 1 for the first book scanned; the list shows the newest first.
+    pub number: usize,
+    /// "" when the library system gave no title (the screen names the barcode).
+    pub title: String,
+    pub item: String,
+    pub status: ReturnStatus,
+    /// The hold shelf, in the library system's words ("" when it named none).
+    pub shelf: String,
+    pub refusal: Refusal,
+    /// The library system's own words, on a line of their own.
+    pub message: String,
 }
 
 /// Where a loan's renewal is, on the account screen.
@@ -609,6 +649,12 @@ pub struct Scene {
     /// The borrowing screen offers the account.
     pub can_open_account: bool,
     pub account: AccountScene,
+    /// The idle screen offers returns.
+    pub can_return: bool,
+    /// The returns list, newest first.
+    pub returns: Vec<ReturnRow>,
+    /// Lines of `returns` returned (the refused ones are in `refused`).
+    pub returned: usize,
 }
 
 /// The counter's hand-off screen.
@@ -721,6 +767,9 @@ impl Default for Scene {
             link: LinkScene::default(),
             can_open_account: false,
             account: AccountScene::default(),
+            can_return: false,
+            returns: Vec::new(),
+            returned: 0,
         }
     }
 }
@@ -825,6 +874,8 @@ pub enum UiAction {
     /// Renew the loan of this account row (its `number`).
     Renew(usize),
     RenewAll,
+    /// Return books (no card).
+    Return,
     /// The account's next or previous page.
     AccountPage(PageTurn),
     /// Demo mode only: stands in for hardware.
@@ -899,6 +950,7 @@ impl UiAction {
             "link-remove" => UiAction::LinkRemove,
             "account" => UiAction::Account,
             "renew-all" => UiAction::RenewAll,
+            "return" => UiAction::Return,
             "account-next" => UiAction::AccountPage(PageTurn::Next),
             "account-previous" => UiAction::AccountPage(PageTurn::Previous),
             "demo-card" => UiAction::Demo(DemoControl::Card),

@@ -7,14 +7,16 @@
 //! defaults when a patron session ends, so the next patron starts in Japanese with the
 //! normal view.
 
-use crate::scene::{AccountRow, AccountStage, Block, HoldRow, PageTurn, RenewStatus};
+use crate::scene::{
+    AccountRow, AccountStage, Block, HoldRow, PageTurn, RenewStatus, ReturnRow, ReturnStatus,
+};
 use crate::scene::{
     AdminConfirm, AdminPage, CallReason, CheckStage as UiCheck, DemoControl, DueDate,
     HandOffMethod as UiMethod, Key, Language, LinkStage as UiLink, LoanRow, Notice as UiNotice, Pad,
     PinStage as UiPin, Refusal as UiRefusal, Scene, Screen as UiScreen, TypingState, UiAction,
 };
 
-use crate::flow::{AccountLine, AccountView, BlockReason, RenewState};
+use crate::flow::{AccountLine, AccountView, BlockReason, RenewState, ReturnLine, Returned};
 use crate::flow::{
     AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, HandOff, ItemRefusal, LabelRefusal,
     LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, StaffCall,
@@ -140,6 +142,7 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         }
         UiAction::Renew(number) => tap(Tap::Renew(number.saturating_sub(1))),
         UiAction::RenewAll => tap(Tap::RenewAll),
+        UiAction::Return => tap(Tap::Return),
         UiAction::AccountPage(turn) => {
             presentation.account_page = match turn {
                 PageTurn::Next => presentation.account_page.saturating_add(1),
@@ -199,6 +202,7 @@ fn notice(n: &Notice) -> (UiNotice, String) {
         Notice::Unlinked(false) => plain(UiNotice::HadNoLink),
         Notice::LinkFailed(LinkFault::NoLinkStore) => plain(UiNotice::LinkNoStore),
         Notice::LinkFailed(_) => plain(UiNotice::LinkFailed),
+        Notice::ReturnsDone => plain(UiNotice::ReturnsDone),
     }
 }
 
@@ -212,6 +216,7 @@ fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
         ItemRefusal::Refused(message) => (UiRefusal::Other, message.as_deref().unwrap_or_default().trim()),
         ItemRefusal::NoAnswer => (UiRefusal::NoAnswer, ""),
         ItemRefusal::Unconfirmed => (UiRefusal::Unconfirmed, ""),
+        ItemRefusal::NotCheckedOut => (UiRefusal::NotCheckedOut, ""),
     }
 }
 
@@ -223,6 +228,44 @@ fn block(reason: BlockReason) -> Block {
         BlockReason::TooManyItems => Block::TooManyItems,
         BlockReason::ItemsLost => Block::ItemsLost,
         BlockReason::Other => Block::Other,
+    }
+}
+
+/// One line of the returns list (`number` counts from 1, oldest first).
+fn return_line(number: usize, line: &ReturnLine) -> ReturnRow {
+    match line {
+        ReturnLine::Returned { item, ret } => {
+            let (status, shelf, message) = match &ret.outcome {
+                Returned::Done => (ReturnStatus::Returned, String::new(), String::new()),
+                Returned::ToHoldShelf { shelf } => {
+                    (ReturnStatus::HoldShelf, shelf.clone().unwrap_or_default(), String::new())
+                }
+                Returned::StaffCheck { message } => {
+                    (ReturnStatus::StaffCheck, String::new(), message.clone().unwrap_or_default())
+                }
+            };
+            ReturnRow {
+                number,
+                title: ret.title.clone().unwrap_or_default(),
+                item: item.0.clone(),
+                status,
+                shelf,
+                message,
+                ..ReturnRow::default()
+            }
+        }
+        ReturnLine::Refused { item, refusal: r } => {
+            let (code, message) = refusal(&r.reason);
+            ReturnRow {
+                number,
+                title: r.title.clone().unwrap_or_default(),
+                item: item.0.clone(),
+                status: ReturnStatus::Refused,
+                refusal: code,
+                message: message.to_owned(),
+                ..ReturnRow::default()
+            }
+        }
     }
 }
 
@@ -347,6 +390,7 @@ pub fn scene(
         staff_called: view.staff_called.is_some(),
         call_reason: view.staff_called.map_or(CallReason::None, call_reason),
         timeout_seconds: view.timeout_warning,
+        can_return: view.can_return,
         language: p.language,
         large_text: p.large_text,
         high_contrast: p.high_contrast,
@@ -423,6 +467,14 @@ pub fn scene(
             UiScreen::Refused
         }
         Screen::ReceiptChoice => UiScreen::ReceiptChoice,
+        Screen::Returning { lines, waiting, finishing } => {
+            s.returns = lines.iter().enumerate().rev().map(|(i, l)| return_line(i + 1, l)).collect();
+            s.returned = lines.iter().filter(|l| matches!(l, ReturnLine::Returned { .. })).count();
+            s.refused = lines.len() - s.returned;
+            s.waiting = *waiting;
+            s.finishing = *finishing;
+            UiScreen::Returning
+        }
         Screen::Account(account) => {
             s.account = account_scene(account, p.account_page);
             UiScreen::Account

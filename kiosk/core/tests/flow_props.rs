@@ -13,7 +13,8 @@
 //! - the account is asked for, and renewals sent, only after the standing was answered
 //!   (a blocked patron sees the account, and never borrows);
 //!   only of a loan the account listed with a barcode, never again while its renewal is
-//!   out, and never of an item the library system already renewed in the session.
+//!   out, and never of an item the library system already renewed in the session;
+//! - returns only where the library takes them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
@@ -23,7 +24,7 @@ use kiosk_core::flow::{
     Account, AccountLoan, AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession,
     CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, Loan, Millis, PatronId, PatronRefusal,
     PatronSession, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply,
-    Scan, SessionId, SessionPolicy, Tap, Verdict,
+    Return, Returned, Scan, SessionId, SessionPolicy, Tap, Verdict,
 };
 use proptest::prelude::*;
 
@@ -67,6 +68,7 @@ fn action() -> impl Strategy<Value = Action> {
         2 => prop_oneof![
             2 => Just(Tap::Account), 1 => Just(Tap::RenewAll), 2 => (0usize..5).prop_map(Tap::Renew)
         ].prop_map(Action::Tap),
+        1 => Just(Action::Tap(Tap::Return)),
         4 => (0u8..6).prop_map(Action::ScanItem),
         1 => Just(Action::ScanLibraryCard),
         1 => any::<bool>().prop_map(Action::ScanLabel),
@@ -82,13 +84,16 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn policy() -> impl Strategy<Value = SessionPolicy> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(require_pin, allow, print)| SessionPolicy {
-        require_pin,
-        allow_library_card: allow,
-        allow_method_d_login: !allow,
-        offer_method_d_print: print,
-        ..SessionPolicy::default()
-    })
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(require_pin, allow, print, returns)| SessionPolicy {
+            require_pin,
+            allow_library_card: allow,
+            allow_method_d_login: !allow,
+            offer_method_d_print: print,
+            returns,
+            ..SessionPolicy::default()
+        },
+    )
 }
 
 fn patron() -> PatronId {
@@ -112,6 +117,7 @@ enum Pending {
     Checkout(ItemId),
     Account,
     Renew(ItemId),
+    Return(ItemId),
     Print,
 }
 
@@ -206,6 +212,15 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
                 }),
             },
         },
+        Pending::Return(i) => Reply::Returned {
+            item: i.clone(),
+            result: match k {
+                0 => Err(ItemRefusal::NotCheckedOut.into()),
+                1 => Err(ItemRefusal::NoAnswer.into()),
+                2 => Ok(Return { title: None, outcome: Returned::ToHoldShelf { shelf: None } }),
+                _ => Ok(Return { title: Some("本".into()), outcome: Returned::Done }),
+            },
+        },
         Pending::Print => Reply::Printed(match k {
             0 => Err(PrintFault::OutOfPaper),
             1 => Err(PrintFault::Offline),
@@ -226,6 +241,7 @@ fn noise(pick: u8) -> Reply {
         Pending::Checkout(item(pick % 6)),
         Pending::Account,
         Pending::Renew(item(pick % 6)),
+        Pending::Return(item(pick % 6)),
         Pending::Print,
     ];
     plausible(&all[usize::from(pick) % all.len()], pick / 9)
@@ -245,6 +261,8 @@ struct Harness {
     verify_sent: HashSet<SessionId>,
     /// Sessions whose patron the library system blocked (the account only, no loans).
     blocked: HashSet<SessionId>,
+    /// Renewals the flow asked for, per session.
+    renew_sent: HashSet<(SessionId, ItemId)>,
     /// Items the library system renewed, per session.
     renewed: HashSet<(SessionId, ItemId)>,
 }
@@ -276,7 +294,10 @@ impl Harness {
                 Reply::Standing(Err(PatronRefusal::Blocked(_))) => {
                     self.blocked.insert(*session);
                 }
-                Reply::Renewed { item, result: Ok(_) } => {
+                // A renewal happened only if it was asked (noise may "answer" one that was not).
+                Reply::Renewed { item, result: Ok(_) }
+                    if self.renew_sent.contains(&(*session, item.clone())) =>
+                {
                     self.renewed.insert((*session, item.clone()));
                 }
                 _ => {}
@@ -391,7 +412,12 @@ impl Harness {
                 request(session, Pending::Account);
             }
             Effect::Renew { session, item, .. } => {
+                self.renew_sent.insert((*session, item.clone()));
                 request(session, Pending::Renew(item.clone()));
+            }
+            Effect::Return { session, item } => {
+                assert!(policy.returns, "a return although the library takes none here");
+                request(session, Pending::Return(item.clone()));
             }
             Effect::Print { session, .. } => request(session, Pending::Print),
             // A self-checkout kiosk never types, links or unlinks (counter mode only).
@@ -479,6 +505,7 @@ fn random_runs_reach_every_state() {
         "checking-standing",
         "borrowing",
         "account",
+        "returning",
         "receipt-choice",
         "printing",
         "ending",

@@ -157,6 +157,7 @@ const LIBRARY: &[Key] = &[
     key("kiosk_id", Text, None, "this kiosk's id, in Method D tokens and the audit log"),
     key("mode", OneOf(names::<DeviceMode>), Some(r#""self-checkout""#), "a self-checkout kiosk or a counter"),
     key("account_screen", Bool, Some("true"), "patrons may open their account: loans, renewals, holds ready"),
+    key("returns", Bool, Some("false"), "the kiosk takes returns (no card needed)"),
 ];
 
 const CARD: &[Key] = &[

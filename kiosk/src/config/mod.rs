@@ -237,6 +237,9 @@ pub struct Library {
     /// Patrons may open their account from the borrowing screen (`account_screen`,
     /// default true): loans and due dates, renewals, holds ready.
     pub account_screen: bool,
+    /// The kiosk takes returns (`returns`, default false: many libraries keep returns at
+    /// the counter or a book drop). No card is needed to return.
+    pub returns: bool,
 }
 
 /// A screen language.
@@ -687,6 +690,7 @@ impl Config {
                 languages: Languages(vec![Language::Ja, Language::En]),
                 kiosk_id: Ident::demo("demo-01"),
                 account_screen: true,
+                returns: true,
             },
             card: Card { reader: CardReader::Simulated, require_pin: true, allow_library_card: true },
             platform: Platform::Simulated,

@@ -22,6 +22,7 @@ impl Config {
             allow_method_d_login: accept && self.mode.counter().is_none(),
             offer_method_d_print: print,
             account: self.library.account_screen && self.mode.counter().is_none(),
+            returns: self.library.returns && self.mode.counter().is_none(),
             // The config's idle timeout is when the session ends; the flow counts the
             // quiet time before the warning, then the warning.
             idle_timeout: t.idle_timeout().saturating_sub(t.warning()),

@@ -219,6 +219,7 @@ fn library(
     let kiosk_id = s.required(walk, "kiosk_id", kiosk_id, "kiosk_id = \"chuo-01\"");
     let mode = s.choice::<DeviceMode>(walk, "mode").value();
     let account_screen = s.boolean(walk, "account_screen").value();
+    let returns = s.boolean(walk, "returns").value();
     s.finish(walk, |_| None);
     Some((
         Library {
@@ -229,6 +230,7 @@ fn library(
             languages: languages?,
             kiosk_id: kiosk_id?,
             account_screen: account_screen?,
+            returns: returns?,
         },
         mode? == DeviceMode::Counter,
     ))

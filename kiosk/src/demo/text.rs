@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use kiosk_core::scene::{AccountStage, Notice, PinStage, Refusal, RenewStatus, Scene, Screen};
+use kiosk_core::scene::{AccountStage, Notice, PinStage, Refusal, RenewStatus, ReturnStatus, Scene, Screen};
 use kiosk_printer::token::{self, LabelDate};
 
 use super::script::{self, Step};
@@ -65,7 +65,9 @@ fn wait(seconds: u64) -> Move {
 /// 3. that label is scanned here the same day and lends a book;
 /// 4. yesterday's label is refused;
 /// 5. a library-card patron opens the account, renews everything that can be, and
-///    prints a receipt of the renewals.
+///    prints a receipt of the renewals;
+/// 6. someone returns two books without a card: one back to the shelf, one another
+///    patron reserved, to the hold shelf.
 fn journeys() -> Vec<(&'static str, Vec<Move>)> {
     let (card_on, card_off) = (Move::Step(Step::CardOn), Move::Step(Step::CardOff));
     let mut borrow = vec![card_on, wait(1), pin("9999"), wait(1), pin("1234"), wait(4)];
@@ -116,12 +118,23 @@ fn journeys() -> Vec<(&'static str, Vec<Move>)> {
         tap("dismiss"),
         wait(1),
     ];
+    let returns = vec![
+        tap("return"),
+        scan(BOOKS[0].0),
+        wait(1),
+        scan(super::ACCOUNT_LOANS[2].0),
+        wait(1),
+        tap("finish"),
+        tap("dismiss"),
+        wait(1),
+    ];
     vec![
         ("1. A patron borrows books", borrow),
         ("2. A patron prints a Method D label", label),
         ("3. The label is scanned here, the same day", same_day),
         ("4. Yesterday's label is refused", stale),
         ("5. A patron renews from the account", account),
+        ("6. Books are returned, no card needed", returns),
     ]
 }
 
@@ -300,6 +313,27 @@ pub fn describe(scene: &Scene) -> String {
         ),
         Screen::LinkWaiting => "Counter: link a card; waiting for the card".to_owned(),
         Screen::Linking => format!("Counter: linking ({:?})", scene.link.stage),
+        Screen::Returning => {
+            let shown: Vec<String> = scene
+                .returns
+                .iter()
+                .map(|r| match r.status {
+                    ReturnStatus::Returned => format!("{} (returned)", r.title),
+                    ReturnStatus::HoldShelf => {
+                        format!("{} (returned: to the hold shelf {})", r.title, r.shelf)
+                    }
+                    ReturnStatus::StaffCheck => format!("{} (returned: give it to staff)", r.title),
+                    ReturnStatus::Refused => {
+                        format!("not returned ({:?}); please take it to the counter", r.refusal)
+                    }
+                })
+                .collect();
+            format!(
+                "Returns: scan the books [{}]{}",
+                shown.join(", "),
+                if scene.waiting > 0 { " …" } else { "" }
+            )
+        }
         Screen::Account => {
             let a = &scene.account;
             let rows: Vec<String> = a
@@ -381,6 +415,8 @@ mod tests {
         assert!(text.contains("holds ready [火花 at 本館 予約棚]"), "{text}");
         assert!(text.contains("(renewed, due "), "{text}");
         assert!(text.contains("not renewed: OnHold"), "the loan someone waits for: {text}");
+        assert!(text.contains("吾輩は猫である (returned)"), "{text}");
+        assert!(text.contains("人間失格 (returned: to the hold shelf 本館 予約棚)"), "{text}");
         assert!(!text.contains("1234"), "the PIN must not be printed: {text}");
         assert!(!text.contains(DEMO_PATRON), "the patron number must not be printed");
         std::fs::remove_dir_all(dir).unwrap();

@@ -34,6 +34,7 @@ impl Orchestrator {
             Effect::Checkout { session, patron, item } => self.checkout(session, patron, item),
             Effect::Account { session, patron } => self.account(session, patron),
             Effect::Renew { session, patron, item, due } => self.renew(session, patron, item, due),
+            Effect::Return { session, item } => self.return_item(session, item),
             Effect::Print { session, job } => self.print(session, job),
             Effect::PowerOffCard => {
                 if let Some(c) = &self.drivers.card {

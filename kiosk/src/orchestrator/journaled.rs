@@ -214,6 +214,35 @@ impl SessionLoans {
         answer.map_err(CheckoutFailure::NoAnswer)
     }
 
+    /// Journals the return's intent (fsync; no patron: a return needs none), sends the
+    /// checkin, journals the answer. An outcome unknown stays open and is reconciled at
+    /// the next start by the item's status.
+    ///
+    /// # Errors
+    /// [`CheckoutFailure`]: not sent, or sent without a usable answer.
+    pub async fn return_item(
+        &self,
+        item: &str,
+    ) -> Result<Result<kiosk_ils::CheckinOutcome, kiosk_ils::ItemProblem>, CheckoutFailure> {
+        let journal = self.journal.clone();
+        let i = Zeroizing::new(item.to_owned());
+        let intent = super::spawn_scrubbed(move || lock(&journal).intend(Operation::Return, "", &i))
+            .await
+            .map_err(CheckoutFailure::Stopped)?
+            .map_err(CheckoutFailure::NotJournaled)?;
+        let answer = self.library.return_item(item).await;
+        if matches!(&answer, Err(e) if e.outcome_unknown()) {
+            return answer.map_err(CheckoutFailure::NoAnswer);
+        }
+        let journal = self.journal.clone();
+        match super::spawn_scrubbed(move || lock(&journal).answered(intent)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "journal write failed after the return"),
+            Err(e) => tracing::error!(error = %e, "the journal thread stopped after the return"),
+        }
+        answer.map_err(CheckoutFailure::NoAnswer)
+    }
+
     /// Gives up this holder's share; the last one closes the file (deleted when every
     /// intent was answered, kept for reconciliation otherwise), on a blocking thread.
     pub async fn finish(self) {

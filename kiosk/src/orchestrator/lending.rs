@@ -1,9 +1,10 @@
-//! Lending: the patron's standing and checkouts with the library system, through the
-//! journal ([`super::journaled`]), and the library system's refusals in the flow's terms.
+//! Lending: the patron's standing, checkouts, the account, renewals and returns with the
+//! library system, through the journal ([`super::journaled`]), and the library system's
+//! answers in the flow's terms.
 
 use kiosk_core::flow::{
     Account, AccountLoan, BlockReason, HoldReady, ItemId, ItemRefusal, Loan, PatronId, PatronRefusal,
-    Refusal, Reply, SessionId,
+    Refusal, Reply, Return, Returned, SessionId,
 };
 use kiosk_ils::Library;
 use kiosk_ils::messages::PatronStatusFlags;
@@ -29,7 +30,7 @@ fn item_refusal(refused: kiosk_ils::Refused) -> Refusal {
         P::OnHoldForAnother => ItemRefusal::OnHoldForAnother,
         P::OnLoanToAnother => ItemRefusal::OnLoanToAnother,
         P::Refused(message) => ItemRefusal::Refused(message),
-        P::NotCheckedOut => ItemRefusal::Refused(None),
+        P::NotCheckedOut => ItemRefusal::NotCheckedOut,
     };
     Refusal { reason, title: refused.title }
 }
@@ -92,6 +93,18 @@ fn account(a: kiosk_ils::Account) -> Account {
     }
 }
 
+/// A return the library system accepted, in the flow's terms.
+fn returned(o: kiosk_ils::CheckinOutcome) -> Return {
+    let hold = matches!(o.alert_type.as_deref(), Some("01" | "02"))
+        || (o.alert_type.is_none() && (o.destination.is_some() || o.sort_bin.is_some()));
+    let outcome = match (o.alert, hold) {
+        (false, _) => Returned::Done,
+        (true, true) => Returned::ToHoldShelf { shelf: o.destination },
+        (true, false) => Returned::StaffCheck { message: o.message },
+    };
+    Return { title: o.title, outcome }
+}
+
 impl Orchestrator {
     /// The patron's account from the library system (nothing is changed by asking).
     pub(super) fn account(&mut self, session: SessionId, patron: PatronId) {
@@ -114,6 +127,37 @@ impl Orchestrator {
                 }
             };
             Some(Input::Reply { session, reply: Reply::Account(answer) })
+        });
+    }
+
+    /// A return through the journal; like a checkout, it completes even if the session
+    /// ends. The library system's alert says where the book goes: a hold (its alert type,
+    /// or a sort bin or destination with it) to the hold shelf, any other alert to staff.
+    pub(super) fn return_item(&mut self, session: SessionId, item: ItemId) {
+        self.begin(session);
+        let Some(lending) = &self.drivers.lending else {
+            let reply = Reply::Returned { item, result: Err(ItemRefusal::NoAnswer.into()) };
+            let _ = self.inputs.send(Input::Reply { session, reply });
+            return;
+        };
+        let loans = self.loans.get_or_insert_with(|| lending.session(session.0)).clone();
+        self.spawn(session, true, async move {
+            let result = match loans.return_item(&item.0).await {
+                Ok(Ok(outcome)) => Ok(returned(outcome)),
+                Ok(Err(problem)) => Err(item_refusal(problem.into())),
+                Err(super::journaled::CheckoutFailure::NoAnswer(
+                    e @ kiosk_ils::Sip2Error::MissingItem { .. },
+                )) => {
+                    tracing::warn!(error = %e, "a return's answer cannot be trusted");
+                    Err(ItemRefusal::Unconfirmed.into())
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "return not made or not answered");
+                    Err(ItemRefusal::NoAnswer.into())
+                }
+            };
+            loans.finish().await;
+            Some(Input::Reply { session, reply: Reply::Returned { item, result } })
         });
     }
 

@@ -100,6 +100,8 @@ fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
         ItemRefusal::OnHoldForAnother => (NotLent::OnHold, None),
         ItemRefusal::OnLoanToAnother => (NotLent::OnLoan, None),
         ItemRefusal::Refused(message) => (NotLent::Other, message.clone()),
+        // A checkout is never answered so; the receipt says "cannot be borrowed here".
+        ItemRefusal::NotCheckedOut => (NotLent::Other, None),
         // Not confirmed either way: staff check it, as for no answer.
         ItemRefusal::NoAnswer | ItemRefusal::Unconfirmed => (NotLent::NoAnswer, None),
     };

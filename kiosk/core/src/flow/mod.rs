@@ -15,6 +15,7 @@ mod account;
 mod admin;
 mod patron;
 mod pin;
+mod returns;
 mod secret;
 
 pub use account::{Account, AccountLine, AccountLoan, AccountView, BlockReason, HoldReady, RenewState};
@@ -28,6 +29,7 @@ pub use patron::{
     SessionPolicy, StaffCall, Tap, TypeFault, TypingView, Verdict, View,
 };
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
+pub use returns::{Return, ReturnLine, Returned};
 pub use secret::{PatronId, Pin, SecretDigits};
 
 use core::time::Duration;

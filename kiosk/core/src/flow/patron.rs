@@ -25,6 +25,7 @@ use core::time::Duration;
 use std::collections::VecDeque;
 
 use super::account::{Account, AccountState, AccountView, RenewState};
+use super::returns::{Return, ReturnLine, Returns};
 use super::{Millis, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId};
 
 /// The library's choices that shape a session (from the config file).
@@ -54,6 +55,8 @@ pub struct SessionPolicy {
     pub counter: Option<CounterPolicy>,
     /// The borrowing screen offers the patron's account (loans, holds, renewals).
     pub account: bool,
+    /// The idle screen offers returns (no card needed).
+    pub returns: bool,
 }
 
 /// The counter profile's choices.
@@ -119,6 +122,7 @@ impl Default for SessionPolicy {
             notice_timeout: Duration::from_secs(10),
             counter: None,
             account: true,
+            returns: false,
         }
     }
 }
@@ -173,6 +177,8 @@ pub enum ItemRefusal {
     /// The library system answered something the kiosk cannot trust (no item id, a
     /// renewal that moved the due date back): staff check it.
     Unconfirmed,
+    /// A return of a book that is not on loan (returned already, or never lent).
+    NotCheckedOut,
 }
 
 /// A refused item: why (a code the screen words in the patron's language), and the
@@ -273,6 +279,8 @@ pub enum Tap {
     Renew(usize),
     /// Renew every loan on the account that can be.
     RenewAll,
+    /// Return books (the idle screen's button, where the library offers returns).
+    Return,
 }
 
 /// Card trouble the card driver reports.
@@ -368,6 +376,11 @@ pub enum Reply {
     Renewed {
         item: ItemId,
         result: Result<Loan, Refusal>,
+    },
+    /// A return's answer: where the book goes, or why it was not returned.
+    Returned {
+        item: ItemId,
+        result: Result<Return, Refusal>,
     },
 }
 
@@ -468,6 +481,13 @@ pub enum AuditEvent {
         replaced: bool,
     },
     Unlinked,
+    /// A returns session started (no card, no patron).
+    ReturnsStarted,
+    /// A returns session ended: books returned, not returned.
+    ReturnsEnded {
+        returned: usize,
+        refused: usize,
+    },
 }
 
 /// What the session asks the orchestrator to do.
@@ -507,6 +527,11 @@ pub enum Effect {
     Account {
         session: SessionId,
         patron: PatronId,
+    },
+    /// Return `item` (journaled: reconciliation looks at the item's status).
+    Return {
+        session: SessionId,
+        item: ItemId,
     },
     /// Renew `item`, due `due` now (journaled: reconciliation compares the due date).
     Renew {
@@ -565,6 +590,7 @@ impl Effect {
             | Effect::Checkout { session, .. }
             | Effect::Account { session, .. }
             | Effect::Renew { session, .. }
+            | Effect::Return { session, .. }
             | Effect::Print { session, .. }
             | Effect::TypeNumber { session, .. }
             | Effect::Link { session, .. }
@@ -625,6 +651,8 @@ pub enum Notice {
     Unlinked(bool),
     /// Counter: the link could not be saved.
     LinkFailed(LinkFault),
+    /// Returns are done (the books stay at the kiosk's return box or with staff).
+    ReturnsDone,
 }
 
 /// The waiting screens between PIN and borrowing.
@@ -670,6 +698,13 @@ pub enum Screen {
     },
     /// The patron's account: loans, holds, renewals.
     Account(AccountView),
+    /// Returns: the books scanned, newest last, each with its answer.
+    Returning {
+        lines: Vec<ReturnLine>,
+        /// Books scanned and not yet answered.
+        waiting: usize,
+        finishing: bool,
+    },
     Ending {
         notice: Notice,
         card_present: bool,
@@ -724,6 +759,8 @@ pub struct View {
     /// No receipts until staff load paper.
     pub paper_out: bool,
     pub staff_called: Option<StaffCall>,
+    /// The idle screen offers returns.
+    pub can_return: bool,
 }
 
 #[derive(Debug)]
@@ -823,6 +860,8 @@ enum State {
     Borrowing(Basket),
     /// The account screen, over the session's basket (renewals join it for the receipt).
     Account(Basket, AccountState),
+    /// Returns, no patron.
+    Returning(Returns),
     /// Finish pressed with refused books in the basket: the patron must see it.
     Refusals(Basket),
     ReceiptChoice(Basket),
@@ -959,6 +998,7 @@ impl PatronSession {
             State::CheckingStanding { .. } => "checking-standing",
             State::Borrowing(_) => "borrowing",
             State::Account(..) => "account",
+            State::Returning(_) => "returning",
             State::Refusals(_) => "refused-books",
             State::ReceiptChoice(_) => "receipt-choice",
             State::Printing { .. } => "printing",
@@ -997,6 +1037,11 @@ impl PatronSession {
             },
             State::ReceiptChoice(_) => Screen::ReceiptChoice,
             State::Account(basket, account) => Screen::Account(account.view(basket.blocked.is_none())),
+            State::Returning(r) => Screen::Returning {
+                lines: r.lines.clone(),
+                waiting: r.queue.len() + usize::from(r.in_flight.is_some()),
+                finishing: r.finishing,
+            },
             State::Printing { label, .. } => Screen::Printing { label: *label },
             State::Ending { notice, .. } => Screen::Ending {
                 notice: notice.clone(),
@@ -1027,6 +1072,10 @@ impl PatronSession {
             timeout_warning: self.warning_until.map(|until| now.secs_until(until)),
             paper_out: self.paper_out,
             staff_called: self.staff_call,
+            can_return: self.policy.returns
+                && self.policy.counter.is_none()
+                && !self.out_of_service
+                && matches!(self.state, State::Idle),
         }
     }
 
@@ -1049,7 +1098,10 @@ impl PatronSession {
         }
         match &self.state {
             State::Idle => None,
-            State::Borrowing(Basket { in_flight: Some((_, sent)), .. }) => Some(sent.after(p.driver_timeout)),
+            State::Borrowing(Basket { in_flight: Some((_, sent)), .. })
+            | State::Returning(Returns { in_flight: Some((_, sent)), .. }) => {
+                Some(sent.after(p.driver_timeout))
+            }
             State::Account(_, a) => {
                 let sent = a.in_flight.map_or(a.asked_at, |(_, sent)| sent);
                 Some(sent.after(p.driver_timeout))
@@ -1208,6 +1260,10 @@ impl PatronSession {
                 basket.queue.push_back(item);
                 self.send_next_checkout(now, fx);
             }
+            (State::Returning(r), Scan::Item(item)) if !r.finishing && !r.knows(&item) => {
+                r.queue.push_back(item);
+                self.send_next_return(now, fx);
+            }
             _ => {}
         }
     }
@@ -1227,6 +1283,20 @@ impl PatronSession {
         }
         match (&mut self.state, tap) {
             (State::PinEntry(_), Tap::Cancel) => self.end(now, Notice::Cancelled, fx),
+            (State::Idle, Tap::Return)
+                if self.policy.returns && self.policy.counter.is_none() && !self.out_of_service =>
+            {
+                self.new_session_id();
+                self.card_session = false;
+                fx.push(Effect::Audit(AuditEvent::ReturnsStarted));
+                self.enter(now, State::Returning(Returns::default()));
+            }
+            (State::Returning(r), Tap::Finish | Tap::Cancel) => {
+                r.finishing = true;
+                if r.in_flight.is_none() && r.queue.is_empty() {
+                    self.end(now, Notice::ReturnsDone, fx);
+                }
+            }
             // Leaving while the card or the services are asked is safe: their answers
             // belong to the ended session and are dropped.
             (
@@ -1409,6 +1479,21 @@ impl PatronSession {
                     other => Notice::PatronRefused(other),
                 };
                 self.end(now, notice, fx);
+            }
+            (State::Returning(r), Reply::Returned { item, result })
+                if r.in_flight.as_ref().is_some_and(|(i, _)| *i == item) =>
+            {
+                r.in_flight = None;
+                fx.push(Effect::Buzzer(if result.is_ok() {
+                    BuzzerPattern::Lent
+                } else {
+                    BuzzerPattern::Refused
+                }));
+                r.lines.push(match result {
+                    Ok(ret) => ReturnLine::Returned { item, ret },
+                    Err(refusal) => ReturnLine::Refused { item, refusal },
+                });
+                self.send_next_return(now, fx);
             }
             (State::CheckingStanding { patron, method }, Reply::Standing(Ok(()))) => {
                 let basket = Basket::new(patron.clone(), *method);
@@ -1610,6 +1695,15 @@ impl PatronSession {
                 }
                 self.send_next_checkout(now, fx);
             }
+            State::Returning(r) if r.in_flight.is_some() => {
+                // No answer in time: the journal reconciles it; the patron is told to
+                // leave the book with staff.
+                if let Some((item, _)) = r.in_flight.take() {
+                    r.lines.push(ReturnLine::Refused { item, refusal: ItemRefusal::NoAnswer.into() });
+                    fx.push(Effect::Buzzer(BuzzerPattern::Refused));
+                }
+                self.send_next_return(now, fx);
+            }
             State::Account(_, account) if account.busy() => {
                 // The library system did not answer in time: say so on the line (the
                 // journal reconciles a renewal that was sent), and go on with the others.
@@ -1672,6 +1766,7 @@ impl PatronSession {
                 !matches!(pad.stage(), super::PinStage::CheckingTries | super::PinStage::Verifying)
             }
             State::Borrowing(b) => b.in_flight.is_none(),
+            State::Returning(r) => r.in_flight.is_none(),
             State::Account(_, a) => !a.busy(),
             State::Refusals(_) | State::ReceiptChoice(_) => true,
             _ => false,
@@ -1814,6 +1909,19 @@ impl PatronSession {
         }
     }
 
+    fn send_next_return(&mut self, now: Millis, fx: &mut Effects) {
+        let State::Returning(r) = &mut self.state else { return };
+        if r.in_flight.is_some() {
+            return;
+        }
+        if let Some(item) = r.queue.pop_front() {
+            fx.push(Effect::Return { session: self.session, item: item.clone() });
+            r.in_flight = Some((item, now));
+        } else if r.finishing {
+            self.end(now, Notice::ReturnsDone, fx);
+        }
+    }
+
     fn send_next_renewal(&mut self, now: Millis, fx: &mut Effects) {
         let State::Account(basket, account) = &mut self.state else { return };
         if let Some((item, due)) = account.next(now) {
@@ -1873,7 +1981,12 @@ impl PatronSession {
             _ => (0, 0),
         };
         fx.push(Effect::EndSession { session: self.session });
-        fx.push(Effect::Audit(AuditEvent::SessionEnded { borrowed, refused }));
+        if let State::Returning(r) = &self.state {
+            let (returned, refused) = r.counts();
+            fx.push(Effect::Audit(AuditEvent::ReturnsEnded { returned, refused }));
+        } else {
+            fx.push(Effect::Audit(AuditEvent::SessionEnded { borrowed, refused }));
+        }
         self.pin_verified = false;
     }
 
