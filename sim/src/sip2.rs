@@ -312,6 +312,8 @@ pub struct Faults {
     pub delay_renewal_reply: Option<Duration>,
     /// Execute the next return(s), then close the connection without replying.
     pub disconnect_after_return: u32,
+    /// Execute the next return and reply only after this delay.
+    pub delay_return_reply: Option<Duration>,
 }
 
 /// What the server saw.
@@ -1345,6 +1347,9 @@ fn checkin(s: &mut Shared, inst: &str, item: &str) -> Action {
         if s.faults.disconnect_after_return > 0 {
             s.faults.disconnect_after_return -= 1;
             return Action::Close;
+        }
+        if let Some(d) = s.faults.delay_return_reply.take() {
+            return Action::DelayedReply(Message::CheckinResponse(r), d);
         }
     }
     Action::Reply(Message::CheckinResponse(r))

@@ -2,7 +2,8 @@
 //! virtual printer): 50 loans with 3 overdue and 2 holds ready, renew all with two
 //! refused by the library's rules, a receipt of the renewals decoded from the printer's
 //! bytes; and a kiosk killed while a renewal is out, reconciled at the next start and
-//! never renewed twice.
+//! never renewed twice; three books returned without a card (one to the hold shelf, one
+//! not on loan), and a kiosk killed while a return is out, reconciled, never twice.
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,14 @@ fn a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals() {
     assert!(scene.contains("page=1of13"), "4 loans a page: {scene}");
     k.shot("account");
     k.tap("renew-all");
+    // The library system has answered all 50 (a scene from before the tap also says
+    // renewing=0), then the screen has the last answer.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let asked = |i: &String| stack.ils.item(i).is_some_and(|it| it.renewals_executed > 0);
+    while items.iter().filter(|i| asked(i)).count() < 48 {
+        assert!(Instant::now() < deadline, "renew-all did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     k.until("renewing=0", 60);
     // The library system renewed each renewable loan once, and refused the two held ones.
     let renewed: Vec<&String> =
@@ -135,5 +144,85 @@ fn a_kiosk_killed_during_a_renewal_reconciles_it_and_never_renews_twice() {
         "reconciled as renewed:\n{log}"
     );
     assert!(!log.contains(PATRON) && !log.contains("7200000001"), "no patron or item in the log");
+    k.quit();
+}
+
+/// The stack's kiosk with returns on.
+fn returns_kiosk(stack: &Stack) -> Kiosk {
+    stack.setting("library", "returns = true");
+    Kiosk::start(stack)
+}
+
+#[test]
+fn three_books_are_returned_without_a_card_one_to_the_hold_shelf() {
+    if !enter_private_stack("three_books_are_returned_without_a_card_one_to_the_hold_shelf") {
+        return;
+    }
+    let stack = Stack::start("returns");
+    stack.ils.catalogue(|c| {
+        for (n, id) in ["7300000001", "7300000002", "7300000003"].iter().enumerate() {
+            c.item(id, &format!("返す本 {n}"));
+            c.lend(id, PATRON, &date(3));
+        }
+        c.hold("7300000002", "P0001");
+    });
+    let mut k = returns_kiosk(&stack);
+    k.wait("idle", 20);
+    k.shot("idle-with-returns");
+    k.tap("return");
+    k.wait("returning", 10);
+    for (i, id) in ["7300000001", "7300000002", "7300000003"].iter().enumerate() {
+        k.scan(id);
+        k.until(&format!("returned={}", i + 1), 20);
+    }
+    // And one nobody has: not on loan, said, nothing changed.
+    k.scan("1000000001");
+    k.until("refused=1", 20);
+    k.shot("returned");
+    k.tap("finish");
+    k.wait("ending", 10);
+    k.shot("thank-you");
+    k.tap("dismiss");
+    k.wait("idle", 20);
+    assert!(stack.loans(PATRON).is_empty(), "all three are back");
+    let held = stack.ils.item("7300000002").unwrap();
+    assert_eq!(held.state, kiosk_sim::sip2::ItemState::OnHoldFor("P0001".into()), "to the hold shelf");
+    for id in ["7300000001", "7300000002", "7300000003"] {
+        assert_eq!(stack.ils.item(id).unwrap().returns_executed, 1, "{id} returned once");
+    }
+    assert_eq!(k.journal_files(), 0);
+    k.quit();
+}
+
+#[test]
+fn a_kiosk_killed_during_a_return_reconciles_it_and_never_returns_twice() {
+    if !enter_private_stack("a_kiosk_killed_during_a_return_reconciles_it_and_never_returns_twice") {
+        return;
+    }
+    let stack = Stack::start("returns-power-cut");
+    stack.ils.catalogue(|c| {
+        c.item("7400000001", "停電中の返却");
+        c.lend("7400000001", PATRON, &date(3));
+    });
+    let mut k = returns_kiosk(&stack);
+    k.wait("idle", 20);
+    k.tap("return");
+    k.wait("returning", 10);
+    stack.ils.faults(|f| f.delay_return_reply = Some(Duration::from_secs(5)));
+    k.scan("7400000001");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stack.ils.item("7400000001").is_none_or(|i| i.returns_executed == 0) {
+        assert!(Instant::now() < deadline, "the return never reached the library system");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(k.journal_files(), 1, "the intent was journalled before sending");
+    k.kill();
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 30);
+    assert_eq!(k.journal_files(), 0, "the journal was settled");
+    assert_eq!(stack.ils.item("7400000001").unwrap().returns_executed, 1, "returned once, not again");
+    let log = log(&stack);
+    assert!(log.contains("found=\"returned\"") || log.contains("found=returned"), "reconciled:\n{log}");
+    assert!(!log.contains("7400000001"), "no item in the log");
     k.quit();
 }

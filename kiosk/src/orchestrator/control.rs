@@ -51,7 +51,7 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -96,6 +96,8 @@ fn describe(scene: &Scene) -> String {
         scene.account.rows.iter().filter(|r| r.renew == kiosk_core::scene::RenewStatus::Refused).count(),
         scene.account.page + 1,
         scene.account.pages,
+        scene.returned,
+        scene.waiting,
     )
 }
 
