@@ -77,18 +77,40 @@ async fn our_client_passes_the_checkout_scenario_against_pysip2() {
     let r = client.reconcile_checkout("P0001", "1000000001").await.unwrap();
     assert!(matches!(r, kiosk_ils::client::Reconciled::Lent(_)), "{r:?}");
 
+    // The account (63 page by page, 17 per loan), a renewal (29), returns (09).
+    let account = client.account("P0001", None).await.unwrap();
+    let items: Vec<&str> = account.loans.iter().map(|l| l.item.as_str()).collect();
+    assert_eq!(items, ["1000000001", "1000000002", "2000000001"], "sorted by due date, then as listed");
+    assert_eq!(account.loans[1].title, "ノルウェイの森");
+    assert_eq!(account.loans[1].due, "20261207    120000");
+    assert!(!account.incomplete);
+    let renewed = client.renew("P0001", "1000000002", Some("2026-12-07")).await.unwrap().unwrap();
+    assert_eq!(renewed.due, "20261221    120000");
+    assert_eq!(
+        client.renew("P0001", "9999999999", None).await.unwrap(),
+        Err(kiosk_ils::ItemProblem::NotFound)
+    );
+    let back = client.checkin("2000000001").await.unwrap().unwrap();
+    assert!(!back.alert);
+    assert_eq!(client.checkin("2000000001").await.unwrap(), Err(kiosk_ils::ItemProblem::NotCheckedOut));
+
     drop(peer.0.stdin.take());
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
-    let executed: Vec<(&str, u32)> = rest
-        .lines()
-        .filter_map(|l| l.strip_prefix("EXECUTED "))
-        .map(|l| {
-            let (item, n) = l.split_once(' ').unwrap();
-            (item, n.parse().unwrap())
-        })
-        .collect();
-    assert_eq!(executed, [("1000000001", 1), ("1000000002", 1), ("2000000001", 1)]);
+    let counted = |prefix: &str| -> Vec<(String, u32)> {
+        rest.lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(|l| {
+                let (item, n) = l.split_once(' ').unwrap();
+                (item.to_owned(), n.parse().unwrap())
+            })
+            .collect()
+    };
+    let once =
+        |items: &[&str]| -> Vec<(String, u32)> { items.iter().map(|i| ((*i).to_owned(), 1)).collect() };
+    assert_eq!(counted("EXECUTED "), once(&["1000000001", "1000000002", "2000000001"]));
+    assert_eq!(counted("RENEWED "), once(&["1000000002"]));
+    assert_eq!(counted("RETURNED "), once(&["2000000001"]));
 }
 
 /// pysip2 closes a connection idle for 2 s (its `idle_timeout`): the next patron's
@@ -164,6 +186,9 @@ async fn the_pypi_sip2_client_drives_our_simulator() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "sip2 client failed: {text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("sip2 client scenario ok"));
-    assert_eq!(sim.loans_of("P0001"), ["1000000001"]);
+    // Lent, renewed and returned, each once.
+    assert!(sim.loans_of("P0001").is_empty());
+    let book = sim.item("1000000001").unwrap();
+    assert_eq!((book.checkouts_executed, book.renewals_executed, book.returns_executed), (1, 1, 1));
     assert_eq!(sim.stats().duplicate_checkouts, 0);
 }

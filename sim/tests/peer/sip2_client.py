@@ -38,6 +38,19 @@ again, raw = call(c.sip_checkout_request("9999999999"), c.sip_checkout_response)
 assert again["fixed"]["Ok"] == "0", raw
 info, raw = call(c.sip_item_information_request("1000000001"), c.sip_item_information_response)
 assert info["fixed"]["CirculationStatus"] == "04", raw
+# The account's messages: patron information by range, renew, checkin (twice: the second
+# is refused, the book is not on loan any more).
+account, raw = call(c.sip_patron_information_request("charged", "1", "5"), c.sip_patron_information_response)
+assert account["fixed"]["ChargedItemsCount"] == "0001", raw
+assert account["variable"]["AU"] == ["1000000001"], raw
+none, raw = call(c.sip_patron_information_request("charged", "2", "5"), c.sip_patron_information_response)
+assert "AU" not in none["variable"], raw
+renew, raw = call(c.sip_renew_request("1000000001"), c.sip_renew_response)
+assert renew["fixed"]["Ok"] == "1" and renew["fixed"]["RenewalOk"] == "Y", raw
+back, raw = call(c.sip_checkin_request("1000000001"), c.sip_checkin_response)
+assert back["fixed"]["Ok"] == "1", raw
+twice, raw = call(c.sip_checkin_request("1000000001"), c.sip_checkin_response)
+assert twice["fixed"]["Ok"] == "0" and twice["fixed"]["Alert"] == "Y", raw
 end, raw = call(c.sip_end_patron_session_request(), c.sip_end_patron_session_response)
 assert end["fixed"]["EndSession"] == "Y", raw
 c.disconnect()
