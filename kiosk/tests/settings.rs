@@ -259,3 +259,26 @@ fn returns() {
         "{work:?}"
     );
 }
+
+/// The staff menu's switches for the account screen and returns: each flips what the
+/// next patron is offered (kiosk.toml sets what the kiosk starts with).
+#[test]
+fn staff_turn_the_account_screen_and_returns_on_and_off() {
+    let mut c = console(&[]);
+    c.action(UiAction::AdminOpen);
+    for _ in 0..4 {
+        c.action(UiAction::Key(Pad::Staff, Key::Digit(0)));
+    }
+    let work = c.action(UiAction::Key(Pad::Staff, Key::Submit));
+    assert!(work.iter().any(|w| matches!(w, Work::CheckStaffPin(_))), "{work:?}");
+    c.staff_pin_checked(true);
+    assert_eq!(c.scene().screen, Screen::AdminMenu);
+    assert_eq!((c.scene().account_on, c.scene().returns_on), (true, false), "kiosk.toml's defaults");
+    c.action(UiAction::AdminToggleReturns);
+    c.action(UiAction::AdminToggleAccount);
+    assert_eq!((c.scene().account_on, c.scene().returns_on), (false, true));
+    c.action(UiAction::AdminClose);
+    assert!(c.scene().can_return, "the idle screen now offers returns");
+    borrowing(&mut c);
+    assert!(!c.scene().can_open_account, "and the next patron no account");
+}

@@ -355,6 +355,8 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_update_detail(SharedString::from(this.update.detail.as_str()));
         k.set_update_asked(this.update.asked.into());
         k.set_out_of_service_on(this.out_of_service_on);
+        k.set_account_on(this.account_on);
+        k.set_returns_on(this.returns_on);
         k.set_terminal_id(SharedString::from(this.terminal_id.as_str()));
         k.set_terminal_fingerprint(SharedString::from(this.terminal_fingerprint.as_str()));
         k.set_registration_phase(this.registration.phase.into());

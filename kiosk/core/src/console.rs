@@ -215,6 +215,7 @@ impl Console {
         let mut s =
             view::scene(&view, self.admin.view(self.now), &self.presentation, &self.library_name, self.now);
         s.out_of_service_on = self.out_of_service;
+        (s.account_on, s.returns_on) = self.flow.services();
         s.card_name.clone_from(&self.card_name);
         s.language_choice = self.languages.len() > 1;
         s.recent_events = self.events.iter().rev().cloned().collect();
@@ -311,6 +312,16 @@ impl Console {
             AdminAction::SetOutOfService(on) => {
                 self.out_of_service = on;
                 work.extend(self.patron(Event::SetOutOfService(on)));
+            }
+            // A counter offers neither: its patrons hand their number to staff.
+            AdminAction::ToggleAccountScreen | AdminAction::ToggleReturns if !self.flow.is_counter() => {
+                let (account, returns) = self.flow.services();
+                let (account, returns) = if action == AdminAction::ToggleAccountScreen {
+                    (!account, returns)
+                } else {
+                    (account, !returns)
+                };
+                work.extend(self.patron(Event::SetServices { account, returns }));
             }
             _ => {}
         }

@@ -655,6 +655,9 @@ pub struct Scene {
     pub returns: Vec<ReturnRow>,
     /// Lines of `returns` returned (the refused ones are in `refused`).
     pub returned: usize,
+    /// The staff menu: the account screen and returns are offered now.
+    pub account_on: bool,
+    pub returns_on: bool,
 }
 
 /// The counter's hand-off screen.
@@ -770,6 +773,8 @@ impl Default for Scene {
             can_return: false,
             returns: Vec::new(),
             returned: 0,
+            account_on: false,
+            returns_on: false,
         }
     }
 }
@@ -852,6 +857,10 @@ pub enum UiAction {
     AdminPaperLoaded,
     AdminTestPrint,
     AdminToggleService,
+    /// Staff turn the account screen on or off.
+    AdminToggleAccount,
+    /// Staff turn returns on or off.
+    AdminToggleReturns,
     AdminRegister,
     AdminUpdateCheck,
     AdminUpdateInstall,
@@ -931,6 +940,8 @@ impl UiAction {
             "admin-paper-loaded" => UiAction::AdminPaperLoaded,
             "admin-test-print" => UiAction::AdminTestPrint,
             "admin-toggle-service" => UiAction::AdminToggleService,
+            "admin-toggle-account" => UiAction::AdminToggleAccount,
+            "admin-toggle-returns" => UiAction::AdminToggleReturns,
             "admin-register" => UiAction::AdminRegister,
             "admin-update-check" => UiAction::AdminUpdateCheck,
             "admin-update-install" => UiAction::AdminUpdateInstall,

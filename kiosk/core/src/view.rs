@@ -114,6 +114,8 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         UiAction::AdminTestPrint => admin(AdminAction::TestPrint),
         UiAction::AdminToggleService => admin(AdminAction::SetOutOfService(!out_of_service)),
         UiAction::AdminRegister => admin(AdminAction::RegisterTerminal),
+        UiAction::AdminToggleAccount => admin(AdminAction::ToggleAccountScreen),
+        UiAction::AdminToggleReturns => admin(AdminAction::ToggleReturns),
         UiAction::AdminUpdateCheck => admin(AdminAction::CheckForUpdate),
         UiAction::AdminUpdateInstall => admin(AdminAction::InstallUpdateWhenIdle),
         UiAction::AdminReboot => admin(AdminAction::Reboot),

@@ -54,6 +54,10 @@ pub enum AdminAction {
     /// Install a downloaded update the next time the kiosk is idle.
     InstallUpdateWhenIdle,
     Reboot,
+    /// Turn the patrons' account screen on or off (until the kiosk restarts).
+    ToggleAccountScreen,
+    /// Turn returns at the kiosk on or off (until the kiosk restarts).
+    ToggleReturns,
 }
 
 /// What staff do.

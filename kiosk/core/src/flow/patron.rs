@@ -401,6 +401,12 @@ pub enum Event {
     SetOutOfService(bool),
     /// Staff reset the kiosk: end any session, clear alarms.
     Reset,
+    /// Staff turned the account screen and returns on or off (a session running keeps
+    /// what it has; the next one follows).
+    SetServices {
+        account: bool,
+        returns: bool,
+    },
     /// The printer's status watcher saw the roll run out: stop offering receipts and
     /// labels, call staff.
     PaperOut,
@@ -962,6 +968,12 @@ impl PatronSession {
         }
     }
 
+    /// `(account screen, returns)` as offered now.
+    #[must_use]
+    pub fn services(&self) -> (bool, bool) {
+        (self.policy.account, self.policy.returns)
+    }
+
     /// True at a staffed counter.
     #[must_use]
     pub fn is_counter(&self) -> bool {
@@ -1146,6 +1158,10 @@ impl PatronSession {
             Event::Reply { session, .. } if session != self.session => return fx,
             Event::Reply { reply, .. } => self.on_reply(now, reply, &mut fx),
             Event::SetOutOfService(oos) => self.out_of_service = oos,
+            Event::SetServices { account, returns } => {
+                self.policy.account = account;
+                self.policy.returns = returns;
+            }
             Event::Reset => self.on_reset(now, &mut fx),
             Event::PaperOut => {
                 if !self.paper_out {
