@@ -108,7 +108,7 @@ fn timed_journeys(stack: &Stack, k: &mut Kiosk, runs: usize) {
     }
 }
 
-/// The account: library card scanned, account tapped → screen with 50 loans (3 overdue,
+/// The account: card and PIN, account tapped → screen with 50 loans (3 overdue,
 /// 2 holds ready), and renew-all of 20 loans (tap → the last answer on screen), medians
 /// of `runs`.
 fn account_figures(stack: &Stack, k: &mut Kiosk, runs: usize) {
@@ -144,10 +144,14 @@ fn account_figures(stack: &Stack, k: &mut Kiosk, runs: usize) {
         for _ in 0..runs {
             lend(count);
             k.wait("idle", 20);
-            // The scanner takes the same card again only after its repeat window (1.5 s).
-            std::thread::sleep(Duration::from_millis(1_600));
-            k.scan(PATRON);
-            k.timed("screen=borrowing", 20).expect("borrowing");
+            // The account is private: the card and its PIN.
+            let (_card, inserted) = stack.card(card());
+            k.timed("pin=Entering", 20).expect("PIN pad");
+            for d in PIN.chars() {
+                k.tap(&format!("digit-{d}"));
+            }
+            k.tap("submit");
+            k.timed("screen=borrowing", 30).expect("borrowing");
             let tap = Instant::now();
             k.tap("account");
             k.timed(&format!("account=Shown/loans={count}/"), 30).expect("account");
@@ -181,7 +185,7 @@ fn account_figures(stack: &Stack, k: &mut Kiosk, runs: usize) {
                 k.tap("no-receipt");
                 k.wait("ending", 10);
             }
-            k.tap("dismiss");
+            inserted.remove();
             k.wait("idle", 20);
         }
     }

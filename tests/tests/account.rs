@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_e2e::{Kiosk, PATRON, Stack, log, printed_text};
+use kiosk_e2e::{Kiosk, PATRON, Stack, log, log_in, printed_text};
 use kiosk_ils::SipDate;
 use kiosk_sim::card::stack::enter_private_stack;
 
@@ -46,11 +46,11 @@ fn a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals() {
         return;
     }
     let stack = Stack::start("account-renew-all");
+    stack.link(PATRON);
     let items = fifty_loans(&stack);
     let mut k = Kiosk::start(&stack);
-    k.wait("idle", 20);
-    k.scan(PATRON);
-    k.wait("borrowing", 20);
+    // The account is private: only for a patron who proved who they are (card and PIN).
+    let (_card, inserted) = log_in(&mut k, &stack);
     k.shot("borrowing");
     k.tap("account");
     let scene = k.until("account=Shown", 30);
@@ -80,8 +80,9 @@ fn a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals() {
     k.shot("renewed");
     // The held ones are on the page they sort to: find it, and see them said.
     let mut refused_seen = 0;
-    for _ in 0..13 {
-        let scene = k.scene();
+    for page in 1..=13 {
+        // A tap is taken before the kiosk has acted on it: wait for the page itself.
+        let scene = k.until(&format!("page={page}of13"), 10);
         let n: usize = scene
             .split("not_renewed=")
             .nth(1)
@@ -99,6 +100,7 @@ fn a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals() {
     k.wait("receipt-choice", 10);
     k.tap("print-receipt");
     k.wait("ending", 30);
+    inserted.remove();
     k.wait("idle", 30);
     let printed = printed_text(&stack);
     assert!(printed.contains("48冊の貸出を延長しました"), "{printed}");
@@ -113,15 +115,14 @@ fn a_kiosk_killed_during_a_renewal_reconciles_it_and_never_renews_twice() {
         return;
     }
     let stack = Stack::start("account-power-cut");
+    stack.link(PATRON);
     let before = date(4);
     stack.ils.catalogue(|c| {
         c.item("7200000001", "停電中の延長");
         c.lend("7200000001", PATRON, &before);
     });
     let mut k = Kiosk::start(&stack);
-    k.wait("idle", 20);
-    k.scan(PATRON);
-    k.wait("borrowing", 20);
+    let (_card, inserted) = log_in(&mut k, &stack);
     k.tap("account");
     k.until("account=Shown", 30);
     // The library system renews but answers late; the kiosk dies meanwhile.
@@ -134,6 +135,7 @@ fn a_kiosk_killed_during_a_renewal_reconciles_it_and_never_renews_twice() {
     }
     assert_eq!(k.journal_files(), 1, "the intent was journalled before sending");
     k.kill();
+    inserted.remove();
     let mut k = Kiosk::start(&stack);
     k.wait("idle", 30);
     assert_eq!(k.journal_files(), 0, "the journal was settled");

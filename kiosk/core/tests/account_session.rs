@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use kiosk_core::flow::{
     Account, AccountLoan, AccountView, BlockReason, BuzzerPattern, Effect, Event, HoldReady, ItemId,
-    ItemRefusal, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PrintJob,
-    RenewState, Reply, Scan, Screen, SessionPolicy, Tap,
+    ItemRefusal, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey, PrintJob,
+    RenewState, Reply, Scan, Screen, SessionPolicy, Tap, Verdict,
 };
 
 struct Kiosk {
@@ -60,10 +60,25 @@ fn renewed(n: u8, due: &str) -> Reply {
 }
 
 impl Kiosk {
-    /// A library-card patron on the borrowing screen.
-    fn borrowing(policy: SessionPolicy) -> Kiosk {
+    /// A My Number card patron, PIN verified, at the library system's standing check.
+    fn checking_standing(policy: SessionPolicy) -> Kiosk {
         let mut k = Kiosk { flow: PatronSession::new(policy), now: Millis(0) };
-        k.on(Event::Scanned(Scan::LibraryCard(patron())));
+        k.on(Event::CardInserted);
+        k.reply(Reply::Certificate(Ok(())));
+        k.reply(Reply::PinTries(3));
+        for d in [1, 2, 3, 4] {
+            k.tap(Tap::Pin(PinKey::Digit(d)));
+        }
+        k.tap(Tap::Pin(PinKey::Submit));
+        k.reply(Reply::PinVerified);
+        k.reply(Reply::Proof(Ok(())));
+        k.reply(Reply::Validity(Verdict::Good { patron: Some(patron()) }));
+        k
+    }
+
+    /// A My Number card patron (PIN verified) on the borrowing screen.
+    fn borrowing(policy: SessionPolicy) -> Kiosk {
+        let mut k = Kiosk::checking_standing(policy);
         k.reply(Reply::Standing(Ok(())));
         assert!(matches!(k.screen(), Screen::Borrowing { .. }), "{:?}", k.screen());
         k
@@ -309,14 +324,7 @@ fn time_runs_out_on_the_account_like_on_borrowing() {
 
 #[test]
 fn the_card_taken_away_ends_the_account_too() {
-    let mut k = Kiosk {
-        flow: PatronSession::new(SessionPolicy { require_pin: false, ..SessionPolicy::default() }),
-        now: Millis(0),
-    };
-    k.on(Event::CardInserted);
-    k.reply(Reply::Certificate(Ok(())));
-    k.reply(Reply::Validity(kiosk_core::flow::Verdict::Good { patron: Some(patron()) }));
-    k.reply(Reply::Standing(Ok(())));
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
     k.tap(Tap::Account);
     k.reply(Reply::Account(Some(account())));
     k.tap(Tap::Renew(0));
@@ -326,11 +334,10 @@ fn the_card_taken_away_ends_the_account_too() {
     assert!(k.reply(renewed(1, "2026-12-14")).is_empty(), "the renewal's late answer is dropped");
 }
 
-/// A library-card patron the library system blocks: with the account on, the account
-/// shows why; without it, or without an account to show, the notice does.
+/// A card patron the library system blocks: with the account on, the account shows why;
+/// without it, or without an account to show, the notice does.
 fn blocked(policy: SessionPolicy) -> (Kiosk, Vec<Effect>) {
-    let mut k = Kiosk { flow: PatronSession::new(policy), now: Millis(0) };
-    k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    let mut k = Kiosk::checking_standing(policy);
     let fx = k.reply(Reply::Standing(Err(PatronRefusal::Blocked(Some("延滞資料があります".into())))));
     (k, fx)
 }
@@ -377,4 +384,33 @@ fn a_blocked_patron_without_an_account_to_show_gets_the_notice() {
     let (k, fx) = blocked(SessionPolicy { account: false, ..SessionPolicy::default() });
     assert!(!fx.iter().any(|e| matches!(e, Effect::Account { .. })));
     assert!(matches!(k.screen(), Screen::Ending { notice: Notice::PatronRefused(_), .. }));
+}
+
+/// What a patron borrows is private: a library card's barcode or a Method D label is a
+/// number anyone holding a copy can scan, so those logins borrow but see no account (a
+/// blocked one gets the notice); a My Number card without its PIN neither.
+#[test]
+fn only_a_patron_who_proved_who_they_are_sees_the_account() {
+    for scan in [Scan::LibraryCard(patron()), Scan::MethodDLabel(Ok(patron()))] {
+        let mut k = Kiosk { flow: PatronSession::new(SessionPolicy::default()), now: Millis(0) };
+        k.on(Event::Scanned(scan.clone()));
+        k.reply(Reply::Standing(Ok(())));
+        let Screen::Borrowing { can_open_account, .. } = k.screen() else { panic!("{:?}", k.screen()) };
+        assert!(!can_open_account, "{scan:?}");
+        assert!(k.tap(Tap::Account).is_empty(), "{scan:?}");
+        let mut b = Kiosk { flow: PatronSession::new(SessionPolicy::default()), now: Millis(0) };
+        b.on(Event::Scanned(scan.clone()));
+        let fx = b.reply(Reply::Standing(Err(PatronRefusal::Blocked(None))));
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Account { .. })), "{scan:?}: {fx:?}");
+    }
+    let mut k = Kiosk {
+        flow: PatronSession::new(SessionPolicy { require_pin: false, ..SessionPolicy::default() }),
+        now: Millis(0),
+    };
+    k.on(Event::CardInserted);
+    k.reply(Reply::Certificate(Ok(())));
+    k.reply(Reply::Validity(Verdict::Good { patron: Some(patron()) }));
+    k.reply(Reply::Standing(Ok(())));
+    let Screen::Borrowing { can_open_account, .. } = k.screen() else { panic!("{:?}", k.screen()) };
+    assert!(!can_open_account, "a card without its PIN");
 }

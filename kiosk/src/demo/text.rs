@@ -64,7 +64,7 @@ fn wait(seconds: u64) -> Move {
 /// 2. a patron prints a Method D label for another self-checkout machine;
 /// 3. that label is scanned here the same day and lends a book;
 /// 4. yesterday's label is refused;
-/// 5. a library-card patron opens the account, renews everything that can be, and
+/// 5. a card patron opens the account, renews everything that can be, and
 ///    prints a receipt of the renewals;
 /// 6. someone returns two books without a card: one back to the shelf, one another
 ///    patron reserved, to the hold shelf.
@@ -104,9 +104,12 @@ fn journeys() -> Vec<(&'static str, Vec<Move>)> {
         wait(1),
     ];
     let stale = vec![Move::Label(Day::Yesterday), wait(1), tap("dismiss"), wait(1)];
+    // The account is private: the card and its PIN, not the library card's barcode.
     let account = vec![
-        scan(DEMO_PATRON),
+        Move::Step(Step::CardOn),
         wait(1),
+        pin("1234"),
+        wait(4),
         tap("account"),
         wait(6),
         tap("renew-all"),
@@ -115,7 +118,7 @@ fn journeys() -> Vec<(&'static str, Vec<Move>)> {
         tap("finish"),
         tap("print-receipt"),
         wait(2),
-        tap("dismiss"),
+        Move::Step(Step::CardOff),
         wait(1),
     ];
     let returns = vec![
@@ -401,7 +404,7 @@ mod tests {
             (2, 1, 1),
             "{text}"
         );
-        assert_eq!(summary.verify_commands, 3, "{text}");
+        assert_eq!(summary.verify_commands, 4, "{text}");
         assert!(summary.ended_idle, "{text}");
         assert_eq!(summary.pages.len(), 3, "{text}");
         assert!(summary.pages.iter().all(|p| p.exists()));

@@ -1038,7 +1038,7 @@ impl PatronSession {
                 waiting: b.queue.len() + usize::from(b.in_flight.is_some()),
                 finishing: b.finishing,
                 can_print_label: self.can_print_label(b),
-                can_open_account: self.policy.account
+                can_open_account: self.account_allowed()
                     && !b.finishing
                     && b.in_flight.is_none()
                     && b.queue.is_empty(),
@@ -1285,6 +1285,7 @@ impl PatronSession {
     }
 
     fn on_tap(&mut self, now: Millis, tap: Tap, fx: &mut Effects) {
+        let account_allowed = self.account_allowed();
         if tap == Tap::StillHere {
             return; // activity() already dismissed the warning
         }
@@ -1345,7 +1346,7 @@ impl PatronSession {
                 }
             }
             (State::Borrowing(basket), Tap::Account)
-                if self.policy.account
+                if account_allowed
                     && !basket.finishing
                     && basket.in_flight.is_none()
                     && basket.queue.is_empty() =>
@@ -1443,6 +1444,7 @@ impl PatronSession {
 
     fn on_reply(&mut self, now: Millis, reply: Reply, fx: &mut Effects) {
         let require_pin = self.policy.require_pin;
+        let account_allowed = self.account_allowed();
         match (&mut self.state, reply) {
             (State::ReadingCertificate | State::PinEntry(_) | State::Proving, Reply::CardError(fault))
             | (State::ReadingCertificate, Reply::Certificate(Err(fault))) => {
@@ -1552,7 +1554,7 @@ impl PatronSession {
             (
                 State::CheckingStanding { patron, method },
                 Reply::Standing(Err(PatronRefusal::Blocked(message))),
-            ) if self.policy.account => {
+            ) if account_allowed => {
                 let mut basket = Basket::new(patron.clone(), *method);
                 basket.blocked = Some(message);
                 fx.push(Effect::Account { session: self.session, patron: basket.patron.clone() });
@@ -2033,6 +2035,14 @@ impl PatronSession {
 
     fn checking(&self, stage: CheckStage) -> Screen {
         Screen::Checking { stage, since: self.entered_at }
+    }
+
+    /// The account (what a patron borrows: private) only for a patron who proved who
+    /// they are: a My Number card with its PIN. A library card's barcode or a Method D
+    /// label is a number anyone holding a copy can scan; those patrons borrow, and see
+    /// their account at the counter.
+    fn account_allowed(&self) -> bool {
+        self.policy.account && self.pin_verified
     }
 
     fn can_print_label(&self, b: &Basket) -> bool {
