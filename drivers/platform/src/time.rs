@@ -50,7 +50,12 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     }
     let offset: i64 = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        // `get`, not indexing: the offset may hold any character (found by fuzzing: a
+        // two-byte letter there panicked on a char boundary).
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && rest.get(3..4) == Some(":") =>
+        {
             let h: i64 = rest.get(1..3)?.parse().ok()?;
             let m: i64 = rest.get(4..6)?.parse().ok()?;
             let v = h * 3600 + m * 60;
@@ -88,6 +93,19 @@ mod tests {
             "2026-09-21T14:13:20",
             "x",
             "2026-09-21T14:13:20.Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    /// Found by fuzzing the platform's answers: a two-byte letter where the offset's
+    /// colon goes panicked on a char boundary.
+    #[test]
+    fn an_offset_with_a_multibyte_letter_is_refused_not_a_panic() {
+        for bad in [
+            "2028-01-15T10:00:00-L\u{298}5Z",
+            "2028-01-15T10:00:00+0\u{298}00",
+            "2028-01-15T10:00:00+\u{298}\u{298}",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
