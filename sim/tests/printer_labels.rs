@@ -220,6 +220,7 @@ fn receipt(lines: Vec<ReceiptLine>) -> Receipt {
         lines,
         refused: Vec::new(),
         patron: Some("2300012345678".into()),
+        summary: Vec::new(),
     }
 }
 

@@ -66,6 +66,7 @@ fn label_and_receipt_bytes_match_python_escpos_for_shared_commands() {
             }],
             refused: Vec::new(),
             patron: None,
+            summary: Vec::new(),
         },
         &kiosk_sim::printer::test_receipt_words(1, 0),
     )

@@ -1,7 +1,7 @@
 //! The patron's account end to end (the real binary, the SIP2 simulator over TCP, the
 //! virtual printer): 50 loans with 3 overdue and 2 holds ready, renew all with two
-//! refused by the library's rules, a receipt of the renewals decoded from the printer's
-//! bytes; and a kiosk killed while a renewal is out, reconciled at the next start and
+//! refused by the library's rules, a receipt of the renewals with the account's summary
+//! decoded from the printer's bytes; and a kiosk killed while a renewal is out, reconciled at the next start and
 //! never renewed twice; three books returned without a card (one to the hold shelf, one
 //! not on loan), and a kiosk killed while a return is out, reconciled, never twice.
 
@@ -98,12 +98,18 @@ fn a_patron_with_fifty_loans_renews_all_and_takes_a_receipt_of_the_renewals() {
     assert_eq!(refused_seen, 2, "both refusals shown on their lines");
     k.tap("finish");
     k.wait("receipt-choice", 10);
-    k.tap("print-receipt");
+    k.shot("receipt-choice");
+    k.tap("print-receipt-account");
     k.wait("ending", 30);
     inserted.remove();
     k.wait("idle", 30);
     let printed = printed_text(&stack);
     assert!(printed.contains("48冊の貸出を延長しました"), "{printed}");
+    // The account's summary the patron asked for: counts and a date, no titles beyond
+    // the renewed ones above.
+    assert!(printed.contains("50冊を借りています"), "{printed}");
+    assert!(printed.contains("次の返却期限："), "{printed}");
+    assert!(printed.contains("予約の本が2冊用意できています"), "{printed}");
     assert!(!printed.contains("0冊を貸し出しました"), "{printed}");
     assert!(!printed.contains(PATRON));
     k.quit();

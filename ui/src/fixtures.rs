@@ -232,7 +232,10 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 ..base()
             },
         ),
-        ("receipt-choice", Scene { screen: Screen::ReceiptChoice, ..base() }),
+        (
+            "receipt-choice",
+            Scene { screen: Screen::ReceiptChoice, can_print_account_receipt: true, ..base() },
+        ),
         ("printing", Scene { screen: Screen::Printing, ..base() }),
         ("label-printed", ending(Notice::LabelPrinted, true)),
         ("goodbye-take-card", ending(Notice::ReceiptPrinted, true)),

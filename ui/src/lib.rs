@@ -309,6 +309,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);
         k.set_can_open_account(this.can_open_account);
+        k.set_can_print_account_receipt(this.can_print_account_receipt);
         k.set_can_return(this.can_return);
         k.set_returns(model(this.returns.iter().map(generated::ReturnRow::from)));
         k.set_returned(int(this.returned));

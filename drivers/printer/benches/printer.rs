@@ -56,6 +56,7 @@ fn main() {
                 .collect(),
             refused: Vec::new(),
             patron: None,
+            summary: Vec::new(),
         };
         // Words as long as the kiosk's Japanese ones.
         let receipt_words = kiosk_printer::ReceiptWords {

@@ -195,6 +195,9 @@ pub struct Receipt {
     pub refused: Vec<RefusedLine>,
     /// The patron number; printed masked, and only if [`JobSettings::receipt_shows_patron`].
     pub patron: Option<String>,
+    /// The account summary the patron asked for (books on loan, the next due date, holds
+    /// ready), one line each, already worded; empty for a receipt of this visit only.
+    pub summary: Vec<String>,
 }
 
 /// In-memory driver the composer writes into.
@@ -441,6 +444,14 @@ pub fn compose_receipt(
         }
         for l in text::wrap(&words.to_counter, columns) {
             c.line(&l)?;
+        }
+        c.line(&rule)?;
+    }
+    if !receipt.summary.is_empty() {
+        for line in &receipt.summary {
+            for l in text::wrap(&text::sanitize(line), columns) {
+                c.line(&l)?;
+            }
         }
         c.line(&rule)?;
     }

@@ -655,6 +655,8 @@ pub struct Scene {
     pub returns: Vec<ReturnRow>,
     /// Lines of `returns` returned (the refused ones are in `refused`).
     pub returned: usize,
+    /// The receipt choice offers the account's summary too.
+    pub can_print_account_receipt: bool,
     /// The staff menu: the account screen and returns are offered now.
     pub account_on: bool,
     pub returns_on: bool,
@@ -775,6 +777,7 @@ impl Default for Scene {
             returned: 0,
             account_on: false,
             returns_on: false,
+            can_print_account_receipt: false,
         }
     }
 }
@@ -843,6 +846,8 @@ pub enum UiAction {
     Finish,
     PrintLabel,
     PrintReceipt,
+    /// A receipt with the account's summary.
+    PrintReceiptWithAccount,
     NoReceipt,
     StillHere,
     Dismiss,
@@ -927,6 +932,7 @@ impl UiAction {
             "finish" => UiAction::Finish,
             "print-label" => UiAction::PrintLabel,
             "print-receipt" => UiAction::PrintReceipt,
+            "print-receipt-account" => UiAction::PrintReceiptWithAccount,
             "no-receipt" => UiAction::NoReceipt,
             "still-here" => UiAction::StillHere,
             "dismiss" => UiAction::Dismiss,

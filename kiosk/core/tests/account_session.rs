@@ -414,3 +414,40 @@ fn only_a_patron_who_proved_who_they_are_sees_the_account() {
     let Screen::Borrowing { can_open_account, .. } = k.screen() else { panic!("{:?}", k.screen()) };
     assert!(!can_open_account, "a card without its PIN");
 }
+
+/// The receipt's account summary is offered, and printed, only where the account is: a
+/// patron who proved who they are.
+#[test]
+fn the_receipt_with_the_account_is_only_for_a_patron_who_may_see_it() {
+    let print = |k: &mut Kiosk, tap| -> Option<bool> {
+        k.tap(tap).into_iter().find_map(|e| match e {
+            Effect::Print { job: PrintJob::Receipt { account, .. }, .. } => Some(account),
+            _ => None,
+        })
+    };
+    let lent = |n| Loan {
+        item: item(n),
+        title: "本".into(),
+        due: "2026-12-20".into(),
+        renewed: false,
+        desensitize: None,
+    };
+    // A card patron with its PIN: offered, and asked for.
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.on(Event::Scanned(Scan::Item(item(7))));
+    k.reply(Reply::Checkout { item: item(7), result: Ok(lent(7)) });
+    k.tap(Tap::Finish);
+    assert!(k.flow.view(k.now).account_receipt);
+    assert_eq!(print(&mut k, Tap::PrintReceiptWithAccount), Some(true));
+    // A library-card patron: not offered, and the tap prints nothing.
+    let mut k = Kiosk { flow: PatronSession::new(SessionPolicy::default()), now: Millis(0) };
+    k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    k.reply(Reply::Standing(Ok(())));
+    k.on(Event::Scanned(Scan::Item(item(7))));
+    k.reply(Reply::Checkout { item: item(7), result: Ok(lent(7)) });
+    k.tap(Tap::Finish);
+    assert_eq!(k.screen(), Screen::ReceiptChoice);
+    assert!(!k.flow.view(k.now).account_receipt);
+    assert_eq!(print(&mut k, Tap::PrintReceiptWithAccount), None);
+    assert_eq!(print(&mut k, Tap::PrintReceipt), Some(false));
+}

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kiosk_core::flow::{ItemId, ItemRefusal, PrintFault, PrintJob, Refusal, Reply, SessionId};
+use kiosk_ils::Library as _;
 use kiosk_printer::transport::AnyDriver;
 use kiosk_printer::{
     Device, Job, LabelWords, NotLent, PrintError, Receipt, ReceiptLine, ReceiptWords, RefusedLine,
@@ -92,6 +93,39 @@ pub fn label_words(language: Language) -> LabelWords {
     }
 }
 
+/// The account's summary for a receipt, in the screen's words: books on loan (and how
+/// many overdue), the next due date, reserved books ready. No titles: the receipt of
+/// this visit lists those it is about.
+#[must_use]
+pub fn account_summary(language: Language, a: &kiosk_ils::Account) -> Vec<String> {
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let mut lines = vec![if a.loans.is_empty() {
+        tr(language, "You have no books on loan.", &[])
+    } else {
+        tr_n(language, "{n} book on loan", "{n} books on loan", count(a.loans.len()))
+    }];
+    let overdue = a.loans.iter().filter(|l| l.overdue).count();
+    if overdue > 0 {
+        lines.push(tr_n(language, "{n} book overdue", "{n} books overdue", count(overdue)));
+    }
+    // The loans come sorted by due date: the first with a date is the next due.
+    if let Some(next) = a.loans.iter().find(|l| kiosk_ils::due_date_key(&l.due).is_some()) {
+        let date = due_date(language, &kiosk_ils::display_due_date(&next.due));
+        lines.push(tr(language, "Next due date: {}", &[&date]));
+    }
+    lines.push(if a.holds_ready.is_empty() {
+        tr(language, "No reserved books are waiting for you.", &[])
+    } else {
+        tr_n(
+            language,
+            "{n} reserved book is ready for you",
+            "{n} reserved books are ready for you",
+            count(a.holds_ready.len()),
+        )
+    });
+    lines
+}
+
 /// A refused book as the receipt lists it: by title, or by its number with words saying
 /// so when the library system gave no title; why; the library system's own words.
 fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
@@ -136,11 +170,31 @@ impl Orchestrator {
         let keys = self.drivers.label_keys.clone();
         // Printed in the language the patron is reading the screen in.
         let language = self.console.language();
+        let library = self.drivers.library.clone();
+        let timeout = self.drivers.timeout;
         self.spawn(session, false, async move {
+            // The account's summary, asked now (the loans just made are in it); if the
+            // library system cannot say, the receipt of this visit is printed without it.
+            let summary = match (&job, library) {
+                (PrintJob::Receipt { account: true, patron, .. }, Some(library)) => {
+                    match tokio::time::timeout(timeout, library.account(patron.expose(), None)).await {
+                        Ok(Ok(a)) => account_summary(language, &a),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "the account summary could not be read; printed without it");
+                            Vec::new()
+                        }
+                        Err(_) => {
+                            tracing::warn!("the account summary took too long; printed without it");
+                            Vec::new()
+                        }
+                    }
+                }
+                _ => Vec::new(),
+            };
             let composed = super::spawn_scrubbed(move || {
                 let (today, now_text) = crate::clock::local_now();
                 let composed = match &job {
-                    PrintJob::Receipt { loans, refused, patron } => compose_receipt(
+                    PrintJob::Receipt { loans, refused, patron, .. } => compose_receipt(
                         &settings,
                         &Receipt {
                             printed_at: now_text,
@@ -158,6 +212,7 @@ impl Orchestrator {
                                 .collect(),
                             // Printed masked, and only if the library turned it on.
                             patron: settings.receipt_shows_patron.then(|| patron.expose().to_owned()),
+                            summary,
                         },
                         &receipt_words(
                             language,
@@ -221,6 +276,7 @@ mod tests {
                 .collect(),
             refused: refused.iter().map(|(i, r)| refused_line(language, i, r)).collect(),
             patron: None,
+            summary: Vec::new(),
         };
         let job = compose_receipt(&settings, &receipt, &receipt_words(language, 1, 1, 1)).unwrap();
         let pages = kiosk_sim::printer::render(
@@ -229,6 +285,39 @@ mod tests {
             kiosk_sim::printer::load_font().as_ref(),
         );
         pages.iter().flat_map(|p| p.lines.iter().map(|l| format!("{l}\n"))).collect()
+    }
+
+    #[test]
+    fn the_account_summary_counts_loans_overdue_the_next_due_date_and_holds_without_titles() {
+        let loan = |item: &str, due: &str, overdue| kiosk_ils::AccountLoan {
+            item: item.into(),
+            title: "こころ".into(),
+            due: due.into(),
+            overdue,
+        };
+        let a = kiosk_ils::Account {
+            loans: vec![loan("1", "20261130    235900", true), loan("2", "20261209    235900", false)],
+            holds_ready: vec![kiosk_ils::HoldReady {
+                item: "3".into(),
+                title: "坊っちゃん".into(),
+                pickup: None,
+                until: None,
+            }],
+            ..kiosk_ils::Account::default()
+        };
+        let ja = account_summary(Language::Japanese, &a);
+        assert_eq!(
+            ja,
+            [
+                "2冊を借りています",
+                "1冊が返却期限を過ぎています",
+                "次の返却期限：11月30日（月）",
+                "予約の本が1冊用意できています"
+            ]
+        );
+        assert!(ja.iter().all(|l| !l.contains("こころ") && !l.contains("坊っちゃん")), "no titles");
+        let en = account_summary(Language::English, &kiosk_ils::Account::default());
+        assert_eq!(en, ["You have no books on loan.", "No reserved books are waiting for you."]);
     }
 
     #[test]

@@ -196,8 +196,13 @@ impl Orchestrator {
         let words = super::printing::receipt_words(self.console.language(), 0, 0, 0);
         tokio::spawn(async move {
             let (_, now_text) = crate::clock::local_now();
-            let receipt =
-                Receipt { printed_at: now_text, lines: Vec::new(), refused: Vec::new(), patron: None };
+            let receipt = Receipt {
+                printed_at: now_text,
+                lines: Vec::new(),
+                refused: Vec::new(),
+                patron: None,
+                summary: Vec::new(),
+            };
             let result = match compose_receipt(&settings, &receipt, &words) {
                 Ok(job) => printer.print(job).await,
                 Err(e) => Err(e),

@@ -256,6 +256,8 @@ pub enum Tap {
     /// "I'm done" on the borrowing screen.
     Finish,
     PrintReceipt,
+    /// A receipt with the account's summary.
+    PrintReceiptWithAccount,
     NoReceipt,
     /// Print a Method D label instead of borrowing here.
     PrintLabel,
@@ -425,6 +427,9 @@ pub enum PrintJob {
         loans: Vec<Loan>,
         refused: Vec<(ItemId, Refusal)>,
         patron: PatronId,
+        /// The patron asked for their account's summary on it too (books on loan, the
+        /// next due date, holds ready): only a patron who may see the account.
+        account: bool,
     },
     MethodDLabel {
         patron: PatronId,
@@ -767,6 +772,8 @@ pub struct View {
     pub staff_called: Option<StaffCall>,
     /// The idle screen offers returns.
     pub can_return: bool,
+    /// The receipt choice offers the account's summary too.
+    pub account_receipt: bool,
 }
 
 #[derive(Debug)]
@@ -1084,6 +1091,7 @@ impl PatronSession {
             timeout_warning: self.warning_until.map(|until| now.secs_until(until)),
             paper_out: self.paper_out,
             staff_called: self.staff_call,
+            account_receipt: matches!(self.state, State::ReceiptChoice(_)) && self.account_allowed(),
             can_return: self.policy.returns
                 && self.policy.counter.is_none()
                 && !self.out_of_service
@@ -1388,12 +1396,15 @@ impl PatronSession {
                 }
                 self.checkout_done(now, fx);
             }
-            (State::ReceiptChoice(basket), Tap::PrintReceipt) => {
+            (State::ReceiptChoice(basket), tap @ (Tap::PrintReceipt | Tap::PrintReceiptWithAccount))
+                if tap == Tap::PrintReceipt || account_allowed =>
+            {
                 let (loans, refused, patron) = (basket.loans(), basket.refusals(), basket.patron.clone());
                 let counts = basket.counts();
+                let account = tap == Tap::PrintReceiptWithAccount;
                 fx.push(Effect::Print {
                     session: self.session,
-                    job: PrintJob::Receipt { loans, refused, patron },
+                    job: PrintJob::Receipt { loans, refused, patron, account },
                 });
                 self.enter(now, State::Printing { label: false, counts });
             }
