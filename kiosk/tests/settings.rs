@@ -33,6 +33,22 @@ fn borrowing(c: &mut Console) {
     assert_eq!(c.scene().screen, Screen::Borrowing);
 }
 
+/// A My Number card patron, PIN verified, on the borrowing screen (the account is only
+/// for such a patron).
+fn card_borrowing(c: &mut Console) {
+    let session = at_the_pin_pad(c);
+    for d in [1, 2, 3, 4] {
+        c.action(UiAction::Key(Pad::Card, Key::Digit(d)));
+    }
+    c.action(UiAction::Key(Pad::Card, Key::Submit));
+    c.event(Event::Reply { session, reply: Reply::PinVerified });
+    c.event(Event::Reply { session, reply: Reply::Proof(Ok(())) });
+    let patron = Some(PatronId::new(PATRON).unwrap());
+    c.event(Event::Reply { session, reply: Reply::Validity(Verdict::Good { patron }) });
+    c.event(Event::Reply { session, reply: Reply::Standing(Ok(())) });
+    assert_eq!(c.scene().screen, Screen::Borrowing);
+}
+
 /// A card patron at the PIN pad at time 0.
 fn at_the_pin_pad(c: &mut Console) -> SessionId {
     let work = c.event(Event::CardInserted);
@@ -227,12 +243,12 @@ fn account_screen() {
         work.iter().any(|w| matches!(w, Work::Effect(kiosk_core::flow::Effect::Account { .. })))
     };
     let mut on = console(&[]);
-    borrowing(&mut on);
+    card_borrowing(&mut on);
     assert!(on.scene().can_open_account);
     assert!(asks(&on.action(UiAction::Account)));
     assert_eq!(on.scene().screen, Screen::Account);
     let mut off = console(&[("library", &lib("false"))]);
-    borrowing(&mut off);
+    card_borrowing(&mut off);
     assert!(!off.scene().can_open_account);
     assert!(!asks(&off.action(UiAction::Account)));
     assert_eq!(off.scene().screen, Screen::Borrowing);
@@ -279,6 +295,6 @@ fn staff_turn_the_account_screen_and_returns_on_and_off() {
     assert_eq!((c.scene().account_on, c.scene().returns_on), (false, true));
     c.action(UiAction::AdminClose);
     assert!(c.scene().can_return, "the idle screen now offers returns");
-    borrowing(&mut c);
+    card_borrowing(&mut c);
     assert!(!c.scene().can_open_account, "and the next patron no account");
 }
