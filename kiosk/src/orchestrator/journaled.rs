@@ -192,30 +192,12 @@ impl SessionLoans {
         item: &str,
         due_before: &str,
     ) -> Result<Result<Loan, kiosk_ils::ItemProblem>, CheckoutFailure> {
-        let journal = self.journal.clone();
-        let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
-        let due = due_before.to_owned();
-        let intent =
-            super::spawn_scrubbed(move || lock(&journal).intend_with(Operation::Renew, &p, &i, Some(&due)))
-                .await
-                .map_err(CheckoutFailure::Stopped)?
-                .map_err(CheckoutFailure::NotJournaled)?;
-        let answer = self.library.renew(patron, item, Some(due_before)).await;
-        if matches!(&answer, Err(e) if e.outcome_unknown()) {
-            // Stays open: reconciled at the next start.
-            return answer.map_err(CheckoutFailure::NoAnswer);
-        }
-        let journal = self.journal.clone();
-        match super::spawn_scrubbed(move || lock(&journal).answered(intent)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "journal write failed after the renewal"),
-            Err(e) => tracing::error!(error = %e, "the journal thread stopped after the renewal"),
-        }
-        answer.map_err(CheckoutFailure::NoAnswer)
+        let sent = self.library.renew(patron, item, Some(due_before));
+        self.journaled(Operation::Renew, patron, item, Some(due_before), sent).await
     }
 
     /// Journals the return's intent (fsync; no patron: a return needs none), sends the
-    /// checkin, journals the answer. An outcome unknown stays open and is reconciled at
+    /// checkin, journals the answer; an outcome unknown stays open and is reconciled at
     /// the next start by the item's status.
     ///
     /// # Errors
@@ -224,21 +206,38 @@ impl SessionLoans {
         &self,
         item: &str,
     ) -> Result<Result<kiosk_ils::CheckinOutcome, kiosk_ils::ItemProblem>, CheckoutFailure> {
+        let sent = self.library.return_item(item);
+        self.journaled(Operation::Return, "", item, None, sent).await
+    }
+
+    /// The journal around one request other than a checkout: the intent fsync'ed before
+    /// `send` runs, the outcome after it answers; an outcome unknown leaves the intent
+    /// open for the next start's reconciliation.
+    async fn journaled<T>(
+        &self,
+        operation: Operation,
+        patron: &str,
+        item: &str,
+        due_before: Option<&str>,
+        send: impl std::future::Future<Output = Result<T, kiosk_ils::Sip2Error>>,
+    ) -> Result<T, CheckoutFailure> {
         let journal = self.journal.clone();
-        let i = Zeroizing::new(item.to_owned());
-        let intent = super::spawn_scrubbed(move || lock(&journal).intend(Operation::Return, "", &i))
-            .await
-            .map_err(CheckoutFailure::Stopped)?
-            .map_err(CheckoutFailure::NotJournaled)?;
-        let answer = self.library.return_item(item).await;
+        let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
+        let due = due_before.map(str::to_owned);
+        let intent =
+            super::spawn_scrubbed(move || lock(&journal).intend_with(operation, &p, &i, due.as_deref()))
+                .await
+                .map_err(CheckoutFailure::Stopped)?
+                .map_err(CheckoutFailure::NotJournaled)?;
+        let answer = send.await;
         if matches!(&answer, Err(e) if e.outcome_unknown()) {
             return answer.map_err(CheckoutFailure::NoAnswer);
         }
         let journal = self.journal.clone();
         match super::spawn_scrubbed(move || lock(&journal).answered(intent)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "journal write failed after the return"),
-            Err(e) => tracing::error!(error = %e, "the journal thread stopped after the return"),
+            Ok(Err(e)) => tracing::error!(error = %e, ?operation, "journal write failed after the answer"),
+            Err(e) => tracing::error!(error = %e, ?operation, "the journal thread stopped after the answer"),
         }
         answer.map_err(CheckoutFailure::NoAnswer)
     }

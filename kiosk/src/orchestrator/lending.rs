@@ -93,6 +93,25 @@ fn account(a: kiosk_ils::Account) -> Account {
     }
 }
 
+/// A renewal or return without a usable answer, for the patron's line: answered in a way
+/// the kiosk cannot trust (no item id, a due date moved back) is "staff will check" (a
+/// missing item id is also reconciled at the next start); anything else is "no answer".
+fn unanswered(what: &'static str, e: &super::journaled::CheckoutFailure) -> Refusal {
+    use kiosk_ils::Sip2Error as E;
+    match e {
+        super::journaled::CheckoutFailure::NoAnswer(
+            e @ (E::DueDateMovedBack { .. } | E::MissingItem { .. }),
+        ) => {
+            tracing::warn!(error = %e, what, "the library system's answer cannot be trusted");
+            ItemRefusal::Unconfirmed.into()
+        }
+        e => {
+            tracing::warn!(error = %e, what, "not made or not answered");
+            ItemRefusal::NoAnswer.into()
+        }
+    }
+}
+
 /// A return the library system accepted, in the flow's terms.
 fn returned(o: kiosk_ils::CheckinOutcome) -> Return {
     let hold = matches!(o.alert_type.as_deref(), Some("01" | "02"))
@@ -145,16 +164,7 @@ impl Orchestrator {
             let result = match loans.return_item(&item.0).await {
                 Ok(Ok(outcome)) => Ok(returned(outcome)),
                 Ok(Err(problem)) => Err(item_refusal(problem.into())),
-                Err(super::journaled::CheckoutFailure::NoAnswer(
-                    e @ kiosk_ils::Sip2Error::MissingItem { .. },
-                )) => {
-                    tracing::warn!(error = %e, "a return's answer cannot be trusted");
-                    Err(ItemRefusal::Unconfirmed.into())
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "return not made or not answered");
-                    Err(ItemRefusal::NoAnswer.into())
-                }
+                Err(e) => Err(unanswered("return", &e)),
             };
             loans.finish().await;
             Some(Input::Reply { session, reply: Reply::Returned { item, result } })
@@ -181,19 +191,7 @@ impl Orchestrator {
                     desensitize: loan.desensitize,
                 }),
                 Ok(Err(problem)) => Err(item_refusal(problem.into())),
-                // Answered, but not in a way the kiosk can trust: staff check it (a
-                // missing item id is also reconciled at the next start).
-                Err(super::journaled::CheckoutFailure::NoAnswer(
-                    e @ (kiosk_ils::Sip2Error::DueDateMovedBack { .. }
-                    | kiosk_ils::Sip2Error::MissingItem { .. }),
-                )) => {
-                    tracing::warn!(error = %e, "a renewal's answer cannot be trusted");
-                    Err(ItemRefusal::Unconfirmed.into())
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "renewal not made or not answered");
-                    Err(ItemRefusal::NoAnswer.into())
-                }
+                Err(e) => Err(unanswered("renewal", &e)),
             };
             loans.finish().await;
             Some(Input::Reply { session, reply: Reply::Renewed { item, result } })
