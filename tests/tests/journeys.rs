@@ -332,6 +332,22 @@ fn a_library_card_patron_borrows_and_a_method_d_label_works_today() {
     k.wait("receipt-choice", 10);
     k.tap("no-receipt");
     k.wait("idle", 30);
+    // A photocopy of the label (the same token), scanned the same day after it was used:
+    // a label works once, here and after a restart.
+    k.scan(&token);
+    let scene = k.until("Label", 20);
+    assert!(scene.contains("LabelUsed"), "{scene}");
+    k.shot("label-copy-refused");
+    k.tap("dismiss");
+    k.wait("idle", 20);
+    k.quit();
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 20);
+    k.scan(&token);
+    let scene = k.until("Label", 20);
+    assert!(scene.contains("LabelUsed"), "after a restart too: {scene}");
+    k.tap("dismiss");
+    k.wait("idle", 20);
     k.quit();
 
     // Tomorrow (libfaketime moves the kiosk's clock a day on): refused.

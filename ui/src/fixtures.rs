@@ -240,6 +240,7 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
         ("label-printed", ending(Notice::LabelPrinted, true)),
         ("goodbye-take-card", ending(Notice::ReceiptPrinted, true)),
         ("label-wrong-day", ending(Notice::LabelWrongDay, false)),
+        ("label-used", ending(Notice::LabelUsed, false)),
         (
             "patron-blocked",
             Scene {

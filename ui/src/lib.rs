@@ -167,6 +167,7 @@ same_enum!(Notice {
     LinkFailed,
     LinkNoStore,
     ReturnsDone,
+    LabelUsed,
 });
 same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard, LinkStore });
 same_enum!(EventKind {

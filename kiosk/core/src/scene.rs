@@ -134,6 +134,8 @@ pub enum Notice {
     LinkNoStore,
     /// Returns done: the books go in the return box.
     ReturnsDone,
+    /// A Method D label already used today.
+    LabelUsed,
 }
 
 /// A device or peer on the staff menu's status page.

@@ -192,6 +192,7 @@ fn notice(n: &Notice) -> (UiNotice, String) {
         Notice::PatronRefused(PatronRefusal::LibrarySystemUnavailable) => plain(UiNotice::LibraryUnavailable),
         Notice::LabelRefused(LabelRefusal::WrongDay) => plain(UiNotice::LabelWrongDay),
         Notice::LabelRefused(LabelRefusal::UnknownKey) => plain(UiNotice::LabelUnknownKey),
+        Notice::LabelRefused(LabelRefusal::AlreadyUsed) => plain(UiNotice::LabelUsed),
         Notice::LabelRefused(LabelRefusal::BadSignature | LabelRefusal::Malformed) => {
             plain(UiNotice::LabelInvalid)
         }

@@ -100,6 +100,8 @@ pub struct Drivers {
     pub printer: Option<Arc<dyn super::printing::Printer>>,
     pub job_settings: JobSettings,
     pub label_keys: Arc<Vec<TokenKey>>,
+    /// Method D labels let in today (a label works once).
+    pub used_labels: Arc<std::sync::Mutex<super::labels::UsedLabels>>,
     pub classifier: kiosk_core::scan::Classifier,
     pub outputs: Outputs,
     pub journal: Arc<Journal>,
@@ -248,6 +250,9 @@ impl Drivers {
             printer,
             job_settings: config.job_settings(),
             label_keys: Arc::new(label_keys),
+            used_labels: Arc::new(std::sync::Mutex::new(super::labels::UsedLabels::new(
+                &journal.dir().parent().unwrap_or(journal.dir()).join("labels-used"),
+            ))),
             classifier,
             outputs,
             journal,

@@ -21,6 +21,7 @@ pub mod drivers;
 mod effects;
 mod identity;
 pub mod journaled;
+pub mod labels;
 mod lending;
 mod notify;
 pub mod printing;
@@ -43,7 +44,7 @@ use card::{CardCommand, CardNews};
 pub use drivers::{Drivers, StartError};
 use journaled::SessionLoans;
 use kiosk_core::console::{Console, Work};
-use kiosk_core::flow::{Event, Millis, ProofFailure, Reply, Scan, SessionId};
+use kiosk_core::flow::{Event, LabelRefusal, Millis, ProofFailure, Reply, Scan, SessionId};
 pub use session::Proof;
 use session::{Running, SessionData};
 use staff::DeviceStatus;
@@ -295,11 +296,24 @@ impl Orchestrator {
         }
     }
 
-    /// What a scan is (`kiosk-core`'s rules); a Method D token is verified here.
+    /// What a scan is (`kiosk-core`'s rules); a Method D token is verified here, and
+    /// works once: a label that would start a session is recorded, a copy refused.
     fn classify(&self, text: &str) -> Scan {
         let (today, _) = crate::clock::local_now();
         let d = &self.drivers;
-        scan::classify(&d.classifier, d.job_settings.symbology, &d.label_keys, today, text)
+        let scan = scan::classify(&d.classifier, d.job_settings.symbology, &d.label_keys, today, text);
+        let starts_a_session = self.console.flow().is_idle() && !self.console.out_of_service();
+        match scan {
+            Scan::MethodDLabel(Ok(_)) if starts_a_session => {
+                let mut used = d.used_labels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if used.first_use(text, today) {
+                    scan
+                } else {
+                    Scan::MethodDLabel(Err(LabelRefusal::AlreadyUsed))
+                }
+            }
+            scan => scan,
+        }
     }
 
     /// The demo's buttons (its card, its scanner) do what the devices would; a kiosk on

@@ -232,6 +232,9 @@ pub enum LabelRefusal {
     UnknownKey,
     /// Not a label token at all.
     Malformed,
+    /// Let in once already today (a photocopy, or the label scanned again): a label
+    /// works once.
+    AlreadyUsed,
 }
 
 /// A scan, already classified by the scanner driver's rules.
