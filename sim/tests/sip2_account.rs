@@ -192,3 +192,46 @@ async fn reconciliation_tells_a_renewal_or_return_that_happened_from_one_that_di
     lib.return_item("5000000008").await.unwrap().unwrap();
     assert!(lib.reconcile_return("5000000008").await.unwrap());
 }
+
+#[tokio::test]
+async fn a_renewal_or_return_is_never_sent_twice_by_the_client() {
+    let (sim, mut c) = start(Behaviour::default()).await;
+    // The connection closes under the renewal: not sent again on a new one.
+    sim.faults(|f| f.disconnect_after_renewal = 1);
+    c.item_information("5000000012").await.unwrap(); // a connection to close under
+    let err = c.renew("P0100", "5000000012", None).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err}");
+    assert_eq!(sim.item("5000000012").unwrap().renewals_executed, 1);
+    // No answer in time: not sent again (the journal reconciles it).
+    let mut cfg = config(&sim);
+    cfg.request_timeout = Duration::from_millis(200);
+    let mut quick = Client::new(cfg);
+    sim.faults(|f| f.delay_renewal_reply = Some(Duration::from_secs(2)));
+    let err = quick.renew("P0100", "5000000013", None).await.unwrap_err();
+    assert!(matches!(err, Sip2Error::Timeout { attempts: 1, .. }), "{err}");
+    // The same for a return.
+    c.item_information("5000000014").await.unwrap();
+    sim.faults(|f| f.disconnect_after_return = 1);
+    let err = c.checkin("5000000014").await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err}");
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(sim.item("5000000013").unwrap().renewals_executed, 1);
+    assert_eq!(sim.item("5000000014").unwrap().returns_executed, 1);
+}
+
+#[tokio::test]
+async fn a_request_abandoned_by_its_caller_leaves_no_stale_reply_for_the_next() {
+    let (sim, mut c) = start(Behaviour::default()).await;
+    c.item_information("5000000015").await.unwrap();
+    sim.faults(|f| f.delay_renewal_reply = Some(Duration::from_millis(500)));
+    // The caller gives up on the renewal (its own timeout) before the reply comes.
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(100), c.renew("P0100", "5000000015", None)).await;
+    assert!(abandoned.is_err());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The next request gets its own answer, not the renewal's late one.
+    let info = c.item_information("5000000016").await.unwrap();
+    assert_eq!(info.item, "5000000016");
+    let a = c.account("P0100", None).await.unwrap();
+    assert_eq!(a.loans.len(), 50);
+}

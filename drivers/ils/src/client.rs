@@ -255,6 +255,9 @@ pub struct Client {
     resends: u32,
     last_activity: Instant,
     last_resent: bool,
+    /// A request is between its write and its reply: if its future is dropped (a caller's
+    /// timeout), the connection still owes that reply and is not used again.
+    in_request: bool,
     stats: ClientStats,
 }
 
@@ -297,6 +300,7 @@ impl Client {
             resends,
             last_activity: Instant::now(),
             last_resent: false,
+            in_request: false,
             stats: ClientStats::default(),
         }
     }
@@ -560,8 +564,23 @@ impl Client {
     /// A connection the server has closed (it ends idle connections) is found closed
     /// before the request goes out, and a new one is made. If it closes under the request
     /// instead, the request is sent once more on a new connection, except a checkout
-    /// (whose outcome the caller reconciles).
+    /// (whose outcome the caller reconciles), a renewal or a return (sent twice, a renewal
+    /// moves the due date twice and a return answers "not on loan": their journal
+    /// reconciles them instead).
     pub async fn request(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
+        if self.in_request {
+            // The last request's future was dropped before its reply: that reply may
+            // still come on this connection, and would be taken for this one's.
+            tracing::info!("a request was abandoned before its reply; using a new connection");
+            self.conn = None;
+        }
+        self.in_request = true;
+        let result = self.request_once(msg).await;
+        self.in_request = false;
+        result
+    }
+
+    async fn request_once(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
         if self.found_closed() {
             tracing::info!(
                 command = msg.name(),
@@ -573,10 +592,7 @@ impl Client {
         let reused = self.conn.is_some();
         self.connect().await?;
         let mut result = self.transact(msg).await;
-        if reused
-            && !matches!(msg, Message::Checkout(_))
-            && result.as_ref().is_err_and(Sip2Error::connection_closed)
-        {
+        if reused && !once_only(msg) && result.as_ref().is_err_and(Sip2Error::connection_closed) {
             tracing::info!(
                 command = msg.name(),
                 "the library system closed the connection under the request; sending it again on a new one"
@@ -664,7 +680,10 @@ impl Client {
         loop {
             let bytes = match tokio::time::timeout_at(deadline, self.read_frame(command)).await {
                 Err(_) => {
-                    if attempts > self.resends {
+                    // A renewal or return is not sent twice: no answer is an unknown
+                    // outcome, reconciled from the item's status.
+                    let once = matches!(msg, Message::Renew(_) | Message::Checkin(_));
+                    if attempts > self.resends || once {
                         return Err(Sip2Error::Timeout { command, attempts, waited: self.timeout });
                     }
                     tracing::warn!(
@@ -999,6 +1018,16 @@ impl Client {
             extra: Vec::new(),
         });
         match self.request(&msg).await? {
+            // Another patron's answer (a stale reply on a reused connection) is never
+            // shown as this patron's account.
+            Message::PatronInformationResponse(r)
+                if !r.patron.trim().is_empty() && r.patron.trim() != patron =>
+            {
+                Err(Sip2Error::UnexpectedReply {
+                    command: "patron information (63)",
+                    got: "the information of another patron".into(),
+                })
+            }
             Message::PatronInformationResponse(r) => Ok(r),
             _ => Err(unexpected("patron information (63)")),
         }
@@ -1069,7 +1098,9 @@ impl Client {
         let Message::RenewResponse(r) = self.request(&msg).await? else {
             return Err(unexpected("renew (29)"));
         };
-        if r.item.trim().is_empty() {
+        // A renewal made but not named: whether it was this item is checked, not guessed.
+        // (A refusal without AB is still a refusal: nothing was done.)
+        if r.ok && r.item.trim().is_empty() {
             return Err(Sip2Error::MissingItem { command: "renew (29)" });
         }
         if r.ok {
@@ -1119,7 +1150,7 @@ impl Client {
         let Message::CheckinResponse(r) = self.request(&msg).await? else {
             return Err(unexpected("checkin (09)"));
         };
-        if r.item.trim().is_empty() {
+        if r.ok && r.item.trim().is_empty() {
             return Err(Sip2Error::MissingItem { command: "checkin (09)" });
         }
         let message = r.screen_messages.first().map(|m| display_text(m));
@@ -1316,6 +1347,12 @@ enum AskAgain {
     AcsResend,
     /// Nothing: the outcome is unknown and the caller reconciles it.
     Reconcile,
+}
+
+/// Requests never sent twice on their own: a checkout (reconciled by its caller), a
+/// renewal and a return (reconciled by the journal).
+fn once_only(msg: &Message) -> bool {
+    matches!(msg, Message::Checkout(_) | Message::Renew(_) | Message::Checkin(_))
 }
 
 fn unexpected(command: &'static str) -> Sip2Error {
