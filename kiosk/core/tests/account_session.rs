@@ -451,3 +451,46 @@ fn the_receipt_with_the_account_is_only_for_a_patron_who_may_see_it() {
     assert_eq!(print(&mut k, Tap::PrintReceiptWithAccount), None);
     assert_eq!(print(&mut k, Tap::PrintReceipt), Some(false));
 }
+
+/// A renewal given up on (no answer in time) may still have happened: reopened, the
+/// account does not offer it again, and its late answer still reaches the receipt.
+#[test]
+fn a_renewal_given_up_on_is_never_asked_again_and_its_late_answer_still_counts() {
+    let mut k = Kiosk::account();
+    k.tap(Tap::Renew(1));
+    k.wait(Duration::from_secs(45));
+    assert_eq!(k.renew_states()[1], RenewState::Refused(ItemRefusal::NoAnswer.into()));
+    k.tap(Tap::Dismiss);
+    k.tap(Tap::Account);
+    k.reply(Reply::Account(Some(account())));
+    assert_eq!(k.renew_states()[1], RenewState::Refused(ItemRefusal::NoAnswer.into()), "reopened");
+    assert!(renewals(&k.tap(Tap::Renew(1))).is_empty(), "not asked again");
+    assert!(renewals(&k.tap(Tap::RenewAll)).iter().all(|(i, _)| *i != item(2)));
+    // The late answer arrives (here after going back to borrowing): it counts.
+    k.reply(renewed(1, "2026-12-14")); // the one renew-all sent just now
+    k.tap(Tap::Dismiss);
+    k.reply(renewed(2, "2026-12-24"));
+    k.tap(Tap::Finish);
+    let fx = k.tap(Tap::PrintReceipt);
+    let Some(Effect::Print { job: PrintJob::Receipt { loans, .. }, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Print { .. }))
+    else {
+        panic!("{fx:?}")
+    };
+    let items: Vec<&ItemId> = loans.iter().map(|l| &l.item).collect();
+    assert_eq!(items, [&item(1), &item(2)], "both renewals on the receipt, once each");
+}
+
+#[test]
+fn a_blocked_patron_whose_account_never_comes_gets_the_notice() {
+    let (mut k, _) = blocked(SessionPolicy::default());
+    k.wait(Duration::from_secs(45));
+    assert!(
+        matches!(
+            k.screen(),
+            Screen::Ending { notice: Notice::PatronRefused(PatronRefusal::Blocked(Some(_))), .. }
+        ),
+        "{:?}",
+        k.screen()
+    );
+}

@@ -173,3 +173,21 @@ fn returns_are_offered_only_where_the_library_turned_them_on() {
     assert!(!k.flow.view(k.now).can_return);
     assert!(k.on(Event::Tap(Tap::Return)).is_empty());
 }
+
+/// A return given up on may have happened: the book scanned again is not sent again, and
+/// the late answer replaces the "no answer" line.
+#[test]
+fn a_return_given_up_on_is_never_sent_again_and_its_late_answer_is_shown() {
+    let mut k = Kiosk::new(returns_on());
+    k.on(Event::Tap(Tap::Return));
+    k.scan(1);
+    k.now = k.now.after(Duration::from_secs(45));
+    k.flow.on(k.now, Event::Tick);
+    assert!(returns_sent(&k.scan(1)).is_empty(), "not sent again");
+    k.reply(back(1, Returned::ToHoldShelf { shelf: None }));
+    let lines = k.lines();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        matches!(&lines[0], ReturnLine::Returned { ret, .. } if matches!(ret.outcome, Returned::ToHoldShelf { .. }))
+    );
+}

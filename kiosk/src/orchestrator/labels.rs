@@ -1,5 +1,7 @@
 //! Method D labels work once. A label's token is valid all the day it was printed; a
-//! photocopy of it would be too. The kiosk keeps a digest of each token it let in today
+//! photocopy of it would be too. The kiosk keeps a digest of each token that let a patron
+//! borrow today (recorded once the library system accepted the patron, so a first try
+//! that failed does not use the label up)
 //! (SHA-256 of the token: neither the patron number nor anything that gives it back
 //! without the label key) in `labels-used` beside the journal, appended and fsync'ed, so a
 //! restart remembers; the next day's first use starts the file afresh.
@@ -32,22 +34,38 @@ impl UsedLabels {
         UsedLabels { path: path.to_path_buf(), day: None, seen: HashSet::new() }
     }
 
-    /// True the first time `token` is presented on `today` (and records it); false for a
-    /// label already let in today, here or before a restart. A record that cannot be
-    /// written is logged and kept in memory: the label still works once until a restart.
-    pub fn first_use(&mut self, token: &str, today: LabelDate) -> bool {
+    /// Whether `token` was let in already on `today` (here, or before a restart).
+    pub fn used(&mut self, token: &str, today: LabelDate) -> bool {
+        let day = today.to_string();
+        if self.day.as_deref() != Some(day.as_str()) {
+            self.load(&day);
+        }
+        self.seen.contains(&digest(token))
+    }
+
+    /// Records that `token` let a patron in on `today`: in memory at once, and the line
+    /// to append to the file, which [`UsedLabels::append`] writes (with an fsync: on a
+    /// blocking thread). `None` when it was recorded already.
+    pub fn record(&mut self, token: &str, today: LabelDate) -> Option<(PathBuf, String)> {
         let day = today.to_string();
         if self.day.as_deref() != Some(day.as_str()) {
             self.load(&day);
         }
         let d = digest(token);
-        if !self.seen.insert(d.clone()) {
-            return false;
+        self.seen.insert(d.clone()).then(|| (self.path.clone(), format!("{day} {d}\n")))
+    }
+
+    /// True the first time `token` is presented on `today`, recording it (file included).
+    pub fn first_use(&mut self, token: &str, today: LabelDate) -> bool {
+        match self.record(token, today) {
+            Some((path, line)) => {
+                if let Err(e) = Self::append(&path, &line) {
+                    tracing::warn!(error = %e, path = %path.display(), "a used label could not be recorded");
+                }
+                true
+            }
+            None => false,
         }
-        if let Err(e) = self.append(&format!("{day} {d}\n")) {
-            tracing::warn!(error = %e, path = %self.path.display(), "a used label could not be recorded");
-        }
-        true
     }
 
     /// Today's records; older days' are dropped from the file.
@@ -65,15 +83,21 @@ impl UsedLabels {
             }
         }
         if older {
+            // Written aside and renamed over: a power cut keeps either file whole.
             let today: String = self.seen.iter().map(|h| format!("{day} {h}\n")).collect();
-            if let Err(e) = fs::write(&self.path, today) {
+            let aside = self.path.with_extension("new");
+            if let Err(e) = fs::write(&aside, today).and_then(|()| fs::rename(&aside, &self.path)) {
                 tracing::warn!(error = %e, path = %self.path.display(), "yesterday's used labels could not be dropped");
             }
         }
     }
 
-    fn append(&self, line: &str) -> std::io::Result<()> {
-        let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(&self.path)?;
+    /// Appends a record and syncs it (blocking: call it off the event loop).
+    ///
+    /// # Errors
+    /// The file cannot be opened or written.
+    pub fn append(path: &Path, line: &str) -> std::io::Result<()> {
+        let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
         f.write_all(line.as_bytes())?;
         f.sync_data()
     }

@@ -102,6 +102,9 @@ pub struct Orchestrator {
     /// The Registration page (hardware identifiers and the stored certificate read),
     /// kept while staff are in the menu and read again after a registration.
     terminal_view: Option<registration::TerminalView>,
+    /// The Method D label that started the running session, until the library system
+    /// accepts the patron (then it is used up).
+    pending_label: Option<(SessionId, zeroize::Zeroizing<String>)>,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -157,6 +160,7 @@ impl Orchestrator {
             barcode: crate::hand_off::Picture::default(),
             registration_note: None,
             terminal_view: None,
+            pending_label: None,
         };
         (o, rx)
     }
@@ -217,7 +221,15 @@ impl Orchestrator {
             Input::Card(news) => self.on_card(news),
             Input::Scan(text) => {
                 let scan = self.classify(&text);
-                self.console.event(Event::Scanned(scan))
+                let label = matches!(scan, Scan::MethodDLabel(Ok(_)));
+                let before = self.console.flow().session();
+                let work = self.console.event(Event::Scanned(scan));
+                // A label that started a session: used up once the patron is accepted.
+                let session = self.console.flow().session();
+                if label && session != before {
+                    self.pending_label = Some((session, zeroize::Zeroizing::new(text)));
+                }
+                work
             }
             Input::Ui(action) => self.console.action(action),
             Input::Proof { session, outcome } => {
@@ -237,7 +249,12 @@ impl Orchestrator {
                 let verdict = self.verdict(session, verdict);
                 self.console.event(Event::Reply { session, reply: Reply::Validity(verdict) })
             }
-            Input::Reply { session, reply } => self.console.event(Event::Reply { session, reply }),
+            Input::Reply { session, reply } => {
+                if matches!(reply, Reply::Standing(Ok(()))) {
+                    self.label_accepted(session);
+                }
+                self.console.event(Event::Reply { session, reply })
+            }
             Input::PaperOut(out) => {
                 self.console.event(if out { Event::PaperOut } else { Event::PaperRestored })
             }
@@ -302,17 +319,35 @@ impl Orchestrator {
         let (today, _) = crate::clock::local_now();
         let d = &self.drivers;
         let scan = scan::classify(&d.classifier, d.job_settings.symbology, &d.label_keys, today, text);
-        let starts_a_session = self.console.flow().is_idle() && !self.console.out_of_service();
         match scan {
-            Scan::MethodDLabel(Ok(_)) if starts_a_session => {
+            Scan::MethodDLabel(Ok(_)) => {
                 let mut used = d.used_labels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                if used.first_use(text, today) {
-                    scan
-                } else {
-                    Scan::MethodDLabel(Err(LabelRefusal::AlreadyUsed))
-                }
+                if used.used(text, today) { Scan::MethodDLabel(Err(LabelRefusal::AlreadyUsed)) } else { scan }
             }
             scan => scan,
+        }
+    }
+
+    /// A label that started the session is used up once the library system accepted
+    /// the patron (recorded on a blocking thread: the record is fsync'ed).
+    fn label_accepted(&mut self, session: SessionId) {
+        let Some((started, token)) = self.pending_label.take() else { return };
+        if started != session {
+            return;
+        }
+        let (today, _) = crate::clock::local_now();
+        let record = self
+            .drivers
+            .used_labels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(&token, today);
+        if let Some((path, line)) = record {
+            drop(spawn_scrubbed(move || {
+                if let Err(e) = labels::UsedLabels::append(&path, &line) {
+                    tracing::warn!(error = %e, path = %path.display(), "a used label could not be recorded");
+                }
+            }));
         }
     }
 

@@ -142,18 +142,38 @@ impl AccountState {
         }
     }
 
-    /// The account arrived. Loans already renewed in this session (`renewed`: item and
-    /// new due date) show as renewed, so nothing is renewed twice in one session.
-    pub(super) fn loaded(&mut self, account: Account, renewed: &[(ItemId, String)]) {
+    /// The account arrived. Loans whose renewal this session already asked (`asked`:
+    /// item and what is known of it) show that, so nothing is renewed twice in one
+    /// session, not even one whose first renewal had no answer.
+    pub(super) fn loaded(&mut self, account: Account, asked: &[(ItemId, RenewState)]) {
         self.renew = account
             .loans
             .iter()
             .map(|loan| {
-                let done = loan.item.as_ref().and_then(|i| renewed.iter().find(|(r, _)| r == i));
-                done.map_or(RenewState::NotAsked, |(_, due)| RenewState::Renewed { due: due.clone() })
+                let known = loan.item.as_ref().and_then(|i| asked.iter().find(|(r, _)| r == i));
+                known.map_or(RenewState::NotAsked, |(_, state)| match state {
+                    // Its answer may still come; not asked again meanwhile.
+                    RenewState::Waiting => RenewState::Refused(super::patron::ItemRefusal::NoAnswer.into()),
+                    other => other.clone(),
+                })
             })
             .collect();
         self.account = Some(account);
+    }
+
+    /// The barcode on `line`.
+    pub(super) fn item(&self, line: usize) -> Option<ItemId> {
+        self.account.as_ref()?.loans.get(line)?.item.clone()
+    }
+
+    /// A late answer for a renewal given up on: its line says what happened.
+    pub(super) fn answered_late(&mut self, item: &ItemId, state: RenewState) {
+        let Some(account) = &self.account else { return };
+        if let Some(line) = account.loans.iter().position(|l| l.item.as_ref() == Some(item))
+            && let Some(s) = self.renew.get_mut(line)
+        {
+            *s = state;
+        }
     }
 
     /// Whether the library system is being asked something now.

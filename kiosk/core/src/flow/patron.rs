@@ -790,6 +790,9 @@ struct Basket {
     /// The library system refused to let this patron borrow (its message, if any): the
     /// account shows why, and the session never lends.
     blocked: Option<Option<String>>,
+    /// Every renewal asked in this session, with what is known of it: none is asked
+    /// twice (one without an answer may have happened), and a late answer still counts.
+    renew_log: Vec<(ItemId, RenewState)>,
 }
 
 impl Basket {
@@ -802,6 +805,7 @@ impl Basket {
             in_flight: None,
             finishing: false,
             blocked: None,
+            renew_log: Vec::new(),
         }
     }
 
@@ -840,16 +844,52 @@ impl Basket {
             .collect()
     }
 
-    /// Items renewed in this session (on the account screen, or a checkout the library
-    /// system answered as a renewal), with their new due dates.
-    fn renewals(&self) -> Vec<(ItemId, String)> {
-        self.lines
-            .iter()
-            .filter_map(|l| match l {
-                LoanLine::Borrowed(loan) if loan.renewed => Some((loan.item.clone(), loan.due.clone())),
-                _ => None,
-            })
-            .collect()
+    /// What this session knows of each item's renewal: asked on the account screen (with
+    /// its answer, or none yet), or a checkout the library system answered as a renewal.
+    fn renewals(&self) -> Vec<(ItemId, RenewState)> {
+        let mut known = self.renew_log.clone();
+        for l in &self.lines {
+            if let LoanLine::Borrowed(loan) = l
+                && loan.renewed
+                && !known.iter().any(|(i, _)| *i == loan.item)
+            {
+                known.push((loan.item.clone(), RenewState::Renewed { due: loan.due.clone() }));
+            }
+        }
+        known
+    }
+
+    /// A renewal's answer, on time or late: logged, and a renewal made joins the receipt
+    /// (once).
+    fn renewal_answered(&mut self, item: &ItemId, result: &Result<Loan, Refusal>) {
+        let state = match result {
+            Ok(loan) => RenewState::Renewed { due: loan.due.clone() },
+            Err(refusal) => RenewState::Refused(refusal.clone()),
+        };
+        if let Some((_, s)) = self.renew_log.iter_mut().find(|(i, _)| i == item) {
+            *s = state;
+        }
+        if let Ok(loan) = result {
+            let listed =
+                self.lines.iter().any(|l| matches!(l, LoanLine::Borrowed(b) if b.item == *item && b.renewed));
+            if !listed {
+                self.lines.push(LoanLine::Borrowed(Loan { renewed: true, ..loan.clone() }));
+            }
+        }
+    }
+
+    /// A renewal sent without an answer in time (the journal reconciles it).
+    fn renewal_unanswered(&mut self, item: &ItemId) {
+        if let Some((_, s)) = self.renew_log.iter_mut().find(|(i, _)| i == item) {
+            *s = RenewState::Refused(ItemRefusal::NoAnswer.into());
+        }
+    }
+
+    /// Whether `item`'s renewal is known to have had no answer yet.
+    fn renewal_unanswered_yet(&self, item: &ItemId) -> bool {
+        self.renew_log.iter().any(|(i, s)| {
+            i == item && matches!(s, RenewState::Refused(r) if r.reason == ItemRefusal::NoAnswer)
+        })
     }
 
     /// `(lent, refused)`: a renewal is neither.
@@ -1513,8 +1553,16 @@ impl PatronSession {
                 self.end(now, notice, fx);
             }
             (State::Returning(r), Reply::Returned { item, result })
-                if r.in_flight.as_ref().is_some_and(|(i, _)| *i == item) =>
+                if r.in_flight.as_ref().is_none_or(|(i, _)| *i != item) =>
             {
+                // The late answer of a return given up on: its line says what happened.
+                let line = match result {
+                    Ok(ret) => ReturnLine::Returned { item: item.clone(), ret },
+                    Err(refusal) => ReturnLine::Refused { item: item.clone(), refusal },
+                };
+                r.answered_late(&item, line);
+            }
+            (State::Returning(r), Reply::Returned { item, result }) => {
                 r.in_flight = None;
                 fx.push(Effect::Buzzer(if result.is_ok() {
                     BuzzerPattern::Lent
@@ -1550,18 +1598,26 @@ impl PatronSession {
                     Ok(loan) => RenewState::Renewed { due: loan.due.clone() },
                     Err(refusal) => RenewState::Refused(refusal.clone()),
                 };
-                if account.answered(&item, state) {
+                if account.answered(&item, state.clone()) {
                     fx.push(Effect::Buzzer(if result.is_ok() {
                         BuzzerPattern::Lent
                     } else {
                         BuzzerPattern::Refused
                     }));
                     // A renewal goes on the receipt with the session's loans.
-                    if let Ok(loan) = result {
-                        basket.lines.push(LoanLine::Borrowed(Loan { renewed: true, ..loan }));
-                    }
+                    basket.renewal_answered(&item, &result);
                     self.send_next_renewal(now, fx);
+                } else if basket.renewal_unanswered_yet(&item) {
+                    // The late answer of a renewal given up on: it still counts.
+                    account.answered_late(&item, state);
+                    basket.renewal_answered(&item, &result);
                 }
+            }
+            // The same, after the patron went back to borrowing.
+            (State::Borrowing(basket), Reply::Renewed { item, result })
+                if basket.renewal_unanswered_yet(&item) =>
+            {
+                basket.renewal_answered(&item, &result);
             }
             // Blocked, with the account on: the account says why in plain words, with the
             // overdue books and the holds; borrowing stays closed.
@@ -1736,15 +1792,22 @@ impl PatronSession {
                 }
                 self.send_next_return(now, fx);
             }
-            State::Account(_, account) if account.busy() => {
+            State::Account(basket, account) if account.busy() => {
                 // The library system did not answer in time: say so on the line (the
                 // journal reconciles a renewal that was sent), and go on with the others.
                 if let Some((line, _)) = account.in_flight.take() {
                     if let Some(state) = account.renew.get_mut(line) {
                         *state = RenewState::Refused(ItemRefusal::NoAnswer.into());
                     }
+                    if let Some(item) = account.item(line) {
+                        basket.renewal_unanswered(&item);
+                    }
                     fx.push(Effect::Buzzer(BuzzerPattern::Refused));
                     self.send_next_renewal(now, fx);
+                } else if let Some(message) = basket.blocked.clone() {
+                    // A blocked patron whose account does not come: the notice, as without
+                    // the account screen.
+                    self.end(now, Notice::PatronRefused(PatronRefusal::Blocked(message)), fx);
                 } else {
                     account.unavailable = true;
                 }
@@ -1957,6 +2020,7 @@ impl PatronSession {
     fn send_next_renewal(&mut self, now: Millis, fx: &mut Effects) {
         let State::Account(basket, account) = &mut self.state else { return };
         if let Some((item, due)) = account.next(now) {
+            basket.renew_log.push((item.clone(), RenewState::Waiting));
             fx.push(Effect::Renew { session: self.session, patron: basket.patron.clone(), item, due });
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use super::Millis;
-use super::patron::{ItemId, Refusal};
+use super::patron::{ItemId, ItemRefusal, Refusal};
 
 /// What the library system said about a returned book.
 #[derive(Clone, PartialEq, Eq)]
@@ -71,12 +71,33 @@ pub(super) struct Returns {
 }
 
 impl Returns {
-    /// Whether `item` was already scanned in this session (and not refused): a book
-    /// read twice is returned once.
+    /// Whether `item` was already scanned in this session and returned, or sent without
+    /// an answer (it may have been returned: the journal reconciles it; a second return
+    /// would only answer "not on loan"). A book the library system refused may be scanned
+    /// again.
     pub(super) fn knows(&self, item: &ItemId) -> bool {
         self.queue.contains(item)
             || self.in_flight.as_ref().is_some_and(|(i, _)| i == item)
-            || self.lines.iter().any(|l| matches!(l, ReturnLine::Returned { item: i, .. } if i == item))
+            || self.lines.iter().any(|l| match l {
+                ReturnLine::Returned { item: i, .. } => i == item,
+                ReturnLine::Refused { item: i, refusal } => {
+                    i == item && matches!(refusal.reason, ItemRefusal::NoAnswer | ItemRefusal::Unconfirmed)
+                }
+            })
+    }
+
+    /// The late answer of a return given up on replaces its "no answer" line.
+    pub(super) fn answered_late(&mut self, item: &ItemId, line: ReturnLine) -> bool {
+        let unanswered = self.lines.iter().position(|l| {
+            matches!(l, ReturnLine::Refused { item: i, refusal } if i == item && refusal.reason == ItemRefusal::NoAnswer)
+        });
+        match unanswered {
+            Some(at) => {
+                self.lines[at] = line;
+                true
+            }
+            None => false,
+        }
     }
 
     /// `(returned, refused)`.
