@@ -171,7 +171,9 @@ impl Orchestrator {
         // Printed in the language the patron is reading the screen in.
         let language = self.console.language();
         let library = self.drivers.library.clone();
-        let timeout = self.drivers.timeout;
+        // Short: the printing screen's own time runs meanwhile, and a receipt without the
+        // summary is better than a session ended on a malfunction.
+        let timeout = self.drivers.timeout.min(std::time::Duration::from_secs(10));
         self.spawn(session, false, async move {
             // The account's summary, asked now (the loans just made are in it); if the
             // library system cannot say, the receipt of this visit is printed without it.
