@@ -64,7 +64,7 @@ impl core::fmt::Debug for HoldReady {
 }
 
 /// The patron's account as the library system gave it (loans sorted by due date).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Account {
     pub loans: Vec<AccountLoan>,
     pub holds: Vec<HoldReady>,
@@ -74,6 +74,21 @@ pub struct Account {
     pub message: Option<String>,
     /// The library system counted more than it listed: the lists are not everything.
     pub incomplete: bool,
+}
+
+impl core::fmt::Debug for Account {
+    // The library system's message may name the patron: never in logs.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "Account({:?}, {} holds, blocks {:?}, message {}, incomplete {})",
+            self.loans,
+            self.holds.len(),
+            self.blocks,
+            if self.message.is_some() { "given" } else { "none" },
+            self.incomplete
+        )
+    }
 }
 
 /// Where a loan's renewal is.
