@@ -201,9 +201,9 @@ impl From<&LoanRow> for generated::LoanRow {
             item: r.item.as_str().into(),
             due: r.due.as_str().into(),
             has_due_date: r.due_date.is_some(),
-            due_month: r.due_date.map_or(0, |d| i32::from(d.month)),
-            due_day: r.due_date.map_or(0, |d| i32::from(d.day)),
-            due_weekday: r.due_date.map_or(0, |d| i32::from(d.weekday)),
+            due_month: date_part(r.due_date, |d| d.month),
+            due_day: date_part(r.due_date, |d| d.day),
+            due_weekday: date_part(r.due_date, |d| d.weekday),
             refusal: r.refusal.into(),
             message: r.message.as_str().into(),
             renewed: r.renewed,
@@ -219,17 +219,17 @@ impl From<&AccountRow> for generated::AccountRow {
             item: r.item.as_str().into(),
             due: r.due.as_str().into(),
             has_due_date: r.due_date.is_some(),
-            due_month: r.due_date.map_or(0, |d| i32::from(d.month)),
-            due_day: r.due_date.map_or(0, |d| i32::from(d.day)),
-            due_weekday: r.due_date.map_or(0, |d| i32::from(d.weekday)),
+            due_month: date_part(r.due_date, |d| d.month),
+            due_day: date_part(r.due_date, |d| d.day),
+            due_weekday: date_part(r.due_date, |d| d.weekday),
             overdue: r.overdue,
             can_renew: r.can_renew,
             renew: r.renew.into(),
             new_due: r.new_due.as_str().into(),
             has_new_due_date: r.new_due_date.is_some(),
-            new_due_month: r.new_due_date.map_or(0, |d| i32::from(d.month)),
-            new_due_day: r.new_due_date.map_or(0, |d| i32::from(d.day)),
-            new_due_weekday: r.new_due_date.map_or(0, |d| i32::from(d.weekday)),
+            new_due_month: date_part(r.new_due_date, |d| d.month),
+            new_due_day: date_part(r.new_due_date, |d| d.day),
+            new_due_weekday: date_part(r.new_due_date, |d| d.weekday),
             refusal: r.refusal.into(),
             message: r.message.as_str().into(),
         }
@@ -257,9 +257,9 @@ impl From<&HoldRow> for generated::HoldRow {
             pickup: h.pickup.as_str().into(),
             until: h.until.as_str().into(),
             has_until_date: h.until_date.is_some(),
-            until_month: h.until_date.map_or(0, |d| i32::from(d.month)),
-            until_day: h.until_date.map_or(0, |d| i32::from(d.day)),
-            until_weekday: h.until_date.map_or(0, |d| i32::from(d.weekday)),
+            until_month: date_part(h.until_date, |d| d.month),
+            until_day: date_part(h.until_date, |d| d.day),
+            until_weekday: date_part(h.until_date, |d| d.weekday),
         }
     }
 }
@@ -280,6 +280,12 @@ impl From<&EventRow> for generated::EventRow {
     fn from(r: &EventRow) -> Self {
         generated::EventRow { time: r.time.as_str().into(), kind: r.kind.into(), a: r.a, b: r.b }
     }
+}
+
+/// One part of a date the screen words (0 when there is no date: the screen then shows
+/// the library system's text).
+fn date_part(d: Option<kiosk_core::scene::DueDate>, part: impl Fn(kiosk_core::scene::DueDate) -> u8) -> i32 {
+    d.map_or(0, |d| i32::from(part(d)))
 }
 
 fn int(n: impl TryInto<i32>) -> i32 {
