@@ -9,7 +9,7 @@ use std::time::Duration;
 use kiosk::config::{
     self, ConfigError, Ils, Io, MethodD, Mode, Platform, PrinterTransport, Problem, TypedTerminator,
 };
-use kiosk_core::flow::HandOff;
+use kiosk_core::flow::{HandOff, LibraryCardLogin};
 use kiosk_ils::{ChargedItems, Charset, Profile, Resend};
 use kiosk_keyboard::Layout;
 use kiosk_platform::cache::Grace;
@@ -64,7 +64,8 @@ mod whole_file {
     #[test]
     fn the_base_is_valid_and_defaults_apply() {
         let c = ok(&[]);
-        assert!(c.card.require_pin && c.card.allow_library_card);
+        assert!(c.card.require_pin);
+        assert_eq!(c.card.library_card_login, LibraryCardLogin::Barcode);
         assert_eq!(c.session.warning(), Duration::from_secs(15));
         assert_eq!(c.session.pin_idle_timeout(), Duration::from_secs(30));
         assert_eq!(c.session.take_card_alarm(), Duration::from_secs(60));
@@ -279,9 +280,20 @@ mod card {
 
     #[test]
     fn mode_reader_and_flags() {
-        let c = ok(&[("card", "reader = \"RC-S380\"\nrequire_pin = false\nallow_library_card = false")]);
+        let c = ok(&[("card", "reader = \"RC-S380\"\nrequire_pin = false\nlibrary_card_login = \"off\"")]);
         assert_eq!(c.card.reader, config::CardReader::Pcsc { name_contains: "RC-S380".into() });
-        assert!(!c.card.require_pin && !c.card.allow_library_card);
+        assert!(!c.card.require_pin);
+        assert_eq!(c.card.library_card_login, LibraryCardLogin::Off);
+        assert_eq!(c.session_policy().library_card_login, LibraryCardLogin::Off);
+        let c = ok(&[("card", "library_card_login = \"barcode+password\"")]);
+        assert_eq!(c.session_policy().library_card_login, LibraryCardLogin::BarcodeAndPassword);
+        one(&[("card", "library_card_login = \"password\"")], "card.library_card_login", "\"barcode+password\"");
+        // The key it replaced is named with what to write instead.
+        one(
+            &[("card", "allow_library_card = false")],
+            "card.allow_library_card",
+            "write library_card_login = \"barcode\" for true or \"off\" for false",
+        );
         // check-config says what the library gives up without the PIN.
         assert!(c.summary().contains("PIN not required (no proof of possession"), "{}", c.summary());
         assert!(ok(&[]).summary().contains("PIN required;"), "{}", ok(&[]).summary());
@@ -1074,7 +1086,7 @@ mod counter {
         assert_eq!(counter.keyboard.terminator, TypedTerminator::Enter);
         // A counter never lets a library card or label log in to borrow.
         let p = c.session_policy();
-        assert!(!p.allow_library_card && !p.allow_method_d_login && p.counter.is_some());
+        assert!(p.library_card_login == LibraryCardLogin::Off && !p.allow_method_d_login && p.counter.is_some());
         assert_eq!(ok(&[]).mode, Mode::SelfCheckout);
     }
 

@@ -84,7 +84,14 @@ const EFFECTS: &[(&str, &[&str])] = &[
             "kiosk/core/tests/flow_props.rs::patron_session_invariants",
         ],
     ),
-    ("card.allow_library_card", &["kiosk/core/tests/patron_session.rs::library_card_login_can_be_disabled"]),
+    (
+        "card.library_card_login",
+        &[
+            "kiosk/core/tests/patron_session.rs::library_card_login_can_be_disabled",
+            "kiosk/core/tests/password_session.rs::the_password_is_asked_and_checked_by_the_library_system",
+            "tests/tests/account.rs::a_library_card_with_its_password_borrows_and_sees_the_account",
+        ],
+    ),
     ("card.allow_method_d_label", &["kiosk/tests/settings.rs::method_d_label_login"]),
     (
         "platform.mode",

@@ -63,6 +63,7 @@ same_enum!(Screen {
     OutOfService,
     ReadingCard,
     Pin,
+    Password,
     Checking,
     Borrowing,
     Refused,
@@ -168,6 +169,8 @@ same_enum!(Notice {
     LinkNoStore,
     ReturnsDone,
     LabelUsed,
+    LibraryCardNotAccepted,
+    PasswordRefused,
 });
 same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard, LinkStore });
 same_enum!(EventKind {
@@ -191,6 +194,7 @@ same_enum!(EventKind {
     CardReissued,
     ReturnsStarted,
     ReturnsEnded,
+    PasswordRejected,
 });
 
 impl From<&LoanRow> for generated::LoanRow {

@@ -286,6 +286,9 @@ impl Console {
             AuditEvent::ReturnsEnded { returned, refused } => {
                 self.log(EventKind::ReturnsEnded, returned, refused)
             }
+            AuditEvent::PasswordRejected { tries_left } => {
+                self.log(EventKind::PasswordRejected, usize::from(tries_left), 0)
+            }
         }
     }
 

@@ -12,6 +12,8 @@ pub enum Screen {
     OutOfService,
     ReadingCard,
     Pin,
+    /// The library-card password pad (the PIN screen's keys, dots and warning).
+    Password,
     Checking,
     Borrowing,
     /// At Finish: how many books were refused, and what to do with them.
@@ -136,6 +138,10 @@ pub enum Notice {
     ReturnsDone,
     /// A Method D label already used today.
     LabelUsed,
+    /// A library card scanned where the library takes only My Number cards.
+    LibraryCardNotAccepted,
+    /// Three wrong library-card passwords.
+    PasswordRefused,
 }
 
 /// A device or peer on the staff menu's status page.
@@ -287,6 +293,8 @@ pub enum EventKind {
     ReturnsStarted,
     /// A returns session ended: `a` returned, `b` not.
     ReturnsEnded,
+    /// The library system did not accept a library-card password: `a` tries left here.
+    PasswordRejected,
 }
 
 /// Why a book was not lent, as the screen words it (in the patron's language).

@@ -190,6 +190,10 @@ fn notice(n: &Notice) -> (UiNotice, String) {
             (UiNotice::PatronBlocked, why.clone().unwrap_or_default())
         }
         Notice::PatronRefused(PatronRefusal::LibrarySystemUnavailable) => plain(UiNotice::LibraryUnavailable),
+        Notice::PasswordRefused | Notice::PatronRefused(PatronRefusal::WrongPassword) => {
+            plain(UiNotice::PasswordRefused)
+        }
+        Notice::LibraryCardNotAccepted => plain(UiNotice::LibraryCardNotAccepted),
         Notice::LabelRefused(LabelRefusal::WrongDay) => plain(UiNotice::LabelWrongDay),
         Notice::LabelRefused(LabelRefusal::UnknownKey) => plain(UiNotice::LabelUnknownKey),
         Notice::LabelRefused(LabelRefusal::AlreadyUsed) => plain(UiNotice::LabelUsed),
@@ -430,7 +434,7 @@ pub fn scene(
         Screen::Idle => UiScreen::Idle,
         Screen::OutOfService => UiScreen::OutOfService,
         Screen::ReadingCard => UiScreen::ReadingCard,
-        Screen::Pin(pad) => {
+        Screen::Pin(pad) | Screen::Password(pad) => {
             s.pin_stage = match pad.stage {
                 PinStage::CheckingTries => UiPin::CheckingTries,
                 PinStage::LastTryWarning => UiPin::LastTryWarning,
@@ -442,7 +446,7 @@ pub fn scene(
             s.pin_entered = u8::try_from(pad.entered).unwrap_or(u8::MAX);
             s.tries_left = pad.tries_left;
             s.last_wrong = pad.last_attempt_wrong;
-            UiScreen::Pin
+            if matches!(view.screen, Screen::Password(_)) { UiScreen::Password } else { UiScreen::Pin }
         }
         Screen::Checking { stage, since } => {
             s.check_stage = match stage {

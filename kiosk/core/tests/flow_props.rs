@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use kiosk_core::flow::{
     Account, AccountLoan, AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession,
-    CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, Loan, Millis, PatronId, PatronRefusal,
+    CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, LibraryCardLogin, Loan, Millis, PatronId,
+    PASSWORD_TRIES, PatronRefusal,
     PatronSession, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply,
     Return, Returned, Scan, SessionId, SessionPolicy, Tap, Verdict,
 };
@@ -73,7 +74,7 @@ fn action() -> impl Strategy<Value = Action> {
         2 => prop_oneof![Just(Tap::RenewAll), (0usize..5).prop_map(Tap::Renew)].prop_map(Action::Tap),
         1 => Just(Action::Tap(Tap::Return)),
         4 => (0u8..6).prop_map(Action::ScanItem),
-        1 => Just(Action::ScanLibraryCard),
+        2 => Just(Action::ScanLibraryCard),
         1 => any::<bool>().prop_map(Action::ScanLabel),
         3 => prop_oneof![0u64..2_000, 10_000u64..120_000].prop_map(Action::Wait),
         16 => any::<u8>().prop_map(Action::Answer),
@@ -87,11 +88,15 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn policy() -> impl Strategy<Value = SessionPolicy> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(require_pin, allow, print, returns)| SessionPolicy {
+    (any::<bool>(), 0..3u8, any::<bool>(), any::<bool>()).prop_map(
+        |(require_pin, login, print, returns)| SessionPolicy {
             require_pin,
-            allow_library_card: allow,
-            allow_method_d_login: !allow,
+            library_card_login: match login {
+                0 => LibraryCardLogin::Off,
+                1 => LibraryCardLogin::Barcode,
+                _ => LibraryCardLogin::BarcodeAndPassword,
+            },
+            allow_method_d_login: login != 1,
             offer_method_d_print: print,
             returns,
             ..SessionPolicy::default()
@@ -180,6 +185,7 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
         Pending::Standing => match k {
             0 => Reply::Standing(Err(PatronRefusal::Blocked(None))),
             1 => Reply::Standing(Err(PatronRefusal::LibrarySystemUnavailable)),
+            2 | 3 => Reply::Standing(Err(PatronRefusal::WrongPassword)),
             _ => Reply::Standing(Ok(())),
         },
         Pending::Checkout(i) => Reply::Checkout {
@@ -264,6 +270,10 @@ struct Harness {
     verify_sent: HashSet<SessionId>,
     /// Sessions whose patron the library system blocked (the account only, no loans).
     blocked: HashSet<SessionId>,
+    /// Library-card passwords sent, per session.
+    passwords_sent: Vec<SessionId>,
+    /// Sessions whose library-card password the library system accepted.
+    password_ok: HashSet<SessionId>,
     /// Renewals the flow asked for, per session.
     renew_sent: HashSet<(SessionId, ItemId)>,
     /// Items the library system renewed, per session.
@@ -282,6 +292,10 @@ impl Harness {
         if let Event::Reply { session, reply } = &event
             && *session == session_before
         {
+            if matches!(reply, Reply::Standing(_)) {
+                // Answered (a noise answer too, for all the flow can tell).
+                self.pending.retain(|(s, p)| !(s == session && matches!(p, Pending::Standing)));
+            }
             match reply {
                 Reply::PinTries(n) if self.query_outstanding => {
                     self.query_outstanding = false;
@@ -293,9 +307,15 @@ impl Harness {
                 }
                 Reply::Standing(Ok(())) => {
                     self.standing_ok.insert(*session);
+                    if self.passwords_sent.contains(session) {
+                        self.password_ok.insert(*session);
+                    }
                 }
                 Reply::Standing(Err(PatronRefusal::Blocked(_))) => {
                     self.blocked.insert(*session);
+                    if self.passwords_sent.contains(session) {
+                        self.password_ok.insert(*session);
+                    }
                 }
                 // A renewal happened only if it was asked (noise may "answer" one that was not).
                 Reply::Renewed { item, result: Ok(_) }
@@ -364,6 +384,12 @@ impl Harness {
                 "{item:?} asked again while its renewal is out"
             );
         }
+        if let Effect::PatronStatus { session, password: Some(_), .. } = e {
+            assert!(
+                !self.pending.iter().any(|(s, p)| s == session && matches!(p, Pending::Standing)),
+                "a password sent while the last one is still being checked"
+            );
+        }
         let mut request = |s: &SessionId, p: Pending| {
             assert_eq!(*s, current, "request for another session: {e:?}");
             self.pending.push((*s, p));
@@ -402,7 +428,20 @@ impl Harness {
                 request(session, Pending::Validity);
             }
             Effect::ResolvePatron { session } => request(session, Pending::Patron),
-            Effect::PatronStatus { session, .. } => request(session, Pending::Standing),
+            Effect::PatronStatus { session, password, .. } => {
+                if let Some(password) = password {
+                    assert_eq!(
+                        policy.library_card_login,
+                        LibraryCardLogin::BarcodeAndPassword,
+                        "a password asked although the library does not use them"
+                    );
+                    assert!(!password.is_empty() && password.as_str().bytes().all(|b| b.is_ascii_digit()));
+                    let sent = self.passwords_sent.iter().filter(|s| *s == session).count();
+                    assert!(sent < usize::from(PASSWORD_TRIES), "a fourth password in one session");
+                    self.passwords_sent.push(*session);
+                }
+                request(session, Pending::Standing);
+            }
             Effect::Checkout { session, item, .. } => {
                 assert!(self.standing_ok.contains(session), "checkout before patron status");
                 request(session, Pending::Checkout(item.clone()));
@@ -411,6 +450,10 @@ impl Harness {
                 assert!(
                     self.standing_ok.contains(session) || self.blocked.contains(session),
                     "account before patron status"
+                );
+                assert!(
+                    self.pin_verified.contains(session) || self.password_ok.contains(session),
+                    "the account of a patron who proved nothing (a barcode alone)"
                 );
                 request(session, Pending::Account);
             }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use kiosk_core::flow::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Event, ItemId, ItemRefusal, LabelRefusal,
-    LampPattern, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey, PinStage,
+    LampPattern, LibraryCardLogin, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey,
+    PinStage,
     PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict,
 };
 
@@ -444,10 +445,15 @@ fn scanning_an_item_first_asks_to_identify() {
 
 #[test]
 fn library_card_login_can_be_disabled() {
-    let policy = SessionPolicy { allow_library_card: false, ..SessionPolicy::default() };
+    let policy = SessionPolicy { library_card_login: LibraryCardLogin::Off, ..SessionPolicy::default() };
     let mut k = Kiosk::new(policy);
-    assert!(k.on(Event::Scanned(Scan::LibraryCard(patron()))).is_empty());
-    assert!(k.flow.is_idle());
+    let fx = k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::PatronStatus { .. })), "{fx:?}");
+    assert_eq!(ending_notice(&k), Notice::LibraryCardNotAccepted, "the patron is told to use the card");
+    // The barcode alone (the default) logs in; the account stays closed.
+    let mut k = Kiosk::new(SessionPolicy::default());
+    let fx = k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    assert!(fx.iter().any(|e| matches!(e, Effect::PatronStatus { password: None, .. })), "{fx:?}");
 }
 
 #[test]

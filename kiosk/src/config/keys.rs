@@ -6,7 +6,7 @@
 //! default: an absent key with a default is read from the default's text like a value
 //! in the file. A test holds `deploy/kiosk.example.toml` to the table.
 
-use kiosk_core::flow::HandOff;
+use kiosk_core::flow::{HandOff, LibraryCardLogin};
 use kiosk_ils::{ChargedItems, Charset, Profile, Resend};
 use kiosk_keyboard::Layout as KeyboardLayout;
 use kiosk_platform::cache::Grace;
@@ -164,9 +164,23 @@ const CARD: &[Key] = &[
     key("mode", OneOf(names::<CardMode>), Some(r#""pcsc""#), "where My Number cards are read"),
     key("reader", Text, Some(r#""""#), "part of the PC/SC reader's name (\"\": the first reader)"),
     key("require_pin", Bool, Some("true"), "ask for the card's 4-digit PIN"),
-    key("allow_library_card", Bool, Some("true"), "patrons may log in with their library card"),
+    key(
+        "library_card_login",
+        OneOf(names::<LibraryCardLogin>),
+        Some(r#""barcode""#),
+        "what a scanned library card does: nothing, log in, or log in with the library password",
+    ),
     key("allow_method_d_label", Bool, Some("true"), "patrons may log in with today's Method D label"),
 ];
+
+/// Keys earlier versions of the file had: `(section, key, what to write instead)`. A file
+/// that still has one is told exactly what to change.
+pub(super) const REPLACED: &[(&str, &str, &str)] = &[(
+    "card",
+    "allow_library_card",
+    "it is now `library_card_login`: write library_card_login = \"barcode\" for true or \"off\" for false \
+     (\"barcode+password\" also asks for the patron's library password)",
+)];
 
 const PLATFORM: &[Key] = &[
     key("mode", OneOf(names::<PlatformMode>), None, "how a card's certificate is checked"),
@@ -438,6 +452,7 @@ choices! {
         "evdev" => Evdev, "serial" => Serial, "fifo" => Fifo, "simulated" => Simulated, "none" => None
     }
     Language { "ja" => Ja, "en" => En }
+    LibraryCardLogin { "off" => Off, "barcode" => Barcode, "barcode+password" => BarcodeAndPassword }
     Grace { "refuse" => Refuse, "grace" => UntilNextUpdate }
     Charset { "utf-8" => Utf8, "shift_jis" => Cp932 }
     Profile {

@@ -37,7 +37,7 @@ use std::num::NonZeroU8;
 use std::path::Path;
 use std::time::Duration;
 
-use kiosk_core::flow::HandOff;
+use kiosk_core::flow::{HandOff, LibraryCardLogin};
 use kiosk_ils::Charset;
 use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
@@ -284,8 +284,10 @@ pub struct Card {
     pub reader: CardReader,
     /// Ask for the card's 4-digit PIN (`require_pin`; Himeji asks, "like a cash card").
     pub require_pin: bool,
-    /// Patrons may also log in by scanning their library card (`allow_library_card`).
-    pub allow_library_card: bool,
+    /// What a scanned library card (or a Method D label's linear barcode: the same
+    /// number) may do (`library_card_login`): nothing, log in, or log in with the
+    /// patron's library password.
+    pub library_card_login: LibraryCardLogin,
 }
 
 /// The card reader.
@@ -692,7 +694,11 @@ impl Config {
                 account_screen: true,
                 returns: true,
             },
-            card: Card { reader: CardReader::Simulated, require_pin: true, allow_library_card: true },
+            card: Card {
+                reader: CardReader::Simulated,
+                require_pin: true,
+                library_card_login: LibraryCardLogin::BarcodeAndPassword,
+            },
             platform: Platform::Simulated,
             ils: Ils::Simulated,
             printer: Printer {

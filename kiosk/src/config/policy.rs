@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Config, MethodD};
-use kiosk_core::flow::{AdminPolicy, SessionPolicy};
+use kiosk_core::flow::{AdminPolicy, LibraryCardLogin, SessionPolicy};
 
 impl Config {
     /// The patron session's policy.
@@ -18,7 +18,11 @@ impl Config {
         SessionPolicy {
             require_pin: self.card.require_pin,
             // At the counter, staff use the library system for library cards and labels.
-            allow_library_card: self.card.allow_library_card && self.mode.counter().is_none(),
+            library_card_login: if self.mode.counter().is_none() {
+                self.card.library_card_login
+            } else {
+                LibraryCardLogin::Off
+            },
             allow_method_d_login: accept && self.mode.counter().is_none(),
             offer_method_d_print: print,
             account: self.library.account_screen && self.mode.counter().is_none(),

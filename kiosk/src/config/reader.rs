@@ -525,7 +525,10 @@ impl<'i> Section<'i> {
             } else {
                 format!("unknown key `{path}`")
             };
-            let fix = if let Some(near) = closest(name, known()) {
+            let replaced = keys::REPLACED.iter().find(|(s, old, _)| *s == self.name && *old == name);
+            let fix = if let Some((_, _, instead)) = replaced {
+                (*instead).to_owned()
+            } else if let Some(near) = closest(name, known()) {
                 if walk.problems.retract_missing(&self.path(near)) {
                     format!("did you mean `{near}`? ({near} is required)")
                 } else {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use toml::de::DeTable;
 
-use kiosk_core::flow::HandOff;
+use kiosk_core::flow::{HandOff, LibraryCardLogin};
 use kiosk_ils::{ChargedItems, Charset, Profile, Resend};
 use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
@@ -246,7 +246,7 @@ fn card(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<(Card, (bool, Option<
     }
     let mode = s.choice::<CardMode>(walk, "mode").value();
     let require_pin = s.boolean(walk, "require_pin").value();
-    let allow_library_card = s.boolean(walk, "allow_library_card").value();
+    let library_card_login = s.choice::<LibraryCardLogin>(walk, "library_card_login").value();
     let accept = s.boolean(walk, "allow_method_d_label");
     let accept_span = accept.span();
     let accept = accept.value();
@@ -270,7 +270,7 @@ fn card(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<(Card, (bool, Option<
     };
     s.finish(walk, |_| mode.map(|m| format!("mode = {}", quoted(m))));
     Some((
-        Card { reader: reader?, require_pin: require_pin?, allow_library_card: allow_library_card? },
+        Card { reader: reader?, require_pin: require_pin?, library_card_login: library_card_login? },
         (accept?, accept_span),
     ))
 }

@@ -44,6 +44,10 @@ pub const DEMO_PIN: [u8; 4] = [1, 2, 3, 4];
 /// The demo patron's library card number (NW-7, no check digit, as the demo config).
 pub const DEMO_PATRON: &str = "2300012345678";
 
+/// The demo patron's library password (the demo config asks for it after the library
+/// card: `library_card_login = "barcode+password"`). A demo fixture, not a secret.
+pub const DEMO_PASSWORD: &str = "5678";
+
 /// The demo library's books, in the order the demo's "scan a book" button offers them.
 pub const BOOKS: &[(&str, &str)] = &[
     ("9784101010014", "吾輩は猫である"),
@@ -288,7 +292,7 @@ fn random_key() -> Result<Vec<u8>, KioskError> {
 fn library(config: &Config) -> (Arc<Sip2Library>, Sip2Sim) {
     let institution = config.library.institution_id.as_str();
     let mut catalogue = Catalogue { loan_limit: 10, ..Catalogue::demo() };
-    catalogue.patron(DEMO_PATRON, "デモ 利用者", None, false);
+    catalogue.patron(DEMO_PATRON, "デモ 利用者", Some(DEMO_PASSWORD), false);
     for (code, title) in BOOKS {
         catalogue.item(code, title);
     }

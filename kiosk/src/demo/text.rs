@@ -262,6 +262,17 @@ pub fn describe(scene: &Scene) -> String {
             let wrong = if scene.last_wrong { ", last PIN was wrong" } else { "" };
             format!("PIN pad [{dots}] {stage}{tries}{wrong}")
         }
+        Screen::Password => {
+            let dots = "●".repeat(usize::from(scene.pin_entered));
+            let stage = match scene.pin_stage {
+                PinStage::LastTryWarning => "LAST TRY here: then please ask at the counter",
+                PinStage::Verifying => "checking password",
+                _ => "enter your library password, then OK",
+            };
+            let tries = scene.tries_left.map(|n| format!(", {n} tries left here")).unwrap_or_default();
+            let wrong = if scene.last_wrong { ", the library did not accept it" } else { "" };
+            format!("Password pad [{dots}] {stage}{tries}{wrong}")
+        }
         Screen::Checking => {
             let slow = if scene.check_slow { ", taking a while" } else { "" };
             format!("Checking… ({:?}{slow})", scene.check_stage)

@@ -30,7 +30,9 @@ impl Orchestrator {
             Effect::TypeNumber { session, patron } => self.type_number(session, patron),
             Effect::Link { session, patron, replace } => self.link(session, &patron, replace),
             Effect::Unlink { session } => self.unlink(session),
-            Effect::PatronStatus { session, patron, .. } => self.patron_status(session, patron),
+            Effect::PatronStatus { session, patron, password, .. } => {
+                self.patron_status(session, patron, password);
+            }
             Effect::Checkout { session, patron, item } => self.checkout(session, patron, item),
             Effect::Account { session, patron } => self.account(session, patron),
             Effect::Renew { session, patron, item, due } => self.renew(session, patron, item, due),

@@ -3,8 +3,8 @@
 //! answers in the flow's terms.
 
 use kiosk_core::flow::{
-    Account, AccountLoan, BlockReason, HoldReady, ItemId, ItemRefusal, Loan, PatronId, PatronRefusal,
-    Refusal, Reply, Return, Returned, SessionId,
+    Account, AccountLoan, BlockReason, HoldReady, ItemId, ItemRefusal, Loan, Password, PatronId,
+    PatronRefusal, Refusal, Reply, Return, Returned, SessionId,
 };
 use kiosk_ils::Library;
 use kiosk_ils::messages::PatronStatusFlags;
@@ -16,7 +16,7 @@ fn patron_refusal(problem: &kiosk_ils::PatronProblem) -> PatronRefusal {
     use kiosk_ils::PatronProblem as P;
     match problem {
         P::Unknown => PatronRefusal::Unknown,
-        P::WrongPin => PatronRefusal::Blocked(None),
+        P::WrongPin => PatronRefusal::WrongPassword,
         P::Blocked { message, .. } => PatronRefusal::Blocked(message.clone()),
     }
 }
@@ -199,7 +199,9 @@ impl Orchestrator {
     }
 
     /// The library system's answer about the patron.
-    pub(super) fn patron_status(&mut self, session: SessionId, patron: PatronId) {
+    /// May the patron borrow? With a library-card password, the library system checks it
+    /// too; the password is wiped when the answer (or the timeout) is in.
+    pub(super) fn patron_status(&mut self, session: SessionId, patron: PatronId, password: Option<Password>) {
         self.begin(session);
         let Some(library) = self.drivers.library.clone() else {
             let reply = Reply::Standing(Err(PatronRefusal::LibrarySystemUnavailable));
@@ -208,7 +210,9 @@ impl Orchestrator {
         };
         let timeout = self.drivers.timeout;
         self.spawn(session, false, async move {
-            let answer = tokio::time::timeout(timeout, library.patron(patron.expose(), None)).await;
+            let asked = library.patron(patron.expose(), password.as_ref().map(Password::as_str));
+            let answer = tokio::time::timeout(timeout, asked).await;
+            drop(password);
             let standing = match answer {
                 Ok(Ok(Ok(_))) => Ok(()),
                 Ok(Ok(Err(problem))) => Err(patron_refusal(&problem)),

@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod password;
 mod patron;
 mod pin;
 mod returns;
@@ -24,10 +25,11 @@ pub use admin::{
 };
 pub use patron::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, CounterPolicy, Effect, Effects, Event, HandOff, ItemId,
-    ItemRefusal, LabelRefusal, LampPattern, LinkFault, LinkStage, Loan, LoanLine, LoginMethod, Notice,
+    ItemRefusal, LabelRefusal, LampPattern, LibraryCardLogin, LinkFault, LinkStage, Loan, LoanLine, LoginMethod, Notice,
     PatronRefusal, PatronSession, PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen,
     SessionPolicy, StaffCall, Tap, TypeFault, TypingView, Verdict, View,
 };
+pub use password::{PASSWORD_MAX, PASSWORD_TRIES, Password, PasswordPad};
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use returns::{Return, ReturnLine, Returned};
 pub use secret::{PatronId, Pin, SecretDigits};

@@ -26,15 +26,17 @@ use std::collections::VecDeque;
 
 use super::account::{Account, AccountState, AccountView, RenewState};
 use super::returns::{Return, ReturnLine, Returns};
-use super::{Millis, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId};
+use super::{
+    Millis, Password, PasswordPad, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId,
+};
 
 /// The library's choices that shape a session (from the config file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
     /// Ask for the card's PIN and prove possession with a signature (default true).
     pub require_pin: bool,
-    /// Patrons may log in by scanning their library card.
-    pub allow_library_card: bool,
+    /// Whether a scanned library card logs a patron in, and with what.
+    pub library_card_login: LibraryCardLogin,
     /// Patrons may log in by scanning a same-day Method D label.
     pub allow_method_d_login: bool,
     /// Card patrons may print a Method D label instead of borrowing here.
@@ -57,6 +59,21 @@ pub struct SessionPolicy {
     pub account: bool,
     /// The idle screen offers returns (no card needed).
     pub returns: bool,
+}
+
+/// What a scanned library-card barcode (or a Method D label's linear barcode, which is the
+/// same number) may do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LibraryCardLogin {
+    /// Not a login: the patron is told to use their My Number card.
+    Off,
+    /// The barcode alone logs in (anyone holding the card can borrow with it; the account
+    /// stays closed).
+    #[default]
+    Barcode,
+    /// The barcode, then the patron's library password, checked by the library system
+    /// (SIP2 AD, answered in CQ). A patron who gave it may see their account.
+    BarcodeAndPassword,
 }
 
 /// The counter profile's choices.
@@ -111,7 +128,7 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         SessionPolicy {
             require_pin: true,
-            allow_library_card: true,
+            library_card_login: LibraryCardLogin::Barcode,
             allow_method_d_login: true,
             offer_method_d_print: true,
             idle_timeout: Duration::from_secs(60),
@@ -335,6 +352,8 @@ pub enum PatronRefusal {
     Blocked(Option<String>),
     /// The library system could not be reached.
     LibrarySystemUnavailable,
+    /// The library system did not accept the library-card password.
+    WrongPassword,
 }
 
 /// Why printing failed.
@@ -497,6 +516,11 @@ pub enum AuditEvent {
     Unlinked,
     /// A returns session started (no card, no patron).
     ReturnsStarted,
+    /// The library system did not accept a library-card password; `tries_left` at this
+    /// kiosk (0: the session ended).
+    PasswordRejected {
+        tries_left: u8,
+    },
     /// A returns session ended: books returned, not returned.
     ReturnsEnded {
         returned: usize,
@@ -531,6 +555,9 @@ pub enum Effect {
         session: SessionId,
         patron: PatronId,
         pin_verified: bool,
+        /// The library-card password the patron typed, for the library system to check
+        /// (moved out of the pad; wiped once the request is made).
+        password: Option<Password>,
     },
     Checkout {
         session: SessionId,
@@ -667,6 +694,10 @@ pub enum Notice {
     LinkFailed(LinkFault),
     /// Returns are done (the books stay at the kiosk's return box or with staff).
     ReturnsDone,
+    /// A library card was scanned where the library takes only My Number cards.
+    LibraryCardNotAccepted,
+    /// Three wrong library-card passwords: the patron is sent to staff.
+    PasswordRefused,
 }
 
 /// The waiting screens between PIN and borrowing.
@@ -685,6 +716,8 @@ pub enum Screen {
     OutOfService,
     ReadingCard,
     Pin(PinView),
+    /// The library-card password pad (same keys, dots and last-try warning as the PIN's).
+    Password(PinView),
     Checking {
         stage: CheckStage,
         since: Millis,
@@ -906,6 +939,11 @@ enum State {
     Idle,
     ReadingCertificate,
     PinEntry(PinPad),
+    /// A library card was scanned; its password is asked (and checked).
+    PasswordEntry {
+        patron: PatronId,
+        pad: PasswordPad,
+    },
     Proving,
     CheckingValidity,
     ResolvingPatron,
@@ -986,6 +1024,8 @@ pub struct PatronSession {
     card_session: bool,
     card_present: bool,
     pin_verified: bool,
+    /// The library system accepted this session's library-card password.
+    password_verified: bool,
     out_of_service: bool,
     paper_out: bool,
     staff_call: Option<StaffCall>,
@@ -1008,6 +1048,7 @@ impl PatronSession {
             card_session: false,
             card_present: false,
             pin_verified: false,
+            password_verified: false,
             out_of_service: false,
             paper_out: false,
             staff_call: None,
@@ -1041,10 +1082,16 @@ impl PatronSession {
         matches!(self.state, State::Idle)
     }
 
-    /// True while a PIN pad (and so possibly typed digits) exists.
+    /// True while the card's PIN pad (and so possibly typed digits) exists.
     #[must_use]
     pub fn holds_pin_pad(&self) -> bool {
         matches!(self.state, State::PinEntry(_))
+    }
+
+    /// True while a library-card password pad (and so possibly typed digits) exists.
+    #[must_use]
+    pub fn holds_password_pad(&self) -> bool {
+        matches!(self.state, State::PasswordEntry { .. })
     }
 
     /// A short name of the state, for logs and the admin screen.
@@ -1054,6 +1101,7 @@ impl PatronSession {
             State::Idle => "idle",
             State::ReadingCertificate => "reading-certificate",
             State::PinEntry(_) => "pin-entry",
+            State::PasswordEntry { .. } => "password-entry",
             State::Proving => "proving",
             State::CheckingValidity => "checking-validity",
             State::ResolvingPatron => "resolving-patron",
@@ -1079,6 +1127,7 @@ impl PatronSession {
             State::Idle => Screen::Idle,
             State::ReadingCertificate => Screen::ReadingCard,
             State::PinEntry(pad) => Screen::Pin(pad.view()),
+            State::PasswordEntry { pad, .. } => Screen::Password(pad.view()),
             State::Proving => self.checking(CheckStage::Proving),
             State::CheckingValidity => self.checking(CheckStage::Validity),
             State::ResolvingPatron => self.checking(CheckStage::Patron),
@@ -1147,6 +1196,7 @@ impl PatronSession {
     pub fn deadline(&self) -> Option<Millis> {
         let pad = match &self.state {
             State::PinEntry(pad) => pad.deadline(),
+            State::PasswordEntry { pad, .. } => pad.deadline(),
             _ => None,
         };
         min_opt(self.session_deadline(), pad)
@@ -1169,6 +1219,7 @@ impl PatronSession {
                 let sent = a.in_flight.map_or(a.asked_at, |(_, sent)| sent);
                 Some(sent.after(p.driver_timeout))
             }
+            State::PasswordEntry { pad, .. } => Some(pad.sent_at().after(p.driver_timeout)),
             State::HandOff(h) if h.typing == TypingView::Typing => {
                 Some(h.until.min(h.typing_since.after(p.driver_timeout)))
             }
@@ -1299,9 +1350,24 @@ impl PatronSession {
         }
         match (&mut self.state, scan) {
             (State::Idle, scan) if !self.out_of_service => match scan {
-                Scan::LibraryCard(patron) if self.policy.allow_library_card => {
-                    self.start_scan_session(now, patron, LoginMethod::LibraryCard, fx);
-                }
+                Scan::LibraryCard(patron) => match self.policy.library_card_login {
+                    LibraryCardLogin::Barcode => {
+                        self.start_scan_session(now, patron, LoginMethod::LibraryCard, fx);
+                    }
+                    LibraryCardLogin::BarcodeAndPassword => {
+                        self.new_session_id();
+                        self.card_session = false;
+                        fx.push(Effect::Audit(AuditEvent::SessionStarted(LoginMethod::LibraryCard)));
+                        let pad = PasswordPad::new(now, self.policy.pin_idle_timeout);
+                        self.enter(now, State::PasswordEntry { patron, pad });
+                    }
+                    LibraryCardLogin::Off => {
+                        self.new_session_id();
+                        self.card_session = false;
+                        let notice = Notice::LibraryCardNotAccepted;
+                        self.enter(now, State::Ending { notice, since: now, alarmed: false });
+                    }
+                },
                 Scan::MethodDLabel(Ok(patron)) if self.policy.allow_method_d_login => {
                     self.start_scan_session(now, patron, LoginMethod::MethodDLabel, fx);
                 }
@@ -1350,7 +1416,19 @@ impl PatronSession {
             return;
         }
         match (&mut self.state, tap) {
-            (State::PinEntry(_), Tap::Cancel) => self.end(now, Notice::Cancelled, fx),
+            (State::PinEntry(_) | State::PasswordEntry { .. }, Tap::Cancel) => {
+                self.end(now, Notice::Cancelled, fx);
+            }
+            (State::PasswordEntry { patron, pad }, Tap::Pin(key)) => {
+                if let Some(password) = pad.on_key(now, key) {
+                    fx.push(Effect::PatronStatus {
+                        session: self.session,
+                        patron: patron.clone(),
+                        pin_verified: false,
+                        password: Some(password),
+                    });
+                }
+            }
             (State::Idle, Tap::Return)
                 if self.policy.returns && self.policy.counter.is_none() && !self.out_of_service =>
             {
@@ -1575,6 +1653,30 @@ impl PatronSession {
                 });
                 self.send_next_return(now, fx);
             }
+            (State::PasswordEntry { pad, .. }, Reply::Standing(Err(PatronRefusal::WrongPassword)))
+                if pad.stage() == super::PinStage::Verifying =>
+            {
+                pad.wrong();
+                let tries_left = pad.view().tries_left.unwrap_or(0);
+                fx.push(Effect::Audit(AuditEvent::PasswordRejected { tries_left }));
+                fx.push(Effect::Buzzer(BuzzerPattern::Refused));
+                if pad.stage() == super::PinStage::Locked {
+                    self.end(now, Notice::PasswordRefused, fx);
+                } else {
+                    self.activity(now);
+                }
+            }
+            (State::PasswordEntry { patron, pad }, Reply::Standing(answer))
+                if pad.stage() == super::PinStage::Verifying =>
+            {
+                // Anything but "wrong password" means the library system took it (or could
+                // not be asked): from here on as after a barcode alone.
+                pad.accepted();
+                self.password_verified = matches!(answer, Ok(()) | Err(PatronRefusal::Blocked(_)));
+                let patron = patron.clone();
+                self.enter(now, State::CheckingStanding { patron, method: LoginMethod::LibraryCard });
+                self.on_reply(now, Reply::Standing(answer), fx);
+            }
             (State::CheckingStanding { patron, method }, Reply::Standing(Ok(()))) => {
                 let basket = Basket::new(patron.clone(), *method);
                 self.enter(now, State::Borrowing(basket));
@@ -1745,8 +1847,10 @@ impl PatronSession {
 
     /// Timeouts: the warning, the end of a session, the left-behind card, a silent driver.
     fn on_time(&mut self, now: Millis, fx: &mut Effects) {
-        if let State::PinEntry(pad) = &mut self.state {
-            pad.on_tick(now);
+        match &mut self.state {
+            State::PinEntry(pad) => pad.on_tick(now),
+            State::PasswordEntry { pad, .. } => pad.on_tick(now),
+            _ => {}
         }
         let Some(deadline) = self.session_deadline() else { return };
         if now < deadline {
@@ -1841,8 +1945,10 @@ impl PatronSession {
     // ---- transitions --------------------------------------------------------------
 
     fn enter(&mut self, now: Millis, state: State) {
-        if let State::PinEntry(pad) = &mut self.state {
-            pad.wipe();
+        match &mut self.state {
+            State::PinEntry(pad) => pad.wipe(),
+            State::PasswordEntry { pad, .. } => pad.wipe(),
+            _ => {}
         }
         self.state = state;
         self.entered_at = now;
@@ -1860,6 +1966,7 @@ impl PatronSession {
             State::PinEntry(pad) => {
                 !matches!(pad.stage(), super::PinStage::CheckingTries | super::PinStage::Verifying)
             }
+            State::PasswordEntry { pad, .. } => pad.stage() != super::PinStage::Verifying,
             State::Borrowing(b) => b.in_flight.is_none(),
             State::Returning(r) => r.in_flight.is_none(),
             State::Account(_, a) => !a.busy(),
@@ -1871,6 +1978,7 @@ impl PatronSession {
     fn new_session_id(&mut self) {
         self.session = SessionId(self.session.0.wrapping_add(1));
         self.pin_verified = false;
+        self.password_verified = false;
     }
 
     fn start_card_session(&mut self, now: Millis, fx: &mut Effects) {
@@ -1899,6 +2007,7 @@ impl PatronSession {
             session: self.session,
             patron: patron.clone(),
             pin_verified: self.pin_verified,
+            password: None,
         });
         self.enter(now, State::CheckingStanding { patron, method });
     }
@@ -2084,6 +2193,7 @@ impl PatronSession {
             fx.push(Effect::Audit(AuditEvent::SessionEnded { borrowed, refused }));
         }
         self.pin_verified = false;
+        self.password_verified = false;
     }
 
     fn go_idle(&mut self, now: Millis, fx: &mut Effects) {
@@ -2116,11 +2226,12 @@ impl PatronSession {
     }
 
     /// The account (what a patron borrows: private) only for a patron who proved who
-    /// they are: a My Number card with its PIN. A library card's barcode or a Method D
-    /// label is a number anyone holding a copy can scan; those patrons borrow, and see
-    /// their account at the counter.
+    /// they are: a My Number card with its PIN, or a library card with the password the
+    /// library system accepted. A library card's barcode alone or a Method D label is a
+    /// number anyone holding a copy can scan; those patrons borrow, and see their account
+    /// at the counter.
     fn account_allowed(&self) -> bool {
-        self.policy.account && self.pin_verified
+        self.policy.account && (self.pin_verified || self.password_verified)
     }
 
     fn can_print_label(&self, b: &Basket) -> bool {
