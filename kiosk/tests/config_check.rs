@@ -285,9 +285,15 @@ mod card {
         assert!(!c.card.require_pin);
         assert_eq!(c.card.library_card_login, LibraryCardLogin::Off);
         assert_eq!(c.session_policy().library_card_login, LibraryCardLogin::Off);
-        let c = ok(&[("card", "library_card_login = \"barcode+password\"")]);
-        assert_eq!(c.session_policy().library_card_login, LibraryCardLogin::BarcodeAndPassword);
-        one(&[("card", "library_card_login = \"password\"")], "card.library_card_login", "\"barcode+password\"");
+        let p = ok(&[("card", "library_card_login = \"barcode+password\"")]);
+        assert_eq!(p.session_policy().library_card_login, LibraryCardLogin::BarcodeAndPassword);
+        assert!(p.summary().contains("library card barcode+password;"), "{}", p.summary());
+        assert!(ok(&[]).summary().contains("library card barcode (anyone holding"), "{}", ok(&[]).summary());
+        one(
+            &[("card", "library_card_login = \"password\"")],
+            "card.library_card_login",
+            "\"barcode+password\"",
+        );
         // The key it replaced is named with what to write instead.
         one(
             &[("card", "allow_library_card = false")],
@@ -1086,7 +1092,9 @@ mod counter {
         assert_eq!(counter.keyboard.terminator, TypedTerminator::Enter);
         // A counter never lets a library card or label log in to borrow.
         let p = c.session_policy();
-        assert!(p.library_card_login == LibraryCardLogin::Off && !p.allow_method_d_login && p.counter.is_some());
+        assert!(
+            p.library_card_login == LibraryCardLogin::Off && !p.allow_method_d_login && p.counter.is_some()
+        );
         assert_eq!(ok(&[]).mode, Mode::SelfCheckout);
     }
 

@@ -47,7 +47,7 @@ async fn checkout_scenario_against_the_simulator() {
 async fn patron_outcomes_are_named() {
     let sim = sim().await;
     let mut c = Client::new(config(&sim));
-    assert_eq!(c.patron_status("P0001", Some("9999")).await.unwrap(), Err(PatronProblem::WrongPin));
+    assert_eq!(c.patron_status("P0001", Some("9999")).await.unwrap(), Err(PatronProblem::WrongPassword));
     assert_eq!(c.patron_status("P0001", None).await.unwrap().map(|s| s.name), Ok("山田 太郎".into()));
     assert_eq!(c.patron_status("NOBODY", Some("1234")).await.unwrap(), Err(PatronProblem::Unknown));
     assert_eq!(c.patron_status("NOBODY", None).await.unwrap(), Err(PatronProblem::Unknown));
@@ -57,6 +57,29 @@ async fn patron_outcomes_are_named() {
     };
     assert!(reasons.contains(&"excessive outstanding fines"));
     assert!(message.unwrap().contains("カウンター"));
+}
+
+#[tokio::test]
+async fn a_password_the_charset_cannot_carry_is_refused_before_sending() {
+    let behaviour = Behaviour { charset: kiosk_ils::Charset::Cp932, ..Behaviour::default() };
+    let sim = Sip2Sim::start(Catalogue::demo(), behaviour).await.unwrap();
+    let mut cfg = config(&sim);
+    cfg.charset = kiosk_ils::Charset::Cp932;
+    let mut c = Client::new(cfg);
+    let err = c.patron_status("P0001", Some("12🔑34")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Sip2Error::Encode(kiosk_ils::EncodeError::Unmappable { charset: kiosk_ils::Charset::Cp932 })
+        ),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(!shown.contains("12") && !shown.contains("34"), "the password is never in a message: {shown}");
+    assert_eq!(sim.stats().requests.get("23").copied().unwrap_or(0), 0, "nothing reached the library system");
+    // The client goes on: the right password in the same charset is checked as usual.
+    assert_eq!(c.patron_status("P0001", Some("1234")).await.unwrap().map(|s| s.name), Ok("山田 太郎".into()));
+    assert_eq!(sim.stats().requests.get("23").copied(), Some(1));
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_e2e::{Kiosk, PATRON, Stack, log, log_in, printed_text};
+use kiosk_e2e::{BOOKS, Kiosk, PATRON, Stack, log, log_in, printed_text};
 use kiosk_ils::SipDate;
 use kiosk_sim::card::stack::enter_private_stack;
 
@@ -232,5 +232,68 @@ fn a_kiosk_killed_during_a_return_reconciles_it_and_never_returns_twice() {
     let log = log(&stack);
     assert!(log.contains("found=\"returned\"") || log.contains("found=returned"), "reconciled:\n{log}");
     assert!(!log.contains("7400000001"), "no item in the log");
+    k.quit();
+}
+
+/// `library_card_login = "barcode+password"`: the library card's barcode, then the
+/// patron's library password, checked by the library system (23 with AD, answered in
+/// CQ). Wrong twice, a warning before the last try here, then right: the patron borrows
+/// and sees the account. Then three wrong: sent to staff, and no fourth password is sent.
+#[test]
+fn a_library_card_with_its_password_borrows_and_sees_the_account() {
+    if !enter_private_stack("a_library_card_with_its_password_borrows_and_sees_the_account") {
+        return;
+    }
+    let stack = Stack::start("library-card-password");
+    stack.setting("card", r#"library_card_login = "barcode+password""#);
+    stack.ils.catalogue(|c| {
+        c.patron(PATRON, "End To End", Some("4321"), false);
+        c.item("7400000001", "借りている本");
+        c.lend("7400000001", PATRON, &date(5));
+    });
+    let asked = || stack.ils.stats().requests.get("23").copied().unwrap_or(0);
+    let mut k = Kiosk::start(&stack);
+    k.wait("idle", 20);
+    k.scan(PATRON);
+    k.wait("password", 20);
+    assert_eq!(asked(), 0, "nothing is asked before the patron types");
+    k.shot("password");
+    k.pin("1111");
+    k.until("tries_left=Some(2)", 20);
+    k.shot("password-wrong");
+    k.pin("2222");
+    k.until("pin=LastTryWarning", 20);
+    k.shot("password-last-try");
+    k.tap("acknowledge-last-try");
+    k.pin("4321");
+    k.wait("borrowing", 20);
+    assert_eq!(asked(), 3, "each password the patron typed, once; none by the kiosk");
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    // The password proved who the patron is: the account opens.
+    k.tap("account");
+    let scene = k.until("account=Shown", 30);
+    assert!(scene.contains("loans=2/"), "the loan from before and today's: {scene}");
+    k.tap("finish");
+    k.wait("receipt-choice", 10);
+    k.tap("no-receipt");
+    k.wait("ending", 20);
+    k.wait("idle", 30);
+    assert!(stack.loans(PATRON).contains(&BOOKS[0].to_owned()));
+
+    // Three wrong: the patron is sent to staff, and the kiosk stops asking.
+    k.scan(PATRON);
+    k.wait("password", 20);
+    k.pin("1111");
+    k.until("tries_left=Some(2)", 20);
+    k.pin("2222");
+    k.until("pin=LastTryWarning", 20);
+    k.tap("acknowledge-last-try");
+    k.pin("3333");
+    let scene = k.until("notice=PasswordRefused", 20);
+    assert!(scene.contains("screen=ending"), "{scene}");
+    k.shot("password-refused");
+    assert_eq!(asked(), 6);
+    assert!(!log(&stack).contains(PATRON), "no patron number in the log");
     k.quit();
 }

@@ -149,6 +149,29 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 ..base()
             },
         ),
+        (
+            "password",
+            Scene {
+                screen: Screen::Password,
+                pin_stage: PinStage::Entering,
+                pin_entered: 6,
+                tries_left: Some(2),
+                last_wrong: true,
+                ..base()
+            },
+        ),
+        (
+            "password-last-try",
+            Scene {
+                screen: Screen::Password,
+                pin_stage: PinStage::LastTryWarning,
+                tries_left: Some(1),
+                last_wrong: true,
+                ..base()
+            },
+        ),
+        ("password-refused", ending(Notice::PasswordRefused, false)),
+        ("library-card-not-accepted", ending(Notice::LibraryCardNotAccepted, false)),
         ("card-locked", Scene { staff_called: true, ..ending(Notice::CardLocked, true) }),
         ("checking", Scene { screen: Screen::Checking, check_stage: CheckStage::Validity, ..base() }),
         (

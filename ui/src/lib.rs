@@ -322,6 +322,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_can_open_account(this.can_open_account);
         k.set_can_print_account_receipt(this.can_print_account_receipt);
         k.set_can_return(this.can_return);
+        k.set_library_card_login(this.library_card_login);
         k.set_returns(model(this.returns.iter().map(generated::ReturnRow::from)));
         k.set_returned(int(this.returned));
         let a = &this.account;

@@ -793,13 +793,15 @@ impl Client {
         }
     }
 
-    /// Patron status (23). With a PIN, both BL=Y and CQ=Y are required.
+    /// Patron status (23). With the patron's password (AD), both BL=Y and CQ=Y are
+    /// required; a password the configured charset cannot carry is refused before anything
+    /// is sent ([`EncodeError::Unmappable`](crate::error::EncodeError::Unmappable)).
     pub async fn patron_status(
         &mut self,
         patron: &str,
         pin: Option<&str>,
     ) -> Result<Result<Standing, PatronProblem>, Sip2Error> {
-        let msg = Message::PatronStatus(PatronStatusRequest {
+        let mut msg = Message::PatronStatus(PatronStatusRequest {
             language: self.cfg.language.clone(),
             date: self.now(),
             institution: self.cfg.institution.clone(),
@@ -808,7 +810,12 @@ impl Client {
             patron_password: pin.unwrap_or_default().to_owned(),
             extra: Vec::new(),
         });
-        let Message::PatronStatusResponse(r) = self.request(&msg).await? else {
+        let reply = self.request(&msg).await;
+        // The patron's password leaves memory with the request (the frame is wiped too).
+        if let Message::PatronStatus(m) = &mut msg {
+            zeroize::Zeroize::zeroize(&mut m.patron_password);
+        }
+        let Message::PatronStatusResponse(r) = reply? else {
             return Err(unexpected("patron status (23)"));
         };
         let first_message = r.screen_messages.first().map(|m| display_text(m));
@@ -820,7 +827,7 @@ impl Client {
             None => {}
         }
         if pin.is_some() && r.valid_password != Some(true) {
-            return Ok(Err(PatronProblem::WrongPin));
+            return Ok(Err(PatronProblem::WrongPassword));
         }
         if r.status.denies_borrowing() {
             return Ok(Err(PatronProblem::Blocked { reasons: r.status.reasons(), message: first_message }));

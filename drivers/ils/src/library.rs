@@ -26,8 +26,8 @@ impl std::fmt::Debug for Standing {
 pub enum PatronProblem {
     /// The library system does not know this patron (BL=N).
     Unknown,
-    /// The PIN was not accepted (a PIN was used and CQ is not Y).
-    WrongPin,
+    /// The patron's password was not accepted (one was sent in AD and CQ is not Y).
+    WrongPassword,
     /// Borrowing is blocked: the status flags set, and the library system's message.
     Blocked { reasons: Vec<&'static str>, message: Option<String> },
 }

@@ -661,6 +661,8 @@ pub struct Scene {
     pub account: AccountScene,
     /// The idle screen offers returns.
     pub can_return: bool,
+    /// The idle screen invites a library-card scan.
+    pub library_card_login: bool,
     /// The returns list, newest first.
     pub returns: Vec<ReturnRow>,
     /// Lines of `returns` returned (the refused ones are in `refused`).
@@ -783,6 +785,7 @@ impl Default for Scene {
             can_open_account: false,
             account: AccountScene::default(),
             can_return: false,
+            library_card_login: true,
             returns: Vec::new(),
             returned: 0,
             account_on: false,

@@ -399,6 +399,7 @@ pub fn scene(
         call_reason: view.staff_called.map_or(CallReason::None, call_reason),
         timeout_seconds: view.timeout_warning,
         can_return: view.can_return,
+        library_card_login: view.library_card_login,
         can_print_account_receipt: view.account_receipt,
         language: p.language,
         large_text: p.large_text,

@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use kiosk_core::flow::{
     Account, AccountLoan, AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession,
-    CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, LibraryCardLogin, Loan, Millis, PatronId,
-    PASSWORD_TRIES, PatronRefusal,
-    PatronSession, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PrintFault, ProofFailure, Reply,
-    Return, Returned, Scan, SessionId, SessionPolicy, Tap, Verdict,
+    CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, LibraryCardLogin, Loan, Millis,
+    PASSWORD_TRIES, PatronId, PatronRefusal, PatronSession, PinKey, PinPad, PinPadEffect, PinPadEvent,
+    PinStage, PrintFault, ProofFailure, Reply, Return, Returned, Scan, SessionId, SessionPolicy, Tap,
+    Verdict,
 };
 use proptest::prelude::*;
 
@@ -88,8 +88,8 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn policy() -> impl Strategy<Value = SessionPolicy> {
-    (any::<bool>(), 0..3u8, any::<bool>(), any::<bool>()).prop_map(
-        |(require_pin, login, print, returns)| SessionPolicy {
+    (any::<bool>(), 0..3u8, any::<bool>(), any::<bool>()).prop_map(|(require_pin, login, print, returns)| {
+        SessionPolicy {
             require_pin,
             library_card_login: match login {
                 0 => LibraryCardLogin::Off,
@@ -100,8 +100,8 @@ fn policy() -> impl Strategy<Value = SessionPolicy> {
             offer_method_d_print: print,
             returns,
             ..SessionPolicy::default()
-        },
-    )
+        }
+    })
 }
 
 fn patron() -> PatronId {
@@ -556,6 +556,7 @@ fn random_runs_reach_every_state() {
         "idle",
         "reading-certificate",
         "pin-entry",
+        "password-entry",
         "proving",
         "checking-validity",
         "resolving-patron",

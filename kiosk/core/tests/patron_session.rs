@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use kiosk_core::flow::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, Effect, Event, ItemId, ItemRefusal, LabelRefusal,
-    LampPattern, LibraryCardLogin, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession, PinKey,
-    PinStage,
-    PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen, SessionPolicy, StaffCall, Tap, Verdict,
+    LampPattern, LibraryCardLogin, Loan, LoanLine, Millis, Notice, PatronId, PatronRefusal, PatronSession,
+    PinKey, PinStage, PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen, SessionPolicy,
+    StaffCall, Tap, Verdict,
 };
 
 struct Kiosk {

@@ -829,8 +829,15 @@ impl Config {
             MethodD::On { print: true, .. } => "print",
             MethodD::On { .. } => "accept",
         };
+        let library_card = match self.card.library_card_login {
+            LibraryCardLogin::Off => "off",
+            LibraryCardLogin::Barcode => {
+                "barcode (anyone holding the card, or a copy of its barcode, borrows with it)"
+            }
+            LibraryCardLogin::BarcodeAndPassword => "barcode+password",
+        };
         format!(
-            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; Method D {method_d}",
+            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; library card {library_card}; Method D {method_d}",
             self.library.name,
             self.library.kiosk_id,
             if self.printer.paper_width == PaperWidth::Mm58 { 58 } else { 80 },

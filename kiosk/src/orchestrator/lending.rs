@@ -16,7 +16,7 @@ fn patron_refusal(problem: &kiosk_ils::PatronProblem) -> PatronRefusal {
     use kiosk_ils::PatronProblem as P;
     match problem {
         P::Unknown => PatronRefusal::Unknown,
-        P::WrongPin => PatronRefusal::WrongPassword,
+        P::WrongPassword => PatronRefusal::WrongPassword,
         P::Blocked { message, .. } => PatronRefusal::Blocked(message.clone()),
     }
 }

@@ -23,13 +23,13 @@ pub use account::{Account, AccountLine, AccountLoan, AccountView, BlockReason, H
 pub use admin::{
     AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession, AdminView, StaffPin,
 };
+pub use password::{PASSWORD_MAX, PASSWORD_TRIES, Password, PasswordPad};
 pub use patron::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, CounterPolicy, Effect, Effects, Event, HandOff, ItemId,
-    ItemRefusal, LabelRefusal, LampPattern, LibraryCardLogin, LinkFault, LinkStage, Loan, LoanLine, LoginMethod, Notice,
-    PatronRefusal, PatronSession, PrintFault, PrintJob, ProofFailure, Refusal, Reply, Scan, Screen,
-    SessionPolicy, StaffCall, Tap, TypeFault, TypingView, Verdict, View,
+    ItemRefusal, LabelRefusal, LampPattern, LibraryCardLogin, LinkFault, LinkStage, Loan, LoanLine,
+    LoginMethod, Notice, PatronRefusal, PatronSession, PrintFault, PrintJob, ProofFailure, Refusal, Reply,
+    Scan, Screen, SessionPolicy, StaffCall, Tap, TypeFault, TypingView, Verdict, View,
 };
-pub use password::{PASSWORD_MAX, PASSWORD_TRIES, Password, PasswordPad};
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use returns::{Return, ReturnLine, Returned};
 pub use secret::{PatronId, Pin, SecretDigits};

@@ -27,7 +27,8 @@ use std::collections::VecDeque;
 use super::account::{Account, AccountState, AccountView, RenewState};
 use super::returns::{Return, ReturnLine, Returns};
 use super::{
-    Millis, Password, PasswordPad, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView, SessionId,
+    Millis, Password, PasswordPad, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView,
+    SessionId,
 };
 
 /// The library's choices that shape a session (from the config file).
@@ -808,6 +809,8 @@ pub struct View {
     pub staff_called: Option<StaffCall>,
     /// The idle screen offers returns.
     pub can_return: bool,
+    /// The idle screen invites a library-card scan (the library takes them as a login).
+    pub library_card_login: bool,
     /// The receipt choice offers the account's summary too.
     pub account_receipt: bool,
 }
@@ -1184,6 +1187,7 @@ impl PatronSession {
             paper_out: self.paper_out,
             staff_called: self.staff_call,
             account_receipt: matches!(self.state, State::ReceiptChoice(_)) && self.account_allowed(),
+            library_card_login: self.policy.library_card_login != LibraryCardLogin::Off,
             can_return: self.policy.returns
                 && self.policy.counter.is_none()
                 && !self.out_of_service
