@@ -288,6 +288,15 @@ mod card {
         let p = ok(&[("card", "library_card_login = \"barcode+password\"")]);
         assert_eq!(p.session_policy().library_card_login, LibraryCardLogin::BarcodeAndPassword);
         assert!(p.summary().contains("library card barcode+password;"), "{}", p.summary());
+        let p = ok(&[
+            ("card", "library_card_login = \"barcode+password\""),
+            ("ils", "mode = \"sip2\"\nhost = \"ils.library.example\""),
+        ]);
+        assert!(
+            p.summary().contains("barcode+password (the password crosses the network in clear"),
+            "{}",
+            p.summary()
+        );
         assert!(ok(&[]).summary().contains("library card barcode (anyone holding"), "{}", ok(&[]).summary());
         one(
             &[("card", "library_card_login = \"password\"")],
@@ -1095,6 +1104,7 @@ mod counter {
         assert!(
             p.library_card_login == LibraryCardLogin::Off && !p.allow_method_d_login && p.counter.is_some()
         );
+        assert!(c.summary().contains("library card off (a counter)"), "{}", c.summary());
         assert_eq!(ok(&[]).mode, Mode::SelfCheckout);
     }
 

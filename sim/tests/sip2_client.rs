@@ -451,3 +451,31 @@ async fn the_configured_timeout_and_retries_apply_when_the_server_gives_none() {
     let loan = c.checkout("P0001", "1000000003").await.unwrap().unwrap();
     assert_eq!(c.stats().resends, 1, "{loan:?}");
 }
+
+/// A patron's password is sent once: the library system may count each wrong one against
+/// its lock-out. A reply that fails its checksum is asked for again with 97 (even where the
+/// profile resends requests), and a connection closed under the request is an error, not
+/// a second copy on a new connection.
+#[tokio::test]
+async fn a_password_is_never_sent_twice() {
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.resend = Resend::Request;
+    let mut c = Client::new(cfg);
+    c.connect().await.unwrap();
+    let sent = |sim: &Sip2Sim| sim.stats().requests.get("23").copied().unwrap_or(0);
+
+    sim.faults(|f| f.corrupt_checksum = 1);
+    assert_eq!(c.patron_status("P0001", Some("9999")).await.unwrap(), Err(PatronProblem::WrongPassword));
+    assert_eq!((sent(&sim), sim.stats().acs_resends), (1, 1), "asked again by 97, not by the password");
+    // Without a password the profile's rule applies: the request itself is sent again.
+    sim.faults(|f| f.corrupt_checksum = 1);
+    c.patron_status("P0002", None).await.unwrap().unwrap();
+    assert_eq!((sent(&sim), sim.stats().acs_resends), (3, 1));
+
+    sim.faults(|f| f.disconnect_on_request = 1);
+    let err = c.patron_status("P0001", Some("1234")).await.unwrap_err();
+    assert!(err.connection_closed(), "{err}");
+    assert_eq!(sent(&sim), 4, "not sent again on a new connection");
+    assert_eq!(c.patron_status("P0001", Some("1234")).await.unwrap().map(|s| s.name), Ok("山田 太郎".into()));
+}

@@ -114,7 +114,16 @@ same_enum!(RegistrationPhase {
     RegisteredRestart,
     Failed,
 });
-same_enum!(CallReason { None, PatronAsked, CardLocked, CardLeftBehind, PaperOut, PrinterFault, Malfunction });
+same_enum!(CallReason {
+    None,
+    PatronAsked,
+    CardLocked,
+    CardLeftBehind,
+    PaperOut,
+    PrinterFault,
+    Malfunction,
+    PasswordRefused,
+});
 same_enum!(DeviceState {
     Starting,
     Ready,

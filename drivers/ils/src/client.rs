@@ -682,7 +682,7 @@ impl Client {
                 Err(_) => {
                     // A renewal or return is not sent twice: no answer is an unknown
                     // outcome, reconciled from the item's status.
-                    let once = matches!(msg, Message::Renew(_) | Message::Checkin(_));
+                    let once = matches!(msg, Message::Renew(_) | Message::Checkin(_)) || checks_password(msg);
                     if attempts > self.resends || once {
                         return Err(Sip2Error::Timeout { command, attempts, waited: self.timeout });
                     }
@@ -789,6 +789,8 @@ impl Client {
             (Resend::Request, Message::Checkout(_)) => AskAgain::Reconcile,
             // Not harmless twice, and no reconciliation: the 97 is the only way.
             (Resend::Request, Message::Renew(_) | Message::Checkin(_)) => AskAgain::AcsResend,
+            // A password is not sent twice either.
+            (Resend::Request, m) if checks_password(m) => AskAgain::AcsResend,
             (Resend::Request, _) => AskAgain::Request,
         }
     }
@@ -801,7 +803,7 @@ impl Client {
         patron: &str,
         pin: Option<&str>,
     ) -> Result<Result<Standing, PatronProblem>, Sip2Error> {
-        let mut msg = Message::PatronStatus(PatronStatusRequest {
+        let msg = WipedOnDrop(Message::PatronStatus(PatronStatusRequest {
             language: self.cfg.language.clone(),
             date: self.now(),
             institution: self.cfg.institution.clone(),
@@ -809,12 +811,10 @@ impl Client {
             terminal_password: self.cfg.terminal_password.clone(),
             patron_password: pin.unwrap_or_default().to_owned(),
             extra: Vec::new(),
-        });
-        let reply = self.request(&msg).await;
+        }));
         // The patron's password leaves memory with the request (the frame is wiped too).
-        if let Message::PatronStatus(m) = &mut msg {
-            zeroize::Zeroize::zeroize(&mut m.patron_password);
-        }
+        let reply = self.request(&msg.0).await;
+        drop(msg);
         let Message::PatronStatusResponse(r) = reply? else {
             return Err(unexpected("patron status (23)"));
         };
@@ -1012,7 +1012,7 @@ impl Client {
         summary: Summary,
         range: Option<(usize, usize)>,
     ) -> Result<PatronInformationResponse, Sip2Error> {
-        let msg = Message::PatronInformation(PatronInformationRequest {
+        let msg = WipedOnDrop(Message::PatronInformation(PatronInformationRequest {
             language: self.cfg.language.clone(),
             date: self.now(),
             summary,
@@ -1023,8 +1023,10 @@ impl Client {
             start_item: range.map(|(first, _)| first.to_string()),
             end_item: range.map(|(_, last)| last.to_string()),
             extra: Vec::new(),
-        });
-        match self.request(&msg).await? {
+        }));
+        let reply = self.request(&msg.0).await;
+        drop(msg);
+        match reply? {
             // Another patron's answer (a stale reply on a reused connection) is never
             // shown as this patron's account.
             Message::PatronInformationResponse(r)
@@ -1359,7 +1361,36 @@ enum AskAgain {
 /// Requests never sent twice on their own: a checkout (reconciled by its caller), a
 /// renewal and a return (reconciled by the journal).
 fn once_only(msg: &Message) -> bool {
-    matches!(msg, Message::Checkout(_) | Message::Renew(_) | Message::Checkin(_))
+    matches!(msg, Message::Checkout(_) | Message::Renew(_) | Message::Checkin(_)) || checks_password(msg)
+}
+
+/// A request carrying the patron's password (AD): sent once. The library system may count
+/// each wrong password against its lock-out, so a copy it may already have seen is never
+/// sent again (no answer is an error; a reply that fails its checksum is asked for by 97).
+fn checks_password(msg: &Message) -> bool {
+    match msg {
+        Message::PatronStatus(m) => !m.patron_password.is_empty(),
+        Message::PatronInformation(m) => m.patron_password.as_deref().is_some_and(|p| !p.is_empty()),
+        _ => false,
+    }
+}
+
+/// The patron-status request, its password wiped when it is dropped: after the answer, or
+/// when the request is abandoned (a timeout above, the session cancelled).
+struct WipedOnDrop(Message);
+
+impl Drop for WipedOnDrop {
+    fn drop(&mut self) {
+        match &mut self.0 {
+            Message::PatronStatus(m) => zeroize::Zeroize::zeroize(&mut m.patron_password),
+            Message::PatronInformation(m) => {
+                if let Some(p) = m.patron_password.as_mut() {
+                    zeroize::Zeroize::zeroize(p);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn unexpected(command: &'static str) -> Sip2Error {

@@ -245,11 +245,13 @@ pub enum CallReason {
     PaperOut = 4,
     PrinterFault = 5,
     Malfunction = 6,
+    /// Three wrong library-card passwords.
+    PasswordRefused = 7,
 }
 
 impl CallReason {
     /// The number a recent-events line carries for it (the staff page words it from
-    /// the same numbers: 1 the patron asked … 6 a kiosk fault).
+    /// the same numbers: 1 the patron asked … 6 a kiosk fault, 7 three wrong passwords).
     #[must_use]
     pub fn code(self) -> u8 {
         self as u8

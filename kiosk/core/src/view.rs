@@ -553,6 +553,7 @@ pub fn call_reason(why: StaffCall) -> CallReason {
         StaffCall::PrinterOutOfPaper => CallReason::PaperOut,
         StaffCall::PrinterFault => CallReason::PrinterFault,
         StaffCall::Malfunction => CallReason::Malfunction,
+        StaffCall::PasswordRefused => CallReason::PasswordRefused,
     }
 }
 

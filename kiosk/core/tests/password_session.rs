@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use kiosk_core::flow::{
-    AccountView, AuditEvent, Effect, Event, LabelRefusal, LibraryCardLogin, Millis, Notice, PatronId,
-    PatronRefusal, PatronSession, PinKey, PinStage, Reply, Scan, Screen, SessionPolicy, Tap,
+    AccountView, AuditEvent, Effect, Event, LabelRefusal, LampPattern, LibraryCardLogin, Millis, Notice,
+    PatronId, PatronRefusal, PatronSession, PinKey, PinStage, Reply, Scan, Screen, SessionPolicy, StaffCall,
+    Tap,
 };
 
 struct Kiosk {
@@ -146,11 +147,58 @@ fn three_wrong_passwords_send_the_patron_to_staff() {
     let Screen::Ending { notice, .. } = k.screen() else { panic!("{:?}", k.screen()) };
     assert_eq!(notice, Notice::PasswordRefused);
     assert!(!k.flow.holds_password_pad());
-    assert!(k.enter(&[9; 4]).is_none(), "no fourth password");
-    // Scanning the card again starts afresh (the library system's own lock-out rules
-    // are its own; the kiosk sent only what the patron typed).
+    assert_eq!(k.flow.view(k.now).staff_called, Some(StaffCall::PasswordRefused));
     k.wait(Duration::from_secs(11));
     assert_eq!(k.screen(), Screen::Idle);
+    // The same card again: refused at once, no pad, nothing sent, until staff reset.
+    let fx = k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::PatronStatus { .. })), "{fx:?}");
+    assert!(matches!(k.screen(), Screen::Ending { notice: Notice::PasswordRefused, .. }), "{:?}", k.screen());
+    k.wait(Duration::from_secs(11));
+    // Another patron's card still gets the pad.
+    let other = PatronId::new("2300000000017").unwrap();
+    k.on(Event::Scanned(Scan::LibraryCard(other)));
+    assert!(k.flow.holds_password_pad());
+    k.tap(Tap::Cancel);
+    k.wait(Duration::from_secs(11));
+    // Staff reset the kiosk: the card may try again.
+    let fx = k.on(Event::Reset);
+    assert!(fx.contains(&Effect::Lamp(LampPattern::Off)), "{fx:?}");
+    k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    assert!(k.flow.holds_password_pad());
+}
+
+#[test]
+fn three_wrong_passwords_call_staff() {
+    let mut k = Kiosk::at_the_pad();
+    let mut calls = Vec::new();
+    for n in 1u8..=3 {
+        if k.pad().stage == PinStage::LastTryWarning {
+            k.tap(Tap::Pin(PinKey::AcknowledgeLastTry));
+        }
+        k.enter(&[n; 4]);
+        calls.extend(k.reply(Reply::Standing(Err(PatronRefusal::WrongPassword))));
+    }
+    assert!(calls.contains(&Effect::Lamp(LampPattern::Blink)), "{calls:?}");
+    assert!(calls.contains(&Effect::Audit(AuditEvent::StaffCalled(StaffCall::PasswordRefused))), "{calls:?}");
+}
+
+#[test]
+fn a_my_number_card_put_down_at_the_password_pad_takes_over() {
+    let mut k = Kiosk::at_the_pad();
+    let first = k.flow.session();
+    k.tap(Tap::Pin(PinKey::Digit(1)));
+    let fx = k.on(Event::CardInserted);
+    assert!(fx.contains(&Effect::EndSession { session: first }), "{fx:?}");
+    assert!(fx.iter().any(|e| matches!(e, Effect::ReadCertificate { .. })), "{fx:?}");
+    assert!(!k.flow.holds_password_pad(), "its digits are gone");
+    assert_eq!(k.screen(), Screen::ReadingCard);
+    assert_ne!(k.flow.session(), first);
+    // While the password is being checked, the card waits (seconds) as it does elsewhere.
+    let mut k = Kiosk::at_the_pad();
+    k.enter(&[5, 6, 7, 8]);
+    assert!(k.on(Event::CardInserted).is_empty());
+    assert_eq!(k.pad().stage, PinStage::Verifying);
 }
 
 #[test]
@@ -214,7 +262,8 @@ fn a_label_token_logs_in_without_the_password_but_its_linear_barcode_does_not() 
     let mut k = Kiosk { flow: PatronSession::new(with_password()), now: Millis(0) };
     let fx = k.on(Event::Scanned(Scan::MethodDLabel(Ok(patron()))));
     assert!(fx.iter().any(|e| matches!(e, Effect::PatronStatus { password: None, .. })), "{fx:?}");
-    // Its NW-7 barcode is the patron number, read as a library card: the password is asked.
+    // Its NW-7 barcode is the patron number: the scanner reads it as a library card
+    // (it cannot be told from one), and the password is asked.
     let mut k = Kiosk::at_the_pad();
     assert!(k.flow.holds_password_pad());
     // A refused label is refused as before.

@@ -829,10 +829,15 @@ impl Config {
             MethodD::On { print: true, .. } => "print",
             MethodD::On { .. } => "accept",
         };
+        let clear_sip2 = matches!(&self.ils, Ils::Sip2(s) if s.tls.is_none());
         let library_card = match self.card.library_card_login {
+            _ if self.mode.counter().is_some() => "off (a counter)",
             LibraryCardLogin::Off => "off",
             LibraryCardLogin::Barcode => {
                 "barcode (anyone holding the card, or a copy of its barcode, borrows with it)"
+            }
+            LibraryCardLogin::BarcodeAndPassword if clear_sip2 => {
+                "barcode+password (the password crosses the network in clear: SIP2 without TLS)"
             }
             LibraryCardLogin::BarcodeAndPassword => "barcode+password",
         };

@@ -145,6 +145,10 @@ impl Default for SessionPolicy {
     }
 }
 
+/// How many library cards a kiosk keeps refused after three wrong passwords, until staff
+/// reset it.
+pub const PASSWORD_LOCKS: usize = 32;
+
 /// An item barcode. Not personal by itself; never logged together with a patron.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ItemId(pub String);
@@ -487,6 +491,8 @@ pub enum StaffCall {
     /// The patron pressed "call staff".
     PatronAsked,
     CardLocked,
+    /// Three wrong library-card passwords (the card is refused here until staff reset).
+    PasswordRefused,
     CardLeftBehind,
     PrinterOutOfPaper,
     PrinterFault,
@@ -1029,6 +1035,10 @@ pub struct PatronSession {
     pin_verified: bool,
     /// The library system accepted this session's library-card password.
     password_verified: bool,
+    /// Library cards refused after three wrong passwords: refused at once here until staff
+    /// reset the kiosk (as a locked PIN waits for the city office). At most
+    /// [`PASSWORD_LOCKS`]; the oldest goes first. Wiped on reset.
+    password_locked: VecDeque<PatronId>,
     out_of_service: bool,
     paper_out: bool,
     staff_call: Option<StaffCall>,
@@ -1052,6 +1062,7 @@ impl PatronSession {
             card_present: false,
             pin_verified: false,
             password_verified: false,
+            password_locked: VecDeque::new(),
             out_of_service: false,
             paper_out: false,
             staff_call: None,
@@ -1294,7 +1305,14 @@ impl PatronSession {
             return;
         }
         self.card_present = true;
-        if matches!(self.state, State::Idle | State::LinkWaitingForCard) {
+        let at_password_pad = matches!(&self.state, State::PasswordEntry { pad, .. }
+            if pad.stage() != super::PinStage::Verifying);
+        if at_password_pad && !self.out_of_service {
+            // A My Number card put down at the password pad: the card is the login (and
+            // its PIN must never be typed into a pad that sends it to the library system).
+            self.finish_session(fx);
+            self.start_card_session(now, fx);
+        } else if matches!(self.state, State::Idle | State::LinkWaitingForCard) {
             self.start_card_session(now, fx);
         }
     }
@@ -1357,6 +1375,12 @@ impl PatronSession {
                 Scan::LibraryCard(patron) => match self.policy.library_card_login {
                     LibraryCardLogin::Barcode => {
                         self.start_scan_session(now, patron, LoginMethod::LibraryCard, fx);
+                    }
+                    LibraryCardLogin::BarcodeAndPassword if self.password_locked.contains(&patron) => {
+                        self.new_session_id();
+                        self.card_session = false;
+                        let notice = Notice::PasswordRefused;
+                        self.enter(now, State::Ending { notice, since: now, alarmed: false });
                     }
                     LibraryCardLogin::BarcodeAndPassword => {
                         self.new_session_id();
@@ -1665,6 +1689,13 @@ impl PatronSession {
                 fx.push(Effect::Audit(AuditEvent::PasswordRejected { tries_left }));
                 fx.push(Effect::Buzzer(BuzzerPattern::Refused));
                 if pad.stage() == super::PinStage::Locked {
+                    if let State::PasswordEntry { patron, .. } = &self.state {
+                        if self.password_locked.len() >= PASSWORD_LOCKS {
+                            self.password_locked.pop_front();
+                        }
+                        self.password_locked.push_back(patron.clone());
+                    }
+                    self.call_staff(StaffCall::PasswordRefused, fx);
                     self.end(now, Notice::PasswordRefused, fx);
                 } else {
                     self.activity(now);
@@ -1845,6 +1876,7 @@ impl PatronSession {
         }
         fx.push(Effect::Buzzer(BuzzerPattern::Off));
         self.paper_out = false;
+        self.password_locked.clear();
         self.purpose = Purpose::Patron;
         self.enter(now, State::Idle);
     }

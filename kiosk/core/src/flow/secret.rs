@@ -54,10 +54,16 @@ impl<const N: usize> SecretDigits<N> {
         &self.0
     }
 
-    /// Moves the digits out, leaving this buffer empty.
+    /// Copies the digits out into a new buffer and wipes this one (a plain move would
+    /// leave the bytes behind in this buffer's memory, past its length).
     #[must_use]
     pub fn take(&mut self) -> Self {
-        core::mem::take(self)
+        let mut out = Self::new();
+        for &b in self.0.iter() {
+            out.push(b);
+        }
+        self.wipe();
+        out
     }
 }
 
