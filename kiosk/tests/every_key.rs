@@ -90,6 +90,7 @@ const EFFECTS: &[(&str, &[&str])] = &[
             "kiosk/core/tests/patron_session.rs::library_card_login_can_be_disabled",
             "kiosk/core/tests/password_session.rs::the_password_is_asked_and_checked_by_the_library_system",
             "tests/tests/account.rs::a_library_card_with_its_password_borrows_and_sees_the_account",
+            "tests/tests/account.rs::with_passwords_a_label_s_linear_barcode_asks_for_it_and_its_token_works_once",
         ],
     ),
     ("card.allow_method_d_label", &["kiosk/tests/settings.rs::method_d_label_login"]),

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_e2e::{BOOKS, Kiosk, PATRON, Stack, log, log_in, printed_text};
+use kiosk_e2e::{BOOKS, Kiosk, PATRON, Stack, log, log_in, printed_text, read_barcodes};
 use kiosk_ils::SipDate;
 use kiosk_sim::card::stack::enter_private_stack;
 
@@ -299,5 +299,53 @@ fn a_library_card_with_its_password_borrows_and_sees_the_account() {
     for typed in ["864209", "111111", "222222", "333333"] {
         assert!(!log.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == typed), "{typed} in the log");
     }
+    k.quit();
+}
+
+/// The label cases under `library_card_login = "barcode+password"`: a Method D label's
+/// linear barcode is the patron number and reads as a library card, so it asks for the
+/// password; the label's signed token logs in without it, once.
+#[test]
+fn with_passwords_a_label_s_linear_barcode_asks_for_it_and_its_token_works_once() {
+    if !enter_private_stack("with_passwords_a_label_s_linear_barcode_asks_for_it_and_its_token_works_once") {
+        return;
+    }
+    let stack = Stack::start("label-with-passwords");
+    stack.link(PATRON);
+    stack.setting("card", r#"library_card_login = "barcode+password""#);
+    stack.ils.catalogue(|c| c.patron(PATRON, "End To End", Some("864209"), false));
+    let asked = || stack.ils.stats().requests.get("23").copied().unwrap_or(0);
+    let mut k = Kiosk::start(&stack);
+    let before = stack.printer.job_bytes().len();
+    let (_card, inserted) = log_in(&mut k, &stack);
+    k.tap("print-label");
+    k.wait("ending", 30);
+    inserted.remove();
+    k.wait("idle", 20);
+    let label = stack.printer.job_bytes()[before..].to_vec();
+    let pages = kiosk_sim::printer::render(&label, kiosk_printer::PaperWidth::Mm58.dots(), None);
+    let png = stack.dir.join("label.png");
+    pages.first().expect("the label has a page").save_png(&png).unwrap();
+    let symbols = read_barcodes(&png);
+    let token = symbols.iter().find(|s| s.starts_with("MD1*")).expect("the token").clone();
+    let linear = symbols.iter().find(|s| s.as_str() == PATRON).expect("the patron number in NW-7").clone();
+
+    let before = asked();
+    k.scan(&linear);
+    k.wait("password", 20);
+    assert_eq!(asked(), before, "nothing asked before the password");
+    k.tap("cancel");
+    k.wait("ending", 10);
+    k.tap("dismiss");
+    k.wait("idle", 20);
+    k.scan(&token);
+    k.wait("borrowing", 20);
+    k.tap("finish");
+    k.wait("ending", 20);
+    k.wait("idle", 30);
+    // A photocopy of it, the same day after it was used: refused.
+    k.scan(&token);
+    let scene = k.until("Label", 20);
+    assert!(scene.contains("LabelUsed"), "{scene}");
     k.quit();
 }
