@@ -246,6 +246,12 @@ impl Journal {
         Ok(B64.encode(sealed))
     }
 
+    /// One record of the file `name` opened with the journal key (`None`: not one of
+    /// this key's records, or torn).
+    pub fn open_line(&self, name: &str, line: &str) -> Option<Zeroizing<String>> {
+        self.open_record(name, line)
+    }
+
     fn open_record(&self, name: &str, line: &str) -> Option<Zeroizing<String>> {
         let mut bytes = Zeroizing::new(B64.decode(line.trim()).ok()?);
         if bytes.len() < NONCE_LEN {
@@ -394,7 +400,11 @@ impl SessionJournal {
     }
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+/// Makes a directory's entries (a new or removed file) durable.
+///
+/// # Errors
+/// If the directory cannot be opened or synced.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

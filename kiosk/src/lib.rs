@@ -12,4 +12,5 @@ pub mod error;
 pub mod hand_off;
 pub mod journal;
 pub mod logging;
+pub mod offline;
 pub mod orchestrator;

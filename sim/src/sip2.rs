@@ -334,6 +334,8 @@ pub struct SimStats {
     pub bad_checksums_received: u64,
     /// Checkouts that arrived with `no block = Y` (only an offline replay may send one).
     pub no_block_checkouts: u64,
+    /// Each of those, in the order they came: `(item, transaction date, nb due date)`.
+    pub no_block_log: Vec<(String, String, String)>,
     /// TLS handshakes that succeeded / failed (TLS listener only).
     pub tls_handshakes: u64,
     pub tls_handshake_failures: u64,
@@ -1029,6 +1031,7 @@ fn handle(s: &mut Shared, msg: &Message, logged_in: &mut bool) -> Action {
         Message::Checkout(m) => {
             if m.no_block || !m.nb_due_date.is_blank() {
                 s.stats.no_block_checkouts += 1;
+                s.stats.no_block_log.push((m.item.clone(), m.date.to_string(), m.nb_due_date.to_string()));
             }
             checkout(s, &inst, &m.patron, &m.item)
         }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kiosk_ils::client::{Client, ClientConfig, Credentials};
+use kiosk_ils::client::{Client, ClientConfig, Credentials, OfflineCheckout};
 use kiosk_sim::sip2::{Behaviour, Catalogue, ItemState, Sip2Sim};
 mod common;
 
@@ -355,17 +355,23 @@ async fn no_block_only_in_explicit_offline_replay() {
     let sim = sim().await;
     let mut c = Client::new(config(&sim));
     c.checkout("P0001", "1000000001").await.unwrap().unwrap();
-    let err = c.replay_offline_checkout("P0001", "1000000002", SipDate::local(2026, 12, 1, 0, 0, 0)).await;
+    let offline = OfflineCheckout {
+        made: SipDate::local(2026, 11, 30, 14, 5, 9),
+        due: SipDate::local(2026, 12, 14, 0, 0, 0),
+    };
+    let err = c.replay_offline_checkout("P0001", "1000000002", &offline).await;
     assert!(matches!(err, Err(Sip2Error::OfflineReplayOff)));
     assert_eq!(sim.stats().no_block_checkouts, 0);
     let mut cfg = config(&sim);
     cfg.offline_replay = true;
     let mut c = Client::new(cfg);
-    c.replay_offline_checkout("P0001", "1000000002", SipDate::local(2026, 12, 1, 0, 0, 0))
-        .await
-        .unwrap()
-        .unwrap();
+    c.replay_offline_checkout("P0001", "1000000002", &offline).await.unwrap().unwrap();
     assert_eq!(sim.stats().no_block_checkouts, 1);
+    // The loan's own time and provisional due date, not the replay's.
+    assert_eq!(
+        sim.stats().no_block_log,
+        [("1000000002".to_owned(), offline.made.to_string(), offline.due.to_string())]
+    );
 }
 
 #[tokio::test]
@@ -478,4 +484,16 @@ async fn a_password_is_never_sent_twice() {
     assert!(err.connection_closed(), "{err}");
     assert_eq!(sent(&sim), 4, "not sent again on a new connection");
     assert_eq!(c.patron_status("P0001", Some("1234")).await.unwrap().map(|s| s.name), Ok("山田 太郎".into()));
+}
+
+/// The library system's clock, read from its 98's date: the simulator keeps the machine's
+/// time, so the kiosk's clock agrees with it (offline lending trusts a clock that agreed).
+#[tokio::test]
+async fn the_library_system_s_clock_is_read_from_its_status() {
+    let sim = sim().await;
+    let mut c = Client::new(config(&sim));
+    assert_eq!(c.clock_skew(), None, "not before a 98");
+    c.connect().await.unwrap();
+    let skew = c.clock_skew().expect("a 98 came");
+    assert!(skew.abs() <= 2, "{skew}");
 }

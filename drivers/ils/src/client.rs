@@ -251,6 +251,9 @@ pub struct Client {
     conn: Option<Conn>,
     seq: u8,
     acs: Option<AcsStatus>,
+    /// The library system's clock against this kiosk's, from its last 98
+    /// (`date time sync`): seconds the kiosk's clock is behind (negative: ahead).
+    clock_skew: Option<i64>,
     timeout: Duration,
     resends: u32,
     last_activity: Instant,
@@ -296,6 +299,7 @@ impl Client {
             conn: None,
             seq: 9,
             acs: None,
+            clock_skew: None,
             timeout,
             resends,
             last_activity: Instant::now(),
@@ -330,6 +334,13 @@ impl Client {
         let server =
             self.acs.as_ref().and_then(AcsStatus::timeout).map(|t| (t / 2).max(MIN_SERVER_KEEPALIVE));
         server.map_or(self.cfg.keepalive, |s| s.min(self.cfg.keepalive))
+    }
+
+    /// How far this kiosk's clock was from the library system's at its last 98 (seconds
+    /// the kiosk is behind), if a 98 with a readable date came in this process.
+    #[must_use]
+    pub fn clock_skew(&self) -> Option<i64> {
+        self.clock_skew
     }
 
     /// Whether checkouts are allowed, from the last 98 and the override.
@@ -497,6 +508,12 @@ impl Client {
             }
         }
         let online = acs.online;
+        if let Some(theirs) = acs.date_time_sync.to_unix(self.cfg.utc_offset_secs) {
+            let ours = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            self.clock_skew = Some(theirs - ours);
+        }
         self.acs = Some(acs);
         if !online {
             self.conn = None;
@@ -838,10 +855,15 @@ impl Client {
         }))
     }
 
-    fn checkout_request(&self, patron: &str, item: &str, nb_due_date: Option<SipDate>) -> CheckoutRequest {
-        let date = self.now();
-        let (no_block, nb_due_date) = match nb_due_date {
-            Some(d) if self.cfg.offline_replay => (true, d),
+    fn checkout_request(
+        &self,
+        patron: &str,
+        item: &str,
+        offline: Option<&OfflineCheckout>,
+    ) -> CheckoutRequest {
+        let date = offline.map_or_else(|| self.now(), |o| o.made.clone());
+        let (no_block, nb_due_date) = match offline {
+            Some(o) if self.cfg.offline_replay => (true, o.due.clone()),
             _ if self.cfg.nb_due_date_is_transaction_date => (false, date.clone()),
             _ => (false, SipDate::blank()),
         };
@@ -869,24 +891,25 @@ impl Client {
     }
 
     /// Offline replay of a checkout done while the library system was down: sends
-    /// `no block = Y` with the stored due date. Refused unless `offline_replay` is on.
+    /// `no block = Y`, the loan's own time as the transaction date and its provisional
+    /// due date as `nb due date`. Refused unless `offline_replay` is on.
     pub async fn replay_offline_checkout(
         &mut self,
         patron: &str,
         item: &str,
-        nb_due_date: SipDate,
+        offline: &OfflineCheckout,
     ) -> Result<Result<Loan, Refused>, Sip2Error> {
         if !self.cfg.offline_replay {
             return Err(Sip2Error::OfflineReplayOff);
         }
-        self.checkout_inner(patron, item, Some(nb_due_date)).await
+        self.checkout_inner(patron, item, Some(offline)).await
     }
 
     async fn checkout_inner(
         &mut self,
         patron: &str,
         item: &str,
-        nb_due_date: Option<SipDate>,
+        offline: Option<&OfflineCheckout>,
     ) -> Result<Result<Loan, Refused>, Sip2Error> {
         let mut unknown = false;
         let mut last_error = None;
@@ -911,7 +934,7 @@ impl Client {
             {
                 return Err(Sip2Error::NotAllowed { what: "checkout" });
             }
-            let msg = Message::Checkout(self.checkout_request(patron, item, nb_due_date.clone()));
+            let msg = Message::Checkout(self.checkout_request(patron, item, offline));
             match self.request(&msg).await {
                 Ok(Message::CheckoutResponse(r)) => return self.interpret_checkout(r).await,
                 Ok(_) => return Err(unexpected("checkout (11)")),
@@ -1360,6 +1383,15 @@ enum AskAgain {
 
 /// Requests never sent twice on their own: a checkout (reconciled by its caller), a
 /// renewal and a return (reconciled by the journal).
+/// A checkout made while the library system was down, as it is replayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfflineCheckout {
+    /// When the patron borrowed it (the transaction date sent).
+    pub made: SipDate,
+    /// The provisional due date the patron was given (`nb due date`).
+    pub due: SipDate,
+}
+
 fn once_only(msg: &Message) -> bool {
     matches!(msg, Message::Checkout(_) | Message::Renew(_) | Message::Checkin(_)) || checks_password(msg)
 }
@@ -1450,6 +1482,11 @@ impl Sip2Library {
         self.client.lock().await.checkout_permission()
     }
 
+    /// See [`Client::clock_skew`].
+    pub async fn clock_skew(&self) -> Option<i64> {
+        self.client.lock().await.clock_skew()
+    }
+
     /// The keep-alive interval in force (see [`Client::keepalive_interval`]).
     pub async fn keepalive_interval(&self) -> Duration {
         self.client.lock().await.keepalive_interval()
@@ -1480,6 +1517,21 @@ impl Sip2Library {
             _ => false,
         };
         Ok(info.circulation_status.is_charged() && moved)
+    }
+
+    /// Replays a checkout made while the library system was down (see
+    /// [`Client::replay_offline_checkout`]); a lost answer is reconciled before any resend.
+    ///
+    /// # Errors
+    /// [`Sip2Error::OfflineReplayOff`] unless `offline_replay` is on; the library system's
+    /// failures as for a checkout.
+    pub async fn replay_offline_checkout(
+        &self,
+        patron: &str,
+        item: &str,
+        offline: &OfflineCheckout,
+    ) -> Result<Result<Loan, Refused>, Sip2Error> {
+        self.client.lock().await.replay_offline_checkout(patron, item, offline).await
     }
 
     /// After a crash: did the return of `item` happen? Only item information is asked:

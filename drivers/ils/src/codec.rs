@@ -476,6 +476,33 @@ impl SipDate {
         (text.chars().count() == 18).then(|| SipDate(text.to_owned()))
     }
 
+    /// Seconds since the Unix epoch: a blank zone is local time at `utc_offset_secs`,
+    /// `Z` or `UTC` (anywhere in the zone field) is UTC. `None` for a date that does not
+    /// read as one (servers' dates are free enough that this must not panic).
+    pub fn to_unix(&self, utc_offset_secs: i32) -> Option<i64> {
+        let b = self.0.as_bytes();
+        if b.len() != 18 || !self.0.is_ascii() {
+            return None;
+        }
+        let num = |r: core::ops::Range<usize>| -> Option<i64> { self.0.get(r)?.trim().parse().ok() };
+        let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+        let (hh, mm, ss) = (num(12..14)?, num(14..16)?, num(16..18)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+            return None;
+        }
+        let zone = self.0.get(8..12)?.trim();
+        let offset = if zone.contains('Z') || zone.contains("UTC") { 0 } else { i64::from(utc_offset_secs) };
+        // Howard Hinnant's days_from_civil.
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -494,6 +521,28 @@ impl fmt::Debug for SipDate {
 impl fmt::Display for SipDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod unix_tests {
+    use super::SipDate;
+
+    #[test]
+    fn a_date_goes_to_unix_time_and_back() {
+        let jst = 9 * 3600;
+        for secs in [0i64, 951_782_400, 1_796_548_505, 4_102_444_799] {
+            assert_eq!(SipDate::from_unix(secs, jst).to_unix(jst), Some(secs), "{secs}");
+        }
+        // 2026-12-06 12:00:00 UTC, written in UTC and in Japan's local time.
+        assert_eq!(SipDate::parse("20261206   Z120000").and_then(|d| d.to_unix(jst)), Some(1_796_558_400));
+        assert_eq!(SipDate::parse("20261206UTC 120000").and_then(|d| d.to_unix(jst)), Some(1_796_558_400));
+        assert_eq!(SipDate::local(2026, 12, 6, 21, 0, 0).to_unix(jst), Some(1_796_558_400));
+        for bad in
+            ["", "                  ", "2026120x    120000", "20261306    120000", "２０２６1206    12000"]
+        {
+            assert_eq!(SipDate(bad.to_owned()).to_unix(jst), None, "{bad:?}");
+        }
     }
 }
 
