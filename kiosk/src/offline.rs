@@ -110,6 +110,8 @@ pub enum OfflineRefusal {
     ClockWentBack,
     #[error(transparent)]
     Journal(#[from] JournalError),
+    #[error("the offline queue's thread stopped")]
+    Stopped,
 }
 
 /// The offline queue (see the module's documentation).

@@ -22,9 +22,9 @@ pub use generated::{AppWindow, Kiosk};
 pub use kiosk_core::scene::{
     AccountRow, AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState,
     EventKind, EventRow, Gray, HandOffMethod, HandOffScene, HoldRow, Key, Language, LinkScene, LinkStage,
-    LoanRow, Notice, Pad, PinStage, Refusal, RegistrationPhase, RegistrationView, ReturnRow, ReturnStatus,
-    Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, event_row, loan_row,
-    refused_row, status_row,
+    LoanRow, Notice, OfflineRow, Pad, PinStage, Refusal, RegistrationPhase, RegistrationView, ReturnRow,
+    ReturnStatus, Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, event_row,
+    loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -83,7 +83,18 @@ same_enum!(RenewStatus { NotAsked, Waiting, Renewed, Refused });
 same_enum!(Block { Other, Overdue, Fines, CardLost, TooManyItems, ItemsLost });
 same_enum!(AccountStage { Loading, Unavailable, Shown });
 same_enum!(HandOffMethod { Digits, Barcode, Keyboard, Label });
-same_enum!(Refusal { None, NotInCatalogue, OnHold, OnLoan, Other, NoAnswer, Unconfirmed, NotCheckedOut });
+same_enum!(Refusal {
+    None,
+    NotInCatalogue,
+    OnHold,
+    OnLoan,
+    Other,
+    NoAnswer,
+    Unconfirmed,
+    NotCheckedOut,
+    OfflineLimit,
+    OfflineStopped,
+});
 same_enum!(ReturnStatus { Returned, HoldShelf, StaffCheck, Refused });
 same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });
 same_enum!(LinkStage { Scan, ConfirmCard, ConfirmPatron, Saving });
@@ -144,6 +155,9 @@ same_enum!(DeviceState {
     LinksFromSnapshotHours,
     SnapshotRefused,
     NoLinks,
+    OfflineNone,
+    OfflineWaiting,
+    OfflineRefused,
 });
 same_enum!(Notice {
     Goodbye,
@@ -181,7 +195,17 @@ same_enum!(Notice {
     LibraryCardNotAccepted,
     PasswordRefused,
 });
-same_enum!(Device { Reader, Printer, Platform, LibrarySystem, Network, Update, Keyboard, LinkStore });
+same_enum!(Device {
+    Reader,
+    Printer,
+    Platform,
+    LibrarySystem,
+    Network,
+    Update,
+    Keyboard,
+    LinkStore,
+    OfflineLoans
+});
 same_enum!(EventKind {
     SessionStarted,
     PinRejected,
@@ -289,6 +313,16 @@ impl From<&StatusRow> for generated::StatusRow {
     }
 }
 
+impl From<&OfflineRow> for generated::OfflineRow {
+    fn from(r: &OfflineRow) -> Self {
+        generated::OfflineRow {
+            item: r.item.as_str().into(),
+            lent_at: r.lent_at.as_str().into(),
+            why: r.why.into(),
+        }
+    }
+}
+
 impl From<&EventRow> for generated::EventRow {
     fn from(r: &EventRow) -> Self {
         generated::EventRow { time: r.time.as_str().into(), kind: r.kind.into(), a: r.a, b: r.b }
@@ -329,6 +363,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);
         k.set_can_open_account(this.can_open_account);
+        k.set_offline(this.offline);
         k.set_can_print_account_receipt(this.can_print_account_receipt);
         k.set_can_return(this.can_return);
         k.set_library_card_login(this.library_card_login);
@@ -369,6 +404,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_admin_page(this.admin_page.into());
         k.set_admin_confirm(this.admin_confirm.into());
         k.set_status_rows(model(this.status_rows.iter().map(generated::StatusRow::from)));
+        k.set_offline_refused(model(this.offline_refused.iter().map(generated::OfflineRow::from)));
         k.set_recent_events(model(this.recent_events.iter().map(generated::EventRow::from)));
         k.set_version(SharedString::from(this.version.as_str()));
         k.set_update_phase(this.update.phase.into());

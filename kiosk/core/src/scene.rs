@@ -157,6 +157,8 @@ pub enum Device {
     Keyboard,
     /// The shared link store (a kiosk's view of it).
     LinkStore,
+    /// Loans made while the library system was offline.
+    OfflineLoans,
 }
 
 /// Where the terminal's registration with the platform is.
@@ -317,6 +319,10 @@ pub enum Refusal {
     Unconfirmed,
     /// A return of a book that is not on loan.
     NotCheckedOut,
+    /// Offline: as many offline loans as the library allows.
+    OfflineLimit,
+    /// Offline lending stopped (clock, age of the queue, or the queue not written).
+    OfflineStopped,
 }
 
 /// Where a returned book goes, as the returns screen words it.
@@ -536,6 +542,12 @@ pub enum DeviceState {
     SnapshotRefused,
     /// The store cannot be reached and there is no snapshot yet.
     NoLinks,
+    /// No offline loan waits.
+    OfflineNone,
+    /// `value` offline loans wait to be sent to the library system.
+    OfflineWaiting,
+    /// `value` offline loans were refused by the library system: staff must act.
+    OfflineRefused,
 }
 
 impl DeviceState {
@@ -552,6 +564,7 @@ impl DeviceState {
                 | DeviceState::TestPrinted
                 | DeviceState::Simulated
                 | DeviceState::LinksCurrent
+                | DeviceState::OfflineNone
         )
     }
 }
@@ -566,6 +579,15 @@ pub struct StatusRow {
     /// Technical detail for staff (model, address, the driver's message), shown in
     /// brackets after the state; "" for none.
     pub detail: String,
+}
+
+/// An offline loan the library system refused on replay, for staff: the book, when it
+/// was lent (local time, worded), and why (no patron name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfflineRow {
+    pub item: String,
+    pub lent_at: String,
+    pub why: Refusal,
 }
 
 /// One audit event: no personal data, only what happened, when, and counts.
@@ -644,6 +666,8 @@ pub struct Scene {
     /// The menu asks before a reset or a restart.
     pub admin_confirm: AdminConfirm,
     pub status_rows: Vec<StatusRow>,
+    /// Offline loans the library system refused on replay: books out without a loan.
+    pub offline_refused: Vec<OfflineRow>,
     pub recent_events: Vec<EventRow>,
     pub version: String,
     /// The software-update page: what the update agent reported, and a request it has
@@ -660,6 +684,9 @@ pub struct Scene {
     pub link: LinkScene,
     /// The borrowing screen offers the account.
     pub can_open_account: bool,
+    /// The borrowing screen says the library system is offline (loans kept, due dates
+    /// provisional).
+    pub offline: bool,
     pub account: AccountScene,
     /// The idle screen offers returns.
     pub can_return: bool,
@@ -774,6 +801,7 @@ impl Default for Scene {
             admin_page: AdminPage::Status,
             admin_confirm: AdminConfirm::None,
             status_rows: Vec::new(),
+            offline_refused: Vec::new(),
             recent_events: Vec::new(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             update: UpdateView::default(),
@@ -785,6 +813,7 @@ impl Default for Scene {
             hand_off: HandOffScene::default(),
             link: LinkScene::default(),
             can_open_account: false,
+            offline: false,
             account: AccountScene::default(),
             can_return: false,
             library_card_login: true,
@@ -881,6 +910,8 @@ pub enum UiAction {
     AdminToggleAccount,
     /// Staff turn returns on or off.
     AdminToggleReturns,
+    /// Staff handled the offline loans the library system refused: clear the list.
+    AdminClearOffline,
     AdminRegister,
     AdminUpdateCheck,
     AdminUpdateInstall,
@@ -963,6 +994,7 @@ impl UiAction {
             "admin-toggle-service" => UiAction::AdminToggleService,
             "admin-toggle-account" => UiAction::AdminToggleAccount,
             "admin-toggle-returns" => UiAction::AdminToggleReturns,
+            "admin-clear-offline" => UiAction::AdminClearOffline,
             "admin-register" => UiAction::AdminRegister,
             "admin-update-check" => UiAction::AdminUpdateCheck,
             "admin-update-install" => UiAction::AdminUpdateInstall,

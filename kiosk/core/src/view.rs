@@ -117,6 +117,7 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         UiAction::AdminRegister => admin(AdminAction::RegisterTerminal),
         UiAction::AdminToggleAccount => admin(AdminAction::ToggleAccountScreen),
         UiAction::AdminToggleReturns => admin(AdminAction::ToggleReturns),
+        UiAction::AdminClearOffline => admin(AdminAction::ClearOfflineRefusals),
         UiAction::AdminUpdateCheck => admin(AdminAction::CheckForUpdate),
         UiAction::AdminUpdateInstall => admin(AdminAction::InstallUpdateWhenIdle),
         UiAction::AdminReboot => admin(AdminAction::Reboot),
@@ -225,6 +226,8 @@ fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
         ItemRefusal::NoAnswer => (UiRefusal::NoAnswer, ""),
         ItemRefusal::Unconfirmed => (UiRefusal::Unconfirmed, ""),
         ItemRefusal::NotCheckedOut => (UiRefusal::NotCheckedOut, ""),
+        ItemRefusal::OfflineLimit => (UiRefusal::OfflineLimit, ""),
+        ItemRefusal::OfflineStopped => (UiRefusal::OfflineStopped, ""),
     }
 }
 
@@ -459,7 +462,7 @@ pub fn scene(
             s.check_slow = now >= since.after(core::time::Duration::from_secs(2));
             UiScreen::Checking
         }
-        Screen::Borrowing { lines, waiting, finishing, can_print_label, can_open_account } => {
+        Screen::Borrowing { lines, waiting, finishing, can_print_label, can_open_account, offline } => {
             // Newest first: the book just scanned is always on screen, however long the list.
             s.loans = lines.iter().enumerate().rev().map(|(i, l)| loan_line(i + 1, l)).collect();
             s.borrowed =
@@ -469,6 +472,7 @@ pub fn scene(
             s.finishing = *finishing;
             s.can_print_label = *can_print_label;
             s.can_open_account = *can_open_account;
+            s.offline = *offline;
             UiScreen::Borrowing
         }
         Screen::Refused { count, lent } => {

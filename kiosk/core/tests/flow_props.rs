@@ -23,9 +23,9 @@ use std::time::Duration;
 use kiosk_core::flow::{
     Account, AccountLoan, AdminAction, AdminAudit, AdminEffect, AdminEvent, AdminPolicy, AdminSession,
     CardFault, Effect, Event, ItemId, ItemRefusal, LabelRefusal, LibraryCardLogin, Loan, Millis,
-    PASSWORD_TRIES, PatronId, PatronRefusal, PatronSession, PinKey, PinPad, PinPadEffect, PinPadEvent,
-    PinStage, PrintFault, ProofFailure, Reply, Return, Returned, Scan, SessionId, SessionPolicy, Tap,
-    Verdict,
+    OfflinePolicy, PASSWORD_TRIES, PatronId, PatronRefusal, PatronSession, PinKey, PinPad, PinPadEffect,
+    PinPadEvent, PinStage, PrintFault, ProofFailure, Reply, Return, Returned, Scan, SessionId, SessionPolicy,
+    Tap, Verdict,
 };
 use proptest::prelude::*;
 
@@ -88,8 +88,8 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn policy() -> impl Strategy<Value = SessionPolicy> {
-    (any::<bool>(), 0..3u8, any::<bool>(), any::<bool>()).prop_map(|(require_pin, login, print, returns)| {
-        SessionPolicy {
+    (any::<bool>(), 0..3u8, any::<bool>(), any::<bool>(), 0..3u8).prop_map(
+        |(require_pin, login, print, returns, offline)| SessionPolicy {
             require_pin,
             library_card_login: match login {
                 0 => LibraryCardLogin::Off,
@@ -99,9 +99,10 @@ fn policy() -> impl Strategy<Value = SessionPolicy> {
             allow_method_d_login: login != 1,
             offer_method_d_print: print,
             returns,
+            offline: (offline > 0).then_some(OfflinePolicy { library_card_patrons: offline == 2 }),
             ..SessionPolicy::default()
-        }
-    })
+        },
+    )
 }
 
 fn patron() -> PatronId {
@@ -186,6 +187,7 @@ fn plausible(p: &Pending, pick: u8) -> Reply {
             0 => Reply::Standing(Err(PatronRefusal::Blocked(None))),
             1 => Reply::Standing(Err(PatronRefusal::LibrarySystemUnavailable)),
             2 | 3 => Reply::Standing(Err(PatronRefusal::WrongPassword)),
+            4 => Reply::StandingOffline,
             _ => Reply::Standing(Ok(())),
         },
         Pending::Checkout(i) => Reply::Checkout {
@@ -270,6 +272,8 @@ struct Harness {
     verify_sent: HashSet<SessionId>,
     /// Sessions whose patron the library system blocked (the account only, no loans).
     blocked: HashSet<SessionId>,
+    /// Sessions the kiosk may lend offline in (the library system did not answer).
+    offline: HashSet<SessionId>,
     /// Library-card passwords sent, per session.
     passwords_sent: Vec<SessionId>,
     /// Sessions whose library-card password the library system accepted.
@@ -304,6 +308,9 @@ impl Harness {
                 }
                 Reply::PinVerified if self.verify_sent.contains(session) => {
                     self.pin_verified.insert(*session);
+                }
+                Reply::StandingOffline if policy.offline.is_some() => {
+                    self.offline.insert(*session);
                 }
                 Reply::Standing(Ok(())) => {
                     self.standing_ok.insert(*session);
@@ -442,8 +449,16 @@ impl Harness {
                 }
                 request(session, Pending::Standing);
             }
-            Effect::Checkout { session, item, .. } => {
-                assert!(self.standing_ok.contains(session), "checkout before patron status");
+            Effect::Checkout { session, item, offline, .. } => {
+                if *offline {
+                    assert!(policy.offline.is_some(), "an offline loan where the library lends none");
+                    assert!(
+                        self.offline.contains(session),
+                        "an offline loan the kiosk was not told it may make"
+                    );
+                } else {
+                    assert!(self.standing_ok.contains(session), "checkout before patron status");
+                }
                 request(session, Pending::Checkout(item.clone()));
             }
             Effect::Account { session, .. } => {

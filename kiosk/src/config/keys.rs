@@ -89,6 +89,8 @@ pub(super) enum Unit {
     Seconds,
     Millis,
     Mm,
+    Hours,
+    Days,
 }
 
 impl Unit {
@@ -99,6 +101,8 @@ impl Unit {
             Unit::Seconds => " seconds",
             Unit::Millis => " ms",
             Unit::Mm => " mm",
+            Unit::Hours => " hours",
+            Unit::Days => " days",
         }
     }
 }
@@ -146,6 +150,7 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
     ("scanner", SCANNER),
     ("counter", COUNTER),
     ("security", SECURITY),
+    ("offline", OFFLINE),
 ];
 
 const LIBRARY: &[Key] = &[
@@ -305,6 +310,30 @@ const SECURITY: &[Key] = &[key(
     None,
     "seal the kiosk's keys to this TPM 2.0 (\"device:/dev/tpmrm0\"); without it they are 0600 files",
 )];
+
+const OFFLINE: &[Key] = &[
+    key(
+        "enabled",
+        Bool,
+        Some("false"),
+        "lend while the library system does not answer; send the loans later",
+    ),
+    key(
+        "library_card_patrons",
+        Bool,
+        Some("false"),
+        "library-card patrons may borrow offline too (My Number card and label patrons may)",
+    ),
+    key("items_per_patron", Int(1, 50, Unit::None), Some("5"), "the most books one patron borrows offline"),
+    key("items_total", Int(1, 1000, Unit::None), Some("50"), "the most offline loans the kiosk holds"),
+    key(
+        "max_hours",
+        Int(1, 168, Unit::Hours),
+        Some("24"),
+        "no offline loan once the oldest waiting is this old",
+    ),
+    key("loan_days", Int(1, 60, Unit::Days), Some("14"), "the provisional due date: this many days on"),
+];
 
 const COUNTER: &[Key] = &[
     key("check_revocation", Bool, Some("true"), "ask the platform whether the card is revoked"),

@@ -93,6 +93,35 @@ pub struct Config {
     pub mode: Mode,
     /// `[security]`: where the kiosk's own keys are kept.
     pub security: Security,
+    pub offline: Offline,
+}
+
+/// `[offline]` (optional section): lending while the library system does not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offline {
+    /// Off by default: a library switches it on.
+    pub enabled: bool,
+    /// Library-card patrons may borrow offline (My Number card and label patrons may).
+    pub library_card_patrons: bool,
+    pub items_per_patron: usize,
+    pub items_total: usize,
+    /// No new offline loan once the oldest one still waiting is this old.
+    pub max_age: Duration,
+    /// The provisional due date is this many days after the loan.
+    pub loan_days: u32,
+}
+
+impl Default for Offline {
+    fn default() -> Self {
+        Offline {
+            enabled: false,
+            library_card_patrons: false,
+            items_per_patron: 5,
+            items_total: 50,
+            max_age: Duration::from_secs(24 * 3600),
+            loan_days: 14,
+        }
+    }
 }
 
 /// `[security]` (optional section).
@@ -734,6 +763,7 @@ impl Config {
             },
             mode: Mode::SelfCheckout,
             security: Security::default(),
+            offline: Offline::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Config, MethodD};
-use kiosk_core::flow::{AdminPolicy, LibraryCardLogin, SessionPolicy};
+use kiosk_core::flow::{AdminPolicy, LibraryCardLogin, OfflinePolicy, SessionPolicy};
 
 impl Config {
     /// The patron session's policy.
@@ -26,6 +26,8 @@ impl Config {
             allow_method_d_login: accept && self.mode.counter().is_none(),
             offer_method_d_print: print,
             account: self.library.account_screen && self.mode.counter().is_none(),
+            offline: (self.offline.enabled && self.mode.counter().is_none())
+                .then_some(OfflinePolicy { library_card_patrons: self.offline.library_card_patrons }),
             returns: self.library.returns && self.mode.counter().is_none(),
             // The config's idle timeout is when the session ends; the flow counts the
             // quiet time before the warning, then the warning.

@@ -23,9 +23,9 @@ use super::values::{
 };
 use super::{
     Admin, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins, Ils,
-    Io, Label, Language, Languages, Library, LinkStore, MethodD, Mode, Platform, PlatformEndpoint, Printer,
-    PrinterTransport, Scanner, ScannerSource, Security, SessionTimeouts, SharedLinkStore, Sip2, Sip2Login,
-    Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
+    Io, Label, Language, Languages, Library, LinkStore, MethodD, Mode, Offline, Platform, PlatformEndpoint,
+    Printer, PrinterTransport, Scanner, ScannerSource, Security, SessionTimeouts, SharedLinkStore, Sip2,
+    Sip2Login, Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
 };
 
 const SYNTAX_FIX: &str =
@@ -53,7 +53,8 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         (take("platform"), take("printer"), take("card"), take("library"));
     let (label_s, ils_s, io_s, admin_s, session_s) =
         (take("label"), take("ils"), take("io"), take("admin"), take("session"));
-    let (scanner_s, counter_s, security_s) = (take("scanner"), take("counter"), take("security"));
+    let (scanner_s, counter_s, security_s, offline_s) =
+        (take("scanner"), take("counter"), take("security"), take("offline"));
 
     let platform = platform(&mut walk, platform_s);
     let printer = printer(&mut walk, printer_s);
@@ -70,6 +71,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let session = session(&mut walk, session_s);
     let scanner = scanner(&mut walk, scanner_s);
     let security = security(&mut walk, security_s);
+    let offline = offline(&mut walk, offline_s);
     let label_print = label.as_ref().map(|l| matches!(l.method_d, MethodD::On { print: true, .. }));
     let has_links = platform.as_ref().map(|p| !matches!(p, Platform::Api { .. }));
     let mode = counter(
@@ -94,6 +96,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             scanner: scanner?,
             mode: mode?,
             security: security?,
+            offline: offline?,
         })
     })();
     match (walk.problems.is_clean(), config) {
@@ -928,6 +931,31 @@ fn admin(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Admin> {
 
 // ---------------------------------------------------------------------------------------
 // [security]
+
+fn offline(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Offline> {
+    if !s.is_present() {
+        return Some(Offline::default());
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let enabled = s.boolean(walk, "enabled").value();
+    let library_card_patrons = s.boolean(walk, "library_card_patrons").value();
+    let per_patron = s.integer(walk, "items_per_patron").value();
+    let total = s.integer(walk, "items_total").value();
+    let hours = s.integer(walk, "max_hours").value();
+    let days = s.integer(walk, "loan_days").value();
+    s.finish(walk, |_| None);
+    let count = |n: i64| usize::try_from(n).unwrap_or(1);
+    Some(Offline {
+        enabled: enabled?,
+        library_card_patrons: library_card_patrons?,
+        items_per_patron: count(per_patron?),
+        items_total: count(total?),
+        max_age: Duration::from_secs(hours?.unsigned_abs() * 3600),
+        loan_days: u32::try_from(days?).unwrap_or(14),
+    })
+}
 
 fn security(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Security> {
     if !s.is_present() {

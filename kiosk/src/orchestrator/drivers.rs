@@ -97,6 +97,8 @@ pub struct Drivers {
     pub library: Option<Arc<Sip2Library>>,
     /// The library system behind the loan journal (checkouts go through it).
     pub lending: Option<super::journaled::JournaledLibrary>,
+    /// Offline lending, where the library turned it on (`[offline] enabled`).
+    pub offline: Option<Arc<super::offline::OfflineLending>>,
     pub printer: Option<Arc<dyn super::printing::Printer>>,
     pub job_settings: JobSettings,
     pub label_keys: Arc<Vec<TokenKey>>,
@@ -241,7 +243,22 @@ impl Drivers {
             kiosk_core::scan::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
                 .map_err(|e| StartError::Scanner(e.to_string()))?;
         let Devices { card, platform, trust, links, library, printer, outputs } = devices;
+        let offline = match (&library, config.offline.enabled) {
+            (Some(lib), true) => {
+                let queue = crate::offline::OfflineQueue::open(journal.clone())?;
+                let state = journal.dir().parent().unwrap_or(journal.dir());
+                Some(Arc::new(super::offline::OfflineLending::new(
+                    queue,
+                    crate::offline::ClockTrust::system(state),
+                    config.offline.clone(),
+                    lib.clone(),
+                    crate::clock::Clock::library().utc_offset_secs(),
+                )))
+            }
+            _ => None,
+        };
         Ok(Drivers {
+            offline,
             card,
             platform,
             trust,
@@ -515,6 +532,8 @@ fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartE
     c.resend = s.resend;
     c.charged_items = s.charged_items;
     c.checkout_allowed_override = s.override_checkout_not_allowed.then_some(true);
+    // Offline loans are sent with `no block` only where the library lends offline.
+    c.offline_replay = config.offline.enabled;
     if let Some(loc) = &s.location_code {
         c.location = loc.as_str().to_owned();
     }

@@ -33,7 +33,12 @@ impl Orchestrator {
             Effect::PatronStatus { session, patron, password, .. } => {
                 self.patron_status(session, patron, password);
             }
-            Effect::Checkout { session, patron, item } => self.checkout(session, patron, item),
+            Effect::Checkout { session, patron, item, offline: false } => {
+                self.checkout(session, patron, item)
+            }
+            Effect::Checkout { session, patron, item, offline: true } => {
+                self.offline_checkout(session, patron, item);
+            }
             Effect::Account { session, patron } => self.account(session, patron),
             Effect::Renew { session, patron, item, due } => self.renew(session, patron, item, due),
             Effect::Return { session, item } => self.return_item(session, item),

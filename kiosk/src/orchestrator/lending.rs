@@ -209,6 +209,7 @@ impl Orchestrator {
             return;
         };
         let timeout = self.drivers.timeout;
+        let offline = self.drivers.offline.clone();
         self.spawn(session, false, async move {
             let asked = library.patron(patron.expose(), password.as_ref().map(Password::as_str));
             let answer = tokio::time::timeout(timeout, asked).await;
@@ -222,7 +223,17 @@ impl Orchestrator {
                 }
                 Err(_) => Err(PatronRefusal::LibrarySystemUnavailable),
             };
-            Some(Input::Reply { session, reply: Reply::Standing(standing) })
+            // No answer: the kiosk may lend offline, where the library allows it and the
+            // kiosk's own conditions hold (the flow decides for this patron).
+            let reply = match standing {
+                Err(PatronRefusal::LibrarySystemUnavailable)
+                    if offline.as_ref().is_some_and(|o| o.may_lend_now()) =>
+                {
+                    Reply::StandingOffline
+                }
+                standing => Reply::Standing(standing),
+            };
+            Some(Input::Reply { session, reply })
         });
     }
 
@@ -254,6 +265,21 @@ impl Orchestrator {
             // The session may have ended while this checkout was out: the last holder
             // closes its journal.
             loans.finish().await;
+            Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
+        });
+    }
+
+    /// A checkout while the library system is offline: into the offline queue (fsync'ed)
+    /// within the library's limits, sent when the library system answers again.
+    pub(super) fn offline_checkout(&mut self, session: SessionId, patron: PatronId, item: ItemId) {
+        self.begin(session);
+        let Some(offline) = self.drivers.offline.clone() else {
+            let reply = Reply::Checkout { item, result: Err(ItemRefusal::OfflineStopped.into()) };
+            let _ = self.inputs.send(Input::Reply { session, reply });
+            return;
+        };
+        self.spawn(session, true, async move {
+            let result = offline.lend(patron.expose(), &item).await;
             Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
         });
     }

@@ -24,6 +24,7 @@ pub mod journaled;
 pub mod labels;
 mod lending;
 mod notify;
+pub mod offline;
 pub mod printing;
 pub mod registration;
 pub mod scan;
@@ -105,6 +106,8 @@ pub struct Orchestrator {
     /// The Method D label that started the running session, until the library system
     /// accepts the patron (then it is used up).
     pending_label: Option<(SessionId, zeroize::Zeroizing<String>)>,
+    /// The staff list of offline loans refused on replay.
+    offline_refused: Vec<kiosk_ui::OfflineRow>,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -161,6 +164,7 @@ impl Orchestrator {
             registration_note: None,
             terminal_view: None,
             pending_label: None,
+            offline_refused: Vec::new(),
         };
         (o, rx)
     }
@@ -172,6 +176,11 @@ impl Orchestrator {
     /// Runs until [`Input::Shutdown`] or every sender is gone.
     pub async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<Input>, mut watchdog: Box<dyn Watchdog>) {
         self.reconcile_journal().await;
+        if let Some(offline) = self.drivers.offline.clone() {
+            let library = self.drivers.library.clone();
+            // Runs as long as the runtime (the kiosk's process).
+            drop(tokio::spawn(offline::replay_forever(offline, library)));
+        }
         self.probe();
         watchdog.ready();
         self.publish();
@@ -200,7 +209,21 @@ impl Orchestrator {
     }
 
     fn publish(&mut self) {
+        if let Some(offline) = &self.drivers.offline {
+            let view = offline.view();
+            let (state, value) = if !view.refused.is_empty() {
+                (kiosk_ui::DeviceState::OfflineRefused, view.refused.len())
+            } else if view.waiting > 0 {
+                (kiosk_ui::DeviceState::OfflineWaiting, view.waiting)
+            } else {
+                (kiosk_ui::DeviceState::OfflineNone, 0)
+            };
+            let value = i32::try_from(value).unwrap_or(i32::MAX);
+            self.status.set(kiosk_ui::status_row(kiosk_ui::Device::OfflineLoans, state, value, ""));
+            self.offline_refused = offline::rows(&view);
+        }
         let (mut scene, barcode) = self.console.scene_and_barcode();
+        scene.offline_refused = self.offline_refused.clone();
         scene.status_rows = self.status.scene_rows();
         scene.hand_off.barcode = self.barcode.picture(barcode, self.drivers.job_settings.symbology);
         self.admin_pages(&mut scene);

@@ -136,6 +136,8 @@ fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
         ItemRefusal::Refused(message) => (NotLent::Other, message.clone()),
         // A checkout is never answered so; the receipt says "cannot be borrowed here".
         ItemRefusal::NotCheckedOut => (NotLent::Other, None),
+        // Offline, not lent here now: "cannot be borrowed here".
+        ItemRefusal::OfflineLimit | ItemRefusal::OfflineStopped => (NotLent::Other, None),
         // Not confirmed either way: staff check it, as for no answer.
         ItemRefusal::NoAnswer | ItemRefusal::Unconfirmed => (NotLent::NoAnswer, None),
     };
@@ -191,6 +193,11 @@ impl Orchestrator {
                         }
                     }
                 }
+                (PrintJob::Receipt { offline: true, .. }, _) => vec![tr(
+                    language,
+                    "The library system was offline: these due dates are provisional until the loans reach it.",
+                    &[],
+                )],
                 _ => Vec::new(),
             };
             let composed = super::spawn_scrubbed(move || {

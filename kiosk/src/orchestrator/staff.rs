@@ -52,6 +52,13 @@ impl DeviceStatus {
     pub(super) fn set(&mut self, row: kiosk_ui::StatusRow) {
         if let Some(r) = self.rows.iter_mut().find(|r| r.device == row.device) {
             *r = row;
+        } else if row.device == Device::OfflineLoans {
+            let at = self
+                .rows
+                .iter()
+                .position(|r| r.device == Device::LibrarySystem)
+                .map_or(self.rows.len(), |i| i + 1);
+            self.rows.insert(at, row);
         } else if row.device == Device::LinkStore {
             let at = self
                 .rows
@@ -93,6 +100,11 @@ impl Orchestrator {
             AdminAction::CheckForUpdate => self.ask_agent(drivers::AgentRequest::Check),
             AdminAction::InstallUpdateWhenIdle => self.ask_agent(drivers::AgentRequest::Install),
             AdminAction::Reboot => self.ask_agent(drivers::AgentRequest::Reboot),
+            AdminAction::ClearOfflineRefusals => {
+                if let Some(offline) = self.drivers.offline.clone() {
+                    tokio::spawn(async move { offline.clear_refused().await });
+                }
+            }
             other => tracing::info!(action = ?other, "staff action"),
         }
     }

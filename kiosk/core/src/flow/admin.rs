@@ -58,6 +58,8 @@ pub enum AdminAction {
     ToggleAccountScreen,
     /// Turn returns at the kiosk on or off (until the kiosk restarts).
     ToggleReturns,
+    /// The offline loans the library system refused were handled: clear their list.
+    ClearOfflineRefusals,
 }
 
 /// What staff do.

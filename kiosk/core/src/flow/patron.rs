@@ -60,6 +60,15 @@ pub struct SessionPolicy {
     pub account: bool,
     /// The idle screen offers returns (no card needed).
     pub returns: bool,
+    /// Who may borrow while the library system does not answer (`None`: nobody).
+    pub offline: Option<OfflinePolicy>,
+}
+
+/// Offline lending's patron rule (the kiosk's own limits are the orchestrator's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OfflinePolicy {
+    /// Library-card patrons too (My Number card and label patrons always).
+    pub library_card_patrons: bool,
 }
 
 /// What a scanned library-card barcode (or a Method D label's linear barcode, which is the
@@ -141,6 +150,7 @@ impl Default for SessionPolicy {
             counter: None,
             account: true,
             returns: false,
+            offline: None,
         }
     }
 }
@@ -201,6 +211,12 @@ pub enum ItemRefusal {
     Unconfirmed,
     /// A return of a book that is not on loan (returned already, or never lent).
     NotCheckedOut,
+    /// Offline: the patron (or the kiosk) has as many offline loans as the library
+    /// allows.
+    OfflineLimit,
+    /// Offline lending stopped (the clock cannot be trusted, the oldest offline loan is
+    /// too old, or the queue cannot be written): the book is not lent.
+    OfflineStopped,
 }
 
 /// A refused item: why (a code the screen words in the patron's language), and the
@@ -388,6 +404,9 @@ pub enum Reply {
     Patron(Result<PatronId, PatronRefusal>),
     /// SIP2 patron status: may this patron borrow?
     Standing(Result<(), PatronRefusal>),
+    /// The library system did not answer the patron status, and this kiosk may lend
+    /// offline now (the flow decides whether this patron may).
+    StandingOffline,
     Checkout {
         item: ItemId,
         result: Result<Loan, Refusal>,
@@ -457,6 +476,8 @@ pub enum PrintJob {
         /// The patron asked for their account's summary on it too (books on loan, the
         /// next due date, holds ready): only a patron who may see the account.
         account: bool,
+        /// Lent offline: the due dates are provisional, and the receipt says so.
+        offline: bool,
     },
     MethodDLabel {
         patron: PatronId,
@@ -570,6 +591,9 @@ pub enum Effect {
         session: SessionId,
         patron: PatronId,
         item: ItemId,
+        /// Lent offline: kept in the offline queue and sent when the library system
+        /// answers again.
+        offline: bool,
     },
     /// Ask the library system for the patron's account.
     Account {
@@ -737,6 +761,9 @@ pub enum Screen {
         can_print_label: bool,
         /// The account button is offered (the library turned it on, nothing is waiting).
         can_open_account: bool,
+        /// The library system is offline: the loans are kept here and sent later; the due
+        /// dates are provisional.
+        offline: bool,
     },
     /// At Finish, when books were refused: how many, and "take them to the counter",
     /// before the patron can leave.
@@ -835,6 +862,8 @@ struct Basket {
     /// Every renewal asked in this session, with what is known of it: none is asked
     /// twice (one without an answer may have happened), and a late answer still counts.
     renew_log: Vec<(ItemId, RenewState)>,
+    /// Lending offline (the library system did not answer the patron status).
+    offline: bool,
 }
 
 impl Basket {
@@ -848,12 +877,16 @@ impl Basket {
             finishing: false,
             blocked: None,
             renew_log: Vec::new(),
+            offline: false,
         }
     }
 
     /// Moves the basket out, leaving an empty one for the same patron.
     fn take(&mut self) -> Basket {
-        core::mem::replace(self, Basket::new(self.patron.clone(), self.method))
+        let offline = self.offline;
+        let mut empty = Basket::new(self.patron.clone(), self.method);
+        empty.offline = offline;
+        core::mem::replace(self, empty)
     }
 
     fn knows(&self, item: &ItemId) -> bool {
@@ -1151,7 +1184,9 @@ impl PatronSession {
                 waiting: b.queue.len() + usize::from(b.in_flight.is_some()),
                 finishing: b.finishing,
                 can_print_label: self.can_print_label(b),
+                offline: b.offline,
                 can_open_account: self.account_allowed()
+                    && !b.offline
                     && !b.finishing
                     && b.in_flight.is_none()
                     && b.queue.is_empty(),
@@ -1197,7 +1232,8 @@ impl PatronSession {
             timeout_warning: self.warning_until.map(|until| now.secs_until(until)),
             paper_out: self.paper_out,
             staff_called: self.staff_call,
-            account_receipt: matches!(self.state, State::ReceiptChoice(_)) && self.account_allowed(),
+            account_receipt: matches!(&self.state, State::ReceiptChoice(b) if !b.offline)
+                && self.account_allowed(),
             library_card_login: self.policy.library_card_login != LibraryCardLogin::Off,
             can_return: self.policy.returns
                 && self.policy.counter.is_none()
@@ -1546,14 +1582,15 @@ impl PatronSession {
                 self.checkout_done(now, fx);
             }
             (State::ReceiptChoice(basket), tap @ (Tap::PrintReceipt | Tap::PrintReceiptWithAccount))
-                if tap == Tap::PrintReceipt || account_allowed =>
+                if tap == Tap::PrintReceipt || (account_allowed && !basket.offline) =>
             {
                 let (loans, refused, patron) = (basket.loans(), basket.refusals(), basket.patron.clone());
                 let counts = basket.counts();
                 let account = tap == Tap::PrintReceiptWithAccount;
+                let offline = basket.offline;
                 fx.push(Effect::Print {
                     session: self.session,
-                    job: PrintJob::Receipt { loans, refused, patron, account },
+                    job: PrintJob::Receipt { loans, refused, patron, account, offline },
                 });
                 self.enter(now, State::Printing { label: false, counts });
             }
@@ -1711,6 +1748,26 @@ impl PatronSession {
                 let patron = patron.clone();
                 self.enter(now, State::CheckingStanding { patron, method: LoginMethod::LibraryCard });
                 self.on_reply(now, Reply::Standing(answer), fx);
+            }
+            // A password nobody can check now: no offline loan on it (the library asks for
+            // passwords; a barcode alone is not enough).
+            (State::PasswordEntry { pad, .. }, Reply::StandingOffline)
+                if pad.stage() == super::PinStage::Verifying =>
+            {
+                self.end(now, Notice::PatronRefused(PatronRefusal::LibrarySystemUnavailable), fx);
+            }
+            (State::CheckingStanding { patron, method }, Reply::StandingOffline) => {
+                let allowed = self.policy.offline.is_some_and(|o| match method {
+                    LoginMethod::MyNumberCard | LoginMethod::MethodDLabel => true,
+                    LoginMethod::LibraryCard => o.library_card_patrons,
+                });
+                if allowed {
+                    let mut basket = Basket::new(patron.clone(), *method);
+                    basket.offline = true;
+                    self.enter(now, State::Borrowing(basket));
+                } else {
+                    self.end(now, Notice::PatronRefused(PatronRefusal::LibrarySystemUnavailable), fx);
+                }
             }
             (State::CheckingStanding { patron, method }, Reply::Standing(Ok(()))) => {
                 let basket = Basket::new(patron.clone(), *method);
@@ -2141,6 +2198,7 @@ impl PatronSession {
                     session: self.session,
                     patron: basket.patron.clone(),
                     item: item.clone(),
+                    offline: basket.offline,
                 });
                 basket.in_flight = Some((item, now));
             } else if basket.finishing {

@@ -1,0 +1,324 @@
+//! Offline lending around the library system: whether this kiosk may lend offline now,
+//! the loans it makes then (into [`crate::offline::OfflineQueue`]), and the replay that
+//! sends them when the library system answers again: in the order made, each once,
+//! surviving a crash or a power cut mid-replay.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use kiosk_core::flow::{ItemId, ItemRefusal, Loan, Refusal};
+use kiosk_ils::client::{OfflineCheckout, Reconciled};
+use kiosk_ils::{ItemProblem, Sip2Library, SipDate};
+
+use crate::config;
+use crate::offline::{ClockTrust, OfflineQueue, OfflineRefusal, ReplayRefusal, State};
+
+/// How often the replay looks for the library system (and reads its clock).
+pub const REPLAY_EVERY: Duration = Duration::from_secs(5);
+
+/// Offline lending: the queue, the clock it trusts, the library's limits.
+pub struct OfflineLending {
+    queue: Arc<Mutex<OfflineQueue>>,
+    clock: ClockTrust,
+    limits: config::Offline,
+    library: Arc<Sip2Library>,
+    utc_offset: i32,
+    /// One replay at a time.
+    replaying: tokio::sync::Mutex<()>,
+}
+
+impl core::fmt::Debug for OfflineLending {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("OfflineLending(..)")
+    }
+}
+
+/// What the staff menu shows of offline lending.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfflineView {
+    /// Loans made offline, not yet taken by the library system.
+    pub waiting: usize,
+    /// Loans the library system refused on replay: `(item, made (Unix s), why)`.
+    pub refused: Vec<(String, i64, ReplayRefusal)>,
+}
+
+/// What one replay round did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    pub lent: usize,
+    pub refused: usize,
+    /// Still waiting (the library system stopped answering, or a write failed).
+    pub waiting: usize,
+}
+
+fn lock(q: &Mutex<OfflineQueue>) -> std::sync::MutexGuard<'_, OfflineQueue> {
+    q.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+impl OfflineLending {
+    #[must_use]
+    pub fn new(
+        queue: OfflineQueue,
+        clock: ClockTrust,
+        limits: config::Offline,
+        library: Arc<Sip2Library>,
+        utc_offset: i32,
+    ) -> OfflineLending {
+        OfflineLending {
+            queue: Arc::new(Mutex::new(queue)),
+            clock,
+            limits,
+            library,
+            utc_offset,
+            replaying: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Whether a patron may be let in offline now: a clock to trust, the oldest loan
+    /// waiting not too old, room in the queue. (The patron's own limit is per book.)
+    pub fn may_lend_now(&self) -> bool {
+        if !self.clock.trusted() {
+            tracing::warn!(
+                "the library system is offline and the clock cannot be trusted: no offline lending"
+            );
+            return false;
+        }
+        let q = lock(&self.queue);
+        let too_old = q.oldest_waiting().is_some_and(|t| {
+            unix_now().saturating_sub(t) > i64::try_from(self.limits.max_age.as_secs()).unwrap_or(i64::MAX)
+        });
+        if too_old {
+            tracing::warn!(
+                "the oldest offline loan is older than offline.max_hours: no more offline lending"
+            );
+            return false;
+        }
+        q.waiting() < self.limits.items_total
+    }
+
+    /// Runs `f` on the queue on a blocking thread (its writes fsync); `None` if that
+    /// thread stopped.
+    async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut OfflineQueue) -> R + Send + 'static,
+    ) -> Option<R> {
+        let queue = self.queue.clone();
+        super::spawn_scrubbed(move || f(&mut lock(&queue))).await.ok()
+    }
+
+    /// Lends `item` offline (fsync'ed into the queue before the patron is told).
+    pub async fn lend(&self, patron: &str, item: &ItemId) -> Result<Loan, Refusal> {
+        if !self.clock.trusted() {
+            return Err(ItemRefusal::OfflineStopped.into());
+        }
+        let made = unix_now();
+        let due_day = made + i64::from(self.limits.loan_days) * 86_400;
+        let due = SipDate::from_unix(due_day, self.utc_offset);
+        let limits = (self.limits.items_per_patron, self.limits.items_total);
+        let (p, i) = (zeroize::Zeroizing::new(patron.to_owned()), item.0.clone());
+        let made_result = self
+            .write(move |q| q.lend(&p, &i, made, due_day, limits))
+            .await
+            .unwrap_or(Err(OfflineRefusal::Stopped));
+        match made_result {
+            Ok(()) => Ok(Loan {
+                item: item.clone(),
+                title: String::new(),
+                due: kiosk_ils::display_due_date(due.as_str()),
+                renewed: false,
+                desensitize: None,
+            }),
+            Err(OfflineRefusal::PatronLimit(_) | OfflineRefusal::TotalLimit(_)) => {
+                Err(ItemRefusal::OfflineLimit.into())
+            }
+            Err(OfflineRefusal::AlreadyLent) => Err(ItemRefusal::OnLoanToAnother.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "an offline loan was not made");
+                Err(ItemRefusal::OfflineStopped.into())
+            }
+        }
+    }
+
+    /// For the staff menu.
+    pub fn view(&self) -> OfflineView {
+        let q = lock(&self.queue);
+        OfflineView {
+            waiting: q.waiting(),
+            refused: q
+                .refused()
+                .map(|l| {
+                    let why = match &l.state {
+                        State::Refused { why, .. } => *why,
+                        _ => ReplayRefusal::Other,
+                    };
+                    (l.item.clone(), l.made, why)
+                })
+                .collect(),
+        }
+    }
+
+    /// Staff handled the refused loans.
+    pub async fn clear_refused(&self) {
+        match self.write(OfflineQueue::clear_refused).await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => tracing::error!(error = %e, "the offline queue could not be rewritten"),
+            None => tracing::error!("the offline queue's thread stopped"),
+        }
+    }
+
+    /// Reads the library system's clock (after its last status message) into the trust.
+    pub async fn read_library_clock(&self) {
+        if let Some(skew) = self.library.clock_skew().await {
+            self.clock.library_clock(skew);
+        }
+    }
+
+    /// Sends the loans waiting, in the order made, until one cannot be (the library
+    /// system stopped answering): each is marked "sent" (fsync) before it leaves, and one
+    /// found marked is reconciled by the item's status before it is sent again.
+    pub async fn replay(&self) -> Replayed {
+        let _one = self.replaying.lock().await;
+        let mut done = Replayed::default();
+        loop {
+            let next = lock(&self.queue).next_to_replay();
+            let Some((seq, patron, item, made, due, sent)) = next else { break };
+            if sent {
+                match self.library.reconcile_checkout(&patron, &item).await {
+                    Ok(Reconciled::Lent(_)) => {
+                        tracing::info!("an offline loan sent before a crash had been taken");
+                        if !self.answered(seq, State::Lent).await {
+                            break;
+                        }
+                        done.lent += 1;
+                        continue;
+                    }
+                    Ok(Reconciled::Other(problem)) => {
+                        if !self.answered(seq, refused(&problem)).await {
+                            break;
+                        }
+                        done.refused += 1;
+                        continue;
+                    }
+                    // Not lent: send it (below).
+                    Ok(Reconciled::NotLent) => {}
+                    Err(e) => {
+                        tracing::info!(error = %e, "the library system does not answer yet; offline loans wait");
+                        break;
+                    }
+                }
+            } else {
+                let marked = self.write(move |q| q.sending(seq)).await;
+                if !matches!(marked, Some(Ok(()))) {
+                    tracing::error!("an offline loan's replay could not be marked; not sent");
+                    break;
+                }
+            }
+            let offline = OfflineCheckout {
+                made: SipDate::from_unix(made, self.utc_offset),
+                due: SipDate::from_unix(due, self.utc_offset),
+            };
+            match self.library.replay_offline_checkout(&patron, &item, &offline).await {
+                Ok(Ok(_loan)) => {
+                    if !self.answered(seq, State::Lent).await {
+                        break;
+                    }
+                    done.lent += 1;
+                }
+                Ok(Err(r)) => {
+                    if !self.answered(seq, refused(&r.problem)).await {
+                        break;
+                    }
+                    tracing::warn!("the library system refused an offline loan; listed for staff");
+                    done.refused += 1;
+                }
+                Err(e) => {
+                    // Sent or not, it is marked: the next round reconciles it first.
+                    tracing::info!(error = %e, "offline replay stopped; it goes on when the library system answers");
+                    break;
+                }
+            }
+        }
+        done.waiting = lock(&self.queue).waiting();
+        done
+    }
+
+    async fn answered(&self, seq: u32, state: State) -> bool {
+        match self.write(move |q| q.answered(seq, state)).await {
+            Some(Ok(())) => true,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "an offline loan's answer could not be written; it is reconciled later");
+                false
+            }
+            None => false,
+        }
+    }
+}
+
+/// The replay's loop: every [`REPLAY_EVERY`], the library system's clock is read into
+/// the trust, and when loans wait and the library system answers, they are sent.
+pub async fn replay_forever(offline: Arc<OfflineLending>, library: Option<Arc<Sip2Library>>) {
+    loop {
+        offline.read_library_clock().await;
+        if offline.view().waiting > 0
+            && let Some(library) = &library
+            && library.probe().await.is_ok()
+        {
+            offline.read_library_clock().await;
+            let done = offline.replay().await;
+            if done.lent + done.refused > 0 {
+                tracing::info!(
+                    lent = done.lent,
+                    refused = done.refused,
+                    waiting = done.waiting,
+                    "offline loans sent to the library system"
+                );
+            }
+        }
+        tokio::time::sleep(REPLAY_EVERY).await;
+    }
+}
+
+/// The staff list's rows: the book, when it was lent (the library's local time), why.
+#[must_use]
+pub fn rows(view: &OfflineView) -> Vec<kiosk_ui::OfflineRow> {
+    let offset = crate::clock::Clock::library().utc_offset_secs();
+    view.refused
+        .iter()
+        .map(|(item, made, why)| {
+            let d = SipDate::from_unix(*made, offset);
+            let s = d.as_str();
+            let lent_at = format!(
+                "{}-{}-{} {}:{}",
+                s.get(0..4).unwrap_or_default(),
+                s.get(4..6).unwrap_or_default(),
+                s.get(6..8).unwrap_or_default(),
+                s.get(12..14).unwrap_or_default(),
+                s.get(14..16).unwrap_or_default()
+            );
+            let why = match why {
+                ReplayRefusal::OnHold => kiosk_ui::Refusal::OnHold,
+                ReplayRefusal::OnLoan => kiosk_ui::Refusal::OnLoan,
+                ReplayRefusal::NotFound => kiosk_ui::Refusal::NotInCatalogue,
+                ReplayRefusal::Other => kiosk_ui::Refusal::Other,
+            };
+            kiosk_ui::OfflineRow { item: item.clone(), lent_at, why }
+        })
+        .collect()
+}
+
+fn refused(problem: &ItemProblem) -> State {
+    let (why, message) = match problem {
+        ItemProblem::OnHoldForAnother => (ReplayRefusal::OnHold, String::new()),
+        ItemProblem::OnLoanToAnother => (ReplayRefusal::OnLoan, String::new()),
+        ItemProblem::NotFound => (ReplayRefusal::NotFound, String::new()),
+        ItemProblem::Refused(m) => (ReplayRefusal::Other, m.clone().unwrap_or_default()),
+        ItemProblem::NotCheckedOut => (ReplayRefusal::Other, String::new()),
+    };
+    State::Refused { why, message }
+}
