@@ -488,6 +488,9 @@ struct Shared {
     behaviour: Behaviour,
     faults: Faults,
     stats: SimStats,
+    /// Stopped ([`Sip2Sim::stop`]): connections still open are closed at their next
+    /// request, unanswered.
+    down: bool,
 }
 
 /// A running simulated library system.
@@ -545,8 +548,37 @@ impl Sip2Sim {
             behaviour,
             faults: Faults::default(),
             stats: SimStats::default(),
+            down: false,
         }));
-        let s = Arc::clone(&shared);
+        let task = listen(listener, Arc::clone(&shared), acceptor);
+        Ok(Sip2Sim { addr, shared, task: Some(task) })
+    }
+
+    /// The library system goes down: it stops listening, and connections still open are
+    /// closed at their next request without an answer. Its catalogue and counts stay for
+    /// [`Sip2Sim::restart`].
+    pub fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        lock(&self.shared).down = true;
+    }
+
+    /// Comes back on the same address (plain TCP), with what it had.
+    ///
+    /// # Errors
+    /// If the address cannot be bound again.
+    pub async fn restart(&mut self) -> std::io::Result<()> {
+        let listener = TcpListener::bind(self.addr).await?;
+        lock(&self.shared).down = false;
+        self.task = Some(listen(listener, Arc::clone(&self.shared), None));
+        Ok(())
+    }
+}
+
+/// Accepts connections on `listener` until aborted, each served on its own task.
+fn listen(listener: TcpListener, s: Arc<Mutex<Shared>>, acceptor: Option<TlsAcceptor>) -> JoinHandle<()> {
+    {
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let s = Arc::clone(&s);
@@ -581,9 +613,11 @@ impl Sip2Sim {
                 });
             }
         });
-        Ok(Sip2Sim { addr, shared, task: Some(task) })
+        task
     }
+}
 
+impl Sip2Sim {
     /// A library system in this process, with no socket: the client connects through
     /// [`Sip2Sim::peer`] (the demo's, whose clock may be tokio's paused one). Its
     /// [`Sip2Sim::addr`] is `127.0.0.1:0`, where nothing listens.
@@ -593,6 +627,7 @@ impl Sip2Sim {
             behaviour,
             faults: Faults::default(),
             stats: SimStats::default(),
+            down: false,
         }));
         Sip2Sim { addr: SocketAddr::from(([127, 0, 0, 1], 0)), shared, task: None }
     }
@@ -677,6 +712,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(None) => {}
                 Err(_) => return Ok(()),
             }
+
             let idle = lock(&shared).behaviour.idle_close;
             let n = match idle {
                 None => stream.read(&mut chunk).await?,
@@ -697,6 +733,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             buf.extend(&chunk[..n]);
         };
+        // Stopped meanwhile: the request goes unanswered.
+        if lock(&shared).down {
+            return Ok(());
+        }
         let (charset, crlf, replay) = {
             let s = lock(&shared);
             (s.behaviour.charset, s.behaviour.crlf, s.behaviour.replay_duplicates)

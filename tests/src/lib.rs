@@ -75,7 +75,7 @@ pub fn pem(label: &str, der: &[u8]) -> String {
 pub struct Stack {
     pub pcscd: Pcscd,
     /// Runs the platform and library-system simulators.
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
     pub platform: PlatformSim,
     pub ils: Sip2Sim,
     pub printer: PrinterSink,
@@ -171,17 +171,7 @@ path = "scans.fifo"
         let shots = root.join("target").join("e2e-journeys").join(journey);
         let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots).unwrap();
-        Stack {
-            pcscd,
-            _rt: rt,
-            platform,
-            ils,
-            printer,
-            dir,
-            serial,
-            shots,
-            inserted: std::cell::Cell::new(0),
-        }
+        Stack { pcscd, rt, platform, ils, printer, dir, serial, shots, inserted: std::cell::Cell::new(0) }
     }
 
     /// Makes `kiosk.toml` a counter's: `library.mode = "counter"`, the platform's CRL with a
@@ -251,6 +241,17 @@ key_delay_ms = 0
     }
 
     /// Replaces `from` by `to` in `kiosk.toml` (which must hold `from`).
+    /// The library system goes down (stops listening; open connections close).
+    pub fn ils_down(&mut self) {
+        self.ils.stop();
+    }
+
+    /// The library system comes back on the same port, with what it had.
+    pub fn ils_up(&mut self) {
+        let ils = &mut self.ils;
+        self.rt.block_on(ils.restart()).unwrap();
+    }
+
     pub fn config_replace(&self, from: &str, to: &str) {
         let path = self.dir.join("kiosk.toml");
         let config = std::fs::read_to_string(&path).unwrap();
@@ -289,7 +290,7 @@ key_delay_ms = 0
         let responder =
             kiosk_sim::platform::openssl_ocsp::Responder::for_test_ca(&dir, jpki, &[&self.serial]).unwrap();
         let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], responder.port()));
-        let front = self._rt.block_on(kiosk_sim::platform::fixtures::tls_front(upstream)).unwrap();
+        let front = self.rt.block_on(kiosk_sim::platform::fixtures::tls_front(upstream)).unwrap();
         let url = format!("https://127.0.0.1:{}", front.addr.port());
         let ocsp = crl_platform(&url)
             .replace("mode = \"crl\"", "mode = \"ocsp\"")

@@ -8,8 +8,8 @@ use kiosk_core::scene::{
 
 use crate::{
     AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, Device, DeviceState, EventKind, LoanRow,
-    Notice, PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow, UpdatePhase,
-    UpdateView, event_row, loan_row, refused_row, status_row,
+    Notice, OfflineRow, PinStage, Refusal, RegistrationPhase, RegistrationView, Scene, Screen, StatusRow,
+    UpdatePhase, UpdateView, event_row, loan_row, refused_row, status_row,
 };
 
 /// The idle screen of a sample library; every sample scene starts from it.
@@ -295,6 +295,31 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 version: "0.1.0".into(),
                 staff_called: true,
                 call_reason: CallReason::PaperOut,
+                ..base()
+            },
+        ),
+        (
+            "admin-offline-refused",
+            Scene {
+                screen: Screen::AdminMenu,
+                status_rows: {
+                    let mut rows = admin_status();
+                    rows.insert(4, status_row(Device::OfflineLoans, DeviceState::OfflineRefused, 2, ""));
+                    rows
+                },
+                offline_refused: vec![
+                    OfflineRow {
+                        item: "7500000005".into(),
+                        lent_at: "2026-12-06 10:42".into(),
+                        why: Refusal::OnHold,
+                    },
+                    OfflineRow {
+                        item: "7500000012".into(),
+                        lent_at: "2026-12-06 11:03".into(),
+                        why: Refusal::Other,
+                    },
+                ],
+                version: "0.1.0".into(),
                 ..base()
             },
         ),

@@ -50,8 +50,9 @@ pub fn screen_name(scene: &Scene) -> String {
 /// One line about the scene for `scene` and the tests: what a person would see, without
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
+    let offline_row = scene.status_rows.iter().find(|r| r.device == kiosk_core::scene::Device::OfflineLoans);
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -98,6 +99,10 @@ fn describe(scene: &Scene) -> String {
         scene.account.pages,
         scene.returned,
         scene.waiting,
+        scene.offline,
+        offline_row.map_or("none".to_owned(), |r| format!("{:?}", r.state)),
+        offline_row.map_or(0, |r| r.value),
+        scene.offline_refused.len(),
     )
 }
 
