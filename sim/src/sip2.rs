@@ -579,7 +579,7 @@ impl Sip2Sim {
 /// Accepts connections on `listener` until aborted, each served on its own task.
 fn listen(listener: TcpListener, s: Arc<Mutex<Shared>>, acceptor: Option<TlsAcceptor>) -> JoinHandle<()> {
     {
-        let task = tokio::spawn(async move {
+        tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let s = Arc::clone(&s);
                 let acceptor = acceptor.clone();
@@ -612,8 +612,7 @@ fn listen(listener: TcpListener, s: Arc<Mutex<Shared>>, acceptor: Option<TlsAcce
                     }
                 });
             }
-        });
-        task
+        })
     }
 }
 
