@@ -578,42 +578,40 @@ impl Sip2Sim {
 
 /// Accepts connections on `listener` until aborted, each served on its own task.
 fn listen(listener: TcpListener, s: Arc<Mutex<Shared>>, acceptor: Option<TlsAcceptor>) -> JoinHandle<()> {
-    {
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let s = Arc::clone(&s);
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = stream.set_nodelay(true) {
-                        tracing::debug!(error = %e, "SIP2 simulator: set_nodelay failed");
-                    }
-                    let result = match acceptor {
-                        None => serve(stream, s).await,
-                        Some(acceptor) => {
-                            let handshake = acceptor.accept(stream);
-                            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
-                                Ok(Ok(tls)) => {
-                                    lock(&s).stats.tls_handshakes += 1;
-                                    serve(tls, s).await
-                                }
-                                Ok(Err(e)) => {
-                                    lock(&s).stats.tls_handshake_failures += 1;
-                                    Err(e)
-                                }
-                                Err(_) => {
-                                    lock(&s).stats.tls_handshake_failures += 1;
-                                    Err(std::io::ErrorKind::TimedOut.into())
-                                }
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let s = Arc::clone(&s);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::debug!(error = %e, "SIP2 simulator: set_nodelay failed");
+                }
+                let result = match acceptor {
+                    None => serve(stream, s).await,
+                    Some(acceptor) => {
+                        let handshake = acceptor.accept(stream);
+                        match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+                            Ok(Ok(tls)) => {
+                                lock(&s).stats.tls_handshakes += 1;
+                                serve(tls, s).await
+                            }
+                            Ok(Err(e)) => {
+                                lock(&s).stats.tls_handshake_failures += 1;
+                                Err(e)
+                            }
+                            Err(_) => {
+                                lock(&s).stats.tls_handshake_failures += 1;
+                                Err(std::io::ErrorKind::TimedOut.into())
                             }
                         }
-                    };
-                    if let Err(e) = result {
-                        tracing::debug!(error = %e, "SIP2 simulator connection ended");
                     }
-                });
-            }
-        })
-    }
+                };
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "SIP2 simulator connection ended");
+                }
+            });
+        }
+    })
 }
 
 impl Sip2Sim {
