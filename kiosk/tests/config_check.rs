@@ -1233,3 +1233,34 @@ mod security {
         }
     }
 }
+
+mod offline {
+    use super::*;
+
+    #[test]
+    fn off_by_default_and_each_value_checked() {
+        let c = ok(&[]);
+        assert_eq!(c.offline, config::Offline::default());
+        assert!(!c.offline.enabled && c.session_policy().offline.is_none());
+        let c = ok(&[(
+            "offline",
+            "enabled = true\nlibrary_card_patrons = true\nitems_per_patron = 3\nitems_total = 20\nmax_hours = 8\nloan_days = 7",
+        )]);
+        assert_eq!(
+            c.offline,
+            config::Offline {
+                enabled: true,
+                library_card_patrons: true,
+                items_per_patron: 3,
+                items_total: 20,
+                max_age: Duration::from_secs(8 * 3600),
+                loan_days: 7,
+            }
+        );
+        assert!(c.session_policy().offline.is_some_and(|o| o.library_card_patrons));
+        one(&[("offline", "items_per_patron = 0")], "offline.items_per_patron", "from 1 to 50");
+        one(&[("offline", "max_hours = 500")], "offline.max_hours", "from 1 to 168 hours");
+        one(&[("offline", "loan_days = \"two weeks\"")], "offline.loan_days", "whole number");
+        one(&[("offline", "enable = true")], "offline.enable", "did you mean `enabled`?");
+    }
+}

@@ -320,6 +320,41 @@ const EFFECTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "offline.enabled",
+        &[
+            "kiosk/tests/settings.rs::offline",
+            "tests/tests/offline.rs::three_patrons_borrow_offline_and_every_loan_arrives_once_when_the_library_system_is_back",
+        ],
+    ),
+    (
+        "offline.library_card_patrons",
+        &[
+            "kiosk/tests/settings.rs::offline",
+            "kiosk/core/tests/offline_session.rs::library_card_patrons_borrow_offline_only_where_the_library_says",
+        ],
+    ),
+    (
+        "offline.items_per_patron",
+        &[
+            "kiosk/src/orchestrator/offline.rs::tests::items_per_patron_and_items_total_are_the_limits",
+            "tests/tests/offline.rs::three_patrons_borrow_offline_and_every_loan_arrives_once_when_the_library_system_is_back",
+        ],
+    ),
+    (
+        "offline.items_total",
+        &["kiosk/src/orchestrator/offline.rs::tests::items_per_patron_and_items_total_are_the_limits"],
+    ),
+    (
+        "offline.max_hours",
+        &[
+            "kiosk/src/orchestrator/offline.rs::tests::max_hours_stops_offline_lending_once_the_oldest_loan_waits_that_long",
+        ],
+    ),
+    (
+        "offline.loan_days",
+        &["kiosk/src/orchestrator/offline.rs::tests::loan_days_sets_the_provisional_due_date"],
+    ),
+    (
         "library.returns",
         &[
             "kiosk/tests/settings.rs::returns",

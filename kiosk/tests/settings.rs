@@ -298,3 +298,23 @@ fn staff_turn_the_account_screen_and_returns_on_and_off() {
     card_borrowing(&mut c);
     assert!(!c.scene().can_open_account, "and the next patron no account");
 }
+
+/// `[offline] enabled` and `library_card_patrons`: when the library system does not
+/// answer (and the kiosk may lend offline), a library-card patron borrows offline only
+/// where both are on; off (the default), the patron is told the library system is down.
+#[test]
+fn offline() {
+    let offline_reply = |c: &mut Console| {
+        let work = c.event(Event::Scanned(Scan::LibraryCard(PatronId::new(PATRON).unwrap())));
+        let session = session(&work).unwrap();
+        c.event(Event::Reply { session, reply: Reply::StandingOffline });
+        c.scene()
+    };
+    let scene = offline_reply(&mut console(&[]));
+    assert_eq!(scene.screen, Screen::Ending, "off by default");
+    let scene = offline_reply(&mut console(&[("offline", "enabled = true")]));
+    assert_eq!(scene.screen, Screen::Ending, "library-card patrons need their own switch");
+    let scene = offline_reply(&mut console(&[("offline", "enabled = true\nlibrary_card_patrons = true")]));
+    assert_eq!(scene.screen, Screen::Borrowing);
+    assert!(scene.offline, "the screen says so");
+}

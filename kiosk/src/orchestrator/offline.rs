@@ -322,3 +322,113 @@ fn refused(problem: &ItemProblem) -> State {
     };
     State::Refused { why, message }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::journal::Journal;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kiosk-offline-lending-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// A synchronised clock (timesyncd's marker present) unless `trusted` is false.
+    fn clock(d: &Path, trusted: bool) -> ClockTrust {
+        if trusted {
+            std::fs::write(d.join("synchronized"), "").unwrap();
+        }
+        ClockTrust {
+            synced_marker: d.join("synchronized"),
+            boot_id: d.join("no-boot-id"),
+            agreed_file: d.join("clock-agreed"),
+        }
+    }
+
+    fn lending(
+        d: &Path,
+        limits: config::Offline,
+        trusted: bool,
+        before: &[(&str, &str, i64)],
+    ) -> OfflineLending {
+        let journal = Arc::new(Journal::open(&d.join("journal")).unwrap());
+        let mut queue = OfflineQueue::open(journal).unwrap();
+        for (patron, item, made) in before {
+            queue.lend(patron, item, *made, made + 86_400, (50, 50)).unwrap();
+        }
+        // Never asked in these tests: lending offline needs no library system.
+        let library = Sip2Library::new(kiosk_ils::ClientConfig::new("127.0.0.1:9", "LIB"));
+        OfflineLending::new(queue, clock(d, trusted), limits, library, 9 * 3600)
+    }
+
+    fn item(n: u8) -> ItemId {
+        ItemId(format!("75000000{n:02}"))
+    }
+
+    fn refused(r: Result<Loan, Refusal>) -> ItemRefusal {
+        r.err().map(|r| r.reason).unwrap_or(ItemRefusal::NoAnswer)
+    }
+
+    #[tokio::test]
+    async fn items_per_patron_and_items_total_are_the_limits() {
+        let d = dir("limits");
+        let limits = config::Offline {
+            enabled: true,
+            items_per_patron: 2,
+            items_total: 3,
+            ..config::Offline::default()
+        };
+        let o = lending(&d, limits, true, &[]);
+        assert!(o.lend("P1", &item(1)).await.is_ok());
+        assert!(o.lend("P1", &item(2)).await.is_ok());
+        assert_eq!(refused(o.lend("P1", &item(3)).await), ItemRefusal::OfflineLimit, "items_per_patron");
+        assert!(o.lend("P2", &item(3)).await.is_ok());
+        assert!(!o.may_lend_now(), "items_total reached: nobody else is let in");
+        assert_eq!(refused(o.lend("P3", &item(4)).await), ItemRefusal::OfflineLimit, "items_total");
+        assert_eq!(
+            refused(o.lend("P2", &item(1)).await),
+            ItemRefusal::OnLoanToAnother,
+            "lent offline already"
+        );
+        assert_eq!(o.view().waiting, 3);
+    }
+
+    #[tokio::test]
+    async fn loan_days_sets_the_provisional_due_date() {
+        let d = dir("due");
+        let limits = config::Offline { enabled: true, loan_days: 7, ..config::Offline::default() };
+        let o = lending(&d, limits, true, &[]);
+        let loan = o.lend("P1", &item(1)).await.unwrap();
+        let due = SipDate::from_unix(unix_now() + 7 * 86_400, 9 * 3600);
+        assert_eq!(loan.due, kiosk_ils::display_due_date(due.as_str()));
+    }
+
+    #[tokio::test]
+    async fn max_hours_stops_offline_lending_once_the_oldest_loan_waits_that_long() {
+        let d = dir("age");
+        let limits = config::Offline {
+            enabled: true,
+            max_age: Duration::from_secs(3600),
+            ..config::Offline::default()
+        };
+        let o = lending(&d, limits.clone(), true, &[("P1", "7500000001", unix_now() - 1800)]);
+        assert!(o.may_lend_now(), "half an hour old");
+        let d = dir("age-old");
+        let o = lending(&d, limits, true, &[("P1", "7500000001", unix_now() - 3700)]);
+        assert!(!o.may_lend_now(), "older than max_hours");
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_clock_lends_nothing_offline() {
+        let d = dir("clock");
+        let o = lending(&d, config::Offline { enabled: true, ..config::Offline::default() }, false, &[]);
+        assert!(!o.may_lend_now());
+        assert_eq!(refused(o.lend("P1", &item(1)).await), ItemRefusal::OfflineStopped);
+        assert_eq!(o.view().waiting, 0);
+    }
+}
