@@ -94,6 +94,18 @@ enum Command {
     /// Read a staff PIN (4–8 digits) from standard input and print its argon2 hash for
     /// `admin.staff_pin_hash`.
     HashStaffPin,
+    /// Print, as CSV, the loans made offline that the library system refused when they
+    /// were sent (each is a book out without a loan: record it at the counter). Exit code
+    /// 0, 1 if the queue cannot be read, 2 for a bad config file.
+    OfflineReport {
+        /// The configuration file (its `[security]` says where the journal key is kept).
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// Add each loan's patron number (staff recording the loans at the counter need
+        /// it; without this flag the report names no patron).
+        #[arg(long)]
+        with_patron: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -129,6 +141,36 @@ fn main() -> ExitCode {
         Command::Health { config } => health(&config),
         Command::Register { config } => register(&config),
         Command::HashStaffPin => hash_staff_pin(),
+        Command::OfflineReport { config, with_patron } => offline_report(&config, with_patron),
+    }
+}
+
+fn offline_report(path: &Path, with_patron: bool) -> ExitCode {
+    let config = match config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = kiosk::orchestrator::state_dir().join("journal");
+    let journal = match kiosk::journal::Journal::open_with(&dir, &config.security.sealer()) {
+        Ok(j) => std::sync::Arc::new(j),
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match kiosk::offline::OfflineQueue::open(journal) {
+        Ok(queue) => {
+            let offset = kiosk::clock::Clock::library().utc_offset_secs();
+            print!("{}", kiosk::offline::report(&queue, offset, with_patron));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -361,6 +361,43 @@ impl OfflineQueue {
     }
 }
 
+/// The loans the library system refused on replay, as CSV for staff (`kiosk
+/// offline-report`): when each was lent (the library's local time), the item, why, the
+/// library system's words; and, only when `with_patron` (staff who must record the loan at
+/// the counter), the patron number.
+#[must_use]
+pub fn report(queue: &OfflineQueue, utc_offset_secs: i32, with_patron: bool) -> String {
+    let field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut out = String::from(if with_patron {
+        "lent_at,item,reason,message,patron\n"
+    } else {
+        "lent_at,item,reason,message\n"
+    });
+    for l in queue.refused() {
+        let (why, message) = match &l.state {
+            State::Refused { why, message } => (why.code(), message.as_str()),
+            _ => ("other", ""),
+        };
+        let d = kiosk_ils::SipDate::from_unix(l.made, utc_offset_secs);
+        let s = d.as_str();
+        let at = format!(
+            "{}-{}-{} {}:{}:{}",
+            s.get(0..4).unwrap_or_default(),
+            s.get(4..6).unwrap_or_default(),
+            s.get(6..8).unwrap_or_default(),
+            s.get(12..14).unwrap_or_default(),
+            s.get(14..16).unwrap_or_default(),
+            s.get(16..18).unwrap_or_default()
+        );
+        out.push_str(&format!("{at},{},{why},{}", field(&l.item), field(message)));
+        if with_patron {
+            out.push_str(&format!(",{}", field(&l.patron)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Whether the kiosk's clock may be believed for an offline loan's time.
 ///
 /// The board has no real-time clock: until something sets it, its time is whatever the
@@ -515,6 +552,26 @@ mod tests {
         q.sending(0).unwrap_or_else(|_| panic!("a new loan takes the next number"));
         q.answered(0, State::Lent).unwrap();
         assert!(!q.path().exists(), "every loan replayed: nothing left");
+    }
+
+    #[test]
+    fn the_report_lists_refusals_and_the_patron_only_when_asked() {
+        let d = dir("report");
+        let mut q = queue(&d);
+        q.lend("P1", "B1", 1_796_558_400, 1_797_768_000, LIMITS).unwrap();
+        q.lend("P2", "B2", 1_796_558_460, 1_797_768_060, LIMITS).unwrap();
+        q.sending(0).unwrap();
+        q.answered(0, State::Lent).unwrap();
+        q.sending(1).unwrap();
+        q.answered(1, State::Refused { why: ReplayRefusal::OnHold, message: "予約 \"至急\"".into() })
+            .unwrap();
+        let plain = report(&q, 9 * 3600, false);
+        assert_eq!(
+            plain,
+            "lent_at,item,reason,message\n2026-12-06 21:01:00,\"B2\",on-hold,\"予約 \"\"至急\"\"\"\n"
+        );
+        assert!(!plain.contains("P2"));
+        assert!(report(&q, 9 * 3600, true).ends_with(",\"P2\"\n"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_e2e::{Kiosk, PATRON, Stack, log, log_in, printed_text, staff_login};
+use kiosk_e2e::{Kiosk, PATRON, Stack, kiosk_binary, log, log_in, printed_text, staff_login};
 use kiosk_sim::card::stack::enter_private_stack;
 
 const READER_A: &str = "2300000000011";
@@ -132,6 +132,21 @@ fn three_patrons_borrow_offline_and_every_loan_arrives_once_when_the_library_sys
     let mut expected: Vec<String> = books[..7].iter().filter(|b| **b != books[4]).cloned().collect();
     expected.sort();
     assert_eq!(lent, expected);
+    // The report staff export: the book, when, why; the patron only when asked for.
+    let report = |with_patron: bool| {
+        let mut cmd = std::process::Command::new(kiosk_binary());
+        cmd.args(["offline-report", "--config"]).arg(stack.dir.join("kiosk.toml"));
+        if with_patron {
+            cmd.arg("--with-patron");
+        }
+        let out = cmd.env("KIOSK_STATE_DIR", stack.dir.join("state")).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = report(false);
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains(&format!("\"{}\",on-hold", books[4])) && !csv.contains(READER_A), "{csv}");
+    assert!(report(true).contains(&format!("\"{READER_A}\"")));
     staff_login(&mut k);
     k.shot("offline-refused-for-staff");
     k.tap("admin-clear-offline");
