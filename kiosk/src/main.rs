@@ -164,8 +164,14 @@ fn offline_report(path: &Path, with_patron: bool) -> ExitCode {
     match kiosk::offline::OfflineQueue::open(journal) {
         Ok(queue) => {
             let offset = kiosk::clock::Clock::library().utc_offset_secs();
-            print!("{}", kiosk::offline::report(&queue, offset, with_patron));
-            ExitCode::SUCCESS
+            let mut out = std::io::stdout().lock();
+            match write!(out, "{}", kiosk::offline::report(&queue, offset, with_patron)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kiosk: could not write the report: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Err(e) => {
             eprintln!("kiosk: {e}");
