@@ -21,7 +21,7 @@
 //! for until something sets it. [`ClockTrust`] says when it may be believed.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +30,8 @@ use zeroize::Zeroizing;
 
 use crate::journal::{Journal, JournalError, sync_dir};
 
-const FILE: &str = "offline.queue";
+/// The queue's file name, in the journal's directory.
+pub const FILE: &str = "offline.queue";
 
 /// Why the library system refused a replayed loan (the staff list words it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,8 +93,15 @@ pub struct OfflineLoan {
 }
 
 impl core::fmt::Debug for OfflineLoan {
+    // No patron, and no library-system message (it may name the patron).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "OfflineLoan({}, {:?}, patron redacted)", self.seq, self.state)
+        let state = match &self.state {
+            State::Waiting => "waiting",
+            State::Sending => "sending",
+            State::Lent => "lent",
+            State::Refused { .. } => "refused",
+        };
+        write!(f, "OfflineLoan({}, {state}, patron redacted)", self.seq)
     }
 }
 
@@ -137,15 +145,36 @@ impl OfflineQueue {
     pub fn open(journal: Arc<Journal>) -> Result<OfflineQueue, JournalError> {
         let path = journal.dir().join(FILE);
         let mut q = OfflineQueue { journal, path, loans: Vec::new(), next: 0, file: None };
-        let f = match File::open(&q.path) {
-            Ok(f) => f,
+        let bytes = match fs::read(&q.path) {
+            Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(q),
             Err(source) => return Err(JournalError::Read { path: q.path.clone(), source }),
         };
-        for line in BufReader::new(f).lines() {
-            let Ok(line) = line else { break };
-            let Some(plain) = q.journal.open_line(FILE, &line) else { continue };
-            q.apply(&plain);
+        let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+        let (mut unreadable, mut last_bad) = (0usize, false);
+        for (i, line) in lines.iter().enumerate() {
+            match std::str::from_utf8(line).ok().and_then(|l| q.journal.open_line(FILE, l)) {
+                Some(plain) => q.apply(&plain),
+                // The last line torn by a power cut: nothing depended on it.
+                None if i + 1 == lines.len() => last_bad = true,
+                None => unreadable += 1,
+            }
+        }
+        if unreadable > 0 {
+            // Records this key cannot open (another key, a damaged file): the file is kept
+            // aside for IT, never written over; the loans that opened go on.
+            let aside = q.path.with_extension("queue.unreadable");
+            tracing::error!(
+                records = unreadable,
+                kept = %aside.display(),
+                "offline loans that cannot be read with the journal key; the file is kept for IT"
+            );
+            fs::rename(&q.path, &aside)
+                .map_err(|source| JournalError::Write { path: aside.clone(), source })?;
+            q.rewrite()?;
+        } else if last_bad || !bytes.ends_with(b"\n") {
+            // The torn record is cut off, so the next one starts on a line of its own.
+            q.rewrite()?;
         }
         Ok(q)
     }
@@ -206,6 +235,12 @@ impl OfflineQueue {
     #[must_use]
     pub fn waiting(&self) -> usize {
         self.loans.iter().filter(|l| matches!(l.state, State::Waiting | State::Sending)).count()
+    }
+
+    /// Whether `item` was lent offline and not yet taken by the library system.
+    #[must_use]
+    pub fn waiting_for(&self, item: &str) -> bool {
+        self.loans.iter().any(|l| l.item == item && matches!(l.state, State::Waiting | State::Sending))
     }
 
     /// When the oldest loan still waiting was made.
@@ -295,7 +330,8 @@ impl OfflineQueue {
         };
         self.append(record)?;
         self.set(seq, state);
-        if self.loans.iter().all(|l| l.state == State::Lent) {
+        // Nothing left to send: the lent ones are dropped (refused ones stay for staff).
+        if self.waiting() == 0 {
             self.rewrite()?;
         }
         Ok(())
@@ -368,10 +404,11 @@ impl OfflineQueue {
 #[must_use]
 pub fn report(queue: &OfflineQueue, utc_offset_secs: i32, with_patron: bool) -> String {
     let field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    // The library system's message may name the patron: it goes with the patron only.
     let mut out = String::from(if with_patron {
         "lent_at,item,reason,message,patron\n"
     } else {
-        "lent_at,item,reason,message\n"
+        "lent_at,item,reason\n"
     });
     for l in queue.refused() {
         let (why, message) = match &l.state {
@@ -389,9 +426,9 @@ pub fn report(queue: &OfflineQueue, utc_offset_secs: i32, with_patron: bool) -> 
             s.get(14..16).unwrap_or_default(),
             s.get(16..18).unwrap_or_default()
         );
-        out.push_str(&format!("{at},{},{why},{}", field(&l.item), field(message)));
+        out.push_str(&format!("{at},{},{why}", field(&l.item)));
         if with_patron {
-            out.push_str(&format!(",{}", field(&l.patron)));
+            out.push_str(&format!(",{},{}", field(message), field(&l.patron)));
         }
         out.push('\n');
     }
@@ -566,12 +603,9 @@ mod tests {
         q.answered(1, State::Refused { why: ReplayRefusal::OnHold, message: "予約 \"至急\"".into() })
             .unwrap();
         let plain = report(&q, 9 * 3600, false);
-        assert_eq!(
-            plain,
-            "lent_at,item,reason,message\n2026-12-06 21:01:00,\"B2\",on-hold,\"予約 \"\"至急\"\"\"\n"
-        );
-        assert!(!plain.contains("P2"));
-        assert!(report(&q, 9 * 3600, true).ends_with(",\"P2\"\n"));
+        assert_eq!(plain, "lent_at,item,reason\n2026-12-06 21:01:00,\"B2\",on-hold\n");
+        assert!(!plain.contains("P2") && !plain.contains("至急"), "no patron, no message that may name one");
+        assert!(report(&q, 9 * 3600, true).ends_with(",\"予約 \"\"至急\"\"\",\"P2\"\n"));
     }
 
     #[test]
@@ -583,8 +617,32 @@ mod tests {
         drop(q);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"c2VhbGVkIGJ1dCB0b3Ju").unwrap();
-        let q = queue(&d);
+        drop(f);
+        let mut q = queue(&d);
         assert_eq!(q.waiting(), 1);
+        // The torn record was cut off: the next record is read after a restart.
+        q.lend("P1", "B2", 101, 1_301, LIMITS).unwrap();
+        drop(q);
+        assert_eq!(queue(&d).waiting(), 2);
+    }
+
+    #[test]
+    fn records_another_key_cannot_open_are_kept_aside_never_dropped() {
+        let d = dir("other-key");
+        let mut q = queue(&d);
+        q.lend("P1", "B1", 100, 1_300, LIMITS).unwrap();
+        let path = q.path().to_path_buf();
+        drop(q);
+        // A record sealed with another key, then one with ours.
+        let other = dir("other-key-2");
+        let mut q2 = queue(&other);
+        q2.lend("P9", "B9", 99, 1_299, LIMITS).unwrap();
+        let foreign = fs::read_to_string(q2.path()).unwrap();
+        let ours = fs::read_to_string(&path).unwrap();
+        fs::write(&path, format!("{foreign}{ours}")).unwrap();
+        let q = queue(&d);
+        assert_eq!(q.waiting(), 1, "ours still goes on");
+        assert!(path.with_extension("queue.unreadable").exists(), "the file is kept for IT");
     }
 
     #[test]

@@ -197,8 +197,9 @@ async fn a_97_answered_with_ay0_and_twice_encoded_text_is_accepted_and_repaired(
     assert_eq!(sim.stats().acs_resends, 2);
 }
 
-/// `resend = "request"`: a patron status is asked again with the same request (no 97);
-/// a checkout is reconciled, never sent twice; a renewal still uses the 97.
+/// `resend = "request"`: a patron status is asked again with the same request (no 97),
+/// unless it carries the patron's password (sent once: a 97); a checkout is reconciled,
+/// never sent twice; a renewal still uses the 97.
 #[tokio::test]
 async fn request_mode_sends_harmless_requests_again_and_reconciles_a_checkout() {
     let sim = sim(Behaviour::profile(Profile::Evergreen)).await;
@@ -207,9 +208,13 @@ async fn request_mode_sends_harmless_requests_again_and_reconciles_a_checkout() 
     let mut c = Client::new(cfg);
     c.connect().await.unwrap();
     sim.faults(|f| f.corrupt_checksum = 1);
-    c.patron_status("P0001", Some("1234")).await.unwrap().unwrap();
+    c.patron_status("P0001", None).await.unwrap().unwrap();
     assert_eq!(sim.stats().requests.get("23"), Some(&2));
     assert_eq!(sim.stats().acs_resends, 0);
+    sim.faults(|f| f.corrupt_checksum = 1);
+    c.patron_status("P0001", Some("1234")).await.unwrap().unwrap();
+    assert_eq!(sim.stats().requests.get("23"), Some(&3), "a password is sent once");
+    assert_eq!(sim.stats().acs_resends, 1);
 
     sim.faults(|f| f.corrupt_checksum = 1);
     let loan = c.checkout("P0001", "1000000002").await.unwrap().unwrap();
@@ -217,12 +222,12 @@ async fn request_mode_sends_harmless_requests_again_and_reconciles_a_checkout() 
     assert!(loan.recovered);
     assert_eq!(c.stats().reconciliations, 1);
     assert_eq!(sim.item("1000000002").unwrap().checkouts_executed, 1);
-    assert_eq!((sim.stats().duplicate_checkouts, sim.stats().acs_resends), (0, 0));
+    assert_eq!((sim.stats().duplicate_checkouts, sim.stats().acs_resends), (0, 1));
 
     sim.faults(|f| f.corrupt_checksum = 1);
     let renewed = c.renew("P0001", "1000000002", None).await.unwrap().unwrap();
     assert_eq!(renewed.title, "ノルウェイの森");
-    assert_eq!(sim.stats().acs_resends, 1);
+    assert_eq!(sim.stats().acs_resends, 2);
 }
 
 // 3. A repeat checkout.

@@ -94,6 +94,7 @@ same_enum!(Refusal {
     NotCheckedOut,
     OfflineLimit,
     OfflineStopped,
+    OfflinePending,
 });
 same_enum!(ReturnStatus { Returned, HoldShelf, StaffCheck, Refused });
 same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });

@@ -197,6 +197,20 @@ pub enum Sip2Error {
 impl Sip2Error {
     /// Whether the connection was found closed by the server (end of stream, reset,
     /// broken pipe): a new connection may well work.
+    /// The library system cannot be reached at all (down, the network cut, not
+    /// answering): what offline lending is for. A refused login, a TLS problem or a
+    /// garbled answer is a fault to fix, not an outage.
+    pub fn unreachable(&self) -> bool {
+        matches!(
+            self,
+            Sip2Error::Connect { .. }
+                | Sip2Error::ConnectTimeout { .. }
+                | Sip2Error::Offline
+                | Sip2Error::Timeout { .. }
+                | Sip2Error::Disconnected { .. }
+        ) || self.connection_closed()
+    }
+
     pub fn connection_closed(&self) -> bool {
         use std::io::ErrorKind as K;
         match self {

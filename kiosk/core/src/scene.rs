@@ -323,6 +323,8 @@ pub enum Refusal {
     OfflineLimit,
     /// Offline lending stopped (clock, age of the queue, or the queue not written).
     OfflineStopped,
+    /// Lent offline, not yet sent to the library system.
+    OfflinePending,
 }
 
 /// Where a returned book goes, as the returns screen words it.

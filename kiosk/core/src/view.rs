@@ -228,6 +228,7 @@ fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
         ItemRefusal::NotCheckedOut => (UiRefusal::NotCheckedOut, ""),
         ItemRefusal::OfflineLimit => (UiRefusal::OfflineLimit, ""),
         ItemRefusal::OfflineStopped => (UiRefusal::OfflineStopped, ""),
+        ItemRefusal::OfflinePending => (UiRefusal::OfflinePending, ""),
     }
 }
 

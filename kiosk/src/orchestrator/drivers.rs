@@ -198,7 +198,10 @@ impl Drivers {
         };
         let (platform, trust, links, follow) = platform(config)?;
         let library = match &config.ils {
-            config::Ils::Sip2(s) => Some(library(config, s)?),
+            config::Ils::Sip2(s) => {
+                let queued = journal_dir.join(crate::offline::FILE).exists();
+                Some(library(config, s, queued)?)
+            }
             // The counter hands numbers to the library system through its own screens.
             config::Ils::Simulated if config.mode.counter().is_some() => None,
             config::Ils::Simulated => return Err(StartError::Simulated { what: "library system" }),
@@ -243,7 +246,10 @@ impl Drivers {
             kiosk_core::scan::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
                 .map_err(|e| StartError::Scanner(e.to_string()))?;
         let Devices { card, platform, trust, links, library, printer, outputs } = devices;
-        let offline = match (&library, config.offline.enabled) {
+        // Loans made offline are sent even if the library has since turned offline lending
+        // off: `enabled` governs new offline loans only.
+        let queued = journal.dir().join(crate::offline::FILE).exists();
+        let offline = match (&library, config.offline.enabled || queued) {
             (Some(lib), true) => {
                 let queue = crate::offline::OfflineQueue::open(journal.clone())?;
                 let state = journal.dir().parent().unwrap_or(journal.dir());
@@ -518,7 +524,9 @@ impl<P: kiosk_platform::Platform> kiosk_platform::Platform for ArcPlatform<P> {
     }
 }
 
-fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartError> {
+/// The SIP2 client; `queued`: loans made offline wait to be sent (the replay is on even
+/// where the library has since turned offline lending off).
+fn library(config: &Config, s: &config::Sip2, queued: bool) -> Result<Arc<Sip2Library>, StartError> {
     let mut c = ClientConfig::new(
         format!("{}:{}", s.host.as_str(), s.port.get()),
         config.library.institution_id.as_str(),
@@ -532,8 +540,9 @@ fn library(config: &Config, s: &config::Sip2) -> Result<Arc<Sip2Library>, StartE
     c.resend = s.resend;
     c.charged_items = s.charged_items;
     c.checkout_allowed_override = s.override_checkout_not_allowed.then_some(true);
-    // Offline loans are sent with `no block` only where the library lends offline.
-    c.offline_replay = config.offline.enabled;
+    // Offline loans are sent with `no block` only where the library lends offline, or
+    // loans made offline still wait to be sent.
+    c.offline_replay = config.offline.enabled || queued;
     if let Some(loc) = &s.location_code {
         c.location = loc.as_str().to_owned();
     }
@@ -855,7 +864,7 @@ pub async fn health(config: &Config) -> Vec<HealthLine> {
     if let config::Ils::Sip2(s) = &config.ils {
         out.push(line(
             "library system",
-            match library(config, s) {
+            match library(config, s, false) {
                 Ok(l) => match tokio::time::timeout(Duration::from_secs(10), library_state(&l)).await {
                     Ok(state) => state.map(|s| format!("SIP2 login and status answered; {s}")),
                     Err(_) => Err("no answer within 10 s".to_owned()),

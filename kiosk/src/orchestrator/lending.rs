@@ -160,7 +160,15 @@ impl Orchestrator {
             return;
         };
         let loans = self.loans.get_or_insert_with(|| lending.session(session.0)).clone();
+        let offline = self.drivers.offline.clone();
         self.spawn(session, true, async move {
+            if let Some(o) = offline
+                && o.still_pending(&item).await
+            {
+                loans.finish().await;
+                let result = Err(ItemRefusal::OfflinePending.into());
+                return Some(Input::Reply { session, reply: Reply::Returned { item, result } });
+            }
             let result = match loans.return_item(&item.0).await {
                 Ok(Ok(outcome)) => Ok(returned(outcome)),
                 Ok(Err(problem)) => Err(item_refusal(problem.into())),
@@ -214,24 +222,38 @@ impl Orchestrator {
             let asked = library.patron(patron.expose(), password.as_ref().map(Password::as_str));
             let answer = tokio::time::timeout(timeout, asked).await;
             drop(password);
+            // Unreachable (down, cut off, silent) rather than misconfigured or garbled:
+            // only then may the kiosk lend offline.
+            let mut unreachable = false;
             let standing = match answer {
                 Ok(Ok(Ok(_))) => Ok(()),
                 Ok(Ok(Err(problem))) => Err(patron_refusal(&problem)),
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "patron status failed");
+                    unreachable = e.unreachable();
                     Err(PatronRefusal::LibrarySystemUnavailable)
                 }
-                Err(_) => Err(PatronRefusal::LibrarySystemUnavailable),
+                Err(_) => {
+                    unreachable = true;
+                    Err(PatronRefusal::LibrarySystemUnavailable)
+                }
             };
-            // No answer: the kiosk may lend offline, where the library allows it and the
-            // kiosk's own conditions hold (the flow decides for this patron).
-            let reply = match standing {
-                Err(PatronRefusal::LibrarySystemUnavailable)
-                    if offline.as_ref().is_some_and(|o| o.may_lend_now()) =>
+            let reply = match (standing, &offline) {
+                // The library system answers: loans made offline go to it now, before this
+                // patron's (the loop would within seconds).
+                (Ok(()), Some(o)) if o.view().waiting > 0 => {
+                    let o = o.clone();
+                    tokio::spawn(async move { o.replay().await });
+                    Reply::Standing(Ok(()))
+                }
+                // No answer: the kiosk may lend offline, where the library allows it and
+                // the kiosk's own conditions hold (the flow decides for this patron).
+                (Err(PatronRefusal::LibrarySystemUnavailable), Some(o))
+                    if unreachable && o.may_lend_now() =>
                 {
                     Reply::StandingOffline
                 }
-                standing => Reply::Standing(standing),
+                (standing, _) => Reply::Standing(standing),
             };
             Some(Input::Reply { session, reply })
         });
@@ -247,7 +269,15 @@ impl Orchestrator {
             return;
         };
         let loans = self.loans.get_or_insert_with(|| lending.session(session.0)).clone();
+        let offline = self.drivers.offline.clone();
         self.spawn(session, true, async move {
+            if let Some(o) = offline
+                && o.still_pending(&item).await
+            {
+                loans.finish().await;
+                let result = Err(ItemRefusal::OfflinePending.into());
+                return Some(Input::Reply { session, reply: Reply::Checkout { item, result } });
+            }
             let result = match loans.checkout(patron.expose(), &item.0).await {
                 Ok(Ok(loan)) => Ok(Loan {
                     item: item.clone(),

@@ -23,9 +23,15 @@ pub struct OfflineLending {
     limits: config::Offline,
     library: Arc<Sip2Library>,
     utc_offset: i32,
-    /// One replay at a time.
-    replaying: tokio::sync::Mutex<()>,
+    /// One replay at a time; how many rounds each loan failed in with an error that is
+    /// not an outage.
+    replaying: tokio::sync::Mutex<std::collections::HashMap<u32, u32>>,
 }
+
+/// Rounds a loan may fail in with an error that is not an outage (a garbled answer, a
+/// barcode SIP2 cannot carry) before it is set aside for staff, so the loans behind it go
+/// on.
+pub const POISONED_AFTER: u32 = 3;
 
 impl core::fmt::Debug for OfflineLending {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -76,13 +82,16 @@ impl OfflineLending {
             limits,
             library,
             utc_offset,
-            replaying: tokio::sync::Mutex::new(()),
+            replaying: tokio::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
     /// Whether a patron may be let in offline now: a clock to trust, the oldest loan
     /// waiting not too old, room in the queue. (The patron's own limit is per book.)
     pub fn may_lend_now(&self) -> bool {
+        if !self.limits.enabled {
+            return false;
+        }
         if !self.clock.trusted() {
             tracing::warn!(
                 "the library system is offline and the clock cannot be trusted: no offline lending"
@@ -114,7 +123,7 @@ impl OfflineLending {
 
     /// Lends `item` offline (fsync'ed into the queue before the patron is told).
     pub async fn lend(&self, patron: &str, item: &ItemId) -> Result<Loan, Refusal> {
-        if !self.clock.trusted() {
+        if !self.limits.enabled || !self.clock.trusted() {
             return Err(ItemRefusal::OfflineStopped.into());
         }
         let made = unix_now();
@@ -143,6 +152,18 @@ impl OfflineLending {
                 Err(ItemRefusal::OfflineStopped.into())
             }
         }
+    }
+
+    /// Whether `item` was lent offline and that loan has not reached the library system:
+    /// a round of the replay is tried first (the library system answers when this is
+    /// asked), and if the loan still waits, the book is neither lent nor returned online.
+    pub async fn still_pending(&self, item: &ItemId) -> bool {
+        let waits = |q: &OfflineQueue| q.waiting_for(&item.0);
+        if !waits(&lock(&self.queue)) {
+            return false;
+        }
+        self.replay().await;
+        waits(&lock(&self.queue))
     }
 
     /// For the staff menu.
@@ -183,7 +204,7 @@ impl OfflineLending {
     /// system stopped answering): each is marked "sent" (fsync) before it leaves, and one
     /// found marked is reconciled by the item's status before it is sent again.
     pub async fn replay(&self) -> Replayed {
-        let _one = self.replaying.lock().await;
+        let mut failures = self.replaying.lock().await;
         let mut done = Replayed::default();
         loop {
             let next = lock(&self.queue).next_to_replay();
@@ -208,6 +229,10 @@ impl OfflineLending {
                     // Not lent: send it (below).
                     Ok(Reconciled::NotLent) => {}
                     Err(e) => {
+                        if self.set_aside(&mut failures, seq, &e).await {
+                            done.refused += 1;
+                            continue;
+                        }
                         tracing::info!(error = %e, "the library system does not answer yet; offline loans wait");
                         break;
                     }
@@ -238,6 +263,10 @@ impl OfflineLending {
                     done.refused += 1;
                 }
                 Err(e) => {
+                    if self.set_aside(&mut failures, seq, &e).await {
+                        done.refused += 1;
+                        continue;
+                    }
                     // Sent or not, it is marked: the next round reconciles it first.
                     tracing::info!(error = %e, "offline replay stopped; it goes on when the library system answers");
                     break;
@@ -246,6 +275,30 @@ impl OfflineLending {
         }
         done.waiting = lock(&self.queue).waiting();
         done
+    }
+
+    /// An error sending loan `seq`: an outage waits (false); anything else counts, and at
+    /// [`POISONED_AFTER`] rounds the loan is set aside for staff (true), its outcome
+    /// unknown to the kiosk, so the loans behind it go on.
+    async fn set_aside(
+        &self,
+        failures: &mut std::collections::HashMap<u32, u32>,
+        seq: u32,
+        e: &kiosk_ils::Sip2Error,
+    ) -> bool {
+        if e.unreachable() {
+            return false;
+        }
+        let n = failures.entry(seq).or_insert(0);
+        *n += 1;
+        if *n < POISONED_AFTER {
+            return false;
+        }
+        tracing::error!(error = %e, "an offline loan keeps failing; set aside for staff, the others go on");
+        let message = format!("not confirmed, check this book's loan: {e}");
+        let state = State::Refused { why: ReplayRefusal::Other, message };
+        failures.remove(&seq);
+        self.answered(seq, state).await
     }
 
     async fn answered(&self, seq: u32, state: State) -> bool {
@@ -421,6 +474,38 @@ mod tests {
         let d = dir("age-old");
         let o = lending(&d, limits, true, &[("P1", "7500000001", unix_now() - 3700)]);
         assert!(!o.may_lend_now(), "older than max_hours");
+    }
+
+    /// A loan that fails for a reason that is not an outage (here a barcode SIP2 cannot
+    /// carry) is set aside for staff after a few rounds; the loans behind it go on.
+    #[tokio::test]
+    async fn a_loan_that_keeps_failing_is_set_aside_and_the_others_go_on() {
+        let d = dir("poison");
+        let mut catalogue = kiosk_sim::sip2::Catalogue::demo();
+        catalogue.patron("2300012345678", "Bench", None, false);
+        catalogue.item("7500000002", "本");
+        let sim =
+            kiosk_sim::sip2::Sip2Sim::start(catalogue, kiosk_sim::sip2::Behaviour::default()).await.unwrap();
+        let journal = Arc::new(Journal::open(&d.join("journal")).unwrap());
+        let mut queue = OfflineQueue::open(journal).unwrap();
+        let now = unix_now();
+        queue.lend("2300012345678", "75|bad", now - 10, now + 86_400, (5, 5)).unwrap();
+        queue.lend("2300012345678", "7500000002", now - 5, now + 86_400, (5, 5)).unwrap();
+        let mut cfg = kiosk_ils::ClientConfig::new(sim.addr().to_string(), "KIOSKLIB");
+        cfg.offline_replay = true;
+        cfg.login =
+            Some(kiosk_ils::Credentials { user: "kiosk".into(), password: "secret".into(), location: None });
+        let limits = config::Offline { enabled: true, ..config::Offline::default() };
+        let o = OfflineLending::new(queue, clock(&d, true), limits, Sip2Library::new(cfg), 9 * 3600);
+        for round in 1..POISONED_AFTER {
+            let done = o.replay().await;
+            assert_eq!((done.lent, done.refused, done.waiting), (0, 0, 2), "round {round}: it waits");
+        }
+        let done = o.replay().await;
+        assert_eq!((done.lent, done.refused, done.waiting), (1, 1, 0), "set aside, the next one lent");
+        let view = o.view();
+        assert_eq!(view.refused.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["75|bad"]);
+        assert_eq!(sim.stats().no_block_log.len(), 1, "the bad one never reached the library system");
     }
 
     #[tokio::test]

@@ -137,7 +137,9 @@ fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
         // A checkout is never answered so; the receipt says "cannot be borrowed here".
         ItemRefusal::NotCheckedOut => (NotLent::Other, None),
         // Offline, not lent here now: "cannot be borrowed here".
-        ItemRefusal::OfflineLimit | ItemRefusal::OfflineStopped => (NotLent::Other, None),
+        ItemRefusal::OfflineLimit | ItemRefusal::OfflineStopped | ItemRefusal::OfflinePending => {
+            (NotLent::Other, None)
+        }
         // Not confirmed either way: staff check it, as for no answer.
         ItemRefusal::NoAnswer | ItemRefusal::Unconfirmed => (NotLent::NoAnswer, None),
     };
@@ -210,7 +212,13 @@ impl Orchestrator {
                             lines: loans
                                 .iter()
                                 .map(|l| ReceiptLine {
-                                    title: l.title.clone(),
+                                    // A book without a title (lent offline, or the
+                                    // library system gave none) by its number.
+                                    title: if l.title.trim().is_empty() {
+                                        tr(language, "Item number {}", &[&l.item.0])
+                                    } else {
+                                        l.title.clone()
+                                    },
                                     due: due_date(language, &l.due),
                                     renewed: l.renewed,
                                 })

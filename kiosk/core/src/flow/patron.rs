@@ -217,6 +217,9 @@ pub enum ItemRefusal {
     /// Offline lending stopped (the clock cannot be trusted, the oldest offline loan is
     /// too old, or the queue cannot be written): the book is not lent.
     OfflineStopped,
+    /// The book was lent offline and that loan has not reached the library system yet:
+    /// it is neither lent nor returned here until it has (staff check it).
+    OfflinePending,
 }
 
 /// A refused item: why (a code the screen words in the patron's language), and the
