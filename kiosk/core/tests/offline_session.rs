@@ -76,6 +76,10 @@ fn a_card_patron_borrows_offline_with_the_screen_and_receipt_saying_so() {
     let Screen::Borrowing { offline, can_open_account, .. } = k.screen() else { panic!("{:?}", k.screen()) };
     assert!(offline, "the screen says the library system is offline");
     assert!(!can_open_account, "no account without the library system");
+    assert!(
+        !k.on(Event::Tap(Tap::Account)).iter().any(|e| matches!(e, Effect::Account { .. })),
+        "a stale tap neither"
+    );
     let fx = k.on(Event::Scanned(Scan::Item(item(1))));
     assert!(
         fx.iter().any(|e| matches!(e, Effect::Checkout { offline: true, item: i, .. } if *i == item(1))),

@@ -1543,6 +1543,7 @@ impl PatronSession {
             }
             (State::Borrowing(basket), Tap::Account)
                 if account_allowed
+                    && !basket.offline
                     && !basket.finishing
                     && basket.in_flight.is_none()
                     && basket.queue.is_empty() =>
