@@ -550,9 +550,19 @@ mod tests {
             refused[0].state,
             State::Refused { why: ReplayRefusal::OnHold, message: "予約 あり".into() }
         );
-        // Nothing in the file is readable without the key.
+    }
+
+    #[test]
+    fn nothing_in_the_file_is_readable_without_the_key() {
+        let d = dir("sealed");
+        let mut q = queue(&d);
+        // Long values: a short one could turn up in base64 by chance.
+        q.lend("2300099887766", "9784003101018", 100, 1_300, LIMITS).unwrap();
+        q.sending(0).unwrap();
         let raw = fs::read_to_string(q.path()).unwrap();
-        assert!(!raw.contains("P1") && !raw.contains("B1"), "{raw}");
+        assert_eq!(raw.lines().count(), 2);
+        assert!(!raw.contains("2300099887766") && !raw.contains("9784003101018"), "{raw}");
+        assert!(raw.lines().all(|l| !l.contains('\t')), "records are sealed, not tab-separated text");
     }
 
     #[test]
