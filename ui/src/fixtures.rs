@@ -196,6 +196,20 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 ..base()
             },
         ),
+        (
+            "borrowing-offline",
+            Scene {
+                screen: Screen::Borrowing,
+                loans: vec![
+                    refused_row(2, "", "7500000008", Refusal::OfflineLimit, ""),
+                    LoanRow { item: "7500000001".into(), ..loan_row(1, "", "2026-12-20") },
+                ],
+                borrowed: 1,
+                refused: 1,
+                offline: true,
+                ..base()
+            },
+        ),
         ("refused", Scene { screen: Screen::Refused, refused: 2, ..base() }),
         ("account", Scene { screen: Screen::Account, account: account(false), ..base() }),
         ("idle-returns", Scene { can_return: true, ..base() }),
