@@ -415,22 +415,26 @@ pub fn report(queue: &OfflineQueue, utc_offset_secs: i32, with_patron: bool) -> 
             State::Refused { why, message } => (why.code(), message.as_str()),
             _ => ("other", ""),
         };
-        let d = kiosk_ils::SipDate::from_unix(l.made, utc_offset_secs);
-        let s = d.as_str();
-        let at = format!(
-            "{}-{}-{} {}:{}:{}",
-            s.get(0..4).unwrap_or_default(),
-            s.get(4..6).unwrap_or_default(),
-            s.get(6..8).unwrap_or_default(),
-            s.get(12..14).unwrap_or_default(),
-            s.get(14..16).unwrap_or_default(),
-            s.get(16..18).unwrap_or_default()
-        );
+        let at = local_time(l.made, utc_offset_secs, true);
         out.push_str(&format!("{at},{},{why}", field(&l.item)));
         if with_patron {
             out.push_str(&format!(",{},{}", field(message), field(&l.patron)));
         }
         out.push('\n');
+    }
+    out
+}
+
+/// `unix` as the library's local time, `2026-12-06 14:05` (with `:09` seconds if asked),
+/// for staff.
+#[must_use]
+pub fn local_time(unix: i64, utc_offset_secs: i32, seconds: bool) -> String {
+    let d = kiosk_ils::SipDate::from_unix(unix, utc_offset_secs);
+    let part = |r: core::ops::Range<usize>| d.as_str().get(r).unwrap_or_default().to_owned();
+    let mut out = format!("{}-{}-{} {}:{}", part(0..4), part(4..6), part(6..8), part(12..14), part(14..16));
+    if seconds {
+        out.push(':');
+        out.push_str(&part(16..18));
     }
     out
 }

@@ -344,16 +344,7 @@ pub fn rows(view: &OfflineView) -> Vec<kiosk_ui::OfflineRow> {
     view.refused
         .iter()
         .map(|(item, made, why)| {
-            let d = SipDate::from_unix(*made, offset);
-            let s = d.as_str();
-            let lent_at = format!(
-                "{}-{}-{} {}:{}",
-                s.get(0..4).unwrap_or_default(),
-                s.get(4..6).unwrap_or_default(),
-                s.get(6..8).unwrap_or_default(),
-                s.get(12..14).unwrap_or_default(),
-                s.get(14..16).unwrap_or_default()
-            );
+            let lent_at = crate::offline::local_time(*made, offset, false);
             let why = match why {
                 ReplayRefusal::OnHold => kiosk_ui::Refusal::OnHold,
                 ReplayRefusal::OnLoan => kiosk_ui::Refusal::OnLoan,

@@ -148,15 +148,13 @@ impl PasswordPad {
 
     /// Clears the entry if no key was pressed for the idle timeout.
     pub fn on_tick(&mut self, now: Millis) {
-        if !self.digits.is_empty() && now >= self.last_key.after(self.idle_timeout) {
-            self.digits.wipe();
-        }
+        self.digits.wipe_if_idle(now, self.last_key, self.idle_timeout);
     }
 
     /// When [`PasswordPad::on_tick`] next has something to do.
     #[must_use]
     pub fn deadline(&self) -> Option<Millis> {
-        (!self.digits.is_empty()).then(|| self.last_key.after(self.idle_timeout))
+        self.digits.idle_deadline(self.last_key, self.idle_timeout)
     }
 
     /// Wipes the typed digits (the session is ending).

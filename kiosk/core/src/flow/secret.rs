@@ -54,6 +54,24 @@ impl<const N: usize> SecretDigits<N> {
         &self.0
     }
 
+    /// When an entry whose last key was at `last_key` is cleared for want of keys
+    /// (`None`: nothing typed).
+    #[must_use]
+    pub fn idle_deadline(
+        &self,
+        last_key: super::Millis,
+        idle: core::time::Duration,
+    ) -> Option<super::Millis> {
+        (!self.is_empty()).then(|| last_key.after(idle))
+    }
+
+    /// Wipes the entry if no key came for `idle` since `last_key` (a pad's idle timeout).
+    pub fn wipe_if_idle(&mut self, now: super::Millis, last_key: super::Millis, idle: core::time::Duration) {
+        if self.idle_deadline(last_key, idle).is_some_and(|at| now >= at) {
+            self.wipe();
+        }
+    }
+
     /// Copies the digits out into a new buffer and wipes this one (a plain move would
     /// leave the bytes behind in this buffer's memory, past its length).
     #[must_use]
