@@ -45,6 +45,12 @@ impl Clock {
         Clock::new(LIBRARY_ZONE).unwrap_or_else(|_| Clock { zone: TimeZone::fixed(jiff::tz::offset(9)) })
     }
 
+    /// Its time zone.
+    #[must_use]
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
     /// The date and `YYYY-MM-DD HH:MM` at `at`.
     #[must_use]
     pub fn at(&self, at: Timestamp) -> (LabelDate, String) {

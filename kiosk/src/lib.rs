@@ -12,5 +12,7 @@ pub mod error;
 pub mod hand_off;
 pub mod journal;
 pub mod logging;
+pub mod metrics;
 pub mod offline;
 pub mod orchestrator;
+pub mod usage;

@@ -1264,3 +1264,40 @@ mod offline {
         one(&[("offline", "enable = true")], "offline.enable", "did you mean `enabled`?");
     }
 }
+
+mod metrics {
+    use super::*;
+
+    const ENDPOINT: &str = "listen = \"0.0.0.0:9464\"\nca_file = \"ca.pem\"\ncert_file = \"client.pem\"\nkey_file = \"client.key\"";
+
+    #[test]
+    fn off_without_the_section_and_on_with_all_four_keys() {
+        assert_eq!(ok(&[]).metrics, None);
+        let c = ok(&[("metrics", ENDPOINT)]);
+        assert_eq!(c.metrics.map(|m| m.listen.port()), Some(9464));
+    }
+
+    #[test]
+    fn an_address_without_a_port_is_refused() {
+        let text = ENDPOINT.replace("0.0.0.0:9464", "kiosk-07");
+        one(&[("metrics", &text)], "metrics.listen", "not an address and port");
+    }
+
+    #[test]
+    fn listen_needs_its_certificates_and_they_need_listen() {
+        one(
+            &[("metrics", "listen = \"0.0.0.0:9464\"\nca_file = \"ca.pem\"\ncert_file = \"client.pem\"")],
+            "metrics.key_file",
+            "needed with listen",
+        );
+        one(&[("metrics", "ca_file = \"ca.pem\"")], "metrics.ca_file", "set without listen");
+        let text = ENDPOINT.replace("client.key", "not-a-cert.txt");
+        one(&[("metrics", &text)], "metrics.key_file", "");
+    }
+
+    #[test]
+    fn statistics_are_kept_for_a_sensible_number_of_days() {
+        assert_eq!(ok(&[]).statistics.keep_days, 400);
+        one(&[("statistics", "keep_days = 0")], "statistics.keep_days", "");
+    }
+}

@@ -12,6 +12,23 @@ use std::path::Path;
 
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
+    ("statistics.keep_days", &["kiosk/tests/settings.rs::statistics_keep_days"]),
+    (
+        "metrics.listen",
+        &["tests/tests/metrics.rs::prometheus_scrapes_the_kiosk_and_counts_the_loans_of_the_last_hour"],
+    ),
+    (
+        "metrics.ca_file",
+        &["tests/tests/metrics.rs::prometheus_scrapes_the_kiosk_and_counts_the_loans_of_the_last_hour"],
+    ),
+    (
+        "metrics.cert_file",
+        &["tests/tests/metrics.rs::prometheus_scrapes_the_kiosk_and_counts_the_loans_of_the_last_hour"],
+    ),
+    (
+        "metrics.key_file",
+        &["tests/tests/metrics.rs::prometheus_scrapes_the_kiosk_and_counts_the_loans_of_the_last_hour"],
+    ),
     (
         "platform.crl_refresh_s",
         &["sim/tests/platform_crl.rs::the_refresher_fetches_the_crl_at_the_configured_interval"],

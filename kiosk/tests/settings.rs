@@ -318,3 +318,27 @@ fn offline() {
     assert_eq!(scene.screen, Screen::Borrowing);
     assert!(scene.offline, "the screen says so");
 }
+
+/// `statistics.keep_days`: the statistics file keeps that many days of hours; older ones
+/// go when the kiosk starts.
+#[test]
+fn statistics_keep_days() {
+    use kiosk::usage::{FILE, Usage, hour_now};
+    use kiosk_core::usage::{Counter, FILE_HEADER};
+    let dir = std::env::temp_dir().join(format!("kiosk-settings-stats-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |days_ago: u32| {
+        let hour = hour_now() - days_ago * 24;
+        std::fs::write(dir.join(FILE), format!("{FILE_HEADER}\n{hour} loans=4\n")).unwrap();
+    };
+    let loans = |config: &kiosk::config::Config| {
+        Usage::open(&dir, config.statistics.keep_days).all_hours().sum(0, u32::MAX).get(Counter::Loans)
+    };
+    write(100);
+    assert_eq!(loans(&ok(&[])), 4, "the default keeps 400 days");
+    write(100);
+    assert_eq!(loans(&ok(&[("statistics", "keep_days = 30")])), 0, "kept 30 days");
+    write(20);
+    assert_eq!(loans(&ok(&[("statistics", "keep_days = 30")])), 4);
+}

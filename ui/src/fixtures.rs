@@ -363,6 +363,10 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
             },
         ),
         (
+            "admin-usage",
+            Scene { screen: Screen::AdminMenu, admin_page: AdminPage::Usage, usage: usage(), ..base() },
+        ),
+        (
             "admin-registration",
             Scene {
                 screen: Screen::AdminMenu,
@@ -393,4 +397,38 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
             },
         ),
     ]
+}
+
+/// A fortnight at a branch library: closed on Mondays, busier at weekends; today until
+/// early afternoon.
+fn usage() -> kiosk_core::scene::UsageView {
+    use kiosk_core::usage::{Counter, Counts, Day, Hours, SessionKind, view};
+    let mut hours = Hours::default();
+    let first = 493_000;
+    let days: Vec<Day> = (0..14u32)
+        .map(|i| Day {
+            day_of_month: u8::try_from((i + 22) % 30 + 1).unwrap_or(1),
+            first_hour: first + i * 24,
+        })
+        .collect();
+    for (i, day) in days.iter().enumerate() {
+        let busy: u32 = [0, 3, 4, 2, 5, 8, 9][i % 7] + u32::try_from(i / 7).unwrap_or(0);
+        let open = if i == 13 { 9..14 } else { 9..19 };
+        for h in open {
+            if busy == 0 {
+                continue;
+            }
+            let loans = busy + (h * 7 + u32::try_from(i).unwrap_or(0) * 3) % 5 + u32::from(h == 11) * 3;
+            let mut c = Counts::default();
+            c.add(Counter::Loans, loans);
+            c.add(Counter::Sessions(SessionKind::MyNumberCard), loans / 3 + 1);
+            c.add(Counter::Sessions(SessionKind::LibraryCard), loans / 4);
+            c.add(Counter::Sessions(SessionKind::Returns), 1);
+            c.add(Counter::Returns, loans / 2);
+            c.add(Counter::Renewals, h % 3);
+            c.add(Counter::Refusals(kiosk_core::flow::RefusalKind::OnHold), u32::from(h % 4 == 0));
+            hours.add(day.first_hour + h, &c);
+        }
+    }
+    view(&hours, &days, "https://kiosk-07:9464/usage.csv")
 }

@@ -23,8 +23,8 @@ pub use kiosk_core::scene::{
     AccountRow, AdminConfirm, AdminPage, AgentAsk, CallReason, CheckStage, DemoControl, Device, DeviceState,
     EventKind, EventRow, Gray, HandOffMethod, HandOffScene, HoldRow, Key, Language, LinkScene, LinkStage,
     LoanRow, Notice, OfflineRow, Pad, PinStage, Refusal, RegistrationPhase, RegistrationView, ReturnRow,
-    ReturnStatus, Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, event_row,
-    loan_row, refused_row, status_row,
+    ReturnStatus, Scene, Screen, StatusRow, TypingState, UiAction, UpdatePhase, UpdateView, UsageBar,
+    UsageKind, UsageRow, UsageView, event_row, loan_row, refused_row, status_row,
 };
 pub use slint;
 
@@ -101,7 +101,23 @@ same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Faile
 same_enum!(LinkStage { Scan, ConfirmCard, ConfirmPatron, Saving });
 same_enum!(PinStage { CheckingTries, LastTryWarning, Entering, Verifying, Verified, Locked });
 same_enum!(CheckStage { Proving, Validity, Patron, Standing });
-same_enum!(AdminPage { Status, Registration, Events, Update });
+same_enum!(AdminPage { Status, Registration, Events, Update, Usage });
+same_enum!(UsageKind {
+    Sessions,
+    MyNumberCard,
+    LibraryCard,
+    Label,
+    ReturnsSessions,
+    Loans,
+    OfflineLoans,
+    Renewals,
+    Returns,
+    BooksRefused,
+    PatronsRefused,
+    PinLocks,
+    StaffCalls,
+    PrinterFaults,
+});
 same_enum!(AdminConfirm { None, Reset, Restart });
 same_enum!(UpdatePhase {
     NotReported,
@@ -324,6 +340,23 @@ impl From<&OfflineRow> for generated::OfflineRow {
     }
 }
 
+impl From<&UsageBar> for generated::UsageBar {
+    fn from(b: &UsageBar) -> Self {
+        generated::UsageBar {
+            label: b.label.as_str().into(),
+            value: b.value,
+            height: b.height,
+            today: b.today,
+        }
+    }
+}
+
+impl From<&UsageRow> for generated::UsageRow {
+    fn from(r: &UsageRow) -> Self {
+        generated::UsageRow { what: r.what.into(), today: r.today, fortnight: r.fortnight }
+    }
+}
+
 impl From<&EventRow> for generated::EventRow {
     fn from(r: &EventRow) -> Self {
         generated::EventRow { time: r.time.as_str().into(), kind: r.kind.into(), a: r.a, b: r.b }
@@ -406,6 +439,10 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_admin_confirm(this.admin_confirm.into());
         k.set_status_rows(model(this.status_rows.iter().map(generated::StatusRow::from)));
         k.set_offline_refused(model(this.offline_refused.iter().map(generated::OfflineRow::from)));
+        k.set_usage_hours(model(this.usage.hours.iter().map(generated::UsageBar::from)));
+        k.set_usage_days(model(this.usage.days.iter().map(generated::UsageBar::from)));
+        k.set_usage_rows(model(this.usage.rows.iter().map(generated::UsageRow::from)));
+        k.set_usage_csv_address(SharedString::from(this.usage.csv_address.as_str()));
         k.set_recent_events(model(this.recent_events.iter().map(generated::EventRow::from)));
         k.set_version(SharedString::from(this.version.as_str()));
         k.set_update_phase(this.update.phase.into());

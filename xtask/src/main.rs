@@ -49,6 +49,10 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("swtpm", "a software TPM 2.0: the journal key sealed to the board (sim/tests/keystore_tpm.rs, tests/)"),
     ("libtss2-dev", "the TPM software stack tss-esapi links (drivers/keystore)"),
     ("gdb", "journey soak (tests/benches/journey.rs): gcore dumps the kiosk to search it for personal data"),
+    (
+        "prometheus",
+        "a real Prometheus scrapes an end-to-end kiosk (tests/); promtool checks the alert rules and the dashboard (kiosk/tests/monitoring.rs)",
+    ),
     ("faketime", "end-to-end test: runs the kiosk a day ahead to check a Method D label expires (tests/)"),
     ("lintian", "checks the Debian package cargo-deb makes (kiosk/tests/debian_package.rs)"),
     ("dpkg-dev", "dpkg-shlibdeps, which cargo-deb's $auto depends uses (kiosk/tests/debian_package.rs)"),

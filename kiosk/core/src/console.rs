@@ -275,16 +275,18 @@ impl Console {
                 self.log(EventKind::StaffCalled, view::call_reason(why).code().into(), 0)
             }
             AuditEvent::StaffCallCleared => self.log(EventKind::StaffCallCleared, 0, 0),
-            AuditEvent::SessionEnded { borrowed, refused } => {
-                self.log(EventKind::SessionEnded, borrowed, refused)
+            AuditEvent::SessionEnded(t) => {
+                self.log(EventKind::SessionEnded, t.lent.into(), t.not_done.into())
             }
+            // The ending notice is on the screen; the staff list has the session's end.
+            AuditEvent::TurnedAway(_) => {}
             AuditEvent::CardRemovedEarly => self.log(EventKind::CardRemovedEarly, 0, 0),
             AuditEvent::HandedOff(_) => self.log(EventKind::HandedOff, 0, 0),
             AuditEvent::Linked { replaced } => self.log(EventKind::CardLinked, usize::from(replaced), 0),
             AuditEvent::Unlinked => self.log(EventKind::CardUnlinked, 0, 0),
             AuditEvent::ReturnsStarted => self.log(EventKind::ReturnsStarted, 0, 0),
-            AuditEvent::ReturnsEnded { returned, refused } => {
-                self.log(EventKind::ReturnsEnded, returned, refused)
+            AuditEvent::ReturnsEnded(t) => {
+                self.log(EventKind::ReturnsEnded, t.returned.into(), t.not_done.into())
             }
             AuditEvent::PasswordRejected { tries_left } => {
                 self.log(EventKind::PasswordRejected, usize::from(tries_left), 0)

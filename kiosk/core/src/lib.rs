@@ -7,7 +7,8 @@
 //! - [`scene`]: the view model the UI draws and the taps it reports;
 //! - [`view`]: the flow's views to a [`scene::Scene`], a [`scene::UiAction`] to a flow event;
 //! - [`scan`]: what a scanned code is (library card, item, Method D label, staff card);
-//! - [`links`]: when linking a card to a library card needs staff to confirm.
+//! - [`links`]: when linking a card to a library card needs staff to confirm;
+//! - [`usage`]: what the usage statistics count, per hour, and their file's lines.
 //!
 //! Cargo keeps this crate pure: its dependencies have no async runtime, no UI toolkit,
 //! no card, network or file access, and no driver (`tests/pure.rs` checks the whole
@@ -18,4 +19,5 @@ pub mod flow;
 pub mod links;
 pub mod scan;
 pub mod scene;
+pub mod usage;
 pub mod view;

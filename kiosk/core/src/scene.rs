@@ -98,6 +98,8 @@ pub enum AdminPage {
     Registration,
     Events,
     Update,
+    /// Usage statistics: today and the last 14 days.
+    Usage,
 }
 
 /// What the ending screen tells the patron.
@@ -592,6 +594,59 @@ pub struct OfflineRow {
     pub why: Refusal,
 }
 
+/// One bar of a usage chart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageBar {
+    /// Under the bar: the hour (`9`) or the day (`12/6`); "" for none.
+    pub label: String,
+    pub value: i32,
+    /// Its height in thousandths of the chart's (the tallest bar is 1000).
+    pub height: i32,
+    /// Today's bar (the days chart marks it).
+    pub today: bool,
+}
+
+/// What a line of the usage page counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum UsageKind {
+    #[default]
+    Sessions,
+    MyNumberCard,
+    LibraryCard,
+    Label,
+    ReturnsSessions,
+    Loans,
+    OfflineLoans,
+    Renewals,
+    Returns,
+    BooksRefused,
+    PatronsRefused,
+    PinLocks,
+    StaffCalls,
+    PrinterFaults,
+}
+
+/// A line of the usage page: today, and the last 14 days with today.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageRow {
+    pub what: UsageKind,
+    pub today: i32,
+    pub fortnight: i32,
+}
+
+/// The staff menu's usage page: loans today by hour and over the last 14 days as charts,
+/// and the counts of today and the 14 days.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageView {
+    /// Loans in each hour of today (the library's local time), 0:00 first.
+    pub hours: Vec<UsageBar>,
+    /// Loans on each of the last 14 days, oldest first, today last.
+    pub days: Vec<UsageBar>,
+    pub rows: Vec<UsageRow>,
+    /// Where IT downloads the hourly CSV; "" when the management endpoint is off.
+    pub csv_address: String,
+}
+
 /// One audit event: no personal data, only what happened, when, and counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventRow {
@@ -670,6 +725,8 @@ pub struct Scene {
     pub status_rows: Vec<StatusRow>,
     /// Offline loans the library system refused on replay: books out without a loan.
     pub offline_refused: Vec<OfflineRow>,
+    /// The usage page (filled while staff look at it).
+    pub usage: UsageView,
     pub recent_events: Vec<EventRow>,
     pub version: String,
     /// The software-update page: what the update agent reported, and a request it has
@@ -804,6 +861,7 @@ impl Default for Scene {
             admin_confirm: AdminConfirm::None,
             status_rows: Vec::new(),
             offline_refused: Vec::new(),
+            usage: UsageView::default(),
             recent_events: Vec::new(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             update: UpdateView::default(),
@@ -1007,6 +1065,7 @@ impl UiAction {
             "admin-page-events" => UiAction::AdminPage(AdminPage::Events),
             "admin-page-registration" => UiAction::AdminPage(AdminPage::Registration),
             "admin-page-update" => UiAction::AdminPage(AdminPage::Update),
+            "admin-page-usage" => UiAction::AdminPage(AdminPage::Usage),
             "admin-link-card" => UiAction::AdminLinkCard,
             "method-digits" => UiAction::Method(HandOffMethod::Digits),
             "method-barcode" => UiAction::Method(HandOffMethod::Barcode),

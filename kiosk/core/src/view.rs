@@ -128,7 +128,7 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
             match page {
                 AdminPage::Status => admin(AdminAction::RefreshStatus),
                 AdminPage::Events => admin(AdminAction::RecentEvents),
-                AdminPage::Registration | AdminPage::Update => Input::Presentation,
+                AdminPage::Registration | AdminPage::Update | AdminPage::Usage => Input::Presentation,
             }
         }
         UiAction::AdminLinkCard => Input::StartLinking,

@@ -151,6 +151,8 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
     ("counter", COUNTER),
     ("security", SECURITY),
     ("offline", OFFLINE),
+    ("statistics", STATISTICS),
+    ("metrics", METRICS),
 ];
 
 const LIBRARY: &[Key] = &[
@@ -333,6 +335,25 @@ const OFFLINE: &[Key] = &[
         "no offline loan once the oldest waiting is this old",
     ),
     key("loan_days", Int(1, 60, Unit::Days), Some("14"), "the provisional due date: this many days on"),
+];
+
+const STATISTICS: &[Key] = &[key(
+    "keep_days",
+    Int(1, 3660, Unit::Days),
+    Some("400"),
+    "how many days of hourly usage counts the kiosk keeps (no personal data)",
+)];
+
+const METRICS: &[Key] = &[
+    key(
+        "listen",
+        Text,
+        None,
+        "serve metrics and the usage CSV to IT on this address and port (\"0.0.0.0:9464\"); without it, off",
+    ),
+    key("ca_file", Path, None, "CA certificate(s) of the clients allowed to connect: IT's (PEM)"),
+    key("cert_file", Path, None, "the endpoint's TLS certificate (PEM)"),
+    key("key_file", Path, None, "the private key of cert_file (PEM)"),
 ];
 
 const COUNTER: &[Key] = &[

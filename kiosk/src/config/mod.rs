@@ -94,6 +94,34 @@ pub struct Config {
     /// `[security]`: where the kiosk's own keys are kept.
     pub security: Security,
     pub offline: Offline,
+    /// `[statistics]`: how long the usage counts are kept.
+    pub statistics: Statistics,
+    /// `[metrics]`: the management endpoint for IT (off without `listen`).
+    pub metrics: Option<Metrics>,
+}
+
+/// `[statistics]` (optional section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statistics {
+    /// Days of hourly counts kept.
+    pub keep_days: u32,
+}
+
+impl Default for Statistics {
+    fn default() -> Self {
+        Statistics { keep_days: 400 }
+    }
+}
+
+/// `[metrics]` (optional section): HTTPS with client certificates on the management
+/// network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    pub listen: std::net::SocketAddr,
+    /// The CA whose certificates may connect.
+    pub ca: ExistingFile,
+    pub cert: ExistingFile,
+    pub key: ExistingFile,
 }
 
 /// `[offline]` (optional section): lending while the library system does not answer.
@@ -764,6 +792,8 @@ impl Config {
             mode: Mode::SelfCheckout,
             security: Security::default(),
             offline: Offline::default(),
+            statistics: Statistics::default(),
+            metrics: None,
         }
     }
 

@@ -23,9 +23,10 @@ use super::values::{
 };
 use super::{
     Admin, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins, Ils,
-    Io, Label, Language, Languages, Library, LinkStore, MethodD, Mode, Offline, Platform, PlatformEndpoint,
-    Printer, PrinterTransport, Scanner, ScannerSource, Security, SessionTimeouts, SharedLinkStore, Sip2,
-    Sip2Login, Sip2Tls, Terminal, TerminalIdentity, TokenKey, TypedTerminator,
+    Io, Label, Language, Languages, Library, LinkStore, MethodD, Metrics, Mode, Offline, Platform,
+    PlatformEndpoint, Printer, PrinterTransport, Scanner, ScannerSource, Security, SessionTimeouts,
+    SharedLinkStore, Sip2, Sip2Login, Sip2Tls, Statistics, Terminal, TerminalIdentity, TokenKey,
+    TypedTerminator,
 };
 
 const SYNTAX_FIX: &str =
@@ -55,6 +56,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         (take("label"), take("ils"), take("io"), take("admin"), take("session"));
     let (scanner_s, counter_s, security_s, offline_s) =
         (take("scanner"), take("counter"), take("security"), take("offline"));
+    let (statistics_s, metrics_s) = (take("statistics"), take("metrics"));
 
     let platform = platform(&mut walk, platform_s);
     let printer = printer(&mut walk, printer_s);
@@ -72,6 +74,8 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let scanner = scanner(&mut walk, scanner_s);
     let security = security(&mut walk, security_s);
     let offline = offline(&mut walk, offline_s);
+    let statistics = statistics(&mut walk, statistics_s);
+    let metrics = metrics(&mut walk, metrics_s);
     let label_print = label.as_ref().map(|l| matches!(l.method_d, MethodD::On { print: true, .. }));
     let has_links = platform.as_ref().map(|p| !matches!(p, Platform::Api { .. }));
     let mode = counter(
@@ -97,6 +101,8 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             mode: mode?,
             security: security?,
             offline: offline?,
+            statistics: statistics?,
+            metrics: metrics?,
         })
     })();
     match (walk.problems.is_clean(), config) {
@@ -955,6 +961,81 @@ fn offline(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Offline> {
         max_age: Duration::from_secs(hours?.unsigned_abs() * 3600),
         loan_days: u32::try_from(days?).unwrap_or(14),
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// [statistics] and [metrics]
+
+fn statistics(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Statistics> {
+    if !s.is_present() {
+        return Some(Statistics::default());
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let days = s.integer(walk, "keep_days").value();
+    s.finish(walk, |_| None);
+    Some(Statistics { keep_days: u32::try_from(days?).unwrap_or(400) })
+}
+
+fn metrics(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Metrics>> {
+    if !s.is_present() {
+        return Some(None);
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let listen = s.string(walk, "listen").then(walk, s.path("listen"), |a| {
+        a.parse::<std::net::SocketAddr>().map_err(|_| {
+            bad(
+                format!("{a:?} is not an address and port"),
+                "write it as listen = \"0.0.0.0:9464\" (every address) or the management network's own address",
+            )
+        })
+    });
+    let ca =
+        s.existing_file(walk, "ca_file", Content::PemCertificate, "the CA of IT's client certificates (PEM)");
+    let cert =
+        s.existing_file(walk, "cert_file", Content::PemCertificate, "the endpoint's TLS certificate (PEM)");
+    let key = s.existing_file(walk, "key_file", Content::PemPrivateKey, "the private key (PEM) of cert_file");
+    let because = ", needed with listen";
+    let endpoint = match listen {
+        Field::Absent => {
+            for (key, span) in [("ca_file", ca.span()), ("cert_file", cert.span()), ("key_file", key.span())]
+            {
+                if let Some(span) = span {
+                    walk.report(
+                        span,
+                        s.path(key),
+                        bad("set without listen", "add listen, or remove this key"),
+                    );
+                }
+            }
+            Some(None)
+        }
+        listen => {
+            let listen = s.required_because(walk, "listen", listen, "listen = \"0.0.0.0:9464\"", because);
+            let ca = s.required_because(
+                walk,
+                "ca_file",
+                ca,
+                "ca_file = \"/etc/kiosk/management-ca.pem\"",
+                because,
+            );
+            let cert = s.required_because(
+                walk,
+                "cert_file",
+                cert,
+                "cert_file = \"/etc/kiosk/metrics.pem\"",
+                because,
+            );
+            let key =
+                s.required_because(walk, "key_file", key, "key_file = \"/etc/kiosk/metrics.key\"", because);
+            (|| Some(Some(Metrics { listen: listen?, ca: ca?, cert: cert?, key: key? })))()
+        }
+    };
+    s.finish(walk, |_| None);
+    endpoint
 }
 
 fn security(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Security> {

@@ -52,7 +52,7 @@ pub fn screen_name(scene: &Scene) -> String {
 fn describe(scene: &Scene) -> String {
     let offline_row = scene.status_rows.iter().find(|r| r.device == kiosk_core::scene::Device::OfflineLoans);
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={} usage_loans_today={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -103,6 +103,12 @@ fn describe(scene: &Scene) -> String {
         offline_row.map_or("none".to_owned(), |r| format!("{:?}", r.state)),
         offline_row.map_or(0, |r| r.value),
         scene.offline_refused.len(),
+        scene
+            .usage
+            .rows
+            .iter()
+            .find(|r| r.what == kiosk_core::scene::UsageKind::Loans)
+            .map_or("none".to_owned(), |r| r.today.to_string()),
     )
 }
 

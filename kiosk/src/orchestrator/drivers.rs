@@ -99,6 +99,8 @@ pub struct Drivers {
     pub lending: Option<super::journaled::JournaledLibrary>,
     /// Offline lending, where the library turned it on (`[offline] enabled`).
     pub offline: Option<Arc<super::offline::OfflineLending>>,
+    /// The usage statistics (`usage.stats` in the state directory).
+    pub usage: Arc<crate::usage::Usage>,
     pub printer: Option<Arc<dyn super::printing::Printer>>,
     pub job_settings: JobSettings,
     pub label_keys: Arc<Vec<TokenKey>>,
@@ -249,22 +251,27 @@ impl Drivers {
         // Loans made offline are sent even if the library has since turned offline lending
         // off: `enabled` governs new offline loans only.
         let queued = journal.dir().join(crate::offline::FILE).exists();
+        let state = journal.dir().parent().unwrap_or(journal.dir());
+        let usage = Arc::new(crate::usage::Usage::open(state, config.statistics.keep_days));
         let offline = match (&library, config.offline.enabled || queued) {
             (Some(lib), true) => {
                 let queue = crate::offline::OfflineQueue::open(journal.clone())?;
-                let state = journal.dir().parent().unwrap_or(journal.dir());
-                Some(Arc::new(super::offline::OfflineLending::new(
-                    queue,
-                    crate::offline::ClockTrust::system(state),
-                    config.offline.clone(),
-                    lib.clone(),
-                    crate::clock::Clock::library().utc_offset_secs(),
-                )))
+                Some(Arc::new(
+                    super::offline::OfflineLending::new(
+                        queue,
+                        crate::offline::ClockTrust::system(state),
+                        config.offline.clone(),
+                        lib.clone(),
+                        crate::clock::Clock::library().utc_offset_secs(),
+                    )
+                    .counting(usage.clone()),
+                ))
             }
             _ => None,
         };
         Ok(Drivers {
             offline,
+            usage,
             card,
             platform,
             trust,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kiosk_core::flow::{BuzzerPattern, Effect, LampPattern};
+use kiosk_core::flow::{AuditEvent, BuzzerPattern, Effect, LampPattern};
 
 use super::Orchestrator;
 use super::card::CardCommand;
@@ -63,7 +63,14 @@ impl Orchestrator {
                 tracing::debug!("gate released");
                 self.drivers.outputs.gate();
             }
-            Effect::Audit(a) => tracing::info!(event = ?a, "audit"),
+            Effect::Audit(a) => {
+                tracing::info!(event = ?a, "audit");
+                self.drivers.usage.record(&a);
+                // A session's numbers are written when it ends (the rest within a minute).
+                if matches!(a, AuditEvent::SessionEnded(_) | AuditEvent::ReturnsEnded(_)) {
+                    self.flush_usage();
+                }
+            }
         }
     }
 }

@@ -319,6 +319,7 @@ impl Orchestrator {
     pub(super) async fn reconcile_journal(&mut self) {
         let Some(lending) = self.drivers.lending.clone() else { return };
         let done = lending.reconcile().await;
+        self.journal_backlog = done.pending;
         for _ in 0..done.settled {
             self.console.log(kiosk_ui::EventKind::StaffAction, 1, 0);
         }

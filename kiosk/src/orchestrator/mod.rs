@@ -108,6 +108,10 @@ pub struct Orchestrator {
     pending_label: Option<(SessionId, zeroize::Zeroizing<String>)>,
     /// The staff list of offline loans refused on replay.
     offline_refused: Vec<kiosk_ui::OfflineRow>,
+    /// The kiosk's state for the management endpoint, published with every scene.
+    health: watch::Sender<crate::metrics::Health>,
+    /// Requests left open by a crash that could not be reconciled at start.
+    journal_backlog: usize,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -165,8 +169,28 @@ impl Orchestrator {
             terminal_view: None,
             pending_label: None,
             offline_refused: Vec::new(),
+            health: watch::channel(crate::metrics::Health::default()).0,
+            journal_backlog: 0,
         };
         (o, rx)
+    }
+
+    /// The kiosk's state as the management endpoint shows it.
+    #[must_use]
+    pub fn health(&self) -> watch::Receiver<crate::metrics::Health> {
+        self.health.subscribe()
+    }
+
+    /// Writes the usage counts not yet written, on a blocking thread.
+    fn flush_usage(&self) {
+        let usage = self.drivers.usage.clone();
+        if usage.unwritten() {
+            drop(spawn_scrubbed(move || {
+                if let Err(e) = usage.flush() {
+                    tracing::error!(error = %e, "the usage statistics could not be written; kept to try again");
+                }
+            }));
+        }
     }
 
     fn now(&self) -> Millis {
@@ -185,6 +209,7 @@ impl Orchestrator {
         watchdog.ready();
         self.publish();
         let mut alive = tokio::time::interval(Duration::from_secs(2));
+        let mut write_usage = tokio::time::interval(Duration::from_secs(60));
         loop {
             let deadline = self.console.deadline().map_or(Duration::from_secs(1), |d| {
                 Duration::from_millis(d.0.saturating_sub(self.now().0)).min(Duration::from_secs(1))
@@ -196,6 +221,7 @@ impl Orchestrator {
                 },
                 () = tokio::time::sleep(deadline) => {}
                 _ = alive.tick() => watchdog.alive(),
+                _ = write_usage.tick() => self.flush_usage(),
             }
             let work = self.console.advance(self.now());
             self.run_work(work);
@@ -205,6 +231,10 @@ impl Orchestrator {
         self.end_session();
         if let Some(c) = &self.drivers.card {
             c.send(CardCommand::PowerOff);
+        }
+        let usage = self.drivers.usage.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || usage.flush()).await {
+            tracing::error!(error = %e, "the usage statistics could not be written at shutdown");
         }
     }
 
@@ -225,6 +255,7 @@ impl Orchestrator {
         let (mut scene, barcode) = self.console.scene_and_barcode();
         scene.offline_refused = self.offline_refused.clone();
         scene.status_rows = self.status.scene_rows();
+        self.publish_health(&scene);
         scene.hand_off.barcode = self.barcode.picture(barcode, self.drivers.job_settings.symbology);
         self.admin_pages(&mut scene);
         #[cfg(feature = "demo")]
@@ -397,6 +428,30 @@ impl Orchestrator {
     }
 }
 
+/// Starts the management endpoint. One that cannot start is logged and the kiosk lends
+/// on: IT's alert for an unreachable kiosk says so, and the log says why.
+fn start_endpoint(rt: &tokio::runtime::Runtime, m: &crate::config::Metrics, source: crate::metrics::Source) {
+    let tls = match crate::metrics::tls(m.ca.path(), m.cert.path(), m.key.path()) {
+        Ok(tls) => tls,
+        Err(e) => {
+            tracing::error!(error = %e, "the management endpoint is off: its TLS cannot be set up");
+            return;
+        }
+    };
+    match rt.block_on(crate::metrics::bind(m.listen)) {
+        Ok(listener) => {
+            tracing::info!(address = %m.listen, "management endpoint: /metrics, /usage.csv, /usage-daily.csv");
+            drop(rt.spawn(crate::metrics::serve(listener, tls, source)));
+        }
+        Err(e) => tracing::error!(error = %e, "the management endpoint is off"),
+    }
+}
+
+/// Seconds since 1970 now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// Where the UI goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UiMode {
@@ -473,8 +528,16 @@ pub fn serve(
 ) -> Result<(), KioskError> {
     let (tx, rx) = channel;
     let links = drivers.links.clone();
+    let usage = drivers.usage.clone();
     let (orchestrator, scenes) =
         Orchestrator::new(Console::new(config.console_settings()), drivers, tx.clone());
+    if let Some(m) = &config.metrics {
+        start_endpoint(
+            rt,
+            m,
+            crate::metrics::Source { usage, health: orchestrator.health(), started_unix: unix_now() },
+        );
+    }
     let watchdog: Box<dyn Watchdog> = match notify::SdNotify::from_env() {
         Some(n) => Box::new(n),
         None => Box::new(NoWatchdog),

@@ -26,6 +26,8 @@ pub struct OfflineLending {
     /// One replay at a time; how many rounds each loan failed in with an error that is
     /// not an outage.
     replaying: tokio::sync::Mutex<std::collections::HashMap<u32, u32>>,
+    /// The usage statistics (replayed loans, accepted and refused).
+    usage: Option<Arc<crate::usage::Usage>>,
 }
 
 /// Rounds a loan may fail in with an error that is not an outage (a garbled answer, a
@@ -83,7 +85,15 @@ impl OfflineLending {
             library,
             utc_offset,
             replaying: tokio::sync::Mutex::new(std::collections::HashMap::new()),
+            usage: None,
         }
+    }
+
+    /// Counts the loans it sends in the usage statistics.
+    #[must_use]
+    pub fn counting(mut self, usage: Arc<crate::usage::Usage>) -> OfflineLending {
+        self.usage = Some(usage);
+        self
     }
 
     /// Whether a patron may be let in offline now: a clock to trust, the oldest loan
@@ -274,6 +284,11 @@ impl OfflineLending {
             }
         }
         done.waiting = lock(&self.queue).waiting();
+        if let Some(usage) = &self.usage {
+            use kiosk_core::usage::Counter;
+            usage.count(Counter::OfflineReplayed, u32::try_from(done.lent).unwrap_or(u32::MAX));
+            usage.count(Counter::OfflineReplayRefused, u32::try_from(done.refused).unwrap_or(u32::MAX));
+        }
         done
     }
 

@@ -253,8 +253,61 @@ impl Orchestrator {
     /// The staff menu's pages that read files, filled in while staff look at them (a
     /// small file on a tmpfs; the registration page's hardware identifiers once per
     /// visit). Leaving the menu forgets them.
+    /// The management endpoint's view of the kiosk: the status page's devices, the
+    /// screen, the queues.
+    pub(super) fn publish_health(&self, scene: &Scene) {
+        use kiosk_ui::{Device, DeviceState, Screen};
+        let devices = scene
+            .status_rows
+            .iter()
+            .filter(|r| r.state != DeviceState::NotConfigured)
+            .filter_map(|r| {
+                let name = match r.device {
+                    Device::Reader => "reader",
+                    Device::Printer => "printer",
+                    Device::Platform => "platform",
+                    Device::LibrarySystem => "library_system",
+                    Device::Network => "network",
+                    Device::Update => "update",
+                    Device::Keyboard => "keyboard",
+                    Device::LinkStore => "link_store",
+                    // Its own gauges (waiting, refused).
+                    Device::OfflineLoans => return None,
+                };
+                Some((name, r.state.ok()))
+            })
+            .collect();
+        let printer =
+            |state| scene.status_rows.iter().any(|r| r.device == Device::Printer && r.state == state);
+        let (waiting, refused) = self.drivers.offline.as_ref().map_or((0, 0), |o| {
+            let v = o.view();
+            (v.waiting, v.refused.len())
+        });
+        let health = crate::metrics::Health {
+            in_service: !matches!(scene.screen, Screen::OutOfService | Screen::Starting),
+            staff_call: scene.staff_called,
+            devices,
+            paper_out: printer(DeviceState::PaperOut),
+            paper_low: printer(DeviceState::PaperLow),
+            journal_backlog: self.journal_backlog,
+            offline_waiting: waiting,
+            offline_refused: refused,
+        };
+        self.health.send_if_modified(|h| {
+            let changed = *h != health;
+            if changed {
+                *h = health;
+            }
+            changed
+        });
+    }
+
     pub(super) fn admin_pages(&mut self, scene: &mut Scene) {
         if scene.screen == kiosk_ui::Screen::AdminMenu {
+            if scene.admin_page == kiosk_ui::AdminPage::Usage {
+                let address = csv_address(self.drivers.config.metrics.as_ref());
+                scene.usage = self.drivers.usage.view(&crate::usage::last_days(14), &address);
+            }
             scene.update = drivers::update_page(&self.drivers.update_status, &self.drivers.update_request);
             if scene.admin_page == kiosk_ui::AdminPage::Registration {
                 let view = self.terminal_view.get_or_insert_with(|| registration::view(&self.drivers.config));
@@ -269,4 +322,16 @@ impl Orchestrator {
             }
         }
     }
+}
+
+/// Where IT downloads the CSV: the endpoint's address, or this kiosk's host name when
+/// it listens on every address ("" when the endpoint is off).
+fn csv_address(metrics: Option<&crate::config::Metrics>) -> String {
+    let Some(m) = metrics else { return String::new() };
+    if !m.listen.ip().is_unspecified() {
+        return format!("https://{}/usage.csv", m.listen);
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "kiosk".to_owned(), |h| h.trim().to_owned());
+    format!("https://{host}:{}/usage.csv", m.listen.port())
 }

@@ -18,6 +18,7 @@ mod patron;
 mod pin;
 mod returns;
 mod secret;
+mod tally;
 
 pub use account::{Account, AccountLine, AccountLoan, AccountView, BlockReason, HoldReady, RenewState};
 pub use admin::{
@@ -34,6 +35,7 @@ pub use patron::{
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use returns::{Return, ReturnLine, Returned};
 pub use secret::{PatronId, Pin, SecretDigits};
+pub use tally::{RefusalKind, Tally, TurnedAway};
 
 use core::time::Duration;
 

@@ -26,6 +26,7 @@ use std::collections::VecDeque;
 
 use super::account::{Account, AccountState, AccountView, RenewState};
 use super::returns::{Return, ReturnLine, Returns};
+use super::tally::{self, Tally, TurnedAway};
 use super::{
     Millis, Password, PasswordPad, PatronId, Pin, PinKey, PinPad, PinPadEffect, PinPadEvent, PinView,
     SessionId,
@@ -533,10 +534,10 @@ pub enum AuditEvent {
     CardLocked,
     StaffCalled(StaffCall),
     StaffCallCleared,
-    SessionEnded {
-        borrowed: usize,
-        refused: usize,
-    },
+    /// A borrowing session ended: what it did, in numbers.
+    SessionEnded(Tally),
+    /// A session ended without letting the patron borrow, and why.
+    TurnedAway(TurnedAway),
     CardRemovedEarly,
     /// Counter: the number was handed off by this method.
     HandedOff(HandOff),
@@ -552,11 +553,8 @@ pub enum AuditEvent {
     PasswordRejected {
         tries_left: u8,
     },
-    /// A returns session ended: books returned, not returned.
-    ReturnsEnded {
-        returned: usize,
-        refused: usize,
-    },
+    /// A returns session ended: books returned, not returned, and why.
+    ReturnsEnded(Tally),
 }
 
 /// What the session asks the orchestrator to do.
@@ -977,6 +975,32 @@ impl Basket {
         let refused = self.lines.iter().filter(|l| matches!(l, LoanLine::Refused { .. })).count();
         (lent, refused)
     }
+
+    /// The session's numbers: loans (offline ones too), renewals, refusals by kind.
+    fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for line in &self.lines {
+            match line {
+                LoanLine::Borrowed(loan) if loan.renewed => tally::bump(&mut t.renewed),
+                LoanLine::Borrowed(_) => {
+                    tally::bump(&mut t.lent);
+                    if self.offline {
+                        tally::bump(&mut t.lent_offline);
+                    }
+                }
+                LoanLine::Refused { refusal, .. } => {
+                    tally::bump(&mut t.not_done);
+                    t.refused(&refusal.reason);
+                }
+            }
+        }
+        for (_, state) in &self.renew_log {
+            if let RenewState::Refused(refusal) = state {
+                t.refused(&refusal.reason);
+            }
+        }
+        t
+    }
 }
 
 #[derive(Debug)]
@@ -1006,7 +1030,7 @@ enum State {
     ReceiptChoice(Basket),
     Printing {
         label: bool,
-        counts: (usize, usize),
+        tally: Tally,
     },
     Ending {
         notice: Notice,
@@ -1533,12 +1557,12 @@ impl PatronSession {
             }
             (State::Borrowing(basket), Tap::PrintLabel) => {
                 let patron = basket.patron.clone();
-                let counts = basket.counts();
+                let tally = basket.tally();
                 if let State::Borrowing(basket) = &self.state
                     && self.can_print_label(basket)
                 {
                     fx.push(Effect::Print { session: self.session, job: PrintJob::MethodDLabel { patron } });
-                    self.enter(now, State::Printing { label: true, counts });
+                    self.enter(now, State::Printing { label: true, tally });
                 }
             }
             (State::Borrowing(basket), Tap::Account)
@@ -1589,14 +1613,14 @@ impl PatronSession {
                 if tap == Tap::PrintReceipt || (account_allowed && !basket.offline) =>
             {
                 let (loans, refused, patron) = (basket.loans(), basket.refusals(), basket.patron.clone());
-                let counts = basket.counts();
+                let tally = basket.tally();
                 let account = tap == Tap::PrintReceiptWithAccount;
                 let offline = basket.offline;
                 fx.push(Effect::Print {
                     session: self.session,
                     job: PrintJob::Receipt { loans, refused, patron, account, offline },
                 });
-                self.enter(now, State::Printing { label: false, counts });
+                self.enter(now, State::Printing { label: false, tally });
             }
             (State::ReceiptChoice(_), Tap::NoReceipt | Tap::Cancel) => self.end(now, Notice::Goodbye, fx),
             (State::Ending { .. }, Tap::Dismiss) if !(self.card_present && self.card_session) => {
@@ -2171,7 +2195,7 @@ impl PatronSession {
                 let patron = h.patron.clone();
                 fx.push(Effect::Audit(AuditEvent::HandedOff(HandOff::Label)));
                 fx.push(Effect::Print { session: self.session, job: PrintJob::MethodDLabel { patron } });
-                self.enter(now, State::Printing { label: true, counts: (0, 0) });
+                self.enter(now, State::Printing { label: true, tally: Tally::default() });
             }
         }
     }
@@ -2267,6 +2291,9 @@ impl PatronSession {
     /// Ends the session with a notice; a card session then waits for the card to leave.
     fn end(&mut self, now: Millis, notice: Notice, fx: &mut Effects) {
         self.finish_session(fx);
+        if let Some(why) = TurnedAway::from_notice(&notice) {
+            fx.push(Effect::Audit(AuditEvent::TurnedAway(why)));
+        }
         if self.card_session && self.card_present {
             fx.push(Effect::PowerOffCard);
             fx.push(Effect::Buzzer(BuzzerPattern::Reminder));
@@ -2276,19 +2303,18 @@ impl PatronSession {
 
     /// The session's work is over: audit, release, forget.
     fn finish_session(&mut self, fx: &mut Effects) {
-        let (borrowed, refused) = match &self.state {
+        let tally = match &self.state {
             State::Borrowing(b) | State::Account(b, _) | State::Refusals(b) | State::ReceiptChoice(b) => {
-                b.counts()
+                b.tally()
             }
-            State::Printing { counts, .. } => *counts,
-            _ => (0, 0),
+            State::Printing { tally, .. } => *tally,
+            _ => Tally::default(),
         };
         fx.push(Effect::EndSession { session: self.session });
         if let State::Returning(r) = &self.state {
-            let (returned, refused) = r.counts();
-            fx.push(Effect::Audit(AuditEvent::ReturnsEnded { returned, refused }));
+            fx.push(Effect::Audit(AuditEvent::ReturnsEnded(r.tally())));
         } else {
-            fx.push(Effect::Audit(AuditEvent::SessionEnded { borrowed, refused }));
+            fx.push(Effect::Audit(AuditEvent::SessionEnded(tally)));
         }
         self.pin_verified = false;
         self.password_verified = false;

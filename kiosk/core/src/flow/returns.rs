@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use super::Millis;
 use super::patron::{ItemId, ItemRefusal, Refusal};
+use super::tally::{self, Tally};
 
 /// What the library system said about a returned book.
 #[derive(Clone, PartialEq, Eq)]
@@ -100,9 +101,18 @@ impl Returns {
         }
     }
 
-    /// `(returned, refused)`.
-    pub(super) fn counts(&self) -> (usize, usize) {
-        let returned = self.lines.iter().filter(|l| matches!(l, ReturnLine::Returned { .. })).count();
-        (returned, self.lines.len() - returned)
+    /// The session's numbers: books returned, not returned and why.
+    pub(super) fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for line in &self.lines {
+            match line {
+                ReturnLine::Returned { .. } => tally::bump(&mut t.returned),
+                ReturnLine::Refused { refusal, .. } => {
+                    tally::bump(&mut t.not_done);
+                    t.refused(&refusal.reason);
+                }
+            }
+        }
+        t
     }
 }
