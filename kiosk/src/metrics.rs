@@ -9,7 +9,7 @@
 //! already speaks to the platform keeps the endpoint to IT's own certificate holders. It
 //! is small on purpose: the client's certificate is checked before a byte of HTTP is
 //! read, only `GET` of three fixed paths is answered, a request head is at most 4 KiB
-//! and 5 s, four connections at once, and what it serves is numbers only (the counters
+//! and 5 s, four requests at once, and what it serves is numbers only (the counters
 //! and the status page's states: no patron, no book, no card).
 
 use std::net::SocketAddr;
@@ -54,7 +54,7 @@ pub const NAMES: &[&str] = &[
 /// The kiosk's state as the endpoint shows it (the event loop publishes it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Health {
-    /// Patrons can be served (not out of service, no fault that stops the kiosk).
+    /// Started, and not set out of service by staff (device faults are `devices`).
     pub in_service: bool,
     /// The staff lamp calls for someone.
     pub staff_call: bool,
@@ -94,7 +94,12 @@ pub fn render(health: &Health, counts: &Counts, started_unix: u64, version: &str
         "When the kiosk started (Unix time).",
         &plain(started_unix.to_string()),
     );
-    gauge(&mut out, "kiosk_in_service", "1 when patrons can be served.", &plain(one(health.in_service)));
+    gauge(
+        &mut out,
+        "kiosk_in_service",
+        "1 unless staff set the kiosk out of service or it is starting.",
+        &plain(one(health.in_service)),
+    );
     gauge(
         &mut out,
         "kiosk_staff_call",
@@ -229,11 +234,12 @@ pub struct Source {
 }
 
 impl Source {
-    /// The answer to `GET path`: its content type and body, or `None` (404).
+    /// The answer to `GET path`: its status, content type and body, or `None` (404).
     #[must_use]
-    pub fn get(&self, path: &str) -> Option<(&'static str, String)> {
+    pub fn get(&self, path: &str) -> Option<(&'static str, &'static str, String)> {
         match path {
             "/metrics" => Some((
+                "200 OK",
                 "text/plain; version=0.0.4; charset=utf-8",
                 render(
                     &self.health.borrow(),
@@ -242,22 +248,33 @@ impl Source {
                     env!("CARGO_PKG_VERSION"),
                 ),
             )),
-            "/usage.csv" => {
-                Some(("text/csv; charset=utf-8", crate::usage::csv(&self.usage.all_hours(), false)))
-            }
-            "/usage-daily.csv" => {
-                Some(("text/csv; charset=utf-8", crate::usage::csv(&self.usage.all_hours(), true)))
-            }
+            "/usage.csv" | "/usage-daily.csv" => Some(match self.usage.all_hours() {
+                Ok(hours) => (
+                    "200 OK",
+                    "text/csv; charset=utf-8",
+                    crate::usage::csv(&hours, path == "/usage-daily.csv"),
+                ),
+                Err(e) => (
+                    "500 Internal Server Error",
+                    "text/plain; charset=utf-8",
+                    format!("the usage statistics cannot be read: {e}\n"),
+                ),
+            }),
             _ => None,
         }
     }
 }
 
-/// How long a client may take to send its request head.
+/// How long a client may take for the TLS handshake, and then for its request head.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long writing an answer may take (a client that stops reading is dropped).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 /// The longest request head read.
 const MAX_HEAD: usize = 4096;
-/// Connections served at once.
+/// Handshakes in progress at once: a client without a certificate costs one of these
+/// for the handshake's timeout at most, never a request's place.
+const HANDSHAKES: usize = 256;
+/// Requests answered at once, by clients that passed the handshake.
 const CONNECTIONS: usize = 4;
 
 /// Binds the endpoint's port.
@@ -271,7 +288,8 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, EndpointE
 /// Serves the endpoint until the runtime stops.
 pub async fn serve(listener: tokio::net::TcpListener, tls: Arc<rustls::ServerConfig>, source: Source) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    let slots = Arc::new(Semaphore::new(CONNECTIONS));
+    let handshakes = Arc::new(Semaphore::new(HANDSHAKES));
+    let requests = Arc::new(Semaphore::new(CONNECTIONS));
     loop {
         let (tcp, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -281,14 +299,13 @@ pub async fn serve(listener: tokio::net::TcpListener, tls: Arc<rustls::ServerCon
                 continue;
             }
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            // Busy: the connection is closed at once (Prometheus retries at its next scrape).
+        let Ok(handshake) = handshakes.clone().try_acquire_owned() else {
+            // Flooded: the connection is closed at once (Prometheus retries next scrape).
             continue;
         };
-        let (acceptor, source) = (acceptor.clone(), source.clone());
+        let (acceptor, source, requests) = (acceptor.clone(), source.clone(), requests.clone());
         drop(tokio::spawn(async move {
-            let _permit = permit;
-            if let Err(why) = answer(acceptor, tcp, &source).await {
+            if let Err(why) = answer(acceptor, tcp, handshake, &requests, &source).await {
                 tracing::debug!(%peer, why, "management request not answered");
             }
         }));
@@ -298,12 +315,16 @@ pub async fn serve(listener: tokio::net::TcpListener, tls: Arc<rustls::ServerCon
 async fn answer(
     acceptor: tokio_rustls::TlsAcceptor,
     tcp: tokio::net::TcpStream,
+    handshake: tokio::sync::OwnedSemaphorePermit,
+    requests: &Arc<Semaphore>,
     source: &Source,
 ) -> Result<(), &'static str> {
     let mut tls = tokio::time::timeout(REQUEST_TIMEOUT, acceptor.accept(tcp))
         .await
         .map_err(|_| "handshake timed out")?
         .map_err(|_| "handshake refused (no certificate from the management CA?)")?;
+    drop(handshake);
+    let Ok(_request) = requests.clone().try_acquire_owned() else { return Err("busy") };
     let head = tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut tls))
         .await
         .map_err(|_| "request timed out")??;
@@ -315,10 +336,15 @@ async fn answer(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    tls.write_all(response.as_bytes()).await.map_err(|_| "write failed")?;
-    tls.write_all(body.as_bytes()).await.map_err(|_| "write failed")?;
-    tls.shutdown().await.map_err(|_| "close failed")?;
-    Ok(())
+    let write = async {
+        tls.write_all(response.as_bytes()).await?;
+        tls.write_all(body.as_bytes()).await?;
+        tls.shutdown().await
+    };
+    tokio::time::timeout(WRITE_TIMEOUT, write)
+        .await
+        .map_err(|_| "write timed out")?
+        .map_err(|_| "write failed")
 }
 
 async fn read_head<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Result<Vec<u8>, &'static str> {
@@ -347,7 +373,7 @@ fn respond(head: &[u8], source: &Source) -> (&'static str, &'static str, String)
         return ("405 Method Not Allowed", "text/plain; charset=utf-8", "only GET\n".to_owned());
     }
     match source.get(path) {
-        Some((content_type, body)) => ("200 OK", content_type, body),
+        Some(answer) => answer,
         None => (
             "404 Not Found",
             "text/plain; charset=utf-8",

@@ -85,6 +85,8 @@ pub struct Usage {
     path: Option<PathBuf>,
     keep_days: u32,
     inner: Mutex<Inner>,
+    /// One writer at a time: an append and a rewrite never cross.
+    writing: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -106,7 +108,7 @@ impl Usage {
     /// Statistics kept in memory only.
     #[must_use]
     pub fn in_memory(keep_days: u32) -> Usage {
-        Usage { path: None, keep_days, inner: Mutex::new(Inner::default()) }
+        Usage { path: None, keep_days, inner: Mutex::new(Inner::default()), writing: Mutex::new(()) }
     }
 
     /// Opens the statistics in `state_dir`, drops the hours older than `keep_days` and
@@ -115,10 +117,23 @@ impl Usage {
     #[must_use]
     pub fn open(state_dir: &Path, keep_days: u32) -> Usage {
         let path = state_dir.join(FILE);
-        let usage = Usage { path: Some(path.clone()), keep_days, inner: Mutex::new(Inner::default()) };
-        let loaded = read(&path);
+        let usage = Usage {
+            path: Some(path.clone()),
+            keep_days,
+            inner: Mutex::new(Inner::default()),
+            writing: Mutex::new(()),
+        };
+        let loaded = match read(&path) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // Left as it is (IT may recover it); counting goes on in memory and is
+                // appended to it when it can be written.
+                tracing::error!(error = %e, path = %path.display(), "the usage statistics could not be read; counting from now");
+                return usage;
+            }
+        };
         if loaded.unreadable > 0 {
-            let aside = path.with_extension("stats.unreadable");
+            let aside = path.with_extension(format!("stats.unreadable-{}", hour_now()));
             match fs::copy(&path, &aside) {
                 Ok(_) => tracing::warn!(
                     lines = loaded.unreadable,
@@ -136,11 +151,11 @@ impl Usage {
             );
         }
         let mut hours = loaded.hours;
-        hours.keep_from(first_kept(hour_now(), keep_days));
+        hours.keep_from(first_kept(reference(&hours), keep_days));
         if let Err(e) = rewrite(&path, &hours) {
             tracing::error!(error = %e, path = %path.display(), "the usage statistics could not be written");
         }
-        hours.keep_from(first_kept(hour_now(), RECENT_DAYS.min(keep_days)));
+        hours.keep_from(first_kept(hour_now(), RECENT_DAYS));
         usage.lock().recent = hours;
         usage
     }
@@ -190,21 +205,13 @@ impl Usage {
             self.lock().pending.clear();
             return Ok(0);
         };
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let pending = core::mem::take(&mut self.lock().pending);
         if pending.is_empty() {
             return Ok(0);
         }
         let text: String = pending.iter().map(|(h, c)| Hours::line(*h, c)).collect();
-        let written = (|| {
-            let new = !path.exists();
-            let mut f = fs::OpenOptions::new().create(true).append(true).open(path)?;
-            if new {
-                f.write_all(format!("{FILE_HEADER}\n").as_bytes())?;
-            }
-            f.write_all(text.as_bytes())?;
-            f.sync_data()
-        })();
-        if let Err(e) = written {
+        if let Err(e) = append(path, &text) {
             let mut inner = self.lock();
             for (h, c) in pending {
                 inner.pending.entry(h).or_default().merge(&c);
@@ -217,9 +224,13 @@ impl Usage {
             inner.appended
         };
         if appended >= COMPACT_AFTER {
-            let mut hours = read(path).hours;
-            hours.keep_from(first_kept(hour_now(), self.keep_days));
-            rewrite(path, &hours)?;
+            // Only a file read whole is written again whole: lines it cannot read stay.
+            let loaded = read(path)?;
+            if loaded.unreadable == 0 {
+                let mut hours = loaded.hours;
+                hours.keep_from(first_kept(reference(&hours), self.keep_days));
+                rewrite(path, &hours)?;
+            }
             self.lock().appended = 0;
         }
         Ok(text.len())
@@ -240,10 +251,12 @@ impl Usage {
     }
 
     /// Every kept hour: the file's and those not yet written. Blocks (reads the file).
-    #[must_use]
-    pub fn all_hours(&self) -> Hours {
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn all_hours(&self) -> io::Result<Hours> {
         let mut hours = match &self.path {
-            Some(path) => read(path).hours,
+            Some(path) => read(path)?.hours,
             None => self.lock().recent.clone(),
         };
         if self.path.is_some() {
@@ -251,21 +264,51 @@ impl Usage {
                 hours.add(*h, c);
             }
         }
-        hours.keep_from(first_kept(hour_now(), self.keep_days));
-        hours
+        hours.keep_from(first_kept(reference(&hours), self.keep_days));
+        Ok(hours)
     }
 }
 
-/// Reads the statistics file (missing: empty; unreadable: reported, empty).
-fn read(path: &Path) -> Loaded {
+/// The hour the kept days count back from: now, or the newest hour in the file when the
+/// clock is behind it (a board without a real-time clock starts from its last saved time
+/// until NTP answers; it is never ahead, so a clock ahead is not guarded against).
+fn reference(hours: &Hours) -> Hour {
+    let now = hour_now();
+    hours.newest().map_or(now, |newest| now.max(newest))
+}
+
+/// Reads the statistics file (missing: empty).
+fn read(path: &Path) -> io::Result<Loaded> {
     match fs::read(path) {
-        Ok(bytes) => parse(&String::from_utf8_lossy(&bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Loaded::default(),
-        Err(e) => {
-            tracing::error!(error = %e, path = %path.display(), "the usage statistics could not be read");
-            Loaded::default()
+        Ok(bytes) => Ok(parse(&String::from_utf8_lossy(&bytes))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Loaded::default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Appends `text` (whole lines) and syncs. A file whose last line was cut short gets its
+/// end of line first, so the new lines never join it; on any error the file is cut back
+/// to its length before, so a retry never writes a line twice.
+fn append(path: &Path, text: &str) -> io::Result<()> {
+    use std::os::unix::fs::FileExt as _;
+    let mut f = fs::OpenOptions::new().create(true).read(true).append(true).open(path)?;
+    let before = f.metadata()?.len();
+    let mut lead = String::new();
+    if before == 0 {
+        lead = format!("{FILE_HEADER}\n");
+    } else {
+        let mut last = [0u8; 1];
+        f.read_exact_at(&mut last, before - 1)?;
+        if last[0] != b'\n' {
+            lead.push('\n');
         }
     }
+    let written = f.write_all(format!("{lead}{text}").as_bytes()).and_then(|()| f.sync_data());
+    if let Err(e) = written {
+        let _ = f.set_len(before);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// The first hour kept when `keep_days` days are kept.
@@ -368,13 +411,16 @@ mod tests {
         let old = hour_now() - 50 * 24;
         fs::write(d.join(FILE), format!("{FILE_HEADER}\n{old} loans=9\n")).unwrap_or_else(|e| panic!("{e}"));
         let usage = Usage::open(&d, 30);
-        assert!(usage.all_hours().is_empty(), "an hour older than the kept days is dropped");
+        assert!(
+            usage.all_hours().unwrap_or_else(|e| panic!("{e}")).is_empty(),
+            "an hour older than the kept days is dropped"
+        );
         session(&usage, 2);
         session(&usage, 1);
         assert!(usage.flush().unwrap_or_else(|e| panic!("{e}")) > 0);
         assert_eq!(usage.flush().unwrap_or_else(|e| panic!("{e}")), 0, "nothing left to write");
         let again = Usage::open(&d, 30);
-        let h = again.all_hours();
+        let h = again.all_hours().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(h.get(hour_now()).get(Counter::Loans), 3);
         assert!(again.since_start().is_zero(), "the metrics count from the start");
         let text = fs::read_to_string(d.join(FILE)).unwrap_or_default();
@@ -391,10 +437,44 @@ mod tests {
         assert!(loaded.torn);
         assert_eq!(loaded.unreadable, 1);
         let usage = Usage::open(&d, 30);
-        assert_eq!(usage.all_hours().get(h).get(Counter::Loans), 7);
-        assert_eq!(fs::read_to_string(d.join("usage.stats.unreadable")).unwrap_or_default(), text);
+        assert_eq!(usage.all_hours().unwrap_or_else(|e| panic!("{e}")).get(h).get(Counter::Loans), 7);
+        let aside = d.join(format!("usage.stats.unreadable-{}", hour_now()));
+        assert_eq!(fs::read_to_string(aside).unwrap_or_default(), text);
         let rewritten = fs::read_to_string(d.join(FILE)).unwrap_or_default();
         assert_eq!(rewritten, format!("{FILE_HEADER}\n{h} sessions.label=1 loans=7\n"));
+    }
+
+    #[test]
+    fn an_append_never_joins_a_line_cut_short() {
+        let d = dir("append");
+        let path = d.join(FILE);
+        fs::write(&path, format!("{FILE_HEADER}\n491000 loans=1\n491001 loa"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        append(&path, "491002 loans=2\n").unwrap_or_else(|e| panic!("{e}"));
+        let loaded = parse(&fs::read_to_string(&path).unwrap_or_default());
+        assert_eq!((loaded.unreadable, loaded.torn), (1, false), "the cut line stays a line of its own");
+        assert_eq!(loaded.hours.sum(491_000, 491_002).get(Counter::Loans), 3);
+        // A new file gets its header.
+        let fresh = d.join("fresh.stats");
+        append(&fresh, "491002 loans=2\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(fs::read_to_string(&fresh).unwrap_or_default().starts_with(FILE_HEADER));
+    }
+
+    #[test]
+    fn a_clock_behind_the_file_counts_the_kept_days_from_its_newest_hour() {
+        let d = dir("behind");
+        // The file's newest hour is 10 days after this board's clock (not set yet); the
+        // other is 35 days before that: really older than the 30 days kept.
+        let newest = hour_now() + 10 * 24;
+        let old = newest - 35 * 24;
+        fs::write(d.join(FILE), format!("{FILE_HEADER}\n{old} loans=1\n{newest} loans=2\n"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let usage = Usage::open(&d, 30);
+        let hours = usage.all_hours().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            hours.iter().map(|(h, c)| (h, c.get(Counter::Loans))).collect::<Vec<_>>(),
+            vec![(newest, 2)]
+        );
     }
 
     #[test]

@@ -333,7 +333,11 @@ fn statistics_keep_days() {
         std::fs::write(dir.join(FILE), format!("{FILE_HEADER}\n{hour} loans=4\n")).unwrap();
     };
     let loans = |config: &kiosk::config::Config| {
-        Usage::open(&dir, config.statistics.keep_days).all_hours().sum(0, u32::MAX).get(Counter::Loans)
+        Usage::open(&dir, config.statistics.keep_days)
+            .all_hours()
+            .unwrap()
+            .sum(0, u32::MAX)
+            .get(Counter::Loans)
     };
     write(100);
     assert_eq!(loans(&ok(&[])), 4, "the default keeps 400 days");

@@ -187,9 +187,12 @@ fn prometheus_scrapes_the_kiosk_and_counts_the_loans_of_the_last_hour() {
 
     // Nobody else: no certificate, or one from another CA, gets no answer.
     let no_cert = fetch(port, "/metrics", &pki.ca_pem, None);
-    assert!(!no_cert.as_ref().is_ok_and(|a| a.contains("200 OK")), "{no_cert:?}");
+    // (The handshake fails: an alert, or the connection closed under the client's first
+    // write. The endpoint closes nothing else before a handshake: a busy one still shakes
+    // hands.)
+    assert!(no_cert.is_err(), "{no_cert:?}");
     let stranger = fetch(port, "/metrics", &pki.ca_pem, Some(&pki.stranger_terminal));
-    assert!(!stranger.as_ref().is_ok_and(|a| a.contains("200 OK")), "{stranger:?}");
+    assert!(stranger.is_err(), "{stranger:?}");
     // IT's own certificate downloads the hour's counts as CSV.
     let it = pki.client("it-desk").unwrap();
     let csv = fetch(port, "/usage.csv", &pki.ca_pem, Some(&it)).unwrap();

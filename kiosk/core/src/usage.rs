@@ -51,7 +51,7 @@ pub enum Counter {
     Refusals(RefusalKind),
     /// A patron not let in to borrow, by why.
     TurnedAway(TurnedAway),
-    /// A card's PIN locked at this kiosk.
+    /// A card's PIN locked at this kiosk (its third wrong PIN typed here).
     PinLocks,
     /// A library card refused here after three wrong passwords.
     PasswordLocks,
@@ -181,7 +181,9 @@ impl Counter {
                 "Patrons not let in to borrow, by why.",
                 Some(("reason", k.name())),
             ),
-            Counter::PinLocks => ("kiosk_pin_locks_total", "Card PINs locked at this kiosk.", None),
+            Counter::PinLocks => {
+                ("kiosk_pin_locks_total", "Card PINs locked by a wrong PIN typed here.", None)
+            }
             Counter::PasswordLocks => {
                 ("kiosk_password_locks_total", "Library cards refused after three wrong passwords.", None)
             }
@@ -252,7 +254,9 @@ impl Counts {
                 1,
             ),
             AuditEvent::ReturnsStarted => self.add(Counter::Sessions(SessionKind::Returns), 1),
-            AuditEvent::CardLocked => self.add(Counter::PinLocks, 1),
+            // The third wrong PIN typed here (a card locked elsewhere and put down here is
+            // a staff call, not a lock made here).
+            AuditEvent::PinRejected { tries_left: 0 } => self.add(Counter::PinLocks, 1),
             AuditEvent::PasswordRejected { tries_left: 0 } => self.add(Counter::PasswordLocks, 1),
             AuditEvent::StaffCalled(why) => {
                 self.add(Counter::StaffCalls, 1);
@@ -271,6 +275,7 @@ impl Counts {
             }
             AuditEvent::TurnedAway(why) => self.add(Counter::TurnedAway(*why), 1),
             AuditEvent::PinRejected { .. }
+            | AuditEvent::CardLocked
             | AuditEvent::PasswordRejected { .. }
             | AuditEvent::StaffCallCleared
             | AuditEvent::CardRemovedEarly
@@ -324,6 +329,12 @@ impl Hours {
         self.0.get(&hour).copied().unwrap_or_default()
     }
 
+    /// The newest hour with counts.
+    #[must_use]
+    pub fn newest(&self) -> Option<Hour> {
+        self.0.keys().next_back().copied()
+    }
+
     /// The hours with counts, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = (Hour, &Counts)> {
         self.0.iter().map(|(h, c)| (*h, c))
@@ -375,7 +386,11 @@ impl Hours {
             let bad = || BadLine::NotACount(word.chars().take(40).collect());
             let (key, n) = word.split_once('=').ok_or_else(bad)?;
             let n = n.parse::<u32>().map_err(|_| bad())?;
-            if key.is_empty() || !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.') {
+            if key.is_empty()
+                || !key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+            {
                 return Err(bad());
             }
             if let Some(c) = Counter::from_key(key) {
@@ -518,6 +533,8 @@ mod tests {
         counts.record(&AuditEvent::StaffCalled(StaffCall::PrinterOutOfPaper));
         counts.record(&AuditEvent::PasswordRejected { tries_left: 1 });
         counts.record(&AuditEvent::PasswordRejected { tries_left: 0 });
+        counts.record(&AuditEvent::CardLocked);
+        counts.record(&AuditEvent::PinRejected { tries_left: 1 });
         let got: Vec<(String, u32)> = counts.nonzero().map(|(c, n)| (c.key(), n)).collect();
         let want = [
             ("sessions.library_card", 1),

@@ -728,3 +728,36 @@ fn the_gate_is_released_for_a_lent_book_as_the_library_system_says() {
     let fx = k.reply(Reply::Checkout { item: item(4), result: Err(ItemRefusal::OnHoldForAnother.into()) });
     assert_eq!(released(&fx), 0, "a refused book never opens the gate");
 }
+
+/// What the usage statistics get: a patron turned away by why, a session's loans and its
+/// refusals by kind, and no turned-away count for a session that let the patron borrow.
+#[test]
+fn the_statistics_get_why_a_patron_was_turned_away_and_a_session_s_refusals_by_kind() {
+    use kiosk_core::flow::{RefusalKind, TurnedAway};
+    let mut k = Kiosk::new(SessionPolicy { account: false, ..SessionPolicy::default() });
+    k.on(Event::Scanned(Scan::LibraryCard(patron())));
+    let fx = k.reply(Reply::Standing(Err(PatronRefusal::Blocked(None))));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::TurnedAway(TurnedAway::Blocked))), "{fx:?}");
+
+    let mut k = Kiosk::borrowing(SessionPolicy::default());
+    k.borrow(1);
+    k.on(Event::Scanned(Scan::Item(item(2))));
+    k.reply(Reply::Checkout { item: item(2), result: Err(ItemRefusal::OnHoldForAnother.into()) });
+    k.on(Event::Scanned(Scan::Item(item(3))));
+    k.reply(Reply::Checkout { item: item(3), result: Err(ItemRefusal::Refused(Some("x".into())).into()) });
+    let fx = k.on(Event::CardRemoved);
+    let tally = fx.iter().find_map(|e| match e {
+        Effect::Audit(AuditEvent::SessionEnded(t)) => Some(*t),
+        _ => None,
+    });
+    let tally = tally.unwrap_or_else(|| panic!("{fx:?}"));
+    assert_eq!((tally.lent, tally.not_done), (1, 2));
+    assert_eq!((tally.refusals(RefusalKind::OnHold), tally.refusals(RefusalKind::Other)), (1, 1));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Audit(AuditEvent::TurnedAway(_)))), "{fx:?}");
+
+    // A label from another day starts no session but counts as turned away.
+    let mut k = Kiosk::new(SessionPolicy::default());
+    let fx = k.on(Event::Scanned(Scan::MethodDLabel(Err(LabelRefusal::WrongDay))));
+    assert!(fx.contains(&Effect::Audit(AuditEvent::TurnedAway(TurnedAway::LabelRefused))), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Audit(AuditEvent::SessionStarted(_)))), "{fx:?}");
+}

@@ -901,8 +901,12 @@ impl Config {
             }
             LibraryCardLogin::BarcodeAndPassword => "barcode+password",
         };
+        let metrics = self.metrics.as_ref().map_or_else(
+            || "off".to_owned(),
+            |m| format!("https://{}/metrics (client certificates from {})", m.listen, m.ca.path().display()),
+        );
         format!(
-            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; library card {library_card}; Method D {method_d}",
+            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; library card {library_card}; Method D {method_d}; usage kept {} days; metrics {metrics}",
             self.library.name,
             self.library.kiosk_id,
             if self.printer.paper_width == PaperWidth::Mm58 { 58 } else { 80 },
@@ -911,6 +915,7 @@ impl Config {
             } else {
                 "not required (no proof of possession: a copy of a card's certificate would be enough)"
             },
+            self.statistics.keep_days,
         )
     }
 }

@@ -120,6 +120,9 @@ impl core::fmt::Debug for Orchestrator {
     }
 }
 
+/// How often the platform, the library system and the network are checked while idle.
+const PROBE_EVERY: Duration = Duration::from_secs(300);
+
 /// How the loop reports it is healthy (systemd's `sd_notify`).
 pub trait Watchdog: Send {
     fn ready(&mut self);
@@ -210,6 +213,9 @@ impl Orchestrator {
         self.publish();
         let mut alive = tokio::time::interval(Duration::from_secs(2));
         let mut write_usage = tokio::time::interval(Duration::from_secs(60));
+        // The peers' lines on the status page (and IT's health) kept current: checked
+        // again every few minutes while no patron is at the kiosk.
+        let mut check_peers = tokio::time::interval_at(Instant::now() + PROBE_EVERY, PROBE_EVERY);
         loop {
             let deadline = self.console.deadline().map_or(Duration::from_secs(1), |d| {
                 Duration::from_millis(d.0.saturating_sub(self.now().0)).min(Duration::from_secs(1))
@@ -222,11 +228,17 @@ impl Orchestrator {
                 () = tokio::time::sleep(deadline) => {}
                 _ = alive.tick() => watchdog.alive(),
                 _ = write_usage.tick() => self.flush_usage(),
+                _ = check_peers.tick() => if self.session.is_none() { self.probe() },
             }
             let work = self.console.advance(self.now());
             self.run_work(work);
             self.running.retain(|r| !r.handle.is_finished());
             self.publish();
+        }
+        // A patron still at the kiosk: the session ends here, and is counted.
+        if !self.console.flow().is_idle() {
+            let work = self.console.event(Event::Reset);
+            self.run_work(work);
         }
         self.end_session();
         if let Some(c) = &self.drivers.card {

@@ -250,9 +250,6 @@ impl Orchestrator {
         }
     }
 
-    /// The staff menu's pages that read files, filled in while staff look at them (a
-    /// small file on a tmpfs; the registration page's hardware identifiers once per
-    /// visit). Leaving the menu forgets them.
     /// The management endpoint's view of the kiosk: the status page's devices, the
     /// screen, the queues.
     pub(super) fn publish_health(&self, scene: &Scene) {
@@ -284,7 +281,7 @@ impl Orchestrator {
             (v.waiting, v.refused.len())
         });
         let health = crate::metrics::Health {
-            in_service: !matches!(scene.screen, Screen::OutOfService | Screen::Starting),
+            in_service: !scene.out_of_service_on && scene.screen != Screen::Starting,
             staff_call: scene.staff_called,
             devices,
             paper_out: printer(DeviceState::PaperOut),
@@ -302,6 +299,9 @@ impl Orchestrator {
         });
     }
 
+    /// The staff menu's pages that read files, filled in while staff look at them (a
+    /// small file on a tmpfs; the registration page's hardware identifiers once per
+    /// visit). Leaving the menu forgets them.
     pub(super) fn admin_pages(&mut self, scene: &mut Scene) {
         if scene.screen == kiosk_ui::Screen::AdminMenu {
             if scene.admin_page == kiosk_ui::AdminPage::Usage {
@@ -331,7 +331,10 @@ fn csv_address(metrics: Option<&crate::config::Metrics>) -> String {
     if !m.listen.ip().is_unspecified() {
         return format!("https://{}/usage.csv", m.listen);
     }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map_or_else(|_| "kiosk".to_owned(), |h| h.trim().to_owned());
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let host = HOST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_or_else(|_| "kiosk".to_owned(), |h| h.trim().to_owned())
+    });
     format!("https://{host}:{}/usage.csv", m.listen.port())
 }

@@ -1440,10 +1440,7 @@ impl PatronSession {
                         self.start_scan_session(now, patron, LoginMethod::LibraryCard, fx);
                     }
                     LibraryCardLogin::BarcodeAndPassword if self.password_locked.contains(&patron) => {
-                        self.new_session_id();
-                        self.card_session = false;
-                        let notice = Notice::PasswordRefused;
-                        self.enter(now, State::Ending { notice, since: now, alarmed: false });
+                        self.turn_away(now, Notice::PasswordRefused, fx);
                     }
                     LibraryCardLogin::BarcodeAndPassword => {
                         self.new_session_id();
@@ -1452,23 +1449,13 @@ impl PatronSession {
                         let pad = PasswordPad::new(now, self.policy.pin_idle_timeout);
                         self.enter(now, State::PasswordEntry { patron, pad });
                     }
-                    LibraryCardLogin::Off => {
-                        self.new_session_id();
-                        self.card_session = false;
-                        let notice = Notice::LibraryCardNotAccepted;
-                        self.enter(now, State::Ending { notice, since: now, alarmed: false });
-                    }
+                    LibraryCardLogin::Off => self.turn_away(now, Notice::LibraryCardNotAccepted, fx),
                 },
                 Scan::MethodDLabel(Ok(patron)) if self.policy.allow_method_d_login => {
                     self.start_scan_session(now, patron, LoginMethod::MethodDLabel, fx);
                 }
                 Scan::MethodDLabel(Err(why)) if self.policy.allow_method_d_login => {
-                    self.new_session_id();
-                    self.card_session = false;
-                    self.enter(
-                        now,
-                        State::Ending { notice: Notice::LabelRefused(why), since: now, alarmed: false },
-                    );
+                    self.turn_away(now, Notice::LabelRefused(why), fx);
                 }
                 Scan::Item(_) => {
                     self.new_session_id();
@@ -1917,13 +1904,18 @@ impl PatronSession {
                     (Ok(()), true) => Notice::LabelPrinted,
                     (Ok(()), false) => Notice::ReceiptPrinted,
                     (Err(fault), _) => {
+                        // Out of paper already known (the printer's status said so
+                        // first): staff were called for it once.
+                        let known = fault == PrintFault::OutOfPaper && self.paper_out;
                         let call = if fault == PrintFault::OutOfPaper {
                             self.paper_out = true;
                             StaffCall::PrinterOutOfPaper
                         } else {
                             StaffCall::PrinterFault
                         };
-                        self.call_staff(call, fx);
+                        if !known {
+                            self.call_staff(call, fx);
+                        }
                         Notice::PrintFailed(fault)
                     }
                 };
@@ -2100,6 +2092,8 @@ impl PatronSession {
         self.session = SessionId(self.session.0.wrapping_add(1));
         self.pin_verified = false;
         self.password_verified = false;
+        // A patron's, unless a card session for staff linking says otherwise.
+        self.purpose = Purpose::Patron;
     }
 
     fn start_card_session(&mut self, now: Millis, fx: &mut Effects) {
@@ -2108,10 +2102,13 @@ impl PatronSession {
         if self.out_of_service && !linking {
             return;
         }
-        self.purpose = if linking { Purpose::Link } else { Purpose::Patron };
         self.new_session_id();
+        self.purpose = if linking { Purpose::Link } else { Purpose::Patron };
         self.card_session = true;
-        fx.push(Effect::Audit(AuditEvent::SessionStarted(LoginMethod::MyNumberCard)));
+        // Staff linking a card is not a patron's session (the statistics count patrons).
+        if !linking {
+            fx.push(Effect::Audit(AuditEvent::SessionStarted(LoginMethod::MyNumberCard)));
+        }
         fx.push(Effect::ReadCertificate { session: self.session });
         self.enter(now, State::ReadingCertificate);
     }
@@ -2288,10 +2285,22 @@ impl PatronSession {
         }
     }
 
+    /// A scan that starts no session: its notice, counted as a patron turned away.
+    fn turn_away(&mut self, now: Millis, notice: Notice, fx: &mut Effects) {
+        self.new_session_id();
+        self.card_session = false;
+        if let Some(why) = TurnedAway::from_notice(&notice) {
+            fx.push(Effect::Audit(AuditEvent::TurnedAway(why)));
+        }
+        self.enter(now, State::Ending { notice, since: now, alarmed: false });
+    }
+
     /// Ends the session with a notice; a card session then waits for the card to leave.
     fn end(&mut self, now: Millis, notice: Notice, fx: &mut Effects) {
         self.finish_session(fx);
-        if let Some(why) = TurnedAway::from_notice(&notice) {
+        if let Some(why) = TurnedAway::from_notice(&notice)
+            && self.purpose == Purpose::Patron
+        {
             fx.push(Effect::Audit(AuditEvent::TurnedAway(why)));
         }
         if self.card_session && self.card_present {
