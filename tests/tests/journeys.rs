@@ -215,6 +215,12 @@ fn a_power_cut_mid_checkout_neither_loses_nor_doubles_the_loan() {
     let log = log(&stack);
     assert!(!log.contains(PATRON) && !log.contains(BOOKS[0]), "log:\n{log}");
     k.quit();
+    // The usage statistics count the loan the crash left open once it is settled (the
+    // killed session counted nothing).
+    let stats = std::fs::read_to_string(stack.dir.join("state/usage.stats")).unwrap_or_default();
+    let loans: u32 =
+        stats.split_ascii_whitespace().filter_map(|w| w.strip_prefix("loans=")?.parse::<u32>().ok()).sum();
+    assert_eq!(loans, 1, "{stats}");
 }
 
 #[test]

@@ -49,6 +49,11 @@ pub struct Reconciliation {
     pub settled: usize,
     /// Intents that could not be settled now (tried again at the next start).
     pub pending: usize,
+    /// Of those settled, what the library system had done: the usage statistics count
+    /// them now (a session that crashed, or gave up waiting, counted none of them).
+    pub lent: u32,
+    pub renewed: u32,
+    pub returned: u32,
 }
 
 impl JournaledLibrary {
@@ -107,6 +112,12 @@ impl JournaledLibrary {
             };
             match found {
                 Ok(found) => {
+                    match found {
+                        "lent" => done.lent += 1,
+                        "renewed" => done.renewed += 1,
+                        "returned" => done.returned += 1,
+                        _ => {}
+                    }
                     // What was found, never which patron or item. Nothing is sent again:
                     // a renewal or return not made is the patron's to ask for again.
                     tracing::info!(operation = ?u.operation, found, "reconciled a request left open by a crash");

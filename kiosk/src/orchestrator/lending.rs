@@ -320,6 +320,13 @@ impl Orchestrator {
         let Some(lending) = self.drivers.lending.clone() else { return };
         let done = lending.reconcile().await;
         self.journal_backlog = done.pending;
+        {
+            use kiosk_core::usage::Counter;
+            let usage = &self.drivers.usage;
+            usage.count(Counter::Loans, done.lent);
+            usage.count(Counter::Renewals, done.renewed);
+            usage.count(Counter::Returns, done.returned);
+        }
         for _ in 0..done.settled {
             self.console.log(kiosk_ui::EventKind::StaffAction, 1, 0);
         }
