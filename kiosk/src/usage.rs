@@ -155,7 +155,7 @@ impl Usage {
         if let Err(e) = rewrite(&path, &hours) {
             tracing::error!(error = %e, path = %path.display(), "the usage statistics could not be written");
         }
-        hours.keep_from(first_kept(hour_now(), RECENT_DAYS));
+        hours.keep_from(first_kept(hour_now(), RECENT_DAYS.min(keep_days)));
         usage.lock().recent = hours;
         usage
     }
@@ -246,7 +246,7 @@ impl Usage {
     #[must_use]
     pub fn view(&self, days: &[Day], csv_address: &str) -> kiosk_core::scene::UsageView {
         let mut inner = self.lock();
-        inner.recent.keep_from(first_kept(hour_now(), RECENT_DAYS));
+        inner.recent.keep_from(first_kept(hour_now(), RECENT_DAYS.min(self.keep_days)));
         kiosk_core::usage::view(&inner.recent, days, csv_address)
     }
 
