@@ -6,5 +6,6 @@ pub mod card;
 pub mod links;
 pub mod platform;
 pub mod printer;
+pub mod rfid;
 pub mod sip2;
 pub mod tpm;

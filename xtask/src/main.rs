@@ -84,6 +84,11 @@ const PY_TEST_PACKAGES: &[(&str, &str)] = &[
     ("oelint-adv==9.11.2", "lints the Yocto layer's recipes (deploy/agent/tests/yocto_layer.rs)"),
     ("oelint-parser==8.13.2", "oelint-adv's bitbake parser, pinned so the findings stay the same"),
     ("oelint-data==1.5.26", "oelint-adv's per-release variable lists (wrynose, meta-rauc, meta-oe)"),
+    (
+        "rfidgeek==2.0.1",
+        "the TRF7970A reader's own Python client drives our virtual RFID reader (sim/tests/rfid_reader.rs)",
+    ),
+    ("pyserial==3.5", "rfidgeek's serial line, pinned"),
     ("kas==5.5", "kas's own JSON schema validates yocto-layer/kas/*.yml offline (yocto_layer.rs)"),
     ("jsonschema==4.26.0", "validates the kas files against that schema (yocto_layer.rs)"),
 ];

@@ -10,14 +10,20 @@
 //!   item's barcode, its part of a set, the owner library, with the tolerance real tags
 //!   need (nibble order, set order, blocks read back to front).
 //!
-//! `docs/rfid.md` has the protocol facts, their sources, and what is not public.
-//! Everything here is pure: bytes in, values out; the serial link is a later layer.
+//! - [`link`]: the reader on its serial line ([`EvmReader`]): one command at a time,
+//!   answers read to completion, retries, writes confirmed by reading back.
+//!
+//! `docs/rfid.md` has the protocol facts, their sources, and what is not public. All but
+//! [`link`] is pure: bytes in, values out. The virtual reader that the tests use is
+//! `kiosk-sim`'s `rfid` module.
 
 pub mod crc;
 pub mod danish;
 pub mod evm;
 pub mod iso15693;
+pub mod link;
 
 pub use danish::{DanishTag, ModelError, Usage};
 pub use evm::{AnswerError, Group};
-pub use iso15693::{Request, TagError, Uid};
+pub use iso15693::{Request, SystemInfo, TagError, Uid};
+pub use link::{EvmReader, ReaderError};

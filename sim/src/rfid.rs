@@ -1,0 +1,370 @@
+//! A virtual TRF7970A evaluation module on a pseudo-terminal, with ISO 15693 tags on its
+//! pad: the reader's host protocol as its firmware (Revision 03) reads and answers it,
+//! and tags with real memory (blocks, AFI, its lock, lock bits, DSFID).
+//!
+//! The firmware's strictness is kept: a frame must start exactly where the last one
+//! ended, its length decides how many characters are read, and a stray character before
+//! a frame leaves the reader confused (as the real board is). Inventories run ISO 15693's
+//! 16-slot anti-collision over the tags' UIDs, so tags come back in slot order. A test
+//! places and removes tags while the reader runs; `rfidgeek` (PyPI) and our driver open
+//! [`VirtualReader::path`] as they would `/dev/ttyUSB0`.
+
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use kiosk_rfid::evm::{hex, unhex};
+use kiosk_rfid::iso15693::{Uid, command, flags};
+
+/// One tag: what it holds and what it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualTag {
+    pub uid: Uid,
+    pub dsfid: u8,
+    pub afi: u8,
+    pub afi_locked: bool,
+    pub blocks: Vec<[u8; 4]>,
+    pub locked: Vec<bool>,
+}
+
+impl VirtualTag {
+    /// A blank NXP ICODE SLIX label: 28 blocks of 4 bytes, AFI 0.
+    #[must_use]
+    pub fn blank(serial: u32) -> VirtualTag {
+        let s = serial.to_be_bytes();
+        VirtualTag {
+            uid: Uid([0xE0, 0x04, 0x01, 0x50, s[0], s[1], s[2], s[3]]),
+            dsfid: 0,
+            afi: 0,
+            afi_locked: false,
+            blocks: vec![[0; 4]; 28],
+            locked: vec![false; 28],
+        }
+    }
+
+    /// The tag with `bytes` written from block 0.
+    #[must_use]
+    pub fn with_data(mut self, bytes: &[u8]) -> VirtualTag {
+        for (i, chunk) in bytes.chunks(4).enumerate() {
+            if let Some(block) = self.blocks.get_mut(i) {
+                block[..chunk.len()].copy_from_slice(chunk);
+            }
+        }
+        self
+    }
+}
+
+/// What the reader and the tags did, for tests to count.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReaderStats {
+    pub frames: usize,
+    pub inventories: usize,
+    pub block_writes: usize,
+    pub afi_writes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Pad {
+    tags: Vec<VirtualTag>,
+    stats: ReaderStats,
+}
+
+/// The virtual reader, running until dropped.
+#[derive(Debug)]
+pub struct VirtualReader {
+    pad: Arc<Mutex<Pad>>,
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// The slave end, kept open so the pseudo-terminal stays while nobody has it open.
+    _slave: serialport::TTYPort,
+}
+
+impl VirtualReader {
+    /// A reader on a new pseudo-terminal, its pad empty.
+    ///
+    /// # Errors
+    /// No pseudo-terminal could be made.
+    pub fn start() -> io::Result<VirtualReader> {
+        let (mut master, slave) = serialport::TTYPort::pair().map_err(io::Error::other)?;
+        let path = serialport::SerialPort::name(&slave)
+            .map(PathBuf::from)
+            .ok_or_else(|| io::Error::other("the pty has no name"))?;
+        serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(20))
+            .map_err(io::Error::other)?;
+        let pad = Arc::new(Mutex::new(Pad::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (pad, stop) = (pad.clone(), stop.clone());
+            std::thread::spawn(move || firmware(&mut master, &pad, &stop))
+        };
+        Ok(VirtualReader { pad, path, stop, thread: Some(thread), _slave: slave })
+    }
+
+    /// The serial device to open.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn pad(&self) -> std::sync::MutexGuard<'_, Pad> {
+        self.pad.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts a tag on the pad.
+    pub fn place(&self, tag: VirtualTag) {
+        let mut pad = self.pad();
+        pad.tags.retain(|t| t.uid != tag.uid);
+        pad.tags.push(tag);
+    }
+
+    /// Takes a tag off the pad.
+    pub fn remove(&self, uid: Uid) -> Option<VirtualTag> {
+        let mut pad = self.pad();
+        let i = pad.tags.iter().position(|t| t.uid == uid)?;
+        Some(pad.tags.remove(i))
+    }
+
+    /// A tag on the pad, as it is now.
+    #[must_use]
+    pub fn tag(&self, uid: Uid) -> Option<VirtualTag> {
+        self.pad().tags.iter().find(|t| t.uid == uid).cloned()
+    }
+
+    #[must_use]
+    pub fn stats(&self) -> ReaderStats {
+        self.pad().stats.clone()
+    }
+}
+
+impl Drop for VirtualReader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The firmware's loop: characters in, a frame when its length has arrived, the answer
+/// out.
+fn firmware(port: &mut serialport::TTYPort, pad: &Mutex<Pad>, stop: &AtomicBool) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 256];
+    while !stop.load(Ordering::Relaxed) {
+        match port.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+        while let Some((frame, used)) = next_frame(&pending) {
+            pending.drain(..used);
+            let answer = {
+                let mut pad = pad.lock().unwrap_or_else(PoisonError::into_inner);
+                pad.stats.frames += 1;
+                answer(&mut pad, &frame)
+            };
+            let _ = port.write_all(answer.as_bytes()).and_then(|()| port.flush());
+        }
+    }
+}
+
+/// A whole frame at the start of `pending` (the firmware insists on `01` there) and the
+/// characters it used; `None` until all of it has come. Like the firmware, `\r` is
+/// skipped, other non-hex characters count but are dropped.
+fn next_frame(pending: &[u8]) -> Option<(Vec<u8>, usize)> {
+    if pending.len() < 4 || &pending[..2] != b"01" {
+        return None;
+    }
+    let len = usize::from(unhex(core::str::from_utf8(&pending[2..4]).ok()?)?.first().copied()?);
+    let chars = 2 * len;
+    if pending.len() < chars {
+        return None;
+    }
+    let digits: String =
+        pending[..chars].iter().filter(|c| c.is_ascii_hexdigit()).map(|c| char::from(*c)).collect();
+    let even = &digits[..digits.len() - digits.len() % 2];
+    Some((unhex(even).unwrap_or_default(), chars))
+}
+
+/// The firmware's answer to one frame (`01 LL 00 03 04 CMD params… 00 00`).
+fn answer(pad: &mut Pad, frame: &[u8]) -> String {
+    let Some(&cmd) = frame.get(5) else { return "\r\n".to_owned() };
+    let params = frame.get(6..frame.len().saturating_sub(2)).unwrap_or_default();
+    match cmd {
+        0xFF => "TRF7970A EVM \r\n\r\n".to_owned(),
+        0xFE => "Firmware Revision 03 from 11/Nov/2013 \r\n\r\n".to_owned(),
+        0x10 => "Register write request.\r\n\r\n".to_owned(),
+        0xF0 => "AGC Toggle\r\n".to_owned(),
+        0xF1 => "AM PM Toggle\r\n".to_owned(),
+        0x14 => {
+            pad.stats.inventories += 1;
+            let afi = (params.first().is_some_and(|f| f & flags::AFI != 0))
+                .then(|| params.get(2).copied())
+                .flatten();
+            let mut out = String::from("ISO 15693 Inventory request.\r\n");
+            for uid in inventory(&pad.tags, afi) {
+                out.push_str(&format!("\r\n[{},6E]", hex(&uid.air())));
+            }
+            out.push_str("\r\n");
+            out
+        }
+        0x18 => format!("Request mode.\r\n[{}]\r\n", request(pad, params)),
+        0xF3..=0xFC => String::new(),
+        _ => "\r\n".to_owned(),
+    }
+}
+
+/// Whether a tag with `tag_afi` answers an inventory for `afi` (ISO/IEC 15693-3: a nibble
+/// of 0 in the request is a wildcard).
+fn afi_matches(afi: Option<u8>, tag_afi: u8) -> bool {
+    match afi {
+        None | Some(0) => true,
+        Some(a) => {
+            let (hi, lo) = (a >> 4, a & 0x0F);
+            (hi == 0 || hi == tag_afi >> 4) && (lo == 0 || lo == tag_afi & 0x0F)
+        }
+    }
+}
+
+/// The UIDs a 16-slot inventory finds, in the order the slots give them: the standard
+/// anti-collision over the UIDs' low bits, a slot answered by two tags searched again
+/// with a longer mask.
+fn inventory(tags: &[VirtualTag], afi: Option<u8>) -> Vec<Uid> {
+    let answering: Vec<u64> =
+        tags.iter().filter(|t| afi_matches(afi, t.afi)).map(|t| u64::from_be_bytes(t.uid.0)).collect();
+    let mut found = Vec::new();
+    let mut rounds = vec![(0u32, 0u64)];
+    while let Some((len, mask)) = rounds.pop() {
+        let lowmask = if len == 0 { 0 } else { (1u64 << len) - 1 };
+        let mut collided = Vec::new();
+        for slot in 0..16u64 {
+            let here: Vec<u64> = answering
+                .iter()
+                .copied()
+                .filter(|u| u & lowmask == mask && (u >> len) & 0xF == slot)
+                .collect();
+            match here.as_slice() {
+                [] => {}
+                [one] => found.push(Uid(one.to_be_bytes())),
+                _ if len + 4 < 64 => collided.push((len + 4, mask | (slot << len))),
+                _ => {}
+            }
+        }
+        rounds.extend(collided.into_iter().rev());
+    }
+    found
+}
+
+/// A request-mode answer: the tag's bytes in hex, `z` for several tags answering, "" for
+/// none.
+fn request(pad: &mut Pad, air: &[u8]) -> String {
+    let (Some(&f), Some(&cmd)) = (air.first(), air.get(1)) else { return String::new() };
+    let addressed = f & flags::INVENTORY == 0 && f & flags::ADDRESS != 0;
+    let (target, data) = if addressed {
+        let Some(uid) = air.get(2..10).and_then(Uid::from_air) else { return String::new() };
+        (pad.tags.iter().position(|t| t.uid == uid), air.get(10..).unwrap_or_default())
+    } else {
+        match pad.tags.len() {
+            0 => (None, air.get(2..).unwrap_or_default()),
+            1 => (Some(0), air.get(2..).unwrap_or_default()),
+            _ => return "z".to_owned(),
+        }
+    };
+    let Some(i) = target else { return String::new() };
+    let tag = &mut pad.tags[i];
+    let ok = |data: &[u8]| hex(&[&[0x00][..], data].concat());
+    let err = |code: u8| hex(&[0x01, code]);
+    match cmd {
+        command::READ_SINGLE | command::READ_MULTIPLE => {
+            let first = usize::from(data.first().copied().unwrap_or(0));
+            let count = if cmd == command::READ_SINGLE {
+                1
+            } else {
+                usize::from(data.get(1).copied().unwrap_or(0)) + 1
+            };
+            match tag.blocks.get(first..first + count) {
+                Some(blocks) => ok(&blocks.concat()),
+                None => err(0x10),
+            }
+        }
+        command::WRITE_SINGLE => {
+            let block = usize::from(data.first().copied().unwrap_or(0xFF));
+            let Some(bytes) = data.get(1..5) else { return err(0x02) };
+            match (tag.blocks.get_mut(block), tag.locked.get(block)) {
+                (Some(_), Some(true)) => err(0x12),
+                (Some(b), Some(false)) => {
+                    b.copy_from_slice(bytes);
+                    pad.stats.block_writes += 1;
+                    ok(&[])
+                }
+                _ => err(0x10),
+            }
+        }
+        command::WRITE_AFI => {
+            let Some(&afi) = data.first() else { return err(0x02) };
+            if tag.afi_locked {
+                return err(0x12);
+            }
+            tag.afi = afi;
+            pad.stats.afi_writes += 1;
+            ok(&[])
+        }
+        command::LOCK_AFI => {
+            if tag.afi_locked {
+                return err(0x11);
+            }
+            tag.afi_locked = true;
+            ok(&[])
+        }
+        command::SYSTEM_INFO => {
+            let n = u8::try_from(tag.blocks.len().saturating_sub(1)).unwrap_or(0xFF);
+            ok(&[&[0x0F][..], &tag.uid.air(), &[tag.dsfid, tag.afi, n, 0x03, 0x01]].concat())
+        }
+        _ => err(0x01),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uid(s: u64) -> VirtualTag {
+        VirtualTag { uid: Uid((0xE004_0000_0000_0000 | s).to_be_bytes()), ..VirtualTag::blank(0) }
+    }
+
+    #[test]
+    fn an_inventory_finds_every_tag_even_when_their_slots_collide() {
+        // 0x18 and 0x28 share slot 8; 20 tags with the same low nibble.
+        let tags: Vec<VirtualTag> = (0..20u64).map(|i| uid((i << 4) | 0x8)).collect();
+        let mut found = inventory(&tags, None);
+        assert_eq!(found.len(), 20);
+        found.sort();
+        found.dedup();
+        assert_eq!(found.len(), 20);
+        let two = [uid(0x78), uid(0x4D)];
+        assert_eq!(inventory(&two, None), vec![two[0].uid, two[1].uid], "slot 8, then slot 13");
+    }
+
+    #[test]
+    fn an_afi_inventory_finds_only_its_family() {
+        let mut on_shelf = uid(1);
+        on_shelf.afi = 0x07;
+        let mut lent = uid(2);
+        lent.afi = 0xC2;
+        let tags = [on_shelf.clone(), lent];
+        assert_eq!(inventory(&tags, Some(0x07)), vec![on_shelf.uid]);
+        assert_eq!(inventory(&tags, None).len(), 2);
+    }
+
+    #[test]
+    fn frames_wait_for_their_length_and_start_where_the_last_ended() {
+        assert_eq!(next_frame(b"0108000304FF00"), None, "not all there yet");
+        assert_eq!(next_frame(b"0108000304FF0000"), Some((vec![1, 8, 0, 3, 4, 0xFF, 0, 0], 16)));
+        assert_eq!(next_frame(b"\n0108000304FF0000"), None, "a stray character confuses the firmware");
+    }
+}

@@ -1,0 +1,152 @@
+//! The RFID driver (`kiosk-rfid`'s `EvmReader`) against the virtual TRF7970A on a real
+//! pseudo-terminal: set-up, an inventory of a stack, the Danish model read and written,
+//! the AFI switched and read back, a locked AFI and a tag taken away named; and the proof
+//! that the virtual reader is faithful: `rfidgeek` (PyPI), the reader's own Python client,
+//! inventories, reads and writes tags on it, and our driver reads what it wrote.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use kiosk_rfid::danish::{self, DanishTag, Usage};
+use kiosk_rfid::{EvmReader, ReaderError, TagError, Uid};
+use kiosk_sim::rfid::{VirtualReader, VirtualTag};
+
+fn item(barcode: &str, parts: u8, part: u8) -> Vec<u8> {
+    let tag = DanishTag {
+        version: 1,
+        usage: Usage::Circulating,
+        parts,
+        part,
+        item: barcode.into(),
+        country: "JP".into(),
+        library: "1000001".into(),
+    };
+    danish::encode(&tag).unwrap().to_vec()
+}
+
+fn reader(v: &VirtualReader) -> EvmReader {
+    EvmReader::open(v.path().to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_stack_of_twenty_is_inventoried_read_and_switched() {
+    let v = VirtualReader::start().unwrap();
+    // Twenty labels whose UIDs share their low nibble: every slot of the first round collides.
+    let tags: Vec<VirtualTag> = (0..20u32)
+        .map(|i| VirtualTag::blank((i << 4) | 0x8).with_data(&item(&format!("75000{i:03}"), 1, 1)))
+        .collect();
+    for t in &tags {
+        v.place(t.clone());
+    }
+    let mut r = reader(&v);
+    let mut found = r.inventory(None).unwrap();
+    assert_eq!(found.len(), 20);
+    found.sort();
+    let mut want: Vec<Uid> = tags.iter().map(|t| t.uid).collect();
+    want.sort();
+    assert_eq!(found, want);
+
+    let uid = tags[3].uid;
+    let blocks = r.read_blocks(uid, 0, 8).unwrap();
+    assert_eq!(danish::decode(&blocks).map(|t| t.item), Ok("75000003".to_owned()));
+
+    // Lent: the AFI says "checked out"; an AFI inventory for "on shelf" no longer sees it.
+    for t in &tags {
+        r.write_afi(t.uid, 0x07).unwrap();
+    }
+    r.write_afi(uid, 0xC2).unwrap();
+    assert_eq!(v.tag(uid).map(|t| t.afi), Some(0xC2));
+    let on_shelf = r.inventory(Some(0x07)).unwrap();
+    assert_eq!(on_shelf.len(), 19);
+    assert!(!on_shelf.contains(&uid));
+    assert_eq!(r.system_info(uid).unwrap().afi, Some(0xC2));
+}
+
+#[test]
+fn a_locked_afi_and_a_tag_taken_away_are_named() {
+    let v = VirtualReader::start().unwrap();
+    let mut locked = VirtualTag::blank(1);
+    locked.afi = 0x07;
+    locked.afi_locked = true;
+    v.place(locked.clone());
+    let mut r = reader(&v);
+    assert!(matches!(r.write_afi(locked.uid, 0xC2), Err(ReaderError::Tag(TagError::Locked))));
+    assert_eq!(v.tag(locked.uid).map(|t| t.afi), Some(0x07), "unchanged");
+    v.remove(locked.uid);
+    assert!(matches!(r.read_blocks(locked.uid, 0, 8), Err(ReaderError::NoTag)));
+    // Blocks past the tag's end are the tag's own error.
+    let short = VirtualTag::blank(2);
+    v.place(short.clone());
+    assert!(matches!(r.read_blocks(short.uid, 27, 2), Err(ReaderError::Tag(TagError::NoSuchBlock))));
+    // A write is confirmed by reading it back.
+    r.write_block(short.uid, 5, [1, 2, 3, 4]).unwrap();
+    assert_eq!(v.tag(short.uid).map(|t| t.blocks[5]), Some([1, 2, 3, 4]));
+}
+
+#[test]
+fn something_that_is_not_the_reader_is_named() {
+    // A pseudo-terminal nobody answers on.
+    let (_master, slave) = serialport::TTYPort::pair().unwrap();
+    let path = serialport::SerialPort::name(&slave).unwrap();
+    match EvmReader::open(&path) {
+        Err(ReaderError::Timeout(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    match EvmReader::open("/dev/kiosk-no-such-reader") {
+        Err(e @ ReaderError::Open { .. }) => assert!(e.to_string().contains("plugged in"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The test virtualenv's Python (`cargo xtask test` installs rfidgeek into it).
+fn python() -> PathBuf {
+    let venv = std::env::var_os("KIOSK_PY_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv"));
+    venv.join("bin/python")
+}
+
+/// rfidgeek drives the virtual reader as it would the board: set-up, inventory, the
+/// Danish model read (its CRC checked by rfidgeek), a tag written; our driver then reads
+/// the tag rfidgeek wrote (rfidgeek swaps the set's two bytes: read the same).
+#[test]
+fn rfidgeek_inventories_reads_and_writes_tags_on_the_virtual_reader() {
+    let v = VirtualReader::start().unwrap();
+    let a = VirtualTag::blank(0x1234_5678).with_data(&item("75000001", 1, 1));
+    let b = VirtualTag::blank(0x1A2B_3C4D);
+    v.place(a.clone());
+    v.place(b.clone());
+    let script = r#"
+import sys
+from rfidgeek import PyRFIDGeek, ISO15693
+r = PyRFIDGeek(sys.argv[1])
+r.set_protocol(ISO15693)
+uids = list(r.inventory())
+print("UIDS " + " ".join(uids))
+t = r.read_danish_model_tag(sys.argv[2])
+print("READ %s %s %s" % (t["id"], t["crc_ok"], t["usage_type"]))
+ok = r.write_danish_model_tag(sys.argv[3], {"id": "75000002", "partno": 2, "nparts": 3, "country": "JP", "library": "1000001"})
+print("WROTE %s" % ok)
+r.close()
+"#;
+    let out = Command::new(python())
+        .args(["-c", script, v.path().to_str().unwrap()])
+        .arg(kiosk_rfid::evm::hex(&a.uid.air()))
+        .arg(kiosk_rfid::evm::hex(&b.uid.air()))
+        .output()
+        .expect("the test virtualenv's python (cargo xtask test makes it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line = |p: &str| stdout.lines().find(|l| l.starts_with(p)).unwrap_or_default().to_owned();
+    let mut uids: Vec<String> = line("UIDS ").split_whitespace().skip(1).map(str::to_owned).collect();
+    uids.sort();
+    let mut want = vec![kiosk_rfid::evm::hex(&a.uid.air()), kiosk_rfid::evm::hex(&b.uid.air())];
+    want.sort();
+    assert_eq!(uids, want);
+    assert_eq!(line("READ "), "READ 75000001 True for-circulation");
+    assert_eq!(line("WROTE "), "WROTE True");
+    let mut r = reader(&v);
+    let written = danish::decode(&r.read_blocks(b.uid, 0, 8).unwrap()).unwrap();
+    assert_eq!((written.item.as_str(), written.parts, written.part), ("75000002", 3, 2));
+}
