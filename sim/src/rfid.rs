@@ -64,12 +64,27 @@ pub struct ReaderStats {
     pub inventories: usize,
     pub block_writes: usize,
     pub afi_writes: usize,
+    /// The time the air and the serial line took, in real time mode.
+    pub simulated: Duration,
+}
+
+/// What the reader does wrong, for the bad-input tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// The next answer stops halfway, and nothing more comes for it.
+    pub half_answer: bool,
+    /// Every tag's answer arrives damaged (a CRC error on the air): the reader says `[z]`.
+    pub damaged_air: bool,
 }
 
 #[derive(Debug, Default)]
 struct Pad {
     tags: Vec<VirtualTag>,
     stats: ReaderStats,
+    faults: Faults,
+    /// Take the time the air and the serial line take (ISO 15693's high data rate,
+    /// 115200 baud).
+    real_time: bool,
 }
 
 /// The virtual reader, running until dropped.
@@ -90,6 +105,12 @@ impl VirtualReader {
     /// No pseudo-terminal could be made.
     pub fn start() -> io::Result<VirtualReader> {
         let (mut master, slave) = serialport::TTYPort::pair().map_err(io::Error::other)?;
+        // A process another test starts must not inherit the master end: it would keep
+        // the line up after the reader is unplugged.
+        for fd in [std::os::fd::AsRawFd::as_raw_fd(&master), std::os::fd::AsRawFd::as_raw_fd(&slave)] {
+            use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(io::Error::from)?;
+        }
         let path = serialport::SerialPort::name(&slave)
             .map(PathBuf::from)
             .ok_or_else(|| io::Error::other("the pty has no name"))?;
@@ -138,6 +159,26 @@ impl VirtualReader {
     pub fn stats(&self) -> ReaderStats {
         self.pad().stats.clone()
     }
+
+    /// Changes what the reader does wrong.
+    pub fn faults(&self, change: impl FnOnce(&mut Faults)) {
+        change(&mut self.pad().faults);
+    }
+
+    /// Answers only after the time the real reader would take: its frames on the serial
+    /// line (86.8 µs a character) and the tags' exchanges on the air at ISO 15693's high
+    /// data rate (`docs/rfid.md`, section 2.8).
+    pub fn real_time(&self, on: bool) {
+        self.pad().real_time = on;
+    }
+
+    /// The USB cable pulled: the serial line hangs up.
+    pub fn unplug(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Drop for VirtualReader {
@@ -163,11 +204,21 @@ fn firmware(port: &mut serialport::TTYPort, pad: &Mutex<Pad>, stop: &AtomicBool)
         }
         while let Some((frame, used)) = next_frame(&pending) {
             pending.drain(..used);
-            let answer = {
+            let (answer, wait) = {
                 let mut pad = pad.lock().unwrap_or_else(PoisonError::into_inner);
                 pad.stats.frames += 1;
-                answer(&mut pad, &frame)
+                let (answer, air) = answer(&mut pad, &frame);
+                let wait = pad.real_time.then(|| serial(used + answer.len()) + air);
+                pad.stats.simulated += wait.unwrap_or_default();
+                if core::mem::take(&mut pad.faults.half_answer) {
+                    (answer[..answer.len() / 2].to_owned(), wait)
+                } else {
+                    (answer, wait)
+                }
             };
+            if let Some(wait) = wait {
+                std::thread::sleep(wait);
+            }
             let _ = port.write_all(answer.as_bytes()).and_then(|()| port.flush());
         }
     }
@@ -191,31 +242,83 @@ fn next_frame(pending: &[u8]) -> Option<(Vec<u8>, usize)> {
     Some((unhex(even).unwrap_or_default(), chars))
 }
 
-/// The firmware's answer to one frame (`01 LL 00 03 04 CMD params… 00 00`).
-fn answer(pad: &mut Pad, frame: &[u8]) -> String {
-    let Some(&cmd) = frame.get(5) else { return "\r\n".to_owned() };
+/// The time `chars` characters take on the serial line at 115200 8N1.
+fn serial(chars: usize) -> Duration {
+    Duration::from_nanos(86_806 * u64::try_from(chars).unwrap_or(u64::MAX))
+}
+
+/// ISO 15693 at the high data rate, one subcarrier (`docs/rfid.md`, section 2.8), in
+/// nanoseconds.
+mod air {
+    /// A byte from the reader (1-of-4).
+    pub const READER_BYTE: u64 = 302_080;
+    /// The reader's SOF and EOF.
+    pub const READER_FRAMING: u64 = 75_520 + 37_760;
+    /// A byte from a tag.
+    pub const TAG_BYTE: u64 = 302_080;
+    /// A tag's SOF and EOF.
+    pub const TAG_FRAMING: u64 = 2 * 151_040;
+    /// Reader's EOF to the tag's answer.
+    pub const T1: u64 = 320_900;
+    /// A tag's answer to the reader's next EOF.
+    pub const T2: u64 = 309_200;
+    /// An empty slot.
+    pub const EMPTY_SLOT: u64 = 474_000;
+    /// A slot marker (a lone EOF).
+    pub const SLOT_MARKER: u64 = 37_760;
+    /// A write's programming time at most (ISO/IEC 15693-3).
+    pub const PROGRAMMING: u64 = 20_000_000;
+
+    /// A request of `request` bytes and, after t1, its answer of `answer` bytes (CRCs
+    /// added to both).
+    pub fn exchange(request: usize, answer: usize) -> u64 {
+        let n = |b: usize| u64::try_from(b + 2).unwrap_or(u64::MAX);
+        n(request) * READER_BYTE + READER_FRAMING + T1 + n(answer) * TAG_BYTE + TAG_FRAMING
+    }
+
+    /// An inventory's `rounds`, with `answers` slots answered (a UID or a collision).
+    pub fn inventory(rounds: u64, answers: u64) -> u64 {
+        let request = 5 * READER_BYTE + READER_FRAMING;
+        let answered = T1 + 12 * TAG_BYTE + TAG_FRAMING + T2;
+        let empty = (16 * rounds).saturating_sub(answers);
+        rounds * (request + 15 * SLOT_MARKER) + answers * answered + empty * EMPTY_SLOT
+    }
+}
+
+/// The firmware's answer to one frame (`01 LL 00 03 04 CMD params… 00 00`), and the time
+/// its tag exchanges take on the air.
+fn answer(pad: &mut Pad, frame: &[u8]) -> (String, Duration) {
+    let Some(&cmd) = frame.get(5) else { return ("\r\n".to_owned(), Duration::ZERO) };
     let params = frame.get(6..frame.len().saturating_sub(2)).unwrap_or_default();
+    let text = |s: &str| (s.to_owned(), Duration::ZERO);
     match cmd {
-        0xFF => "TRF7970A EVM \r\n\r\n".to_owned(),
-        0xFE => "Firmware Revision 03 from 11/Nov/2013 \r\n\r\n".to_owned(),
-        0x10 => "Register write request.\r\n\r\n".to_owned(),
-        0xF0 => "AGC Toggle\r\n".to_owned(),
-        0xF1 => "AM PM Toggle\r\n".to_owned(),
+        0xFF => text("TRF7970A EVM \r\n\r\n"),
+        0xFE => text("Firmware Revision 03 from 11/Nov/2013 \r\n\r\n"),
+        0x10 => text("Register write request.\r\n\r\n"),
+        0xF0 => text("AGC Toggle\r\n"),
+        0xF1 => text("AM PM Toggle\r\n"),
         0x14 => {
             pad.stats.inventories += 1;
-            let afi = (params.first().is_some_and(|f| f & flags::AFI != 0))
-                .then(|| params.get(2).copied())
-                .flatten();
+            let afi =
+                params.first().is_some_and(|f| f & flags::AFI != 0).then(|| params.get(2).copied()).flatten();
             let mut out = String::from("ISO 15693 Inventory request.\r\n");
-            for uid in inventory(&pad.tags, afi) {
+            let (found, rounds) = inventory(&pad.tags, afi);
+            for uid in &found {
                 out.push_str(&format!("\r\n[{},6E]", hex(&uid.air())));
             }
             out.push_str("\r\n");
-            out
+            let answers = u64::try_from(found.len()).unwrap_or(0) + rounds.collided;
+            (out, Duration::from_nanos(air::inventory(rounds.rounds, answers)))
         }
-        0x18 => format!("Request mode.\r\n[{}]\r\n", request(pad, params)),
-        0xF3..=0xFC => String::new(),
-        _ => "\r\n".to_owned(),
+        0x18 => {
+            let tag = request(pad, params);
+            let write = matches!(params.get(1), Some(&(command::WRITE_SINGLE | command::WRITE_AFI)));
+            let ns = air::exchange(params.len(), tag.len() / 2) + if write { air::PROGRAMMING } else { 0 };
+            let tag = if pad.faults.damaged_air && !tag.is_empty() { "z".to_owned() } else { tag };
+            (format!("Request mode.\r\n[{tag}]\r\n"), Duration::from_nanos(ns))
+        }
+        0xF3..=0xFC => text(""),
+        _ => text("\r\n"),
     }
 }
 
@@ -231,15 +334,24 @@ fn afi_matches(afi: Option<u8>, tag_afi: u8) -> bool {
     }
 }
 
+/// How many rounds an inventory took and how many of their slots collided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Rounds {
+    rounds: u64,
+    collided: u64,
+}
+
 /// The UIDs a 16-slot inventory finds, in the order the slots give them: the standard
 /// anti-collision over the UIDs' low bits, a slot answered by two tags searched again
 /// with a longer mask.
-fn inventory(tags: &[VirtualTag], afi: Option<u8>) -> Vec<Uid> {
+fn inventory(tags: &[VirtualTag], afi: Option<u8>) -> (Vec<Uid>, Rounds) {
     let answering: Vec<u64> =
         tags.iter().filter(|t| afi_matches(afi, t.afi)).map(|t| u64::from_be_bytes(t.uid.0)).collect();
     let mut found = Vec::new();
+    let mut count = Rounds::default();
     let mut rounds = vec![(0u32, 0u64)];
     while let Some((len, mask)) = rounds.pop() {
+        count.rounds += 1;
         let lowmask = if len == 0 { 0 } else { (1u64 << len) - 1 };
         let mut collided = Vec::new();
         for slot in 0..16u64 {
@@ -251,13 +363,16 @@ fn inventory(tags: &[VirtualTag], afi: Option<u8>) -> Vec<Uid> {
             match here.as_slice() {
                 [] => {}
                 [one] => found.push(Uid(one.to_be_bytes())),
-                _ if len + 4 < 64 => collided.push((len + 4, mask | (slot << len))),
+                _ if len + 4 < 64 => {
+                    count.collided += 1;
+                    collided.push((len + 4, mask | (slot << len)));
+                }
                 _ => {}
             }
         }
         rounds.extend(collided.into_iter().rev());
     }
-    found
+    (found, count)
 }
 
 /// A request-mode answer: the tag's bytes in hex, `z` for several tags answering, "" for
@@ -341,13 +456,15 @@ mod tests {
     fn an_inventory_finds_every_tag_even_when_their_slots_collide() {
         // 0x18 and 0x28 share slot 8; 20 tags with the same low nibble.
         let tags: Vec<VirtualTag> = (0..20u64).map(|i| uid((i << 4) | 0x8)).collect();
-        let mut found = inventory(&tags, None);
+        let (mut found, rounds) = inventory(&tags, None);
         assert_eq!(found.len(), 20);
+        // Slot 8 collides; under it, slots 0 to 3 (tags 0–3 and 16–19) collide again.
+        assert_eq!(rounds, Rounds { rounds: 6, collided: 5 });
         found.sort();
         found.dedup();
         assert_eq!(found.len(), 20);
         let two = [uid(0x78), uid(0x4D)];
-        assert_eq!(inventory(&two, None), vec![two[0].uid, two[1].uid], "slot 8, then slot 13");
+        assert_eq!(inventory(&two, None).0, vec![two[0].uid, two[1].uid], "slot 8, then slot 13");
     }
 
     #[test]
@@ -357,8 +474,8 @@ mod tests {
         let mut lent = uid(2);
         lent.afi = 0xC2;
         let tags = [on_shelf.clone(), lent];
-        assert_eq!(inventory(&tags, Some(0x07)), vec![on_shelf.uid]);
-        assert_eq!(inventory(&tags, None).len(), 2);
+        assert_eq!(inventory(&tags, Some(0x07)).0, vec![on_shelf.uid]);
+        assert_eq!(inventory(&tags, None).0.len(), 2);
     }
 
     #[test]

@@ -150,3 +150,42 @@ r.close()
     let written = danish::decode(&r.read_blocks(b.uid, 0, 8).unwrap()).unwrap();
     assert_eq!((written.item.as_str(), written.parts, written.part), ("75000002", 3, 2));
 }
+
+#[test]
+fn half_an_answer_damaged_air_and_a_pulled_cable_are_named() {
+    let mut v = VirtualReader::start().unwrap();
+    let tag = VirtualTag::blank(7).with_data(&item("75000007", 1, 1));
+    v.place(tag.clone());
+    let mut r = reader(&v);
+    // Half an answer, then silence: the request's deadline, and the next one works.
+    v.faults(|f| f.half_answer = true);
+    assert!(matches!(r.read_blocks(tag.uid, 0, 8), Err(ReaderError::Timeout(_))));
+    assert_eq!(r.read_blocks(tag.uid, 0, 8).map(|b| b.len()).ok(), Some(32));
+    // Every answer damaged on the air: tried three times, then named, never data.
+    v.faults(|f| f.damaged_air = true);
+    let frames = v.stats().frames;
+    assert!(matches!(r.read_blocks(tag.uid, 0, 8), Err(ReaderError::Collision)));
+    assert_eq!(v.stats().frames - frames, 3);
+    assert!(matches!(r.write_afi(tag.uid, 0xC2), Err(ReaderError::Collision)));
+    v.faults(|f| f.damaged_air = false);
+    // The cable pulled: named at once, not after a deadline.
+    v.unplug();
+    let t = std::time::Instant::now();
+    let gone = r.inventory(None);
+    assert!(matches!(gone, Err(ReaderError::Gone | ReaderError::Io(_))), "{gone:?}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(1), "{:?}", t.elapsed());
+}
+
+#[test]
+fn in_real_time_the_air_and_the_serial_line_take_what_iso_15693_says() {
+    let v = VirtualReader::start().unwrap();
+    v.place(VirtualTag::blank(0x78));
+    v.place(VirtualTag::blank(0x4D));
+    let mut r = reader(&v);
+    v.real_time(true);
+    let t = std::time::Instant::now();
+    assert_eq!(r.inventory(None).unwrap().len(), 2);
+    // 17.9 ms on the air and 100 characters on the serial line at least (the driver then
+    // waits 100 ms of quiet to know the inventory is over).
+    assert!(t.elapsed() >= std::time::Duration::from_millis(26), "{:?}", t.elapsed());
+}

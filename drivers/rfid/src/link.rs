@@ -23,6 +23,8 @@ pub enum ReaderError {
     Timeout(Duration),
     #[error("the RFID reader's serial line failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the RFID reader is gone (unplugged?): its serial line hung up")]
+    Gone,
     #[error(transparent)]
     Answer(#[from] AnswerError),
     #[error("no tag answered (was the book taken off the pad?)")]
@@ -135,7 +137,9 @@ impl EvmReader {
         let mut buf = [0u8; 512];
         loop {
             match self.port.read(&mut buf) {
-                Ok(0) => {}
+                // A serial port's read times out with an error; nothing read means the
+                // line hung up (the reader unplugged).
+                Ok(0) => return Err(ReaderError::Gone),
                 Ok(n) => {
                     text.extend_from_slice(&buf[..n]);
                     last = Instant::now();
