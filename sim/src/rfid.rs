@@ -211,7 +211,7 @@ fn firmware(port: &mut serialport::TTYPort, pad: &Mutex<Pad>, stop: &AtomicBool)
                 let wait = pad.real_time.then(|| serial(used + answer.len()) + air);
                 pad.stats.simulated += wait.unwrap_or_default();
                 if core::mem::take(&mut pad.faults.half_answer) {
-                    (answer[..answer.len() / 2].to_owned(), wait)
+                    (answer.get(..answer.len() / 2).unwrap_or_default().to_owned(), wait)
                 } else {
                     (answer, wait)
                 }
@@ -232,7 +232,8 @@ fn next_frame(pending: &[u8]) -> Option<(Vec<u8>, usize)> {
         return None;
     }
     let len = usize::from(unhex(core::str::from_utf8(&pending[2..4]).ok()?)?.first().copied()?);
-    let chars = 2 * len;
+    // A length below the header's own is taken as the header: the firmware moves on.
+    let chars = (2 * len).max(4);
     if pending.len() < chars {
         return None;
     }
@@ -327,10 +328,10 @@ fn answer(pad: &mut Pad, frame: &[u8]) -> (String, Duration) {
 fn afi_matches(afi: Option<u8>, tag_afi: u8) -> bool {
     match afi {
         None | Some(0) => true,
-        Some(a) => {
-            let (hi, lo) = (a >> 4, a & 0x0F);
-            (hi == 0 || hi == tag_afi >> 4) && (lo == 0 || lo == tag_afi & 0x0F)
-        }
+        // `X0`: every sub-family of family X; `0Y`: the proprietary sub-family Y only;
+        // `XY`: exactly that.
+        Some(a) if a & 0x0F == 0 => a >> 4 == tag_afi >> 4,
+        Some(a) => a == tag_afi,
     }
 }
 
@@ -387,11 +388,25 @@ fn request(pad: &mut Pad, air: &[u8]) -> String {
         match pad.tags.len() {
             0 => (None, air.get(2..).unwrap_or_default()),
             1 => (Some(0), air.get(2..).unwrap_or_default()),
-            _ => return "z".to_owned(),
+            _ => {
+                // Every tag carries out a request to all, and their answers collide
+                // (how rfidgeek's AFI writes change every tag on the pad).
+                let data = air.get(2..).unwrap_or_default().to_vec();
+                for i in 0..pad.tags.len() {
+                    let _ = carry_out(pad, i, cmd, &data);
+                }
+                return "z".to_owned();
+            }
         }
     };
     let Some(i) = target else { return String::new() };
-    let tag = &mut pad.tags[i];
+    let data = data.to_vec();
+    carry_out(pad, i, cmd, &data)
+}
+
+/// Tag `i` carries out command `cmd` with `data`; its answer in hex.
+fn carry_out(pad: &mut Pad, i: usize, cmd: u8, data: &[u8]) -> String {
+    let Some(tag) = pad.tags.get_mut(i) else { return String::new() };
     let ok = |data: &[u8]| hex(&[&[0x00][..], data].concat());
     let err = |code: u8| hex(&[0x01, code]);
     match cmd {
@@ -483,5 +498,15 @@ mod tests {
         assert_eq!(next_frame(b"0108000304FF00"), None, "not all there yet");
         assert_eq!(next_frame(b"0108000304FF0000"), Some((vec![1, 8, 0, 3, 4, 0xFF, 0, 0], 16)));
         assert_eq!(next_frame(b"\n0108000304FF0000"), None, "a stray character confuses the firmware");
+        assert_eq!(next_frame(b"01000000").map(|(_, used)| used), Some(4), "a zero length moves on");
+    }
+
+    #[test]
+    fn afi_selection_follows_iso_15693() {
+        assert!(afi_matches(None, 0xC2) && afi_matches(Some(0), 0x00));
+        assert!(afi_matches(Some(0x07), 0x07));
+        assert!(!afi_matches(Some(0x07), 0x17), "0Y: the proprietary sub-family only");
+        assert!(afi_matches(Some(0xC0), 0xC2) && !afi_matches(Some(0xC0), 0x07));
+        assert!(!afi_matches(Some(0x07), 0x00), "a blank tag never answers the gate");
     }
 }

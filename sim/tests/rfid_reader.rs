@@ -40,7 +40,9 @@ fn a_stack_of_twenty_is_inventoried_read_and_switched() {
         v.place(t.clone());
     }
     let mut r = reader(&v);
-    let mut found = r.inventory(None).unwrap();
+    let inventory = r.inventory(None).unwrap();
+    assert!(inventory.complete);
+    let mut found = inventory.uids;
     assert_eq!(found.len(), 20);
     found.sort();
     let mut want: Vec<Uid> = tags.iter().map(|t| t.uid).collect();
@@ -57,7 +59,7 @@ fn a_stack_of_twenty_is_inventoried_read_and_switched() {
     }
     r.write_afi(uid, 0xC2).unwrap();
     assert_eq!(v.tag(uid).map(|t| t.afi), Some(0xC2));
-    let on_shelf = r.inventory(Some(0x07)).unwrap();
+    let on_shelf = r.inventory(Some(0x07)).unwrap().uids;
     assert_eq!(on_shelf.len(), 19);
     assert!(!on_shelf.contains(&uid));
     assert_eq!(r.system_info(uid).unwrap().afi, Some(0xC2));
@@ -166,13 +168,17 @@ fn half_an_answer_damaged_air_and_a_pulled_cable_are_named() {
     let frames = v.stats().frames;
     assert!(matches!(r.read_blocks(tag.uid, 0, 8), Err(ReaderError::Collision)));
     assert_eq!(v.stats().frames - frames, 3);
-    assert!(matches!(r.write_afi(tag.uid, 0xC2), Err(ReaderError::Collision)));
+    // A write whose answers are all lost may have happened: it is never reported as
+    // refused (here the tag took it).
+    assert!(matches!(r.write_afi(tag.uid, 0xC2), Err(ReaderError::Unconfirmed)));
+    assert_eq!(v.tag(tag.uid).map(|t| t.afi), Some(0xC2));
     v.faults(|f| f.damaged_air = false);
+    r.write_afi(tag.uid, 0x07).unwrap();
     // The cable pulled: named at once, not after a deadline.
     v.unplug();
     let t = std::time::Instant::now();
     let gone = r.inventory(None);
-    assert!(matches!(gone, Err(ReaderError::Gone | ReaderError::Io(_))), "{gone:?}");
+    assert!(matches!(gone, Err(ReaderError::Gone)), "{gone:?}");
     assert!(t.elapsed() < std::time::Duration::from_secs(1), "{:?}", t.elapsed());
 }
 
@@ -183,9 +189,14 @@ fn in_real_time_the_air_and_the_serial_line_take_what_iso_15693_says() {
     v.place(VirtualTag::blank(0x4D));
     let mut r = reader(&v);
     v.real_time(true);
-    let t = std::time::Instant::now();
-    assert_eq!(r.inventory(None).unwrap().len(), 2);
-    // 17.9 ms on the air and 100 characters on the serial line at least (the driver then
-    // waits 100 ms of quiet to know the inventory is over).
-    assert!(t.elapsed() >= std::time::Duration::from_millis(26), "{:?}", t.elapsed());
+    assert_eq!(r.inventory(None).unwrap().uids.len(), 2);
+    // 17.9 ms on the air (one round, two answers, fourteen empty slots) and 100
+    // characters on the serial line (8.7 ms).
+    let simulated = v.stats().simulated;
+    let ms = simulated.as_secs_f64() * 1000.0;
+    assert!((26.0..27.5).contains(&ms), "{simulated:?}");
+    // Eight blocks: 15.5 ms on the air, 40 + 85 characters on the line.
+    r.read_blocks(VirtualTag::blank(0x78).uid, 0, 8).unwrap();
+    let ms = (v.stats().simulated - simulated).as_secs_f64() * 1000.0;
+    assert!((26.0..27.5).contains(&ms), "{ms} ms");
 }

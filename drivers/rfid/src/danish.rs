@@ -186,8 +186,12 @@ pub fn encode(tag: &DanishTag) -> Result<[u8; LEN], ModelError> {
     if tag.library.len() > 9 || !ascii(&tag.library) {
         return Err(ModelError::DoesNotFit("library"));
     }
-    if tag.part == 0 || tag.part > tag.parts || !matches!(tag.version, 1 | 2) {
+    if tag.part == 0 || tag.part > tag.parts {
         return Err(ModelError::DoesNotFit("part of a set"));
+    }
+    // Version 2's meaning is not public, and some of its bytes read as version 1's.
+    if tag.version != 1 {
+        return Err(ModelError::DoesNotFit("version"));
     }
     let mut out = [0u8; 34];
     out[0] = (tag.version << 4) | tag.usage.nibble();
@@ -300,6 +304,9 @@ mod tests {
         let mut t = example();
         t.part = 2;
         assert_eq!(encode(&t), Err(ModelError::DoesNotFit("part of a set")));
+        let mut t = example();
+        t.version = 2;
+        assert_eq!(encode(&t), Err(ModelError::DoesNotFit("version")));
     }
 
     proptest::proptest! {

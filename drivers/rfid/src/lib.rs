@@ -26,4 +26,4 @@ pub mod link;
 pub use danish::{DanishTag, ModelError, Usage};
 pub use evm::{AnswerError, Group};
 pub use iso15693::{Request, SystemInfo, TagError, Uid};
-pub use link::{EvmReader, ReaderError};
+pub use link::{EvmReader, Inventory, ReaderError};

@@ -1,6 +1,11 @@
 //! The reader on its serial line: one command at a time, each answer read until it is
 //! complete by the rules of its command (`docs/rfid.md`, sections 1.3 and 4.3), the
 //! retries real readers need, writes confirmed by reading back.
+//!
+//! The reader's answers have no end marker and its firmware cannot resynchronise, so an
+//! answer counts only after its command's own header line, and after anything that went
+//! wrong (a deadline, garbage) the line is drained until it is quiet before the next
+//! command: a late answer never passes for the next one's.
 
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
@@ -22,7 +27,7 @@ pub enum ReaderError {
     #[error("the RFID reader did not finish its answer within {0:?}: is it still plugged in?")]
     Timeout(Duration),
     #[error("the RFID reader's serial line failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("the RFID reader is gone (unplugged?): its serial line hung up")]
     Gone,
     #[error(transparent)]
@@ -35,20 +40,37 @@ pub enum ReaderError {
     Tag(#[from] TagError),
     #[error("the tag's answer does not fit the request")]
     Unexpected,
+    #[error("a read of {0} blocks: 1 to 256 can be read at once")]
+    BadCount(u16),
     #[error("read back, the tag does not hold what was written: not confirmed")]
     NotConfirmed,
+    #[error(
+        "whether the tag took the write is not known (its answer was lost, and so was the read back): check the tag"
+    )]
+    Unconfirmed,
 }
 
-/// When an answer is complete.
+impl From<std::io::Error> for ReaderError {
+    fn from(e: std::io::Error) -> ReaderError {
+        // A pulled USB cable: the line hangs up (a pseudo-terminal says broken pipe, a
+        // USB serial device EIO or "no such device").
+        let gone = matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::NotFound)
+            || e.raw_os_error().is_some_and(|n| n == 5 || n == 19)
+            || e.to_string().contains("Input/output error");
+        if gone { ReaderError::Gone } else { ReaderError::Io(e) }
+    }
+}
+
+/// When an answer is complete, after its header.
 #[derive(Clone, Copy, Debug)]
 enum Done {
-    /// A header line, then an empty line.
+    /// Then an empty line.
     Lines,
-    /// One line (the toggles print their name and the closing line end only).
+    /// The header's own line end (the toggles print nothing more).
     Line,
     /// The first bracketed group closed.
     Bracket,
-    /// Quiet for a while after the header (an inventory prints tags as it finds them).
+    /// Quiet for a while (an inventory prints tags as it finds them).
     Quiet,
 }
 
@@ -56,21 +78,46 @@ enum Done {
 const REQUEST_DEADLINE: Duration = Duration::from_millis(300);
 /// How long an inventory may take in all (a collision storm ends here).
 const INVENTORY_DEADLINE: Duration = Duration::from_secs(2);
-/// The quiet that ends an inventory's answer.
-const INVENTORY_QUIET: Duration = Duration::from_millis(100);
+/// The quiet that ends an inventory's answer, and a drain after a fault.
+const QUIET: Duration = Duration::from_millis(100);
+/// The longest drain.
+const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 /// Tries of a request a tag did not answer clearly (a tag at the edge of the field).
 const REQUEST_TRIES: u32 = 3;
+
+/// What an inventory found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inventory {
+    /// Each tag once, in the order found.
+    pub uids: Vec<Uid>,
+    /// False when the reader was still searching at the deadline (a collision storm, a
+    /// stack too big): more tags may be on the pad.
+    pub complete: bool,
+}
 
 /// A TRF7970A evaluation module on a serial line.
 pub struct EvmReader {
     port: Box<dyn serialport::SerialPort>,
     path: String,
+    /// What the last command that failed had received (for the message).
+    last: String,
 }
 
 impl core::fmt::Debug for EvmReader {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "EvmReader({})", self.path)
     }
+}
+
+fn open_port(path: &str) -> Result<Box<dyn serialport::SerialPort>, ReaderError> {
+    serialport::new(path, 115_200)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::None)
+        .stop_bits(serialport::StopBits::One)
+        .flow_control(serialport::FlowControl::None)
+        .timeout(Duration::from_millis(10))
+        .open()
+        .map_err(|source| ReaderError::Open { path: path.to_owned(), source })
 }
 
 impl EvmReader {
@@ -80,15 +127,7 @@ impl EvmReader {
     /// # Errors
     /// [`ReaderError::Open`], or whatever set-up met ([`ReaderError::NotTheReader`]…).
     pub fn open(path: &str) -> Result<EvmReader, ReaderError> {
-        let port = serialport::new(path, 115_200)
-            .data_bits(serialport::DataBits::Eight)
-            .parity(serialport::Parity::None)
-            .stop_bits(serialport::StopBits::One)
-            .flow_control(serialport::FlowControl::None)
-            .timeout(Duration::from_millis(10))
-            .open()
-            .map_err(|source| ReaderError::Open { path: path.to_owned(), source })?;
-        EvmReader::from_port(port, path)
+        EvmReader::from_port(open_port(path)?, path)
     }
 
     /// The reader on an open port, set up.
@@ -96,39 +135,65 @@ impl EvmReader {
     /// # Errors
     /// As [`EvmReader::open`].
     pub fn from_port(port: Box<dyn serialport::SerialPort>, path: &str) -> Result<EvmReader, ReaderError> {
-        let mut reader = EvmReader { port, path: path.to_owned() };
+        let mut reader = EvmReader { port, path: path.to_owned(), last: String::new() };
         reader.init()?;
         Ok(reader)
+    }
+
+    /// The device path it was opened at.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Opens the device again and sets it up (after [`ReaderError::Gone`], or a reader
+    /// that stopped making sense).
+    ///
+    /// # Errors
+    /// As [`EvmReader::open`].
+    pub fn reopen(&mut self) -> Result<(), ReaderError> {
+        self.port = open_port(&self.path)?;
+        self.init()
     }
 
     /// Identify, then RF on at full power with ISO 15693's high data rate, the main
     /// receiver input.
     fn init(&mut self) -> Result<(), ReaderError> {
-        let said = self.command(evm::command::IDENTIFY, &[], Done::Lines, REQUEST_DEADLINE)?;
-        if !said.contains("TRF7970A") {
-            let said = said.trim().chars().take(60).collect();
-            return Err(ReaderError::NotTheReader { path: self.path.clone(), said });
+        match self.command(evm::command::IDENTIFY, &[], "TRF7970A", Done::Lines, REQUEST_DEADLINE) {
+            Ok(_) => {}
+            Err(ReaderError::Timeout(_)) if !self.last.is_empty() => {
+                let said = self.last.trim().chars().take(60).collect();
+                return Err(ReaderError::NotTheReader { path: self.path.clone(), said });
+            }
+            Err(e) => return Err(e),
         }
+        let registers = [0x00, 0x21, 0x01, 0x02];
         self.command(
             evm::command::WRITE_REGISTERS,
-            &[0x00, 0x21, 0x01, 0x02],
+            &registers,
+            "Register write",
             Done::Lines,
             REQUEST_DEADLINE,
         )?;
-        self.command(0xF1, &[0xFF], Done::Line, REQUEST_DEADLINE)?;
+        self.command(0xF1, &[0xFF], "AM PM Toggle", Done::Line, REQUEST_DEADLINE)?;
         Ok(())
     }
+}
 
-    /// Sends one frame, whole, and reads its answer until it is complete.
+impl EvmReader {
+    /// Sends one frame, whole, and reads its answer: complete once `header` has come and
+    /// then what `done` asks. After a deadline or garbage the line is drained.
     fn command(
         &mut self,
         cmd: u8,
         params: &[u8],
+        header: &str,
         done: Done,
         deadline: Duration,
     ) -> Result<String, ReaderError> {
         let frame = evm::frame(cmd, params).ok_or(ReaderError::Unexpected)?;
         let _ = self.port.clear(serialport::ClearBuffer::Input);
+        self.last.clear();
         self.port.write_all(frame.as_bytes())?;
         self.port.flush()?;
         let start = Instant::now();
@@ -137,66 +202,125 @@ impl EvmReader {
         let mut buf = [0u8; 512];
         loop {
             match self.port.read(&mut buf) {
-                // A serial port's read times out with an error; nothing read means the
-                // line hung up (the reader unplugged).
                 Ok(0) => return Err(ReaderError::Gone),
                 Ok(n) => {
-                    text.extend_from_slice(&buf[..n]);
+                    text.extend_from_slice(buf.get(..n).unwrap_or_default());
                     last = Instant::now();
                 }
                 Err(e)
-                    if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {}
-                Err(e) => return Err(ReaderError::Io(e)),
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(e.into()),
             }
             let s = String::from_utf8_lossy(&text);
-            let complete = match done {
-                Done::Lines => s.contains("\r\n\r\n"),
-                Done::Line => s.contains("\r\n"),
-                Done::Bracket => s.find('[').is_some_and(|open| s[open..].contains(']')),
-                Done::Quiet => s.contains("\r\n") && last.elapsed() >= INVENTORY_QUIET,
-            };
+            // Only what follows the command's own header is its answer.
+            let after = s.find(header).map(|at| &s[at + header.len()..]);
+            let complete = after.is_some_and(|a| match done {
+                Done::Lines => a.contains("\r\n\r\n"),
+                Done::Line => a.contains("\r\n"),
+                Done::Bracket => a.find('[').is_some_and(|open| a[open..].contains(']')),
+                Done::Quiet => a.contains("\r\n") && last.elapsed() >= QUIET,
+            });
             if complete {
-                return Ok(s.into_owned());
+                return Ok(after.unwrap_or_default().to_owned());
             }
             if start.elapsed() >= deadline {
+                self.last = s.into_owned();
+                self.drain();
                 return Err(ReaderError::Timeout(deadline));
             }
         }
     }
 
-    /// The tags on the pad (only those with `afi`, when given), each once.
+    /// Reads and drops whatever the reader still sends, until it has been quiet a while,
+    /// so a late answer is not taken for the next command's.
+    fn drain(&mut self) {
+        let start = Instant::now();
+        let mut last = Instant::now();
+        let mut buf = [0u8; 512];
+        while last.elapsed() < QUIET && start.elapsed() < DRAIN_LIMIT {
+            match self.port.read(&mut buf) {
+                Ok(n) if n > 0 => last = Instant::now(),
+                Ok(_) => return,
+                Err(e)
+                    if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// The tags on the pad (only those with `afi`, when given), each once. A reader still
+    /// searching at the deadline gives what it found, marked incomplete.
     ///
     /// # Errors
-    /// The reader's failures; a collision storm is [`ReaderError::Timeout`].
-    pub fn inventory(&mut self, afi: Option<u8>) -> Result<Vec<Uid>, ReaderError> {
+    /// The reader's failures.
+    pub fn inventory(&mut self, afi: Option<u8>) -> Result<Inventory, ReaderError> {
         let air = Request::Inventory { afi }.air().ok_or(ReaderError::Unexpected)?;
-        let text = self.command(evm::command::INVENTORY, &air, Done::Quiet, INVENTORY_DEADLINE)?;
+        let header = "Inventory request.";
+        let (text, complete) =
+            match self.command(evm::command::INVENTORY, &air, header, Done::Quiet, INVENTORY_DEADLINE) {
+                Ok(text) => (text, true),
+                Err(ReaderError::Timeout(_)) if self.last.contains(header) => {
+                    let s = core::mem::take(&mut self.last);
+                    // Up to the last closed bracket: a group cut off at the deadline is not read.
+                    let end = s.rfind(']').map_or(0, |i| i + 1);
+                    (s.get(..end).unwrap_or_default().to_owned(), false)
+                }
+                Err(e) => return Err(e),
+            };
+        let groups = match evm::groups(&text) {
+            Ok(g) => g,
+            Err(e) => {
+                self.drain();
+                return Err(e.into());
+            }
+        };
         let mut uids = Vec::new();
-        for group in evm::groups(&text)? {
+        for group in groups {
             if let Group::Tag { uid, .. } = group
                 && !uids.contains(&uid)
             {
                 uids.push(uid);
             }
         }
-        Ok(uids)
+        Ok(Inventory { uids, complete })
     }
 
     /// One request to one tag, tried again when the tag did not answer clearly; the tag's
     /// data after its response flags.
     fn request(&mut self, request: &Request) -> Result<Vec<u8>, ReaderError> {
-        let air = request.air().ok_or(ReaderError::Unexpected)?;
+        let air = match request {
+            Request::ReadBlocks { count, .. } if !(1..=256).contains(count) => {
+                return Err(ReaderError::BadCount(*count));
+            }
+            r => r.air().ok_or(ReaderError::Unexpected)?,
+        };
         let mut last = ReaderError::NoTag;
         for attempt in 0..REQUEST_TRIES {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(30));
             }
-            let text = self.command(evm::command::REQUEST, &air, Done::Bracket, REQUEST_DEADLINE)?;
-            match evm::groups(&text)?.into_iter().next() {
+            let text =
+                self.command(evm::command::REQUEST, &air, "Request mode.", Done::Bracket, REQUEST_DEADLINE)?;
+            let groups = match evm::groups(&text) {
+                Ok(g) => g,
+                Err(e) => {
+                    self.drain();
+                    return Err(e.into());
+                }
+            };
+            match groups.into_iter().next() {
                 Some(Group::Answer(bytes)) => return Ok(iso15693::response(&bytes)?.to_vec()),
                 Some(Group::Collision) => last = ReaderError::Collision,
                 Some(Group::NoAnswer) | None => last = ReaderError::NoTag,
-                Some(_) => return Err(ReaderError::Unexpected),
+                Some(_) => {
+                    self.drain();
+                    return Err(ReaderError::Unexpected);
+                }
             }
         }
         Err(last)
@@ -223,23 +347,40 @@ impl EvmReader {
         SystemInfo::parse(&data).filter(|i| i.uid == uid).ok_or(ReaderError::Unexpected)
     }
 
-    /// Writes one block, then reads it back.
+    /// Writes one block, then reads it back. A write whose answer was lost is read back
+    /// too: it may have happened.
     ///
     /// # Errors
-    /// The reader's or the tag's (a locked block is [`TagError::Locked`]), or
-    /// [`ReaderError::NotConfirmed`].
+    /// The tag's refusal (a locked block is [`TagError::Locked`]), [`ReaderError::NotConfirmed`]
+    /// when the tag holds something else, [`ReaderError::Unconfirmed`] when neither the
+    /// answer nor the read back came.
     pub fn write_block(&mut self, uid: Uid, block: u8, data: [u8; 4]) -> Result<(), ReaderError> {
-        self.request(&Request::WriteBlock { uid, block, data })?;
-        if self.read_blocks(uid, block, 1)? == data { Ok(()) } else { Err(ReaderError::NotConfirmed) }
+        let sent = self.request(&Request::WriteBlock { uid, block, data });
+        let holds = self.read_blocks(uid, block, 1).map(|b| b == data);
+        confirm(sent, holds)
     }
 
-    /// Writes the tag's AFI (what the exit gate reads), then reads it back.
+    /// Writes the tag's AFI (what the exit gate reads), then reads it back (also when the
+    /// write's answer was lost).
     ///
     /// # Errors
-    /// The reader's or the tag's (a locked AFI is [`TagError::Locked`]), or
-    /// [`ReaderError::NotConfirmed`].
+    /// As [`EvmReader::write_block`] (a locked AFI is [`TagError::Locked`]).
     pub fn write_afi(&mut self, uid: Uid, afi: u8) -> Result<(), ReaderError> {
-        self.request(&Request::WriteAfi { uid, afi })?;
-        if self.system_info(uid)?.afi == Some(afi) { Ok(()) } else { Err(ReaderError::NotConfirmed) }
+        let sent = self.request(&Request::WriteAfi { uid, afi });
+        let holds = self.system_info(uid).map(|i| i.afi == Some(afi));
+        confirm(sent, holds)
+    }
+}
+
+/// A write's outcome from its answer and the read back: the read back decides, unless the
+/// tag itself refused.
+fn confirm(sent: Result<Vec<u8>, ReaderError>, holds: Result<bool, ReaderError>) -> Result<(), ReaderError> {
+    match (sent, holds) {
+        (Err(e @ ReaderError::Tag(_)), _) => Err(e),
+        (_, Ok(true)) => Ok(()),
+        (Ok(_), Ok(false)) => Err(ReaderError::NotConfirmed),
+        (Err(e), Ok(false)) => Err(e),
+        (_, Err(ReaderError::Gone)) => Err(ReaderError::Gone),
+        (_, Err(_)) => Err(ReaderError::Unconfirmed),
     }
 }
