@@ -598,6 +598,10 @@ impl Client {
     }
 
     async fn request_once(&mut self, msg: &Message) -> Result<Message, Sip2Error> {
+        // Let the runtime read its I/O events first: a close the server sent just now is
+        // then seen before the request goes out (a request with a password is never sent
+        // twice, so it must not go out on a connection already closed).
+        tokio::task::yield_now().await;
         if self.found_closed() {
             tracing::info!(
                 command = msg.name(),
