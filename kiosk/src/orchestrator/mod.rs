@@ -108,6 +108,8 @@ pub struct Orchestrator {
     pending_label: Option<(SessionId, zeroize::Zeroizing<String>)>,
     /// The staff list of offline loans refused on replay.
     offline_refused: Vec<kiosk_ui::OfflineRow>,
+    /// Offline loans waiting to be sent (read with that list).
+    offline_waiting: usize,
     /// The kiosk's state for the management endpoint, published with every scene.
     health: watch::Sender<crate::metrics::Health>,
     /// Requests left open by a crash that could not be reconciled at start.
@@ -172,6 +174,7 @@ impl Orchestrator {
             terminal_view: None,
             pending_label: None,
             offline_refused: Vec::new(),
+            offline_waiting: 0,
             health: watch::channel(crate::metrics::Health::default()).0,
             journal_backlog: 0,
         };
@@ -263,6 +266,7 @@ impl Orchestrator {
             let value = i32::try_from(value).unwrap_or(i32::MAX);
             self.status.set(kiosk_ui::status_row(kiosk_ui::Device::OfflineLoans, state, value, ""));
             self.offline_refused = offline::rows(&view);
+            self.offline_waiting = view.waiting;
         }
         let (mut scene, barcode) = self.console.scene_and_barcode();
         scene.offline_refused = self.offline_refused.clone();

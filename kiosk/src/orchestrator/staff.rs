@@ -276,10 +276,6 @@ impl Orchestrator {
             .collect();
         let printer =
             |state| scene.status_rows.iter().any(|r| r.device == Device::Printer && r.state == state);
-        let (waiting, refused) = self.drivers.offline.as_ref().map_or((0, 0), |o| {
-            let v = o.view();
-            (v.waiting, v.refused.len())
-        });
         let health = crate::metrics::Health {
             in_service: !scene.out_of_service_on && scene.screen != Screen::Starting,
             staff_call: scene.staff_called,
@@ -287,8 +283,8 @@ impl Orchestrator {
             paper_out: printer(DeviceState::PaperOut),
             paper_low: printer(DeviceState::PaperLow),
             journal_backlog: self.journal_backlog,
-            offline_waiting: waiting,
-            offline_refused: refused,
+            offline_waiting: self.offline_waiting,
+            offline_refused: self.offline_refused.len(),
         };
         self.health.send_if_modified(|h| {
             let changed = *h != health;
