@@ -176,6 +176,19 @@ mod tests {
             request(&Request::SystemInfo { uid: TAG_A }).as_deref(),
             Some("011200030418222B78563412500104E00000")
         );
+        // docs/rfid.md, section 1.7: NXP's Set EAS; Reset EAS the same with A3.
+        assert_eq!(
+            request(&Request::SetEas { uid: TAG_A }).as_deref(),
+            Some("01130003041822A20478563412500104E00000")
+        );
+        assert_eq!(
+            request(&Request::ResetEas { uid: TAG_A }).as_deref(),
+            Some("01130003041822A30478563412500104E00000")
+        );
+        assert_eq!(
+            request(&Request::EasAlarm { uid: TAG_A }).as_deref(),
+            Some("01130003041822A50478563412500104E00000")
+        );
         assert!(frame(0x18, &[0; MAX_PARAMS]).is_some());
         assert_eq!(frame(0x18, &[0; MAX_PARAMS + 1]), None);
     }

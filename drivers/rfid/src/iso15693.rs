@@ -34,6 +34,31 @@ pub mod command {
     pub const WRITE_AFI: u8 = 0x27;
     pub const LOCK_AFI: u8 = 0x28;
     pub const SYSTEM_INFO: u8 = 0x2B;
+    /// NXP custom command (ICODE SLI/SLIX): the EAS bit on; the exit gate's EAS Alarm
+    /// then finds the tag.
+    pub const SET_EAS: u8 = 0xA2;
+    /// NXP custom command: the EAS bit off.
+    pub const RESET_EAS: u8 = 0xA3;
+    /// NXP custom command: the EAS bit frozen as it is, for good. Never sent by the kiosk.
+    pub const LOCK_EAS: u8 = 0xA4;
+    /// NXP custom command: a tag whose EAS bit is on answers, one whose bit is off stays
+    /// silent.
+    pub const EAS_ALARM: u8 = 0xA5;
+
+    /// Whether `cmd` is a custom command (A0–DF): the IC manufacturer's code follows it,
+    /// and a tag of another manufacturer ignores it.
+    #[must_use]
+    pub fn is_custom(cmd: u8) -> bool {
+        (0xA0..=0xDF).contains(&cmd)
+    }
+}
+
+/// IC manufacturer codes (ISO/IEC 7816-6), the second byte of a UID.
+pub mod manufacturer {
+    /// NXP (ICODE SLI, SLIX): has the EAS bit.
+    pub const NXP: u8 = 0x04;
+    /// Texas Instruments (Tag-it HF-I): answers a write only with the option flag.
+    pub const TEXAS_INSTRUMENTS: u8 = 0x07;
 }
 
 /// A tag's unique identifier, most significant byte first: `E0`, the manufacturer
@@ -69,7 +94,14 @@ impl Uid {
     /// answers a write only after a further EOF).
     #[must_use]
     pub fn write_needs_option(&self) -> bool {
-        self.manufacturer() == 0x07
+        self.manufacturer() == manufacturer::TEXAS_INSTRUMENTS
+    }
+
+    /// Whether the tag has an EAS bit: NXP's tags do, through NXP's custom commands;
+    /// other manufacturers' (Texas Instruments' Tag-it) do not.
+    #[must_use]
+    pub fn has_eas(&self) -> bool {
+        self.manufacturer() == manufacturer::NXP
     }
 }
 
@@ -101,6 +133,12 @@ pub enum Request {
     WriteAfi { uid: Uid, afi: u8 },
     /// DSFID, AFI and memory size.
     SystemInfo { uid: Uid },
+    /// NXP: the EAS bit on (the exit gate's EAS Alarm finds the tag).
+    SetEas { uid: Uid },
+    /// NXP: the EAS bit off.
+    ResetEas { uid: Uid },
+    /// NXP: the tag answers only while its EAS bit is on.
+    EasAlarm { uid: Uid },
 }
 
 impl Request {
@@ -111,6 +149,11 @@ impl Request {
         use flags::{ADDRESS, AFI, HIGH_RATE, INVENTORY, OPTION};
         let addressed = |uid: &Uid, option: bool, cmd: u8| {
             let mut v = vec![HIGH_RATE | ADDRESS | if option { OPTION } else { 0 }, cmd];
+            v.extend_from_slice(&uid.air());
+            v
+        };
+        let custom = |uid: &Uid, cmd: u8| {
+            let mut v = vec![HIGH_RATE | ADDRESS, cmd, manufacturer::NXP];
             v.extend_from_slice(&uid.air());
             v
         };
@@ -137,6 +180,12 @@ impl Request {
                 v
             }
             Request::SystemInfo { uid } => addressed(uid, false, command::SYSTEM_INFO),
+            // NXP's custom commands: the manufacturer's code before the UID. No option
+            // flag: an NXP tag answers a write by itself, and the reader's firmware sends
+            // the EOF an option-flag write waits for only after ISO commands (and A5).
+            Request::SetEas { uid } => custom(uid, command::SET_EAS),
+            Request::ResetEas { uid } => custom(uid, command::RESET_EAS),
+            Request::EasAlarm { uid } => custom(uid, command::EAS_ALARM),
         })
     }
 }
@@ -258,6 +307,21 @@ mod tests {
         assert_eq!(write.map(|w| w[0]), Some(0x62), "a Tag-it write carries the option flag");
         let afi = Request::WriteAfi { uid: TAG_A, afi: 0xC2 }.air();
         assert_eq!(afi, Some([&[0x22, 0x27][..], &TAG_A.air(), &[0xC2]].concat()));
+        let afi = Request::WriteAfi { uid: TAG_B, afi: 0xC2 }.air();
+        assert_eq!(afi.map(|w| w[0]), Some(0x62), "a Tag-it AFI write carries the option flag");
+    }
+
+    #[test]
+    fn eas_requests_are_nxp_s_custom_commands() {
+        // Flags 22, the command, NXP's code 04, then the UID.
+        let set = Request::SetEas { uid: TAG_A }.air();
+        assert_eq!(set, Some([&[0x22, 0xA2, 0x04][..], &TAG_A.air()].concat()));
+        let reset = Request::ResetEas { uid: TAG_A }.air();
+        assert_eq!(reset, Some([&[0x22, 0xA3, 0x04][..], &TAG_A.air()].concat()));
+        let alarm = Request::EasAlarm { uid: TAG_A }.air();
+        assert_eq!(alarm, Some([&[0x22, 0xA5, 0x04][..], &TAG_A.air()].concat()));
+        assert!(TAG_A.has_eas() && !TAG_B.has_eas(), "a Tag-it has no EAS bit");
+        assert!(command::is_custom(command::EAS_ALARM) && !command::is_custom(command::WRITE_AFI));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The reader on its serial line: one command at a time, each answer read until it is
 //! complete by the rules of its command (`docs/rfid.md`, sections 1.3 and 4.3), the
-//! retries real readers need, writes confirmed by reading back.
+//! retries real readers need, writes confirmed by reading back (the AFI with Get System
+//! Information, an NXP tag's EAS bit with EAS Alarm).
 //!
 //! The reader's answers have no end marker and its firmware cannot resynchronise, so an
 //! answer counts only after its command's own header line, and after anything that went
@@ -48,6 +49,10 @@ pub enum ReaderError {
         "whether the tag took the write is not known (its answer was lost, and so was the read back): check the tag"
     )]
     Unconfirmed,
+    #[error(
+        "tag {0} has no EAS bit (only NXP's ICODE tags, manufacturer code 04, have one): the exit gate can know it only by its AFI"
+    )]
+    NoEas(Uid),
 }
 
 impl From<std::io::Error> for ReaderError {
@@ -291,7 +296,8 @@ impl EvmReader {
     }
 
     /// One request to one tag, tried again when the tag did not answer clearly; the tag's
-    /// data after its response flags.
+    /// data after its response flags. [`ReaderError::NoTag`] only when every try met
+    /// silence; [`ReaderError::Collision`] when any heard a damaged answer.
     fn request(&mut self, request: &Request) -> Result<Vec<u8>, ReaderError> {
         let air = match request {
             Request::ReadBlocks { count, .. } if !(1..=256).contains(count) => {
@@ -299,7 +305,8 @@ impl EvmReader {
             }
             r => r.air().ok_or(ReaderError::Unexpected)?,
         };
-        let mut last = ReaderError::NoTag;
+        // Silence on every try is no tag; a damaged answer on any means something answered.
+        let mut heard = ReaderError::NoTag;
         for attempt in 0..REQUEST_TRIES {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(30));
@@ -315,15 +322,15 @@ impl EvmReader {
             };
             match groups.into_iter().next() {
                 Some(Group::Answer(bytes)) => return Ok(iso15693::response(&bytes)?.to_vec()),
-                Some(Group::Collision) => last = ReaderError::Collision,
-                Some(Group::NoAnswer) | None => last = ReaderError::NoTag,
+                Some(Group::Collision) => heard = ReaderError::Collision,
+                Some(Group::NoAnswer) | None => {}
                 Some(_) => {
                     self.drain();
                     return Err(ReaderError::Unexpected);
                 }
             }
         }
-        Err(last)
+        Err(heard)
     }
 
     /// `count` blocks from `first`, their bytes.
@@ -368,6 +375,48 @@ impl EvmReader {
     pub fn write_afi(&mut self, uid: Uid, afi: u8) -> Result<(), ReaderError> {
         let sent = self.request(&Request::WriteAfi { uid, afi });
         let holds = self.system_info(uid).map(|i| i.afi == Some(afi));
+        confirm(sent, holds)
+    }
+
+    /// Whether an NXP tag's EAS bit is on (the exit gate's EAS Alarm finds it). A tag whose
+    /// bit is off does not answer EAS Alarm; so silence, on every try, counts as "off"
+    /// only once the tag then answers Get System Information: a tag taken away is
+    /// [`ReaderError::NoTag`], never "off".
+    ///
+    /// # Errors
+    /// [`ReaderError::NoEas`] for a tag that is not NXP's (nothing is sent), the reader's
+    /// or the tag's.
+    pub fn eas(&mut self, uid: Uid) -> Result<bool, ReaderError> {
+        if !uid.has_eas() {
+            return Err(ReaderError::NoEas(uid));
+        }
+        match self.request(&Request::EasAlarm { uid }) {
+            Ok(_) => Ok(true),
+            Err(ReaderError::NoTag) => {
+                self.system_info(uid)?;
+                Ok(false)
+            }
+            Err(ReaderError::Tag(TagError::NotSupported)) => Err(ReaderError::NoEas(uid)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Turns an NXP tag's EAS bit on (`on`: the exit gate alarms) or off, then reads it
+    /// back with EAS Alarm (also when the write's answer was lost). Never locks it.
+    ///
+    /// # Errors
+    /// [`ReaderError::NoEas`] for a tag that is not NXP's (nothing is sent); otherwise as
+    /// [`EvmReader::write_block`].
+    pub fn set_eas(&mut self, uid: Uid, on: bool) -> Result<(), ReaderError> {
+        if !uid.has_eas() {
+            return Err(ReaderError::NoEas(uid));
+        }
+        let request = if on { Request::SetEas { uid } } else { Request::ResetEas { uid } };
+        let sent = self.request(&request);
+        if matches!(sent, Err(ReaderError::Tag(TagError::NotSupported))) {
+            return Err(ReaderError::NoEas(uid));
+        }
+        let holds = self.eas(uid).map(|eas| eas == on);
         confirm(sent, holds)
     }
 }
