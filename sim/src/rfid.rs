@@ -1,11 +1,16 @@
 //! A virtual TRF7970A evaluation module on a pseudo-terminal, with ISO 15693 tags on its
 //! pad: the reader's host protocol as its firmware (Revision 03) reads and answers it,
-//! and tags with real memory (blocks, AFI, its lock, lock bits, DSFID).
+//! and tags with real memory (blocks, AFI, its lock, lock bits, DSFID, an NXP tag's EAS
+//! bit).
 //!
 //! The firmware's strictness is kept: a frame must start exactly where the last one
 //! ended, its length decides how many characters are read, and a stray character before
 //! a frame leaves the reader confused (as the real board is). Inventories run ISO 15693's
-//! 16-slot anti-collision over the tags' UIDs, so tags come back in slot order. A test
+//! 16-slot anti-collision over the tags' UIDs, so tags come back in slot order. Tags
+//! behave as their manufacturer's do: an NXP tag carries out NXP's custom EAS commands
+//! (a tag of another manufacturer ignores a custom command that is not its own), and a
+//! Texas Instruments Tag-it answers a write only after the EOF that the firmware sends
+//! when the request has the option flag (`docs/rfid.md`, section 2.5). A test
 //! places and removes tags while the reader runs; `rfidgeek` (PyPI) and our driver open
 //! [`VirtualReader::path`] as they would `/dev/ttyUSB0`.
 
@@ -17,7 +22,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kiosk_rfid::evm::{hex, unhex};
-use kiosk_rfid::iso15693::{Uid, command, flags};
+use kiosk_rfid::iso15693::{Uid, command, flags, manufacturer};
 
 /// One tag: what it holds and what it allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +33,8 @@ pub struct VirtualTag {
     pub afi_locked: bool,
     pub blocks: Vec<[u8; 4]>,
     pub locked: Vec<bool>,
+    /// The EAS bit (NXP's tags); `None` for a tag that has none (a Tag-it).
+    pub eas: Option<bool>,
 }
 
 impl VirtualTag {
@@ -42,6 +49,24 @@ impl VirtualTag {
             afi_locked: false,
             blocks: vec![[0; 4]; 28],
             locked: vec![false; 28],
+            eas: Some(false),
+        }
+    }
+
+    /// A blank Texas Instruments Tag-it HF-I Plus: 64 blocks of 4 bytes, AFI 0, no EAS
+    /// bit; it answers a write only with the option flag. `tag_it(0x1A2B_3C4D)` is
+    /// `docs/rfid.md`'s tag B.
+    #[must_use]
+    pub fn tag_it(serial: u32) -> VirtualTag {
+        let s = serial.to_be_bytes();
+        VirtualTag {
+            uid: Uid([0xE0, manufacturer::TEXAS_INSTRUMENTS, 0x00, 0x00, s[0], s[1], s[2], s[3]]),
+            dsfid: 0,
+            afi: 0,
+            afi_locked: false,
+            blocks: vec![[0; 4]; 64],
+            locked: vec![false; 64],
+            eas: None,
         }
     }
 
@@ -64,6 +89,8 @@ pub struct ReaderStats {
     pub inventories: usize,
     pub block_writes: usize,
     pub afi_writes: usize,
+    /// Set EAS and Reset EAS carried out.
+    pub eas_writes: usize,
     /// The time the air and the serial line took, in real time mode.
     pub simulated: Duration,
 }
@@ -313,8 +340,11 @@ fn answer(pad: &mut Pad, frame: &[u8]) -> (String, Duration) {
         }
         0x18 => {
             let tag = request(pad, params);
-            let write = matches!(params.get(1), Some(&(command::WRITE_SINGLE | command::WRITE_AFI)));
-            let ns = air::exchange(params.len(), tag.len() / 2) + if write { air::PROGRAMMING } else { 0 };
+            let write = params.get(1).is_some_and(|&cmd| writes(cmd));
+            let option = params.first().is_some_and(|f| f & flags::OPTION != 0);
+            let ns = air::exchange(params.len(), tag.len() / 2)
+                + if write { air::PROGRAMMING } else { 0 }
+                + if write && option { air::SLOT_MARKER } else { 0 };
             let tag = if pad.faults.damaged_air && !tag.is_empty() { "z".to_owned() } else { tag };
             (format!("Request mode.\r\n[{tag}]\r\n"), Duration::from_nanos(ns))
         }
@@ -376,36 +406,87 @@ fn inventory(tags: &[VirtualTag], afi: Option<u8>) -> (Vec<Uid>, Rounds) {
     (found, count)
 }
 
+/// One request as a tag reads it: its flags, its command, the manufacturer's code a
+/// custom command carries, and the command's data after the UID.
+struct Asked<'a> {
+    flags: u8,
+    cmd: u8,
+    manufacturer: Option<u8>,
+    data: &'a [u8],
+}
+
+/// Commands that change the tag (ISO/IEC 15693-3's writes and locks, NXP's EAS writes):
+/// with the option flag the tag answers only after a further EOF from the reader.
+fn writes(cmd: u8) -> bool {
+    matches!(cmd, 0x21 | 0x22 | 0x24 | 0x27 | 0x28 | 0x29 | 0x2A)
+        || matches!(cmd, command::SET_EAS | command::RESET_EAS | command::LOCK_EAS)
+}
+
+/// The commands after which the Rev 03 firmware, when the request has the option flag,
+/// waits 20 ms and sends the EOF the tag waits for (`docs/rfid.md`, section 2.5). Not
+/// NXP's EAS writes: an NXP tag asked for one with the option flag does it, then waits
+/// in vain.
+fn firmware_sends_eof(cmd: u8) -> bool {
+    matches!(cmd, 0x21 | 0x22 | 0x24 | 0x27 | 0x28 | 0x29 | 0x2A | 0xA5)
+}
+
 /// A request-mode answer: the tag's bytes in hex, `z` for several tags answering, "" for
 /// none.
 fn request(pad: &mut Pad, air: &[u8]) -> String {
     let (Some(&f), Some(&cmd)) = (air.first(), air.get(1)) else { return String::new() };
+    // A custom command carries its manufacturer's code before the UID.
+    let custom = command::is_custom(cmd);
+    let head = if custom { 3 } else { 2 };
+    let Some(rest) = air.get(head..) else { return String::new() };
+    let manufacturer = if custom { air.get(2).copied() } else { None };
     let addressed = f & flags::INVENTORY == 0 && f & flags::ADDRESS != 0;
-    let (target, data) = if addressed {
-        let Some(uid) = air.get(2..10).and_then(Uid::from_air) else { return String::new() };
-        (pad.tags.iter().position(|t| t.uid == uid), air.get(10..).unwrap_or_default())
-    } else {
-        match pad.tags.len() {
-            0 => (None, air.get(2..).unwrap_or_default()),
-            1 => (Some(0), air.get(2..).unwrap_or_default()),
-            _ => {
-                // Every tag carries out a request to all, and their answers collide
-                // (how rfidgeek's AFI writes change every tag on the pad).
-                let data = air.get(2..).unwrap_or_default().to_vec();
-                for i in 0..pad.tags.len() {
-                    let _ = carry_out(pad, i, cmd, &data);
-                }
-                return "z".to_owned();
-            }
-        }
-    };
-    let Some(i) = target else { return String::new() };
-    let data = data.to_vec();
-    carry_out(pad, i, cmd, &data)
+    if addressed {
+        let Some(uid) = rest.get(..8).and_then(Uid::from_air) else { return String::new() };
+        let Some(i) = pad.tags.iter().position(|t| t.uid == uid) else { return String::new() };
+        let data = rest.get(8..).unwrap_or_default();
+        return carry_out(pad, i, &Asked { flags: f, cmd, manufacturer, data });
+    }
+    // Every tag carries out a request to all, and two answers or more collide (how
+    // rfidgeek's AFI writes change every tag on the pad).
+    let asked = Asked { flags: f, cmd, manufacturer, data: rest };
+    let answers: Vec<String> =
+        (0..pad.tags.len()).map(|i| carry_out(pad, i, &asked)).filter(|a| !a.is_empty()).collect();
+    match answers.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ => "z".to_owned(),
+    }
 }
 
-/// Tag `i` carries out command `cmd` with `data`; its answer in hex.
-fn carry_out(pad: &mut Pad, i: usize, cmd: u8, data: &[u8]) -> String {
+/// Tag `i` carries out the request; its answer in hex as the reader hears it ("" for
+/// none).
+fn carry_out(pad: &mut Pad, i: usize, asked: &Asked<'_>) -> String {
+    let Some(tag) = pad.tags.get(i) else { return String::new() };
+    let own = tag.uid.manufacturer();
+    if asked.manufacturer.is_some_and(|m| m != own) {
+        // Another manufacturer's custom command: not for this tag.
+        return String::new();
+    }
+    let answer = perform(pad, i, asked.cmd, asked.data);
+    if !writes(asked.cmd) {
+        return answer;
+    }
+    // A write's answer: with the option flag the tag waits for an EOF, which the firmware
+    // sends only after some commands; a Tag-it waits for it even without the flag, and
+    // without the flag the firmware never sends it.
+    let option = asked.flags & flags::OPTION != 0;
+    let heard = if option { firmware_sends_eof(asked.cmd) } else { own != manufacturer::TEXAS_INSTRUMENTS };
+    if heard { answer } else { String::new() }
+}
+
+/// A stand-in for the 256-bit EAS sequence an NXP tag sends when its EAS bit is on (the
+/// sequence is NXP's, its bits not verified here; the driver reads any answer without
+/// an error as "on").
+const EAS_SEQUENCE: [u8; 32] = [0x55; 32];
+
+/// Tag `i` carries out command `cmd` with `data`; its answer in hex, as it would send it
+/// (whether the reader hears it is [`carry_out`]'s to say).
+fn perform(pad: &mut Pad, i: usize, cmd: u8, data: &[u8]) -> String {
     let Some(tag) = pad.tags.get_mut(i) else { return String::new() };
     let ok = |data: &[u8]| hex(&[&[0x00][..], data].concat());
     let err = |code: u8| hex(&[0x01, code]);
@@ -455,6 +536,19 @@ fn carry_out(pad: &mut Pad, i: usize, cmd: u8, data: &[u8]) -> String {
             let n = u8::try_from(tag.blocks.len().saturating_sub(1)).unwrap_or(0xFF);
             ok(&[&[0x0F][..], &tag.uid.air(), &[tag.dsfid, tag.afi, n, 0x03, 0x01]].concat())
         }
+        command::SET_EAS | command::RESET_EAS if tag.eas.is_some() => {
+            tag.eas = Some(cmd == command::SET_EAS);
+            pad.stats.eas_writes += 1;
+            ok(&[])
+        }
+        // Only a tag whose EAS bit is on answers; one whose bit is off stays silent.
+        command::EAS_ALARM if tag.eas.is_some() => {
+            if tag.eas == Some(true) {
+                ok(&EAS_SEQUENCE)
+            } else {
+                String::new()
+            }
+        }
         _ => err(0x01),
     }
 }
@@ -499,6 +593,75 @@ mod tests {
         assert_eq!(next_frame(b"0108000304FF0000"), Some((vec![1, 8, 0, 3, 4, 0xFF, 0, 0], 16)));
         assert_eq!(next_frame(b"\n0108000304FF0000"), None, "a stray character confuses the firmware");
         assert_eq!(next_frame(b"01000000").map(|(_, used)| used), Some(4), "a zero length moves on");
+    }
+
+    /// A request-mode answer to `air` (flags, command, …) from the pad holding `tags`.
+    fn ask(tags: Vec<VirtualTag>, air: &[u8]) -> (String, Vec<VirtualTag>) {
+        let mut pad = Pad { tags, ..Pad::default() };
+        let answer = request(&mut pad, air);
+        (answer, pad.tags)
+    }
+
+    fn addressed(flags: u8, cmd: u8, tag: &VirtualTag, data: &[u8]) -> Vec<u8> {
+        [&[flags, cmd][..], &tag.uid.air(), data].concat()
+    }
+
+    #[test]
+    fn a_tag_it_answers_a_write_only_with_the_option_flag() {
+        let ti = VirtualTag::tag_it(0x1A2B_3C4D);
+        assert_eq!(ti.uid.to_string(), "E00700001A2B3C4D");
+        // With the flag the firmware sends the EOF the tag waits for.
+        let (answer, tags) = ask(vec![ti.clone()], &addressed(0x62, 0x21, &ti, &[1, 1, 2, 3, 4]));
+        assert_eq!((answer.as_str(), tags[0].blocks[1]), ("00", [1, 2, 3, 4]));
+        // Without it the tag writes, then waits for an EOF that never comes.
+        let (answer, tags) = ask(vec![ti.clone()], &addressed(0x22, 0x27, &ti, &[0xC2]));
+        assert_eq!((answer.as_str(), tags[0].afi), ("", 0xC2));
+        // A read needs no flag.
+        assert_eq!(ask(vec![ti.clone()], &addressed(0x22, 0x20, &ti, &[0])).0, "0000000000");
+        // A locked AFI is refused either way, once the tag answers.
+        let locked = VirtualTag { afi_locked: true, ..ti.clone() };
+        assert_eq!(ask(vec![locked.clone()], &addressed(0x62, 0x27, &locked, &[0xC2])).0, "0112");
+        assert_eq!(ask(vec![locked.clone()], &addressed(0x22, 0x27, &locked, &[0xC2])).0, "");
+    }
+
+    #[test]
+    fn an_nxp_tag_answers_a_write_with_or_without_the_option_flag() {
+        let nxp = VirtualTag::blank(1);
+        assert_eq!(ask(vec![nxp.clone()], &addressed(0x22, 0x21, &nxp, &[1, 1, 2, 3, 4])).0, "00");
+        assert_eq!(ask(vec![nxp.clone()], &addressed(0x62, 0x21, &nxp, &[1, 1, 2, 3, 4])).0, "00");
+        // The firmware sends no EOF after an option-flag Set EAS: done, never answered.
+        let set_eas = [&[0x62, 0xA2, 0x04][..], &nxp.uid.air()].concat();
+        let (answer, tags) = ask(vec![nxp.clone()], &set_eas);
+        assert_eq!((answer.as_str(), tags[0].eas), ("", Some(true)));
+    }
+
+    #[test]
+    fn eas_is_nxp_s_and_its_alarm_answers_only_when_on() {
+        let custom = |cmd: u8, mfg: u8, tag: &VirtualTag| [&[0x22, cmd, mfg][..], &tag.uid.air()].concat();
+        let nxp = VirtualTag::blank(1);
+        assert_eq!(nxp.eas, Some(false));
+        assert_eq!(ask(vec![nxp.clone()], &custom(0xA5, 0x04, &nxp)).0, "", "off: silent");
+        let (answer, tags) = ask(vec![nxp.clone()], &custom(0xA2, 0x04, &nxp));
+        assert_eq!((answer.as_str(), tags[0].eas), ("00", Some(true)));
+        let on = tags[0].clone();
+        assert_eq!(ask(vec![on.clone()], &custom(0xA5, 0x04, &on)).0, format!("00{}", "55".repeat(32)));
+        let (answer, tags) = ask(vec![on.clone()], &custom(0xA3, 0x04, &on));
+        assert_eq!((answer.as_str(), tags[0].eas), ("00", Some(false)));
+        // NXP's command with another manufacturer's code is not for an NXP tag.
+        assert_eq!(ask(vec![on.clone()], &custom(0xA3, 0x07, &on)).0, "");
+        // A Tag-it ignores NXP's commands.
+        let ti = VirtualTag::tag_it(2);
+        let (answer, tags) = ask(vec![ti.clone()], &custom(0xA2, 0x04, &ti));
+        assert_eq!((answer.as_str(), tags[0].eas), ("", None));
+        // An NXP tag without EAS says it does not support it.
+        let plain = VirtualTag { eas: None, ..VirtualTag::blank(3) };
+        assert_eq!(ask(vec![plain.clone()], &custom(0xA2, 0x04, &plain)).0, "0101");
+        // The gate's EAS Alarm to all: one tag on answers, two collide, none is silence.
+        let alarm = [0x02, 0xA5, 0x04];
+        assert_eq!(ask(vec![nxp.clone(), ti.clone(), on.clone()], &alarm).0.len(), 66);
+        let on2 = VirtualTag { eas: Some(true), ..VirtualTag::blank(4) };
+        assert_eq!(ask(vec![on.clone(), on2], &alarm).0, "z");
+        assert_eq!(ask(vec![nxp, ti], &alarm).0, "");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The RFID driver (`kiosk-rfid`'s `EvmReader`) against the virtual TRF7970A on a real
 //! pseudo-terminal: set-up, an inventory of a stack, the Danish model read and written,
-//! the AFI switched and read back, a locked AFI and a tag taken away named; and the proof
+//! the AFI switched and read back, a locked AFI and a tag taken away named, an NXP tag's
+//! EAS bit switched and read back (a Tag-it's absence of one named), each maker's tags
+//! written with the option flag they need; and the proof
 //! that the virtual reader is faithful: `rfidgeek` (PyPI), the reader's own Python client,
 //! inventories, reads and writes tags on it, and our driver reads what it wrote.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -99,6 +101,117 @@ fn something_that_is_not_the_reader_is_named() {
         Err(e @ ReaderError::Open { .. }) => assert!(e.to_string().contains("plugged in"), "{e}"),
         other => panic!("{other:?}"),
     }
+}
+
+/// An NXP tag's EAS bit switched on and off, each read back with EAS Alarm; silence is
+/// "off" only from a tag that is there; the bit stays with the tag when it leaves the pad
+/// and comes back.
+#[test]
+fn eas_is_set_reset_read_back_and_stays_with_the_tag() {
+    let v = VirtualReader::start().unwrap();
+    let tag = VirtualTag::blank(0x0E45).with_data(&item("75000045", 1, 1));
+    v.place(tag.clone());
+    let mut r = reader(&v);
+    assert!(!r.eas(tag.uid).unwrap(), "a new label's bit is off");
+    r.set_eas(tag.uid, true).unwrap();
+    assert_eq!(v.tag(tag.uid).and_then(|t| t.eas), Some(true));
+    assert!(r.eas(tag.uid).unwrap());
+    // Taken away: not "off", but no tag.
+    let away = v.remove(tag.uid).unwrap();
+    assert!(matches!(r.eas(tag.uid), Err(ReaderError::NoTag)));
+    assert!(matches!(r.set_eas(tag.uid, false), Err(ReaderError::Unconfirmed)));
+    // Back on the pad, the bit is as it was.
+    v.place(away);
+    assert!(r.eas(tag.uid).unwrap());
+    r.set_eas(tag.uid, false).unwrap();
+    assert_eq!(v.tag(tag.uid).and_then(|t| t.eas), Some(false));
+    assert!(!r.eas(tag.uid).unwrap());
+    // Switching a bit that is already so is confirmed too.
+    r.set_eas(tag.uid, false).unwrap();
+    assert_eq!(v.stats().eas_writes, 3);
+    // The tag's data is untouched.
+    assert_eq!(danish::decode(&r.read_blocks(tag.uid, 0, 8).unwrap()).map(|t| t.item), Ok("75000045".into()));
+    // Every answer damaged: the bit read is a collision, a write is never reported done.
+    v.faults(|f| f.damaged_air = true);
+    assert!(matches!(r.eas(tag.uid), Err(ReaderError::Collision)));
+    assert!(matches!(r.set_eas(tag.uid, true), Err(ReaderError::Unconfirmed)));
+    v.faults(|f| f.damaged_air = false);
+    assert!(r.eas(tag.uid).unwrap(), "the tag took it");
+}
+
+/// A Texas Instruments Tag-it has no EAS bit: named, and nothing is sent to it. An NXP
+/// tag that says it has none is named the same way.
+#[test]
+fn a_tag_without_eas_is_named() {
+    let v = VirtualReader::start().unwrap();
+    let ti = VirtualTag::tag_it(0x1A2B_3C4D);
+    v.place(ti.clone());
+    let mut r = reader(&v);
+    let frames = v.stats().frames;
+    let e = r.set_eas(ti.uid, true).unwrap_err();
+    assert!(matches!(e, ReaderError::NoEas(uid) if uid == ti.uid), "{e:?}");
+    assert!(e.to_string().contains("E00700001A2B3C4D"), "{e}");
+    assert!(matches!(r.eas(ti.uid), Err(ReaderError::NoEas(_))));
+    assert_eq!(v.stats().frames, frames, "nothing sent");
+    let plain = VirtualTag { eas: None, ..VirtualTag::blank(9) };
+    v.place(plain.clone());
+    assert!(matches!(r.set_eas(plain.uid, true), Err(ReaderError::NoEas(_))));
+    assert!(matches!(r.eas(plain.uid), Err(ReaderError::NoEas(_))));
+    assert_eq!(v.stats().eas_writes, 0);
+}
+
+/// One request-mode frame sent on a raw port, and the reader's answer up to its line end.
+fn raw_request(port: &mut dyn serialport::SerialPort, air: &[u8]) -> String {
+    let frame = kiosk_rfid::evm::frame(kiosk_rfid::evm::command::REQUEST, air).unwrap();
+    port.write_all(frame.as_bytes()).unwrap();
+    let mut text = String::new();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    while !text.contains("]\r\n") && start.elapsed() < std::time::Duration::from_secs(2) {
+        if let Ok(n) = port.read(&mut buf) {
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    text
+}
+
+/// Texas Instruments' Tag-it answers a write only when the request has the option flag
+/// (the firmware then sends the EOF it waits for): without it the reader hears nothing.
+/// The driver picks the flag by manufacturer, so both makers' tags are written at the
+/// first try; a locked AFI is named on either.
+#[test]
+fn each_maker_s_tags_are_written_with_the_option_flag_they_need() {
+    let v = VirtualReader::start().unwrap();
+    let ti = VirtualTag::tag_it(0x1A2B_3C4D);
+    let nxp = VirtualTag::blank(0x1234_5678);
+    v.place(ti.clone());
+    v.place(nxp.clone());
+    {
+        let path = v.path().to_str().unwrap();
+        let mut port =
+            serialport::new(path, 115_200).timeout(std::time::Duration::from_millis(20)).open().unwrap();
+        let write =
+            |flags: u8, tag: &VirtualTag| [&[flags, 0x21][..], &tag.uid.air(), &[2, 9, 8, 7, 6]].concat();
+        assert_eq!(raw_request(&mut *port, &write(0x22, &ti)), "Request mode.\r\n[]\r\n");
+        assert_eq!(raw_request(&mut *port, &write(0x62, &ti)), "Request mode.\r\n[00]\r\n");
+        assert_eq!(raw_request(&mut *port, &write(0x22, &nxp)), "Request mode.\r\n[00]\r\n");
+        assert_eq!(raw_request(&mut *port, &write(0x62, &nxp)), "Request mode.\r\n[00]\r\n");
+    }
+    let mut r = reader(&v);
+    for tag in [&ti, &nxp] {
+        let frames = v.stats().frames;
+        r.write_block(tag.uid, 5, [1, 2, 3, 4]).unwrap();
+        r.write_afi(tag.uid, 0x07).unwrap();
+        assert_eq!(v.stats().frames - frames, 4, "{}: each write answered at the first try", tag.uid);
+        let now = v.tag(tag.uid).unwrap();
+        assert_eq!((now.blocks[5], now.afi), ([1, 2, 3, 4], 0x07));
+    }
+    let mut locked = VirtualTag::tag_it(0x0BAD_AF15);
+    locked.afi = 0x07;
+    locked.afi_locked = true;
+    v.place(locked.clone());
+    assert!(matches!(r.write_afi(locked.uid, 0xC2), Err(ReaderError::Tag(TagError::Locked))));
+    assert_eq!(v.tag(locked.uid).map(|t| t.afi), Some(0x07));
 }
 
 /// The test virtualenv's Python (`cargo xtask test` installs rfidgeek into it).
