@@ -95,6 +95,8 @@ same_enum!(Refusal {
     OfflineLimit,
     OfflineStopped,
     OfflinePending,
+    PartsMissing,
+    DuplicateTags,
 });
 same_enum!(ReturnStatus { Returned, HoldShelf, StaffCheck, Refused });
 same_enum!(TypingState { NotStarted, Typing, Typed, NoKeyboard, Untypable, Failed });
@@ -151,6 +153,7 @@ same_enum!(CallReason {
     PrinterFault,
     Malfunction,
     PasswordRefused,
+    ItemSecurity,
 });
 same_enum!(DeviceState {
     Starting,
@@ -175,6 +178,8 @@ same_enum!(DeviceState {
     OfflineNone,
     OfflineWaiting,
     OfflineRefused,
+    TagsOnPad,
+    Desensitized,
 });
 same_enum!(Notice {
     Goodbye,
@@ -221,7 +226,9 @@ same_enum!(Device {
     Update,
     Keyboard,
     LinkStore,
-    OfflineLoans
+    OfflineLoans,
+    RfidPad,
+    Desensitizer,
 });
 same_enum!(EventKind {
     SessionStarted,
@@ -245,6 +252,8 @@ same_enum!(EventKind {
     ReturnsStarted,
     ReturnsEnded,
     PasswordRejected,
+    TagIgnored,
+    SecurityNotSet,
 });
 
 impl From<&LoanRow> for generated::LoanRow {
@@ -261,6 +270,10 @@ impl From<&LoanRow> for generated::LoanRow {
             refusal: r.refusal.into(),
             message: r.message.as_str().into(),
             renewed: r.renewed,
+            unsecured: r.unsecured,
+            missing: r.missing.as_str().into(),
+            missing_count: int(missing_count(&r.missing)),
+            parts: int(r.parts),
         }
     }
 }
@@ -300,8 +313,16 @@ impl From<&ReturnRow> for generated::ReturnRow {
             shelf: r.shelf.as_str().into(),
             refusal: r.refusal.into(),
             message: r.message.as_str().into(),
+            missing: r.missing.as_str().into(),
+            missing_count: int(missing_count(&r.missing)),
+            parts: int(r.parts),
         }
     }
+}
+
+/// How many parts a row's "2, 3" names.
+fn missing_count(missing: &str) -> usize {
+    missing.split(',').filter(|p| !p.trim().is_empty()).count()
 }
 
 impl From<&HoldRow> for generated::HoldRow {
@@ -393,6 +414,8 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_loans(model(this.loans.iter().map(generated::LoanRow::from)));
         k.set_borrowed(int(this.borrowed));
         k.set_refused(int(this.refused));
+        k.set_unsecured(int(this.unsecured));
+        k.set_rfid_pad(this.rfid_pad);
         k.set_waiting(int(this.waiting));
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);

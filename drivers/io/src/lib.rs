@@ -5,11 +5,14 @@
 //!   changes only; no clock inside;
 //! - [`pins`]: the [`Pins`] trait, [`SimulatedPins`] (records writes), [`NoPins`];
 //! - [`gpio`]: [`GpioPins`] on a Raspberry Pi (rppal), active high;
-//! - [`ticker`]: [`spawn_ticker`], the thread that runs the patterns every 20 ms.
+//! - [`ticker`]: [`spawn_ticker`], the thread that runs the patterns every 20 ms;
+//! - [`desensitizer`]: the magnetic-strip [`Desensitizer`] unit (a pulse line and a "book
+//!   present" input), on GPIO or simulated.
 //!
 //! Which pattern means what for the patron flow (a locked card, paper out, "take your
 //! card") is the orchestrator's mapping, not this crate's.
 
+pub mod desensitizer;
 pub mod error;
 pub mod gpio;
 pub mod line;
@@ -17,6 +20,7 @@ pub mod pins;
 pub mod signals;
 pub mod ticker;
 
+pub use desensitizer::{Desensitizer, GpioDesensitizer, SimulatedDesensitizer};
 pub use error::IoError;
 pub use gpio::GpioPins;
 pub use line::{Line, Pattern};

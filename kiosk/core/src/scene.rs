@@ -161,6 +161,10 @@ pub enum Device {
     LinkStore,
     /// Loans made while the library system was offline.
     OfflineLoans,
+    /// The RFID pad (its reader).
+    RfidPad,
+    /// The magnetic-strip desensitizer.
+    Desensitizer,
 }
 
 /// Where the terminal's registration with the platform is.
@@ -251,6 +255,8 @@ pub enum CallReason {
     Malfunction = 6,
     /// Three wrong library-card passwords.
     PasswordRefused = 7,
+    /// A lent book's security could not be switched off.
+    ItemSecurity = 8,
 }
 
 impl CallReason {
@@ -301,6 +307,11 @@ pub enum EventKind {
     ReturnsEnded,
     /// The library system did not accept a library-card password: `a` tries left here.
     PasswordRejected,
+    /// A tag that is not a library item (a transit card, another model) was on the pad.
+    TagIgnored,
+    /// A book's security could not be set to match its loan (a return, or a loan
+    /// settled after a restart): staff check it.
+    SecurityNotSet,
 }
 
 /// Why a book was not lent, as the screen words it (in the patron's language).
@@ -327,6 +338,10 @@ pub enum Refusal {
     OfflineStopped,
     /// Lent offline, not yet sent to the library system.
     OfflinePending,
+    /// A set whose parts are not all on the RFID pad (the row names them).
+    PartsMissing,
+    /// Two tags on the pad say they are the same item (and part).
+    DuplicateTags,
 }
 
 /// Where a returned book goes, as the returns screen words it.
@@ -357,6 +372,10 @@ pub struct ReturnRow {
     pub refusal: Refusal,
     /// The library system's own words, on a line of their own.
     pub message: String,
+    /// A set not whole on the RFID pad ([`Refusal::PartsMissing`]): the parts missing
+    /// ("2" or "2, 3") and how many the set has.
+    pub missing: String,
+    pub parts: usize,
 }
 
 /// Where a loan's renewal is, on the account screen.
@@ -508,6 +527,12 @@ pub struct LoanRow {
     pub message: String,
     /// Renewed (the patron had it already), not lent anew.
     pub renewed: bool,
+    /// Lent, but its security could not be switched off: to the counter with it.
+    pub unsecured: bool,
+    /// A set not whole on the RFID pad ([`Refusal::PartsMissing`]): the parts missing
+    /// ("2" or "2, 3") and how many the set has.
+    pub missing: String,
+    pub parts: usize,
 }
 
 /// What a device line of the staff status page says (worded in the staff's language;
@@ -552,6 +577,10 @@ pub enum DeviceState {
     OfflineWaiting,
     /// `value` offline loans were refused by the library system: staff must act.
     OfflineRefused,
+    /// The RFID pad reads; `value` tags on it now.
+    TagsOnPad,
+    /// The desensitizer works; `value` books desensitized since the kiosk started.
+    Desensitized,
 }
 
 impl DeviceState {
@@ -569,6 +598,8 @@ impl DeviceState {
                 | DeviceState::Simulated
                 | DeviceState::LinksCurrent
                 | DeviceState::OfflineNone
+                | DeviceState::TagsOnPad
+                | DeviceState::Desensitized
         )
     }
 }
@@ -697,6 +728,11 @@ pub struct Scene {
     pub borrowed: usize,
     /// Lines of `loans` that were refused (the borrowing list and the refused-books screen).
     pub refused: usize,
+    /// Books lent whose security could not be switched off (the refused-books screen
+    /// sends them to the counter too).
+    pub unsecured: usize,
+    /// The kiosk reads RFID tags: books are put on the pad, not scanned.
+    pub rfid_pad: bool,
     pub waiting: usize,
     pub finishing: bool,
     pub can_print_label: bool,
@@ -836,6 +872,8 @@ impl Default for Scene {
             loans: Vec::new(),
             borrowed: 0,
             refused: 0,
+            unsecured: 0,
+            rfid_pad: false,
             waiting: 0,
             finishing: false,
             can_print_label: false,

@@ -19,7 +19,7 @@ use crate::scene::{
 use crate::flow::{AccountLine, AccountView, BlockReason, RenewState, ReturnLine, Returned};
 use crate::flow::{
     AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, HandOff, ItemRefusal, LabelRefusal,
-    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, StaffCall,
+    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Security, StaffCall,
     Tap, TypeFault, TypingView, View,
 };
 
@@ -229,6 +229,20 @@ fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
         ItemRefusal::OfflineLimit => (UiRefusal::OfflineLimit, ""),
         ItemRefusal::OfflineStopped => (UiRefusal::OfflineStopped, ""),
         ItemRefusal::OfflinePending => (UiRefusal::OfflinePending, ""),
+        ItemRefusal::PartsMissing { .. } => (UiRefusal::PartsMissing, ""),
+        ItemRefusal::DuplicateTags => (UiRefusal::DuplicateTags, ""),
+    }
+}
+
+/// A set's missing parts as the row shows them ("2" or "2, 3") and its size; nothing
+/// for any other refusal.
+fn parts_missing(reason: &ItemRefusal) -> (String, usize) {
+    match reason {
+        ItemRefusal::PartsMissing { missing, parts } => {
+            let list: Vec<String> = missing.iter().map(u8::to_string).collect();
+            (list.join(", "), usize::from(*parts))
+        }
+        _ => (String::new(), 0),
     }
 }
 
@@ -268,7 +282,10 @@ fn return_line(number: usize, line: &ReturnLine) -> ReturnRow {
         }
         ReturnLine::Refused { item, refusal: r } => {
             let (code, message) = refusal(&r.reason);
+            let (missing, parts) = parts_missing(&r.reason);
             ReturnRow {
+                missing,
+                parts,
                 number,
                 title: r.title.clone().unwrap_or_default(),
                 item: item.0.clone(),
@@ -370,16 +387,20 @@ fn loan_line(number: usize, line: &LoanLine) -> LoanRow {
             due: loan.due.clone(),
             due_date: DueDate::parse(&loan.due),
             renewed: loan.renewed,
+            unsecured: loan.security == Security::Failed,
             ..LoanRow::default()
         },
         LoanLine::Refused { item, refusal: r } => {
             let (code, message) = refusal(&r.reason);
+            let (missing, parts) = parts_missing(&r.reason);
             LoanRow {
                 number,
                 title: r.title.clone().unwrap_or_default(),
                 item: item.0.clone(),
                 refusal: code,
                 message: message.to_owned(),
+                missing,
+                parts,
                 ..LoanRow::default()
             }
         }
@@ -403,6 +424,7 @@ pub fn scene(
         call_reason: view.staff_called.map_or(CallReason::None, call_reason),
         timeout_seconds: view.timeout_warning,
         can_return: view.can_return,
+        rfid_pad: view.rfid_pad,
         library_card_login: view.library_card_login,
         can_print_account_receipt: view.account_receipt,
         language: p.language,
@@ -476,9 +498,10 @@ pub fn scene(
             s.offline = *offline;
             UiScreen::Borrowing
         }
-        Screen::Refused { count, lent } => {
+        Screen::Refused { count, lent, unsecured } => {
             s.refused = *count;
             s.borrowed = *lent;
+            s.unsecured = *unsecured;
             UiScreen::Refused
         }
         Screen::ReceiptChoice => UiScreen::ReceiptChoice,
@@ -559,6 +582,7 @@ pub fn call_reason(why: StaffCall) -> CallReason {
         StaffCall::PrinterFault => CallReason::PrinterFault,
         StaffCall::Malfunction => CallReason::Malfunction,
         StaffCall::PasswordRefused => CallReason::PasswordRefused,
+        StaffCall::ItemSecurity => CallReason::ItemSecurity,
     }
 }
 

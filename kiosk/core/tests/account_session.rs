@@ -55,6 +55,7 @@ fn renewed(n: u8, due: &str) -> Reply {
             due: due.into(),
             renewed: true,
             desensitize: None,
+            security: kiosk_core::flow::Security::Unchanged,
         }),
     }
 }
@@ -261,6 +262,7 @@ fn back_to_borrowing_keeps_the_books_and_a_late_account_is_dropped() {
         due: "2026-12-20".into(),
         renewed: false,
         desensitize: None,
+        security: kiosk_core::flow::Security::Unchanged,
     };
     k.reply(Reply::Checkout { item: item(7), result: Ok(lent) });
     k.tap(Tap::Account);
@@ -431,6 +433,7 @@ fn the_receipt_with_the_account_is_only_for_a_patron_who_may_see_it() {
         due: "2026-12-20".into(),
         renewed: false,
         desensitize: None,
+        security: kiosk_core::flow::Security::Unchanged,
     };
     // A card patron with its PIN: offered, and asked for.
     let mut k = Kiosk::borrowing(SessionPolicy::default());

@@ -91,6 +91,7 @@ fn a_card_patron_borrows_offline_with_the_screen_and_receipt_saying_so() {
         due: "2026-12-20".into(),
         renewed: false,
         desensitize: None,
+        security: kiosk_core::flow::Security::Unchanged,
     };
     k.reply(Reply::Checkout { item: item(1), result: Ok(loan) });
     k.on(Event::Tap(Tap::Finish));

@@ -99,6 +99,7 @@ impl Kiosk {
                 due: "2026-12-07".into(),
                 renewed: false,
                 desensitize: Some(true),
+                security: kiosk_core::flow::Security::Unchanged,
             }),
         });
     }
@@ -319,6 +320,7 @@ fn finish_waits_for_checkouts_in_flight() {
             due: "d".into(),
             renewed: false,
             desensitize: None,
+            security: kiosk_core::flow::Security::Unchanged,
         }),
     });
     assert_eq!(k.screen(), Screen::ReceiptChoice);
@@ -534,6 +536,7 @@ fn a_book_the_patron_already_had_is_renewed_not_lent_again() {
         due: "2026-12-21".into(),
         renewed: true,
         desensitize: None,
+        security: kiosk_core::flow::Security::Unchanged,
     };
     k.reply(Reply::Checkout { item: item(2), result: Ok(renewed.clone()) });
     let Screen::Borrowing { lines, .. } = k.screen() else { panic!() };
@@ -579,6 +582,7 @@ fn a_loan_chirps_and_a_refusal_beeps_three_times() {
             due: "d".into(),
             renewed: false,
             desensitize: None,
+            security: kiosk_core::flow::Security::Unchanged,
         }),
     });
     assert!(fx.contains(&Effect::Buzzer(BuzzerPattern::Lent)), "{fx:?}");
@@ -606,7 +610,7 @@ fn finish_with_refused_books_says_so_and_the_receipt_lists_them() {
         }
     );
     let fx = k.on(Event::Tap(Tap::Finish));
-    assert_eq!(k.screen(), Screen::Refused { count: 2, lent: 1 }, "{fx:?}");
+    assert_eq!(k.screen(), Screen::Refused { count: 2, lent: 1, unsecured: 0 }, "{fx:?}");
     assert!(k.on(Event::Tap(Tap::PrintReceipt)).is_empty(), "no receipt before the patron has seen it");
     k.on(Event::Tap(Tap::Dismiss));
     assert_eq!(k.screen(), Screen::ReceiptChoice);
@@ -644,7 +648,7 @@ fn only_refused_books_end_without_a_receipt_after_the_refused_screen() {
     k.on(Event::Tap(Tap::Finish));
     assert_eq!(
         k.screen(),
-        Screen::Refused { count: 1, lent: 0 },
+        Screen::Refused { count: 1, lent: 0, unsecured: 0 },
         "nothing lent: the screen must not say otherwise"
     );
     // Walking away: the warning, then the session ends as for any silence.
@@ -717,6 +721,7 @@ fn the_gate_is_released_for_a_lent_book_as_the_library_system_says() {
             due: "d".into(),
             renewed: false,
             desensitize,
+            security: kiosk_core::flow::Security::Unchanged,
         });
         k.reply(Reply::Checkout { item: item(n), result })
     };

@@ -153,6 +153,8 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
     ("offline", OFFLINE),
     ("statistics", STATISTICS),
     ("metrics", METRICS),
+    ("rfid", RFID),
+    ("desensitizer", DESENSITIZER),
 ];
 
 const LIBRARY: &[Key] = &[
@@ -356,6 +358,29 @@ const METRICS: &[Key] = &[
     key("key_file", Path, None, "the private key of cert_file (PEM)"),
 ];
 
+const AFI: Type = Int(1, 255, Unit::None);
+
+const RFID: &[Key] = &[
+    key(
+        "reader",
+        Text,
+        None,
+        "the RFID reader's serial device (a TRF7970A evaluation module, \"/dev/ttyACM0\"); \"simulated\" in the demo",
+    ),
+    key("security", OneOf(names::<TagSecurity>), Some("\"afi\""), "how the gate knows a tag: afi, eas or both"),
+    key("afi_on_shelf", AFI, Some("0x07"), "the AFI of an item not lent (the gate alarms on it)"),
+    key("afi_on_loan", AFI, Some("0xC2"), "the AFI written when an item is lent"),
+    key("patron_cards", Bool, Some("false"), "a library card with an RFID tag logs a patron in from the pad"),
+];
+
+const DESENSITIZER: &[Key] = &[
+    key("backend", OneOf(names::<Backend>), None, "the magnetic-strip desensitizer: gpio or simulated"),
+    key("pulse_pin", GPIO, None, "the BCM GPIO number that pulses the unit"),
+    key("book_present_pin", GPIO, None, "the BCM GPIO number of the unit's book sensor, if it has one"),
+    key("pulse_ms", Int(20, 2000, Millis), Some("300"), "how long a pulse lasts"),
+    key("wait_s", Int(1, 60, Seconds), Some("10"), "how long to wait for the book in the unit"),
+];
+
 const COUNTER: &[Key] = &[
     key("check_revocation", Bool, Some("true"), "ask the platform whether the card is revoked"),
     key(
@@ -469,6 +494,17 @@ pub(super) enum Backend {
     None,
 }
 
+/// `rfid.security`: what marks an item lent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagSecurity {
+    /// The AFI (the gate inventories with the on-shelf AFI).
+    Afi,
+    /// The EAS bit of NXP tags.
+    Eas,
+    /// Both.
+    Both,
+}
+
 /// `scanner.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ScannerKind {
@@ -498,6 +534,7 @@ choices! {
     }
     Barcode { "nw7" => Nw7, "code128" => Code128 }
     Backend { "gpio" => Gpio, "simulated" => Simulated, "none" => None }
+    TagSecurity { "afi" => Afi, "eas" => Eas, "both" => Both }
     ScannerKind {
         "evdev" => Evdev, "serial" => Serial, "fifo" => Fifo, "simulated" => Simulated, "none" => None
     }

@@ -98,6 +98,51 @@ pub struct Config {
     pub statistics: Statistics,
     /// `[metrics]`: the management endpoint for IT (off without `listen`).
     pub metrics: Option<Metrics>,
+    /// `[rfid]`: books read from an RFID pad, their security by AFI or EAS.
+    pub rfid: Option<Rfid>,
+    /// `[desensitizer]`: a magnetic-strip desensitizer unit (libraries without RFID).
+    pub desensitizer: Option<Desensitizer>,
+}
+
+pub use keys::TagSecurity;
+
+/// `[rfid]` (optional section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rfid {
+    pub reader: RfidReader,
+    pub security: TagSecurity,
+    /// The AFI of an item not lent (the gate alarms on it).
+    pub afi_on_shelf: u8,
+    /// The AFI of an item lent.
+    pub afi_on_loan: u8,
+    /// A library card with an RFID tag (the Danish model's "patron card" usage) logs in.
+    pub patron_cards: bool,
+}
+
+/// `rfid.reader`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RfidReader {
+    /// A TRF7970A evaluation module on this serial device.
+    Serial(std::path::PathBuf),
+    /// The demo's virtual reader.
+    Simulated,
+}
+
+/// `[desensitizer]` (optional section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desensitizer {
+    pub unit: DesensitizerUnit,
+    /// How long a pulse lasts.
+    pub pulse: Duration,
+    /// How long to wait for the book in the unit (with a sensor).
+    pub wait: Duration,
+}
+
+/// `desensitizer.backend` and its pins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesensitizerUnit {
+    Gpio { pulse: GpioPin, book_present: Option<GpioPin> },
+    Simulated,
 }
 
 /// `[statistics]` (optional section).
@@ -794,6 +839,8 @@ impl Config {
             offline: Offline::default(),
             statistics: Statistics::default(),
             metrics: None,
+            rfid: None,
+            desensitizer: None,
         }
     }
 

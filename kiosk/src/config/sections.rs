@@ -12,7 +12,8 @@ use kiosk_platform::cache::Grace;
 use kiosk_printer::{CheckDigit, Guard, PaperWidth, Symbology};
 
 use super::keys::{
-    self, Backend, Barcode, CardMode, Choice, DeviceMode, IlsMode, PlatformMode, ScannerKind, Transport,
+    self, Backend, Barcode, CardMode, Choice, DeviceMode, IlsMode, PlatformMode, ScannerKind, TagSecurity,
+    Transport,
 };
 use super::problems::{Collector, Problems};
 use super::reader::{Field, Section, Span, Walk, split_sections};
@@ -28,6 +29,7 @@ use super::{
     SharedLinkStore, Sip2, Sip2Login, Sip2Tls, Statistics, Terminal, TerminalIdentity, TokenKey,
     TypedTerminator,
 };
+use super::{Desensitizer, DesensitizerUnit, Rfid, RfidReader};
 
 const SYNTAX_FIX: &str =
     "correct the TOML syntax here (text in double quotes, one `key = value` per line, [section] headers)";
@@ -57,6 +59,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let (scanner_s, counter_s, security_s, offline_s) =
         (take("scanner"), take("counter"), take("security"), take("offline"));
     let (statistics_s, metrics_s) = (take("statistics"), take("metrics"));
+    let (rfid_s, desensitizer_s) = (take("rfid"), take("desensitizer"));
 
     let platform = platform(&mut walk, platform_s);
     let printer = printer(&mut walk, printer_s);
@@ -76,6 +79,20 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let offline = offline(&mut walk, offline_s);
     let statistics = statistics(&mut walk, statistics_s);
     let metrics = metrics(&mut walk, metrics_s);
+    let rfid_span = rfid_s.is_present().then(|| rfid_s.header_span());
+    let rfid = rfid(&mut walk, rfid_s);
+    let desensitizer_span = desensitizer_s.is_present().then(|| desensitizer_s.header_span());
+    let desensitizer = desensitizer(&mut walk, desensitizer_s);
+    if let (Some(_), Some(span)) = (rfid_span, desensitizer_span) {
+        walk.report(
+            span,
+            "desensitizer",
+            bad(
+                "a kiosk with an RFID pad switches security by the tags ([rfid]), not a desensitizer",
+                "keep [rfid] or [desensitizer], not both",
+            ),
+        );
+    }
     let label_print = label.as_ref().map(|l| matches!(l.method_d, MethodD::On { print: true, .. }));
     let has_links = platform.as_ref().map(|p| !matches!(p, Platform::Api { .. }));
     let mode = counter(
@@ -103,6 +120,8 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             offline: offline?,
             statistics: statistics?,
             metrics: metrics?,
+            rfid: rfid?,
+            desensitizer: desensitizer?,
         })
     })();
     match (walk.problems.is_clean(), config) {
@@ -976,6 +995,99 @@ fn statistics(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Statistics> {
     let days = s.integer(walk, "keep_days").value();
     s.finish(walk, |_| None);
     Some(Statistics { keep_days: u32::try_from(days?).unwrap_or(400) })
+}
+
+// ---------------------------------------------------------------------------------------
+// [rfid] and [desensitizer]
+
+fn rfid(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Rfid>> {
+    if !s.is_present() {
+        return Some(None);
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let reader = s.string(walk, "reader").then(walk, s.path("reader"), |r| {
+        if r == "simulated" {
+            Ok(RfidReader::Simulated)
+        } else {
+            DevicePath::parse(&r).map(|d| RfidReader::Serial(d.path().to_path_buf()))
+        }
+    });
+    let reader = s.required(walk, "reader", reader, "reader = \"/dev/ttyACM0\"");
+    let security = s.choice::<TagSecurity>(walk, "security").value();
+    let afi = |walk: &mut Walk<'_>, s: &mut Section<'_>, key: &str| {
+        s.integer(walk, key).value().map(|n| u8::try_from(n).unwrap_or(0x07))
+    };
+    let shelf = afi(walk, &mut s, "afi_on_shelf");
+    let loan = afi(walk, &mut s, "afi_on_loan");
+    if let (Some(a), Some(b)) = (shelf, loan)
+        && a == b
+    {
+        walk.report(
+            s.header_span(),
+            s.path("afi_on_loan"),
+            bad(
+                format!("afi_on_loan and afi_on_shelf are both {a:#04x}: the gate could not tell a lent book"),
+                "use the library's own values (ISO 28560: 0x07 on the shelf, 0xC2 on loan)",
+            ),
+        );
+    }
+    let patron_cards = s.boolean(walk, "patron_cards").value();
+    s.finish(walk, |_| None);
+    Some(Some(Rfid {
+        reader: reader?,
+        security: security?,
+        afi_on_shelf: shelf?,
+        afi_on_loan: loan?,
+        patron_cards: patron_cards?,
+    }))
+}
+
+fn desensitizer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Desensitizer>> {
+    if !s.is_present() {
+        return Some(None);
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let backend = s.choice::<Backend>(walk, "backend");
+    let backend = s.required(walk, "backend", backend, "backend = \"gpio\"");
+    let pin = |walk: &mut Walk<'_>, s: &mut Section<'_>, key: &'static str| {
+        s.integer(walk, key).then(walk, s.path(key), |n| {
+            u8::try_from(n)
+                .ok()
+                .and_then(GpioPin::new)
+                .ok_or_else(|| bad(format!("{n} is not a GPIO number"), "use a BCM GPIO number"))
+        })
+    };
+    let pulse_pin = pin(walk, &mut s, "pulse_pin");
+    let present_pin = pin(walk, &mut s, "book_present_pin").optional();
+    let pulse = s.integer(walk, "pulse_ms").value().map(|ms| Duration::from_millis(ms.unsigned_abs()));
+    let wait = s.integer(walk, "wait_s").value().map(|w| Duration::from_secs(w.unsigned_abs()));
+    let unit = match backend {
+        Some(Backend::Gpio) => {
+            let pulse_pin = s.required_because(
+                walk,
+                "pulse_pin",
+                pulse_pin,
+                "pulse_pin = 22",
+                ", needed when backend = \"gpio\"",
+            );
+            (|| Some(Some(DesensitizerUnit::Gpio { pulse: pulse_pin?, book_present: present_pin? })))()
+        }
+        Some(Backend::Simulated) => Some(Some(DesensitizerUnit::Simulated)),
+        Some(Backend::None) => Some(None),
+        None => None,
+    };
+    s.finish(walk, |key| {
+        (matches!(backend, Some(Backend::Simulated | Backend::None)) && key.ends_with("_pin"))
+            .then(|| backend.map(quoted).map(|b| format!("backend = {b}")))
+            .flatten()
+    });
+    let unit = unit?;
+    Some(unit.map(|unit| Desensitizer { unit, pulse: pulse.unwrap_or_default(), wait: wait.unwrap_or_default() }))
+        .filter(|_| pulse.is_some() && wait.is_some())
 }
 
 fn metrics(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Metrics>> {

@@ -263,6 +263,7 @@ pub fn drivers(
         library: Some(library),
         printer: Some(Arc::new(printer)),
         outputs: Outputs::none(),
+        security: None,
     };
     let journal = Arc::new(Journal::open(&state.join("journal")).map_err(StartError::from)?);
     let mut drivers = Drivers::assemble(config, journal, devices)?;

@@ -44,6 +44,8 @@ pub enum StartError {
     Thread { what: &'static str, source: std::io::Error },
     #[error("the scanner rules are invalid: {0}")]
     Scanner(String),
+    #[error("the desensitizer cannot start: {0}")]
+    Desensitizer(kiosk_io::IoError),
 }
 
 /// How long the gate's line is high to release it.
@@ -97,6 +99,8 @@ pub struct Drivers {
     pub library: Option<Arc<Sip2Library>>,
     /// The library system behind the loan journal (checkouts go through it).
     pub lending: Option<super::journaled::JournaledLibrary>,
+    /// What switches items' security with their loans: the RFID pad or a desensitizer.
+    pub security: Option<super::security::SecurityUnit>,
     /// Offline lending, where the library turned it on (`[offline] enabled`).
     pub offline: Option<Arc<super::offline::OfflineLending>>,
     /// The usage statistics (`usage.stats` in the state directory).
@@ -145,6 +149,8 @@ pub struct Devices {
     pub library: Option<Arc<Sip2Library>>,
     pub printer: Option<Arc<dyn super::printing::Printer>>,
     pub outputs: Outputs,
+    /// The RFID pad or the desensitizer, where the library has one.
+    pub security: Option<super::security::SecurityUnit>,
 }
 
 impl core::fmt::Debug for Devices {
@@ -211,7 +217,9 @@ impl Drivers {
         let printer = printer(config, inputs)?
             .map(|device| Arc::new(super::printing::EscPos(device)) as Arc<dyn super::printing::Printer>);
         let outputs = Outputs { signals: outputs(config) };
-        let devices = Devices { card, platform, trust, links: links.clone(), library, printer, outputs };
+        let security = security(config, inputs)?;
+        let devices =
+            Devices { card, platform, trust, links: links.clone(), library, printer, outputs, security };
         let mut drivers = Drivers::assemble(config, journal, devices)?;
         if let (Some(store), Some(follow)) = (links, follow) {
             drivers.shared_links = Some(follow.shared.clone());
@@ -247,7 +255,7 @@ impl Drivers {
         let classifier =
             kiosk_core::scan::Classifier::standard(&sc.library_card_prefix, sc.staff_card_prefix.as_deref())
                 .map_err(|e| StartError::Scanner(e.to_string()))?;
-        let Devices { card, platform, trust, links, library, printer, outputs } = devices;
+        let Devices { card, platform, trust, links, library, printer, outputs, security } = devices;
         // Loans made offline are sent even if the library has since turned offline lending
         // off: `enabled` governs new offline loans only.
         let queued = journal.dir().join(crate::offline::FILE).exists();
@@ -275,7 +283,10 @@ impl Drivers {
             card,
             platform,
             trust,
-            lending: library.clone().map(|l| super::journaled::JournaledLibrary::new(l, journal.clone())),
+            lending: library
+                .clone()
+                .map(|l| super::journaled::JournaledLibrary::new(l, journal.clone()).with_security(security.clone())),
+            security,
             library,
             printer,
             job_settings: config.job_settings(),
@@ -659,6 +670,49 @@ fn outputs(config: &Config) -> Option<kiosk_io::Ticker> {
         config::Io::None => return None,
     };
     ticker.map_err(|e| tracing::error!(error = %e, "the output ticker cannot start")).ok()
+}
+
+/// The RFID pad (its reader's thread started) or the desensitizer, as configured.
+///
+/// # Errors
+/// A simulated reader (the demo's), a desensitizer whose pins cannot be claimed, the
+/// pad's thread cannot start. A reader that cannot be opened now is not an error: the
+/// pad's thread opens it when it is there, and the status page says why it is not.
+fn security(
+    config: &Config,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<Option<super::security::SecurityUnit>, StartError> {
+    use super::security::{SecurityUnit, start_pad};
+    if let Some(r) = &config.rfid {
+        let config::RfidReader::Serial(path) = &r.reader else {
+            return Err(StartError::Simulated { what: "RFID reader" });
+        };
+        let path = path.display().to_string();
+        let open = Box::new(move || kiosk_rfid::EvmReader::open(&path));
+        let pad = start_pad(open, tag_values(r), inputs.clone())
+            .map_err(|source| StartError::Thread { what: "RFID pad", source })?;
+        return Ok(Some(SecurityUnit::Rfid(pad)));
+    }
+    let Some(d) = &config.desensitizer else { return Ok(None) };
+    let unit: Arc<dyn kiosk_io::Desensitizer> = match d.unit {
+        config::DesensitizerUnit::Gpio { pulse, book_present } => Arc::new(
+            kiosk_io::GpioDesensitizer::open(pulse.bcm(), book_present.map(config::GpioPin::bcm), d.pulse)
+                .map_err(StartError::Desensitizer)?,
+        ),
+        config::DesensitizerUnit::Simulated => Arc::new(kiosk_io::SimulatedDesensitizer::new()),
+    };
+    Ok(Some(SecurityUnit::Desensitizer { unit, wait: d.wait, pulses: Arc::default() }))
+}
+
+/// The library's tag values from `[rfid]`.
+#[must_use]
+pub fn tag_values(r: &config::Rfid) -> super::security::TagValues {
+    super::security::TagValues {
+        security: r.security,
+        afi_on_shelf: r.afi_on_shelf,
+        afi_on_loan: r.afi_on_loan,
+        patron_cards: r.patron_cards,
+    }
 }
 
 /// Opens the configured scanner.

@@ -2,16 +2,22 @@
 //! intent is written and fsync'ed, after the library system answers its outcome is; an
 //! intent without an outcome (no answer, a crash, a power cut) is reconciled with the
 //! library system before the next patron is served, so a loan is never lost or made
-//! twice. Every journal write runs on a blocking thread, never on an async worker: an
+//! twice. The item's security follows inside the pair: switched off after the library
+//! system accepted a loan (on after a return) and before the outcome is journaled, so an
+//! intent left open by a power cut between the two is settled with its security too:
+//! found lent, switched off; found not lent, switched back on. Every journal write runs on a blocking thread, never on an async worker: an
 //! fsync on a slow SD card must not stall the event loop or another session's reply.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use kiosk_core::flow::{ItemId, Security};
 use kiosk_ils::client::Reconciled;
 use kiosk_ils::{Library, Loan, Refused, Sip2Error, Sip2Library};
 use zeroize::Zeroizing;
+
+use super::security::SecurityUnit;
 
 use crate::journal::{Journal, JournalError, Operation, SessionJournal};
 
@@ -20,6 +26,7 @@ use crate::journal::{Journal, JournalError, Operation, SessionJournal};
 pub struct JournaledLibrary {
     library: Arc<Sip2Library>,
     journal: Arc<Journal>,
+    security: Option<SecurityUnit>,
 }
 
 impl core::fmt::Debug for JournaledLibrary {
@@ -54,12 +61,23 @@ pub struct Reconciliation {
     pub lent: u32,
     pub renewed: u32,
     pub returned: u32,
+    /// Items whose security could not be set to follow what was found (staff check
+    /// them).
+    pub security_not_set: u32,
 }
 
 impl JournaledLibrary {
     #[must_use]
     pub fn new(library: Arc<Sip2Library>, journal: Arc<Journal>) -> JournaledLibrary {
-        JournaledLibrary { library, journal }
+        JournaledLibrary { library, journal, security: None }
+    }
+
+    /// The unit that switches items' security with their loans (the RFID pad, a
+    /// desensitizer).
+    #[must_use]
+    pub fn with_security(mut self, security: Option<SecurityUnit>) -> JournaledLibrary {
+        self.security = security;
+        self
     }
 
     /// One session's loans (its own journal file, made at the first checkout).
@@ -68,6 +86,7 @@ impl JournaledLibrary {
         SessionLoans {
             library: self.library.clone(),
             journal: Arc::new(Mutex::new(self.journal.session(session))),
+            security: self.security.clone(),
         }
     }
 
@@ -118,6 +137,19 @@ impl JournaledLibrary {
                         "returned" => done.returned += 1,
                         _ => {}
                     }
+                    // The security follows what was found: a loan made, off; a checkout
+                    // not made (or a return made), on. A renewal changes neither.
+                    let security = match (u.operation, found) {
+                        (Operation::Checkout, "lent") => Some(true),
+                        (Operation::Checkout, "not lent") | (Operation::Return, "returned") => Some(false),
+                        _ => None,
+                    };
+                    if let (Some(lent), Some(unit)) = (security, &self.security)
+                        && let Err(e) = unit.follow(&ItemId(u.item.to_string()), lent).await
+                    {
+                        tracing::error!(error = %e, lent, "an item's security could not be set after a restart");
+                        done.security_not_set += 1;
+                    }
                     // What was found, never which patron or item. Nothing is sent again:
                     // a renewal or return not made is the patron's to ask for again.
                     tracing::info!(operation = ?u.operation, found, "reconciled a request left open by a crash");
@@ -152,6 +184,7 @@ impl JournaledLibrary {
 pub struct SessionLoans {
     library: Arc<Sip2Library>,
     journal: Arc<Mutex<SessionJournal>>,
+    security: Option<SecurityUnit>,
 }
 
 impl core::fmt::Debug for SessionLoans {
@@ -165,19 +198,31 @@ fn lock(j: &Mutex<SessionJournal>) -> std::sync::MutexGuard<'_, SessionJournal> 
 }
 
 impl SessionLoans {
-    /// Journals the intent (fsync), sends the checkout, journals the answer. An unknown
-    /// outcome stays open in the journal and is reconciled at the next start.
+    /// Journals the intent (fsync), sends the checkout, switches the item's security off
+    /// for a loan the library system accepted (unless it said to keep it on), journals
+    /// the answer. An unknown outcome, or a power cut before the security switch, stays
+    /// open in the journal and is reconciled at the next start.
     ///
     /// # Errors
     /// [`CheckoutFailure`]: not sent, or sent without an answer.
-    pub async fn checkout(&self, patron: &str, item: &str) -> Result<Result<Loan, Refused>, CheckoutFailure> {
+    pub async fn checkout(
+        &self,
+        patron: &str,
+        item: &str,
+    ) -> Result<Result<(Loan, Security), Refused>, CheckoutFailure> {
         let journal = self.journal.clone();
         let (p, i) = (Zeroizing::new(patron.to_owned()), Zeroizing::new(item.to_owned()));
         let intent = super::spawn_scrubbed(move || lock(&journal).intend(Operation::Checkout, &p, &i))
             .await
             .map_err(CheckoutFailure::Stopped)?
             .map_err(CheckoutFailure::NotJournaled)?;
-        let answer = self.library.checkout(patron, item).await.map_err(CheckoutFailure::NoAnswer)?;
+        let answer = match self.library.checkout(patron, item).await.map_err(CheckoutFailure::NoAnswer)? {
+            Ok(loan) => {
+                let security = self.secure(item, loan.desensitize).await;
+                Ok((loan, security))
+            }
+            Err(refused) => Err(refused),
+        };
         let journal = self.journal.clone();
         let written = super::spawn_scrubbed(move || lock(&journal).answered(intent)).await;
         match written {
@@ -208,17 +253,46 @@ impl SessionLoans {
     }
 
     /// Journals the return's intent (fsync; no patron: a return needs none), sends the
-    /// checkin, journals the answer; an outcome unknown stays open and is reconciled at
-    /// the next start by the item's status.
+    /// checkin, switches the item's security back on when it was returned, journals the
+    /// answer; an outcome unknown stays open and is reconciled at the next start by the
+    /// item's status. `Ok((_, false))`: returned, but its security could not be set.
     ///
     /// # Errors
     /// [`CheckoutFailure`]: not sent, or sent without a usable answer.
     pub async fn return_item(
         &self,
         item: &str,
-    ) -> Result<Result<kiosk_ils::CheckinOutcome, kiosk_ils::ItemProblem>, CheckoutFailure> {
-        let sent = self.library.return_item(item);
+    ) -> Result<(Result<kiosk_ils::CheckinOutcome, kiosk_ils::ItemProblem>, bool), CheckoutFailure> {
+        let sent = async {
+            let answer = self.library.return_item(item).await?;
+            let secured = match (&answer, &self.security) {
+                (Ok(_), Some(unit)) => match unit.follow(&ItemId(item.to_owned()), false).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a returned item's security could not be switched on");
+                        false
+                    }
+                },
+                _ => true,
+            };
+            Ok((answer, secured))
+        };
         self.journaled(Operation::Return, "", item, None, sent).await
+    }
+
+    /// A loan's security switched off, unless the library system said to keep it on.
+    async fn secure(&self, item: &str, desensitize: Option<bool>) -> Security {
+        let Some(unit) = &self.security else { return Security::Unchanged };
+        if desensitize == Some(false) {
+            return Security::Unchanged;
+        }
+        match unit.follow(&ItemId(item.to_owned()), true).await {
+            Ok(()) => Security::Switched,
+            Err(e) => {
+                tracing::warn!(error = %e, "a lent item's security could not be switched off");
+                Security::Failed
+            }
+        }
     }
 
     /// The journal around one request other than a checkout: the intent fsync'ed before

@@ -161,6 +161,7 @@ impl Orchestrator {
         };
         let loans = self.loans.get_or_insert_with(|| lending.session(session.0)).clone();
         let offline = self.drivers.offline.clone();
+        let inputs = self.inputs.clone();
         self.spawn(session, true, async move {
             if let Some(o) = offline
                 && o.still_pending(&item).await
@@ -170,8 +171,13 @@ impl Orchestrator {
                 return Some(Input::Reply { session, reply: Reply::Returned { item, result } });
             }
             let result = match loans.return_item(&item.0).await {
-                Ok(Ok(outcome)) => Ok(returned(outcome)),
-                Ok(Err(problem)) => Err(item_refusal(problem.into())),
+                Ok((Ok(outcome), secured)) => {
+                    if !secured {
+                        let _ = inputs.send(Input::SecurityNotSet);
+                    }
+                    Ok(returned(outcome))
+                }
+                Ok((Err(problem), _)) => Err(item_refusal(problem.into())),
                 Err(e) => Err(unanswered("return", &e)),
             };
             loans.finish().await;
@@ -197,6 +203,7 @@ impl Orchestrator {
                     due: kiosk_ils::display_due_date(&loan.due),
                     renewed: true,
                     desensitize: loan.desensitize,
+                    security: kiosk_core::flow::Security::Unchanged,
                 }),
                 Ok(Err(problem)) => Err(item_refusal(problem.into())),
                 Err(e) => Err(unanswered("renewal", &e)),
@@ -279,12 +286,13 @@ impl Orchestrator {
                 return Some(Input::Reply { session, reply: Reply::Checkout { item, result } });
             }
             let result = match loans.checkout(patron.expose(), &item.0).await {
-                Ok(Ok(loan)) => Ok(Loan {
+                Ok(Ok((loan, security))) => Ok(Loan {
                     item: item.clone(),
                     title: loan.title,
                     due: kiosk_ils::display_due_date(&loan.due),
                     renewed: loan.renewed,
                     desensitize: loan.desensitize,
+                    security,
                 }),
                 Ok(Err(problem)) => Err(item_refusal(problem)),
                 Err(e) => {
@@ -329,6 +337,9 @@ impl Orchestrator {
         }
         for _ in 0..done.settled {
             self.console.log(kiosk_ui::EventKind::StaffAction, 1, 0);
+        }
+        for _ in 0..done.security_not_set {
+            self.console.log(kiosk_ui::EventKind::SecurityNotSet, 0, 0);
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod printing;
 pub mod registration;
 pub mod scan;
 mod screen;
+pub mod security;
 mod session;
 mod staff;
 
@@ -74,6 +75,13 @@ pub enum Input {
     Registered(Result<drivers::NewPlatform, kiosk_ui::RegistrationView>),
     /// The staff PIN's check finished.
     StaffPinChecked(bool),
+    /// The RFID pad: an item placed, a part added, or taken off.
+    Pad(kiosk_core::flow::OnPad),
+    /// A tag that is not a library item was put on the pad (ignored; staff see it).
+    TagIgnored,
+    /// A book's security could not be set to follow its loan outside a patron's
+    /// session (a return's, or a loan settled at start): staff check it.
+    SecurityNotSet,
     /// Stop the loop (SIGTERM, or the control channel closed).
     Shutdown,
 }
@@ -350,6 +358,15 @@ impl Orchestrator {
                 Vec::new()
             }
             Input::StaffPinChecked(ok) => self.console.staff_pin_checked(ok),
+            Input::Pad(on) => self.console.event(Event::Pad(on)),
+            Input::TagIgnored => {
+                self.console.log(kiosk_ui::EventKind::TagIgnored, 0, 0);
+                Vec::new()
+            }
+            Input::SecurityNotSet => {
+                self.console.log(kiosk_ui::EventKind::SecurityNotSet, 0, 0);
+                Vec::new()
+            }
             Input::Shutdown => Vec::new(),
         };
         self.run_work(work);

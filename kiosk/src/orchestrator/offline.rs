@@ -152,6 +152,7 @@ impl OfflineLending {
                 due: kiosk_ils::display_due_date(due.as_str()),
                 renewed: false,
                 desensitize: None,
+                security: kiosk_core::flow::Security::Unchanged,
             }),
             Err(OfflineRefusal::PatronLimit(_) | OfflineRefusal::TotalLimit(_)) => {
                 Err(ItemRefusal::OfflineLimit.into())

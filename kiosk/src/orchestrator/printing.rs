@@ -140,6 +140,8 @@ fn refused_line(language: Language, item: &ItemId, r: &Refusal) -> RefusedLine {
         ItemRefusal::OfflineLimit | ItemRefusal::OfflineStopped | ItemRefusal::OfflinePending => {
             (NotLent::Other, None)
         }
+        // A set not whole on the pad: "cannot be borrowed here" (the screen named the parts).
+        ItemRefusal::PartsMissing { .. } | ItemRefusal::DuplicateTags => (NotLent::Other, None),
         // Not confirmed either way: staff check it, as for no answer.
         ItemRefusal::NoAnswer | ItemRefusal::Unconfirmed => (NotLent::NoAnswer, None),
     };

@@ -59,6 +59,10 @@ impl DeviceStatus {
                 .position(|r| r.device == Device::LibrarySystem)
                 .map_or(self.rows.len(), |i| i + 1);
             self.rows.insert(at, row);
+        } else if matches!(row.device, Device::RfidPad | Device::Desensitizer) {
+            // The pad or the desensitizer, where the kiosk has one: after the card reader.
+            let at = self.rows.iter().position(|r| r.device == Device::Reader).map_or(0, |i| i + 1);
+            self.rows.insert(at, row);
         } else if row.device == Device::LinkStore {
             let at = self
                 .rows
@@ -268,6 +272,8 @@ impl Orchestrator {
                     Device::Update => "update",
                     Device::Keyboard => "keyboard",
                     Device::LinkStore => "link_store",
+                    Device::RfidPad => "rfid_pad",
+                    Device::Desensitizer => "desensitizer",
                     // Its own gauges (waiting, refused).
                     Device::OfflineLoans => return None,
                 };

@@ -63,6 +63,8 @@ pub struct SessionPolicy {
     pub returns: bool,
     /// Who may borrow while the library system does not answer (`None`: nobody).
     pub offline: Option<OfflinePolicy>,
+    /// Books are read from an RFID pad (they are still scanned where they have no tag).
+    pub rfid_pad: bool,
 }
 
 /// Offline lending's patron rule (the kiosk's own limits are the orchestrator's).
@@ -152,6 +154,7 @@ impl Default for SessionPolicy {
             account: true,
             returns: false,
             offline: None,
+            rfid_pad: false,
         }
     }
 }
@@ -184,6 +187,67 @@ pub struct Loan {
     /// The library system's answer about the item's security: switch it off (`Some(true)`),
     /// leave it on (`Some(false)`), or not said (`None`).
     pub desensitize: Option<bool>,
+    /// What became of the item's security (its RFID tag's AFI or EAS, its magnetic strip).
+    pub security: Security,
+}
+
+/// What became of a lent book's security, switched by the orchestrator after the library
+/// system accepted the loan (and before the answer reaches the flow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Security {
+    /// Nothing to switch: the kiosk has no security unit, or the library system said to
+    /// keep the item's security on.
+    #[default]
+    Unchanged,
+    /// Switched off: the book passes the gate.
+    Switched,
+    /// Could not be switched off (tried again, then given up): the patron takes the book
+    /// to the counter, and staff are called.
+    Failed,
+}
+
+/// A library item on the RFID pad as the reader sees it now: its identifier, how many
+/// parts its set has, and which of them are on the pad (none: it was taken off).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OnPad {
+    pub item: ItemId,
+    /// Parts in the set (1 for a single book).
+    pub parts: u8,
+    /// The parts on the pad, 1-based, each once.
+    pub present: Vec<u8>,
+    /// Two tags on the pad say they are the same part of this item.
+    pub duplicate: bool,
+}
+
+impl core::fmt::Debug for OnPad {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "OnPad({:?}, {:?} of {})", self.item, self.present, self.parts)
+    }
+}
+
+impl OnPad {
+    /// The parts not on the pad, in order.
+    #[must_use]
+    pub fn missing(&self) -> Vec<u8> {
+        (1..=self.parts.max(1)).filter(|p| !self.present.contains(p)).collect()
+    }
+
+    /// Every part is on the pad.
+    #[must_use]
+    pub fn complete(&self) -> bool {
+        !self.present.is_empty() && self.missing().is_empty()
+    }
+
+    /// Why it cannot be sent as it lies (`None`: it can).
+    fn problem(&self) -> Option<ItemRefusal> {
+        if self.duplicate {
+            Some(ItemRefusal::DuplicateTags)
+        } else if self.complete() {
+            None
+        } else {
+            Some(ItemRefusal::PartsMissing { missing: self.missing(), parts: self.parts })
+        }
+    }
 }
 
 impl core::fmt::Debug for Loan {
@@ -221,6 +285,20 @@ pub enum ItemRefusal {
     /// The book was lent offline and that loan has not reached the library system yet:
     /// it is neither lent nor returned here until it has (staff check it).
     OfflinePending,
+    /// Part of a set (a book with its CD, volumes sold together) is not on the RFID pad:
+    /// the set is lent or returned only whole. `missing` are the parts' numbers.
+    PartsMissing { missing: Vec<u8>, parts: u8 },
+    /// Two tags on the RFID pad say they are this item (and part): one is not what it
+    /// says, so neither is lent or returned (staff check them).
+    DuplicateTags,
+}
+
+impl ItemRefusal {
+    /// A refusal that lasts only while the pad shows it (a set made whole, a duplicate
+    /// taken away, and the item is sent).
+    fn is_pad_problem(&self) -> bool {
+        matches!(self, ItemRefusal::PartsMissing { .. } | ItemRefusal::DuplicateTags)
+    }
 }
 
 /// A refused item: why (a code the screen words in the patron's language), and the
@@ -466,6 +544,8 @@ pub enum Event {
     PaperRestored,
     /// Counter: staff chose "link a card" (ignored by a self-checkout kiosk).
     StartLinking,
+    /// The RFID pad: an item placed, a part added, or taken off (`present` empty).
+    Pad(OnPad),
 }
 
 /// What is printed.
@@ -522,6 +602,9 @@ pub enum StaffCall {
     PrinterOutOfPaper,
     PrinterFault,
     Malfunction,
+    /// A lent book's security could not be switched off: the patron was told to bring it
+    /// to the counter.
+    ItemSecurity,
 }
 
 /// Events for the audit log. No personal data: no PIN, serial, patron or item.
@@ -773,6 +856,9 @@ pub enum Screen {
         /// Books lent or renewed in the same session (the screen says the others are
         /// borrowed only when there are some).
         lent: usize,
+        /// Of the books lent, those whose security could not be switched off: to the
+        /// counter too.
+        unsecured: usize,
     },
     ReceiptChoice,
     Printing {
@@ -847,6 +933,8 @@ pub struct View {
     pub library_card_login: bool,
     /// The receipt choice offers the account's summary too.
     pub account_receipt: bool,
+    /// The kiosk reads RFID tags: the screens say to put books on the pad.
+    pub rfid_pad: bool,
 }
 
 #[derive(Debug)]
@@ -865,6 +953,9 @@ struct Basket {
     renew_log: Vec<(ItemId, RenewState)>,
     /// Lending offline (the library system did not answer the patron status).
     offline: bool,
+    /// Items taken from the RFID pad in this session: each is sent once while it stays
+    /// on the pad (a refused one is tried again only when it is put down again).
+    from_pad: Vec<ItemId>,
 }
 
 impl Basket {
@@ -879,6 +970,7 @@ impl Basket {
             blocked: None,
             renew_log: Vec::new(),
             offline: false,
+            from_pad: Vec::new(),
         }
     }
 
@@ -887,6 +979,7 @@ impl Basket {
         let offline = self.offline;
         let mut empty = Basket::new(self.patron.clone(), self.method);
         empty.offline = offline;
+        empty.from_pad = self.from_pad.clone();
         core::mem::replace(self, empty)
     }
 
@@ -966,6 +1059,15 @@ impl Basket {
         self.renew_log.iter().any(|(i, s)| {
             i == item && matches!(s, RenewState::Refused(r) if r.reason == ItemRefusal::NoAnswer)
         })
+    }
+
+    /// Lent books whose security could not be switched off (the patron brings them to
+    /// the counter).
+    fn unsecured(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| matches!(l, LoanLine::Borrowed(loan) if loan.security == Security::Failed))
+            .count()
     }
 
     /// `(lent, refused)`: a renewal is neither.
@@ -1106,6 +1208,9 @@ pub struct PatronSession {
     last_activity: Millis,
     warning_until: Option<Millis>,
     purpose: Purpose,
+    /// The library items on the RFID pad now (kept between sessions: books put down
+    /// before the patron logs in join the list when borrowing starts).
+    pad: Vec<OnPad>,
 }
 
 /// The effects of one event, in order.
@@ -1130,6 +1235,7 @@ impl PatronSession {
             last_activity: Millis(0),
             warning_until: None,
             purpose: Purpose::Patron,
+            pad: Vec::new(),
         }
     }
 
@@ -1221,6 +1327,7 @@ impl PatronSession {
             State::Refusals(b) => Screen::Refused {
                 count: b.counts().1,
                 lent: b.lines.iter().filter(|l| matches!(l, LoanLine::Borrowed(_))).count(),
+                unsecured: b.unsecured(),
             },
             State::ReceiptChoice(_) => Screen::ReceiptChoice,
             State::Account(basket, account) => Screen::Account(account.view(basket.blocked.is_none())),
@@ -1262,6 +1369,7 @@ impl PatronSession {
             account_receipt: matches!(&self.state, State::ReceiptChoice(b) if !b.offline)
                 && self.account_allowed(),
             library_card_login: self.policy.library_card_login != LibraryCardLogin::Off,
+            rfid_pad: self.policy.rfid_pad,
             can_return: self.policy.returns
                 && self.policy.counter.is_none()
                 && !self.out_of_service
@@ -1356,7 +1464,9 @@ impl PatronSession {
                 }
             }
             Event::StartLinking => self.on_start_linking(now, &mut fx),
+            Event::Pad(news) => self.on_pad(now, news),
         }
+        self.take_from_pad(now, &mut fx);
         self.on_time(now, &mut fx);
         fx
     }
@@ -1846,15 +1956,18 @@ impl PatronSession {
                 if basket.in_flight.as_ref().is_some_and(|(i, _)| *i == item) =>
             {
                 basket.in_flight = None;
-                fx.push(Effect::Buzzer(if result.is_ok() {
+                let unsecured = matches!(&result, Ok(loan) if loan.security == Security::Failed);
+                fx.push(Effect::Buzzer(if result.is_ok() && !unsecured {
                     BuzzerPattern::Lent
                 } else {
                     BuzzerPattern::Refused
                 }));
                 // The gate lets a lent book out, unless the library system said to keep
-                // its security on; a refused book never releases it.
+                // its security on or it could not be switched off; a refused book never
+                // releases it.
                 if let Ok(loan) = &result
                     && loan.desensitize != Some(false)
+                    && !unsecured
                 {
                     fx.push(Effect::ReleaseGate);
                 }
@@ -1862,6 +1975,9 @@ impl PatronSession {
                     Ok(loan) => LoanLine::Borrowed(loan),
                     Err(refusal) => LoanLine::Refused { item, refusal },
                 });
+                if unsecured {
+                    self.call_staff(StaffCall::ItemSecurity, fx);
+                }
                 self.send_next_checkout(now, fx);
             }
             (State::HandOff(h), Reply::Typed(result)) if h.typing == TypingView::Typing => {
@@ -2215,6 +2331,115 @@ impl PatronSession {
         }
     }
 
+    /// The RFID pad changed: what is on it is remembered; an item taken off before it was
+    /// sent is not lent (or returned), and its "parts missing" line goes.
+    fn on_pad(&mut self, now: Millis, news: OnPad) {
+        let item = news.item.clone();
+        self.pad.retain(|p| p.item != item);
+        let placed = !news.present.is_empty();
+        if placed {
+            self.pad.push(news);
+        }
+        match &mut self.state {
+            State::Borrowing(b) => {
+                if !placed {
+                    b.queue.retain(|i| *i != item);
+                    b.from_pad.retain(|i| *i != item);
+                    b.lines.retain(|l| !matches!(l, LoanLine::Refused { item: i, refusal }
+                        if *i == item && refusal.reason.is_pad_problem()));
+                }
+                self.activity(now);
+            }
+            State::Returning(r) => {
+                if !placed {
+                    r.queue.retain(|i| *i != item);
+                    r.from_pad.retain(|i| *i != item);
+                    r.lines.retain(|l| !matches!(l, ReturnLine::Refused { item: i, refusal }
+                        if *i == item && refusal.reason.is_pad_problem()));
+                }
+                self.activity(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// What is on the RFID pad joins the borrowing (or returns) list: a whole set once,
+    /// however often its tags are seen; a set with parts missing gets a line naming them,
+    /// replaced when they come.
+    fn take_from_pad(&mut self, now: Millis, fx: &mut Effects) {
+        let pad = &self.pad;
+        let line = |p: &OnPad, reason: ItemRefusal| (p.item.clone(), Refusal { reason, title: None });
+        match &mut self.state {
+            State::Borrowing(b) if !b.finishing => {
+                let mut queued = false;
+                for p in pad {
+                    let at = b.lines.iter().position(|l| matches!(l, LoanLine::Refused { item, refusal }
+                        if *item == p.item && refusal.reason.is_pad_problem()));
+                    if b.knows(&p.item) || (b.from_pad.contains(&p.item) && at.is_none()) {
+                        continue;
+                    }
+                    match (p.problem(), at) {
+                        (None, at) => {
+                            if let Some(at) = at {
+                                b.lines.remove(at);
+                            }
+                            b.from_pad.push(p.item.clone());
+                            b.queue.push_back(p.item.clone());
+                            queued = true;
+                        }
+                        (Some(why), at) => {
+                            let (item, refusal) = line(p, why);
+                            let new = LoanLine::Refused { item, refusal };
+                            if let Some(at) = at {
+                                b.lines[at] = new;
+                            } else {
+                                b.from_pad.push(p.item.clone());
+                                b.lines.push(new);
+                            }
+                        }
+                    }
+                }
+                if queued {
+                    self.send_next_checkout(now, fx);
+                }
+            }
+            State::Returning(r) if !r.finishing => {
+                let mut queued = false;
+                for p in pad {
+                    let at = r.lines.iter().position(|l| matches!(l, ReturnLine::Refused { item, refusal }
+                        if *item == p.item && refusal.reason.is_pad_problem()));
+                    if r.knows(&p.item) || (r.from_pad.contains(&p.item) && at.is_none()) {
+                        continue;
+                    }
+                    match (p.problem(), at) {
+                        (None, at) => {
+                            if let Some(at) = at {
+                                r.lines.remove(at);
+                            }
+                            r.from_pad.push(p.item.clone());
+                            r.queue.push_back(p.item.clone());
+                            queued = true;
+                        }
+                        (Some(why), at) => {
+                            let (item, refusal) = line(p, why);
+                            let new = ReturnLine::Refused { item, refusal };
+                            if let Some(at) = at {
+                                r.lines[at] = new;
+                            } else {
+                                r.from_pad.push(p.item.clone());
+                                r.lines.push(new);
+                            }
+                        }
+                    }
+                }
+                if queued {
+                    self.send_next_return(now, fx);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn send_next_checkout(&mut self, now: Millis, fx: &mut Effects) {
         let State::Borrowing(basket) = &mut self.state else { return };
         if basket.in_flight.is_none() {
@@ -2265,7 +2490,7 @@ impl PatronSession {
     /// receipt if there is something to print it about.
     fn checkout_done(&mut self, now: Millis, fx: &mut Effects) {
         let State::Borrowing(basket) = &mut self.state else { return };
-        if basket.counts().1 > 0 {
+        if basket.counts().1 > 0 || basket.unsecured() > 0 {
             let basket = basket.take();
             self.enter(now, State::Refusals(basket));
         } else {

@@ -17,11 +17,15 @@ pub enum RefusalKind {
     OfflineLimit,
     OfflineStopped,
     OfflinePending,
+    /// A set with parts not on the RFID pad.
+    PartsMissing,
+    /// Two tags on the pad claim the same item.
+    DuplicateTags,
 }
 
 impl RefusalKind {
     /// Every kind, in the order the statistics list them.
-    pub const ALL: [RefusalKind; 10] = [
+    pub const ALL: [RefusalKind; 12] = [
         RefusalKind::NotInCatalogue,
         RefusalKind::OnHold,
         RefusalKind::OnLoan,
@@ -32,6 +36,8 @@ impl RefusalKind {
         RefusalKind::OfflineLimit,
         RefusalKind::OfflineStopped,
         RefusalKind::OfflinePending,
+        RefusalKind::PartsMissing,
+        RefusalKind::DuplicateTags,
     ];
 
     /// Its name in the statistics file, the CSV and the metrics (stable: files keep it).
@@ -48,6 +54,8 @@ impl RefusalKind {
             RefusalKind::OfflineLimit => "offline_limit",
             RefusalKind::OfflineStopped => "offline_stopped",
             RefusalKind::OfflinePending => "offline_pending",
+            RefusalKind::PartsMissing => "parts_missing",
+            RefusalKind::DuplicateTags => "duplicate_tags",
         }
     }
 
@@ -71,6 +79,8 @@ impl ItemRefusal {
             ItemRefusal::OfflineLimit => RefusalKind::OfflineLimit,
             ItemRefusal::OfflineStopped => RefusalKind::OfflineStopped,
             ItemRefusal::OfflinePending => RefusalKind::OfflinePending,
+            ItemRefusal::PartsMissing { .. } => RefusalKind::PartsMissing,
+            ItemRefusal::DuplicateTags => RefusalKind::DuplicateTags,
         }
     }
 }

@@ -1,0 +1,380 @@
+//! Item security that follows the loan, and the RFID pad.
+//!
+//! A book's security (its RFID tag's AFI or EAS bit, or its magnetic strip) is switched
+//! off only for a loan the library system accepted, and back on for a return it accepted
+//! (`journaled` calls [`SecurityUnit::follow`] between the library system's answer and the
+//! journal's record of it, so a power cut between the two is settled at the next start:
+//! lent, switched off; not lent, switched on).
+//!
+//! The RFID pad is one thread that owns the reader ([`start_pad`]): it inventories the pad
+//! every [`POLL_EVERY`], reads each new tag once, groups tags into items (a set's parts
+//! under its one identifier), tells the event loop what changed ([`Input::Pad`]), and
+//! carries out the security switches the checkout and return tasks ask for, between two
+//! inventories.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use kiosk_core::flow::{ItemId, OnPad};
+use kiosk_rfid::{EvmReader, ReaderError, TagError, Uid};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Input;
+use crate::config::TagSecurity;
+
+/// How often the pad is inventoried.
+pub const POLL_EVERY: Duration = Duration::from_millis(150);
+/// Inventories a tag may miss before it counts as taken off (a tag at the edge of the
+/// field misses one now and then).
+const MISSES: u8 = 2;
+/// Tries of a security switch on one tag.
+const TRIES: u32 = 3;
+/// How long a reader that is gone waits before it is opened again.
+const REOPEN_EVERY: Duration = Duration::from_secs(2);
+
+/// Why an item's security could not be switched.
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityFault {
+    #[error("the book is not on the RFID pad (taken off before its security was switched)")]
+    NotOnPad,
+    #[error("the tag's AFI is locked: it cannot follow the loan (staff replace the tag)")]
+    Locked,
+    #[error("the RFID reader failed: {0}")]
+    Reader(String),
+    #[error("the RFID pad's thread has stopped; restart the kiosk")]
+    PadStopped,
+    #[error("the desensitizer failed: {0}")]
+    Desensitizer(String),
+}
+
+/// What switches items' security: the RFID pad, or a desensitizer unit.
+#[derive(Clone)]
+pub enum SecurityUnit {
+    Rfid(PadHandle),
+    Desensitizer { unit: Arc<dyn kiosk_io::Desensitizer>, wait: Duration, pulses: Arc<AtomicUsize> },
+}
+
+impl core::fmt::Debug for SecurityUnit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SecurityUnit::Rfid(_) => "SecurityUnit(RFID pad)",
+            SecurityUnit::Desensitizer { .. } => "SecurityUnit(desensitizer)",
+        })
+    }
+}
+
+impl SecurityUnit {
+    /// Switches `item`'s security to follow its loan: off when `lent`, on when not.
+    ///
+    /// A desensitizer only switches off (the library's return process sensitizes strips
+    /// again): asked to switch one on, it does nothing and says so.
+    ///
+    /// # Errors
+    /// [`SecurityFault`]: the book is not there, its tag is locked, the device failed.
+    pub async fn follow(&self, item: &ItemId, lent: bool) -> Result<(), SecurityFault> {
+        match self {
+            SecurityUnit::Rfid(pad) => pad.follow(item, lent).await,
+            SecurityUnit::Desensitizer { .. } if !lent => {
+                tracing::debug!("a desensitizer does not sensitize: the return process does");
+                Ok(())
+            }
+            SecurityUnit::Desensitizer { unit, wait, pulses } => {
+                let (unit, wait) = (unit.clone(), *wait);
+                let done = tokio::task::spawn_blocking(move || unit.desensitize(wait))
+                    .await
+                    .map_err(|e| SecurityFault::Desensitizer(e.to_string()))?;
+                done.map_err(|e| SecurityFault::Desensitizer(e.to_string()))?;
+                pulses.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The library's values for its tags (`[rfid]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagValues {
+    pub security: TagSecurity,
+    pub afi_on_shelf: u8,
+    pub afi_on_loan: u8,
+    /// A library card's tag logs its patron in (as a scan of its number would).
+    pub patron_cards: bool,
+}
+
+enum Command {
+    Follow { item: String, lent: bool, reply: oneshot::Sender<Result<(), SecurityFault>> },
+}
+
+/// The way to the pad's thread.
+#[derive(Clone, Debug)]
+pub struct PadHandle {
+    commands: std::sync::mpsc::Sender<Command>,
+}
+
+impl PadHandle {
+    async fn follow(&self, item: &ItemId, lent: bool) -> Result<(), SecurityFault> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Follow { item: item.0.clone(), lent, reply })
+            .map_err(|_| SecurityFault::PadStopped)?;
+        answer.await.map_err(|_| SecurityFault::PadStopped)?
+    }
+}
+
+/// Opens the reader (again, after it was unplugged).
+pub type Opener = Box<dyn FnMut() -> Result<EvmReader, ReaderError> + Send>;
+
+/// Starts the pad's thread: `open` opens the reader; what is on the pad goes to `inputs`.
+///
+/// # Errors
+/// The thread cannot be started.
+pub fn start_pad(
+    open: Opener,
+    values: TagValues,
+    inputs: mpsc::UnboundedSender<Input>,
+) -> std::io::Result<PadHandle> {
+    let (commands, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("rfid-pad".into()).spawn(move || {
+        let mut pad = Pad { open, reader: None, values, inputs, tags: BTreeMap::new(), sent: BTreeMap::new() };
+        pad.run(&rx);
+    })?;
+    Ok(PadHandle { commands })
+}
+
+/// What a tag on the pad is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Read {
+    /// Not read yet (or its read failed: tried again at the next inventory).
+    Unread,
+    Item { item: String, parts: u8, part: u8 },
+    /// A library card's tag (its number).
+    PatronCard,
+    /// Not a library item: ignored (staff were told once).
+    NotAnItem,
+}
+
+struct Tag {
+    read: Read,
+    misses: u8,
+}
+
+struct Pad {
+    open: Opener,
+    reader: Option<EvmReader>,
+    values: TagValues,
+    inputs: mpsc::UnboundedSender<Input>,
+    tags: BTreeMap<Uid, Tag>,
+    /// What the event loop was last told, by item.
+    sent: BTreeMap<String, OnPad>,
+}
+
+impl Pad {
+    fn run(&mut self, commands: &std::sync::mpsc::Receiver<Command>) {
+        loop {
+            match commands.recv_timeout(POLL_EVERY) {
+                Ok(Command::Follow { item, lent, reply }) => {
+                    let _ = reply.send(self.follow(&item, lent));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            if self.inputs.is_closed() {
+                return;
+            }
+            self.poll();
+        }
+    }
+
+    /// The reader, opened if it is not (`None`: it cannot be now; the status page says why).
+    fn reader(&mut self) -> Option<&mut EvmReader> {
+        if self.reader.is_none() {
+            match (self.open)() {
+                Ok(r) => {
+                    tracing::info!(path = r.path(), "RFID pad: reader ready");
+                    self.reader = Some(r);
+                }
+                Err(e) => {
+                    self.status(Err(e.to_string()));
+                    std::thread::sleep(REOPEN_EVERY);
+                    return None;
+                }
+            }
+        }
+        self.reader.as_mut()
+    }
+
+    fn status(&self, state: Result<usize, String>) {
+        use kiosk_ui::{Device, DeviceState, status_row};
+        let row = match state {
+            Ok(n) => status_row(Device::RfidPad, DeviceState::TagsOnPad, i32::try_from(n).unwrap_or(i32::MAX), ""),
+            Err(why) => status_row(Device::RfidPad, DeviceState::NotWorking, 0, &why),
+        };
+        let _ = self.inputs.send(Input::Status(row));
+    }
+
+    /// A reader error: a reader that is gone is closed (opened again at the next poll).
+    fn failed(&mut self, e: &ReaderError) {
+        tracing::warn!(error = %e, "RFID pad: the reader failed");
+        self.status(Err(e.to_string()));
+        if matches!(e, ReaderError::Gone | ReaderError::Io(_) | ReaderError::Timeout(_)) {
+            self.reader = None;
+        }
+    }
+
+    /// One inventory: new tags read, tags gone counted out, the event loop told what
+    /// changed.
+    fn poll(&mut self) {
+        let Some(reader) = self.reader() else { return };
+        let inventory = match reader.inventory(None) {
+            Ok(i) => i,
+            Err(e) => {
+                self.failed(&e);
+                return;
+            }
+        };
+        let seen: BTreeSet<Uid> = inventory.uids.iter().copied().collect();
+        for uid in &inventory.uids {
+            let tag = self.tags.entry(*uid).or_insert(Tag { read: Read::Unread, misses: 0 });
+            tag.misses = 0;
+        }
+        // Only an inventory that finished says a tag is gone.
+        if inventory.complete {
+            for (uid, tag) in &mut self.tags {
+                if !seen.contains(uid) {
+                    tag.misses = tag.misses.saturating_add(1);
+                }
+            }
+            self.tags.retain(|_, t| t.misses < MISSES);
+        }
+        let unread: Vec<Uid> =
+            self.tags.iter().filter(|(_, t)| t.read == Read::Unread).map(|(u, _)| *u).collect();
+        for uid in unread {
+            self.read_tag(uid);
+        }
+        self.publish();
+        self.status(Ok(self.tags.len()));
+    }
+
+    /// Reads a new tag's data model.
+    fn read_tag(&mut self, uid: Uid) {
+        let Some(reader) = self.reader.as_mut() else { return };
+        let bytes = match reader.read_blocks(uid, 0, 8) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::debug!(error = %e, "RFID pad: a new tag could not be read yet");
+                if matches!(e, ReaderError::Gone | ReaderError::Io(_)) {
+                    self.failed(&e);
+                }
+                return;
+            }
+        };
+        let read = match kiosk_rfid::model::decode(None, &bytes) {
+            Ok(t) if t.usage == kiosk_rfid::Usage::PatronCard => {
+                if self.values.patron_cards {
+                    // As if its number had been scanned: the same rules decide.
+                    let _ = self.inputs.send(Input::Scan(t.item.clone()));
+                }
+                Read::PatronCard
+            }
+            Ok(t) if matches!(t.usage, kiosk_rfid::Usage::Circulating | kiosk_rfid::Usage::NotForCirculation) => {
+                Read::Item { item: t.item, parts: t.parts.max(1), part: t.part.max(1) }
+            }
+            Ok(_) | Err(_) => {
+                tracing::info!("RFID pad: a tag that is not a library item is ignored");
+                let _ = self.inputs.send(Input::TagIgnored);
+                Read::NotAnItem
+            }
+        };
+        if let Some(t) = self.tags.get_mut(&uid) {
+            t.read = read;
+        }
+    }
+
+    /// The items on the pad now, each told to the event loop when it changed.
+    fn publish(&mut self) {
+        let mut now: BTreeMap<String, OnPad> = BTreeMap::new();
+        for tag in self.tags.values() {
+            if let Read::Item { item, parts, part } = &tag.read {
+                let entry = now.entry(item.clone()).or_insert_with(|| OnPad {
+                    item: ItemId(item.clone()),
+                    parts: *parts,
+                    present: Vec::new(),
+                    duplicate: false,
+                });
+                if entry.present.contains(part) {
+                    entry.duplicate = true;
+                } else {
+                    entry.present.push(*part);
+                    entry.present.sort_unstable();
+                }
+                entry.parts = entry.parts.max(*parts);
+            }
+        }
+        for (item, on) in &now {
+            if self.sent.get(item) != Some(on) {
+                let _ = self.inputs.send(Input::Pad(on.clone()));
+            }
+        }
+        for (item, was) in &self.sent {
+            if !now.contains_key(item) {
+                let gone = OnPad { present: Vec::new(), duplicate: false, ..was.clone() };
+                let _ = self.inputs.send(Input::Pad(gone));
+            }
+        }
+        self.sent = now;
+    }
+
+    /// The tags of `item` on the pad.
+    fn uids_of(&self, item: &str) -> Vec<Uid> {
+        self.tags
+            .iter()
+            .filter(|(_, t)| matches!(&t.read, Read::Item { item: i, .. } if i == item))
+            .map(|(u, _)| *u)
+            .collect()
+    }
+
+    /// Switches every tag of `item` to follow its loan (each tag tried [`TRIES`] times).
+    fn follow(&mut self, item: &str, lent: bool) -> Result<(), SecurityFault> {
+        let mut uids = self.uids_of(item);
+        if uids.is_empty() {
+            // Asked before the pad was read (at start, settling a crash's loans): look now.
+            self.poll();
+            uids = self.uids_of(item);
+        }
+        if uids.is_empty() {
+            return Err(SecurityFault::NotOnPad);
+        }
+        let values = self.values;
+        for uid in uids {
+            let mut last = Err(SecurityFault::NotOnPad);
+            for _ in 0..TRIES {
+                let Some(reader) = self.reader() else { continue };
+                last = switch(reader, uid, lent, values);
+                match &last {
+                    Ok(()) | Err(SecurityFault::Locked) => break,
+                    Err(e) => tracing::warn!(error = %e, "RFID pad: a security switch failed; trying again"),
+                }
+            }
+            last?;
+        }
+        Ok(())
+    }
+}
+
+/// One tag's AFI and (where the library uses it) EAS bit, for a loan or not.
+fn switch(reader: &mut EvmReader, uid: Uid, lent: bool, v: TagValues) -> Result<(), SecurityFault> {
+    let fault = |e: ReaderError| match e {
+        ReaderError::Tag(TagError::Locked) => SecurityFault::Locked,
+        ReaderError::NoTag => SecurityFault::NotOnPad,
+        e => SecurityFault::Reader(e.to_string()),
+    };
+    if matches!(v.security, TagSecurity::Afi | TagSecurity::Both) {
+        reader.write_afi(uid, if lent { v.afi_on_loan } else { v.afi_on_shelf }).map_err(fault)?;
+    }
+    if matches!(v.security, TagSecurity::Eas | TagSecurity::Both) {
+        reader.set_eas(uid, !lent).map_err(fault)?;
+    }
+    Ok(())
+}
