@@ -33,7 +33,8 @@ pub enum Usage {
 }
 
 impl Usage {
-    fn from_nibble(n: u8) -> Usage {
+    /// The usage a type-of-usage nibble (ISO 28560-2: the class nibble) names.
+    pub(crate) fn from_nibble(n: u8) -> Usage {
         match n {
             0 => Usage::Acquisition,
             1 => Usage::Circulating,
@@ -77,11 +78,22 @@ pub struct DanishTag {
     pub library: String,
 }
 
-/// Why a tag's contents are not a Danish-model item.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a tag's contents are not an item of a library data model (the Danish model and
+/// ISO 28560-3's basic block here, ISO 28560-2 in [`crate::iso28560_2`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
     #[error("the tag holds {0} bytes: the model needs 32")]
     TooShort(usize),
+    /// ISO 28560-2: a data set runs past the bytes read.
+    #[error("the tag's data runs past the {0} bytes read: read more blocks")]
+    CutShort(usize),
+    /// ISO 28560-2: a mandatory element is not on the tag.
+    #[error("the tag has no {0}")]
+    Missing(&'static str),
+    /// ISO 28560-2: the tag is written in a way whose rule is not public (or the public
+    /// sources disagree on it), so reading it would be a guess.
+    #[error("the tag uses {0}, which is not publicly specified: the kiosk does not guess")]
+    Unsupported(&'static str),
     #[error("the tag is blank (never written)")]
     Blank,
     #[error(

@@ -9,6 +9,10 @@
 //! - [`danish`]: the Danish data model, the ancestor of ISO 28560-3's basic block: the
 //!   item's barcode, its part of a set, the owner library, with the tolerance real tags
 //!   need (nibble order, set order, blocks read back to front).
+//! - [`iso28560_2`]: ISO 28560-2, the library's data elements as ISO/IEC 15962 data sets
+//!   (DSFID `06`), with what is not public refused rather than guessed;
+//! - [`model`]: which of those a tag holds, and its item ([`LibraryTag`]), or why it is
+//!   not one ([`NotAnItem`]): the one entry point for any tag.
 //!
 //! - [`link`]: the reader on its serial line ([`EvmReader`]): one command at a time,
 //!   answers read to completion, retries, writes confirmed by reading back.
@@ -21,9 +25,12 @@ pub mod crc;
 pub mod danish;
 pub mod evm;
 pub mod iso15693;
+pub mod iso28560_2;
 pub mod link;
+pub mod model;
 
 pub use danish::{DanishTag, ModelError, Usage};
 pub use evm::{AnswerError, Group};
 pub use iso15693::{Request, SystemInfo, TagError, Uid};
 pub use link::{EvmReader, Inventory, ReaderError};
+pub use model::{LibraryTag, Model, NotAnItem};
