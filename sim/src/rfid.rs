@@ -89,6 +89,8 @@ pub struct ReaderStats {
     pub inventories: usize,
     pub block_writes: usize,
     pub afi_writes: usize,
+    /// Write AFI requests left unanswered ([`Faults::hang_afi_writes`]).
+    pub held: usize,
     /// Set EAS and Reset EAS carried out.
     pub eas_writes: usize,
     /// The time the air and the serial line took, in real time mode.
@@ -102,6 +104,9 @@ pub struct Faults {
     pub half_answer: bool,
     /// Every tag's answer arrives damaged (a CRC error on the air): the reader says `[z]`.
     pub damaged_air: bool,
+    /// Write AFI requests get no answer at all, as from a reader that hung mid-command
+    /// (the tests kill the kiosk while it waits; [`ReaderStats::held`] counts them).
+    pub hang_afi_writes: bool,
 }
 
 #[derive(Debug, Default)]
@@ -234,6 +239,11 @@ fn firmware(port: &mut serialport::TTYPort, pad: &Mutex<Pad>, stop: &AtomicBool)
             let (answer, wait) = {
                 let mut pad = pad.lock().unwrap_or_else(PoisonError::into_inner);
                 pad.stats.frames += 1;
+                // `01 LL 00 03 04 18 flags 27 …`: a write AFI in request mode.
+                if pad.faults.hang_afi_writes && frame.get(5) == Some(&0x18) && frame.get(7) == Some(&0x27) {
+                    pad.stats.held += 1;
+                    continue;
+                }
                 let (answer, air) = answer(&mut pad, &frame);
                 let wait = pad.real_time.then(|| serial(used + answer.len()) + air);
                 pad.stats.simulated += wait.unwrap_or_default();

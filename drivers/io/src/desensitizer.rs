@@ -61,14 +61,20 @@ impl GpioDesensitizer {
     /// # Errors
     /// The same as the lamp's pins: not a Raspberry Pi, permission, a pin in use or
     /// missing; [`IoError::SameDesensitizerPin`] for one pin given twice.
-    pub fn open(pulse_pin: u8, sensor_pin: Option<u8>, length: Duration) -> Result<GpioDesensitizer, IoError> {
+    pub fn open(
+        pulse_pin: u8,
+        sensor_pin: Option<u8>,
+        length: Duration,
+    ) -> Result<GpioDesensitizer, IoError> {
         if sensor_pin == Some(pulse_pin) {
             return Err(IoError::SameDesensitizerPin { pin: pulse_pin });
         }
         let gpio = rppal::gpio::Gpio::new().map_err(|e| desensitizer_error(pulse_pin, e))?;
         let pulse = gpio.get(pulse_pin).map_err(|e| desensitizer_error(pulse_pin, e))?.into_output_low();
         let sensor = sensor_pin
-            .map(|p| gpio.get(p).map(rppal::gpio::Pin::into_input_pulldown).map_err(|e| desensitizer_error(p, e)))
+            .map(|p| {
+                gpio.get(p).map(rppal::gpio::Pin::into_input_pulldown).map_err(|e| desensitizer_error(p, e))
+            })
             .transpose()?;
         tracing::info!(pulse_pin, sensor_pin, "desensitizer: GPIO pins claimed");
         Ok(GpioDesensitizer { pulse: Mutex::new(pulse), sensor, length })

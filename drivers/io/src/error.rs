@@ -33,11 +33,15 @@ pub enum IoError {
     SimulatedFault { line: Line },
     #[error("the output ticker thread has stopped; restart the kiosk, and see the journal for why")]
     TickerStopped,
-    #[error("GPIO {pin} is given as both the desensitizer's pulse line and its book sensor; give each its own pin")]
+    #[error(
+        "GPIO {pin} is given as both the desensitizer's pulse line and its book sensor; give each its own pin"
+    )]
     SameDesensitizerPin { pin: u8 },
     #[error("GPIO error for the desensitizer on GPIO {pin}: {source}")]
     Desensitizer { pin: u8, source: rppal::gpio::Error },
-    #[error("no book was laid in the desensitizer in time; the patron is asked to take the book to the counter")]
+    #[error(
+        "no book was laid in the desensitizer in time; the patron is asked to take the book to the counter"
+    )]
     NoBookInUnit,
     #[error("the simulated desensitizer was told to fail (fault injection)")]
     DesensitizerFault,

@@ -19,8 +19,8 @@ use crate::scene::{
 use crate::flow::{AccountLine, AccountView, BlockReason, RenewState, ReturnLine, Returned};
 use crate::flow::{
     AdminAction, AdminEvent, AdminView, CardFault, CheckStage, Event, HandOff, ItemRefusal, LabelRefusal,
-    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Security, StaffCall,
-    Tap, TypeFault, TypingView, View,
+    LinkFault, LinkStage, LoanLine, Notice, PatronRefusal, PinKey, PinStage, PrintFault, Screen, Security,
+    StaffCall, Tap, TypeFault, TypingView, View,
 };
 
 /// What the patron chose about how the screen looks.

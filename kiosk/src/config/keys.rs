@@ -367,7 +367,12 @@ const RFID: &[Key] = &[
         None,
         "the RFID reader's serial device (a TRF7970A evaluation module, \"/dev/ttyACM0\"); \"simulated\" in the demo",
     ),
-    key("security", OneOf(names::<TagSecurity>), Some("\"afi\""), "how the gate knows a tag: afi, eas or both"),
+    key(
+        "security",
+        OneOf(names::<TagSecurity>),
+        Some("\"afi\""),
+        "how the gate knows a tag: afi, eas or both",
+    ),
     key("afi_on_shelf", AFI, Some("0x07"), "the AFI of an item not lent (the gate alarms on it)"),
     key("afi_on_loan", AFI, Some("0xC2"), "the AFI written when an item is lent"),
     key("patron_cards", Bool, Some("false"), "a library card with an RFID tag logs a patron in from the pad"),

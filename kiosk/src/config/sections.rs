@@ -1028,7 +1028,9 @@ fn rfid(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Rfid>> {
             s.header_span(),
             s.path("afi_on_loan"),
             bad(
-                format!("afi_on_loan and afi_on_shelf are both {a:#04x}: the gate could not tell a lent book"),
+                format!(
+                    "afi_on_loan and afi_on_shelf are both {a:#04x}: the gate could not tell a lent book"
+                ),
                 "use the library's own values (ISO 28560: 0x07 on the shelf, 0xC2 on loan)",
             ),
         );
@@ -1086,8 +1088,12 @@ fn desensitizer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Desens
             .flatten()
     });
     let unit = unit?;
-    Some(unit.map(|unit| Desensitizer { unit, pulse: pulse.unwrap_or_default(), wait: wait.unwrap_or_default() }))
-        .filter(|_| pulse.is_some() && wait.is_some())
+    Some(unit.map(|unit| Desensitizer {
+        unit,
+        pulse: pulse.unwrap_or_default(),
+        wait: wait.unwrap_or_default(),
+    }))
+    .filter(|_| pulse.is_some() && wait.is_some())
 }
 
 fn metrics(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Metrics>> {

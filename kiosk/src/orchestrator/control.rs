@@ -51,8 +51,14 @@ pub fn screen_name(scene: &Scene) -> String {
 /// any number, title or name.
 fn describe(scene: &Scene) -> String {
     let offline_row = scene.status_rows.iter().find(|r| r.device == kiosk_core::scene::Device::OfflineLoans);
+    let row = |device| {
+        scene.status_rows.iter().find(|r| r.device == device).map_or("none".to_owned(), |r| match r.state {
+            kiosk_core::scene::DeviceState::NotWorking => "not-working".to_owned(),
+            _ => r.value.to_string(),
+        })
+    };
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={} usage_loans_today={}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={} usage_loans_today={} unsecured={} missing={} pad={} desensitized={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -109,6 +115,15 @@ fn describe(scene: &Scene) -> String {
             .iter()
             .find(|r| r.what == kiosk_core::scene::UsageKind::Loans)
             .map_or("none".to_owned(), |r| r.today.to_string()),
+        scene.loans.iter().filter(|l| l.unsecured).count() + scene.unsecured,
+        // The missing parts of the newest set not whole on the pad ("2,3"), "none".
+        scene
+            .loans
+            .iter()
+            .find(|l| !l.missing.is_empty())
+            .map_or("none".to_owned(), |l| l.missing.replace(' ', "")),
+        row(kiosk_core::scene::Device::RfidPad),
+        row(kiosk_core::scene::Device::Desensitizer),
     )
 }
 

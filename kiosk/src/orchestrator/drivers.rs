@@ -283,9 +283,9 @@ impl Drivers {
             card,
             platform,
             trust,
-            lending: library
-                .clone()
-                .map(|l| super::journaled::JournaledLibrary::new(l, journal.clone()).with_security(security.clone())),
+            lending: library.clone().map(|l| {
+                super::journaled::JournaledLibrary::new(l, journal.clone()).with_security(security.clone())
+            }),
             security,
             library,
             printer,

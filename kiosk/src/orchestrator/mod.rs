@@ -276,6 +276,15 @@ impl Orchestrator {
             self.offline_refused = offline::rows(&view);
             self.offline_waiting = view.waiting;
         }
+        if let Some(security::SecurityUnit::Desensitizer { pulses, .. }) = &self.drivers.security {
+            let n = i32::try_from(pulses.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or(i32::MAX);
+            self.status.set(kiosk_ui::status_row(
+                kiosk_ui::Device::Desensitizer,
+                kiosk_ui::DeviceState::Desensitized,
+                n,
+                "",
+            ));
+        }
         let (mut scene, barcode) = self.console.scene_and_barcode();
         scene.offline_refused = self.offline_refused.clone();
         scene.status_rows = self.status.scene_rows();

@@ -137,7 +137,8 @@ pub fn start_pad(
 ) -> std::io::Result<PadHandle> {
     let (commands, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("rfid-pad".into()).spawn(move || {
-        let mut pad = Pad { open, reader: None, values, inputs, tags: BTreeMap::new(), sent: BTreeMap::new() };
+        let mut pad =
+            Pad { open, reader: None, values, inputs, tags: BTreeMap::new(), sent: BTreeMap::new() };
         pad.run(&rx);
     })?;
     Ok(PadHandle { commands })
@@ -148,7 +149,11 @@ pub fn start_pad(
 enum Read {
     /// Not read yet (or its read failed: tried again at the next inventory).
     Unread,
-    Item { item: String, parts: u8, part: u8 },
+    Item {
+        item: String,
+        parts: u8,
+        part: u8,
+    },
     /// A library card's tag (its number).
     PatronCard,
     /// Not a library item: ignored (staff were told once).
@@ -208,7 +213,9 @@ impl Pad {
     fn status(&self, state: Result<usize, String>) {
         use kiosk_ui::{Device, DeviceState, status_row};
         let row = match state {
-            Ok(n) => status_row(Device::RfidPad, DeviceState::TagsOnPad, i32::try_from(n).unwrap_or(i32::MAX), ""),
+            Ok(n) => {
+                status_row(Device::RfidPad, DeviceState::TagsOnPad, i32::try_from(n).unwrap_or(i32::MAX), "")
+            }
             Err(why) => status_row(Device::RfidPad, DeviceState::NotWorking, 0, &why),
         };
         let _ = self.inputs.send(Input::Status(row));
@@ -278,7 +285,12 @@ impl Pad {
                 }
                 Read::PatronCard
             }
-            Ok(t) if matches!(t.usage, kiosk_rfid::Usage::Circulating | kiosk_rfid::Usage::NotForCirculation) => {
+            Ok(t)
+                if matches!(
+                    t.usage,
+                    kiosk_rfid::Usage::Circulating | kiosk_rfid::Usage::NotForCirculation
+                ) =>
+            {
                 Read::Item { item: t.item, parts: t.parts.max(1), part: t.part.max(1) }
             }
             Ok(_) | Err(_) => {

@@ -28,9 +28,9 @@ pub use password::{PASSWORD_MAX, PASSWORD_TRIES, Password, PasswordPad};
 pub use patron::{
     AuditEvent, BuzzerPattern, CardFault, CheckStage, CounterPolicy, Effect, Effects, Event, HandOff, ItemId,
     ItemRefusal, LabelRefusal, LampPattern, LibraryCardLogin, LinkFault, LinkStage, Loan, LoanLine,
-    LoginMethod, Notice, OfflinePolicy, OnPad, PASSWORD_LOCKS, PatronRefusal, PatronSession, PrintFault, PrintJob,
-    ProofFailure, Refusal, Reply, Scan, Screen, Security, SessionPolicy, StaffCall, Tap, TypeFault, TypingView,
-    Verdict, View,
+    LoginMethod, Notice, OfflinePolicy, OnPad, PASSWORD_LOCKS, PatronRefusal, PatronSession, PrintFault,
+    PrintJob, ProofFailure, Refusal, Reply, Scan, Screen, Security, SessionPolicy, StaffCall, Tap, TypeFault,
+    TypingView, Verdict, View,
 };
 pub use pin::{PIN_LEN, PinKey, PinPad, PinPadEffect, PinPadEvent, PinStage, PinView};
 pub use returns::{Return, ReturnLine, Returned};

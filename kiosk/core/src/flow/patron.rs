@@ -2345,8 +2345,10 @@ impl PatronSession {
                 if !placed {
                     b.queue.retain(|i| *i != item);
                     b.from_pad.retain(|i| *i != item);
-                    b.lines.retain(|l| !matches!(l, LoanLine::Refused { item: i, refusal }
-                        if *i == item && refusal.reason.is_pad_problem()));
+                    b.lines.retain(|l| {
+                        !matches!(l, LoanLine::Refused { item: i, refusal }
+                        if *i == item && refusal.reason.is_pad_problem())
+                    });
                 }
                 self.activity(now);
             }
@@ -2354,8 +2356,10 @@ impl PatronSession {
                 if !placed {
                     r.queue.retain(|i| *i != item);
                     r.from_pad.retain(|i| *i != item);
-                    r.lines.retain(|l| !matches!(l, ReturnLine::Refused { item: i, refusal }
-                        if *i == item && refusal.reason.is_pad_problem()));
+                    r.lines.retain(|l| {
+                        !matches!(l, ReturnLine::Refused { item: i, refusal }
+                        if *i == item && refusal.reason.is_pad_problem())
+                    });
                 }
                 self.activity(now);
             }
@@ -2373,8 +2377,10 @@ impl PatronSession {
             State::Borrowing(b) if !b.finishing => {
                 let mut queued = false;
                 for p in pad {
-                    let at = b.lines.iter().position(|l| matches!(l, LoanLine::Refused { item, refusal }
-                        if *item == p.item && refusal.reason.is_pad_problem()));
+                    let at = b.lines.iter().position(|l| {
+                        matches!(l, LoanLine::Refused { item, refusal }
+                        if *item == p.item && refusal.reason.is_pad_problem())
+                    });
                     if b.knows(&p.item) || (b.from_pad.contains(&p.item) && at.is_none()) {
                         continue;
                     }
@@ -2406,8 +2412,10 @@ impl PatronSession {
             State::Returning(r) if !r.finishing => {
                 let mut queued = false;
                 for p in pad {
-                    let at = r.lines.iter().position(|l| matches!(l, ReturnLine::Refused { item, refusal }
-                        if *item == p.item && refusal.reason.is_pad_problem()));
+                    let at = r.lines.iter().position(|l| {
+                        matches!(l, ReturnLine::Refused { item, refusal }
+                        if *item == p.item && refusal.reason.is_pad_problem())
+                    });
                     if r.knows(&p.item) || (r.from_pad.contains(&p.item) && at.is_none()) {
                         continue;
                     }
