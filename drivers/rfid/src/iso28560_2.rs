@@ -245,7 +245,7 @@ fn primary_item(ds: &DataSet<'_>) -> Result<String, ModelError> {
 /// characters (letters, digits, `-`, `/`, `:`), 1 to 16 of them.
 fn owner_institution(ds: &DataSet<'_>) -> Result<String, ModelError> {
     let isil = match ds.compaction {
-        Compaction::ApplicationDefined => isil(ds.data)?,
+        Compaction::ApplicationDefined => isil(ds.data),
         other => text(other, ds.data)?,
     };
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | ':');
@@ -477,13 +477,12 @@ fn isil_code(set: Set, code: u8) -> Code {
 /// 29, latch digits 30, shift digits 31. Lower: `-` 0, `a`–`z` 1–26, `/` 27, latch upper
 /// 28, shift upper 29, latch digits 30, shift digits 31. Digits: `0`–`9`, `-` 10, `:` 11,
 /// latch upper 12, shift upper 13, latch lower 14, shift lower 15. The worked examples
-/// confirm the letters, `-`, the lower-case latch, both shifts and the padding; `:`, `/`
-/// and the other latches are as two open-source implementations have them.
-///
-/// # Errors
-/// None yet: bits left after the last whole code, and a shift nothing follows, are
-/// padding.
-pub fn isil(data: &[u8]) -> Result<String, ModelError> {
+/// confirm the letters, `-` in upper case, the latches to lower case and to digits, both
+/// shifts and the padding; `:`, `/`, the digits' `-` and the other latches are as two
+/// open-source implementations have them. Bits left after the last whole code, and a
+/// shift nothing follows, are padding.
+#[must_use]
+pub fn isil(data: &[u8]) -> String {
     let mut bits = Bits::new(data);
     let mut out = String::new();
     let mut latched = Set::Upper;
@@ -497,7 +496,7 @@ pub fn isil(data: &[u8]) -> Result<String, ModelError> {
             Code::Shift(to) => shifted = Some(to),
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -547,11 +546,11 @@ mod tests {
     /// are assembled here: C H - (upper), latch digits, 0 0 0 1 3 4 - 1, padding 1111.
     #[test]
     fn the_isil_code_reads_the_annex_examples() {
-        assert_eq!(isil(&[0x21, 0x40, 0x8E, 0x16, 0xBF, 0x1F]).as_deref(), Ok("DE-Heu1"));
+        assert_eq!(isil(&[0x21, 0x40, 0x8E, 0x16, 0xBF, 0x1F]), "DE-Heu1");
         // 00011 01000 00000 11110 0000 0000 0000 0001 0011 0100 1010 0001 1111
-        assert_eq!(isil(&[0x1A, 0x01, 0xE0, 0x00, 0x13, 0x4A, 0x1F]).as_deref(), Ok("CH-000134-1"));
-        assert_eq!(isil(&EXAMPLE[27..34]).as_deref(), Ok("US-InU-Mu"));
-        assert_eq!(isil(&[]).as_deref(), Ok(""));
+        assert_eq!(isil(&[0x1A, 0x01, 0xE0, 0x00, 0x13, 0x4A, 0x1F]), "CH-000134-1");
+        assert_eq!(isil(&EXAMPLE[27..34]), "US-InU-Mu");
+        assert_eq!(isil(&[]), "");
     }
 
     #[test]
