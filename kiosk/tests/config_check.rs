@@ -1301,3 +1301,80 @@ mod metrics {
         one(&[("statistics", "keep_days = 0")], "statistics.keep_days", "");
     }
 }
+
+mod item_security {
+    use super::*;
+
+    #[test]
+    fn rfid_defaults_and_values() {
+        assert_eq!(ok(&[]).rfid, None, "no pad without the section");
+        let c = ok(&[("rfid", "reader = \"/dev/ttyACM0\"")]).rfid.unwrap();
+        assert_eq!(c.reader, config::RfidReader::Serial("/dev/ttyACM0".into()));
+        assert_eq!(
+            (c.security, c.afi_on_shelf, c.afi_on_loan, c.patron_cards),
+            (config::TagSecurity::Afi, 0x07, 0xC2, false)
+        );
+        let c =
+            ok(&[("rfid", "reader = \"simulated\"\nsecurity = \"both\"\nafi_on_loan = 0x9A")]).rfid.unwrap();
+        assert_eq!(
+            (c.reader, c.security, c.afi_on_loan),
+            (config::RfidReader::Simulated, config::TagSecurity::Both, 0x9A)
+        );
+        assert!(ok(&[("rfid", "reader = \"/dev/ttyACM0\"")]).session_policy().rfid_pad);
+    }
+
+    #[test]
+    fn rfid_checks() {
+        one(&[("rfid", "security = \"afi\"")], "rfid.reader", "missing");
+        one(&[("rfid", "reader = \"ttyACM0\"")], "rfid.reader", "not an absolute device path");
+        one(&[("rfid", "reader = \"/dev/ttyACM0\"\nafi_on_loan = 256")], "rfid.afi_on_loan", "from 1 to 255");
+        one(
+            &[("rfid", "reader = \"/dev/ttyACM0\"\nafi_on_loan = 7")],
+            "rfid.afi_on_loan",
+            "the gate could not tell a lent book",
+        );
+        one(&[("rfid", "reader = \"/dev/ttyACM0\"\nsecurity = \"magnetic\"")], "rfid.security", "afi");
+        one(
+            &[("rfid", "reader = \"/dev/ttyACM0\""), ("desensitizer", "backend = \"simulated\"")],
+            "desensitizer",
+            "not both",
+        );
+    }
+
+    #[test]
+    fn desensitizer_values_and_checks() {
+        assert_eq!(ok(&[]).desensitizer, None);
+        let d = ok(&[(
+            "desensitizer",
+            "backend = \"gpio\"\npulse_pin = 22\nbook_present_pin = 23\npulse_ms = 150",
+        )])
+        .desensitizer
+        .unwrap();
+        let config::DesensitizerUnit::Gpio { pulse, book_present } = d.unit else { panic!("{d:?}") };
+        assert_eq!((pulse.bcm(), book_present.map(config::GpioPin::bcm)), (22, Some(23)));
+        assert_eq!((d.pulse, d.wait), (Duration::from_millis(150), Duration::from_secs(10)));
+        let d = ok(&[("desensitizer", "backend = \"simulated\"")]).desensitizer.unwrap();
+        assert_eq!(d.unit, config::DesensitizerUnit::Simulated);
+        assert_eq!(ok(&[("desensitizer", "backend = \"none\"")]).desensitizer, None);
+        one(
+            &[("desensitizer", "backend = \"gpio\"")],
+            "desensitizer.pulse_pin",
+            "needed when backend = \"gpio\"",
+        );
+        one(
+            &[("desensitizer", "backend = \"simulated\"\npulse_pin = 22")],
+            "desensitizer.pulse_pin",
+            "not used when backend = \"simulated\"",
+        );
+        one(
+            &[("desensitizer", "backend = \"gpio\"\npulse_pin = 40")],
+            "desensitizer.pulse_pin",
+            "from 0 to 27",
+        );
+        one(
+            &[("desensitizer", "backend = \"gpio\"\npulse_pin = 22\npulse_ms = 5")],
+            "desensitizer.pulse_ms",
+            "from 20 to 2000",
+        );
+    }
+}

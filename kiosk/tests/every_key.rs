@@ -12,6 +12,20 @@ use std::path::Path;
 
 /// Key → tests (`path/from/the/workspace.rs::[module::]function`) showing its effect.
 const EFFECTS: &[(&str, &[&str])] = &[
+    (
+        "rfid.reader",
+        &[
+            "tests/tests/rfid.rs::five_tagged_books_at_once_four_lent_with_their_afi_switched_and_a_set_lent_only_whole",
+        ],
+    ),
+    ("rfid.security", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
+    ("rfid.afi_on_shelf", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
+    ("rfid.afi_on_loan", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
+    ("rfid.patron_cards", &["kiosk/tests/settings.rs::rfid_patron_cards"]),
+    (
+        "desensitizer.backend",
+        &["tests/tests/rfid.rs::the_desensitizer_pulses_once_per_book_lent_and_never_for_one_refused"],
+    ),
     ("statistics.keep_days", &["kiosk/tests/settings.rs::statistics_keep_days"]),
     (
         "metrics.listen",
@@ -484,6 +498,13 @@ const PENDING: &[(&str, &str)] = &[
     (
         "io.gate_pin",
         "the gate is released for each book lent (the twelve-books journey reads it), but GPIO lines exist only on the board: no test shows the configured line switched",
+    ),
+    ("desensitizer.pulse_pin", "GPIO lines exist only on the board; the simulated unit counts its pulses"),
+    ("desensitizer.book_present_pin", "GPIO lines exist only on the board; the simulated unit has no sensor"),
+    ("desensitizer.pulse_ms", "the pulse's length is a GPIO line's; the simulated unit has none"),
+    (
+        "desensitizer.wait_s",
+        "the wait is for the book sensor, which only a GPIO unit has (the waiting itself is tested on the simulated unit in kiosk-io)",
     ),
     ("scanner.baud", "a pseudo-terminal ignores the line speed"),
     ("scanner.layout", "the key maps are tested, but not chosen through the config"),

@@ -346,3 +346,93 @@ fn statistics_keep_days() {
     write(20);
     assert_eq!(loans(&ok(&[("statistics", "keep_days = 30")])), 4);
 }
+
+/// A library label on the virtual RFID reader, its data in the Danish model.
+fn label(serial: u32, item: &str, usage: kiosk_rfid::Usage) -> kiosk_sim::rfid::VirtualTag {
+    use kiosk_rfid::danish::{self, DanishTag};
+    let data = DanishTag {
+        version: 1,
+        usage,
+        parts: 1,
+        part: 1,
+        item: item.into(),
+        country: "JP".into(),
+        library: "1000001".into(),
+    };
+    let mut tag = kiosk_sim::rfid::VirtualTag::blank(serial).with_data(&danish::encode(&data).unwrap());
+    tag.afi = 0x07;
+    tag.eas = Some(true);
+    tag
+}
+
+/// The RFID pad of a kiosk configured with `rfid` (its `reader` is the virtual reader's),
+/// and what it tells the event loop.
+fn pad(
+    reader: &kiosk_sim::rfid::VirtualReader,
+    rfid: &str,
+) -> (
+    kiosk::orchestrator::security::SecurityUnit,
+    tokio::sync::mpsc::UnboundedReceiver<kiosk::orchestrator::Input>,
+) {
+    let path = reader.path().display().to_string();
+    let config = ok(&[("rfid", &format!("reader = \"{path}\"\n{rfid}"))]);
+    let values = kiosk::orchestrator::drivers::tag_values(config.rfid.as_ref().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let open = Box::new(move || kiosk_rfid::EvmReader::open(&path));
+    let pad = kiosk::orchestrator::security::start_pad(open, values, tx).unwrap();
+    (kiosk::orchestrator::security::SecurityUnit::Rfid(pad), rx)
+}
+
+/// `[rfid] security`, `afi_on_loan`, `afi_on_shelf`: a loan writes the library's "on loan"
+/// AFI (or resets the EAS bit, or both), a return the "on shelf" one; nothing else.
+#[test]
+fn rfid_security_and_afi_values() {
+    use kiosk_core::flow::ItemId;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let book = label(0x11, "1000000001", kiosk_rfid::Usage::Circulating);
+    let item = ItemId("1000000001".into());
+    let state = |r: &kiosk_sim::rfid::VirtualReader| {
+        let t = r.tag(book.uid).unwrap();
+        (t.afi, t.eas)
+    };
+    let mut cases = vec![
+        ("", (0xC2, Some(true)), (0x07, Some(true))),
+        ("afi_on_loan = 0x9A\nafi_on_shelf = 0x33", (0x9A, Some(true)), (0x33, Some(true))),
+        ("security = \"eas\"", (0x07, Some(false)), (0x07, Some(true))),
+        ("security = \"both\"", (0xC2, Some(false)), (0x07, Some(true))),
+    ];
+    for (settings, lent, returned) in cases.drain(..) {
+        // A reader of its own for each kiosk (one reader, one owner).
+        let reader = kiosk_sim::rfid::VirtualReader::start().unwrap();
+        reader.place(book.clone());
+        let (unit, _events) = pad(&reader, settings);
+        rt.block_on(unit.follow(&item, true)).unwrap();
+        assert_eq!(state(&reader), lent, "lent with {settings:?}");
+        rt.block_on(unit.follow(&item, false)).unwrap();
+        assert_eq!(state(&reader), returned, "returned with {settings:?}");
+    }
+}
+
+/// `[rfid] patron_cards`: a library card's tag on the pad logs its patron in (as its
+/// scanned number would), only where the library says so.
+#[test]
+fn rfid_patron_cards() {
+    use kiosk::orchestrator::Input;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for (setting, logs_in) in [("", false), ("patron_cards = true", true)] {
+        let reader = kiosk_sim::rfid::VirtualReader::start().unwrap();
+        reader.place(label(0x21, PATRON, kiosk_rfid::Usage::PatronCard));
+        let (_unit, mut events) = pad(&reader, setting);
+        let scanned = rt.block_on(async {
+            let until = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+            loop {
+                match tokio::time::timeout_at(until, events.recv()).await {
+                    Ok(Some(Input::Scan(number))) => return Some(number),
+                    Ok(Some(_)) => {}
+                    Ok(None) | Err(_) => return None,
+                }
+            }
+        });
+        assert_eq!(scanned.as_deref(), logs_in.then_some(PATRON), "with {setting:?}");
+    }
+}

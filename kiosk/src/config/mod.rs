@@ -952,8 +952,31 @@ impl Config {
             || "off".to_owned(),
             |m| format!("https://{}/metrics (client certificates from {})", m.listen, m.ca.path().display()),
         );
+        let security = match (&self.rfid, &self.desensitizer) {
+            (Some(r), _) => {
+                let reader = match &r.reader {
+                    RfidReader::Serial(p) => p.display().to_string(),
+                    RfidReader::Simulated => "simulated".to_owned(),
+                };
+                let by = match r.security {
+                    TagSecurity::Afi => {
+                        format!("AFI {:#04X} on loan, {:#04X} on the shelf", r.afi_on_loan, r.afi_on_shelf)
+                    }
+                    TagSecurity::Eas => "the EAS bit".to_owned(),
+                    TagSecurity::Both => {
+                        format!("AFI {:#04X}/{:#04X} and the EAS bit", r.afi_on_loan, r.afi_on_shelf)
+                    }
+                };
+                format!("RFID pad on {reader}, security by {by}")
+            }
+            (None, Some(d)) => match d.unit {
+                DesensitizerUnit::Gpio { pulse, .. } => format!("desensitizer on GPIO {}", pulse.bcm()),
+                DesensitizerUnit::Simulated => "desensitizer simulated".to_owned(),
+            },
+            (None, None) => "no item security unit (books are scanned; the gate is only released)".to_owned(),
+        };
         format!(
-            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; PIN {}; library card {library_card}; Method D {method_d}; usage kept {} days; metrics {metrics}",
+            "OK: {} (kiosk {}): {platform}; {ils}; printer {printer} {}mm; io {io}; {security}; PIN {}; library card {library_card}; Method D {method_d}; usage kept {} days; metrics {metrics}",
             self.library.name,
             self.library.kiosk_id,
             if self.printer.paper_width == PaperWidth::Mm58 { 58 } else { 80 },

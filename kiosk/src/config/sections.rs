@@ -1063,12 +1063,12 @@ fn desensitizer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Desens
                 .ok_or_else(|| bad(format!("{n} is not a GPIO number"), "use a BCM GPIO number"))
         })
     };
-    let pulse_pin = pin(walk, &mut s, "pulse_pin");
-    let present_pin = pin(walk, &mut s, "book_present_pin").optional();
     let pulse = s.integer(walk, "pulse_ms").value().map(|ms| Duration::from_millis(ms.unsigned_abs()));
     let wait = s.integer(walk, "wait_s").value().map(|w| Duration::from_secs(w.unsigned_abs()));
     let unit = match backend {
         Some(Backend::Gpio) => {
+            let pulse_pin = pin(walk, &mut s, "pulse_pin");
+            let present_pin = pin(walk, &mut s, "book_present_pin").optional();
             let pulse_pin = s.required_because(
                 walk,
                 "pulse_pin",
@@ -1082,11 +1082,8 @@ fn desensitizer(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Desens
         Some(Backend::None) => Some(None),
         None => None,
     };
-    s.finish(walk, |key| {
-        (matches!(backend, Some(Backend::Simulated | Backend::None)) && key.ends_with("_pin"))
-            .then(|| backend.map(quoted).map(|b| format!("backend = {b}")))
-            .flatten()
-    });
+    // Anything left unread is unused with this backend (the pins are read for gpio only).
+    s.finish(walk, |_| backend.map(|b| format!("backend = {}", quoted(b))));
     let unit = unit?;
     Some(unit.map(|unit| Desensitizer {
         unit,
