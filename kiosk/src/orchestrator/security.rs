@@ -163,7 +163,13 @@ enum Read {
 struct Tag {
     read: Read,
     misses: u8,
+    /// Reads that failed (a tag that never answers its read is given up on after
+    /// [`READ_TRIES`], with a note to staff).
+    failed_reads: u8,
 }
+
+/// Reads of a new tag before it is taken as not a library item.
+const READ_TRIES: u8 = 3;
 
 struct Pad {
     open: Opener,
@@ -177,8 +183,12 @@ struct Pad {
 
 impl Pad {
     fn run(&mut self, commands: &std::sync::mpsc::Receiver<Command>) {
+        // An inventory starts every POLL_EVERY (not POLL_EVERY after the last one ended):
+        // its own time on the air and its quiet are part of the period.
+        let mut next = std::time::Instant::now();
         loop {
-            match commands.recv_timeout(POLL_EVERY) {
+            let wait = next.saturating_duration_since(std::time::Instant::now());
+            match commands.recv_timeout(wait) {
                 Ok(Command::Follow { item, lent, reply }) => {
                     let _ = reply.send(self.follow(&item, lent));
                 }
@@ -188,7 +198,10 @@ impl Pad {
             if self.inputs.is_closed() {
                 return;
             }
-            self.poll();
+            if std::time::Instant::now() >= next {
+                next = std::time::Instant::now() + POLL_EVERY;
+                self.poll();
+            }
         }
     }
 
@@ -243,7 +256,7 @@ impl Pad {
         };
         let seen: BTreeSet<Uid> = inventory.uids.iter().copied().collect();
         for uid in &inventory.uids {
-            let tag = self.tags.entry(*uid).or_insert(Tag { read: Read::Unread, misses: 0 });
+            let tag = self.tags.entry(*uid).or_insert(Tag { read: Read::Unread, misses: 0, failed_reads: 0 });
             tag.misses = 0;
         }
         // Only an inventory that finished says a tag is gone.
@@ -264,20 +277,40 @@ impl Pad {
         self.status(Ok(self.tags.len()));
     }
 
-    /// Reads a new tag's data model.
+    /// Reads a new tag's data model: its first 8 blocks, which hold the Danish model and
+    /// ISO 28560-3's basic block; a tag they do not decode is asked its DSFID and memory
+    /// and read as far as its model needs (ISO 28560-2 runs longer).
     fn read_tag(&mut self, uid: Uid) {
+        use kiosk_rfid::{NotAnItem, model};
         let Some(reader) = self.reader.as_mut() else { return };
-        let bytes = match reader.read_blocks(uid, 0, 8) {
-            Ok(b) => b,
+        let decoded = reader.read_blocks(uid, 0, 8).and_then(|bytes| match model::decode(None, &bytes) {
+            Ok(tag) => Ok(Ok(tag)),
+            Err(NotAnItem::Blank) => Ok(Err(NotAnItem::Blank)),
+            Err(_) => {
+                let info = reader.system_info(uid)?;
+                let blocks = model::blocks_needed(info.dsfid, info.memory);
+                let bytes = reader.read_blocks(uid, 0, blocks)?;
+                Ok(model::decode(info.dsfid, &bytes))
+            }
+        });
+        let decoded = match decoded {
+            Ok(d) => d,
             Err(e) => {
                 tracing::debug!(error = %e, "RFID pad: a new tag could not be read yet");
                 if matches!(e, ReaderError::Gone | ReaderError::Io(_)) {
                     self.failed(&e);
+                } else if let Some(t) = self.tags.get_mut(&uid) {
+                    t.failed_reads += 1;
+                    if t.failed_reads >= READ_TRIES {
+                        tracing::info!(error = %e, "RFID pad: a tag that cannot be read is ignored");
+                        t.read = Read::NotAnItem;
+                        let _ = self.inputs.send(Input::TagIgnored);
+                    }
                 }
                 return;
             }
         };
-        let read = match kiosk_rfid::model::decode(None, &bytes) {
+        let read = match decoded {
             Ok(t) if t.usage == kiosk_rfid::Usage::PatronCard => {
                 if self.values.patron_cards {
                     // As if its number had been scanned: the same rules decide.
@@ -285,16 +318,11 @@ impl Pad {
                 }
                 Read::PatronCard
             }
-            Ok(t)
-                if matches!(
-                    t.usage,
-                    kiosk_rfid::Usage::Circulating | kiosk_rfid::Usage::NotForCirculation
-                ) =>
-            {
-                Read::Item { item: t.item, parts: t.parts.max(1), part: t.part.max(1) }
-            }
-            Ok(_) | Err(_) => {
-                tracing::info!("RFID pad: a tag that is not a library item is ignored");
+            // Any other use (on loan, reference, one whose tag says nothing of its use,
+            // even one marked discarded): the library system decides whether it lends.
+            Ok(t) => Read::Item { item: t.item, parts: t.parts.max(1), part: t.part.max(1) },
+            Err(why) => {
+                tracing::info!(%why, "RFID pad: a tag that is not a library item is ignored");
                 let _ = self.inputs.send(Input::TagIgnored);
                 Read::NotAnItem
             }
