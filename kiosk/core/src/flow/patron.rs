@@ -1466,8 +1466,9 @@ impl PatronSession {
             Event::StartLinking => self.on_start_linking(now, &mut fx),
             Event::Pad(news) => self.on_pad(now, news),
         }
-        self.take_from_pad(now, &mut fx);
         self.on_time(now, &mut fx);
+        // After the timers: a session they ended takes nothing more from the pad.
+        self.take_from_pad(now, &mut fx);
         fx
     }
 
@@ -1578,10 +1579,17 @@ impl PatronSession {
                 _ => {}
             },
             (State::Borrowing(basket), Scan::Item(item)) if !basket.finishing && !basket.knows(&item) => {
+                // Scanned while it lies on the pad: the pad does not send it again.
+                if self.pad.iter().any(|p| p.item == item) && !basket.from_pad.contains(&item) {
+                    basket.from_pad.push(item.clone());
+                }
                 basket.queue.push_back(item);
                 self.send_next_checkout(now, fx);
             }
             (State::Returning(r), Scan::Item(item)) if !r.finishing && !r.knows(&item) => {
+                if self.pad.iter().any(|p| p.item == item) && !r.from_pad.contains(&item) {
+                    r.from_pad.push(item.clone());
+                }
                 r.queue.push_back(item);
                 self.send_next_return(now, fx);
             }
