@@ -96,7 +96,9 @@ fn main() {
     let (stacks, runs): (&[u32], usize) = if bench { (&[1, 5, 20], 5) } else { (&[2], 1) };
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
     println!("poll interval {} ms; median of {runs}", POLL_EVERY.as_millis());
-    println!("books | tags on the pad → all on the list | the kiosk's share (a reader taking no time) | of which the flow");
+    println!(
+        "books | tags on the pad → all on the list | the kiosk's share (a reader taking no time) | of which the flow"
+    );
     let median = |n: u32, real_time: bool| {
         let mut p: Vec<Placement> = (0..runs).map(|_| place(n, real_time)).collect();
         p.sort_by_key(|p| p.all);

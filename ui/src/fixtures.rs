@@ -20,6 +20,7 @@ pub fn base() -> Scene {
 fn admin_status() -> Vec<StatusRow> {
     vec![
         status_row(Device::Reader, DeviceState::Ready, 0, "SONY RC-S380/P"),
+        status_row(Device::RfidPad, DeviceState::TagsOnPad, 3, ""),
         status_row(Device::Printer, DeviceState::PaperOut, 0, "paper out"),
         status_row(Device::Platform, DeviceState::Answers, 42, ""),
         status_row(Device::LibrarySystem, DeviceState::NoAnswer, 5, "SIP2 192.0.2.20:6001"),
@@ -211,6 +212,67 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
             },
         ),
         ("refused", Scene { screen: Screen::Refused, refused: 2, ..base() }),
+        (
+            "borrowing-rfid-empty",
+            Scene { screen: Screen::Borrowing, rfid_pad: true, can_open_account: true, ..base() },
+        ),
+        (
+            "borrowing-rfid",
+            Scene {
+                screen: Screen::Borrowing,
+                rfid_pad: true,
+                loans: vec![
+                    LoanRow {
+                        number: 4,
+                        item: "5000000001".into(),
+                        refusal: Refusal::PartsMissing,
+                        missing: vec![2, 3],
+                        parts: 3,
+                        ..LoanRow::default()
+                    },
+                    LoanRow {
+                        number: 3, unsecured: true, ..loan_row(3, "Le Piège de Bogota", "2026-12-20")
+                    },
+                    LoanRow {
+                        number: 2,
+                        item: "1000000002".into(),
+                        refusal: Refusal::DuplicateTags,
+                        ..LoanRow::default()
+                    },
+                    loan_row(1, "吾輩は猫である", "2026-12-20"),
+                ],
+                borrowed: 2,
+                refused: 2,
+                waiting: 2,
+                ..base()
+            },
+        ),
+        (
+            "refused-unsecured",
+            Scene { screen: Screen::Refused, refused: 1, unsecured: 1, borrowed: 2, ..base() },
+        ),
+        (
+            "returning-rfid",
+            Scene {
+                screen: Screen::Returning,
+                rfid_pad: true,
+                returns: vec![
+                    ReturnRow {
+                        number: 2,
+                        item: "5000000001".into(),
+                        status: ReturnStatus::Refused,
+                        refusal: Refusal::PartsMissing,
+                        missing: vec![2],
+                        parts: 2,
+                        ..ReturnRow::default()
+                    },
+                    ReturnRow { number: 1, title: "こころ".into(), ..ReturnRow::default() },
+                ],
+                returned: 1,
+                refused: 1,
+                ..base()
+            },
+        ),
         ("account", Scene { screen: Screen::Account, account: account(false), ..base() }),
         ("idle-returns", Scene { can_return: true, ..base() }),
         (

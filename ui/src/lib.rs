@@ -36,6 +36,11 @@ pub mod headless;
 pub mod phrases;
 pub mod words;
 
+/// The `n`th missing part of a set (0 when there is none).
+fn part(missing: &[u8], n: usize) -> i32 {
+    missing.get(n).copied().map_or(0, i32::from)
+}
+
 fn model<T: Clone + 'static>(items: impl Iterator<Item = T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items.collect::<Vec<T>>()))
 }
@@ -271,8 +276,9 @@ impl From<&LoanRow> for generated::LoanRow {
             message: r.message.as_str().into(),
             renewed: r.renewed,
             unsecured: r.unsecured,
-            missing: r.missing.as_str().into(),
-            missing_count: int(missing_count(&r.missing)),
+            missing_count: int(r.missing.len()),
+            missing_first: part(&r.missing, 0),
+            missing_second: part(&r.missing, 1),
             parts: int(r.parts),
         }
     }
@@ -313,16 +319,12 @@ impl From<&ReturnRow> for generated::ReturnRow {
             shelf: r.shelf.as_str().into(),
             refusal: r.refusal.into(),
             message: r.message.as_str().into(),
-            missing: r.missing.as_str().into(),
-            missing_count: int(missing_count(&r.missing)),
+            missing_count: int(r.missing.len()),
+            missing_first: part(&r.missing, 0),
+            missing_second: part(&r.missing, 1),
             parts: int(r.parts),
         }
     }
-}
-
-/// How many parts a row's "2, 3" names.
-fn missing_count(missing: &str) -> usize {
-    missing.split(',').filter(|p| !p.trim().is_empty()).count()
 }
 
 impl From<&HoldRow> for generated::HoldRow {

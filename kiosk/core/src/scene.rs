@@ -373,8 +373,8 @@ pub struct ReturnRow {
     /// The library system's own words, on a line of their own.
     pub message: String,
     /// A set not whole on the RFID pad ([`Refusal::PartsMissing`]): the parts missing
-    /// ("2" or "2, 3") and how many the set has.
-    pub missing: String,
+    /// (their numbers, in order) and how many the set has.
+    pub missing: Vec<u8>,
     pub parts: usize,
 }
 
@@ -530,8 +530,8 @@ pub struct LoanRow {
     /// Lent, but its security could not be switched off: to the counter with it.
     pub unsecured: bool,
     /// A set not whole on the RFID pad ([`Refusal::PartsMissing`]): the parts missing
-    /// ("2" or "2, 3") and how many the set has.
-    pub missing: String,
+    /// (their numbers, in order) and how many the set has.
+    pub missing: Vec<u8>,
     pub parts: usize,
 }
 

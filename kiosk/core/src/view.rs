@@ -234,15 +234,11 @@ fn refusal(reason: &ItemRefusal) -> (UiRefusal, &str) {
     }
 }
 
-/// A set's missing parts as the row shows them ("2" or "2, 3") and its size; nothing
-/// for any other refusal.
-fn parts_missing(reason: &ItemRefusal) -> (String, usize) {
+/// A set's missing parts and its size; nothing for any other refusal.
+fn parts_missing(reason: &ItemRefusal) -> (Vec<u8>, usize) {
     match reason {
-        ItemRefusal::PartsMissing { missing, parts } => {
-            let list: Vec<String> = missing.iter().map(u8::to_string).collect();
-            (list.join(", "), usize::from(*parts))
-        }
-        _ => (String::new(), 0),
+        ItemRefusal::PartsMissing { missing, parts } => (missing.clone(), usize::from(*parts)),
+        _ => (Vec::new(), 0),
     }
 }
 

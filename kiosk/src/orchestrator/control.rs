@@ -117,11 +117,12 @@ fn describe(scene: &Scene) -> String {
             .map_or("none".to_owned(), |r| r.today.to_string()),
         scene.loans.iter().filter(|l| l.unsecured).count() + scene.unsecured,
         // The missing parts of the newest set not whole on the pad ("2,3"), "none".
-        scene
-            .loans
+        scene.loans.iter().find(|l| !l.missing.is_empty()).map_or("none".to_owned(), |l| l
+            .missing
             .iter()
-            .find(|l| !l.missing.is_empty())
-            .map_or("none".to_owned(), |l| l.missing.replace(' ', "")),
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
         row(kiosk_core::scene::Device::RfidPad),
         row(kiosk_core::scene::Device::Desensitizer),
     )
