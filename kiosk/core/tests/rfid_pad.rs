@@ -223,3 +223,50 @@ fn the_view_says_there_is_a_pad() {
     assert!(k.flow.view(k.now).rfid_pad);
     assert!(!PatronSession::new(SessionPolicy::default()).view(Millis(0)).rfid_pad);
 }
+
+/// Books a session took stay taken while they lie on the pad: a patron who borrowed them
+/// and then returns another book does not return them, and the next patron does not
+/// borrow what the last one left; put down again, a book is taken again.
+#[test]
+fn books_left_on_the_pad_are_not_taken_again_by_the_next_session() {
+    let mut k = Kiosk::new();
+    k.log_in();
+    k.on(on_pad(1, 1, &[1]));
+    k.lent(1, Security::Switched);
+    k.on(Event::Tap(Tap::Finish));
+    k.on(Event::Tap(Tap::NoReceipt));
+    k.on(Event::Tap(Tap::Dismiss));
+    assert!(matches!(k.screen(), Screen::Idle), "{:?}", k.screen());
+    let fx = k.on(Event::Tap(Tap::Return));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Return { .. })),
+        "the book just borrowed is not returned: {fx:?}"
+    );
+    k.on(on_pad(2, 1, &[1]));
+    let Screen::Returning { waiting, .. } = k.screen() else { panic!() };
+    assert_eq!(waiting, 1, "a book put down now is returned");
+    k.reply(Reply::Returned { item: item(2), result: Ok(Return { title: None, outcome: Returned::Done }) });
+    k.on(Event::Tap(Tap::Finish));
+    k.now = k.now.after(std::time::Duration::from_secs(11));
+    k.on(Event::Tick);
+    assert!(matches!(k.screen(), Screen::Idle), "{:?}", k.screen());
+    // The first book taken off and put down again: taken again.
+    k.on(on_pad(1, 1, &[]));
+    k.on(on_pad(1, 1, &[1]));
+    let fx = k.log_in();
+    assert_eq!(checkouts(&fx), [item(1)]);
+}
+
+/// A set taken off while the patron looks at the account: its "parts missing" line goes.
+#[test]
+fn a_set_taken_off_during_the_account_loses_its_line() {
+    let mut k = Kiosk::new();
+    k.log_in();
+    k.on(on_pad(3, 2, &[1]));
+    assert_eq!(k.lines().len(), 1);
+    k.on(Event::Tap(Tap::Account));
+    k.on(on_pad(3, 2, &[]));
+    k.reply(Reply::Account(None));
+    k.on(Event::Tap(Tap::Dismiss));
+    assert!(k.lines().is_empty(), "{:?}", k.lines());
+}

@@ -953,9 +953,6 @@ struct Basket {
     renew_log: Vec<(ItemId, RenewState)>,
     /// Lending offline (the library system did not answer the patron status).
     offline: bool,
-    /// Items taken from the RFID pad in this session: each is sent once while it stays
-    /// on the pad (a refused one is tried again only when it is put down again).
-    from_pad: Vec<ItemId>,
 }
 
 impl Basket {
@@ -970,7 +967,6 @@ impl Basket {
             blocked: None,
             renew_log: Vec::new(),
             offline: false,
-            from_pad: Vec::new(),
         }
     }
 
@@ -979,7 +975,6 @@ impl Basket {
         let offline = self.offline;
         let mut empty = Basket::new(self.patron.clone(), self.method);
         empty.offline = offline;
-        empty.from_pad = self.from_pad.clone();
         core::mem::replace(self, empty)
     }
 
@@ -1211,6 +1206,11 @@ pub struct PatronSession {
     /// The library items on the RFID pad now (kept between sessions: books put down
     /// before the patron logs in join the list when borrowing starts).
     pad: Vec<OnPad>,
+    /// Items on the pad that a session took (sent, refused, or named as incomplete):
+    /// not taken again, by this session or the next, until they leave the pad (a patron
+    /// who borrowed books and then returns another does not return them; the next
+    /// patron does not borrow what the last one left).
+    pad_handled: Vec<ItemId>,
 }
 
 /// The effects of one event, in order.
@@ -1236,6 +1236,7 @@ impl PatronSession {
             warning_until: None,
             purpose: Purpose::Patron,
             pad: Vec::new(),
+            pad_handled: Vec::new(),
         }
     }
 
@@ -1580,15 +1581,15 @@ impl PatronSession {
             },
             (State::Borrowing(basket), Scan::Item(item)) if !basket.finishing && !basket.knows(&item) => {
                 // Scanned while it lies on the pad: the pad does not send it again.
-                if self.pad.iter().any(|p| p.item == item) && !basket.from_pad.contains(&item) {
-                    basket.from_pad.push(item.clone());
+                if self.pad.iter().any(|p| p.item == item) && !self.pad_handled.contains(&item) {
+                    self.pad_handled.push(item.clone());
                 }
                 basket.queue.push_back(item);
                 self.send_next_checkout(now, fx);
             }
             (State::Returning(r), Scan::Item(item)) if !r.finishing && !r.knows(&item) => {
-                if self.pad.iter().any(|p| p.item == item) && !r.from_pad.contains(&item) {
-                    r.from_pad.push(item.clone());
+                if self.pad.iter().any(|p| p.item == item) && !self.pad_handled.contains(&item) {
+                    self.pad_handled.push(item.clone());
                 }
                 r.queue.push_back(item);
                 self.send_next_return(now, fx);
@@ -1979,6 +1980,13 @@ impl PatronSession {
                 {
                     fx.push(Effect::ReleaseGate);
                 }
+                if result.is_ok() {
+                    // Lent (a set's barcode scanned): its "parts missing" line goes.
+                    basket.lines.retain(|l| {
+                        !matches!(l, LoanLine::Refused { item: i, refusal }
+                        if *i == item && refusal.reason.is_pad_problem())
+                    });
+                }
                 basket.lines.push(match result {
                     Ok(loan) => LoanLine::Borrowed(loan),
                     Err(refusal) => LoanLine::Refused { item, refusal },
@@ -2340,46 +2348,45 @@ impl PatronSession {
     }
 
     /// The RFID pad changed: what is on it is remembered; an item taken off before it was
-    /// sent is not lent (or returned), and its "parts missing" line goes.
+    /// sent is not lent (or returned), its "parts missing" line goes, and it may be taken
+    /// again when it is put down again.
     fn on_pad(&mut self, now: Millis, news: OnPad) {
         let item = news.item.clone();
         self.pad.retain(|p| p.item != item);
-        let placed = !news.present.is_empty();
-        if placed {
+        if !news.present.is_empty() {
             self.pad.push(news);
-        }
-        match &mut self.state {
-            State::Borrowing(b) => {
-                if !placed {
-                    b.queue.retain(|i| *i != item);
-                    b.from_pad.retain(|i| *i != item);
-                    b.lines.retain(|l| {
-                        !matches!(l, LoanLine::Refused { item: i, refusal }
-                        if *i == item && refusal.reason.is_pad_problem())
-                    });
-                }
+            if matches!(self.state, State::Borrowing(_) | State::Returning(_)) {
                 self.activity(now);
+            }
+            return;
+        }
+        self.pad_handled.retain(|i| *i != item);
+        let pad_line = |i: &ItemId, refusal: &Refusal| *i == item && refusal.reason.is_pad_problem();
+        match &mut self.state {
+            State::Borrowing(b) | State::Account(b, _) | State::Refusals(b) | State::ReceiptChoice(b) => {
+                b.queue.retain(|i| *i != item);
+                b.lines
+                    .retain(|l| !matches!(l, LoanLine::Refused { item: i, refusal } if pad_line(i, refusal)));
             }
             State::Returning(r) => {
-                if !placed {
-                    r.queue.retain(|i| *i != item);
-                    r.from_pad.retain(|i| *i != item);
-                    r.lines.retain(|l| {
-                        !matches!(l, ReturnLine::Refused { item: i, refusal }
-                        if *i == item && refusal.reason.is_pad_problem())
-                    });
-                }
-                self.activity(now);
+                r.queue.retain(|i| *i != item);
+                r.lines.retain(
+                    |l| !matches!(l, ReturnLine::Refused { item: i, refusal } if pad_line(i, refusal)),
+                );
             }
             _ => {}
+        }
+        if matches!(self.state, State::Borrowing(_) | State::Returning(_)) {
+            self.activity(now);
         }
     }
 
     /// What is on the RFID pad joins the borrowing (or returns) list: a whole set once,
-    /// however often its tags are seen; a set with parts missing gets a line naming them,
-    /// replaced when they come.
+    /// however often its tags are seen; a set with parts missing (or two tags claiming
+    /// one item) gets a line saying so, replaced when the pad changes.
     fn take_from_pad(&mut self, now: Millis, fx: &mut Effects) {
         let pad = &self.pad;
+        let handled = &mut self.pad_handled;
         let line = |p: &OnPad, reason: ItemRefusal| (p.item.clone(), Refusal { reason, title: None });
         match &mut self.state {
             State::Borrowing(b) if !b.finishing => {
@@ -2389,26 +2396,26 @@ impl PatronSession {
                         matches!(l, LoanLine::Refused { item, refusal }
                         if *item == p.item && refusal.reason.is_pad_problem())
                     });
-                    if b.knows(&p.item) || (b.from_pad.contains(&p.item) && at.is_none()) {
+                    if b.knows(&p.item) || (handled.contains(&p.item) && at.is_none()) {
                         continue;
                     }
-                    match (p.problem(), at) {
-                        (None, at) => {
+                    if !handled.contains(&p.item) {
+                        handled.push(p.item.clone());
+                    }
+                    match p.problem() {
+                        None => {
                             if let Some(at) = at {
                                 b.lines.remove(at);
                             }
-                            b.from_pad.push(p.item.clone());
                             b.queue.push_back(p.item.clone());
                             queued = true;
                         }
-                        (Some(why), at) => {
+                        Some(why) => {
                             let (item, refusal) = line(p, why);
                             let new = LoanLine::Refused { item, refusal };
-                            if let Some(at) = at {
-                                b.lines[at] = new;
-                            } else {
-                                b.from_pad.push(p.item.clone());
-                                b.lines.push(new);
+                            match at {
+                                Some(at) => b.lines[at] = new,
+                                None => b.lines.push(new),
                             }
                         }
                     }
@@ -2424,26 +2431,26 @@ impl PatronSession {
                         matches!(l, ReturnLine::Refused { item, refusal }
                         if *item == p.item && refusal.reason.is_pad_problem())
                     });
-                    if r.knows(&p.item) || (r.from_pad.contains(&p.item) && at.is_none()) {
+                    if r.knows(&p.item) || (handled.contains(&p.item) && at.is_none()) {
                         continue;
                     }
-                    match (p.problem(), at) {
-                        (None, at) => {
+                    if !handled.contains(&p.item) {
+                        handled.push(p.item.clone());
+                    }
+                    match p.problem() {
+                        None => {
                             if let Some(at) = at {
                                 r.lines.remove(at);
                             }
-                            r.from_pad.push(p.item.clone());
                             r.queue.push_back(p.item.clone());
                             queued = true;
                         }
-                        (Some(why), at) => {
+                        Some(why) => {
                             let (item, refusal) = line(p, why);
                             let new = ReturnLine::Refused { item, refusal };
-                            if let Some(at) = at {
-                                r.lines[at] = new;
-                            } else {
-                                r.from_pad.push(p.item.clone());
-                                r.lines.push(new);
+                            match at {
+                                Some(at) => r.lines[at] = new,
+                                None => r.lines.push(new),
                             }
                         }
                     }

@@ -69,8 +69,6 @@ pub(super) struct Returns {
     pub(super) queue: VecDeque<ItemId>,
     pub(super) in_flight: Option<(ItemId, Millis)>,
     pub(super) finishing: bool,
-    /// Items taken from the RFID pad in this session (each sent once while on the pad).
-    pub(super) from_pad: Vec<ItemId>,
 }
 
 impl Returns {
