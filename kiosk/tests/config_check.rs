@@ -1352,7 +1352,7 @@ mod item_security {
         .unwrap();
         let config::DesensitizerUnit::Gpio { pulse, book_present } = d.unit else { panic!("{d:?}") };
         assert_eq!((pulse.bcm(), book_present.map(config::GpioPin::bcm)), (22, Some(23)));
-        assert_eq!((d.pulse, d.wait), (Duration::from_millis(150), Duration::from_secs(10)));
+        assert_eq!((d.pulse, d.wait), (Duration::from_millis(150), Duration::from_secs(5)));
         let d = ok(&[("desensitizer", "backend = \"simulated\"")]).desensitizer.unwrap();
         assert_eq!(d.unit, config::DesensitizerUnit::Simulated);
         assert_eq!(ok(&[("desensitizer", "backend = \"none\"")]).desensitizer, None);

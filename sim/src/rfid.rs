@@ -89,7 +89,7 @@ pub struct ReaderStats {
     pub inventories: usize,
     pub block_writes: usize,
     pub afi_writes: usize,
-    /// Write AFI requests left unanswered ([`Faults::hang_afi_writes`]).
+    /// Frames left unanswered by a hung reader ([`Faults::hang_afi_writes`]).
     pub held: usize,
     /// Set EAS and Reset EAS carried out.
     pub eas_writes: usize,
@@ -104,8 +104,9 @@ pub struct Faults {
     pub half_answer: bool,
     /// Every tag's answer arrives damaged (a CRC error on the air): the reader says `[z]`.
     pub damaged_air: bool,
-    /// Write AFI requests get no answer at all, as from a reader that hung mid-command
-    /// (the tests kill the kiosk while it waits; [`ReaderStats::held`] counts them).
+    /// A write AFI request gets no answer at all, nor does anything after it until the
+    /// fault is cleared, as from a reader that hung mid-command (the tests kill the kiosk
+    /// while it waits; [`ReaderStats::held`] counts the frames left unanswered).
     pub hang_afi_writes: bool,
 }
 
@@ -239,8 +240,10 @@ fn firmware(port: &mut serialport::TTYPort, pad: &Mutex<Pad>, stop: &AtomicBool)
             let (answer, wait) = {
                 let mut pad = pad.lock().unwrap_or_else(PoisonError::into_inner);
                 pad.stats.frames += 1;
-                // `01 LL 00 03 04 18 flags 27 …`: a write AFI in request mode.
-                if pad.faults.hang_afi_writes && frame.get(5) == Some(&0x18) && frame.get(7) == Some(&0x27) {
+                // `01 LL 00 03 04 18 flags 27 …`: a write AFI in request mode; the reader
+                // then answers nothing more until the fault is cleared (it hung).
+                let afi_write = frame.get(5) == Some(&0x18) && frame.get(7) == Some(&0x27);
+                if pad.faults.hang_afi_writes && (afi_write || pad.stats.held > 0) {
                     pad.stats.held += 1;
                     continue;
                 }

@@ -175,3 +175,39 @@ fn the_desensitizer_pulses_once_per_book_lent_and_never_for_one_refused() {
     assert!(k.scene().ends_with("desensitized=2"), "two loans, two pulses: none for the two refused");
     k.quit();
 }
+
+#[test]
+fn bad_tags_are_named_and_nothing_is_lent_without_its_security() {
+    if !enter_private_stack("bad_tags_are_named_and_nothing_is_lent_without_its_security") {
+        return;
+    }
+    let (stack, mut reader) = rfid_stack("rfid-bad-tags");
+    let mut k = Kiosk::start(&stack);
+    k.until("pad=0", 30);
+    // A tag that is no library item (a transit card's data) is ignored, with a note to staff.
+    reader.place(VirtualTag::blank(0x400).with_data(&[0x5A; 32]));
+    k.until("newest_event=Some(TagIgnored)", 20);
+    let (_card, inserted) = log_in(&mut k, &stack);
+    // A book whose AFI is locked: lent by the library system, but its security cannot
+    // follow: the patron is sent to the counter and staff are called.
+    let mut locked = tagged(0x401, BOOKS[0], 1, 1);
+    locked.afi_locked = true;
+    reader.place(locked.clone());
+    let scene = k.until("unsecured=1", 30);
+    assert!(scene.contains("staff_called=true"), "{scene}");
+    k.shot("locked-afi");
+    assert_eq!(afi(&reader, &locked), ON_SHELF);
+    // Two tags that say they are the same book: neither is lent.
+    reader.place(tagged(0x402, BOOKS[1], 1, 1));
+    reader.place(tagged(0x403, BOOKS[1], 1, 1));
+    k.until("refused=1", 30);
+    assert_eq!(stack.loans(PATRON), [BOOKS[0]], "only the locked book was lent");
+    // The reader unplugged: the status says so; nothing more is lent.
+    reader.unplug();
+    k.until("pad=not-working", 20);
+    k.tap("finish");
+    k.wait("refused", 10);
+    k.shot("refused-and-unsecured");
+    inserted.remove();
+    k.quit();
+}

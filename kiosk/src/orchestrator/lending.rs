@@ -316,8 +316,20 @@ impl Orchestrator {
             let _ = self.inputs.send(Input::Reply { session, reply });
             return;
         };
+        let security = self.drivers.security.clone();
         self.spawn(session, true, async move {
-            let result = offline.lend(patron.expose(), &item).await;
+            let mut result = offline.lend(patron.expose(), &item).await;
+            // Lent (kept in the queue): its security follows as for any loan.
+            if let (Ok(loan), Some(unit)) = (&mut result, security) {
+                loan.security = match unit.follow(&item, true).await {
+                    Ok(()) => kiosk_core::flow::Security::Switched,
+                    Err(super::security::SecurityFault::NoTag) => kiosk_core::flow::Security::Unchanged,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "an offline loan's security could not be switched off");
+                        kiosk_core::flow::Security::Failed
+                    }
+                };
+            }
             Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
         });
     }

@@ -33,16 +33,33 @@ const MISSES: u8 = 2;
 const TRIES: u32 = 3;
 /// How long a reader that is gone waits before it is opened again.
 const REOPEN_EVERY: Duration = Duration::from_secs(2);
+/// The longest a security switch may take before it counts as failed (the patron is
+/// sent to the counter; the checkout's answer does not wait longer).
+pub const SWITCH_LIMIT: Duration = Duration::from_secs(10);
+/// How long an item that left the pad is remembered: asked to switch it, the pad says it
+/// was taken off (rather than that it has no tag).
+const GONE_FOR: Duration = Duration::from_secs(600);
 
 /// Why an item's security could not be switched.
 #[derive(Debug, thiserror::Error)]
 pub enum SecurityFault {
-    #[error("the book is not on the RFID pad (taken off before its security was switched)")]
+    #[error("the book was taken off the RFID pad before its security was switched")]
     NotOnPad,
+    #[error("part of the set was taken off the RFID pad before its security was switched")]
+    PartsGone,
+    /// Never seen on the pad: a book without a tag (scanned by its barcode).
+    #[error("the book has no RFID tag on the pad (scanned by its barcode): nothing to switch")]
+    NoTag,
     #[error("the tag's AFI is locked: it cannot follow the loan (staff replace the tag)")]
     Locked,
+    #[error("the tag refused the switch: {0} (staff check the tag)")]
+    Refused(String),
     #[error("the RFID reader failed: {0}")]
     Reader(String),
+    #[error("the RFID reader is not there: {0}")]
+    ReaderGone(String),
+    #[error("the security switch took longer than {0:?}")]
+    TooSlow(Duration),
     #[error("the RFID pad's thread has stopped; restart the kiosk")]
     PadStopped,
     #[error("the desensitizer failed: {0}")]
@@ -74,6 +91,19 @@ impl SecurityUnit {
     /// # Errors
     /// [`SecurityFault`]: the book is not there, its tag is locked, the device failed.
     pub async fn follow(&self, item: &ItemId, lent: bool) -> Result<(), SecurityFault> {
+        tokio::time::timeout(SWITCH_LIMIT, self.switch(item, lent))
+            .await
+            .map_err(|_| SecurityFault::TooSlow(SWITCH_LIMIT))?
+    }
+
+    /// Whether it is the desensitizer (which only desensitizes, and only the book lying
+    /// in it now).
+    #[must_use]
+    pub fn is_desensitizer(&self) -> bool {
+        matches!(self, SecurityUnit::Desensitizer { .. })
+    }
+
+    async fn switch(&self, item: &ItemId, lent: bool) -> Result<(), SecurityFault> {
         match self {
             SecurityUnit::Rfid(pad) => pad.follow(item, lent).await,
             SecurityUnit::Desensitizer { .. } if !lent => {
@@ -137,9 +167,19 @@ pub fn start_pad(
 ) -> std::io::Result<PadHandle> {
     let (commands, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("rfid-pad".into()).spawn(move || {
-        let mut pad =
-            Pad { open, reader: None, values, inputs, tags: BTreeMap::new(), sent: BTreeMap::new() };
+        let mut pad = Pad {
+            open,
+            reader: None,
+            values,
+            inputs,
+            tags: BTreeMap::new(),
+            sent: BTreeMap::new(),
+            gone: BTreeMap::new(),
+            shown: None,
+        };
         pad.run(&rx);
+        // Stopped (the kiosk shuts down, or the thread failed): the status page says so.
+        pad.status(Err("the RFID pad's thread has stopped".to_owned()));
     })?;
     Ok(PadHandle { commands })
 }
@@ -179,6 +219,10 @@ struct Pad {
     tags: BTreeMap<Uid, Tag>,
     /// What the event loop was last told, by item.
     sent: BTreeMap<String, OnPad>,
+    /// Items that left the pad, and when.
+    gone: BTreeMap<String, std::time::Instant>,
+    /// The status row last sent (sent again only when it changes).
+    shown: Option<Result<usize, String>>,
 }
 
 impl Pad {
@@ -223,8 +267,12 @@ impl Pad {
         self.reader.as_mut()
     }
 
-    fn status(&self, state: Result<usize, String>) {
+    fn status(&mut self, state: Result<usize, String>) {
         use kiosk_ui::{Device, DeviceState, status_row};
+        if self.shown.as_ref() == Some(&state) {
+            return;
+        }
+        self.shown = Some(state.clone());
         let row = match state {
             Ok(n) => {
                 status_row(Device::RfidPad, DeviceState::TagsOnPad, i32::try_from(n).unwrap_or(i32::MAX), "")
@@ -357,12 +405,18 @@ impl Pad {
                 let _ = self.inputs.send(Input::Pad(on.clone()));
             }
         }
+        let at = std::time::Instant::now();
         for (item, was) in &self.sent {
             if !now.contains_key(item) {
                 let gone = OnPad { present: Vec::new(), duplicate: false, ..was.clone() };
                 let _ = self.inputs.send(Input::Pad(gone));
+                self.gone.insert(item.clone(), at);
             }
         }
+        for item in now.keys() {
+            self.gone.remove(item);
+        }
+        self.gone.retain(|_, when| at.duration_since(*when) < GONE_FOR);
         self.sent = now;
     }
 
@@ -375,25 +429,47 @@ impl Pad {
             .collect()
     }
 
-    /// Switches every tag of `item` to follow its loan (each tag tried [`TRIES`] times).
+    /// Switches every tag of `item` to follow its loan (each tag tried [`TRIES`] times):
+    /// only when every part of its set is on the pad.
     fn follow(&mut self, item: &str, lent: bool) -> Result<(), SecurityFault> {
-        let mut uids = self.uids_of(item);
-        if uids.is_empty() {
+        if self.uids_of(item).is_empty() {
             // Asked before the pad was read (at start, settling a crash's loans): look now.
             self.poll();
-            uids = self.uids_of(item);
         }
+        let uids = self.uids_of(item);
         if uids.is_empty() {
-            return Err(SecurityFault::NotOnPad);
+            return Err(if self.gone.contains_key(item) {
+                SecurityFault::NotOnPad
+            } else {
+                SecurityFault::NoTag
+            });
+        }
+        let (mut parts, mut present) = (1, BTreeSet::new());
+        for tag in self.tags.values() {
+            if let Read::Item { item: i, parts: n, part } = &tag.read
+                && i == item
+            {
+                parts = parts.max(*n);
+                present.insert(*part);
+            }
+        }
+        if present.len() < usize::from(parts) {
+            return Err(SecurityFault::PartsGone);
         }
         let values = self.values;
         for uid in uids {
             let mut last = Err(SecurityFault::NotOnPad);
             for _ in 0..TRIES {
-                let Some(reader) = self.reader() else { continue };
-                last = switch(reader, uid, lent, values);
+                last = match self.reader() {
+                    Some(reader) => switch(reader, uid, lent, values),
+                    None => Err(SecurityFault::ReaderGone("it cannot be opened".to_owned())),
+                };
                 match &last {
-                    Ok(()) | Err(SecurityFault::Locked) => break,
+                    Ok(()) | Err(SecurityFault::Locked | SecurityFault::Refused(_)) => break,
+                    Err(SecurityFault::ReaderGone(why)) => {
+                        tracing::warn!(why, "RFID pad: the reader went during a security switch");
+                        self.reader = None;
+                    }
                     Err(e) => tracing::warn!(error = %e, "RFID pad: a security switch failed; trying again"),
                 }
             }
@@ -403,18 +479,28 @@ impl Pad {
     }
 }
 
-/// One tag's AFI and (where the library uses it) EAS bit, for a loan or not.
+/// One tag's AFI and (where the library uses it) EAS bit, for a loan or not. A tag
+/// without an EAS bit (not NXP's) is switched by its AFI alone where the library uses
+/// both; where it uses the EAS bit only, such a tag cannot follow the loan.
 fn switch(reader: &mut EvmReader, uid: Uid, lent: bool, v: TagValues) -> Result<(), SecurityFault> {
     let fault = |e: ReaderError| match e {
         ReaderError::Tag(TagError::Locked) => SecurityFault::Locked,
+        e @ (ReaderError::Tag(_) | ReaderError::NoEas(_)) => SecurityFault::Refused(e.to_string()),
         ReaderError::NoTag => SecurityFault::NotOnPad,
+        e @ (ReaderError::Gone | ReaderError::Io(_) | ReaderError::Timeout(_) | ReaderError::Open { .. }) => {
+            SecurityFault::ReaderGone(e.to_string())
+        }
         e => SecurityFault::Reader(e.to_string()),
     };
     if matches!(v.security, TagSecurity::Afi | TagSecurity::Both) {
         reader.write_afi(uid, if lent { v.afi_on_loan } else { v.afi_on_shelf }).map_err(fault)?;
     }
     if matches!(v.security, TagSecurity::Eas | TagSecurity::Both) {
-        reader.set_eas(uid, !lent).map_err(fault)?;
+        match reader.set_eas(uid, !lent) {
+            Ok(()) => {}
+            Err(ReaderError::NoEas(_)) if v.security == TagSecurity::Both => {}
+            Err(e) => return Err(fault(e)),
+        }
     }
     Ok(())
 }
