@@ -22,6 +22,7 @@ const EFFECTS: &[(&str, &[&str])] = &[
     ("rfid.afi_on_shelf", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
     ("rfid.afi_on_loan", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
     ("rfid.patron_cards", &["kiosk/tests/settings.rs::rfid_patron_cards"]),
+    ("rfid.count_check", &["kiosk/tests/settings.rs::rfid_count_check"]),
     (
         "desensitizer.backend",
         &["tests/tests/rfid.rs::the_desensitizer_pulses_once_per_book_lent_and_never_for_one_refused"],

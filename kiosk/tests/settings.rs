@@ -436,3 +436,36 @@ fn rfid_patron_cards() {
         assert_eq!(scanned.as_deref(), logs_in.then_some(PATRON), "with {setting:?}");
     }
 }
+
+/// `[rfid] count_check`: at Finish the patron is asked how many items they brought; more
+/// than were read sends them back to the pad (a tag hidden under the stack).
+#[test]
+fn rfid_count_check() {
+    let finish = |c: &mut Console| {
+        let work = c.event(Event::Scanned(Scan::LibraryCard(PatronId::new(PATRON).unwrap())));
+        let session = session(&work).unwrap();
+        c.event(Event::Reply { session, reply: Reply::Standing(Ok(())) });
+        c.event(Event::Pad(kiosk_core::flow::OnPad {
+            item: kiosk_core::flow::ItemId("1000000001".into()),
+            parts: 1,
+            present: vec![1],
+            duplicate: false,
+        }));
+        c.action(UiAction::Finish);
+        c.scene()
+    };
+    let rfid = "reader = \"/dev/ttyACM0\"";
+    let scene = finish(&mut console(&[("rfid", rfid)]));
+    assert_ne!(scene.screen, Screen::Count, "off by default");
+    let mut c = console(&[("rfid", &format!("{rfid}\ncount_check = true"))]);
+    assert_eq!(finish(&mut c).screen, Screen::Count);
+    c.action(UiAction::Count(2));
+    let scene = c.scene();
+    assert_eq!(
+        (scene.screen, scene.count_seen, scene.count_said),
+        (Screen::Count, 1, 2),
+        "two said, one read"
+    );
+    c.action(UiAction::ReadAgain);
+    assert_eq!(c.scene().screen, Screen::Borrowing);
+}

@@ -247,6 +247,11 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 ..base()
             },
         ),
+        ("count", Scene { screen: Screen::Count, rfid_pad: true, count_seen: 4, ..base() }),
+        (
+            "count-mismatch",
+            Scene { screen: Screen::Count, rfid_pad: true, count_seen: 4, count_said: 5, ..base() },
+        ),
         (
             "refused-unsecured",
             Scene { screen: Screen::Refused, refused: 1, unsecured: 1, borrowed: 2, ..base() },

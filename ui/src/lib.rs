@@ -83,6 +83,7 @@ same_enum!(Screen {
     Linking,
     Account,
     Returning,
+    Count,
 });
 same_enum!(RenewStatus { NotAsked, Waiting, Renewed, Refused });
 same_enum!(Block { Other, Overdue, Fines, CardLost, TooManyItems, ItemsLost });
@@ -417,6 +418,8 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_borrowed(int(this.borrowed));
         k.set_refused(int(this.refused));
         k.set_unsecured(int(this.unsecured));
+        k.set_count_seen(int(this.count_seen));
+        k.set_count_said(i32::from(this.count_said));
         k.set_rfid_pad(this.rfid_pad);
         k.set_waiting(int(this.waiting));
         k.set_finishing(this.finishing);

@@ -34,6 +34,9 @@ pub enum Screen {
     Account,
     /// Returns: books scanned and their answers.
     Returning,
+    /// The count check at Finish (an RFID library's setting): how many items, or more
+    /// said than read.
+    Count,
 }
 
 /// Counter mode: how the patron number reaches the library system (methods A–D).
@@ -731,6 +734,9 @@ pub struct Scene {
     /// Books lent whose security could not be switched off (the refused-books screen
     /// sends them to the counter too).
     pub unsecured: usize,
+    /// The count check: the items read, and how many the patron said (0: asking).
+    pub count_seen: usize,
+    pub count_said: u8,
     /// The kiosk reads RFID tags: books are put on the pad, not scanned.
     pub rfid_pad: bool,
     pub waiting: usize,
@@ -873,6 +879,8 @@ impl Default for Scene {
             borrowed: 0,
             refused: 0,
             unsecured: 0,
+            count_seen: 0,
+            count_said: 0,
             rfid_pad: false,
             waiting: 0,
             finishing: false,
@@ -1034,6 +1042,10 @@ pub enum UiAction {
     RenewAll,
     /// Return books (no card).
     Return,
+    /// The count check's answer: this many items (10: "10 or more").
+    Count(u8),
+    /// After a count that does not match: read the pad again.
+    ReadAgain,
     /// The account's next or previous page.
     AccountPage(PageTurn),
     /// Demo mode only: stands in for hardware.
@@ -1114,6 +1126,10 @@ impl UiAction {
             "account" => UiAction::Account,
             "renew-all" => UiAction::RenewAll,
             "return" => UiAction::Return,
+            "read-again" => UiAction::ReadAgain,
+            other if other.starts_with("count-") => UiAction::Count(
+                other.strip_prefix("count-")?.parse().ok().filter(|n: &u8| (1..=10).contains(n))?,
+            ),
             "account-next" => UiAction::AccountPage(PageTurn::Next),
             "account-previous" => UiAction::AccountPage(PageTurn::Previous),
             "demo-card" => UiAction::Demo(DemoControl::Card),

@@ -147,6 +147,8 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         UiAction::Renew(number) => tap(Tap::Renew(number.saturating_sub(1))),
         UiAction::RenewAll => tap(Tap::RenewAll),
         UiAction::Return => tap(Tap::Return),
+        UiAction::Count(n) => tap(Tap::Count(n)),
+        UiAction::ReadAgain => tap(Tap::ReadAgain),
         UiAction::AccountPage(turn) => {
             presentation.account_page = match turn {
                 PageTurn::Next => presentation.account_page.saturating_add(1),
@@ -501,6 +503,11 @@ pub fn scene(
             UiScreen::Refused
         }
         Screen::ReceiptChoice => UiScreen::ReceiptChoice,
+        Screen::Count { seen, said } => {
+            s.count_seen = *seen;
+            s.count_said = said.unwrap_or(0);
+            UiScreen::Count
+        }
         Screen::Returning { lines, waiting, finishing } => {
             s.returns = lines.iter().enumerate().rev().map(|(i, l)| return_line(i + 1, l)).collect();
             s.returned = lines.iter().filter(|l| matches!(l, ReturnLine::Returned { .. })).count();

@@ -74,6 +74,7 @@ fn action() -> impl Strategy<Value = Action> {
         ].prop_map(Action::Tap),
         6 => Just(Action::Tap(Tap::Account)),
         2 => prop_oneof![Just(Tap::RenewAll), (0usize..5).prop_map(Tap::Renew)].prop_map(Action::Tap),
+        2 => prop_oneof![Just(Tap::ReadAgain), (1u8..=10).prop_map(Tap::Count)].prop_map(Action::Tap),
         1 => Just(Action::Tap(Tap::Return)),
         4 => (0u8..6).prop_map(Action::ScanItem),
         3 => (0u8..6, 1u8..4, 0u8..8, prop::bool::weighted(0.1)).prop_map(|(i, n, m, d)| Action::Pad(i, n, m, d)),
@@ -103,6 +104,9 @@ fn policy() -> impl Strategy<Value = SessionPolicy> {
             offer_method_d_print: print,
             returns,
             offline: (offline > 0).then_some(OfflinePolicy { library_card_patrons: offline == 2 }),
+            // An RFID kiosk with the count check in half the runs.
+            rfid_pad: print,
+            count_check: print,
             ..SessionPolicy::default()
         },
     )

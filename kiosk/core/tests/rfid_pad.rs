@@ -270,3 +270,43 @@ fn a_set_taken_off_during_the_account_loses_its_line() {
     k.on(Event::Tap(Tap::Dismiss));
     assert!(k.lines().is_empty(), "{:?}", k.lines());
 }
+
+/// The count check (a library's setting): at Finish the patron says how many items they
+/// brought; more than were read sends them back to the pad, or on to finish anyway; as
+/// many (or fewer) goes on.
+#[test]
+fn the_count_check_catches_a_tag_hidden_under_the_stack() {
+    let policy = SessionPolicy { rfid_pad: true, count_check: true, ..SessionPolicy::default() };
+    let mut k = Kiosk { flow: PatronSession::new(policy), now: Millis(0) };
+    k.log_in();
+    k.on(on_pad(1, 1, &[1]));
+    k.lent(1, Security::Switched);
+    k.on(Event::Tap(Tap::Finish));
+    assert_eq!(k.screen(), Screen::Count { seen: 1, said: None });
+    k.on(Event::Tap(Tap::Count(2)));
+    assert_eq!(k.screen(), Screen::Count { seen: 1, said: Some(2) });
+    // Back to the pad: the hidden book is read now.
+    k.on(Event::Tap(Tap::ReadAgain));
+    let fx = k.on(on_pad(2, 1, &[1]));
+    assert_eq!(checkouts(&fx), [item(2)]);
+    k.lent(2, Security::Switched);
+    k.on(Event::Tap(Tap::Finish));
+    k.on(Event::Tap(Tap::Count(2)));
+    assert!(matches!(k.screen(), Screen::ReceiptChoice), "{:?}", k.screen());
+    // Finishing anyway after a mismatch goes on too.
+    let mut k = Kiosk {
+        flow: PatronSession::new(SessionPolicy {
+            rfid_pad: true,
+            count_check: true,
+            ..SessionPolicy::default()
+        }),
+        now: Millis(0),
+    };
+    k.log_in();
+    k.on(on_pad(1, 1, &[1]));
+    k.lent(1, Security::Switched);
+    k.on(Event::Tap(Tap::Finish));
+    k.on(Event::Tap(Tap::Count(10)));
+    k.on(Event::Tap(Tap::Finish));
+    assert!(matches!(k.screen(), Screen::ReceiptChoice), "{:?}", k.screen());
+}

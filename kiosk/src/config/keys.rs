@@ -376,6 +376,12 @@ const RFID: &[Key] = &[
     key("afi_on_shelf", AFI, Some("0x07"), "the AFI of an item not lent (the gate alarms on it)"),
     key("afi_on_loan", AFI, Some("0xC2"), "the AFI written when an item is lent"),
     key("patron_cards", Bool, Some("false"), "a library card with an RFID tag logs a patron in from the pad"),
+    key(
+        "count_check",
+        Bool,
+        Some("false"),
+        "at Finish, ask how many items the patron brought and compare with those read",
+    ),
 ];
 
 const DESENSITIZER: &[Key] = &[

@@ -117,6 +117,9 @@ pub struct Rfid {
     pub afi_on_loan: u8,
     /// A library card with an RFID tag (the Danish model's "patron card" usage) logs in.
     pub patron_cards: bool,
+    /// At Finish, the patron says how many items they brought (a tag hidden under the
+    /// stack is not read).
+    pub count_check: bool,
 }
 
 /// `rfid.reader`.

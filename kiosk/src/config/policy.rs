@@ -30,6 +30,7 @@ impl Config {
                 .then_some(OfflinePolicy { library_card_patrons: self.offline.library_card_patrons }),
             returns: self.library.returns && self.mode.counter().is_none(),
             rfid_pad: self.rfid.is_some() && self.mode.counter().is_none(),
+            count_check: self.rfid.as_ref().is_some_and(|r| r.count_check),
             // The config's idle timeout is when the session ends; the flow counts the
             // quiet time before the warning, then the warning.
             idle_timeout: t.idle_timeout().saturating_sub(t.warning()),

@@ -1036,6 +1036,7 @@ fn rfid(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Rfid>> {
         );
     }
     let patron_cards = s.boolean(walk, "patron_cards").value();
+    let count_check = s.boolean(walk, "count_check").value();
     s.finish(walk, |_| None);
     Some(Some(Rfid {
         reader: reader?,
@@ -1043,6 +1044,7 @@ fn rfid(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<Rfid>> {
         afi_on_shelf: shelf?,
         afi_on_loan: loan?,
         patron_cards: patron_cards?,
+        count_check: count_check?,
     }))
 }
 

@@ -299,6 +299,8 @@ pub fn describe(scene: &Scene) -> String {
         }
         Screen::Refused => format!("{} not lent: please take them to the counter", scene.refused),
         Screen::ReceiptChoice => "Would you like a receipt?".to_owned(),
+        Screen::Count if scene.count_said == 0 => "How many items are you borrowing?".to_owned(),
+        Screen::Count => format!("Only {} of your {} items were read", scene.count_seen, scene.count_said),
         Screen::Printing => {
             (if scene.printing_label { "Printing your label…" } else { "Printing your receipt…" }).into()
         }

@@ -65,6 +65,9 @@ pub struct SessionPolicy {
     pub offline: Option<OfflinePolicy>,
     /// Books are read from an RFID pad (they are still scanned where they have no tag).
     pub rfid_pad: bool,
+    /// At Finish, ask how many items the patron brought and compare with those read (a
+    /// tag hidden under the stack is not read): RFID pads only.
+    pub count_check: bool,
 }
 
 /// Offline lending's patron rule (the kiosk's own limits are the orchestrator's).
@@ -155,6 +158,7 @@ impl Default for SessionPolicy {
             returns: false,
             offline: None,
             rfid_pad: false,
+            count_check: false,
         }
     }
 }
@@ -406,6 +410,10 @@ pub enum Tap {
     RenewAll,
     /// Return books (the idle screen's button, where the library offers returns).
     Return,
+    /// How many items the patron brought (the count check; 10 means "10 or more").
+    Count(u8),
+    /// After a count that does not match: back to the pad to read the stack again.
+    ReadAgain,
 }
 
 /// Card trouble the card driver reports.
@@ -861,6 +869,12 @@ pub enum Screen {
         unsecured: usize,
     },
     ReceiptChoice,
+    /// The count check: how many items did the patron bring (`said` `None`), or they
+    /// said more than were read (`seen`).
+    Count {
+        seen: usize,
+        said: Option<u8>,
+    },
     Printing {
         label: bool,
     },
@@ -953,6 +967,20 @@ struct Basket {
     renew_log: Vec<(ItemId, RenewState)>,
     /// Lending offline (the library system did not answer the patron status).
     offline: bool,
+    /// Where the count check is.
+    count: CountStep,
+}
+
+/// The count check's step (an RFID library's setting, at Finish).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum CountStep {
+    #[default]
+    NotAsked,
+    Asking,
+    /// The patron said more items than were read.
+    Mismatch(u8),
+    /// Checked (or the patron finished anyway).
+    Done,
 }
 
 impl Basket {
@@ -967,6 +995,7 @@ impl Basket {
             blocked: None,
             renew_log: Vec::new(),
             offline: false,
+            count: CountStep::NotAsked,
         }
     }
 
@@ -1054,6 +1083,12 @@ impl Basket {
         self.renew_log.iter().any(|(i, s)| {
             i == item && matches!(s, RenewState::Refused(r) if r.reason == ItemRefusal::NoAnswer)
         })
+    }
+
+    /// Items on the list: every line (a refused one too: the patron holds it), and those
+    /// still waiting for the library system.
+    fn items_seen(&self) -> usize {
+        self.lines.len() + self.queue.len() + usize::from(self.in_flight.is_some())
     }
 
     /// Lent books whose security could not be switched off (the patron brings them to
@@ -1313,6 +1348,15 @@ impl PatronSession {
             State::CheckingValidity => self.checking(CheckStage::Validity),
             State::ResolvingPatron => self.checking(CheckStage::Patron),
             State::CheckingStanding { .. } => self.checking(CheckStage::Standing),
+            State::Borrowing(b) if matches!(b.count, CountStep::Asking | CountStep::Mismatch(_)) => {
+                Screen::Count {
+                    seen: b.items_seen(),
+                    said: match b.count {
+                        CountStep::Mismatch(n) => Some(n),
+                        _ => None,
+                    },
+                }
+            }
             State::Borrowing(b) => Screen::Borrowing {
                 lines: b.lines.clone(),
                 waiting: b.queue.len() + usize::from(b.in_flight.is_some()),
@@ -1655,12 +1699,33 @@ impl PatronSession {
                 let effect = pad.on(now, PinPadEvent::Key(key));
                 self.pin_effect(now, effect, fx);
             }
-            (State::Borrowing(basket), Tap::Finish | Tap::Cancel) => {
-                basket.finishing = true;
-                if basket.in_flight.is_none() && basket.queue.is_empty() {
-                    self.checkout_done(now, fx);
+            // The count check, where the library asks (an RFID pad, something read).
+            (State::Borrowing(basket), Tap::Finish)
+                if self.policy.count_check
+                    && self.policy.rfid_pad
+                    && basket.count == CountStep::NotAsked
+                    && basket.items_seen() > 0 =>
+            {
+                basket.count = CountStep::Asking;
+            }
+            (State::Borrowing(basket), Tap::Count(n)) if basket.count == CountStep::Asking => {
+                if usize::from(n) > basket.items_seen() {
+                    basket.count = CountStep::Mismatch(n);
+                } else {
+                    basket.count = CountStep::Done;
+                    self.finish_borrowing(now, fx);
                 }
             }
+            (State::Borrowing(basket), Tap::ReadAgain | Tap::Cancel)
+                if matches!(basket.count, CountStep::Asking | CountStep::Mismatch(_)) =>
+            {
+                basket.count = CountStep::NotAsked;
+            }
+            (State::Borrowing(basket), Tap::Finish) if matches!(basket.count, CountStep::Mismatch(_)) => {
+                basket.count = CountStep::Done;
+                self.finish_borrowing(now, fx);
+            }
+            (State::Borrowing(_), Tap::Finish | Tap::Cancel) => self.finish_borrowing(now, fx),
             (State::Borrowing(basket), Tap::PrintLabel) => {
                 let patron = basket.patron.clone();
                 let tally = basket.tally();
@@ -2506,6 +2571,15 @@ impl PatronSession {
         if let State::Account(basket, _) = &mut self.state {
             let basket = basket.take();
             self.enter(now, State::Borrowing(basket));
+        }
+    }
+
+    /// The patron is done: once the checkouts still out are answered, borrowing is over.
+    fn finish_borrowing(&mut self, now: Millis, fx: &mut Effects) {
+        let State::Borrowing(basket) = &mut self.state else { return };
+        basket.finishing = true;
+        if basket.in_flight.is_none() && basket.queue.is_empty() {
+            self.checkout_done(now, fx);
         }
     }
 
