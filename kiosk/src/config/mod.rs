@@ -879,6 +879,12 @@ impl Config {
         c.printer.transport = PrinterTransport::Simulated;
         c.io = Io::Simulated;
         c.scanner.source = ScannerSource::Simulated;
+        if let Some(r) = &mut c.rfid {
+            r.reader = RfidReader::Simulated;
+        }
+        if let Some(d) = &mut c.desensitizer {
+            d.unit = DesensitizerUnit::Simulated;
+        }
         if let MethodD::On { token_key, .. } = &mut c.label.method_d {
             *token_key = TokenKey::Ephemeral;
         }

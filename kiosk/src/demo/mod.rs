@@ -90,6 +90,8 @@ pub struct Controls {
     card: SharedCard,
     present: Arc<AtomicBool>,
     next_book: usize,
+    /// The virtual RFID reader of a library with a pad (`[rfid]`): "a book" is put on it.
+    pad: Option<kiosk_sim::rfid::VirtualReader>,
     /// The effects the orchestrator carried out, for the text journeys.
     effects: Arc<Mutex<Vec<String>>>,
 }
@@ -131,13 +133,25 @@ impl Controls {
         self.effects.lock().unwrap_or_else(PoisonError::into_inner).push(format!("{effect:?}"));
     }
 
-    /// What each demo button does, as the device would say it to the event loop.
-    pub fn input(&mut self, control: DemoControl) -> Input {
-        match control {
+    /// What each demo button does, as the device would say it to the event loop (`None`:
+    /// the device says it itself: a book put on the RFID pad is read by the pad).
+    pub fn input(&mut self, control: DemoControl) -> Option<Input> {
+        Some(match control {
             DemoControl::Card => Input::Card(self.toggle_card()),
-            DemoControl::ScanBook => Input::Scan(self.next_book()),
+            DemoControl::ScanBook => {
+                let n = u32::try_from(self.next_book).unwrap_or(0);
+                let book = self.next_book();
+                match &self.pad {
+                    // On the pad: the kiosk reads it there (its tag in the Danish model).
+                    Some(pad) => {
+                        pad.place(demo_tag(n, &book));
+                        return None;
+                    }
+                    None => Input::Scan(book),
+                }
+            }
             DemoControl::ScanLibraryCard => Input::Scan(DEMO_PATRON.to_owned()),
-        }
+        })
     }
 }
 
@@ -265,19 +279,64 @@ pub fn drivers(
         outputs: Outputs::none(),
         security: None,
     };
+    // A library with an RFID pad or a desensitizer: simulated ones.
+    let (devices, pad) = security(config, devices, inputs)?;
     let journal = Arc::new(Journal::open(&state.join("journal")).map_err(StartError::from)?);
     let mut drivers = Drivers::assemble(config, journal, devices)?;
     drivers.busy_file = state.join("session-active");
     drivers.update_status = state.join("update-status.json");
     drivers.update_request = state.join("update-request");
     let effects = Arc::new(Mutex::new(Vec::new()));
-    drivers.demo = Some(Controls { card: card.clone(), present, next_book: 0, effects: effects.clone() });
+    drivers.demo =
+        Some(Controls { card: card.clone(), present, next_book: 0, pad, effects: effects.clone() });
     for device in [kiosk_ui::Device::Reader, kiosk_ui::Device::Printer] {
         let _ =
             inputs.send(Input::Status(kiosk_ui::status_row(device, kiosk_ui::DeviceState::Simulated, 0, "")));
     }
     let label_keys = drivers.label_keys.clone();
     Ok((drivers, World { card, effects, library: sim, pages: printed, label_keys, state }))
+}
+
+/// The demo's item security: a virtual RFID reader with its pad thread (`[rfid]`), or a
+/// simulated desensitizer (`[desensitizer]`), as the library's configuration says.
+fn security(
+    config: &Config,
+    mut devices: Devices,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(Devices, Option<kiosk_sim::rfid::VirtualReader>), KioskError> {
+    use crate::orchestrator::security::{SecurityUnit, start_pad};
+    if let Some(r) = &config.rfid {
+        let reader = kiosk_sim::rfid::VirtualReader::start()
+            .map_err(|e| KioskError::DemoDevices(format!("the virtual RFID reader: {e}")))?;
+        let path = reader.path().display().to_string();
+        let open = Box::new(move || kiosk_rfid::EvmReader::open(&path));
+        let pad = start_pad(open, crate::orchestrator::drivers::tag_values(r), inputs.clone())
+            .map_err(|source| StartError::Thread { what: "RFID pad", source })?;
+        devices.security = Some(SecurityUnit::Rfid(pad));
+        return Ok((devices, Some(reader)));
+    }
+    if let Some(d) = &config.desensitizer {
+        let unit: Arc<dyn kiosk_io::Desensitizer> = Arc::new(kiosk_io::SimulatedDesensitizer::new());
+        devices.security = Some(SecurityUnit::Desensitizer { unit, wait: d.wait, pulses: Arc::default() });
+    }
+    Ok((devices, None))
+}
+
+/// A demo book's RFID label: the Danish model, on the shelf.
+fn demo_tag(n: u32, item: &str) -> kiosk_sim::rfid::VirtualTag {
+    let data = kiosk_rfid::danish::DanishTag {
+        version: 1,
+        usage: kiosk_rfid::Usage::Circulating,
+        parts: 1,
+        part: 1,
+        item: item.to_owned(),
+        country: "JP".into(),
+        library: String::new(),
+    };
+    let bytes = kiosk_rfid::danish::encode(&data).map(|b| b.to_vec()).unwrap_or_default();
+    let mut tag = kiosk_sim::rfid::VirtualTag::blank(0xDE00 + n).with_data(&bytes);
+    tag.afi = 0x07;
+    tag
 }
 
 /// 32 bytes from the system's random source (the demo's link store key).

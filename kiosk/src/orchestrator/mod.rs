@@ -452,7 +452,9 @@ impl Orchestrator {
     fn demo(&mut self, control: kiosk_ui::DemoControl) {
         #[cfg(feature = "demo")]
         if let Some(demo) = &mut self.drivers.demo {
-            let _ = self.inputs.send(demo.input(control));
+            if let Some(input) = demo.input(control) {
+                let _ = self.inputs.send(input);
+            }
         }
         #[cfg(not(feature = "demo"))]
         let _ = control;
