@@ -206,6 +206,7 @@ fn bad_tags_are_named_and_nothing_is_lent_without_its_security() {
     // The reader unplugged: the status says so; nothing more is lent.
     reader.unplug();
     k.until("pad=not-working", 20);
+    k.shot("pad-not-working");
     k.tap("finish");
     k.wait("refused", 10);
     k.shot("refused-and-unsecured");

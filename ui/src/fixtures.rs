@@ -247,6 +247,17 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 ..base()
             },
         ),
+        (
+            "borrowing-rfid-fault",
+            Scene {
+                screen: Screen::Borrowing,
+                rfid_pad: true,
+                pad_fault: true,
+                loans: vec![loan_row(1, "吾輩は猫である", "2026-12-20")],
+                borrowed: 1,
+                ..base()
+            },
+        ),
         ("count", Scene { screen: Screen::Count, rfid_pad: true, count_seen: 4, ..base() }),
         (
             "count-mismatch",

@@ -421,6 +421,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_count_seen(int(this.count_seen));
         k.set_count_said(i32::from(this.count_said));
         k.set_rfid_pad(this.rfid_pad);
+        k.set_pad_fault(this.pad_fault);
         k.set_waiting(int(this.waiting));
         k.set_finishing(this.finishing);
         k.set_can_print_label(this.can_print_label);

@@ -739,6 +739,8 @@ pub struct Scene {
     pub count_said: u8,
     /// The kiosk reads RFID tags: books are put on the pad, not scanned.
     pub rfid_pad: bool,
+    /// The pad's reader is not working: books are scanned meanwhile.
+    pub pad_fault: bool,
     pub waiting: usize,
     pub finishing: bool,
     pub can_print_label: bool,
@@ -882,6 +884,7 @@ impl Default for Scene {
             count_seen: 0,
             count_said: 0,
             rfid_pad: false,
+            pad_fault: false,
             waiting: 0,
             finishing: false,
             can_print_label: false,

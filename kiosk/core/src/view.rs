@@ -423,6 +423,7 @@ pub fn scene(
         timeout_seconds: view.timeout_warning,
         can_return: view.can_return,
         rfid_pad: view.rfid_pad,
+        pad_fault: view.pad_fault,
         library_card_login: view.library_card_login,
         can_print_account_receipt: view.account_receipt,
         language: p.language,

@@ -310,3 +310,17 @@ fn the_count_check_catches_a_tag_hidden_under_the_stack() {
     k.on(Event::Tap(Tap::Finish));
     assert!(matches!(k.screen(), Screen::ReceiptChoice), "{:?}", k.screen());
 }
+
+/// The pad's reader stopped: the screens say to scan instead (where the kiosk has a pad).
+#[test]
+fn a_pad_that_stops_reading_is_said_on_screen() {
+    let mut k = Kiosk::new();
+    assert!(!k.flow.view(k.now).pad_fault);
+    k.on(Event::PadWorking(false));
+    assert!(k.flow.view(k.now).pad_fault);
+    k.on(Event::PadWorking(true));
+    assert!(!k.flow.view(k.now).pad_fault);
+    let mut none = PatronSession::new(SessionPolicy::default());
+    none.on(Millis(1), Event::PadWorking(false));
+    assert!(!none.view(Millis(1)).pad_fault, "no pad, nothing to say");
+}

@@ -390,7 +390,7 @@ const DESENSITIZER: &[Key] = &[
     key("book_present_pin", GPIO, None, "the BCM GPIO number of the unit's book sensor, if it has one"),
     key("pulse_ms", Int(20, 2000, Millis), Some("300"), "how long a pulse lasts"),
     // Below the security switch's own limit (10 s): a checkout's answer never waits longer.
-    key("wait_s", Int(1, 8, Seconds), Some("5"), "how long to wait for the book in the unit"),
+    key("wait_s", Int(1, 6, Seconds), Some("5"), "how long to wait for the book in the unit"),
 ];
 
 const COUNTER: &[Key] = &[

@@ -117,6 +117,12 @@ impl Controls {
             CardNews::Inserted
         } else {
             kiosk_sim::card::lock(&self.card).power_off();
+            // The patron leaves with the books: the pad is clear for the next one.
+            if let Some(pad) = &self.pad {
+                for n in 0..BOOKS.len() {
+                    pad.remove(demo_tag(u32::try_from(n).unwrap_or(0), "").uid);
+                }
+            }
             CardNews::Removed
         }
     }
@@ -139,12 +145,16 @@ impl Controls {
         Some(match control {
             DemoControl::Card => Input::Card(self.toggle_card()),
             DemoControl::ScanBook => {
-                let n = u32::try_from(self.next_book).unwrap_or(0);
+                // One label per demo book: the same book put down again is the same tag.
+                let n = u32::try_from(self.next_book % BOOKS.len()).unwrap_or(0);
                 let book = self.next_book();
                 match &self.pad {
                     // On the pad: the kiosk reads it there (its tag in the Danish model).
                     Some(pad) => {
-                        pad.place(demo_tag(n, &book));
+                        let tag = demo_tag(n, &book);
+                        if pad.tag(tag.uid).is_none() {
+                            pad.place(tag);
+                        }
                         return None;
                     }
                     None => Input::Scan(book),

@@ -155,9 +155,11 @@ impl JournaledLibrary {
                         (Some(lent), Some(unit)) if !unit.is_desensitizer() => {
                             match unit.follow(&ItemId(u.item.to_string()), lent).await {
                                 Ok(()) => {}
-                                // Never switched off (that comes after the library system's
-                                // yes), and its tag is not here: nothing to undo.
-                                Err(SecurityFault::NotOnPad | SecurityFault::NoTag) if !lent => {}
+                                // A checkout not made was never switched off (that comes
+                                // after the library system's yes): with its tag not here,
+                                // nothing to undo. A return's tag not here is for staff.
+                                Err(SecurityFault::NotOnPad | SecurityFault::NoTag)
+                                    if u.operation == Operation::Checkout && !lent => {}
                                 Err(e) => {
                                     tracing::error!(error = %e, lent, "an item's security could not be set after a restart");
                                     done.security_not_set += 1;

@@ -346,8 +346,14 @@ impl Orchestrator {
                 self.console.event(if out { Event::PaperOut } else { Event::PaperRestored })
             }
             Input::Status(row) => {
+                // The pad's reader stopped (or works again): the screens say to scan.
+                let pad = (row.device == kiosk_ui::Device::RfidPad)
+                    .then(|| row.state != kiosk_ui::DeviceState::NotWorking);
                 self.status.set(row);
-                Vec::new()
+                match pad {
+                    Some(working) => self.console.event(Event::PadWorking(working)),
+                    None => Vec::new(),
+                }
             }
             Input::Registered(result) => {
                 self.registering = false;
@@ -451,10 +457,10 @@ impl Orchestrator {
     /// real devices has no demo buttons and ignores them.
     fn demo(&mut self, control: kiosk_ui::DemoControl) {
         #[cfg(feature = "demo")]
-        if let Some(demo) = &mut self.drivers.demo {
-            if let Some(input) = demo.input(control) {
-                let _ = self.inputs.send(input);
-            }
+        if let Some(demo) = &mut self.drivers.demo
+            && let Some(input) = demo.input(control)
+        {
+            let _ = self.inputs.send(input);
         }
         #[cfg(not(feature = "demo"))]
         let _ = control;

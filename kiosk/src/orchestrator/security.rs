@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use kiosk_core::flow::{ItemId, OnPad};
 use kiosk_rfid::{EvmReader, ReaderError, TagError, Uid};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::Input;
 use crate::config::TagSecurity;
@@ -47,9 +47,14 @@ pub enum SecurityFault {
     NotOnPad,
     #[error("part of the set was taken off the RFID pad before its security was switched")]
     PartsGone,
-    /// Never seen on the pad: a book without a tag (scanned by its barcode).
+    /// Never seen on the pad, which read everything on it: a book without a tag (scanned
+    /// by its barcode).
     #[error("the book has no RFID tag on the pad (scanned by its barcode): nothing to switch")]
     NoTag,
+    /// Not found, and the pad could not tell (its reader failing, or a tag on it unread):
+    /// staff check it.
+    #[error("the book's tag was not found, and the pad could not read everything on it")]
+    NotRead,
     #[error("the tag's AFI is locked: it cannot follow the loan (staff replace the tag)")]
     Locked,
     #[error("the tag refused the switch: {0} (staff check the tag)")]
@@ -134,7 +139,13 @@ pub struct TagValues {
 }
 
 enum Command {
-    Follow { item: String, lent: bool, reply: oneshot::Sender<Result<(), SecurityFault>> },
+    Follow {
+        item: String,
+        lent: bool,
+        reply: std::sync::mpsc::Sender<Result<(), SecurityFault>>,
+        /// Set when the caller stopped waiting: the switch is not made behind its back.
+        abandoned: Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 /// The way to the pad's thread.
@@ -144,12 +155,25 @@ pub struct PadHandle {
 }
 
 impl PadHandle {
+    /// The answer is waited for on a blocking thread, in real time: the pad's thread
+    /// works in real time, whatever the runtime's clock (the scripted demo pauses it).
     async fn follow(&self, item: &ItemId, lent: bool) -> Result<(), SecurityFault> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = std::sync::mpsc::channel();
+        let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
         self.commands
-            .send(Command::Follow { item: item.0.clone(), lent, reply })
+            .send(Command::Follow { item: item.0.clone(), lent, reply, abandoned: abandoned.clone() })
             .map_err(|_| SecurityFault::PadStopped)?;
-        answer.await.map_err(|_| SecurityFault::PadStopped)?
+        let waited = tokio::task::spawn_blocking(move || answer.recv_timeout(SWITCH_LIMIT)).await;
+        match waited {
+            Ok(Ok(result)) => result,
+            Ok(Err(std::sync::mpsc::RecvTimeoutError::Timeout)) => {
+                abandoned.store(true, Ordering::SeqCst);
+                Err(SecurityFault::TooSlow(SWITCH_LIMIT))
+            }
+            Ok(Err(std::sync::mpsc::RecvTimeoutError::Disconnected)) | Err(_) => {
+                Err(SecurityFault::PadStopped)
+            }
+        }
     }
 }
 
@@ -167,6 +191,8 @@ pub fn start_pad(
 ) -> std::io::Result<PadHandle> {
     let (commands, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("rfid-pad".into()).spawn(move || {
+        // Stopped (the kiosk shuts down, or the thread panicked): the status page says so.
+        let _stopped = Stopped(inputs.clone());
         let mut pad = Pad {
             open,
             reader: None,
@@ -176,12 +202,23 @@ pub fn start_pad(
             sent: BTreeMap::new(),
             gone: BTreeMap::new(),
             shown: None,
+            read_all: false,
         };
         pad.run(&rx);
-        // Stopped (the kiosk shuts down, or the thread failed): the status page says so.
-        pad.status(Err("the RFID pad's thread has stopped".to_owned()));
     })?;
     Ok(PadHandle { commands })
+}
+
+/// Says the pad stopped when its thread ends, by a return or a panic.
+struct Stopped(mpsc::UnboundedSender<Input>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        use kiosk_ui::{Device, DeviceState, status_row};
+        let row =
+            status_row(Device::RfidPad, DeviceState::NotWorking, 0, "the RFID pad's thread has stopped");
+        let _ = self.0.send(Input::Status(row));
+    }
 }
 
 /// What a tag on the pad is.
@@ -223,6 +260,8 @@ struct Pad {
     gone: BTreeMap<String, std::time::Instant>,
     /// The status row last sent (sent again only when it changes).
     shown: Option<Result<usize, String>>,
+    /// The last inventory finished (every tag on the pad was found).
+    read_all: bool,
 }
 
 impl Pad {
@@ -233,7 +272,9 @@ impl Pad {
         loop {
             let wait = next.saturating_duration_since(std::time::Instant::now());
             match commands.recv_timeout(wait) {
-                Ok(Command::Follow { item, lent, reply }) => {
+                // A caller that gave up (its time ran out) is not switched behind its back.
+                Ok(Command::Follow { abandoned, .. }) if abandoned.load(Ordering::SeqCst) => {}
+                Ok(Command::Follow { item, lent, reply, .. }) => {
                     let _ = reply.send(self.follow(&item, lent));
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
@@ -298,10 +339,12 @@ impl Pad {
         let inventory = match reader.inventory(None) {
             Ok(i) => i,
             Err(e) => {
+                self.read_all = false;
                 self.failed(&e);
                 return;
             }
         };
+        self.read_all = inventory.complete;
         let seen: BTreeSet<Uid> = inventory.uids.iter().copied().collect();
         for uid in &inventory.uids {
             let tag = self.tags.entry(*uid).or_insert(Tag { read: Read::Unread, misses: 0, failed_reads: 0 });
@@ -322,7 +365,9 @@ impl Pad {
             self.read_tag(uid);
         }
         self.publish();
-        self.status(Ok(self.tags.len()));
+        if self.reader.is_some() {
+            self.status(Ok(self.tags.len()));
+        }
     }
 
     /// Reads a new tag's data model: its first 8 blocks, which hold the Danish model and
@@ -438,8 +483,11 @@ impl Pad {
         }
         let uids = self.uids_of(item);
         if uids.is_empty() {
+            let unread = self.tags.values().any(|t| matches!(t.read, Read::Unread | Read::NotAnItem));
             return Err(if self.gone.contains_key(item) {
                 SecurityFault::NotOnPad
+            } else if self.reader.is_none() || !self.read_all || unread {
+                SecurityFault::NotRead
             } else {
                 SecurityFault::NoTag
             });
@@ -468,6 +516,10 @@ impl Pad {
                     Ok(()) | Err(SecurityFault::Locked | SecurityFault::Refused(_)) => break,
                     Err(SecurityFault::ReaderGone(why)) => {
                         tracing::warn!(why, "RFID pad: the reader went during a security switch");
+                        if self.reader.is_none() {
+                            // It could not be opened again (that waited already): no use trying on.
+                            break;
+                        }
                         self.reader = None;
                     }
                     Err(e) => tracing::warn!(error = %e, "RFID pad: a security switch failed; trying again"),
@@ -485,7 +537,11 @@ impl Pad {
 fn switch(reader: &mut EvmReader, uid: Uid, lent: bool, v: TagValues) -> Result<(), SecurityFault> {
     let fault = |e: ReaderError| match e {
         ReaderError::Tag(TagError::Locked) => SecurityFault::Locked,
-        e @ (ReaderError::Tag(_) | ReaderError::NoEas(_)) => SecurityFault::Refused(e.to_string()),
+        // What the tag will never do; anything else it said may be a weak field: tried again.
+        e @ (ReaderError::Tag(
+            TagError::NotSupported | TagError::OptionNotSupported | TagError::NotRecognised,
+        )
+        | ReaderError::NoEas(_)) => SecurityFault::Refused(e.to_string()),
         ReaderError::NoTag => SecurityFault::NotOnPad,
         e @ (ReaderError::Gone | ReaderError::Io(_) | ReaderError::Timeout(_) | ReaderError::Open { .. }) => {
             SecurityFault::ReaderGone(e.to_string())

@@ -554,6 +554,8 @@ pub enum Event {
     StartLinking,
     /// The RFID pad: an item placed, a part added, or taken off (`present` empty).
     Pad(OnPad),
+    /// The RFID pad's reader stopped working (`false`) or works again.
+    PadWorking(bool),
 }
 
 /// What is printed.
@@ -949,6 +951,8 @@ pub struct View {
     pub account_receipt: bool,
     /// The kiosk reads RFID tags: the screens say to put books on the pad.
     pub rfid_pad: bool,
+    /// The pad's reader is not working now: the screens say to scan instead.
+    pub pad_fault: bool,
 }
 
 #[derive(Debug)]
@@ -1085,10 +1089,31 @@ impl Basket {
         })
     }
 
-    /// Items on the list: every line (a refused one too: the patron holds it), and those
-    /// still waiting for the library system.
+    /// The items the patron brought that the session has seen: each item on the list
+    /// once (a refused one too: the patron holds it; not a renewal asked on the account
+    /// screen: that book is at home), and those still waiting for the library system.
     fn items_seen(&self) -> usize {
-        self.lines.len() + self.queue.len() + usize::from(self.in_flight.is_some())
+        let mut seen: Vec<&ItemId> = Vec::new();
+        for line in &self.lines {
+            let item = match line {
+                LoanLine::Borrowed(loan)
+                    if loan.renewed && self.renew_log.iter().any(|(i, _)| *i == loan.item) =>
+                {
+                    continue;
+                }
+                LoanLine::Borrowed(loan) => &loan.item,
+                LoanLine::Refused { item, .. } => item,
+            };
+            if !seen.contains(&item) {
+                seen.push(item);
+            }
+        }
+        for item in self.queue.iter().chain(self.in_flight.as_ref().map(|(i, _)| i)) {
+            if !seen.contains(&item) {
+                seen.push(item);
+            }
+        }
+        seen.len()
     }
 
     /// Lent books whose security could not be switched off (the patron brings them to
@@ -1246,6 +1271,8 @@ pub struct PatronSession {
     /// who borrowed books and then returns another does not return them; the next
     /// patron does not borrow what the last one left).
     pad_handled: Vec<ItemId>,
+    /// The pad's reader is not working.
+    pad_fault: bool,
 }
 
 /// The effects of one event, in order.
@@ -1272,6 +1299,7 @@ impl PatronSession {
             purpose: Purpose::Patron,
             pad: Vec::new(),
             pad_handled: Vec::new(),
+            pad_fault: false,
         }
     }
 
@@ -1415,6 +1443,7 @@ impl PatronSession {
                 && self.account_allowed(),
             library_card_login: self.policy.library_card_login != LibraryCardLogin::Off,
             rfid_pad: self.policy.rfid_pad,
+            pad_fault: self.policy.rfid_pad && self.pad_fault,
             can_return: self.policy.returns
                 && self.policy.counter.is_none()
                 && !self.out_of_service
@@ -1510,6 +1539,7 @@ impl PatronSession {
             }
             Event::StartLinking => self.on_start_linking(now, &mut fx),
             Event::Pad(news) => self.on_pad(now, news),
+            Event::PadWorking(working) => self.pad_fault = !working,
         }
         self.on_time(now, &mut fx);
         // After the timers: a session they ended takes nothing more from the pad.
@@ -1708,6 +1738,8 @@ impl PatronSession {
             {
                 basket.count = CountStep::Asking;
             }
+            // Asked how many: Finish is the answer's buttons, not a way round them.
+            (State::Borrowing(basket), Tap::Finish) if basket.count == CountStep::Asking => {}
             (State::Borrowing(basket), Tap::Count(n)) if basket.count == CountStep::Asking => {
                 if usize::from(n) > basket.items_seen() {
                     basket.count = CountStep::Mismatch(n);
@@ -1770,12 +1802,22 @@ impl PatronSession {
             {
                 self.leave_account(now);
             }
-            // A blocked patron has no borrowing to go back to: back is finish.
+            // A blocked patron has no borrowing to go back to: back is finish. Finish from
+            // the account is Finish on the borrowing screen (the count check first).
             (State::Account(_, account), Tap::Finish | Tap::Dismiss | Tap::Cancel)
                 if account.in_flight.is_none() =>
             {
                 self.leave_account(now);
+                let count = self.count_check();
                 if let State::Borrowing(basket) = &mut self.state {
+                    if count
+                        && basket.blocked.is_none()
+                        && basket.count == CountStep::NotAsked
+                        && basket.items_seen() > 0
+                    {
+                        basket.count = CountStep::Asking;
+                        return;
+                    }
                     basket.finishing = true;
                 }
                 self.checkout_done(now, fx);
@@ -2461,7 +2503,15 @@ impl PatronSession {
                         matches!(l, LoanLine::Refused { item, refusal }
                         if *item == p.item && refusal.reason.is_pad_problem())
                     });
-                    if b.knows(&p.item) || (handled.contains(&p.item) && at.is_none()) {
+                    if b.knows(&p.item) {
+                        // Scanned before it reached the pad: taken (the next session does
+                        // not take it again).
+                        if !handled.contains(&p.item) {
+                            handled.push(p.item.clone());
+                        }
+                        continue;
+                    }
+                    if handled.contains(&p.item) && at.is_none() {
                         continue;
                     }
                     if !handled.contains(&p.item) {
@@ -2496,7 +2546,13 @@ impl PatronSession {
                         matches!(l, ReturnLine::Refused { item, refusal }
                         if *item == p.item && refusal.reason.is_pad_problem())
                     });
-                    if r.knows(&p.item) || (handled.contains(&p.item) && at.is_none()) {
+                    if r.knows(&p.item) {
+                        if !handled.contains(&p.item) {
+                            handled.push(p.item.clone());
+                        }
+                        continue;
+                    }
+                    if handled.contains(&p.item) && at.is_none() {
                         continue;
                     }
                     if !handled.contains(&p.item) {
@@ -2572,6 +2628,12 @@ impl PatronSession {
             let basket = basket.take();
             self.enter(now, State::Borrowing(basket));
         }
+    }
+
+    /// Whether Finish asks how many items the patron brought (the library's setting, on a
+    /// kiosk with a pad).
+    fn count_check(&self) -> bool {
+        self.policy.count_check && self.policy.rfid_pad
     }
 
     /// The patron is done: once the checkouts still out are answered, borrowing is over.
