@@ -14,23 +14,10 @@ use std::time::{Duration, Instant};
 use kiosk::orchestrator::Input;
 use kiosk::orchestrator::security::{POLL_EVERY, TagValues, start_pad};
 use kiosk_core::flow::{Event, Millis, PatronId, PatronSession, Reply, Scan, Screen, SessionPolicy};
-use kiosk_rfid::danish::{self, DanishTag, Usage};
 use kiosk_sim::rfid::{VirtualReader, VirtualTag};
 
 fn tag(i: u32) -> VirtualTag {
-    let data = danish::encode(&DanishTag {
-        version: 1,
-        usage: Usage::Circulating,
-        parts: 1,
-        part: 1,
-        item: format!("7500{i:04}"),
-        country: "JP".into(),
-        library: "1000001".into(),
-    })
-    .unwrap();
-    let mut t = VirtualTag::blank(0x9E37_79B9_u32.wrapping_mul(i + 1)).with_data(&data);
-    t.afi = 0x07;
-    t
+    VirtualTag::library_item(0x9E37_79B9_u32.wrapping_mul(i + 1), &format!("7500{i:04}"), 1, 1)
 }
 
 /// A patron at the borrowing screen.

@@ -70,6 +70,27 @@ impl VirtualTag {
         }
     }
 
+    /// A library's label on the shelf (AFI `07`): an NXP ICODE SLIX holding `item`, part
+    /// `part` of `parts`, in the Danish model (ISO 28560-3's basic block) as `rfidgeek`
+    /// writes it. An item the model cannot hold leaves the label blank.
+    #[must_use]
+    pub fn library_item(serial: u32, item: &str, parts: u8, part: u8) -> VirtualTag {
+        use kiosk_rfid::danish::{self, DanishTag};
+        let data = DanishTag {
+            version: 1,
+            usage: kiosk_rfid::Usage::Circulating,
+            parts,
+            part,
+            item: item.to_owned(),
+            country: "JP".into(),
+            library: "1000001".into(),
+        };
+        let bytes = danish::encode(&data).map(|b| b.to_vec()).unwrap_or_default();
+        let mut tag = VirtualTag::blank(serial).with_data(&bytes);
+        tag.afi = 0x07;
+        tag
+    }
+
     /// The tag with `bytes` written from block 0.
     #[must_use]
     pub fn with_data(mut self, bytes: &[u8]) -> VirtualTag {

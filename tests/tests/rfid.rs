@@ -10,7 +10,6 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use kiosk_e2e::{BOOKS, Kiosk, ON_HOLD, PATRON, Stack, log_in};
-use kiosk_rfid::danish::{self, DanishTag, Usage};
 use kiosk_sim::card::stack::enter_private_stack;
 use kiosk_sim::rfid::{VirtualReader, VirtualTag};
 
@@ -21,18 +20,7 @@ const SET: &str = "5000000001";
 
 /// A library label in the Danish model (as rfidgeek writes it), on the shelf.
 fn tagged(serial: u32, item: &str, parts: u8, part: u8) -> VirtualTag {
-    let data = DanishTag {
-        version: 1,
-        usage: Usage::Circulating,
-        parts,
-        part,
-        item: item.into(),
-        country: "JP".into(),
-        library: "1000001".into(),
-    };
-    let mut tag = VirtualTag::blank(serial).with_data(&danish::encode(&data).unwrap());
-    tag.afi = ON_SHELF;
-    tag
+    VirtualTag::library_item(serial, item, parts, part)
 }
 
 /// Adds a section to the kiosk's configuration.

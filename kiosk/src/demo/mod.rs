@@ -334,19 +334,7 @@ fn security(
 
 /// A demo book's RFID label: the Danish model, on the shelf.
 fn demo_tag(n: u32, item: &str) -> kiosk_sim::rfid::VirtualTag {
-    let data = kiosk_rfid::danish::DanishTag {
-        version: 1,
-        usage: kiosk_rfid::Usage::Circulating,
-        parts: 1,
-        part: 1,
-        item: item.to_owned(),
-        country: "JP".into(),
-        library: String::new(),
-    };
-    let bytes = kiosk_rfid::danish::encode(&data).map(|b| b.to_vec()).unwrap_or_default();
-    let mut tag = kiosk_sim::rfid::VirtualTag::blank(0xDE00 + n).with_data(&bytes);
-    tag.afi = 0x07;
-    tag
+    kiosk_sim::rfid::VirtualTag::library_item(0xDE00 + n, item, 1, 1)
 }
 
 /// 32 bytes from the system's random source (the demo's link store key).

@@ -2492,95 +2492,17 @@ impl PatronSession {
     /// however often its tags are seen; a set with parts missing (or two tags claiming
     /// one item) gets a line saying so, replaced when the pad changes.
     fn take_from_pad(&mut self, now: Millis, fx: &mut Effects) {
-        let pad = &self.pad;
-        let handled = &mut self.pad_handled;
-        let line = |p: &OnPad, reason: ItemRefusal| (p.item.clone(), Refusal { reason, title: None });
-        match &mut self.state {
-            State::Borrowing(b) if !b.finishing => {
-                let mut queued = false;
-                for p in pad {
-                    let at = b.lines.iter().position(|l| {
-                        matches!(l, LoanLine::Refused { item, refusal }
-                        if *item == p.item && refusal.reason.is_pad_problem())
-                    });
-                    if b.knows(&p.item) {
-                        // Scanned before it reached the pad: taken (the next session does
-                        // not take it again).
-                        if !handled.contains(&p.item) {
-                            handled.push(p.item.clone());
-                        }
-                        continue;
-                    }
-                    if handled.contains(&p.item) && at.is_none() {
-                        continue;
-                    }
-                    if !handled.contains(&p.item) {
-                        handled.push(p.item.clone());
-                    }
-                    match p.problem() {
-                        None => {
-                            if let Some(at) = at {
-                                b.lines.remove(at);
-                            }
-                            b.queue.push_back(p.item.clone());
-                            queued = true;
-                        }
-                        Some(why) => {
-                            let (item, refusal) = line(p, why);
-                            let new = LoanLine::Refused { item, refusal };
-                            match at {
-                                Some(at) => b.lines[at] = new,
-                                None => b.lines.push(new),
-                            }
-                        }
-                    }
-                }
-                if queued {
-                    self.send_next_checkout(now, fx);
-                }
-            }
-            State::Returning(r) if !r.finishing => {
-                let mut queued = false;
-                for p in pad {
-                    let at = r.lines.iter().position(|l| {
-                        matches!(l, ReturnLine::Refused { item, refusal }
-                        if *item == p.item && refusal.reason.is_pad_problem())
-                    });
-                    if r.knows(&p.item) {
-                        if !handled.contains(&p.item) {
-                            handled.push(p.item.clone());
-                        }
-                        continue;
-                    }
-                    if handled.contains(&p.item) && at.is_none() {
-                        continue;
-                    }
-                    if !handled.contains(&p.item) {
-                        handled.push(p.item.clone());
-                    }
-                    match p.problem() {
-                        None => {
-                            if let Some(at) = at {
-                                r.lines.remove(at);
-                            }
-                            r.queue.push_back(p.item.clone());
-                            queued = true;
-                        }
-                        Some(why) => {
-                            let (item, refusal) = line(p, why);
-                            let new = ReturnLine::Refused { item, refusal };
-                            match at {
-                                Some(at) => r.lines[at] = new,
-                                None => r.lines.push(new),
-                            }
-                        }
-                    }
-                }
-                if queued {
-                    self.send_next_return(now, fx);
-                }
-            }
-            _ => {}
+        let (pad, handled) = (&self.pad, &mut self.pad_handled);
+        // Something queued: a checkout (true) or a return (false) to send.
+        let queued = match &mut self.state {
+            State::Borrowing(b) if !b.finishing => take_into(pad, handled, b).then_some(true),
+            State::Returning(r) if !r.finishing => take_into(pad, handled, r).then_some(false),
+            _ => None,
+        };
+        match queued {
+            Some(true) => self.send_next_checkout(now, fx),
+            Some(false) => self.send_next_return(now, fx),
+            None => {}
         }
     }
 
@@ -2758,6 +2680,94 @@ impl PatronSession {
             && b.in_flight.is_none()
             && !self.paper_out
     }
+}
+
+/// A list the RFID pad feeds: the borrowing list or the returns list.
+trait PadList {
+    /// Sent, answered or waiting already.
+    fn knows(&self, item: &ItemId) -> bool;
+    /// Where its "parts missing" (or duplicate) line is.
+    fn pad_line(&self, item: &ItemId) -> Option<usize>;
+    fn remove_line(&mut self, at: usize);
+    /// Its pad-problem line: new, or in place of the one `at`.
+    fn put_problem(&mut self, at: Option<usize>, item: ItemId, refusal: Refusal);
+    fn enqueue(&mut self, item: ItemId);
+}
+
+impl PadList for Basket {
+    fn knows(&self, item: &ItemId) -> bool {
+        Basket::knows(self, item)
+    }
+    fn pad_line(&self, item: &ItemId) -> Option<usize> {
+        self.lines.iter().position(
+            |l| matches!(l, LoanLine::Refused { item: i, refusal } if i == item && refusal.reason.is_pad_problem()),
+        )
+    }
+    fn remove_line(&mut self, at: usize) {
+        self.lines.remove(at);
+    }
+    fn put_problem(&mut self, at: Option<usize>, item: ItemId, refusal: Refusal) {
+        let line = LoanLine::Refused { item, refusal };
+        match at {
+            Some(at) => self.lines[at] = line,
+            None => self.lines.push(line),
+        }
+    }
+    fn enqueue(&mut self, item: ItemId) {
+        self.queue.push_back(item);
+    }
+}
+
+impl PadList for Returns {
+    fn knows(&self, item: &ItemId) -> bool {
+        Returns::knows(self, item)
+    }
+    fn pad_line(&self, item: &ItemId) -> Option<usize> {
+        self.lines.iter().position(
+            |l| matches!(l, ReturnLine::Refused { item: i, refusal } if i == item && refusal.reason.is_pad_problem()),
+        )
+    }
+    fn remove_line(&mut self, at: usize) {
+        self.lines.remove(at);
+    }
+    fn put_problem(&mut self, at: Option<usize>, item: ItemId, refusal: Refusal) {
+        let line = ReturnLine::Refused { item, refusal };
+        match at {
+            Some(at) => self.lines[at] = line,
+            None => self.lines.push(line),
+        }
+    }
+    fn enqueue(&mut self, item: ItemId) {
+        self.queue.push_back(item);
+    }
+}
+
+/// Takes what lies on the pad into `list` (see [`PatronSession::take_from_pad`]); true
+/// when something was queued. An item the list already knows (scanned before it reached
+/// the pad) is marked taken too, so the next session does not take it.
+fn take_into(pad: &[OnPad], handled: &mut Vec<ItemId>, list: &mut impl PadList) -> bool {
+    let mut queued = false;
+    for p in pad {
+        let at = list.pad_line(&p.item);
+        let taken = handled.contains(&p.item);
+        if !taken {
+            handled.push(p.item.clone());
+        }
+        if list.knows(&p.item) || (taken && at.is_none()) {
+            continue;
+        }
+        match p.problem() {
+            None => {
+                if let Some(at) = at {
+                    list.remove_line(at);
+                }
+                list.enqueue(p.item.clone());
+                queued = true;
+            }
+            Some(reason) => list.put_problem(at, p.item.clone(), Refusal { reason, title: None }),
+        }
+    }
+    queued
 }
 
 fn min_opt(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
