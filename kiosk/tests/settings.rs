@@ -423,13 +423,20 @@ fn rfid_patron_cards() {
         let reader = kiosk_sim::rfid::VirtualReader::start().unwrap();
         reader.place(label(0x21, PATRON, kiosk_rfid::Usage::PatronCard));
         let (_unit, mut events) = pad(&reader, setting);
+        // Until the pad has read the card (its status counts it), however busy the machine.
         let scanned = rt.block_on(async {
-            let until = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+            let until = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            let mut scanned = None;
             loop {
                 match tokio::time::timeout_at(until, events.recv()).await {
-                    Ok(Some(Input::Scan(number))) => return Some(number),
+                    Ok(Some(Input::Scan(number))) => scanned = Some(number),
+                    Ok(Some(Input::Status(row)))
+                        if row.state == kiosk_ui::DeviceState::TagsOnPad && row.value == 1 =>
+                    {
+                        return scanned;
+                    }
                     Ok(Some(_)) => {}
-                    Ok(None) | Err(_) => return None,
+                    Ok(None) | Err(_) => return scanned,
                 }
             }
         });

@@ -300,18 +300,9 @@ impl SessionLoans {
 
     /// A loan's security switched off, unless the library system said to keep it on.
     async fn secure(&self, item: &str, desensitize: Option<bool>) -> Security {
-        let Some(unit) = &self.security else { return Security::Unchanged };
-        if desensitize == Some(false) {
-            return Security::Unchanged;
-        }
-        match unit.follow(&ItemId(item.to_owned()), true).await {
-            Ok(()) => Security::Switched,
-            // A book without a tag at an RFID kiosk (scanned by its barcode).
-            Err(SecurityFault::NoTag) => Security::Unchanged,
-            Err(e) => {
-                tracing::warn!(error = %e, "a lent item's security could not be switched off");
-                Security::Failed
-            }
+        match &self.security {
+            Some(unit) => unit.for_loan(&ItemId(item.to_owned()), desensitize).await,
+            None => Security::Unchanged,
         }
     }
 

@@ -321,14 +321,7 @@ impl Orchestrator {
             let mut result = offline.lend(patron.expose(), &item).await;
             // Lent (kept in the queue): its security follows as for any loan.
             if let (Ok(loan), Some(unit)) = (&mut result, security) {
-                loan.security = match unit.follow(&item, true).await {
-                    Ok(()) => kiosk_core::flow::Security::Switched,
-                    Err(super::security::SecurityFault::NoTag) => kiosk_core::flow::Security::Unchanged,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "an offline loan's security could not be switched off");
-                        kiosk_core::flow::Security::Failed
-                    }
-                };
+                loan.security = unit.for_loan(&item, None).await;
             }
             Some(Input::Reply { session, reply: Reply::Checkout { item, result } })
         });

@@ -101,6 +101,25 @@ impl SecurityUnit {
             .map_err(|_| SecurityFault::TooSlow(SWITCH_LIMIT))?
     }
 
+    /// A loan's security: switched off unless the library system said to keep it on
+    /// (`desensitize` `Some(false)`); a book without a tag (never on a pad that read
+    /// everything) has nothing to switch; any other fault is a failure (the patron takes
+    /// the book to the counter).
+    pub async fn for_loan(&self, item: &ItemId, desensitize: Option<bool>) -> kiosk_core::flow::Security {
+        use kiosk_core::flow::Security;
+        if desensitize == Some(false) {
+            return Security::Unchanged;
+        }
+        match self.follow(item, true).await {
+            Ok(()) => Security::Switched,
+            Err(SecurityFault::NoTag) => Security::Unchanged,
+            Err(e) => {
+                tracing::warn!(error = %e, "a lent item's security could not be switched off");
+                Security::Failed
+            }
+        }
+    }
+
     /// Whether it is the desensitizer (which only desensitizes, and only the book lying
     /// in it now).
     #[must_use]
