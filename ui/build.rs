@@ -1,10 +1,18 @@
 //! Compiles the `.slint` screens with the bundled translations in `translations/`. The
-//! Japanese catalogue goes in with word joiners where a line break would split a word
-//! (`src/phrases.rs`); the catalogues in the repository stay plain text.
+//! Japanese catalogues go in with word joiners where a line break would split a word
+//! (`src/phrases.rs`), easy Japanese with its readings in parentheses after their words
+//! (`src/furigana.rs`); the catalogues in the repository stay plain text.
 
 #[path = "src/phrases.rs"]
 #[allow(dead_code)]
 mod phrases;
+
+#[path = "src/furigana.rs"]
+#[allow(dead_code)]
+mod furigana;
+
+/// Every catalogue, by its directory (`kiosk_core::scene::Language::code`).
+const LANGUAGES: [&str; 7] = ["ja", "ja-easy", "en", "zh-Hans", "ko", "vi", "pt-BR"];
 
 use std::path::{Path, PathBuf};
 
@@ -28,12 +36,16 @@ fn rewrite(po: &str, f: impl Fn(&str) -> String) -> String {
 
 fn catalogues(out: &Path) -> std::io::Result<PathBuf> {
     let dir = out.join("translations");
-    for (lang, phrased) in [("ja", true), ("en", false)] {
+    for lang in LANGUAGES {
         let from = Path::new("translations").join(lang).join("LC_MESSAGES/kiosk-ui.po");
         let to = dir.join(lang).join("LC_MESSAGES");
         std::fs::create_dir_all(&to)?;
         let po = std::fs::read_to_string(&from)?;
-        let po = if phrased { rewrite(&po, phrases::keep_phrases) } else { po };
+        let po = match lang {
+            "ja" => rewrite(&po, phrases::keep_phrases),
+            "ja-easy" => rewrite(&po, |t| phrases::keep_phrases(&furigana::parenthesised(t))),
+            _ => po,
+        };
         std::fs::write(to.join("kiosk-ui.po"), po)?;
     }
     Ok(dir)

@@ -254,7 +254,7 @@ mod library {
             "library",
             "name = \"x\"\ninstitution_id = \"T\"\nkiosk_id = \"k\"\nlanguages = [\"en\", \"ja\"]",
         )]);
-        assert_eq!(c.library.languages.default_language(), config::Language::En);
+        assert_eq!(c.library.languages.default_language(), config::Language::English);
         assert_eq!(c.library.languages.all().len(), 2);
         let lib = |langs: &str| {
             format!("name = \"x\"\ninstitution_id = \"T\"\nkiosk_id = \"k\"\nlanguages = {langs}")

@@ -26,7 +26,7 @@ fn the_example_file_validates_as_shipped() {
         Err(e) => panic!("deploy/kiosk.example.toml must validate:\n{e}"),
     };
     assert_eq!(config.library.kiosk_id.as_str(), "chuo-01");
-    assert_eq!(config.library.languages.default_language(), Language::Ja);
+    assert_eq!(config.library.languages.default_language(), Language::Japanese);
     assert!(config.library.service_provider_id.is_some());
     assert!(config.card.require_pin);
     assert_eq!(config.card.reader, CardReader::Pcsc { name_contains: "RC-S380".into() });

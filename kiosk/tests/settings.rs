@@ -204,32 +204,45 @@ fn counter_number_shown_for() {
     assert_eq!(d.scene().hand_off.number, PATRON, "the default shows it longer");
 }
 
-/// `library.languages`: the first is the language each patron starts in; the button
-/// changes between those offered and is gone when there is one.
+/// `library.languages`: the first is the language each patron starts in; the list
+/// offers those given, in the library's order, and is gone when there is one.
 #[test]
 fn languages_offered() {
     use kiosk_ui::Language;
     let lib = |languages: &str| {
         format!("name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nlanguages = {languages}")
     };
-    // English first: sessions start in English, the patron may change to Japanese, and
-    // the next patron starts in English again.
-    let mut c = console(&[("library", &lib(r#"["en", "ja"]"#))]);
-    assert_eq!((c.scene().language, c.scene().language_choice), (Language::English, true));
+    // English first: sessions start in English, the patron may change to Japanese or
+    // Vietnamese (not to Korean, not offered), and the next patron starts in English again.
+    let mut c = console(&[("library", &lib(r#"["en", "ja", "vi"]"#))]);
+    let offered = vec![Language::English, Language::Japanese, Language::Vietnamese];
+    assert_eq!((c.scene().language, c.scene().languages), (Language::English, offered));
     borrowing(&mut c);
-    c.action(UiAction::ToggleLanguage);
-    assert_eq!(c.scene().language, Language::Japanese);
+    c.action(UiAction::Languages);
+    assert!(c.scene().languages_open);
+    c.action(UiAction::Language(Language::Korean));
+    assert_eq!((c.scene().language, c.scene().languages_open), (Language::English, true), "not offered");
+    c.action(UiAction::Language(Language::Vietnamese));
+    assert_eq!((c.scene().language, c.scene().languages_open), (Language::Vietnamese, false));
     c.action(UiAction::Finish);
     c.advance(secs(60));
     assert_eq!((c.scene().screen, c.scene().language), (Screen::Idle, Language::English));
-    // Japanese only: no language button, and the language stays.
+    // Japanese only: no list, and the language stays.
     let mut j = console(&[("library", &lib(r#"["ja"]"#))]);
-    assert_eq!((j.scene().language, j.scene().language_choice), (Language::Japanese, false));
-    j.action(UiAction::ToggleLanguage);
-    assert_eq!(j.scene().language, Language::Japanese);
+    assert_eq!((j.scene().language, j.scene().languages.len()), (Language::Japanese, 1));
+    j.action(UiAction::Languages);
+    j.action(UiAction::Language(Language::English));
+    assert_eq!((j.scene().language, j.scene().languages_open), (Language::Japanese, false));
+    // Every language by its code, easy Japanese first (a children's library).
+    let all = console(&[("library", &lib(r#"["ja-easy", "ja", "en", "zh-Hans", "ko", "vi", "pt-BR"]"#))]);
+    assert_eq!(all.scene().language, Language::EasyJapanese);
+    assert_eq!(all.scene().languages.len(), 7);
     // The default: Japanese first, English offered.
     let d = console(&[]);
-    assert_eq!((d.scene().language, d.scene().language_choice), (Language::Japanese, true));
+    assert_eq!(
+        (d.scene().language, d.scene().languages),
+        (Language::Japanese, vec![Language::Japanese, Language::English])
+    );
 }
 
 /// `library.account_screen`: on (the default), the borrowing screen offers the account

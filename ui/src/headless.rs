@@ -50,7 +50,7 @@ impl core::fmt::Debug for Shot {
 }
 
 impl Shot {
-    /// Saves as PNG.
+    /// Saves as an 8-bit RGB PNG (a screen is opaque).
     ///
     /// # Errors
     /// File or encoder errors.
@@ -58,27 +58,33 @@ impl Shot {
         let err = |e: &dyn core::fmt::Display| ShotError(format!("{}: {e}", path.display()));
         let file = std::fs::File::create(path).map_err(|e| err(&e))?;
         let mut enc = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
-        enc.set_color(png::ColorType::Rgba);
+        enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header().map_err(|e| err(&e))?;
-        w.write_image_data(&self.rgba).map_err(|e| err(&e))?;
+        let rgb: Vec<u8> = self.rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+        w.write_image_data(&rgb).map_err(|e| err(&e))?;
         w.finish().map_err(|e| err(&e))
     }
 
-    /// Loads a PNG saved by [`Shot::save_png`].
+    /// Loads a PNG saved by [`Shot::save_png`] (RGB, or RGBA as older references are).
     ///
     /// # Errors
-    /// File or decoder errors, or a PNG that is not 8-bit RGBA.
+    /// File or decoder errors, or a PNG that is not 8-bit RGB or RGBA.
     pub fn load_png(path: &Path) -> Result<Shot, ShotError> {
         let err = |e: &dyn core::fmt::Display| ShotError(format!("{}: {e}", path.display()));
         let file = std::fs::File::open(path).map_err(|e| err(&e))?;
         let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().map_err(|e| err(&e))?;
         let mut rgba = vec![0; reader.output_buffer_size().unwrap_or(0)];
         let info = reader.next_frame(&mut rgba).map_err(|e| err(&e))?;
-        if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
-            return Err(ShotError(format!("{}: not an 8-bit RGBA PNG", path.display())));
+        if info.bit_depth != png::BitDepth::Eight {
+            return Err(ShotError(format!("{}: not an 8-bit PNG", path.display())));
         }
         rgba.truncate(info.buffer_size());
+        let rgba = match info.color_type {
+            png::ColorType::Rgba => rgba,
+            png::ColorType::Rgb => rgba.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+            _ => return Err(ShotError(format!("{}: not an RGB or RGBA PNG", path.display()))),
+        };
         Ok(Shot { width: info.width, height: info.height, rgba })
     }
 

@@ -32,6 +32,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 #[doc(hidden)]
 pub mod fixtures;
+pub mod furigana;
 pub mod headless;
 pub mod phrases;
 pub mod words;
@@ -406,7 +407,14 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_screen(this.screen.into());
         k.set_library_name(SharedString::from(this.library_name.as_str()));
         k.set_card_name(SharedString::from(this.card_name.as_str()));
-        k.set_language_choice(this.language_choice);
+        k.set_language_choice(this.languages.len() > 1);
+        k.set_languages(model(this.languages.iter().map(|l| generated::LanguageItem {
+            code: SharedString::from(l.code()),
+            endonym: SharedString::from(words::endonym(*l)),
+        })));
+        k.set_language(SharedString::from(this.language.code()));
+        k.set_language_name(SharedString::from(words::endonym(this.language)));
+        k.set_languages_open(this.languages_open);
         k.set_pin_stage(this.pin_stage.into());
         k.set_pin_entered(int(this.pin_entered));
         k.set_tries_left(this.tries_left.map_or(-1, int));

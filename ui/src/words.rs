@@ -53,16 +53,52 @@ fn parse(po: &str) -> Catalogue {
     out
 }
 
-fn catalogue(language: Language) -> &'static Catalogue {
-    static JA: OnceLock<Catalogue> = OnceLock::new();
-    static EN: OnceLock<Catalogue> = OnceLock::new();
+/// A catalogue as receipts and labels print it: easy Japanese with its readings in
+/// parentheses (without the screens' word joiners, which a printer lacks).
+fn shown(language: Language, po: &str) -> Catalogue {
+    let mut c = parse(po);
+    if language == Language::EasyJapanese {
+        for entry in c.values_mut() {
+            for form in &mut entry.forms {
+                *form = crate::furigana::parenthesised(form).replace('\u{2060}', "");
+            }
+        }
+    }
+    c
+}
+
+/// The catalogue's text as written, by language (`translations/<code>/LC_MESSAGES`).
+#[must_use]
+pub fn source(language: Language) -> &'static str {
     match language {
-        Language::Japanese => {
-            JA.get_or_init(|| parse(include_str!("../translations/ja/LC_MESSAGES/kiosk-ui.po")))
-        }
-        Language::English => {
-            EN.get_or_init(|| parse(include_str!("../translations/en/LC_MESSAGES/kiosk-ui.po")))
-        }
+        Language::Japanese => include_str!("../translations/ja/LC_MESSAGES/kiosk-ui.po"),
+        Language::EasyJapanese => include_str!("../translations/ja-easy/LC_MESSAGES/kiosk-ui.po"),
+        Language::English => include_str!("../translations/en/LC_MESSAGES/kiosk-ui.po"),
+        Language::Chinese => include_str!("../translations/zh-Hans/LC_MESSAGES/kiosk-ui.po"),
+        Language::Korean => include_str!("../translations/ko/LC_MESSAGES/kiosk-ui.po"),
+        Language::Vietnamese => include_str!("../translations/vi/LC_MESSAGES/kiosk-ui.po"),
+        Language::Portuguese => include_str!("../translations/pt-BR/LC_MESSAGES/kiosk-ui.po"),
+    }
+}
+
+fn catalogue(language: Language) -> &'static Catalogue {
+    static CATALOGUES: [OnceLock<Catalogue>; Language::ALL.len()] =
+        [const { OnceLock::new() }; Language::ALL.len()];
+    let i = Language::ALL.iter().position(|l| *l == language).unwrap_or(0);
+    CATALOGUES[i].get_or_init(|| shown(language, source(language)))
+}
+
+/// Which of a plural's forms `n` takes, by the catalogue's `Plural-Forms`.
+fn plural_form(language: Language, n: u64) -> usize {
+    match language {
+        Language::English => usize::from(n != 1),
+        // Brazilian Portuguese: 0 and 1 are singular.
+        Language::Portuguese => usize::from(n > 1),
+        Language::Japanese
+        | Language::EasyJapanese
+        | Language::Chinese
+        | Language::Korean
+        | Language::Vietnamese => 0,
     }
 }
 
@@ -107,14 +143,19 @@ pub fn tr(language: Language, msgid: &str, args: &[&str]) -> String {
     fill(text, args, None)
 }
 
-/// A plural: the form for `n` (English: one or other; Japanese has one form).
+/// The language's name for itself, from its own catalogue: the language list shows each
+/// language so, whatever the screen speaks now, and a patron finds their own.
+#[must_use]
+pub fn endonym(language: Language) -> String {
+    tr(language, "This language's own name", &[])
+}
+
+/// A plural: the form for `n` (English: one or other; Portuguese: 0 and 1 or more;
+/// Japanese, Chinese, Korean and Vietnamese have one form).
 #[must_use]
 pub fn tr_n(language: Language, singular: &str, plural: &str, n: u64) -> String {
     let forms = catalogue(language).get(singular).map(|e| e.forms.as_slice()).unwrap_or_default();
-    let index = match language {
-        Language::English => usize::from(n != 1),
-        Language::Japanese => 0,
-    };
+    let index = plural_form(language, n);
     let fallback = if n == 1 { singular } else { plural };
     let text = forms.get(index).or_else(|| forms.first()).map_or(fallback, String::as_str);
     fill(text, &[], Some(n))
@@ -168,6 +209,7 @@ mod tests {
         assert_eq!(due_date(Language::Japanese, "2026-12-07"), "12月7日（月）");
         assert_eq!(due_date(Language::English, "2026-12-07"), "Mon 7 Dec");
         assert_eq!(due_date(Language::English, "next week"), "next week");
+        assert_eq!(due_date(Language::EasyJapanese, "2026-12-07"), "12がつ7にち（げつようび）");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Every screen, in Japanese and English, rendered headlessly with the software renderer
+//! Every screen, in every language, rendered headlessly with the software renderer
 //! and compared with the reference images in `docs/screens/` (which the README shows).
 //!
 //! To accept a deliberate change: `KIOSK_UPDATE_SCREENSHOTS=1 cargo test -p kiosk-ui`,
@@ -20,7 +20,7 @@ const THRESHOLD: u8 = 40;
 const MAX_DIFFERING: f64 = 0.002;
 
 #[test]
-fn every_screen_in_both_languages_matches_its_reference() {
+fn every_screen_in_every_language_matches_its_reference() {
     let update = std::env::var_os("KIOSK_UPDATE_SCREENSHOTS").is_some();
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screens");
     std::fs::create_dir_all(&out).unwrap();
@@ -28,7 +28,7 @@ fn every_screen_in_both_languages_matches_its_reference() {
     let mut failures = Vec::new();
     for (w, h) in [(1280, 800), (1024, 600)] {
         ui.resize(w, h);
-        for language in [Language::Japanese, Language::English] {
+        for language in Language::ALL {
             for (name, scene) in scenes() {
                 let file = format!(
                     "{name}-{}{}.png",
@@ -38,6 +38,8 @@ fn every_screen_in_both_languages_matches_its_reference() {
                 let shot = ui.render(&Scene { language, ..scene }).unwrap();
                 assert_eq!((shot.width, shot.height), (w, h));
                 shot.save_png(&out.join(&file)).unwrap();
+                // No glyph row cut at the normal text size (larger text: the next test).
+                failures.extend(ui.cut_text(&shot).into_iter().map(|c| format!("{file}: {c}")));
                 let reference = references().join(&file);
                 if update {
                     shot.save_png(&reference).unwrap();
@@ -61,7 +63,7 @@ fn every_screen_in_both_languages_matches_its_reference() {
     }
     assert!(
         failures.is_empty(),
-        "screens differ from docs/screens/ (KIOSK_UPDATE_SCREENSHOTS=1 to accept):\n{}",
+        "screens differ from docs/screens/ (KIOSK_UPDATE_SCREENSHOTS=1 to accept) or cut text:\n{}",
         failures.join("\n")
     );
 }
@@ -133,29 +135,23 @@ fn the_library_s_card_name_is_used_on_the_japanese_screens_only() {
 }
 
 #[test]
-fn no_glyph_row_is_cut_on_any_screen_at_either_size() {
+fn no_glyph_row_is_cut_with_larger_text_on_any_screen_at_either_size() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cut");
     std::fs::create_dir_all(&out).unwrap();
     let ui = Headless::new(1280, 800).unwrap();
     let mut failures = Vec::new();
     for (w, h) in [(1280, 800), (1024, 600)] {
         ui.resize(w, h);
-        for language in [Language::Japanese, Language::English] {
-            for large_text in [false, true] {
-                for (name, scene) in scenes() {
-                    let shot = ui.render(&Scene { language, large_text, ..scene }).unwrap();
-                    let cuts = ui.cut_text(&shot);
-                    if cuts.is_empty() {
-                        continue;
-                    }
-                    let file = format!(
-                        "{name}-{}{}-{w}x{h}.png",
-                        language.code(),
-                        if large_text { "-large" } else { "" }
-                    );
-                    shot.save_png(&out.join(&file)).unwrap();
-                    failures.extend(cuts.into_iter().map(|c| format!("{file}: {c}")));
+        for language in Language::ALL {
+            for (name, scene) in scenes() {
+                let shot = ui.render(&Scene { language, large_text: true, ..scene }).unwrap();
+                let cuts = ui.cut_text(&shot);
+                if cuts.is_empty() {
+                    continue;
                 }
+                let file = format!("{name}-{}-large-{w}x{h}.png", language.code());
+                shot.save_png(&out.join(&file)).unwrap();
+                failures.extend(cuts.into_iter().map(|c| format!("{file}: {c}")));
             }
         }
     }
@@ -168,15 +164,31 @@ fn no_glyph_row_is_cut_on_any_screen_at_either_size() {
     );
 }
 
-/// One language offered: no language button (the library's `languages`).
+/// One language offered: no language button (the library's `languages`); more: the
+/// button names the language spoken now, and its list every language offered, each in
+/// its own name, and says which one each button chooses.
 #[test]
 fn the_language_button_is_there_only_when_there_is_a_choice() {
     use i_slint_backend_testing::ElementHandle;
-    let ui = Headless::new(1280, 800).unwrap();
-    let buttons = |language_choice: bool| {
-        ui.render(&Scene { language_choice, ..base() }).unwrap();
-        ElementHandle::find_by_accessible_label(&ui.ui, "English").count()
+    let (ui, actions) = listening();
+    let found = |scene: Scene, label: &str| {
+        ui.render(&scene).unwrap();
+        ElementHandle::find_by_accessible_label(&ui.ui, label).count()
     };
-    assert!(buttons(true) > 0, "the button and its words");
-    assert_eq!(buttons(false), 0);
+    let two = vec![Language::Japanese, Language::English];
+    assert!(found(Scene { languages: two.clone(), ..base() }, "日本語") > 0, "the button names Japanese");
+    assert_eq!(found(Scene { languages: two.clone(), ..base() }, "English"), 0, "the list is closed");
+    assert_eq!(found(Scene { languages: vec![Language::Japanese], ..base() }, "日本語"), 0, "one language");
+    let all = Scene { languages: Language::ALL.to_vec(), languages_open: true, ..base() };
+    for language in Language::ALL {
+        assert!(found(all.clone(), &kiosk_ui::words::endonym(language)) > 0, "{language:?} in the list");
+    }
+    let open_one = Scene { languages: vec![Language::Japanese], languages_open: true, ..base() };
+    assert_eq!(found(open_one, "English"), 0, "no list with one language");
+    // A tap on a language in the list says which.
+    ui.render(&all).unwrap();
+    let korean: Vec<_> = ElementHandle::find_by_accessible_label(&ui.ui, "한국어").collect();
+    assert!(!korean.is_empty());
+    korean[0].invoke_accessible_default_action();
+    assert_eq!(actions.borrow().as_slice(), &[Ok(UiAction::Language(Language::Korean))]);
 }

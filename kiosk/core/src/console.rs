@@ -159,8 +159,13 @@ impl Console {
     /// A tap on the screen.
     pub fn action(&mut self, action: UiAction) -> Vec<Work> {
         let mut work = Vec::new();
-        if action == UiAction::ToggleLanguage && self.languages.len() < 2 {
-            return work; // one language: nothing to change to
+        let offered = match action {
+            UiAction::Languages => self.languages.len() > 1, // one language: no list
+            UiAction::Language(l) => self.languages.contains(&l),
+            _ => true,
+        };
+        if !offered {
+            return work;
         }
         match view::input(action, &mut self.presentation, self.out_of_service) {
             Input::Patron(e) if !self.admin.is_open() => work = self.patron(e),
@@ -217,7 +222,7 @@ impl Console {
         s.out_of_service_on = self.out_of_service;
         (s.account_on, s.returns_on) = self.flow.services();
         s.card_name.clone_from(&self.card_name);
-        s.language_choice = self.languages.len() > 1;
+        s.languages.clone_from(&self.languages);
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
         let barcode = match view.screen {

@@ -690,21 +690,56 @@ pub struct EventRow {
     pub b: i32,
 }
 
-/// The languages the UI speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The languages the UI speaks: each has a complete catalogue of the screens' words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Language {
+    /// 日本語.
     Japanese,
+    /// やさしい日本語 (easy Japanese: short sentences, words spaced, kana with a reading on
+    /// each kanji left), as Japanese cities write for residents learning Japanese and for
+    /// children.
+    EasyJapanese,
     English,
+    /// 中文（简体）: Simplified Chinese.
+    Chinese,
+    /// 한국어.
+    Korean,
+    /// Tiếng Việt.
+    Vietnamese,
+    /// Português (Brasil).
+    Portuguese,
 }
 
 impl Language {
-    /// The bundled-translation code.
+    /// Every language, in the order a list shows them when the library does not choose.
+    pub const ALL: [Language; 7] = [
+        Language::Japanese,
+        Language::EasyJapanese,
+        Language::English,
+        Language::Chinese,
+        Language::Korean,
+        Language::Vietnamese,
+        Language::Portuguese,
+    ];
+
+    /// The bundled-translation code (the catalogue's directory and the config's name).
     #[must_use]
     pub fn code(self) -> &'static str {
         match self {
             Language::Japanese => "ja",
+            Language::EasyJapanese => "ja-easy",
             Language::English => "en",
+            Language::Chinese => "zh-Hans",
+            Language::Korean => "ko",
+            Language::Vietnamese => "vi",
+            Language::Portuguese => "pt-BR",
         }
+    }
+
+    /// The language named by its [`Language::code`].
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
     }
 }
 
@@ -716,8 +751,11 @@ pub struct Scene {
     /// The library's own name for its card on the Japanese screens ("" for the
     /// catalogue's 図書館カード).
     pub card_name: String,
-    /// More than one language is offered: the language button is shown.
-    pub language_choice: bool,
+    /// The languages offered, the library's default first (more than one: the language
+    /// button is shown).
+    pub languages: Vec<Language>,
+    /// The language list is open over the screen.
+    pub languages_open: bool,
     pub pin_stage: PinStage,
     pub pin_entered: u8,
     pub tries_left: Option<u8>,
@@ -869,7 +907,8 @@ impl Default for Scene {
             screen: Screen::Starting,
             library_name: String::new(),
             card_name: String::new(),
-            language_choice: true,
+            languages: vec![Language::Japanese, Language::English],
+            languages_open: false,
             pin_stage: PinStage::CheckingTries,
             pin_entered: 0,
             tries_left: None,
@@ -1004,7 +1043,12 @@ pub enum UiAction {
     NoReceipt,
     StillHere,
     Dismiss,
-    ToggleLanguage,
+    /// Open the language list.
+    Languages,
+    /// Close the language list without changing the language.
+    LanguagesClose,
+    /// Speak this language (the list closes).
+    Language(Language),
     ToggleLargeText,
     ToggleContrast,
     /// The patron asks for staff (every patron screen has the button).
@@ -1096,7 +1140,8 @@ impl UiAction {
             "still-here" => UiAction::StillHere,
             "dismiss" => UiAction::Dismiss,
             "call-staff" => UiAction::CallStaff,
-            "toggle-language" => UiAction::ToggleLanguage,
+            "languages" => UiAction::Languages,
+            "languages-close" => UiAction::LanguagesClose,
             "toggle-large-text" => UiAction::ToggleLargeText,
             "toggle-contrast" => UiAction::ToggleContrast,
             "admin-open" => UiAction::AdminOpen,
@@ -1138,6 +1183,9 @@ impl UiAction {
             "demo-card" => UiAction::Demo(DemoControl::Card),
             "demo-scan-book" => UiAction::Demo(DemoControl::ScanBook),
             "demo-scan-library-card" => UiAction::Demo(DemoControl::ScanLibraryCard),
+            other if other.starts_with("language-") => {
+                UiAction::Language(Language::from_code(other.strip_prefix("language-")?)?)
+            }
             other if other.starts_with("renew-") => {
                 UiAction::Renew(other.strip_prefix("renew-")?.parse().ok().filter(|n: &usize| *n >= 1)?)
             }

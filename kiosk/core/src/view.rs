@@ -27,6 +27,8 @@ use crate::flow::{
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Presentation {
     pub language: Language,
+    /// The language list is open.
+    pub languages_open: bool,
     pub large_text: bool,
     pub high_contrast: bool,
     pub admin_page: AdminPage,
@@ -38,6 +40,7 @@ impl Default for Presentation {
     fn default() -> Self {
         Presentation {
             language: Language::Japanese,
+            languages_open: false,
             large_text: false,
             high_contrast: false,
             admin_page: AdminPage::Status,
@@ -90,11 +93,17 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         UiAction::StillHere => tap(Tap::StillHere),
         UiAction::Dismiss => tap(Tap::Dismiss),
         UiAction::CallStaff => tap(Tap::CallStaff),
-        UiAction::ToggleLanguage => {
-            presentation.language = match presentation.language {
-                Language::Japanese => Language::English,
-                Language::English => Language::Japanese,
-            };
+        UiAction::Languages => {
+            presentation.languages_open = true;
+            Input::Presentation
+        }
+        UiAction::LanguagesClose => {
+            presentation.languages_open = false;
+            Input::Presentation
+        }
+        UiAction::Language(language) => {
+            presentation.language = language;
+            presentation.languages_open = false;
             Input::Presentation
         }
         UiAction::ToggleLargeText => {
@@ -427,6 +436,7 @@ pub fn scene(
         library_card_login: view.library_card_login,
         can_print_account_receipt: view.account_receipt,
         language: p.language,
+        languages_open: p.languages_open,
         large_text: p.large_text,
         high_contrast: p.high_contrast,
         admin_page: p.admin_page,
@@ -596,14 +606,27 @@ mod tests {
     use crate::flow::{Millis, PatronSession, SessionPolicy};
 
     #[test]
-    fn idle_flow_is_the_idle_screen_and_language_toggles() {
+    fn idle_flow_is_the_idle_screen_and_the_language_list_chooses() {
         let flow = PatronSession::new(SessionPolicy::default());
         let mut p = Presentation::default();
         let s = scene(&flow.view(Millis(0)), AdminView::Closed, &p, "図書館", Millis(0));
         assert_eq!(s.screen, UiScreen::Idle);
-        assert_eq!(s.language, Language::Japanese);
-        assert_eq!(input(UiAction::ToggleLanguage, &mut p, false), Input::Presentation);
-        assert_eq!(p.language, Language::English);
+        assert_eq!((s.language, s.languages_open), (Language::Japanese, false));
+        assert_eq!(input(UiAction::Languages, &mut p, false), Input::Presentation);
+        let s = scene(&flow.view(Millis(0)), AdminView::Closed, &p, "図書館", Millis(0));
+        assert!(s.languages_open);
+        assert_eq!(input(UiAction::LanguagesClose, &mut p, false), Input::Presentation);
+        assert_eq!((p.language, p.languages_open), (Language::Japanese, false), "closed, unchanged");
+        for language in Language::ALL {
+            assert_eq!(input(UiAction::Languages, &mut p, false), Input::Presentation);
+            assert_eq!(input(UiAction::Language(language), &mut p, false), Input::Presentation);
+            assert_eq!((p.language, p.languages_open), (language, false), "chosen and closed");
+            assert_eq!(
+                UiAction::parse(&format!("language-{}", language.code())),
+                Some(UiAction::Language(language))
+            );
+        }
+        assert_eq!(UiAction::parse("language-fr"), None);
     }
 
     #[test]

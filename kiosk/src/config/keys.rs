@@ -550,7 +550,10 @@ choices! {
     ScannerKind {
         "evdev" => Evdev, "serial" => Serial, "fifo" => Fifo, "simulated" => Simulated, "none" => None
     }
-    Language { "ja" => Ja, "en" => En }
+    Language {
+        "ja" => Japanese, "ja-easy" => EasyJapanese, "en" => English, "zh-Hans" => Chinese, "ko" => Korean,
+        "vi" => Vietnamese, "pt-BR" => Portuguese
+    }
     LibraryCardLogin { "off" => Off, "barcode" => Barcode, "barcode+password" => BarcodeAndPassword }
     Grace { "refuse" => Refuse, "grace" => UntilNextUpdate }
     Charset { "utf-8" => Utf8, "shift_jis" => Cp932 }

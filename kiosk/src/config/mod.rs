@@ -47,8 +47,6 @@ pub use problems::{ConfigError, Problem, Problems};
 pub use secret::{HashPinError, Secret, StaffPinHash, hash_staff_pin};
 pub use values::{Code, DataFile, DevicePath, ExistingFile, GpioPin, Host, HttpsUrl, Ident, Port};
 
-use keys::Choice;
-
 /// Reads and checks the configuration file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let bytes = Zeroizing::new(
@@ -347,22 +345,9 @@ pub struct Library {
     pub returns: bool,
 }
 
-/// A screen language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Language {
-    /// 日本語 (`"ja"`).
-    Ja,
-    /// English (`"en"`).
-    En,
-}
-
-impl Language {
-    /// The code in the file and for translations: `"ja"` or `"en"`.
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        self.name()
-    }
-}
+/// A screen language: the screens' own type, named in the file by its code (`"ja"`,
+/// `"ja-easy"`, `"en"`, `"zh-Hans"`, `"ko"`, `"vi"`, `"pt-BR"`).
+pub use kiosk_core::scene::Language;
 
 /// One or more distinct languages; the first is the default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,7 +357,7 @@ impl Languages {
     /// The language a session starts in.
     #[must_use]
     pub fn default_language(&self) -> Language {
-        self.0.first().copied().unwrap_or(Language::Ja)
+        self.0.first().copied().unwrap_or(Language::Japanese)
     }
 
     /// All of them, the default first.
@@ -794,7 +779,7 @@ impl Config {
                 card_name: None,
                 institution_id: Code::demo("DEMO"),
                 service_provider_id: None,
-                languages: Languages(vec![Language::Ja, Language::En]),
+                languages: Languages(vec![Language::Japanese, Language::English]),
                 kiosk_id: Ident::demo("demo-01"),
                 account_screen: true,
                 returns: true,

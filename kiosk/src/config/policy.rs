@@ -86,16 +86,7 @@ impl Config {
             admin: self.admin_policy(),
             library_name: self.library.name.clone(),
             card_name: self.library.card_name.clone().unwrap_or_default(),
-            languages: self
-                .library
-                .languages
-                .all()
-                .iter()
-                .map(|l| match l {
-                    super::Language::Ja => kiosk_core::scene::Language::Japanese,
-                    super::Language::En => kiosk_core::scene::Language::English,
-                })
-                .collect(),
+            languages: self.library.languages.all().to_vec(),
         }
     }
 

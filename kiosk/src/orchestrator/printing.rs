@@ -49,11 +49,28 @@ impl Printer for EscPos {
     }
 }
 
+/// The language a receipt or label is printed in: the patron's, when the printer's Kanji
+/// set (JIS X 0208, in which receipts are sent) holds its letters: Japanese, easy
+/// Japanese and English; otherwise English. Simplified Chinese has characters JIS lacks
+/// (书, 还), hangul and Vietnamese's and Portuguese's accented letters are not in it, and
+/// a receipt with 〓 in place of letters helps nobody. (`printed_language_can_be_printed`
+/// checks every catalogue.)
+#[must_use]
+pub fn printed_language(language: Language) -> Language {
+    match language {
+        Language::Japanese | Language::EasyJapanese | Language::English => language,
+        Language::Chinese | Language::Korean | Language::Vietnamese | Language::Portuguese => {
+            Language::English
+        }
+    }
+}
+
 /// A receipt's words in the patron's language, from the screens' catalogues: `lent`
 /// books lent (renewals not counted), `renewed` renewed, `refused` not lent. A receipt
 /// of renewals only says how many were renewed, not "0 books borrowed".
 #[must_use]
 pub fn receipt_words(language: Language, lent: usize, renewed: usize, refused: usize) -> ReceiptWords {
+    let language = printed_language(language);
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     ReceiptWords {
         renewed_total: if renewed == 0 {
@@ -84,9 +101,10 @@ pub fn receipt_words(language: Language, lent: usize, renewed: usize, refused: u
     }
 }
 
-/// A Method D label's words in the patron's language.
+/// A Method D label's words in the patron's language (see [`printed_language`]).
 #[must_use]
 pub fn label_words(language: Language) -> LabelWords {
+    let language = printed_language(language);
     LabelWords {
         valid_today: tr(language, "Valid today only", &[]),
         scan_it: tr(language, "Scan this at a self-checkout machine.", &[]),
@@ -98,6 +116,7 @@ pub fn label_words(language: Language) -> LabelWords {
 /// this visit lists those it is about.
 #[must_use]
 pub fn account_summary(language: Language, a: &kiosk_ils::Account) -> Vec<String> {
+    let language = printed_language(language);
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     let mut lines = vec![if a.loans.is_empty() {
         tr(language, "You have no books on loan.", &[])
@@ -174,8 +193,9 @@ impl Orchestrator {
         };
         let settings = self.drivers.job_settings.clone();
         let keys = self.drivers.label_keys.clone();
-        // Printed in the language the patron is reading the screen in.
-        let language = self.console.language();
+        // Printed in the language the patron is reading the screen in, when the printer
+        // can print it.
+        let language = printed_language(self.console.language());
         let library = self.drivers.library.clone();
         // Short: the printing screen's own time runs meanwhile, and a receipt without the
         // summary is better than a session ended on a malfunction.
@@ -337,6 +357,26 @@ mod tests {
         assert!(ja.iter().all(|l| !l.contains("こころ") && !l.contains("坊っちゃん")), "no titles");
         let en = account_summary(Language::English, &kiosk_ils::Account::default());
         assert_eq!(en, ["You have no books on loan.", "No reserved books are waiting for you."]);
+    }
+
+    /// Every language's receipt is printed in words the printer's Kanji set holds; the
+    /// languages printed in English are those whose own words it does not.
+    #[test]
+    fn printed_language_can_be_printed() {
+        let printable = |w: &ReceiptWords| {
+            [&w.heading, &w.total, &w.renewed_total, &w.not_lent, &w.to_counter, &w.questions, &w.due]
+                .iter()
+                .all(|t| t.chars().all(kiosk_printer::text::printable))
+        };
+        for language in Language::ALL {
+            let printed = receipt_words(language, 2, 1, 1);
+            assert!(printable(&printed), "{language:?}: {printed:?}");
+            let own = kiosk_ui::words::tr(language, "Questions? Please ask at the counter.", &[])
+                + &kiosk_ui::words::tr(language, "Loan receipt", &[])
+                + &kiosk_ui::words::tr(language, "Due back {}", &["1"]);
+            let holds = own.chars().all(kiosk_printer::text::printable);
+            assert_eq!(printed_language(language) == language, holds, "{language:?}: {own}");
+        }
     }
 
     #[test]

@@ -1,0 +1,137 @@
+//! Readings on kanji, written in the catalogues in Aozora Bunko's ruby notation:
+//! `｜図書館《としょかん》` (the full-width bar starts the base; without it the base is
+//! the run of kanji before `《`). Easy Japanese (`ja-easy`) carries a reading on every
+//! kanji it keeps.
+//!
+//! The screens draw a reading after its word in parentheses, 図書館（としょかん）, the
+//! form Japanese cities' easy-Japanese notices use where ruby cannot be set; the voice
+//! speaks the reading alone.
+//!
+//! Pure std: `build.rs` includes this file as a module too.
+
+/// U+2060 WORD JOINER: a reading never starts a line apart from its word.
+const WORD_JOINER: char = '\u{2060}';
+
+fn is_kanji(c: char) -> bool {
+    matches!(c, '一'..='鿿' | '々' | '〆' | '㐀'..='䶿')
+}
+
+/// One piece of a text: plain, or a base with its reading.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Plain(&'a str),
+    Ruby { base: &'a str, reading: &'a str },
+}
+
+/// Splits `text` into plain runs and based readings. A `《` with no reading's end, or no
+/// base before it, stays plain text.
+#[must_use]
+pub fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('《') {
+        let after = &rest[open + '《'.len_utf8()..];
+        let Some(close) = after.find('》') else { break };
+        let reading = &after[..close];
+        let before = &rest[..open];
+        // The base: from an explicit ｜, or the kanji run just before 《.
+        let (plain, base) = match before.rfind('｜') {
+            Some(bar) => (&before[..bar], &before[bar + '｜'.len_utf8()..]),
+            None => {
+                let start = before
+                    .char_indices()
+                    .rev()
+                    .take_while(|(_, c)| is_kanji(*c))
+                    .last()
+                    .map_or(before.len(), |(i, _)| i);
+                (&before[..start], &before[start..])
+            }
+        };
+        if base.is_empty() || reading.is_empty() {
+            out.push(Piece::Plain(&rest[..open + '《'.len_utf8()]));
+            rest = after;
+            continue;
+        }
+        if !plain.is_empty() {
+            out.push(Piece::Plain(plain));
+        }
+        out.push(Piece::Ruby { base, reading });
+        rest = &after[close + '》'.len_utf8()..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Plain(rest));
+    }
+    out
+}
+
+/// The text as the screens and receipts show it: each reading in parentheses after its
+/// word (図書館（としょかん）).
+#[must_use]
+pub fn parenthesised(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for piece in pieces(text) {
+        match piece {
+            Piece::Plain(p) => out.push_str(p),
+            Piece::Ruby { base, reading } => {
+                out.push_str(base);
+                out.push(WORD_JOINER);
+                out.push('（');
+                out.push_str(reading);
+                out.push('）');
+            }
+        }
+    }
+    out
+}
+
+/// The text as it is read aloud: each based word replaced by its reading.
+#[must_use]
+pub fn spoken(text: &str) -> String {
+    pieces(text)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Plain(p) => p,
+            Piece::Ruby { reading, .. } => reading,
+        })
+        .collect()
+}
+
+/// Kanji with no reading on them (easy Japanese must have none).
+#[must_use]
+pub fn kanji_without_reading(text: &str) -> Vec<char> {
+    pieces(text)
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Plain(p) => Some(p.chars().filter(|c| is_kanji(*c))),
+            Piece::Ruby { .. } => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_go_in_parentheses_on_screen_and_alone_in_speech() {
+        let t = "｜本《ほん》を ｜図書館《としょかん》で かります";
+        assert_eq!(parenthesised(t), "本\u{2060}（ほん）を 図書館\u{2060}（としょかん）で かります");
+        assert_eq!(spoken(t), "ほんを としょかんで かります");
+        assert!(kanji_without_reading(t).is_empty());
+    }
+
+    #[test]
+    fn without_the_bar_the_base_is_the_kanji_run_before_the_reading() {
+        assert_eq!(spoken("カードの暗証番号《あんしょうばんごう》です"), "カードのあんしょうばんごうです");
+        assert_eq!(parenthesised("｜1月《いちがつ》"), "1月\u{2060}（いちがつ）");
+    }
+
+    #[test]
+    fn unreadable_marks_stay_text_and_bare_kanji_are_found() {
+        assert_eq!(spoken("《だけ》"), "《だけ》");
+        assert_eq!(spoken("かな《"), "かな《");
+        assert_eq!(kanji_without_reading("本を ｜借《か》ります"), vec!['本']);
+        assert_eq!(parenthesised("{n}さつ"), "{n}さつ");
+    }
+}

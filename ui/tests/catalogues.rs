@@ -1,0 +1,118 @@
+//! Every catalogue is complete and consistent with the English one: the same ids in the
+//! same order, every form translated, the same placeholders, the plural forms the code
+//! picks by, and easy Japanese with a reading on every kanji it keeps.
+#![allow(clippy::unwrap_used)]
+
+use kiosk_ui::Language;
+use kiosk_ui::furigana;
+use kiosk_ui::words;
+
+/// One entry: its id, plural id and translations, as written.
+#[derive(Debug)]
+struct Entry {
+    id: String,
+    plural: Option<String>,
+    forms: Vec<String>,
+}
+
+fn unquote(s: &str) -> String {
+    s.trim().trim_start_matches('"').trim_end_matches('"').to_owned()
+}
+
+fn entries(po: &str) -> (String, Vec<Entry>) {
+    let mut header = String::new();
+    let mut out = Vec::new();
+    for block in po.split("\n\n") {
+        let mut e = Entry { id: String::new(), plural: None, forms: Vec::new() };
+        let mut is_header = false;
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("msgid_plural ") {
+                e.plural = Some(unquote(v));
+            } else if let Some(v) = line.strip_prefix("msgid ") {
+                e.id = unquote(v);
+                is_header = e.id.is_empty();
+            } else if let Some(v) = line.strip_prefix("msgstr") {
+                e.forms.push(unquote(v.split_once(' ').map_or("", |(_, t)| t)));
+            } else if is_header && line.starts_with('"') {
+                header.push_str(&unquote(line));
+            }
+        }
+        if !e.id.is_empty() {
+            out.push(e);
+        }
+    }
+    (header, out)
+}
+
+/// `{}`, `{0}`, `{n}`… in a text: `{}` and numbered ones are both positional, so they
+/// count together; `{n}` is the plural's count.
+fn placeholders(text: &str) -> (usize, usize) {
+    let mut positional = 0;
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        match &rest[open + 1..open + close] {
+            "n" => count += 1,
+            k if k.is_empty() || k.parse::<usize>().is_ok() => positional += 1,
+            _ => {}
+        }
+        rest = &rest[open + close + 1..];
+    }
+    (positional, count)
+}
+
+#[test]
+fn every_catalogue_has_every_english_entry_translated_with_its_placeholders() {
+    let (_, english) = entries(words::source(Language::English));
+    assert!(english.len() > 400, "{}", english.len());
+    for language in Language::ALL {
+        let (header, theirs) = entries(words::source(language));
+        let code = language.code();
+        assert!(header.contains(&format!("Language: {code}\\n")), "{code}: header {header:?}");
+        // The plural forms the header declares are the ones `words::tr_n` picks from.
+        let nplurals = match language {
+            Language::English | Language::Portuguese => 2,
+            _ => 1,
+        };
+        assert!(header.contains(&format!("nplurals={nplurals};")), "{code}: {header:?}");
+        assert_eq!(theirs.len(), english.len(), "{code}: entries");
+        for (en, t) in english.iter().zip(&theirs) {
+            assert_eq!((&t.id, &t.plural), (&en.id, &en.plural), "{code}: order or id");
+            let forms = if t.plural.is_some() { nplurals } else { 1 };
+            assert_eq!(t.forms.len(), forms, "{code}: {:?} forms", t.id);
+            for form in &t.forms {
+                assert!(!form.is_empty(), "{code}: {:?} untranslated", t.id);
+                // Every form shows the same values as the English one.
+                assert_eq!(placeholders(form), placeholders(&en.forms[0]), "{code}: {:?} → {form:?}", t.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn easy_japanese_has_a_reading_on_every_kanji_it_keeps() {
+    let (_, entries) = entries(words::source(Language::EasyJapanese));
+    for e in &entries {
+        for form in &e.forms {
+            let bare = furigana::kanji_without_reading(form);
+            assert!(bare.is_empty(), "{:?} → {form:?}: kanji without a reading {bare:?}", e.id);
+        }
+    }
+}
+
+#[test]
+fn plurals_pick_the_language_s_form() {
+    let n = |language, count| words::tr_n(language, "{n} book borrowed", "{n} books borrowed", count);
+    assert_eq!(n(Language::English, 1), "1 book borrowed");
+    assert_eq!(n(Language::English, 0), "0 books borrowed");
+    // Brazilian Portuguese: 0 and 1 are singular.
+    assert_ne!(n(Language::Portuguese, 1), n(Language::Portuguese, 2).replace('2', "1"));
+    assert_eq!(n(Language::Portuguese, 0).replace('0', "1"), n(Language::Portuguese, 1));
+    for language in Language::ALL {
+        assert!(n(language, 3).contains('3'), "{language:?}");
+    }
+    // Easy Japanese on receipts: readings in parentheses, never the ruby marks.
+    let easy = words::tr(Language::EasyJapanese, "Loan receipt", &[]);
+    assert!(!easy.contains('《') && !easy.contains('｜'), "{easy:?}");
+}
