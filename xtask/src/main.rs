@@ -35,6 +35,11 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("openssl", "peer test: verifies the signature OpenSC made with our virtual card"),
     ("openssl", "peer tests: `openssl ocsp` responder, `openssl ca -gencrl` CRLs (platform_ocsp_peer.rs)"),
     ("zbar-tools", "zbarimg decodes barcodes and QR codes on rendered labels (printer_labels.rs)"),
+    ("libasound2-dev", "libasound.so and pkg-config file the alsa crate links against (drivers/audio)"),
+    (
+        "sox",
+        "reads back what the kiosk played through ALSA's file plugin: length, level, clipping (drivers/audio)",
+    ),
     ("fonts-ipaexfont-gothic", "Japanese font the virtual printer draws receipt text with"),
     ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
     ("iproute2", "card tests bring up loopback in their private network namespace (ip link)"),
@@ -105,6 +110,7 @@ const DEMO_PACKAGES: &[(&str, &str)] = &[
     ("libfontconfig-dev", "Slint's software renderer links fontconfig (kiosk-ui)"),
     ("libpcsclite-dev", "the card driver links pcsc-lite"),
     ("libtss2-dev", "the key store links the TPM software stack (tss-esapi)"),
+    ("libasound2-dev", "the voice and tones play through ALSA (the alsa crate links libasound)"),
 ];
 
 /// Debian packages the board build links (`cargo build -p kiosk --no-default-features
@@ -116,6 +122,7 @@ const BOARD_PACKAGES: &[(&str, &str)] = &[
     ("libinput-dev", "input-sys links libinput: touch and keys on the board"),
     ("libxkbcommon-dev", "the xkbcommon crate links libxkbcommon: keymaps for libinput's key events"),
     ("libtss2-dev", "tss-esapi links the TPM software stack: the journal key sealed to the board's TPM"),
+    ("libasound2-dev", "alsa-sys links libasound: the voice and tones on the headphone jack, HDMI or USB"),
 ];
 
 /// The targets the kiosk is built and shipped for: the licence check reads the dependency

@@ -1,0 +1,14 @@
+//! The audio errors.
+
+/// The sound device failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    /// The device could not be opened or set to 16 kHz mono 16-bit.
+    #[error(
+        "the sound device {device:?} could not be opened ({reason}): check audio.device (`aplay -L` lists the names)"
+    )]
+    Open { device: String, reason: String },
+    /// Writing samples failed and the device could not be recovered.
+    #[error("the sound device stopped playing ({0})")]
+    Write(String),
+}

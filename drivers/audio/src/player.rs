@@ -1,0 +1,223 @@
+//! The player thread: the event loop hands it a sound and goes on; the thread writes it
+//! to the [`Output`] 10 ms at a time, and between two periods looks for a newer sound,
+//! which cuts the one playing.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::{Clip, Output, RATE, Tone};
+
+/// What to play.
+#[derive(Clone, Debug)]
+pub enum Sound {
+    Tone(Tone),
+    /// A decoded prompt (or any clip).
+    Clip(Clip),
+    /// Several, one after the other, as one sound (cut as one).
+    Sequence(Vec<Clip>),
+}
+
+enum Command {
+    Play(Vec<Clip>, Instant),
+    Stop,
+}
+
+/// Samples written at a time: 10 ms.
+const PERIOD: usize = (RATE / 100) as usize;
+
+/// The player: cheap to call from the event loop, never blocks it.
+#[derive(Debug)]
+pub struct Player {
+    tx: Sender<Command>,
+    volume: Arc<AtomicU8>,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Player {
+    /// Starts the thread that owns `output`, at `volume` percent.
+    #[must_use]
+    pub fn start(output: Box<dyn Output>, volume: u8) -> Player {
+        let (tx, rx) = mpsc::channel();
+        let volume = Arc::new(AtomicU8::new(volume.min(100)));
+        let latencies = Arc::new(Mutex::new(Vec::new()));
+        let (v, l) = (volume.clone(), latencies.clone());
+        let spawned =
+            std::thread::Builder::new().name("audio".into()).spawn(move || run(output, &rx, &v, &l));
+        let thread = spawned
+            .inspect_err(
+                |e| tracing::error!(error = %e, "the audio thread could not start: the kiosk is silent"),
+            )
+            .ok();
+        Player { tx, volume, latencies, thread }
+    }
+
+    /// Lets what plays now finish, then stops the thread (a command-line tool's end).
+    pub fn finish(mut self) {
+        let thread = self.thread.take();
+        drop(self);
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+
+    /// Plays `sound`, cutting whatever plays now.
+    pub fn play(&self, sound: Sound) {
+        let clips = match sound {
+            Sound::Tone(t) => vec![t.samples()],
+            Sound::Clip(c) => vec![c],
+            Sound::Sequence(c) => c,
+        };
+        // The thread is gone only if it panicked; the kiosk goes on silent.
+        let _ = self.tx.send(Command::Play(clips, Instant::now()));
+    }
+
+    /// Stops what plays now.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Command::Stop);
+    }
+
+    /// Sets the volume, 0–100 percent (above 100: 100), for what plays from now on.
+    pub fn set_volume(&self, percent: u8) {
+        self.volume.store(percent.min(100), Ordering::Relaxed);
+    }
+
+    /// The volume now.
+    #[must_use]
+    pub fn volume(&self) -> u8 {
+        self.volume.load(Ordering::Relaxed)
+    }
+
+    /// For each sound played so far: the time from [`Player::play`] to its first samples
+    /// reaching the device (the figure in docs/performance.md).
+    #[must_use]
+    pub fn latencies(&self) -> Vec<Duration> {
+        self.latencies.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+fn run(
+    mut output: Box<dyn Output>,
+    rx: &Receiver<Command>,
+    volume: &AtomicU8,
+    latencies: &Mutex<Vec<Duration>>,
+) {
+    // The clips of the sound playing, the one at, and the sample at in it.
+    let mut playing: Vec<Clip> = Vec::new();
+    let mut clip = 0;
+    let mut at = 0;
+    let mut asked: Option<Instant> = None;
+    let mut buf = Vec::with_capacity(PERIOD);
+    // The player was dropped: what plays now ends, then the thread.
+    let mut closed = false;
+    loop {
+        let idle = clip >= playing.len();
+        let command = if idle {
+            if closed {
+                return;
+            }
+            match rx.recv_timeout(Duration::from_secs(3600)) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        } else if closed {
+            None
+        } else {
+            match rx.try_recv() {
+                Ok(c) => Some(c),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => {
+                    closed = true;
+                    None
+                }
+            }
+        };
+        match command {
+            Some(Command::Play(clips, when)) => {
+                if !idle {
+                    output.cut();
+                }
+                (playing, clip, at, asked) = (clips, 0, 0, Some(when));
+            }
+            Some(Command::Stop) => {
+                if !idle {
+                    output.cut();
+                }
+                (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
+            }
+            None => {}
+        }
+        let Some(current) = playing.get(clip) else { continue };
+        let end = (at + PERIOD).min(current.len());
+        let gain = i32::from(volume.load(Ordering::Relaxed));
+        buf.clear();
+        #[allow(clippy::cast_possible_truncation)]
+        buf.extend(current[at..end].iter().map(|&s| (i32::from(s) * gain / 100) as i16));
+        if let Err(e) = output.write(&buf) {
+            tracing::warn!(error = %e, "a sound could not be played");
+            (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
+            continue;
+        }
+        if let Some(when) = asked.take() {
+            latencies.lock().unwrap_or_else(PoisonError::into_inner).push(when.elapsed());
+        }
+        at = end;
+        if at >= current.len() {
+            clip += 1;
+            at = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Played, SimulatedOutput};
+
+    fn wait_until(mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn a_sound_plays_whole_at_its_volume_without_blocking_the_caller() {
+        let out = SimulatedOutput::new(false);
+        let player = Player::start(Box::new(out.clone()), 50);
+        let tone = Tone::GoodScan.samples();
+        player.play(Sound::Tone(Tone::GoodScan));
+        wait_until(|| out.samples().len() == tone.len());
+        let halved: Vec<i16> = tone.iter().map(|s| (i32::from(*s) * 50 / 100) as i16).collect();
+        assert_eq!(out.samples(), halved);
+        assert_eq!(player.latencies().len(), 1);
+        player.set_volume(250);
+        assert_eq!(player.volume(), 100);
+    }
+
+    #[test]
+    fn a_new_sound_cuts_the_one_playing() {
+        let out = SimulatedOutput::new(true);
+        let player = Player::start(Box::new(out.clone()), 100);
+        let long: Clip = vec![1000i16; RATE as usize * 2].into();
+        player.play(Sound::Clip(long));
+        wait_until(|| out.samples().len() >= PERIOD * 3);
+        player.play(Sound::Tone(Tone::KeyClick));
+        let click = Tone::KeyClick.samples();
+        wait_until(|| out.samples().ends_with(&click));
+        let played = out.played();
+        let cut = played.iter().position(|p| *p == Played::Cut).unwrap();
+        let before: usize =
+            played[..cut].iter().map(|p| if let Played::Samples(s) = p { s.len() } else { 0 }).sum();
+        assert!(before < RATE as usize, "cut early, after {before} samples");
+        // Stop cuts too, and the next sound plays.
+        player.play(Sound::Clip(vec![7i16; RATE as usize].into()));
+        wait_until(|| out.samples().last() == Some(&7));
+        player.stop();
+        wait_until(|| out.played().last() == Some(&Played::Cut));
+    }
+}
