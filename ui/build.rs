@@ -43,7 +43,8 @@ fn catalogues(out: &Path) -> std::io::Result<PathBuf> {
         let po = std::fs::read_to_string(&from)?;
         let po = match lang {
             "ja" => rewrite(&po, phrases::keep_phrases),
-            "ja-easy" => rewrite(&po, |t| phrases::keep_phrases(&furigana::parenthesised(t))),
+            // Easy Japanese spaces its words: a line breaks at a space, never inside one.
+            "ja-easy" => rewrite(&po, |t| phrases::keep_words(&furigana::parenthesised(t))),
             _ => po,
         };
         std::fs::write(to.join("kiosk-ui.po"), po)?;

@@ -237,6 +237,37 @@ fn languages_offered() {
     let all = console(&[("library", &lib(r#"["ja-easy", "ja", "en", "zh-Hans", "ko", "vi", "pt-BR"]"#))]);
     assert_eq!(all.scene().language, Language::EasyJapanese);
     assert_eq!(all.scene().languages.len(), 7);
+    // Chosen at the idle screen and left there: undone after a minute, so the next patron
+    // starts in the library's language; a list left open closes too.
+    let mut i = console(&[("library", &lib(r#"["ja", "en"]"#))]);
+    i.action(UiAction::Languages);
+    i.action(UiAction::Language(Language::English));
+    assert!(i.deadline().is_some_and(|d| d <= secs(60)));
+    i.advance(secs(59));
+    assert_eq!(i.scene().language, Language::English);
+    i.advance(secs(60));
+    assert_eq!(i.scene().language, Language::Japanese);
+    assert_eq!(i.deadline(), None, "nothing left to undo");
+    i.action(UiAction::Languages);
+    i.advance(secs(121));
+    assert!(!i.scene().languages_open);
+    // The staff menu speaks the library's language, and has no language list.
+    i.action(UiAction::Language(Language::English));
+    i.action(UiAction::AdminOpen);
+    assert_eq!((i.scene().language, i.scene().languages_open), (Language::Japanese, false));
+    i.action(UiAction::Languages);
+    assert!(!i.scene().languages_open);
+    // Choosing a language is the patron at work: "Are you still there?" goes.
+    let mut t = console(&[("library", &lib(r#"["ja", "en"]"#))]);
+    borrowing(&mut t);
+    let mut now = 0;
+    while t.scene().timeout_seconds.is_none() {
+        now += 1;
+        assert!(now < 3600, "no timeout warning");
+        t.advance(secs(now));
+    }
+    t.action(UiAction::Languages);
+    assert_eq!((t.scene().timeout_seconds, t.scene().languages_open), (None, true));
     // The default: Japanese first, English offered.
     let d = console(&[]);
     assert_eq!(

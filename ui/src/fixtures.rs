@@ -118,6 +118,10 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
         ("idle-paper-out", Scene { paper_out: true, staff_called: true, ..base() }),
         ("idle-large-contrast", Scene { large_text: true, high_contrast: true, ..base() }),
         ("idle-demo", Scene { demo_mode: true, ..base() }),
+        (
+            "language-list",
+            Scene { languages: kiosk_core::scene::Language::ALL.to_vec(), languages_open: true, ..base() },
+        ),
         ("out-of-service", Scene { screen: Screen::OutOfService, ..base() }),
         ("reading-card", Scene { screen: Screen::ReadingCard, ..base() }),
         (

@@ -13,7 +13,7 @@
 const WORD_JOINER: char = '\u{2060}';
 
 fn is_kanji(c: char) -> bool {
-    matches!(c, '一'..='鿿' | '々' | '〆' | '㐀'..='䶿')
+    matches!(c, '一'..='鿿' | '々' | '〆' | '〇' | '㐀'..='䶿' | '豈'..='﫿' | '\u{20000}'..='\u{3134F}')
 }
 
 /// One piece of a text: plain, or a base with its reading.

@@ -172,7 +172,7 @@ impl Headless {
             shot.rgba.get(i..i + 3).unwrap_or(&[0, 0, 0])
         };
         let differs = |a: &[u8], b: &[u8]| a.iter().zip(b).any(|(p, q)| p.abs_diff(*q) > 60);
-        let dialog = ["LastTryWarning", "TimeoutWarning", "AdminConfirmDialog"]
+        let dialog = ["LastTryWarning", "TimeoutWarning", "LanguageList", "AdminConfirmDialog"]
             .iter()
             .find_map(|t| ElementHandle::find_by_element_type_name(&self.ui, t).next());
         let query = match dialog {

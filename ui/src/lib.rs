@@ -35,6 +35,7 @@ pub mod fixtures;
 pub mod furigana;
 pub mod headless;
 pub mod phrases;
+pub mod prompts;
 pub mod words;
 
 /// The `n`th missing part of a set (0 when there is none).

@@ -36,6 +36,27 @@ fn kind(c: char) -> Kind {
     }
 }
 
+/// Text whose words are spaced (easy Japanese): a word joiner between any two characters
+/// that are not spaces, so a line breaks only where a space is.
+#[must_use]
+pub fn keep_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut last: Option<char> = None;
+    for c in text.chars() {
+        if let Some(prev) = last
+            && !prev.is_whitespace()
+            && !c.is_whitespace()
+            && c != WORD_JOINER
+            && prev != WORD_JOINER
+        {
+            out.push(WORD_JOINER);
+        }
+        out.push(c);
+        last = Some(c);
+    }
+    out
+}
+
 /// Longest katakana word kept on one line.
 const KATAKANA: usize = 8;
 /// Longest run of kanji kept on one line.
@@ -92,6 +113,14 @@ pub fn keep_phrases(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spaced_words_break_only_at_their_spaces() {
+        let j = WORD_JOINER;
+        assert_eq!(keep_words("ほんを かります"), format!("ほ{j}ん{j}を か{j}り{j}ま{j}す"));
+        assert_eq!(keep_words("a"), "a");
+        assert_eq!(keep_words(&format!("か{j}な")), format!("か{j}な"), "no joiner twice");
+    }
 
     fn shown(s: &str) -> String {
         s.replace(WORD_JOINER, "·")

@@ -4,7 +4,8 @@
 //! every id used here is translated in every language, like the screens' ids.
 //!
 //! Only the `.po` features the catalogues use: `msgid`, `msgstr`, `msgid_plural` with
-//! `msgstr[n]` (English: one/other; Japanese: one form), one-line strings.
+//! `msgstr[n]` (English and Portuguese: two forms; Japanese, Chinese, Korean and
+//! Vietnamese: one), one-line strings.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -86,6 +87,29 @@ fn catalogue(language: Language) -> &'static Catalogue {
         [const { OnceLock::new() }; Language::ALL.len()];
     let i = Language::ALL.iter().position(|l| *l == language).unwrap_or(0);
     CATALOGUES[i].get_or_init(|| shown(language, source(language)))
+}
+
+/// The catalogues as written (easy Japanese with its ruby marks), for speech.
+fn written(language: Language) -> &'static Catalogue {
+    static CATALOGUES: [OnceLock<Catalogue>; Language::ALL.len()] =
+        [const { OnceLock::new() }; Language::ALL.len()];
+    let i = Language::ALL.iter().position(|l| *l == language).unwrap_or(0);
+    CATALOGUES[i].get_or_init(|| parse(source(language)))
+}
+
+/// The catalogue's words for `msgid` as the voice says them: `args` put in, the plural's
+/// form for `n` when `plural` is `(msgid_plural, n)`, and easy Japanese's readings in
+/// place of its kanji.
+#[must_use]
+pub fn spoken(language: Language, msgid: &str, args: &[&str], plural: Option<(&str, u64)>) -> String {
+    let forms = written(language).get(msgid).map(|e| e.forms.as_slice()).unwrap_or_default();
+    let (index, n, fallback) = match plural {
+        Some((many, n)) => (plural_form(language, n), Some(n), if n == 1 { msgid } else { many }),
+        None => (0, None, msgid),
+    };
+    let text = forms.get(index).or_else(|| forms.first()).map_or(fallback, String::as_str);
+    let text = fill(text, args, n);
+    if language == Language::EasyJapanese { crate::furigana::spoken(&text) } else { text }
 }
 
 /// Which of a plural's forms `n` takes, by the catalogue's `Plural-Forms`.

@@ -44,22 +44,27 @@ fn entries(po: &str) -> (String, Vec<Entry>) {
     (header, out)
 }
 
-/// `{}`, `{0}`, `{n}`… in a text: `{}` and numbered ones are both positional, so they
-/// count together; `{n}` is the plural's count.
-fn placeholders(text: &str) -> (usize, usize) {
-    let mut positional = 0;
+/// The values a text shows: `{}` in turn and `{0}`, `{1}`… by number are both positional
+/// (the set of positions shown, each once), `{n}` is the plural's count (how often).
+fn placeholders(text: &str) -> (Vec<usize>, usize) {
+    let mut positions = Vec::new();
+    let mut next = 0;
     let mut count = 0;
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else { break };
         match &rest[open + 1..open + close] {
             "n" => count += 1,
-            k if k.is_empty() || k.parse::<usize>().is_ok() => positional += 1,
-            _ => {}
+            "" => {
+                positions.push(next);
+                next += 1;
+            }
+            k => positions.extend(k.parse::<usize>().ok()),
         }
         rest = &rest[open + close + 1..];
     }
-    (positional, count)
+    positions.sort_unstable();
+    (positions, count)
 }
 
 #[test]
@@ -88,6 +93,13 @@ fn every_catalogue_has_every_english_entry_translated_with_its_placeholders() {
             }
         }
     }
+}
+
+#[test]
+fn placeholders_are_compared_by_the_values_they_show() {
+    assert_eq!(placeholders("{} of {}"), placeholders("{1}中的{0}"), "reordered by number");
+    assert_ne!(placeholders("{} of {}"), placeholders("{0} of {0}"), "one value twice, the other lost");
+    assert_eq!(placeholders("{n} books"), (Vec::new(), 1));
 }
 
 #[test]

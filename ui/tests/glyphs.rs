@@ -32,7 +32,7 @@ fn shown_characters(language: Language) -> BTreeSet<char> {
         let text = text.trim_matches('"');
         let text = match language {
             Language::Japanese => phrases::keep_phrases(text),
-            Language::EasyJapanese => phrases::keep_phrases(&furigana::parenthesised(text)),
+            Language::EasyJapanese => phrases::keep_words(&furigana::parenthesised(text)),
             _ => text.to_owned(),
         };
         chars.extend(text.chars());

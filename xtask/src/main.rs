@@ -14,10 +14,13 @@
 //!   `cargo xtask test` runs each briefly.
 //! - `cargo xtask licences`: every dependency's licence is compatible with
 //!   GPL-3.0-or-later (`licences.rs`).
+//! - `cargo xtask prompts`: the voice's prompt pack from the catalogues (`prompts.rs`);
+//!   `cargo xtask test` makes it first.
 #![allow(clippy::print_stdout)]
 
 mod fuzz;
 mod licences;
+mod prompts;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -135,16 +138,22 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("deps") => ensure_packages(
-            TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(BOARD_PACKAGES).chain(FUZZ_PACKAGES),
+            TEST_PACKAGES
+                .iter()
+                .chain(DEMO_PACKAGES)
+                .chain(BOARD_PACKAGES)
+                .chain(FUZZ_PACKAGES)
+                .chain(prompts::PACKAGES),
         )
         .and_then(|()| ensure_py_packages(PY_TEST_PACKAGES)),
         Some("licences") => check_licences(),
+        Some("prompts") => prompts::make(),
         Some("fuzz") => {
             ensure_packages(DEMO_PACKAGES.iter().chain(FUZZ_PACKAGES)).and_then(|()| fuzz::fuzz(&args[1..]))
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo      run the kiosk's demo on simulated hardware\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  fuzz      run the parsers' fuzz targets ([--seconds N] [TARGET...])\n  licences  check every dependency's licence against GPL-3.0-or-later"
+                "usage: cargo xtask <command>\n\n  demo      run the kiosk's demo on simulated hardware\n  test      install what the tests need, then run every test\n  deps      only install the Debian and PyPI packages (tests, demo, board build)\n  fuzz      run the parsers' fuzz targets ([--seconds N] [TARGET...])\n  licences  check every dependency's licence against GPL-3.0-or-later\n  prompts   make the voice's prompt pack from the catalogues (target/prompts)"
             );
             return ExitCode::from(2);
         }
@@ -180,6 +189,9 @@ fn test(extra: &[String]) -> Result<(), String> {
     ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(FUZZ_PACKAGES))?;
     ensure_py_packages(PY_TEST_PACKAGES)?;
     ensure_cargo_tool("cargo-deb", CARGO_DEB_VERSION, "kiosk/tests/debian_package.rs")?;
+    // The voice's prompts, made from the catalogues as they are now (kiosk-ui's
+    // tests/prompts.rs checks the pack says the catalogues' words).
+    prompts::make()?;
     let mut cmd = cargo();
     // --no-fail-fast: every test binary runs, and the run ends with all the failures.
     cmd.args(["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"]).args(extra);

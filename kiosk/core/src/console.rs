@@ -44,6 +44,9 @@ pub struct ConsoleSettings {
     pub languages: Vec<Language>,
 }
 
+/// How long a language or display chosen between sessions stays when nobody starts one.
+pub const PRESENTATION_RESET: Millis = Millis(60_000);
+
 /// How many recent events the admin screen keeps.
 const MAX_EVENTS: usize = 40;
 
@@ -59,6 +62,8 @@ pub struct Console {
     /// The languages offered, the default first; never empty.
     languages: Vec<Language>,
     now: Millis,
+    /// When the patron last changed how the screen looks (language, text size, colours).
+    presentation_at: Millis,
     /// Local seconds since midnight at `Millis(0)`, when the orchestrator has said.
     time_of_day_at_start: Option<u32>,
 }
@@ -87,6 +92,7 @@ impl Console {
             card_name: settings.card_name,
             languages,
             now: Millis(0),
+            presentation_at: Millis(0),
             time_of_day_at_start: None,
         };
         console.presentation = console.library_presentation(AdminPage::Status);
@@ -126,15 +132,27 @@ impl Console {
     /// When the console next needs [`Console::advance`] even if nothing happens.
     #[must_use]
     pub fn deadline(&self) -> Option<Millis> {
-        match (self.flow.deadline(), self.admin.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.flow.deadline(), self.admin.deadline(), self.presentation_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Between sessions, a language or display chosen (or the language list opened) and
+    /// left: the library's defaults come back after [`PRESENTATION_RESET`], so the next
+    /// patron starts in them.
+    fn presentation_deadline(&self) -> Option<Millis> {
+        let default = self.library_presentation(self.presentation.admin_page);
+        (self.flow.is_idle() && !self.admin.is_open() && self.presentation != default)
+            .then(|| Millis(self.presentation_at.0 + PRESENTATION_RESET.0))
     }
 
     /// Time passed to `now`: timers fire.
     pub fn advance(&mut self, now: Millis) -> Vec<Work> {
         self.now = self.now.max(now);
+        if self.presentation_deadline().is_some_and(|d| self.now >= d) {
+            self.presentation = self.library_presentation(self.presentation.admin_page);
+        }
         let mut work = self.patron(Event::Tick);
         let fx = self.admin.on(self.now, AdminEvent::Tick);
         self.admin_effects(fx, &mut work);
@@ -148,6 +166,7 @@ impl Console {
             let mut work = Vec::new();
             if !self.admin.is_open() {
                 self.presentation.admin_page = crate::scene::AdminPage::Status;
+                self.presentation.languages_open = false;
                 let fx = self.admin.on(self.now, AdminEvent::Open);
                 self.admin_effects(fx, &mut work);
             }
@@ -160,8 +179,9 @@ impl Console {
     pub fn action(&mut self, action: UiAction) -> Vec<Work> {
         let mut work = Vec::new();
         let offered = match action {
-            UiAction::Languages => self.languages.len() > 1, // one language: no list
-            UiAction::Language(l) => self.languages.contains(&l),
+            // One language: no list; the staff menu has none.
+            UiAction::Languages => self.languages.len() > 1 && !self.admin.is_open(),
+            UiAction::Language(l) => self.languages.contains(&l) && !self.admin.is_open(),
             _ => true,
         };
         if !offered {
@@ -185,7 +205,15 @@ impl Console {
                     self.log(EventKind::NotAtThisKiosk, 0, 0);
                 }
             }
-            Input::Patron(_) | Input::Presentation | Input::Ignored | Input::StartLinking => {}
+            Input::Presentation => {
+                self.presentation_at = self.now;
+                // Choosing a language among seven takes a moment: it is the patron at
+                // work, not away (the session's timeout starts again).
+                if !self.flow.is_idle() && !self.admin.is_open() {
+                    work = self.patron(Event::Tap(crate::flow::Tap::StillHere));
+                }
+            }
+            Input::Patron(_) | Input::Ignored | Input::StartLinking => {}
         }
         work
     }
@@ -223,6 +251,11 @@ impl Console {
         (s.account_on, s.returns_on) = self.flow.services();
         s.card_name.clone_from(&self.card_name);
         s.languages.clone_from(&self.languages);
+        if self.admin.is_open() {
+            // Staff read their menu in the library's language, whatever a patron chose.
+            s.language = self.languages.first().copied().unwrap_or(Language::Japanese);
+            s.languages_open = false;
+        }
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
         let barcode = match view.screen {
@@ -317,10 +350,14 @@ impl Console {
 
     fn perform(&mut self, action: AdminAction, work: &mut Vec<Work>) {
         match action {
-            AdminAction::ResetKiosk => work.extend(self.patron(Event::Reset)),
+            AdminAction::ResetKiosk => {
+                work.extend(self.patron(Event::Reset));
+                self.presentation = self.library_presentation(self.presentation.admin_page);
+            }
             AdminAction::ClearPaperOut => work.extend(self.patron(Event::PaperRestored)),
             AdminAction::SetOutOfService(on) => {
                 self.out_of_service = on;
+                self.presentation = self.library_presentation(self.presentation.admin_page);
                 work.extend(self.patron(Event::SetOutOfService(on)));
             }
             // A counter offers neither: its patrons hand their number to staff.

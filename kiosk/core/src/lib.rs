@@ -21,3 +21,4 @@ pub mod scan;
 pub mod scene;
 pub mod usage;
 pub mod view;
+pub mod voice;

@@ -116,6 +116,7 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
         }
         UiAction::AdminOpen => {
             presentation.admin_page = AdminPage::Status;
+            presentation.languages_open = false;
             Input::Admin(AdminEvent::Open)
         }
         UiAction::AdminClose => Input::Admin(AdminEvent::Close),

@@ -9,14 +9,16 @@ SECTION = "misc"
 # The workspace is GPL-3.0-or-later; the UI embeds the MigMix 1P font (IPA Font License).
 # The crates linked in are MIT/Apache-2.0/BSD/ISC/MPL-2.0/Unicode (GPL-3.0 compatible) and
 # Slint is used under GPL-3.0-only; crate licences are listed by the crate fetcher's SBOM.
-LICENSE = "GPL-3.0-or-later & IPA"
+LICENSE = "GPL-3.0-or-later & IPA & OFL-1.1"
 LIC_FILES_CHKSUM = "file://LICENSE;md5=1ebbd3e34237af26da5dc08a4e440464 \
-                    file://ui/fonts/IPA_Font_License_Agreement_v1.0.txt;md5=f5914d514ff569d8519e2b6a6b14e41b"
+                    file://ui/fonts/IPA_Font_License_Agreement_v1.0.txt;md5=f5914d514ff569d8519e2b6a6b14e41b \
+                    file://ui/fonts/OFL-1.1.txt;md5=289b694892e28f26255480e3a9de7bf6"
 
 # pcsc-sys links libpcsclite; Slint's linuxkms backend links libinput, libudev and
 # libxkbcommon, and its software renderer's font lookup (fontique) links fontconfig;
-# tss-esapi links the TPM software stack (tpm2-tss).
-DEPENDS = "fontconfig libinput libxkbcommon pcsc-lite tpm2-tss udev"
+# tss-esapi links the TPM software stack (tpm2-tss); the alsa crate links alsa-lib (the
+# voice and tones).
+DEPENDS = "alsa-lib fontconfig libinput libxkbcommon pcsc-lite tpm2-tss udev"
 
 # The workspace version (Cargo.toml [workspace.package] version); the release version the
 # fleet sees is DISTRO_VERSION (conf/distro/kiosk.conf).

@@ -1,0 +1,212 @@
+//! What the kiosk says and sounds when the screen changes: a pure function of the scene
+//! before and the scene after, so every announcement is decided here and tested without a
+//! sound device. The prompts' words are the catalogue's (`kiosk_ui::prompts`, by key);
+//! the player plays what this returns, in order, cutting whatever still plays.
+
+use crate::scene::{PinStage, Refusal, Scene, Screen};
+
+/// A tone (made by the audio driver).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cue {
+    KeyClick,
+    GoodScan,
+    RefusedScan,
+    Warning,
+}
+
+/// One thing to play.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Say {
+    Cue(Cue),
+    /// A prompt of the pack, by key, in the scene's language.
+    Prompt(String),
+}
+
+/// Counts spoken with their number; above, the tone alone (`kiosk_ui::prompts::MAX_COUNT`).
+const MAX_COUNT: usize = 10;
+
+fn prompt(key: &str) -> Say {
+    Say::Prompt(key.to_owned())
+}
+
+/// The prompt that says what a screen is for, on entering it.
+fn entering(s: &Scene) -> Vec<Say> {
+    match s.screen {
+        Screen::Idle => vec![prompt("idle")],
+        Screen::OutOfService => vec![prompt("out-of-service")],
+        Screen::ReadingCard => vec![prompt("reading-card")],
+        Screen::Pin | Screen::Password => match s.pin_stage {
+            PinStage::LastTryWarning => vec![Say::Cue(Cue::Warning), prompt("last-try")],
+            PinStage::Locked => vec![Say::Cue(Cue::Warning), prompt("pin-locked")],
+            PinStage::Entering if s.screen == Screen::Pin => vec![prompt("pin")],
+            _ => Vec::new(),
+        },
+        Screen::Checking => vec![prompt("checking")],
+        Screen::Borrowing => {
+            vec![prompt(if s.rfid_pad && !s.pad_fault { "borrowing-pad" } else { "borrowing" })]
+        }
+        Screen::Refused => match s.refused {
+            0 => Vec::new(),
+            n => std::iter::once(Say::Cue(Cue::RefusedScan)).chain(count("refused", n)).collect(),
+        },
+        Screen::Count => vec![prompt("count")],
+        Screen::ReceiptChoice => vec![prompt("receipt-choice")],
+        Screen::Printing => {
+            vec![prompt(if s.printing_label { "printing-label" } else { "printing-receipt" })]
+        }
+        Screen::Ending => vec![prompt(if s.card_present { "take-card" } else { "thank-you" })],
+        Screen::Returning => vec![prompt("returning")],
+        _ => Vec::new(),
+    }
+}
+
+fn count(what: &str, n: usize) -> Option<Say> {
+    (1..=MAX_COUNT).contains(&n).then(|| prompt(&format!("{what}-{n}")))
+}
+
+/// Why the newest refused book was refused, as a prompt.
+fn refusal(s: &Scene) -> Option<Say> {
+    let newest = s.loans.iter().find(|l| l.refusal != Refusal::None)?;
+    Some(prompt(match newest.refusal {
+        Refusal::NotInCatalogue => "not-in-catalogue",
+        Refusal::OnHold => "reserved",
+        Refusal::OnLoan => "on-loan",
+        _ => "not-here",
+    }))
+}
+
+/// What to play when the screen goes from `before` to `after`.
+#[must_use]
+pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
+    let mut out = Vec::new();
+    let admin = matches!(after.screen, Screen::AdminPin | Screen::AdminLocked | Screen::AdminMenu);
+    if admin {
+        return out; // staff's screens are silent
+    }
+    // The patron asks "are you still there?" first: it outranks the rest.
+    if after.timeout_seconds.is_some() && before.timeout_seconds.is_none() {
+        return vec![Say::Cue(Cue::Warning), prompt("still-there")];
+    }
+    if after.languages_open && !before.languages_open {
+        return vec![prompt("choose-language")];
+    }
+    let new_screen = after.screen != before.screen
+        || (matches!(after.screen, Screen::Pin | Screen::Password) && after.pin_stage != before.pin_stage)
+        || (after.screen == Screen::Ending && after.card_present != before.card_present);
+    if new_screen || after.language != before.language {
+        out.extend(entering(after));
+        return out;
+    }
+    match after.screen {
+        Screen::Pin | Screen::Password => {
+            if after.pin_entered != before.pin_entered {
+                out.push(Say::Cue(Cue::KeyClick));
+                // The count, never a digit: "2 of 4 digits entered".
+                if after.screen == Screen::Pin && after.pin_entered > before.pin_entered {
+                    out.extend(count("digits", usize::from(after.pin_entered).min(4)));
+                }
+            }
+            if after.last_wrong && !before.last_wrong {
+                out.push(Say::Cue(Cue::Warning));
+                if let Some(n @ 1..=2) = after.tries_left {
+                    out.push(prompt(&format!("pin-wrong-{n}")));
+                }
+            }
+        }
+        Screen::Borrowing => {
+            if after.refused > before.refused {
+                out.push(Say::Cue(Cue::RefusedScan));
+                out.extend(refusal(after));
+                out.push(prompt("to-counter"));
+            } else if after.borrowed > before.borrowed {
+                out.push(Say::Cue(Cue::GoodScan));
+                out.extend(count("borrowed", after.borrowed));
+            }
+        }
+        Screen::Returning if after.returned > before.returned => {
+            out.push(Say::Cue(Cue::GoodScan));
+            out.extend(count("returned", after.returned));
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Language, LoanRow};
+
+    fn scene(screen: Screen) -> Scene {
+        Scene { screen, ..Scene::default() }
+    }
+
+    #[test]
+    fn each_screen_says_what_it_is_for_on_entering_and_not_again() {
+        let idle = scene(Screen::Idle);
+        assert_eq!(announce(&Scene::default(), &idle), [prompt("idle")]);
+        assert!(announce(&idle, &idle).is_empty(), "nothing changed: nothing said");
+        let pin = Scene { pin_stage: PinStage::Entering, ..scene(Screen::Pin) };
+        assert_eq!(announce(&idle, &pin), [prompt("pin")]);
+        let pad = Scene { rfid_pad: true, ..scene(Screen::Borrowing) };
+        assert_eq!(announce(&pin, &pad), [prompt("borrowing-pad")]);
+        let faulty = Scene { pad_fault: true, ..pad.clone() };
+        assert_eq!(announce(&pin, &faulty), [prompt("borrowing")], "the pad not reading: scan");
+        let take = Scene { card_present: true, ..scene(Screen::Ending) };
+        assert_eq!(announce(&pad, &take), [prompt("take-card")]);
+        let gone = Scene { card_present: false, ..take.clone() };
+        assert_eq!(announce(&take, &gone), [prompt("thank-you")]);
+        // Staff's screens are silent.
+        assert!(announce(&idle, &scene(Screen::AdminMenu)).is_empty());
+        // Another language: the screen said again in it.
+        let english = Scene { language: Language::English, ..idle.clone() };
+        assert_eq!(announce(&idle, &english), [prompt("idle")]);
+    }
+
+    #[test]
+    fn the_pin_is_counted_never_read_and_a_wrong_one_says_the_tries_left() {
+        let pin = Scene { pin_stage: PinStage::Entering, ..scene(Screen::Pin) };
+        let two = Scene { pin_entered: 2, ..pin.clone() };
+        let three = Scene { pin_entered: 3, ..pin.clone() };
+        assert_eq!(announce(&two, &three), [Say::Cue(Cue::KeyClick), prompt("digits-3")]);
+        assert_eq!(announce(&three, &two), [Say::Cue(Cue::KeyClick)], "a digit deleted: the click");
+        let wrong = Scene { last_wrong: true, tries_left: Some(2), ..pin.clone() };
+        assert_eq!(
+            announce(&three, &wrong),
+            [Say::Cue(Cue::KeyClick), Say::Cue(Cue::Warning), prompt("pin-wrong-2")]
+        );
+        let last = Scene { pin_stage: PinStage::LastTryWarning, ..pin.clone() };
+        assert_eq!(announce(&wrong, &last), [Say::Cue(Cue::Warning), prompt("last-try")]);
+        // The library password's digits are clicked, not counted aloud.
+        let pw = Scene { pin_stage: PinStage::Entering, ..scene(Screen::Password) };
+        let pw1 = Scene { pin_entered: 1, ..pw.clone() };
+        assert_eq!(announce(&pw, &pw1), [Say::Cue(Cue::KeyClick)]);
+    }
+
+    #[test]
+    fn books_lent_and_refused_are_told_by_tone_count_and_reason() {
+        let b = scene(Screen::Borrowing);
+        let one = Scene { borrowed: 1, ..b.clone() };
+        assert_eq!(announce(&b, &one), [Say::Cue(Cue::GoodScan), prompt("borrowed-1")]);
+        let many = Scene { borrowed: 12, ..b.clone() };
+        let more = Scene { borrowed: 13, ..b.clone() };
+        assert_eq!(announce(&many, &more), [Say::Cue(Cue::GoodScan)], "past ten: the tone alone");
+        let held = LoanRow { refusal: Refusal::OnHold, ..LoanRow::default() };
+        let refused = Scene { refused: 1, loans: vec![held], ..one.clone() };
+        assert_eq!(
+            announce(&one, &refused),
+            [Say::Cue(Cue::RefusedScan), prompt("reserved"), prompt("to-counter")]
+        );
+        let at_finish = Scene { refused: 2, ..scene(Screen::Refused) };
+        assert_eq!(announce(&refused, &at_finish), [Say::Cue(Cue::RefusedScan), prompt("refused-2")]);
+    }
+
+    #[test]
+    fn are_you_still_there_and_the_language_list_come_first() {
+        let b = scene(Screen::Borrowing);
+        let warned = Scene { timeout_seconds: Some(20), borrowed: 1, ..b.clone() };
+        assert_eq!(announce(&b, &warned), [Say::Cue(Cue::Warning), prompt("still-there")]);
+        let list = Scene { languages_open: true, ..b.clone() };
+        assert_eq!(announce(&b, &list), [prompt("choose-language")]);
+    }
+}

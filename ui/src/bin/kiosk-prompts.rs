@@ -1,0 +1,173 @@
+//! `kiosk-prompts`: makes the prompt pack, every spoken prompt of every language, from
+//! the screens' catalogues (`kiosk_ui::prompts`). Run by `cargo xtask prompts` (which
+//! installs the synthesisers and fetches the voice), at build time, never on the kiosk.
+//!
+//! ```text
+//! kiosk-prompts --voice mei_normal.htsvoice --out kiosk-voice.pack [--previous OLD.pack]
+//! ```
+//! Japanese and easy Japanese are spoken by Open JTalk (the naist-jdic dictionary and an
+//! HTS voice), the others by eSpeak NG. Each sentence is made alone, resampled to 16 kHz
+//! mono by sox, its silences trimmed and its level set to -3 dBFS, and the sentences of
+//! a prompt joined with 300 ms between. A prompt whose words are unchanged since
+//! `--previous` keeps its audio (only changed wording is synthesised again).
+
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use kiosk_audio::{Pack, Prompt, RATE, adpcm};
+use kiosk_core::scene::Language;
+use kiosk_ui::prompts;
+
+const DICTIONARY: &str = "/var/lib/mecab/dic/open-jtalk/naist-jdic";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiosk-prompts: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Args {
+    voice: PathBuf,
+    out: PathBuf,
+    previous: Option<PathBuf>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut voice = None;
+    let mut out = None;
+    let mut previous = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--voice" => voice = Some(PathBuf::from(value)),
+            "--out" => out = Some(PathBuf::from(value)),
+            "--previous" => previous = Some(PathBuf::from(value)),
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    Ok(Args {
+        voice: voice.ok_or("--voice FILE.htsvoice is needed")?,
+        out: out.ok_or("--out FILE is needed")?,
+        previous,
+    })
+}
+
+/// eSpeak NG's voice for a language; Japanese is Open JTalk's.
+fn espeak_voice(language: Language) -> Option<&'static str> {
+    match language {
+        Language::Japanese | Language::EasyJapanese => None,
+        Language::English => Some("en-us"),
+        Language::Chinese => Some("cmn"),
+        Language::Korean => Some("ko"),
+        Language::Vietnamese => Some("vi"),
+        Language::Portuguese => Some("pt-br"),
+    }
+}
+
+fn run_tool(cmd: &mut Command) -> Result<(), String> {
+    let name = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd.output().map_err(|e| format!("{name}: {e} (cargo xtask prompts installs it)"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+/// One sentence as 16 kHz mono samples, silences trimmed, peak at -3 dBFS.
+fn sentence(language: Language, text: &str, voice: &Path, dir: &Path) -> Result<Vec<i16>, String> {
+    let raw = dir.join("raw.wav");
+    let done = dir.join("done.wav");
+    match espeak_voice(language) {
+        None => {
+            let input = dir.join("in.txt");
+            std::fs::write(&input, text).map_err(|e| e.to_string())?;
+            // -g -6: Open JTalk's default level clips on some words.
+            run_tool(
+                Command::new("open_jtalk")
+                    .args(["-x", DICTIONARY, "-g", "-6", "-m"])
+                    .arg(voice)
+                    .arg("-ow")
+                    .arg(&raw)
+                    .arg(&input),
+            )?;
+        }
+        Some(v) => {
+            run_tool(Command::new("espeak-ng").args(["-v", v, "-s", "150", "-w"]).arg(&raw).arg(text))?
+        }
+    }
+    run_tool(Command::new("sox").arg(&raw).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&done).args([
+        "silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse", "gain", "-n",
+        "-3",
+    ]))?;
+    let bytes = std::fs::read(&done).map_err(|e| e.to_string())?;
+    let at = bytes.windows(4).position(|w| w == b"data").ok_or("sox wrote no data chunk")? + 8;
+    Ok(bytes[at..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect())
+}
+
+fn run() -> Result<(), String> {
+    let args = args()?;
+    let previous = args
+        .previous
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| Pack::parse(&b).ok())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!("kiosk-prompts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let (mut made, mut kept, mut sentences) = (0, 0, 0);
+    let mut out = Vec::new();
+    for language in Language::ALL {
+        for key in prompts::keys() {
+            let parts = prompts::spoken(language, &key).ok_or(format!("no prompt {key}"))?;
+            let text = parts.join("\n");
+            if let Some(p) = previous.get(language.code(), &key).filter(|p| p.text == text) {
+                out.push(p.clone());
+                kept += 1;
+                continue;
+            }
+            let mut samples = Vec::new();
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    samples.extend(std::iter::repeat_n(0i16, RATE as usize * 3 / 10));
+                }
+                samples.extend(sentence(language, part, &args.voice, &dir)?);
+                sentences += 1;
+            }
+            let count = u32::try_from(samples.len()).map_err(|_| format!("{key} is too long"))?;
+            out.push(Prompt {
+                language: language.code().into(),
+                key,
+                text,
+                samples: count,
+                adpcm: adpcm::encode(&samples),
+            });
+            made += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let pack = Pack::new(out).map_err(|e| e.to_string())?;
+    let bytes = pack.to_bytes();
+    if let Some(parent) = args.out.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let seconds: u64 = pack.prompts().iter().map(Prompt::millis).sum::<u64>() / 1000;
+    println!(
+        "kiosk-prompts: {} prompts ({made} made from {sentences} sentences in {:.1} s, {kept} unchanged), {seconds} s of speech, {} bytes: {}",
+        pack.prompts().len(),
+        start.elapsed().as_secs_f64(),
+        bytes.len(),
+        args.out.display()
+    );
+    Ok(())
+}

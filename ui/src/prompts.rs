@@ -1,0 +1,164 @@
+//! The spoken prompts: for each, the catalogue entries it says, in order. The words are
+//! the screens' own (one catalogue: a wording changed on screen is changed in speech when
+//! the pack is next made, and `tests/prompts.rs` fails until it is).
+//!
+//! A prompt is spoken whole, each entry a sentence of its own (never words glued into a
+//! sentence). Numbers are in the catalogue's words and the synthesiser reads them as
+//! numbers ("3冊", "2 tries left"). A PIN's digits are never spoken: "2 of 4 digits
+//! entered". Titles are not in the pack: they are read only through headphones, at run
+//! time.
+
+use kiosk_core::scene::Language;
+
+use crate::words;
+
+/// One catalogue entry of a prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Text(&'static str),
+    /// A plural for this count.
+    Count(&'static str, &'static str, u64),
+    /// `{} of {}` filled with these numbers.
+    Of(&'static str, u8, u8),
+}
+
+/// Greatest count spoken with its number ("5 books borrowed"); above it the tone alone.
+pub const MAX_COUNT: u64 = 10;
+
+/// Every prompt's key, with its parts.
+fn table() -> Vec<(String, Vec<Part>)> {
+    use Part::{Count, Of, Text};
+    let mut t: Vec<(String, Vec<Part>)> = vec![
+        ("idle".into(), vec![Text("Place your My Number card on the reader")]),
+        ("out-of-service".into(), vec![Text("This machine is out of service")]),
+        (
+            "reading-card".into(),
+            vec![Text("Reading your card…"), Text("Please leave your card on the reader.")],
+        ),
+        ("pin".into(), vec![Text("Enter your card's 4-digit PIN")]),
+        ("pin-checking".into(), vec![Text("Checking your PIN…")]),
+        ("pin-locked".into(), vec![Text("Your card's PIN is locked")]),
+        (
+            "last-try".into(),
+            vec![
+                Text("Last try"),
+                Text(
+                    "If this PIN is wrong, your card will be locked and must be reset at the city office. If you are not sure of your PIN, cancel and ask at the counter.",
+                ),
+            ],
+        ),
+        ("checking".into(), vec![Text("Confirming your card…")]),
+        ("borrowing".into(), vec![Text("Scan your books one at a time")]),
+        ("borrowing-pad".into(), vec![Text("Put your books on the pad")]),
+        ("not-in-catalogue".into(), vec![Text("This item is not in the library's catalogue.")]),
+        ("reserved".into(), vec![Text("Another patron has reserved this book.")]),
+        ("on-loan".into(), vec![Text("This book is recorded as on loan to someone else.")]),
+        ("not-here".into(), vec![Text("This book cannot be borrowed here.")]),
+        ("to-counter".into(), vec![Text("Please take this book to the counter.")]),
+        ("count".into(), vec![Text("How many items are you borrowing?")]),
+        ("receipt-choice".into(), vec![Text("Would you like a receipt?")]),
+        ("printing-receipt".into(), vec![Text("Printing your receipt…")]),
+        ("printing-label".into(), vec![Text("Printing your label…")]),
+        ("take-card".into(), vec![Text("Please take your card")]),
+        ("thank-you".into(), vec![Text("Thank you!")]),
+        ("still-there".into(), vec![Text("Are you still there?")]),
+        ("returning".into(), vec![Text("Scan the books you are returning, one at a time")]),
+        ("returns-done".into(), vec![Text("Thank you for returning your books")]),
+        ("choose-language".into(), vec![Text("Choose a language")]),
+    ];
+    for n in 1..=2 {
+        t.push((
+            format!("pin-wrong-{n}"),
+            vec![Text("That PIN was wrong."), Count("{n} try left", "{n} tries left", n)],
+        ));
+    }
+    for n in 1..=4u8 {
+        t.push((format!("digits-{n}"), vec![Of("{} of {} digits entered", n, 4)]));
+    }
+    for n in 1..=MAX_COUNT {
+        t.push((format!("borrowed-{n}"), vec![Count("{n} book borrowed", "{n} books borrowed", n)]));
+        t.push((
+            format!("refused-{n}"),
+            vec![
+                Count("{n} book could not be borrowed", "{n} books could not be borrowed", n),
+                Count("Please take it to the counter.", "Please take them to the counter.", n),
+            ],
+        ));
+        t.push((format!("returned-{n}"), vec![Count("{n} book returned", "{n} books returned", n)]));
+    }
+    t
+}
+
+/// Every prompt's key, in the order the pack holds them.
+#[must_use]
+pub fn keys() -> Vec<String> {
+    table().into_iter().map(|(k, _)| k).collect()
+}
+
+/// What the prompt says in `language`, one sentence a part, as the synthesiser reads it
+/// (easy Japanese: readings, not kanji). `None` for an unknown key.
+#[must_use]
+pub fn spoken(language: Language, key: &str) -> Option<Vec<String>> {
+    let parts = table().into_iter().find(|(k, _)| k == key)?.1;
+    Some(
+        parts
+            .into_iter()
+            .map(|p| match p {
+                Part::Text(id) => words::spoken(language, id, &[], None),
+                Part::Count(one, many, n) => words::spoken(language, one, &[], Some((many, n))),
+                Part::Of(id, a, b) => words::spoken(language, id, &[&a.to_string(), &b.to_string()], None),
+            })
+            .collect(),
+    )
+}
+
+/// The ids the prompts use (the catalogue test checks each is translated).
+#[must_use]
+pub fn catalogue_ids() -> Vec<&'static str> {
+    table()
+        .into_iter()
+        .flat_map(|(_, parts)| parts)
+        .map(|p| match p {
+            Part::Text(id) | Part::Count(id, _, _) | Part::Of(id, _, _) => id,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_prompt_speaks_every_language_from_the_catalogue() {
+        let keys = keys();
+        assert!(keys.len() > 40, "{}", keys.len());
+        let unique: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "keys are unique");
+        for language in Language::ALL {
+            for key in &keys {
+                let said = spoken(language, key).unwrap();
+                assert!(
+                    said.iter().all(|s| !s.is_empty() && !s.contains('{')),
+                    "{language:?} {key}: {said:?}"
+                );
+            }
+        }
+        assert_eq!(
+            spoken(Language::English, "pin-wrong-2").unwrap(),
+            ["That PIN was wrong.", "2 tries left"]
+        );
+        assert_eq!(spoken(Language::English, "digits-3").unwrap(), ["3 of 4 digits entered"]);
+        assert_eq!(spoken(Language::Japanese, "borrowed-3").unwrap(), ["3冊を貸し出しました"]);
+        assert!(spoken(Language::English, "nope").is_none());
+    }
+
+    #[test]
+    fn easy_japanese_is_spoken_from_its_readings() {
+        for key in keys() {
+            for s in spoken(Language::EasyJapanese, &key).unwrap() {
+                let kanji = s.chars().any(|c| ('一'..='鿿').contains(&c));
+                assert!(!s.contains('《') && !s.contains('｜') && !kanji, "{key}: {s}");
+            }
+        }
+    }
+}

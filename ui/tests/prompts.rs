@@ -1,0 +1,115 @@
+//! The prompt pack says the catalogues' words: every prompt of every language is in
+//! `target/prompts/kiosk-voice.pack` (made by `cargo xtask prompts`, which `cargo xtask
+//! test` runs first; `KIOSK_VOICE_PACK` names another), with the text the catalogue has
+//! now, and audio that is speech: long enough for its words, not silent, not clipped.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use kiosk_audio::Pack;
+use kiosk_ui::{Language, prompts};
+
+fn pack() -> Pack {
+    let path = std::env::var_os("KIOSK_VOICE_PACK").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/prompts/kiosk-voice.pack"),
+        PathBuf::from,
+    );
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}: make it with `cargo xtask prompts`", path.display()));
+    Pack::parse(&bytes).expect("a pack that reads")
+}
+
+#[test]
+fn every_prompt_says_what_the_catalogue_says_now() {
+    let pack = pack();
+    let mut stale = Vec::new();
+    for language in Language::ALL {
+        for key in prompts::keys() {
+            let want = prompts::spoken(language, &key).unwrap().join("\n");
+            match pack.get(language.code(), &key) {
+                Some(p) if p.text == want => {}
+                Some(p) => stale.push(format!(
+                    "{}/{key}: says {:?}, the catalogue {want:?}",
+                    language.code(),
+                    p.text
+                )),
+                None => stale.push(format!("{}/{key}: missing", language.code())),
+            }
+        }
+    }
+    assert!(stale.is_empty(), "the pack is stale (`cargo xtask prompts` remakes it):\n{}", stale.join("\n"));
+}
+
+#[test]
+fn every_prompt_is_speech_not_silence_and_not_clipped() {
+    let pack = pack();
+    for p in pack.prompts() {
+        let clip = p.clip();
+        let peak = clip.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        // Normalised to -3 dBFS (23 197) per sentence: audible, never at full scale.
+        assert!((8_000..32_000).contains(&peak), "{}/{}: peak {peak}", p.language, p.key);
+        // At least 30 ms a character of its words, at most 600 (a syllable a character,
+        // slowly: Chinese).
+        let chars = p.text.chars().filter(|c| c.is_alphanumeric()).count().max(1) as u64;
+        assert!(
+            p.millis() >= 30 * chars.min(10),
+            "{}/{}: {} ms for {chars} characters",
+            p.language,
+            p.key,
+            p.millis()
+        );
+        assert!(
+            p.millis() <= 600 * chars + 1000,
+            "{}/{}: {} ms for {chars} characters",
+            p.language,
+            p.key,
+            p.millis()
+        );
+    }
+}
+
+/// Every prompt the kiosk's announcements name (`kiosk_core::voice::announce`) is in the
+/// prompts' table, so the pack has it: between any two sample screens, and for every
+/// count spoken.
+#[test]
+fn every_prompt_announced_is_in_the_table() {
+    use kiosk_core::voice::{Say, announce};
+    use kiosk_ui::fixtures::sample_scenes;
+    use kiosk_ui::{PinStage, Refusal, Scene, Screen};
+    let keys = prompts::keys();
+    let mut said = std::collections::BTreeSet::new();
+    let mut hear = |a: &Scene, b: &Scene| {
+        for s in announce(a, b) {
+            if let Say::Prompt(k) = s {
+                said.insert(k);
+            }
+        }
+    };
+    let scenes: Vec<Scene> = sample_scenes().into_iter().map(|(_, s)| s).collect();
+    for a in &scenes {
+        for b in &scenes {
+            hear(a, b);
+        }
+    }
+    let pin = Scene { screen: Screen::Pin, pin_stage: PinStage::Entering, ..Scene::default() };
+    for n in 0..4 {
+        hear(&Scene { pin_entered: n, ..pin.clone() }, &Scene { pin_entered: n + 1, ..pin.clone() });
+    }
+    for tries in 1..=2 {
+        hear(&pin, &Scene { last_wrong: true, tries_left: Some(tries), ..pin.clone() });
+    }
+    let b = Scene { screen: Screen::Borrowing, ..Scene::default() };
+    for n in 0..12 {
+        hear(&Scene { borrowed: n, ..b.clone() }, &Scene { borrowed: n + 1, ..b.clone() });
+        let r = Scene { screen: Screen::Returning, ..Scene::default() };
+        hear(&Scene { returned: n, ..r.clone() }, &Scene { returned: n + 1, ..r.clone() });
+        hear(&b, &Scene { screen: Screen::Refused, refused: n + 1, ..Scene::default() });
+    }
+    for refusal in [Refusal::NotInCatalogue, Refusal::OnHold, Refusal::OnLoan, Refusal::Other] {
+        let row = kiosk_ui::LoanRow { refusal, ..kiosk_ui::LoanRow::default() };
+        hear(&b, &Scene { refused: 1, loans: vec![row], ..b.clone() });
+    }
+    let missing: Vec<_> = said.iter().filter(|k| !keys.contains(k)).collect();
+    assert!(missing.is_empty(), "announced but not in the table: {missing:?}");
+    assert!(said.len() > 50, "{} prompts heard", said.len());
+}
