@@ -47,6 +47,24 @@ fn table() -> Vec<(String, Vec<Part>)> {
                 ),
             ],
         ),
+        ("password".into(), vec![Text("Enter your library password")]),
+        ("password-wrong".into(), vec![Text("The library did not accept that password.")]),
+        (
+            "password-last-try".into(),
+            vec![
+                Text("Last try"),
+                Text(
+                    "If this password is wrong too, please ask at the counter. The library may lock your password after several wrong tries. If you are not sure of it, cancel and ask at the counter.",
+                ),
+            ],
+        ),
+        (
+            "password-refused".into(),
+            vec![
+                Text("The password was not accepted"),
+                Text("Please ask at the counter: staff can check your password or set a new one."),
+            ],
+        ),
         ("checking".into(), vec![Text("Confirming your card…")]),
         ("borrowing".into(), vec![Text("Scan your books one at a time")]),
         ("borrowing-pad".into(), vec![Text("Put your books on the pad")]),

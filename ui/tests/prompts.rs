@@ -95,8 +95,18 @@ fn every_prompt_announced_is_in_the_table() {
     for n in 0..4 {
         hear(&Scene { pin_entered: n, ..pin.clone() }, &Scene { pin_entered: n + 1, ..pin.clone() });
     }
+    let verifying = Scene { pin_stage: PinStage::Verifying, ..pin.clone() };
     for tries in 1..=2 {
-        hear(&pin, &Scene { last_wrong: true, tries_left: Some(tries), ..pin.clone() });
+        hear(&verifying, &Scene { last_wrong: true, tries_left: Some(tries), ..pin.clone() });
+    }
+    let password = Scene { screen: Screen::Password, ..pin.clone() };
+    for (stage, wrong) in [
+        (PinStage::Entering, false),
+        (PinStage::Entering, true),
+        (PinStage::LastTryWarning, true),
+        (PinStage::Locked, true),
+    ] {
+        hear(&verifying, &Scene { pin_stage: stage, last_wrong: wrong, ..password.clone() });
     }
     let b = Scene { screen: Screen::Borrowing, ..Scene::default() };
     for n in 0..12 {

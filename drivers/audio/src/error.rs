@@ -5,7 +5,7 @@
 pub enum AudioError {
     /// The device could not be opened or set to 16 kHz mono 16-bit.
     #[error(
-        "the sound device {device:?} could not be opened ({reason}): check audio.device (`aplay -L` lists the names)"
+        "the sound device {device:?} could not be opened ({reason}): check the device's name (`aplay -L` lists them)"
     )]
     Open { device: String, reason: String },
     /// Writing samples failed and the device could not be recovered.

@@ -16,6 +16,9 @@ pub trait Output: Send {
 
     /// Drops what is written but not yet played: a new clip starts now.
     fn cut(&mut self);
+
+    /// Waits until what is written has been played (before the device is closed).
+    fn drain(&mut self) {}
 }
 
 /// An ALSA playback device, by name (`default`, `plughw:CARD=Headphones`, `hdmi:…`).
@@ -84,6 +87,11 @@ impl Output for AlsaOutput {
         // Both only fail on a device already gone; the next write says so.
         let _ = self.pcm.drop();
         let _ = self.pcm.prepare();
+    }
+
+    fn drain(&mut self) {
+        // Fails only on a device already gone: nothing left to play then.
+        let _ = self.pcm.drain();
     }
 }
 

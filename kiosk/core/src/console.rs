@@ -196,7 +196,9 @@ impl Console {
             Input::Demo(control) => work.push(Work::Demo(control)),
             Input::StartLinking if self.admin.is_open() => {
                 if self.flow.is_counter() {
-                    // Staff leave the menu; the next card is linked.
+                    // Staff leave the menu; the next card is linked, on staff's screens in
+                    // the library's language.
+                    self.presentation = self.library_presentation(self.presentation.admin_page);
                     let fx = self.admin.on(self.now, AdminEvent::Close);
                     self.admin_effects(fx, &mut work);
                     work.extend(self.patron(Event::StartLinking));
@@ -226,10 +228,15 @@ impl Console {
         work
     }
 
-    /// The language the screen speaks now (receipts and labels are printed in it).
+    /// The language the screen speaks now (receipts and labels are printed in it): the
+    /// patron's, or the library's first while the staff menu is open.
     #[must_use]
     pub fn language(&self) -> Language {
-        self.presentation.language
+        if self.admin.is_open() {
+            self.languages.first().copied().unwrap_or(Language::Japanese)
+        } else {
+            self.presentation.language
+        }
     }
 
     /// What the screen shows now (the caller fills in device status, method B's picture
@@ -253,7 +260,7 @@ impl Console {
         s.languages.clone_from(&self.languages);
         if self.admin.is_open() {
             // Staff read their menu in the library's language, whatever a patron chose.
-            s.language = self.languages.first().copied().unwrap_or(Language::Japanese);
+            s.language = self.language();
             s.languages_open = false;
         }
         s.recent_events = self.events.iter().rev().cloned().collect();

@@ -35,10 +35,23 @@ fn entering(s: &Scene) -> Vec<Say> {
         Screen::Idle => vec![prompt("idle")],
         Screen::OutOfService => vec![prompt("out-of-service")],
         Screen::ReadingCard => vec![prompt("reading-card")],
-        Screen::Pin | Screen::Password => match s.pin_stage {
+        // The card's PIN: back at Entering after a wrong one, the tries left are said.
+        Screen::Pin => match s.pin_stage {
             PinStage::LastTryWarning => vec![Say::Cue(Cue::Warning), prompt("last-try")],
             PinStage::Locked => vec![Say::Cue(Cue::Warning), prompt("pin-locked")],
-            PinStage::Entering if s.screen == Screen::Pin => vec![prompt("pin")],
+            PinStage::Entering if s.last_wrong => match s.tries_left {
+                Some(n @ 1..=2) => vec![Say::Cue(Cue::Warning), prompt(&format!("pin-wrong-{n}"))],
+                _ => vec![Say::Cue(Cue::Warning)],
+            },
+            PinStage::Entering => vec![prompt("pin")],
+            _ => Vec::new(),
+        },
+        // The library password has words of its own (never the card's PIN's warnings).
+        Screen::Password => match s.pin_stage {
+            PinStage::LastTryWarning => vec![Say::Cue(Cue::Warning), prompt("password-last-try")],
+            PinStage::Locked => vec![Say::Cue(Cue::Warning), prompt("password-refused")],
+            PinStage::Entering if s.last_wrong => vec![Say::Cue(Cue::Warning), prompt("password-wrong")],
+            PinStage::Entering => vec![prompt("password")],
             _ => Vec::new(),
         },
         Screen::Checking => vec![prompt("checking")],
@@ -98,19 +111,11 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         return out;
     }
     match after.screen {
-        Screen::Pin | Screen::Password => {
-            if after.pin_entered != before.pin_entered {
-                out.push(Say::Cue(Cue::KeyClick));
-                // The count, never a digit: "2 of 4 digits entered".
-                if after.screen == Screen::Pin && after.pin_entered > before.pin_entered {
-                    out.extend(count("digits", usize::from(after.pin_entered).min(4)));
-                }
-            }
-            if after.last_wrong && !before.last_wrong {
-                out.push(Say::Cue(Cue::Warning));
-                if let Some(n @ 1..=2) = after.tries_left {
-                    out.push(prompt(&format!("pin-wrong-{n}")));
-                }
+        Screen::Pin | Screen::Password if after.pin_entered != before.pin_entered => {
+            out.push(Say::Cue(Cue::KeyClick));
+            // The count, never a digit: "2 of 4 digits entered".
+            if after.screen == Screen::Pin && after.pin_entered > before.pin_entered {
+                out.extend(count("digits", usize::from(after.pin_entered).min(4)));
             }
         }
         Screen::Borrowing => {
@@ -170,17 +175,26 @@ mod tests {
         let three = Scene { pin_entered: 3, ..pin.clone() };
         assert_eq!(announce(&two, &three), [Say::Cue(Cue::KeyClick), prompt("digits-3")]);
         assert_eq!(announce(&three, &two), [Say::Cue(Cue::KeyClick)], "a digit deleted: the click");
-        let wrong = Scene { last_wrong: true, tries_left: Some(2), ..pin.clone() };
-        assert_eq!(
-            announce(&three, &wrong),
-            [Say::Cue(Cue::KeyClick), Say::Cue(Cue::Warning), prompt("pin-wrong-2")]
-        );
-        let last = Scene { pin_stage: PinStage::LastTryWarning, ..pin.clone() };
+        // A wrong PIN: the pad checks it (Verifying), then asks again (Entering) with the
+        // tries left, as the flow does.
+        let four = Scene { pin_entered: 4, ..pin.clone() };
+        let verifying = Scene { pin_stage: PinStage::Verifying, ..four.clone() };
+        assert!(announce(&four, &verifying).is_empty());
+        let wrong = Scene { last_wrong: true, tries_left: Some(2), pin_entered: 0, ..pin.clone() };
+        assert_eq!(announce(&verifying, &wrong), [Say::Cue(Cue::Warning), prompt("pin-wrong-2")]);
+        let last = Scene { pin_stage: PinStage::LastTryWarning, ..wrong.clone() };
         assert_eq!(announce(&wrong, &last), [Say::Cue(Cue::Warning), prompt("last-try")]);
         // The library password's digits are clicked, not counted aloud.
         let pw = Scene { pin_stage: PinStage::Entering, ..scene(Screen::Password) };
+        assert_eq!(announce(&scene(Screen::Idle), &pw), [prompt("password")]);
         let pw1 = Scene { pin_entered: 1, ..pw.clone() };
         assert_eq!(announce(&pw, &pw1), [Say::Cue(Cue::KeyClick)]);
+        // A wrong password, and its last try: the password's words, not the card's.
+        let pw_checking = Scene { pin_stage: PinStage::Verifying, ..pw1.clone() };
+        let pw_wrong = Scene { last_wrong: true, pin_entered: 0, ..pw.clone() };
+        assert_eq!(announce(&pw_checking, &pw_wrong), [Say::Cue(Cue::Warning), prompt("password-wrong")]);
+        let pw_last = Scene { pin_stage: PinStage::LastTryWarning, ..pw_wrong.clone() };
+        assert_eq!(announce(&pw_wrong, &pw_last), [Say::Cue(Cue::Warning), prompt("password-last-try")]);
     }
 
     #[test]
