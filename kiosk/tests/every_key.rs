@@ -29,6 +29,28 @@ const EFFECTS: &[(&str, &[&str])] = &[
     ),
     ("statistics.keep_days", &["kiosk/tests/settings.rs::statistics_keep_days"]),
     (
+        "audio.device",
+        &[
+            "tests/tests/voice.rs::a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit",
+            "tests/tests/voice.rs::a_kiosk_with_device_none_is_silent_and_says_so_to_staff",
+        ],
+    ),
+    (
+        "audio.volume",
+        &["tests/tests/voice.rs::the_volume_voice_and_device_settings_and_the_staff_menu_s_sound_controls"],
+    ),
+    (
+        "audio.voice",
+        &["tests/tests/voice.rs::the_volume_voice_and_device_settings_and_the_staff_menu_s_sound_controls"],
+    ),
+    (
+        "audio.prompts",
+        &[
+            "tests/tests/voice.rs::a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit",
+            "tests/tests/voice.rs::a_missing_prompt_pack_leaves_the_tones_and_the_status_page_says_why",
+        ],
+    ),
+    (
         "metrics.listen",
         &["tests/tests/metrics.rs::prometheus_scrapes_the_kiosk_and_counts_the_loans_of_the_last_hour"],
     ),

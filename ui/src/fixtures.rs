@@ -25,6 +25,7 @@ fn admin_status() -> Vec<StatusRow> {
         status_row(Device::Platform, DeviceState::Answers, 42, ""),
         status_row(Device::LibrarySystem, DeviceState::NoAnswer, 5, "SIP2 192.0.2.20:6001"),
         status_row(Device::Network, DeviceState::Ready, 0, "eth0 up"),
+        status_row(Device::Sound, DeviceState::SoundReady, 70, "plughw:CARD=Headphones"),
         status_row(Device::Update, DeviceState::Ready, 0, ""),
     ]
 }

@@ -188,6 +188,8 @@ same_enum!(DeviceState {
     OfflineRefused,
     TagsOnPad,
     Desensitized,
+    SoundReady,
+    SoundTonesOnly,
 });
 same_enum!(Notice {
     Goodbye,
@@ -237,6 +239,7 @@ same_enum!(Device {
     OfflineLoans,
     RfidPad,
     Desensitizer,
+    Sound,
 });
 same_enum!(EventKind {
     SessionStarted,

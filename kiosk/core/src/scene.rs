@@ -168,6 +168,8 @@ pub enum Device {
     RfidPad,
     /// The magnetic-strip desensitizer.
     Desensitizer,
+    /// The voice and tones (`[audio]`).
+    Sound,
 }
 
 /// Where the terminal's registration with the platform is.
@@ -584,6 +586,11 @@ pub enum DeviceState {
     TagsOnPad,
     /// The desensitizer works; `value` books desensitized since the kiosk started.
     Desensitized,
+    /// The sound plays, voice and tones, at `value` percent.
+    SoundReady,
+    /// The tones play at `value` percent, without the voice (turned off, or its
+    /// prompts could not be read: the detail says why).
+    SoundTonesOnly,
 }
 
 impl DeviceState {
@@ -603,6 +610,7 @@ impl DeviceState {
                 | DeviceState::OfflineNone
                 | DeviceState::TagsOnPad
                 | DeviceState::Desensitized
+                | DeviceState::SoundReady
         )
     }
 }
@@ -1058,6 +1066,11 @@ pub enum UiAction {
     AdminReset,
     AdminPaperLoaded,
     AdminTestPrint,
+    /// Staff play the test sound.
+    AdminTestSound,
+    /// Staff turn the sound down or up.
+    AdminQuieter,
+    AdminLouder,
     AdminToggleService,
     /// Staff turn the account screen on or off.
     AdminToggleAccount,
@@ -1149,6 +1162,9 @@ impl UiAction {
             "admin-reset" => UiAction::AdminReset,
             "admin-paper-loaded" => UiAction::AdminPaperLoaded,
             "admin-test-print" => UiAction::AdminTestPrint,
+            "admin-test-sound" => UiAction::AdminTestSound,
+            "admin-quieter" => UiAction::AdminQuieter,
+            "admin-louder" => UiAction::AdminLouder,
             "admin-toggle-service" => UiAction::AdminToggleService,
             "admin-toggle-account" => UiAction::AdminToggleAccount,
             "admin-toggle-returns" => UiAction::AdminToggleReturns,

@@ -91,6 +91,7 @@ pub(super) enum Unit {
     Mm,
     Hours,
     Days,
+    Percent,
 }
 
 impl Unit {
@@ -103,6 +104,7 @@ impl Unit {
             Unit::Mm => " mm",
             Unit::Hours => " hours",
             Unit::Days => " days",
+            Unit::Percent => " %",
         }
     }
 }
@@ -152,6 +154,7 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
     ("security", SECURITY),
     ("offline", OFFLINE),
     ("statistics", STATISTICS),
+    ("audio", AUDIO),
     ("metrics", METRICS),
     ("rfid", RFID),
     ("desensitizer", DESENSITIZER),
@@ -345,6 +348,28 @@ const STATISTICS: &[Key] = &[key(
     Some("400"),
     "how many days of hourly usage counts the kiosk keeps (no personal data)",
 )];
+
+const AUDIO: &[Key] = &[
+    key(
+        "device",
+        Text,
+        Some(r#""default""#),
+        "the ALSA device the kiosk speaks on (`aplay -L` lists them); \"none\": silent",
+    ),
+    key(
+        "volume",
+        Int(0, 100, Unit::Percent),
+        Some("70"),
+        "the volume at start (staff change it until a restart)",
+    ),
+    key("voice", Bool, Some("true"), "spoken prompts; false: the tones only"),
+    key(
+        "prompts",
+        Path,
+        Some(r#""/usr/share/kiosk/kiosk-voice.pack""#),
+        "the spoken prompts (the .deb installs them)",
+    ),
+];
 
 const METRICS: &[Key] = &[
     key(

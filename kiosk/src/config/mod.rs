@@ -94,6 +94,8 @@ pub struct Config {
     pub offline: Offline,
     /// `[statistics]`: how long the usage counts are kept.
     pub statistics: Statistics,
+    /// `[audio]`: the voice and the tones.
+    pub audio: Audio,
     /// `[metrics]`: the management endpoint for IT (off without `listen`).
     pub metrics: Option<Metrics>,
     /// `[rfid]`: books read from an RFID pad, their security by AFI or EAS.
@@ -144,6 +146,46 @@ pub struct Desensitizer {
 pub enum DesensitizerUnit {
     Gpio { pulse: GpioPin, book_present: Option<GpioPin> },
     Simulated,
+}
+
+/// `[audio]` (optional section): where the kiosk speaks, how loud, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audio {
+    /// The ALSA device's name; `None`: silent (`device = "none"`).
+    pub device: Option<String>,
+    /// Percent, at start.
+    pub volume: u8,
+    /// Spoken prompts (else the tones only).
+    pub voice: bool,
+    /// The prompt pack.
+    pub prompts: std::path::PathBuf,
+}
+
+/// Where the .deb and the image install the prompt pack.
+pub const PROMPTS: &str = "/usr/share/kiosk/kiosk-voice.pack";
+
+impl Default for Audio {
+    fn default() -> Self {
+        Audio { device: Some("default".to_owned()), volume: 70, voice: true, prompts: PROMPTS.into() }
+    }
+}
+
+impl Audio {
+    /// The demo's: the default device, and the pack the .deb installed or else the one
+    /// `cargo xtask demo` made beside the build (`target/prompts`, next to the
+    /// `target/debug` or `target/release` the kiosk runs from).
+    #[must_use]
+    pub fn demo() -> Audio {
+        let beside_the_build = std::env::current_exe().ok().and_then(|exe| {
+            let target = exe.parent()?.parent()?;
+            Some(target.join("prompts").join("kiosk-voice.pack"))
+        });
+        let prompts = match beside_the_build {
+            Some(p) if !Path::new(PROMPTS).exists() && p.exists() => p,
+            _ => PROMPTS.into(),
+        };
+        Audio { prompts, ..Audio::default() }
+    }
 }
 
 /// `[statistics]` (optional section).
@@ -826,6 +868,7 @@ impl Config {
             security: Security::default(),
             offline: Offline::default(),
             statistics: Statistics::default(),
+            audio: Audio::demo(),
             metrics: None,
             rfid: None,
             desensitizer: None,

@@ -23,8 +23,8 @@ use super::values::{
     sip2_text_ok,
 };
 use super::{
-    Admin, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins, Ils,
-    Io, Label, Language, Languages, Library, LinkStore, MethodD, Metrics, Mode, Offline, Platform,
+    Admin, Audio, Card, CardReader, ClientIdentity, Config, ConfigError, Counter, CounterKeyboard, GpioPins,
+    Ils, Io, Label, Language, Languages, Library, LinkStore, MethodD, Metrics, Mode, Offline, Platform,
     PlatformEndpoint, Printer, PrinterTransport, Scanner, ScannerSource, Security, SessionTimeouts,
     SharedLinkStore, Sip2, Sip2Login, Sip2Tls, Statistics, Terminal, TerminalIdentity, TokenKey,
     TypedTerminator,
@@ -58,7 +58,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         (take("label"), take("ils"), take("io"), take("admin"), take("session"));
     let (scanner_s, counter_s, security_s, offline_s) =
         (take("scanner"), take("counter"), take("security"), take("offline"));
-    let (statistics_s, metrics_s) = (take("statistics"), take("metrics"));
+    let (statistics_s, audio_s, metrics_s) = (take("statistics"), take("audio"), take("metrics"));
     let (rfid_s, desensitizer_s) = (take("rfid"), take("desensitizer"));
 
     let platform = platform(&mut walk, platform_s);
@@ -78,6 +78,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let security = security(&mut walk, security_s);
     let offline = offline(&mut walk, offline_s);
     let statistics = statistics(&mut walk, statistics_s);
+    let audio = audio(&mut walk, audio_s);
     let metrics = metrics(&mut walk, metrics_s);
     let rfid_span = rfid_s.is_present().then(|| rfid_s.header_span());
     let rfid = rfid(&mut walk, rfid_s);
@@ -119,6 +120,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             security: security?,
             offline: offline?,
             statistics: statistics?,
+            audio: audio?,
             metrics: metrics?,
             rfid: rfid?,
             desensitizer: desensitizer?,
@@ -995,6 +997,34 @@ fn statistics(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Statistics> {
     let days = s.integer(walk, "keep_days").value();
     s.finish(walk, |_| None);
     Some(Statistics { keep_days: u32::try_from(days?).unwrap_or(400) })
+}
+
+// ---------------------------------------------------------------------------------------
+// [audio]
+
+fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
+    if s.is_broken() {
+        return None;
+    }
+    let base = walk.base_dir().to_path_buf();
+    let device = s.string(walk, "device").then(walk, s.path("device"), |d| match d.trim() {
+        "" => Err(bad(
+            "the device name is empty",
+            "name an ALSA device (`aplay -L` lists them), \"default\", or \"none\" for a silent kiosk",
+        )),
+        "none" => Ok(None),
+        name => Ok(Some(name.to_owned())),
+    });
+    let volume = s.integer(walk, "volume").value();
+    let voice = s.boolean(walk, "voice").value();
+    let prompts = s.string(walk, "prompts").then(walk, s.path("prompts"), |raw| resolve(&base, &raw));
+    s.finish(walk, |_| None);
+    Some(Audio {
+        device: device.value()?,
+        volume: u8::try_from(volume?).unwrap_or(70),
+        voice: voice?,
+        prompts: prompts.value()?,
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ mod screen;
 pub mod security;
 mod session;
 mod staff;
+pub mod voice;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,6 +123,8 @@ pub struct Orchestrator {
     health: watch::Sender<crate::metrics::Health>,
     /// Requests left open by a crash that could not be reconciled at start.
     journal_backlog: usize,
+    /// The voice and tones (`[audio]`).
+    voice: voice::Voice,
 }
 
 impl core::fmt::Debug for Orchestrator {
@@ -164,7 +167,9 @@ impl Orchestrator {
         // served (and no test sees the idle screen) before a crash's loans are reconciled.
         let starting = Scene { screen: kiosk_ui::Screen::Starting, ..console.scene() };
         let (scenes, rx) = watch::channel(starting);
-        let status = DeviceStatus::new(drivers.counter.is_some());
+        let mut status = DeviceStatus::new(drivers.counter.is_some());
+        let voice = voice::Voice::start(&drivers.config.audio);
+        status.set(voice.status());
         let o = Orchestrator {
             console,
             drivers,
@@ -185,6 +190,7 @@ impl Orchestrator {
             offline_waiting: 0,
             health: watch::channel(crate::metrics::Health::default()).0,
             journal_backlog: 0,
+            voice,
         };
         (o, rx)
     }
@@ -255,6 +261,10 @@ impl Orchestrator {
         if let Some(c) = &self.drivers.card {
             c.send(CardCommand::PowerOff);
         }
+        // What plays is cut and the device closed (on a blocking thread: closing drains
+        // what the device holds, up to a few tens of milliseconds).
+        let voice = self.voice;
+        let _ = tokio::task::spawn_blocking(move || voice.finish()).await;
         let usage = self.drivers.usage.clone();
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || usage.flush()).await {
             tracing::error!(error = %e, "the usage statistics could not be written at shutdown");
@@ -296,7 +306,8 @@ impl Orchestrator {
             scene.demo_mode = true;
             scene.demo_card_on_reader = demo.card_on_reader();
         }
-        self.scenes.send_replace(scene);
+        let before = self.scenes.send_replace(scene);
+        self.voice.scene_changed(&before, &self.scenes.borrow());
         self.mark_busy();
     }
 

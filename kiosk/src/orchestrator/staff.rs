@@ -70,6 +70,10 @@ impl DeviceStatus {
                 .position(|r| r.device == Device::Platform)
                 .map_or(self.rows.len(), |i| i + 1);
             self.rows.insert(at, row);
+        } else if row.device == Device::Sound {
+            // Below the network, above the software update.
+            let at = self.rows.iter().position(|r| r.device == Device::Update).unwrap_or(self.rows.len());
+            self.rows.insert(at, row);
         }
     }
 
@@ -99,6 +103,11 @@ impl Orchestrator {
                 }
             }
             AdminAction::TestPrint => self.test_print(),
+            AdminAction::TestSound => self.voice.test_sound(self.console.language()),
+            AdminAction::Volume { louder } => {
+                self.voice.step_volume(louder);
+                self.status.set(self.voice.status());
+            }
             AdminAction::RefreshStatus => self.probe(),
             AdminAction::RegisterTerminal => self.register_terminal(),
             AdminAction::CheckForUpdate => self.ask_agent(drivers::AgentRequest::Check),
@@ -274,6 +283,7 @@ impl Orchestrator {
                     Device::LinkStore => "link_store",
                     Device::RfidPad => "rfid_pad",
                     Device::Desensitizer => "desensitizer",
+                    Device::Sound => "sound",
                     // Its own gauges (waiting, refused).
                     Device::OfflineLoans => return None,
                 };

@@ -47,6 +47,12 @@ pub enum AdminAction {
     /// Paper was loaded.
     ClearPaperOut,
     TestPrint,
+    /// Play the test sound (a tone and the idle screen's prompt).
+    TestSound,
+    /// Turn the sound up or down a step (until the kiosk restarts).
+    Volume {
+        louder: bool,
+    },
     SetOutOfService(bool),
     RegisterTerminal,
     RecentEvents,
