@@ -123,6 +123,7 @@ fn the_debian_package_is_lintian_clean_and_holds_what_the_kiosk_needs() {
         "./usr/share/doc/kiosk/copyright",
         "./usr/share/doc/kiosk/changelog.Debian.gz",
         "./usr/share/lintian/overrides/kiosk",
+        "./usr/share/kiosk/kiosk-voice.pack",
     ] {
         assert!(paths.contains(&want), "{want} is not in the package:\n{listing}");
     }
@@ -143,7 +144,7 @@ fn the_debian_package_is_lintian_clean_and_holds_what_the_kiosk_needs() {
     // The control data.
     let field = |name: &str| text(&run(Command::new("dpkg-deb").arg("-f").arg(&deb).arg(name)));
     let depends = field("Depends");
-    for dep in ["libc6", "libpcsclite1", "adduser", "pcscd", "fonts-ipaexfont-gothic"] {
+    for dep in ["libc6", "libpcsclite1", "libasound2", "adduser", "pcscd", "fonts-ipaexfont-gothic"] {
         assert!(depends.contains(dep), "Depends lacks {dep}: {depends}");
     }
     let control = out_dir.join("control");

@@ -44,6 +44,10 @@ const EFFECTS: &[(&str, &[&str])] = &[
         &["tests/tests/voice.rs::the_volume_voice_and_device_settings_and_the_staff_menu_s_sound_controls"],
     ),
     (
+        "keypad.device",
+        &["tests/tests/voice.rs::a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step"],
+    ),
+    (
         "audio.prompts",
         &[
             "tests/tests/voice.rs::a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit",

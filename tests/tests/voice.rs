@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use kiosk_audio::{Clip, Pack, Tone};
 use kiosk_e2e::{BOOKS, Kiosk, ON_HOLD, PATRON, Stack, staff_login};
+use kiosk_scanner::keypad::InputEvent;
 use kiosk_sim::card::CardConfig;
 use kiosk_sim::card::stack::enter_private_stack;
 
@@ -311,4 +312,120 @@ fn a_missing_prompt_pack_leaves_the_tones_and_the_status_page_says_why() {
     k.quit();
     let log = kiosk_e2e::log(&stack);
     assert!(log.contains("no-such.pack could not be read"), "the log says which file: {log}");
+}
+
+/// The tactile keypad, as the kernel would deliver it: key records written to the FIFO
+/// the kiosk reads as its `[keypad] device` (this machine has no `/dev/uinput`).
+struct Keys(std::fs::File);
+
+impl Keys {
+    fn open(path: &Path) -> Keys {
+        Keys(std::fs::OpenOptions::new().write(true).open(path).unwrap())
+    }
+
+    /// Presses and releases each key (Linux key codes), at a person's pace.
+    fn press(&mut self, codes: &[u16]) {
+        use std::io::Write;
+        for &code in codes {
+            for ev in InputEvent::key(code, true).into_iter().chain(InputEvent::key(code, false)) {
+                self.0.write_all(&ev.to_record()).unwrap();
+            }
+            self.0.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+const KP_STAR: u16 = 55;
+const KP_ENTER: u16 = 96;
+const KP_PLUS: u16 = 78;
+const KP_1: u16 = 79;
+const KP_2: u16 = 80;
+const KP_3: u16 = 81;
+const KP_4: u16 = 75;
+
+#[test]
+fn a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step() {
+    if !enter_private_stack("a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step") {
+        return;
+    }
+    let stack = Stack::start("voice-keypad");
+    stack.link(PATRON);
+    let wav = stack.dir.join("heard.wav");
+    let alsa = capture_device(&stack, &wav);
+    let pack = pack_path();
+    let fifo = stack.dir.join("keypad.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    audio_section(
+        &stack,
+        &format!(
+            "device = \"kiosk_capture\"\nvolume = 100\nprompts = \"{}\"\n\n[keypad]\ndevice = \"keypad.fifo\"",
+            pack.display()
+        ),
+    );
+    let mut k = Kiosk::start_env(&stack, &[], &[("ALSA_CONFIG_PATH", &alsa)]);
+    k.wait("idle", 20);
+    let mut keys = Keys::open(&fifo);
+    // Help: keypad mode on; the screen said again and the button chosen named.
+    keys.press(&[KP_STAR]);
+    k.until("focus=languages", 10);
+    let (_card, inserted) = stack.card(CardConfig::default());
+    k.wait("pin", 20);
+    k.until("pin=Entering", 20);
+    keys.press(&[KP_1, KP_2, KP_3, KP_4, KP_ENTER]);
+    k.wait("borrowing", 30);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    k.scan(ON_HOLD);
+    k.until("lines=2", 20);
+    k.scan(BOOKS[1]);
+    k.until("borrowed=2", 20);
+    // Enter on Finish; Enter on OK (the book not lent); + to "No receipt", Enter.
+    keys.press(&[KP_ENTER]);
+    k.wait("refused", 10);
+    keys.press(&[KP_ENTER]);
+    k.wait("receipt-choice", 10);
+    keys.press(&[KP_PLUS, KP_ENTER]);
+    k.wait("ending", 20);
+    k.until("card_present=true", 5);
+    inserted.remove();
+    k.wait("idle", 20);
+    let scene = k.scene();
+    k.quit();
+    assert_eq!(stack.loans(PATRON).len(), 2, "two books lent by keypad");
+    assert!(stack.printer.job_bytes().is_empty(), "no receipt: none printed");
+    assert!(scene.contains("screen=idle"), "{scene}");
+    let samples = captured(&wav);
+    let pack = Pack::parse(&std::fs::read(&pack).unwrap()).unwrap();
+    let heard = heard(&samples, &pack, "ja", &[100]);
+    in_order(
+        &heard,
+        &[
+            "idle",
+            "idle",
+            "choice-languages",
+            "reading-card",
+            "pin",
+            "tone:key-click",
+            "digits-1",
+            "tone:key-click",
+            "digits-4",
+            "borrowing",
+            "choice-finish",
+            "tone:good-scan",
+            "borrowed-1",
+            "tone:refused-scan",
+            "reserved",
+            "to-counter",
+            "tone:good-scan",
+            "borrowed-2",
+            "refused-1",
+            "choice-ok",
+            "receipt-choice",
+            "choice-print-receipt",
+            "choice-no-receipt",
+            "take-card",
+            "idle",
+        ],
+    );
 }

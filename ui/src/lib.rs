@@ -240,6 +240,7 @@ same_enum!(Device {
     RfidPad,
     Desensitizer,
     Sound,
+    Keypad,
 });
 same_enum!(EventKind {
     SessionStarted,
@@ -440,6 +441,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_can_open_account(this.can_open_account);
         k.set_offline(this.offline);
         k.set_can_print_account_receipt(this.can_print_account_receipt);
+        k.set_focus(this.focus.as_str().into());
         k.set_can_return(this.can_return);
         k.set_library_card_login(this.library_card_login);
         k.set_returns(model(this.returns.iter().map(generated::ReturnRow::from)));

@@ -83,6 +83,29 @@ fn table() -> Vec<(String, Vec<Part>)> {
         ("returning".into(), vec![Text("Scan the books you are returning, one at a time")]),
         ("returns-done".into(), vec![Text("Thank you for returning your books")]),
         ("choose-language".into(), vec![Text("Choose a language")]),
+        // The tactile keypad: the button chosen, by its own words.
+        ("choice-still-here".into(), vec![Text("Continue")]),
+        ("choice-languages-close".into(), vec![Text("Close")]),
+        ("choice-acknowledge-last-try".into(), vec![Text("I understand, enter my PIN")]),
+        ("choice-acknowledge-last-try-password".into(), vec![Text("I understand, enter my password")]),
+        ("choice-return".into(), vec![Text("Return books")]),
+        ("choice-cancel".into(), vec![Text("Cancel")]),
+        ("choice-ok".into(), vec![Text("OK")]),
+        ("choice-finish".into(), vec![Text("Finish")]),
+        ("choice-account".into(), vec![Text("My account: loans, renewals, holds")]),
+        ("choice-print-label".into(), vec![Text("Print a label for another machine")]),
+        ("choice-back-to-borrowing".into(), vec![Text("Back to borrowing")]),
+        ("choice-read-again".into(), vec![Text("Back to my books")]),
+        ("choice-print-receipt".into(), vec![Text("Print receipt")]),
+        ("choice-no-receipt".into(), vec![Text("No receipt")]),
+        (
+            "choice-print-receipt-account".into(),
+            vec![Text("Receipt with my account: books on loan, next due date, reserved books ready")],
+        ),
+        ("choice-languages".into(), vec![Text("Choose a language")]),
+        ("choice-call-staff".into(), vec![Text("Call staff")]),
+        // Each language's name, in its own voice (the list read on the keypad).
+        ("language-name".into(), vec![Text("This language's own name")]),
     ];
     for n in 1..=2 {
         t.push((

@@ -179,6 +179,9 @@ fn cargo() -> Command {
 
 fn demo(extra: &[String]) -> Result<(), String> {
     ensure_packages(DEMO_PACKAGES.iter())?;
+    // The voice: the demo speaks on the machine's default sound device (its prompts
+    // beside the build, target/prompts, where the demo looks for them).
+    prompts::make()?;
     let mut cmd = cargo();
     // The desktop window (winit) is only built for the demo; CI and the board do not need it.
     cmd.args(["run", "--package", "kiosk", "--features", "desktop", "--", "demo"]).args(extra);

@@ -315,7 +315,7 @@ fn the_kas_file_pins_the_layer_release_and_builds_what_the_layer_has() {
     {
         assert!(!local_conf.contains(open), "the kas file's local.conf enables {open}");
     }
-    for var in ["KIOSK_SRCREV", "KIOSK_KEYS_DIR"] {
+    for var in ["KIOSK_SRCREV", "KIOSK_KEYS_DIR", "KIOSK_PROMPTS"] {
         assert!(kas["env"].get(var).is_some(), "the kas file must pass {var} through to bitbake");
     }
 

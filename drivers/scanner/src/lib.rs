@@ -11,12 +11,16 @@
 //! The [`Scanner`] trait (blocking, with a timeout; run it in a thread with [`pump`])
 //! and its implementations: [`EvdevScanner`] (USB HID wedge, grabbed), [`SerialScanner`],
 //! [`LineFileScanner`] (a FIFO or a file, for tests and the demo), [`SimulatedScanner`].
+//!
+//! [`keypad`]: the tactile keypad (a USB numeric keypad, read like the scanner), which
+//! keys are pressed; what they mean is the kiosk's key map.
 
 pub mod debounce;
 pub mod error;
 pub mod evdev;
 pub mod file;
 pub mod keymap;
+pub mod keypad;
 pub mod line;
 mod poll;
 pub mod scanner;
@@ -29,6 +33,7 @@ pub use error::{LineTooLong, ScannerError};
 pub use evdev::{BY_ID_DIR, DeviceSpec, EvdevScanner, find_device};
 pub use file::LineFileScanner;
 pub use keymap::{Keymap, Layout};
+pub use keypad::{Keypad, KeypadError, KeypadKey};
 pub use line::{LineAssembler, LineConfig, Terminator};
 pub use scanner::{Debounced, Scanner, pump};
 pub use serial::SerialScanner;

@@ -220,6 +220,26 @@ impl Console {
         work
     }
 
+    /// A key of the tactile keypad (`crate::tactile`): a button chosen and named, or
+    /// pressed as if tapped. Staff use the screen: the keypad does nothing in their menu.
+    pub fn keypad(&mut self, key: crate::tactile::Key) -> Vec<Work> {
+        if self.admin.is_open() {
+            return Vec::new();
+        }
+        let scene = self.scene();
+        let mut tactile = self.presentation.tactile.clone();
+        let pressed = crate::tactile::press(&scene, &mut tactile, key);
+        self.presentation.tactile = tactile;
+        self.presentation_at = self.now;
+        match pressed {
+            Some(action) => self.action(action),
+            // Moving between buttons is the patron at work: the session's timeout starts
+            // again (and "are you still there?" is answered).
+            None if !self.flow.is_idle() => self.patron(Event::Tap(crate::flow::Tap::StillHere)),
+            None => Vec::new(),
+        }
+    }
+
     /// The answer to [`Work::CheckStaffPin`].
     pub fn staff_pin_checked(&mut self, ok: bool) -> Vec<Work> {
         let mut work = Vec::new();
@@ -265,6 +285,8 @@ impl Console {
         }
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
+        s.focus = crate::tactile::focused(&s, &self.presentation.tactile).unwrap_or_default();
+        s.repeat = self.presentation.tactile.repeat;
         let barcode = match view.screen {
             Screen::HandOff { method: HandOff::Barcode, number, .. } => number,
             _ => None,
@@ -406,6 +428,39 @@ mod tests {
         assert_eq!(c.scene().screen, UiScreen::Pin);
         c.action(UiAction::Key(Pad::Card, Key::Digit(1)));
         assert_eq!(c.scene().pin_entered, 1);
+    }
+
+    #[test]
+    fn the_keypad_types_the_pin_and_enter_is_ok_whatever_was_chosen_before() {
+        use crate::tactile::Key as K;
+        let mut c = Console::new(ConsoleSettings::default());
+        // Help at the idle screen: keypad mode on, the language button chosen.
+        c.keypad(K::Help);
+        assert_eq!(c.scene().focus, "languages");
+        let work = c.event(Event::CardInserted);
+        let session = work
+            .iter()
+            .find_map(|w| match w {
+                Work::Effect(e) => e.session(),
+                _ => None,
+            })
+            .unwrap_or(SessionId(0));
+        c.event(Event::Reply { session, reply: Reply::Certificate(Ok(())) });
+        c.event(Event::Reply { session, reply: Reply::PinTries(3) });
+        assert_eq!(c.scene().screen, UiScreen::Pin);
+        assert_eq!(c.scene().focus, "submit", "a new screen: its first button");
+        for d in [1, 2, 3, 4] {
+            c.keypad(K::Digit(d));
+        }
+        assert_eq!(c.scene().pin_entered, 4);
+        c.keypad(K::Correct);
+        assert_eq!(c.scene().pin_entered, 3);
+        c.keypad(K::Digit(4));
+        let work = c.keypad(K::Select);
+        assert!(
+            work.iter().any(|w| matches!(w, Work::Effect(crate::flow::Effect::VerifyPin { .. }))),
+            "Enter is OK: {work:?}"
+        );
     }
 
     /// Recent events carry the library's wall-clock time once the orchestrator has said

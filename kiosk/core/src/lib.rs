@@ -19,6 +19,7 @@ pub mod flow;
 pub mod links;
 pub mod scan;
 pub mod scene;
+pub mod tactile;
 pub mod usage;
 pub mod view;
 pub mod voice;

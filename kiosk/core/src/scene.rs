@@ -170,6 +170,8 @@ pub enum Device {
     Desensitizer,
     /// The voice and tones (`[audio]`).
     Sound,
+    /// The tactile keypad (`[keypad]`).
+    Keypad,
 }
 
 /// Where the terminal's registration with the platform is.
@@ -850,6 +852,11 @@ pub struct Scene {
     /// The staff menu: the account screen and returns are offered now.
     pub account_on: bool,
     pub returns_on: bool,
+    /// The tactile keypad: the button chosen (framed on the screen, named aloud), ""
+    /// when keypad mode is off or the screen has none (`crate::tactile`).
+    pub focus: String,
+    /// Bumped by the keypad's help key: the voice says the screen again.
+    pub repeat: u32,
 }
 
 /// The counter's hand-off screen.
@@ -977,6 +984,8 @@ impl Default for Scene {
             returned: 0,
             account_on: false,
             returns_on: false,
+            focus: String::new(),
+            repeat: 0,
             can_print_account_receipt: false,
         }
     }

@@ -24,7 +24,7 @@ use crate::flow::{
 };
 
 /// What the patron chose about how the screen looks.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Presentation {
     pub language: Language,
     /// The language list is open.
@@ -34,6 +34,8 @@ pub struct Presentation {
     pub admin_page: AdminPage,
     /// The account screen's page (0-based; clamped to the pages there are).
     pub account_page: usize,
+    /// The tactile keypad's mode and chosen button (for the session).
+    pub tactile: crate::tactile::Tactile,
 }
 
 impl Default for Presentation {
@@ -45,6 +47,7 @@ impl Default for Presentation {
             high_contrast: false,
             admin_page: AdminPage::Status,
             account_page: 0,
+            tactile: crate::tactile::Tactile::default(),
         }
     }
 }

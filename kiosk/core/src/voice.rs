@@ -3,7 +3,7 @@
 //! sound device. The prompts' words are the catalogue's (`kiosk_ui::prompts`, by key);
 //! the player plays what this returns, in order, cutting whatever still plays.
 
-use crate::scene::{PinStage, Refusal, Scene, Screen};
+use crate::scene::{Language, PinStage, Refusal, Scene, Screen};
 
 /// A tone (made by the audio driver).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20,6 +20,8 @@ pub enum Say {
     Cue(Cue),
     /// A prompt of the pack, by key, in the scene's language.
     Prompt(String),
+    /// A prompt in another language (a language's own name, read in its own voice).
+    PromptIn(Language, String),
 }
 
 /// Counts spoken with their number; above, the tone alone (`kiosk_ui::prompts::MAX_COUNT`).
@@ -73,6 +75,26 @@ fn entering(s: &Scene) -> Vec<Say> {
     }
 }
 
+/// The button the tactile keypad chose, by its own words.
+fn choice(s: &Scene) -> Option<Say> {
+    let f = s.focus.as_str();
+    if f.is_empty() {
+        return None;
+    }
+    if let Some(l) = crate::tactile::language_of(f) {
+        return Some(Say::PromptIn(l, "language-name".to_owned()));
+    }
+    Some(prompt(&match f {
+        "submit" => "choice-ok".to_owned(),
+        "dismiss" if s.screen == Screen::Account => "choice-back-to-borrowing".to_owned(),
+        "dismiss" => "choice-ok".to_owned(),
+        "acknowledge-last-try" if s.screen == Screen::Password => {
+            "choice-acknowledge-last-try-password".to_owned()
+        }
+        other => format!("choice-{other}"),
+    }))
+}
+
 fn count(what: &str, n: usize) -> Option<Say> {
     (1..=MAX_COUNT).contains(&n).then(|| prompt(&format!("{what}-{n}")))
 }
@@ -98,16 +120,30 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
     }
     // The patron asks "are you still there?" first: it outranks the rest.
     if after.timeout_seconds.is_some() && before.timeout_seconds.is_none() {
-        return vec![Say::Cue(Cue::Warning), prompt("still-there")];
+        return [Say::Cue(Cue::Warning), prompt("still-there")].into_iter().chain(choice(after)).collect();
     }
     if after.languages_open && !before.languages_open {
-        return vec![prompt("choose-language")];
+        return std::iter::once(prompt("choose-language")).chain(choice(after)).collect();
+    }
+    // The keypad's help key: what this screen is for, and the button chosen.
+    if after.repeat != before.repeat {
+        let again = if after.languages_open { vec![prompt("choose-language")] } else { entering(after) };
+        return again.into_iter().filter(|s| !matches!(s, Say::Cue(_))).chain(choice(after)).collect();
     }
     let new_screen = after.screen != before.screen
         || (matches!(after.screen, Screen::Pin | Screen::Password) && after.pin_stage != before.pin_stage)
         || (after.screen == Screen::Ending && after.card_present != before.card_present);
     if new_screen || after.language != before.language {
         out.extend(entering(after));
+        // The button Enter presses (on the PIN pad, Enter is OK: said by the help key).
+        if !matches!(after.screen, Screen::Pin | Screen::Password) {
+            out.extend(choice(after));
+        }
+        return out;
+    }
+    // The keypad moved to another button.
+    if after.focus != before.focus {
+        out.extend(choice(after));
         return out;
     }
     match after.screen {
@@ -222,5 +258,40 @@ mod tests {
         assert_eq!(announce(&b, &warned), [Say::Cue(Cue::Warning), prompt("still-there")]);
         let list = Scene { languages_open: true, ..b.clone() };
         assert_eq!(announce(&b, &list), [prompt("choose-language")]);
+    }
+
+    #[test]
+    fn the_keypad_s_button_is_named_on_each_move_and_help_says_the_screen_again() {
+        let receipt = Scene { focus: "print-receipt".into(), ..scene(Screen::ReceiptChoice) };
+        let borrowing = Scene { focus: "finish".into(), ..scene(Screen::Borrowing) };
+        assert_eq!(
+            announce(&borrowing, &receipt),
+            [prompt("receipt-choice"), prompt("choice-print-receipt")],
+            "a new screen: what it is for, then the button chosen"
+        );
+        let next = Scene { focus: "no-receipt".into(), ..receipt.clone() };
+        assert_eq!(announce(&receipt, &next), [prompt("choice-no-receipt")]);
+        let help = Scene { repeat: 1, ..next.clone() };
+        assert_eq!(announce(&next, &help), [prompt("receipt-choice"), prompt("choice-no-receipt")]);
+        // The PIN pad: its prompt alone on entering; help names OK (Enter).
+        let pin = Scene { pin_stage: PinStage::Entering, focus: "submit".into(), ..scene(Screen::Pin) };
+        assert_eq!(announce(&borrowing, &pin), [prompt("pin")]);
+        let pin_help = Scene { repeat: 1, ..pin.clone() };
+        assert_eq!(announce(&pin, &pin_help), [prompt("pin"), prompt("choice-ok")]);
+        // The language list: each language in its own voice.
+        let list = Scene { languages_open: true, focus: "language-ko".into(), ..scene(Screen::Idle) };
+        let en = Scene { focus: "language-en".into(), ..list.clone() };
+        assert_eq!(announce(&list, &en), [Say::PromptIn(Language::English, "language-name".into())]);
+        // "Are you still there?" names Continue.
+        let warn = Scene { timeout_seconds: Some(10), focus: "still-here".into(), ..borrowing.clone() };
+        assert_eq!(
+            announce(&borrowing, &warn),
+            [Say::Cue(Cue::Warning), prompt("still-there"), prompt("choice-still-here")]
+        );
+        // Without the keypad, nothing is named.
+        assert_eq!(
+            announce(&scene(Screen::Borrowing), &scene(Screen::ReceiptChoice)),
+            [prompt("receipt-choice")]
+        );
     }
 }

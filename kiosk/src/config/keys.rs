@@ -155,6 +155,7 @@ pub(super) const SECTIONS: &[(&str, &[Key])] = &[
     ("offline", OFFLINE),
     ("statistics", STATISTICS),
     ("audio", AUDIO),
+    ("keypad", KEYPAD),
     ("metrics", METRICS),
     ("rfid", RFID),
     ("desensitizer", DESENSITIZER),
@@ -370,6 +371,13 @@ const AUDIO: &[Key] = &[
         "the spoken prompts (the .deb installs them)",
     ),
 ];
+
+const KEYPAD: &[Key] = &[key(
+    "device",
+    Path,
+    None,
+    "the tactile keypad's event device (/dev/input/by-id/…-event-kbd), or a recorded event stream",
+)];
 
 const METRICS: &[Key] = &[
     key(

@@ -96,6 +96,8 @@ pub struct Config {
     pub statistics: Statistics,
     /// `[audio]`: the voice and the tones.
     pub audio: Audio,
+    /// `[keypad]`: the tactile keypad, where the library has one.
+    pub keypad: Option<std::path::PathBuf>,
     /// `[metrics]`: the management endpoint for IT (off without `listen`).
     pub metrics: Option<Metrics>,
     /// `[rfid]`: books read from an RFID pad, their security by AFI or EAS.
@@ -869,6 +871,7 @@ impl Config {
             offline: Offline::default(),
             statistics: Statistics::default(),
             audio: Audio::demo(),
+            keypad: None,
             metrics: None,
             rfid: None,
             desensitizer: None,

@@ -59,6 +59,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let (scanner_s, counter_s, security_s, offline_s) =
         (take("scanner"), take("counter"), take("security"), take("offline"));
     let (statistics_s, audio_s, metrics_s) = (take("statistics"), take("audio"), take("metrics"));
+    let keypad_s = take("keypad");
     let (rfid_s, desensitizer_s) = (take("rfid"), take("desensitizer"));
 
     let platform = platform(&mut walk, platform_s);
@@ -79,6 +80,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let offline = offline(&mut walk, offline_s);
     let statistics = statistics(&mut walk, statistics_s);
     let audio = audio(&mut walk, audio_s);
+    let keypad = keypad(&mut walk, keypad_s);
     let metrics = metrics(&mut walk, metrics_s);
     let rfid_span = rfid_s.is_present().then(|| rfid_s.header_span());
     let rfid = rfid(&mut walk, rfid_s);
@@ -121,6 +123,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             offline: offline?,
             statistics: statistics?,
             audio: audio?,
+            keypad: keypad?,
             metrics: metrics?,
             rfid: rfid?,
             desensitizer: desensitizer?,
@@ -1025,6 +1028,21 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
         voice: voice?,
         prompts: prompts.value()?,
     })
+}
+
+/// `[keypad]`: its device, required when the section is there.
+fn keypad(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Option<std::path::PathBuf>> {
+    if !s.is_present() {
+        return Some(None);
+    }
+    if s.is_broken() {
+        return None;
+    }
+    let base = walk.base_dir().to_path_buf();
+    let device = s.string(walk, "device").then(walk, s.path("device"), |raw| resolve(&base, &raw));
+    let device = s.required(walk, "device", device, "device = \"/dev/input/by-id/usb-…-event-kbd\"");
+    s.finish(walk, |_| None);
+    Some(Some(device?))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -226,6 +226,7 @@ impl Drivers {
             follow_shared_store(store, follow, inputs.clone());
         }
         start_scanner(&config.scanner, inputs)?;
+        start_keypad(config.keypad.as_deref(), inputs)?;
         Ok(drivers)
     }
 
@@ -778,6 +779,71 @@ fn start_scanner(sc: &config::Scanner, inputs: &mpsc::UnboundedSender<Input>) ->
             }
         })
         .map_err(|source| StartError::Thread { what: "scanner", source })?;
+    Ok(())
+}
+
+/// What a key of the tactile keypad means (the key map of `kiosk_core::tactile`, on
+/// the printable card `docs/keypad-card.md`).
+#[must_use]
+pub fn key_meaning(key: kiosk_scanner::KeypadKey) -> kiosk_core::tactile::Key {
+    use kiosk_core::tactile::Key;
+    use kiosk_scanner::KeypadKey as K;
+    match key {
+        K::Digit(d) => Key::Digit(d),
+        K::Enter => Key::Select,
+        K::Plus | K::Down | K::Right => Key::Next,
+        K::Minus | K::Up | K::Left => Key::Previous,
+        K::Star => Key::Help,
+        K::Dot | K::Backspace => Key::Correct,
+        K::Slash | K::Escape => Key::Cancel,
+    }
+}
+
+/// The tactile keypad's supervisor: open it, send its keys to the event loop, and after
+/// a failure (unplugged) open it again with back-off (1 s doubling to 30 s); the status
+/// page says which.
+pub fn start_keypad(device: Option<&Path>, inputs: &mpsc::UnboundedSender<Input>) -> Result<(), StartError> {
+    use kiosk_ui::{Device, DeviceState, status_row};
+    let Some(path) = device else { return Ok(()) };
+    let (path, tx) = (path.to_path_buf(), inputs.clone());
+    let shown = path.display().to_string();
+    let _ = tx.send(Input::Status(status_row(Device::Keypad, DeviceState::Starting, 0, &shown)));
+    std::thread::Builder::new()
+        .name("keypad".into())
+        .spawn(move || {
+            let mut backoff = Duration::from_secs(1);
+            while !tx.is_closed() {
+                match kiosk_scanner::Keypad::open(&path) {
+                    Ok(mut keypad) => {
+                        backoff = Duration::from_secs(1);
+                        let _ = tx.send(Input::Status(status_row(Device::Keypad, DeviceState::Ready, 0, &shown)));
+                        let failed = loop {
+                            if tx.is_closed() {
+                                return;
+                            }
+                            match keypad.next_key(Duration::from_millis(500)) {
+                                Ok(Some(key)) => {
+                                    let _ = tx.send(Input::Keypad(key_meaning(key)));
+                                }
+                                Ok(None) => {}
+                                Err(e) => break e,
+                            }
+                        };
+                        tracing::error!(error = %failed, "the tactile keypad failed; opening it again");
+                        let row = status_row(Device::Keypad, DeviceState::NotWorking, 0, &failed.to_string());
+                        let _ = tx.send(Input::Status(row));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "the tactile keypad cannot be opened");
+                        let row = status_row(Device::Keypad, DeviceState::NotWorking, 0, &e.to_string());
+                        let _ = tx.send(Input::Status(row));
+                    }
+                }
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        })
+        .map_err(|source| StartError::Thread { what: "tactile keypad", source })?;
     Ok(())
 }
 

@@ -78,6 +78,8 @@ pub enum Input {
     StaffPinChecked(bool),
     /// The RFID pad: an item placed, a part added, or taken off.
     Pad(kiosk_core::flow::OnPad),
+    /// A key of the tactile keypad, as the key map reads it.
+    Keypad(kiosk_core::tactile::Key),
     /// A tag that is not a library item was put on the pad (ignored; staff see it).
     TagIgnored,
     /// A book's security could not be set to follow its loan outside a patron's
@@ -385,6 +387,7 @@ impl Orchestrator {
             }
             Input::StaffPinChecked(ok) => self.console.staff_pin_checked(ok),
             Input::Pad(on) => self.console.event(Event::Pad(on)),
+            Input::Keypad(key) => self.console.keypad(key),
             Input::TagIgnored => {
                 self.console.log(kiosk_ui::EventKind::TagIgnored, 0, 0);
                 Vec::new()

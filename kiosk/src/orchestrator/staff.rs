@@ -70,6 +70,10 @@ impl DeviceStatus {
                 .position(|r| r.device == Device::Platform)
                 .map_or(self.rows.len(), |i| i + 1);
             self.rows.insert(at, row);
+        } else if row.device == Device::Keypad {
+            // Beside the card reader: the patron's other way in.
+            let at = self.rows.iter().position(|r| r.device == Device::Reader).map_or(0, |i| i + 1);
+            self.rows.insert(at, row);
         } else if row.device == Device::Sound {
             // Below the network, above the software update.
             let at = self.rows.iter().position(|r| r.device == Device::Update).unwrap_or(self.rows.len());
@@ -284,6 +288,7 @@ impl Orchestrator {
                     Device::RfidPad => "rfid_pad",
                     Device::Desensitizer => "desensitizer",
                     Device::Sound => "sound",
+                    Device::Keypad => "keypad",
                     // Its own gauges (waiting, refused).
                     Device::OfflineLoans => return None,
                 };

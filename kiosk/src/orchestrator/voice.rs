@@ -92,7 +92,11 @@ impl Voice {
         says.iter()
             .filter_map(|say| match say {
                 Say::Cue(cue) => Some(tone(*cue).samples()),
-                Say::Prompt(key) => {
+                Say::Prompt(key) | Say::PromptIn(_, key) => {
+                    let language = match say {
+                        Say::PromptIn(l, _) => *l,
+                        _ => language,
+                    };
                     let prompt = self.prompts.as_ref()?.get(language.code(), key);
                     if prompt.is_none() {
                         tracing::debug!(key = %key, language = language.code(), "no such prompt in the pack");

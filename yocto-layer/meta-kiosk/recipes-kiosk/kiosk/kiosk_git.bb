@@ -9,7 +9,9 @@ SECTION = "misc"
 # The workspace is GPL-3.0-or-later; the UI embeds the MigMix 1P font (IPA Font License).
 # The crates linked in are MIT/Apache-2.0/BSD/ISC/MPL-2.0/Unicode (GPL-3.0 compatible) and
 # Slint is used under GPL-3.0-only; crate licences are listed by the crate fetcher's SBOM.
-LICENSE = "GPL-3.0-or-later & IPA & OFL-1.1"
+# The Japanese prompts are spoken in the HTS voice "Mei" (CC-BY-3.0, attributed in
+# docs/voice.md, installed with the docs).
+LICENSE = "GPL-3.0-or-later & IPA & OFL-1.1 & CC-BY-3.0"
 LIC_FILES_CHKSUM = "file://LICENSE;md5=1ebbd3e34237af26da5dc08a4e440464 \
                     file://ui/fonts/IPA_Font_License_Agreement_v1.0.txt;md5=f5914d514ff569d8519e2b6a6b14e41b \
                     file://ui/fonts/OFL-1.1.txt;md5=289b694892e28f26255480e3a9de7bf6"
@@ -46,7 +48,15 @@ inherit cargo cargo-update-recipe-crates pkgconfig systemd useradd
 python __anonymous() {
     if not d.getVar("KIOSK_SRCREV"):
         bb.fatal("KIOSK_SRCREV is not set: run kas with KIOSK_SRCREV=$(git rev-parse HEAD) (yocto-layer/README.md)")
+    if not d.getVar("KIOSK_PROMPTS"):
+        bb.fatal("KIOSK_PROMPTS is not set: run `cargo xtask prompts`, then kas with "
+                 "KIOSK_PROMPTS=$(pwd)/target/prompts/kiosk-voice.pack (yocto-layer/README.md)")
 }
+
+# The voice's prompts ([audio] prompts' default): synthesised from the catalogues on the
+# build host by `cargo xtask prompts` (Debian's Open JTalk and eSpeak NG: this layer has
+# no native recipes for them) and passed in like the revision. A new pack rebuilds this.
+do_install[file-checksums] += "${KIOSK_PROMPTS}:True"
 
 # The board build: full screen on KMS/DRM with touch, software renderer (kiosk/Cargo.toml
 # feature "board" -> kiosk-ui/board -> slint/backend-linuxkms-noseat). Both binaries of
@@ -60,13 +70,13 @@ do_compile() {
 # come from different builds, and files on the data partition (/etc/kiosk in the /etc
 # overlay) keep their numeric owner. The groups are kiosk.service's SupplementaryGroups:
 # input (scanner), video and render (KMS/DRM), gpio (lamp, buzzer), dialout (serial
-# devices), lp (USB printer), tss (the TPM, security.tpm). gpio exists nowhere else; input
+# devices), lp (USB printer), tss (the TPM, security.tpm), audio (ALSA, [audio]). gpio exists nowhere else; input
 # and render come from systemd's sysusers at rootfs time, after this package's preinst, and
 # tss from tpm2-tss's own, so they are created here too (groupadd skips a group that
 # exists).
 USERADD_PACKAGES = "${PN}"
 GROUPADD_PARAM:${PN} = "--system --gid 450 kiosk; --system --gid 451 gpio; --system input; --system render; --system tss"
-USERADD_PARAM:${PN} = "--system --uid 450 --gid kiosk --groups input,video,render,gpio,dialout,lp,tss \
+USERADD_PARAM:${PN} = "--system --uid 450 --gid kiosk --groups input,video,render,gpio,dialout,lp,tss,audio \
                        --home-dir ${localstatedir}/lib/kiosk --no-create-home \
                        --shell ${base_sbindir}/nologin kiosk"
 
@@ -90,6 +100,7 @@ do_install:append() {
     install -m 0644 ${S}/deploy/usb-gadget/kiosk-usb-gadget.conf ${D}${nonarch_libdir}/modules-load.d/
     install -d ${D}${docdir}/kiosk
     install -m 0644 ${S}/docs/counter.md ${D}${docdir}/kiosk/
+    install -m 0644 ${S}/docs/voice.md ${D}${docdir}/kiosk/
     # Neither runs before the kiosk is provisioned (/etc/kiosk/kiosk.toml written on the
     # data partition): a fresh image would otherwise fail its health gate and reboot.
     for unit in kiosk.service kiosk-health.service; do
@@ -119,9 +130,13 @@ do_install:append() {
     install -d -m 0750 ${D}${sysconfdir}/kiosk
     install -m 0640 ${S}/deploy/kiosk.example.toml ${D}${sysconfdir}/kiosk/kiosk.example.toml
     chown -R root:kiosk ${D}${sysconfdir}/kiosk
+
+    install -d ${D}${datadir}/kiosk
+    install -m 0644 ${KIOSK_PROMPTS} ${D}${datadir}/kiosk/kiosk-voice.pack
 }
 
 FILES:${PN} += "${nonarch_libdir}/kiosk \
+                ${datadir}/kiosk \
                 ${nonarch_libdir}/modules-load.d \
                 ${nonarch_libdir}/sysctl.d \
                 ${nonarch_libdir}/modprobe.d \

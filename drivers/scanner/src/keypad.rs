@@ -1,0 +1,381 @@
+//! The tactile keypad: a USB numeric keypad (HID, like the keyboard-wedge scanner) that
+//! a blind patron uses instead of the screen. This module says which physical key was
+//! pressed; what a key means (next choice, select, help) is the kiosk's key map.
+//!
+//! Two sources read the same kernel events (`struct input_event`):
+//! - [`Keypad::open`] on an event device (`/dev/input/…`): grabbed, so the keys reach
+//!   nothing else;
+//! - the same call on a FIFO or a file: a recorded event stream (what `cat
+//!   /dev/input/eventN` writes), for tests and for a machine without `/dev/input` or
+//!   `/dev/uinput`. Records are decoded by [`EventStream`], the same way the kernel
+//!   delivers them.
+
+use std::io::{self, Read};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::poll::{Readiness, wait_readable};
+
+/// `EV_KEY`.
+const EV_KEY: u16 = 1;
+
+/// A key of a numeric keypad (or its equivalent on a keyboard), as pressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeypadKey {
+    /// 0–9.
+    Digit(u8),
+    Enter,
+    Plus,
+    Minus,
+    /// `*`
+    Star,
+    /// `/`
+    Slash,
+    /// `.` or `Del`
+    Dot,
+    Backspace,
+    Up,
+    Down,
+    Left,
+    Right,
+    Escape,
+}
+
+/// The key a Linux key code is (the keypad's own, and the same keys on a keyboard's
+/// main block); `None` for any other key.
+#[must_use]
+pub fn key_for(code: u16) -> Option<KeypadKey> {
+    use KeypadKey::{Backspace, Digit, Dot, Down, Enter, Escape, Left, Minus, Plus, Right, Slash, Star, Up};
+    Some(match code {
+        // KEY_KP7..KEY_KP9 = 71..73, KEY_KP4..6 = 75..77, KEY_KP1..3 = 79..81, KEY_KP0 = 82.
+        71..=73 => Digit(u8::try_from(code - 64).ok()?),
+        75..=77 => Digit(u8::try_from(code - 71).ok()?),
+        79..=81 => Digit(u8::try_from(code - 78).ok()?),
+        82 => Digit(0),
+        // KEY_1..KEY_9 = 2..10, KEY_0 = 11.
+        2..=10 => Digit(u8::try_from(code - 1).ok()?),
+        11 => Digit(0),
+        96 | 28 => Enter, // KEY_KPENTER, KEY_ENTER
+        78 => Plus,       // KEY_KPPLUS
+        74 | 12 => Minus, // KEY_KPMINUS, KEY_MINUS
+        55 => Star,       // KEY_KPASTERISK
+        98 | 53 => Slash, // KEY_KPSLASH, KEY_SLASH
+        83 | 111 => Dot,  // KEY_KPDOT, KEY_DELETE
+        14 => Backspace,  // KEY_BACKSPACE
+        103 => Up,        // KEY_UP
+        108 => Down,      // KEY_DOWN
+        105 => Left,      // KEY_LEFT
+        106 => Right,     // KEY_RIGHT
+        1 => Escape,      // KEY_ESC
+        _ => return None,
+    })
+}
+
+/// One kernel input event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputEvent {
+    pub kind: u16,
+    pub code: u16,
+    pub value: i32,
+}
+
+/// The size of `struct input_event` on a 64-bit kernel: a 16-byte `timeval`, type, code,
+/// value.
+pub const RECORD: usize = 24;
+
+impl InputEvent {
+    /// The record as the kernel writes it (native byte order, the time left zero).
+    #[must_use]
+    pub fn to_record(self) -> [u8; RECORD] {
+        let mut r = [0u8; RECORD];
+        r[16..18].copy_from_slice(&self.kind.to_ne_bytes());
+        r[18..20].copy_from_slice(&self.code.to_ne_bytes());
+        r[20..24].copy_from_slice(&self.value.to_ne_bytes());
+        r
+    }
+
+    /// A key press (value 1) or release (0) and the `SYN_REPORT` after it.
+    #[must_use]
+    pub fn key(code: u16, pressed: bool) -> [InputEvent; 2] {
+        [
+            InputEvent { kind: EV_KEY, code, value: i32::from(pressed) },
+            InputEvent { kind: 0, code: 0, value: 0 },
+        ]
+    }
+}
+
+/// Bytes → events: whole records only; a record cut short waits for the rest.
+#[derive(Debug, Default)]
+pub struct EventStream {
+    partial: Vec<u8>,
+}
+
+impl EventStream {
+    /// Feeds bytes read; returns the keys pressed in them (releases and auto-repeats are
+    /// not presses; other events are ignored).
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<KeypadKey> {
+        self.partial.extend_from_slice(bytes);
+        let whole = self.partial.len() / RECORD * RECORD;
+        let keys = self.partial[..whole]
+            .chunks_exact(RECORD)
+            .filter_map(|r| {
+                let kind = u16::from_ne_bytes([r[16], r[17]]);
+                let code = u16::from_ne_bytes([r[18], r[19]]);
+                let value = i32::from_ne_bytes([r[20], r[21], r[22], r[23]]);
+                (kind == EV_KEY && value == 1).then(|| key_for(code)).flatten()
+            })
+            .collect();
+        self.partial.drain(..whole);
+        keys
+    }
+}
+
+/// Why the keypad could not be opened or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum KeypadError {
+    #[error(
+        "the tactile keypad {path} could not be opened: {source}; check [keypad] device, and that the \
+         kiosk user may read it (group `input`)"
+    )]
+    Open { path: PathBuf, source: io::Error },
+    #[error(
+        "{path} has no number keys, so it is not a keypad; check [keypad] device (ls -l /dev/input/by-id)"
+    )]
+    NotAKeypad { path: PathBuf },
+    #[error(
+        "could not take exclusive hold of the keypad {path} ({source}); another program has grabbed it: \
+         stop it, then restart the kiosk"
+    )]
+    GrabFailed { path: PathBuf, source: io::Error },
+    #[error("the tactile keypad {path} was unplugged; plug it back in (the kiosk opens it again)")]
+    Unplugged { path: PathBuf },
+    #[error("reading the tactile keypad {path} failed: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+enum Source {
+    Device(Box<evdev::Device>),
+    Stream(std::fs::File),
+}
+
+/// An open keypad.
+pub struct Keypad {
+    source: Source,
+    path: PathBuf,
+    stream: EventStream,
+    pending: std::collections::VecDeque<KeypadKey>,
+}
+
+impl std::fmt::Debug for Keypad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keypad").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Keypad {
+    /// Opens `path`: an event device is checked for number keys and grabbed; a FIFO or a
+    /// file is read as a recorded event stream.
+    ///
+    /// # Errors
+    /// [`KeypadError::Open`], [`KeypadError::NotAKeypad`], [`KeypadError::GrabFailed`].
+    pub fn open(path: &Path) -> Result<Keypad, KeypadError> {
+        use std::os::unix::fs::FileTypeExt;
+        let open = |source| KeypadError::Open { path: path.to_path_buf(), source };
+        let kind = std::fs::metadata(path).map_err(open)?.file_type();
+        let source = if kind.is_char_device() {
+            let mut device = evdev::Device::open(path).map_err(open)?;
+            let keys = device.supported_keys();
+            let digits = keys
+                .is_some_and(|k| k.contains(evdev::KeyCode::KEY_KP5) || k.contains(evdev::KeyCode::KEY_5));
+            if !digits {
+                return Err(KeypadError::NotAKeypad { path: path.to_path_buf() });
+            }
+            device.grab().map_err(|source| KeypadError::GrabFailed { path: path.to_path_buf(), source })?;
+            device.set_nonblocking(true).map_err(open)?;
+            Source::Device(Box::new(device))
+        } else {
+            // O_NONBLOCK: a FIFO with no writer yet does not block the open.
+            use std::os::unix::fs::OpenOptionsExt;
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(nix::libc::O_NONBLOCK)
+                .open(path)
+                .map_err(open)?;
+            Source::Stream(file)
+        };
+        tracing::info!(path = %path.display(), "tactile keypad: open");
+        Ok(Keypad {
+            source,
+            path: path.to_path_buf(),
+            stream: EventStream::default(),
+            pending: std::collections::VecDeque::new(),
+        })
+    }
+
+    /// The next key pressed within `timeout`, `None` if none.
+    ///
+    /// # Errors
+    /// [`KeypadError::Unplugged`], [`KeypadError::Io`].
+    pub fn next_key(&mut self, timeout: Duration) -> Result<Option<KeypadKey>, KeypadError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(k) = self.pending.pop_front() {
+                return Ok(Some(k));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let fd = match &self.source {
+                Source::Device(d) => d.as_fd(),
+                Source::Stream(f) => f.as_fd(),
+            };
+            let ready = wait_readable(fd, left).map_err(|source| self.io(source))?;
+            match ready {
+                Readiness::Readable => self.read_available()?,
+                // A FIFO whose writer closed: wait for the next writer (as a scanner FIFO).
+                Readiness::Hangup if matches!(self.source, Source::Stream(_)) => {
+                    std::thread::sleep(left.min(Duration::from_millis(20)));
+                }
+                Readiness::Hangup => return Err(KeypadError::Unplugged { path: self.path.clone() }),
+                Readiness::TimedOut if Instant::now() >= deadline => return Ok(None),
+                Readiness::TimedOut => {}
+            }
+            if Instant::now() >= deadline && self.pending.is_empty() {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn io(&self, source: io::Error) -> KeypadError {
+        KeypadError::Io { path: self.path.clone(), source }
+    }
+
+    fn read_available(&mut self) -> Result<(), KeypadError> {
+        match &mut self.source {
+            Source::Device(device) => match device.fetch_events() {
+                Ok(events) => {
+                    for ev in events {
+                        if ev.event_type().0 == EV_KEY
+                            && ev.value() == 1
+                            && let Some(k) = key_for(ev.code())
+                        {
+                            self.pending.push_back(k);
+                        }
+                    }
+                    Ok(())
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                    Ok(())
+                }
+                Err(e) if e.raw_os_error() == Some(nix::libc::ENODEV) => {
+                    Err(KeypadError::Unplugged { path: self.path.clone() })
+                }
+                Err(source) => Err(KeypadError::Io { path: self.path.clone(), source }),
+            },
+            Source::Stream(file) => {
+                let mut buf = [0u8; RECORD * 64];
+                match file.read(&mut buf) {
+                    Ok(n) => {
+                        let keys = self.stream.feed(&buf[..n]);
+                        self.pending.extend(keys);
+                        Ok(())
+                    }
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                        Ok(())
+                    }
+                    Err(source) => Err(KeypadError::Io { path: self.path.clone(), source }),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keypad_s_keys_and_their_twins_on_a_keyboard() {
+        // The keypad's digits in its own layout (7 8 9 / 4 5 6 / 1 2 3 / 0).
+        let pad: Vec<Option<KeypadKey>> = [71, 72, 73, 75, 76, 77, 79, 80, 81, 82].map(key_for).to_vec();
+        let want: Vec<Option<KeypadKey>> =
+            [7, 8, 9, 4, 5, 6, 1, 2, 3, 0].map(|d| Some(KeypadKey::Digit(d))).to_vec();
+        assert_eq!(pad, want);
+        // The main block's 1–0.
+        let row: Vec<Option<KeypadKey>> = (2..=11).map(key_for).collect();
+        let want: Vec<Option<KeypadKey>> =
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 0].map(|d| Some(KeypadKey::Digit(d))).to_vec();
+        assert_eq!(row, want);
+        assert_eq!(key_for(96), Some(KeypadKey::Enter));
+        assert_eq!(key_for(28), Some(KeypadKey::Enter));
+        assert_eq!(key_for(78), Some(KeypadKey::Plus));
+        assert_eq!(key_for(74), Some(KeypadKey::Minus));
+        assert_eq!(key_for(55), Some(KeypadKey::Star));
+        assert_eq!(key_for(98), Some(KeypadKey::Slash));
+        assert_eq!(key_for(83), Some(KeypadKey::Dot));
+        assert_eq!(key_for(14), Some(KeypadKey::Backspace));
+        // NumLock (69) and letters are not keypad keys.
+        assert_eq!(key_for(69), None);
+        assert_eq!(key_for(30), None);
+    }
+
+    #[test]
+    fn records_become_presses_whole_records_only_releases_and_repeats_ignored() {
+        let mut bytes = Vec::new();
+        for ev in InputEvent::key(79, true).into_iter().chain(InputEvent::key(79, false)) {
+            bytes.extend(ev.to_record());
+        }
+        // Auto-repeat (value 2) of KP2, then a press of Enter.
+        bytes.extend(InputEvent { kind: EV_KEY, code: 80, value: 2 }.to_record());
+        for ev in InputEvent::key(96, true) {
+            bytes.extend(ev.to_record());
+        }
+        let mut s = EventStream::default();
+        // Fed in awkward pieces: a record cut in three.
+        let (a, rest) = bytes.split_at(10);
+        let (b, c) = rest.split_at(RECORD + 5);
+        let mut keys = s.feed(a);
+        keys.extend(s.feed(b));
+        keys.extend(s.feed(c));
+        assert_eq!(keys, [KeypadKey::Digit(1), KeypadKey::Enter]);
+        assert!(s.partial.is_empty());
+    }
+
+    #[test]
+    fn a_missing_keypad_is_named_with_the_setting_to_check() {
+        let e = Keypad::open(Path::new("/nonexistent/keypad")).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("/nonexistent/keypad") && text.contains("[keypad] device"), "{text}");
+    }
+
+    #[test]
+    fn a_recorded_stream_on_a_fifo_is_read_as_key_presses() {
+        let dir = std::env::temp_dir().join(format!("kiosk-keypad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("keys");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let mut pad = Keypad::open(&fifo).unwrap();
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut w = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                for code in [55, 79, 96] {
+                    for ev in InputEvent::key(code, true).into_iter().chain(InputEvent::key(code, false)) {
+                        w.write_all(&ev.to_record()).unwrap();
+                    }
+                }
+            })
+        };
+        let mut keys = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while keys.len() < 3 && Instant::now() < deadline {
+            if let Some(k) = pad.next_key(Duration::from_millis(100)).unwrap() {
+                keys.push(k);
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(keys, [KeypadKey::Star, KeypadKey::Digit(1), KeypadKey::Enter]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
