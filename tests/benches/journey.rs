@@ -13,6 +13,9 @@
 //!    process (gdb's `gcore`) searched for the PIN, the patron number, the patron's name
 //!    and the card's serial.
 //!
+//! 3. the kiosk's RSS and PSS with the voice on: the blind patron's keypad journey
+//!    (`kiosk_e2e::voice`), sampled every 10 ms.
+//!
 //! `cargo build --release -p kiosk && cargo bench -p kiosk-e2e --bench journey` (root:
 //! private namespaces). `KIOSK_SOAK_SESSIONS` sets the soak length (default 2,000).
 //! Under `cargo test` it runs 3 timed journeys and a 40-session soak.
@@ -414,7 +417,56 @@ fn privacy(stack: &Stack, k: &Kiosk) {
     assert!(found.is_empty(), "the kiosk's memory still holds: {found:?}");
 }
 
+/// `VmRSS` and the `Pss` of `/proc/<pid>/smaps_rollup`, KiB.
+fn rss_pss_kib(pid: u32) -> Option<(u64, u64)> {
+    let field = |text: &str, name: &str| -> Option<u64> {
+        text.lines().find_map(|l| l.strip_prefix(name))?.split_whitespace().next()?.parse().ok()
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    Some((field(&status, "VmRSS:")?, field(&rollup, "Pss:")?))
+}
+
+/// The kiosk with its voice on (the prompt pack of the languages it offers, the player
+/// thread on an ALSA device) and the tactile keypad: the blind patron's loan `runs`
+/// times, RSS and PSS sampled every 10 ms.
+fn voice_memory(runs: usize) {
+    let stack = Stack::start("bench-voice");
+    stack.link(PATRON);
+    stack.ils.catalogue(|c| c.loan_limit = 1_000);
+    let (mut k, mut keys, _wav) = kiosk_e2e::voice::keypad_kiosk(&stack);
+    let pid = k.pid();
+    let started = rss_pss_kib(pid);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut peak = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some((rss, pss)) = rss_pss_kib(pid) {
+                    peak = (peak.0.max(rss), peak.1.max(pss));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            peak
+        })
+    };
+    for _ in 0..runs {
+        kiosk_e2e::voice::borrow_by_keypad(&mut k, &stack, &mut keys);
+        return_everything(&stack);
+    }
+    let after = rss_pss_kib(pid);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    k.quit();
+    println!(
+        "voice on, keypad journey x{runs}: at start RSS/PSS {started:?} KiB; peak RSS {} KiB, peak PSS {} KiB; after {after:?} KiB",
+        peak.0, peak.1
+    );
+}
+
 fn inside(bench: bool) {
+    voice_memory(if bench { 10 } else { 1 });
     let stack = Stack::start("bench");
     stack.link(PATRON);
     stack.ils.catalogue(|c| c.loan_limit = 100);

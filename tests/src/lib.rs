@@ -11,6 +11,8 @@
 //! (`benches/journey.rs`). Test-support code: it panics on any setup failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, missing_debug_implementations)]
 
+pub mod voice;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};

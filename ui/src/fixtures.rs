@@ -356,6 +356,16 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
             "receipt-choice",
             Scene { screen: Screen::ReceiptChoice, can_print_account_receipt: true, ..base() },
         ),
+        // The tactile keypad has chosen "No receipt": framed (and named aloud).
+        (
+            "receipt-choice-keypad",
+            Scene {
+                screen: Screen::ReceiptChoice,
+                can_print_account_receipt: true,
+                focus: "no-receipt".into(),
+                ..base()
+            },
+        ),
         ("printing", Scene { screen: Screen::Printing, ..base() }),
         ("label-printed", ending(Notice::LabelPrinted, true)),
         ("goodbye-take-card", ending(Notice::ReceiptPrinted, true)),

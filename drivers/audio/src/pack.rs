@@ -192,6 +192,16 @@ impl Pack {
     pub fn prompts(&self) -> &[Prompt] {
         &self.prompts
     }
+
+    /// Keeps the prompts of these languages only (the kiosk keeps the languages it
+    /// offers: the whole pack is read and checked, then the rest let go).
+    #[must_use]
+    pub fn only(self, languages: &[&str]) -> Pack {
+        let kept: Vec<Prompt> =
+            self.prompts.into_iter().filter(|p| languages.contains(&p.language.as_str())).collect();
+        let index = kept.iter().enumerate().map(|(i, p)| ((p.language.clone(), p.key.clone()), i)).collect();
+        Pack { prompts: kept, index }
+    }
 }
 
 #[cfg(test)]
@@ -244,5 +254,21 @@ mod tests {
         let twice =
             Pack { prompts: vec![prompt("ja", "x", &[1]), prompt("ja", "x", &[1])], index: HashMap::new() };
         assert!(matches!(Pack::parse(&twice.to_bytes()), Err(PackError::Duplicate { .. })));
+    }
+
+    #[test]
+    fn only_the_languages_asked_for_are_kept() {
+        let prompt = |language: &str, key: &str| Prompt {
+            language: language.into(),
+            key: key.into(),
+            text: "t".into(),
+            samples: 2,
+            adpcm: crate::adpcm::encode(&[0, 0]),
+        };
+        let pack = Pack::new(vec![prompt("ja", "idle"), prompt("en", "idle"), prompt("ko", "idle")]).unwrap();
+        let kept = pack.only(&["ja", "ko"]);
+        assert_eq!(kept.prompts().len(), 2);
+        assert!(kept.get("ja", "idle").is_some() && kept.get("ko", "idle").is_some());
+        assert!(kept.get("en", "idle").is_none());
     }
 }

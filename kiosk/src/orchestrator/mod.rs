@@ -170,7 +170,7 @@ impl Orchestrator {
         let starting = Scene { screen: kiosk_ui::Screen::Starting, ..console.scene() };
         let (scenes, rx) = watch::channel(starting);
         let mut status = DeviceStatus::new(drivers.counter.is_some());
-        let voice = voice::Voice::start(&drivers.config.audio);
+        let voice = voice::Voice::start(&drivers.config.audio, drivers.config.library.languages.all());
         status.set(voice.status());
         let o = Orchestrator {
             console,

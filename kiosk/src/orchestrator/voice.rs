@@ -39,15 +39,16 @@ impl core::fmt::Debug for Voice {
 }
 
 impl Voice {
-    /// Opens `[audio]`'s device and reads its pack. Never fails: what could not be set
-    /// up is logged and shown on the status page, and the kiosk goes on without it.
+    /// Opens `[audio]`'s device and reads its pack, keeping the prompts of the
+    /// `languages` the kiosk offers. Never fails: what could not be set up is logged and
+    /// shown on the status page, and the kiosk goes on without it.
     #[must_use]
-    pub fn start(audio: &Audio) -> Voice {
+    pub fn start(audio: &Audio, languages: &[Language]) -> Voice {
         let Some(device) = &audio.device else {
             return Voice { player: None, prompts: None, problem: None, device: String::new() };
         };
         match AlsaOutput::open(device) {
-            Ok(output) => Voice::with_output(audio, Box::new(output), device),
+            Ok(output) => Voice::with_output(audio, languages, Box::new(output), device),
             Err(e) => {
                 tracing::error!(error = %e, "the kiosk is silent");
                 Voice { player: None, prompts: None, problem: Some(e.to_string()), device: device.clone() }
@@ -57,11 +58,17 @@ impl Voice {
 
     /// The voice on an output already open (the tests' recorder, or the device).
     #[must_use]
-    pub fn with_output(audio: &Audio, output: Box<dyn Output>, device: &str) -> Voice {
+    pub fn with_output(
+        audio: &Audio,
+        languages: &[Language],
+        output: Box<dyn Output>,
+        device: &str,
+    ) -> Voice {
         let player = Player::start(output, audio.volume);
+        let codes: Vec<&str> = languages.iter().map(|l| l.code()).collect();
         let (prompts, problem) = if audio.voice {
             match read_pack(&audio.prompts) {
-                Ok(pack) => (Some(Arc::new(pack)), None),
+                Ok(pack) => (Some(Arc::new(pack.only(&codes))), None),
                 Err(why) => {
                     tracing::error!(problem = %why, "the kiosk plays its tones only");
                     (None, Some(why))
