@@ -17,7 +17,8 @@
 //!    (`kiosk_e2e::voice`), sampled every 10 ms.
 //!
 //! `cargo build --release -p kiosk && cargo bench -p kiosk-e2e --bench journey` (root:
-//! private namespaces). `KIOSK_SOAK_SESSIONS` sets the soak length (default 2,000).
+//! private namespaces). `KIOSK_SOAK_SESSIONS` sets the soak length (default 2,000),
+//! `KIOSK_VOICE_RUNS` the keypad journeys with the voice on (default 10).
 //! Under `cargo test` it runs 3 timed journeys and a 40-session soak.
 
 use std::time::{Duration, Instant};
@@ -466,7 +467,11 @@ fn voice_memory(runs: usize) {
 }
 
 fn inside(bench: bool) {
-    voice_memory(if bench { 10 } else { 1 });
+    let voice_runs = std::env::var("KIOSK_VOICE_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if bench { 10 } else { 1 });
+    voice_memory(voice_runs);
     let stack = Stack::start("bench");
     stack.link(PATRON);
     stack.ils.catalogue(|c| c.loan_limit = 100);

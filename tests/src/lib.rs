@@ -159,6 +159,9 @@ staff_pin_hash = "{hash}"
 [scanner]
 kind = "fifo"
 path = "scans.fifo"
+
+[audio]
+device = "none"
 "#,
             sp = platform.service_provider(),
             reader = READER,

@@ -172,13 +172,7 @@ impl Headless {
             shot.rgba.get(i..i + 3).unwrap_or(&[0, 0, 0])
         };
         let differs = |a: &[u8], b: &[u8]| a.iter().zip(b).any(|(p, q)| p.abs_diff(*q) > 60);
-        let dialog = ["LastTryWarning", "TimeoutWarning", "LanguageList", "AdminConfirmDialog"]
-            .iter()
-            .find_map(|t| ElementHandle::find_by_element_type_name(&self.ui, t).next());
-        let query = match dialog {
-            Some(d) => d.query_descendants(),
-            None => ElementQuery::from_root(&self.ui),
-        };
+        let query = self.dialog_or_window();
         let scale = self.ui.window().scale_factor();
         let rect = |e: &ElementHandle| {
             let (p, s) = (e.absolute_position(), e.size());
@@ -233,6 +227,31 @@ impl Headless {
             }
         }
         found
+    }
+
+    /// Presses every button the screen shows now through its accessible default action
+    /// (what a screen reader would do), in tree order: the actions they send go to the
+    /// callback as taps would. With a dialog up, only the dialog's buttons.
+    pub fn press_every_button(&self) {
+        let query = self.dialog_or_window();
+        for button in query.match_accessible_role(i_slint_backend_testing::AccessibleRole::Button).find_all()
+        {
+            if button.accessible_enabled() != Some(false) {
+                button.invoke_accessible_default_action();
+            }
+        }
+    }
+
+    /// The elements of the dialog up (the last-try warning, "are you still there?", the
+    /// language list, staff's confirmation), or of the whole window when there is none.
+    fn dialog_or_window(&self) -> ElementQuery {
+        let dialog = ["LastTryWarning", "TimeoutWarning", "LanguageList", "AdminConfirmDialog"]
+            .iter()
+            .find_map(|t| ElementHandle::find_by_element_type_name(&self.ui, t).next());
+        match dialog {
+            Some(d) => d.query_descendants(),
+            None => ElementQuery::from_root(&self.ui),
+        }
     }
 
     /// A tap (press and release) at a point, in logical pixels.

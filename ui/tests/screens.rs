@@ -193,3 +193,26 @@ fn the_language_button_is_there_only_when_there_is_a_choice() {
     korean[0].invoke_accessible_default_action();
     assert_eq!(actions.borrow().as_slice(), &[Ok(UiAction::Language(Language::Korean))]);
 }
+
+/// The tactile keypad reaches only buttons the screen shows: on every scene (and over
+/// each overlay), each of `kiosk_core::tactile::choices` is a button the rendered screen
+/// offers, and the first is one of the screen's own (not the bottom bar's).
+#[test]
+fn the_keypad_offers_only_the_buttons_each_screen_shows() {
+    let (ui, got) = listening();
+    let mut failures = Vec::new();
+    for (name, scene) in scenes() {
+        let choices = kiosk_core::tactile::choices(&scene);
+        got.borrow_mut().clear();
+        ui.render(&scene).unwrap();
+        ui.press_every_button();
+        let shown: Vec<UiAction> = got.borrow().iter().filter_map(|a| a.clone().ok()).collect();
+        for c in &choices {
+            let action = UiAction::parse(c).unwrap();
+            if !shown.contains(&action) {
+                failures.push(format!("{name}: the keypad offers {c}, the screen shows {shown:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

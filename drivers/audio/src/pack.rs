@@ -123,6 +123,16 @@ impl Pack {
     /// [`PackError`]: not a pack, another version, cut short, bad text or audio, a
     /// prompt twice, bytes left over.
     pub fn parse(bytes: &[u8]) -> Result<Pack, PackError> {
+        Pack::parse_keeping(bytes, &|_| true)
+    }
+
+    /// Reads and checks a whole pack, keeping the prompts of the languages `keep` wants
+    /// (the kiosk keeps the languages it offers): the others are checked in place and
+    /// never copied, so they cost no memory once read.
+    ///
+    /// # Errors
+    /// As [`Pack::parse`].
+    pub fn parse_keeping(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Pack, PackError> {
         let mut r = Reader { bytes, at: 0 };
         if r.take(4).map_err(|_| PackError::NotAPack)? != MAGIC {
             return Err(PackError::NotAPack);
@@ -133,6 +143,7 @@ impl Pack {
         }
         let count = r.u16()?;
         let mut prompts = Vec::with_capacity(usize::from(count).min(4096));
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..count {
             let n = usize::from(r.u8()?);
             let language = r.str(n)?;
@@ -142,11 +153,16 @@ impl Pack {
             let text = r.str(n)?;
             let samples = r.u32()?;
             let n = r.u32()? as usize;
-            let adpcm = r.take(n)?.to_vec();
-            if samples == 0 || adpcm::decode(&adpcm, samples as usize).is_none() {
+            let audio = r.take(n)?;
+            if samples == 0 || adpcm::decode(audio, samples as usize).is_none() {
                 return Err(PackError::BadAudio { language, key });
             }
-            prompts.push(Prompt { language, key, text, samples, adpcm });
+            if !seen.insert((language.clone(), key.clone())) {
+                return Err(PackError::Duplicate { language, key });
+            }
+            if keep(&language) {
+                prompts.push(Prompt { language, key, text, samples, adpcm: audio.to_vec() });
+            }
         }
         if r.at != bytes.len() {
             return Err(PackError::TrailingBytes(bytes.len() - r.at));
@@ -191,16 +207,6 @@ impl Pack {
     #[must_use]
     pub fn prompts(&self) -> &[Prompt] {
         &self.prompts
-    }
-
-    /// Keeps the prompts of these languages only (the kiosk keeps the languages it
-    /// offers: the whole pack is read and checked, then the rest let go).
-    #[must_use]
-    pub fn only(self, languages: &[&str]) -> Pack {
-        let kept: Vec<Prompt> =
-            self.prompts.into_iter().filter(|p| languages.contains(&p.language.as_str())).collect();
-        let index = kept.iter().enumerate().map(|(i, p)| ((p.language.clone(), p.key.clone()), i)).collect();
-        Pack { prompts: kept, index }
     }
 }
 
@@ -257,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_languages_asked_for_are_kept() {
+    fn only_the_languages_asked_for_are_kept_the_others_checked() {
         let prompt = |language: &str, key: &str| Prompt {
             language: language.into(),
             key: key.into(),
@@ -266,7 +272,7 @@ mod tests {
             adpcm: crate::adpcm::encode(&[0, 0]),
         };
         let pack = Pack::new(vec![prompt("ja", "idle"), prompt("en", "idle"), prompt("ko", "idle")]).unwrap();
-        let kept = pack.only(&["ja", "ko"]);
+        let kept = Pack::parse_keeping(&pack.to_bytes(), &|l| ["ja", "ko"].contains(&l)).unwrap();
         assert_eq!(kept.prompts().len(), 2);
         assert!(kept.get("ja", "idle").is_some() && kept.get("ko", "idle").is_some());
         assert!(kept.get("en", "idle").is_none());

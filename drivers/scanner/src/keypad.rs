@@ -20,8 +20,9 @@ use crate::poll::{Readiness, wait_readable};
 /// `EV_KEY`.
 const EV_KEY: u16 = 1;
 
-/// A key of a numeric keypad (or its equivalent on a keyboard), as pressed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A key of a numeric keypad (or its equivalent on a keyboard), as pressed. Its
+/// `Debug` never shows a digit: the keypad types PINs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeypadKey {
     /// 0–9.
     Digit(u8),
@@ -40,6 +41,26 @@ pub enum KeypadKey {
     Left,
     Right,
     Escape,
+}
+
+impl std::fmt::Debug for KeypadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeypadKey::Digit(_) => f.write_str("Digit(_)"),
+            KeypadKey::Enter => f.write_str("Enter"),
+            KeypadKey::Plus => f.write_str("Plus"),
+            KeypadKey::Minus => f.write_str("Minus"),
+            KeypadKey::Star => f.write_str("Star"),
+            KeypadKey::Slash => f.write_str("Slash"),
+            KeypadKey::Dot => f.write_str("Dot"),
+            KeypadKey::Backspace => f.write_str("Backspace"),
+            KeypadKey::Up => f.write_str("Up"),
+            KeypadKey::Down => f.write_str("Down"),
+            KeypadKey::Left => f.write_str("Left"),
+            KeypadKey::Right => f.write_str("Right"),
+            KeypadKey::Escape => f.write_str("Escape"),
+        }
+    }
 }
 
 /// The key a Linux key code is (the keypad's own, and the same keys on a keyboard's
@@ -156,7 +177,13 @@ pub enum KeypadError {
 
 enum Source {
     Device(Box<evdev::Device>),
-    Stream(std::fs::File),
+    /// A FIFO, held open for writing too: it never hangs up between writers.
+    Fifo(std::fs::File),
+    /// A recording in a file: read to its end, then nothing more.
+    File {
+        file: std::fs::File,
+        ended: bool,
+    },
 }
 
 /// An open keypad.
@@ -194,15 +221,19 @@ impl Keypad {
             device.grab().map_err(|source| KeypadError::GrabFailed { path: path.to_path_buf(), source })?;
             device.set_nonblocking(true).map_err(open)?;
             Source::Device(Box::new(device))
-        } else {
-            // O_NONBLOCK: a FIFO with no writer yet does not block the open.
+        } else if kind.is_fifo() {
+            // Read-write and non-blocking: the open does not wait for a writer, and the
+            // FIFO never reports a hang-up when one goes (no end of file to spin on).
             use std::os::unix::fs::OpenOptionsExt;
             let file = std::fs::OpenOptions::new()
                 .read(true)
+                .write(true)
                 .custom_flags(nix::libc::O_NONBLOCK)
                 .open(path)
                 .map_err(open)?;
-            Source::Stream(file)
+            Source::Fifo(file)
+        } else {
+            Source::File { file: std::fs::File::open(path).map_err(open)?, ended: false }
         };
         tracing::info!(path = %path.display(), "tactile keypad: open");
         Ok(Keypad {
@@ -226,15 +257,17 @@ impl Keypad {
             let left = deadline.saturating_duration_since(Instant::now());
             let fd = match &self.source {
                 Source::Device(d) => d.as_fd(),
-                Source::Stream(f) => f.as_fd(),
+                Source::Fifo(f) => f.as_fd(),
+                // A recording played to its end: no more keys.
+                Source::File { ended: true, .. } => {
+                    std::thread::sleep(left);
+                    return Ok(None);
+                }
+                Source::File { file, .. } => file.as_fd(),
             };
             let ready = wait_readable(fd, left).map_err(|source| self.io(source))?;
             match ready {
                 Readiness::Readable => self.read_available()?,
-                // A FIFO whose writer closed: wait for the next writer (as a scanner FIFO).
-                Readiness::Hangup if matches!(self.source, Source::Stream(_)) => {
-                    std::thread::sleep(left.min(Duration::from_millis(20)));
-                }
                 Readiness::Hangup => return Err(KeypadError::Unplugged { path: self.path.clone() }),
                 Readiness::TimedOut if Instant::now() >= deadline => return Ok(None),
                 Readiness::TimedOut => {}
@@ -271,9 +304,16 @@ impl Keypad {
                 }
                 Err(source) => Err(KeypadError::Io { path: self.path.clone(), source }),
             },
-            Source::Stream(file) => {
+            Source::Fifo(file) | Source::File { file, ended: false } => {
                 let mut buf = [0u8; RECORD * 64];
-                match file.read(&mut buf) {
+                let read = file.read(&mut buf);
+                match read {
+                    Ok(0) => {
+                        if let Source::File { ended, .. } = &mut self.source {
+                            *ended = true;
+                        }
+                        Ok(())
+                    }
                     Ok(n) => {
                         let keys = self.stream.feed(&buf[..n]);
                         self.pending.extend(keys);
@@ -285,6 +325,7 @@ impl Keypad {
                     Err(source) => Err(KeypadError::Io { path: self.path.clone(), source }),
                 }
             }
+            Source::File { ended: true, .. } => Ok(()),
         }
     }
 }
@@ -338,6 +379,26 @@ mod tests {
         keys.extend(s.feed(c));
         assert_eq!(keys, [KeypadKey::Digit(1), KeypadKey::Enter]);
         assert!(s.partial.is_empty());
+    }
+
+    #[test]
+    fn a_recording_in_a_file_is_read_to_its_end_then_gives_nothing() {
+        let dir = std::env::temp_dir().join(format!("kiosk-keypad-file-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keys.rec");
+        let mut bytes = Vec::new();
+        for ev in InputEvent::key(96, true) {
+            bytes.extend(ev.to_record());
+        }
+        std::fs::write(&file, bytes).unwrap();
+        let mut pad = Keypad::open(&file).unwrap();
+        assert_eq!(pad.next_key(Duration::from_millis(200)).unwrap(), Some(KeypadKey::Enter));
+        let started = Instant::now();
+        assert_eq!(pad.next_key(Duration::from_millis(100)).unwrap(), None);
+        assert!(started.elapsed() >= Duration::from_millis(100), "waits its time, does not spin");
+        assert_eq!(format!("{:?}", KeypadKey::Digit(3)), "Digit(_)", "no digit in a log line");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -412,9 +412,8 @@ mod tests {
     use crate::scene::CallReason;
     use crate::scene::{Key, Pad, Screen as UiScreen};
 
-    #[test]
-    fn pin_taps_reach_the_pad() {
-        let mut c = Console::new(ConsoleSettings::default());
+    /// A card in, its certificate read, its PIN's tries counted: the PIN pad.
+    fn at_the_pin_pad(c: &mut Console) {
         let work = c.event(Event::CardInserted);
         let session = work
             .iter()
@@ -425,6 +424,12 @@ mod tests {
             .unwrap_or(SessionId(0));
         c.event(Event::Reply { session, reply: Reply::Certificate(Ok(())) });
         c.event(Event::Reply { session, reply: Reply::PinTries(3) });
+    }
+
+    #[test]
+    fn pin_taps_reach_the_pad() {
+        let mut c = Console::new(ConsoleSettings::default());
+        at_the_pin_pad(&mut c);
         assert_eq!(c.scene().screen, UiScreen::Pin);
         c.action(UiAction::Key(Pad::Card, Key::Digit(1)));
         assert_eq!(c.scene().pin_entered, 1);
@@ -434,19 +439,10 @@ mod tests {
     fn the_keypad_types_the_pin_and_enter_is_ok_whatever_was_chosen_before() {
         use crate::tactile::Key as K;
         let mut c = Console::new(ConsoleSettings::default());
-        // Help at the idle screen: keypad mode on, the language button chosen.
+        // Help at the idle screen: keypad mode on, the first button chosen (Call staff).
         c.keypad(K::Help);
-        assert_eq!(c.scene().focus, "languages");
-        let work = c.event(Event::CardInserted);
-        let session = work
-            .iter()
-            .find_map(|w| match w {
-                Work::Effect(e) => e.session(),
-                _ => None,
-            })
-            .unwrap_or(SessionId(0));
-        c.event(Event::Reply { session, reply: Reply::Certificate(Ok(())) });
-        c.event(Event::Reply { session, reply: Reply::PinTries(3) });
+        assert_eq!(c.scene().focus, "call-staff");
+        at_the_pin_pad(&mut c);
         assert_eq!(c.scene().screen, UiScreen::Pin);
         assert_eq!(c.scene().focus, "submit", "a new screen: its first button");
         for d in [1, 2, 3, 4] {

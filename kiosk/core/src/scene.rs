@@ -590,8 +590,8 @@ pub enum DeviceState {
     Desensitized,
     /// The sound plays, voice and tones, at `value` percent.
     SoundReady,
-    /// The tones play at `value` percent, without the voice (turned off, or its
-    /// prompts could not be read: the detail says why).
+    /// The tones play at `value` percent, without the voice (`voice = false`; a pack
+    /// that cannot be read is `NotWorking`, its detail saying the tones still play).
     SoundTonesOnly,
 }
 
@@ -613,6 +613,7 @@ impl DeviceState {
                 | DeviceState::TagsOnPad
                 | DeviceState::Desensitized
                 | DeviceState::SoundReady
+                | DeviceState::SoundTonesOnly
         )
     }
 }

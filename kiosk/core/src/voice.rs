@@ -126,7 +126,8 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         return std::iter::once(prompt("choose-language")).chain(choice(after)).collect();
     }
     // The keypad's help key: what this screen is for, and the button chosen.
-    if after.repeat != before.repeat {
+    // (Only a rise: the count going back to 0 at the idle screen's reset is not a key.)
+    if after.repeat > before.repeat {
         let again = if after.languages_open { vec![prompt("choose-language")] } else { entering(after) };
         return again.into_iter().filter(|s| !matches!(s, Say::Cue(_))).chain(choice(after)).collect();
     }

@@ -67,8 +67,8 @@ impl Voice {
         let player = Player::start(output, audio.volume);
         let codes: Vec<&str> = languages.iter().map(|l| l.code()).collect();
         let (prompts, problem) = if audio.voice {
-            match read_pack(&audio.prompts) {
-                Ok(pack) => (Some(Arc::new(pack.only(&codes))), None),
+            match read_pack(&audio.prompts, &codes) {
+                Ok(pack) => (Some(Arc::new(pack)), None),
                 Err(why) => {
                     tracing::error!(problem = %why, "the kiosk plays its tones only");
                     (None, Some(why))
@@ -147,7 +147,7 @@ impl Voice {
         match (&self.player, &self.problem) {
             (None, None) => status_row(Device::Sound, DeviceState::NotConfigured, 0, ""),
             (None, Some(why)) => status_row(Device::Sound, DeviceState::NotWorking, 0, why),
-            (Some(_), Some(why)) => status_row(Device::Sound, DeviceState::SoundTonesOnly, volume, why),
+            (Some(_), Some(why)) => status_row(Device::Sound, DeviceState::NotWorking, volume, why),
             (Some(_), None) if self.prompts.is_none() => {
                 status_row(Device::Sound, DeviceState::SoundTonesOnly, volume, &self.device)
             }
@@ -174,15 +174,19 @@ fn tone(cue: Cue) -> Tone {
     }
 }
 
-/// Reads and checks the prompt pack; the error says which file and what to do.
-fn read_pack(path: &std::path::Path) -> Result<Pack, String> {
+/// Reads and checks the prompt pack, keeping the prompts in `languages`; the error says
+/// which file and what to do.
+fn read_pack(path: &std::path::Path, languages: &[&str]) -> Result<Pack, String> {
     let bytes = std::fs::read(path).map_err(|e| {
         format!(
-            "the spoken prompts {} could not be read ({e}): install the kiosk's package again, or set [audio] prompts",
+            "the spoken prompts {} could not be read ({e}), the tones still play: install the kiosk's package again, or set [audio] prompts",
             path.display()
         )
     })?;
-    Pack::parse(&bytes).map_err(|e| {
-        format!("the spoken prompts {} are damaged ({e}): install the kiosk's package again", path.display())
+    Pack::parse_keeping(&bytes, &|l| languages.contains(&l)).map_err(|e| {
+        format!(
+            "the spoken prompts {} are damaged ({e}), the tones still play: install the kiosk's package again",
+            path.display()
+        )
     })
 }

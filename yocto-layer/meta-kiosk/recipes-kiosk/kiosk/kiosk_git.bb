@@ -136,7 +136,6 @@ do_install:append() {
 }
 
 FILES:${PN} += "${nonarch_libdir}/kiosk \
-                ${datadir}/kiosk \
                 ${nonarch_libdir}/modules-load.d \
                 ${nonarch_libdir}/sysctl.d \
                 ${nonarch_libdir}/modprobe.d \
