@@ -128,8 +128,10 @@ pub fn choices(s: &Scene) -> Vec<String> {
                 if s.account.can_renew_all {
                     add("renew-all");
                 }
-                if s.account.pages > 1 {
+                if s.account.page + 1 < s.account.pages {
                     add("account-next");
+                }
+                if s.account.page > 0 {
                     add("account-previous");
                 }
             }
@@ -360,7 +362,9 @@ mod tests {
         shown.account.stage = AccountStage::Shown;
         shown.account.can_renew_all = true;
         shown.account.pages = 2;
-        assert_eq!(choices(&shown)[..4], ["finish", "renew-all", "account-next", "account-previous"]);
+        assert_eq!(choices(&shown)[..3], ["finish", "renew-all", "account-next"]);
+        shown.account.page = 1;
+        assert_eq!(choices(&shown)[..3], ["finish", "renew-all", "account-previous"]);
     }
 
     #[test]
