@@ -59,6 +59,29 @@ pub fn captured(wav: &Path) -> Vec<i16> {
     bytes[at..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
 }
 
+/// The capture's length in bytes now (0 before the device is first opened).
+pub fn capture_len(wav: &Path) -> u64 {
+    std::fs::metadata(wav).map_or(0, |m| m.len())
+}
+
+/// Waits until the capture has grown past `from` bytes and then stopped growing: a sound
+/// asked for has reached the device (a kiosk told to quit cuts what is still to play).
+pub fn sounded(wav: &Path, from: u64) {
+    let mut last = from;
+    let mut still = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let len = capture_len(wav);
+        if len != last {
+            (last, still) = (len, Instant::now());
+        } else if len > from && still.elapsed() > Duration::from_millis(300) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "nothing more reached the capture at {}", wav.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// One sound found in the capture: its name, and whether it played whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heard {

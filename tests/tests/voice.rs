@@ -8,8 +8,8 @@
 
 use kiosk_audio::Pack;
 use kiosk_e2e::voice::{
-    audio_section, borrow_by_keypad, capture_device, captured, heard, in_order, keypad_kiosk, pack_path,
-    scan_two_and_one_on_hold, type_digits,
+    audio_section, borrow_by_keypad, capture_device, capture_len, captured, heard, in_order, keypad_kiosk,
+    pack_path, scan_two_and_one_on_hold, sounded, type_digits,
 };
 use kiosk_e2e::{Kiosk, PATRON, Stack, staff_login};
 use kiosk_sim::card::CardConfig;
@@ -127,14 +127,17 @@ fn the_volume_voice_and_device_settings_and_the_staff_menu_s_sound_controls() {
     k.wait("idle", 20);
     // Staff: the test sound, a step quieter, the test sound again.
     staff_login(&mut k);
+    // Each test sound reaches the device before the next step: the volume changes after
+    // the first, not in it, and quitting would cut the second.
+    let before = capture_len(&wav);
     k.tap("admin-test-sound");
-    // The test sound goes to the device at once (the capture device is not paced): the
-    // volume changes after it, not in it.
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    sounded(&wav, before);
     k.tap("admin-quieter");
     // The status line says the new volume.
     k.until("sound=SoundTonesOnly/40", 10);
+    let before = capture_len(&wav);
     k.tap("admin-test-sound");
+    sounded(&wav, before);
     k.quit();
     let samples = captured(&wav);
     let pack = Pack::parse(&std::fs::read(&pack_file).unwrap()).unwrap();
