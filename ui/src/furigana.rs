@@ -108,30 +108,3 @@ pub fn kanji_without_reading(text: &str) -> Vec<char> {
         .flatten()
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn readings_go_in_parentheses_on_screen_and_alone_in_speech() {
-        let t = "｜本《ほん》を ｜図書館《としょかん》で かります";
-        assert_eq!(parenthesised(t), "本\u{2060}（ほん）を 図書館\u{2060}（としょかん）で かります");
-        assert_eq!(spoken(t), "ほんを としょかんで かります");
-        assert!(kanji_without_reading(t).is_empty());
-    }
-
-    #[test]
-    fn without_the_bar_the_base_is_the_kanji_run_before_the_reading() {
-        assert_eq!(spoken("カードの暗証番号《あんしょうばんごう》です"), "カードのあんしょうばんごうです");
-        assert_eq!(parenthesised("｜1月《いちがつ》"), "1月\u{2060}（いちがつ）");
-    }
-
-    #[test]
-    fn unreadable_marks_stay_text_and_bare_kanji_are_found() {
-        assert_eq!(spoken("《だけ》"), "《だけ》");
-        assert_eq!(spoken("かな《"), "かな《");
-        assert_eq!(kanji_without_reading("本を ｜借《か》ります"), vec!['本']);
-        assert_eq!(parenthesised("{n}さつ"), "{n}さつ");
-    }
-}

@@ -109,37 +109,3 @@ pub fn keep_phrases(text: &str) -> String {
     }
     out
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spaced_words_break_only_at_their_spaces() {
-        let j = WORD_JOINER;
-        assert_eq!(keep_words("ほんを かります"), format!("ほ{j}ん{j}を か{j}り{j}ま{j}す"));
-        assert_eq!(keep_words("a"), "a");
-        assert_eq!(keep_words(&format!("か{j}な")), format!("か{j}な"), "no joiner twice");
-    }
-
-    fn shown(s: &str) -> String {
-        s.replace(WORD_JOINER, "·")
-    }
-
-    #[test]
-    fn words_numbers_and_endings_stay_whole() {
-        assert_eq!(shown(&keep_phrases("数秒かかることがあります。")), "数·秒かかることがあ·り·ま·す。");
-        assert_eq!(shown(&keep_phrases("市区町村の窓口で")), "市·区·町·村の窓·口で");
-        assert_eq!(shown(&keep_phrases("設定ファイルに")), "設·定フ·ァ·イ·ルに");
-        assert_eq!(shown(&keep_phrases("数字4桁")), "数·字4·桁");
-        assert_eq!(shown(&keep_phrases("を入力してください")), "を入·力し·て·く·だ·さ·い");
-    }
-
-    #[test]
-    fn long_runs_may_still_break_and_other_text_is_untouched() {
-        // 11 kanji: breakable, or a narrow box could not hold it.
-        assert_eq!(keep_phrases("利用者証明用電子証明書"), "利用者証明用電子証明書");
-        assert_eq!(keep_phrases("Place your card on the reader."), "Place your card on the reader.");
-        assert_eq!(keep_phrases(""), "");
-    }
-}

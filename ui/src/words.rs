@@ -215,32 +215,3 @@ pub fn due_date(language: Language, text: &str) -> String {
     };
     tr(language, "{0} {1} {2}", &[&weekday, &d.day.to_string(), &month])
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_come_from_the_catalogue_in_each_language() {
-        assert_eq!(tr(Language::Japanese, "Due back {}", &["x"]), "返却期限：x");
-        assert_eq!(tr(Language::English, "Due back {}", &["x"]), "Due back x");
-        assert_eq!(tr_n(Language::English, "{n} book borrowed", "{n} books borrowed", 1), "1 book borrowed");
-        assert_eq!(tr_n(Language::English, "{n} book borrowed", "{n} books borrowed", 3), "3 books borrowed");
-        assert_eq!(
-            tr_n(Language::Japanese, "{n} book borrowed", "{n} books borrowed", 3),
-            "3冊を貸し出しました"
-        );
-        assert_eq!(due_date(Language::Japanese, "2026-12-07"), "12月7日（月）");
-        assert_eq!(due_date(Language::English, "2026-12-07"), "Mon 7 Dec");
-        assert_eq!(due_date(Language::English, "next week"), "next week");
-        assert_eq!(due_date(Language::EasyJapanese, "2026-12-07"), "12がつ7にち（げつようび）");
-    }
-
-    #[test]
-    fn fill_puts_arguments_by_position_in_turn_and_count() {
-        assert_eq!(fill("{2}{1}日（{0}）", &["月", "7", "12月"], None), "12月7日（月）");
-        assert_eq!(fill("{} of {}", &["1", "2"], None), "1 of 2");
-        assert_eq!(fill("{n}冊", &[], Some(4)), "4冊");
-        assert_eq!(fill("{missing} {", &[], None), "{missing} {");
-    }
-}

@@ -189,24 +189,45 @@ fn demo(extra: &[String]) -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
+    let timed = Timed::start();
     ensure_packages(TEST_PACKAGES.iter().chain(DEMO_PACKAGES).chain(FUZZ_PACKAGES))?;
     ensure_py_packages(PY_TEST_PACKAGES)?;
     ensure_cargo_tool("cargo-deb", CARGO_DEB_VERSION, "kiosk/tests/debian_package.rs")?;
+    let timed = timed.done("the test peers (Debian, PyPI, cargo-deb)");
     // The voice's prompts, made from the catalogues as they are now (kiosk-ui's
     // tests/prompts.rs checks the pack says the catalogues' words).
     prompts::make()?;
+    let timed = timed.done("the prompts");
     let mut cmd = cargo();
     // --no-fail-fast: every test binary runs, and the run ends with all the failures.
     cmd.args(["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"]).args(extra);
     let all_targets = run(&mut cmd);
+    let timed = timed.done("the tests (their build and run)");
     // Doc tests are not part of --all-targets; they run even when a test above failed.
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc", "--locked", "--no-fail-fast"]);
     let doc = run(&mut doc);
+    let timed = timed.done("the doc tests");
     // Every parser's fuzz target, briefly: a regression (a crash on a seed or soon after)
     // shows here; campaigns run longer with `cargo xtask fuzz --seconds N`.
     let fuzz = fuzz::run_targets(fuzz::CI_SECONDS, &[]);
+    timed.done("the fuzz targets (their build and run)");
     all_targets.and(doc).and(fuzz)
+}
+
+/// Says how long each part of `cargo xtask test` took (the CI figures in
+/// docs/performance.md).
+struct Timed(std::time::Instant);
+
+impl Timed {
+    fn start() -> Timed {
+        Timed(std::time::Instant::now())
+    }
+
+    fn done(self, what: &str) -> Timed {
+        println!("xtask: {what} took {} s", self.0.elapsed().as_secs());
+        Timed::start()
+    }
 }
 
 /// `cargo xtask licences`: reads the locked dependency tree of the shipped targets and

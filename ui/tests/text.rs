@@ -1,0 +1,130 @@
+//! The catalogues' words, easy Japanese's readings, where text may break and what each
+//! prompt says: the pure text functions of kiosk-ui, tested here rather than inside the
+//! crate so that its generated screens are compiled once, not again for unit tests.
+
+mod furigana {
+    use kiosk_ui::furigana::*;
+
+    #[test]
+    fn readings_go_in_parentheses_on_screen_and_alone_in_speech() {
+        let t = "｜本《ほん》を ｜図書館《としょかん》で かります";
+        assert_eq!(parenthesised(t), "本\u{2060}（ほん）を 図書館\u{2060}（としょかん）で かります");
+        assert_eq!(spoken(t), "ほんを としょかんで かります");
+        assert!(kanji_without_reading(t).is_empty());
+    }
+
+    #[test]
+    fn without_the_bar_the_base_is_the_kanji_run_before_the_reading() {
+        assert_eq!(spoken("カードの暗証番号《あんしょうばんごう》です"), "カードのあんしょうばんごうです");
+        assert_eq!(parenthesised("｜1月《いちがつ》"), "1月\u{2060}（いちがつ）");
+    }
+
+    #[test]
+    fn unreadable_marks_stay_text_and_bare_kanji_are_found() {
+        assert_eq!(spoken("《だけ》"), "《だけ》");
+        assert_eq!(spoken("かな《"), "かな《");
+        assert_eq!(kanji_without_reading("本を ｜借《か》ります"), vec!['本']);
+        assert_eq!(parenthesised("{n}さつ"), "{n}さつ");
+    }
+}
+
+mod phrases {
+    use kiosk_ui::phrases::*;
+
+    #[test]
+    fn spaced_words_break_only_at_their_spaces() {
+        let j = WORD_JOINER;
+        assert_eq!(keep_words("ほんを かります"), format!("ほ{j}ん{j}を か{j}り{j}ま{j}す"));
+        assert_eq!(keep_words("a"), "a");
+        assert_eq!(keep_words(&format!("か{j}な")), format!("か{j}な"), "no joiner twice");
+    }
+
+    fn shown(s: &str) -> String {
+        s.replace(WORD_JOINER, "·")
+    }
+
+    #[test]
+    fn words_numbers_and_endings_stay_whole() {
+        assert_eq!(shown(&keep_phrases("数秒かかることがあります。")), "数·秒かかることがあ·り·ま·す。");
+        assert_eq!(shown(&keep_phrases("市区町村の窓口で")), "市·区·町·村の窓·口で");
+        assert_eq!(shown(&keep_phrases("設定ファイルに")), "設·定フ·ァ·イ·ルに");
+        assert_eq!(shown(&keep_phrases("数字4桁")), "数·字4·桁");
+        assert_eq!(shown(&keep_phrases("を入力してください")), "を入·力し·て·く·だ·さ·い");
+    }
+
+    #[test]
+    fn long_runs_may_still_break_and_other_text_is_untouched() {
+        // 11 kanji: breakable, or a narrow box could not hold it.
+        assert_eq!(keep_phrases("利用者証明用電子証明書"), "利用者証明用電子証明書");
+        assert_eq!(keep_phrases("Place your card on the reader."), "Place your card on the reader.");
+        assert_eq!(keep_phrases(""), "");
+    }
+}
+
+mod prompts {
+    use kiosk_ui::Language;
+    use kiosk_ui::prompts::*;
+
+    #[test]
+    fn every_prompt_speaks_every_language_from_the_catalogue() {
+        let keys = keys();
+        assert!(keys.len() > 40, "{}", keys.len());
+        let unique: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "keys are unique");
+        for language in Language::ALL {
+            for key in &keys {
+                let said = spoken(language, key).unwrap();
+                assert!(
+                    said.iter().all(|s| !s.is_empty() && !s.contains('{')),
+                    "{language:?} {key}: {said:?}"
+                );
+            }
+        }
+        assert_eq!(
+            spoken(Language::English, "pin-wrong-2").unwrap(),
+            ["That PIN was wrong.", "2 tries left"]
+        );
+        assert_eq!(spoken(Language::English, "digits-3").unwrap(), ["3 of 4 digits entered"]);
+        assert_eq!(spoken(Language::Japanese, "borrowed-3").unwrap(), ["3冊を貸し出しました"]);
+        assert!(spoken(Language::English, "nope").is_none());
+    }
+
+    #[test]
+    fn easy_japanese_is_spoken_from_its_readings() {
+        for key in keys() {
+            for s in spoken(Language::EasyJapanese, &key).unwrap() {
+                let kanji = s.chars().any(|c| ('一'..='鿿').contains(&c));
+                assert!(!s.contains('《') && !s.contains('｜') && !kanji, "{key}: {s}");
+            }
+        }
+    }
+}
+
+mod words {
+    use kiosk_ui::Language;
+    use kiosk_ui::words::*;
+
+    #[test]
+    fn words_come_from_the_catalogue_in_each_language() {
+        assert_eq!(tr(Language::Japanese, "Due back {}", &["x"]), "返却期限：x");
+        assert_eq!(tr(Language::English, "Due back {}", &["x"]), "Due back x");
+        assert_eq!(tr_n(Language::English, "{n} book borrowed", "{n} books borrowed", 1), "1 book borrowed");
+        assert_eq!(tr_n(Language::English, "{n} book borrowed", "{n} books borrowed", 3), "3 books borrowed");
+        assert_eq!(
+            tr_n(Language::Japanese, "{n} book borrowed", "{n} books borrowed", 3),
+            "3冊を貸し出しました"
+        );
+        assert_eq!(due_date(Language::Japanese, "2026-12-07"), "12月7日（月）");
+        assert_eq!(due_date(Language::English, "2026-12-07"), "Mon 7 Dec");
+        assert_eq!(due_date(Language::English, "next week"), "next week");
+        assert_eq!(due_date(Language::EasyJapanese, "2026-12-07"), "12がつ7にち（げつようび）");
+    }
+
+    #[test]
+    fn fill_puts_arguments_by_position_in_turn_and_count() {
+        assert_eq!(fill("{2}{1}日（{0}）", &["月", "7", "12月"], None), "12月7日（月）");
+        assert_eq!(fill("{} of {}", &["1", "2"], None), "1 of 2");
+        assert_eq!(fill("{n}冊", &[], Some(4)), "4冊");
+        assert_eq!(fill("{missing} {", &[], None), "{missing} {");
+    }
+}
