@@ -44,6 +44,10 @@ const EFFECTS: &[(&str, &[&str])] = &[
         &["tests/tests/voice.rs::the_volume_voice_and_device_settings_and_the_staff_menu_s_sound_controls"],
     ),
     (
+        "audio.headphones",
+        &["tests/tests/voice.rs::headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker"],
+    ),
+    (
         "keypad.device",
         &["tests/tests/voice.rs::a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step"],
     ),

@@ -21,15 +21,22 @@ pub fn pack_path() -> PathBuf {
 /// An ALSA configuration with a device `kiosk_capture` writing to `wav`; the kiosk gets
 /// it through `ALSA_CONFIG_PATH` (the system's configuration, then this).
 pub fn capture_device(stack: &Stack, wav: &Path) -> PathBuf {
+    capture_devices(stack, &[("kiosk_capture", wav)])
+}
+
+/// [`capture_device`] with several devices, each writing to its own WAV.
+pub fn capture_devices(stack: &Stack, devices: &[(&str, &Path)]) -> PathBuf {
     let asoundrc = stack.dir.join("asoundrc");
-    std::fs::write(
-        &asoundrc,
-        format!(
-            "pcm.kiosk_capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"wav\"\n}}\n",
-            wav.display()
-        ),
-    )
-    .unwrap();
+    let text: String = devices
+        .iter()
+        .map(|(name, wav)| {
+            format!(
+                "pcm.{name} {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"wav\"\n}}\n",
+                wav.display()
+            )
+        })
+        .collect();
+    std::fs::write(&asoundrc, text).unwrap();
     PathBuf::from(format!("/usr/share/alsa/alsa.conf:{}", asoundrc.display()))
 }
 
@@ -189,6 +196,17 @@ impl Keys {
     }
 }
 
+impl Keys {
+    /// Headphones into the keypad's jack (`true`) or out, as its switch reports them.
+    pub fn headphones(&mut self, inserted: bool) {
+        use std::io::Write;
+        for ev in InputEvent::headphones(inserted) {
+            self.0.write_all(&ev.to_record()).unwrap();
+        }
+        self.0.flush().unwrap();
+    }
+}
+
 pub const KP_STAR: u16 = 55;
 pub const KP_ENTER: u16 = 96;
 pub const KP_PLUS: u16 = 78;
@@ -202,20 +220,27 @@ pub const KP_4: u16 = 75;
 pub fn keypad_kiosk(stack: &Stack) -> (Kiosk, Keys, PathBuf) {
     let wav = stack.dir.join("heard.wav");
     let alsa = capture_device(stack, &wav);
+    let (k, keys) = keypad_kiosk_with(stack, &alsa, "");
+    (k, keys, wav)
+}
+
+/// [`keypad_kiosk`] on the ALSA configuration `alsa` (`kiosk_capture` its speaker), with
+/// more `[audio]` lines.
+pub fn keypad_kiosk_with(stack: &Stack, alsa: &Path, audio: &str) -> (Kiosk, Keys) {
     let pack = pack_path();
     let fifo = stack.dir.join("keypad.fifo");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     audio_section(
         stack,
         &format!(
-            "device = \"kiosk_capture\"\nvolume = 100\nprompts = \"{}\"\n\n[keypad]\ndevice = \"keypad.fifo\"",
+            "device = \"kiosk_capture\"\nvolume = 100\nprompts = \"{}\"\n{audio}\n[keypad]\ndevice = \"keypad.fifo\"",
             pack.display()
         ),
     );
-    let mut k = Kiosk::start_env(stack, &[], &[("ALSA_CONFIG_PATH", &alsa)]);
+    let mut k = Kiosk::start_env(stack, &[], &[("ALSA_CONFIG_PATH", alsa)]);
     k.wait("idle", 20);
     let keys = Keys::open(&fifo);
-    (k, keys, wav)
+    (k, keys)
 }
 
 /// From the borrowing screen: a book lent, one on hold refused, another lent.

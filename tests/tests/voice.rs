@@ -8,8 +8,8 @@
 
 use kiosk_audio::Pack;
 use kiosk_e2e::voice::{
-    audio_section, borrow_by_keypad, capture_device, capture_len, captured, heard, in_order, keypad_kiosk,
-    pack_path, scan_two_and_one_on_hold, sounded, type_digits,
+    audio_section, borrow_by_keypad, capture_device, capture_devices, capture_len, captured, heard, in_order,
+    keypad_kiosk, keypad_kiosk_with, pack_path, scan_two_and_one_on_hold, sounded, type_digits,
 };
 use kiosk_e2e::{Kiosk, PATRON, Stack, staff_login};
 use kiosk_sim::card::CardConfig;
@@ -201,6 +201,70 @@ fn a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step() {
         &heard,
         &[
             "idle",
+            "idle",
+            "choice-call-staff",
+            "reading-card",
+            "pin",
+            "tone:key-click",
+            "digits-1",
+            "tone:key-click",
+            "digits-4",
+            "borrowing",
+            "choice-finish",
+            "tone:good-scan",
+            "borrowed-1",
+            "tone:refused-scan",
+            "reserved",
+            "to-counter",
+            "tone:good-scan",
+            "borrowed-2",
+            "refused-1",
+            "choice-ok",
+            "receipt-choice",
+            "choice-print-receipt",
+            "choice-no-receipt",
+            "take-card",
+            "idle",
+        ],
+    );
+}
+
+#[test]
+fn headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker() {
+    if !enter_private_stack("headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker") {
+        return;
+    }
+    let stack = Stack::start("voice-headphones");
+    stack.link(PATRON);
+    let speaker = stack.dir.join("speaker.wav");
+    let phones = stack.dir.join("headphones.wav");
+    let alsa = capture_devices(&stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
+    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, "headphones = \"kiosk_headphones\"");
+    assert!(k.scene().contains("headphones=false"));
+    // In: keypad mode on, the screen said in the headphones.
+    keys.headphones(true);
+    k.until("headphones=true", 10);
+    k.until("focus=call-staff", 10);
+    borrow_by_keypad(&mut k, &stack, &mut keys);
+    // The patron leaves the headphones in: the next patron starts in keypad mode too.
+    assert!(k.scene().contains("focus=call-staff"), "{}", k.scene());
+    keys.headphones(false);
+    k.until("headphones=false", 10);
+    k.quit();
+    assert_eq!(stack.loans(PATRON).len(), 2, "two books lent by keypad");
+    let pack = Pack::parse(&std::fs::read(pack_path()).unwrap()).unwrap();
+    // The open speaker said the idle screen before the headphones went in, then nothing:
+    // no key click, no PIN's count, no book.
+    let said = heard(&captured(&speaker), &pack, "ja", &[100]);
+    let names: Vec<&str> = said.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["idle"], "the speaker after the headphones went in");
+    let heard = heard(&captured(&phones), &pack, "ja", &[100]);
+    in_order(
+        &heard,
+        &[
+            // Plugged in, then the help key: the screen and its first button, twice.
+            "idle",
+            "choice-call-staff",
             "idle",
             "choice-call-staff",
             "reading-card",

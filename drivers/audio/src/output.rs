@@ -19,11 +19,21 @@ pub trait Output: Send {
 
     /// Waits until what is written has been played (before the device is closed).
     fn drain(&mut self) {}
+
+    /// Opens the device again after a write failed (a USB speaker or an audio keypad
+    /// unplugged, then plugged back in).
+    ///
+    /// # Errors
+    /// It is still not there.
+    fn reopen(&mut self) -> Result<(), AudioError> {
+        Ok(())
+    }
 }
 
 /// An ALSA playback device, by name (`default`, `plughw:CARD=Headphones`, `hdmi:…`).
 pub struct AlsaOutput {
     pcm: alsa::PCM,
+    device: String,
 }
 
 impl std::fmt::Debug for AlsaOutput {
@@ -60,7 +70,7 @@ impl AlsaOutput {
                 return Err(open(&format!("it plays {rate} Hz, not {RATE} Hz; use its plughw: name")));
             }
         }
-        Ok(AlsaOutput { pcm })
+        Ok(AlsaOutput { pcm, device: device.to_owned() })
     }
 }
 
@@ -92,6 +102,11 @@ impl Output for AlsaOutput {
     fn drain(&mut self) {
         // Fails only on a device already gone: nothing left to play then.
         let _ = self.pcm.drain();
+    }
+
+    fn reopen(&mut self) -> Result<(), AudioError> {
+        *self = AlsaOutput::open(&self.device)?;
+        Ok(())
     }
 }
 

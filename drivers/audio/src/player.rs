@@ -36,6 +36,8 @@ pub struct Player {
     tx: Sender<Command>,
     volume: Arc<AtomicU8>,
     latencies: Arc<Mutex<Vec<Duration>>>,
+    /// Writes the device refused.
+    failures: Arc<std::sync::atomic::AtomicU32>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -46,24 +48,28 @@ impl Player {
         let (tx, rx) = mpsc::channel();
         let volume = Arc::new(AtomicU8::new(volume.min(100)));
         let latencies = Arc::new(Mutex::new(Vec::new()));
-        let (v, l) = (volume.clone(), latencies.clone());
+        let failures = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (v, l, f) = (volume.clone(), latencies.clone(), failures.clone());
         let spawned =
-            std::thread::Builder::new().name("audio".into()).spawn(move || run(output, &rx, &v, &l));
+            std::thread::Builder::new().name("audio".into()).spawn(move || run(output, &rx, &v, &l, &f));
         let thread = spawned
             .inspect_err(
                 |e| tracing::error!(error = %e, "the audio thread could not start: the kiosk is silent"),
             )
             .ok();
-        Player { tx, volume, latencies, thread }
+        Player { tx, volume, latencies, failures, thread }
     }
 
     /// Lets what plays now finish, then stops the thread (a command-line tool's end).
-    pub fn finish(mut self) {
+    /// Returns how many writes the device refused (each cut its sound short).
+    pub fn finish(mut self) -> u32 {
         let thread = self.thread.take();
+        let failures = self.failures.clone();
         drop(self);
         if let Some(t) = thread {
             let _ = t.join();
         }
+        failures.load(Ordering::Relaxed)
     }
 
     /// Plays `sound`, cutting whatever plays now.
@@ -106,6 +112,7 @@ fn run(
     rx: &Receiver<Command>,
     volume: &AtomicU8,
     latencies: &Mutex<Vec<Duration>>,
+    failures: &std::sync::atomic::AtomicU32,
 ) {
     // The clips of the sound playing, the one at, and the sample at in it.
     let mut playing: Vec<Clip> = Vec::new();
@@ -117,6 +124,9 @@ fn run(
     let mut closed = false;
     // Samples went to the device since the last cut.
     let mut written = false;
+    // A write failed: the device is opened again before the next sound, and the failure
+    // is logged once, not for every sound while it lasts.
+    let mut broken = false;
     loop {
         let idle = clip >= playing.len();
         let mut command = if idle {
@@ -147,6 +157,18 @@ fn run(
         }
         match command {
             Some(Command::Play(clips, when)) => {
+                if broken {
+                    match output.reopen() {
+                        Ok(()) => {
+                            tracing::info!("the sound device works again");
+                            (broken, written) = (false, false);
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "the sound device is still not there");
+                            continue;
+                        }
+                    }
+                }
                 // The device may still hold the end of the last sound, playing or not.
                 if written {
                     output.cut();
@@ -178,8 +200,12 @@ fn run(
             }
         }
         if let Err(e) = output.write(&buf) {
-            tracing::warn!(error = %e, "a sound could not be played");
+            if !broken {
+                tracing::warn!(error = %e, "the sound device failed: opening it again before the next sound");
+            }
+            failures.fetch_add(1, Ordering::Relaxed);
             (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
+            broken = true;
             continue;
         }
         written = true;
@@ -216,6 +242,56 @@ mod tests {
         assert_eq!(player.latencies().len(), 1);
         player.set_volume(250);
         assert_eq!(player.volume(), 100);
+    }
+
+    /// An output that fails its writes while `gone`, and counts its reopens.
+    #[derive(Clone, Default)]
+    struct Unplugged {
+        gone: Arc<std::sync::atomic::AtomicBool>,
+        reopens: Arc<std::sync::atomic::AtomicUsize>,
+        samples: Arc<Mutex<usize>>,
+    }
+
+    impl Output for Unplugged {
+        fn write(&mut self, samples: &[i16]) -> Result<(), crate::AudioError> {
+            if self.gone.load(Ordering::SeqCst) {
+                return Err(crate::AudioError::Write("No such device".into()));
+            }
+            *self.samples.lock().unwrap() += samples.len();
+            Ok(())
+        }
+        fn cut(&mut self) {}
+        fn reopen(&mut self) -> Result<(), crate::AudioError> {
+            self.reopens.fetch_add(1, Ordering::SeqCst);
+            if self.gone.load(Ordering::SeqCst) {
+                return Err(crate::AudioError::Write("No such device".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_device_unplugged_is_opened_again_before_the_next_sound_once_it_is_back() {
+        let out = Unplugged::default();
+        let player = Player::start(Box::new(out.clone()), 100);
+        let click = Tone::KeyClick.samples().len();
+        player.play(Sound::Tone(Tone::KeyClick));
+        wait_until(|| *out.samples.lock().unwrap() == click);
+        assert_eq!(out.reopens.load(Ordering::SeqCst), 0, "no reopen while it works");
+        // Unplugged: the sound fails; the next is not written, and the device is tried.
+        out.gone.store(true, Ordering::SeqCst);
+        wait_until(|| {
+            player.play(Sound::Tone(Tone::KeyClick));
+            std::thread::sleep(Duration::from_millis(20));
+            out.reopens.load(Ordering::SeqCst) >= 1
+        });
+        assert_eq!(*out.samples.lock().unwrap(), click);
+        // Back: the next sound opens it and plays whole.
+        out.gone.store(false, Ordering::SeqCst);
+        player.play(Sound::Tone(Tone::GoodScan));
+        let scan = Tone::GoodScan.samples().len();
+        wait_until(|| *out.samples.lock().unwrap() == click + scan);
+        assert!(player.finish() >= 1, "the failed writes are counted");
     }
 
     #[test]

@@ -19,6 +19,26 @@ use crate::poll::{Readiness, wait_readable};
 
 /// `EV_KEY`.
 const EV_KEY: u16 = 1;
+/// `EV_SW`, and its `SW_HEADPHONE_INSERT` (value 1: in, 0: out).
+pub const EV_SW: u16 = 5;
+pub const SW_HEADPHONE_INSERT: u16 = 2;
+
+/// What the keypad reports: a key pressed, or headphones plugged in (`true`) or out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeypadEvent {
+    Key(KeypadKey),
+    Headphones(bool),
+}
+
+/// The event one kernel event is, if any (key presses, not releases or repeats; the
+/// headphone switch both ways).
+fn event_of(kind: u16, code: u16, value: i32) -> Option<KeypadEvent> {
+    match kind {
+        EV_KEY if value == 1 => key_for(code).map(KeypadEvent::Key),
+        EV_SW if code == SW_HEADPHONE_INSERT => Some(KeypadEvent::Headphones(value != 0)),
+        _ => None,
+    }
+}
 
 /// A key of a numeric keypad (or its equivalent on a keyboard), as pressed. Its
 /// `Debug` never shows a digit: the keypad types PINs.
@@ -124,6 +144,15 @@ impl InputEvent {
             InputEvent { kind: 0, code: 0, value: 0 },
         ]
     }
+
+    /// Headphones plugged in (`true`) or out, and the `SYN_REPORT` after it.
+    #[must_use]
+    pub fn headphones(inserted: bool) -> [InputEvent; 2] {
+        [
+            InputEvent { kind: EV_SW, code: SW_HEADPHONE_INSERT, value: i32::from(inserted) },
+            InputEvent { kind: 0, code: 0, value: 0 },
+        ]
+    }
 }
 
 /// Bytes → events: whole records only; a record cut short waits for the rest.
@@ -133,9 +162,9 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// Feeds bytes read; returns the keys pressed in them (releases and auto-repeats are
-    /// not presses; other events are ignored).
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<KeypadKey> {
+    /// Feeds bytes read; returns the keys pressed in them and the headphone switch's
+    /// changes (releases and auto-repeats are not presses; other events are ignored).
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<KeypadEvent> {
         self.partial.extend_from_slice(bytes);
         let whole = self.partial.len() / RECORD * RECORD;
         let keys = self.partial[..whole]
@@ -144,7 +173,7 @@ impl EventStream {
                 let kind = u16::from_ne_bytes([r[16], r[17]]);
                 let code = u16::from_ne_bytes([r[18], r[19]]);
                 let value = i32::from_ne_bytes([r[20], r[21], r[22], r[23]]);
-                (kind == EV_KEY && value == 1).then(|| key_for(code)).flatten()
+                event_of(kind, code, value)
             })
             .collect();
         self.partial.drain(..whole);
@@ -191,7 +220,7 @@ pub struct Keypad {
     source: Source,
     path: PathBuf,
     stream: EventStream,
-    pending: std::collections::VecDeque<KeypadKey>,
+    pending: std::collections::VecDeque<KeypadEvent>,
 }
 
 impl std::fmt::Debug for Keypad {
@@ -210,6 +239,7 @@ impl Keypad {
         use std::os::unix::fs::FileTypeExt;
         let open = |source| KeypadError::Open { path: path.to_path_buf(), source };
         let kind = std::fs::metadata(path).map_err(open)?.file_type();
+        let mut pending = std::collections::VecDeque::new();
         let source = if kind.is_char_device() {
             let mut device = evdev::Device::open(path).map_err(open)?;
             let keys = device.supported_keys();
@@ -220,6 +250,16 @@ impl Keypad {
             }
             device.grab().map_err(|source| KeypadError::GrabFailed { path: path.to_path_buf(), source })?;
             device.set_nonblocking(true).map_err(open)?;
+            // Headphones already in when the keypad is opened (or opened again).
+            let jack = device
+                .supported_switches()
+                .is_some_and(|s| s.contains(evdev::SwitchCode::SW_HEADPHONE_INSERT));
+            if jack
+                && let Ok(state) = device.get_switch_state()
+                && state.contains(evdev::SwitchCode::SW_HEADPHONE_INSERT)
+            {
+                pending.push_back(KeypadEvent::Headphones(true));
+            }
             Source::Device(Box::new(device))
         } else if kind.is_fifo() {
             // Read-write and non-blocking: the open does not wait for a writer, and the
@@ -236,19 +276,14 @@ impl Keypad {
             Source::File { file: std::fs::File::open(path).map_err(open)?, ended: false }
         };
         tracing::info!(path = %path.display(), "tactile keypad: open");
-        Ok(Keypad {
-            source,
-            path: path.to_path_buf(),
-            stream: EventStream::default(),
-            pending: std::collections::VecDeque::new(),
-        })
+        Ok(Keypad { source, path: path.to_path_buf(), stream: EventStream::default(), pending })
     }
 
-    /// The next key pressed within `timeout`, `None` if none.
+    /// The next key pressed or headphone switch change within `timeout`, `None` if none.
     ///
     /// # Errors
     /// [`KeypadError::Unplugged`], [`KeypadError::Io`].
-    pub fn next_key(&mut self, timeout: Duration) -> Result<Option<KeypadKey>, KeypadError> {
+    pub fn next_event(&mut self, timeout: Duration) -> Result<Option<KeypadEvent>, KeypadError> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(k) = self.pending.pop_front() {
@@ -287,11 +322,8 @@ impl Keypad {
             Source::Device(device) => match device.fetch_events() {
                 Ok(events) => {
                     for ev in events {
-                        if ev.event_type().0 == EV_KEY
-                            && ev.value() == 1
-                            && let Some(k) = key_for(ev.code())
-                        {
-                            self.pending.push_back(k);
+                        if let Some(e) = event_of(ev.event_type().0, ev.code(), ev.value()) {
+                            self.pending.push_back(e);
                         }
                     }
                     Ok(())
@@ -377,8 +409,31 @@ mod tests {
         let mut keys = s.feed(a);
         keys.extend(s.feed(b));
         keys.extend(s.feed(c));
-        assert_eq!(keys, [KeypadKey::Digit(1), KeypadKey::Enter]);
+        assert_eq!(keys, [KeypadEvent::Key(KeypadKey::Digit(1)), KeypadEvent::Key(KeypadKey::Enter)]);
         assert!(s.partial.is_empty());
+    }
+
+    #[test]
+    fn the_headphone_switch_is_read_both_ways_and_other_switches_are_not() {
+        let mut bytes = Vec::new();
+        for ev in InputEvent::headphones(true)
+            .into_iter()
+            // SW_LID (0): not the headphones.
+            .chain([InputEvent { kind: EV_SW, code: 0, value: 1 }])
+            .chain(InputEvent::key(55, true))
+            .chain(InputEvent::headphones(false))
+        {
+            bytes.extend(ev.to_record());
+        }
+        let events = EventStream::default().feed(&bytes);
+        assert_eq!(
+            events,
+            [
+                KeypadEvent::Headphones(true),
+                KeypadEvent::Key(KeypadKey::Star),
+                KeypadEvent::Headphones(false)
+            ]
+        );
     }
 
     #[test]
@@ -393,9 +448,12 @@ mod tests {
         }
         std::fs::write(&file, bytes).unwrap();
         let mut pad = Keypad::open(&file).unwrap();
-        assert_eq!(pad.next_key(Duration::from_millis(200)).unwrap(), Some(KeypadKey::Enter));
+        assert_eq!(
+            pad.next_event(Duration::from_millis(200)).unwrap(),
+            Some(KeypadEvent::Key(KeypadKey::Enter))
+        );
         let started = Instant::now();
-        assert_eq!(pad.next_key(Duration::from_millis(100)).unwrap(), None);
+        assert_eq!(pad.next_event(Duration::from_millis(100)).unwrap(), None);
         assert!(started.elapsed() >= Duration::from_millis(100), "waits its time, does not spin");
         assert_eq!(format!("{:?}", KeypadKey::Digit(3)), "Digit(_)", "no digit in a log line");
         let _ = std::fs::remove_dir_all(&dir);
@@ -431,7 +489,7 @@ mod tests {
         let mut keys = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(10);
         while keys.len() < 3 && Instant::now() < deadline {
-            if let Some(k) = pad.next_key(Duration::from_millis(100)).unwrap() {
+            if let Some(KeypadEvent::Key(k)) = pad.next_event(Duration::from_millis(100)).unwrap() {
                 keys.push(k);
             }
         }

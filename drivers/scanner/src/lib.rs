@@ -33,7 +33,7 @@ pub use error::{LineTooLong, ScannerError};
 pub use evdev::{BY_ID_DIR, DeviceSpec, EvdevScanner, find_device};
 pub use file::LineFileScanner;
 pub use keymap::{Keymap, Layout};
-pub use keypad::{Keypad, KeypadError, KeypadKey};
+pub use keypad::{Keypad, KeypadError, KeypadEvent, KeypadKey};
 pub use line::{LineAssembler, LineConfig, Terminator};
 pub use scanner::{Debounced, Scanner, pump};
 pub use serial::SerialScanner;

@@ -66,6 +66,8 @@ pub struct Console {
     presentation_at: Millis,
     /// Local seconds since midnight at `Millis(0)`, when the orchestrator has said.
     time_of_day_at_start: Option<u32>,
+    /// Headphones are in the tactile keypad's jack.
+    headphones: bool,
 }
 
 impl core::fmt::Debug for Console {
@@ -94,15 +96,18 @@ impl Console {
             now: Millis(0),
             presentation_at: Millis(0),
             time_of_day_at_start: None,
+            headphones: false,
         };
         console.presentation = console.library_presentation(AdminPage::Status);
         console
     }
 
-    /// The screen as the library set it up: its first language, normal text and colours.
+    /// The screen as the library set it up: its first language, normal text and colours;
+    /// keypad mode while headphones are in.
     fn library_presentation(&self, admin_page: AdminPage) -> Presentation {
         let language = self.languages.first().copied().unwrap_or(Language::Japanese);
-        Presentation { language, admin_page, ..Presentation::default() }
+        let tactile = crate::tactile::Tactile { on: self.headphones, ..Default::default() };
+        Presentation { language, admin_page, tactile, ..Presentation::default() }
     }
 
     /// The library's local time of day at `Millis(0)`, in seconds since midnight: the
@@ -240,6 +245,30 @@ impl Console {
         }
     }
 
+    /// Headphones plugged into the tactile keypad's jack (`true`) or out. In, the voice
+    /// speaks through them only and keypad mode is on, the screen said as the help key
+    /// says it (it stays on for the session, and for the next while they stay in); out,
+    /// the voice goes back to the speaker. The staff menu is left as it is.
+    pub fn headphones(&mut self, inserted: bool) -> Vec<Work> {
+        if self.headphones == inserted {
+            return Vec::new();
+        }
+        self.headphones = inserted;
+        if !inserted || self.admin.is_open() {
+            return Vec::new();
+        }
+        let tactile = &mut self.presentation.tactile;
+        tactile.on = true;
+        tactile.repeat = tactile.repeat.wrapping_add(1);
+        self.presentation_at = self.now;
+        if self.flow.is_idle() {
+            Vec::new()
+        } else {
+            // A patron at work: the session's timeout starts again.
+            self.patron(Event::Tap(crate::flow::Tap::StillHere))
+        }
+    }
+
     /// The answer to [`Work::CheckStaffPin`].
     pub fn staff_pin_checked(&mut self, ok: bool) -> Vec<Work> {
         let mut work = Vec::new();
@@ -287,6 +316,7 @@ impl Console {
         s.counter_mode = self.flow.is_counter();
         s.focus = crate::tactile::focused(&s, &self.presentation.tactile).unwrap_or_default();
         s.repeat = self.presentation.tactile.repeat;
+        s.headphones = self.headphones;
         let barcode = match view.screen {
             Screen::HandOff { method: HandOff::Barcode, number, .. } => number,
             _ => None,
@@ -457,6 +487,40 @@ mod tests {
             work.iter().any(|w| matches!(w, Work::Effect(crate::flow::Effect::VerifyPin { .. }))),
             "Enter is OK: {work:?}"
         );
+    }
+
+    #[test]
+    fn headphones_turn_keypad_mode_on_and_keep_it_while_they_stay_in() {
+        use crate::tactile::Key as K;
+        let mut c = Console::new(ConsoleSettings::default());
+        assert!(!c.scene().headphones);
+        assert!(c.scene().focus.is_empty(), "keypad mode off");
+        c.headphones(true);
+        let s = c.scene();
+        assert!(s.headphones);
+        assert_eq!((s.focus.as_str(), s.repeat), ("call-staff", 1), "keypad mode on, the screen said");
+        c.headphones(true);
+        assert_eq!(c.scene().repeat, 1, "no change, nothing said again");
+        at_the_pin_pad(&mut c);
+        assert_eq!(c.scene().focus, "submit");
+        // The patron leaves, the headphones stay: the next session is in keypad mode too.
+        c.event(Event::CardRemoved);
+        assert_eq!(c.scene().screen, UiScreen::Idle);
+        assert_eq!(c.scene().focus, "call-staff");
+        // Out: the voice back on the speaker; the session's keypad mode stays.
+        at_the_pin_pad(&mut c);
+        c.headphones(false);
+        let s = c.scene();
+        assert!(!s.headphones);
+        assert_eq!(s.focus, "submit");
+        c.event(Event::CardRemoved);
+        assert!(c.scene().focus.is_empty(), "the next session starts by touch");
+        // Plugged in with the staff menu open: the menu stays as it is.
+        c.event(Event::Scanned(crate::flow::Scan::StaffCard));
+        c.headphones(true);
+        assert!(c.scene().focus.is_empty(), "staff screens have no keypad mode");
+        c.keypad(K::Help);
+        assert!(c.scene().focus.is_empty());
     }
 
     /// Recent events carry the library's wall-clock time once the orchestrator has said

@@ -858,6 +858,8 @@ pub struct Scene {
     pub focus: String,
     /// Bumped by the keypad's help key: the voice says the screen again.
     pub repeat: u32,
+    /// Headphones are in the keypad's jack: the voice speaks through them only.
+    pub headphones: bool,
 }
 
 /// The counter's hand-off screen.
@@ -987,6 +989,7 @@ impl Default for Scene {
             returns_on: false,
             focus: String::new(),
             repeat: 0,
+            headphones: false,
             can_print_account_receipt: false,
         }
     }

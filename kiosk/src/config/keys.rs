@@ -370,6 +370,12 @@ const AUDIO: &[Key] = &[
         Some(r#""/usr/share/kiosk/kiosk-voice.pack""#),
         "the spoken prompts (the .deb installs them)",
     ),
+    key(
+        "headphones",
+        Text,
+        None,
+        "the headphone jack's ALSA device when it is not the speaker's (an audio keypad's own sound card)",
+    ),
 ];
 
 const KEYPAD: &[Key] = &[key(

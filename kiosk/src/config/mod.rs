@@ -161,6 +161,10 @@ pub struct Audio {
     pub voice: bool,
     /// The prompt pack.
     pub prompts: std::path::PathBuf,
+    /// The ALSA device of the headphone jack, when it is not `device` itself (an audio
+    /// keypad's own sound card); `None`: the speaker's device, whose jack silences the
+    /// speaker when headphones go in.
+    pub headphones: Option<String>,
 }
 
 /// Where the .deb and the image install the prompt pack.
@@ -168,7 +172,13 @@ pub const PROMPTS: &str = "/usr/share/kiosk/kiosk-voice.pack";
 
 impl Default for Audio {
     fn default() -> Self {
-        Audio { device: Some("default".to_owned()), volume: 70, voice: true, prompts: PROMPTS.into() }
+        Audio {
+            device: Some("default".to_owned()),
+            volume: 70,
+            voice: true,
+            prompts: PROMPTS.into(),
+            headphones: None,
+        }
     }
 }
 

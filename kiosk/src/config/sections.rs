@@ -1021,12 +1021,21 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
     let volume = s.integer(walk, "volume").value();
     let voice = s.boolean(walk, "voice").value();
     let prompts = s.string(walk, "prompts").then(walk, s.path("prompts"), |raw| resolve(&base, &raw));
+    let headphones = s.string(walk, "headphones").then(walk, s.path("headphones"), |d| match d.trim() {
+        "" | "none" => Err(bad(
+            "the headphones' device name is empty",
+            "name the ALSA device of the headphone jack (`aplay -L` lists them), or leave the key out \
+             when the jack is the speaker's own",
+        )),
+        name => Ok(name.to_owned()),
+    });
     s.finish(walk, |_| None);
     Some(Audio {
         device: device.value()?,
         volume: u8::try_from(volume?).unwrap_or(70),
         voice: voice?,
         prompts: prompts.value()?,
+        headphones: headphones.optional()?,
     })
 }
 

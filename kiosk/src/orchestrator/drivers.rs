@@ -799,7 +799,8 @@ pub fn key_meaning(key: kiosk_scanner::KeypadKey) -> kiosk_core::tactile::Key {
     }
 }
 
-/// The tactile keypad's supervisor: open it, send its keys to the event loop, and after
+/// The tactile keypad's supervisor: open it, send its keys and its headphone jack's
+/// changes to the event loop, and after
 /// a failure (unplugged) open it again with back-off (1 s doubling to 30 s); the status
 /// page says which.
 pub fn start_keypad(device: Option<&Path>, inputs: &mpsc::UnboundedSender<Input>) -> Result<(), StartError> {
@@ -821,15 +822,21 @@ pub fn start_keypad(device: Option<&Path>, inputs: &mpsc::UnboundedSender<Input>
                             if tx.is_closed() {
                                 return;
                             }
-                            match keypad.next_key(Duration::from_millis(500)) {
-                                Ok(Some(key)) => {
+                            match keypad.next_event(Duration::from_millis(500)) {
+                                Ok(Some(kiosk_scanner::KeypadEvent::Key(key))) => {
                                     let _ = tx.send(Input::Keypad(key_meaning(key)));
+                                }
+                                Ok(Some(kiosk_scanner::KeypadEvent::Headphones(inserted))) => {
+                                    tracing::info!(inserted, "tactile keypad: headphones");
+                                    let _ = tx.send(Input::Headphones(inserted));
                                 }
                                 Ok(None) => {}
                                 Err(e) => break e,
                             }
                         };
                         tracing::error!(error = %failed, "the tactile keypad failed; opening it again");
+                        // Its jack went with it: the voice back on the speaker.
+                        let _ = tx.send(Input::Headphones(false));
                         let row = status_row(Device::Keypad, DeviceState::NotWorking, 0, &failed.to_string());
                         let _ = tx.send(Input::Status(row));
                     }

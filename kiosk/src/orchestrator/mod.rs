@@ -80,6 +80,8 @@ pub enum Input {
     Pad(kiosk_core::flow::OnPad),
     /// A key of the tactile keypad, as the key map reads it.
     Keypad(kiosk_core::tactile::Key),
+    /// Headphones into the keypad's jack (`true`) or out.
+    Headphones(bool),
     /// A tag that is not a library item was put on the pad (ignored; staff see it).
     TagIgnored,
     /// A book's security could not be set to follow its loan outside a patron's
@@ -309,7 +311,10 @@ impl Orchestrator {
             scene.demo_card_on_reader = demo.card_on_reader();
         }
         let before = self.scenes.send_replace(scene);
-        self.voice.scene_changed(&before, &self.scenes.borrow());
+        let sound_changed = self.voice.scene_changed(&before, &self.scenes.borrow());
+        if sound_changed {
+            self.status.set(self.voice.status());
+        }
         self.mark_busy();
     }
 
@@ -388,6 +393,7 @@ impl Orchestrator {
             Input::StaffPinChecked(ok) => self.console.staff_pin_checked(ok),
             Input::Pad(on) => self.console.event(Event::Pad(on)),
             Input::Keypad(key) => self.console.keypad(key),
+            Input::Headphones(inserted) => self.console.headphones(inserted),
             Input::TagIgnored => {
                 self.console.log(kiosk_ui::EventKind::TagIgnored, 0, 0);
                 Vec::new()

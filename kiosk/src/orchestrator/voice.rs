@@ -7,10 +7,15 @@
 //! which staff change until a restart), and whether prompts are spoken (`voice`, else the
 //! tones only) from which pack (`prompts`). A device that cannot be opened or a pack that
 //! cannot be read leaves the kiosk lending; the staff menu's status page says why.
+//!
+//! While headphones are in the tactile keypad's jack (`Scene::headphones`), every sound
+//! goes to them: to `[audio] headphones` when the jack is a device of its own (opened at
+//! start, and again when they go in if it was not there then), else to `device`, whose
+//! jack silences the speaker. What plays on the other is cut when they go in or out.
 
 use std::sync::Arc;
 
-use kiosk_audio::{AlsaOutput, Clip, Output, Pack, Player, Sound, Tone};
+use kiosk_audio::{AlsaOutput, Clip, Pack, Player, Sound, Tone};
 use kiosk_core::scene::{Device, DeviceState, Language, Scene, StatusRow};
 use kiosk_core::voice::{Cue, Say, announce};
 
@@ -27,6 +32,32 @@ pub struct Voice {
     /// What the status page says of the device (and the pack).
     problem: Option<String>,
     device: String,
+    /// The headphone jack's own device, when `[audio] headphones` names one.
+    jack: Option<Jack>,
+    volume: u8,
+}
+
+/// The headphone jack's own device: its player once it opened, or why it did not.
+struct Jack {
+    device: String,
+    player: Option<Player>,
+    problem: Option<String>,
+}
+
+impl Jack {
+    fn open(device: &str, volume: u8) -> Jack {
+        match AlsaOutput::open(device) {
+            Ok(output) => Jack {
+                device: device.to_owned(),
+                player: Some(Player::start(Box::new(output), volume)),
+                problem: None,
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "the headphone jack cannot be opened: headphones plugged in will not be heard until it can");
+                Jack { device: device.to_owned(), player: None, problem: Some(e.to_string()) }
+            }
+        }
+    }
 }
 
 impl core::fmt::Debug for Voice {
@@ -39,58 +70,94 @@ impl core::fmt::Debug for Voice {
 }
 
 impl Voice {
-    /// Opens `[audio]`'s device and reads its pack, keeping the prompts of the
-    /// `languages` the kiosk offers. Never fails: what could not be set up is logged and
-    /// shown on the status page, and the kiosk goes on without it.
+    /// Opens `[audio]`'s device (and the headphone jack's, when it has its own) and
+    /// reads its pack, keeping the prompts of the `languages` the kiosk offers. Never
+    /// fails: what could not be set up is logged and shown on the status page, and the
+    /// kiosk goes on without it. `device = "none"` with a `headphones` device: a kiosk
+    /// that speaks through headphones only (a quiet reading room).
     #[must_use]
     pub fn start(audio: &Audio, languages: &[Language]) -> Voice {
-        let Some(device) = &audio.device else {
-            return Voice { player: None, prompts: None, problem: None, device: String::new() };
-        };
-        match AlsaOutput::open(device) {
-            Ok(output) => Voice::with_output(audio, languages, Box::new(output), device),
+        let mut problem = None;
+        let player = audio.device.as_deref().and_then(|device| match AlsaOutput::open(device) {
+            Ok(output) => Some(Player::start(Box::new(output), audio.volume)),
             Err(e) => {
-                tracing::error!(error = %e, "the kiosk is silent");
-                Voice { player: None, prompts: None, problem: Some(e.to_string()), device: device.clone() }
+                tracing::error!(error = %e, "the speaker is silent");
+                problem = Some(e.to_string());
+                None
             }
-        }
-    }
-
-    /// The voice on an output already open (the tests' recorder, or the device).
-    #[must_use]
-    pub fn with_output(
-        audio: &Audio,
-        languages: &[Language],
-        output: Box<dyn Output>,
-        device: &str,
-    ) -> Voice {
-        let player = Player::start(output, audio.volume);
+        });
+        let jack = audio.headphones.as_deref().map(|d| Jack::open(d, audio.volume));
+        let heard = player.is_some() || jack.is_some();
         let codes: Vec<&str> = languages.iter().map(|l| l.code()).collect();
-        let (prompts, problem) = if audio.voice {
+        let prompts = if audio.voice && heard {
             match read_pack(&audio.prompts, &codes) {
-                Ok(pack) => (Some(Arc::new(pack)), None),
+                Ok(pack) => Some(Arc::new(pack)),
                 Err(why) => {
                     tracing::error!(problem = %why, "the kiosk plays its tones only");
-                    (None, Some(why))
+                    problem = problem.or(Some(why));
+                    None
                 }
             }
         } else {
-            (None, None)
+            None
         };
-        Voice { player: Some(player), prompts, problem, device: device.to_owned() }
+        let device = audio.device.clone().unwrap_or_default();
+        Voice { player, prompts, problem, device, jack, volume: audio.volume }
+    }
+
+    /// The headphone jack's own player, when it is open.
+    fn jack(&self) -> Option<&Player> {
+        self.jack.as_ref().and_then(|j| j.player.as_ref())
+    }
+
+    /// Where sounds go now: while headphones are in, their own device when it is open,
+    /// else the speaker's device (whose jack they are in); else the speaker.
+    fn output(&self, headphones: bool) -> Option<&Player> {
+        if headphones { self.jack().or(self.player.as_ref()) } else { self.player.as_ref() }
     }
 
     /// Plays what changing from `before` to `after` calls for, cutting what plays now.
-    pub fn scene_changed(&self, before: &Scene, after: &Scene) {
-        let Some(player) = &self.player else { return };
+    /// Returns `true` when the status page's line changed (the headphones' device
+    /// opened when they went in).
+    pub fn scene_changed(&mut self, before: &Scene, after: &Scene) -> bool {
+        let mut changed = false;
+        if after.headphones != before.headphones {
+            changed = self.jack_changed(after.headphones);
+        }
+        let Some(player) = self.output(after.headphones) else { return changed };
         let says = announce(before, after);
         if says.is_empty() {
-            return;
+            return changed;
         }
         let clips = self.clips(&says, after.language);
         if !clips.is_empty() {
             player.play(Sound::Sequence(clips));
         }
+        changed
+    }
+
+    /// Headphones went in or out: what plays on the other output is cut; a jack device
+    /// that was not there at start is opened now. `true`: it opened.
+    fn jack_changed(&mut self, inserted: bool) -> bool {
+        let mut opened = false;
+        if inserted
+            && let Some(jack) = &mut self.jack
+            && jack.player.is_none()
+        {
+            let volume = self.player.as_ref().map_or(self.volume, Player::volume);
+            *jack = Jack::open(&jack.device, volume);
+            opened = jack.player.is_some();
+        }
+        match (inserted, self.jack()) {
+            (true, Some(_)) => {
+                if let Some(speaker) = &self.player {
+                    speaker.stop();
+                }
+            }
+            (false, Some(jack)) => jack.stop(),
+            _ => {}
+        }
+        opened
     }
 
     /// The sounds of `says`, prompts in `language` (a prompt the pack lacks is left
@@ -114,29 +181,28 @@ impl Voice {
             .collect()
     }
 
-    /// Staff's test sound: the good-scan tone and the idle screen's prompt in `language`.
+    /// Staff's test sound on the speaker (the headphones when there is none): the
+    /// good-scan tone and the idle screen's prompt in `language`.
     pub fn test_sound(&self, language: Language) {
-        let Some(player) = &self.player else { return };
+        let Some(player) = self.player.as_ref().or(self.jack()) else { return };
         let says = [Say::Cue(Cue::GoodScan), Say::Prompt("idle".to_owned())];
         player.play(Sound::Sequence(self.clips(&says, language)));
     }
 
     /// Turns the volume up (`true`) or down by [`VOLUME_STEP`], within 0–100 %.
+    /// The headphones follow.
     pub fn step_volume(&self, louder: bool) {
-        if let Some(player) = &self.player {
-            let v = player.volume();
-            player.set_volume(if louder {
-                v.saturating_add(VOLUME_STEP).min(100)
-            } else {
-                v.saturating_sub(VOLUME_STEP)
-            });
+        let Some(v) = self.volume() else { return };
+        let v = if louder { v.saturating_add(VOLUME_STEP).min(100) } else { v.saturating_sub(VOLUME_STEP) };
+        for player in self.player.iter().chain(self.jack()) {
+            player.set_volume(v);
         }
     }
 
     /// The volume now, percent (`None`: no device).
     #[must_use]
     pub fn volume(&self) -> Option<u8> {
-        self.player.as_ref().map(Player::volume)
+        self.player.as_ref().or(self.jack()).map(Player::volume)
     }
 
     /// The status page's line for the sound.
@@ -144,22 +210,31 @@ impl Voice {
     pub fn status(&self) -> StatusRow {
         use kiosk_core::scene::status_row;
         let volume = i32::from(self.volume().unwrap_or(0));
-        match (&self.player, &self.problem) {
-            (None, None) => status_row(Device::Sound, DeviceState::NotConfigured, 0, ""),
-            (None, Some(why)) => status_row(Device::Sound, DeviceState::NotWorking, 0, why),
-            (Some(_), Some(why)) => status_row(Device::Sound, DeviceState::NotWorking, volume, why),
-            (Some(_), None) if self.prompts.is_none() => {
-                status_row(Device::Sound, DeviceState::SoundTonesOnly, volume, &self.device)
+        let jack = self.jack.as_ref();
+        let problem = self.problem.as_ref().or(jack.and_then(|j| j.problem.as_ref()));
+        // A kiosk speaking through headphones only is shown by their device.
+        let device = match jack {
+            Some(j) if self.device.is_empty() => &j.device,
+            _ => &self.device,
+        };
+        if self.player.is_none() && jack.is_none() && problem.is_none() {
+            return status_row(Device::Sound, DeviceState::NotConfigured, 0, "");
+        }
+        match problem {
+            Some(why) => status_row(Device::Sound, DeviceState::NotWorking, volume, why),
+            None if self.prompts.is_none() => {
+                status_row(Device::Sound, DeviceState::SoundTonesOnly, volume, device)
             }
-            (Some(_), None) => status_row(Device::Sound, DeviceState::SoundReady, volume, &self.device),
+            None => status_row(Device::Sound, DeviceState::SoundReady, volume, device),
         }
     }
 
     /// Stops what plays and closes the device (at shutdown).
     pub fn finish(self) {
-        if let Some(player) = self.player {
+        let jack = self.jack.and_then(|j| j.player);
+        for player in self.player.into_iter().chain(jack) {
             player.stop();
-            player.finish();
+            let _ = player.finish();
         }
     }
 }

@@ -73,6 +73,8 @@ fn run(args: &[String]) -> Result<(), String> {
         sequence.push(c);
     }
     player.play(Sound::Sequence(sequence));
-    player.finish();
-    Ok(())
+    match player.finish() {
+        0 => Ok(()),
+        n => Err(format!("{device}: {n} write(s) failed, the sound was cut short")),
+    }
 }
