@@ -17,7 +17,8 @@
 //!
 //! The first key turns keypad mode on for the session and has the screen said (a digit
 //! on the PIN pad types at once): the chosen button is framed on the screen and named
-//! aloud; it ends with the session.
+//! aloud; it ends with the session. Headphones plugged into the keypad's jack turn it on
+//! too, and keep it on between sessions while they stay in (`Console::headphones`).
 
 use crate::scene::{AccountStage, Language, PinStage, Scene, Screen, UiAction};
 
