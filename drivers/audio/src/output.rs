@@ -32,7 +32,9 @@ pub trait Output: Send {
 
 /// An ALSA playback device, by name (`default`, `plughw:CARD=Headphones`, `hdmi:…`).
 pub struct AlsaOutput {
-    pcm: alsa::PCM,
+    /// Open in non-blocking mode: an open never waits for a device another holds, and a
+    /// write waits for room with `snd_pcm_wait`. `None` only while it is opened again.
+    pcm: Option<alsa::PCM>,
     device: String,
 }
 
@@ -44,18 +46,18 @@ impl std::fmt::Debug for AlsaOutput {
 
 impl AlsaOutput {
     /// Opens `device` for 16 kHz mono 16-bit with a 60 ms buffer (a new clip cuts in
-    /// within that).
+    /// within that). Never waits: a device another program holds is an error at once.
     ///
     /// # Errors
-    /// [`AudioError::Open`]: no such device, or it cannot play that format (a `plughw:`
-    /// or `default` device converts).
+    /// [`AudioError::Open`]: no such device, it is busy, or it cannot play that format
+    /// (a `plughw:` or `default` device converts).
     pub fn open(device: &str) -> Result<AlsaOutput, AudioError> {
         use alsa::pcm::{Access, Format, HwParams};
         let open = |reason: &dyn std::fmt::Display| AudioError::Open {
             device: device.into(),
             reason: reason.to_string(),
         };
-        let pcm = alsa::PCM::new(device, alsa::Direction::Playback, false).map_err(|e| open(&e))?;
+        let pcm = alsa::PCM::new(device, alsa::Direction::Playback, true).map_err(|e| open(&e))?;
         {
             let hw = HwParams::any(&pcm).map_err(|e| open(&e))?;
             hw.set_channels(1).map_err(|e| open(&e))?;
@@ -70,22 +72,31 @@ impl AlsaOutput {
                 return Err(open(&format!("it plays {rate} Hz, not {RATE} Hz; use its plughw: name")));
             }
         }
-        Ok(AlsaOutput { pcm, device: device.to_owned() })
+        Ok(AlsaOutput { pcm: Some(pcm), device: device.to_owned() })
     }
 }
 
 impl Output for AlsaOutput {
     fn write(&mut self, samples: &[i16]) -> Result<(), AudioError> {
-        let io = self.pcm.io_i16().map_err(|e| AudioError::Write(e.to_string()))?;
+        let gone = || AudioError::Write("the device is closed".into());
+        let pcm = self.pcm.as_ref().ok_or_else(gone)?;
+        let io = pcm.io_i16().map_err(|e| AudioError::Write(e.to_string()))?;
         let mut rest = samples;
         let mut recoveries = 0;
         while !rest.is_empty() {
             match io.writei(rest) {
                 Ok(n) => rest = &rest[n.min(rest.len())..],
+                // The buffer is full: wait for room (a period plays in 10 ms).
+                Err(e)
+                    if std::io::Error::from_raw_os_error(e.errno()).kind()
+                        == std::io::ErrorKind::WouldBlock =>
+                {
+                    pcm.wait(Some(100)).map_err(|e| AudioError::Write(e.to_string()))?;
+                }
                 // An underrun (the device ran dry between clips): prepare and go on.
                 Err(e) if recoveries < 3 => {
                     recoveries += 1;
-                    self.pcm.try_recover(e, true).map_err(|e| AudioError::Write(e.to_string()))?;
+                    pcm.try_recover(e, true).map_err(|e| AudioError::Write(e.to_string()))?;
                 }
                 Err(e) => return Err(AudioError::Write(e.to_string())),
             }
@@ -95,16 +106,27 @@ impl Output for AlsaOutput {
 
     fn cut(&mut self) {
         // Both only fail on a device already gone; the next write says so.
-        let _ = self.pcm.drop();
-        let _ = self.pcm.prepare();
+        if let Some(pcm) = &self.pcm {
+            let _ = pcm.drop();
+            let _ = pcm.prepare();
+        }
     }
 
     fn drain(&mut self) {
-        // Fails only on a device already gone: nothing left to play then.
-        let _ = self.pcm.drain();
+        // Non-blocking: the drain goes on in the device; wait for it (at most a buffer
+        // and a little more), then the device is closed.
+        let Some(pcm) = &self.pcm else { return };
+        if pcm.drain().is_err() {
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            while pcm.state() == alsa::pcm::State::Draining && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 
     fn reopen(&mut self) -> Result<(), AudioError> {
+        // The old handle first: an exclusive device is free before it is opened again.
+        self.pcm = None;
         *self = AlsaOutput::open(&self.device)?;
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! to the [`Output`] 10 ms at a time, and between two periods looks for a newer sound,
 //! which cuts the one playing.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ pub struct Player {
     volume: Arc<AtomicU8>,
     latencies: Arc<Mutex<Vec<Duration>>>,
     /// Writes the device refused.
-    failures: Arc<std::sync::atomic::AtomicU32>,
+    failures: Arc<AtomicU32>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -48,7 +48,7 @@ impl Player {
         let (tx, rx) = mpsc::channel();
         let volume = Arc::new(AtomicU8::new(volume.min(100)));
         let latencies = Arc::new(Mutex::new(Vec::new()));
-        let failures = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let failures = Arc::new(AtomicU32::new(0));
         let (v, l, f) = (volume.clone(), latencies.clone(), failures.clone());
         let spawned =
             std::thread::Builder::new().name("audio".into()).spawn(move || run(output, &rx, &v, &l, &f));
@@ -112,7 +112,7 @@ fn run(
     rx: &Receiver<Command>,
     volume: &AtomicU8,
     latencies: &Mutex<Vec<Duration>>,
-    failures: &std::sync::atomic::AtomicU32,
+    failures: &AtomicU32,
 ) {
     // The clips of the sound playing, the one at, and the sample at in it.
     let mut playing: Vec<Clip> = Vec::new();
@@ -200,14 +200,21 @@ fn run(
             }
         }
         if let Err(e) = output.write(&buf) {
-            if !broken {
-                tracing::warn!(error = %e, "the sound device failed: opening it again before the next sound");
-            }
             failures.fetch_add(1, Ordering::Relaxed);
+            // Unplugged and plugged back, the old handle fails its first write: opened
+            // again at once, the sound starts over; else it is opened before the next.
+            if !broken && output.reopen().is_ok() {
+                tracing::warn!(error = %e, "the sound device failed and was opened again");
+                (clip, at, written) = (0, 0, false);
+                broken = true;
+                continue;
+            }
+            tracing::warn!(error = %e, "the sound device failed: opening it again before the next sound");
             (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
             broken = true;
             continue;
         }
+        broken = false;
         written = true;
         at = end;
         if at >= current.len() {
@@ -244,17 +251,19 @@ mod tests {
         assert_eq!(player.volume(), 100);
     }
 
-    /// An output that fails its writes while `gone`, and counts its reopens.
+    /// An output that fails its writes while `gone` (its reopens too), or its next write
+    /// once (`stale`: a handle to a device plugged back in), and counts its reopens.
     #[derive(Clone, Default)]
     struct Unplugged {
         gone: Arc<std::sync::atomic::AtomicBool>,
+        stale: Arc<std::sync::atomic::AtomicBool>,
         reopens: Arc<std::sync::atomic::AtomicUsize>,
         samples: Arc<Mutex<usize>>,
     }
 
     impl Output for Unplugged {
         fn write(&mut self, samples: &[i16]) -> Result<(), crate::AudioError> {
-            if self.gone.load(Ordering::SeqCst) {
+            if self.gone.load(Ordering::SeqCst) || self.stale.swap(false, Ordering::SeqCst) {
                 return Err(crate::AudioError::Write("No such device".into()));
             }
             *self.samples.lock().unwrap() += samples.len();
@@ -271,27 +280,30 @@ mod tests {
     }
 
     #[test]
-    fn a_device_unplugged_is_opened_again_before_the_next_sound_once_it_is_back() {
+    fn a_device_that_fails_is_opened_again_and_its_sound_is_not_lost_once_it_is_back() {
         let out = Unplugged::default();
         let player = Player::start(Box::new(out.clone()), 100);
-        let click = Tone::KeyClick.samples().len();
+        let samples = || *out.samples.lock().unwrap();
+        let (click, scan) = (Tone::KeyClick.samples().len(), Tone::GoodScan.samples().len());
         player.play(Sound::Tone(Tone::KeyClick));
-        wait_until(|| *out.samples.lock().unwrap() == click);
+        wait_until(|| samples() == click);
         assert_eq!(out.reopens.load(Ordering::SeqCst), 0, "no reopen while it works");
-        // Unplugged: the sound fails; the next is not written, and the device is tried.
+        // Plugged out and back in between two sounds: the old handle fails its first
+        // write, the device is opened again at once and the sound plays whole.
+        out.stale.store(true, Ordering::SeqCst);
+        player.play(Sound::Tone(Tone::GoodScan));
+        wait_until(|| samples() == click + scan);
+        assert_eq!(out.reopens.load(Ordering::SeqCst), 1);
+        // Gone: the sound is dropped (it cannot be opened again)...
         out.gone.store(true, Ordering::SeqCst);
-        wait_until(|| {
-            player.play(Sound::Tone(Tone::KeyClick));
-            std::thread::sleep(Duration::from_millis(20));
-            out.reopens.load(Ordering::SeqCst) >= 1
-        });
-        assert_eq!(*out.samples.lock().unwrap(), click);
-        // Back: the next sound opens it and plays whole.
+        player.play(Sound::Tone(Tone::KeyClick));
+        wait_until(|| out.reopens.load(Ordering::SeqCst) == 2);
+        // ...and back: the next sound opens it and plays whole.
         out.gone.store(false, Ordering::SeqCst);
         player.play(Sound::Tone(Tone::GoodScan));
-        let scan = Tone::GoodScan.samples().len();
-        wait_until(|| *out.samples.lock().unwrap() == click + scan);
-        assert!(player.finish() >= 1, "the failed writes are counted");
+        wait_until(|| samples() == click + 2 * scan);
+        assert_eq!(out.reopens.load(Ordering::SeqCst), 3);
+        assert_eq!(player.finish(), 2, "the two failed writes are counted");
     }
 
     #[test]

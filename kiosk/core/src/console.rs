@@ -102,12 +102,17 @@ impl Console {
         console
     }
 
-    /// The screen as the library set it up: its first language, normal text and colours;
-    /// keypad mode while headphones are in.
+    /// The screen as the library set it up: its first language, normal text and colours.
     fn library_presentation(&self, admin_page: AdminPage) -> Presentation {
         let language = self.languages.first().copied().unwrap_or(Language::Japanese);
-        let tactile = crate::tactile::Tactile { on: self.headphones, ..Default::default() };
-        Presentation { language, admin_page, tactile, ..Presentation::default() }
+        Presentation { language, admin_page, ..Presentation::default() }
+    }
+
+    /// The keypad's state: the presentation's, and on whenever headphones are in.
+    fn tactile(&self) -> crate::tactile::Tactile {
+        let mut t = self.presentation.tactile.clone();
+        t.on |= self.headphones;
+        t
     }
 
     /// The library's local time of day at `Millis(0)`, in seconds since midnight: the
@@ -232,7 +237,7 @@ impl Console {
             return Vec::new();
         }
         let scene = self.scene();
-        let mut tactile = self.presentation.tactile.clone();
+        let mut tactile = self.tactile();
         let pressed = crate::tactile::press(&scene, &mut tactile, key);
         self.presentation.tactile = tactile;
         self.presentation_at = self.now;
@@ -246,15 +251,20 @@ impl Console {
     }
 
     /// Headphones plugged into the tactile keypad's jack (`true`) or out. In, the voice
-    /// speaks through them only and keypad mode is on, the screen said as the help key
-    /// says it (it stays on for the session, and for the next while they stay in); out,
-    /// the voice goes back to the speaker. The staff menu is left as it is.
+    /// speaks through them only and keypad mode is on while they stay in, the screen said
+    /// as the help key says it (plugged in over the staff menu: from when it closes);
+    /// out, the voice goes back to the speaker and keypad mode stays for the session.
     pub fn headphones(&mut self, inserted: bool) -> Vec<Work> {
         if self.headphones == inserted {
             return Vec::new();
         }
         self.headphones = inserted;
-        if !inserted || self.admin.is_open() {
+        if self.admin.is_open() {
+            return Vec::new();
+        }
+        if !inserted {
+            // A session that began with them in keeps its keypad mode.
+            self.presentation.tactile.on |= !self.flow.is_idle();
             return Vec::new();
         }
         let tactile = &mut self.presentation.tactile;
@@ -314,7 +324,7 @@ impl Console {
         }
         s.recent_events = self.events.iter().rev().cloned().collect();
         s.counter_mode = self.flow.is_counter();
-        s.focus = crate::tactile::focused(&s, &self.presentation.tactile).unwrap_or_default();
+        s.focus = crate::tactile::focused(&s, &self.tactile()).unwrap_or_default();
         s.repeat = self.presentation.tactile.repeat;
         s.headphones = self.headphones;
         let barcode = match view.screen {
@@ -507,7 +517,8 @@ mod tests {
         c.event(Event::CardRemoved);
         assert_eq!(c.scene().screen, UiScreen::Idle);
         assert_eq!(c.scene().focus, "call-staff");
-        // Out: the voice back on the speaker; the session's keypad mode stays.
+        // Out: the voice back on the speaker; the session's keypad mode stays (this
+        // session began with them in, no key pressed yet).
         at_the_pin_pad(&mut c);
         c.headphones(false);
         let s = c.scene();
@@ -515,12 +526,17 @@ mod tests {
         assert_eq!(s.focus, "submit");
         c.event(Event::CardRemoved);
         assert!(c.scene().focus.is_empty(), "the next session starts by touch");
-        // Plugged in with the staff menu open: the menu stays as it is.
+        // Plugged in with the staff menu open: the menu stays as it is...
         c.event(Event::Scanned(crate::flow::Scan::StaffCard));
         c.headphones(true);
         assert!(c.scene().focus.is_empty(), "staff screens have no keypad mode");
         c.keypad(K::Help);
         assert!(c.scene().focus.is_empty());
+        // ...and keypad mode is on from when it closes (the idle screen said, its first
+        // button named: a new screen).
+        c.action(UiAction::AdminClose);
+        assert_eq!(c.scene().screen, UiScreen::Idle);
+        assert_eq!(c.scene().focus, "call-staff");
     }
 
     /// Recent events carry the library's wall-clock time once the orchestrator has said

@@ -79,8 +79,21 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let security = security(&mut walk, security_s);
     let offline = offline(&mut walk, offline_s);
     let statistics = statistics(&mut walk, statistics_s);
+    let audio_span = audio_s.is_present().then(|| audio_s.header_span());
     let audio = audio(&mut walk, audio_s);
     let keypad = keypad(&mut walk, keypad_s);
+    if let (Some(a), Some(None), Some(span)) = (&audio, &keypad, audio_span)
+        && a.headphones.is_some()
+    {
+        walk.report(
+            span,
+            "audio.headphones",
+            bad(
+                "headphones are noticed by the tactile keypad's jack, and there is no [keypad]",
+                "set [keypad] device to the keypad the headphones plug into, or leave headphones out",
+            ),
+        );
+    }
     let metrics = metrics(&mut walk, metrics_s);
     let rfid_span = rfid_s.is_present().then(|| rfid_s.header_span());
     let rfid = rfid(&mut walk, rfid_s);
@@ -1021,17 +1034,29 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
     let volume = s.integer(walk, "volume").value();
     let voice = s.boolean(walk, "voice").value();
     let prompts = s.string(walk, "prompts").then(walk, s.path("prompts"), |raw| resolve(&base, &raw));
+    // Invalid (`None`) or the device's name (`Some(None)`: "none").
+    let device = device.value();
+    let speaker = device.clone().flatten();
     let headphones = s.string(walk, "headphones").then(walk, s.path("headphones"), |d| match d.trim() {
-        "" | "none" => Err(bad(
+        "" => Err(bad(
             "the headphones' device name is empty",
             "name the ALSA device of the headphone jack (`aplay -L` lists them), or leave the key out \
              when the jack is the speaker's own",
+        )),
+        "none" => Err(bad(
+            "\"none\" is not a device: headphones are silenced by leaving them out",
+            "name the ALSA device of the headphone jack, or leave the key out when the jack is the \
+             speaker's own",
+        )),
+        name if speaker.as_deref() == Some(name) => Err(bad(
+            "the headphones' device is the speaker's own device",
+            "leave headphones out when the jack is the speaker's own (the voice stays on device)",
         )),
         name => Ok(name.to_owned()),
     });
     s.finish(walk, |_| None);
     Some(Audio {
-        device: device.value()?,
+        device: device?,
         volume: u8::try_from(volume?).unwrap_or(70),
         voice: voice?,
         prompts: prompts.value()?,

@@ -313,7 +313,12 @@ impl Orchestrator {
         let before = self.scenes.send_replace(scene);
         let sound_changed = self.voice.scene_changed(&before, &self.scenes.borrow());
         if sound_changed {
+            // The headphones' device opened as they went in: the status page and IT's
+            // health say so now, not at the next step.
             self.status.set(self.voice.status());
+            let rows = self.status.scene_rows();
+            self.scenes.send_modify(|s| s.status_rows = rows);
+            self.publish_health(&self.scenes.borrow());
         }
         self.mark_busy();
     }
