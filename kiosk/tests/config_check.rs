@@ -1342,25 +1342,6 @@ mod item_security {
     }
 
     #[test]
-    fn audio_headphones_values_and_checks() {
-        assert_eq!(ok(&[]).audio.headphones, None);
-        let keypad = ("keypad", "device = \"/dev/input/by-id/usb-Keypad-event-kbd\"");
-        let a = ok(&[("audio", "headphones = \"plughw:CARD=Keypad\""), keypad]).audio;
-        assert_eq!(a.headphones.as_deref(), Some("plughw:CARD=Keypad"));
-        // Headphones only: no speaker.
-        let a = ok(&[("audio", "device = \"none\"\nheadphones = \"plughw:CARD=Keypad\""), keypad]).audio;
-        assert_eq!((a.device, a.headphones.as_deref()), (None, Some("plughw:CARD=Keypad")));
-        one(&[("audio", "headphones = \"\""), keypad], "audio.headphones", "empty");
-        one(&[("audio", "headphones = \"none\""), keypad], "audio.headphones", "leaving them out");
-        one(
-            &[("audio", "device = \"hw:0\"\nheadphones = \"hw:0\""), keypad],
-            "audio.headphones",
-            "the speaker's own device",
-        );
-        one(&[("audio", "headphones = \"plughw:CARD=Keypad\"")], "audio.headphones", "no [keypad]");
-    }
-
-    #[test]
     fn desensitizer_values_and_checks() {
         assert_eq!(ok(&[]).desensitizer, None);
         let d = ok(&[(
@@ -1395,5 +1376,28 @@ mod item_security {
             "desensitizer.pulse_ms",
             "from 20 to 2000",
         );
+    }
+}
+
+mod audio {
+    use super::*;
+
+    #[test]
+    fn audio_headphones_values_and_checks() {
+        assert_eq!(ok(&[]).audio.headphones, None);
+        let keypad = ("keypad", "device = \"/dev/input/by-id/usb-Keypad-event-kbd\"");
+        let a = ok(&[("audio", "headphones = \"plughw:CARD=Keypad\""), keypad]).audio;
+        assert_eq!(a.headphones.as_deref(), Some("plughw:CARD=Keypad"));
+        // Headphones only: no speaker.
+        let a = ok(&[("audio", "device = \"none\"\nheadphones = \"plughw:CARD=Keypad\""), keypad]).audio;
+        assert_eq!((a.device, a.headphones.as_deref()), (None, Some("plughw:CARD=Keypad")));
+        one(&[("audio", "headphones = \"\""), keypad], "audio.headphones", "empty");
+        one(&[("audio", "headphones = \"none\""), keypad], "audio.headphones", "leaving them out");
+        one(
+            &[("audio", "device = \"hw:0\"\nheadphones = \"hw:0\""), keypad],
+            "audio.headphones",
+            "the speaker's own device",
+        );
+        one(&[("audio", "headphones = \"plughw:CARD=Keypad\"")], "audio.headphones", "no [keypad]");
     }
 }
