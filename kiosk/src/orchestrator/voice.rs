@@ -44,14 +44,15 @@ struct Jack {
     problem: Option<String>,
 }
 
+/// A player on the ALSA device `device`, at `volume`.
+fn open_player(device: &str, volume: u8) -> Result<Player, kiosk_audio::AudioError> {
+    AlsaOutput::open(device).map(|output| Player::start(Box::new(output), volume))
+}
+
 impl Jack {
     fn open(device: &str, volume: u8) -> Jack {
-        match AlsaOutput::open(device) {
-            Ok(output) => Jack {
-                device: device.to_owned(),
-                player: Some(Player::start(Box::new(output), volume)),
-                problem: None,
-            },
+        match open_player(device, volume) {
+            Ok(player) => Jack { device: device.to_owned(), player: Some(player), problem: None },
             Err(e) => {
                 tracing::error!(error = %e, "the headphone jack cannot be opened: headphones plugged in will not be heard until it can");
                 Jack { device: device.to_owned(), player: None, problem: Some(e.to_string()) }
@@ -78,8 +79,8 @@ impl Voice {
     #[must_use]
     pub fn start(audio: &Audio, languages: &[Language]) -> Voice {
         let mut problem = None;
-        let player = audio.device.as_deref().and_then(|device| match AlsaOutput::open(device) {
-            Ok(output) => Some(Player::start(Box::new(output), audio.volume)),
+        let player = audio.device.as_deref().and_then(|device| match open_player(device, audio.volume) {
+            Ok(player) => Some(player),
             Err(e) => {
                 tracing::error!(error = %e, "the speaker is silent");
                 problem = Some(e.to_string());
