@@ -1,13 +1,13 @@
 //! Compiles the `.slint` screens with the bundled translations in `translations/`. The
 //! Japanese catalogues go in with word joiners where a line break would split a word
-//! (`src/phrases.rs`), easy Japanese with its readings in parentheses after their words
-//! (`src/furigana.rs`); the catalogues in the repository stay plain text.
+//! (`text/src/phrases.rs`), easy Japanese with its readings in parentheses after their words
+//! (`text/src/furigana.rs`); the catalogues in the repository stay plain text.
 
-#[path = "src/phrases.rs"]
+#[path = "text/src/phrases.rs"]
 #[allow(dead_code)]
 mod phrases;
 
-#[path = "src/furigana.rs"]
+#[path = "text/src/furigana.rs"]
 #[allow(dead_code)]
 mod furigana;
 
@@ -54,7 +54,8 @@ fn catalogues(out: &Path) -> std::io::Result<PathBuf> {
 
 fn main() {
     println!("cargo:rerun-if-changed=translations");
-    println!("cargo:rerun-if-changed=src/phrases.rs");
+    println!("cargo:rerun-if-changed=text/src/phrases.rs");
+    println!("cargo:rerun-if-changed=text/src/furigana.rs");
     // Cargo always sets OUT_DIR; without it the catalogues would be written over the
     // sources, so stop instead.
     let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {

@@ -8,11 +8,13 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "screens")]
 pub mod error;
 pub mod hand_off;
 pub mod journal;
 pub mod logging;
 pub mod metrics;
 pub mod offline;
+#[cfg(feature = "screens")]
 pub mod orchestrator;
 pub mod usage;

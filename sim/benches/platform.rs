@@ -402,7 +402,7 @@ fn main() {
         return;
     }
     if !args.iter().any(|a| a == "--bench") {
-        // `cargo test --all-targets` runs a harness = false bench with no arguments: only
+        // `cargo test --benches` runs a harness = false bench with no arguments: only
         // `cargo bench` (which passes --bench) generates million-entry CRLs.
         return;
     }

@@ -23,8 +23,8 @@ use kiosk_sim::sip2::{Behaviour, Catalogue, Sip2Sim, TestPki, numbered_items};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// `cargo bench` passes `--bench`; under `cargo test --all-targets` this runs as a quick
-/// smoke test with few items.
+/// `cargo bench` passes `--bench`; under `cargo test --benches` (as `cargo xtask test`
+/// runs it) this runs as a quick smoke test with few items.
 fn full_run() -> bool {
     std::env::args().any(|a| a == "--bench")
 }

@@ -27,16 +27,14 @@ pub use kiosk_core::scene::{
     UsageKind, UsageRow, UsageView, event_row, loan_row, refused_row, status_row,
 };
 pub use slint;
+// The words outside the screens (receipts, labels, the voice) under their old names.
+pub use kiosk_text::{furigana, phrases, prompts, words};
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 #[doc(hidden)]
 pub mod fixtures;
-pub mod furigana;
 pub mod headless;
-pub mod phrases;
-pub mod prompts;
-pub mod words;
 
 /// The `n`th missing part of a set (0 when there is none).
 fn part(missing: &[u8], n: usize) -> i32 {

@@ -200,10 +200,14 @@ fn test(extra: &[String]) -> Result<(), String> {
     let timed = timed.done("the prompts");
     let mut cmd = cargo();
     // --no-fail-fast: every test binary runs, and the run ends with all the failures.
-    cmd.args(["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"]).args(extra);
+    // Every target that has tests (libraries, integration tests, benchmarks run once as
+    // tests, examples), not --all-targets: its --lib and --bins would also build the
+    // targets marked `test = false` (kiosk-ui's library, the binaries) for no test.
+    cmd.args(["test", "--workspace", "--tests", "--benches", "--examples", "--locked", "--no-fail-fast"])
+        .args(extra);
     let all_targets = run(&mut cmd);
     let timed = timed.done("the tests (their build and run)");
-    // Doc tests are not part of --all-targets; they run even when a test above failed.
+    // Doc tests are not part of the run above; they run even when a test there failed.
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc", "--locked", "--no-fail-fast"]);
     let doc = run(&mut doc);

@@ -72,7 +72,7 @@ pub fn make() -> Result<(), String> {
         "--quiet",
         "--locked",
         "--package",
-        "kiosk-ui",
+        "kiosk-text",
         "--bin",
         "kiosk-prompts",
         "--",

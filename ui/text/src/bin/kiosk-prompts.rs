@@ -1,5 +1,5 @@
 //! `kiosk-prompts`: makes the prompt pack, every spoken prompt of every language, from
-//! the screens' catalogues (`kiosk_ui::prompts`). Run by `cargo xtask prompts` (which
+//! the screens' catalogues (`kiosk_text::prompts`). Run by `cargo xtask prompts` (which
 //! installs the synthesisers and fetches the voice), at build time, never on the kiosk.
 //!
 //! ```text
@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use kiosk_audio::{Pack, Prompt, RATE, adpcm};
 use kiosk_core::scene::Language;
-use kiosk_ui::prompts;
+use kiosk_text::prompts;
 
 const DICTIONARY: &str = "/var/lib/mecab/dic/open-jtalk/naist-jdic";
 

@@ -1,9 +1,8 @@
 //! The catalogues' words, easy Japanese's readings, where text may break and what each
-//! prompt says: the pure text functions of kiosk-ui, tested here rather than inside the
-//! crate so that its generated screens are compiled once, not again for unit tests.
+//! prompt says.
 
 mod furigana {
-    use kiosk_ui::furigana::*;
+    use kiosk_text::furigana::*;
 
     #[test]
     fn readings_go_in_parentheses_on_screen_and_alone_in_speech() {
@@ -29,7 +28,7 @@ mod furigana {
 }
 
 mod phrases {
-    use kiosk_ui::phrases::*;
+    use kiosk_text::phrases::*;
 
     #[test]
     fn spaced_words_break_only_at_their_spaces() {
@@ -62,8 +61,8 @@ mod phrases {
 }
 
 mod prompts {
-    use kiosk_ui::Language;
-    use kiosk_ui::prompts::*;
+    use kiosk_core::scene::Language;
+    use kiosk_text::prompts::*;
 
     #[test]
     fn every_prompt_speaks_every_language_from_the_catalogue() {
@@ -101,8 +100,8 @@ mod prompts {
 }
 
 mod words {
-    use kiosk_ui::Language;
-    use kiosk_ui::words::*;
+    use kiosk_core::scene::Language;
+    use kiosk_text::words::*;
 
     #[test]
     fn words_come_from_the_catalogue_in_each_language() {

@@ -72,13 +72,13 @@ fn shown(language: Language, po: &str) -> Catalogue {
 #[must_use]
 pub fn source(language: Language) -> &'static str {
     match language {
-        Language::Japanese => include_str!("../translations/ja/LC_MESSAGES/kiosk-ui.po"),
-        Language::EasyJapanese => include_str!("../translations/ja-easy/LC_MESSAGES/kiosk-ui.po"),
-        Language::English => include_str!("../translations/en/LC_MESSAGES/kiosk-ui.po"),
-        Language::Chinese => include_str!("../translations/zh-Hans/LC_MESSAGES/kiosk-ui.po"),
-        Language::Korean => include_str!("../translations/ko/LC_MESSAGES/kiosk-ui.po"),
-        Language::Vietnamese => include_str!("../translations/vi/LC_MESSAGES/kiosk-ui.po"),
-        Language::Portuguese => include_str!("../translations/pt-BR/LC_MESSAGES/kiosk-ui.po"),
+        Language::Japanese => include_str!("../../translations/ja/LC_MESSAGES/kiosk-ui.po"),
+        Language::EasyJapanese => include_str!("../../translations/ja-easy/LC_MESSAGES/kiosk-ui.po"),
+        Language::English => include_str!("../../translations/en/LC_MESSAGES/kiosk-ui.po"),
+        Language::Chinese => include_str!("../../translations/zh-Hans/LC_MESSAGES/kiosk-ui.po"),
+        Language::Korean => include_str!("../../translations/ko/LC_MESSAGES/kiosk-ui.po"),
+        Language::Vietnamese => include_str!("../../translations/vi/LC_MESSAGES/kiosk-ui.po"),
+        Language::Portuguese => include_str!("../../translations/pt-BR/LC_MESSAGES/kiosk-ui.po"),
     }
 }
 
