@@ -244,9 +244,15 @@ pub fn keypad_kiosk_with(stack: &Stack, alsa: &Path, audio: &str) -> (Kiosk, Key
 }
 
 /// From the borrowing screen: a book lent, one on hold refused, another lent.
-pub fn scan_two_and_one_on_hold(k: &mut Kiosk) {
+pub fn scan_two_and_one_on_hold(k: &mut Kiosk, heard: Option<&Path>) {
+    let before = heard.map(capture_len);
     k.scan(BOOKS[0]);
     k.until("borrowed=1", 20);
+    // With a capture to hear: the first book's words and its due date said before the
+    // next scan cuts them.
+    if let (Some(wav), Some(before)) = (heard, before) {
+        sounded(wav, before);
+    }
     k.scan(ON_HOLD);
     k.until("lines=2", 20);
     k.scan(BOOKS[1]);
@@ -265,7 +271,7 @@ pub fn borrow_by_keypad(k: &mut Kiosk, stack: &Stack, keys: &mut Keys) {
     k.until("pin=Entering", 20);
     keys.press(&[KP_1, KP_2, KP_3, KP_4, KP_ENTER]);
     k.wait("borrowing", 30);
-    scan_two_and_one_on_hold(k);
+    scan_two_and_one_on_hold(k, None);
     keys.press(&[KP_ENTER]);
     k.wait("refused", 10);
     keys.press(&[KP_ENTER]);
@@ -275,4 +281,14 @@ pub fn borrow_by_keypad(k: &mut Kiosk, stack: &Stack, keys: &mut Keys) {
     k.until("card_present=true", 5);
     inserted.remove();
     k.wait("idle", 20);
+}
+
+/// The prompts that say the due date of a book the simulator lends today (its loan
+/// period: the demo rules' 14 days, in Japan's time), in `language`'s order.
+pub fn due_date_said(language: kiosk_core::scene::Language) -> Vec<String> {
+    let days = kiosk_sim::sip2::Catalogue::empty().loan_days;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let due = kiosk_ils::SipDate::from_unix(i64::try_from(now).unwrap() + days * 86_400, 9 * 3600);
+    let date = kiosk_core::scene::DueDate::parse(&kiosk_ils::display_due_date(&due.to_string())).unwrap();
+    kiosk_text::prompts::due_date(language, &date)
 }

@@ -8,8 +8,9 @@
 
 use kiosk_audio::Pack;
 use kiosk_e2e::voice::{
-    audio_section, borrow_by_keypad, capture_device, capture_devices, capture_len, captured, heard, in_order,
-    keypad_kiosk, keypad_kiosk_with, pack_path, scan_two_and_one_on_hold, sounded, type_digits,
+    audio_section, borrow_by_keypad, capture_device, capture_devices, capture_len, captured, due_date_said,
+    heard, in_order, keypad_kiosk, keypad_kiosk_with, pack_path, scan_two_and_one_on_hold, sounded,
+    type_digits,
 };
 use kiosk_e2e::{Kiosk, PATRON, Stack, staff_login};
 use kiosk_sim::card::CardConfig;
@@ -48,7 +49,7 @@ fn a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit() {
     type_digits(&mut k, "1234");
     k.tap("submit");
     k.wait("borrowing", 30);
-    scan_two_and_one_on_hold(&mut k);
+    scan_two_and_one_on_hold(&mut k, Some(&wav));
     k.tap("finish");
     // The books not lent, said again before the receipt.
     k.wait("refused", 10);
@@ -65,6 +66,10 @@ fn a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit() {
 
     let pack = Pack::parse(&std::fs::read(&pack).unwrap()).unwrap();
     let heard = heard(&samples, &pack, "ja", &[100]);
+    // The first book's due date, said after it in pieces: 返却期限 12月 21日 月曜日.
+    let due = due_date_said(kiosk_core::scene::Language::Japanese);
+    let first_book = ["tone:good-scan", "borrowed-1"].into_iter().chain(due.iter().map(String::as_str));
+    in_order(&heard, &first_book.collect::<Vec<_>>());
     in_order(
         &heard,
         &[

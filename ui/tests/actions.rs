@@ -120,6 +120,7 @@ fn rust_tr_strings() -> BTreeSet<(String, Option<String>)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("text/src"), &mut files);
     rust_files(&root.join("../kiosk/src"), &mut files);
     let mut out = BTreeSet::new();
     let mut unread = Vec::new();
@@ -358,6 +359,7 @@ fn no_shown_words_are_built_in_rust() {
         root.join("kiosk/src"),
         root.join("kiosk/core/src"),
         root.join("ui/src"),
+        root.join("ui/text/src"),
         root.join("deploy/agent/src"),
     ];
     for entry in std::fs::read_dir(root.join("drivers")).unwrap() {

@@ -80,8 +80,16 @@ fn every_prompt_announced_is_in_the_table() {
     let mut said = std::collections::BTreeSet::new();
     let mut hear = |a: &Scene, b: &Scene| {
         for s in announce(a, b) {
-            if let Say::Prompt(k) = s {
-                said.insert(k);
+            match s {
+                Say::Prompt(k) => {
+                    said.insert(k);
+                }
+                Say::DueDate(date) => {
+                    for language in kiosk_ui::Language::ALL {
+                        said.extend(prompts::due_date(language, &date));
+                    }
+                }
+                Say::Cue(_) | Say::PromptIn(..) => {}
             }
         }
     };
@@ -109,8 +117,13 @@ fn every_prompt_announced_is_in_the_table() {
         hear(&verifying, &Scene { pin_stage: stage, last_wrong: wrong, ..password.clone() });
     }
     let b = Scene { screen: Screen::Borrowing, ..Scene::default() };
+    let due =
+        kiosk_ui::LoanRow { due_date: kiosk_core::scene::DueDate::parse("2026-12-31"), ..Default::default() };
     for n in 0..12 {
-        hear(&Scene { borrowed: n, ..b.clone() }, &Scene { borrowed: n + 1, ..b.clone() });
+        hear(
+            &Scene { borrowed: n, ..b.clone() },
+            &Scene { borrowed: n + 1, loans: vec![due.clone()], ..b.clone() },
+        );
         let r = Scene { screen: Screen::Returning, ..Scene::default() };
         hear(&Scene { returned: n, ..r.clone() }, &Scene { returned: n + 1, ..r.clone() });
         hear(&b, &Scene { screen: Screen::Refused, refused: n + 1, ..Scene::default() });

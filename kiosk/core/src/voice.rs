@@ -3,7 +3,7 @@
 //! sound device. The prompts' words are the catalogue's (`kiosk_ui::prompts`, by key);
 //! the player plays what this returns, in order, cutting whatever still plays.
 
-use crate::scene::{Language, PinStage, Refusal, Scene, Screen};
+use crate::scene::{DueDate, Language, LoanRow, PinStage, Refusal, Scene, Screen};
 
 /// A tone (made by the audio driver).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,6 +22,9 @@ pub enum Say {
     Prompt(String),
     /// A prompt in another language (a language's own name, read in its own voice).
     PromptIn(Language, String),
+    /// "Due back" and the date, in the scene's language: prompts of the pack in that
+    /// language's order (`kiosk_ui::prompts::due_date`).
+    DueDate(DueDate),
 }
 
 /// Counts spoken with their number; above, the tone alone (`kiosk_ui::prompts::MAX_COUNT`).
@@ -110,6 +113,20 @@ fn refusal(s: &Scene) -> Option<Say> {
     }))
 }
 
+/// A line lent now (not refused, not a renewal).
+fn lent(l: &LoanRow) -> bool {
+    l.refusal == Refusal::None && !l.renewed
+}
+
+/// The due date of the book just lent, when it is the session's first or differs from
+/// the book lent before it (a loan's books usually share one date: it is said once).
+fn due(s: &Scene) -> Option<Say> {
+    let mut lent = s.loans.iter().filter(|l| lent(l));
+    let newest = lent.next()?.due_date?;
+    let before = lent.next().and_then(|l| l.due_date);
+    (before != Some(newest)).then_some(Say::DueDate(newest))
+}
+
 /// What to play when the screen goes from `before` to `after`.
 #[must_use]
 pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
@@ -163,6 +180,7 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
             } else if after.borrowed > before.borrowed {
                 out.push(Say::Cue(Cue::GoodScan));
                 out.extend(count("borrowed", after.borrowed));
+                out.extend(due(after));
             }
         }
         Screen::Returning if after.returned > before.returned => {
@@ -177,7 +195,7 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scene::{Language, LoanRow};
+    use crate::scene::Language;
 
     fn scene(screen: Screen) -> Scene {
         Scene { screen, ..Scene::default() }
@@ -250,6 +268,50 @@ mod tests {
         );
         let at_finish = Scene { refused: 2, ..scene(Screen::Refused) };
         assert_eq!(announce(&refused, &at_finish), [Say::Cue(Cue::RefusedScan), prompt("refused-2")]);
+    }
+
+    #[test]
+    fn a_loan_s_due_date_is_said_with_its_first_book_and_again_only_when_it_differs() {
+        let d = |t: &str| DueDate::parse(t);
+        let row = |due: &str| LoanRow { due_date: d(due), ..LoanRow::default() };
+        let b = scene(Screen::Borrowing);
+        let first = Scene { borrowed: 1, loans: vec![row("2026-12-21")], ..b.clone() };
+        let said = announce(&b, &first);
+        assert_eq!(
+            said,
+            [Say::Cue(Cue::GoodScan), prompt("borrowed-1"), Say::DueDate(d("2026-12-21").unwrap())]
+        );
+        // The same date again: not said again.
+        let second = Scene { borrowed: 2, loans: vec![row("2026-12-21"), row("2026-12-21")], ..b.clone() };
+        assert_eq!(announce(&first, &second), [Say::Cue(Cue::GoodScan), prompt("borrowed-2")]);
+        // A book lent for a shorter time (a new book, a magazine): its own date is said.
+        let short = Scene {
+            borrowed: 3,
+            loans: vec![row("2026-12-14"), row("2026-12-21"), row("2026-12-21")],
+            ..b.clone()
+        };
+        assert_eq!(
+            announce(&second, &short),
+            [Say::Cue(Cue::GoodScan), prompt("borrowed-3"), Say::DueDate(d("2026-12-14").unwrap())]
+        );
+        // A refused book or a renewal between them is not the book before.
+        let held = LoanRow { refusal: Refusal::OnHold, due_date: d("2026-12-01"), ..LoanRow::default() };
+        let renewed = LoanRow { renewed: true, due_date: d("2026-12-02"), ..LoanRow::default() };
+        let between = Scene {
+            refused: 1,
+            loans: vec![held.clone(), renewed.clone(), row("2026-12-21")],
+            ..first.clone()
+        };
+        let after = Scene {
+            borrowed: 2,
+            loans: vec![row("2026-12-21"), held, renewed, row("2026-12-21")],
+            ..between.clone()
+        };
+        assert_eq!(announce(&between, &after), [Say::Cue(Cue::GoodScan), prompt("borrowed-2")]);
+        // A due date the library system did not give as a date: nothing said for it.
+        let undated =
+            Scene { loans: vec![LoanRow { due: "next week".into(), ..LoanRow::default() }], ..first };
+        assert_eq!(announce(&b, &undated), [Say::Cue(Cue::GoodScan), prompt("borrowed-1")]);
     }
 
     #[test]

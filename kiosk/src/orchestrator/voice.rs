@@ -162,22 +162,25 @@ impl Voice {
     }
 
     /// The sounds of `says`, prompts in `language` (a prompt the pack lacks is left
-    /// out: the tone before it still plays).
+    /// out: the tone before it still plays). A due date is its prompts in the language's
+    /// order (`kiosk_ui::prompts::due_date`).
     fn clips(&self, says: &[Say], language: Language) -> Vec<Clip> {
+        let prompt = |language: Language, key: &str| -> Option<Clip> {
+            let prompt = self.prompts.as_ref()?.get(language.code(), key);
+            if prompt.is_none() {
+                tracing::debug!(key = %key, language = language.code(), "no such prompt in the pack");
+            }
+            Some(prompt?.clip())
+        };
         says.iter()
-            .filter_map(|say| match say {
-                Say::Cue(cue) => Some(tone(*cue).samples()),
-                Say::Prompt(key) | Say::PromptIn(_, key) => {
-                    let language = match say {
-                        Say::PromptIn(l, _) => *l,
-                        _ => language,
-                    };
-                    let prompt = self.prompts.as_ref()?.get(language.code(), key);
-                    if prompt.is_none() {
-                        tracing::debug!(key = %key, language = language.code(), "no such prompt in the pack");
-                    }
-                    Some(prompt?.clip())
-                }
+            .flat_map(|say| match say {
+                Say::Cue(cue) => vec![tone(*cue).samples()],
+                Say::Prompt(key) => prompt(language, key).into_iter().collect(),
+                Say::PromptIn(l, key) => prompt(*l, key).into_iter().collect(),
+                Say::DueDate(date) => kiosk_ui::prompts::due_date(language, date)
+                    .iter()
+                    .filter_map(|key| prompt(language, key))
+                    .collect(),
             })
             .collect()
     }

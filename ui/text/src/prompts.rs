@@ -7,8 +7,13 @@
 //! numbers ("3冊", "2 tries left"). A PIN's digits are never spoken: "2 of 4 digits
 //! entered". Titles are not in the pack: they are read only through headphones, at run
 //! time.
+//!
+//! A due date is said in pieces of the pack, each the catalogue's own word for it ("Due
+//! back", then 12月 7日 月曜日 or Monday, the 7th, of December): the weekday, the day and
+//! the month in the order the catalogue's date format ("{0} {1} {2}") puts them, so a
+//! date is said as it is written in that language (`due_date`).
 
-use kiosk_core::scene::Language;
+use kiosk_core::scene::{DueDate, Language};
 
 use crate::words;
 
@@ -20,14 +25,43 @@ enum Part {
     Count(&'static str, &'static str, u64),
     /// `{} of {}` filled with these numbers.
     Of(&'static str, u8, u8),
+    /// The entry's words before its `{}` ("Due back {}": 返却期限), without the colon.
+    Lead(&'static str),
 }
+
+/// The weekdays as said, Monday first (`DueDate::weekday`).
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/// The days of a month as said, the 1st first.
+const DAYS: [&str; 31] = [
+    "the 1st", "the 2nd", "the 3rd", "the 4th", "the 5th", "the 6th", "the 7th", "the 8th", "the 9th",
+    "the 10th", "the 11th", "the 12th", "the 13th", "the 14th", "the 15th", "the 16th", "the 17th",
+    "the 18th", "the 19th", "the 20th", "the 21st", "the 22nd", "the 23rd", "the 24th", "the 25th",
+    "the 26th", "the 27th", "the 28th", "the 29th", "the 30th", "the 31st",
+];
+
+/// The months as said, January first.
+const MONTHS: [&str; 12] = [
+    "of January",
+    "of February",
+    "of March",
+    "of April",
+    "of May",
+    "of June",
+    "of July",
+    "of August",
+    "of September",
+    "of October",
+    "of November",
+    "of December",
+];
 
 /// Greatest count spoken with its number ("5 books borrowed"); above it the tone alone.
 pub const MAX_COUNT: u64 = 10;
 
 /// Every prompt's key, with its parts.
 fn table() -> Vec<(String, Vec<Part>)> {
-    use Part::{Count, Of, Text};
+    use Part::{Count, Lead, Of, Text};
     let mut t: Vec<(String, Vec<Part>)> = vec![
         ("idle".into(), vec![Text("Place your My Number card on the reader")]),
         ("out-of-service".into(), vec![Text("This machine is out of service")]),
@@ -106,7 +140,18 @@ fn table() -> Vec<(String, Vec<Part>)> {
         ("choice-call-staff".into(), vec![Text("Call staff")]),
         // Each language's name, in its own voice (the list read on the keypad).
         ("language-name".into(), vec![Text("This language's own name")]),
+        // A due date: the screens' own lead, then its pieces (`due_date`).
+        ("due-back".into(), vec![Lead("Due back {}")]),
     ];
+    for (n, id) in (0..).zip(WEEKDAYS) {
+        t.push((format!("weekday-{n}"), vec![Text(id)]));
+    }
+    for (n, id) in (1..).zip(DAYS) {
+        t.push((format!("day-{n}"), vec![Text(id)]));
+    }
+    for (n, id) in (1..).zip(MONTHS) {
+        t.push((format!("month-{n}"), vec![Text(id)]));
+    }
     for n in 1..=2 {
         t.push((
             format!("pin-wrong-{n}"),
@@ -148,6 +193,11 @@ pub fn spoken(language: Language, key: &str) -> Option<Vec<String>> {
                 Part::Text(id) => words::spoken(language, id, &[], None),
                 Part::Count(one, many, n) => words::spoken(language, one, &[], Some((many, n))),
                 Part::Of(id, a, b) => words::spoken(language, id, &[&a.to_string(), &b.to_string()], None),
+                Part::Lead(id) => {
+                    let whole = words::spoken(language, id, &["{}"], None);
+                    let lead = whole.split("{}").next().unwrap_or_default();
+                    lead.trim_end_matches([' ', ':', '：']).to_owned()
+                }
             })
             .collect(),
     )
@@ -160,7 +210,38 @@ pub fn catalogue_ids() -> Vec<&'static str> {
         .into_iter()
         .flat_map(|(_, parts)| parts)
         .map(|p| match p {
-            Part::Text(id) | Part::Count(id, _, _) | Part::Of(id, _, _) => id,
+            Part::Text(id) | Part::Count(id, _, _) | Part::Of(id, _, _) | Part::Lead(id) => id,
         })
         .collect()
+}
+
+/// eSpeak NG's voice for a language's prompts; `None` for Japanese and easy Japanese,
+/// which Open JTalk speaks. Chinese is read through its pinyin (`cmn-latn-pinyin`):
+/// Debian's plain `cmn` voice knows few characters and spells the rest out in English
+/// ("ri four"), which `tests/voices.rs` guards against.
+#[must_use]
+pub fn espeak_voice(language: Language) -> Option<&'static str> {
+    match language {
+        Language::Japanese | Language::EasyJapanese => None,
+        Language::English => Some("en-us"),
+        Language::Chinese => Some("cmn-latn-pinyin"),
+        Language::Korean => Some("ko"),
+        Language::Vietnamese => Some("vi"),
+        Language::Portuguese => Some("pt-br"),
+    }
+}
+
+/// The prompts that say "due back" and `date`, in `language`'s order: its date format
+/// ("{0} {1} {2}": 12月7日（月） puts the month first, Mon 7 Dec the weekday) orders the
+/// weekday, the day and the month.
+#[must_use]
+pub fn due_date(language: Language, date: &DueDate) -> Vec<String> {
+    let format = words::tr(language, "{0} {1} {2}", &[]);
+    let mut pieces = [
+        ("{0}", format!("weekday-{}", date.weekday.min(6))),
+        ("{1}", format!("day-{}", date.day.clamp(1, 31))),
+        ("{2}", format!("month-{}", date.month.clamp(1, 12))),
+    ];
+    pieces.sort_by_key(|(slot, _)| format.find(slot).unwrap_or(usize::MAX));
+    std::iter::once("due-back".to_owned()).chain(pieces.into_iter().map(|(_, key)| key)).collect()
 }

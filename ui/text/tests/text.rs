@@ -89,6 +89,32 @@ mod prompts {
     }
 
     #[test]
+    fn a_due_date_is_said_in_each_language_s_own_order_in_its_own_words() {
+        let date = kiosk_core::scene::DueDate::parse("2026-12-07").unwrap();
+        let said = |language| -> Vec<String> {
+            due_date(language, &date).iter().flat_map(|key| spoken(language, key).unwrap()).collect()
+        };
+        assert_eq!(due_date(Language::Japanese, &date), ["due-back", "month-12", "day-7", "weekday-0"]);
+        assert_eq!(said(Language::Japanese), ["返却期限", "12月", "7日", "月曜日"]);
+        assert_eq!(said(Language::EasyJapanese), ["かえす ひ", "じゅうにがつ", "なのか", "げつようび"]);
+        assert_eq!(said(Language::English), ["Due back", "Monday", "the 7th", "of December"]);
+        assert_eq!(said(Language::Portuguese), ["Devolver até", "segunda-feira", "dia 7", "de dezembro"]);
+        assert_eq!(said(Language::Vietnamese), ["Hạn trả", "thứ Hai", "ngày 7", "tháng 12"]);
+        assert_eq!(said(Language::Korean), ["반납 기한", "12월", "7일", "월요일"]);
+        assert_eq!(said(Language::Chinese), ["应还日期", "12月", "7日", "星期一"]);
+        // Every day of a year has its pieces in the pack.
+        let keys = keys();
+        for (month, days) in (1..=12).zip([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]) {
+            for day in 1..=days {
+                let date = kiosk_core::scene::DueDate::parse(&format!("2028-{month:02}-{day:02}")).unwrap();
+                for key in due_date(Language::English, &date) {
+                    assert!(keys.contains(&key), "{key}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn easy_japanese_is_spoken_from_its_readings() {
         for key in keys() {
             for s in spoken(Language::EasyJapanese, &key).unwrap() {

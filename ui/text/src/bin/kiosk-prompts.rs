@@ -60,16 +60,34 @@ fn args() -> Result<Args, String> {
     })
 }
 
-/// eSpeak NG's voice for a language; Japanese is Open JTalk's.
-fn espeak_voice(language: Language) -> Option<&'static str> {
-    match language {
-        Language::Japanese | Language::EasyJapanese => None,
-        Language::English => Some("en-us"),
-        Language::Chinese => Some("cmn"),
-        Language::Korean => Some("ko"),
-        Language::Vietnamese => Some("vi"),
-        Language::Portuguese => Some("pt-br"),
+/// How a language's sentences are made, written beside the pack (`<pack>.voices`): a
+/// prompt is kept from the previous pack only when its words and this are unchanged, so
+/// a changed voice makes its language's prompts again.
+fn synthesiser(language: Language, voice: &Path) -> String {
+    match prompts::espeak_voice(language) {
+        Some(v) => format!("espeak-ng -v {v} -s 150"),
+        None => format!(
+            "open_jtalk -g -6 {}",
+            voice.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ),
     }
+}
+
+/// The synthesiser each language's prompts in `pack` were made with (its `.voices` file;
+/// none when it has none: nothing is kept).
+fn voices_of(pack: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(voices_file(pack))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(l, v)| (l.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn voices_file(pack: &Path) -> PathBuf {
+    let mut name = pack.as_os_str().to_owned();
+    name.push(".voices");
+    PathBuf::from(name)
 }
 
 fn run_tool(cmd: &mut Command) -> Result<(), String> {
@@ -86,7 +104,7 @@ fn run_tool(cmd: &mut Command) -> Result<(), String> {
 fn sentence(language: Language, text: &str, voice: &Path, dir: &Path) -> Result<Vec<i16>, String> {
     let raw = dir.join("raw.wav");
     let done = dir.join("done.wav");
-    match espeak_voice(language) {
+    match prompts::espeak_voice(language) {
         None => {
             let input = dir.join("in.txt");
             std::fs::write(&input, text).map_err(|e| e.to_string())?;
@@ -121,16 +139,21 @@ fn run() -> Result<(), String> {
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| Pack::parse(&b).ok())
         .unwrap_or_default();
+    let previous_voices = args.previous.as_deref().map(voices_of).unwrap_or_default();
+    let mut voices = String::new();
     let dir = std::env::temp_dir().join(format!("kiosk-prompts-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let start = Instant::now();
     let (mut made, mut kept, mut sentences) = (0, 0, 0);
     let mut out = Vec::new();
     for language in Language::ALL {
+        let synthesiser = synthesiser(language, &args.voice);
+        let same_voice = previous_voices.iter().any(|(l, v)| l == language.code() && *v == synthesiser);
+        voices.push_str(&format!("{}\t{synthesiser}\n", language.code()));
         for key in prompts::keys() {
             let parts = prompts::spoken(language, &key).ok_or(format!("no prompt {key}"))?;
             let text = parts.join("\n");
-            if let Some(p) = previous.get(language.code(), &key).filter(|p| p.text == text) {
+            if let Some(p) = previous.get(language.code(), &key).filter(|p| same_voice && p.text == text) {
                 out.push(p.clone());
                 kept += 1;
                 continue;
@@ -161,6 +184,8 @@ fn run() -> Result<(), String> {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }
     std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let stamp = voices_file(&args.out);
+    std::fs::write(&stamp, voices).map_err(|e| format!("{}: {e}", stamp.display()))?;
     let seconds: u64 = pack.prompts().iter().map(Prompt::millis).sum::<u64>() / 1000;
     println!(
         "kiosk-prompts: {} prompts ({made} made from {sentences} sentences in {:.1} s, {kept} unchanged), {seconds} s of speech, {} bytes: {}",
