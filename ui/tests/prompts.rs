@@ -128,9 +128,45 @@ fn every_prompt_announced_is_in_the_table() {
         hear(&Scene { returned: n, ..r.clone() }, &Scene { returned: n + 1, ..r.clone() });
         hear(&b, &Scene { screen: Screen::Refused, refused: n + 1, ..Scene::default() });
     }
-    for refusal in [Refusal::NotInCatalogue, Refusal::OnHold, Refusal::OnLoan, Refusal::Other] {
+    let r = Scene { screen: Screen::Returning, ..Scene::default() };
+    for refusal in [
+        Refusal::NotInCatalogue,
+        Refusal::OnHold,
+        Refusal::OnLoan,
+        Refusal::Other,
+        Refusal::NoAnswer,
+        Refusal::Unconfirmed,
+        Refusal::NotCheckedOut,
+        Refusal::OfflineLimit,
+        Refusal::OfflineStopped,
+        Refusal::OfflinePending,
+        Refusal::PartsMissing,
+        Refusal::DuplicateTags,
+    ] {
         let row = kiosk_ui::LoanRow { refusal, ..kiosk_ui::LoanRow::default() };
         hear(&b, &Scene { refused: 1, loans: vec![row], ..b.clone() });
+        let returned =
+            kiosk_ui::ReturnRow { status: kiosk_ui::ReturnStatus::Refused, refusal, ..Default::default() };
+        hear(&r, &Scene { refused: 1, returns: vec![returned], ..r.clone() });
+    }
+    for status in [kiosk_ui::ReturnStatus::HoldShelf, kiosk_ui::ReturnStatus::StaffCheck] {
+        let returned = kiosk_ui::ReturnRow { status, ..Default::default() };
+        hear(&r, &Scene { returned: 1, returns: vec![returned], ..r.clone() });
+    }
+    // Every ending, with and without the library's own cards, the card in or taken.
+    let checking = Scene { screen: Screen::Checking, ..Scene::default() };
+    for notice in kiosk_ui::Notice::ALL {
+        for library_card_login in [false, true] {
+            let ending = Scene {
+                screen: Screen::Ending,
+                notice,
+                library_card_login,
+                card_present: true,
+                ..Scene::default()
+            };
+            hear(&checking, &ending);
+            hear(&ending, &Scene { card_present: false, ..ending.clone() });
+        }
     }
     let missing: Vec<_> = said.iter().filter(|k| !keys.contains(k)).collect();
     assert!(missing.is_empty(), "announced but not in the table: {missing:?}");

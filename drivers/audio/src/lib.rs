@@ -20,7 +20,7 @@ pub mod tones;
 
 pub use error::AudioError;
 pub use output::{AlsaOutput, Output, SimulatedOutput};
-pub use pack::{Pack, PackError, Prompt};
+pub use pack::{Pack, PackError, PackFile, PackFileError, Prompt};
 pub use player::{Player, Sound};
 pub use tones::Tone;
 

@@ -9,8 +9,14 @@
 //! ```
 //! Little-endian; `str8`/`str16` are UTF-8 with a u8/u16 length. A pack is read whole
 //! and checked (every clip decodes) before any of it is used.
+//!
+//! The kiosk opens it as a [`PackFile`]: checked from end to end at start, then only its
+//! index kept in memory; a prompt's audio is read from the file when it is played, so
+//! the kiosk's memory does not grow with the pack (every language's notices and dates).
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
 
 use crate::{Clip, adpcm};
 
@@ -72,33 +78,105 @@ pub struct Pack {
     index: HashMap<(String, String), usize>,
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
+/// One prompt's header as read, and where its audio starts in the pack.
+struct Entry {
+    language: String,
+    key: String,
+    text: String,
+    samples: u32,
+    at: u64,
+}
+
+/// Reads a pack from any source, one field at a time, counting the bytes read (for the
+/// errors' offsets and the audio's place in the file).
+struct Reader<R> {
+    source: R,
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], PackError> {
-        let end =
-            self.at.checked_add(n).filter(|e| *e <= self.bytes.len()).ok_or(PackError::Truncated(self.at))?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
+impl<R: Read> Reader<R> {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), PackError> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.source.read(&mut buf[done..]) {
+                Ok(0) | Err(_) => return Err(PackError::Truncated(self.at + done)),
+                Ok(n) => done += n,
+            }
+        }
+        self.at += buf.len();
+        Ok(())
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], PackError> {
+        let mut b = [0; N];
+        self.fill(&mut b)?;
+        Ok(b)
     }
     fn u8(&mut self) -> Result<u8, PackError> {
-        Ok(self.take(1)?[0])
+        Ok(self.array::<1>()?[0])
     }
     fn u16(&mut self) -> Result<u16, PackError> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        Ok(u16::from_le_bytes(self.array()?))
     }
     fn u32(&mut self) -> Result<u32, PackError> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     fn str(&mut self, len: usize) -> Result<String, PackError> {
         let at = self.at;
-        String::from_utf8(self.take(len)?.to_vec()).map_err(|_| PackError::NotUtf8(at))
+        let mut b = vec![0; len];
+        self.fill(&mut b)?;
+        String::from_utf8(b).map_err(|_| PackError::NotUtf8(at))
+    }
+
+    /// Reads and checks the whole pack, handing `found` each prompt and its audio (the
+    /// buffer is reused from prompt to prompt).
+    fn read(mut self, found: &mut dyn FnMut(Entry, &[u8])) -> Result<(), PackError> {
+        let mut magic = [0; 4];
+        self.fill(&mut magic).map_err(|_| PackError::NotAPack)?;
+        if &magic != MAGIC {
+            return Err(PackError::NotAPack);
+        }
+        let version = self.u8()?;
+        if version != VERSION {
+            return Err(PackError::Version(version));
+        }
+        let count = self.u16()?;
+        let mut seen = std::collections::HashSet::new();
+        let mut audio = Vec::new();
+        for _ in 0..count {
+            let n = usize::from(self.u8()?);
+            let language = self.str(n)?;
+            let n = usize::from(self.u8()?);
+            let key = self.str(n)?;
+            let n = usize::from(self.u16()?);
+            let text = self.str(n)?;
+            let samples = self.u32()?;
+            let n = self.u32()? as usize;
+            let at = self.at as u64;
+            // Read in steps: a length that lies about a short file fails as cut short,
+            // not as an allocation of what it claims.
+            audio.clear();
+            let mut left = n;
+            while left > 0 {
+                let step = left.min(64 * 1024);
+                let from = audio.len();
+                audio.resize(from + step, 0);
+                self.fill(&mut audio[from..])?;
+                left -= step;
+            }
+            if samples == 0 || adpcm::decode(&audio, samples as usize).is_none() {
+                return Err(PackError::BadAudio { language, key });
+            }
+            if !seen.insert((language.clone(), key.clone())) {
+                return Err(PackError::Duplicate { language, key });
+            }
+            found(Entry { language, key, text, samples, at }, &audio);
+        }
+        let mut rest = Vec::new();
+        let _ = self.source.read_to_end(&mut rest);
+        if !rest.is_empty() {
+            return Err(PackError::TrailingBytes(rest.len()));
+        }
+        Ok(())
     }
 }
 
@@ -123,50 +201,16 @@ impl Pack {
     /// [`PackError`]: not a pack, another version, cut short, bad text or audio, a
     /// prompt twice, bytes left over.
     pub fn parse(bytes: &[u8]) -> Result<Pack, PackError> {
-        Pack::parse_keeping(bytes, &|_| true)
-    }
-
-    /// Reads and checks a whole pack, keeping the prompts of the languages `keep` wants
-    /// (the kiosk keeps the languages it offers): the others are checked in place and
-    /// never copied, so they cost no memory once read.
-    ///
-    /// # Errors
-    /// As [`Pack::parse`].
-    pub fn parse_keeping(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Pack, PackError> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(4).map_err(|_| PackError::NotAPack)? != MAGIC {
-            return Err(PackError::NotAPack);
-        }
-        let version = r.u8()?;
-        if version != VERSION {
-            return Err(PackError::Version(version));
-        }
-        let count = r.u16()?;
-        let mut prompts = Vec::with_capacity(usize::from(count).min(4096));
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..count {
-            let n = usize::from(r.u8()?);
-            let language = r.str(n)?;
-            let n = usize::from(r.u8()?);
-            let key = r.str(n)?;
-            let n = usize::from(r.u16()?);
-            let text = r.str(n)?;
-            let samples = r.u32()?;
-            let n = r.u32()? as usize;
-            let audio = r.take(n)?;
-            if samples == 0 || adpcm::decode(audio, samples as usize).is_none() {
-                return Err(PackError::BadAudio { language, key });
-            }
-            if !seen.insert((language.clone(), key.clone())) {
-                return Err(PackError::Duplicate { language, key });
-            }
-            if keep(&language) {
-                prompts.push(Prompt { language, key, text, samples, adpcm: audio.to_vec() });
-            }
-        }
-        if r.at != bytes.len() {
-            return Err(PackError::TrailingBytes(bytes.len() - r.at));
-        }
+        let mut prompts = Vec::new();
+        Reader { source: bytes, at: 0 }.read(&mut |e, audio| {
+            prompts.push(Prompt {
+                language: e.language,
+                key: e.key,
+                text: e.text,
+                samples: e.samples,
+                adpcm: audio.to_vec(),
+            });
+        })?;
         Pack::new(prompts)
     }
 
@@ -207,6 +251,84 @@ impl Pack {
     #[must_use]
     pub fn prompts(&self) -> &[Prompt] {
         &self.prompts
+    }
+}
+
+/// Why a pack file could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum PackFileError {
+    #[error("{0}")]
+    Open(#[source] std::io::Error),
+    #[error(transparent)]
+    Damaged(#[from] PackError),
+}
+
+/// A prompt pack on disk: checked whole when opened (as [`Pack::parse`]), then only the
+/// index of the languages kept stays in memory; each prompt's audio is read from the
+/// file when asked for (a few kilobytes, from the page cache once played).
+#[derive(Debug)]
+pub struct PackFile {
+    file: std::fs::File,
+    index: HashMap<(String, String), Stored>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Stored {
+    at: u64,
+    bytes: u32,
+    samples: u32,
+}
+
+impl PackFile {
+    /// Opens and checks the pack at `path`, indexing the prompts of the languages `keep`
+    /// wants (the kiosk keeps those it offers; the others are checked, not kept).
+    ///
+    /// # Errors
+    /// [`PackFileError::Open`] when the file cannot be read, [`PackFileError::Damaged`]
+    /// with the [`PackError`] when it is not a whole, good pack.
+    pub fn open(path: &Path, keep: &dyn Fn(&str) -> bool) -> Result<PackFile, PackFileError> {
+        let file = std::fs::File::open(path).map_err(PackFileError::Open)?;
+        let mut index = HashMap::new();
+        let source = std::io::BufReader::with_capacity(64 * 1024, &file);
+        Reader { source, at: 0 }.read(&mut |e, audio| {
+            if keep(&e.language) {
+                let bytes = u32::try_from(audio.len()).unwrap_or(u32::MAX);
+                index.insert((e.language, e.key), Stored { at: e.at, bytes, samples: e.samples });
+            }
+        })?;
+        Ok(PackFile { file, index })
+    }
+
+    /// The prompt for `key` in `language`, read from the file and decoded; `None` when
+    /// the pack has none, or when the file no longer reads as it did when checked (the
+    /// log says so).
+    #[must_use]
+    pub fn clip(&self, language: &str, key: &str) -> Option<Clip> {
+        use std::os::unix::fs::FileExt;
+        let s = *self.index.get(&(language.to_owned(), key.to_owned()))?;
+        let mut audio = vec![0; s.bytes as usize];
+        let read = self.file.read_exact_at(&mut audio, s.at);
+        let samples = read.ok().and_then(|()| adpcm::decode(&audio, s.samples as usize));
+        if samples.is_none() {
+            tracing::warn!(
+                language,
+                key,
+                "the prompt pack no longer reads as it did at start: the prompt is left out"
+            );
+        }
+        Some(samples?.into())
+    }
+
+    /// How many prompts are kept (the languages offered).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// No prompt kept.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
     }
 }
 
@@ -263,18 +385,45 @@ mod tests {
     }
 
     #[test]
-    fn only_the_languages_asked_for_are_kept_the_others_checked() {
-        let prompt = |language: &str, key: &str| Prompt {
+    fn a_pack_file_keeps_only_its_index_and_reads_each_prompt_when_asked() {
+        let prompt = |language: &str, key: &str, samples: &[i16]| Prompt {
             language: language.into(),
             key: key.into(),
             text: "t".into(),
-            samples: 2,
-            adpcm: crate::adpcm::encode(&[0, 0]),
+            samples: u32::try_from(samples.len()).unwrap_or(0),
+            adpcm: crate::adpcm::encode(samples),
         };
-        let pack = Pack::new(vec![prompt("ja", "idle"), prompt("en", "idle"), prompt("ko", "idle")]).unwrap();
-        let kept = Pack::parse_keeping(&pack.to_bytes(), &|l| ["ja", "ko"].contains(&l)).unwrap();
-        assert_eq!(kept.prompts().len(), 2);
-        assert!(kept.get("ja", "idle").is_some() && kept.get("ko", "idle").is_some());
-        assert!(kept.get("en", "idle").is_none());
+        let wave: Vec<i16> = (0..4000).map(|i| ((i * 37) % 2000 - 1000) as i16).collect();
+        let pack = Pack::new(vec![
+            prompt("ja", "idle", &wave),
+            prompt("en", "idle", &[5, 6]),
+            prompt("ko", "idle", &[1]),
+        ])
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("kiosk-pack-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kiosk-voice.pack");
+        std::fs::write(&path, pack.to_bytes()).unwrap();
+        let file = PackFile::open(&path, &|l| ["ja", "ko"].contains(&l)).unwrap();
+        assert_eq!(file.len(), 2);
+        // The same samples as the whole pack read in memory.
+        assert_eq!(file.clip("ja", "idle"), Some(pack.get("ja", "idle").unwrap().clip()));
+        assert_eq!(file.clip("ko", "idle").map(|c| c.len()), Some(1));
+        assert!(file.clip("en", "idle").is_none(), "not kept");
+        assert!(file.clip("ja", "nope").is_none());
+        // Damaged on disk: refused by name when opened, like a pack read whole.
+        let bytes = pack.to_bytes();
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(matches!(
+            PackFile::open(&path, &|_| true),
+            Err(PackFileError::Damaged(PackError::Truncated(_)))
+        ));
+        assert!(matches!(PackFile::open(&dir.join("none"), &|_| true), Err(PackFileError::Open(_))));
+        // Cut after it was opened: the prompt is left out, nothing panics.
+        std::fs::write(&path, pack.to_bytes()).unwrap();
+        let file = PackFile::open(&path, &|_| true).unwrap();
+        std::fs::write(&path, &bytes[..20]).unwrap();
+        assert!(file.clip("ja", "idle").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

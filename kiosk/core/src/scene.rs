@@ -149,6 +149,106 @@ pub enum Notice {
     PasswordRefused,
 }
 
+impl Notice {
+    /// Every notice.
+    pub const ALL: [Notice; 34] = [
+        Notice::Goodbye,
+        Notice::ReceiptPrinted,
+        Notice::LabelPrinted,
+        Notice::Cancelled,
+        Notice::TimedOut,
+        Notice::CardLocked,
+        Notice::CardNotMynumber,
+        Notice::CardUnreadable,
+        Notice::ReaderFailed,
+        Notice::CardNotConfirmed,
+        Notice::Revoked,
+        Notice::Expired,
+        Notice::NotLinked,
+        Notice::PlatformUnavailable,
+        Notice::PatronUnknown,
+        Notice::PatronBlocked,
+        Notice::LibraryUnavailable,
+        Notice::LabelWrongDay,
+        Notice::LabelInvalid,
+        Notice::LabelUnknownKey,
+        Notice::PaperOut,
+        Notice::PrinterFailed,
+        Notice::IdentifyFirst,
+        Notice::Malfunction,
+        Notice::NumberCleared,
+        Notice::Linked,
+        Notice::Unlinked,
+        Notice::HadNoLink,
+        Notice::LinkFailed,
+        Notice::LinkNoStore,
+        Notice::ReturnsDone,
+        Notice::LabelUsed,
+        Notice::LibraryCardNotAccepted,
+        Notice::PasswordRefused,
+    ];
+
+    /// Its name as the screens and the voice's prompts know it (`revoked`,
+    /// `receipt-printed`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Notice::Goodbye => "goodbye",
+            Notice::ReceiptPrinted => "receipt-printed",
+            Notice::LabelPrinted => "label-printed",
+            Notice::Cancelled => "cancelled",
+            Notice::TimedOut => "timed-out",
+            Notice::CardLocked => "card-locked",
+            Notice::CardNotMynumber => "card-not-mynumber",
+            Notice::CardUnreadable => "card-unreadable",
+            Notice::ReaderFailed => "reader-failed",
+            Notice::CardNotConfirmed => "card-not-confirmed",
+            Notice::Revoked => "revoked",
+            Notice::Expired => "expired",
+            Notice::NotLinked => "not-linked",
+            Notice::PlatformUnavailable => "platform-unavailable",
+            Notice::PatronUnknown => "patron-unknown",
+            Notice::PatronBlocked => "patron-blocked",
+            Notice::LibraryUnavailable => "library-unavailable",
+            Notice::LabelWrongDay => "label-wrong-day",
+            Notice::LabelInvalid => "label-invalid",
+            Notice::LabelUnknownKey => "label-unknown-key",
+            Notice::PaperOut => "paper-out",
+            Notice::PrinterFailed => "printer-failed",
+            Notice::IdentifyFirst => "identify-first",
+            Notice::Malfunction => "malfunction",
+            Notice::NumberCleared => "number-cleared",
+            Notice::Linked => "linked",
+            Notice::Unlinked => "unlinked",
+            Notice::HadNoLink => "had-no-link",
+            Notice::LinkFailed => "link-failed",
+            Notice::LinkNoStore => "link-no-store",
+            Notice::ReturnsDone => "returns-done",
+            Notice::LabelUsed => "label-used",
+            Notice::LibraryCardNotAccepted => "library-card-not-accepted",
+            Notice::PasswordRefused => "password-refused",
+        }
+    }
+
+    /// A notice of something done as asked (the screen's calm colours; the voice thanks
+    /// the patron when the card is taken), not of a failure.
+    #[must_use]
+    pub fn is_good(self) -> bool {
+        matches!(
+            self,
+            Notice::Goodbye
+                | Notice::ReceiptPrinted
+                | Notice::LabelPrinted
+                | Notice::Cancelled
+                | Notice::NumberCleared
+                | Notice::Linked
+                | Notice::Unlinked
+                | Notice::HadNoLink
+                | Notice::ReturnsDone
+        )
+    }
+}
+
 /// A device or peer on the staff menu's status page.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Device {

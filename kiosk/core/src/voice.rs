@@ -72,10 +72,30 @@ fn entering(s: &Scene) -> Vec<Say> {
         Screen::Printing => {
             vec![prompt(if s.printing_label { "printing-label" } else { "printing-receipt" })]
         }
-        Screen::Ending => vec![prompt(if s.card_present { "take-card" } else { "thank-you" })],
+        // What the ending screen says (thanks, or what went wrong and what to do), then
+        // the card.
+        Screen::Ending => {
+            std::iter::once(prompt(&notice(s))).chain(s.card_present.then(|| prompt("take-card"))).collect()
+        }
         Screen::Returning => vec![prompt("returning")],
         _ => Vec::new(),
     }
+}
+
+/// The ending screen's notice as a prompt: `notice-<name>`, and `-card` where the screen
+/// words it for a library that also takes its own cards (`library_card_login`).
+fn notice(s: &Scene) -> String {
+    use crate::scene::Notice;
+    let card_words = s.library_card_login
+        && matches!(
+            s.notice,
+            Notice::CardNotMynumber
+                | Notice::ReaderFailed
+                | Notice::Expired
+                | Notice::PlatformUnavailable
+                | Notice::IdentifyFirst
+        );
+    format!("notice-{}{}", s.notice.name(), if card_words { "-card" } else { "" })
 }
 
 /// The button the tactile keypad chose, by its own words.
@@ -102,15 +122,45 @@ fn count(what: &str, n: usize) -> Option<Say> {
     (1..=MAX_COUNT).contains(&n).then(|| prompt(&format!("{what}-{n}")))
 }
 
-/// Why the newest refused book was refused, as a prompt.
+/// Why the newest refused book was refused, as a prompt: the borrowing list's words.
 fn refusal(s: &Scene) -> Option<Say> {
     let newest = s.loans.iter().find(|l| l.refusal != Refusal::None)?;
     Some(prompt(match newest.refusal {
         Refusal::NotInCatalogue => "not-in-catalogue",
         Refusal::OnHold => "reserved",
         Refusal::OnLoan => "on-loan",
-        _ => "not-here",
+        Refusal::NoAnswer => "refusal-no-answer",
+        Refusal::Unconfirmed => "refusal-unconfirmed",
+        Refusal::OfflineLimit => "refusal-offline-limit",
+        Refusal::OfflineStopped => "refusal-offline-stopped",
+        Refusal::OfflinePending => "refusal-offline-pending",
+        Refusal::PartsMissing => "refusal-parts-missing",
+        Refusal::DuplicateTags => "refusal-duplicate-tags",
+        Refusal::None | Refusal::Other | Refusal::NotCheckedOut => "not-here",
     }))
+}
+
+/// What the newest line of the returns list asks of the patron, as the returns list
+/// words it: a book returned for the hold shelf or for staff, or one not returned and why.
+fn return_line(s: &Scene) -> Option<Say> {
+    use crate::scene::ReturnStatus;
+    let newest = s.returns.first()?;
+    let key = match newest.status {
+        ReturnStatus::Returned => return None,
+        ReturnStatus::HoldShelf => "return-hold-shelf",
+        ReturnStatus::StaffCheck => "return-staff-check",
+        ReturnStatus::Refused => match newest.refusal {
+            Refusal::NotCheckedOut => "return-refused-not-checked-out",
+            Refusal::NotInCatalogue => "return-refused-not-in-catalogue",
+            Refusal::NoAnswer => "return-refused-no-answer",
+            Refusal::Unconfirmed => "return-refused-unconfirmed",
+            Refusal::OfflinePending => "return-refused-offline-pending",
+            Refusal::PartsMissing => "return-refused-parts-missing",
+            Refusal::DuplicateTags => "return-refused-duplicate-tags",
+            _ => "return-refused",
+        },
+    };
+    Some(prompt(key))
 }
 
 /// A line lent now (not refused, not a renewal).
@@ -148,9 +198,20 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         let again = if after.languages_open { vec![prompt("choose-language")] } else { entering(after) };
         return again.into_iter().filter(|s| !matches!(s, Say::Cue(_))).chain(choice(after)).collect();
     }
+    // The card taken at the ending screen: thanks after a notice of something done; after
+    // one of a failure, its words go on (nothing cuts them).
+    if after.screen == Screen::Ending
+        && before.screen == Screen::Ending
+        && before.card_present
+        && !after.card_present
+    {
+        if after.notice.is_good() {
+            out.push(prompt("thank-you"));
+        }
+        return out;
+    }
     let new_screen = after.screen != before.screen
-        || (matches!(after.screen, Screen::Pin | Screen::Password) && after.pin_stage != before.pin_stage)
-        || (after.screen == Screen::Ending && after.card_present != before.card_present);
+        || (matches!(after.screen, Screen::Pin | Screen::Password) && after.pin_stage != before.pin_stage);
     if new_screen || after.language != before.language {
         out.extend(entering(after));
         // The button Enter presses (on the PIN pad, Enter is OK: said by the help key).
@@ -186,6 +247,12 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         Screen::Returning if after.returned > before.returned => {
             out.push(Say::Cue(Cue::GoodScan));
             out.extend(count("returned", after.returned));
+            // Reserved by someone, or for staff to look at: where it goes.
+            out.extend(return_line(after));
+        }
+        Screen::Returning if after.refused > before.refused => {
+            out.push(Say::Cue(Cue::RefusedScan));
+            out.extend(return_line(after));
         }
         _ => {}
     }
@@ -213,7 +280,7 @@ mod tests {
         let faulty = Scene { pad_fault: true, ..pad.clone() };
         assert_eq!(announce(&pin, &faulty), [prompt("borrowing")], "the pad not reading: scan");
         let take = Scene { card_present: true, ..scene(Screen::Ending) };
-        assert_eq!(announce(&pad, &take), [prompt("take-card")]);
+        assert_eq!(announce(&pad, &take), [prompt("notice-goodbye"), prompt("take-card")]);
         let gone = Scene { card_present: false, ..take.clone() };
         assert_eq!(announce(&take, &gone), [prompt("thank-you")]);
         // Staff's screens are silent.
@@ -250,6 +317,34 @@ mod tests {
         assert_eq!(announce(&pw_checking, &pw_wrong), [Say::Cue(Cue::Warning), prompt("password-wrong")]);
         let pw_last = Scene { pin_stage: PinStage::LastTryWarning, ..pw_wrong.clone() };
         assert_eq!(announce(&pw_wrong, &pw_last), [Say::Cue(Cue::Warning), prompt("password-last-try")]);
+    }
+
+    #[test]
+    fn the_ending_says_its_notice_then_the_card_and_a_failure_s_words_are_not_cut_by_thanks() {
+        use crate::scene::Notice;
+        let checking = scene(Screen::Checking);
+        let ending = |notice, card_present| Scene { notice, card_present, ..scene(Screen::Ending) };
+        let revoked = ending(Notice::Revoked, true);
+        assert_eq!(announce(&checking, &revoked), [prompt("notice-revoked"), prompt("take-card")]);
+        // The card taken: no thanks over the reason.
+        assert!(announce(&revoked, &ending(Notice::Revoked, false)).is_empty());
+        let printed = ending(Notice::ReceiptPrinted, true);
+        assert_eq!(announce(&printed, &ending(Notice::ReceiptPrinted, false)), [prompt("thank-you")]);
+        // Without a card on the reader (a label at the counter, returns): the notice alone.
+        assert_eq!(
+            announce(&scene(Screen::Returning), &ending(Notice::ReturnsDone, false)),
+            [prompt("notice-returns-done")]
+        );
+        // A library that takes its own cards too: the words that offer it.
+        let expired = Scene { library_card_login: true, ..ending(Notice::Expired, true) };
+        assert_eq!(announce(&checking, &expired), [prompt("notice-expired-card"), prompt("take-card")]);
+        let revoked_too = Scene { library_card_login: true, ..revoked.clone() };
+        assert_eq!(announce(&checking, &revoked_too)[0], prompt("notice-revoked"));
+        // Help says it again.
+        let again = Scene { repeat: 1, ..revoked.clone() };
+        assert_eq!(announce(&revoked, &again), [prompt("notice-revoked"), prompt("take-card")]);
+        let names: std::collections::BTreeSet<_> = Notice::ALL.iter().map(|n| n.name()).collect();
+        assert_eq!(names.len(), Notice::ALL.len(), "every notice has a name of its own");
     }
 
     #[test]
@@ -312,6 +407,63 @@ mod tests {
         let undated =
             Scene { loans: vec![LoanRow { due: "next week".into(), ..LoanRow::default() }], ..first };
         assert_eq!(announce(&b, &undated), [Say::Cue(Cue::GoodScan), prompt("borrowed-1")]);
+    }
+
+    #[test]
+    fn a_return_says_where_the_book_goes_and_a_refused_one_why() {
+        use crate::scene::{ReturnRow, ReturnStatus};
+        let r = scene(Screen::Returning);
+        let row = |status, refusal| ReturnRow { status, refusal, ..ReturnRow::default() };
+        let one =
+            Scene { returned: 1, returns: vec![row(ReturnStatus::Returned, Refusal::None)], ..r.clone() };
+        assert_eq!(announce(&r, &one), [Say::Cue(Cue::GoodScan), prompt("returned-1")]);
+        let held =
+            Scene { returned: 1, returns: vec![row(ReturnStatus::HoldShelf, Refusal::None)], ..r.clone() };
+        assert_eq!(
+            announce(&r, &held),
+            [Say::Cue(Cue::GoodScan), prompt("returned-1"), prompt("return-hold-shelf")]
+        );
+        let staff =
+            Scene { returned: 1, returns: vec![row(ReturnStatus::StaffCheck, Refusal::None)], ..r.clone() };
+        assert_eq!(announce(&r, &staff)[2], prompt("return-staff-check"));
+        let not_out = Scene {
+            refused: 1,
+            returns: vec![row(ReturnStatus::Refused, Refusal::NotCheckedOut)],
+            ..r.clone()
+        };
+        assert_eq!(
+            announce(&r, &not_out),
+            [Say::Cue(Cue::RefusedScan), prompt("return-refused-not-checked-out")]
+        );
+        let other = Scene { refused: 1, returns: vec![row(ReturnStatus::Refused, Refusal::Other)], ..r };
+        assert_eq!(announce(&one, &other)[1], prompt("return-refused"));
+    }
+
+    #[test]
+    fn every_reason_a_book_is_not_lent_has_its_own_words() {
+        let b = Scene { borrowed: 1, ..scene(Screen::Borrowing) };
+        let reasons = [
+            (Refusal::NotInCatalogue, "not-in-catalogue"),
+            (Refusal::OnHold, "reserved"),
+            (Refusal::OnLoan, "on-loan"),
+            (Refusal::NoAnswer, "refusal-no-answer"),
+            (Refusal::Unconfirmed, "refusal-unconfirmed"),
+            (Refusal::OfflineLimit, "refusal-offline-limit"),
+            (Refusal::OfflineStopped, "refusal-offline-stopped"),
+            (Refusal::OfflinePending, "refusal-offline-pending"),
+            (Refusal::PartsMissing, "refusal-parts-missing"),
+            (Refusal::DuplicateTags, "refusal-duplicate-tags"),
+            (Refusal::Other, "not-here"),
+        ];
+        for (refusal, key) in reasons {
+            let row = LoanRow { refusal, ..LoanRow::default() };
+            let refused = Scene { refused: 1, loans: vec![row], ..b.clone() };
+            assert_eq!(
+                announce(&b, &refused),
+                [Say::Cue(Cue::RefusedScan), prompt(key), prompt("to-counter")],
+                "{refusal:?}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use kiosk_audio::{AlsaOutput, Clip, Pack, Player, Sound, Tone};
+use kiosk_audio::{AlsaOutput, Clip, PackFile, Player, Sound, Tone};
 use kiosk_core::scene::{Device, DeviceState, Language, Scene, StatusRow};
 use kiosk_core::voice::{Cue, Say, announce};
 
@@ -28,7 +28,7 @@ pub const VOLUME_STEP: u8 = 10;
 /// and the voice is on).
 pub struct Voice {
     player: Option<Player>,
-    prompts: Option<Arc<Pack>>,
+    prompts: Option<Arc<PackFile>>,
     /// What the status page says of the device (and the pack).
     problem: Option<String>,
     device: String,
@@ -65,7 +65,7 @@ impl core::fmt::Debug for Voice {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Voice")
             .field("playing", &self.player.is_some())
-            .field("prompts", &self.prompts.as_ref().map(|p| p.prompts().len()))
+            .field("prompts", &self.prompts.as_ref().map(|p| p.len()))
             .finish_non_exhaustive()
     }
 }
@@ -166,11 +166,11 @@ impl Voice {
     /// order (`kiosk_ui::prompts::due_date`).
     fn clips(&self, says: &[Say], language: Language) -> Vec<Clip> {
         let prompt = |language: Language, key: &str| -> Option<Clip> {
-            let prompt = self.prompts.as_ref()?.get(language.code(), key);
-            if prompt.is_none() {
+            let clip = self.prompts.as_ref()?.clip(language.code(), key);
+            if clip.is_none() {
                 tracing::debug!(key = %key, language = language.code(), "no such prompt in the pack");
             }
-            Some(prompt?.clip())
+            clip
         };
         says.iter()
             .flat_map(|say| match say {
@@ -253,19 +253,18 @@ fn tone(cue: Cue) -> Tone {
     }
 }
 
-/// Reads and checks the prompt pack, keeping the prompts in `languages`; the error says
-/// which file and what to do.
-fn read_pack(path: &std::path::Path, languages: &[&str]) -> Result<Pack, String> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        format!(
+/// Opens and checks the prompt pack, keeping the index of the prompts in `languages`
+/// (their audio stays in the file until played); the error says which file and what to
+/// do.
+fn read_pack(path: &std::path::Path, languages: &[&str]) -> Result<PackFile, String> {
+    PackFile::open(path, &|l| languages.contains(&l)).map_err(|e| match e {
+        kiosk_audio::PackFileError::Open(e) => format!(
             "the spoken prompts {} could not be read ({e}), the tones still play: install the kiosk's package again, or set [audio] prompts",
             path.display()
-        )
-    })?;
-    Pack::parse_keeping(&bytes, &|l| languages.contains(&l)).map_err(|e| {
-        format!(
+        ),
+        kiosk_audio::PackFileError::Damaged(e) => format!(
             "the spoken prompts {} are damaged ({e}), the tones still play: install the kiosk's package again",
             path.display()
-        )
+        ),
     })
 }

@@ -27,6 +27,9 @@ enum Part {
     Of(&'static str, u8, u8),
     /// The entry's words before its `{}` ("Due back {}": 返却期限), without the colon.
     Lead(&'static str),
+    /// The entry with the library's card named in its `{}` by the catalogue's own words
+    /// ("library card": a library's own name for it is not known when the pack is made).
+    Card(&'static str),
 }
 
 /// The weekdays as said, Monday first (`DueDate::weekday`).
@@ -61,7 +64,7 @@ pub const MAX_COUNT: u64 = 10;
 
 /// Every prompt's key, with its parts.
 fn table() -> Vec<(String, Vec<Part>)> {
-    use Part::{Count, Lead, Of, Text};
+    use Part::{Card, Count, Lead, Of, Text};
     let mut t: Vec<(String, Vec<Part>)> = vec![
         ("idle".into(), vec![Text("Place your My Number card on the reader")]),
         ("out-of-service".into(), vec![Text("This machine is out of service")]),
@@ -107,6 +110,74 @@ fn table() -> Vec<(String, Vec<Part>)> {
         ("on-loan".into(), vec![Text("This book is recorded as on loan to someone else.")]),
         ("not-here".into(), vec![Text("This book cannot be borrowed here.")]),
         ("to-counter".into(), vec![Text("Please take this book to the counter.")]),
+        // The borrowing list's other reasons (`refusal-text` on the screens).
+        ("refusal-no-answer".into(), vec![Text("The library system did not answer.")]),
+        (
+            "refusal-unconfirmed".into(),
+            vec![Text("The library system's answer was unclear. Staff will check it.")],
+        ),
+        (
+            "refusal-offline-limit".into(),
+            vec![Text("Only a few books can be borrowed while the library system is offline.")],
+        ),
+        (
+            "refusal-offline-stopped".into(),
+            vec![Text("Books cannot be lent offline right now. Please borrow this one at the counter.")],
+        ),
+        (
+            "refusal-offline-pending".into(),
+            vec![Text(
+                "This book was lent while the library system was offline, and that loan has not reached it yet. Please ask staff.",
+            )],
+        ),
+        ("refusal-parts-missing".into(), vec![Text("Not every part of this set is on the pad.")]),
+        ("refusal-duplicate-tags".into(), vec![Text("Two books on the pad carry this item's tag.")]),
+        // The returns list: a book for the hold shelf or staff, one not returned and why.
+        (
+            "return-hold-shelf".into(),
+            vec![Text("Returned. Someone has reserved it: please give it to staff.")],
+        ),
+        ("return-staff-check".into(), vec![Text("Returned. Please give this book to staff.")]),
+        (
+            "return-refused-not-checked-out".into(),
+            vec![Text("Not returned."), Text("This book is not on loan: it may have been returned already.")],
+        ),
+        (
+            "return-refused-not-in-catalogue".into(),
+            vec![Text("Not returned."), Text("This item is not in the library's catalogue.")],
+        ),
+        (
+            "return-refused-no-answer".into(),
+            vec![Text("Not returned."), Text("The library system did not answer.")],
+        ),
+        (
+            "return-refused-unconfirmed".into(),
+            vec![
+                Text("Not returned."),
+                Text("The library system's answer was unclear. Staff will check it."),
+            ],
+        ),
+        (
+            "return-refused-offline-pending".into(),
+            vec![
+                Text("Not returned."),
+                Text(
+                    "This book was lent while the library system was offline, and that loan has not reached it yet. Please ask staff.",
+                ),
+            ],
+        ),
+        (
+            "return-refused-parts-missing".into(),
+            vec![Text("Not returned."), Text("Not every part of this set is on the pad.")],
+        ),
+        (
+            "return-refused-duplicate-tags".into(),
+            vec![Text("Not returned."), Text("Two books on the pad carry this item's tag.")],
+        ),
+        (
+            "return-refused".into(),
+            vec![Text("Not returned."), Text("The library system did not accept the return.")],
+        ),
         ("count".into(), vec![Text("How many items are you borrowing?")]),
         ("receipt-choice".into(), vec![Text("Would you like a receipt?")]),
         ("printing-receipt".into(), vec![Text("Printing your receipt…")]),
@@ -140,6 +211,243 @@ fn table() -> Vec<(String, Vec<Part>)> {
         ("choice-call-staff".into(), vec![Text("Call staff")]),
         // Each language's name, in its own voice (the list read on the keypad).
         ("language-name".into(), vec![Text("This language's own name")]),
+        // The ending screen: its title and words, as shown (`notice-<name>`; `-card` where
+        // the screen offers the library's own card too, named by the catalogue's words).
+        (
+            "notice-goodbye".into(),
+            vec![Text("Thank you!"), Text("Please return your books by the due dates.")],
+        ),
+        (
+            "notice-receipt-printed".into(),
+            vec![Text("Here is your receipt"), Text("Please return your books by the due dates on it.")],
+        ),
+        (
+            "notice-label-printed".into(),
+            vec![
+                Text("Here is your label"),
+                Text("It is valid today only. Scan it at a self-checkout machine."),
+            ],
+        ),
+        ("notice-cancelled".into(), vec![Text("Cancelled")]),
+        (
+            "notice-timed-out".into(),
+            vec![
+                Text("Your session has ended"),
+                Text("It ended because nothing happened for a while. Books already borrowed stay borrowed."),
+            ],
+        ),
+        (
+            "notice-card-locked".into(),
+            vec![
+                Text("Your card's PIN is locked"),
+                Text(
+                    "Too many wrong PINs. Staff have been called. The PIN can only be reset at the city office.",
+                ),
+            ],
+        ),
+        (
+            "notice-card-not-mynumber".into(),
+            vec![Text("This card cannot be used here"), Text("Please use a My Number card.")],
+        ),
+        (
+            "notice-card-not-mynumber-card".into(),
+            vec![Text("This card cannot be used here"), Card("Please use a My Number card or your {}.")],
+        ),
+        (
+            "notice-card-unreadable".into(),
+            vec![
+                Text("The card could not be read"),
+                Text("Place it on the reader again. If it keeps failing, please ask at the counter."),
+            ],
+        ),
+        (
+            "notice-reader-failed".into(),
+            vec![
+                Text("The card reader is not working"),
+                Text("Staff have been called. Please ask at the counter."),
+            ],
+        ),
+        (
+            "notice-reader-failed-card".into(),
+            vec![
+                Text("The card reader is not working"),
+                Card("Staff have been called. Please use your {} or ask at the counter."),
+            ],
+        ),
+        (
+            "notice-card-not-confirmed".into(),
+            vec![Text("This card could not be confirmed"), Text("Please ask at the counter.")],
+        ),
+        (
+            "notice-revoked".into(),
+            vec![
+                Text("This card's certificate is no longer valid"),
+                Text(
+                    "It may have been reported lost or renewed. Please ask at the counter or the city office.",
+                ),
+            ],
+        ),
+        (
+            "notice-expired".into(),
+            vec![
+                Text("This card's certificate has expired"),
+                Text("It can be renewed at the city office. Until then, please ask at the counter."),
+            ],
+        ),
+        (
+            "notice-expired-card".into(),
+            vec![
+                Text("This card's certificate has expired"),
+                Card("It can be renewed at the city office. You can use your {} until then."),
+            ],
+        ),
+        (
+            "notice-not-linked".into(),
+            vec![
+                Text("This card is not registered at this library"),
+                Text("Register it once at the counter; then you can use it here."),
+            ],
+        ),
+        (
+            "notice-platform-unavailable".into(),
+            vec![
+                Text("The card check service cannot be reached"),
+                Text("Please try again later or ask at the counter."),
+            ],
+        ),
+        (
+            "notice-platform-unavailable-card".into(),
+            vec![
+                Text("The card check service cannot be reached"),
+                Card("Please try again later, or use your {}."),
+            ],
+        ),
+        (
+            "notice-patron-unknown".into(),
+            vec![Text("Your library record was not found"), Text("Please ask at the counter.")],
+        ),
+        (
+            "notice-patron-blocked".into(),
+            vec![Text("Borrowing is not possible right now"), Text("Please ask at the counter.")],
+        ),
+        (
+            "notice-library-unavailable".into(),
+            vec![
+                Text("The library system cannot be reached"),
+                Text("Please try again later or ask at the counter."),
+            ],
+        ),
+        (
+            "notice-label-wrong-day".into(),
+            vec![
+                Text("This label was printed on another day"),
+                Text("Labels are valid on the day they are printed only. Please print a new one."),
+            ],
+        ),
+        (
+            "notice-label-invalid".into(),
+            vec![Text("This label cannot be used"), Text("Please ask at the counter.")],
+        ),
+        (
+            "notice-label-unknown-key".into(),
+            vec![
+                Text("This label is from another library"),
+                Text("Please use it at the library that printed it, or print a new one here."),
+            ],
+        ),
+        (
+            "notice-paper-out".into(),
+            vec![
+                Text("The printer is out of paper"),
+                Text("Staff have been called. Your books are borrowed."),
+            ],
+        ),
+        (
+            "notice-printer-failed".into(),
+            vec![
+                Text("The printer is not working"),
+                Text("Staff have been called. Your books are borrowed."),
+            ],
+        ),
+        (
+            "notice-identify-first".into(),
+            vec![
+                Text("Please identify yourself first"),
+                Text("Place your My Number card on the reader, then scan your books."),
+            ],
+        ),
+        (
+            "notice-identify-first-card".into(),
+            vec![
+                Text("Please identify yourself first"),
+                Card("Place your My Number card on the reader or scan your {}, then scan your books."),
+            ],
+        ),
+        (
+            "notice-malfunction".into(),
+            vec![
+                Text("Something went wrong"),
+                Text("Staff have been called. Please wait or ask at the counter."),
+            ],
+        ),
+        ("notice-number-cleared".into(), vec![Text("The number was cleared from the screen")]),
+        (
+            "notice-linked".into(),
+            vec![
+                Text("The card is linked"),
+                Card(
+                    "From now on this My Number card works as the {}, at the counter and at the self-checkout machines.",
+                ),
+            ],
+        ),
+        ("notice-unlinked".into(), vec![Text("The link was removed")]),
+        ("notice-had-no-link".into(), vec![Text("This card had no link")]),
+        (
+            "notice-link-failed".into(),
+            vec![
+                Text("The link could not be saved"),
+                Text("Nothing was changed. Check the kiosk's status page and the data partition."),
+            ],
+        ),
+        (
+            "notice-link-no-store".into(),
+            vec![
+                Text("Links are kept by the authentication service"),
+                Text("This kiosk checks cards at the authentication service, where cards are registered."),
+            ],
+        ),
+        (
+            "notice-returns-done".into(),
+            vec![
+                Text("Thank you for returning your books"),
+                Text(
+                    "Put the returned books in the return box. Books for the hold shelf or for staff go where the screen said.",
+                ),
+            ],
+        ),
+        (
+            "notice-label-used".into(),
+            vec![
+                Text("This label has already been used"),
+                Text("A label works once. Please use your card, or print a new label."),
+            ],
+        ),
+        (
+            "notice-library-card-not-accepted".into(),
+            vec![
+                Text("Please use your My Number card"),
+                Card(
+                    "This machine does not take the {} to log in. Place your My Number card on the reader, or ask at the counter.",
+                ),
+            ],
+        ),
+        (
+            "notice-password-refused".into(),
+            vec![
+                Text("The password was not accepted"),
+                Text("Please ask at the counter: staff can check your password or set a new one."),
+            ],
+        ),
         // A due date: the screens' own lead, then its pieces (`due_date`).
         ("due-back".into(), vec![Lead("Due back {}")]),
     ];
@@ -193,6 +501,10 @@ pub fn spoken(language: Language, key: &str) -> Option<Vec<String>> {
                 Part::Text(id) => words::spoken(language, id, &[], None),
                 Part::Count(one, many, n) => words::spoken(language, one, &[], Some((many, n))),
                 Part::Of(id, a, b) => words::spoken(language, id, &[&a.to_string(), &b.to_string()], None),
+                Part::Card(id) => {
+                    let card = words::spoken(language, "library card", &[], None);
+                    words::spoken(language, id, &[&card], None)
+                }
                 Part::Lead(id) => {
                     let whole = words::spoken(language, id, &["{}"], None);
                     let lead = whole.split("{}").next().unwrap_or_default();
@@ -210,7 +522,9 @@ pub fn catalogue_ids() -> Vec<&'static str> {
         .into_iter()
         .flat_map(|(_, parts)| parts)
         .map(|p| match p {
-            Part::Text(id) | Part::Count(id, _, _) | Part::Of(id, _, _) | Part::Lead(id) => id,
+            Part::Text(id) | Part::Count(id, _, _) | Part::Of(id, _, _) | Part::Lead(id) | Part::Card(id) => {
+                id
+            }
         })
         .collect()
 }

@@ -86,6 +86,16 @@ mod prompts {
         assert_eq!(spoken(Language::English, "digits-3").unwrap(), ["3 of 4 digits entered"]);
         assert_eq!(spoken(Language::Japanese, "borrowed-3").unwrap(), ["3冊を貸し出しました"]);
         assert!(spoken(Language::English, "nope").is_none());
+        // An ending's notice: its title and its words, the library's card named by the
+        // catalogue.
+        assert_eq!(
+            spoken(Language::English, "notice-expired-card").unwrap(),
+            [
+                "This card's certificate has expired",
+                "It can be renewed at the city office. You can use your library card until then."
+            ]
+        );
+        assert_eq!(spoken(Language::Japanese, "notice-cancelled").unwrap().len(), 1);
     }
 
     #[test]
