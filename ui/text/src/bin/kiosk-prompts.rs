@@ -131,6 +131,29 @@ fn sentence(language: Language, text: &str, voice: &Path, dir: &Path) -> Result<
     Ok(bytes[at..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect())
 }
 
+/// A prompt of the new pack: kept from the previous one or made (`Ok`), or still to be
+/// made from its language, key and sentences.
+type Slot = Result<Prompt, (Language, String, Vec<String>)>;
+
+/// One prompt made: each sentence synthesised, 300 ms between them.
+fn make(language: Language, key: &str, parts: &[String], voice: &Path, dir: &Path) -> Result<Prompt, String> {
+    let mut samples = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            samples.extend(std::iter::repeat_n(0i16, RATE as usize * 3 / 10));
+        }
+        samples.extend(sentence(language, part, voice, dir)?);
+    }
+    let count = u32::try_from(samples.len()).map_err(|_| format!("{key} is too long"))?;
+    Ok(Prompt {
+        language: language.code().into(),
+        key: key.to_owned(),
+        text: parts.join("\n"),
+        samples: count,
+        adpcm: adpcm::encode(&samples),
+    })
+}
+
 fn run() -> Result<(), String> {
     let args = args()?;
     let previous = args
@@ -142,10 +165,9 @@ fn run() -> Result<(), String> {
     let previous_voices = args.previous.as_deref().map(voices_of).unwrap_or_default();
     let mut voices = String::new();
     let dir = std::env::temp_dir().join(format!("kiosk-prompts-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let (mut made, mut kept, mut sentences) = (0, 0, 0);
-    let mut out = Vec::new();
+    // Every prompt in order: kept from the previous pack, or to be made.
+    let mut slots: Vec<Slot> = Vec::new();
     for language in Language::ALL {
         let synthesiser = synthesiser(language, &args.voice);
         let same_voice = previous_voices.iter().any(|(l, v)| l == language.code() && *v == synthesiser);
@@ -153,31 +175,53 @@ fn run() -> Result<(), String> {
         for key in prompts::keys() {
             let parts = prompts::spoken(language, &key).ok_or(format!("no prompt {key}"))?;
             let text = parts.join("\n");
-            if let Some(p) = previous.get(language.code(), &key).filter(|p| same_voice && p.text == text) {
-                out.push(p.clone());
-                kept += 1;
-                continue;
+            match previous.get(language.code(), &key).filter(|p| same_voice && p.text == text) {
+                Some(p) => slots.push(Ok(p.clone())),
+                None => slots.push(Err((language, key, parts))),
             }
-            let mut samples = Vec::new();
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    samples.extend(std::iter::repeat_n(0i16, RATE as usize * 3 / 10));
-                }
-                samples.extend(sentence(language, part, &args.voice, &dir)?);
-                sentences += 1;
-            }
-            let count = u32::try_from(samples.len()).map_err(|_| format!("{key} is too long"))?;
-            out.push(Prompt {
-                language: language.code().into(),
-                key,
-                text,
-                samples: count,
-                adpcm: adpcm::encode(&samples),
-            });
-            made += 1;
         }
     }
+    let kept = slots.iter().filter(|s| s.is_ok()).count();
+    let todo: Vec<usize> = (0..slots.len()).filter(|i| slots[*i].is_err()).collect();
+    let sentences: usize =
+        slots.iter().map(|s| s.as_ref().err().map_or(0, |(_, _, parts)| parts.len())).sum();
+    // The synthesisers are programs of their own: one worker a core, each with its own
+    // files, taking the next prompt to make.
+    let workers =
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(todo.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let made: Vec<Result<Vec<(usize, Prompt)>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let (slots, todo, next, voice) = (&slots, &todo, &next, &args.voice);
+                let dir = dir.join(w.to_string());
+                scope.spawn(move || -> Result<Vec<(usize, Prompt)>, String> {
+                    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                    let mut out = Vec::new();
+                    while let Some(&i) = todo.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        let Some(Err((language, key, parts))) = slots.get(i) else { continue };
+                        out.push((i, make(*language, key, parts, voice, &dir)?));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a synthesis worker panicked".into())))
+            .collect()
+    });
     let _ = std::fs::remove_dir_all(&dir);
+    for batch in made {
+        for (i, prompt) in batch? {
+            slots[i] = Ok(prompt);
+        }
+    }
+    let made = todo.len();
+    let out = slots
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|(l, k, _)| format!("{}/{k} was not made", l.code()))?;
     let pack = Pack::new(out).map_err(|e| e.to_string())?;
     let bytes = pack.to_bytes();
     if let Some(parent) = args.out.parent() {
