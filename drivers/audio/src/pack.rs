@@ -40,6 +40,8 @@ pub enum PackError {
     Duplicate { language: String, key: String },
     #[error("the prompt pack has {0} bytes after its last prompt")]
     TrailingBytes(usize),
+    #[error("the prompt pack could not be read at byte {at} ({why}): check the storage")]
+    Read { at: usize, why: String },
 }
 
 /// One prompt: what it says, in which language, and its audio.
@@ -99,8 +101,10 @@ impl<R: Read> Reader<R> {
         let mut done = 0;
         while done < buf.len() {
             match self.source.read(&mut buf[done..]) {
-                Ok(0) | Err(_) => return Err(PackError::Truncated(self.at + done)),
+                Ok(0) => return Err(PackError::Truncated(self.at + done)),
                 Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(PackError::Read { at: self.at + done, why: e.to_string() }),
             }
         }
         self.at += buf.len();
@@ -171,10 +175,11 @@ impl<R: Read> Reader<R> {
             }
             found(Entry { language, key, text, samples, at }, &audio);
         }
-        let mut rest = Vec::new();
-        let _ = self.source.read_to_end(&mut rest);
-        if !rest.is_empty() {
-            return Err(PackError::TrailingBytes(rest.len()));
+        let at = self.at;
+        let rest = std::io::copy(&mut self.source, &mut std::io::sink())
+            .map_err(|e| PackError::Read { at, why: e.to_string() })?;
+        if rest > 0 {
+            return Err(PackError::TrailingBytes(usize::try_from(rest).unwrap_or(usize::MAX)));
         }
         Ok(())
     }
@@ -277,6 +282,14 @@ struct Stored {
     at: u64,
     bytes: u32,
     samples: u32,
+    /// The audio's FNV-1a hash when checked: a pack rewritten in place after the start
+    /// (a copy over it) is found, not played as noise or as another prompt's audio.
+    hash: u64,
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl PackFile {
@@ -293,22 +306,24 @@ impl PackFile {
         Reader { source, at: 0 }.read(&mut |e, audio| {
             if keep(&e.language) {
                 let bytes = u32::try_from(audio.len()).unwrap_or(u32::MAX);
-                index.insert((e.language, e.key), Stored { at: e.at, bytes, samples: e.samples });
+                let stored = Stored { at: e.at, bytes, samples: e.samples, hash: fnv1a(audio) };
+                index.insert((e.language, e.key), stored);
             }
         })?;
         Ok(PackFile { file, index })
     }
 
     /// The prompt for `key` in `language`, read from the file and decoded; `None` when
-    /// the pack has none, or when the file no longer reads as it did when checked (the
-    /// log says so).
+    /// the pack has none, or when its audio no longer reads as it did when checked (cut
+    /// or copied over since: the log says so).
     #[must_use]
     pub fn clip(&self, language: &str, key: &str) -> Option<Clip> {
         use std::os::unix::fs::FileExt;
         let s = *self.index.get(&(language.to_owned(), key.to_owned()))?;
         let mut audio = vec![0; s.bytes as usize];
         let read = self.file.read_exact_at(&mut audio, s.at);
-        let samples = read.ok().and_then(|()| adpcm::decode(&audio, s.samples as usize));
+        let same = read.is_ok() && fnv1a(&audio) == s.hash;
+        let samples = same.then(|| adpcm::decode(&audio, s.samples as usize)).flatten();
         if samples.is_none() {
             tracing::warn!(
                 language,
@@ -424,6 +439,18 @@ mod tests {
         let file = PackFile::open(&path, &|_| true).unwrap();
         std::fs::write(&path, &bytes[..20]).unwrap();
         assert!(file.clip("ja", "idle").is_none());
+        // Copied over in place by another pack of the same length: not played.
+        let other = Pack::new(vec![
+            prompt("ja", "idle", &wave.iter().map(|s| s / 2).collect::<Vec<_>>()),
+            prompt("en", "idle", &[5, 6]),
+            prompt("ko", "idle", &[1]),
+        ])
+        .unwrap()
+        .to_bytes();
+        assert_eq!(other.len(), bytes.len());
+        std::fs::write(&path, &other).unwrap();
+        assert!(file.clip("ja", "idle").is_none());
+        assert!(file.clip("ko", "idle").is_some(), "its own audio unchanged");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

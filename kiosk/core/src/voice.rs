@@ -122,22 +122,25 @@ fn count(what: &str, n: usize) -> Option<Say> {
     (1..=MAX_COUNT).contains(&n).then(|| prompt(&format!("{what}-{n}")))
 }
 
-/// Why the newest refused book was refused, as a prompt: the borrowing list's words.
-fn refusal(s: &Scene) -> Option<Say> {
+/// Why the newest refused book was refused, as a prompt: the borrowing list's words;
+/// and whether the patron is then asked to take it to the counter (not when the reason
+/// already says where to go, nor for a set on the pad, which the patron puts right there).
+fn refusal(s: &Scene) -> Option<(Say, bool)> {
     let newest = s.loans.iter().find(|l| l.refusal != Refusal::None)?;
-    Some(prompt(match newest.refusal {
-        Refusal::NotInCatalogue => "not-in-catalogue",
-        Refusal::OnHold => "reserved",
-        Refusal::OnLoan => "on-loan",
-        Refusal::NoAnswer => "refusal-no-answer",
-        Refusal::Unconfirmed => "refusal-unconfirmed",
-        Refusal::OfflineLimit => "refusal-offline-limit",
-        Refusal::OfflineStopped => "refusal-offline-stopped",
-        Refusal::OfflinePending => "refusal-offline-pending",
-        Refusal::PartsMissing => "refusal-parts-missing",
-        Refusal::DuplicateTags => "refusal-duplicate-tags",
-        Refusal::None | Refusal::Other | Refusal::NotCheckedOut => "not-here",
-    }))
+    let (key, to_counter) = match newest.refusal {
+        Refusal::NotInCatalogue => ("not-in-catalogue", true),
+        Refusal::OnHold => ("reserved", true),
+        Refusal::OnLoan => ("on-loan", true),
+        Refusal::NoAnswer => ("refusal-no-answer", true),
+        Refusal::Unconfirmed => ("refusal-unconfirmed", true),
+        Refusal::OfflineLimit => ("refusal-offline-limit", true),
+        Refusal::OfflineStopped => ("refusal-offline-stopped", false),
+        Refusal::OfflinePending => ("refusal-offline-pending", false),
+        Refusal::PartsMissing => ("refusal-parts-missing", false),
+        Refusal::DuplicateTags => ("refusal-duplicate-tags", false),
+        Refusal::None | Refusal::Other | Refusal::NotCheckedOut => ("not-here", true),
+    };
+    Some((prompt(key), to_counter))
 }
 
 /// What the newest line of the returns list asks of the patron, as the returns list
@@ -168,13 +171,17 @@ fn lent(l: &LoanRow) -> bool {
     l.refusal == Refusal::None && !l.renewed
 }
 
-/// The due date of the book just lent, when it is the session's first or differs from
-/// the book lent before it (a loan's books usually share one date: it is said once).
-fn due(s: &Scene) -> Option<Say> {
-    let mut lent = s.loans.iter().filter(|l| lent(l));
-    let newest = lent.next()?.due_date?;
-    let before = lent.next().and_then(|l| l.due_date);
-    (before != Some(newest)).then_some(Say::DueDate(newest))
+/// The due date of the newest book lent.
+fn newest_due(s: &Scene) -> Option<DueDate> {
+    s.loans.iter().find(|l| lent(l)).and_then(|l| l.due_date)
+}
+
+/// The due date of the book just lent, when it differs from the one said before it (the
+/// session's first, or a book lent for a shorter time): a loan's books usually share one
+/// date, said once.
+fn due(before: &Scene, after: &Scene) -> Option<Say> {
+    let newest = newest_due(after)?;
+    (newest_due(before) != Some(newest)).then_some(Say::DueDate(newest))
 }
 
 /// What to play when the screen goes from `before` to `after`.
@@ -205,7 +212,8 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         && before.card_present
         && !after.card_present
     {
-        if after.notice.is_good() {
+        // (Goodbye's own title is the thanks: not said twice.)
+        if after.notice.is_good() && after.notice != crate::scene::Notice::Goodbye {
             out.push(prompt("thank-you"));
         }
         return out;
@@ -236,12 +244,15 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         Screen::Borrowing => {
             if after.refused > before.refused {
                 out.push(Say::Cue(Cue::RefusedScan));
-                out.extend(refusal(after));
-                out.push(prompt("to-counter"));
+                match refusal(after) {
+                    Some((why, false)) => out.push(why),
+                    Some((why, true)) => out.extend([why, prompt("to-counter")]),
+                    None => out.push(prompt("to-counter")),
+                }
             } else if after.borrowed > before.borrowed {
                 out.push(Say::Cue(Cue::GoodScan));
                 out.extend(count("borrowed", after.borrowed));
-                out.extend(due(after));
+                out.extend(due(before, after));
             }
         }
         Screen::Returning if after.returned > before.returned => {
@@ -281,8 +292,9 @@ mod tests {
         assert_eq!(announce(&pin, &faulty), [prompt("borrowing")], "the pad not reading: scan");
         let take = Scene { card_present: true, ..scene(Screen::Ending) };
         assert_eq!(announce(&pad, &take), [prompt("notice-goodbye"), prompt("take-card")]);
+        // The card taken: Goodbye's own title was the thanks.
         let gone = Scene { card_present: false, ..take.clone() };
-        assert_eq!(announce(&take, &gone), [prompt("thank-you")]);
+        assert!(announce(&take, &gone).is_empty());
         // Staff's screens are silent.
         assert!(announce(&idle, &scene(Screen::AdminMenu)).is_empty());
         // Another language: the screen said again in it.
@@ -403,6 +415,12 @@ mod tests {
             ..between.clone()
         };
         assert_eq!(announce(&between, &after), [Say::Cue(Cue::GoodScan), prompt("borrowed-2")]);
+        // Two books lent in one step (the RFID pad): the date said once.
+        let two = Scene { borrowed: 2, loans: vec![row("2026-12-21"), row("2026-12-21")], ..b.clone() };
+        assert_eq!(
+            announce(&b, &two),
+            [Say::Cue(Cue::GoodScan), prompt("borrowed-2"), Say::DueDate(d("2026-12-21").unwrap())]
+        );
         // A due date the library system did not give as a date: nothing said for it.
         let undated =
             Scene { loans: vec![LoanRow { due: "next week".into(), ..LoanRow::default() }], ..first };
@@ -442,27 +460,29 @@ mod tests {
     #[test]
     fn every_reason_a_book_is_not_lent_has_its_own_words() {
         let b = Scene { borrowed: 1, ..scene(Screen::Borrowing) };
+        // Whether "take it to the counter" follows: not when the reason says where to go
+        // already, nor for a set on the pad (put right there).
         let reasons = [
-            (Refusal::NotInCatalogue, "not-in-catalogue"),
-            (Refusal::OnHold, "reserved"),
-            (Refusal::OnLoan, "on-loan"),
-            (Refusal::NoAnswer, "refusal-no-answer"),
-            (Refusal::Unconfirmed, "refusal-unconfirmed"),
-            (Refusal::OfflineLimit, "refusal-offline-limit"),
-            (Refusal::OfflineStopped, "refusal-offline-stopped"),
-            (Refusal::OfflinePending, "refusal-offline-pending"),
-            (Refusal::PartsMissing, "refusal-parts-missing"),
-            (Refusal::DuplicateTags, "refusal-duplicate-tags"),
-            (Refusal::Other, "not-here"),
+            (Refusal::NotInCatalogue, "not-in-catalogue", true),
+            (Refusal::OnHold, "reserved", true),
+            (Refusal::OnLoan, "on-loan", true),
+            (Refusal::NoAnswer, "refusal-no-answer", true),
+            (Refusal::Unconfirmed, "refusal-unconfirmed", true),
+            (Refusal::OfflineLimit, "refusal-offline-limit", true),
+            (Refusal::OfflineStopped, "refusal-offline-stopped", false),
+            (Refusal::OfflinePending, "refusal-offline-pending", false),
+            (Refusal::PartsMissing, "refusal-parts-missing", false),
+            (Refusal::DuplicateTags, "refusal-duplicate-tags", false),
+            (Refusal::Other, "not-here", true),
         ];
-        for (refusal, key) in reasons {
+        for (refusal, key, to_counter) in reasons {
             let row = LoanRow { refusal, ..LoanRow::default() };
             let refused = Scene { refused: 1, loans: vec![row], ..b.clone() };
-            assert_eq!(
-                announce(&b, &refused),
-                [Say::Cue(Cue::RefusedScan), prompt(key), prompt("to-counter")],
-                "{refusal:?}"
-            );
+            let mut want = vec![Say::Cue(Cue::RefusedScan), prompt(key)];
+            if to_counter {
+                want.push(prompt("to-counter"));
+            }
+            assert_eq!(announce(&b, &refused), want, "{refusal:?}");
         }
     }
 

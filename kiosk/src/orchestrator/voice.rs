@@ -21,6 +21,9 @@ use kiosk_core::voice::{Cue, Say, announce};
 
 use crate::config::Audio;
 
+/// The pause before each piece of a due date: 200 ms of silence at the pack's rate.
+const PAUSE: usize = kiosk_audio::RATE as usize / 5;
+
 /// How much one press of "Quieter" or "Louder" changes the volume, in percent.
 pub const VOLUME_STEP: u8 = 10;
 
@@ -177,9 +180,12 @@ impl Voice {
                 Say::Cue(cue) => vec![tone(*cue).samples()],
                 Say::Prompt(key) => prompt(language, key).into_iter().collect(),
                 Say::PromptIn(l, key) => prompt(*l, key).into_iter().collect(),
+                // Each piece after a short pause, as a person says a date (the prompts'
+                // own silences are trimmed).
                 Say::DueDate(date) => kiosk_ui::prompts::due_date(language, date)
                     .iter()
                     .filter_map(|key| prompt(language, key))
+                    .flat_map(|clip| [Clip::from(vec![0; PAUSE]), clip])
                     .collect(),
             })
             .collect()

@@ -111,7 +111,7 @@ mod prompts {
         assert_eq!(said(Language::Portuguese), ["Devolver até", "segunda-feira", "dia 7", "de dezembro"]);
         assert_eq!(said(Language::Vietnamese), ["Hạn trả", "thứ Hai", "ngày 7", "tháng 12"]);
         assert_eq!(said(Language::Korean), ["반납 기한", "12월", "7일", "월요일"]);
-        assert_eq!(said(Language::Chinese), ["应还日期", "12月", "7日", "星期一"]);
+        assert_eq!(said(Language::Chinese), ["应还日期", "12月", "7号", "星期一"]);
         // Every day of a year has its pieces in the pack.
         let keys = keys();
         for (month, days) in (1..=12).zip([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]) {

@@ -23,6 +23,10 @@ use kiosk_text::prompts;
 
 const DICTIONARY: &str = "/var/lib/mecab/dic/open-jtalk/naist-jdic";
 
+/// What sox does to each sentence (`sentence`), in the `.voices` stamp: changed, every
+/// prompt is made again.
+const SOX: &str = "sox 16 kHz mono, silences trimmed at 0.5 %, peak -3 dBFS";
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,9 +69,9 @@ fn args() -> Result<Args, String> {
 /// a changed voice makes its language's prompts again.
 fn synthesiser(language: Language, voice: &Path) -> String {
     match prompts::espeak_voice(language) {
-        Some(v) => format!("espeak-ng -v {v} -s 150"),
+        Some(v) => format!("espeak-ng -v {v} -s 150 | {SOX}"),
         None => format!(
-            "open_jtalk -g -6 {}",
+            "open_jtalk -g -6 {} | {SOX}",
             voice.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
         ),
     }
@@ -190,17 +194,29 @@ fn run() -> Result<(), String> {
     let workers =
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(todo.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // A worker that fails stops the others: the error is reported at once.
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let made: Vec<Result<Vec<(usize, Prompt)>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
-                let (slots, todo, next, voice) = (&slots, &todo, &next, &args.voice);
+                let (slots, todo, next, failed, voice) = (&slots, &todo, &next, &failed, &args.voice);
                 let dir = dir.join(w.to_string());
                 scope.spawn(move || -> Result<Vec<(usize, Prompt)>, String> {
                     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
                     let mut out = Vec::new();
-                    while let Some(&i) = todo.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    while let Some(&i) = todo.get(next.fetch_add(1, Relaxed)) {
+                        if failed.load(Relaxed) {
+                            break;
+                        }
                         let Some(Err((language, key, parts))) = slots.get(i) else { continue };
-                        out.push((i, make(*language, key, parts, voice, &dir)?));
+                        match make(*language, key, parts, voice, &dir) {
+                            Ok(prompt) => out.push((i, prompt)),
+                            Err(e) => {
+                                failed.store(true, Relaxed);
+                                return Err(format!("{}/{key}: {e}", language.code()));
+                            }
+                        }
                     }
                     Ok(out)
                 })
@@ -227,7 +243,13 @@ fn run() -> Result<(), String> {
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }
-    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    // Written beside it and renamed over it: a kiosk or demo that has the old pack open
+    // keeps reading the old file, never a half-written or changed one.
+    let mut partial = args.out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, &bytes).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let stamp = voices_file(&args.out);
     std::fs::write(&stamp, voices).map_err(|e| format!("{}: {e}", stamp.display()))?;
     let seconds: u64 = pack.prompts().iter().map(Prompt::millis).sum::<u64>() / 1000;
