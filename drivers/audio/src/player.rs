@@ -2,7 +2,7 @@
 //! to the [`Output`] 10 ms at a time, and between two periods looks for a newer sound,
 //! which cuts the one playing.
 
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,9 +20,16 @@ pub enum Sound {
 }
 
 enum Command {
-    Play(Vec<Clip>, Instant),
+    Play(Ticket, Vec<Clip>, Instant),
+    /// More of the sound `Ticket` (dropped when another has cut it).
+    Then(Ticket, Vec<Clip>),
     Stop,
 }
+
+/// Which sound: [`Player::play`] gives one, [`Queue::then`] adds to that sound while it
+/// is the newest (playing, or played out and nothing since).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticket(u64);
 
 /// Latencies kept (the bench's figure; a kiosk's lifetime of sounds is not kept).
 const MAX_LATENCIES: usize = 10_000;
@@ -34,6 +41,8 @@ const PERIOD: usize = (RATE / 100) as usize;
 #[derive(Debug)]
 pub struct Player {
     tx: Sender<Command>,
+    /// The last ticket given.
+    tickets: Arc<AtomicU64>,
     volume: Arc<AtomicU8>,
     latencies: Arc<Mutex<Vec<Duration>>>,
     /// Writes the device refused.
@@ -57,7 +66,14 @@ impl Player {
                 |e| tracing::error!(error = %e, "the audio thread could not start: the kiosk is silent"),
             )
             .ok();
-        Player { tx, volume, latencies, failures, thread }
+        Player { tx, tickets: Arc::new(AtomicU64::new(0)), volume, latencies, failures, thread }
+    }
+
+    /// A handle that adds to this player's sounds from another thread (the speech
+    /// worker's, whose title follows the prompts already playing).
+    #[must_use]
+    pub fn queue(&self) -> Queue {
+        Queue { tx: self.tx.clone() }
     }
 
     /// Lets what plays now finish, then stops the thread (a command-line tool's end).
@@ -72,15 +88,24 @@ impl Player {
         failures.load(Ordering::Relaxed)
     }
 
-    /// Plays `sound`, cutting whatever plays now.
-    pub fn play(&self, sound: Sound) {
+    /// Plays `sound`, cutting whatever plays now. The ticket lets more be added to it
+    /// ([`Queue::then`]).
+    #[allow(clippy::must_use_candidate)]
+    pub fn play(&self, sound: Sound) -> Ticket {
         let clips = match sound {
             Sound::Tone(t) => vec![t.samples()],
             Sound::Clip(c) => vec![c],
             Sound::Sequence(c) => c,
         };
+        let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed) + 1);
         // The thread is gone only if it panicked; the kiosk goes on silent.
-        let _ = self.tx.send(Command::Play(clips, Instant::now()));
+        let _ = self.tx.send(Command::Play(ticket, clips, Instant::now()));
+        ticket
+    }
+
+    /// Adds `clips` to the sound `ticket` (see [`Queue::then`]).
+    pub fn then(&self, ticket: Ticket, clips: Vec<Clip>) {
+        let _ = self.tx.send(Command::Then(ticket, clips));
     }
 
     /// Stops what plays now.
@@ -107,6 +132,20 @@ impl Player {
     }
 }
 
+/// Adds to a player's sounds from another thread.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    tx: Sender<Command>,
+}
+
+impl Queue {
+    /// Plays `clips` after the sound `ticket`, when it is still the newest: at once if it
+    /// has played out, else after it; dropped when another sound (or a stop) has cut it.
+    pub fn then(&self, ticket: Ticket, clips: Vec<Clip>) {
+        let _ = self.tx.send(Command::Then(ticket, clips));
+    }
+}
+
 fn run(
     mut output: Box<dyn Output>,
     rx: &Receiver<Command>,
@@ -127,63 +166,68 @@ fn run(
     // A write failed: the device is opened again before the next sound, and the failure
     // is logged once, not for every sound while it lasts.
     let mut broken = false;
+    // The newest sound's ticket (none after a stop).
+    let mut current: Option<Ticket> = None;
     loop {
         let idle = clip >= playing.len();
-        let mut command = if idle {
+        let mut commands = Vec::new();
+        if idle {
             if closed {
                 // What the device still holds is played out before it closes.
                 output.drain();
                 return;
             }
             match rx.recv_timeout(Duration::from_secs(3600)) {
-                Ok(c) => Some(c),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => {
-                    closed = true;
-                    None
-                }
+                Ok(c) => commands.push(c),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => closed = true,
             }
-        } else {
-            None
-        };
-        // Only the newest of the commands waiting counts: a burst plays its last sound,
-        // a Play then a Stop plays nothing.
+        }
+        // Every command waiting, in order: a burst plays its last sound, a Play then a
+        // Stop plays nothing, a Play then its Then plays both.
         while !closed {
             match rx.try_recv() {
-                Ok(c) => command = Some(c),
+                Ok(c) => commands.push(c),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => closed = true,
             }
         }
-        match command {
-            Some(Command::Play(clips, when)) => {
-                if broken {
-                    match output.reopen() {
-                        Ok(()) => {
-                            tracing::info!("the sound device works again");
-                            (broken, written) = (false, false);
-                        }
-                        Err(e) => {
-                            tracing::debug!(error = %e, "the sound device is still not there");
-                            continue;
+        for command in commands {
+            match command {
+                Command::Play(ticket, clips, when) => {
+                    current = Some(ticket);
+                    if broken {
+                        match output.reopen() {
+                            Ok(()) => {
+                                tracing::info!("the sound device works again");
+                                (broken, written) = (false, false);
+                            }
+                            Err(e) => {
+                                tracing::debug!(error = %e, "the sound device is still not there");
+                                (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
+                                continue;
+                            }
                         }
                     }
+                    // The device may still hold the end of the last sound, playing or not.
+                    if written {
+                        output.cut();
+                        written = false;
+                    }
+                    (playing, clip, at, asked) = (clips, 0, 0, Some(when));
                 }
-                // The device may still hold the end of the last sound, playing or not.
-                if written {
-                    output.cut();
-                    written = false;
+                // Still the newest sound: its clips go on (or start again, played out).
+                Command::Then(ticket, clips) if current == Some(ticket) => playing.extend(clips),
+                Command::Then(..) => {}
+                Command::Stop => {
+                    current = None;
+                    if written {
+                        output.cut();
+                        written = false;
+                    }
+                    (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
                 }
-                (playing, clip, at, asked) = (clips, 0, 0, Some(when));
             }
-            Some(Command::Stop) => {
-                if written {
-                    output.cut();
-                    written = false;
-                }
-                (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
-            }
-            None => {}
         }
         let Some(current) = playing.get(clip) else { continue };
         let end = (at + PERIOD).min(current.len());
@@ -326,5 +370,35 @@ mod tests {
         wait_until(|| out.samples().last() == Some(&7));
         player.stop();
         wait_until(|| out.played().last() == Some(&Played::Cut));
+    }
+
+    #[test]
+    fn more_is_added_to_the_newest_sound_and_dropped_once_another_cut_it() {
+        let out = SimulatedOutput::new(true);
+        let player = Player::start(Box::new(out.clone()), 100);
+        let queue = player.queue();
+        // Added while it plays: after it, no cut between.
+        let first = player.play(Sound::Clip(vec![1i16; RATE as usize / 5].into()));
+        queue.then(first, vec![vec![2i16; 320].into()]);
+        wait_until(|| out.samples().last() == Some(&2));
+        assert_eq!(out.samples().iter().filter(|&&s| s == 1).count(), RATE as usize / 5, "the first whole");
+        assert!(!out.played().contains(&Played::Cut));
+        // Added after it played out (the speech was slow): it plays then.
+        std::thread::sleep(Duration::from_millis(50));
+        queue.then(first, vec![vec![3i16; 320].into()]);
+        wait_until(|| out.samples().last() == Some(&3));
+        // Cut by a newer sound: what is added to the old one is dropped.
+        let second = player.play(Sound::Clip(vec![4i16; 320].into()));
+        queue.then(first, vec![vec![5i16; 320].into()]);
+        queue.then(second, vec![vec![6i16; 320].into()]);
+        wait_until(|| out.samples().last() == Some(&6));
+        assert!(!out.samples().contains(&5), "the old sound's addition is dropped");
+        // Stopped: nothing is added to it.
+        player.stop();
+        queue.then(second, vec![vec![7i16; 320].into()]);
+        let third = player.play(Sound::Clip(vec![8i16; 320].into()));
+        assert_ne!(second, third);
+        wait_until(|| out.samples().last() == Some(&8));
+        assert!(!out.samples().contains(&7));
     }
 }
