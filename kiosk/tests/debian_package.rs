@@ -124,6 +124,7 @@ fn the_debian_package_is_lintian_clean_and_holds_what_the_kiosk_needs() {
         "./usr/share/doc/kiosk/changelog.Debian.gz",
         "./usr/share/lintian/overrides/kiosk",
         "./usr/share/kiosk/kiosk-voice.pack",
+        "./usr/share/kiosk/mei_normal.htsvoice",
     ] {
         assert!(paths.contains(&want), "{want} is not in the package:\n{listing}");
     }

@@ -48,6 +48,20 @@ const EFFECTS: &[(&str, &[&str])] = &[
         &["tests/tests/voice.rs::headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker"],
     ),
     (
+        "audio.titles",
+        &[
+            "tests/tests/voice.rs::headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker",
+            "tests/tests/voice.rs::with_titles_off_the_headphones_hear_each_result_without_its_title",
+        ],
+    ),
+    (
+        "audio.title_voice",
+        &[
+            "tests/tests/voice.rs::headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker",
+            "drivers/audio/tests/speech.rs::a_slow_synthesiser_is_stopped_and_a_missing_voice_is_named",
+        ],
+    ),
+    (
         "keypad.device",
         &["tests/tests/voice.rs::a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step"],
     ),

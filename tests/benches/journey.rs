@@ -453,7 +453,7 @@ fn voice_memory(runs: usize) {
         })
     };
     for _ in 0..runs {
-        kiosk_e2e::voice::borrow_by_keypad(&mut k, &stack, &mut keys);
+        kiosk_e2e::voice::borrow_by_keypad(&mut k, &stack, &mut keys, None);
         return_everything(&stack);
     }
     let after = rss_pss_kib(pid);

@@ -18,6 +18,28 @@ pub fn pack_path() -> PathBuf {
     path
 }
 
+/// The Japanese voice `cargo xtask prompts` fetched: the kiosk reads titles with it.
+pub fn title_voice_path() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/voice/mei_normal.htsvoice");
+    assert!(path.exists(), "no Japanese voice at {}: run `cargo xtask prompts`", path.display());
+    path
+}
+
+/// `titles` as the kiosk says them (the same synthesisers, the same clips), named
+/// `title:<text>` for [`heard_with`].
+pub fn title_clips(language: kiosk_core::scene::Language, titles: &[&str]) -> Vec<(String, Clip)> {
+    use kiosk_audio::speech::{Reader, Speech, Synthesiser};
+    let mut synth = Synthesiser::new(title_voice_path());
+    titles
+        .iter()
+        .map(|t| {
+            let reader =
+                kiosk_text::prompts::title_voice(language, t).map_or(Reader::Japanese, Reader::Espeak);
+            (format!("title:{t}"), synth.say(t, reader).unwrap())
+        })
+        .collect()
+}
+
 /// An ALSA configuration with a device `kiosk_capture` writing to `wav`; the kiosk gets
 /// it through `ALSA_CONFIG_PATH` (the system's configuration, then this).
 pub fn capture_device(stack: &Stack, wav: &Path) -> PathBuf {
@@ -100,6 +122,17 @@ pub struct Heard {
 /// each as the player scales it at one of `volumes`; named `key@volume` when there are
 /// several). Panics at the first stretch that is none of them.
 pub fn heard(samples: &[i16], pack: &Pack, language: &str, volumes: &[i32]) -> Vec<Heard> {
+    heard_with(samples, pack, language, volumes, &[])
+}
+
+/// [`heard`], knowing the `extra` sounds too (titles made at run time).
+pub fn heard_with(
+    samples: &[i16],
+    pack: &Pack,
+    language: &str,
+    volumes: &[i32],
+    extra: &[(String, Clip)],
+) -> Vec<Heard> {
     let mut sounds: Vec<(String, Clip)> = [
         ("tone:key-click", Tone::KeyClick),
         ("tone:good-scan", Tone::GoodScan),
@@ -111,6 +144,7 @@ pub fn heard(samples: &[i16], pack: &Pack, language: &str, volumes: &[i32]) -> V
     .collect();
     sounds
         .extend(pack.prompts().iter().filter(|p| p.language == language).map(|p| (p.key.clone(), p.clip())));
+    sounds.extend(extra.iter().cloned());
     let mut known: Vec<(String, Vec<i16>)> = Vec::new();
     for &volume in volumes {
         for (name, clip) in &sounds {
@@ -243,7 +277,8 @@ pub fn keypad_kiosk_with(stack: &Stack, alsa: &Path, audio: &str) -> (Kiosk, Key
     (k, keys)
 }
 
-/// From the borrowing screen: a book lent, one on hold refused, another lent.
+/// From the borrowing screen: a book lent, one on hold refused, another lent; with a
+/// capture, each heard whole before the next scan.
 pub fn scan_two_and_one_on_hold(k: &mut Kiosk, heard: Option<&Path>) {
     let before = heard.map(capture_len);
     k.scan(BOOKS[0]);
@@ -253,16 +288,24 @@ pub fn scan_two_and_one_on_hold(k: &mut Kiosk, heard: Option<&Path>) {
     if let (Some(wav), Some(before)) = (heard, before) {
         sounded(wav, before);
     }
+    let before = heard.map(capture_len);
     k.scan(ON_HOLD);
     k.until("lines=2", 20);
+    if let (Some(wav), Some(before)) = (heard, before) {
+        sounded(wav, before);
+    }
+    let before = heard.map(capture_len);
     k.scan(BOOKS[1]);
     k.until("borrowed=2", 20);
+    if let (Some(wav), Some(before)) = (heard, before) {
+        sounded(wav, before);
+    }
 }
 
 /// The blind patron's loan, keypad only: help, the card, the PIN and Enter, two books
 /// lent and one on hold, Enter on Finish, Enter on OK, + to "No receipt" and Enter, the
-/// card taken.
-pub fn borrow_by_keypad(k: &mut Kiosk, stack: &Stack, keys: &mut Keys) {
+/// card taken. With a capture (`heard`), each book is heard whole before the next scan.
+pub fn borrow_by_keypad(k: &mut Kiosk, stack: &Stack, keys: &mut Keys, heard: Option<&Path>) {
     // Help: keypad mode on; the screen said again and the button chosen named.
     keys.press(&[KP_STAR]);
     k.until("focus=call-staff", 10);
@@ -271,7 +314,7 @@ pub fn borrow_by_keypad(k: &mut Kiosk, stack: &Stack, keys: &mut Keys) {
     k.until("pin=Entering", 20);
     keys.press(&[KP_1, KP_2, KP_3, KP_4, KP_ENTER]);
     k.wait("borrowing", 30);
-    scan_two_and_one_on_hold(k, None);
+    scan_two_and_one_on_hold(k, heard);
     keys.press(&[KP_ENTER]);
     k.wait("refused", 10);
     keys.press(&[KP_ENTER]);

@@ -3,16 +3,17 @@
 //! The capture is then read back as the sounds it is made of: every stretch of it must be
 //! one of the pack's prompts (in the patron's language) or one of the tones, scaled by
 //! the volume, whole or cut by the next sound. Nothing else can be in it: no PIN digit,
-//! no title, no noise. The helpers are `kiosk_e2e::voice`.
+//! no title, no noise; but on the headphones' own device, where each book's title is said
+//! and is known by making it as the kiosk does. The helpers are `kiosk_e2e::voice`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kiosk_audio::Pack;
 use kiosk_e2e::voice::{
-    audio_section, borrow_by_keypad, capture_device, capture_devices, capture_len, captured, due_date_said,
-    heard, in_order, keypad_kiosk, keypad_kiosk_with, pack_path, scan_two_and_one_on_hold, sounded,
-    type_digits,
+    KP_1, KP_2, KP_3, KP_4, KP_ENTER, audio_section, borrow_by_keypad, capture_device, capture_devices,
+    capture_len, captured, due_date_said, heard, heard_with, in_order, keypad_kiosk, keypad_kiosk_with,
+    pack_path, scan_two_and_one_on_hold, sounded, title_clips, title_voice_path, type_digits,
 };
-use kiosk_e2e::{Kiosk, PATRON, Stack, staff_login};
+use kiosk_e2e::{BOOKS, Kiosk, PATRON, Stack, staff_login};
 use kiosk_sim::card::CardConfig;
 use kiosk_sim::card::stack::enter_private_stack;
 
@@ -221,7 +222,7 @@ fn a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step() {
     let stack = Stack::start("voice-keypad");
     stack.link(PATRON);
     let (mut k, mut keys, wav) = keypad_kiosk(&stack);
-    borrow_by_keypad(&mut k, &stack, &mut keys);
+    borrow_by_keypad(&mut k, &stack, &mut keys, None);
     let scene = k.scene();
     k.quit();
     assert_eq!(stack.loans(PATRON).len(), 2, "two books lent by keypad");
@@ -244,7 +245,9 @@ fn headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker() {
     let speaker = stack.dir.join("speaker.wav");
     let phones = stack.dir.join("headphones.wav");
     let alsa = capture_devices(&stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
-    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, "headphones = \"kiosk_headphones\"");
+    let audio =
+        format!("headphones = \"kiosk_headphones\"\ntitle_voice = \"{}\"", title_voice_path().display());
+    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, &audio);
     assert!(k.scene().contains("headphones=false"));
     // The speaker says the idle screen before they go in (else going in cuts it first).
     sounded(&speaker, 0);
@@ -252,7 +255,7 @@ fn headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker() {
     keys.headphones(true);
     k.until("headphones=true", 10);
     k.until("focus=call-staff", 10);
-    borrow_by_keypad(&mut k, &stack, &mut keys);
+    borrow_by_keypad(&mut k, &stack, &mut keys, Some(&phones));
     // The patron leaves the headphones in: the next patron starts in keypad mode too.
     assert!(k.scene().contains("focus=call-staff"), "{}", k.scene());
     // The idle screen said in them before they come out (coming out cuts what plays).
@@ -267,8 +270,66 @@ fn headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker() {
     let said = heard(&captured(&speaker), &pack, "ja", &[100]);
     let names: Vec<&str> = said.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["idle"], "the speaker after the headphones went in");
-    let heard = heard(&captured(&phones), &pack, "ja", &[100]);
+    // The headphones: each book's title after its result, made as the kiosk makes them
+    // (the Japanese titles by Open JTalk, the French one by eSpeak NG's English).
+    let titles = ["吾輩は猫である", "Le Piège de Bogota", "ノルウェイの森"];
+    let clips = title_clips(kiosk_core::scene::Language::Japanese, &titles);
+    let heard = heard_with(&captured(&phones), &pack, "ja", &[100], &clips);
     // Plugged in, then the help key: the screen and its first button, twice.
     let plugged_and_help = ["idle", "choice-call-staff", "idle", "choice-call-staff"];
-    in_order(&heard, &[&plugged_and_help[..], KEYPAD_LOAN].concat());
+    let mut loan: Vec<String> = Vec::new();
+    for said in KEYPAD_LOAN {
+        loan.push((*said).to_owned());
+        match *said {
+            "borrowed-1" => loan.push(format!("title:{}", titles[0])),
+            "reserved" => loan.push(format!("title:{}", titles[1])),
+            "borrowed-2" => loan.push(format!("title:{}", titles[2])),
+            _ => {}
+        }
+    }
+    let loan: Vec<&str> = loan.iter().map(String::as_str).collect();
+    in_order(&heard, &[&plugged_and_help[..], &loan].concat());
+    // Each title heard whole, and its book's result before it.
+    for title in titles {
+        let name = format!("title:{title}");
+        assert!(heard.iter().any(|h| h.name == name && h.whole), "{name} heard whole: {heard:?}");
+    }
+}
+
+#[test]
+fn with_titles_off_the_headphones_hear_each_result_without_its_title() {
+    if !enter_private_stack("with_titles_off_the_headphones_hear_each_result_without_its_title") {
+        return;
+    }
+    let stack = Stack::start("voice-no-titles");
+    stack.link(PATRON);
+    let speaker = stack.dir.join("speaker.wav");
+    let phones = stack.dir.join("headphones.wav");
+    let alsa = capture_devices(&stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
+    let audio = format!(
+        "headphones = \"kiosk_headphones\"\ntitles = false\ntitle_voice = \"{}\"",
+        title_voice_path().display()
+    );
+    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, &audio);
+    keys.headphones(true);
+    k.until("headphones=true", 10);
+    let (_card, inserted) = stack.card(kiosk_sim::card::CardConfig::default());
+    k.wait("pin", 20);
+    k.until("pin=Entering", 20);
+    keys.press(&[KP_1, KP_2, KP_3, KP_4, KP_ENTER]);
+    k.wait("borrowing", 30);
+    let before = capture_len(&phones);
+    k.scan(BOOKS[0]);
+    k.until("borrowed=1", 20);
+    sounded(&phones, before);
+    inserted.remove();
+    k.wait("idle", 20);
+    k.quit();
+    let pack = Pack::parse(&std::fs::read(pack_path()).unwrap()).unwrap();
+    // Nothing but the pack's prompts and the tones (`heard` stops at anything else): the
+    // result and its due date, no title.
+    let heard = heard(&captured(&phones), &pack, "ja", &[100]);
+    let due = due_date_said(kiosk_core::scene::Language::Japanese);
+    let result = ["tone:good-scan", "borrowed-1"].into_iter().chain(due.iter().map(String::as_str));
+    in_order(&heard, &result.collect::<Vec<_>>());
 }

@@ -73,7 +73,7 @@ impl Player {
     /// worker's, whose title follows the prompts already playing).
     #[must_use]
     pub fn queue(&self) -> Queue {
-        Queue { tx: self.tx.clone() }
+        Queue { tx: self.tx.clone(), tickets: self.tickets.clone() }
     }
 
     /// Lets what plays now finish, then stops the thread (a command-line tool's end).
@@ -110,6 +110,8 @@ impl Player {
 
     /// Stops what plays now.
     pub fn stop(&self) {
+        // No ticket given before is the newest any more.
+        self.tickets.fetch_add(1, Ordering::Relaxed);
         let _ = self.tx.send(Command::Stop);
     }
 
@@ -136,9 +138,17 @@ impl Player {
 #[derive(Clone, Debug)]
 pub struct Queue {
     tx: Sender<Command>,
+    tickets: Arc<AtomicU64>,
 }
 
 impl Queue {
+    /// Whether `ticket`'s sound is still the newest asked for (not cut, not stopped):
+    /// worth making more for.
+    #[must_use]
+    pub fn is_newest(&self, ticket: Ticket) -> bool {
+        self.tickets.load(Ordering::Relaxed) == ticket.0
+    }
+
     /// Plays `clips` after the sound `ticket`, when it is still the newest: at once if it
     /// has played out, else after it; dropped when another sound (or a stop) has cut it.
     pub fn then(&self, ticket: Ticket, clips: Vec<Clip>) {
@@ -388,13 +398,16 @@ mod tests {
         queue.then(first, vec![vec![3i16; 320].into()]);
         wait_until(|| out.samples().last() == Some(&3));
         // Cut by a newer sound: what is added to the old one is dropped.
+        assert!(queue.is_newest(first));
         let second = player.play(Sound::Clip(vec![4i16; 320].into()));
+        assert!(!queue.is_newest(first) && queue.is_newest(second));
         queue.then(first, vec![vec![5i16; 320].into()]);
         queue.then(second, vec![vec![6i16; 320].into()]);
         wait_until(|| out.samples().last() == Some(&6));
         assert!(!out.samples().contains(&5), "the old sound's addition is dropped");
         // Stopped: nothing is added to it.
         player.stop();
+        assert!(!queue.is_newest(second));
         queue.then(second, vec![vec![7i16; 320].into()]);
         let third = player.play(Sound::Clip(vec![8i16; 320].into()));
         assert_ne!(second, third);

@@ -201,7 +201,7 @@ impl Speech for Synthesiser {
             return Err(failed(format!("it ended with {status}")));
         }
         let (rate, samples) = parse_wav(&bytes).map_err(|why| failed(why.to_owned()))?;
-        let clip = level(&trim(&resample(&samples, rate, RATE)));
+        let clip = level(trim(&resample(&samples, rate, RATE)));
         if clip.is_empty() {
             return Err(failed("it made only silence".into()));
         }
@@ -229,7 +229,7 @@ impl Speech for SimulatedSpeech {
             .chars()
             .flat_map(|c| {
                 let step = 1 + (u32::from(c) % 50) as usize;
-                (0..per).map(move |i| if (i / step) % 2 == 0 { 6000 } else { -6000 })
+                (0..per).map(move |i| if (i / step).is_multiple_of(2) { 6000 } else { -6000 })
             })
             .collect();
         Ok(samples.into())

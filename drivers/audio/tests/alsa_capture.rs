@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kiosk_audio::Speech;
+
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("alsa-capture").join(name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -112,4 +114,22 @@ fn a_device_that_is_not_there_is_named_with_what_to_do() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("/nonexistent.pack"));
     let (out, _) = captured(&dir, &["--volume", "101", "tones"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 to 100"));
+}
+
+#[test]
+fn it_s_check_says_a_title_as_the_kiosk_does_and_names_a_missing_voice() {
+    let voice = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/voice/mei_normal.htsvoice");
+    let dir = scratch("title");
+    let (out, wav) =
+        captured(&dir, &["--volume", "100", "title", voice.to_str().unwrap(), "ja", "吾輩は猫である"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = samples(&wav);
+    let said = kiosk_audio::Synthesiser::new(voice.clone())
+        .say("吾輩は猫である", kiosk_audio::Reader::Japanese)
+        .unwrap();
+    let start = got.iter().position(|&s| s != 0).unwrap();
+    assert_eq!(&got[start..start + said.len()], &said[..], "the kiosk's own clip, whole");
+    let (out, _) = captured(&dir, &["title", "/nowhere.htsvoice", "ja", "x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nowhere.htsvoice is not there"));
 }

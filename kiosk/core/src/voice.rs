@@ -3,7 +3,7 @@
 //! sound device. The prompts' words are the catalogue's (`kiosk_ui::prompts`, by key);
 //! the player plays what this returns, in order, cutting whatever still plays.
 
-use crate::scene::{DueDate, Language, LoanRow, PinStage, Refusal, Scene, Screen};
+use crate::scene::{DueDate, Language, LoanRow, PinStage, Refusal, ReturnStatus, Scene, Screen};
 
 /// A tone (made by the audio driver).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,6 +25,10 @@ pub enum Say {
     /// "Due back" and the date, in the scene's language: prompts of the pack in that
     /// language's order (`kiosk_ui::prompts::due_date`).
     DueDate(DueDate),
+    /// A book's title as the library system gives it, made at run time: only while
+    /// headphones are in (`Scene::headphones`), and played only on their own device,
+    /// never the open speaker.
+    Title(String),
 }
 
 /// Counts spoken with their number; above, the tone alone (`kiosk_ui::prompts::MAX_COUNT`).
@@ -146,7 +150,6 @@ fn refusal(s: &Scene) -> Option<(Say, bool)> {
 /// What the newest line of the returns list asks of the patron, as the returns list
 /// words it: a book returned for the hold shelf or for staff, or one not returned and why.
 fn return_line(s: &Scene) -> Option<Say> {
-    use crate::scene::ReturnStatus;
     let newest = s.returns.first()?;
     let key = match newest.status {
         ReturnStatus::Returned => return None,
@@ -182,6 +185,18 @@ fn newest_due(s: &Scene) -> Option<DueDate> {
 fn due(before: &Scene, after: &Scene) -> Option<Say> {
     let newest = newest_due(after)?;
     (newest_due(before) != Some(newest)).then_some(Say::DueDate(newest))
+}
+
+/// The titles of the `n` newest lines picked (newest first), oldest first, while headphones are
+/// in (else none: a title is never said on the open speaker).
+fn titles<'a>(after: &Scene, picked: impl Iterator<Item = Option<&'a str>>, n: usize) -> Vec<Say> {
+    if !after.headphones {
+        return Vec::new();
+    }
+    let mut said: Vec<Say> =
+        picked.flatten().take(n).filter(|t| !t.trim().is_empty()).map(|t| Say::Title(t.to_owned())).collect();
+    said.reverse();
+    said
 }
 
 /// What to play when the screen goes from `before` to `after`.
@@ -244,26 +259,43 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         Screen::Borrowing => {
             if after.refused > before.refused {
                 out.push(Say::Cue(Cue::RefusedScan));
+                let refused =
+                    after.loans.iter().map(|l| (l.refusal != Refusal::None).then_some(l.title.as_str()));
+                let title = titles(after, refused, 1);
                 match refusal(after) {
-                    Some((why, false)) => out.push(why),
-                    Some((why, true)) => out.extend([why, prompt("to-counter")]),
-                    None => out.push(prompt("to-counter")),
+                    Some((why, false)) => out.extend(std::iter::once(why).chain(title)),
+                    Some((why, true)) => {
+                        out.extend(std::iter::once(why).chain(title).chain([prompt("to-counter")]))
+                    }
+                    None => out.extend(title.into_iter().chain([prompt("to-counter")])),
                 }
             } else if after.borrowed > before.borrowed {
                 out.push(Say::Cue(Cue::GoodScan));
                 out.extend(count("borrowed", after.borrowed));
+                let new = after.borrowed - before.borrowed;
+                out.extend(titles(
+                    after,
+                    after.loans.iter().map(|l| lent(l).then_some(l.title.as_str())),
+                    new,
+                ));
                 out.extend(due(before, after));
             }
         }
         Screen::Returning if after.returned > before.returned => {
             out.push(Say::Cue(Cue::GoodScan));
             out.extend(count("returned", after.returned));
+            let returned =
+                after.returns.iter().map(|r| (r.status != ReturnStatus::Refused).then_some(r.title.as_str()));
+            out.extend(titles(after, returned, after.returned - before.returned));
             // Reserved by someone, or for staff to look at: where it goes.
             out.extend(return_line(after));
         }
         Screen::Returning if after.refused > before.refused => {
             out.push(Say::Cue(Cue::RefusedScan));
             out.extend(return_line(after));
+            let refused =
+                after.returns.iter().map(|r| (r.status == ReturnStatus::Refused).then_some(r.title.as_str()));
+            out.extend(titles(after, refused, 1));
         }
         _ => {}
     }
@@ -425,6 +457,58 @@ mod tests {
         let undated =
             Scene { loans: vec![LoanRow { due: "next week".into(), ..LoanRow::default() }], ..first };
         assert_eq!(announce(&b, &undated), [Say::Cue(Cue::GoodScan), prompt("borrowed-1")]);
+    }
+
+    #[test]
+    fn titles_are_said_only_while_headphones_are_in() {
+        use crate::scene::{ReturnRow, ReturnStatus};
+        let title = |t: &str| Say::Title(t.to_owned());
+        let row = |t: &str| LoanRow {
+            title: t.into(),
+            due_date: DueDate::parse("2026-12-21"),
+            ..LoanRow::default()
+        };
+        let b = scene(Screen::Borrowing);
+        let one = Scene { borrowed: 1, loans: vec![row("吾輩は猫である")], ..b.clone() };
+        let date = Say::DueDate(DueDate::parse("2026-12-21").unwrap());
+        // The open speaker: never a title.
+        assert!(!announce(&b, &one).iter().any(|s| matches!(s, Say::Title(_))));
+        let (b, one) = (Scene { headphones: true, ..b }, Scene { headphones: true, ..one });
+        assert_eq!(
+            announce(&b, &one),
+            [Say::Cue(Cue::GoodScan), prompt("borrowed-1"), title("吾輩は猫である"), date.clone()]
+        );
+        // Two in one step (the pad): both, in the order scanned.
+        let two = Scene { borrowed: 2, loans: vec![row("B"), row("A")], ..one.clone() };
+        assert_eq!(
+            announce(&b, &two),
+            [Say::Cue(Cue::GoodScan), prompt("borrowed-2"), title("A"), title("B"), date]
+        );
+        // Refused: the reason, the title, then where to take it.
+        let held = LoanRow { title: "Le Piège".into(), refusal: Refusal::OnHold, ..LoanRow::default() };
+        let refused = Scene { refused: 1, loans: vec![held, row("吾輩は猫である")], ..one.clone() };
+        assert_eq!(
+            announce(&one, &refused),
+            [Say::Cue(Cue::RefusedScan), prompt("reserved"), title("Le Piège"), prompt("to-counter")]
+        );
+        // No title from the library system: nothing for it.
+        let untitled = Scene { loans: vec![row(" ")], ..one.clone() };
+        assert_eq!(announce(&b, &untitled).len(), 3);
+        // Returns: the title after the count, before where it goes; refused, after why.
+        let r = Scene { headphones: true, ..scene(Screen::Returning) };
+        let back = |status| ReturnRow { title: "T".into(), status, ..ReturnRow::default() };
+        let held = Scene { returned: 1, returns: vec![back(ReturnStatus::HoldShelf)], ..r.clone() };
+        assert_eq!(
+            announce(&r, &held),
+            [Say::Cue(Cue::GoodScan), prompt("returned-1"), title("T"), prompt("return-hold-shelf")]
+        );
+        let refused = Scene { refused: 1, returns: vec![back(ReturnStatus::Refused)], ..r.clone() };
+        assert_eq!(
+            announce(&r, &refused),
+            [Say::Cue(Cue::RefusedScan), prompt("return-refused"), title("T")]
+        );
+        let quiet = Scene { headphones: false, ..refused.clone() };
+        assert_eq!(announce(&Scene { headphones: false, ..r }, &quiet).len(), 2, "no title on the speaker");
     }
 
     #[test]

@@ -376,6 +376,18 @@ const AUDIO: &[Key] = &[
         None,
         "the headphone jack's ALSA device when it is not the speaker's (an audio keypad's own sound card)",
     ),
+    key(
+        "titles",
+        Bool,
+        Some("true"),
+        "books' titles said through the headphones' own device (never the speaker); false: never",
+    ),
+    key(
+        "title_voice",
+        Path,
+        Some(r#""/usr/share/kiosk/mei_normal.htsvoice""#),
+        "Open JTalk's voice for Japanese titles (the .deb installs it)",
+    ),
 ];
 
 const KEYPAD: &[Key] = &[key(

@@ -165,10 +165,17 @@ pub struct Audio {
     /// keypad's own sound card); `None`: the speaker's device, whose jack silences the
     /// speaker when headphones go in.
     pub headphones: Option<String>,
+    /// Books' titles said through the headphones' own device (made at run time).
+    pub titles: bool,
+    /// Open JTalk's voice for Japanese titles (the one the prompts were made with).
+    pub title_voice: std::path::PathBuf,
 }
 
 /// Where the .deb and the image install the prompt pack.
 pub const PROMPTS: &str = "/usr/share/kiosk/kiosk-voice.pack";
+
+/// Where the .deb installs the Japanese voice titles are read with.
+pub const TITLE_VOICE: &str = "/usr/share/kiosk/mei_normal.htsvoice";
 
 impl Default for Audio {
     fn default() -> Self {
@@ -178,6 +185,8 @@ impl Default for Audio {
             voice: true,
             prompts: PROMPTS.into(),
             headphones: None,
+            titles: true,
+            title_voice: TITLE_VOICE.into(),
         }
     }
 }
@@ -188,15 +197,21 @@ impl Audio {
     /// `target/debug` or `target/release` the kiosk runs from).
     #[must_use]
     pub fn demo() -> Audio {
-        let beside_the_build = std::env::current_exe().ok().and_then(|exe| {
-            let target = exe.parent()?.parent()?;
-            Some(target.join("prompts").join("kiosk-voice.pack"))
-        });
-        let prompts = match beside_the_build {
-            Some(p) if !Path::new(PROMPTS).exists() && p.exists() => p,
-            _ => PROMPTS.into(),
+        // The installed file, else the one beside the build (target/prompts, target/voice).
+        let beside = |installed: &str, dir: &str, name: &str| -> std::path::PathBuf {
+            let built = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.parent()?.join(dir).join(name)));
+            match built {
+                Some(p) if !Path::new(installed).exists() && p.exists() => p,
+                _ => installed.into(),
+            }
         };
-        Audio { prompts, ..Audio::default() }
+        Audio {
+            prompts: beside(PROMPTS, "prompts", "kiosk-voice.pack"),
+            title_voice: beside(TITLE_VOICE, "voice", "mei_normal.htsvoice"),
+            ..Audio::default()
+        }
     }
 }
 

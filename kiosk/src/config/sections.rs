@@ -1054,6 +1054,9 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
         )),
         name => Ok(name.to_owned()),
     });
+    let titles = s.boolean(walk, "titles").value();
+    let title_voice =
+        s.string(walk, "title_voice").then(walk, s.path("title_voice"), |raw| resolve(&base, &raw));
     s.finish(walk, |_| None);
     Some(Audio {
         device: device?,
@@ -1061,6 +1064,8 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
         voice: voice?,
         prompts: prompts.value()?,
         headphones: headphones.optional()?,
+        titles: titles?,
+        title_voice: title_voice.value()?,
     })
 }
 

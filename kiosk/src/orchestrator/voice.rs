@@ -12,10 +12,19 @@
 //! goes to them: to `[audio] headphones` when the jack is a device of its own (opened at
 //! start, and again when they go in if it was not there then), else to `device`, whose
 //! jack silences the speaker. What plays on the other is cut when they go in or out.
+//!
+//! A book's title (`Say::Title`) is made at run time (`kiosk_audio::speech`, a child
+//! process) and said only on the headphones' own device (`[audio] titles`): never on the
+//! open speaker, nor on `device` when headphones are in its jack (the kiosk cannot know
+//! that jack silences its speaker). The prompts before it play at once; the title
+//! worker makes it while they play and adds it, and what follows, to the same sound
+//! (`kiosk_audio::Queue`); a newer sound drops it. A title that cannot be made is left
+//! out (logged without its words): the rest is still said.
 
 use std::sync::Arc;
 
-use kiosk_audio::{AlsaOutput, Clip, PackFile, Player, Sound, Tone};
+use kiosk_audio::speech::{Reader, Speech, Synthesiser};
+use kiosk_audio::{AlsaOutput, Clip, PackFile, Player, Queue, Sound, Ticket, Tone};
 use kiosk_core::scene::{Device, DeviceState, Language, Scene, StatusRow};
 use kiosk_core::voice::{Cue, Say, announce};
 
@@ -38,6 +47,52 @@ pub struct Voice {
     /// The headphone jack's own device, when `[audio] headphones` names one.
     jack: Option<Jack>,
     volume: u8,
+    /// What makes titles, when they are said (`[audio] titles`, a jack of their own, the
+    /// synthesisers there).
+    speech: Option<Box<dyn Speech>>,
+    /// The worker that makes titles for the jack's player (started with it).
+    titles: Option<TitleWorker>,
+}
+
+/// A part of what one scene change says after its first title.
+enum Part {
+    Clips(Vec<Clip>),
+    Title(String, Reader),
+}
+
+/// The thread that makes titles and adds them to the jack's sound.
+struct TitleWorker {
+    tx: std::sync::mpsc::Sender<(Ticket, Vec<Part>)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl TitleWorker {
+    fn start(mut speech: Box<dyn Speech>, queue: Queue) -> Option<TitleWorker> {
+        let (tx, rx) = std::sync::mpsc::channel::<(Ticket, Vec<Part>)>();
+        let thread = std::thread::Builder::new()
+            .name("titles".into())
+            .spawn(move || {
+                for (ticket, parts) in rx {
+                    for part in parts {
+                        // Cut meanwhile: nothing more is made for it.
+                        if !queue.is_newest(ticket) {
+                            break;
+                        }
+                        match part {
+                            Part::Clips(clips) => queue.then(ticket, clips),
+                            Part::Title(text, reader) => match speech.say(&text, reader) {
+                                Ok(clip) => queue.then(ticket, vec![clip]),
+                                // The error never carries the words.
+                                Err(e) => tracing::warn!(error = %e, "a title could not be said"),
+                            },
+                        }
+                    }
+                }
+            })
+            .inspect_err(|e| tracing::error!(error = %e, "the titles' thread could not start: no titles"))
+            .ok()?;
+        Some(TitleWorker { tx, thread })
+    }
 }
 
 /// The headphone jack's own device: its player once it opened, or why it did not.
@@ -106,7 +161,43 @@ impl Voice {
             None
         };
         let device = audio.device.clone().unwrap_or_default();
-        Voice { player, prompts, problem, device, jack, volume: audio.volume }
+        // Titles: only with a jack of their own, and the synthesisers there.
+        let speech = (audio.titles && jack.is_some() && prompts.is_some())
+            .then(|| Synthesiser::new(audio.title_voice.clone()))
+            .and_then(|synth| {
+                match synth.check(Reader::Japanese).and(synth.check(Reader::Espeak("en-us"))) {
+                    Ok(()) => Some(Box::new(synth) as Box<dyn Speech>),
+                    Err(e) => {
+                        tracing::error!(error = %e, "titles will not be said through the headphones");
+                        None
+                    }
+                }
+            });
+        let mut voice = Voice {
+            player,
+            prompts,
+            problem,
+            device,
+            jack: None,
+            volume: audio.volume,
+            speech,
+            titles: None,
+        };
+        voice.set_jack(jack);
+        voice
+    }
+
+    /// The jack (opened now), and the titles' worker on its player.
+    fn set_jack(&mut self, jack: Option<Jack>) {
+        self.jack = jack;
+        if self.titles.is_none()
+            && let Some(player) = self.jack()
+        {
+            let queue = player.queue();
+            if let Some(speech) = self.speech.take() {
+                self.titles = TitleWorker::start(speech, queue);
+            }
+        }
     }
 
     /// The headphone jack's own player, when it is open.
@@ -133,11 +224,48 @@ impl Voice {
         if says.is_empty() {
             return changed;
         }
-        let clips = self.clips(&says, after.language);
-        if !clips.is_empty() {
-            player.play(Sound::Sequence(clips));
+        // Titles only on the headphones' own device, with the worker to make them.
+        let private = after.headphones && self.jack().is_some() && self.titles.is_some();
+        // Else the titles are left out and the rest plays as one sound.
+        let first = if private { says.iter().position(|s| matches!(s, Say::Title(_))) } else { None };
+        let (now, later) = says.split_at(first.unwrap_or(says.len()));
+        let clips = self.clips(now, after.language);
+        let parts = self.parts(later, after.language);
+        if clips.is_empty() && parts.is_empty() {
+            return changed;
+        }
+        let ticket = player.play(Sound::Sequence(clips));
+        if let Some(worker) = &self.titles
+            && !parts.is_empty()
+        {
+            let _ = worker.tx.send((ticket, parts));
         }
         changed
+    }
+
+    /// What follows a title: titles to make, and the clips between and after them (the
+    /// titles left out when no worker makes them, which `scene_changed` sees to).
+    fn parts(&self, says: &[Say], language: Language) -> Vec<Part> {
+        let mut parts = Vec::new();
+        let mut run: Vec<Say> = Vec::new();
+        for say in says {
+            if let Say::Title(text) = say {
+                if !run.is_empty() {
+                    parts.push(Part::Clips(self.clips(&std::mem::take(&mut run), language)));
+                }
+                let reader = match kiosk_ui::prompts::title_voice(language, text) {
+                    None => Reader::Japanese,
+                    Some(voice) => Reader::Espeak(voice),
+                };
+                parts.push(Part::Title(text.clone(), reader));
+            } else {
+                run.push(say.clone());
+            }
+        }
+        if !run.is_empty() {
+            parts.push(Part::Clips(self.clips(&run, language)));
+        }
+        parts
     }
 
     /// Headphones went in or out: what plays on the other output is cut; a jack device
@@ -149,8 +277,9 @@ impl Voice {
             && jack.player.is_none()
         {
             let volume = self.player.as_ref().map_or(self.volume, Player::volume);
-            *jack = Jack::open(&jack.device, volume);
-            opened = jack.player.is_some();
+            let again = Jack::open(&jack.device, volume);
+            opened = again.player.is_some();
+            self.set_jack(Some(again));
         }
         match (inserted, self.jack()) {
             (true, Some(_)) => {
@@ -187,6 +316,8 @@ impl Voice {
                     .filter_map(|key| prompt(language, key))
                     .flat_map(|clip| [Clip::from(vec![0; PAUSE]), clip])
                     .collect(),
+                // Made at run time, and only for the headphones' own device (`parts`).
+                Say::Title(_) => Vec::new(),
             })
             .collect()
     }
@@ -241,6 +372,10 @@ impl Voice {
 
     /// Stops what plays and closes the device (at shutdown).
     pub fn finish(self) {
+        if let Some(worker) = self.titles {
+            drop(worker.tx);
+            let _ = worker.thread.join();
+        }
         let jack = self.jack.and_then(|j| j.player);
         for player in self.player.into_iter().chain(jack) {
             player.stop();

@@ -545,6 +545,29 @@ pub fn espeak_voice(language: Language) -> Option<&'static str> {
     }
 }
 
+/// Who reads a book's title (spoken at run time, through headphones only): Japanese
+/// (`None`: Open JTalk) when it has kana or kanji, whatever the patron's language (a
+/// Japanese library's titles are Japanese); Korean when it has hangul; else the patron's
+/// own eSpeak NG voice when it reads Latin letters (English, Vietnamese, Portuguese),
+/// and English for the others (Chinese is read from pinyin, easy Japanese by Open JTalk,
+/// neither of which reads "The Little Prince").
+#[must_use]
+pub fn title_voice(language: Language, title: &str) -> Option<&'static str> {
+    let japanese = |c: char| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{ff66}'..='\u{ff9f}');
+    let hangul =
+        |c: char| matches!(c, '\u{ac00}'..='\u{d7af}' | '\u{1100}'..='\u{11ff}' | '\u{3130}'..='\u{318f}');
+    if title.chars().any(japanese) {
+        None
+    } else if title.chars().any(hangul) {
+        Some("ko")
+    } else {
+        match language {
+            Language::English | Language::Vietnamese | Language::Portuguese => espeak_voice(language),
+            _ => Some("en-us"),
+        }
+    }
+}
+
 /// The prompts that say "due back" and `date`, in `language`'s order: its date format
 /// ("{0} {1} {2}": 12月7日（月） puts the month first, Mon 7 Dec the weekday) orders the
 /// weekday, the day and the month.

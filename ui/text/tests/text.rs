@@ -125,6 +125,23 @@ mod prompts {
     }
 
     #[test]
+    fn a_title_is_read_by_the_voice_that_reads_its_script() {
+        use Language::*;
+        for patron in Language::ALL {
+            assert_eq!(title_voice(patron, "吾輩は猫である"), None, "Japanese whoever asks");
+            assert_eq!(title_voice(patron, "ノルウェイの森"), None);
+            assert_eq!(title_voice(patron, "어린 왕자"), Some("ko"));
+        }
+        assert_eq!(title_voice(Portuguese, "O Pequeno Príncipe"), Some("pt-br"));
+        assert_eq!(title_voice(Vietnamese, "Hoàng tử bé"), Some("vi"));
+        assert_eq!(title_voice(English, "The Little Prince"), Some("en-us"));
+        // Voices that cannot read Latin letters: English reads them.
+        for patron in [Japanese, EasyJapanese, Chinese, Korean] {
+            assert_eq!(title_voice(patron, "The Little Prince"), Some("en-us"), "{patron:?}");
+        }
+    }
+
+    #[test]
     fn easy_japanese_is_spoken_from_its_readings() {
         for key in keys() {
             for s in spoken(Language::EasyJapanese, &key).unwrap() {
