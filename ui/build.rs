@@ -1,7 +1,9 @@
 //! Compiles the `.slint` screens with the bundled translations in `translations/`. The
 //! Japanese catalogues go in with word joiners where a line break would split a word
 //! (`text/src/phrases.rs`), easy Japanese with its readings in parentheses after their words
-//! (`text/src/furigana.rs`); the catalogues in the repository stay plain text.
+//! (`text/src/furigana.rs`), and so does Japanese with furigana (`ja-furigana`: the
+//! Japanese catalogue with a reading on every kanji, shown when a patron or the library
+//! turns furigana on); the catalogues in the repository stay plain text.
 
 #[path = "text/src/phrases.rs"]
 #[allow(dead_code)]
@@ -12,7 +14,8 @@ mod phrases;
 mod furigana;
 
 /// Every catalogue, by its directory (`kiosk_core::scene::Language::code`).
-const LANGUAGES: [&str; 7] = ["ja", "ja-easy", "en", "zh-Hans", "ko", "vi", "pt-BR"];
+/// `ja-furigana` is no language of its own: the Japanese screens with readings.
+const LANGUAGES: [&str; 8] = ["ja", "ja-furigana", "ja-easy", "en", "zh-Hans", "ko", "vi", "pt-BR"];
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +46,10 @@ fn catalogues(out: &Path) -> std::io::Result<PathBuf> {
         let po = std::fs::read_to_string(&from)?;
         let po = match lang {
             "ja" => rewrite(&po, phrases::keep_phrases),
+            // Furigana: a line may break between any two words, as Japanese does (kept
+            // phrases with their readings would be too long to fit a line); a word never
+            // parts from its reading.
+            "ja-furigana" => rewrite(&po, furigana::parenthesised_unbroken),
             // Easy Japanese spaces its words: a line breaks at a space, never inside one.
             "ja-easy" => rewrite(&po, |t| phrases::keep_words(&furigana::parenthesised(t))),
             _ => po,

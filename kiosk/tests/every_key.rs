@@ -21,6 +21,13 @@ const EFFECTS: &[(&str, &[&str])] = &[
     ("rfid.security", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
     ("rfid.afi_on_shelf", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
     ("rfid.afi_on_loan", &["kiosk/tests/settings.rs::rfid_security_and_afi_values"]),
+    (
+        "library.furigana",
+        &[
+            "kiosk/tests/settings.rs::furigana",
+            "ui/tests/screens.rs::furigana_shows_a_reading_on_every_kanji",
+        ],
+    ),
     ("rfid.patron_cards", &["kiosk/tests/settings.rs::rfid_patron_cards"]),
     ("rfid.count_check", &["kiosk/tests/settings.rs::rfid_count_check"]),
     (

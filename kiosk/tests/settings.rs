@@ -320,6 +320,34 @@ fn returns() {
     );
 }
 
+/// `library.furigana`: off (the default), the Japanese screens start without readings; on,
+/// each session starts with them. Either way the patron's button turns them over, and
+/// the library's setting comes back for the next patron.
+#[test]
+fn furigana() {
+    let lib =
+        |on: &str| format!("name = \"x\"\ninstitution_id = \"TEST\"\nkiosk_id = \"t-01\"\nfurigana = {on}");
+    for (setting, start) in [(None, false), (Some("true"), true), (Some("false"), false)] {
+        let library = setting.map(lib);
+        let overrides: Vec<(&str, &str)> = library.iter().map(|l| ("library", l.as_str())).collect();
+        let mut c = console(&overrides);
+        assert_eq!(c.scene().furigana, start, "{setting:?}");
+        c.action(UiAction::ToggleFurigana);
+        assert_eq!(c.scene().furigana, !start, "the patron's button");
+        // Larger text turns furigana off (they do not fit the screens together), and
+        // furigana larger text.
+        c.action(UiAction::ToggleLargeText);
+        assert!(c.scene().large_text && !c.scene().furigana);
+        c.action(UiAction::ToggleFurigana);
+        assert!(!c.scene().large_text && c.scene().furigana);
+        c.action(UiAction::ToggleFurigana);
+        // Left between sessions: the library's setting is back for the next patron.
+        c.advance(kiosk_core::console::PRESENTATION_RESET);
+        assert!(!c.scene().large_text);
+        assert_eq!(c.scene().furigana, start, "{setting:?} again");
+    }
+}
+
 /// The staff menu's switches for the account screen and returns: each flips what the
 /// next patron is offered (kiosk.toml sets what the kiosk starts with).
 #[test]

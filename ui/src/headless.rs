@@ -193,10 +193,27 @@ impl Headless {
         let mut found = Vec::new();
         for text in query.match_inherits("Text").find_all() {
             let label = text.accessible_label().unwrap_or_default();
-            if label.trim().is_empty()
-                || text.computed_opacity() <= 0.0
-                || partly_scrolled_away.contains(&rect(&text))
+            if label.trim().is_empty() || text.computed_opacity() <= 0.0 {
+                continue;
+            }
+            // A text that reaches the window's right edge (a layout wider than the
+            // window, a list included) is cut there when its ink touches the last column:
+            // the screens keep a margin, so nothing else is drawn there.
             {
+                let (pos, size) = (text.absolute_position(), text.size());
+                let round = |v: f32| (v * scale).round() as i64;
+                let (x1, y0, y1) =
+                    (round(pos.x + size.width), round(pos.y).max(0), round(pos.y + size.height).min(h));
+                if x1 >= w && y1 > y0 {
+                    let first = px(w - 1, y0);
+                    let inked = (y0..y1).filter(|&y| differs(px(w - 1, y), first)).count();
+                    if inked > 0 {
+                        found.push(format!("\"{label}\" runs off the window's right edge ({inked} px)"));
+                        continue;
+                    }
+                }
+            }
+            if partly_scrolled_away.contains(&rect(&text)) {
                 continue;
             }
             // Logical pixels, on a window scaled to fit (1024x600 is 0.75).

@@ -32,6 +32,10 @@ pub use kiosk_text::{furigana, phrases, prompts, words};
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+/// The bundled catalogue of the Japanese screens with a reading on every kanji
+/// (`translations/ja-furigana`, made from the Japanese one and checked against it).
+pub const FURIGANA: &str = "ja-furigana";
+
 #[doc(hidden)]
 pub mod fixtures;
 pub mod headless;
@@ -405,7 +409,12 @@ fn int(n: impl TryInto<i32>) -> i32 {
 pub fn apply(this: &Scene, window: &AppWindow) {
     {
         // Fails only if the catalogue is missing, which the build makes impossible.
-        let _ = slint::select_bundled_translation(this.language.code());
+        // Furigana: the patron's Japanese screens from their catalogue with readings (the
+        // staff's pages stay plain).
+        let staff = matches!(this.screen, Screen::AdminPin | Screen::AdminLocked | Screen::AdminMenu);
+        let furigana = this.furigana && this.language == Language::Japanese && !staff;
+        let bundle = if furigana { FURIGANA } else { this.language.code() };
+        let _ = slint::select_bundled_translation(bundle);
         let k = window.global::<Kiosk<'_>>();
         k.set_screen(this.screen.into());
         k.set_library_name(SharedString::from(this.library_name.as_str()));
@@ -470,6 +479,7 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         k.set_demo_card_on_reader(this.demo_card_on_reader);
         k.set_japanese(this.language == Language::Japanese);
         k.set_large_text(this.large_text);
+        k.set_furigana(furigana);
         k.set_high_contrast(this.high_contrast);
         k.set_admin_entered(int(this.admin_entered));
         k.set_admin_failures(int(this.admin_failures));

@@ -113,6 +113,29 @@ fn easy_japanese_has_a_reading_on_every_kanji_it_keeps() {
     }
 }
 
+/// The Japanese screens with furigana (`ja-furigana`, selected when furigana is on): the
+/// Japanese catalogue word for word, with a reading on every kanji. A Japanese entry
+/// changed without its furigana twin fails here.
+#[test]
+fn furigana_is_the_japanese_catalogue_with_a_reading_on_every_kanji() {
+    let source = include_str!("../translations/ja-furigana/LC_MESSAGES/kiosk-ui.po");
+    let (_, japanese) = entries(words::source(Language::Japanese));
+    let (_, read) = entries(source);
+    assert_eq!(read.len(), japanese.len(), "entries");
+    let mut readings = 0;
+    for (ja, f) in japanese.iter().zip(&read) {
+        assert_eq!((&f.id, &f.plural), (&ja.id, &ja.plural), "order or id");
+        assert_eq!(f.forms.len(), ja.forms.len(), "{:?}", f.id);
+        for (jf, ff) in ja.forms.iter().zip(&f.forms) {
+            assert_eq!(&furigana::plain(ff), jf, "{:?}: not the Japanese words", f.id);
+            let bare = furigana::kanji_without_reading(ff);
+            assert!(bare.is_empty(), "{:?} → {ff:?}: kanji without a reading {bare:?}", f.id);
+            readings += ff.matches('《').count();
+        }
+    }
+    assert!(readings > 1000, "{readings} readings");
+}
+
 #[test]
 fn plurals_pick_the_language_s_form() {
     let n = |language, count| words::tr_n(language, "{n} book borrowed", "{n} books borrowed", count);

@@ -78,6 +78,58 @@ fn the_languages_really_differ_and_the_layout_is_not_empty() {
     assert!(ja.difference(&contrast, THRESHOLD) > 0.5, "high contrast must change most of the screen");
 }
 
+/// The screens kept as references with furigana (`docs/screens/<name>-ja-furigana….png`);
+/// every screen is rendered with it for cut text.
+const FURIGANA_REFERENCES: [&str; 7] =
+    ["idle", "pin", "borrowing", "goodbye-take-card", "account", "refused-unsecured", "language-list"];
+
+/// Furigana (the bar's button, or `library.furigana`): the Japanese screens come from
+/// their catalogue with a reading after every kanji, a little smaller; no text is cut at
+/// either size; other languages are unchanged, and so is Japanese without it. (Larger
+/// text turns furigana off: `kiosk/tests/settings.rs::furigana`.)
+#[test]
+fn furigana_shows_a_reading_on_every_kanji() {
+    let update = std::env::var_os("KIOSK_UPDATE_SCREENSHOTS").is_some();
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("furigana");
+    std::fs::create_dir_all(&out).unwrap();
+    let ui = Headless::new(1280, 800).unwrap();
+    let ja = Scene { language: Language::Japanese, ..base() };
+    let plain = ui.render(&ja).unwrap();
+    let read = ui.render(&Scene { furigana: true, ..ja.clone() }).unwrap();
+    assert!(plain.difference(&read, THRESHOLD) > 0.002, "furigana changes the Japanese idle screen");
+    let en = Scene { language: Language::English, ..base() };
+    let en_read = ui.render(&Scene { furigana: true, ..en.clone() }).unwrap();
+    assert!(ui.render(&en).unwrap().difference(&en_read, 0) == 0.0, "English is unchanged");
+    let mut failures = Vec::new();
+    for (w, h) in [(1280, 800), (1024, 600)] {
+        ui.resize(w, h);
+        for (name, scene) in scenes() {
+            let scene = Scene { language: Language::Japanese, furigana: true, ..scene };
+            let shot = ui.render(&scene).unwrap();
+            let size = if w == 1280 { String::new() } else { format!("-{w}x{h}") };
+            let file = format!("{name}-ja-furigana{size}.png");
+            shot.save_png(&out.join(&file)).unwrap();
+            failures.extend(ui.cut_text(&shot).into_iter().map(|c| format!("{file}: {c}")));
+            if !FURIGANA_REFERENCES.contains(&name) {
+                continue;
+            }
+            let reference = references().join(&file);
+            if update {
+                shot.save_png(&reference).unwrap();
+                continue;
+            }
+            match Shot::load_png(&reference) {
+                Ok(r) if shot.difference(&r, THRESHOLD) > MAX_DIFFERING => {
+                    failures.push(format!("{file}: differs from its reference (see {})", out.display()));
+                }
+                Ok(_) => {}
+                Err(e) => failures.push(format!("{file}: no reference ({e})")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "furigana screens:\n{}", failures.join("\n"));
+}
+
 /// A 1280×800 window and the actions its taps send, in order.
 #[allow(clippy::type_complexity, clippy::unwrap_used)]
 fn listening() -> (Headless, std::rc::Rc<std::cell::RefCell<Vec<Result<UiAction, String>>>>) {

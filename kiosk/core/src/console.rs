@@ -42,6 +42,8 @@ pub struct ConsoleSettings {
     /// The languages the screens offer, the first the one each patron starts in (empty:
     /// Japanese, then English).
     pub languages: Vec<Language>,
+    /// Japanese screens start with readings on every kanji (a children's library).
+    pub furigana: bool,
 }
 
 /// How long a language or display chosen between sessions stays when nobody starts one.
@@ -61,6 +63,8 @@ pub struct Console {
     card_name: String,
     /// The languages offered, the default first; never empty.
     languages: Vec<Language>,
+    /// The library's furigana setting, each session's start.
+    furigana: bool,
     now: Millis,
     /// When the patron last changed how the screen looks (language, text size, colours).
     presentation_at: Millis,
@@ -93,6 +97,7 @@ impl Console {
             library_name: settings.library_name,
             card_name: settings.card_name,
             languages,
+            furigana: settings.furigana,
             now: Millis(0),
             presentation_at: Millis(0),
             time_of_day_at_start: None,
@@ -102,10 +107,11 @@ impl Console {
         console
     }
 
-    /// The screen as the library set it up: its first language, normal text and colours.
+    /// The screen as the library set it up: its first language, normal text and colours,
+    /// and furigana as it chose.
     fn library_presentation(&self, admin_page: AdminPage) -> Presentation {
         let language = self.languages.first().copied().unwrap_or(Language::Japanese);
-        Presentation { language, admin_page, ..Presentation::default() }
+        Presentation { language, admin_page, furigana: self.furigana, ..Presentation::default() }
     }
 
     /// The keypad's state: the presentation's, and on whenever headphones are in.

@@ -907,6 +907,8 @@ pub struct Scene {
     pub language: Language,
     pub large_text: bool,
     pub high_contrast: bool,
+    /// Japanese shown with a reading on every kanji (the toggle shows on Japanese screens).
+    pub furigana: bool,
     pub admin_entered: u8,
     pub admin_failures: u8,
     pub admin_max_failures: u8,
@@ -1058,6 +1060,7 @@ impl Default for Scene {
             language: Language::Japanese,
             large_text: false,
             high_contrast: false,
+            furigana: false,
             admin_entered: 0,
             admin_failures: 0,
             admin_max_failures: 5,
@@ -1171,6 +1174,7 @@ pub enum UiAction {
     /// Speak this language (the list closes).
     Language(Language),
     ToggleLargeText,
+    ToggleFurigana,
     ToggleContrast,
     /// The patron asks for staff (every patron screen has the button).
     CallStaff,
@@ -1270,6 +1274,7 @@ impl UiAction {
             "languages-close" => UiAction::LanguagesClose,
             "toggle-large-text" => UiAction::ToggleLargeText,
             "toggle-contrast" => UiAction::ToggleContrast,
+            "toggle-furigana" => UiAction::ToggleFurigana,
             "admin-open" => UiAction::AdminOpen,
             "admin-close" => UiAction::AdminClose,
             "admin-reset" => UiAction::AdminReset,

@@ -31,6 +31,8 @@ pub struct Presentation {
     pub languages_open: bool,
     pub large_text: bool,
     pub high_contrast: bool,
+    /// Readings on every kanji of the Japanese screens (children).
+    pub furigana: bool,
     pub admin_page: AdminPage,
     /// The account screen's page (0-based; clamped to the pages there are).
     pub account_page: usize,
@@ -45,6 +47,7 @@ impl Default for Presentation {
             languages_open: false,
             large_text: false,
             high_contrast: false,
+            furigana: false,
             admin_page: AdminPage::Status,
             account_page: 0,
             tactile: crate::tactile::Tactile::default(),
@@ -109,12 +112,21 @@ pub fn input(action: UiAction, presentation: &mut Presentation, out_of_service: 
             presentation.languages_open = false;
             Input::Presentation
         }
+        // Larger text and furigana exclude each other: readings make the Japanese text
+        // half as long again, and at 1.5 times its size it no longer fits the screens
+        // (easy Japanese has both its readings and larger text).
         UiAction::ToggleLargeText => {
             presentation.large_text = !presentation.large_text;
+            presentation.furigana &= !presentation.large_text;
             Input::Presentation
         }
         UiAction::ToggleContrast => {
             presentation.high_contrast = !presentation.high_contrast;
+            Input::Presentation
+        }
+        UiAction::ToggleFurigana => {
+            presentation.furigana = !presentation.furigana;
+            presentation.large_text &= !presentation.furigana;
             Input::Presentation
         }
         UiAction::AdminOpen => {
@@ -446,6 +458,7 @@ pub fn scene(
         languages_open: p.languages_open,
         large_text: p.large_text,
         high_contrast: p.high_contrast,
+        furigana: p.furigana,
         admin_page: p.admin_page,
         ..Scene::default()
     };

@@ -171,6 +171,12 @@ const LIBRARY: &[Key] = &[
     key("mode", OneOf(names::<DeviceMode>), Some(r#""self-checkout""#), "a self-checkout kiosk or a counter"),
     key("account_screen", Bool, Some("true"), "patrons may open their account: loans, renewals, holds ready"),
     key("returns", Bool, Some("false"), "the kiosk takes returns (no card needed)"),
+    key(
+        "furigana",
+        Bool,
+        Some("false"),
+        "each session starts with readings on every kanji of the Japanese screens (children's libraries)",
+    ),
 ];
 
 const CARD: &[Key] = &[

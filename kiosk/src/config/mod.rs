@@ -412,6 +412,10 @@ pub struct Library {
     /// The kiosk takes returns (`returns`, default false: many libraries keep returns at
     /// the counter or a book drop). No card is needed to return.
     pub returns: bool,
+    /// Each session starts with a reading on every kanji of the Japanese screens
+    /// (`furigana`, default false: a children's library sets it); patrons turn it on or
+    /// off with the bar's button either way.
+    pub furigana: bool,
 }
 
 /// A screen language: the screens' own type, named in the file by its code (`"ja"`,
@@ -852,6 +856,7 @@ impl Config {
                 kiosk_id: Ident::demo("demo-01"),
                 account_screen: true,
                 returns: true,
+                furigana: false,
             },
             card: Card {
                 reader: CardReader::Simulated,

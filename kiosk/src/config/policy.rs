@@ -87,6 +87,7 @@ impl Config {
             library_name: self.library.name.clone(),
             card_name: self.library.card_name.clone().unwrap_or_default(),
             languages: self.library.languages.all().to_vec(),
+            furigana: self.library.furigana,
         }
     }
 

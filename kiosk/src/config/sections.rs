@@ -266,6 +266,7 @@ fn library(
     let mode = s.choice::<DeviceMode>(walk, "mode").value();
     let account_screen = s.boolean(walk, "account_screen").value();
     let returns = s.boolean(walk, "returns").value();
+    let furigana = s.boolean(walk, "furigana").value();
     s.finish(walk, |_| None);
     Some((
         Library {
@@ -277,6 +278,7 @@ fn library(
             kiosk_id: kiosk_id?,
             account_screen: account_screen?,
             returns: returns?,
+            furigana: furigana?,
         },
         mode? == DeviceMode::Counter,
     ))

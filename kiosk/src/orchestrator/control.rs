@@ -58,7 +58,7 @@ fn describe(scene: &Scene) -> String {
         })
     };
     format!(
-        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={} usage_loans_today={} unsecured={} missing={} pad={} desensitized={} sound={} focus={} headphones={}",
+        "screen={} pin={:?}/{} notice={:?} borrowed={} renewed={} lines={} refused={} last={}#{} staff_called={} paper_out={} card_present={} tries_left={:?} handoff={:?}/{:?} link={:?}/current={}/bad_scan={} admin_page={:?} admin_confirm={:?} registration={:?} update={:?}/{:?} newest_event={:?} links={} account={:?}/loans={}/overdue={}/holds={}/blocks={}/renewing={}/renewed={}/not_renewed={}/page={}of{} returned={} waiting={} offline={} offline_loans={}/{} offline_refused={} usage_loans_today={} unsecured={} missing={} pad={} desensitized={} sound={} focus={} headphones={} furigana={}",
         screen_name(scene),
         scene.pin_stage,
         scene.pin_entered,
@@ -132,6 +132,7 @@ fn describe(scene: &Scene) -> String {
             .map_or("none".to_owned(), |r| format!("{:?}/{}", r.state, r.value)),
         if scene.focus.is_empty() { "none" } else { scene.focus.as_str() },
         scene.headphones,
+        scene.furigana,
     )
 }
 

@@ -65,9 +65,20 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
 }
 
 /// The text as the screens and receipts show it: each reading in parentheses after its
-/// word (図書館（としょかん）).
+/// word (図書館（としょかん）), never broken from its word.
 #[must_use]
 pub fn parenthesised(text: &str) -> String {
+    with_readings(text, false)
+}
+
+/// [`parenthesised`], each reading also kept whole on its line: the Japanese screens
+/// with furigana, where a line may otherwise break between any two characters.
+#[must_use]
+pub fn parenthesised_unbroken(text: &str) -> String {
+    with_readings(text, true)
+}
+
+fn with_readings(text: &str, unbroken: bool) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for piece in pieces(text) {
         match piece {
@@ -76,7 +87,12 @@ pub fn parenthesised(text: &str) -> String {
                 out.push_str(base);
                 out.push(WORD_JOINER);
                 out.push('（');
-                out.push_str(reading);
+                for (i, c) in reading.chars().enumerate() {
+                    if unbroken && i > 0 {
+                        out.push(WORD_JOINER);
+                    }
+                    out.push(c);
+                }
                 out.push('）');
             }
         }
@@ -96,7 +112,18 @@ pub fn spoken(text: &str) -> String {
         .collect()
 }
 
-/// Kanji with no reading on them (easy Japanese must have none).
+/// The text without its readings: what it says in plain Japanese.
+#[must_use]
+pub fn plain(text: &str) -> String {
+    pieces(text)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Plain(p) | Piece::Ruby { base: p, .. } => p,
+        })
+        .collect()
+}
+
+/// Kanji with no reading on them (easy Japanese and furigana must have none).
 #[must_use]
 pub fn kanji_without_reading(text: &str) -> Vec<char> {
     pieces(text)

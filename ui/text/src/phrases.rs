@@ -42,15 +42,24 @@ fn kind(c: char) -> Kind {
 pub fn keep_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     let mut last: Option<char> = None;
+    // Inside a placeholder (`{n}`, `{0}`): its characters stay as they are, or it would
+    // no longer be filled in.
+    let mut placeholder = false;
     for c in text.chars() {
         if let Some(prev) = last
             && !prev.is_whitespace()
             && !c.is_whitespace()
             && c != WORD_JOINER
             && prev != WORD_JOINER
+            && !placeholder
         {
             out.push(WORD_JOINER);
         }
+        placeholder = match c {
+            '{' => true,
+            '}' => false,
+            _ => placeholder,
+        };
         out.push(c);
         last = Some(c);
     }

@@ -16,6 +16,10 @@ mod furigana {
     fn without_the_bar_the_base_is_the_kanji_run_before_the_reading() {
         assert_eq!(spoken("カードの暗証番号《あんしょうばんごう》です"), "カードのあんしょうばんごうです");
         assert_eq!(parenthesised("｜1月《いちがつ》"), "1月\u{2060}（いちがつ）");
+        assert_eq!(
+            parenthesised_unbroken("｜1月《いちがつ》"),
+            "1月\u{2060}（い\u{2060}ち\u{2060}が\u{2060}つ）"
+        );
     }
 
     #[test]
@@ -24,6 +28,7 @@ mod furigana {
         assert_eq!(spoken("かな《"), "かな《");
         assert_eq!(kanji_without_reading("本を ｜借《か》ります"), vec!['本']);
         assert_eq!(parenthesised("{n}さつ"), "{n}さつ");
+        assert_eq!(plain("｜本日《ほんじつ》は図書館《としょかん》で"), "本日は図書館で");
     }
 }
 
@@ -36,6 +41,47 @@ mod phrases {
         assert_eq!(keep_words("ほんを かります"), format!("ほ{j}ん{j}を か{j}り{j}ま{j}す"));
         assert_eq!(keep_words("a"), "a");
         assert_eq!(keep_words(&format!("か{j}な")), format!("か{j}な"), "no joiner twice");
+        // A placeholder stays whole, or it would be shown as written ("{n}さつ").
+        assert_eq!(keep_words("{n}さつ {0}"), format!("{{n}}{j}さ{j}つ {{0}}"));
+    }
+
+    /// What the screens get from every catalogue (its words kept together, its readings
+    /// in parentheses) fills in the same placeholders as what is written.
+    #[test]
+    fn every_placeholder_survives_what_the_build_does_to_the_catalogues() {
+        use kiosk_core::scene::Language;
+        let holes = |t: &str| -> Vec<String> {
+            let mut out = Vec::new();
+            let mut rest = t;
+            while let Some(open) = rest.find('{') {
+                let Some(close) = rest[open..].find('}') else { break };
+                out.push(rest[open..open + close + 1].to_owned());
+                rest = &rest[open + close + 1..];
+            }
+            out
+        };
+        let furigana = include_str!("../../translations/ja-furigana/LC_MESSAGES/kiosk-ui.po");
+        let sources = [
+            (kiosk_text::words::source(Language::Japanese), 0),
+            (kiosk_text::words::source(Language::EasyJapanese), 1),
+            (furigana, 2),
+        ];
+        let mut checked = 0;
+        for (po, how) in sources {
+            for line in po.lines().filter(|l| l.starts_with("msgstr")) {
+                let Some((_, text)) = line.split_once(" \"") else { continue };
+                let text = text.trim_end_matches('"');
+                let shown = match how {
+                    0 => keep_phrases(text),
+                    1 => keep_words(&kiosk_text::furigana::parenthesised(text)),
+                    _ => kiosk_text::furigana::parenthesised_unbroken(text),
+                };
+                let plain = kiosk_text::furigana::plain(text);
+                assert_eq!(holes(&shown), holes(&plain), "{text:?} → {shown:?}");
+                checked += holes(&plain).len();
+            }
+        }
+        assert!(checked > 100, "{checked} placeholders");
     }
 
     fn shown(s: &str) -> String {
