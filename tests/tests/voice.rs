@@ -59,8 +59,11 @@ fn a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit() {
     k.tap("no-receipt");
     k.wait("ending", 20);
     k.until("card_present=true", 5);
+    // Taken at once, while the ending screen still speaks.
     inserted.remove();
     k.wait("idle", 20);
+    // The idle screen's prompt, after the rest of the ending's words, reaches the device.
+    sounded(&wav, capture_len(&wav));
     // Stopping closes the device: the file plugin writes out what it still holds.
     k.quit();
     let samples = captured(&wav);
@@ -100,6 +103,11 @@ fn a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit() {
             "idle",
         ],
     );
+    // The card was taken as soon as the ending screen asked for it: its words go on to
+    // their end, and the idle screen's prompt follows them instead of cutting them.
+    let ending = heard.iter().rposition(|h| h.name == "notice-goodbye").unwrap();
+    let names: Vec<(&str, bool)> = heard[ending..].iter().map(|h| (h.name.as_str(), h.whole)).collect();
+    assert_eq!(names, [("notice-goodbye", true), ("take-card", true), ("idle", true)]);
     // A sound may be cut by the next (the tests act as soon as the screen changes, as a
     // quick patron does): what matters is that each is there, in order, and nothing else.
     let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap();

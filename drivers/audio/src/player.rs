@@ -103,6 +103,12 @@ impl Player {
         ticket
     }
 
+    /// Whether `ticket`'s sound is the newest asked for (see [`Queue::is_newest`]).
+    #[must_use]
+    pub fn is_newest(&self, ticket: Ticket) -> bool {
+        self.tickets.load(Ordering::Relaxed) == ticket.0
+    }
+
     /// Adds `clips` to the sound `ticket` (see [`Queue::then`]).
     pub fn then(&self, ticket: Ticket, clips: Vec<Clip>) {
         let _ = self.tx.send(Command::Then(ticket, clips));

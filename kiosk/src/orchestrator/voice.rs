@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use kiosk_audio::speech::{Reader, Speech, Synthesiser};
 use kiosk_audio::{AlsaOutput, Clip, PackFile, Player, Queue, Sound, Ticket, Tone};
-use kiosk_core::scene::{Device, DeviceState, Language, Scene, StatusRow};
+use kiosk_core::scene::{Device, DeviceState, Language, Scene, Screen, StatusRow};
 use kiosk_core::voice::{Cue, Say, announce};
 
 use crate::config::Audio;
@@ -52,6 +52,9 @@ pub struct Voice {
     speech: Option<Box<dyn Speech>>,
     /// The worker that makes titles for the jack's player (started with it).
     titles: Option<TitleWorker>,
+    /// What the ending screen is saying (its notice), and whether on the headphones:
+    /// what follows when the card is taken waits for it instead of cutting it.
+    ending: Option<(bool, Ticket)>,
 }
 
 /// A part of what one scene change says after its first title.
@@ -182,6 +185,7 @@ impl Voice {
             volume: audio.volume,
             speech,
             titles: None,
+            ending: None,
         };
         voice.set_jack(jack);
         voice
@@ -234,7 +238,22 @@ impl Voice {
         if clips.is_empty() && parts.is_empty() {
             return changed;
         }
-        let ticket = player.play(Sound::Sequence(clips));
+        // Leaving the ending screen (the card taken early): after its notice, whole,
+        // unless something else has been played since.
+        let after_ending = match self.ending {
+            Some((headphones, t)) if before.screen == Screen::Ending && headphones == after.headphones => {
+                player.is_newest(t).then_some(t)
+            }
+            _ => None,
+        };
+        let ticket = match after_ending {
+            Some(t) => {
+                player.then(t, clips);
+                t
+            }
+            None => player.play(Sound::Sequence(clips)),
+        };
+        self.ending = (after.screen == Screen::Ending).then_some((after.headphones, ticket));
         if let Some(worker) = &self.titles
             && !parts.is_empty()
         {
@@ -408,4 +427,125 @@ fn read_pack(path: &std::path::Path, languages: &[&str]) -> Result<PackFile, Str
             path.display()
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiosk_audio::output::Played;
+    use kiosk_audio::{Pack, Prompt, SimulatedOutput, SimulatedSpeech};
+    use kiosk_core::scene::{LoanRow, Notice};
+    use std::time::{Duration, Instant};
+
+    /// A pack of the Japanese prompts `keys`, each 300 ms of its own level.
+    fn pack(keys: &[&str]) -> Arc<PackFile> {
+        let prompts = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let level = i16::try_from(1000 * (i + 1)).unwrap_or(i16::MAX);
+                let samples = vec![level; kiosk_audio::RATE as usize * 3 / 10];
+                Prompt {
+                    language: "ja".into(),
+                    key: (*key).into(),
+                    text: (*key).into(),
+                    samples: u32::try_from(samples.len()).unwrap_or(0),
+                    adpcm: kiosk_audio::adpcm::encode(&samples),
+                }
+            })
+            .collect();
+        let dir = std::env::temp_dir().join(format!("kiosk-voice-{}-{}", std::process::id(), keys.join("-")));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("test.pack");
+        std::fs::write(&path, Pack::new(prompts).unwrap().to_bytes()).unwrap();
+        Arc::new(PackFile::open(&path, &|_| true).unwrap())
+    }
+
+    /// A voice on a simulated speaker (paced as a device is), and a simulated jack of its
+    /// own with the simulated synthesiser when `speech`.
+    fn voice(
+        prompts: Arc<PackFile>,
+        speech: Option<SimulatedSpeech>,
+    ) -> (Voice, SimulatedOutput, SimulatedOutput) {
+        let (speaker, phones) = (SimulatedOutput::new(true), SimulatedOutput::new(true));
+        let mut v = Voice {
+            player: Some(Player::start(Box::new(speaker.clone()), 100)),
+            prompts: Some(prompts),
+            problem: None,
+            device: "speaker".into(),
+            jack: None,
+            volume: 100,
+            speech: speech.map(|s| Box::new(s) as Box<dyn Speech>),
+            titles: None,
+            ending: None,
+        };
+        let jack = Jack {
+            device: "phones".into(),
+            player: Some(Player::start(Box::new(phones.clone()), 100)),
+            problem: None,
+        };
+        v.set_jack(Some(jack));
+        (v, speaker, phones)
+    }
+
+    fn wait_until(mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn the_card_taken_early_lets_the_ending_finish_before_the_idle_prompt() {
+        let keys = ["notice-goodbye", "take-card", "idle", "borrowing"];
+        let (mut v, speaker, _) = voice(pack(&keys), None);
+        let borrowing = Scene { screen: Screen::Borrowing, ..Scene::default() };
+        let ending =
+            Scene { screen: Screen::Ending, notice: Notice::Goodbye, card_present: true, ..Scene::default() };
+        let idle = Scene { screen: Screen::Idle, ..Scene::default() };
+        v.scene_changed(&borrowing, &ending);
+        std::thread::sleep(Duration::from_millis(100));
+        // Taken while the notice plays: the notice, "take your card" and then the idle
+        // prompt, each whole, nothing cut.
+        v.scene_changed(&ending, &idle);
+        let each = kiosk_audio::RATE as usize * 3 / 10;
+        wait_until(|| speaker.samples().len() >= 3 * each);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!speaker.played().contains(&Played::Cut), "nothing cut");
+        assert_eq!(speaker.samples().len(), 3 * each);
+        // Any other change cuts what plays, as before.
+        v.scene_changed(&idle, &borrowing);
+        std::thread::sleep(Duration::from_millis(100));
+        v.scene_changed(&borrowing, &idle);
+        wait_until(|| speaker.played().contains(&Played::Cut));
+        v.finish();
+    }
+
+    #[test]
+    fn a_title_is_said_on_the_headphones_own_device_after_its_result_and_never_on_the_speaker() {
+        let keys = ["borrowed-1", "idle"];
+        let speech = SimulatedSpeech::default();
+        let said = speech.said.clone();
+        let (mut v, speaker, phones) = voice(pack(&keys), Some(speech));
+        let book = LoanRow { title: "吾輩は猫である".into(), ..LoanRow::default() };
+        let before = Scene { screen: Screen::Borrowing, ..Scene::default() };
+        let after = Scene { borrowed: 1, loans: vec![book], ..before.clone() };
+        // On the speaker: the tone and the result, no title.
+        v.scene_changed(&before, &after);
+        let result = kiosk_audio::Tone::GoodScan.samples().len() + kiosk_audio::RATE as usize * 3 / 10;
+        wait_until(|| speaker.samples().len() >= result);
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(speaker.samples().len(), result, "no title on the speaker");
+        assert!(said.lock().unwrap().is_empty(), "not even made");
+        // Headphones in: the same result, then its title, on their device only.
+        let (before, after) = (Scene { headphones: true, ..before }, Scene { headphones: true, ..after });
+        v.scene_changed(&before, &after);
+        let title = SimulatedSpeech::default().say("吾輩は猫である", Reader::Japanese).unwrap();
+        wait_until(|| phones.samples().len() >= result + title.len());
+        assert!(phones.samples().ends_with(&title), "the title after the result");
+        assert_eq!(said.lock().unwrap().as_slice(), [("吾輩は猫である".to_owned(), Reader::Japanese)]);
+        assert_eq!(speaker.samples().len(), result, "still nothing more on the speaker");
+        v.finish();
+    }
 }
