@@ -60,10 +60,11 @@ fn a_patron_hears_each_step_of_a_loan_and_never_a_pin_digit() {
     k.wait("ending", 20);
     k.until("card_present=true", 5);
     // Taken at once, while the ending screen still speaks.
+    let before = capture_len(&wav);
     inserted.remove();
     k.wait("idle", 20);
     // The idle screen's prompt, after the rest of the ending's words, reaches the device.
-    sounded(&wav, capture_len(&wav));
+    sounded(&wav, before);
     // Stopping closes the device: the file plugin writes out what it still holds.
     k.quit();
     let samples = captured(&wav);
