@@ -1399,5 +1399,10 @@ mod audio {
             "the speaker's own device",
         );
         one(&[("audio", "headphones = \"plughw:CARD=Keypad\"")], "audio.headphones", "no [keypad]");
+        // A jack on an input node of its own: a path, beside the config when relative;
+        // keypad mode needs the keypad.
+        let a = ok(&[("audio", "jack = \"jack.fifo\""), keypad]).audio;
+        assert!(a.jack.is_some_and(|p| p.is_absolute() && p.ends_with("jack.fifo")));
+        one(&[("audio", "jack = \"/dev/input/event7\"")], "audio.jack", "no [keypad]");
     }
 }

@@ -55,6 +55,10 @@ const EFFECTS: &[(&str, &[&str])] = &[
         &["tests/tests/voice.rs::headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker"],
     ),
     (
+        "audio.jack",
+        &["tests/tests/voice.rs::a_jack_on_an_input_node_of_its_own_takes_the_voice_to_the_headphones"],
+    ),
+    (
         "audio.titles",
         &[
             "tests/tests/voice.rs::headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker",

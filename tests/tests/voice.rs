@@ -9,7 +9,7 @@
 
 use kiosk_audio::Pack;
 use kiosk_e2e::voice::{
-    KP_1, KP_2, KP_3, KP_4, KP_ENTER, audio_section, borrow_by_keypad, capture_device, capture_devices,
+    KP_1, KP_2, KP_3, KP_4, KP_ENTER, Keys, audio_section, borrow_by_keypad, capture_device, capture_devices,
     capture_len, captured, due_date_said, heard, heard_with, in_order, keypad_kiosk, keypad_kiosk_with,
     pack_path, scan_two_and_one_on_hold, sounded, title_clips, title_voice_path, type_digits,
 };
@@ -341,4 +341,40 @@ fn with_titles_off_the_headphones_hear_each_result_without_its_title() {
     let due = due_date_said(kiosk_core::scene::Language::Japanese);
     let result = ["tone:good-scan", "borrowed-1"].into_iter().chain(due.iter().map(String::as_str));
     in_order(&heard, &result.collect::<Vec<_>>());
+}
+
+#[test]
+fn a_jack_on_an_input_node_of_its_own_takes_the_voice_to_the_headphones() {
+    if !enter_private_stack("a_jack_on_an_input_node_of_its_own_takes_the_voice_to_the_headphones") {
+        return;
+    }
+    let stack = Stack::start("voice-jack");
+    let speaker = stack.dir.join("speaker.wav");
+    let phones = stack.dir.join("headphones.wav");
+    let alsa = capture_devices(&stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
+    // The jack's node, as the kernel would deliver its switch (a FIFO of records).
+    let node = stack.dir.join("jack.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&node).status().unwrap().success());
+    let audio = "headphones = \"kiosk_headphones\"\njack = \"jack.fifo\"";
+    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, audio);
+    let mut jack = Keys::open(&node);
+    sounded(&speaker, 0);
+    // In, on the jack's own node: keypad mode, the screen said in the headphones.
+    jack.headphones(true);
+    k.until("headphones=true", 10);
+    k.until("focus=call-staff", 10);
+    sounded(&phones, 0);
+    // The keypad's own switch is not read when the jack has a node of its own.
+    keys.headphones(false);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(k.scene().contains("headphones=true"), "{}", k.scene());
+    // Out: back to the speaker.
+    jack.headphones(false);
+    k.until("headphones=false", 10);
+    k.quit();
+    let pack = Pack::parse(&std::fs::read(pack_path()).unwrap()).unwrap();
+    let said = heard(&captured(&speaker), &pack, "ja", &[100]);
+    assert_eq!(said.first().map(|h| h.name.as_str()), Some("idle"));
+    let heard = heard(&captured(&phones), &pack, "ja", &[100]);
+    in_order(&heard, &["idle", "choice-call-staff"]);
 }

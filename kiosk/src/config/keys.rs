@@ -383,6 +383,12 @@ const AUDIO: &[Key] = &[
         "the headphone jack's ALSA device when it is not the speaker's (an audio keypad's own sound card)",
     ),
     key(
+        "jack",
+        Path,
+        None,
+        "the headphone jack's own input node (/dev/input/by-id/…), when the keypad does not report it",
+    ),
+    key(
         "titles",
         Bool,
         Some("true"),

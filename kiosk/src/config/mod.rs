@@ -165,6 +165,9 @@ pub struct Audio {
     /// keypad's own sound card); `None`: the speaker's device, whose jack silences the
     /// speaker when headphones go in.
     pub headphones: Option<String>,
+    /// The headphone jack's own input node (an evdev node that reports
+    /// `SW_HEADPHONE_INSERT`, as many sound cards' jacks do), when it is not the keypad's.
+    pub jack: Option<std::path::PathBuf>,
     /// Books' titles said through the headphones' own device (made at run time).
     pub titles: bool,
     /// Open JTalk's voice for Japanese titles (the one the prompts were made with).
@@ -185,6 +188,7 @@ impl Default for Audio {
             voice: true,
             prompts: PROMPTS.into(),
             headphones: None,
+            jack: None,
             titles: true,
             title_voice: TITLE_VOICE.into(),
         }

@@ -82,15 +82,27 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     let audio_span = audio_s.is_present().then(|| audio_s.header_span());
     let audio = audio(&mut walk, audio_s);
     let keypad = keypad(&mut walk, keypad_s);
-    if let (Some(a), Some(None), Some(span)) = (&audio, &keypad, audio_span)
+    if let (Some(a), Some(None), Some(span)) = (&audio, &keypad, audio_span.clone())
         && a.headphones.is_some()
     {
         walk.report(
             span,
             "audio.headphones",
             bad(
-                "headphones are noticed by the tactile keypad's jack, and there is no [keypad]",
+                "headphones put the kiosk in keypad mode (their jack is the keypad's, or [audio] jack), and there is no [keypad]",
                 "set [keypad] device to the keypad the headphones plug into, or leave headphones out",
+            ),
+        );
+    }
+    if let (Some(a), Some(None), Some(span)) = (&audio, &keypad, audio_span)
+        && a.jack.is_some()
+    {
+        walk.report(
+            span,
+            "audio.jack",
+            bad(
+                "headphones put the kiosk in keypad mode, and there is no [keypad]",
+                "set [keypad] device to the tactile keypad, or leave jack out",
             ),
         );
     }
@@ -1056,6 +1068,7 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
         )),
         name => Ok(name.to_owned()),
     });
+    let jack = s.string(walk, "jack").then(walk, s.path("jack"), |raw| resolve(&base, &raw));
     let titles = s.boolean(walk, "titles").value();
     let title_voice =
         s.string(walk, "title_voice").then(walk, s.path("title_voice"), |raw| resolve(&base, &raw));
@@ -1066,6 +1079,7 @@ fn audio(walk: &mut Walk<'_>, mut s: Section<'_>) -> Option<Audio> {
         voice: voice?,
         prompts: prompts.value()?,
         headphones: headphones.optional()?,
+        jack: jack.optional()?,
         titles: titles?,
         title_voice: title_voice.value()?,
     })

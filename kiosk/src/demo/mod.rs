@@ -293,7 +293,7 @@ pub fn drivers(
     let (devices, pad) = security(config, devices, inputs)?;
     let journal = Arc::new(Journal::open(&state.join("journal")).map_err(StartError::from)?);
     let mut drivers = Drivers::assemble(config, journal, devices)?;
-    crate::orchestrator::drivers::start_keypad(config.keypad.as_deref(), inputs)?;
+    crate::orchestrator::drivers::start_keypad(config, inputs)?;
     drivers.busy_file = state.join("session-active");
     drivers.update_status = state.join("update-status.json");
     drivers.update_request = state.join("update-request");

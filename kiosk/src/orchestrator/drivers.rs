@@ -226,7 +226,7 @@ impl Drivers {
             follow_shared_store(store, follow, inputs.clone());
         }
         start_scanner(&config.scanner, inputs)?;
-        start_keypad(config.keypad.as_deref(), inputs)?;
+        start_keypad(config, inputs)?;
         Ok(drivers)
     }
 
@@ -800,57 +800,86 @@ pub fn key_meaning(key: kiosk_scanner::KeypadKey) -> kiosk_core::tactile::Key {
 }
 
 /// The tactile keypad's supervisor: open it, send its keys and its headphone jack's
-/// changes to the event loop, and after
-/// a failure (unplugged) open it again with back-off (1 s doubling to 30 s); the status
-/// page says which.
-pub fn start_keypad(device: Option<&Path>, inputs: &mpsc::UnboundedSender<Input>) -> Result<(), StartError> {
-    use kiosk_ui::{Device, DeviceState, status_row};
-    let Some(path) = device else { return Ok(()) };
+/// changes to the event loop, and after a failure (unplugged) open it again with back-off
+/// (1 s doubling to 30 s); the status page says which. With `[audio] jack` (the jack on
+/// an input node of its own), that node's supervisor says the headphones' changes, and
+/// the keypad's failure leaves them as they are.
+pub fn start_keypad(
+    config: &crate::config::Config,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), StartError> {
+    let own_jack = config.audio.jack.is_some();
+    if let Some(path) = config.keypad.as_deref() {
+        supervise_input(path, Some(kiosk_ui::Device::Keypad), !own_jack, inputs)?;
+    }
+    if let Some(path) = config.audio.jack.as_deref() {
+        supervise_input(path, None, true, inputs)?;
+    }
+    Ok(())
+}
+
+/// Reads an evdev node (or a recorded stream) on a thread of its own: its keys as the
+/// keypad's (a jack's node has none), its `SW_HEADPHONE_INSERT` as the headphones'
+/// (`jack`: this node says them, and its failure takes them out); opened again with
+/// back-off. `status`: its line on the status page (the keypad's).
+fn supervise_input(
+    path: &Path,
+    status: Option<kiosk_ui::Device>,
+    jack: bool,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), StartError> {
+    use kiosk_ui::{DeviceState, status_row};
     let (path, tx) = (path.to_path_buf(), inputs.clone());
     let shown = path.display().to_string();
-    let _ = tx.send(Input::Status(status_row(Device::Keypad, DeviceState::Starting, 0, &shown)));
+    let what = if status.is_some() { "the tactile keypad" } else { "the headphone jack" };
+    let say = move |tx: &mpsc::UnboundedSender<Input>, state: DeviceState, detail: &str| {
+        if let Some(device) = status {
+            let _ = tx.send(Input::Status(status_row(device, state, 0, detail)));
+        }
+    };
+    say(&tx, DeviceState::Starting, &shown);
     std::thread::Builder::new()
-        .name("keypad".into())
+        .name(if status.is_some() { "keypad" } else { "jack" }.into())
         .spawn(move || {
             let mut backoff = Duration::from_secs(1);
             while !tx.is_closed() {
                 match kiosk_scanner::Keypad::open(&path) {
                     Ok(mut keypad) => {
                         backoff = Duration::from_secs(1);
-                        let _ = tx.send(Input::Status(status_row(Device::Keypad, DeviceState::Ready, 0, &shown)));
+                        say(&tx, DeviceState::Ready, &shown);
                         let failed = loop {
                             if tx.is_closed() {
                                 return;
                             }
                             match keypad.next_event(Duration::from_millis(500)) {
-                                Ok(Some(kiosk_scanner::KeypadEvent::Key(key))) => {
+                                Ok(Some(kiosk_scanner::KeypadEvent::Key(key))) if status.is_some() => {
                                     let _ = tx.send(Input::Keypad(key_meaning(key)));
                                 }
-                                Ok(Some(kiosk_scanner::KeypadEvent::Headphones(inserted))) => {
-                                    tracing::info!(inserted, "tactile keypad: headphones");
+                                Ok(Some(kiosk_scanner::KeypadEvent::Headphones(inserted))) if jack => {
+                                    tracing::info!(inserted, "{what}: headphones");
                                     let _ = tx.send(Input::Headphones(inserted));
                                 }
-                                Ok(None) => {}
+                                Ok(_) => {}
                                 Err(e) => break e,
                             }
                         };
-                        tracing::error!(error = %failed, "the tactile keypad failed; opening it again");
+                        tracing::error!(error = %failed, "{what} failed; opening it again");
                         // Its jack went with it: the voice back on the speaker.
-                        let _ = tx.send(Input::Headphones(false));
-                        let row = status_row(Device::Keypad, DeviceState::NotWorking, 0, &failed.to_string());
-                        let _ = tx.send(Input::Status(row));
+                        if jack {
+                            let _ = tx.send(Input::Headphones(false));
+                        }
+                        say(&tx, DeviceState::NotWorking, &failed.to_string());
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "the tactile keypad cannot be opened");
-                        let row = status_row(Device::Keypad, DeviceState::NotWorking, 0, &e.to_string());
-                        let _ = tx.send(Input::Status(row));
+                        tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "{what} cannot be opened");
+                        say(&tx, DeviceState::NotWorking, &e.to_string());
                     }
                 }
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         })
-        .map_err(|source| StartError::Thread { what: "tactile keypad", source })?;
+        .map_err(|source| StartError::Thread { what: if status.is_some() { "tactile keypad" } else { "headphone jack" }, source })?;
     Ok(())
 }
 
