@@ -411,7 +411,15 @@ pub fn apply(this: &Scene, window: &AppWindow) {
         // Fails only if the catalogue is missing, which the build makes impossible.
         // Furigana: the patron's Japanese screens from their catalogue with readings (the
         // staff's pages stay plain).
-        let staff = matches!(this.screen, Screen::AdminPin | Screen::AdminLocked | Screen::AdminMenu);
+        let staff = matches!(
+            this.screen,
+            Screen::AdminPin
+                | Screen::AdminLocked
+                | Screen::AdminMenu
+                | Screen::HandOff
+                | Screen::LinkWaiting
+                | Screen::Linking
+        );
         let furigana = this.furigana && this.language == Language::Japanese && !staff;
         let bundle = if furigana { FURIGANA } else { this.language.code() };
         let _ = slint::select_bundled_translation(bundle);

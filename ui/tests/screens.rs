@@ -231,6 +231,13 @@ fn the_language_button_is_there_only_when_there_is_a_choice() {
     assert!(found(Scene { languages: two.clone(), ..base() }, "日本語") > 0, "the button names Japanese");
     assert_eq!(found(Scene { languages: two.clone(), ..base() }, "English"), 0, "the list is closed");
     assert_eq!(found(Scene { languages: vec![Language::Japanese], ..base() }, "日本語"), 0, "one language");
+    // Furigana: in the list when there is one; with Japanese alone, in the bar instead.
+    // (As the Japanese screens show it: its word kept on one line.)
+    let furigana = kiosk_ui::phrases::keep_phrases("ふりがな");
+    assert_eq!(found(Scene { languages: two.clone(), ..base() }, &furigana), 0, "in the closed list");
+    assert!(found(Scene { languages: vec![Language::Japanese], ..base() }, &furigana) > 0, "in the bar");
+    let en = Scene { languages: vec![Language::English], language: Language::English, ..base() };
+    assert_eq!(found(en, "Furigana"), 0, "not for English");
     let all = Scene { languages: Language::ALL.to_vec(), languages_open: true, ..base() };
     for language in Language::ALL {
         assert!(found(all.clone(), &kiosk_ui::words::endonym(language)) > 0, "{language:?} in the list");

@@ -183,7 +183,7 @@ fn run(
     // is logged once, not for every sound while it lasts.
     let mut broken = false;
     // The newest sound's ticket (none after a stop).
-    let mut current: Option<Ticket> = None;
+    let mut newest: Option<Ticket> = None;
     loop {
         let idle = clip >= playing.len();
         let mut commands = Vec::new();
@@ -211,7 +211,7 @@ fn run(
         for command in commands {
             match command {
                 Command::Play(ticket, clips, when) => {
-                    current = Some(ticket);
+                    newest = Some(ticket);
                     if broken {
                         match output.reopen() {
                             Ok(()) => {
@@ -220,7 +220,8 @@ fn run(
                             }
                             Err(e) => {
                                 tracing::debug!(error = %e, "the sound device is still not there");
-                                (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
+                                // Dropped: nothing is added to it either.
+                                (playing, clip, at, asked, newest) = (Vec::new(), 0, 0, None, None);
                                 continue;
                             }
                         }
@@ -233,10 +234,10 @@ fn run(
                     (playing, clip, at, asked) = (clips, 0, 0, Some(when));
                 }
                 // Still the newest sound: its clips go on (or start again, played out).
-                Command::Then(ticket, clips) if current == Some(ticket) => playing.extend(clips),
+                Command::Then(ticket, clips) if newest == Some(ticket) => playing.extend(clips),
                 Command::Then(..) => {}
                 Command::Stop => {
-                    current = None;
+                    newest = None;
                     if written {
                         output.cut();
                         written = false;
@@ -270,7 +271,7 @@ fn run(
                 continue;
             }
             tracing::warn!(error = %e, "the sound device failed: opening it again before the next sound");
-            (playing, clip, at, asked) = (Vec::new(), 0, 0, None);
+            (playing, clip, at, asked, newest) = (Vec::new(), 0, 0, None, None);
             broken = true;
             continue;
         }

@@ -54,8 +54,18 @@ pub trait Speech: Send {
     fn say(&mut self, text: &str, reader: Reader) -> Result<Clip, SpeechError>;
 }
 
-/// The longest text spoken, in characters: a title, not a catalogue record.
+/// The longest text spoken, in characters: a title, not a catalogue record. (With its
+/// newline, at most 321 bytes: far below a pipe's buffer, so writing it never waits.)
 pub const MAX_CHARS: usize = 80;
+
+/// The most of a synthesiser's output read: 16 MiB (minutes of speech at its rates).
+const MAX_WAV: u64 = 16 << 20;
+
+/// Below this peak (6 % of full scale) the synthesiser said nothing audible.
+const MIN_PEAK: u16 = 2000;
+
+/// The rates a synthesiser's WAV may have.
+const RATES: std::ops::RangeInclusive<u32> = 8_000..=96_000;
 
 /// The text as a synthesiser gets it: the title proper (what follows " / ", the
 /// statement of responsibility, is left out), control characters as spaces, at most
@@ -170,14 +180,15 @@ impl Speech for Synthesiser {
             })?;
         }
         // Its output read on a thread of its own, so the limit holds however it behaves.
-        let Some(mut stdout) = child.stdout.take() else {
+        let Some(stdout) = child.stdout.take() else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(failed("no output".into()));
         };
         let reader_thread = std::thread::spawn(move || {
             let mut bytes = Vec::new();
-            stdout.read_to_end(&mut bytes).map(|_| bytes)
+            // A title is a few seconds: more than this is not speech (the rest is left).
+            stdout.take(MAX_WAV).read_to_end(&mut bytes).map(|_| bytes)
         });
         let start = Instant::now();
         let status = loop {
@@ -190,7 +201,12 @@ impl Speech for Synthesiser {
                     return Err(SpeechError::TooSlow { program, limit: self.limit });
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(e) => return Err(failed(e.to_string())),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let _ = reader_thread.join();
+                    return Err(failed(e.to_string()));
+                }
             }
         };
         let bytes = reader_thread
@@ -201,11 +217,14 @@ impl Speech for Synthesiser {
             return Err(failed(format!("it ended with {status}")));
         }
         let (rate, samples) = parse_wav(&bytes).map_err(|why| failed(why.to_owned()))?;
-        let clip = level(trim(&resample(&samples, rate, RATE)));
-        if clip.is_empty() {
+        let trimmed = resample(&samples, rate, RATE);
+        let trimmed = trim(&trimmed);
+        // Faint noise (a title of signs alone) is not raised to speech's level in a
+        // patron's ears.
+        if trimmed.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0) < MIN_PEAK {
             return Err(failed("it made only silence".into()));
         }
-        Ok(clip.into())
+        Ok(level(trimmed).into())
     }
 }
 
@@ -257,8 +276,11 @@ pub fn parse_wav(bytes: &[u8]) -> Result<(u32, Vec<i16>), &'static str> {
             let (kind, channels) = (u16::from_le_bytes([f[0], f[1]]), u16::from_le_bytes([f[2], f[3]]));
             let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
             let bits = u16::from_le_bytes([f[14], f[15]]);
-            if kind != 1 || channels != 1 || bits != 16 || rate == 0 {
+            if kind != 1 || channels != 1 || bits != 16 {
                 return Err("its WAV is not 16-bit mono PCM");
+            }
+            if !RATES.contains(&rate) {
+                return Err("its WAV's rate is not a sound card's");
             }
             format = Some(rate);
         } else if id == b"data" {
@@ -369,6 +391,8 @@ mod tests {
         stereo[22] = 2;
         assert_eq!(parse_wav(&stereo), Err("its WAV is not 16-bit mono PCM"));
         assert_eq!(parse_wav(&wav(16_000, &[], 0)[..36]), Err("its WAV has no data"));
+        // A rate no sound card has (a 1 Hz WAV would be resampled into gigabytes).
+        assert_eq!(parse_wav(&wav(1, &[1], 2)), Err("its WAV's rate is not a sound card's"));
         assert!(parse_wav(&wav(16_000, &[1], 2)[..30]).is_err(), "a format cut short");
     }
 

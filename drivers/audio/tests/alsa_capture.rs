@@ -19,6 +19,11 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Runs `kiosk-sound` with ALSA's default device written to `dir/captured.wav`.
 fn captured(dir: &Path, args: &[&str]) -> (std::process::Output, PathBuf) {
+    captured_with(dir, args, "")
+}
+
+/// [`captured`], with `input` on its standard input.
+fn captured_with(dir: &Path, args: &[&str], input: &str) -> (std::process::Output, PathBuf) {
     let wav = dir.join("captured.wav");
     let asoundrc = dir.join("asoundrc");
     std::fs::write(
@@ -29,12 +34,16 @@ fn captured(dir: &Path, args: &[&str]) -> (std::process::Output, PathBuf) {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kiosk-sound"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sound"))
         .args(args)
         .env("ALSA_CONFIG_PATH", format!("/usr/share/alsa/alsa.conf:{}", asoundrc.display()))
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    (out, wav)
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    (child.wait_with_output().unwrap(), wav)
 }
 
 /// `sox FILE -n stat`'s figures by name.
@@ -120,8 +129,9 @@ fn a_device_that_is_not_there_is_named_with_what_to_do() {
 fn it_s_check_says_a_title_as_the_kiosk_does_and_names_a_missing_voice() {
     let voice = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/voice/mei_normal.htsvoice");
     let dir = scratch("title");
+    // The title on standard input, as the kiosk gives it to the synthesiser.
     let (out, wav) =
-        captured(&dir, &["--volume", "100", "title", voice.to_str().unwrap(), "ja", "吾輩は猫である"]);
+        captured_with(&dir, &["--volume", "100", "title", voice.to_str().unwrap(), "ja"], "吾輩は猫である");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let got = samples(&wav);
     let said = kiosk_audio::Synthesiser::new(voice.clone())
@@ -129,7 +139,7 @@ fn it_s_check_says_a_title_as_the_kiosk_does_and_names_a_missing_voice() {
         .unwrap();
     let start = got.iter().position(|&s| s != 0).unwrap();
     assert_eq!(&got[start..start + said.len()], &said[..], "the kiosk's own clip, whole");
-    let (out, _) = captured(&dir, &["title", "/nowhere.htsvoice", "ja", "x"]);
+    let (out, _) = captured_with(&dir, &["title", "/nowhere.htsvoice", "ja"], "x");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nowhere.htsvoice is not there"));
 }

@@ -185,23 +185,28 @@ impl EventStream {
 #[derive(Debug, thiserror::Error)]
 pub enum KeypadError {
     #[error(
-        "the tactile keypad {path} could not be opened: {source}; check [keypad] device, and that the \
-         kiosk user may read it (group `input`)"
+        "{what} {path} could not be opened: {source}; check {key}, and that the kiosk user may read it \
+         (group `input`)"
     )]
-    Open { path: PathBuf, source: io::Error },
+    Open { what: &'static str, key: &'static str, path: PathBuf, source: io::Error },
     #[error(
         "{path} has no number keys, so it is not a keypad; check [keypad] device (ls -l /dev/input/by-id)"
     )]
     NotAKeypad { path: PathBuf },
     #[error(
+        "{path} reports no headphone switch (SW_HEADPHONE_INSERT), so it is not a jack; check [audio] jack \
+         (`evtest` lists each input device's switches)"
+    )]
+    NotAJack { path: PathBuf },
+    #[error(
         "could not take exclusive hold of the keypad {path} ({source}); another program has grabbed it: \
          stop it, then restart the kiosk"
     )]
     GrabFailed { path: PathBuf, source: io::Error },
-    #[error("the tactile keypad {path} was unplugged; plug it back in (the kiosk opens it again)")]
-    Unplugged { path: PathBuf },
-    #[error("reading the tactile keypad {path} failed: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{what} {path} was unplugged; plug it back in (the kiosk opens it again)")]
+    Unplugged { what: &'static str, path: PathBuf },
+    #[error("reading {what} {path} failed: {source}")]
+    Io { what: &'static str, path: PathBuf, source: io::Error },
 }
 
 enum Source {
@@ -219,6 +224,8 @@ enum Source {
 pub struct Keypad {
     source: Source,
     path: PathBuf,
+    /// "the tactile keypad", or "the headphone jack" (its errors say which).
+    what: &'static str,
     stream: EventStream,
     pending: std::collections::VecDeque<KeypadEvent>,
 }
@@ -236,24 +243,52 @@ impl Keypad {
     /// # Errors
     /// [`KeypadError::Open`], [`KeypadError::NotAKeypad`], [`KeypadError::GrabFailed`].
     pub fn open(path: &Path) -> Result<Keypad, KeypadError> {
+        Keypad::open_as(path, false)
+    }
+
+    /// Opens the headphone jack's own input node (a sound card's or handset's): an event
+    /// device is checked for the headphone switch, and not grabbed (it has no keys to
+    /// keep from others); a FIFO or a file is read as a recorded stream, as [`Keypad::open`].
+    ///
+    /// # Errors
+    /// [`KeypadError::Open`], [`KeypadError::NotAJack`].
+    pub fn open_jack(path: &Path) -> Result<Keypad, KeypadError> {
+        Keypad::open_as(path, true)
+    }
+
+    fn open_as(path: &Path, jack_only: bool) -> Result<Keypad, KeypadError> {
         use std::os::unix::fs::FileTypeExt;
-        let open = |source| KeypadError::Open { path: path.to_path_buf(), source };
+        let (what, key) = if jack_only {
+            ("the headphone jack", "[audio] jack")
+        } else {
+            ("the tactile keypad", "[keypad] device")
+        };
+        let open = |source| KeypadError::Open { what, key, path: path.to_path_buf(), source };
         let kind = std::fs::metadata(path).map_err(open)?.file_type();
         let mut pending = std::collections::VecDeque::new();
         let source = if kind.is_char_device() {
             let mut device = evdev::Device::open(path).map_err(open)?;
-            let keys = device.supported_keys();
-            let digits = keys
-                .is_some_and(|k| k.contains(evdev::KeyCode::KEY_KP5) || k.contains(evdev::KeyCode::KEY_5));
-            if !digits {
-                return Err(KeypadError::NotAKeypad { path: path.to_path_buf() });
-            }
-            device.grab().map_err(|source| KeypadError::GrabFailed { path: path.to_path_buf(), source })?;
-            device.set_nonblocking(true).map_err(open)?;
-            // Headphones already in when the keypad is opened (or opened again).
             let jack = device
                 .supported_switches()
                 .is_some_and(|s| s.contains(evdev::SwitchCode::SW_HEADPHONE_INSERT));
+            if jack_only {
+                if !jack {
+                    return Err(KeypadError::NotAJack { path: path.to_path_buf() });
+                }
+            } else {
+                let keys = device.supported_keys();
+                let digits = keys.is_some_and(|k| {
+                    k.contains(evdev::KeyCode::KEY_KP5) || k.contains(evdev::KeyCode::KEY_5)
+                });
+                if !digits {
+                    return Err(KeypadError::NotAKeypad { path: path.to_path_buf() });
+                }
+                device
+                    .grab()
+                    .map_err(|source| KeypadError::GrabFailed { path: path.to_path_buf(), source })?;
+            }
+            device.set_nonblocking(true).map_err(open)?;
+            // Headphones already in when it is opened (or opened again).
             if jack
                 && let Ok(state) = device.get_switch_state()
                 && state.contains(evdev::SwitchCode::SW_HEADPHONE_INSERT)
@@ -275,8 +310,8 @@ impl Keypad {
         } else {
             Source::File { file: std::fs::File::open(path).map_err(open)?, ended: false }
         };
-        tracing::info!(path = %path.display(), "tactile keypad: open");
-        Ok(Keypad { source, path: path.to_path_buf(), stream: EventStream::default(), pending })
+        tracing::info!(path = %path.display(), "{what}: open");
+        Ok(Keypad { source, path: path.to_path_buf(), what, stream: EventStream::default(), pending })
     }
 
     /// The next key pressed or headphone switch change within `timeout`, `None` if none.
@@ -303,7 +338,9 @@ impl Keypad {
             let ready = wait_readable(fd, left).map_err(|source| self.io(source))?;
             match ready {
                 Readiness::Readable => self.read_available()?,
-                Readiness::Hangup => return Err(KeypadError::Unplugged { path: self.path.clone() }),
+                Readiness::Hangup => {
+                    return Err(KeypadError::Unplugged { what: self.what, path: self.path.clone() });
+                }
                 Readiness::TimedOut if Instant::now() >= deadline => return Ok(None),
                 Readiness::TimedOut => {}
             }
@@ -314,7 +351,7 @@ impl Keypad {
     }
 
     fn io(&self, source: io::Error) -> KeypadError {
-        KeypadError::Io { path: self.path.clone(), source }
+        KeypadError::Io { what: self.what, path: self.path.clone(), source }
     }
 
     fn read_available(&mut self) -> Result<(), KeypadError> {
@@ -332,9 +369,9 @@ impl Keypad {
                     Ok(())
                 }
                 Err(e) if e.raw_os_error() == Some(nix::libc::ENODEV) => {
-                    Err(KeypadError::Unplugged { path: self.path.clone() })
+                    Err(KeypadError::Unplugged { what: self.what, path: self.path.clone() })
                 }
-                Err(source) => Err(KeypadError::Io { path: self.path.clone(), source }),
+                Err(source) => Err(KeypadError::Io { what: self.what, path: self.path.clone(), source }),
             },
             Source::Fifo(file) | Source::File { file, ended: false } => {
                 let mut buf = [0u8; RECORD * 64];
@@ -354,7 +391,7 @@ impl Keypad {
                     Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
                         Ok(())
                     }
-                    Err(source) => Err(KeypadError::Io { path: self.path.clone(), source }),
+                    Err(source) => Err(KeypadError::Io { what: self.what, path: self.path.clone(), source }),
                 }
             }
             Source::File { ended: true, .. } => Ok(()),
@@ -496,5 +533,16 @@ mod tests {
         writer.join().unwrap();
         assert_eq!(keys, [KeypadKey::Star, KeypadKey::Digit(1), KeypadKey::Enter]);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_jack_that_cannot_be_opened_is_named_as_the_jack_with_its_key() {
+        // Not there; and a character device that is no input device (/dev/null).
+        for path in ["/nowhere/jack-event", "/dev/null"] {
+            let e = Keypad::open_jack(Path::new(path)).unwrap_err().to_string();
+            assert!(e.contains("the headphone jack") && e.contains("[audio] jack"), "{e}");
+            let e = Keypad::open(Path::new(path)).unwrap_err().to_string();
+            assert!(e.contains("the tactile keypad") && e.contains("[keypad] device"), "{e}");
+        }
     }
 }

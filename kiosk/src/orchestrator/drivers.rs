@@ -843,7 +843,12 @@ fn supervise_input(
         .spawn(move || {
             let mut backoff = Duration::from_secs(1);
             while !tx.is_closed() {
-                match kiosk_scanner::Keypad::open(&path) {
+                let opened = if status.is_some() {
+                    kiosk_scanner::Keypad::open(&path)
+                } else {
+                    kiosk_scanner::Keypad::open_jack(&path)
+                };
+                match opened {
                     Ok(mut keypad) => {
                         backoff = Duration::from_secs(1);
                         say(&tx, DeviceState::Ready, &shown);

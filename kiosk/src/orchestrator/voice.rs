@@ -52,6 +52,8 @@ pub struct Voice {
     speech: Option<Box<dyn Speech>>,
     /// The worker that makes titles for the jack's player (started with it).
     titles: Option<TitleWorker>,
+    /// Which synthesisers are there: Open JTalk (Japanese titles), eSpeak NG (others).
+    readers: (bool, bool),
     /// What the ending screen is saying (its notice), and whether on the headphones:
     /// what follows when the card is taken waits for it instead of cutting it.
     ending: Option<(bool, Ticket)>,
@@ -164,17 +166,21 @@ impl Voice {
             None
         };
         let device = audio.device.clone().unwrap_or_default();
-        // Titles: only with a jack of their own, and the synthesisers there.
+        // Titles: only with a jack of their own, each with its synthesiser there (a kiosk
+        // without eSpeak NG still says Japanese titles).
+        let mut readers = (false, false);
         let speech = (audio.titles && jack.is_some() && prompts.is_some())
             .then(|| Synthesiser::new(audio.title_voice.clone()))
             .and_then(|synth| {
-                match synth.check(Reader::Japanese).and(synth.check(Reader::Espeak("en-us"))) {
-                    Ok(()) => Some(Box::new(synth) as Box<dyn Speech>),
+                let there = |reader, what: &str| match synth.check(reader) {
+                    Ok(()) => true,
                     Err(e) => {
-                        tracing::error!(error = %e, "titles will not be said through the headphones");
-                        None
+                        tracing::error!(error = %e, "{what} titles will not be said through the headphones");
+                        false
                     }
-                }
+                };
+                readers = (there(Reader::Japanese, "Japanese"), there(Reader::Espeak("en-us"), "other"));
+                (readers.0 || readers.1).then(|| Box::new(synth) as Box<dyn Speech>)
             });
         let mut voice = Voice {
             player,
@@ -185,6 +191,7 @@ impl Voice {
             volume: audio.volume,
             speech,
             titles: None,
+            readers,
             ending: None,
         };
         voice.set_jack(jack);
@@ -241,7 +248,11 @@ impl Voice {
         // Leaving the ending screen (the card taken early): after its notice, whole,
         // unless something else has been played since.
         let after_ending = match self.ending {
-            Some((headphones, t)) if before.screen == Screen::Ending && headphones == after.headphones => {
+            Some((headphones, t))
+                if before.screen == Screen::Ending
+                    && after.screen == Screen::Idle
+                    && headphones == after.headphones =>
+            {
                 player.is_newest(t).then_some(t)
             }
             _ => None,
@@ -276,7 +287,14 @@ impl Voice {
                     None => Reader::Japanese,
                     Some(voice) => Reader::Espeak(voice),
                 };
-                parts.push(Part::Title(text.clone(), reader));
+                // Left out when its synthesiser is not there (said at start).
+                let there = match reader {
+                    Reader::Japanese => self.readers.0,
+                    Reader::Espeak(_) => self.readers.1,
+                };
+                if there {
+                    parts.push(Part::Title(text.clone(), reader));
+                }
             } else {
                 run.push(say.clone());
             }
@@ -391,13 +409,17 @@ impl Voice {
 
     /// Stops what plays and closes the device (at shutdown).
     pub fn finish(self) {
+        let jack = self.jack.and_then(|j| j.player);
+        let players: Vec<Player> = self.player.into_iter().chain(jack).collect();
+        // Stopped first: the titles' worker makes nothing more for a stopped sound.
+        for player in &players {
+            player.stop();
+        }
         if let Some(worker) = self.titles {
             drop(worker.tx);
             let _ = worker.thread.join();
         }
-        let jack = self.jack.and_then(|j| j.player);
-        for player in self.player.into_iter().chain(jack) {
-            player.stop();
+        for player in players {
             let _ = player.finish();
         }
     }
@@ -477,6 +499,7 @@ mod tests {
             volume: 100,
             speech: speech.map(|s| Box::new(s) as Box<dyn Speech>),
             titles: None,
+            readers: (true, true),
             ending: None,
         };
         let jack = Jack {

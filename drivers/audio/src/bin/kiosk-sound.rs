@@ -5,10 +5,11 @@
 //! ```text
 //! kiosk-sound [--device NAME] [--volume 0-100] tones
 //! kiosk-sound [--device NAME] [--volume 0-100] prompts PACK LANGUAGE KEY...
-//! kiosk-sound [--device NAME] [--volume 0-100] title VOICE.htsvoice READER TEXT
+//! kiosk-sound [--device NAME] [--volume 0-100] title VOICE.htsvoice READER < TEXT
 //! ```
-//! `title` says TEXT as the kiosk says a book's title through headphones: READER `ja`
-//! is Open JTalk with the voice, any other an eSpeak NG voice (`en-us`, `ko`).
+//! `title` says the text on its standard input (never on a command line, which any
+//! process can read) as the kiosk says a book's title through headphones: READER `ja` is
+//! Open JTalk with the voice, any other an eSpeak NG voice (`en-us`, `ko`).
 //! The tones play in order (key click, good scan, refused scan, warning) with 300 ms of
 //! silence between; prompts likewise.
 
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use kiosk_audio::{AlsaOutput, Clip, Pack, Player, Sound, Tone};
 
-const USAGE: &str = "usage: kiosk-sound [--device NAME] [--volume 0-100] tones\n       kiosk-sound [--device NAME] [--volume 0-100] prompts PACK LANGUAGE KEY...\n       kiosk-sound [--device NAME] [--volume 0-100] title VOICE.htsvoice ja|ESPEAK-VOICE TEXT";
+const USAGE: &str = "usage: kiosk-sound [--device NAME] [--volume 0-100] tones\n       kiosk-sound [--device NAME] [--volume 0-100] prompts PACK LANGUAGE KEY...\n       kiosk-sound [--device NAME] [--volume 0-100] title VOICE.htsvoice ja|ESPEAK-VOICE < TEXT";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,7 +65,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 })
                 .collect::<Result<_, _>>()?
         }
-        [cmd, voice, reader, text] if cmd == "title" => {
+        [cmd, voice, reader] if cmd == "title" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| format!("the title on standard input: {e}"))?;
             use kiosk_audio::speech::{Reader, Speech, Synthesiser};
             let reader = match reader.as_str() {
                 "ja" => Reader::Japanese,
@@ -73,7 +77,7 @@ fn run(args: &[String]) -> Result<(), String> {
             };
             let mut synth = Synthesiser::new(voice.into());
             synth.check(reader).map_err(|e| e.to_string())?;
-            vec![synth.say(text, reader).map_err(|e| e.to_string())?]
+            vec![synth.say(&text, reader).map_err(|e| e.to_string())?]
         }
         _ => return Err(USAGE.into()),
     };
