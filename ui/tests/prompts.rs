@@ -169,6 +169,67 @@ fn every_prompt_announced_is_in_the_table() {
             hear(&ending, &Scene { card_present: false, ..ending.clone() });
         }
     }
+    // Every button the tactile keypad can choose on every sample screen, named.
+    for a in &scenes {
+        for choice in kiosk_core::tactile::choices(a) {
+            hear(a, &Scene { focus: choice, ..a.clone() });
+        }
+    }
+    // The account: looking up, not available, shown (loans, overdue, holds, a block, its
+    // pages), and each renewal's answer.
+    let account = |stage, loans, overdue, holds: usize, pages, page| Scene {
+        screen: Screen::Account,
+        account: kiosk_core::scene::AccountScene {
+            stage,
+            loans,
+            overdue,
+            holds: vec![kiosk_core::scene::HoldRow::default(); holds],
+            pages,
+            page,
+            ..Default::default()
+        },
+        ..Scene::default()
+    };
+    let loading = account(kiosk_core::scene::AccountStage::Loading, 0, 0, 0, 1, 0);
+    hear(&b, &loading);
+    hear(&loading, &account(kiosk_core::scene::AccountStage::Unavailable, 0, 0, 0, 1, 0));
+    for n in 0..12 {
+        hear(&loading, &account(kiosk_core::scene::AccountStage::Shown, n, 0, n, 1, 0));
+        hear(&loading, &account(kiosk_core::scene::AccountStage::Shown, n + 1, n, 0, 1, 0));
+    }
+    for pages in 1..8 {
+        for page in 0..pages {
+            hear(&loading, &account(kiosk_core::scene::AccountStage::Shown, 1, 0, 0, pages, page));
+        }
+    }
+    let shown = account(kiosk_core::scene::AccountStage::Shown, 1, 0, 0, 1, 0);
+    let waiting = kiosk_core::scene::AccountRow {
+        renew: kiosk_core::scene::RenewStatus::Waiting,
+        ..Default::default()
+    };
+    let renewing = Scene {
+        account: kiosk_core::scene::AccountScene { rows: vec![waiting.clone()], ..shown.account.clone() },
+        ..shown.clone()
+    };
+    for (renew, refusal) in [
+        (kiosk_core::scene::RenewStatus::Renewed, Refusal::None),
+        (kiosk_core::scene::RenewStatus::Refused, Refusal::OnHold),
+        (kiosk_core::scene::RenewStatus::Refused, Refusal::NoAnswer),
+        (kiosk_core::scene::RenewStatus::Refused, Refusal::Unconfirmed),
+        (kiosk_core::scene::RenewStatus::Refused, Refusal::Other),
+    ] {
+        let row =
+            kiosk_core::scene::AccountRow { renew, refusal, new_due_date: due.due_date, ..waiting.clone() };
+        let mut answered = renewing.clone();
+        answered.account.rows = vec![row];
+        hear(&renewing, &answered);
+    }
+    // Books lent whose security stayed on, and the count check's short count.
+    for n in 0..12 {
+        hear(&b, &Scene { screen: Screen::Refused, unsecured: n + 1, ..Scene::default() });
+    }
+    let count = Scene { screen: Screen::Count, ..Scene::default() };
+    hear(&count, &Scene { count_said: 3, count_seen: 2, ..count.clone() });
     let missing: Vec<_> = said.iter().filter(|k| !keys.contains(k)).collect();
     assert!(missing.is_empty(), "announced but not in the table: {missing:?}");
     assert!(said.len() > 50, "{} prompts heard", said.len());

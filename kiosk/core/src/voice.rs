@@ -3,7 +3,9 @@
 //! sound device. The prompts' words are the catalogue's (`kiosk_ui::prompts`, by key);
 //! the player plays what this returns, in order, cutting whatever still plays.
 
-use crate::scene::{DueDate, Language, LoanRow, PinStage, Refusal, ReturnStatus, Scene, Screen};
+use crate::scene::{
+    AccountStage, DueDate, Language, LoanRow, PinStage, Refusal, RenewStatus, ReturnStatus, Scene, Screen,
+};
 
 /// A tone (made by the audio driver).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +35,10 @@ pub enum Say {
 
 /// Counts spoken with their number; above, the tone alone (`kiosk_ui::prompts::MAX_COUNT`).
 const MAX_COUNT: usize = 10;
+
+/// The account's pages said as "Page 2 of 3" up to this many pages
+/// (`kiosk_ui::prompts::MAX_PAGES`); past it, the page's books alone.
+const MAX_PAGES: usize = 5;
 
 fn prompt(key: &str) -> Say {
     Say::Prompt(key.to_owned())
@@ -67,10 +73,19 @@ fn entering(s: &Scene) -> Vec<Say> {
         Screen::Borrowing => {
             vec![prompt(if s.rfid_pad && !s.pad_fault { "borrowing-pad" } else { "borrowing" })]
         }
-        Screen::Refused => match s.refused {
-            0 => Vec::new(),
-            n => std::iter::once(Say::Cue(Cue::RefusedScan)).chain(count("refused", n)).collect(),
-        },
+        // Books refused, and books lent whose security tag is still on: both go to the
+        // counter (the gate would alarm at the second).
+        Screen::Refused => {
+            let cue = match (s.refused, s.unsecured) {
+                (0, 0) => None,
+                (0, _) => Some(Say::Cue(Cue::Warning)),
+                _ => Some(Say::Cue(Cue::RefusedScan)),
+            };
+            cue.into_iter()
+                .chain(count("refused", s.refused))
+                .chain(count("unsecured", s.unsecured))
+                .collect()
+        }
         Screen::Count => vec![prompt("count")],
         Screen::ReceiptChoice => vec![prompt("receipt-choice")],
         Screen::Printing => {
@@ -82,8 +97,86 @@ fn entering(s: &Scene) -> Vec<Say> {
             std::iter::once(prompt(&notice(s))).chain(s.card_present.then(|| prompt("take-card"))).collect()
         }
         Screen::Returning => vec![prompt("returning")],
+        Screen::Account => account(s),
         _ => Vec::new(),
     }
+}
+
+/// The account screen as it stands: looking it up, not available, or what it shows (the
+/// loans counted, the holds ready, a block; the page, and with headphones in each book
+/// of the page by its title and due date).
+fn account(s: &Scene) -> Vec<Say> {
+    let a = &s.account;
+    match a.stage {
+        AccountStage::Loading => vec![prompt("account-loading")],
+        AccountStage::Unavailable => vec![Say::Cue(Cue::Warning), prompt("account-unavailable")],
+        AccountStage::Shown => {
+            let mut out = vec![prompt("account")];
+            out.extend(match (a.loans, a.overdue) {
+                (0, _) => Some(prompt("account-no-loans")),
+                (n, 0) => count("account-loans", n),
+                (_, n) => count("account-overdue", n),
+            });
+            out.extend(count("account-holds", a.holds.len()));
+            if !a.can_borrow {
+                out.push(prompt("account-blocked"));
+            }
+            out.extend(account_page(s));
+            out
+        }
+    }
+}
+
+/// The account's page ("Page 2 of 3", when there are pages), and while headphones are in
+/// each book on it: its title, then its due date.
+fn account_page(s: &Scene) -> Vec<Say> {
+    let a = &s.account;
+    let mut out: Vec<Say> = Vec::new();
+    if (2..=MAX_PAGES).contains(&a.pages) && a.page < a.pages {
+        out.push(prompt(&format!("account-page-{}-of-{}", a.page + 1, a.pages)));
+    }
+    if s.headphones {
+        for row in &a.rows {
+            if !row.title.trim().is_empty() {
+                out.push(Say::Title(row.title.clone()));
+            }
+            out.extend(row.due_date.map(Say::DueDate));
+        }
+    }
+    out
+}
+
+/// The renewals answered between `before` and `after` (rows of the page shown): a good
+/// tone and the new due date (said once when several share it), or a refused tone and
+/// why; with headphones in, each book's title first.
+fn renewals(before: &Scene, after: &Scene) -> Vec<Say> {
+    let mut out = Vec::new();
+    let mut last_date = None;
+    for row in &after.account.rows {
+        let was = before.account.rows.iter().find(|r| r.number == row.number).map(|r| r.renew);
+        if was == Some(row.renew) || !matches!(row.renew, RenewStatus::Renewed | RenewStatus::Refused) {
+            continue;
+        }
+        let title = (after.headphones && !row.title.trim().is_empty()).then(|| Say::Title(row.title.clone()));
+        if row.renew == RenewStatus::Renewed {
+            out.push(Say::Cue(Cue::GoodScan));
+            out.extend(title);
+            if after.headphones || row.new_due_date != last_date {
+                out.extend(row.new_due_date.map(Say::DueDate));
+                last_date = row.new_due_date;
+            }
+        } else {
+            out.push(Say::Cue(Cue::RefusedScan));
+            out.extend(title);
+            out.push(prompt(match row.refusal {
+                Refusal::OnHold => "renew-refused-on-hold",
+                Refusal::NoAnswer => "renew-refused-no-answer",
+                Refusal::Unconfirmed => "renew-unconfirmed",
+                _ => "renew-refused",
+            }));
+        }
+    }
+    out
 }
 
 /// The ending screen's notice as a prompt: `notice-<name>`, and `-card` where the screen
@@ -234,13 +327,20 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         return out;
     }
     let new_screen = after.screen != before.screen
-        || (matches!(after.screen, Screen::Pin | Screen::Password) && after.pin_stage != before.pin_stage);
+        || (matches!(after.screen, Screen::Pin | Screen::Password) && after.pin_stage != before.pin_stage)
+        || (after.screen == Screen::Account && after.account.stage != before.account.stage);
     if new_screen || after.language != before.language {
         out.extend(entering(after));
         // The button Enter presses (on the PIN pad, Enter is OK: said by the help key).
         if !matches!(after.screen, Screen::Pin | Screen::Password) {
             out.extend(choice(after));
         }
+        return out;
+    }
+    // Another page of the account: the page, its books (with headphones), the button.
+    if after.screen == Screen::Account && after.account.page != before.account.page {
+        out.extend(account_page(after));
+        out.extend(choice(after));
         return out;
     }
     // The keypad moved to another button.
@@ -281,6 +381,13 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
                 out.extend(due(before, after));
             }
         }
+        // The count check: fewer items read than the patron said. (A count that matches
+        // moves on to the receipt, which says itself.)
+        Screen::Count if after.count_said != before.count_said && after.count_said > 0 => {
+            out.extend([Say::Cue(Cue::Warning), prompt("count-mismatch")]);
+            out.extend(choice(after));
+        }
+        Screen::Account => out.extend(renewals(before, after)),
         Screen::Returning if after.returned > before.returned => {
             out.push(Say::Cue(Cue::GoodScan));
             out.extend(count("returned", after.returned));
@@ -611,6 +718,130 @@ mod tests {
         assert_eq!(
             announce(&scene(Screen::Borrowing), &scene(Screen::ReceiptChoice)),
             [prompt("receipt-choice")]
+        );
+    }
+
+    #[test]
+    fn the_account_says_what_it_shows_its_pages_and_each_renewal() {
+        use crate::scene::{AccountRow, AccountScene};
+        let borrowing = scene(Screen::Borrowing);
+        let loading = scene(Screen::Account);
+        assert_eq!(announce(&borrowing, &loading), [prompt("account-loading")]);
+        let unavailable = Scene {
+            account: AccountScene { stage: AccountStage::Unavailable, ..AccountScene::default() },
+            focus: "dismiss".into(),
+            ..loading.clone()
+        };
+        assert_eq!(
+            announce(&loading, &unavailable),
+            [Say::Cue(Cue::Warning), prompt("account-unavailable"), prompt("choice-back-to-borrowing")]
+        );
+        let row = |number, title: &str, due: &str| AccountRow {
+            number,
+            title: title.into(),
+            due_date: DueDate::parse(due),
+            ..AccountRow::default()
+        };
+        let shown = Scene {
+            account: AccountScene {
+                stage: AccountStage::Shown,
+                rows: vec![row(1, "こころ", "2026-12-10"), row(2, "Norwegian Wood", "2026-12-21")],
+                loans: 7,
+                overdue: 0,
+                holds: vec![crate::scene::HoldRow::default()],
+                can_borrow: true,
+                pages: 2,
+                ..AccountScene::default()
+            },
+            ..loading.clone()
+        };
+        assert_eq!(
+            announce(&loading, &shown),
+            [
+                prompt("account"),
+                prompt("account-loans-7"),
+                prompt("account-holds-1"),
+                prompt("account-page-1-of-2")
+            ],
+            "no title on the open speaker"
+        );
+        // With headphones: each book of the page by its title and due date.
+        let (loading_h, shown_h) =
+            (Scene { headphones: true, ..loading.clone() }, Scene { headphones: true, ..shown.clone() });
+        let said = announce(&loading_h, &shown_h);
+        assert_eq!(
+            &said[4..],
+            [
+                Say::Title("こころ".into()),
+                Say::DueDate(DueDate::parse("2026-12-10").unwrap()),
+                Say::Title("Norwegian Wood".into()),
+                Say::DueDate(DueDate::parse("2026-12-21").unwrap()),
+            ]
+        );
+        // Overdue books and a block are said; no loans at all too.
+        let mut blocked = shown.clone();
+        blocked.account.overdue = 2;
+        blocked.account.can_borrow = false;
+        blocked.account.holds.clear();
+        blocked.account.pages = 1;
+        assert_eq!(
+            announce(&loading, &blocked),
+            [prompt("account"), prompt("account-overdue-2"), prompt("account-blocked")]
+        );
+        let mut none = blocked.clone();
+        none.account.loans = 0;
+        none.account.can_borrow = true;
+        assert_eq!(announce(&loading, &none), [prompt("account"), prompt("account-no-loans")]);
+        // The next page: its number, and the button the keypad is on.
+        let mut next = shown.clone();
+        next.account.page = 1;
+        next.focus = "account-previous".into();
+        assert_eq!(
+            announce(&shown, &next),
+            [prompt("account-page-2-of-2"), prompt("choice-account-previous")]
+        );
+        // Renewals answered: a good tone and the new date (once when shared), or why not.
+        let mut renewing = shown.clone();
+        for r in &mut renewing.account.rows {
+            r.renew = RenewStatus::Waiting;
+        }
+        let mut answered = renewing.clone();
+        answered.account.rows[0].renew = RenewStatus::Renewed;
+        answered.account.rows[0].new_due_date = DueDate::parse("2026-12-24");
+        answered.account.rows[1].renew = RenewStatus::Refused;
+        answered.account.rows[1].refusal = Refusal::OnHold;
+        assert_eq!(
+            announce(&renewing, &answered),
+            [
+                Say::Cue(Cue::GoodScan),
+                Say::DueDate(DueDate::parse("2026-12-24").unwrap()),
+                Say::Cue(Cue::RefusedScan),
+                prompt("renew-refused-on-hold"),
+            ]
+        );
+        let mut both = answered.clone();
+        both.account.rows[1] = answered.account.rows[0].clone();
+        both.account.rows[1].number = 2;
+        let said = announce(&renewing, &both);
+        assert_eq!(said.iter().filter(|s| matches!(s, Say::DueDate(_))).count(), 1, "{said:?}");
+        assert!(announce(&answered, &answered).is_empty(), "said once");
+    }
+
+    #[test]
+    fn books_lent_with_their_security_on_and_a_short_count_send_the_patron_to_the_counter() {
+        let b = scene(Screen::Borrowing);
+        let unsecured = Scene { unsecured: 1, ..scene(Screen::Refused) };
+        assert_eq!(announce(&b, &unsecured), [Say::Cue(Cue::Warning), prompt("unsecured-1")]);
+        let both = Scene { refused: 2, ..unsecured.clone() };
+        assert_eq!(
+            announce(&b, &both),
+            [Say::Cue(Cue::RefusedScan), prompt("refused-2"), prompt("unsecured-1")]
+        );
+        let count = Scene { focus: "read-again".into(), ..scene(Screen::Count) };
+        let short = Scene { count_said: 5, count_seen: 4, ..count.clone() };
+        assert_eq!(
+            announce(&count, &short),
+            [Say::Cue(Cue::Warning), prompt("count-mismatch"), prompt("choice-read-again")]
         );
     }
 }

@@ -62,6 +62,9 @@ const MONTHS: [&str; 12] = [
 /// Greatest count spoken with its number ("5 books borrowed"); above it the tone alone.
 pub const MAX_COUNT: u64 = 10;
 
+/// The account's pages said ("Page 2 of 3") up to this many.
+pub const MAX_PAGES: u8 = 5;
+
 /// Every prompt's key, with its parts.
 fn table() -> Vec<(String, Vec<Part>)> {
     use Part::{Card, Count, Lead, Of, Text};
@@ -209,6 +212,42 @@ fn table() -> Vec<(String, Vec<Part>)> {
         ),
         ("choice-languages".into(), vec![Text("Choose a language")]),
         ("choice-call-staff".into(), vec![Text("Call staff")]),
+        ("choice-renew-all".into(), vec![Text("Renew all")]),
+        ("choice-account-next".into(), vec![Text("Next page")]),
+        ("choice-account-previous".into(), vec![Text("Previous page")]),
+        // The account screen: looking it up, not available, what it shows, a renewal
+        // refused (a renewal done says its new due date).
+        (
+            "account-loading".into(),
+            vec![
+                Text("Looking up your account…"),
+                Text("Asking the library system. This can take a few seconds."),
+            ],
+        ),
+        (
+            "account-unavailable".into(),
+            vec![
+                Text("Your account cannot be shown right now"),
+                Text("The library system did not answer. You can still borrow books, or ask staff."),
+            ],
+        ),
+        ("account".into(), vec![Text("Your account")]),
+        ("account-no-loans".into(), vec![Text("You have no books on loan.")]),
+        ("account-blocked".into(), vec![Text("You cannot borrow books at the moment. Please ask staff.")]),
+        ("renew-refused-on-hold".into(), vec![Text("Not renewed: another patron has reserved it.")]),
+        ("renew-refused-no-answer".into(), vec![Text("Not renewed: the library system did not answer.")]),
+        (
+            "renew-unconfirmed".into(),
+            vec![Text("Not confirmed: the library system's answer was unclear. Staff will check it.")],
+        ),
+        ("renew-refused".into(), vec![Text("Not renewed.")]),
+        // The count check: fewer items read than the patron said.
+        (
+            "count-mismatch".into(),
+            vec![Text(
+                "A tag may be hidden under another book. Spread the books out on the pad and read them again, or take the others to the counter.",
+            )],
+        ),
         // Each language's name, in its own voice (the list read on the keypad).
         ("language-name".into(), vec![Text("This language's own name")]),
         // The ending screen: its title and words, as shown (`notice-<name>`; `-card` where
@@ -479,6 +518,28 @@ fn table() -> Vec<(String, Vec<Part>)> {
             ],
         ));
         t.push((format!("returned-{n}"), vec![Count("{n} book returned", "{n} books returned", n)]));
+        t.push((
+            format!("unsecured-{n}"),
+            vec![
+                Count("{n} borrowed book needs staff", "{n} borrowed books need staff", n),
+                Count(
+                    "Its security tag could not be switched off. Please take it to the counter before you leave.",
+                    "Their security tags could not be switched off. Please take them to the counter before you leave.",
+                    n,
+                ),
+            ],
+        ));
+        t.push((format!("account-loans-{n}"), vec![Count("{n} book on loan", "{n} books on loan", n)]));
+        t.push((format!("account-overdue-{n}"), vec![Count("{n} book overdue", "{n} books overdue", n)]));
+        t.push((
+            format!("account-holds-{n}"),
+            vec![Count("{n} reserved book is ready for you", "{n} reserved books are ready for you", n)],
+        ));
+    }
+    for pages in 2..=MAX_PAGES {
+        for page in 1..=pages {
+            t.push((format!("account-page-{page}-of-{pages}"), vec![Of("Page {} of {}", page, pages)]));
+        }
     }
     t
 }
