@@ -245,12 +245,12 @@ impl Voice {
         if clips.is_empty() && parts.is_empty() {
             return changed;
         }
-        // Leaving the ending screen (the card taken early): after its notice, whole,
-        // unless something else has been played since.
+        // The card taken at the ending screen (the thanks), or the screen left for the
+        // idle one: after the notice, whole, unless something else has been played since.
         let after_ending = match self.ending {
             Some((headphones, t))
                 if before.screen == Screen::Ending
-                    && after.screen == Screen::Idle
+                    && (after.screen == Screen::Idle || (before.card_present && !after.card_present))
                     && headphones == after.headphones =>
             {
                 player.is_newest(t).then_some(t)
@@ -417,7 +417,15 @@ impl Voice {
         }
         if let Some(worker) = self.titles {
             drop(worker.tx);
-            let _ = worker.thread.join();
+            // A title being made is not waited for past a second (its synthesiser has a
+            // limit of its own, five): the kiosk stops well inside systemd's time.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            while !worker.thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            if worker.thread.is_finished() {
+                let _ = worker.thread.join();
+            }
         }
         for player in players {
             let _ = player.finish();
@@ -542,6 +550,33 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         v.scene_changed(&borrowing, &idle);
         wait_until(|| speaker.played().contains(&Played::Cut));
+        v.finish();
+    }
+
+    #[test]
+    fn the_card_taken_during_the_notice_has_the_thanks_follow_it_not_cut_it() {
+        let keys = ["notice-receipt-printed", "take-card", "thank-you", "idle"];
+        let (mut v, speaker, _) = voice(pack(&keys), None);
+        let printing = Scene { screen: Screen::Printing, ..Scene::default() };
+        let ending = Scene {
+            screen: Screen::Ending,
+            notice: Notice::ReceiptPrinted,
+            card_present: true,
+            ..Scene::default()
+        };
+        let taken = Scene { card_present: false, ..ending.clone() };
+        let idle = Scene { screen: Screen::Idle, ..Scene::default() };
+        v.scene_changed(&printing, &ending);
+        std::thread::sleep(Duration::from_millis(100));
+        // Taken while the notice plays, then the idle screen: the notice, "take your
+        // card", the thanks and the idle prompt, each whole.
+        v.scene_changed(&ending, &taken);
+        v.scene_changed(&taken, &idle);
+        let each = kiosk_audio::RATE as usize * 3 / 10;
+        wait_until(|| speaker.samples().len() >= 4 * each);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!speaker.played().contains(&Played::Cut), "nothing cut");
+        assert_eq!(speaker.samples().len(), 4 * each);
         v.finish();
     }
 
