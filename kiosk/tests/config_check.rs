@@ -1404,5 +1404,10 @@ mod audio {
         let a = ok(&[("audio", "jack = \"jack.fifo\""), keypad]).audio;
         assert!(a.jack.is_some_and(|p| p.is_absolute() && p.ends_with("jack.fifo")));
         one(&[("audio", "jack = \"/dev/input/event7\"")], "audio.jack", "no [keypad]");
+        one(
+            &[("audio", "jack = \"/dev/input/by-id/usb-Keypad-event-kbd\""), keypad],
+            "audio.jack",
+            "the keypad's own node",
+        );
     }
 }

@@ -94,7 +94,7 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             ),
         );
     }
-    if let (Some(a), Some(None), Some(span)) = (&audio, &keypad, audio_span)
+    if let (Some(a), Some(None), Some(span)) = (&audio, &keypad, audio_span.clone())
         && a.jack.is_some()
     {
         walk.report(
@@ -103,6 +103,19 @@ pub(super) fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
             bad(
                 "headphones put the kiosk in keypad mode, and there is no [keypad]",
                 "set [keypad] device to the tactile keypad, or leave jack out",
+            ),
+        );
+    }
+    // The keypad's own node is grabbed by its reader: a jack read there would see nothing.
+    if let (Some(a), Some(Some(keypad)), Some(span)) = (&audio, &keypad, audio_span)
+        && a.jack.as_ref() == Some(keypad)
+    {
+        walk.report(
+            span,
+            "audio.jack",
+            bad(
+                "the jack is the keypad's own node, which the keypad's switch already reports",
+                "leave jack out when the headphones plug into the keypad, or name the input node of their own",
             ),
         );
     }
