@@ -155,6 +155,19 @@ pub fn sample_scenes() -> Vec<(&'static str, Scene)> {
                 ..base()
             },
         ),
+        // The language list opened over the last-try warning (which stays up under it).
+        (
+            "pin-last-try-language-list",
+            Scene {
+                screen: Screen::Pin,
+                pin_stage: PinStage::LastTryWarning,
+                tries_left: Some(1),
+                last_wrong: true,
+                languages: kiosk_core::scene::Language::ALL.to_vec(),
+                languages_open: true,
+                ..base()
+            },
+        ),
         (
             "password",
             Scene {

@@ -41,6 +41,32 @@ fn shown_characters(language: Language) -> BTreeSet<char> {
     chars
 }
 
+/// Every character of the Japanese screens with furigana (the `ja-furigana` bundle, as
+/// the build makes it from the Japanese catalogue: a reading after every kanji).
+fn furigana_characters() -> BTreeSet<char> {
+    let mut chars = BTreeSet::new();
+    let source = include_str!("../translations/ja-furigana/LC_MESSAGES/kiosk-ui.po");
+    for line in source.lines() {
+        let Some((_, text)) = line.strip_prefix("msgstr").and_then(|l| l.split_once(' ')) else { continue };
+        chars.extend(furigana::parenthesised_unbroken(text.trim_matches('"')).chars());
+    }
+    chars
+}
+
+#[test]
+fn every_furigana_character_is_in_the_japanese_face() {
+    let chars = furigana_characters();
+    assert!(chars.len() > 40, "{}", chars.len());
+    // Its readings are kana the plain catalogue may not have.
+    assert!(chars.contains(&'（') || chars.contains(&'('), "readings shown");
+    for file in faces(Language::Japanese) {
+        let data = face(file);
+        let font = ttf_parser::Face::parse(&data, 0).unwrap();
+        let lacking: String = chars.iter().filter(|c| font.glyph_index(**c).is_none()).collect();
+        assert!(lacking.is_empty(), "ja-furigana in {file}: {lacking:?}");
+    }
+}
+
 #[test]
 fn every_catalogue_character_is_in_its_language_s_face() {
     let mut missing = Vec::new();
