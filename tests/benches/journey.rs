@@ -14,7 +14,7 @@
 //!    and the card's serial.
 //!
 //! 3. the kiosk's RSS and PSS with the voice on: the blind patron's keypad journey
-//!    (`kiosk_e2e::voice`), sampled every 10 ms.
+//!    (`kiosk_e2e::voice`) with headphones in and each title said, sampled every 10 ms.
 //!
 //! `cargo build --release -p kiosk && cargo bench -p kiosk-e2e --bench journey` (root:
 //! private namespaces). `KIOSK_SOAK_SESSIONS` sets the soak length (default 2,000),
@@ -428,14 +428,17 @@ fn rss_pss_kib(pid: u32) -> Option<(u64, u64)> {
     Some((field(&status, "VmRSS:")?, field(&rollup, "Pss:")?))
 }
 
-/// The kiosk with its voice on (the prompt pack of the languages it offers, the player
-/// thread on an ALSA device) and the tactile keypad: the blind patron's loan `runs`
-/// times, RSS and PSS sampled every 10 ms.
+/// The kiosk with its voice on at its heaviest (the prompt pack of the languages it
+/// offers, a player thread on the speaker's ALSA device and another on the headphones',
+/// the headphones in, each book's title made by the synthesiser) and the tactile keypad:
+/// the blind patron's loan `runs` times, RSS and PSS sampled every 10 ms.
 fn voice_memory(runs: usize) {
     let stack = Stack::start("bench-voice");
     stack.link(PATRON);
     stack.ils.catalogue(|c| c.loan_limit = 1_000);
-    let (mut k, mut keys, _wav) = kiosk_e2e::voice::keypad_kiosk(&stack);
+    let (mut k, mut keys, _speaker, _phones) = kiosk_e2e::voice::headphones_kiosk(&stack, "");
+    keys.headphones(true);
+    k.until("headphones=true", 10);
     let pid = k.pid();
     let started = rss_pss_kib(pid);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -452,18 +455,21 @@ fn voice_memory(runs: usize) {
             peak
         })
     };
+    let mut each = Vec::new();
     for _ in 0..runs {
         kiosk_e2e::voice::borrow_by_keypad(&mut k, &stack, &mut keys, None);
         return_everything(&stack);
+        each.extend(rss_pss_kib(pid).map(|(rss, _)| rss));
     }
     let after = rss_pss_kib(pid);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap();
     k.quit();
     println!(
-        "voice on, keypad journey x{runs}: at start RSS/PSS {started:?} KiB; peak RSS {} KiB, peak PSS {} KiB; after {after:?} KiB",
+        "voice on, headphones in, titles said, keypad journey x{runs}: at start RSS/PSS {started:?} KiB; peak RSS {} KiB, peak PSS {} KiB; after {after:?} KiB",
         peak.0, peak.1
     );
+    println!("voice on: RSS (KiB) after each journey: {each:?}");
 }
 
 fn inside(bench: bool) {

@@ -36,6 +36,18 @@ pub const ON_HOLD: &str = "3000000001";
 pub const STAFF_PIN_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$PldoI+eVPnF60y+qDaeJ1A$mP9qO9ocszJabAie2dFV2fDjE+9tGQBF0ElszIqlKnI";
 
+/// The allocator's settings `kiosk.service` starts the kiosk with (its `MALLOC_…`
+/// `Environment=` lines), so the kiosk runs here as it runs on the floor.
+pub fn unit_allocator_environment() -> Vec<(String, String)> {
+    include_str!("../../systemd/kiosk.service")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Environment="))
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| k.starts_with("MALLOC_"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
 pub fn kiosk_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("KIOSK_BIN") {
         return PathBuf::from(bin);
@@ -473,6 +485,7 @@ impl Kiosk {
             .env("KIOSK_UPDATE_STATUS", dir.join("update-status.json"))
             .env("KIOSK_UPDATE_REQUEST", dir.join("update-request"))
             .env("KIOSK_LOG", "debug,hyper=info,hyper_util=info,reqwest=info,rustls=info,h2=info")
+            .envs(unit_allocator_environment())
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -689,4 +702,12 @@ pub fn decode_token(stack: &Stack, job: &[u8]) -> String {
         .unwrap();
     assert!(out.status.success(), "zbarimg read no QR code: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[cfg(test)]
+mod unit_tests {
+    #[test]
+    fn the_unit_s_allocator_settings_are_found() {
+        assert_eq!(super::unit_allocator_environment(), [("MALLOC_ARENA_MAX".to_owned(), "1".to_owned())]);
+    }
 }

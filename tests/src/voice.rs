@@ -199,6 +199,27 @@ pub fn type_digits(k: &mut Kiosk, digits: &str) {
     }
 }
 
+/// `sox` (a reader of its own) measures a capture: a WAV of at least `seconds`, audible
+/// and not clipped (the prompts and titles are set to -3 dBFS, at full volume here).
+pub fn sox_checked(wav: &Path, seconds: f64) {
+    let out = std::process::Command::new("sox")
+        .arg(wav)
+        .args(["-n", "stat"])
+        .output()
+        .expect("sox (cargo xtask test installs it)");
+    let stat: std::collections::HashMap<String, f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter_map(|(k, v)| Some((k.trim().to_owned(), v.trim().parse().ok()?)))
+        .collect();
+    let length = stat["Length (seconds)"];
+    assert!(length >= seconds, "{}: {length} s, expected {seconds} s or more", wav.display());
+    let peak = stat["Maximum amplitude"];
+    assert!((0.3..0.95).contains(&peak), "{}: audible, not clipped: peak {peak}", wav.display());
+    let rms = stat["RMS     amplitude"];
+    assert!(rms > 0.01, "{}: not silent: RMS {rms}", wav.display());
+}
+
 /// `wanted` appear in `got`, in this order (others may come between).
 pub fn in_order(got: &[Heard], wanted: &[&str]) {
     let names: Vec<&str> = got.iter().map(|h| h.name.as_str()).collect();
@@ -275,6 +296,22 @@ pub fn keypad_kiosk_with(stack: &Stack, alsa: &Path, audio: &str) -> (Kiosk, Key
     k.wait("idle", 20);
     let keys = Keys::open(&fifo);
     (k, keys)
+}
+
+/// [`keypad_kiosk_with`] with a capture for the speaker (`kiosk_capture`) and one for the
+/// headphones' own device (`kiosk_headphones`, `[audio] headphones`), titles made with
+/// the test voice, and more `[audio]` lines: the kiosk, the keypad, and where the
+/// speaker's and the headphones' captures go.
+pub fn headphones_kiosk(stack: &Stack, audio: &str) -> (Kiosk, Keys, PathBuf, PathBuf) {
+    let speaker = stack.dir.join("speaker.wav");
+    let phones = stack.dir.join("headphones.wav");
+    let alsa = capture_devices(stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
+    let audio = format!(
+        "headphones = \"kiosk_headphones\"\ntitle_voice = \"{}\"\n{audio}",
+        title_voice_path().display()
+    );
+    let (k, keys) = keypad_kiosk_with(stack, &alsa, &audio);
+    (k, keys, speaker, phones)
 }
 
 /// From the borrowing screen: a book lent, one on hold refused, another lent; with a

@@ -10,8 +10,8 @@
 use kiosk_audio::Pack;
 use kiosk_e2e::voice::{
     KP_1, KP_2, KP_3, KP_4, KP_ENTER, Keys, audio_section, borrow_by_keypad, capture_device, capture_devices,
-    capture_len, captured, due_date_said, heard, heard_with, in_order, keypad_kiosk, keypad_kiosk_with,
-    pack_path, scan_two_and_one_on_hold, sounded, title_clips, title_voice_path, type_digits,
+    capture_len, captured, due_date_said, headphones_kiosk, heard, heard_with, in_order, keypad_kiosk,
+    keypad_kiosk_with, pack_path, scan_two_and_one_on_hold, sounded, sox_checked, title_clips, type_digits,
 };
 use kiosk_e2e::{BOOKS, Kiosk, PATRON, Stack, staff_login};
 use kiosk_sim::card::CardConfig;
@@ -237,6 +237,7 @@ fn a_blind_patron_borrows_with_the_keypad_alone_and_hears_every_step() {
     assert_eq!(stack.loans(PATRON).len(), 2, "two books lent by keypad");
     assert!(stack.printer.job_bytes().is_empty(), "no receipt: none printed");
     assert!(scene.contains("screen=idle"), "{scene}");
+    sox_checked(&wav, 20.0);
     let samples = captured(&wav);
     let pack = Pack::parse(&std::fs::read(pack_path()).unwrap()).unwrap();
     let heard = heard(&samples, &pack, "ja", &[100]);
@@ -251,12 +252,7 @@ fn headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker() {
     }
     let stack = Stack::start("voice-headphones");
     stack.link(PATRON);
-    let speaker = stack.dir.join("speaker.wav");
-    let phones = stack.dir.join("headphones.wav");
-    let alsa = capture_devices(&stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
-    let audio =
-        format!("headphones = \"kiosk_headphones\"\ntitle_voice = \"{}\"", title_voice_path().display());
-    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, &audio);
+    let (mut k, mut keys, speaker, phones) = headphones_kiosk(&stack, "");
     assert!(k.scene().contains("headphones=false"));
     // The speaker says the idle screen before they go in (else going in cuts it first).
     sounded(&speaker, 0);
@@ -273,6 +269,8 @@ fn headphones_in_the_keypad_s_jack_take_the_whole_journey_off_the_speaker() {
     k.until("headphones=false", 10);
     k.quit();
     assert_eq!(stack.loans(PATRON).len(), 2, "two books lent by keypad");
+    sox_checked(&speaker, 1.0);
+    sox_checked(&phones, 20.0);
     let pack = Pack::parse(&std::fs::read(pack_path()).unwrap()).unwrap();
     // The open speaker said the idle screen before the headphones went in, then nothing:
     // no key click, no PIN's count, no book.
@@ -312,14 +310,7 @@ fn with_titles_off_the_headphones_hear_each_result_without_its_title() {
     }
     let stack = Stack::start("voice-no-titles");
     stack.link(PATRON);
-    let speaker = stack.dir.join("speaker.wav");
-    let phones = stack.dir.join("headphones.wav");
-    let alsa = capture_devices(&stack, &[("kiosk_capture", &speaker), ("kiosk_headphones", &phones)]);
-    let audio = format!(
-        "headphones = \"kiosk_headphones\"\ntitles = false\ntitle_voice = \"{}\"",
-        title_voice_path().display()
-    );
-    let (mut k, mut keys) = keypad_kiosk_with(&stack, &alsa, &audio);
+    let (mut k, mut keys, _speaker, phones) = headphones_kiosk(&stack, "titles = false");
     keys.headphones(true);
     k.until("headphones=true", 10);
     let (_card, inserted) = stack.card(kiosk_sim::card::CardConfig::default());
