@@ -62,12 +62,18 @@ fn main() {
     let out = SimulatedOutput::new(true);
     let player = Player::start(Box::new(out), 100);
     let mut decode = Vec::new();
-    for p in prompts {
+    for (i, p) in prompts.iter().enumerate() {
         let t = Instant::now();
         let clip = file.clip(&p.language, &p.key).expect("in the pack");
         decode.push(t.elapsed());
         player.play(Sound::Clip(clip));
-        // Long enough for the first samples to go out, as a patron's next tap would be.
+        // The next is asked once this one's first samples went out, and 15 ms later, as a
+        // patron's next tap would be: each cuts one still playing. (A fixed pause alone
+        // lets a loaded machine's player find two waiting and play only the newer.)
+        let asked = Instant::now();
+        while player.latencies().len() <= i && asked.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::thread::sleep(Duration::from_millis(15));
     }
     std::thread::sleep(Duration::from_millis(50));
