@@ -175,8 +175,8 @@ fn every_prompt_announced_is_in_the_table() {
             hear(a, &Scene { focus: choice, ..a.clone() });
         }
     }
-    // The account: looking up, not available, shown (loans, overdue, holds, a block, its
-    // pages), and each renewal's answer.
+    // The account: looking up, not available, shown (loans, overdue, holds, a block, a
+    // page turned), and each renewal's answer.
     let account = |stage, loans, overdue, holds: usize, pages, page| Scene {
         screen: Screen::Account,
         account: kiosk_core::scene::AccountScene {

@@ -36,10 +36,6 @@ pub enum Say {
 /// Counts spoken with their number; above, the tone alone (`kiosk_ui::prompts::MAX_COUNT`).
 const MAX_COUNT: usize = 10;
 
-/// The account's pages said as "Page 2 of 3" up to this many pages
-/// (`kiosk_ui::prompts::MAX_PAGES`); past it, the page's books alone.
-const MAX_PAGES: usize = 5;
-
 fn prompt(key: &str) -> Say {
     Say::Prompt(key.to_owned())
 }
@@ -103,8 +99,8 @@ fn entering(s: &Scene) -> Vec<Say> {
 }
 
 /// The account screen as it stands: looking it up, not available, or what it shows (the
-/// loans counted, the holds ready, a block; the page, and with headphones in each book
-/// of the page by its title and due date).
+/// loans counted, the holds ready, a block; with headphones in, each book of the page by
+/// its title and due date).
 fn account(s: &Scene) -> Vec<Say> {
     let a = &s.account;
     match a.stage {
@@ -127,16 +123,13 @@ fn account(s: &Scene) -> Vec<Say> {
     }
 }
 
-/// The account's page ("Page 2 of 3", when there are pages), and while headphones are in
-/// each book on it: its title, then its due date.
+/// While headphones are in, each book on the account's page: its title, then its due
+/// date. (The page's number is not said: the screens' "1／3ページ" and "1/3 페이지" are
+/// read as a list and a "slash"; the keypad's "Next page" says there is another.)
 fn account_page(s: &Scene) -> Vec<Say> {
-    let a = &s.account;
     let mut out: Vec<Say> = Vec::new();
-    if (2..=MAX_PAGES).contains(&a.pages) && a.page < a.pages {
-        out.push(prompt(&format!("account-page-{}-of-{}", a.page + 1, a.pages)));
-    }
     if s.headphones {
-        for row in &a.rows {
+        for row in &s.account.rows {
             if !row.title.trim().is_empty() {
                 out.push(Say::Title(row.title.clone()));
             }
@@ -337,7 +330,7 @@ pub fn announce(before: &Scene, after: &Scene) -> Vec<Say> {
         }
         return out;
     }
-    // Another page of the account: the page, its books (with headphones), the button.
+    // Another page of the account: its books (with headphones), the button.
     if after.screen == Screen::Account && after.account.page != before.account.page {
         out.extend(account_page(after));
         out.extend(choice(after));
@@ -757,12 +750,7 @@ mod tests {
         };
         assert_eq!(
             announce(&loading, &shown),
-            [
-                prompt("account"),
-                prompt("account-loans-7"),
-                prompt("account-holds-1"),
-                prompt("account-page-1-of-2")
-            ],
+            [prompt("account"), prompt("account-loans-7"), prompt("account-holds-1"),],
             "no title on the open speaker"
         );
         // With headphones: each book of the page by its title and due date.
@@ -770,7 +758,7 @@ mod tests {
             (Scene { headphones: true, ..loading.clone() }, Scene { headphones: true, ..shown.clone() });
         let said = announce(&loading_h, &shown_h);
         assert_eq!(
-            &said[4..],
+            &said[3..],
             [
                 Say::Title("こころ".into()),
                 Say::DueDate(DueDate::parse("2026-12-10").unwrap()),
@@ -792,14 +780,15 @@ mod tests {
         none.account.loans = 0;
         none.account.can_borrow = true;
         assert_eq!(announce(&loading, &none), [prompt("account"), prompt("account-no-loans")]);
-        // The next page: its number, and the button the keypad is on.
+        // The next page: the button the keypad is on; with headphones, the page's books
+        // first.
         let mut next = shown.clone();
         next.account.page = 1;
         next.focus = "account-previous".into();
-        assert_eq!(
-            announce(&shown, &next),
-            [prompt("account-page-2-of-2"), prompt("choice-account-previous")]
-        );
+        assert_eq!(announce(&shown, &next), [prompt("choice-account-previous")]);
+        let next_h = Scene { headphones: true, ..next.clone() };
+        let said = announce(&shown_h, &next_h);
+        assert_eq!((said.len(), said.last()), (5, Some(&prompt("choice-account-previous"))));
         // Renewals answered: a good tone and the new date (once when shared), or why not.
         let mut renewing = shown.clone();
         for r in &mut renewing.account.rows {

@@ -62,9 +62,6 @@ const MONTHS: [&str; 12] = [
 /// Greatest count spoken with its number ("5 books borrowed"); above it the tone alone.
 pub const MAX_COUNT: u64 = 10;
 
-/// The account's pages said ("Page 2 of 3") up to this many.
-pub const MAX_PAGES: u8 = 5;
-
 /// Every prompt's key, with its parts.
 fn table() -> Vec<(String, Vec<Part>)> {
     use Part::{Card, Count, Lead, Of, Text};
@@ -535,11 +532,6 @@ fn table() -> Vec<(String, Vec<Part>)> {
             format!("account-holds-{n}"),
             vec![Count("{n} reserved book is ready for you", "{n} reserved books are ready for you", n)],
         ));
-    }
-    for pages in 2..=MAX_PAGES {
-        for page in 1..=pages {
-            t.push((format!("account-page-{page}-of-{pages}"), vec![Of("Page {} of {}", page, pages)]));
-        }
     }
     t
 }
